@@ -1,0 +1,62 @@
+# loopgate — GNU make.  `make`, `make test`, `make check`, `make bench`,
+# `make install PREFIX=/usr/local`.
+VERSION := 0.1.0
+PKGS := libcurl jansson yaml-0.1 libcrypto
+BUILD ?= build
+PREFIX ?= /usr/local
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DLOOPGATE_VERSION='"$(VERSION)"' $(WARN) \
+	$(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
+
+SRC := $(wildcard src/*.c)
+OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+LIBOBJ := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test check bench install clean unit
+
+all: loopgate
+
+loopgate: $(BUILD)/loopgate
+	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/loopgate loopgate; fi
+
+$(BUILD)/loopgate: $(OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBOBJ) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+unit: $(UNIT_BIN)
+
+# The whole suite: unit binaries and end-to-end shell tests, each under a
+# timeout; ends with the line "N passed, N failed".
+test: $(BUILD)/loopgate $(UNIT_BIN)
+	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) UNIT_DIR=$(abspath $(BUILD)/tests) \
+		sh tests/run.sh $(T)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+check:
+	$(MAKE) BUILD=build-san \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" test
+
+bench: $(BUILD)/loopgate
+	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) sh bench/run.sh
+
+install: $(BUILD)/loopgate
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/loopgate $(DESTDIR)$(PREFIX)/bin/loopgate
+	install -m 644 docs/loopgate.1 $(DESTDIR)$(PREFIX)/share/man/man1/loopgate.1
+
+clean:
+	rm -rf build build-san loopgate

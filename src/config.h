@@ -1,0 +1,125 @@
+/*
+ * config: loopgate's effective configuration, from loopgate.yaml and flags.
+ *
+ * Every command-line flag --foo-bar has the config key foo_bar (see
+ * docs/manual.md).  The caller's steps:
+ *
+ *   struct config file, flags;
+ *   config_init(&file); config_init(&flags);
+ *   ... parse argv into flags (cmd_run.c) ...
+ *   config_load_file(&file, "loopgate.yaml", &err);   optional
+ *   config_overlay(&file, &flags);                     flags win
+ *   config_finalize(&file, &err);                      defaults + checks
+ *   ...
+ *   config_release(&file); config_release(&flags);
+ *
+ * "Unset" is represented by NULL strings, -1 numbers and empty lists, so an
+ * overlay only copies what the user actually gave.  Errors name the file,
+ * line and key: "loopgate.yaml:7: key 'max_iterations': expected an integer".
+ */
+#ifndef LOOPGATE_CONFIG_H
+#define LOOPGATE_CONFIG_H
+
+#include <stddef.h>
+#include "buf.h"
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+void strlist_push(struct strlist *l, const char *s);
+void strlist_clear(struct strlist *l);
+void strlist_copy(struct strlist *dst, const struct strlist *src);
+
+/* A model preset: how to reach and price one model. */
+struct model_preset {
+	char *name;		/* key under models:, e.g. "gpt-4o-mini" or "openai/gpt-4o-mini" */
+	char *provider;		/* "openai" | "anthropic" (NULL: from the name's prefix) */
+	char *model;		/* name sent on the wire (NULL: the key without prefix) */
+	char *base_url;		/* NULL: provider default */
+	char *api_key_env;	/* NULL: provider default */
+	double price_in;	/* USD per million input tokens; -1 unknown */
+	double price_out;	/* USD per million output tokens; -1 unknown */
+	long max_output_tokens;	/* -1 unset */
+	long context_tokens;	/* -1 unset */
+};
+
+struct config {
+	char *source;		/* file the config came from, or NULL */
+
+	char *goal;
+	char *goal_file;
+	struct strlist gates;
+	char *model;		/* "PROVIDER/NAME", e.g. openai/gpt-4o-mini, replay:FILE */
+	char *base_url;
+	char *api_key_env;
+	char *agent_cmd;
+	struct strlist agent_env;	/* env names a command actor may receive */
+	long max_iterations;
+	double max_cost;	/* USD; -1 none */
+	long max_tokens;	/* input+output; -1 none */
+	long deadline_ms;	/* -1 none */
+	long gate_timeout_ms;
+	struct strlist protect;
+	struct strlist context;	/* --context GLOB: files always shown */
+	char *dir;
+	int json;		/* -1 unset, 0/1 */
+	char *record;		/* --record FILE */
+	int allow_dirty;	/* --allow-dirty: carry uncommitted changes */
+	long feedback_max_bytes;	/* raw gate output kept in a prompt */
+	long max_output_tokens;	/* overrides the preset */
+	double temperature;	/* -1: provider default */
+	int stream;		/* -1 unset, 0/1 */
+
+	/* http: */
+	long connect_timeout_ms;
+	long read_timeout_ms;
+	long retries;
+	long retry_base_ms;
+	long retry_max_ms;
+
+	struct model_preset *models;
+	size_t nmodels;
+};
+
+/* Defaults applied by config_finalize when a value is unset. */
+#define CONFIG_DEFAULT_MAX_ITERATIONS 10
+#define CONFIG_DEFAULT_GATE_TIMEOUT_MS (10L * 60 * 1000)
+#define CONFIG_DEFAULT_FEEDBACK_MAX_BYTES 16384
+#define CONFIG_DEFAULT_MAX_OUTPUT_TOKENS 4096
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define CONFIG_DEFAULT_READ_TIMEOUT_MS 120000
+#define CONFIG_DEFAULT_RETRIES 4
+#define CONFIG_DEFAULT_RETRY_BASE_MS 500
+#define CONFIG_DEFAULT_RETRY_MAX_MS 30000
+
+void config_init(struct config *c);
+void config_release(struct config *c);
+
+/* Loads YAML; -ENOENT when the file is missing, -EINVAL (err set) on a bad file. */
+int config_load_file(struct config *c, const char *path, struct buf *err);
+/* Same, from memory; name is used in messages. */
+int config_load_string(struct config *c, const char *name, const char *text,
+		       size_t len, struct buf *err);
+/* Copies every field set in src over dst (lists replace lists). */
+void config_overlay(struct config *dst, const struct config *src);
+/*
+ * Applies defaults and validates: a goal is needed, at least one gate, a
+ * model or an agent command (not both), positive limits, and a cost ceiling
+ * needs a known price for the model.  -EINVAL with err set on failure.
+ */
+int config_finalize(struct config *c, struct buf *err);
+
+/*
+ * The preset for a model spec "PROVIDER/NAME".  Looks up models: by the
+ * full spec, then by NAME; falls back to built-in provider defaults.
+ * Returns 0 and fills *out (pointers borrowed from c or static), -EINVAL with
+ * err set for an unknown provider.
+ */
+int config_resolve_model(const struct config *c, const char *spec,
+			 struct model_preset *out, struct buf *err);
+
+/* "90s", "30m", "2h", "500ms", "1h30m", plain seconds "45" -> milliseconds. */
+int config_parse_duration(const char *s, long *ms);
+
+#endif

@@ -1,0 +1,104 @@
+# tests/lib.sh: the end-to-end test library, sourced by tests/tNNNN-*.sh.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   test_expect_success 'what it shows' '
+#       make_repo repo &&
+#       ...
+#   '
+#   test_done
+#
+# Each test body runs in a subshell with `set -e` inside the scratch directory
+# $TRASH (removed at the end unless LOOPGATE_KEEP=1).  Prints TAP lines that
+# tests/run.sh counts.  $LOOPGATE is the binary under test.
+set -u
+TEST_DIR=$(cd "$(dirname "$0")" && pwd)
+LOOPGATE=${LOOPGATE_BIN:-$TEST_DIR/../loopgate}
+FAKE=$TEST_DIR/fake/fake_model.py
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/loopgate-t.XXXXXX")
+export LOOPGATE TRASH FAKE TEST_DIR
+# A predictable environment: no user config, no real keys.
+unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG || true
+export HOME=$TRASH/home GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
+export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+mkdir -p "$HOME"
+test_count=0
+test_failures=0
+FAKE_PIDS=
+
+cleanup() {
+	for p in $FAKE_PIDS; do kill "$p" 2>/dev/null; done
+	if [ "${LOOPGATE_KEEP:-0}" = 1 ]; then
+		echo "# kept $TRASH" >&2
+	else
+		rm -rf "$TRASH"
+	fi
+}
+trap cleanup EXIT
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	desc=$1
+	(cd "$TRASH" && set -e && eval "$2") >"$TRASH/.out.$test_count" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok $test_count - $desc"
+	else
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - $desc"
+		tail -n 40 "$TRASH/.out.$test_count" | sed 's/^/#   /'
+	fi
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failures" -eq 0 ]
+}
+
+# make_repo DIR: a git repository with one commit holding calc.py and a
+# pytest-free test script: `sh test.sh` fails until add() is fixed.
+make_repo() {
+	mkdir -p "$1" && (
+		cd "$1" &&
+		git init -q -b main . &&
+		cat >calc.py <<'PY' &&
+def add(a, b):
+    return a - b
+PY
+		cat >test.sh <<'SH' &&
+#!/bin/sh
+out=$(python3 -c 'import calc; print(calc.add(2, 3))')
+if [ "$out" != 5 ]; then
+	echo "test.sh:3: FAIL add(2, 3) returned $out, expected 5"
+	exit 1
+fi
+echo "1 passed, 0 failed"
+SH
+		git add calc.py test.sh &&
+		git commit -q -m initial
+	)
+}
+
+# start_fake NAME SCRIPT.json: starts the fake model server; sets
+# FAKE_URL_<NAME> style variables via the files NAME.port and NAME.log.
+# Prints the base URL (http://127.0.0.1:PORT/v1).
+start_fake() {
+	name=$1 script=$2
+	rm -f "$TRASH/$name.port"
+	python3 "$FAKE" --script "$script" --log "$TRASH/$name.log" \
+		--port-file "$TRASH/$name.port" 2>"$TRASH/$name.err" &
+	FAKE_PIDS="$FAKE_PIDS $!"
+	# wait for the port file: the server writes it once it listens
+	i=0
+	while [ ! -s "$TRASH/$name.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 500 ]; then echo "fake server did not start" >&2; cat "$TRASH/$name.err" >&2; return 1; fi
+		sleep 0.01
+	done
+	echo "http://127.0.0.1:$(cat "$TRASH/$name.port")/v1"
+}
+
+# json_get FILE EXPR: evaluates a python expression on the parsed JSON in d.
+json_get() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
