@@ -1,0 +1,217 @@
+/* Unit tests for proc: spawning, exit classification, group kill, caps. */
+#include "unit.h"
+#include "proc.h"
+#include "clock.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int run_sh(const char *script, struct proc_opts *o, struct proc_result *r)
+{
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct proc_env env = PROC_ENV_INIT;
+	struct buf err = BUF_INIT;
+	int ret;
+	proc_env_base(&env);
+	o->argv = argv;
+	o->env = (const char *const *)env.v;
+	ret = proc_run(o, r, &err);
+	proc_env_release(&env);
+	buf_release(&err);
+	return ret;
+}
+
+TEST(exit_code_is_data)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	CHECK_INT(run_sh("echo hi; exit 3", &o, &r), 0);
+	CHECK_INT(r.status, PROC_EXITED);
+	CHECK_INT(r.exit_code, 3);
+	CHECK_STR(r.out.s, "hi\n");
+	proc_result_release(&r);
+}
+
+TEST(spawn_failure_is_an_error)
+{
+	const char *argv[] = { "no-such-program-loopgate", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct buf err = BUF_INIT;
+	o.argv = argv;
+	o.env = env;
+	CHECK_INT(proc_run(&o, &r, &err), -ENOENT);
+	CHECK_CONTAINS(err.s, "no-such-program-loopgate");
+	proc_result_release(&r);
+	buf_release(&err);
+}
+
+TEST(merged_output_keeps_terminal_order)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	o.merge_output = 1;
+	CHECK_INT(run_sh("echo one; echo two >&2; echo three", &o, &r), 0);
+	CHECK_STR(r.out.s, "one\ntwo\nthree\n");
+	proc_result_release(&r);
+}
+
+TEST(separate_streams)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	CHECK_INT(run_sh("echo out; echo err >&2", &o, &r), 0);
+	CHECK_STR(r.out.s, "out\n");
+	CHECK_STR(r.err.s, "err\n");
+	proc_result_release(&r);
+}
+
+TEST(timeout_kills_the_whole_group)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	char path[] = "/tmp/loopgate-proc-XXXXXX";
+	char script[512];
+	struct buf pid = BUF_INIT;
+	int fd = mkstemp(path);
+	close(fd);
+	/* A grandchild in the background that would outlive the shell. */
+	snprintf(script, sizeof(script),
+		 "sleep 30 & echo $! > %s; echo started; wait", path);
+	o.timeout_ms = 200;
+	o.kill_grace_ms = 200;
+	CHECK_INT(run_sh(script, &o, &r), 0);
+	CHECK_INT(r.status, PROC_TIMED_OUT);
+	CHECK_STR(r.out.s, "started\n");
+	CHECK(buf_read_file(&pid, path) == 0);
+	/* kill(pid, 0) fails with ESRCH once the grandchild was reaped by
+	 * init; a zombie still counts, so look at /proc state instead. */
+	{
+		char stat[64];
+		struct buf st = BUF_INIT;
+		snprintf(stat, sizeof(stat), "/proc/%ld/stat", atol(pid.s));
+		int alive = buf_read_file(&st, stat) == 0 && !strstr(st.s, ") Z ");
+		CHECK(!alive);
+		buf_release(&st);
+	}
+	unlink(path);
+	buf_release(&pid);
+	proc_result_release(&r);
+}
+
+TEST(orphans_are_killed_when_the_child_exits)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	long long t0 = clock_ms();
+	/* The background sleep holds stdout open; without the group kill
+	 * proc_run would wait 30 s for EOF. */
+	CHECK_INT(run_sh("sleep 30 & echo done", &o, &r), 0);
+	CHECK_INT(r.status, PROC_EXITED);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_STR(r.out.s, "done\n");
+	CHECK(clock_ms() - t0 < 20000);
+	proc_result_release(&r);
+}
+
+TEST(signal_death_is_reported)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	CHECK_INT(run_sh("kill -SEGV $$", &o, &r), 0);
+	CHECK_INT(r.status, PROC_SIGNALED);
+	CHECK_INT(r.term_signal, SIGSEGV);
+	proc_result_release(&r);
+}
+
+TEST(output_cap_bounds_memory_but_counts_everything)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	char path[] = "/tmp/loopgate-proc-out-XXXXXX";
+	struct buf f = BUF_INIT;
+	int fd = mkstemp(path);
+	close(fd);
+	o.max_output = 1000;
+	o.output_path = path;
+	o.max_file_output = 5000;
+	CHECK_INT(run_sh("head -c 100000 /dev/zero", &o, &r), 0);
+	CHECK_INT(r.out.len, 1000);
+	CHECK(r.out.truncated);
+	CHECK_INT(r.out_total, 100000);
+	CHECK(buf_read_file(&f, path) == 0);
+	CHECK(f.len > 5000 && f.len < 5200);
+	CHECK_CONTAINS(f.s + 5000, "file size cap reached");
+	unlink(path);
+	buf_release(&f);
+	proc_result_release(&r);
+}
+
+TEST(environment_is_an_allow_list)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	setenv("OPENAI_API_KEY", "sk-secret-value", 1);
+	CHECK_INT(run_sh("env", &o, &r), 0);
+	CHECK(!strstr(r.out.s, "sk-secret-value"));
+	CHECK_CONTAINS(r.out.s, "PATH=");
+	unsetenv("OPENAI_API_KEY");
+	proc_result_release(&r);
+}
+
+TEST(stdin_from_file)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	char path[] = "/tmp/loopgate-proc-in-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(write(fd, "prompt text\n", 12) == 12);
+	close(fd);
+	o.stdin_path = path;
+	CHECK_INT(run_sh("cat", &o, &r), 0);
+	CHECK_STR(r.out.s, "prompt text\n");
+	unlink(path);
+	proc_result_release(&r);
+}
+
+TEST(deadline_stops_the_child)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	o.deadline_ms = clock_ms() + 150;
+	o.kill_grace_ms = 100;
+	CHECK_INT(run_sh("sleep 30", &o, &r), 0);
+	CHECK_INT(r.status, PROC_DEADLINE);
+	proc_result_release(&r);
+}
+
+TEST(term_ignoring_child_gets_killed)
+{
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	o.timeout_ms = 100;
+	o.kill_grace_ms = 100;
+	CHECK_INT(run_sh("trap '' TERM; sleep 30", &o, &r), 0);
+	CHECK_INT(r.status, PROC_TIMED_OUT);
+	proc_result_release(&r);
+}
+
+int main(void)
+{
+	RUN(exit_code_is_data);
+	RUN(spawn_failure_is_an_error);
+	RUN(merged_output_keeps_terminal_order);
+	RUN(separate_streams);
+	RUN(timeout_kills_the_whole_group);
+	RUN(orphans_are_killed_when_the_child_exits);
+	RUN(signal_death_is_reported);
+	RUN(output_cap_bounds_memory_but_counts_everything);
+	RUN(environment_is_an_allow_list);
+	RUN(stdin_from_file);
+	RUN(deadline_stops_the_child);
+	RUN(term_ignoring_child_gets_killed);
+	return unit_done();
+}
