@@ -1,0 +1,167 @@
+/*
+ * git.c: hardened git invocations.  See git.h.
+ */
+#include "git.h"
+#include "proc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Configuration that must not come from the repository: hooks and
+ * fsmonitor would execute programs the actor could have written, pagers
+ * and external diff drivers too.  Repository-local filters are handled in
+ * the sandbox issue; these cover the common execution paths.
+ */
+static const char *const hardening[] = {
+	"-c", "core.hooksPath=/dev/null",
+	"-c", "core.fsmonitor=false",
+	"-c", "core.pager=cat",
+	"-c", "core.sshCommand=false",
+	"-c", "diff.external=",
+	"-c", "commit.gpgsign=false",
+	"-c", "tag.gpgsign=false",
+	"-c", "gc.auto=0",
+	"-c", "maintenance.auto=false",
+	"-c", "advice.detachedHead=false",
+	"-c", "user.name=loopgate",
+	"-c", "user.email=loopgate@localhost",
+	"-c", "init.defaultBranch=main",
+	NULL
+};
+
+static void git_env(struct proc_env *env)
+{
+	const char *path = getenv("PATH"), *home = getenv("HOME");
+	proc_env_set(env, "PATH", path ? path : "/usr/bin:/bin");
+	proc_env_set(env, "HOME", home ? home : "/");
+	proc_env_set(env, "LC_ALL", "C");
+	proc_env_set(env, "GIT_CONFIG_NOSYSTEM", "1");
+	proc_env_set(env, "GIT_CONFIG_GLOBAL", "/dev/null");
+	proc_env_set(env, "GIT_TERMINAL_PROMPT", "0");
+	proc_env_set(env, "GIT_OPTIONAL_LOCKS", "0");
+}
+
+int git_runv(const char *dir, const char *const *args, const char *stdin_path,
+	     struct buf *out, struct buf *err)
+{
+	const char *argv[96];
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	size_t n = 0, i;
+	int ret;
+
+	argv[n++] = "git";
+	for (i = 0; hardening[i]; i++)
+		argv[n++] = hardening[i];
+	for (i = 0; args[i]; i++) {
+		if (n + 2 > sizeof(argv) / sizeof(*argv))
+			return err_set(err, -E2BIG, "git: too many arguments");
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	git_env(&env);
+	o.argv = argv;
+	o.cwd = dir;
+	o.env = (const char *const *)env.v;
+	o.stdin_path = stdin_path;
+	o.max_output = 64u << 20;
+	o.no_interrupt = 1;	/* short and must complete: state depends on it */
+	o.timeout_ms = 10 * 60 * 1000;
+	ret = proc_run(&o, &r, err);
+	proc_env_release(&env);
+	if (ret < 0)
+		goto done;
+	if (r.status != PROC_EXITED || r.exit_code != 0) {
+		struct buf what = BUF_INIT;
+		buf_rtrim(&r.err);
+		proc_describe(&r, o.timeout_ms, &what);
+		ret = err_set(err, -EIO, "git %s failed (%s): %s", args[0], what.s,
+			      r.err.len ? r.err.s : "(no message)");
+		buf_release(&what);
+		goto done;
+	}
+	if (out)
+		buf_add(out, r.out.s, r.out.len);
+done:
+	proc_result_release(&r);
+	return ret;
+}
+
+int git_run(const char *dir, struct buf *out, struct buf *err, ...)
+{
+	const char *args[64];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, err);
+	while (n < 63 && (args[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return git_runv(dir, args, NULL, out, err);
+}
+
+int git_toplevel(const char *dir, struct buf *out, struct buf *err)
+{
+	int ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	if (ret < 0)
+		return err_set(err, ret, "%s is not inside a git work tree: "
+			       "run loopgate in a repository (git init) or pass --dir",
+			       dir);
+	buf_rtrim(out);
+	return 0;
+}
+
+int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err)
+{
+	int ret = git_run(dir, out, err, "rev-parse", "--verify", "-q", rev, NULL);
+	buf_rtrim(out);
+	return ret;
+}
+
+int git_is_dirty(const char *dir, struct buf *err)
+{
+	struct buf out = BUF_INIT;
+	int ret = git_run(dir, &out, err, "status", "--porcelain",
+			  "--untracked-files=no", NULL);
+	if (ret == 0)
+		ret = out.len > 0;
+	buf_release(&out);
+	return ret;
+}
+
+int git_worktree_add(const char *repo, const char *path, const char *branch,
+		     const char *base, struct buf *err)
+{
+	return git_run(repo, NULL, err, "worktree", "add", "-q", "-b", branch,
+		       path, base, NULL);
+}
+
+int git_commit_all(const char *tree, const char *msg, struct buf *changed,
+		   struct buf *sha, struct buf *err)
+{
+	int ret = git_run(tree, NULL, err, "add", "-A", ".", NULL);
+	if (ret < 0)
+		return ret;
+	ret = git_run(tree, changed, err, "diff", "--cached", "--name-only",
+		      "-z", "--no-renames", NULL);
+	if (ret < 0 || changed->len == 0)
+		return ret;
+	ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
+		      "--allow-empty-message", "-m", msg, NULL);
+	if (ret < 0 || !sha)
+		return ret;
+	return git_rev(tree, "HEAD", sha, err);
+}
+
+int git_restore(const char *tree, struct buf *err)
+{
+	int ret = git_run(tree, NULL, err, "reset", "-q", "--hard", "HEAD", NULL);
+	if (ret < 0)
+		return ret;
+	return git_run(tree, NULL, err, "clean", "-q", "-fdx", NULL);
+}

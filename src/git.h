@@ -1,0 +1,46 @@
+/*
+ * git: loopgate's own git commands, through proc with an argv (never a
+ * shell string) and a hardened, hermetic configuration.
+ *
+ * Every call runs `git -c core.hooksPath=/dev/null -c core.fsmonitor=false
+ * ... ARGS` with only PATH, HOME and a fixed locale in the environment, no
+ * system or global config (GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL=/dev/null)
+ * and a fixed committer identity, so nothing the actor writes into the tree
+ * and nothing in the user's global config changes what these commands do.
+ *
+ *   struct buf out = BUF_INIT, err = BUF_INIT;
+ *   if (git_run(dir, &out, &err, "rev-parse", "HEAD", NULL) < 0) ...
+ *
+ * Returns 0 when git exited 0; -EIO when it exited non-zero (err holds its
+ * trimmed stderr); another -errno when it could not be started.
+ */
+#ifndef LOOPGATE_GIT_H
+#define LOOPGATE_GIT_H
+
+#include "buf.h"
+
+int git_run(const char *dir, struct buf *out, struct buf *err, ...)
+	__attribute__((sentinel));
+int git_runv(const char *dir, const char *const *args, const char *stdin_path,
+	     struct buf *out, struct buf *err);
+
+/* The top level of the work tree containing dir, realpath'd. */
+int git_toplevel(const char *dir, struct buf *out, struct buf *err);
+/* Full sha of HEAD (or of rev) into out. */
+int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
+/* 1 when tracked files differ from HEAD (staged or not), 0 when clean. */
+int git_is_dirty(const char *dir, struct buf *err);
+/* Creates branch at base and a worktree for it at path. */
+int git_worktree_add(const char *repo, const char *path, const char *branch,
+		     const char *base, struct buf *err);
+/*
+ * Stages everything in the tree and commits it when anything changed.
+ * *changed gets the NUL-separated list of changed paths (empty: nothing
+ * changed, no commit made); sha (optional) the new HEAD.
+ */
+int git_commit_all(const char *tree, const char *msg, struct buf *changed,
+		   struct buf *sha, struct buf *err);
+/* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
+int git_restore(const char *tree, struct buf *err);
+
+#endif
