@@ -1,0 +1,84 @@
+/*
+ * run: the state of one `loopgate run`, shared by the loop and the modules
+ * that render it (prompt, report, ui).  The loop (loop.c) owns it; the
+ * others only read it.
+ */
+#ifndef LOOPGATE_RUN_H
+#define LOOPGATE_RUN_H
+
+#include "buf.h"
+#include "budget.h"
+#include "config.h"
+#include "events.h"
+#include "proc.h"
+
+struct provider;
+
+/* The result of running the gates once (a cascade, stopping at a failure). */
+struct gate_outcome {
+	int ran;		/* 1 once any gate result is held */
+	int passed;		/* every gate exited 0 */
+	int index;		/* the gate that decided: first failure, or the last */
+	int gates_run;
+	enum proc_status status;
+	int exit_code;
+	int term_signal;
+	char *describe;		/* "exit 1", "timed out after 5.0s and was killed" */
+	struct buf output;	/* raw merged output, capped in memory */
+	size_t output_total;	/* bytes printed, even past the cap */
+	char *output_file;	/* path relative to the run directory */
+	double elapsed_ms;
+};
+
+struct iteration {
+	int n;
+	char **changed;		/* files changed by this iteration */
+	size_t nchanged;
+	int noop;		/* the actor changed nothing */
+	int edits_applied;
+	int edits_refused;
+	int edit_blocks;	/* blocks found in the reply (model actor) */
+	long tokens_in;
+	long tokens_out;
+	double cost;
+	int gate_index;		/* gate that failed, or -1 when all passed */
+	int gate_exit;
+	char *gate_desc;
+	char *commit;
+	double elapsed_ms;
+};
+
+struct run {
+	const struct config *cfg;
+	char id[64];
+	char *repo;		/* the user's repository top level */
+	char *run_dir;		/* absolute .loopgate/runs/<id> */
+	char *tree;		/* the run's worktree */
+	char *branch;		/* loopgate/<id> */
+	char *base_sha;
+	char *goal;
+
+	struct events ev;
+	struct budget budget;
+	struct provider *prov;
+	struct model_preset preset;
+	const char *actor;	/* "model" or "command" */
+	long max_output_tokens;
+
+	struct gate_outcome last;	/* the latest gate result */
+	struct buf edit_feedback;	/* the previous iteration's edit outcomes */
+	struct iteration *its;
+	size_t nits;
+
+	const char *status;	/* final status, contract names */
+	struct buf reason;
+	long long start_ms;
+	int phase_iteration;	/* iteration in progress, for the status line */
+	const char *phase;
+};
+
+const char *run_exit_status_name(int code);
+void gate_outcome_release(struct gate_outcome *g);
+void iteration_release(struct iteration *it);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * ui.c: log lines and the live status line.  See ui.h.
+ */
+#include "ui.h"
+#include "clock.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int tty;
+static int status_shown;
+static int quiet;
+
+void ui_init(int q)
+{
+	quiet = q;
+	tty = isatty(2);
+}
+
+static void clear_status(void)
+{
+	if (status_shown) {
+		fputs("\r\033[K", stderr);
+		status_shown = 0;
+	}
+}
+
+void ui_log(const char *fmt, ...)
+{
+	va_list ap;
+	if (quiet)
+		return;
+	clear_status();
+	fputs("loopgate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static void human_tokens(long n, char *out, size_t size)
+{
+	if (n >= 1000000)
+		snprintf(out, size, "%.1fM", n / 1e6);
+	else if (n >= 1000)
+		snprintf(out, size, "%.1fk", n / 1e3);
+	else
+		snprintf(out, size, "%ld", n);
+}
+
+void ui_status(const struct run *r, const char *phase)
+{
+	const struct budget *b = &r->budget;
+	char tok[32], cost[48];
+	double el = (clock_ms() - r->start_ms) / 1000.0;
+
+	if (!tty || quiet)
+		return;
+	human_tokens(b->tokens_in + b->tokens_out, tok, sizeof(tok));
+	if (b->max_cost >= 0)
+		snprintf(cost, sizeof(cost), "$%.4f/$%.2f", b->cost, b->max_cost);
+	else
+		snprintf(cost, sizeof(cost), "$%.4f", b->cost);
+	clear_status();
+	fprintf(stderr, "\033[7m loopgate \033[0m iter %d/%ld | %s | %.1fs | %s tok | %s",
+		r->phase_iteration, b->max_iterations, phase, el, tok, cost);
+	fflush(stderr);
+	status_shown = 1;
+}
+
+void ui_finish(void)
+{
+	clear_status();
+	fflush(stderr);
+}
