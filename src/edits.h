@@ -54,6 +54,8 @@ struct edit {
 	size_t reply_line;	/* 1-based line of the block in the reply */
 	enum edit_status status;
 	char *message;		/* why it was refused, exact and actionable */
+	size_t file_line;	/* applied search/replace: 1-based line of the
+				 * replaced text in the file before the edit */
 };
 
 struct edit_list {
