@@ -31,7 +31,11 @@ void strlist_push(struct strlist *l, const char *s);
 void strlist_clear(struct strlist *l);
 void strlist_copy(struct strlist *dst, const struct strlist *src);
 
-/* A model preset: how to reach and price one model. */
+/*
+ * A model preset: how to reach and price one model.  config_resolve_model
+ * returns provider "replay" (prices 0) for a spec "replay:FILE", whose
+ * model field is then FILE.
+ */
 struct model_preset {
 	char *name;		/* key under models:, e.g. "gpt-4o-mini" or "openai/gpt-4o-mini" */
 	char *provider;		/* "openai" | "anthropic" (NULL: from the name's prefix) */
@@ -96,17 +100,31 @@ struct config {
 void config_init(struct config *c);
 void config_release(struct config *c);
 
-/* Loads YAML; -ENOENT when the file is missing, -EINVAL (err set) on a bad file. */
+/*
+ * Loads YAML over c (what the file sets replaces what c had); -ENOENT when
+ * the file is missing, -EINVAL (err set) on a bad file, c untouched on
+ * failure.  Files over 1 MiB are refused.  A relative goal_file is taken
+ * relative to the config file's directory.
+ */
 int config_load_file(struct config *c, const char *path, struct buf *err);
 /* Same, from memory; name is used in messages. */
 int config_load_string(struct config *c, const char *name, const char *text,
 		       size_t len, struct buf *err);
-/* Copies every field set in src over dst (lists replace lists). */
+/*
+ * Copies every field set in src over dst.  A non-empty list replaces the
+ * list; presets under models: merge by name, field by field.  goal and
+ * goal_file are one setting, and so are model and agent_cmd: when src sets
+ * either of a pair, both of dst's are replaced (--agent-cmd beats a model:
+ * from the file instead of colliding with it).
+ */
 void config_overlay(struct config *dst, const struct config *src);
 /*
- * Applies defaults and validates: a goal is needed, at least one gate, a
- * model or an agent command (not both), positive limits, and a cost ceiling
- * needs a known price for the model.  -EINVAL with err set on failure.
+ * Applies defaults and validates: a goal is needed (goal_file is read into
+ * goal, at most 1 MiB), at least one gate, a model or an agent command (not
+ * both), positive limits, and a cost ceiling needs a known price for the
+ * model (replay:FILE costs 0) and no agent command.  max_output_tokens
+ * defaults to the model preset's, then CONFIG_DEFAULT_MAX_OUTPUT_TOKENS.
+ * Call once.  -EINVAL with err set on failure.
  */
 int config_finalize(struct config *c, struct buf *err);
 
@@ -119,7 +137,23 @@ int config_finalize(struct config *c, struct buf *err);
 int config_resolve_model(const struct config *c, const char *spec,
 			 struct model_preset *out, struct buf *err);
 
-/* "90s", "30m", "2h", "500ms", "1h30m", plain seconds "45" -> milliseconds. */
+/*
+ * "90s", "30m", "2h", "500ms", "1h30m", "1d", plain seconds "45" ->
+ * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE on
+ * overflow; *ms is untouched on failure.
+ */
 int config_parse_duration(const char *s, long *ms);
+
+/*
+ * The effective configuration as a jansson json_t * (returned as void * so
+ * this header does not need <jansson.h>; the caller json_decref()s it), for
+ * the run-start event.  Unset values are null; "resolved_model" is the
+ * preset config_resolve_model gives for c->model.  Secrets are redacted:
+ * URLs lose their user:password@ and ?query, and the value of every key
+ * variable the config names (api_key_env, agent_env, the built-in
+ * OPENAI_API_KEY / ANTHROPIC_API_KEY) is replaced by "[REDACTED]" wherever
+ * it appears.  Returns 0.
+ */
+int config_to_json(const struct config *c, void **json_out);
 
 #endif
