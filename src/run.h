@@ -77,7 +77,6 @@ struct run {
 	const char *phase;
 };
 
-const char *run_exit_status_name(int code);
 void gate_outcome_release(struct gate_outcome *g);
 void iteration_release(struct iteration *it);
 

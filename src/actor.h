@@ -1,0 +1,42 @@
+/*
+ * actor: one turn of whoever changes the tree.
+ *
+ * actor_model_turn: prompt -> provider -> reply -> edit blocks applied to
+ * the run's tree.  Before the call, the budget's worst case must fit
+ * (budget_precheck); every attempt, failed ones too, is charged and logged
+ * as it happens; the reply and the edit outcomes are saved in the
+ * iteration's directory and the outcomes become the next prompt's
+ * feedback.
+ *
+ * actor_command_turn: the command-actor protocol of PRODUCT.md — the
+ * command runs through /bin/sh -c in the run's tree with the prompt on
+ * stdin and in $LOOPGATE_PROMPT_FILE, LOOPGATE_ITERATION, LOOPGATE_RUN_ID
+ * and LOOPGATE_GATE_OUTPUT_FILE set; only the variables named in agent_env
+ * are passed on besides the allow-list.  Its change is what it leaves in
+ * the tree.
+ *
+ * Both return 0 when the turn happened (even with refused edits), or:
+ * -ECANCELED interrupted, -ETIME deadline, -ENOSPC the call would not fit
+ * the budget, -EINTR budget spent by retries, other -errno: could not run
+ * (err says why).
+ */
+#ifndef LOOPGATE_ACTOR_H
+#define LOOPGATE_ACTOR_H
+
+#include "run.h"
+
+struct actor_turn {
+	int iteration;
+	const char *dir;	/* the iteration's directory (absolute) */
+	long tokens_in;		/* charged during this turn */
+	long tokens_out;
+	double cost;
+	int edit_blocks;
+	int edits_applied;
+	int edits_refused;
+};
+
+int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err);
+int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err);
+
+#endif

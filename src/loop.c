@@ -1,0 +1,549 @@
+/*
+ * loop.c: the act-apply-observe loop.  See loop.h and docs/design/loop.md.
+ */
+#include "loop.h"
+#include "actor.h"
+#include "clock.h"
+#include "config.h"
+#include "fileio.h"
+#include "gate.h"
+#include "git.h"
+#include "provider.h"
+#include "report.h"
+#include "ui.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { EXIT_DONE = 0, EXIT_HALTED = 1, EXIT_USAGE = 2, EXIT_CANNOT = 3 };
+
+void run_init(struct run *r, const struct config *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->ev = (struct events)EVENTS_INIT;
+	budget_init(&r->budget);
+	buf_init(&r->edit_feedback, 0);
+	buf_init(&r->reason, 0);
+	buf_init(&r->last.output, 0);
+	r->status = "error";
+	r->start_ms = clock_ms();
+}
+
+void iteration_release(struct iteration *it)
+{
+	size_t i;
+	for (i = 0; i < it->nchanged; i++)
+		free(it->changed[i]);
+	free(it->changed);
+	free(it->gate_desc);
+	free(it->commit);
+}
+
+void run_release(struct run *r)
+{
+	size_t i;
+	events_close(&r->ev);
+	if (r->prov)
+		provider_free(r->prov);
+	for (i = 0; i < r->nits; i++)
+		iteration_release(&r->its[i]);
+	free(r->its);
+	gate_outcome_release(&r->last);
+	buf_release(&r->last.output);
+	buf_release(&r->edit_feedback);
+	buf_release(&r->reason);
+	free(r->repo);
+	free(r->run_dir);
+	free(r->tree);
+	free(r->branch);
+	free(r->base_sha);
+}
+
+/* ---- setup ---- */
+
+static void make_id(struct run *r)
+{
+	unsigned char rnd[3] = { 0, 0, 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, rnd, sizeof(rnd));
+		(void)n;
+		close(fd);
+	}
+	gmtime_r(&now, &tm);
+	snprintf(r->id, sizeof(r->id), "%04d%02d%02d-%02d%02d%02d-%02x%02x%02x",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, rnd[0], rnd[1], rnd[2]);
+}
+
+/* Keeps .loopgate/ out of the user's `git status` without touching their
+ * tree: info/exclude lives in the git directory. */
+static int exclude_run_dirs(struct run *r, struct buf *err)
+{
+	struct buf gd = BUF_INIT;
+	char *path;
+	int ret = git_run(r->repo, &gd, err, "rev-parse", "--path-format=absolute",
+			  "--git-common-dir", NULL);
+	if (ret < 0)
+		goto out;
+	buf_rtrim(&gd);
+	path = xasprintf("%s/info", gd.s);
+	ret = fileio_mkdirs(path, err);
+	free(path);
+	if (ret < 0)
+		goto out;
+	path = xasprintf("%s/info/exclude", gd.s);
+	ret = fileio_ensure_line(path, "/.loopgate/", err);
+	free(path);
+out:
+	buf_release(&gd);
+	return ret;
+}
+
+/* --allow-dirty: the user's uncommitted tracked changes become the run's
+ * first commit, so the baseline judges what the user actually has. */
+static int carry_dirty(struct run *r, struct buf *err)
+{
+	struct buf diff = BUF_INIT, changed = BUF_INIT;
+	char *patch = xasprintf("%s/carried.patch", r->run_dir);
+	const char *apply[] = { "apply", "--index", "--binary", patch, NULL };
+	int ret = git_run(r->repo, &diff, err, "diff", "HEAD", "--binary", NULL);
+	if (ret < 0 || (ret = fileio_write_atomic(patch, diff.s, diff.len, err)) < 0)
+		goto out;
+	if ((ret = git_runv(r->tree, apply, NULL, NULL, err)) < 0)
+		goto out;
+	ret = git_commit_all(r->tree, "loopgate: uncommitted changes carried from "
+			     "the user's tree", &changed, NULL, err);
+	events_append(&r->ev, "carried_changes", json_pack("{s:s,s:I}",
+		"patch", "carried.patch", "bytes", (json_int_t)diff.len));
+out:
+	free(patch);
+	buf_release(&diff);
+	buf_release(&changed);
+	return ret;
+}
+
+static int setup_model(struct run *r, struct buf *err)
+{
+	const struct config *c = r->cfg;
+	struct provider_opts o = PROVIDER_OPTS_INIT;
+	const char *key = NULL;
+	int ret = config_resolve_model(c, c->model, &r->preset, err);
+
+	if (ret < 0)
+		return EXIT_USAGE;
+	r->budget.price_in = r->preset.price_in;
+	r->budget.price_out = r->preset.price_out;
+	r->max_output_tokens = c->max_output_tokens > 0 ? c->max_output_tokens
+			     : r->preset.max_output_tokens > 0 ? r->preset.max_output_tokens
+			     : CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
+	if (r->preset.api_key_env && *r->preset.api_key_env)
+		key = getenv(r->preset.api_key_env);
+	if ((!key || !*key) && r->preset.base_url &&
+	    (strstr(r->preset.base_url, "api.openai.com") ||
+	     strstr(r->preset.base_url, "api.anthropic.com"))) {
+		err_set(err, -EINVAL, "no API key: set $%s (or name another variable "
+			"with api_key_env in loopgate.yaml)", r->preset.api_key_env);
+		return EXIT_USAGE;
+	}
+	o.kind = r->preset.provider;
+	o.model = r->preset.model;
+	o.base_url = r->preset.base_url;
+	o.api_key = key && *key ? key : NULL;
+	o.replay_file = !strcmp(o.kind, "replay") ? r->preset.model : NULL;
+	o.record_file = c->record;
+	o.connect_timeout_ms = c->connect_timeout_ms;
+	o.read_timeout_ms = c->read_timeout_ms;
+	o.max_retries = (int)c->retries;
+	o.retry_base_ms = c->retry_base_ms;
+	o.retry_max_ms = c->retry_max_ms;
+	o.stream = c->stream != 0;
+	o.temperature = c->temperature;
+	if (provider_new(&o, &r->prov, err) < 0)
+		return EXIT_USAGE;
+	return 0;
+}
+
+static int setup(struct run *r, struct buf *err)
+{
+	struct buf b = BUF_INIT;
+	json_t *cfgj = NULL;
+	int ret, dirty;
+
+	if ((ret = git_toplevel(r->cfg->dir, &b, err)) < 0)
+		goto usage;
+	r->repo = buf_detach(&b, NULL);
+	if ((ret = git_rev(r->repo, "HEAD", &b, err)) < 0) {
+		err_set(err, ret, "the repository %s has no commit yet: commit "
+			"something first (loopgate runs from HEAD)", r->repo);
+		goto usage;
+	}
+	r->base_sha = buf_detach(&b, NULL);
+	dirty = git_is_dirty(r->repo, err);
+	if (dirty < 0)
+		goto cannot;
+	if (dirty && !r->cfg->allow_dirty) {
+		err_set(err, -EINVAL, "%s has uncommitted changes to tracked files; "
+			"loopgate starts from HEAD and never touches your tree: commit "
+			"or stash them, or pass --allow-dirty to carry them into the run",
+			r->repo);
+		goto usage;
+	}
+	make_id(r);
+	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
+	r->tree = xasprintf("%s/tree", r->run_dir);
+	r->branch = xasprintf("loopgate/%s", r->id);
+	if (fileio_mkdirs(r->run_dir, err) < 0 || exclude_run_dirs(r, err) < 0)
+		goto cannot;
+	{
+		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
+		ret = events_open(&r->ev, evp, err);
+		free(evp);
+		if (ret < 0)
+			goto cannot;
+	}
+	if (r->cfg->agent_cmd) {
+		r->actor = "command";
+	} else {
+		r->actor = "model";
+		if ((ret = setup_model(r, err)) != 0)
+			goto usage;
+	}
+	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
+		cfgj = json_object();
+	events_append(&r->ev, "run_start", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
+		"run_id", r->id, "repo", r->repo, "base", r->base_sha,
+		"branch", r->branch, "tree", r->tree, "actor", r->actor,
+		"version", LOOPGATE_VERSION, "config", cfgj, "goal", r->goal));
+	if (git_worktree_add(r->repo, r->tree, r->branch, r->base_sha, err) < 0)
+		goto cannot;
+	if (dirty && carry_dirty(r, err) < 0)
+		goto cannot;
+	buf_release(&b);
+	return 0;
+usage:
+	buf_release(&b);
+	return EXIT_USAGE;
+cannot:
+	buf_release(&b);
+	return EXIT_CANNOT;
+}
+
+/* ---- gates ---- */
+
+/*
+ * Runs the gates in order into DIR (relative to the run dir), stopping at
+ * the first failure; r->last holds the deciding gate.  Returns 0, or -errno
+ * when a gate could not be started (err set).
+ */
+static int run_gates(struct run *r, const char *dir, int iteration, struct buf *err)
+{
+	struct proc_env env = PROC_ENV_INIT;
+	size_t i;
+	int ret = 0;
+	char *absdir = xasprintf("%s/%s", r->run_dir, dir);
+
+	if ((ret = fileio_mkdirs(absdir, err)) < 0)
+		goto out;
+	proc_env_base(&env);
+	proc_env_set(&env, "LOOPGATE_RUN_ID", r->id);
+	for (i = 0; i < r->cfg->gates.n; i++) {
+		char *rel = xasprintf("%s/gate-%zu.out", dir, i + 1);
+		char *abs = xasprintf("%s/%s", r->run_dir, rel);
+		struct gate_spec s = { r->cfg->gates.v[i], (int)i, r->tree, abs, rel,
+				       r->cfg->gate_timeout_ms, r->budget.deadline_at,
+				       (const char *const *)env.v };
+		char phase[64];
+		snprintf(phase, sizeof(phase), "gate %zu/%zu", i + 1, r->cfg->gates.n);
+		ui_status(r, phase);
+		events_append(&r->ev, "gate_start", json_pack("{s:i,s:i,s:s}",
+			"iteration", iteration, "gate", (int)i + 1, "command", s.cmd));
+		ret = gate_run(&s, &r->last, err);
+		free(abs);
+		free(rel);
+		if (ret < 0)
+			break;
+		r->last.gates_run = (int)i + 1;
+		events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:s,s:s,s:i,s:i,s:s,s:f,s:s,s:I,s:b}",
+			"iteration", iteration, "gate", (int)i + 1, "command", s.cmd,
+			"status", proc_status_name(r->last.status),
+			"exit_code", r->last.exit_code, "signal", r->last.term_signal,
+			"describe", r->last.describe, "duration_ms", r->last.elapsed_ms,
+			"output_file", r->last.output_file,
+			"output_bytes", (json_int_t)r->last.output_total,
+			"passed", r->last.passed));
+		if (!r->last.passed)
+			break;
+	}
+out:
+	proc_env_release(&env);
+	free(absdir);
+	return ret;
+}
+
+/* ---- ending ---- */
+
+static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
+{
+	va_list ap;
+	r->status = status;
+	buf_reset(&r->reason);
+	va_start(ap, fmt);
+	buf_vaddf(&r->reason, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* A gate that did not simply exit: interrupted or deadline end the run. */
+static int gate_interrupted(struct run *r)
+{
+	if (r->last.status == PROC_INTERRUPTED)
+		return halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d) "
+			    "while gate %d ran; its partial output is in %s",
+			    interrupt_pending(), r->last.index + 1, r->last.output_file);
+	if (r->last.status == PROC_DEADLINE)
+		return halt(r, "budget_exhausted", EXIT_HALTED, "the --deadline passed "
+			    "while gate %d ran; its partial output is in %s",
+			    r->last.index + 1, r->last.output_file);
+	return -1;
+}
+
+/* Maps an actor failure to the run's end. */
+static int actor_failed(struct run *r, int ret, const struct buf *err)
+{
+	switch (ret) {
+	case -ECANCELED:
+		return halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d) "
+			    "during the actor's turn", interrupt_pending());
+	case -ETIME:
+		return halt(r, "budget_exhausted", EXIT_HALTED,
+			    "the --deadline passed during the actor's turn");
+	case -ENOSPC:
+	case -EINTR:
+		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
+			    err->len ? err->s : "the budget cannot carry another call");
+	default:
+		return halt(r, "error", EXIT_CANNOT, "%s", err->s);
+	}
+}
+
+static void record_iteration(struct run *r, struct iteration *it,
+			     const struct buf *changed, const struct buf *sha)
+{
+	const char *p;
+	json_t *files = json_array();
+	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1) {
+		it->changed = xrealloc(it->changed, (it->nchanged + 1) * sizeof(char *));
+		it->changed[it->nchanged++] = xstrdup(p);
+		json_array_append_new(files, json_string(p));
+	}
+	it->noop = it->nchanged == 0;
+	if (sha->len)
+		it->commit = xstrdup(sha->s);
+	events_append(&r->ev, "commit", json_pack("{s:i,s:s?,s:o,s:b}",
+		"iteration", it->n, "sha", it->commit, "files", files,
+		"noop", it->noop));
+}
+
+static void budget_event(struct run *r)
+{
+	const struct budget *b = &r->budget;
+	events_append(&r->ev, "budget", json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:b}",
+		"iterations", (json_int_t)b->iterations,
+		"max_iterations", (json_int_t)b->max_iterations,
+		"tokens_in", (json_int_t)b->tokens_in,
+		"tokens_out", (json_int_t)b->tokens_out, "cost_usd", b->cost,
+		"max_tokens", (json_int_t)b->max_tokens, "calls", (json_int_t)b->calls,
+		"max_cost", b->max_cost,
+		"ms_left", (json_int_t)(b->deadline_at ? budget_ms_left(b) : -1),
+		"overrun", b->overrun));
+}
+
+/* One iteration; returns -1 to go on, or the run's exit code. */
+static int iterate(struct run *r, struct buf *err)
+{
+	struct iteration *it;
+	struct actor_turn t;
+	struct buf changed = BUF_INIT, sha = BUF_INIT;
+	char dir[32], *absdir, *msg;
+	long long t0 = clock_ms();
+	int ret, code = -1;
+
+	r->its = xrealloc(r->its, (r->nits + 1) * sizeof(*r->its));
+	it = &r->its[r->nits];
+	memset(it, 0, sizeof(*it));
+	it->n = (int)r->budget.iterations + 1;
+	it->gate_index = -1;
+	r->phase_iteration = it->n;
+	snprintf(dir, sizeof(dir), "iter-%03d", it->n);
+	absdir = xasprintf("%s/%s", r->run_dir, dir);
+	if ((ret = fileio_mkdirs(absdir, err)) < 0) {
+		free(absdir);
+		return halt(r, "error", EXIT_CANNOT, "%s", err->s);
+	}
+	memset(&t, 0, sizeof(t));
+	t.iteration = it->n;
+	t.dir = absdir;
+	events_append(&r->ev, "iteration_start", json_pack("{s:i}", "iteration", it->n));
+	ui_status(r, r->prov ? "model" : "agent");
+	ret = r->prov ? actor_model_turn(r, &t, err) : actor_command_turn(r, &t, err);
+	it->tokens_in = t.tokens_in;
+	it->tokens_out = t.tokens_out;
+	it->cost = t.cost;
+	it->edit_blocks = t.edit_blocks;
+	it->edits_applied = t.edits_applied;
+	it->edits_refused = t.edits_refused;
+	if (ret < 0) {
+		/* the call may have spent: the iteration still counts */
+		code = actor_failed(r, ret, err);
+		r->budget.iterations++;
+		r->nits++;
+		goto out;
+	}
+	r->budget.iterations++;
+	r->nits++;
+	if (r->prov)
+		ui_log("iteration %d: model replied (%ld in / %ld out tokens, $%.4f); "
+		       "%d edit block(s): %d applied, %d refused", it->n, t.tokens_in,
+		       t.tokens_out, t.cost, t.edit_blocks, t.edits_applied,
+		       t.edits_refused);
+	msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
+	ret = git_commit_all(r->tree, msg, &changed, &sha, err);
+	free(msg);
+	if (ret < 0) {
+		code = halt(r, "error", EXIT_CANNOT, "%s", err->s);
+		goto out;
+	}
+	record_iteration(r, it, &changed, &sha);
+	if ((ret = run_gates(r, dir, it->n, err)) < 0) {
+		code = halt(r, "error", EXIT_CANNOT, "%s", err->s);
+		goto out;
+	}
+	if (!r->last.passed) {
+		it->gate_index = r->last.index;
+		it->gate_exit = r->last.exit_code;
+		it->gate_desc = xstrdup(r->last.describe);
+		ui_log("iteration %d: %s; gate %d `%s` failed: %s", it->n,
+		       it->noop ? "no change" : "committed", r->last.index + 1,
+		       r->cfg->gates.v[r->last.index], r->last.describe);
+		code = gate_interrupted(r);
+	} else {
+		ui_log("iteration %d: every gate passed", it->n);
+		code = halt(r, "converged", EXIT_DONE, "all %zu gates exit 0 after "
+			    "iteration %d", r->cfg->gates.n, it->n);
+	}
+out:
+	it->elapsed_ms = (double)(clock_ms() - t0);
+	events_append(&r->ev, "iteration_end", json_pack("{s:i,s:b,s:i,s:f,s:I,s:I,s:f}",
+		"iteration", it->n, "noop", it->noop, "gate_failed", it->gate_index + 1,
+		"duration_ms", it->elapsed_ms, "tokens_in", (json_int_t)it->tokens_in,
+		"tokens_out", (json_int_t)it->tokens_out, "cost_usd", it->cost));
+	budget_event(r);
+	events_sync(&r->ev);
+	free(absdir);
+	buf_release(&changed);
+	buf_release(&sha);
+	return code;
+}
+
+static int baseline(struct run *r, struct buf *err)
+{
+	int ret;
+	r->phase_iteration = 0;
+	ret = run_gates(r, "baseline", 0, err);
+	if (ret < 0)
+		return halt(r, "error", EXIT_CANNOT, "%s", err->s);
+	events_append(&r->ev, "baseline", json_pack("{s:b,s:i,s:s}",
+		"passed", r->last.passed, "gate", r->last.index + 1,
+		"describe", r->last.describe));
+	events_sync(&r->ev);
+	if (r->last.passed) {
+		ui_log("baseline: every gate already passes; nothing to do");
+		return halt(r, "already_satisfied", EXIT_DONE, "all %zu gates exit 0 "
+			    "on the untouched tree: no model call was made",
+			    r->cfg->gates.n);
+	}
+	ui_log("baseline: gate %d `%s` fails (%s), as expected", r->last.index + 1,
+	       r->cfg->gates.v[r->last.index], r->last.describe);
+	return gate_interrupted(r);
+}
+
+static int finish(struct run *r, int code, struct buf *err)
+{
+	struct buf herr = BUF_INIT;
+	json_t *sum;
+	char *path, *text;
+
+	if (code == EXIT_HALTED || (code == EXIT_CANNOT && r->tree)) {
+		if (report_handoff(r, &herr) < 0)
+			ui_log("could not write handoff.md: %s", herr.s);
+	}
+	sum = report_summary(r, code);
+	events_append(&r->ev, "run_end", json_incref(sum));
+	if (r->ev.failed) {
+		buf_addf(err, "%s%s", err->len ? "; " : "", r->ev.err.s);
+		code = EXIT_CANNOT;
+		r->status = "error";
+	}
+	events_sync(&r->ev);
+	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS);
+	path = xasprintf("%s/summary.json", r->run_dir);
+	if (text)
+		fileio_write_atomic(path, text, strlen(text), NULL);
+	free(text);
+	free(path);
+	json_decref(sum);
+	buf_release(&herr);
+	return code;
+}
+
+int loop_run(struct run *r, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int code;
+	const struct config *c = r->cfg;
+
+	r->goal = c->goal;
+	r->budget.max_iterations = c->max_iterations;
+	r->budget.max_tokens = c->max_tokens > 0 ? c->max_tokens : 0;
+	r->budget.max_cost = c->max_cost;
+	if (c->deadline_ms > 0)
+		r->budget.deadline_at = r->start_ms + c->deadline_ms;
+	code = setup(r, err);
+	if (code)
+		return r->run_dir && r->ev.fd >= 0 ? finish(r, code, err) : code;
+	ui_log("run %s: branch %s, run directory %s", r->id, r->branch, r->run_dir);
+	code = baseline(r, err);
+	while (code < 0) {
+		if (r->ev.failed) {
+			code = halt(r, "error", EXIT_CANNOT, "%s", r->ev.err.s);
+			break;
+		}
+		if (interrupt_pending()) {
+			code = halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d) "
+				    "between steps", interrupt_pending());
+			break;
+		}
+		if (budget_spent(&r->budget, &why)) {
+			code = halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
+			break;
+		}
+		code = iterate(r, err);
+	}
+	buf_release(&why);
+	if (code != EXIT_DONE && code != EXIT_USAGE)
+		buf_sets(err, r->reason.s);
+	return finish(r, code, err);
+}
