@@ -550,7 +550,7 @@ static const struct key top_keys[] = {
 	KEY("gates", K_LIST, gates, 0, 0, "--gate"),
 	KEY("model", K_STR, model, 0, 0, "--model"),
 	KEY("base_url", K_URL, base_url, 0, 0, "--base-url"),
-	KEY("api_key_env", K_ENV, api_key_env, 0, 0, "--api-key-env"),
+	KEY("api_key_env", K_ENV, api_key_env, 0, 0, NULL),
 	KEY("agent_cmd", K_STR, agent_cmd, 0, 0, "--agent-cmd"),
 	KEY("agent_env", K_ENVLIST, agent_env, 0, 0, "--agent-env"),
 	KEY("max_iterations", K_INT, max_iterations, 1, NOMAX, "--max-iterations"),
@@ -567,7 +567,7 @@ static const struct key top_keys[] = {
 	    "--feedback-max-bytes"),
 	KEY("max_output_tokens", K_INT, max_output_tokens, 1, NOMAX,
 	    "--max-output-tokens"),
-	KEY("temperature", K_NUM, temperature, 0, 2, "--temperature"),
+	KEY("temperature", K_NUM, temperature, 0, 2, NULL),
 	KEY("stream", K_BOOL, stream, 0, 0, "--no-stream"),
 	/* http's fields live flat in struct config: the offset is unused */
 	KEY("http", K_HTTP, source, 0, 0, NULL),
@@ -1207,13 +1207,15 @@ static void defaults(struct config *c)
  * Flags arrive unchecked from argv, so the ranges of the schema are checked
  * again on the merged result.  -1 is "none" for the optional limits.
  */
-static int check_ranges(const struct config *c, const struct key *keys, struct buf *err)
+static int check_ranges(const struct config *c, const struct key *keys,
+			const char *prefix, struct buf *err)
 {
 	for (const struct key *k = keys; k->name; k++) {
 		const void *f = (const char *)c + k->off;
+		char name[64];
 		double v;
 		if (k->type == K_HTTP) {
-			int ret = check_ranges(c, http_keys, err);
+			int ret = check_ranges(c, http_keys, "http.", err);
 			if (ret < 0)
 				return ret;
 			continue;
@@ -1221,18 +1223,17 @@ static int check_ranges(const struct config *c, const struct key *keys, struct b
 		if (k->type != K_INT && k->type != K_NUM && k->type != K_DUR)
 			continue;
 		v = k->type == K_NUM ? *(const double *)f : (double)*(const long *)f;
-		if (v == -1)
+		if (v == -1 || (v >= k->lo && v <= k->hi))
 			continue;
-		if (v >= k->lo && v <= k->hi)
-			continue;
+		snprintf(name, sizeof(name), "%s%s%s%s", prefix, k->name,
+			 k->flag ? " / " : "", k->flag ? k->flag : "");
 		if (k->type == K_DUR)
-			return err_set(err, -EINVAL, "%s / %s: must be longer than 0",
-				       k->name, k->flag ? k->flag : "http");
+			return err_set(err, -EINVAL, "%s: must be longer than 0", name);
 		if (k->hi < NOMAX)
-			return err_set(err, -EINVAL, "%s / %s: %g is out of range (%g to %g)",
-				       k->name, k->flag ? k->flag : "http", v, k->lo, k->hi);
-		return err_set(err, -EINVAL, "%s / %s: %g is out of range (at least %g)",
-			       k->name, k->flag ? k->flag : "http", v, k->lo);
+			return err_set(err, -EINVAL, "%s: %g is out of range (%g to %g)",
+				       name, v, k->lo, k->hi);
+		return err_set(err, -EINVAL, "%s: %g is out of range (at least %g)",
+			       name, v, k->lo);
 	}
 	return 0;
 }
@@ -1274,7 +1275,7 @@ int config_finalize(struct config *c, struct buf *err)
 	if ((ret = finalize_actor(c, err)) < 0)
 		return ret;
 	defaults(c);
-	if ((ret = check_ranges(c, top_keys, err)) < 0)
+	if ((ret = check_ranges(c, top_keys, "", err)) < 0)
 		return ret;
 	if (c->retry_max_ms < c->retry_base_ms)
 		return err_set(err, -EINVAL,

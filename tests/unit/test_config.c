@@ -385,6 +385,20 @@ TEST(finalize_errors)
 
 	base(&c);
 	c.model = xstrdup("openai/x");
+	c.retries = 50;
+	CHECK_INT(config_finalize(&c, &err), -EINVAL);
+	CHECK_STR(err.s, "http.retries: 50 is out of range (0 to 20)");
+	config_release(&c);
+
+	base(&c);
+	c.model = xstrdup("openai/x");
+	c.feedback_max_bytes = 10;
+	CHECK_INT(config_finalize(&c, &err), -EINVAL);
+	CHECK_STR(err.s, "feedback_max_bytes / --feedback-max-bytes: 10 is out of range (at least 1024)");
+	config_release(&c);
+
+	base(&c);
+	c.model = xstrdup("openai/x");
 	c.retry_base_ms = 5000;
 	c.retry_max_ms = 100;
 	CHECK_INT(config_finalize(&c, &err), -EINVAL);
