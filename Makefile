@@ -17,7 +17,7 @@ LIBOBJ := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check bench install clean unit
+.PHONY: all test check bench install clean unit demo
 
 all: loopgate
 
@@ -60,3 +60,7 @@ install: $(BUILD)/loopgate
 
 clean:
 	rm -rf build build-san loopgate
+
+# The offline demo: a replayed model fixes a small Python project.
+demo: $(BUILD)/loopgate
+	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) sh examples/demo/run.sh

@@ -94,3 +94,18 @@ int fileio_ensure_line(const char *path, const char *line, struct buf *err)
 	buf_release(&b);
 	return ret;
 }
+
+int fileio_append(const char *path, const void *data, size_t len, struct buf *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), ret = 0;
+	ssize_t n;
+	if (fd < 0)
+		return err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
+	n = write(fd, data, len);
+	if (n < 0 || (size_t)n != len)
+		ret = err_set(err, n < 0 ? -errno : -EIO, "cannot append to %s: %s",
+			      path, strerror(n < 0 ? errno : EIO));
+	if (close(fd) < 0 && !ret)
+		ret = err_set(err, -errno, "cannot close %s: %s", path, strerror(errno));
+	return ret;
+}

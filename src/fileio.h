@@ -16,6 +16,8 @@ int fileio_write_atomic(const char *path, const void *data, size_t len,
 			struct buf *err);
 /* mkdir -p with mode 0755; 0 when it exists already. */
 int fileio_mkdirs(const char *path, struct buf *err);
+/* Appends bytes to path (created 0644 if missing) in one write. */
+int fileio_append(const char *path, const void *data, size_t len, struct buf *err);
 /* Appends line (plus '\n') to path unless an identical line is present. */
 int fileio_ensure_line(const char *path, const char *line, struct buf *err);
 

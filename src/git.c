@@ -3,6 +3,7 @@
  */
 #include "git.h"
 #include "proc.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -141,10 +142,12 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
 		       path, base, NULL);
 }
 
-int git_commit_all(const char *tree, const char *msg, struct buf *changed,
-		   struct buf *sha, struct buf *err)
+int git_commit_all(const char *tree, const char *msg, const char *excludes,
+		   struct buf *changed, struct buf *sha, struct buf *err)
 {
-	int ret = git_run(tree, NULL, err, "add", "-A", ".", NULL);
+	char *opt = xasprintf("core.excludesFile=%s", excludes ? excludes : "/dev/null");
+	int ret = git_run(tree, NULL, err, "-c", opt, "add", "-A", ".", NULL);
+	free(opt);
 	if (ret < 0)
 		return ret;
 	ret = git_run(tree, changed, err, "diff", "--cached", "--name-only",
@@ -164,4 +167,36 @@ int git_restore(const char *tree, struct buf *err)
 	if (ret < 0)
 		return ret;
 	return git_run(tree, NULL, err, "clean", "-q", "-fdx", NULL);
+}
+
+/* Escapes a path into a gitignore pattern matching exactly that path. */
+static void add_pattern(struct buf *b, const char *path)
+{
+	const char *p;
+	buf_addch(b, '/');
+	for (p = path; *p; p++) {
+		if (strchr("*?[]\\!# ", *p))
+			buf_addch(b, '\\');
+		buf_addch(b, *p);
+	}
+	buf_addch(b, '\n');
+}
+
+int git_record_untracked(const char *tree, const char *excludes, struct buf *err)
+{
+	struct buf out = BUF_INIT, lines = BUF_INIT;
+	char *opt = xasprintf("core.excludesFile=%s", excludes);
+	const char *p;
+	int ret = git_run(tree, &out, err, "-c", opt, "ls-files", "--others",
+			  "--exclude-standard", "-z", NULL);
+	free(opt);
+	if (ret == 0 && out.len) {
+		for (p = out.s; p < out.s + out.len; p += strlen(p) + 1)
+			if (!strchr(p, '\n'))
+				add_pattern(&lines, p);
+		ret = fileio_append(excludes, lines.s, lines.len, err);
+	}
+	buf_release(&out);
+	buf_release(&lines);
+	return ret;
 }

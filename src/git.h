@@ -35,11 +35,18 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
 		     const char *base, struct buf *err);
 /*
  * Stages everything in the tree and commits it when anything changed.
+ * excludes (optional) is a gitignore-format file of paths not to stage
+ * (files the gates created, which are not the actor's change).
  * *changed gets the NUL-separated list of changed paths (empty: nothing
  * changed, no commit made); sha (optional) the new HEAD.
  */
-int git_commit_all(const char *tree, const char *msg, struct buf *changed,
-		   struct buf *sha, struct buf *err);
+int git_commit_all(const char *tree, const char *msg, const char *excludes,
+		   struct buf *changed, struct buf *sha, struct buf *err);
+/*
+ * Appends to the excludes file every untracked, not ignored path now in the
+ * tree, as an exact anchored pattern: what the gates just created.
+ */
+int git_record_untracked(const char *tree, const char *excludes, struct buf *err);
 /* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
 int git_restore(const char *tree, struct buf *err);
 

@@ -64,6 +64,7 @@ void run_release(struct run *r)
 	free(r->tree);
 	free(r->branch);
 	free(r->base_sha);
+	free(r->artifacts);
 }
 
 /* ---- setup ---- */
@@ -122,7 +123,7 @@ static int carry_dirty(struct run *r, struct buf *err)
 	if ((ret = git_runv(r->tree, apply, NULL, NULL, err)) < 0)
 		goto out;
 	ret = git_commit_all(r->tree, "loopgate: uncommitted changes carried from "
-			     "the user's tree", &changed, NULL, err);
+			     "the user's tree", NULL, &changed, NULL, err);
 	events_append(&r->ev, "carried_changes", json_pack("{s:s,s:I}",
 		"patch", "carried.patch", "bytes", (json_int_t)diff.len));
 out:
@@ -202,6 +203,7 @@ static int setup(struct run *r, struct buf *err)
 	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
 	r->tree = xasprintf("%s/tree", r->run_dir);
 	r->branch = xasprintf("loopgate/%s", r->id);
+	r->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	if (fileio_mkdirs(r->run_dir, err) < 0 || exclude_run_dirs(r, err) < 0)
 		goto cannot;
 	{
@@ -284,6 +286,9 @@ static int run_gates(struct run *r, const char *dir, int iteration, struct buf *
 		if (!r->last.passed)
 			break;
 	}
+	/* Whatever the gates created is theirs, not the actor's next change. */
+	if (ret == 0)
+		ret = git_record_untracked(r->tree, r->artifacts, err);
 out:
 	proc_env_release(&env);
 	free(absdir);
@@ -420,7 +425,7 @@ static int iterate(struct run *r, struct buf *err)
 		       t.tokens_out, t.cost, t.edit_blocks, t.edits_applied,
 		       t.edits_refused);
 	msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
-	ret = git_commit_all(r->tree, msg, &changed, &sha, err);
+	ret = git_commit_all(r->tree, msg, r->artifacts, &changed, &sha, err);
 	free(msg);
 	if (ret < 0) {
 		code = halt(r, "error", EXIT_CANNOT, "%s", err->s);

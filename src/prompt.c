@@ -186,8 +186,11 @@ static void add_files(const struct run *r, struct buf *out)
 	const char *p, *end;
 	int header = 0;
 
-	if (git_run(r->tree, &ls, NULL, "ls-files", "-z", "--cached", "--others",
-		    "--exclude-standard", NULL) < 0)
+	char *opt = xasprintf("core.excludesFile=%s", r->artifacts);
+	int ret = git_run(r->tree, &ls, NULL, "-c", opt, "ls-files", "-z", "--cached",
+			  "--others", "--exclude-standard", NULL);
+	free(opt);
+	if (ret < 0)
 		return;
 	end = ls.s + ls.len;
 	for (p = ls.s; p < end; p += strlen(p) + 1) {

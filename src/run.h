@@ -57,6 +57,7 @@ struct run {
 	char *branch;		/* loopgate/<id> */
 	char *base_sha;
 	char *goal;
+	char *artifacts;	/* excludes file: paths the gates created */
 
 	struct events ev;
 	struct budget budget;

@@ -102,3 +102,83 @@ start_fake() {
 json_get() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# expect_code N CMD...: runs CMD, fails unless it exits with N.
+expect_code() {
+	want=$1
+	shift
+	set +e
+	"$@"
+	got=$?
+	set -e
+	if [ "$got" -ne "$want" ]; then
+		echo "expected exit $want, got $got from: $*" >&2
+		return 1
+	fi
+}
+
+# script_file NAME: writes stdin (a fake server script, JSON) to $TRASH/NAME.
+script_file() {
+	cat >"$TRASH/$1"
+	echo "$TRASH/$1"
+}
+
+# reply_fix: an edit block fixing calc.py's add().
+REPLY_FIX='The subtraction should be an addition.
+
+calc.py
+<<<<<<< SEARCH
+    return a - b
+=======
+    return a + b
+>>>>>>> REPLACE
+'
+REPLY_WRONG='Maybe multiplication.
+
+calc.py
+<<<<<<< SEARCH
+    return a - b
+=======
+    return a * b
+>>>>>>> REPLACE
+'
+REPLY_FIX_AFTER_WRONG='It must be an addition.
+
+calc.py
+<<<<<<< SEARCH
+    return a * b
+=======
+    return a + b
+>>>>>>> REPLACE
+'
+export REPLY_FIX REPLY_WRONG REPLY_FIX_AFTER_WRONG
+
+# replies_json TEXT...: a fake-server script whose replies are the texts.
+replies_json() {
+	python3 -c 'import json,sys; print(json.dumps({"replies":[{"content":a} for a in sys.argv[1:]]}))' "$@"
+}
+
+# req_field LOG N EXPR: evaluates EXPR on request N (1-based) of a fake log,
+# with b = parsed body, h = headers.
+req_field() {
+	python3 -c '
+import json,sys
+reqs=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+r=reqs[int(sys.argv[2])-1]; b=r["body"]; h=r["headers"]
+print(eval(sys.argv[3]))' "$@"
+}
+
+# req_count LOG: how many requests the fake server received.
+req_count() {
+	if [ -f "$1" ]; then grep -c . "$1" || true; else echo 0; fi
+}
+
+# summary_field FILE KEY: one field of a --json summary.
+summary_field() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(v)' "$1" "$2"
+}
+
+# events_kinds RUN_DIR: the kinds of the events, one per line.
+events_kinds() {
+	python3 -c 'import json,sys; [print(json.loads(l)["kind"]) for l in open(sys.argv[1]+"/events.jsonl")]' "$1"
+}
