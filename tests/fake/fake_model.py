@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""fake_model.py: the project's fake model server, for tests only.
+
+Speaks the OpenAI Chat Completions and Anthropic Messages wire formats on
+127.0.0.1, answering each request from the next entry of a script, with
+real SSE framing and scripted faults.
+
+    python3 fake_model.py --script SCRIPT.json --log LOG.jsonl --port-file FILE
+
+The port is written to FILE (temp file + rename) once the server listens.
+
+Script: {"replies": [ENTRY, ...], "repeat_last": false}.  Each request takes
+the next entry; when none is left the last one is repeated if repeat_last,
+else the answer is 500 "fake server script exhausted".  ENTRY fields:
+
+  content / content_file   assistant text (file relative to the script)
+  usage {"in": N, "out": M}  default in = len(body)//4, out = max(1, len//4)
+  no_usage                 omit usage everywhere
+  finish_reason            default "stop" (OpenAI) / "end_turn" (Anthropic)
+  status, body             HTTP status (default 200); raw error body, else a
+  error_type, error_code   provider-shaped error JSON built from these
+  error_message
+  headers {name: value}    extra response headers (e.g. retry-after)
+  delay_ms                 sleep before answering (with "stall": the pause)
+  chunk_size               characters per streamed delta (default 16)
+  fault                    reset | truncate | error_event | invalid_json | stall
+
+Log: one JSON line per request, written and flushed before answering:
+{"n", "path", "headers", "body", "raw", "t", "entry"}.
+"""
+import argparse
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
+ANTHROPIC_PATHS = ("/v1/messages", "/messages")
+
+
+class Script:
+    """The scripted replies, consumed in order by concurrent requests."""
+
+    def __init__(self, path):
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.dir = os.path.dirname(os.path.abspath(path))
+        self.replies = doc.get("replies", [])
+        self.repeat_last = bool(doc.get("repeat_last", False))
+        self.next = 0
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def take(self):
+        """Returns (request number, entry index or None, entry or None)."""
+        with self.lock:
+            self.count += 1
+            n = self.count
+            if self.next < len(self.replies):
+                i = self.next
+                self.next += 1
+            elif self.repeat_last and self.replies:
+                i = len(self.replies) - 1
+            else:
+                return n, None, None
+            return n, i, self.replies[i]
+
+    def content(self, entry):
+        if "content_file" in entry:
+            with open(os.path.join(self.dir, entry["content_file"]),
+                      encoding="utf-8") as f:
+                return f.read()
+        return entry.get("content", "")
+
+
+class Log:
+    def __init__(self, path):
+        self.f = open(path, "a", encoding="utf-8")
+        self.lock = threading.Lock()
+
+    def write(self, rec):
+        with self.lock:
+            self.f.write(json.dumps(rec) + "\n")
+            self.f.flush()
+
+
+def chunks(text, size):
+    size = max(1, int(size))
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+def sse(event, obj):
+    """One SSE event; obj may be a dict (JSON-encoded) or a raw string."""
+    data = obj if isinstance(obj, str) else json.dumps(obj)
+    head = "event: %s\n" % event if event else ""
+    return (head + "data: %s\n\n" % data).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-model/1"
+
+    def log_message(self, fmt, *args):  # keep stderr quiet
+        pass
+
+    # -- request -----------------------------------------------------------
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length).decode("utf-8", "replace")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        srv = self.server
+        n, index, entry = srv.script.take()
+        srv.log.write({
+            "n": n, "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body, "raw": raw, "t": time.time(), "entry": index,
+        })
+        if self.path in OPENAI_PATHS:
+            self.api = "openai"
+        elif self.path in ANTHROPIC_PATHS:
+            self.api = "anthropic"
+        else:
+            return self.send_json(404, {"error": {"message": "no such path"}})
+        self.req = body if isinstance(body, dict) else {}
+        self.raw_len = len(raw)
+        if entry is None:
+            return self.send_json(500, {"error": {
+                "message": "fake server script exhausted",
+                "type": "server_error"}})
+        self.answer(entry)
+
+    def answer(self, entry):
+        fault = entry.get("fault")
+        delay = entry.get("delay_ms", 0) / 1000.0
+        if delay and fault != "stall":
+            time.sleep(delay)
+        if fault == "reset":
+            return self.reset()
+        status = entry.get("status", 200)
+        if status != 200:
+            return self.send_error_reply(entry, status)
+        text = self.server.script.content(entry)
+        usage = entry.get("usage", {})
+        u_in = usage.get("in", self.raw_len // 4)
+        u_out = usage.get("out", max(1, len(text) // 4))
+        if entry.get("no_usage"):
+            u_in = u_out = None
+        ctx = {"text": text, "in": u_in, "out": u_out, "fault": fault,
+               "delay": delay, "headers": entry.get("headers", {}),
+               "finish": entry.get("finish_reason"),
+               "chunk": entry.get("chunk_size", 16)}
+        if self.req.get("stream"):
+            self.stream(ctx)
+        else:
+            self.whole(ctx)
+
+    # -- faults and errors -------------------------------------------------
+
+    def reset(self):
+        """Closes the socket so the kernel sends RST, before any reply."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                   struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def send_error_reply(self, entry, status):
+        if "body" in entry:
+            data = entry["body"].encode()
+        else:
+            etype = entry.get("error_type", "api_error")
+            msg = entry.get("error_message", "fake error %d" % status)
+            if self.api == "anthropic":
+                obj = {"type": "error",
+                       "error": {"type": etype, "message": msg}}
+            else:
+                obj = {"error": {"message": msg, "type": etype,
+                                 "code": entry.get("error_code")}}
+            data = json.dumps(obj).encode()
+        self.send_raw(status, "application/json", data, entry.get("headers"))
+
+    def send_json(self, status, obj):
+        self.send_raw(status, "application/json", json.dumps(obj).encode())
+
+    def send_raw(self, status, ctype, data, headers=None):
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    # -- whole (non-streamed) replies --------------------------------------
+
+    def whole(self, c):
+        model = self.req.get("model", "fake")
+        if self.api == "openai":
+            obj = {"id": "chatcmpl-fake", "object": "chat.completion",
+                   "created": int(time.time()), "model": model,
+                   "choices": [{"index": 0, "finish_reason": c["finish"] or "stop",
+                                "message": {"role": "assistant",
+                                            "content": c["text"]}}]}
+            if c["in"] is not None:
+                obj["usage"] = {"prompt_tokens": c["in"],
+                                "completion_tokens": c["out"],
+                                "total_tokens": c["in"] + c["out"]}
+        else:
+            obj = {"id": "msg_fake", "type": "message", "role": "assistant",
+                   "model": model,
+                   "content": [{"type": "text", "text": c["text"]}],
+                   "stop_reason": c["finish"] or "end_turn",
+                   "stop_sequence": None}
+            if c["in"] is not None:
+                obj["usage"] = {"input_tokens": c["in"],
+                                "output_tokens": c["out"]}
+        data = json.dumps(obj).encode()
+        if c["fault"] == "invalid_json":
+            data = b'{"choices": [ this is not json'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        for k, v in c["headers"].items():
+            self.send_header(k, str(v))
+        if c["fault"] == "truncate":
+            # Announce more than is sent, then hang up.
+            self.send_header("content-length", str(len(data) + 100))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        if c["fault"] == "stall":
+            half = len(data) // 2
+            self.wfile.write(data[:half])
+            self.wfile.flush()
+            time.sleep(c["delay"])
+            data = data[half:]
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    # -- streamed replies --------------------------------------------------
+
+    def stream(self, c):
+        """Sends the events one by one; the body ends when we close."""
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("connection", "close")
+        for k, v in c["headers"].items():
+            self.send_header(k, str(v))
+        self.end_headers()
+        self.close_connection = True
+        events = (self.openai_events(c) if self.api == "openai"
+                  else self.anthropic_events(c))
+        deltas = [i for i, (_, kind) in enumerate(events) if kind == "delta"]
+        cut = deltas[len(deltas) // 2] if deltas else 1
+        fault = c["fault"]
+        try:
+            for i, (data, kind) in enumerate(events):
+                if fault in ("truncate", "error_event") and i == cut:
+                    if fault == "error_event":
+                        self.write(self.error_event())
+                    return
+                if fault == "invalid_json" and kind == "delta":
+                    self.write(sse(None, '{"choices": [ this is not json'))
+                    return
+                self.write(data)
+                if fault == "stall" and i == 0:
+                    time.sleep(c["delay"])
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (read timeout, deadline): fine
+
+    def write(self, data):
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def error_event(self):
+        if self.api == "anthropic":
+            return sse("error", {"type": "error", "error": {
+                "type": "overloaded_error", "message": "Overloaded"}})
+        return sse(None, {"error": {"message": "The server had an error",
+                                    "type": "server_error", "code": None}})
+
+    def openai_events(self, c):
+        """[(bytes, kind)] for a Chat Completions stream."""
+        model = self.req.get("model", "fake")
+        include_usage = (self.req.get("stream_options") or {}).get("include_usage")
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": model}
+
+        def chunk(choices, **extra):
+            obj = dict(base, choices=choices, **extra)
+            if include_usage and "usage" not in obj:
+                obj["usage"] = None
+            return sse(None, obj)
+        out = [(chunk([{"index": 0, "finish_reason": None,
+                        "delta": {"role": "assistant", "content": ""}}]), "start")]
+        for piece in chunks(c["text"], c["chunk"]):
+            out.append((chunk([{"index": 0, "finish_reason": None,
+                                "delta": {"content": piece}}]), "delta"))
+        out.append((chunk([{"index": 0, "delta": {},
+                            "finish_reason": c["finish"] or "stop"}]), "finish"))
+        if include_usage and c["in"] is not None:
+            out.append((chunk([], usage={
+                "prompt_tokens": c["in"], "completion_tokens": c["out"],
+                "total_tokens": c["in"] + c["out"]}), "usage"))
+        out.append((sse(None, "[DONE]"), "done"))
+        return out
+
+    def anthropic_events(self, c):
+        """[(bytes, kind)] for a Messages stream."""
+        msg = {"id": "msg_fake", "type": "message", "role": "assistant",
+               "model": self.req.get("model", "fake"), "content": [],
+               "stop_reason": None, "stop_sequence": None}
+        if c["in"] is not None:
+            msg["usage"] = {"input_tokens": c["in"], "output_tokens": 1}
+        out = [(sse("message_start", {"type": "message_start", "message": msg}), "start"),
+               (sse("content_block_start", {
+                   "type": "content_block_start", "index": 0,
+                   "content_block": {"type": "text", "text": ""}}), "start"),
+               (sse("ping", {"type": "ping"}), "ping")]
+        for piece in chunks(c["text"], c["chunk"]):
+            out.append((sse("content_block_delta", {
+                "type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": piece}}), "delta"))
+        out.append((sse("content_block_stop", {"type": "content_block_stop",
+                                               "index": 0}), "stop"))
+        delta = {"type": "message_delta",
+                 "delta": {"stop_reason": c["finish"] or "end_turn",
+                           "stop_sequence": None}}
+        if c["out"] is not None:
+            delta["usage"] = {"output_tokens": c["out"]}
+        out.append((sse("message_delta", delta), "finish"))
+        out.append((sse("message_stop", {"type": "message_stop"}), "done"))
+        return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--script", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--port-file", required=True)
+    args = ap.parse_args()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.script = Script(args.script)
+    server.log = Log(args.log)
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % server.server_address[1])
+    os.rename(tmp, args.port_file)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

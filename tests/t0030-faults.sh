@@ -1,0 +1,136 @@
+#!/bin/sh
+# Malformed replies and transport faults: each is told to the model or
+# retried, never silently dropped; non-retryable errors end with exit 3.
+. "$(dirname "$0")/lib.sh"
+
+fast_config() {	# DIR: retries fast, short read timeout
+	cat >"$1/loopgate.yaml" <<-YAML
+	http:
+	  retry_base: 10ms
+	  retry_max: 50ms
+	  read_timeout: 700ms
+	  retries: 2
+	YAML
+	git -C "$1" add loopgate.yaml && git -C "$1" commit -qm config
+}
+
+# run_case NAME SCRIPT_JSON [extra args]: fresh repo, fake server, run.
+run_case() {
+	name=$1 script=$2
+	shift 2
+	make_repo "$name" && fast_config "$name" &&
+	printf "%s" "$script" >"$name.json" &&
+	url=$(start_fake "$name" "$name.json") &&
+	set +e
+	$LOOPGATE run --dir "$name" --goal "fix add" --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --max-iterations 4 --json "$@" \
+		>"$name.sum" 2>"$name.err"
+	echo $? >"$name.rc"
+	set -e
+}
+
+attempts_json() {	# RUN_DIR: the model_attempt bodies
+	python3 -c 'import json,sys; print(json.dumps([json.loads(l)["body"] for l in open(sys.argv[1]+"/events.jsonl") if json.loads(l)["kind"]=="model_attempt"]))' "$1"
+}
+
+fix_json() { python3 -c 'import json,os; print(json.dumps({"content": os.environ["REPLY_FIX"]}))'; }
+FIX=$(fix_json)
+
+test_expect_success 'a reply without an edit block is fed back and counts' '
+	run_case noedit "{\"replies\":[{\"content\":\"All done, it works now!\"},$FIX]}" &&
+	test "$(cat noedit.rc)" = 0 &&
+	test "$(summary_field noedit.sum iterations)" = 2 &&
+	req_field noedit.log 2 "b[\"messages\"][1][\"content\"]" | grep -q "no edit block"
+'
+
+test_expect_success 'an unmatched SEARCH is refused with the nearest lines' '
+	python3 -c "import json,os; print(json.dumps({\"replies\":[{\"content\":\"calc.py\n<<<<<<< SEARCH\n    return a / b\n=======\n    return a + b\n>>>>>>> REPLACE\n\"}, {\"content\": os.environ[\"REPLY_FIX\"]}]}))" >nm.script &&
+	run_case nomatch "$(cat nm.script)" &&
+	test "$(cat nomatch.rc)" = 0 &&
+	req_field nomatch.log 2 "b[\"messages\"][1][\"content\"]" >p2 &&
+	grep -q "calc.py" p2 && grep -q "return a - b" p2 &&
+	grep -qi "no match\|not found\|does not match" p2 &&
+	run_dir=$(summary_field nomatch.sum run_dir) &&
+	grep -q "\"refused\":1" "$run_dir/events.jsonl"
+'
+
+test_expect_success 'invalid JSON from the server is retried' '
+	run_case badjson "{\"replies\":[{\"fault\":\"invalid_json\"},$FIX]}" &&
+	test "$(cat badjson.rc)" = 0 &&
+	test "$(summary_field badjson.sum iterations)" = 1 &&
+	test "$(summary_field badjson.sum calls)" = 2
+'
+
+test_expect_success 'a truncated stream is discarded whole and retried' '
+	run_case trunc "{\"replies\":[{\"fault\":\"truncate\",\"content\":\"PARTIAL-TURN-MARKER and a lot more text that would follow here if the stream had not been cut\"},$FIX]}" &&
+	test "$(cat trunc.rc)" = 0 &&
+	run_dir=$(summary_field trunc.sum run_dir) &&
+	! grep -q PARTIAL-TURN-MARKER "$run_dir/iter-001/response.md" &&
+	attempts_json "$run_dir" | grep -q "truncated"
+'
+
+test_expect_success 'an error event mid-stream is retried' '
+	run_case evt "{\"replies\":[{\"fault\":\"error_event\",\"content\":\"EVENT-PARTIAL and more text to split into chunks for the stream\"},$FIX]}" &&
+	test "$(cat evt.rc)" = 0 &&
+	run_dir=$(summary_field evt.sum run_dir) &&
+	! grep -q EVENT-PARTIAL "$run_dir/iter-001/response.md" &&
+	attempts_json "$run_dir" | grep -q "stream_error"
+'
+
+test_expect_success '429 with retry-after is honoured' '
+	run_case r429 "{\"replies\":[{\"status\":429,\"headers\":{\"retry-after\":\"1\"}},$FIX]}" &&
+	test "$(cat r429.rc)" = 0 &&
+	run_dir=$(summary_field r429.sum run_dir) &&
+	attempts_json "$run_dir" >a.json &&
+	python3 -c "
+import json,sys
+a=json.load(open(sys.argv[1])); assert a[0][\"http_status\"]==429 and a[0][\"wait_ms\"]==1000, a
+reqs=[json.loads(l) for l in open(sys.argv[2])]
+assert reqs[1][\"t\"]-reqs[0][\"t\"] >= 0.95, reqs
+" a.json r429.log
+'
+
+test_expect_success '500 is retried' '
+	run_case r500 "{\"replies\":[{\"status\":500},$FIX]}" &&
+	test "$(cat r500.rc)" = 0 && test "$(req_count r500.log)" = 2
+'
+
+test_expect_success 'a connection reset is retried' '
+	run_case reset "{\"replies\":[{\"fault\":\"reset\"},$FIX]}" &&
+	test "$(cat reset.rc)" = 0 && test "$(req_count reset.log)" = 2 &&
+	attempts_json "$(summary_field reset.sum run_dir)" | grep -q "\"http_status\": 0"
+'
+
+test_expect_success 'a server slower than the read timeout is retried' '
+	run_case slow "{\"replies\":[{\"delay_ms\":5000,\"content\":\"too late\"},$FIX]}" &&
+	test "$(cat slow.rc)" = 0 &&
+	attempts_json "$(summary_field slow.sum run_dir)" | grep -q "timeout"
+'
+
+test_expect_success '529 overloaded from Anthropic is retried' '
+	make_repo a529 && fast_config a529 &&
+	python3 -c "import json,os; print(json.dumps({\"replies\":[{\"status\":529,\"error_type\":\"overloaded_error\"},{\"content\":os.environ[\"REPLY_FIX\"]}]}))" >a529.json &&
+	url=$(start_fake a529 a529.json) &&
+	ANTHROPIC_API_KEY=k expect_code 0 $LOOPGATE run --dir a529 --goal g --gate "sh test.sh" \
+		--model anthropic/c --base-url "$url" --json >a529.sum 2>err &&
+	test "$(req_count a529.log)" = 2
+'
+
+test_expect_success '401 is not retried: exit 3 with the reason' '
+	run_case r401 "{\"replies\":[{\"status\":401,\"error_type\":\"invalid_request_error\",\"error_code\":\"invalid_api_key\"}],\"repeat_last\":true}" &&
+	test "$(cat r401.rc)" = 3 &&
+	test "$(req_count r401.log)" = 1 &&
+	test "$(summary_field r401.sum status)" = error &&
+	grep -q "401" r401.err
+'
+
+test_expect_success 'retries run out: exit 3 after retries+1 attempts' '
+	run_case r503 "{\"replies\":[{\"status\":503}],\"repeat_last\":true}" &&
+	test "$(cat r503.rc)" = 3 &&
+	test "$(req_count r503.log)" = 3 &&
+	run_dir=$(summary_field r503.sum run_dir) &&
+	test "$(summary_field r503.sum calls)" = 3 &&
+	grep -q run_end "$run_dir/events.jsonl"
+'
+
+test_done
