@@ -61,7 +61,8 @@ struct provider_attempt {
 	int n;				/* 1-based */
 	int http_status;		/* 0 when no HTTP response */
 	const char *outcome;		/* "ok", "http_error", "timeout", "reset", "truncated",
-					   "stream_error", "bad_body", "connect_failed" */
+					   "stream_error", "bad_body", "connect_failed",
+					   "interrupted" */
 	const char *detail;		/* one line, human readable (no secrets) */
 	long tokens_in;			/* usage charged for this attempt (reported, or */
 	long tokens_out;		/*  estimated for a partial stream; 0 if none) */
@@ -78,8 +79,10 @@ struct provider_reply {
 	char *finish_reason;		/* "stop", "length", "end_turn", "max_tokens", ... */
 	char *model;			/* as reported by the server, if any */
 	int attempts;
+	int usage_estimated;		/* 1: the server sent no usage; tokens are
+					   estimated from bytes (about 4 per token) */
 };
-#define PROVIDER_REPLY_INIT { BUF_INIT, 0, 0, NULL, NULL, 0 }
+#define PROVIDER_REPLY_INIT { BUF_INIT, 0, 0, NULL, NULL, 0, 0 }
 void provider_reply_release(struct provider_reply *r);
 
 /* Returns non-zero to stop retrying. */

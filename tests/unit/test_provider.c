@@ -635,6 +635,18 @@ TEST(on_attempt_stops)
 	fake_stop(&f);
 }
 
+TEST(on_attempt_stop_keeps_final_error)
+{
+	struct fake f;
+	struct call c;
+	CHECK_INT(run_script(&c, &f, "{\"replies\": [{\"status\": 403}]}", "openai", 0), 0);
+	c.seen.stop_at = 1;
+	CHECK_INT(call_run(&c), -EACCES);
+	CHECK_INT(c.seen.n, 1);
+	call_release(&c);
+	fake_stop(&f);
+}
+
 TEST(deadline_mid_stall)
 {
 	struct fake f;
@@ -891,6 +903,7 @@ int main(void)
 	RUN(retries_exhausted);
 	RUN(script_exhausted_is_500_and_retried);
 	RUN(on_attempt_stops);
+	RUN(on_attempt_stop_keeps_final_error);
 	RUN(deadline_mid_stall);
 	RUN(retry_after_past_deadline_stops);
 	RUN(connect_failed);
