@@ -175,13 +175,18 @@ static int looks_like_path(const char *p, size_t n)
 static char *path_from_line(const char *p, size_t n)
 {
 	const char *w;
-	size_t wn;
+	size_t wn = rtrim_len(p, n);
+	int colon;
 
+	while (wn && (p[wn - 1] == '*' || p[wn - 1] == '`'))
+		wn--;
+	colon = wn && p[wn - 1] == ':';
 	strip_decor(&p, &n);
 	if (!n)
 		return NULL;
+	/* "Makefile" is a path; "Next:" is a heading */
 	if (!memchr(p, ' ', n) && !memchr(p, '\t', n))
-		return xstrndup(p, n);
+		return colon && !looks_like_path(p, n) ? NULL : xstrndup(p, n);
 	w = p + n;
 	while (w > p && w[-1] != ' ' && w[-1] != '\t')
 		w--;
@@ -477,6 +482,48 @@ static int check_resolved(const char *rroot, const char *real,
 }
 
 /*
+ * Checks the existing component cur (shown to the model as shown): a
+ * symlink is resolved and must stay inside the tree, and cur becomes the
+ * real path.  Sets *missing when cur does not exist.
+ */
+static int check_component(const char *rroot, struct buf *cur,
+			   const char *shown, int last, int *missing,
+			   struct buf *why)
+{
+	struct stat st;
+	char *real;
+	int ret;
+
+	if (lstat(cur->s, &st) < 0) {
+		if (errno == ENOENT) {
+			*missing = 1;
+			return 0;
+		}
+		return err_set(why, -errno, "cannot check %s: %s", shown,
+			       strerror(errno));
+	}
+	if (S_ISLNK(st.st_mode)) {
+		real = realpath(cur->s, NULL);
+		if (!real)
+			return err_set(why, -EPERM, "%s is a symlink that cannot "
+				       "be resolved (%s)", shown, strerror(errno));
+		ret = check_resolved(rroot, real, shown, why);
+		buf_sets(cur, real);
+		free(real);
+		if (ret < 0)
+			return ret;
+		if (stat(cur->s, &st) < 0)
+			return err_set(why, -errno, "cannot check %s: %s", shown,
+				       strerror(errno));
+	}
+	if (!last && !S_ISDIR(st.st_mode))
+		return err_set(why, -ENOTDIR, "%s is not a directory", shown);
+	if (last && S_ISDIR(st.st_mode))
+		return err_set(why, -EISDIR, "%s is a directory", shown);
+	return 0;
+}
+
+/*
  * Walks rel under the real root one component at a time, resolving symlinks
  * as it goes, and returns in *ret_target the real path the write must go to
  * (the target of a final symlink; missing components appended as given).
@@ -486,7 +533,6 @@ static int resolve_target(const char *rroot, const char *rel, char **ret_target,
 {
 	struct buf cur = BUF_INIT, shown = BUF_INIT;
 	const char *p = rel;
-	struct stat st;
 	int ret = lexical_check(rel, why), missing = 0;
 
 	if (ret < 0)
@@ -494,7 +540,6 @@ static int resolve_target(const char *rroot, const char *rel, char **ret_target,
 	buf_adds(&cur, rroot);
 	while (*p && ret == 0) {
 		size_t c = strcspn(p, "/");
-		int last;
 		if (c == 0 || (c == 1 && p[0] == '.')) {
 			p += c + (p[c] == '/');
 			continue;
@@ -506,36 +551,9 @@ static int resolve_target(const char *rroot, const char *rel, char **ret_target,
 		p += c;
 		while (*p == '/')
 			p++;
-		last = !*p;
-		if (missing)
-			continue;
-		if (lstat(cur.s, &st) < 0) {
-			if (errno == ENOENT)
-				missing = 1;
-			else
-				ret = err_set(why, -errno, "cannot check %s: %s",
-					      shown.s, strerror(errno));
-			continue;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			char *real = realpath(cur.s, NULL);
-			if (!real) {
-				ret = err_set(why, -EPERM, "%s is a symlink that "
-					      "cannot be resolved (%s)", shown.s,
-					      strerror(errno));
-				continue;
-			}
-			ret = check_resolved(rroot, real, shown.s, why);
-			buf_sets(&cur, real);
-			free(real);
-			if (ret < 0 || stat(cur.s, &st) < 0)
-				continue;
-		}
-		if (!last && !S_ISDIR(st.st_mode))
-			ret = err_set(why, -ENOTDIR, "%s is not a directory",
-				      shown.s);
-		else if (last && S_ISDIR(st.st_mode))
-			ret = err_set(why, -EISDIR, "%s is a directory", shown.s);
+		if (!missing)
+			ret = check_component(rroot, &cur, shown.s, !*p, &missing,
+					      why);
 	}
 	if (ret == 0 && !shown.len)
 		ret = err_set(why, -EPERM, "the path names the tree root");

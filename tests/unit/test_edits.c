@@ -256,6 +256,22 @@ TEST(parse_malformed_blocks_exact_problems)
 	buf_release(&pb);
 }
 
+TEST(parse_single_word_path_lines)
+{
+	const char *r = "Makefile\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n"
+		"Next:\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n"
+		"**src/a.c**:\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n";
+	struct edit_list l = EDIT_LIST_INIT;
+	struct buf pb = BUF_INIT;
+	CHECK_INT(edits_parse(r, strlen(r), &l, &pb), 2);
+	CHECK_STR(l.v[0].path, "Makefile");
+	CHECK_STR(l.v[1].path, "src/a.c");
+	CHECK_STR(pb.s, "reply line 8: SEARCH block has no path line (the line "
+		  "before it, \"Next:\", is not a path)\n");
+	edit_list_release(&l);
+	buf_release(&pb);
+}
+
 TEST(parse_whole_file_keeps_marker_like_lines)
 {
 	const char *r = "<<<<<<< FILE docs/conflict.md\n"
@@ -649,6 +665,7 @@ int main(void)
 	RUN(parse_ten_markers_is_content_and_four_is_not_marker);
 	RUN(parse_multiple_blocks_same_file_path_reused);
 	RUN(parse_malformed_blocks_exact_problems);
+	RUN(parse_single_word_path_lines);
 	RUN(parse_whole_file_keeps_marker_like_lines);
 	RUN(parse_text_without_blocks);
 	RUN(apply_exact_keeps_other_bytes);
