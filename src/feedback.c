@@ -18,7 +18,8 @@
 /* Upper bound of one marker line, "[... N lines elided ...]\n" with a
  * 20-digit N is 43 bytes; rounded up. */
 #define MARK_MAX 48
-/* At most this many bytes of a file are read for excerpts. */
+/* Larger files get no excerpt (no source file is this big, and buf_read_fd
+ * would read all of it). */
 #define EXCERPT_FILE_MAX (16u << 20)
 /* Longer source lines are shortened in excerpts. */
 #define EXCERPT_LINE_MAX 400
@@ -626,7 +627,8 @@ static char *resolve_in(const char *root, const char *rroot, const char *path,
 	real = realpath(full, NULL);
 	free(full);
 	if (!real || strncmp(real, rroot, rn) || real[rn] != '/' ||
-	    stat(real, &st) < 0 || !S_ISREG(st.st_mode)) {
+	    stat(real, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > (off_t)EXCERPT_FILE_MAX) {
 		free(real);
 		return NULL;
 	}
@@ -795,7 +797,7 @@ void feedback_excerpts(const char *root, const struct location *v, size_t n,
 		if (!real[i] || j < i)
 			continue;	/* outside the tree, or done already */
 		buf_init(&f, EXCERPT_FILE_MAX);
-		if (buf_read_file(&f, real[i]) < 0 && !f.truncated) {
+		if (buf_read_file(&f, real[i]) < 0) {
 			buf_release(&f);
 			continue;
 		}
