@@ -67,7 +67,7 @@ def add(a, b):
 PY
 		cat >test.sh <<'SH' &&
 #!/bin/sh
-out=$(python3 -c 'import calc; print(calc.add(2, 3))')
+out=$(python3 -B -c 'import calc; print(calc.add(2, 3))')
 if [ "$out" != 5 ]; then
 	echo "test.sh:3: FAIL add(2, 3) returned $out, expected 5"
 	exit 1
@@ -86,7 +86,7 @@ start_fake() {
 	name=$1 script=$2
 	rm -f "$TRASH/$name.port"
 	python3 "$FAKE" --script "$script" --log "$TRASH/$name.log" \
-		--port-file "$TRASH/$name.port" 2>"$TRASH/$name.err" &
+		--port-file "$TRASH/$name.port" >"$TRASH/$name.stdout" 2>"$TRASH/$name.err" &
 	FAKE_PIDS="$FAKE_PIDS $!"
 	# wait for the port file: the server writes it once it listens
 	i=0

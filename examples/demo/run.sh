@@ -28,14 +28,14 @@ set +e
 	--goal-file "$root/examples/demo/goal.md" \
 	--gate "python3 -m unittest -v" \
 	--model "replay:$root/examples/demo/transcript.jsonl" \
-	--max-iterations 5 --json >"$demo/summary.out"
+	--max-iterations 5 --json >"$root/build/demo-summary.json"
 status=$?
 set -e
-run_dir=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' "$demo/summary.out")
-branch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["branch"])' "$demo/summary.out")
+run_dir=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' "$root/build/demo-summary.json")
+branch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["branch"])' "$root/build/demo-summary.json")
 echo
 echo "== summary (--json) =="
-cat "$demo/summary.out"
+cat "$root/build/demo-summary.json"
 cat <<MSG
 
 == what it left ==
