@@ -39,7 +39,7 @@ trap cleanup EXIT
 test_expect_success() {
 	test_count=$((test_count + 1))
 	desc=$1
-	(cd "$TRASH" && set -e && eval "$2") >"$TRASH/.out.$test_count" 2>&1
+	(cd "$TRASH" && set -e && { [ "${LOOPGATE_TRACE:-0}" = 1 ] && set -x; eval "$2"; }) >"$TRASH/.out.$test_count" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "ok $test_count - $desc"
@@ -181,4 +181,10 @@ summary_field() {
 # events_kinds RUN_DIR: the kinds of the events, one per line.
 events_kinds() {
 	python3 -c 'import json,sys; [print(json.loads(l)["kind"]) for l in open(sys.argv[1]+"/events.jsonl")]' "$1"
+}
+
+# proc_dead PID: true when the process no longer runs (gone, or a zombie
+# waiting for a slow init to reap it).
+proc_dead() {
+	[ ! -e "/proc/$1/stat" ] || sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]'
 }

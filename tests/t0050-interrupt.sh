@@ -24,8 +24,8 @@ test_expect_success 'SIGINT while a gate runs' '
 	run_dir=$(summary_field sum.json run_dir) &&
 	test -f "$run_dir/handoff.md" &&
 	grep -q interrupted "$run_dir/handoff.md" &&
-	! kill -0 "$(cat sleep.pid)" 2>/dev/null &&
-	! kill -0 "$(cat gate.pid)" 2>/dev/null &&
+	proc_dead "$(cat sleep.pid)" &&
+	proc_dead "$(cat gate.pid)" &&
 	tail -n 1 "$run_dir/events.jsonl" | grep -q "\"kind\":\"run_end\""
 '
 
