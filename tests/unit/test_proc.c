@@ -8,6 +8,25 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* 1 once pid is gone or a zombie, polling /proc; 0 if still alive at the end. */
+static int wait_dead(long pid, long max_ms)
+{
+	long long until = clock_ms() + max_ms;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	for (;;) {
+		struct buf st = BUF_INIT;
+		int dead = buf_read_file(&st, path) < 0 || strstr(st.s, ") Z ") ||
+			   strstr(st.s, ") X ");
+		buf_release(&st);
+		if (dead)
+			return 1;
+		if (clock_ms() > until)
+			return 0;
+		usleep(1000);
+	}
+}
+
 static int run_sh(const char *script, struct proc_opts *o, struct proc_result *r)
 {
 	const char *argv[] = { "/bin/sh", "-c", script, NULL };
@@ -87,16 +106,10 @@ TEST(timeout_kills_the_whole_group)
 	CHECK_INT(r.status, PROC_TIMED_OUT);
 	CHECK_STR(r.out.s, "started\n");
 	CHECK(buf_read_file(&pid, path) == 0);
-	/* kill(pid, 0) fails with ESRCH once the grandchild was reaped by
-	 * init; a zombie still counts, so look at /proc state instead. */
-	{
-		char stat[64];
-		struct buf st = BUF_INIT;
-		snprintf(stat, sizeof(stat), "/proc/%ld/stat", atol(pid.s));
-		int alive = buf_read_file(&st, stat) == 0 && !strstr(st.s, ") Z ");
-		CHECK(!alive);
-		buf_release(&st);
-	}
+	/* The group got SIGKILL; the grandchild closes its descriptors (our
+	 * EOF) a moment before it becomes a zombie, so wait for that state,
+	 * bounded: a process that survived would still be running after 5 s. */
+	CHECK(wait_dead(atol(pid.s), 5000));
 	unlink(path);
 	buf_release(&pid);
 	proc_result_release(&r);
