@@ -14,7 +14,9 @@
 /*
  * Configuration that must not come from the repository: hooks and
  * fsmonitor would execute programs the actor could have written, pagers
- * and external diff drivers too.  Repository-local filters are handled in
+ * too.  External diff drivers and textconv filters are turned off per
+ * command (--no-ext-diff --no-textconv): an empty diff.external would make
+ * git try to execute "".  Repository-local filters are handled in
  * the sandbox issue; these cover the common execution paths.
  */
 static const char *const hardening[] = {
@@ -22,7 +24,6 @@ static const char *const hardening[] = {
 	"-c", "core.fsmonitor=false",
 	"-c", "core.pager=cat",
 	"-c", "core.sshCommand=false",
-	"-c", "diff.external=",
 	"-c", "commit.gpgsign=false",
 	"-c", "tag.gpgsign=false",
 	"-c", "gc.auto=0",
@@ -151,7 +152,7 @@ int git_commit_all(const char *tree, const char *msg, const char *excludes,
 	if (ret < 0)
 		return ret;
 	ret = git_run(tree, changed, err, "diff", "--cached", "--name-only",
-		      "-z", "--no-renames", NULL);
+		      "-z", "--no-renames", "--no-ext-diff", "--no-textconv", NULL);
 	if (ret < 0 || changed->len == 0)
 		return ret;
 	ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",

@@ -8,6 +8,7 @@
 #include "git.h"
 #include "prompt.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DIFF_MAX (256u << 10)
@@ -80,8 +81,8 @@ static void add_diff(const struct run *r, struct buf *b)
 {
 	struct buf diff = BUF_INIT, clean = BUF_INIT;
 	buf_init(&diff, DIFF_MAX);
-	if (git_run(r->tree, &diff, NULL, "diff", "--stat", "--patch",
-		    r->base_sha, "HEAD", NULL) < 0 && !diff.truncated)
+	if (git_run(r->tree, &diff, NULL, "diff", "--no-ext-diff", "--no-textconv",
+		    "--stat", "--patch", r->base_sha, "HEAD", NULL) < 0 && !diff.truncated)
 		buf_sets(&diff, "(the diff could not be computed)\n");
 	buf_addf(b, "\n## Cumulative diff (%s..%s)\n\n", r->base_sha, r->branch);
 	if (!diff.len)
@@ -99,17 +100,23 @@ static void add_diff(const struct run *r, struct buf *b)
 
 static void add_continue(const struct run *r, struct buf *b)
 {
+	char base[13];
+	snprintf(base, sizeof(base), "%.12s", r->base_sha);
 	buf_addf(b, "\n## How to continue\n\n"
 		 "- Look at the work: `git log --stat %s..%s`, `git diff %s %s`.\n"
-		 "- Take it over by hand: `git switch %s` (the run's tree is `%s`).\n"
+		 "- Continue by hand in the run's tree, which is on that branch: "
+		 "`cd %s`; or check the branch out in your own tree after "
+		 "`git worktree remove --force %s`.\n"
+		 "- Keep only what helps: `git merge %s` or `git cherry-pick` single "
+		 "iterations (one commit each).\n"
 		 "- Give the loop more room: run the same command again with a larger "
-		 "budget (`--max-iterations`, `--max-tokens`, `--max-cost`, `--deadline`);"
-		 " to start from this run's result, first `git switch %s` in a clean "
-		 "checkout.\n"
+		 "budget (`--max-iterations`, `--max-tokens`, `--max-cost`, "
+		 "`--deadline`); to start from this run's result, merge the branch "
+		 "first.\n"
 		 "- Every prompt, reply and gate output is in `%s` (events.jsonl is the "
 		 "full record).\n",
-		 r->base_sha, r->branch, r->base_sha, r->branch, r->branch, r->tree,
-		 r->branch, r->run_dir);
+		 base, r->branch, base, r->branch, r->tree, r->tree, r->branch,
+		 r->run_dir);
 }
 
 int report_handoff(const struct run *r, struct buf *err)

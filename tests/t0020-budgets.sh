@@ -37,6 +37,17 @@ test_expect_success '--max-iterations: halts with a handoff, exit 1' '
 	grep -q "loopgate/" "$h"
 '
 
+test_expect_success 'the handoff shows the cumulative diff of the run branch' '
+	make_repo hd &&
+	python3 -c "import json,os; print(json.dumps({\"replies\":[{\"content\":os.environ[\"REPLY_WRONG\"]},{\"content\":os.environ[\"REPLY_USELESS\"]}],\"repeat_last\":True}))" >hd.json &&
+	url=$(start_fake hd hd.json) &&
+	expect_code 1 $LOOPGATE run --dir hd --goal g --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --max-iterations 2 --json >s.json 2>err &&
+	h="$(summary_field s.json run_dir)/handoff.md" &&
+	grep -q "^-    return a - b" "$h" && grep -q "^+    return a \* b" "$h" &&
+	grep -q "calc.py | 2 +-" "$h" && ! grep -q "could not be computed" "$h"
+'
+
 test_expect_success '--max-tokens: never exceeded, halts before the call that could pass it' '
 	make_repo tok &&
 	never_script 900 90 >tok.json &&
