@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static int tty;
@@ -59,7 +60,9 @@ void ui_status(const struct run *r, const char *phase)
 	if (!tty || quiet)
 		return;
 	human_tokens(b->tokens_in + b->tokens_out, tok, sizeof(tok));
-	if (b->max_cost >= 0)
+	if (r->actor && !strcmp(r->actor, "command"))
+		snprintf(cost, sizeof(cost), "cost n/a (agent CLI)");
+	else if (b->max_cost >= 0)
 		snprintf(cost, sizeof(cost), "$%.4f/$%.2f", b->cost, b->max_cost);
 	else
 		snprintf(cost, sizeof(cost), "$%.4f", b->cost);
