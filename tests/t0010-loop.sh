@@ -157,4 +157,41 @@ test_expect_success '--record writes a transcript that replays to the same resul
 	test "$(summary_field rsum.json iterations)" = 2
 '
 
+test_expect_success '--allow-dirty carries tracked changes into the run, leaves the tree alone' '
+	make_repo dirty &&
+	printf "def add(a, b):\n    return a * b\n" >dirty/calc.py &&
+	python3 -c "import json,os; print(json.dumps({\"content\": os.environ[\"REPLY_FIX_AFTER_WRONG\"]}))" >d.jsonl &&
+	expect_code 0 $LOOPGATE run --dir dirty --goal g --gate "sh test.sh" \
+		--model "replay:$TRASH/d.jsonl" --allow-dirty --json >dsum.json 2>err &&
+	run_dir=$(summary_field dsum.json run_dir) &&
+	grep -q "returned 6, expected 5" "$run_dir/baseline/gate-1.out" &&
+	test -s "$run_dir/carried.patch" &&
+	branch=$(summary_field dsum.json branch) &&
+	git -C dirty log --format=%s "$branch" | grep -q "uncommitted changes carried" &&
+	grep -q "return a \* b" dirty/calc.py &&
+	test "$(git -C dirty status --porcelain)" = " M calc.py"
+'
+
+test_expect_success 'edits escaping the tree are refused, fed back, and write nothing outside' '
+	make_repo esc &&
+	python3 -c "
+import json,os
+bad = chr(10).join([\"<<<<<<< FILE ../escaped.txt\", \"pwned\", \">>>>>>> END\",
+  \"<<<<<<< FILE /tmp/loopgate-escaped-abs.txt\", \"pwned\", \">>>>>>> END\",
+  \"<<<<<<< FILE .git/config\", \"pwned\", \">>>>>>> END\", \"\"])
+print(json.dumps({\"replies\":[{\"content\":bad},{\"content\":os.environ[\"REPLY_FIX\"]}]}))" >esc.json &&
+	url=$(start_fake esc esc.json) &&
+	rm -f /tmp/loopgate-escaped-abs.txt &&
+	expect_code 0 $LOOPGATE run --dir esc --goal g --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --json >esum.json 2>err &&
+	run_dir=$(summary_field esum.json run_dir) &&
+	test ! -e "$run_dir/escaped.txt" && test ! -e esc/.loopgate/runs/escaped.txt &&
+	test ! -e /tmp/loopgate-escaped-abs.txt &&
+	! grep -q pwned esc/.git/config &&
+	req_field esc.log 2 "b[\"messages\"][1][\"content\"]" >p2 &&
+	grep -q "\.\./escaped.txt" p2 && grep -q "loopgate-escaped-abs.txt" p2 &&
+	grep -q "\.git/config" p2 &&
+	grep -q "\"refused\":3" "$run_dir/events.jsonl"
+'
+
 test_done
