@@ -9,9 +9,12 @@ real SSE framing and scripted faults.
 
 The port is written to FILE (temp file + rename) once the server listens.
 
-Script: {"replies": [ENTRY, ...], "repeat_last": false}.  Each request takes
-the next entry; when none is left the last one is repeated if repeat_last,
-else the answer is 500 "fake server script exhausted".  ENTRY fields:
+Script: {"replies": [ENTRY, ...], "repeat_last": false, "cycle": false}.
+Each request takes the next entry; when none is left the last one is
+repeated if repeat_last, the list starts over from the first entry if cycle
+(cycle wins over repeat_last; used by bench/ for replies that alternate
+forever), else the answer is 500 "fake server script exhausted".  ENTRY
+fields:
 
   content / content_file   assistant text (file relative to the script)
   usage {"in": N, "out": M}  default in = len(body)//4, out = max(1, len//4)
@@ -51,6 +54,7 @@ class Script:
         self.dir = os.path.dirname(os.path.abspath(path))
         self.replies = doc.get("replies", [])
         self.repeat_last = bool(doc.get("repeat_last", False))
+        self.cycle = bool(doc.get("cycle", False))
         self.next = 0
         self.count = 0
         self.lock = threading.Lock()
@@ -60,6 +64,8 @@ class Script:
         with self.lock:
             self.count += 1
             n = self.count
+            if self.cycle and self.replies and self.next >= len(self.replies):
+                self.next = 0
             if self.next < len(self.replies):
                 i = self.next
                 self.next += 1

@@ -1,0 +1,153 @@
+#!/bin/sh
+# bench/run.sh: loopgate's own overhead per iteration and its peak RSS,
+# beside a plain shell loop doing the same HTTP call, commit and gate (the
+# floor).  `make bench` runs it with LOOPGATE_BIN set; see bench/README.md.
+#
+#   BENCH_ITERS=30 BENCH_REPEATS=5 BENCH_LONG_ITERS=200 sh bench/run.sh
+#
+# Everything happens in a mktemp directory (removed at the end unless
+# BENCH_KEEP=1); the only network traffic is to the fake model server on
+# 127.0.0.1, which is killed on exit.
+set -u
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+LOOPGATE=${LOOPGATE_BIN:-$ROOT/loopgate}
+FAKE=$ROOT/tests/fake/fake_model.py
+ITERS=${BENCH_ITERS:-30}
+REPEATS=${BENCH_REPEATS:-5}
+LONG_ITERS=${BENCH_LONG_ITERS:-200}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$LOOPGATE" ] || die "no loopgate binary at $LOOPGATE (run make first)"
+command -v python3 >/dev/null || die "python3 is needed (fake model server, statistics)"
+command -v git >/dev/null || die "git is needed"
+command -v curl >/dev/null || die "the floor needs the curl command-line tool \
+(Debian package curl; the build only needs libcurl): apt-get install curl"
+for v in "$ITERS" "$REPEATS" "$LONG_ITERS"; do
+	case $v in '' | *[!0-9]*) die "BENCH_ITERS, BENCH_REPEATS, BENCH_LONG_ITERS must be numbers" ;; esac
+done
+[ "$ITERS" -ge 3 ] && [ "$ITERS" -le 10000 ] || die "BENCH_ITERS must be 3..10000"
+[ "$REPEATS" -ge 1 ] && [ "$REPEATS" -le 100 ] || die "BENCH_REPEATS must be 1..100"
+[ "$LONG_ITERS" -le 10000 ] || die "BENCH_LONG_ITERS must be at most 10000"
+# A hung run must not hang `make bench`: every run is capped by timeout(1).
+TIMEOUT=
+command -v timeout >/dev/null && TIMEOUT="timeout 600"
+SHELL_FOR_FLOOR=sh
+command -v bash >/dev/null && SHELL_FOR_FLOOR=bash
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/loopgate-bench.XXXXXX") || die "mktemp failed"
+FAKE_PID=
+cleanup() {
+	if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; fi
+	FAKE_PID=
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: kept $W" >&2; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A predictable environment: no user or system git config, no keys, no
+# proxies (curl and libcurl would honour them even for 127.0.0.1).
+unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG http_proxy HTTP_PROXY \
+	https_proxy HTTPS_PROXY all_proxy ALL_PROXY GIT_DIR GIT_WORK_TREE 2>/dev/null || true
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export HOME=$W/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null LC_ALL=C
+export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost
+export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
+mkdir -p "$HOME"
+
+# The fake model: every request gets a streamed reply with one FILE edit
+# block; the two replies alternate ("cycle") so every iteration changes
+# counter.txt and makes a real commit.
+python3 - "$W/script.json" <<'PY' || die "cannot write the fake server script"
+import json, sys
+def reply(v):
+    return {"content": "Rewriting the counter.\n\n<<<<<<< FILE counter.txt\n%s\n>>>>>>> END\n" % v}
+json.dump({"replies": [reply("a"), reply("b")], "cycle": True}, open(sys.argv[1], "w"))
+PY
+
+make_repo() {
+	mkdir -p "$1" && (
+		cd "$1" && git init -q -b main . && echo 0 >counter.txt &&
+		git add counter.txt && git commit -q -m initial
+	) || die "cannot create the repository $1"
+}
+
+# start_fake DIR: a fresh fake server logging to DIR/fake.log; sets URL.
+start_fake() {
+	rm -f "$1/port"
+	python3 "$FAKE" --script "$W/script.json" --log "$1/fake.log" \
+		--port-file "$1/port" >"$1/fake.out" 2>&1 &
+	FAKE_PID=$!
+	i=0
+	while [ ! -s "$1/port" ]; do
+		i=$((i + 1))
+		[ $i -le 1000 ] || { cat "$1/fake.out" >&2; die "the fake server did not start"; }
+		sleep 0.01
+	done
+	URL=http://127.0.0.1:$(cat "$1/port")/v1
+}
+
+stop_fake() {
+	kill "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+	FAKE_PID=
+}
+
+# loopgate_run DIR N [WRAPPER...]: one loopgate run of N iterations.
+loopgate_run() {
+	d=$1 n=$2
+	shift 2
+	mkdir -p "$d" && make_repo "$d/repo" && start_fake "$d"
+	$TIMEOUT "$@" "$LOOPGATE" run --dir "$d/repo" --goal "bench: rewrite counter.txt" \
+		--gate false --model openai/bench --base-url "$URL" \
+		--max-iterations "$n" --json >"$d/sum.json" 2>"$d/err"
+	rc=$?
+	stop_fake
+	if [ $rc -ne 1 ] || ! python3 "$BENCH_DIR/stats.py" check "$d/sum.json" "$n"; then
+		tail -n 20 "$d/err" >&2
+		die "loopgate run in $d exited $rc, expected 1 (budget exhausted after $n iterations)"
+	fi
+}
+
+# floor_run DIR N: the shell loop, N iterations, same body and server.
+floor_run() {
+	d=$1 n=$2
+	mkdir -p "$d" && make_repo "$d/repo" && start_fake "$d"
+	$TIMEOUT $SHELL_FOR_FLOOR "$BENCH_DIR/floor.sh" "$URL" "$W/body.json" "$d/repo" "$n" \
+		"$d/stamps" >"$d/err" 2>&1
+	rc=$?
+	stop_fake
+	[ $rc -eq 0 ] || { tail -n 20 "$d/err" >&2; die "the floor loop in $d failed"; }
+}
+
+echo "loopgate bench: $LOOPGATE"
+echo "  $ITERS iterations x $REPEATS repeats per side, floor run by $SHELL_FOR_FLOOR; work dir $W"
+
+# Warm-up (discarded): page cache, the fake server's imports; its middle
+# request is the body the floor sends.
+loopgate_run "$W/warm-lg" "$ITERS"
+python3 "$BENCH_DIR/stats.py" body "$W/warm-lg/fake.log" $(((ITERS + 1) / 2)) "$W/body.json" ||
+	die "cannot extract the request body"
+floor_run "$W/warm-floor" "$ITERS"
+
+# Measured runs, interleaved so machine noise falls on both sides alike.
+r=0
+while [ $r -lt "$REPEATS" ]; do
+	r=$((r + 1))
+	printf '  repeat %d/%d\r' "$r" "$REPEATS" >&2
+	loopgate_run "$W/lg.$r" "$ITERS"
+	floor_run "$W/floor.$r" "$ITERS"
+done
+printf '                  \r' >&2
+
+# Peak RSS, in separate runs (ptrace stops would disturb the timing).
+loopgate_run "$W/rss" "$ITERS" python3 "$BENCH_DIR/rss.py" "$W/rss.json" --
+if [ "$LONG_ITERS" -gt "$ITERS" ]; then
+	loopgate_run "$W/rss-long" "$LONG_ITERS" python3 "$BENCH_DIR/rss.py" "$W/rss-long.json" --
+fi
+
+printf '{"iters": %d, "long_iters": %d, "body_bytes": %d}\n' "$ITERS" "$LONG_ITERS" \
+	"$(wc -c <"$W/body.json")" >"$W/info.json"
+echo
+python3 "$BENCH_DIR/stats.py" report "$W"
