@@ -7,6 +7,7 @@
 # then stamps the three steps of each iteration into STAMPS as
 # "i t0 t1 t2 t3"; under another sh nothing is stamped (the per-iteration
 # time itself is taken at the fake server, for the floor and loopgate alike).
+# shellcheck disable=SC3028 # $EPOCHREALTIME is read only when bash set it
 set -u
 url=$1 body=$2 repo=$3 n=$4 stamps=$5
 cd "$repo" || exit 1

@@ -33,7 +33,7 @@ done
 # A hung run must not hang `make bench`: every run is capped by timeout(1).
 TIMEOUT=
 command -v timeout >/dev/null && TIMEOUT="timeout 600"
-SHELL_FOR_FLOOR=sh
+SHELL_FOR_FLOOR="sh"
 command -v bash >/dev/null && SHELL_FOR_FLOOR=bash
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/loopgate-bench.XXXXXX") || die "mktemp failed"
