@@ -24,10 +24,12 @@ export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 mkdir -p "$HOME"
 test_count=0
 test_failures=0
-FAKE_PIDS=
 
 cleanup() {
-	for p in $FAKE_PIDS; do kill "$p" 2>/dev/null; done
+	# start_fake runs inside $(...): its pids come back through files
+	for f in "$TRASH"/*.fakepid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
 	if [ "${LOOPGATE_KEEP:-0}" = 1 ]; then
 		echo "# kept $TRASH" >&2
 	else
@@ -87,7 +89,7 @@ start_fake() {
 	rm -f "$TRASH/$name.port"
 	python3 "$FAKE" --script "$script" --log "$TRASH/$name.log" \
 		--port-file "$TRASH/$name.port" >"$TRASH/$name.stdout" 2>"$TRASH/$name.err" &
-	FAKE_PIDS="$FAKE_PIDS $!"
+	echo $! >"$TRASH/$name.fakepid"
 	# wait for the port file: the server writes it once it listens
 	i=0
 	while [ ! -s "$TRASH/$name.port" ]; do
