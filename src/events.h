@@ -13,8 +13,19 @@
  * the hash chain (issue 4) will add "prev" and "h" over exactly these bytes.
  * Each line goes out in one write() on an O_APPEND descriptor; a failed or
  * short write makes the log "failed" (sticky): later appends are refused and
- * the caller must stop the run (exit 3) — the log is never half-written
- * silently.  Callers must redact secrets before appending.
+ * the caller must stop the run (exit 3).  The bytes of a short write are cut
+ * off again, so the log never ends in a torn record (a full disk leaves
+ * every line whole).  Callers must redact secrets before appending.
+ *
+ * Text that did not come from loopgate itself (goal, gate commands, paths,
+ * gate and model output, error messages quoting them) may hold invalid
+ * UTF-8, which jansson refuses: json_pack("{s:s}", ...) then returns NULL.
+ * Wrap such text with events_str()/events_strn() and pack it with "o":
+ *
+ *   json_pack("{s:i,s:o}", "gate", 1, "command", events_str(cmd));
+ *
+ * A NULL body is a bug in the caller (a failed json_pack): the record is
+ * still written, with body {"error": "..."}, so the gap is visible.
  */
 #ifndef LOOPGATE_EVENTS_H
 #define LOOPGATE_EVENTS_H
@@ -32,8 +43,15 @@ struct events {
 #define EVENTS_INIT { -1, 0, 0, 0, BUF_INIT }
 
 int events_open(struct events *ev, const char *path, struct buf *err);
-/* Returns 0 or the sticky -errno; body is consumed (may be NULL). */
+/* Returns 0 or the sticky -errno; body is consumed (NULL: see above). */
 int events_append(struct events *ev, const char *kind, json_t *body);
+/*
+ * A new JSON string holding s with invalid UTF-8 and NULs replaced by
+ * U+FFFD (the exact bytes stay in the run directory's files); JSON null
+ * when s is NULL.  Never NULL.
+ */
+json_t *events_str(const char *s);
+json_t *events_strn(const char *s, size_t len);
 int events_sync(struct events *ev);
 void events_close(struct events *ev);
 

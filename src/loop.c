@@ -222,10 +222,10 @@ static int setup(struct run *r, struct buf *err)
 	}
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
-	events_append(&r->ev, "run_start", json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
-		"run_id", r->id, "repo", r->repo, "base", r->base_sha,
-		"branch", r->branch, "tree", r->tree, "actor", r->actor,
-		"version", LOOPGATE_VERSION, "config", cfgj, "goal", r->goal));
+	events_append(&r->ev, "run_start", json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o}",
+		"run_id", r->id, "repo", events_str(r->repo), "base", r->base_sha,
+		"branch", r->branch, "tree", events_str(r->tree), "actor", r->actor,
+		"version", LOOPGATE_VERSION, "config", cfgj, "goal", events_str(r->goal)));
 	if (git_worktree_add(r->repo, r->tree, r->branch, r->base_sha, err) < 0)
 		goto cannot;
 	if (dirty && carry_dirty(r, err) < 0)
@@ -263,23 +263,27 @@ static int run_gates(struct run *r, const char *dir, int iteration, struct buf *
 		char *abs = xasprintf("%s/%s", r->run_dir, rel);
 		struct gate_spec s = { r->cfg->gates.v[i], (int)i, r->tree, abs, rel,
 				       r->cfg->gate_timeout_ms, r->budget.deadline_at,
-				       (const char *const *)env.v };
+				       (const char *const *)env.v,
+				       (size_t)r->cfg->feedback_max_bytes };
 		char phase[64];
 		snprintf(phase, sizeof(phase), "gate %zu/%zu", i + 1, r->cfg->gates.n);
 		ui_status(r, phase);
-		events_append(&r->ev, "gate_start", json_pack("{s:i,s:i,s:s}",
-			"iteration", iteration, "gate", (int)i + 1, "command", s.cmd));
+		events_append(&r->ev, "gate_start", json_pack("{s:i,s:i,s:o}",
+			"iteration", iteration, "gate", (int)i + 1,
+			"command", events_str(s.cmd)));
 		ret = gate_run(&s, &r->last, err);
 		free(abs);
 		free(rel);
 		if (ret < 0)
 			break;
 		r->last.gates_run = (int)i + 1;
-		events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:s,s:s,s:i,s:i,s:s,s:f,s:s,s:I,s:b}",
-			"iteration", iteration, "gate", (int)i + 1, "command", s.cmd,
+		events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b}",
+			"iteration", iteration, "gate", (int)i + 1,
+			"command", events_str(s.cmd),
 			"status", proc_status_name(r->last.status),
 			"exit_code", r->last.exit_code, "signal", r->last.term_signal,
-			"describe", r->last.describe, "duration_ms", r->last.elapsed_ms,
+			"describe", events_str(r->last.describe),
+			"duration_ms", r->last.elapsed_ms,
 			"output_file", r->last.output_file,
 			"output_bytes", (json_int_t)r->last.output_total,
 			"passed", r->last.passed));
@@ -309,6 +313,16 @@ static int halt(struct run *r, const char *status, int code, const char *fmt, ..
 	buf_vaddf(&r->reason, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/* "Could not run": err, plus what to do when the disk is full. */
+static int cannot(struct run *r, int ret, const char *why)
+{
+	if (ret == -ENOSPC || ret == -EDQUOT)
+		return halt(r, "error", EXIT_CANNOT, "%s; the disk is full: free "
+			    "space on it and run loopgate again (what this run did "
+			    "so far is in %s)", why, r->run_dir);
+	return halt(r, "error", EXIT_CANNOT, "%s", why);
 }
 
 /* A gate that did not simply exit: interrupted or deadline end the run. */
@@ -352,7 +366,7 @@ static void record_iteration(struct run *r, struct iteration *it,
 	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1) {
 		it->changed = xrealloc(it->changed, (it->nchanged + 1) * sizeof(char *));
 		it->changed[it->nchanged++] = xstrdup(p);
-		json_array_append_new(files, json_string(p));
+		json_array_append_new(files, events_str(p));
 	}
 	it->noop = it->nchanged == 0;
 	if (sha->len)
@@ -396,7 +410,7 @@ static int iterate(struct run *r, struct buf *err)
 	absdir = xasprintf("%s/%s", r->run_dir, dir);
 	if ((ret = fileio_mkdirs(absdir, err)) < 0) {
 		free(absdir);
-		return halt(r, "error", EXIT_CANNOT, "%s", err->s);
+		return cannot(r, ret, err->s);
 	}
 	memset(&t, 0, sizeof(t));
 	t.iteration = it->n;
@@ -428,12 +442,12 @@ static int iterate(struct run *r, struct buf *err)
 	ret = git_commit_all(r->tree, msg, r->artifacts, &changed, &sha, err);
 	free(msg);
 	if (ret < 0) {
-		code = halt(r, "error", EXIT_CANNOT, "%s", err->s);
+		code = cannot(r, ret, err->s);
 		goto out;
 	}
 	record_iteration(r, it, &changed, &sha);
 	if ((ret = run_gates(r, dir, it->n, err)) < 0) {
-		code = halt(r, "error", EXIT_CANNOT, "%s", err->s);
+		code = cannot(r, ret, err->s);
 		goto out;
 	}
 	if (!r->last.passed) {
@@ -469,10 +483,10 @@ static int baseline(struct run *r, struct buf *err)
 	r->phase_iteration = 0;
 	ret = run_gates(r, "baseline", 0, err);
 	if (ret < 0)
-		return halt(r, "error", EXIT_CANNOT, "%s", err->s);
-	events_append(&r->ev, "baseline", json_pack("{s:b,s:i,s:s}",
+		return cannot(r, ret, err->s);
+	events_append(&r->ev, "baseline", json_pack("{s:b,s:i,s:o}",
 		"passed", r->last.passed, "gate", r->last.index + 1,
-		"describe", r->last.describe));
+		"describe", events_str(r->last.describe)));
 	events_sync(&r->ev);
 	if (r->last.passed) {
 		ui_log("baseline: every gate already passes; nothing to do");
@@ -533,7 +547,7 @@ int loop_run(struct run *r, struct buf *err)
 	code = baseline(r, err);
 	while (code < 0) {
 		if (r->ev.failed) {
-			code = halt(r, "error", EXIT_CANNOT, "%s", r->ev.err.s);
+			code = cannot(r, r->ev.failed, r->ev.err.s);
 			break;
 		}
 		if (interrupt_pending()) {

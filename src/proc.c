@@ -198,7 +198,26 @@ struct drain {
 	int file_fd;
 	size_t file_written, file_max;
 	int file_cut;
+	int file_err;		/* errno of the first failed write to file_fd */
 };
+
+/* Writes all of p to fd: 0, or -1 with *err set to errno (EIO when a
+ * write makes no progress without saying why). */
+static int write_full(int fd, const char *p, size_t len, int *err)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? errno : EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
 
 /* Reads what is available; 1 at EOF, 0 otherwise. */
 static int drain_some(struct drain *d)
@@ -211,11 +230,15 @@ static int drain_some(struct drain *d)
 		return 1;
 	*d->total += (size_t)n;
 	buf_add(d->b, tmp, (size_t)n);	/* past the cap: counted, not kept */
-	if (d->file_fd >= 0 && !d->file_cut) {
+	if (d->file_fd >= 0 && !d->file_cut && !d->file_err) {
 		size_t room = d->file_max - d->file_written;
 		size_t w = (size_t)n < room ? (size_t)n : room;
-		if (w && write(d->file_fd, tmp, w) == (ssize_t)w)
+		/* A failed write (full disk) stops the copy; the child is
+		 * still drained to its end and the failure reported then. */
+		if (w && write_full(d->file_fd, tmp, w, &d->file_err) == 0)
 			d->file_written += w;
+		else if (w)
+			return 0;
 		if ((size_t)n > room) {
 			static const char mark[] =
 				"\n[loopgate: output cut here: file size cap reached]\n";
@@ -453,8 +476,9 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	if (s.pidfd >= 0)
 		fcntl(s.pidfd, F_SETFD, FD_CLOEXEC);
 	d[0] = (struct drain){ outp[0], &r->out, &r->out_total, file_fd, 0,
-			       o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE, 0 };
-	d[1] = (struct drain){ errp[0], &r->err, &r->err_total, -1, 0, 0, 0 };
+			       o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE,
+			       0, 0 };
+	d[1] = (struct drain){ errp[0], &r->err, &r->err_total, -1, 0, 0, 0, 0 };
 	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	if (errp[0] >= 0)
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
@@ -462,6 +486,12 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	outp[0] = errp[0] = -1;	/* closed by pump */
 	reap_if_exited(&s, 1);
 	fill_result(&s, r);
+	/* The child ran, but "the full output is always kept on disk" no
+	 * longer holds: that is the caller's to stop on, not data. */
+	if (d[0].file_err)
+		ret = err_set(err, -d[0].file_err, "cannot write %s: %s (after %zu "
+			      "of the %zu bytes the command printed)", o->output_path,
+			      strerror(d[0].file_err), d[0].file_written, r->out_total);
 out:
 	if (s.pidfd >= 0)
 		close(s.pidfd);

@@ -65,7 +65,9 @@ struct proc_result {
 #define PROC_RESULT_INIT { PROC_EXITED, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0 }
 
 /* 0 when the child ran (whatever its exit); -errno when it could not be
- * started, with err saying why. */
+ * started, with err saying why.  Also -errno, with r filled in, when the
+ * child ran but its output could not be written to output_path (a full
+ * disk): the promise that the full output is on disk no longer holds. */
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err);
 void proc_result_release(struct proc_result *r);
 /* "exit 1", "killed by signal 9", "timed out after 5.0s", ... */

@@ -19,7 +19,8 @@ json_t *report_summary(const struct run *r, int exit_code)
 	json_t *o = json_object();
 	json_object_set_new(o, "run_id", json_string(r->id));
 	json_object_set_new(o, "status", json_string(r->status));
-	json_object_set_new(o, "reason", json_string(r->reason.s));
+	/* the reason may quote a path or a command: never let it vanish */
+	json_object_set_new(o, "reason", events_strn(r->reason.s, r->reason.len));
 	json_object_set_new(o, "exit_code", json_integer(exit_code));
 	json_object_set_new(o, "iterations", json_integer(r->budget.iterations));
 	json_object_set_new(o, "tokens_in", json_integer(r->budget.tokens_in));
@@ -28,8 +29,8 @@ json_t *report_summary(const struct run *r, int exit_code)
 	json_object_set_new(o, "calls", json_integer(r->budget.calls));
 	json_object_set_new(o, "elapsed_s",
 			    json_real((clock_ms() - r->start_ms) / 1000.0));
-	json_object_set_new(o, "branch", r->branch ? json_string(r->branch) : json_null());
-	json_object_set_new(o, "run_dir", r->run_dir ? json_string(r->run_dir) : json_null());
+	json_object_set_new(o, "branch", events_str(r->branch));
+	json_object_set_new(o, "run_dir", events_str(r->run_dir));
 	json_object_set_new(o, "base", r->base_sha ? json_string(r->base_sha) : json_null());
 	return o;
 }
