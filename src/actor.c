@@ -127,7 +127,9 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	prompt_system(r, 0, &sys);
 	prompt_user(r, &user);
 	ctx.prompt_bytes = sys.len + user.len;
-	if ((ret = save(t->dir, "system.md", sys.s, sys.len, err)) < 0 ||
+	/* The system text is the same every turn: saved once per run. */
+	if ((t->iteration == 1 &&
+	     (ret = save(r->run_dir, "system.md", sys.s, sys.len, err)) < 0) ||
 	    (ret = save(t->dir, "prompt.md", user.s, user.len, err)) < 0)
 		goto out;
 	ret = budget_precheck(&r->budget, ctx.prompt_bytes, r->max_output_tokens, &why);

@@ -143,23 +143,44 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
 		       path, base, NULL);
 }
 
+/*
+ * add, commit, then one log for the sha and the changed files: three
+ * processes in the common case.  "Nothing to commit" is told from a real
+ * failure by `diff --cached --quiet`, run only when the commit failed.
+ */
 int git_commit_all(const char *tree, const char *msg, const char *excludes,
 		   struct buf *changed, struct buf *sha, struct buf *err)
 {
 	char *opt = xasprintf("core.excludesFile=%s", excludes ? excludes : "/dev/null");
+	struct buf out = BUF_INIT;
+	size_t n;
 	int ret = git_run(tree, NULL, err, "-c", opt, "add", "-A", ".", NULL);
+
 	free(opt);
 	if (ret < 0)
 		return ret;
-	ret = git_run(tree, changed, err, "diff", "--cached", "--name-only",
-		      "-z", "--no-renames", "--no-ext-diff", "--no-textconv", NULL);
-	if (ret < 0 || changed->len == 0)
-		return ret;
 	ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
 		      "--allow-empty-message", "-m", msg, NULL);
-	if (ret < 0 || !sha)
-		return ret;
-	return git_rev(tree, "HEAD", sha, err);
+	if (ret < 0) {
+		struct buf err2 = BUF_INIT;
+		int staged = git_run(tree, NULL, &err2, "diff", "--cached", "--quiet",
+				     "--no-ext-diff", NULL);
+		buf_release(&err2);
+		return staged == 0 ? 0 : ret;	/* clean index: nothing changed */
+	}
+	ret = git_run(tree, &out, err, "log", "-1", "--format=%H", "-z",
+		      "--name-only", "--no-renames", "--no-ext-diff", NULL);
+	if (ret < 0)
+		goto done;
+	/* "SHA\0\nfile\0file\0" */
+	n = strnlen(out.s, out.len);
+	if (sha)
+		buf_add(sha, out.s, n);
+	if (n + 2 <= out.len)
+		buf_add(changed, out.s + n + 2, out.len - n - 2);
+done:
+	buf_release(&out);
+	return ret;
 }
 
 int git_restore(const char *tree, struct buf *err)
@@ -183,20 +204,28 @@ static void add_pattern(struct buf *b, const char *path)
 	buf_addch(b, '\n');
 }
 
-int git_record_untracked(const char *tree, const char *excludes, struct buf *err)
+int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
+		  struct buf *err)
 {
 	struct buf out = BUF_INIT, lines = BUF_INIT;
 	char *opt = xasprintf("core.excludesFile=%s", excludes);
 	const char *p;
-	int ret = git_run(tree, &out, err, "-c", opt, "ls-files", "--others",
-			  "--exclude-standard", "-z", NULL);
+	int ret = git_run(tree, &out, err, "-c", opt, "ls-files", "-z", "-t",
+			  "--cached", "--others", "--exclude-standard", NULL);
 	free(opt);
-	if (ret == 0 && out.len) {
-		for (p = out.s; p < out.s + out.len; p += strlen(p) + 1)
-			if (!strchr(p, '\n'))
-				add_pattern(&lines, p);
-		ret = fileio_append(excludes, lines.s, lines.len, err);
+	if (tracked)
+		buf_reset(tracked);
+	/* Each entry is "T path\0": H (and other letters) tracked, ? untracked. */
+	for (p = out.s; ret == 0 && p + 2 < out.s + out.len; p += strlen(p) + 1) {
+		if (p[0] == '?') {
+			if (!strchr(p + 2, '\n'))
+				add_pattern(&lines, p + 2);
+		} else if (tracked) {
+			buf_add(tracked, p + 2, strlen(p + 2) + 1);
+		}
 	}
+	if (ret == 0 && lines.len)
+		ret = fileio_append(excludes, lines.s, lines.len, err);
 	buf_release(&out);
 	buf_release(&lines);
 	return ret;

@@ -43,10 +43,13 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
 int git_commit_all(const char *tree, const char *msg, const char *excludes,
 		   struct buf *changed, struct buf *sha, struct buf *err);
 /*
- * Appends to the excludes file every untracked, not ignored path now in the
- * tree, as an exact anchored pattern: what the gates just created.
+ * One `git ls-files` over the tree: appends every untracked, not ignored,
+ * not yet excluded path to the excludes file as an exact anchored pattern
+ * (run right after the gates, these are what the gates created), and fills
+ * tracked (optional) with the NUL-separated tracked paths.
  */
-int git_record_untracked(const char *tree, const char *excludes, struct buf *err);
+int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
+		  struct buf *err);
 /* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
 int git_restore(const char *tree, struct buf *err);
 

@@ -30,6 +30,7 @@ void run_init(struct run *r, const struct config *cfg)
 	r->ev = (struct events)EVENTS_INIT;
 	budget_init(&r->budget);
 	buf_init(&r->edit_feedback, 0);
+	buf_init(&r->files, 0);
 	buf_init(&r->reason, 0);
 	buf_init(&r->last.output, 0);
 	r->status = "error";
@@ -59,6 +60,7 @@ void run_release(struct run *r)
 	buf_release(&r->last.output);
 	buf_release(&r->edit_feedback);
 	buf_release(&r->reason);
+	buf_release(&r->files);
 	free(r->repo);
 	free(r->run_dir);
 	free(r->tree);
@@ -292,7 +294,7 @@ static int run_gates(struct run *r, const char *dir, int iteration, struct buf *
 	}
 	/* Whatever the gates created is theirs, not the actor's next change. */
 	if (ret == 0)
-		ret = git_record_untracked(r->tree, r->artifacts, err);
+		ret = git_scan_tree(r->tree, r->artifacts, &r->files, err);
 out:
 	proc_env_release(&env);
 	free(absdir);

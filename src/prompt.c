@@ -3,7 +3,6 @@
  */
 #include "prompt.h"
 #include "feedback.h"
-#include "git.h"
 
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -178,22 +177,19 @@ done:
 	buf_release(&clean);
 }
 
-/* Context files and the file list, from one `git ls-files`. */
+/*
+ * Context files and the file list.  The list is the tracked paths the loop
+ * scanned right after the last gate run (git_scan_tree): the tree has not
+ * changed since, so no git call is needed here.
+ */
 static void add_files(const struct run *r, struct buf *out)
 {
-	struct buf ls = BUF_INIT, list = BUF_INIT;
+	struct buf list = BUF_INIT;
 	size_t total = 0, shown = 0, count = 0;
-	const char *p, *end;
+	const char *p, *end = r->files.s + r->files.len;
 	int header = 0;
 
-	char *opt = xasprintf("core.excludesFile=%s", r->artifacts);
-	int ret = git_run(r->tree, &ls, NULL, "-c", opt, "ls-files", "-z", "--cached",
-			  "--others", "--exclude-standard", NULL);
-	free(opt);
-	if (ret < 0)
-		return;
-	end = ls.s + ls.len;
-	for (p = ls.s; p < end; p += strlen(p) + 1) {
+	for (p = r->files.s; p < end; p += strlen(p) + 1) {
 		count++;
 		if (list.len < FILE_LIST_MAX) {
 			buf_addf(&list, "%s\n", p);
@@ -212,7 +208,6 @@ static void add_files(const struct run *r, struct buf *out)
 	buf_add(out, list.s, list.len);
 	if (shown < count)
 		buf_addf(out, "[... %zu more files not listed ...]\n", count - shown);
-	buf_release(&ls);
 	buf_release(&list);
 }
 

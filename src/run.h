@@ -58,6 +58,8 @@ struct run {
 	char *base_sha;
 	char *goal;
 	char *artifacts;	/* excludes file: paths the gates created */
+	struct buf files;	/* tracked paths (NUL-separated), from the last
+				   scan after the gates: the prompt's file list */
 
 	struct events ev;
 	struct budget budget;
