@@ -4,6 +4,7 @@
 #include "actor.h"
 #include "clock.h"
 #include "edits.h"
+#include "feedback.h"
 #include "fileio.h"
 #include "prompt.h"
 #include "provider.h"
@@ -39,11 +40,13 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 	    (budget_spent(b, &why) ||
 	     budget_precheck(b, c->prompt_bytes, c->r->max_output_tokens, &why) < 0))
 		stop = 1;
+	if (stop)
+		c->t->budget_stop = 1;
 	events_append(&c->r->ev, "model_attempt",
-		json_pack("{s:i,s:i,s:i,s:s,s:s,s:I,s:I,s:b,s:f,s:b,s:I,s:f,s:s?}",
+		json_pack("{s:i,s:i,s:i,s:s,s:o,s:I,s:I,s:b,s:f,s:b,s:I,s:f,s:o}",
 			  "iteration", c->t->iteration, "attempt", a->n,
 			  "http_status", a->http_status, "outcome", a->outcome,
-			  "detail", a->detail ? a->detail : "",
+			  "detail", events_str(a->detail ? a->detail : ""),
 			  "tokens_in", (json_int_t)a->tokens_in,
 			  "tokens_out", (json_int_t)a->tokens_out,
 			  "usage_estimated", a->usage_estimated,
@@ -51,7 +54,7 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 			  "will_retry", a->will_retry && !stop,
 			  "wait_ms", (json_int_t)a->wait_ms,
 			  "elapsed_ms", a->elapsed_ms,
-			  "stopped_by", stop ? why.s : NULL));
+			  "stopped_by", stop ? events_str(why.s) : json_null()));
 	if (a->will_retry && !stop)
 		ui_log("iteration %d: model call attempt %d: %s%s%s; retrying in %.1fs",
 		       c->t->iteration, a->n, a->outcome, a->detail ? ": " : "",
@@ -75,11 +78,11 @@ static json_t *edit_items(const struct edit_list *l)
 	size_t i;
 	for (i = 0; i < l->n; i++) {
 		const struct edit *e = &l->v[i];
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s?,s:I}",
-			"path", e->path,
+		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:o,s:I}",
+			"path", events_str(e->path),
 			"kind", e->kind == EDIT_WHOLE ? "file" : "search_replace",
 			"status", edit_status_name(e->status),
-			"message", e->message,
+			"message", e->message ? events_str(e->message) : json_null(),
 			"reply_line", (json_int_t)e->reply_line));
 	}
 	return a;
@@ -108,24 +111,28 @@ static void apply_reply(struct run *r, struct actor_turn *t, const struct buf *t
 		buf_adds(&r->edit_feedback,
 			 "Your reply contained no edit block, so nothing changed. "
 			 "Reply with search/replace or FILE blocks as described.\n");
-	events_append(&r->ev, "edits", json_pack("{s:i,s:i,s:i,s:i,s:o,s:s}",
+	events_append(&r->ev, "edits", json_pack("{s:i,s:i,s:i,s:i,s:o,s:o}",
 		"iteration", t->iteration, "blocks", (int)l.n,
 		"applied", t->edits_applied, "refused", t->edits_refused,
-		"items", edit_items(&l), "problems", problems.s));
+		"items", edit_items(&l),
+		"problems", events_strn(problems.s, problems.len)));
 	edit_list_release(&l);
 	buf_release(&problems);
 }
 
 int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 {
-	struct buf sys = BUF_INIT, user = BUF_INIT, why = BUF_INIT;
+	struct buf sys = BUF_INIT, user = BUF_INIT, why = BUF_INIT, raw = BUF_INIT;
 	struct provider_reply reply = PROVIDER_REPLY_INIT;
 	struct provider_request req;
 	struct attempt_ctx ctx = { r, t, 0 };
 	int ret;
 
 	prompt_system(r, 0, &sys);
-	prompt_user(r, &user);
+	prompt_user(r, &raw);
+	/* Gate output is cleaned already; the goal and file names may not be:
+	 * the request is JSON, so the whole prompt must be UTF-8. */
+	feedback_utf8_clean(raw.s, raw.len, &user);
 	ctx.prompt_bytes = sys.len + user.len;
 	/* The system text is the same every turn: saved once per run. */
 	if ((t->iteration == 1 &&
@@ -133,14 +140,16 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	    (ret = save(t->dir, "prompt.md", user.s, user.len, err)) < 0)
 		goto out;
 	ret = budget_precheck(&r->budget, ctx.prompt_bytes, r->max_output_tokens, &why);
-	events_append(&r->ev, "model_request", json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:s,s:s?}",
-		"iteration", t->iteration, "provider", r->preset.provider,
-		"model", r->preset.model, "prompt_bytes", (json_int_t)ctx.prompt_bytes,
+	events_append(&r->ev, "model_request", json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:s,s:o}",
+		"iteration", t->iteration, "provider", events_str(r->preset.provider),
+		"model", events_str(r->preset.model),
+		"prompt_bytes", (json_int_t)ctx.prompt_bytes,
 		"estimate_tokens_in",
 		(json_int_t)budget_estimate_tokens(&r->budget, ctx.prompt_bytes),
 		"max_output_tokens", (json_int_t)r->max_output_tokens,
-		"prompt_file", "prompt.md", "refused", ret < 0 ? why.s : NULL));
+		"prompt_file", "prompt.md", "refused", ret < 0 ? events_str(why.s) : json_null()));
 	if (ret < 0) {
+		t->budget_stop = 1;
 		err_set(err, ret, "%s", why.s);
 		goto out;
 	}
@@ -154,17 +163,19 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
 		goto out;
-	events_append(&r->ev, "model_response", json_pack("{s:i,s:I,s:I,s:f,s:i,s:s?,s:s}",
+	events_append(&r->ev, "model_response", json_pack("{s:i,s:I,s:I,s:f,s:i,s:o,s:s}",
 		"iteration", t->iteration, "tokens_in", (json_int_t)reply.tokens_in,
 		"tokens_out", (json_int_t)reply.tokens_out, "cost_usd",
 		budget_price(&r->budget, reply.tokens_in, reply.tokens_out),
-		"attempts", reply.attempts, "finish_reason", reply.finish_reason,
+		"attempts", reply.attempts, "finish_reason",
+		reply.finish_reason ? events_str(reply.finish_reason) : json_null(),
 		"response_file", "response.md"));
 	apply_reply(r, t, &reply.text);
 out:
 	provider_reply_release(&reply);
 	buf_release(&sys);
 	buf_release(&user);
+	buf_release(&raw);
 	buf_release(&why);
 	return ret;
 }
@@ -216,16 +227,16 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	o.output_path = out;
 	o.deadline_ms = r->budget.deadline_at;
 	o.timeout_ms = COMMAND_ACTOR_MAX_MS;
-	events_append(&r->ev, "actor_start", json_pack("{s:i,s:s,s:s,s:I}",
-		"iteration", t->iteration, "command", r->cfg->agent_cmd,
+	events_append(&r->ev, "actor_start", json_pack("{s:i,s:o,s:s,s:I}",
+		"iteration", t->iteration, "command", events_str(r->cfg->agent_cmd),
 		"prompt_file", "prompt.md", "prompt_bytes", (json_int_t)text.len));
 	ret = proc_run(&o, &res, err);
 	if (ret < 0)
 		goto done;
 	proc_describe(&res, o.timeout_ms, &what);
-	events_append(&r->ev, "actor_end", json_pack("{s:i,s:s,s:i,s:s,s:f,s:s,s:I}",
+	events_append(&r->ev, "actor_end", json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I}",
 		"iteration", t->iteration, "status", proc_status_name(res.status),
-		"exit_code", res.exit_code, "describe", what.s,
+		"exit_code", res.exit_code, "describe", events_str(what.s),
 		"duration_ms", res.elapsed_ms, "output_file", "actor.out",
 		"output_bytes", (json_int_t)res.out_total));
 	if (res.status == PROC_INTERRUPTED)

@@ -16,9 +16,10 @@
  * the tree.
  *
  * Both return 0 when the turn happened (even with refused edits), or:
- * -ECANCELED interrupted, -ETIME deadline, -ENOSPC the call would not fit
- * the budget, -EINTR budget spent by retries, other -errno: could not run
- * (err says why).
+ * -ECANCELED interrupted, -ETIME deadline, or another -errno with
+ * budget_stop set when the budget refused the call or stopped retries;
+ * any other -errno (with err saying why) means the turn could not run —
+ * e.g. -ENOSPC from a full disk, which is not a budget matter.
  */
 #ifndef LOOPGATE_ACTOR_H
 #define LOOPGATE_ACTOR_H
@@ -34,6 +35,9 @@ struct actor_turn {
 	int edit_blocks;
 	int edits_applied;
 	int edits_refused;
+	int budget_stop;	/* the turn ended because the budget could not
+				   carry a call: any error code is then a halt,
+				   not a failure */
 };
 
 int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err);

@@ -58,8 +58,11 @@ static int lexical_check(const char *rel, struct buf *why)
 {
 	if (!*rel)
 		return err_set(why, -EPERM, "the path is empty");
-	if (strchr(rel, '\x01'))
-		return err_set(why, -EPERM, "the path contains a NUL byte");
+	for (const char *c = rel; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return err_set(why, -EPERM, "the path contains a control "
+				       "character (byte 0x%02x%s)", (unsigned char)*c,
+				       *c == 1 ? ", or a NUL byte" : "");
 	if (rel[0] == '/')
 		return err_set(why, -EPERM, "absolute paths are refused; paths "
 			       "are relative to the repository root");

@@ -342,8 +342,12 @@ static int gate_interrupted(struct run *r)
 }
 
 /* Maps an actor failure to the run's end. */
-static int actor_failed(struct run *r, int ret, const struct buf *err)
+static int actor_failed(struct run *r, const struct actor_turn *t, int ret,
+			const struct buf *err)
 {
+	if (t->budget_stop)
+		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
+			    err->len ? err->s : "the budget cannot carry another call");
 	switch (ret) {
 	case -ECANCELED:
 		return halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d) "
@@ -351,12 +355,8 @@ static int actor_failed(struct run *r, int ret, const struct buf *err)
 	case -ETIME:
 		return halt(r, "budget_exhausted", EXIT_HALTED,
 			    "the --deadline passed during the actor's turn");
-	case -ENOSPC:
-	case -EINTR:
-		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
-			    err->len ? err->s : "the budget cannot carry another call");
 	default:
-		return halt(r, "error", EXIT_CANNOT, "%s", err->s);
+		return cannot(r, ret, err->s);
 	}
 }
 
@@ -428,7 +428,7 @@ static int iterate(struct run *r, struct buf *err)
 	it->edits_refused = t.edits_refused;
 	if (ret < 0) {
 		/* the call may have spent: the iteration still counts */
-		code = actor_failed(r, ret, err);
+		code = actor_failed(r, &t, ret, err);
 		r->budget.iterations++;
 		r->nits++;
 		goto out;

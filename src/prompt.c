@@ -101,17 +101,18 @@ static void add_gate_output(const struct run *r, struct buf *out)
 	buf_addf(out, "\n# Latest gate result\n\nGate %d of %zu, `%s`, failed: %s "
 		 "(%.1f s).", g->index + 1, r->cfg->gates.n,
 		 r->cfg->gates.v[g->index], g->describe, g->elapsed_ms / 1000.0);
-	if (g->output.truncated || g->output_total > g->output.len)
-		buf_addf(out, " It printed %zu bytes; loopgate kept the first %zu in "
-			 "memory.", g->output_total, g->output.len);
 	feedback_condense(g->output.s, g->output.len, max, &body);
 	if (feedback_is_binary(g->output.s, g->output.len))
 		buf_adds(out, " The output holds bytes that are not UTF-8 text; "
 			 "they are shown as U+FFFD.");
-	if (body.len < g->output.len || g->output.truncated)
-		buf_addf(out, " The output is longer than %zu bytes: below are its "
-			 "exact lines — the head, the tail and every line naming a "
-			 "location or a failure — with the gaps marked.", max);
+	/* g->output is the raw output, or already condensed from the file by
+	 * gate.c when it passed the in-memory cap: output_total decides. */
+	if (g->output_total > max || body.len < g->output.len)
+		buf_addf(out, " It printed %zu bytes, more than the %zu-byte limit: "
+			 "below are its exact lines — the head, the tail and every "
+			 "line naming a location or a failure — with the gaps "
+			 "marked. The full output is in `%s/%s`.", g->output_total,
+			 max, r->run_dir, g->output_file);
 	else
 		buf_adds(out, " Its complete output, exactly as printed:");
 	buf_adds(out, "\n\n");

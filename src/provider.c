@@ -233,7 +233,7 @@ static long retry_after_ms(const struct http_response *rs)
 static void parse_error_body(struct provider_turn *t, const struct http_response *rs)
 {
 	json_error_t je;
-	json_t *root = json_loadb(rs->body.s, rs->body.len, 0, &je);
+	json_t *root = json_loadb(rs->body.s, rs->body.len, JSON_ALLOW_NUL, &je);
 	json_t *e = json_object_get(root, "error");
 	if (e)
 		provider_turn_error(t, e);
@@ -369,7 +369,7 @@ static void parse_whole(const struct provider_wire *w, struct provider_turn *t,
 			const struct buf *body)
 {
 	json_error_t je;
-	json_t *root = json_loadb(body->s, body->len, 0, &je);
+	json_t *root = json_loadb(body->s, body->len, JSON_ALLOW_NUL, &je);
 
 	if (!json_is_object(root))
 		provider_turn_bad(t, "a body that is not a JSON object");
@@ -687,6 +687,14 @@ static void free_headers(char **h)
 		free(*h);
 }
 
+static int utf8_ok(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	int ok = j != NULL;
+	json_decref(j);
+	return ok;
+}
+
 int provider_complete(struct provider *p, const struct provider_request *rq,
 		      struct provider_reply *reply, struct buf *err)
 {
@@ -699,6 +707,13 @@ int provider_complete(struct provider *p, const struct provider_request *rq,
 		return err_set(err, -EINVAL, "a model request needs a prompt");
 	if (p->replay)
 		return replay_turn(p, rq, reply, err);
+	/* The body builders pack strings with jansson, which refuses invalid
+	 * UTF-8 by dropping the value: check first rather than send a request
+	 * without its prompt. */
+	if (!utf8_ok(rq->prompt) || !utf8_ok(rq->system))
+		return err_set(err, -EINVAL, "the prompt is not valid UTF-8, so it "
+			       "cannot be sent as JSON (a loopgate bug: prompts are "
+			       "cleaned before sending)");
 	o = p->wire->body(&p->o, rq);
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);

@@ -79,7 +79,7 @@ static int anthropic_event(struct provider_turn *t, const char *name,
 			   const char *data, size_t len)
 {
 	json_error_t je;
-	json_t *d = json_loadb(data, len, 0, &je);
+	json_t *d = json_loadb(data, len, JSON_ALLOW_NUL, &je);
 	const char *type;
 	int ret = 0;
 

@@ -92,7 +92,7 @@ static int openai_event(struct provider_turn *t, const char *name,
 		t->done = 1;
 		return 0;
 	}
-	c = json_loadb(data, len, 0, &je);
+	c = json_loadb(data, len, JSON_ALLOW_NUL, &je);
 	if (!json_is_object(c)) {
 		json_decref(c);
 		provider_turn_bad(t, "a stream event that is not a JSON object");

@@ -617,8 +617,21 @@ TEST(apply_nul_in_path_refused)
 	edits_apply(tree, &l);
 	CHECK_INT(l.v[0].status, EDIT_BAD_PATH);
 	CHECK_CONTAINS(l.v[0].message, "NUL byte");
+	CHECK_CONTAINS(l.v[0].message, "control character");
 	CHECK_STR(get(tree, "src/a"), "(missing)");
 	edit_list_release(&l);
+}
+
+TEST(control_characters_in_path_refused)
+{
+	struct buf why = BUF_INIT;
+	fresh();
+	CHECK_INT(edits_check_path(tree, "a\tb.c", &why), -EPERM);
+	CHECK_CONTAINS(why.s, "byte 0x09");
+	CHECK_INT(edits_check_path(tree, "a\x7f.c", &why), -EPERM);
+	CHECK_CONTAINS(why.s, "byte 0x7f");
+	CHECK_INT(edits_check_path(tree, "a\x1b[31m.c", &why), -EPERM);
+	buf_release(&why);
 }
 
 TEST(check_path_direct)
@@ -683,6 +696,7 @@ int main(void)
 	RUN(apply_symlink_inside_tree_writes_target);
 	RUN(apply_directory_and_dangling_symlink_refused);
 	RUN(apply_nul_in_path_refused);
+	RUN(control_characters_in_path_refused);
 	RUN(check_path_direct);
 	RUN(status_names);
 	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
