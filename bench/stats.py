@@ -64,14 +64,14 @@ def ts(s):
 # next, within an iteration; the last one runs to the next iteration_start.
 PHASES = [
     ("iteration_start", "model_request",
-     "prompt: iter dir, git ls-files, write system.md + prompt.md (fsync)"),
+     "prompt: iter dir, build from cached file list, write prompt.md (fsync)"),
     ("model_request", "model_attempt", "HTTP call (streamed reply)"),
     ("model_attempt", "model_response", "write response.md (fsync)"),
     ("model_response", "edits", "parse + apply edit block (fsync)"),
     ("edits", "commit",
-     "git add -A, diff --cached, commit, rev-parse HEAD (4 processes)"),
+     "git add -A -v, commit, sha from the ref file (2 processes)"),
     ("commit", "gate_end", "gate `false` via /bin/sh -c, output file"),
-    ("gate_end", "iteration_end", "git ls-files --others (gate artefacts)"),
+    ("gate_end", "iteration_end", "git ls-files (gate artefacts + next file list)"),
     ("iteration_end", "next iteration_start",
      "budget event, fdatasync(events.jsonl)"),
 ]

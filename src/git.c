@@ -6,10 +6,12 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /*
  * Configuration that must not come from the repository: hooks and
@@ -144,41 +146,167 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
 }
 
 /*
- * add, commit, then one log for the sha and the changed files: three
- * processes in the common case.  "Nothing to commit" is told from a real
- * failure by `diff --cached --quiet`, run only when the commit failed.
+ * Parses `git add -v` output ("add 'path'" / "remove 'path'" per changed
+ * path; LC_ALL=C keeps it untranslated) into a NUL-separated list.  Returns
+ * -1 on any line it does not recognise, or a path that could contain a
+ * quote or newline: the caller then asks git with `diff --cached -z`.
+ */
+static int parse_add_verbose(const struct buf *out, struct buf *changed)
+{
+	const char *p = out->s, *end = out->s + out->len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *q;
+		size_t skip;
+		if (!eol)
+			return -1;
+		skip = !strncmp(p, "add '", 5) ? 5 : !strncmp(p, "remove '", 8) ? 8 : 0;
+		if (!skip || eol - p < (ptrdiff_t)skip + 1 || eol[-1] != '\'')
+			return -1;
+		for (q = p + skip; q < eol - 1; q++)
+			if (*q == '\'')
+				return -1;
+		buf_add(changed, p + skip, (size_t)(eol - 1 - (p + skip)));
+		buf_addch(changed, '\0');
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* Reads one line of a small file, trimmed; -1 when missing. */
+static int read_line(const char *path, struct buf *out)
+{
+	buf_reset(out);
+	if (buf_read_file(out, path) < 0 || !out->len)
+		return -1;
+	buf_rtrim(out);
+	return 0;
+}
+
+/* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
+static int worktree_gitdir(const char *tree, struct buf *out)
+{
+	struct buf l = BUF_INIT;
+	char *path = xasprintf("%s/.git", tree);
+	int ret = read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
+	if (!ret)
+		buf_sets(out, l.s + 8);
+	free(path);
+	buf_release(&l);
+	return ret;
+}
+
+/* Identity of the index file: equal stamps mean nobody rewrote it. */
+static void index_stamp(const char *tree, struct git_index_stamp *st)
+{
+	struct buf gd = BUF_INIT;
+	struct stat sb;
+	char *path;
+	memset(st, 0, sizeof(*st));
+	if (worktree_gitdir(tree, &gd) < 0) {
+		buf_release(&gd);
+		return;
+	}
+	path = xasprintf("%s/index", gd.s);
+	if (stat(path, &sb) == 0) {
+		st->valid = 1;
+		st->dev = (unsigned long long)sb.st_dev;
+		st->ino = (unsigned long long)sb.st_ino;
+		st->size = (long long)sb.st_size;
+		st->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	}
+	free(path);
+	buf_release(&gd);
+}
+
+static int stamp_equal(const struct git_index_stamp *a, const struct git_index_stamp *b)
+{
+	return a->valid && b->valid && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
+/*
+ * HEAD's sha without a process: <tree>/.git names the worktree's git dir,
+ * its HEAD names the branch, the loose ref in the common dir holds the sha
+ * (we just committed, and gc is off, so the ref is loose).  -1 whenever any
+ * step is not what we expect; the caller falls back to rev-parse.
+ */
+static int head_from_files(const char *tree, struct buf *sha)
+{
+	struct buf l = BUF_INIT, gitdir = BUF_INIT, common = BUF_INIT;
+	char *path = NULL;
+	int ret = -1;
+
+	if (worktree_gitdir(tree, &gitdir) < 0)
+		goto out;
+	path = xasprintf("%s/HEAD", gitdir.s);
+	if (read_line(path, &l) < 0 || strncmp(l.s, "ref: refs/", 10))
+		goto out;
+	{
+		char *ref = xstrdup(l.s + 5), *cd = xasprintf("%s/commondir", gitdir.s);
+		if (read_line(cd, &common) < 0)
+			buf_sets(&common, ".");
+		free(cd);
+		free(path);
+		path = common.s[0] == '/' ? xasprintf("%s/%s", common.s, ref)
+			: xasprintf("%s/%s/%s", gitdir.s, common.s, ref);
+		free(ref);
+	}
+	if (read_line(path, &l) < 0 || l.len != 40 ||
+	    strspn(l.s, "0123456789abcdef") != 40)
+		goto out;
+	buf_add(sha, l.s, l.len);
+	ret = 0;
+out:
+	free(path);
+	buf_release(&l);
+	buf_release(&gitdir);
+	buf_release(&common);
+	return ret;
+}
+
+/*
+ * Two processes in the common case, like a shell's `git add -A && git
+ * commit`: `add -A -v` stages and names what changed (nothing: no commit),
+ * `commit` records it, and the new sha is read from the ref file.
+ *
+ * `add -v` names only what it staged itself, so its list is complete only
+ * when the index still equals HEAD, i.e. nobody (an agent CLI running `git
+ * add`, a gate) rewrote the index since our last commit: the stamp proves
+ * that.  Otherwise git lists the staged paths itself.
  */
 int git_commit_all(const char *tree, const char *msg, const char *excludes,
-		   struct buf *changed, struct buf *sha, struct buf *err)
+		   struct git_index_stamp *stamp, struct buf *changed,
+		   struct buf *sha, struct buf *err)
 {
 	char *opt = xasprintf("core.excludesFile=%s", excludes ? excludes : "/dev/null");
 	struct buf out = BUF_INIT;
-	size_t n;
-	int ret = git_run(tree, NULL, err, "-c", opt, "add", "-A", ".", NULL);
+	struct git_index_stamp now;
+	int ret, trusted;
 
+	index_stamp(tree, &now);
+	trusted = stamp && stamp_equal(stamp, &now);
+	ret = git_run(tree, &out, err, "-c", opt, "add", "-A", "-v", ".", NULL);
 	free(opt);
 	if (ret < 0)
-		return ret;
+		goto done;
+	if (!trusted || parse_add_verbose(&out, changed) < 0) {
+		buf_reset(changed);
+		ret = git_run(tree, changed, err, "diff", "--cached", "--name-only",
+			      "-z", "--no-renames", "--no-ext-diff", NULL);
+		if (ret < 0)
+			goto done;
+	}
+	if (!changed->len)
+		goto done;	/* nothing changed: no commit */
 	ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
 		      "--allow-empty-message", "-m", msg, NULL);
-	if (ret < 0) {
-		struct buf err2 = BUF_INIT;
-		int staged = git_run(tree, NULL, &err2, "diff", "--cached", "--quiet",
-				     "--no-ext-diff", NULL);
-		buf_release(&err2);
-		return staged == 0 ? 0 : ret;	/* clean index: nothing changed */
-	}
-	ret = git_run(tree, &out, err, "log", "-1", "--format=%H", "-z",
-		      "--name-only", "--no-renames", "--no-ext-diff", NULL);
-	if (ret < 0)
+	if (ret < 0 || !sha)
 		goto done;
-	/* "SHA\0\nfile\0file\0" */
-	n = strnlen(out.s, out.len);
-	if (sha)
-		buf_add(sha, out.s, n);
-	if (n + 2 <= out.len)
-		buf_add(changed, out.s + n + 2, out.len - n - 2);
+	if (head_from_files(tree, sha) < 0)
+		ret = git_rev(tree, "HEAD", sha, err);
 done:
+	if (stamp && ret == 0)
+		index_stamp(tree, stamp);	/* the index now equals HEAD */
 	buf_release(&out);
 	return ret;
 }

@@ -40,8 +40,16 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
  * *changed gets the NUL-separated list of changed paths (empty: nothing
  * changed, no commit made); sha (optional) the new HEAD.
  */
+struct git_index_stamp {
+	int valid;
+	unsigned long long dev, ino;
+	long long size, mtime_ns;
+};
+/* stamp (optional, zeroed at first): lets later calls trust `add -v`; see
+ * git.c.  Keep one per worktree and pass it to every commit. */
 int git_commit_all(const char *tree, const char *msg, const char *excludes,
-		   struct buf *changed, struct buf *sha, struct buf *err);
+		   struct git_index_stamp *stamp, struct buf *changed,
+		   struct buf *sha, struct buf *err);
 /*
  * One `git ls-files` over the tree: appends every untracked, not ignored,
  * not yet excluded path to the excludes file as an exact anchored pattern

@@ -125,7 +125,7 @@ static int carry_dirty(struct run *r, struct buf *err)
 	if ((ret = git_runv(r->tree, apply, NULL, NULL, err)) < 0)
 		goto out;
 	ret = git_commit_all(r->tree, "loopgate: uncommitted changes carried from "
-			     "the user's tree", NULL, &changed, NULL, err);
+			     "the user's tree", NULL, &r->index, &changed, NULL, err);
 	events_append(&r->ev, "carried_changes", json_pack("{s:s,s:I}",
 		"patch", "carried.patch", "bytes", (json_int_t)diff.len));
 out:
@@ -441,7 +441,7 @@ static int iterate(struct run *r, struct buf *err)
 		       t.tokens_out, t.cost, t.edit_blocks, t.edits_applied,
 		       t.edits_refused);
 	msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
-	ret = git_commit_all(r->tree, msg, r->artifacts, &changed, &sha, err);
+	ret = git_commit_all(r->tree, msg, r->artifacts, &r->index, &changed, &sha, err);
 	free(msg);
 	if (ret < 0) {
 		code = cannot(r, ret, err->s);

@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "config.h"
 #include "events.h"
+#include "git.h"
 #include "proc.h"
 
 struct provider;
@@ -58,6 +59,7 @@ struct run {
 	char *base_sha;
 	char *goal;
 	char *artifacts;	/* excludes file: paths the gates created */
+	struct git_index_stamp index;	/* the tree's index as our last commit left it */
 	struct buf files;	/* tracked paths (NUL-separated), from the last
 				   scan after the gates: the prompt's file list */
 

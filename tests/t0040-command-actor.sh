@@ -76,4 +76,27 @@ test_expect_success 'an agent that changes nothing is a no-op iteration' '
 	grep -q "\"noop\":true" "$(summary_field i.json run_dir)/events.jsonl"
 '
 
+test_expect_success 'files the agent staged itself are still listed as changed' '
+	cat >stager.sh <<-\SH &&
+	#!/bin/sh
+	if [ "$LOOPGATE_ITERATION" = 1 ]; then
+		echo "# turn one" >>notes.txt
+	else
+		sed -i "s/a - b/a + b/" calc.py && git add calc.py
+		echo new >added.txt
+	fi
+	SH
+	chmod +x stager.sh &&
+	make_repo st &&
+	expect_code 0 $LOOPGATE run --dir st --goal g --gate "sh test.sh" \
+		--agent-cmd "$TRASH/stager.sh" --json >st.json 2>err &&
+	python3 -c "
+import json,sys
+ev=[json.loads(l) for l in open(sys.argv[1]+\"/events.jsonl\")]
+c=[e[\"body\"] for e in ev if e[\"kind\"]==\"commit\"]
+assert c[0][\"files\"]==[\"notes.txt\"], c
+assert sorted(c[1][\"files\"])==[\"added.txt\",\"calc.py\"], c
+" "$(summary_field st.json run_dir)"
+'
+
 test_done
