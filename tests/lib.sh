@@ -26,6 +26,10 @@ test_count=0
 test_failures=0
 
 cleanup() {
+	# tmpfs mounts made by small_disk come off first
+	if [ -f "$TRASH/.mounts" ]; then
+		while read -r m; do umount -l "$m" || echo "# could not unmount $m" >&2; done <"$TRASH/.mounts"
+	fi
 	# start_fake runs inside $(...): its pids come back through files
 	for f in "$TRASH"/*.fakepid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
@@ -189,4 +193,47 @@ events_kinds() {
 # waiting for a slow init to reap it).
 proc_dead() {
 	[ ! -e "/proc/$1/stat" ] || sed 's/.*) //' "/proc/$1/stat" | grep -q '^[ZX]'
+}
+
+# one_reply NAME TEXT: a fake-server script answering TEXT, forever.
+one_reply() {
+	python3 -c 'import json,sys; print(json.dumps({"replies":[{"content":sys.argv[1]}],"repeat_last":True}))' "$2" >"$1.json"
+}
+
+# prompt_of LOG N: the user prompt of request N.
+prompt_of() {
+	req_field "$1" "$2" 'b["messages"][1]["content"]'
+}
+
+# events_ok RUN_DIR: every complete line of events.jsonl is a JSON object
+# with seq, ts, kind and an object body; seq counts up from 1.  A torn last
+# line (no newline) is reported, not tolerated.
+events_ok() {
+	python3 - "$1/events.jsonl" <<-'PY'
+	import json, sys
+	data = open(sys.argv[1], "rb").read()
+	assert data, "events.jsonl is empty"
+	assert data.endswith(b"\n"), "events.jsonl ends with a torn record: %r" % data[-200:]
+	for i, line in enumerate(data.split(b"\n")[:-1], 1):
+	    rec = json.loads(line)
+	    assert rec["seq"] == i, (i, rec)
+	    assert isinstance(rec["body"], dict) and rec["kind"], rec
+	PY
+}
+
+# event_bodies RUN_DIR KIND: the bodies of that kind, as a JSON list.
+event_bodies() {
+	python3 -c 'import json,sys; print(json.dumps([r["body"] for r in map(json.loads, open(sys.argv[1]+"/events.jsonl")) if r["kind"]==sys.argv[2]]))' "$1" "$2"
+}
+
+# small_disk DIR: mounts a 512 KiB tmpfs on DIR (needs root).  Fails loudly
+# with the reason when it cannot: this test never pretends to pass.
+small_disk() {
+	mkdir -p "$1" &&
+	if ! mount -t tmpfs -o size=512k tmpfs "$1" 2>mount.err; then
+		echo "cannot mount a tmpfs on $1 (the full-disk tests need root" \
+			"and mount(2)): $(cat mount.err)" >&2
+		return 1
+	fi
+	echo "$1" >>"$TRASH/.mounts"
 }

@@ -4,35 +4,6 @@
 # goal.  (Each failed before the fixes in actor.c, loop.c and the providers.)
 . "$(dirname "$0")/lib.sh"
 
-one_reply() {
-	python3 -c 'import json,sys; print(json.dumps({"replies":[{"content":sys.argv[1]}],"repeat_last":True}))' "$2" >"$1.json"
-}
-event_bodies() {
-	python3 -c 'import json,sys; print(json.dumps([r["body"] for r in map(json.loads, open(sys.argv[1]+"/events.jsonl")) if r["kind"]==sys.argv[2]]))' "$1" "$2"
-}
-events_ok() {
-	python3 -c '
-import json, sys
-data = open(sys.argv[1], "rb").read()
-assert data.endswith(b"\n"), data[-200:]
-for i, line in enumerate(data.split(b"\n")[:-1], 1):
-    assert json.loads(line)["seq"] == i' "$1/events.jsonl"
-}
-small_disk() {
-	mkdir -p "$1" &&
-	if ! mount -t tmpfs -o size=512k tmpfs "$1" 2>mount.err; then
-		echo "cannot mount a tmpfs on $1: $(cat mount.err)" >&2
-		return 1
-	fi
-	echo "$1" >>"$TRASH/.mounts"
-}
-unmount_all() {
-	if [ -f "$TRASH/.mounts" ]; then
-		while read -r m; do umount -l "$m"; done <"$TRASH/.mounts"
-	fi
-	cleanup
-}
-trap unmount_all EXIT
 
 # actor.c: a failed write of system.md/prompt.md/response.md returns the
 # -ENOSPC of the full disk, which loop.c's actor_failed() reads as "the
