@@ -184,7 +184,7 @@ static void print_error_json(const char *msg, int code)
 		"run_id", "status", "error", "reason", msg, "exit_code", code,
 		"iterations", 0, "tokens_in", 0, "tokens_out", 0, "cost_usd", 0.0,
 		"elapsed_s", 0.0, "branch", "run_dir");
-	char *s = json_dumps(o, JSON_SORT_KEYS);
+	char *s = json_dumps(o, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	printf("%s\n", s);
 	free(s);
 	json_decref(o);
@@ -258,7 +258,7 @@ static int cmd_run(int argc, char **argv)
 	if (cfg.json == 1) {
 		if (r.run_dir && r.ev.fd >= 0) {
 			json_t *sum = report_summary(&r, code);
-			char *s = json_dumps(sum, JSON_SORT_KEYS);
+			char *s = json_dumps(sum, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 			printf("%s\n", s);
 			free(s);
 			json_decref(sum);

@@ -101,7 +101,8 @@ int events_append(struct events *ev, const char *kind, json_t *body)
 	json_object_set_new(rec, "kind", json_string(kind));
 	json_object_set_new(rec, "body", body ? body
 			    : json_pack("{s:s}", "error", BAD_BODY));
-	line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+			  JSON_REAL_PRECISION(10));
 	json_decref(rec);
 	if (!line)
 		return fail(ev, -EINVAL, "unserialisable record");

@@ -519,7 +519,7 @@ static int finish(struct run *r, int code, struct buf *err)
 		r->status = "error";
 	}
 	events_sync(&r->ev);
-	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS);
+	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	path = xasprintf("%s/summary.json", r->run_dir);
 	if (text)
 		fileio_write_atomic(path, text, strlen(text), NULL);
