@@ -54,3 +54,18 @@ int interrupt_pending(void)
 {
 	return (int)pending_signal;
 }
+
+static void (*tick_fn)(void *);
+static void *tick_ctx;
+
+void tick_set(void (*fn)(void *ctx), void *ctx)
+{
+	tick_fn = fn;
+	tick_ctx = ctx;
+}
+
+void tick(void)
+{
+	if (tick_fn)
+		tick_fn(tick_ctx);
+}

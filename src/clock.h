@@ -1,6 +1,7 @@
 /*
- * clock: monotonic and wall time in milliseconds, and the process-wide
- * interrupt flag set by SIGINT/SIGTERM (see interrupt_install()).
+ * clock: monotonic and wall time in milliseconds, the process-wide
+ * interrupt flag set by SIGINT/SIGTERM (see interrupt_install()), and the
+ * tick hook that keeps a waiting process's display alive.
  */
 #ifndef LOOPGATE_CLOCK_H
 #define LOOPGATE_CLOCK_H
@@ -14,5 +15,13 @@ void clock_iso8601(char *out, unsigned long size);
 void interrupt_install(void);
 /* 0, or the signal number that was received. */
 int interrupt_pending(void);
+
+/*
+ * The tick hook: called often (every 100 ms at most) while loopgate waits
+ * on a child process, the network or a retry backoff, so the terminal's
+ * status line can stay live.  Modules call tick(); only the ui sets it.
+ */
+void tick_set(void (*fn)(void *ctx), void *ctx);
+void tick(void);
 
 #endif

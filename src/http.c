@@ -286,6 +286,7 @@ static CURLcode drive(CURLM *m, struct xfer *x)
 		if (!running || check_limits(x))
 			break;
 		curl_multi_poll(m, NULL, 0, POLL_SLICE_MS, NULL);
+		tick();
 	}
 	while ((msg = curl_multi_info_read(m, &left)))
 		if (msg->msg == CURLMSG_DONE)

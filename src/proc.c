@@ -367,6 +367,7 @@ static void pump(const struct proc_opts *o, struct run_state *s,
 			timeout = 10;	/* no pidfd: poll for the exit */
 		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR)
 			break;
+		tick();
 		for (i = 0; i < nd; i++)
 			if (d[i].fd >= 0 && drain_some(&d[i])) {
 				close(d[i].fd);

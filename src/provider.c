@@ -479,6 +479,7 @@ static int sleep_interruptible(long ms)
 		if (left <= 0)
 			return 0;
 		poll(NULL, 0, left > 100 ? 100 : (int)left);
+		tick();
 	}
 }
 
