@@ -30,7 +30,11 @@ static const char run_usage[] =
 "  --gate CMD               a gate command, run with /bin/sh -c in the run's tree;\n"
 "                           repeat for several (cheap first: build, lint, tests)\n"
 "  --context GLOB           files always shown to the actor (repeatable)\n"
-"  --protect GLOB           files the actor must not change (repeatable)\n"
+"  --protect GLOB           more files the actor must not change (repeatable;\n"
+"                           tests, CI config and gate scripts are by default)\n"
+"  --no-protect             protect nothing (for goals about writing tests)\n"
+"  --confirm N              re-run passing gates N times: a flip is a flaky gate\n"
+"  --stall-after K          same failure or no change K times: stalled (default 3)\n"
 "Who acts\n"
 "  --model PROVIDER/NAME    openai/NAME, anthropic/NAME, or replay:FILE\n"
 "  --base-url URL           the provider's base URL (Ollama: http://localhost:11434/v1)\n"
@@ -60,7 +64,8 @@ enum {
 	O_GOAL = 256, O_GOAL_FILE, O_GATE, O_MODEL, O_BASE_URL, O_AGENT_CMD,
 	O_AGENT_ENV, O_MAX_ITER, O_MAX_COST, O_MAX_TOKENS, O_DEADLINE,
 	O_GATE_TIMEOUT, O_PROTECT, O_CONTEXT, O_DIR, O_CONFIG, O_JSON, O_RECORD,
-	O_ALLOW_DIRTY, O_FEEDBACK_MAX, O_MAX_OUT, O_NO_STREAM,
+	O_ALLOW_DIRTY, O_FEEDBACK_MAX, O_MAX_OUT, O_NO_STREAM, O_NO_PROTECT,
+	O_CONFIRM, O_STALL_AFTER,
 };
 
 static const struct option options[] = {
@@ -86,6 +91,9 @@ static const struct option options[] = {
 	{ "feedback-max-bytes", required_argument, NULL, O_FEEDBACK_MAX },
 	{ "max-output-tokens", required_argument, NULL, O_MAX_OUT },
 	{ "no-stream", no_argument, NULL, O_NO_STREAM },
+	{ "no-protect", no_argument, NULL, O_NO_PROTECT },
+	{ "confirm", required_argument, NULL, O_CONFIRM },
+	{ "stall-after", required_argument, NULL, O_STALL_AFTER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -149,6 +157,9 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 	case O_FEEDBACK_MAX: return parse_long("--feedback-max-bytes", optarg, &f->feedback_max_bytes, err);
 	case O_MAX_OUT: return parse_long("--max-output-tokens", optarg, &f->max_output_tokens, err);
 	case O_NO_STREAM: f->stream = 0; return 0;
+	case O_NO_PROTECT: f->no_protect = 1; return 0;
+	case O_CONFIRM: return parse_long("--confirm", optarg, &f->confirm, err);
+	case O_STALL_AFTER: return parse_long("--stall-after", optarg, &f->stall_after, err);
 	}
 	return err_set(err, -EINVAL, "unknown option (see loopgate run --help)");
 }

@@ -77,6 +77,9 @@ void config_init(struct config *c)
 	c->gate_timeout_ms = -1;
 	c->json = -1;
 	c->allow_dirty = -1;
+	c->no_protect = -1;
+	c->confirm = -1;
+	c->stall_after = -1;
 	c->feedback_max_bytes = -1;
 	c->max_output_tokens = -1;
 	c->temperature = -1;
@@ -203,6 +206,10 @@ void config_overlay(struct config *d, const struct config *s)
 	set_str(&d->record, s->record);
 	if (s->allow_dirty >= 0)
 		d->allow_dirty = s->allow_dirty;
+	if (s->no_protect >= 0)
+		d->no_protect = s->no_protect;
+	set_long(&d->confirm, s->confirm);
+	set_long(&d->stall_after, s->stall_after);
 	set_long(&d->feedback_max_bytes, s->feedback_max_bytes);
 	set_long(&d->max_output_tokens, s->max_output_tokens);
 	set_double(&d->temperature, s->temperature);
@@ -467,6 +474,12 @@ static void defaults(struct config *c)
 		c->json = 0;
 	if (c->allow_dirty < 0)
 		c->allow_dirty = 0;
+	if (c->no_protect < 0)
+		c->no_protect = 0;
+	if (c->confirm < 0)
+		c->confirm = 0;
+	if (c->stall_after < 0)
+		c->stall_after = CONFIG_DEFAULT_STALL_AFTER;
 	if (c->stream < 0)
 		c->stream = 1;
 }

@@ -74,6 +74,9 @@ struct config {
 	long max_output_tokens;	/* overrides the preset */
 	double temperature;	/* -1: provider default */
 	int stream;		/* -1 unset, 0/1 */
+	int no_protect;		/* -1 unset, 1: protect nothing (goals about tests) */
+	long confirm;		/* re-runs of a passing gate set; 0 none */
+	long stall_after;	/* same fingerprint or no-op K times: stalled */
 
 	/* http: */
 	long connect_timeout_ms;
@@ -96,6 +99,7 @@ struct config {
 #define CONFIG_DEFAULT_RETRIES 4
 #define CONFIG_DEFAULT_RETRY_BASE_MS 500
 #define CONFIG_DEFAULT_RETRY_MAX_MS 30000
+#define CONFIG_DEFAULT_STALL_AFTER 3
 
 void config_init(struct config *c);
 void config_release(struct config *c);

@@ -7,7 +7,7 @@
  *   protect_release(&p);
  *
  * A path is protected when it matches a glob (fnmatch with FNM_PATHNAME;
- * "dir/**" matches everything below dir, and dir itself so that swapping the
+ * "dir/ **" (without the space) matches everything below dir, and dir itself so that swapping the
  * directory for a symlink is caught), or is a file named by a word of a gate
  * command.  With cfg->no_protect only nothing is protected.
  */
