@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /*
@@ -265,18 +266,15 @@ out:
 }
 
 /*
- * Two processes in the common case, like a shell's `git add -A && git
- * commit`: `add -A -v` stages and names what changed (nothing: no commit),
- * `commit` records it, and the new sha is read from the ref file.
- *
- * `add -v` names only what it staged itself, so its list is complete only
- * when the index still equals HEAD, i.e. nobody (an agent CLI running `git
- * add`, a gate) rewrote the index since our last commit: the stamp proves
- * that.  Otherwise git lists the staged paths itself.
+ * Stages everything and names what changed.  `add -v` names only what it
+ * staged itself, so its list is complete only when the index still equals
+ * HEAD, i.e. nobody (an agent CLI running `git add`, a gate) rewrote the
+ * index since our last commit: the stamp proves that.  Otherwise git lists
+ * the staged paths itself.
  */
-int git_commit_all(const char *tree, const char *msg, const char *excludes,
-		   struct git_index_stamp *stamp, struct buf *changed,
-		   struct buf *sha, struct buf *err)
+int git_stage_all(const char *tree, const char *excludes,
+		  const struct git_index_stamp *stamp, struct buf *changed,
+		  struct buf *err)
 {
 	char *opt = xasprintf("core.excludesFile=%s", excludes ? excludes : "/dev/null");
 	struct buf out = BUF_INIT;
@@ -287,27 +285,105 @@ int git_commit_all(const char *tree, const char *msg, const char *excludes,
 	trusted = stamp && stamp_equal(stamp, &now);
 	ret = git_run(tree, &out, err, "-c", opt, "add", "-A", "-v", ".", NULL);
 	free(opt);
-	if (ret < 0)
-		goto done;
-	if (!trusted || parse_add_verbose(&out, changed) < 0) {
+	if (ret == 0 && (!trusted || parse_add_verbose(&out, changed) < 0)) {
 		buf_reset(changed);
 		ret = git_run(tree, changed, err, "diff", "--cached", "--name-only",
 			      "-z", "--no-renames", "--no-ext-diff", NULL);
-		if (ret < 0)
-			goto done;
 	}
-	if (!changed->len)
-		goto done;	/* nothing changed: no commit */
-	ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
-		      "--allow-empty-message", "-m", msg, NULL);
-	if (ret < 0 || !sha)
-		goto done;
-	if (head_from_files(tree, sha) < 0)
+	buf_release(&out);
+	return ret;
+}
+
+int git_commit_staged(const char *tree, const char *msg,
+		      struct git_index_stamp *stamp, struct buf *sha, struct buf *err)
+{
+	int ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
+			  "--allow-empty-message", "-m", msg, NULL);
+	if (ret == 0 && sha && head_from_files(tree, sha) < 0)
 		ret = git_rev(tree, "HEAD", sha, err);
-done:
 	if (stamp && ret == 0)
 		index_stamp(tree, stamp);	/* the index now equals HEAD */
-	buf_release(&out);
+	return ret;
+}
+
+/*
+ * Two processes in the common case, like a shell's `git add -A && git
+ * commit`: stage (naming what changed; nothing: no commit), then commit,
+ * with the new sha read from the ref file.
+ */
+int git_commit_all(const char *tree, const char *msg, const char *excludes,
+		   struct git_index_stamp *stamp, struct buf *changed,
+		   struct buf *sha, struct buf *err)
+{
+	int ret = git_stage_all(tree, excludes, stamp, changed, err);
+	if (ret < 0 || !changed->len)
+		return ret;
+	return git_commit_staged(tree, msg, stamp, sha, err);
+}
+
+/* Runs `git ARGS... -- paths` with the NUL-separated paths appended. */
+static int run_with_paths(const char *tree, const char *const *args,
+			  const struct buf *paths, struct buf *out, struct buf *err)
+{
+	const char *argv[512];
+	const char *p;
+	size_t n = 0;
+	int ret = 0;
+
+	for (; args[n]; n++)
+		argv[n] = args[n];
+	argv[n++] = "--";
+	size_t fixed = n;
+	for (p = paths->s; p < paths->s + paths->len; p += strlen(p) + 1) {
+		argv[n++] = p;
+		if (n == 510 || p + strlen(p) + 1 >= paths->s + paths->len) {
+			argv[n] = NULL;
+			ret = git_runv(tree, argv, NULL, out, err);
+			if (ret < 0)
+				return ret;
+			n = fixed;
+		}
+	}
+	return ret;
+}
+
+int git_revert_paths(const char *tree, const struct buf *paths, struct buf *err)
+{
+	static const char *const ls[] = { "ls-tree", "-z", "--name-only", "-r",
+					  "HEAD", NULL };
+	static const char *const rm[] = { "rm", "-q", "--cached", "-r",
+					  "--ignore-unmatch", NULL };
+	static const char *const restore[] = { "restore", "--source=HEAD",
+					       "--staged", "--worktree", NULL };
+	struct buf in_head = BUF_INIT, gone = BUF_INIT, back = BUF_INIT;
+	const char *p, *q;
+	int ret;
+
+	if (!paths->len)
+		return 0;
+	ret = run_with_paths(tree, ls, paths, &in_head, err);
+	for (p = paths->s; ret == 0 && p < paths->s + paths->len; p += strlen(p) + 1) {
+		int found = 0;
+		for (q = in_head.s; q < in_head.s + in_head.len; q += strlen(q) + 1)
+			if (!strcmp(p, q))
+				found = 1;
+		buf_add(found ? &back : &gone, p, strlen(p) + 1);
+	}
+	/* New paths first: a symlink standing where a directory was must go
+	 * before the directory's files can come back. */
+	if (ret == 0 && gone.len) {
+		ret = run_with_paths(tree, rm, &gone, NULL, err);
+		for (p = gone.s; ret == 0 && p < gone.s + gone.len; p += strlen(p) + 1) {
+			char *full = xasprintf("%s/%s", tree, p);
+			unlink(full);
+			free(full);
+		}
+	}
+	if (ret == 0 && back.len)
+		ret = run_with_paths(tree, restore, &back, NULL, err);
+	buf_release(&in_head);
+	buf_release(&gone);
+	buf_release(&back);
 	return ret;
 }
 
@@ -356,5 +432,48 @@ int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 		ret = fileio_append(excludes, lines.s, lines.len, err);
 	buf_release(&out);
 	buf_release(&lines);
+	return ret;
+}
+
+/* ---- worktrees and excludes for loopgate's own directories --------------- */
+
+int git_worktree_add_detached(const char *repo, const char *path, const char *rev,
+			      struct buf *err)
+{
+	return git_run(repo, NULL, err, "worktree", "add", "-q", "--detach", path,
+		       rev, NULL);
+}
+
+int git_worktree_remove(const char *repo, const char *path, struct buf *err)
+{
+	int ret = git_run(repo, NULL, err, "worktree", "remove", "--force",
+			  "--force", path, NULL);
+	/* A half-made worktree is not one git knows: prune its record. */
+	if (ret < 0)
+		git_run(repo, NULL, NULL, "worktree", "prune", NULL);
+	return ret;
+}
+
+/* Keeps .loopgate/ out of the user's `git status` without touching their
+ * tree: info/exclude lives in the (common) git directory. */
+int git_exclude_loopgate_dir(const char *repo, struct buf *err)
+{
+	struct buf gd = BUF_INIT;
+	char *path;
+	int ret = git_run(repo, &gd, err, "rev-parse", "--path-format=absolute",
+			  "--git-common-dir", NULL);
+	if (ret < 0)
+		goto out;
+	buf_rtrim(&gd);
+	path = xasprintf("%s/info", gd.s);
+	ret = fileio_mkdirs(path, err);
+	free(path);
+	if (ret < 0)
+		goto out;
+	path = xasprintf("%s/info/exclude", gd.s);
+	ret = fileio_ensure_line(path, "/.loopgate/", err);
+	free(path);
+out:
+	buf_release(&gd);
 	return ret;
 }

@@ -45,8 +45,22 @@ struct git_index_stamp {
 	unsigned long long dev, ino;
 	long long size, mtime_ns;
 };
-/* stamp (optional, zeroed at first): lets later calls trust `add -v`; see
- * git.c.  Keep one per worktree and pass it to every commit. */
+/*
+ * stamp (optional, zeroed at first): lets later calls trust `add -v`; see
+ * git.c.  Keep one per worktree and pass it to every call.
+ * git_commit_all = git_stage_all, then git_commit_staged when anything
+ * changed; the two halves let a caller inspect and amend the staged change.
+ */
+int git_stage_all(const char *tree, const char *excludes,
+		  const struct git_index_stamp *stamp, struct buf *changed,
+		  struct buf *err);
+int git_commit_staged(const char *tree, const char *msg,
+		      struct git_index_stamp *stamp, struct buf *sha, struct buf *err);
+/*
+ * Puts the NUL-separated paths back as they are in HEAD, in the index and
+ * the work tree: paths HEAD has are restored, paths it lacks are removed.
+ */
+int git_revert_paths(const char *tree, const struct buf *paths, struct buf *err);
 int git_commit_all(const char *tree, const char *msg, const char *excludes,
 		   struct git_index_stamp *stamp, struct buf *changed,
 		   struct buf *sha, struct buf *err);
@@ -60,5 +74,17 @@ int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 		  struct buf *err);
 /* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
 int git_restore(const char *tree, struct buf *err);
+
+/*
+ * A detached worktree of rev at path (`worktree add --detach`): no branch
+ * is created.  git_worktree_remove deletes it with `worktree remove
+ * --force --force` (also when it holds changes or is locked).
+ */
+int git_worktree_add_detached(const char *repo, const char *path, const char *rev,
+			      struct buf *err);
+int git_worktree_remove(const char *repo, const char *path, struct buf *err);
+/* Adds "/.loopgate/" to the repository's info/exclude (once), so loopgate's
+ * run and check directories never show in the user's `git status`. */
+int git_exclude_loopgate_dir(const char *repo, struct buf *err);
 
 #endif

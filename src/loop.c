@@ -45,6 +45,7 @@ void iteration_release(struct iteration *it)
 	free(it->changed);
 	free(it->gate_desc);
 	free(it->commit);
+	free(it->reverted_paths);
 }
 
 void run_release(struct run *r)
@@ -61,6 +62,7 @@ void run_release(struct run *r)
 	buf_release(&r->edit_feedback);
 	buf_release(&r->reason);
 	buf_release(&r->files);
+	protect_release(&r->protect);
 	free(r->repo);
 	free(r->run_dir);
 	free(r->tree);
@@ -230,6 +232,7 @@ static int setup(struct run *r, struct buf *err)
 		"version", LOOPGATE_VERSION, "config", cfgj, "goal", events_str(r->goal)));
 	if (git_worktree_add(r->repo, r->tree, r->branch, r->base_sha, err) < 0)
 		goto cannot;
+	protect_init(&r->protect, r->cfg, r->tree);
 	if (dirty && carry_dirty(r, err) < 0)
 		goto cannot;
 	buf_release(&b);
@@ -392,6 +395,61 @@ static void budget_event(struct run *r)
 		"overrun", b->overrun));
 }
 
+/*
+ * The staged change must not touch protected paths, whoever made it: each
+ * such path is put back as it is in HEAD before anything is committed or
+ * judged, the attempt is recorded with its diff, and the actor is told.
+ * Removes the reverted paths from changed.
+ */
+static int guard_protected(struct run *r, struct iteration *it,
+			   struct buf *changed, struct buf *err)
+{
+	struct buf bad = BUF_INIT, keep = BUF_INIT, diff = BUF_INIT;
+	const char *p;
+	json_t *paths = json_array();
+	int ret = 0;
+
+	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1)
+		buf_add(protect_match(&r->protect, p) ? &bad : &keep, p, strlen(p) + 1);
+	if (!bad.len)
+		goto out;
+	buf_init(&diff, 65536);
+	git_run(r->tree, &diff, NULL, "diff", "--cached", "--no-ext-diff",
+		"--no-textconv", "--stat", "--patch", "HEAD", NULL);
+	ret = git_revert_paths(r->tree, &bad, err);
+	if (ret < 0)
+		goto out;
+	buf_addf(&r->edit_feedback, "loopgate reverted your changes to protected "
+		 "files: the tests, the gate scripts and CI configuration define "
+		 "the goal and are not yours to change. Fix the code under test "
+		 "instead. Reverted:\n");
+	{
+		struct buf list = BUF_INIT;
+		for (p = bad.s; p < bad.s + bad.len; p += strlen(p) + 1) {
+			buf_addf(&r->edit_feedback, "- %s\n", p);
+			buf_addf(&list, "%s%s", list.len ? ", " : "", p);
+			json_array_append_new(paths, events_str(p));
+			it->reverted++;
+		}
+		it->reverted_paths = buf_detach(&list, NULL);
+	}
+	r->integrity_events++;
+	ui_log("iteration %d: reverted %d change(s) to protected files", it->n,
+	       it->reverted);
+	events_append(&r->ev, "integrity", json_pack("{s:i,s:s,s:o,s:o,s:b}",
+		"iteration", it->n, "kind", "protected_change", "paths", paths,
+		"diff", events_strn(diff.s, diff.len), "diff_truncated", diff.truncated));
+	paths = NULL;
+	buf_reset(changed);
+	buf_add(changed, keep.s, keep.len);
+out:
+	json_decref(paths);
+	buf_release(&bad);
+	buf_release(&keep);
+	buf_release(&diff);
+	return ret;
+}
+
 /* One iteration; returns -1 to go on, or the run's exit code. */
 static int iterate(struct run *r, struct buf *err)
 {
@@ -441,7 +499,11 @@ static int iterate(struct run *r, struct buf *err)
 		       t.tokens_out, t.cost, t.edit_blocks, t.edits_applied,
 		       t.edits_refused);
 	msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
-	ret = git_commit_all(r->tree, msg, r->artifacts, &r->index, &changed, &sha, err);
+	ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
+	if (ret == 0)
+		ret = guard_protected(r, it, &changed, err);
+	if (ret == 0 && changed.len)
+		ret = git_commit_staged(r->tree, msg, &r->index, &sha, err);
 	free(msg);
 	if (ret < 0) {
 		code = cannot(r, ret, err->s);

@@ -63,6 +63,22 @@ static void add_table(const struct run *r, struct buf *b)
 		buf_adds(b, "| - | no iteration completed | | | | | |\n");
 }
 
+/* Attempts on protected files, so a reviewer sees how the actor tried. */
+static void add_integrity(const struct run *r, struct buf *b)
+{
+	size_t i;
+	if (!r->integrity_events)
+		return;
+	buf_addf(b, "\n## Integrity\n\nThe actor changed protected files %ld "
+		 "time(s); each change was reverted before the gates ran (the "
+		 "attempted diffs are in events.jsonl, kind `integrity`).\n\n",
+		 r->integrity_events);
+	for (i = 0; i < r->nits; i++)
+		if (r->its[i].reverted_paths)
+			buf_addf(b, "- iteration %d: %s\n", r->its[i].n,
+				 r->its[i].reverted_paths);
+}
+
 static void add_last_gate(const struct run *r, struct buf *b)
 {
 	const struct gate_outcome *g = &r->last;
@@ -140,6 +156,7 @@ int report_handoff(const struct run *r, struct buf *err)
 	for (size_t i = 0; i < r->cfg->gates.n; i++)
 		buf_addf(&b, "%zu. `%s`\n", i + 1, r->cfg->gates.v[i]);
 	add_table(r, &b);
+	add_integrity(r, &b);
 	add_last_gate(r, &b);
 	add_diff(r, &b);
 	add_continue(r, &b);

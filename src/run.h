@@ -11,6 +11,7 @@
 #include "config.h"
 #include "events.h"
 #include "git.h"
+#include "protect.h"
 #include "proc.h"
 
 struct provider;
@@ -39,6 +40,8 @@ struct iteration {
 	int edits_applied;
 	int edits_refused;
 	int edit_blocks;	/* blocks found in the reply (model actor) */
+	int reverted;		/* protected paths put back this iteration */
+	char *reverted_paths;	/* those paths, ", "-separated */
 	long tokens_in;
 	long tokens_out;
 	double cost;
@@ -60,6 +63,8 @@ struct run {
 	char *goal;
 	char *artifacts;	/* excludes file: paths the gates created */
 	struct git_index_stamp index;	/* the tree's index as our last commit left it */
+	struct protect protect;	/* paths the actor must not change */
+	long integrity_events;	/* protected changes reverted, and the like */
 	struct buf files;	/* tracked paths (NUL-separated), from the last
 				   scan after the gates: the prompt's file list */
 
