@@ -26,5 +26,8 @@
 void run_init(struct run *r, const struct config *cfg);
 void run_release(struct run *r);
 int loop_run(struct run *r, struct buf *err);
+/* run_setup.c: 0, or 2 (usage: not a repository, dirty tree, bad model)
+ * or 3 (could not create the run) with err set. */
+int run_setup(struct run *r, struct buf *err);
 
 #endif
