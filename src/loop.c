@@ -7,6 +7,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "gate.h"
+#include "judge.h"
 #include "git.h"
 #include "provider.h"
 #include "report.h"
@@ -63,71 +64,13 @@ void run_release(struct run *r)
 	buf_release(&r->reason);
 	buf_release(&r->files);
 	protect_release(&r->protect);
+	judge_release(r);
 	free(r->repo);
 	free(r->run_dir);
 	free(r->tree);
 	free(r->branch);
 	free(r->base_sha);
 	free(r->artifacts);
-}
-
-/* ---- gates ---- */
-
-/*
- * Runs the gates in order into DIR (relative to the run dir), stopping at
- * the first failure; r->last holds the deciding gate.  Returns 0, or -errno
- * when a gate could not be started (err set).
- */
-static int run_gates(struct run *r, const char *dir, int iteration, struct buf *err)
-{
-	struct proc_env env = PROC_ENV_INIT;
-	size_t i;
-	int ret = 0;
-	char *absdir = xasprintf("%s/%s", r->run_dir, dir);
-
-	if ((ret = fileio_mkdirs(absdir, err)) < 0)
-		goto out;
-	proc_env_base(&env);
-	proc_env_set(&env, "LOOPGATE_RUN_ID", r->id);
-	for (i = 0; i < r->cfg->gates.n; i++) {
-		char *rel = xasprintf("%s/gate-%zu.out", dir, i + 1);
-		char *abs = xasprintf("%s/%s", r->run_dir, rel);
-		struct gate_spec s = { r->cfg->gates.v[i], (int)i, r->tree, abs, rel,
-				       r->cfg->gate_timeout_ms, r->budget.deadline_at,
-				       (const char *const *)env.v,
-				       (size_t)r->cfg->feedback_max_bytes };
-		char phase[64];
-		snprintf(phase, sizeof(phase), "gate %zu/%zu", i + 1, r->cfg->gates.n);
-		ui_status(r, phase);
-		events_append(&r->ev, "gate_start", json_pack("{s:i,s:i,s:o}",
-			"iteration", iteration, "gate", (int)i + 1,
-			"command", events_str(s.cmd)));
-		ret = gate_run(&s, &r->last, err);
-		free(abs);
-		free(rel);
-		if (ret < 0)
-			break;
-		r->last.gates_run = (int)i + 1;
-		events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b}",
-			"iteration", iteration, "gate", (int)i + 1,
-			"command", events_str(s.cmd),
-			"status", proc_status_name(r->last.status),
-			"exit_code", r->last.exit_code, "signal", r->last.term_signal,
-			"describe", events_str(r->last.describe),
-			"duration_ms", r->last.elapsed_ms,
-			"output_file", r->last.output_file,
-			"output_bytes", (json_int_t)r->last.output_total,
-			"passed", r->last.passed));
-		if (!r->last.passed)
-			break;
-	}
-	/* Whatever the gates created is theirs, not the actor's next change. */
-	if (ret == 0)
-		ret = git_scan_tree(r->tree, r->artifacts, &r->files, err);
-out:
-	proc_env_release(&env);
-	free(absdir);
-	return ret;
 }
 
 /* ---- ending ---- */
@@ -276,6 +219,36 @@ out:
 	return ret;
 }
 
+/*
+ * Every gate exited 0.  That is convergence only when the pass holds up:
+ * with --confirm the gates run again on the same tree, and a gate that
+ * flips is flaky, not passed.
+ */
+static int judge_pass(struct run *r, struct iteration *it, const char *dir,
+		      struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int ret = 0, code;
+
+	if (r->cfg->confirm > 0) {
+		ui_log("iteration %d: every gate passed; confirming %ld more time(s)",
+		       it->n, r->cfg->confirm);
+		ret = judge_confirm(r, dir, it->n, &why, err);
+	}
+	if (ret < 0)
+		code = cannot(r, ret, err->s);
+	else if (ret > 0)
+		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+	else {
+		ui_log("iteration %d: every gate passed", it->n);
+		code = halt(r, "converged", EXIT_DONE, "all %zu gates exit 0 after "
+			    "iteration %d%s", r->cfg->gates.n, it->n,
+			    r->cfg->confirm > 0 ? " (confirmed)" : "");
+	}
+	buf_release(&why);
+	return code;
+}
+
 /* One iteration; returns -1 to go on, or the run's exit code. */
 static int iterate(struct run *r, struct buf *err)
 {
@@ -336,7 +309,11 @@ static int iterate(struct run *r, struct buf *err)
 		goto out;
 	}
 	record_iteration(r, it, &changed, &sha);
-	if ((ret = run_gates(r, dir, it->n, err)) < 0) {
+	if (!it->noop && (ret = judge_tree_id(r, err)) < 0) {
+		code = cannot(r, ret, err->s);
+		goto out;
+	}
+	if ((ret = judge_gates(r, dir, it->n, JUDGE_CASCADE, err)) < 0) {
 		code = cannot(r, ret, err->s);
 		goto out;
 	}
@@ -349,9 +326,7 @@ static int iterate(struct run *r, struct buf *err)
 		       r->cfg->gates.v[r->last.index], r->last.describe);
 		code = gate_interrupted(r);
 	} else {
-		ui_log("iteration %d: every gate passed", it->n);
-		code = halt(r, "converged", EXIT_DONE, "all %zu gates exit 0 after "
-			    "iteration %d", r->cfg->gates.n, it->n);
+		code = judge_pass(r, it, dir, err);
 	}
 out:
 	it->elapsed_ms = (double)(clock_ms() - t0);
@@ -371,7 +346,9 @@ static int baseline(struct run *r, struct buf *err)
 {
 	int ret;
 	r->phase_iteration = 0;
-	ret = run_gates(r, "baseline", 0, err);
+	ret = judge_tree_id(r, err);
+	if (ret == 0)
+		ret = judge_gates(r, "baseline", 0, JUDGE_ALL, err);
 	if (ret < 0)
 		return cannot(r, ret, err->s);
 	events_append(&r->ev, "baseline", json_pack("{s:b,s:i,s:o}",

@@ -64,6 +64,9 @@ struct run {
 	char *artifacts;	/* excludes file: paths the gates created */
 	struct git_index_stamp index;	/* the tree's index as our last commit left it */
 	struct protect protect;	/* paths the actor must not change */
+	char tree_id[41];	/* HEAD's tree in the worktree: the cache key */
+	struct judge_cache *cache;	/* judge.c */
+	size_t ncache;
 	long integrity_events;	/* protected changes reverted, and the like */
 	struct buf files;	/* tracked paths (NUL-separated), from the last
 				   scan after the gates: the prompt's file list */

@@ -125,7 +125,7 @@ test_expect_success 'an already satisfied baseline makes no model call' '
 	test "$(req_count sat.log)" = 0
 '
 
-test_expect_success 'gates run in order and stop at the first failure' '
+test_expect_success 'the baseline runs every gate; iterations stop at the first failure' '
 	make_repo grepo &&
 	replies_json "$REPLY_FIX" >g.json &&
 	url=$(start_fake gg g.json) &&
@@ -133,7 +133,7 @@ test_expect_success 'gates run in order and stop at the first failure' '
 		--gate "echo first >>$TRASH/gates.log" --gate "sh test.sh" \
 		--gate "echo third >>$TRASH/gates.log" \
 		--model openai/m --base-url "$url" --json >gsum.json 2>err &&
-	test "$(cat gates.log | tr "\n" " ")" = "first first third "
+	test "$(cat gates.log | tr "\n" " ")" = "first third first third "
 '
 
 test_expect_success 'a replayed transcript drives the loop offline' '
