@@ -57,13 +57,14 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
 mkdir -p "$HOME"
 
 # The fake model: every request gets a streamed reply with one FILE edit
-# block; the two replies alternate ("cycle") so every iteration changes
-# counter.txt and makes a real commit.
+# block whose content is the request number ("number": every reply differs),
+# so every iteration makes a new tree and a real commit: loopgate's gate
+# cache, which skips trees it has judged, never gets a hit the floor lacks.
 python3 - "$W/script.json" <<'PY' || die "cannot write the fake server script"
 import json, sys
 def reply(v):
-    return {"content": "Rewriting the counter.\n\n<<<<<<< FILE counter.txt\n%s\n>>>>>>> END\n" % v}
-json.dump({"replies": [reply("a"), reply("b")], "cycle": True}, open(sys.argv[1], "w"))
+    return {"content": "Rewriting the counter.\n\n<<<<<<< FILE counter.txt\n%s\n>>>>>>> END\n" % v, "number": True}
+json.dump({"replies": [reply("{n}")], "repeat_last": True}, open(sys.argv[1], "w"))
 PY
 
 make_repo() {
@@ -101,7 +102,7 @@ loopgate_run() {
 	mkdir -p "$d" && make_repo "$d/repo" && start_fake "$d"
 	$TIMEOUT "$@" "$LOOPGATE" run --dir "$d/repo" --goal "bench: rewrite counter.txt" \
 		--gate false --model openai/bench --base-url "$URL" \
-		--max-iterations "$n" --json >"$d/sum.json" 2>"$d/err"
+		--max-iterations "$n" --stall-after 100000 --json >"$d/sum.json" 2>"$d/err"
 	rc=$?
 	stop_fake
 	if [ $rc -ne 1 ] || ! python3 "$BENCH_DIR/stats.py" check "$d/sum.json" "$n"; then

@@ -5,10 +5,10 @@
 #include "judge.h"
 #include "gate.h"
 #include "git.h"
+#include "hash.h"
 #include "fileio.h"
 #include "ui.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +32,13 @@ int judge_tree_id(struct run *r, struct buf *err)
 static void cache_key(const struct run *r, const char *cmd,
 		      const struct proc_env *env, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	EVP_DigestUpdate(c, r->tree_id, strlen(r->tree_id) + 1);
-	EVP_DigestUpdate(c, cmd, strlen(cmd) + 1);
-	for (i = 0; i < env->n; i++)
-		EVP_DigestUpdate(c, env->v[i], strlen(env->v[i]) + 1);
-	EVP_DigestFinal_ex(c, md, &n);
-	EVP_MD_CTX_free(c);
-	for (i = 0; i < n && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	struct buf k = BUF_INIT;
+	buf_add(&k, r->tree_id, strlen(r->tree_id) + 1);
+	buf_add(&k, cmd, strlen(cmd) + 1);
+	for (size_t i = 0; i < env->n; i++)
+		buf_add(&k, env->v[i], strlen(env->v[i]) + 1);
+	hash_sha256_hex(k.s, k.len, hex);
+	buf_release(&k);
 }
 
 static void outcome_copy(struct gate_outcome *dst, const struct gate_outcome *src)
@@ -77,6 +72,9 @@ static void cache_put(struct run *r, const char *key, const struct gate_outcome 
 
 void judge_release(struct run *r)
 {
+	free(r->base_counts);
+	free(r->round_counts);
+	r->base_counts = r->round_counts = NULL;
 	for (size_t i = 0; i < r->ncache; i++)
 		gate_outcome_release(&r->cache[i].o);
 	free(r->cache);
@@ -139,6 +137,7 @@ static int one_gate(struct run *r, const char *dir, int iteration, size_t i,
 	free(rel);
 	if (ret < 0)
 		return ret;
+	testcount_parse(cur->output.s, cur->output.len, &cur->counts);
 	gate_end_event(r, iteration, i, cur);
 	/* Killed by us (timeout, deadline, Ctrl-C) says nothing about the tree. */
 	if (key[0] && (cur->status == PROC_EXITED || cur->status == PROC_SIGNALED))
@@ -162,6 +161,11 @@ int judge_gates(struct run *r, const char *dir, int iteration,
 
 	memset(&cur, 0, sizeof(cur));
 	buf_init(&cur.output, 0);
+	if (!r->base_counts) {
+		r->base_counts = xcalloc(r->cfg->gates.n, sizeof(*r->base_counts));
+		r->round_counts = xcalloc(r->cfg->gates.n, sizeof(*r->round_counts));
+	}
+	memset(r->round_counts, 0, r->cfg->gates.n * sizeof(*r->round_counts));
 	if ((ret = fileio_mkdirs(absdir, err)) < 0)
 		goto out;
 	gate_env(r, &env);
@@ -170,6 +174,9 @@ int judge_gates(struct run *r, const char *dir, int iteration,
 			break;
 		cur.gates_run = (int)i + 1;
 		ran_any = 1;
+		r->round_counts[i] = cur.counts;
+		if (iteration == 0)
+			r->base_counts[i] = cur.counts;
 		/* killed by the deadline or Ctrl-C: the round ends, whatever mode */
 		int stopped = cur.status == PROC_DEADLINE ||
 			      cur.status == PROC_INTERRUPTED;
@@ -231,4 +238,42 @@ int judge_confirm(struct run *r, const char *dir, int iteration, struct buf *why
 	gate_outcome_release(&cur);
 	proc_env_release(&env);
 	return ret;
+}
+
+/* One gate's floor; 1 with why set when the pass is not credible. */
+static int floor_one(struct run *r, size_t i, int iteration, struct buf *why)
+{
+	const struct testcount *b = &r->base_counts[i], *c = &r->round_counts[i];
+	struct buf bd = BUF_INIT, cd = BUF_INIT;
+	int bad = 0;
+
+	testcount_describe(b, &bd);
+	testcount_describe(c, &cd);
+	if (!b->known) {
+		events_append(&r->ev, "test_floor", json_pack("{s:i,s:i,s:b,s:s}",
+			"iteration", iteration, "gate", (int)i + 1, "known", 0,
+			"note", "no recognised test runner at baseline: no executed-test floor"));
+		goto out;
+	}
+	bad = !c->known || c->executed < b->executed || c->skipped > b->skipped;
+	events_append(&r->ev, "test_floor", json_pack("{s:i,s:i,s:b,s:o,s:o,s:b}",
+		"iteration", iteration, "gate", (int)i + 1, "known", 1,
+		"baseline", events_str(bd.s), "now", events_str(cd.s), "violated", bad));
+	if (bad)
+		err_set(why, 1, "gate %zu `%s` passed, but not with the tests the "
+			"baseline ran: now %s; at baseline %s. Tests were removed, "
+			"skipped or stopped reporting, so this pass does not count",
+			i + 1, r->cfg->gates.v[i], cd.s, bd.s);
+out:
+	buf_release(&bd);
+	buf_release(&cd);
+	return bad;
+}
+
+int judge_floor(struct run *r, int iteration, struct buf *why)
+{
+	for (size_t i = 0; i < r->cfg->gates.n; i++)
+		if (floor_one(r, i, iteration, why))
+			return 1;
+	return 0;
 }

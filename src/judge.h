@@ -34,6 +34,15 @@ int judge_gates(struct run *r, const char *dir, int iteration,
  */
 int judge_confirm(struct run *r, const char *dir, int iteration, struct buf *why,
 		  struct buf *err);
+/*
+ * The executed-test floor: after a passing round, each gate whose baseline
+ * output had a recognised test summary must report at least as many tests
+ * executed, and no more skipped.  Returns 1 with why set when a gate falls
+ * short (the pass is not convergence), 0 otherwise.  Each gate's comparison
+ * is a `test_floor` event; gates without a recognised runner have no floor
+ * and the event says so.
+ */
+int judge_floor(struct run *r, int iteration, struct buf *why);
 void judge_release(struct run *r);
 
 #endif

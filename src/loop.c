@@ -8,6 +8,9 @@
 #include "fileio.h"
 #include "gate.h"
 #include "judge.h"
+#include "feedback.h"
+#include "fingerprint.h"
+#include "hash.h"
 #include "git.h"
 #include "provider.h"
 #include "report.h"
@@ -230,6 +233,11 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	struct buf why = BUF_INIT;
 	int ret = 0, code;
 
+	if (judge_floor(r, it->n, &why)) {
+		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+		buf_release(&why);
+		return code;
+	}
 	if (r->cfg->confirm > 0) {
 		ui_log("iteration %d: every gate passed; confirming %ld more time(s)",
 		       it->n, r->cfg->confirm);
@@ -247,6 +255,83 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	}
 	buf_release(&why);
 	return code;
+}
+
+/*
+ * The escalation hook: when a loop stalls, a stronger model could take the
+ * next turn (routing, a later issue).  Declines today, on record.
+ */
+static int escalate(struct run *r, int iteration)
+{
+	events_append(&r->ev, "escalation", json_pack("{s:i,s:b,s:s}",
+		"iteration", iteration, "available", 0,
+		"note", "no escalation model is configured"));
+	return 0;
+}
+
+/*
+ * The stall key: the failure's fingerprint (failing test ids and locations,
+ * volatile parts normalised) plus the normalised text of the lines that name
+ * a failure or a location.  The messages count on purpose: an actor whose
+ * assertion now fails with a different value is exploring, not stuck, and a
+ * stall detector that kills exploring loops is one users learn to turn off.
+ */
+static void stall_key(const struct run *r, char hex[65])
+{
+	const struct gate_outcome *g = &r->last;
+	struct buf k = BUF_INIT;
+	const char *p = g->output.s, *end = g->output.s + g->output.len;
+	char fp[65];
+
+	fingerprint_gate(g->index, g->describe, g->output.s, g->output.len, fp);
+	buf_add(&k, fp, 64);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (feedback_line_is_key(p, n)) {
+			buf_addch(&k, '\n');
+			fingerprint_normalise(p, n, &k);
+		}
+		p += n + 1;
+	}
+	hash_sha256_hex(k.s, k.len, hex);
+	buf_release(&k);
+}
+
+/*
+ * Stall detection.  Each failing round gets a fingerprint (failing test ids
+ * and locations, volatile parts normalised); the baseline's seeds the count.
+ * The same fingerprint stall_after times in a row, or that many iterations
+ * in a row that changed nothing, is a stuck loop: halt before the budget is
+ * burnt, unless escalation takes over.  Returns -1 to go on.
+ */
+static int check_stall(struct run *r, const struct iteration *it)
+{
+	char fp[65];
+	int n = it ? it->n : 0;
+
+	stall_key(r, fp);
+	if (!strcmp(fp, r->stall_fp)) {
+		r->stall_same++;
+	} else {
+		memcpy(r->stall_fp, fp, sizeof(fp));
+		r->stall_same = 1;
+	}
+	r->stall_noop = it && it->noop ? r->stall_noop + 1 : 0;
+	events_append(&r->ev, "fingerprint", json_pack("{s:i,s:i,s:s,s:i,s:i}",
+		"iteration", n, "gate", r->last.index + 1, "fingerprint", fp,
+		"same_in_a_row", r->stall_same, "noop_in_a_row", r->stall_noop));
+	if (!it || (r->stall_same < r->cfg->stall_after &&
+		    r->stall_noop < r->cfg->stall_after))
+		return -1;
+	if (escalate(r, n))
+		return -1;
+	if (r->stall_noop >= r->cfg->stall_after)
+		return halt(r, "stalled", EXIT_HALTED, "the actor changed nothing "
+			    "%d iterations in a row", r->stall_noop);
+	return halt(r, "stalled", EXIT_HALTED, "the same failure (gate %d, "
+		    "fingerprint %.12s) came back %d times in a row: the loop is "
+		    "stuck", r->last.index + 1, fp, r->stall_same);
 }
 
 /* One iteration; returns -1 to go on, or the run's exit code. */
@@ -325,6 +410,8 @@ static int iterate(struct run *r, struct buf *err)
 		       it->noop ? "no change" : "committed", r->last.index + 1,
 		       r->cfg->gates.v[r->last.index], r->last.describe);
 		code = gate_interrupted(r);
+		if (code < 0)
+			code = check_stall(r, it);
 	} else {
 		code = judge_pass(r, it, dir, err);
 	}
@@ -363,6 +450,7 @@ static int baseline(struct run *r, struct buf *err)
 	}
 	ui_log("baseline: gate %d `%s` fails (%s), as expected", r->last.index + 1,
 	       r->cfg->gates.v[r->last.index], r->last.describe);
+	check_stall(r, NULL);
 	return gate_interrupted(r);
 }
 

@@ -12,6 +12,7 @@
 #include "events.h"
 #include "git.h"
 #include "protect.h"
+#include "testcount.h"
 #include "proc.h"
 
 struct provider;
@@ -30,6 +31,7 @@ struct gate_outcome {
 	size_t output_total;	/* bytes printed, even past the cap */
 	char *output_file;	/* path relative to the run directory */
 	double elapsed_ms;
+	struct testcount counts;	/* tests the output reports, if recognised */
 };
 
 struct iteration {
@@ -65,6 +67,11 @@ struct run {
 	struct git_index_stamp index;	/* the tree's index as our last commit left it */
 	struct protect protect;	/* paths the actor must not change */
 	char tree_id[41];	/* HEAD's tree in the worktree: the cache key */
+	struct testcount *base_counts;	/* per gate, from the baseline round */
+	struct testcount *round_counts;	/* per gate, from the latest round */
+	char stall_fp[65];	/* fingerprint of the latest failure */
+	int stall_same;		/* how many failures in a row had it */
+	int stall_noop;		/* no-op iterations in a row */
 	struct judge_cache *cache;	/* judge.c */
 	size_t ncache;
 	long integrity_events;	/* protected changes reverted, and the like */

@@ -22,7 +22,7 @@ test_expect_success '--max-iterations: halts with a handoff, exit 1' '
 	make_repo it &&
 	never_script 500 50 >it.json &&
 	url=$(start_fake it it.json) &&
-	expect_code 1 $LOOPGATE run --dir it --goal "fix add" --gate "sh test.sh" \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir it --goal "fix add" --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --max-iterations 3 --json >s.json 2>err &&
 	test "$(summary_field s.json status)" = budget_exhausted &&
 	test "$(summary_field s.json iterations)" = 3 &&
@@ -41,7 +41,7 @@ test_expect_success 'the handoff shows the cumulative diff of the run branch' '
 	make_repo hd &&
 	python3 -c "import json,os; print(json.dumps({\"replies\":[{\"content\":os.environ[\"REPLY_WRONG\"]},{\"content\":os.environ[\"REPLY_USELESS\"]}],\"repeat_last\":True}))" >hd.json &&
 	url=$(start_fake hd hd.json) &&
-	expect_code 1 $LOOPGATE run --dir hd --goal g --gate "sh test.sh" \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir hd --goal g --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --max-iterations 2 --json >s.json 2>err &&
 	h="$(summary_field s.json run_dir)/handoff.md" &&
 	grep -q "^-    return a - b" "$h" && grep -q "^+    return a \* b" "$h" &&
@@ -52,7 +52,7 @@ test_expect_success '--max-tokens: never exceeded, halts before the call that co
 	make_repo tok &&
 	never_script 900 90 >tok.json &&
 	url=$(start_fake tok tok.json) &&
-	expect_code 1 $LOOPGATE run --dir tok --goal g --gate "sh test.sh" \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir tok --goal g --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --max-output-tokens 100 \
 		--max-tokens 4000 --max-iterations 50 --json >s.json 2>err &&
 	test "$(summary_field s.json status)" = budget_exhausted &&
@@ -73,7 +73,7 @@ test_expect_success '--max-cost: priced in the config, never exceeded' '
 	git -C cost add loopgate.yaml && git -C cost commit -qm config &&
 	never_script 1000 100 >cost.json &&
 	url=$(start_fake cost cost.json) &&
-	expect_code 1 $LOOPGATE run --dir cost --goal g --gate "sh test.sh" \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir cost --goal g --gate "sh test.sh" \
 		--model openai/priced --base-url "$url" --max-output-tokens 100 \
 		--max-cost 5 --max-iterations 50 --json >s.json 2>err &&
 	test "$(summary_field s.json status)" = budget_exhausted &&
@@ -86,7 +86,7 @@ test_expect_success '--deadline stops a model call in flight' '
 	make_repo dl &&
 	echo "{\"replies\":[{\"content\":\"late\",\"delay_ms\":60000}]}" >dl.json &&
 	url=$(start_fake dl dl.json) &&
-	expect_code 1 $LOOPGATE run --dir dl --goal g --gate "sh test.sh" \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir dl --goal g --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --deadline 2s --json >s.json 2>err &&
 	test "$(summary_field s.json status)" = budget_exhausted &&
 	summary_field s.json reason | grep -qi deadline &&
@@ -97,7 +97,7 @@ test_expect_success '--deadline stops a gate in flight' '
 	make_repo dg &&
 	replies_json "$REPLY_FIX" >dg.json &&
 	url=$(start_fake dg dg.json) &&
-	expect_code 1 $LOOPGATE run --dir dg --goal g \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir dg --goal g \
 		--gate "sh test.sh && sleep 60" \
 		--model openai/m --base-url "$url" --deadline 3s --json >s.json 2>err &&
 	test "$(summary_field s.json status)" = budget_exhausted &&
@@ -108,7 +108,7 @@ test_expect_success '--gate-timeout kills a hanging gate and says so' '
 	make_repo gt &&
 	replies_json "$REPLY_USELESS" >gt.json &&
 	url=$(start_fake gt gt.json) &&
-	expect_code 1 $LOOPGATE run --dir gt --goal g \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir gt --goal g \
 		--gate "echo gate-started; sleep 60" --gate-timeout 1s \
 		--model openai/m --base-url "$url" --max-iterations 1 --json >s.json 2>err &&
 	req_field gt.log 1 "b[\"messages\"][1][\"content\"]" >p1 &&

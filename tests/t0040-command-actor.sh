@@ -70,7 +70,7 @@ test_expect_success 'the actor output and exit status are recorded' '
 
 test_expect_success 'an agent that changes nothing is a no-op iteration' '
 	make_repo idle &&
-	expect_code 1 $LOOPGATE run --dir idle --goal g --gate "sh test.sh" \
+	expect_code 1 $LOOPGATE run --stall-after 100 --dir idle --goal g --gate "sh test.sh" \
 		--agent-cmd "true" --max-iterations 2 --json >i.json 2>err &&
 	test "$(summary_field i.json status)" = budget_exhausted &&
 	grep -q "\"noop\":true" "$(summary_field i.json run_dir)/events.jsonl"

@@ -233,7 +233,7 @@ test_expect_success 'the event log cut short mid-record: no torn line, exit 3, t
 	make_repo fsz &&
 	one_reply fsz "No edit this time." &&
 	url=$(start_fake fsz fsz.json) &&
-	expect_code 3 fsize_run 16384 $LOOPGATE run --dir fsz --goal g --gate "sh test.sh" \
+	expect_code 3 fsize_run 16384 $LOOPGATE run --stall-after 100 --dir fsz --goal g --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --max-iterations 40 --json >fsz.sum 2>fsz.err &&
 	cat fsz.err &&
 	grep -q "writing the event log failed (write: File too large)" fsz.err &&

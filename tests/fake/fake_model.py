@@ -17,6 +17,8 @@ forever), else the answer is 500 "fake server script exhausted".  ENTRY
 fields:
 
   content / content_file   assistant text (file relative to the script)
+  number                   true: "{n}" in the content becomes the request
+                           number (bench/: every reply, so every tree, differs)
   usage {"in": N, "out": M}  default in = len(body)//4, out = max(1, len//4)
   no_usage                 omit usage everywhere
   finish_reason            default "stop" (OpenAI) / "end_turn" (Anthropic)
@@ -124,6 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             body = None
         srv = self.server
         n, index, entry = srv.script.take()
+        self.request_number = n
         srv.log.write({
             "n": n, "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -154,6 +157,9 @@ class Handler(BaseHTTPRequestHandler):
         if status != 200:
             return self.send_error_reply(entry, status)
         text = self.server.script.content(entry)
+        if entry.get("number"):
+            # "{n}" becomes the request number: every reply differs
+            text = text.replace("{n}", str(self.request_number))
         usage = entry.get("usage", {})
         u_in = usage.get("in", self.raw_len // 4)
         u_out = usage.get("out", max(1, len(text) // 4))
