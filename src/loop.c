@@ -281,10 +281,11 @@ static void stall_key(const struct run *r, char hex[65])
 	const struct gate_outcome *g = &r->last;
 	struct buf k = BUF_INIT;
 	const char *p = g->output.s, *end = g->output.s + g->output.len;
-	char fp[65];
+	char fp[65] = "";
 
-	fingerprint_gate(g->index, g->describe, g->output.s, g->output.len, fp);
-	buf_add(&k, fp, 64);
+	/* On a digest failure the key still holds the failure lines below. */
+	if (fingerprint_gate(g->index, g->describe, g->output.s, g->output.len, fp) >= 0)
+		buf_add(&k, fp, 64);
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
