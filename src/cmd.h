@@ -13,5 +13,6 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_gate_entry;
 
 #endif

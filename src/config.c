@@ -488,43 +488,57 @@ static void defaults(struct config *c)
  * Flags arrive unchecked from argv, so the ranges of the schema are checked
  * again on the merged result.  -1 is "none" for the optional limits.
  */
+static int check_range(const struct config *c, const struct key *k,
+		       const char *prefix, struct buf *err)
+{
+	const void *f = (const char *)c + k->off;
+	char name[64];
+	double v;
+
+	if (k->type != K_INT && k->type != K_NUM && k->type != K_DUR)
+		return 0;
+	v = k->type == K_NUM ? *(const double *)f : (double)*(const long *)f;
+	if (v == -1 || (v >= k->lo && v <= k->hi))
+		return 0;
+	snprintf(name, sizeof(name), "%s%s%s%s", prefix, k->name,
+		 k->flag ? " / " : "", k->flag ? k->flag : "");
+	if (k->type == K_DUR)
+		return err_set(err, -EINVAL, "%s: must be longer than 0", name);
+	if (k->hi < NOMAX)
+		return err_set(err, -EINVAL, "%s: %g is out of range (%g to %g)",
+			       name, v, k->lo, k->hi);
+	return err_set(err, -EINVAL, "%s: %g is out of range (at least %g)",
+		       name, v, k->lo);
+}
+
 static int check_ranges(const struct config *c, const struct key *keys,
 			const char *prefix, struct buf *err)
 {
 	for (const struct key *k = keys; k->name; k++) {
-		const void *f = (const char *)c + k->off;
-		char name[64];
-		double v;
-		if (k->type == K_HTTP) {
-			int ret = check_ranges(c, config_http_keys, "http.", err);
-			if (ret < 0)
-				return ret;
-			continue;
-		}
-		if (k->type != K_INT && k->type != K_NUM && k->type != K_DUR)
-			continue;
-		v = k->type == K_NUM ? *(const double *)f : (double)*(const long *)f;
-		if (v == -1 || (v >= k->lo && v <= k->hi))
-			continue;
-		snprintf(name, sizeof(name), "%s%s%s%s", prefix, k->name,
-			 k->flag ? " / " : "", k->flag ? k->flag : "");
-		if (k->type == K_DUR)
-			return err_set(err, -EINVAL, "%s: must be longer than 0", name);
-		if (k->hi < NOMAX)
-			return err_set(err, -EINVAL, "%s: %g is out of range (%g to %g)",
-				       name, v, k->lo, k->hi);
-		return err_set(err, -EINVAL, "%s: %g is out of range (at least %g)",
-			       name, v, k->lo);
+		int ret = k->type == K_HTTP
+			? check_ranges(c, config_http_keys, "http.", err)
+			: check_range(c, k, prefix, err);
+		if (ret < 0)
+			return ret;
 	}
+	return 0;
+}
+
+/* At least one gate, and no empty command among them. */
+static int check_gates(const struct config *c, struct buf *err)
+{
+	if (!c->gates.n)
+		return err_set(err, -EINVAL,
+			       "no gate: pass at least one --gate CMD (or gates: in loopgate.yaml); only the gates' exit codes decide when the goal is met");
+	for (size_t i = 0; i < c->gates.n; i++)
+		if (!c->gates.v[i][strspn(c->gates.v[i], " \t")])
+			return err_set(err, -EINVAL, "gate %zu is an empty command", i + 1);
 	return 0;
 }
 
 /* Strings that flags may have brought in unchecked. */
 static int check_strings(const struct config *c, struct buf *err)
 {
-	for (size_t i = 0; i < c->gates.n; i++)
-		if (!c->gates.v[i][strspn(c->gates.v[i], " \t")])
-			return err_set(err, -EINVAL, "gate %zu is an empty command", i + 1);
 	for (size_t i = 0; i < c->agent_env.n; i++)
 		if (!config_is_env_name(c->agent_env.v[i]))
 			return err_set(err, -EINVAL,
@@ -548,10 +562,7 @@ int config_finalize(struct config *c, struct buf *err)
 
 	if ((ret = finalize_goal(c, err)) < 0)
 		return ret;
-	if (!c->gates.n)
-		return err_set(err, -EINVAL,
-			       "no gate: pass at least one --gate CMD (or gates: in loopgate.yaml); only the gates' exit codes decide when the goal is met");
-	if ((ret = check_strings(c, err)) < 0)
+	if ((ret = check_gates(c, err)) < 0 || (ret = check_strings(c, err)) < 0)
 		return ret;
 	if ((ret = finalize_actor(c, err)) < 0)
 		return ret;
@@ -562,5 +573,24 @@ int config_finalize(struct config *c, struct buf *err)
 		return err_set(err, -EINVAL,
 			       "http.retry_max (%ldms) is shorter than http.retry_base (%ldms)",
 			       c->retry_max_ms, c->retry_base_ms);
+	return 0;
+}
+
+/*
+ * What `loopgate gate check` needs: the gates and their timeout.  The
+ * keys a run needs besides (goal, actor, budgets) may be absent; they get
+ * their defaults and are not checked, since nothing here uses them.
+ */
+int config_finalize_gates(struct config *c, struct buf *err)
+{
+	int ret;
+
+	if ((ret = check_gates(c, err)) < 0)
+		return ret;
+	defaults(c);
+	for (const struct key *k = config_top_keys; k->name; k++)
+		if (!strcmp(k->name, "gate_timeout") &&
+		    (ret = check_range(c, k, "", err)) < 0)
+			return ret;
 	return 0;
 }

@@ -131,6 +131,13 @@ void config_overlay(struct config *dst, const struct config *src);
  * Call once.  -EINVAL with err set on failure.
  */
 int config_finalize(struct config *c, struct buf *err);
+/*
+ * config_finalize for commands that only run the gates (`loopgate gate
+ * check`): at least one gate, no empty gate command, a valid gate_timeout;
+ * defaults applied as by config_finalize.  Goal and actor are not needed.
+ * Call once instead of config_finalize.  -EINVAL with err set on failure.
+ */
+int config_finalize_gates(struct config *c, struct buf *err);
 
 /*
  * The preset for a model spec "PROVIDER/NAME".  Looks up models: by the

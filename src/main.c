@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct cmd_entry *const commands[] = { &cmd_run_entry, NULL };
+static const struct cmd_entry *const commands[] = {
+	&cmd_run_entry, &cmd_gate_entry, NULL,
+};
 
 static void usage(FILE *f)
 {
