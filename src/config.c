@@ -98,6 +98,7 @@ void config_release(struct config *c)
 			  &c->dir, &c->record };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
+	config_gate_opts_clear(c);
 	strlist_clear(&c->gates);
 	strlist_clear(&c->agent_env);
 	strlist_clear(&c->protect);
@@ -187,7 +188,20 @@ void config_overlay(struct config *d, const struct config *s)
 	set_str(&d->source, s->source);
 	set_str(&d->goal, s->goal);
 	set_str(&d->goal_file, s->goal_file);
-	set_list(&d->gates, &s->gates);
+	if (s->gates.n) {
+		/* flags' gates have no per-gate options: the file's go too */
+		config_gate_opts_clear(d);
+		strlist_copy(&d->gates, &s->gates);
+		if (s->gate_opts) {
+			d->gate_opts = xcalloc(s->gates.n, sizeof(*d->gate_opts));
+			for (size_t i = 0; i < s->gates.n; i++) {
+				const struct gate_opts *o = &s->gate_opts[i];
+				d->gate_opts[i].focus = o->focus ? xstrdup(o->focus) : NULL;
+				d->gate_opts[i].junit = o->junit ? xstrdup(o->junit) : NULL;
+				d->gate_opts[i].timeout_ms = o->timeout_ms;
+			}
+		}
+	}
 	set_str(&d->model, s->model);
 	set_str(&d->base_url, s->base_url);
 	set_str(&d->api_key_env, s->api_key_env);
@@ -593,4 +607,21 @@ int config_finalize_gates(struct config *c, struct buf *err)
 		    (ret = check_range(c, k, "", err)) < 0)
 			return ret;
 	return 0;
+}
+
+const struct gate_opts *config_gate_opts(const struct config *c, size_t i)
+{
+	static const struct gate_opts none = { NULL, -1, NULL };
+	return c->gate_opts && i < c->gates.n ? &c->gate_opts[i] : &none;
+}
+
+void config_gate_opts_clear(struct config *c)
+{
+	if (c->gate_opts)
+		for (size_t i = 0; i < c->gates.n; i++) {
+			free(c->gate_opts[i].focus);
+			free(c->gate_opts[i].junit);
+		}
+	free(c->gate_opts);
+	c->gate_opts = NULL;
 }

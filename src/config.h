@@ -48,12 +48,28 @@ struct model_preset {
 	long context_tokens;	/* -1 unset */
 };
 
+/*
+ * Per-gate options, from a gate written as a mapping in loopgate.yaml:
+ *   gates:
+ *     - run: pytest -q
+ *       focus: pytest -q {failed}    run first when tests failed last time
+ *       timeout: 5m                  this gate's own timeout
+ *       junit: "reports/TEST-*.xml"  JUnit files the gate writes (glob)
+ * Gates given with --gate have none (all NULL / -1).
+ */
+struct gate_opts {
+	char *focus;
+	long timeout_ms;	/* -1: gate_timeout */
+	char *junit;
+};
+
 struct config {
 	char *source;		/* file the config came from, or NULL */
 
 	char *goal;
 	char *goal_file;
 	struct strlist gates;
+	struct gate_opts *gate_opts;	/* parallel to gates.v, or NULL */
 	char *model;		/* "PROVIDER/NAME", e.g. openai/gpt-4o-mini, replay:FILE */
 	char *base_url;
 	char *api_key_env;
@@ -154,6 +170,9 @@ int config_resolve_model(const struct config *c, const char *spec,
  * overflow; *ms is untouched on failure.
  */
 int config_parse_duration(const char *s, long *ms);
+/* The options of gate i (an all-unset record when it has none). */
+const struct gate_opts *config_gate_opts(const struct config *c, size_t i);
+void config_gate_opts_clear(struct config *c);
 
 /*
  * The effective configuration as a jansson json_t * (returned as void * so

@@ -24,7 +24,7 @@
 
 enum ktype {
 	K_STR, K_URL, K_ENV, K_PROVIDER, K_LIST, K_ENVLIST,
-	K_INT, K_NUM, K_DUR, K_BOOL, K_HTTP, K_MODELS,
+	K_INT, K_NUM, K_DUR, K_BOOL, K_HTTP, K_MODELS, K_GATES,
 };
 
 struct key {

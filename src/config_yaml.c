@@ -281,7 +281,7 @@ const struct key config_http_keys[] = {
 const struct key config_top_keys[] = {
 	KEY("goal", K_STR, goal, 0, 0, "--goal"),
 	KEY("goal_file", K_STR, goal_file, 0, 0, "--goal-file"),
-	KEY("gates", K_LIST, gates, 0, 0, "--gate"),
+	KEY("gates", K_GATES, gates, 0, 0, "--gate"),
 	KEY("model", K_STR, model, 0, 0, "--model"),
 	KEY("base_url", K_URL, base_url, 0, 0, "--base-url"),
 	KEY("api_key_env", K_ENV, api_key_env, 0, 0, NULL),
@@ -464,6 +464,82 @@ static int set_list_key(const struct walk *w, const struct key *k,
 	return 0;
 }
 
+/* One option of a gate mapping: run, focus, timeout or junit. */
+static int gate_opt(const struct walk *w, const struct ynode *ky,
+		    const struct ynode *v, const char *path, char **run,
+		    struct gate_opts *o)
+{
+	char sub[160];
+	const char *s;
+	int ret;
+	long ms;
+
+	snprintf(sub, sizeof(sub), "%s.%s", path, ky->val);
+	if ((ret = want_string(w, v, sub, "a string", &s)) < 0)
+		return ret;
+	if (!strcmp(ky->val, "run") || !strcmp(ky->val, "focus") ||
+	    !strcmp(ky->val, "junit")) {
+		char **dst = ky->val[0] == 'r' ? run : ky->val[0] == 'f' ? &o->focus : &o->junit;
+		if (!*s)
+			return key_err(w, v->line, sub, "is empty");
+		free(*dst);
+		*dst = xstrdup(s);
+		return 0;
+	}
+	if (!strcmp(ky->val, "timeout")) {
+		if (config_parse_duration(s, &ms) < 0 || ms <= 0)
+			return key_err(w, v->line, sub, "expected a duration such as "
+				       "90s, 30m or 2h, got '%s'", s);
+		o->timeout_ms = ms;
+		return 0;
+	}
+	return key_err(w, ky->line, sub, "unknown gate option (expected run, "
+		       "focus, timeout or junit)");
+}
+
+/* gates: a list whose items are commands, or mappings with options. */
+static int set_gates_key(const struct walk *w, const struct ynode *y,
+			 const char *path, struct config *c)
+{
+	char tmp[80], item[96];
+	int ret = check_plain_yaml(w, y, path);
+	if (ret < 0)
+		return ret;
+	if (y->kind != Y_SEQ)
+		return key_err(w, y->line, path, "expected a list of gate commands "
+			       "(one '- item' per line), got %s", describe(y, tmp, sizeof(tmp)));
+	config_gate_opts_clear(c);
+	strlist_clear(&c->gates);
+	c->gate_opts = xcalloc(y->n ? y->n : 1, sizeof(*c->gate_opts));
+	for (size_t i = 0; i < y->n; i++) {
+		const struct ynode *g = &y->kids[i];
+		struct gate_opts *o = &c->gate_opts[i];
+		char *run = NULL;
+		const char *s;
+		o->timeout_ms = -1;
+		snprintf(item, sizeof(item), "%s[%zu]", path, i + 1);
+		if (g->kind == Y_MAP) {
+			for (size_t j = 0; j + 1 < g->n && ret == 0; j += 2)
+				ret = gate_opt(w, &g->kids[j], &g->kids[j + 1], item, &run, o);
+			if (ret == 0 && !run)
+				ret = key_err(w, g->line, item, "a gate mapping needs 'run: COMMAND'");
+		} else if ((ret = want_string(w, g, item, "a command or a mapping", &s)) == 0) {
+			if (!*s)
+				ret = key_err(w, g->line, path, "item %zu is empty", i + 1);
+			run = xstrdup(s);
+		}
+		if (ret < 0) {
+			free(run);
+			/* keep gates.n == the filled options for release */
+			c->gates.n = i;
+			return ret;
+		}
+		strlist_push(&c->gates, run);
+		free(run);
+	}
+	return 0;
+}
+
 static int range_err(const struct walk *w, size_t line, const char *path,
 		     const struct key *k, const char *what, const char *got)
 {
@@ -596,6 +672,8 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 	case K_LIST:
 	case K_ENVLIST:
 		return set_list_key(w, k, y, path, field);
+	case K_GATES:
+		return set_gates_key(w, y, path, base);
 	case K_INT:
 	case K_NUM:
 		return set_number_key(w, k, y, path, field);

@@ -6,10 +6,14 @@
 #include "gate.h"
 #include "git.h"
 #include "hash.h"
+#include "fingerprint.h"
 #include "fileio.h"
 #include "ui.h"
 
+#include <glob.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,54 +87,134 @@ void judge_release(struct run *r)
 }
 
 static void gate_end_event(struct run *r, int iteration, size_t i,
-			   const struct gate_outcome *g)
+			   const char *cmd, const struct gate_outcome *g)
 {
-	events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b}",
+	struct buf tc = BUF_INIT;
+	testcount_describe(&g->counts, &tc);
+	events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b,s:o}",
 		"iteration", iteration, "gate", (int)i + 1,
-		"command", events_str(r->cfg->gates.v[i]),
+		"command", events_str(cmd),
 		"status", proc_status_name(g->status),
 		"exit_code", g->exit_code, "signal", g->term_signal,
 		"describe", events_str(g->describe),
 		"duration_ms", g->elapsed_ms,
 		"output_file", g->output_file,
 		"output_bytes", (json_int_t)g->output_total,
-		"passed", g->passed));
+		"passed", g->passed, "tests", events_str(tc.s)));
+	buf_release(&tc);
 }
 
-/* One gate, from the cache or for real, into cur. */
-static int one_gate(struct run *r, const char *dir, int iteration, size_t i,
-		    const struct proc_env *env, int use_cache,
-		    struct gate_outcome *cur, struct buf *err)
+
+/*
+ * JUnit reports: files matching the gate's junit glob (relative to the
+ * tree) written during this gate run.  When any is found their counts
+ * replace what the text output said: the report is the runner's own record.
+ */
+static void junit_counts(const struct run *r, size_t i, time_t since,
+			 struct gate_outcome *cur)
 {
+	const struct gate_opts *o = config_gate_opts(r->cfg, i);
+	struct testcount sum = TESTCOUNT_INIT;
+	glob_t gl;
+	char *pat;
+
+	if (!o->junit)
+		return;
+	pat = xasprintf("%s/%s", r->tree, o->junit);
+	if (glob(pat, 0, NULL, &gl) == 0) {
+		for (size_t k = 0; k < gl.gl_pathc; k++) {
+			struct stat st;
+			struct buf xml = BUF_INIT;
+			struct testcount one = TESTCOUNT_INIT;
+			if (stat(gl.gl_pathv[k], &st) < 0 || st.st_mtime < since)
+				continue;	/* stale: from an earlier run */
+			buf_init(&xml, 64u << 20);
+			if (buf_read_file(&xml, gl.gl_pathv[k]) == 0 &&
+			    testcount_parse_junit(xml.s, xml.len, &one))
+				testcount_add(&sum, &one);
+			buf_release(&xml);
+		}
+		globfree(&gl);
+	}
+	free(pat);
+	if (sum.known)
+		cur->counts = sum;
+}
+
+/* "'id1' 'id2'": the failing test ids of the last failure, shell-quoted. */
+static int failed_ids(const struct gate_outcome *g, struct buf *out)
+{
+	char **ids = NULL;
+	size_t n = fingerprint_failed_tests(g->output.s, g->output.len, &ids, 200);
+	for (size_t k = 0; k < n; k++) {
+		buf_addf(out, "%s'", k ? " " : "");
+		for (const char *c = ids[k]; *c; c++)
+			buf_adds(out, *c == '\'' ? "'\\''" : (char[2]){ *c, 0 });
+		buf_addch(out, '\'');
+	}
+	fingerprint_free_list(ids, n);
+	return (int)n;
+}
+
+/* The focus command with {failed} filled, or NULL when there is none to run. */
+static char *focus_command(const struct run *r, size_t i)
+{
+	const struct gate_opts *o = config_gate_opts(r->cfg, i);
+	struct buf ids = BUF_INIT, cmd = BUF_INIT;
+	const char *p, *hole;
+
+	if (!o->focus || !r->last.ran || r->last.passed || (size_t)r->last.index != i ||
+	    failed_ids(&r->last, &ids) == 0) {
+		buf_release(&ids);
+		return NULL;
+	}
+	for (p = o->focus; (hole = strstr(p, "{failed}")); p = hole + 8) {
+		buf_add(&cmd, p, (size_t)(hole - p));
+		buf_add(&cmd, ids.s, ids.len);
+	}
+	buf_adds(&cmd, p);
+	buf_release(&ids);
+	return buf_detach(&cmd, NULL);
+}
+
+/* One gate, from the cache or for real, into cur.  cmd overrides the
+ * gate's command (the focus run); tag names its output file. */
+static int run_gate(struct run *r, const char *dir, int iteration, size_t i,
+		    const struct proc_env *env, int use_cache, const char *cmd,
+		    const char *tag, struct gate_outcome *cur, struct buf *err)
+{
+	const struct gate_opts *o = config_gate_opts(r->cfg, i);
 	char key[65] = "", phase[64];
 	const struct gate_outcome *hit;
+	time_t started = time(NULL);
 	char *rel, *abs;
 	int ret;
 
 	if (use_cache && r->tree_id[0]) {
-		cache_key(r, r->cfg->gates.v[i], env, key);
+		cache_key(r, cmd, env, key);
 		if ((hit = cache_get(r, key))) {
 			outcome_copy(cur, hit);
 			events_append(&r->ev, "gate_cached", json_pack("{s:i,s:i,s:o,s:s,s:s,s:b,s:s}",
 				"iteration", iteration, "gate", (int)i + 1,
-				"command", events_str(r->cfg->gates.v[i]),
+				"command", events_str(cmd),
 				"tree", r->tree_id, "key", key, "passed", hit->passed,
 				"output_file", hit->output_file));
 			return 0;
 		}
 	}
-	rel = xasprintf("%s/gate-%zu.out", dir, i + 1);
+	rel = xasprintf("%s/gate-%zu%s.out", dir, i + 1, tag);
 	abs = xasprintf("%s/%s", r->run_dir, rel);
 	{
-		struct gate_spec s = { r->cfg->gates.v[i], (int)i, r->tree, abs, rel,
-				       r->cfg->gate_timeout_ms, r->budget.deadline_at,
+		struct gate_spec s = { cmd, (int)i, r->tree, abs, rel,
+				       o->timeout_ms > 0 ? o->timeout_ms : r->cfg->gate_timeout_ms,
+				       r->budget.deadline_at,
 				       (const char *const *)env->v,
 				       (size_t)r->cfg->feedback_max_bytes };
 		snprintf(phase, sizeof(phase), "gate %zu/%zu", i + 1, r->cfg->gates.n);
 		ui_status(r, phase);
-		events_append(&r->ev, "gate_start", json_pack("{s:i,s:i,s:o}",
+		events_append(&r->ev, "gate_start", json_pack("{s:i,s:i,s:o,s:b}",
 			"iteration", iteration, "gate", (int)i + 1,
-			"command", events_str(s.cmd)));
+			"command", events_str(s.cmd), "focus", *tag != 0));
 		ret = gate_run(&s, cur, err);
 	}
 	free(abs);
@@ -138,11 +222,34 @@ static int one_gate(struct run *r, const char *dir, int iteration, size_t i,
 	if (ret < 0)
 		return ret;
 	testcount_parse(cur->output.s, cur->output.len, &cur->counts);
-	gate_end_event(r, iteration, i, cur);
+	junit_counts(r, i, started, cur);
+	gate_end_event(r, iteration, i, cmd, cur);
 	/* Killed by us (timeout, deadline, Ctrl-C) says nothing about the tree. */
 	if (key[0] && (cur->status == PROC_EXITED || cur->status == PROC_SIGNALED))
 		cache_put(r, key, cur);
 	return 0;
+}
+
+/*
+ * Gate i: its focus command first when it has one and the gate failed last
+ * time with named tests — a failing focus run decides the round at a
+ * fraction of the cost — then, if that passed, the full command.
+ */
+static int one_gate(struct run *r, const char *dir, int iteration, size_t i,
+		    const struct proc_env *env, int use_cache,
+		    struct gate_outcome *cur, struct buf *err)
+{
+	char *focus = focus_command(r, i);
+	int ret;
+	if (focus) {
+		ret = run_gate(r, dir, iteration, i, env, use_cache, focus, ".focus",
+			       cur, err);
+		free(focus);
+		if (ret < 0 || !cur->passed)
+			return ret;
+	}
+	return run_gate(r, dir, iteration, i, env, use_cache, r->cfg->gates.v[i],
+			"", cur, err);
 }
 
 static void gate_env(const struct run *r, struct proc_env *env)

@@ -67,4 +67,66 @@ test_expect_success 'a steady gate survives confirmation' '
 	test "$(count_runs steady.runs)" = 4
 '
 
+# check.sh [ID...]: a TAP-speaking gate for calc.py; with arguments it is
+# the focus run and logs them (to a fixed path: gates get no extra variables).
+write_check() {
+	printf '#!/bin/sh\n[ $# -gt 0 ] && echo "focus: $*" >>%s/focus.log\n' "$TRASH" >"$1/check.sh"
+	cat >>"$1/check.sh" <<-\SH
+	echo "1..1"
+	if [ "$(python3 -B -c "import calc; print(calc.add(2, 3))")" = 5 ]; then
+		echo "ok 1 - test_add"
+	else
+		echo "not ok 1 - test_add"; exit 1
+	fi
+	SH
+}
+
+test_expect_success 'a failing focus run decides the round; a passing one hands over to the full gate' '
+	make_repo foc && write_check foc &&
+	printf "gates:\n  - run: sh check.sh\n    focus: sh check.sh {failed}\n" >foc/loopgate.yaml &&
+	git -C foc add -A && git -C foc commit -qm gate &&
+	cat >foc.agent <<-\SH &&
+	#!/bin/sh
+	if [ "$LOOPGATE_ITERATION" = 1 ]; then echo "# not yet" >>calc.py
+	else sed -i "s/a - b/a + b/" calc.py; fi
+	SH
+	chmod +x foc.agent &&
+	expect_code 0 $LOOPGATE run --dir foc --goal g \
+		--agent-cmd "$TRASH/foc.agent" --json >foc.sum 2>err &&
+	test "$(grep -c "focus: test_add" focus.log)" = 2 &&
+	run_dir=$(summary_field foc.sum run_dir) &&
+	test -f "$run_dir/iter-001/gate-1.focus.out" && test ! -e "$run_dir/iter-001/gate-1.out" &&
+	test -f "$run_dir/iter-002/gate-1.focus.out" && test -f "$run_dir/iter-002/gate-1.out" &&
+	grep -q "\"focus\":true" "$run_dir/events.jsonl"
+'
+
+test_expect_success 'a gate has its own timeout' '
+	make_repo pto &&
+	printf "gates:\n  - run: echo started; sleep 30\n    timeout: 1s\n" >pto/loopgate.yaml &&
+	git -C pto add -A && git -C pto commit -qm gate &&
+	expect_code 1 $LOOPGATE run --dir pto --goal g --agent-cmd true \
+		--max-iterations 1 --gate-timeout 10m --json >pto.sum 2>err &&
+	grep -q "timed out after 1.0s" "$(summary_field pto.sum run_dir)/handoff.md"
+'
+
+test_expect_success 'JUnit reports count for the floor: a skip they show is caught' '
+	make_repo ju &&
+	cat >ju/junit.sh <<-\SH &&
+	#!/bin/sh
+	mkdir -p reports
+	skipped=$(cat skip.txt 2>/dev/null | wc -l)
+	if [ "$(python3 -B -c "import calc; print(calc.add(2, 3))")" = 5 ]; then fail=0; else fail=1; fi
+	printf "<testsuite name=\"calc\" tests=\"2\" failures=\"%s\" errors=\"0\" skipped=\"%s\"></testsuite>\n" $fail $skipped >reports/TEST-calc.xml
+	echo "ran the calc suite"
+	exit $fail
+	SH
+	printf "gates:\n  - run: sh junit.sh\n    junit: reports/TEST-*.xml\n" >ju/loopgate.yaml &&
+	git -C ju add -A && git -C ju commit -qm gate &&
+	expect_code 1 $LOOPGATE run --dir ju --goal g \
+		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py; echo test_zero >skip.txt" \
+		--json >ju.sum 2>err &&
+	test "$(summary_field ju.sum status)" = integrity_violation &&
+	summary_field ju.sum reason | grep -q "1 skipped"
+'
+
 test_done

@@ -170,12 +170,43 @@ TEST(wrong_types)
 		  "t.yaml:1: key '(top level)': expected a mapping of keys, got a list");
 }
 
+TEST(gate_mappings)
+{
+	struct config c, flags;
+	struct buf err = BUF_INIT;
+	config_init(&c);
+	CHECK_INT(load(&c, "gates:\n  - make\n  - run: pytest -q\n    focus: pytest -q {failed}\n"
+		       "    timeout: 90s\n    junit: out/*.xml\n", &err), 0);
+	CHECK_INT(c.gates.n, 2);
+	CHECK_STR(c.gates.v[1], "pytest -q");
+	CHECK(config_gate_opts(&c, 0)->focus == NULL);
+	CHECK_INT(config_gate_opts(&c, 0)->timeout_ms, -1);
+	CHECK_STR(config_gate_opts(&c, 1)->focus, "pytest -q {failed}");
+	CHECK_INT(config_gate_opts(&c, 1)->timeout_ms, 90000);
+	CHECK_STR(config_gate_opts(&c, 1)->junit, "out/*.xml");
+	/* --gate replaces the file's gates and their options */
+	config_init(&flags);
+	strlist_push(&flags.gates, "true");
+	config_overlay(&c, &flags);
+	CHECK_INT(c.gates.n, 1);
+	CHECK(config_gate_opts(&c, 0)->focus == NULL);
+	config_release(&flags);
+	config_release(&c);
+	buf_release(&err);
+	CHECK_STR(load_err("gates:\n  - focus: x\n"),
+		  "t.yaml:2: key 'gates[1]': a gate mapping needs 'run: COMMAND'");
+	CHECK_STR(load_err("gates:\n  - run: x\n    retries: 2\n"),
+		  "t.yaml:3: key 'gates[1].retries': unknown gate option (expected run, focus, timeout or junit)");
+	CHECK_STR(load_err("gates:\n  - run: x\n    timeout: soon\n"),
+		  "t.yaml:3: key 'gates[1].timeout': expected a duration such as 90s, 30m or 2h, got 'soon'");
+}
+
 TEST(gates_scalar_refused)
 {
 	CHECK_STR(load_err("goal: x\ngates: make test\n"),
-		  "t.yaml:2: key 'gates': expected a list of strings (one '- item' per line), got 'make test'");
+		  "t.yaml:2: key 'gates': expected a list of gate commands (one '- item' per line), got 'make test'");
 	CHECK_STR(load_err("gates:\n  - make\n  - [a, b]\n"),
-		  "t.yaml:3: key 'gates': expected a string, got a list");
+		  "t.yaml:3: key 'gates[2]': expected a command or a mapping, got a list");
 	CHECK_STR(load_err("gates:\n  - make\n  - ''\n"),
 		  "t.yaml:3: key 'gates': item 2 is empty");
 }
@@ -649,6 +680,7 @@ int main(void)
 	RUN(empty_file_sets_nothing);
 	RUN(wrong_types);
 	RUN(gates_scalar_refused);
+	RUN(gate_mappings);
 	RUN(bad_durations_costs_env);
 	RUN(unknown_keys);
 	RUN(duplicates_syntax_anchors);
