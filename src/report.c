@@ -79,6 +79,27 @@ static void add_integrity(const struct run *r, struct buf *b)
 				 r->its[i].reverted_paths);
 }
 
+/* Tests each gate ran, at baseline and now: the evidence of the floor. */
+static void add_tests(const struct run *r, struct buf *b)
+{
+	struct buf d = BUF_INIT;
+	if (!r->base_counts)
+		return;
+	buf_adds(b, "\n## Tests\n\n| gate | at baseline | latest round |\n|---|---|---|\n");
+	for (size_t i = 0; i < r->cfg->gates.n; i++) {
+		buf_addf(b, "| %zu `%s` | ", i + 1, r->cfg->gates.v[i]);
+		buf_reset(&d);
+		testcount_describe(&r->base_counts[i], &d);
+		buf_addf(b, "%s | ", d.s);
+		buf_reset(&d);
+		testcount_describe(&r->round_counts[i], &d);
+		buf_addf(b, "%s |\n", d.s);
+	}
+	buf_adds(b, "\nA gate without a recognised test runner at baseline has no "
+		 "executed-test floor: a pass there is taken at its exit code alone.\n");
+	buf_release(&d);
+}
+
 static void add_last_gate(const struct run *r, struct buf *b)
 {
 	const struct gate_outcome *g = &r->last;
@@ -157,6 +178,7 @@ int report_handoff(const struct run *r, struct buf *err)
 		buf_addf(&b, "%zu. `%s`\n", i + 1, r->cfg->gates.v[i]);
 	add_table(r, &b);
 	add_integrity(r, &b);
+	add_tests(r, &b);
 	add_last_gate(r, &b);
 	add_diff(r, &b);
 	add_continue(r, &b);

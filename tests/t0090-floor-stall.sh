@@ -37,6 +37,28 @@ test_expect_success 'skipping every test from outside the test files: integrity_
 	grep -q "not with the tests the baseline ran" "$run_dir/handoff.md"
 '
 
+test_expect_success 'a conftest.py that skips everything (pytest): integrity_violation' '
+	command -v pytest-3 >/dev/null || { echo "pytest-3 missing: bootstrap installs python3-pytest" >&2; false; } &&
+	make_pyrepo conf &&
+	cat >conf.agent <<-\SH &&
+	#!/bin/sh
+	cat >conftest.py <<-PY
+	import pytest
+	def pytest_collection_modifyitems(config, items):
+	    for item in items:
+	        item.add_marker(pytest.mark.skip(reason="later"))
+	PY
+	SH
+	chmod +x conf.agent &&
+	expect_code 1 $LOOPGATE run --dir conf --goal g \
+		--gate "PYTHONPATH=. pytest-3 -q -p no:cacheprovider tests" \
+		--agent-cmd "$TRASH/conf.agent" --max-iterations 3 --json >conf.sum 2>err &&
+	run_dir=$(summary_field conf.sum run_dir) &&
+	grep -q "2 skipped" "$run_dir/iter-001/gate-1.out" &&
+	test "$(summary_field conf.sum status)" = integrity_violation &&
+	grep -q "## Tests" "$run_dir/handoff.md" && grep -q "pytest: 2 executed" "$run_dir/handoff.md"
+'
+
 test_expect_success 'a real fix passes the floor' '
 	make_pyrepo fix &&
 	expect_code 0 $LOOPGATE run --dir fix --goal g --gate "sh run-tests.sh" \
