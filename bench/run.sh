@@ -5,6 +5,11 @@
 #
 #   BENCH_ITERS=30 BENCH_REPEATS=5 BENCH_LONG_ITERS=200 sh bench/run.sh
 #
+# Then two figures about the gates, with a command actor (no model): the
+# result cache (a hit against a miss) and the cascade (a round stopped at the
+# first failing gate against the full round).  BENCH_GATE_REPEATS=5
+# BENCH_GATE_ITERS=10 BENCH_GATE_MS=200; BENCH_GATE_REPEATS=0 skips them.
+#
 # Everything happens in a mktemp directory (removed at the end unless
 # BENCH_KEEP=1); the only network traffic is to the fake model server on
 # 127.0.0.1, which is killed on exit.
@@ -16,6 +21,9 @@ FAKE=$ROOT/tests/fake/fake_model.py
 ITERS=${BENCH_ITERS:-30}
 REPEATS=${BENCH_REPEATS:-5}
 LONG_ITERS=${BENCH_LONG_ITERS:-200}
+GATE_REPEATS=${BENCH_GATE_REPEATS:-5}
+GATE_ITERS=${BENCH_GATE_ITERS:-10}
+GATE_MS=${BENCH_GATE_MS:-200}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -24,12 +32,16 @@ command -v python3 >/dev/null || die "python3 is needed (fake model server, stat
 command -v git >/dev/null || die "git is needed"
 command -v curl >/dev/null || die "the floor needs the curl command-line tool \
 (Debian package curl; the build only needs libcurl): apt-get install curl"
-for v in "$ITERS" "$REPEATS" "$LONG_ITERS"; do
-	case $v in '' | *[!0-9]*) die "BENCH_ITERS, BENCH_REPEATS, BENCH_LONG_ITERS must be numbers" ;; esac
+for v in "$ITERS" "$REPEATS" "$LONG_ITERS" "$GATE_REPEATS" "$GATE_ITERS" "$GATE_MS"; do
+	case $v in '' | *[!0-9]*) die "BENCH_ITERS, BENCH_REPEATS, BENCH_LONG_ITERS, \
+BENCH_GATE_REPEATS, BENCH_GATE_ITERS, BENCH_GATE_MS must be numbers" ;; esac
 done
 [ "$ITERS" -ge 3 ] && [ "$ITERS" -le 10000 ] || die "BENCH_ITERS must be 3..10000"
 [ "$REPEATS" -ge 1 ] && [ "$REPEATS" -le 100 ] || die "BENCH_REPEATS must be 1..100"
 [ "$LONG_ITERS" -le 10000 ] || die "BENCH_LONG_ITERS must be at most 10000"
+[ "$GATE_REPEATS" -le 100 ] || die "BENCH_GATE_REPEATS must be 0..100"
+[ "$GATE_ITERS" -ge 3 ] && [ "$GATE_ITERS" -le 1000 ] || die "BENCH_GATE_ITERS must be 3..1000"
+[ "$GATE_MS" -ge 10 ] && [ "$GATE_MS" -le 10000 ] || die "BENCH_GATE_MS must be 10..10000"
 # A hung run must not hang `make bench`: every run is capped by timeout(1).
 TIMEOUT=
 command -v timeout >/dev/null && TIMEOUT="timeout 600"
@@ -122,8 +134,33 @@ floor_run() {
 	[ $rc -eq 0 ] || { tail -n 20 "$d/err" >&2; die "the floor loop in $d failed"; }
 }
 
+# actor_run DIR KIND ACTOR GATE...: one loopgate run of GATE_ITERS
+# iterations with the command actor ACTOR and the gates in order; stats.py
+# checks that the events are those KIND (noop, toggle, cascade) must give.
+actor_run() {
+	d=$1 kind=$2 actor=$3
+	shift 3
+	ng=$#
+	while [ "$ng" -gt 0 ]; do
+		set -- "$@" --gate "$1"
+		shift
+		ng=$((ng - 1))
+	done
+	mkdir -p "$d" && make_repo "$d/repo"
+	$TIMEOUT "$LOOPGATE" run --dir "$d/repo" --goal "bench: gates" "$@" \
+		--agent-cmd "$actor" --max-iterations "$GATE_ITERS" --stall-after 100000 \
+		--json >"$d/sum.json" 2>"$d/err"
+	rc=$?
+	if [ $rc -ne 1 ] || ! python3 "$BENCH_DIR/stats.py" gatecheck "$kind" "$d/sum.json" "$GATE_ITERS"; then
+		tail -n 20 "$d/err" >&2
+		die "loopgate run in $d exited $rc, expected 1 (budget exhausted after $GATE_ITERS iterations)"
+	fi
+}
+
 echo "loopgate bench: $LOOPGATE"
 echo "  $ITERS iterations x $REPEATS repeats per side, floor run by $SHELL_FOR_FLOOR; work dir $W"
+[ "$GATE_REPEATS" -gt 0 ] && echo "  then the gates: cache and cascade, $GATE_ITERS iterations x \
+$GATE_REPEATS runs each, command actor"
 
 # Warm-up (discarded): page cache, the fake server's imports; its middle
 # request is the body the floor sends.
@@ -146,6 +183,36 @@ printf '                  \r' >&2
 loopgate_run "$W/rss" "$ITERS" python3 "$BENCH_DIR/rss.py" "$W/rss.json" --
 if [ "$LONG_ITERS" -gt "$ITERS" ]; then
 	loopgate_run "$W/rss-long" "$LONG_ITERS" python3 "$BENCH_DIR/rss.py" "$W/rss-long.json" --
+fi
+
+# The gates: a command actor instead of the model, no server.
+if [ "$GATE_REPEATS" -gt 0 ]; then
+	# The interpreter itself, not a launcher in front of it (a pyenv shim is
+	# a bash script that costs more than the interpreter's own start).
+	PY=$(python3 -c 'import sys; print(sys.executable)') || die "cannot locate python3"
+	ROUNDS=$("$PY" "$BENCH_DIR/gatework.py" calibrate "$GATE_MS") ||
+		die "cannot calibrate the gate workload"
+	WORK_GATE="'$PY' -I -S '$BENCH_DIR/gatework.py' $ROUNDS"
+	# the cascade, cheap to expensive: build fails, lint passes, test fails
+	G_BUILD='sleep 0.02; echo "main.c:1: error: bench build failure"; exit 1'
+	G_LINT='sleep 0.1; echo "lint: 0 problems"'
+	G_TEST='sleep 0.5; echo "FAIL test_bench"; exit 1'
+	# actors: change nothing; toggle counter.txt between the base tree (0)
+	# and one other (1); a new tree every iteration
+	A_NOOP=true
+	A_TOGGLE='if [ $((LOOPGATE_ITERATION % 2)) = 1 ]; then echo 1; else echo 0; fi >counter.txt'
+	A_NEW='echo "$LOOPGATE_ITERATION" >counter.txt'
+	r=0
+	while [ $r -lt "$GATE_REPEATS" ]; do
+		r=$((r + 1))
+		printf '  gates %d/%d\r' "$r" "$GATE_REPEATS" >&2
+		actor_run "$W/cache-noop.$r" noop "$A_NOOP" "$WORK_GATE"
+		actor_run "$W/cache-toggle.$r" toggle "$A_TOGGLE" "$WORK_GATE"
+		actor_run "$W/cascade.$r" cascade "$A_NEW" "$G_BUILD" "$G_LINT" "$G_TEST"
+	done
+	printf '                  \r' >&2
+	printf '{"rounds": %d, "target_ms": %d, "iters": %d}\n' "$ROUNDS" "$GATE_MS" \
+		"$GATE_ITERS" >"$W/gates.json"
 fi
 
 printf '{"iters": %d, "long_iters": %d, "body_bytes": %d}\n' "$ITERS" "$LONG_ITERS" \

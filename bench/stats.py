@@ -3,11 +3,15 @@
 
     stats.py body FAKE_LOG K OUT     request K's raw body (1-based) -> OUT
     stats.py check SUMMARY N         the run ended by --max-iterations N?
+    stats.py gatecheck KIND SUMMARY N  a gate run (noop, toggle, cascade)
+                                     gave the events its design implies?
     stats.py report WORKDIR          prints the report and the verdicts
 
 WORKDIR holds lg.1 .. lg.R (loopgate runs: fake.log, sum.json and the
 repository holding the run directory), floor.1 .. floor.R (shell-loop runs:
-fake.log, stamps) and rss.json / rss-long.json from rss.py.
+fake.log, stamps) and rss.json / rss-long.json from rss.py; then, for the
+gate figures, cache-noop.R, cache-toggle.R and cascade.R (command-actor runs:
+sum.json and the repository) and gates.json.
 
 Per-iteration time, both sides: the interval between consecutive requests
 arriving at the fake server (its log's "t", microsecond resolution).  One
@@ -170,6 +174,161 @@ def fmt_rss(r):
             mb)
 
 
+def run_events(d):
+    """The events of the run whose --json summary is d/sum.json."""
+    with open(os.path.join(d, "sum.json")) as f:
+        run_dir = json.load(f)["run_dir"]
+    with open(os.path.join(run_dir, "events.jsonl")) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def by_iteration(ev):
+    """{iteration: [event, ...]}; events before the first iteration_start
+    (the baseline) are iteration 0."""
+    out, cur = {0: []}, 0
+    for e in ev:
+        if e["kind"] == "iteration_start":
+            cur = e["body"]["iteration"]
+            out[cur] = []
+        out[cur].append(e)
+    return out
+
+
+def first_ts(evs, kind):
+    for e in evs:
+        if e["kind"] == kind:
+            return ts(e["ts"])
+    return None
+
+
+def gatecheck(kind, summary, n):
+    """What each gate run must show, or the figures would mean nothing."""
+    with open(summary) as f:
+        s = json.load(f)
+    if s.get("status") != "budget_exhausted" or s.get("iterations") != n:
+        return "status %s after %s iterations (%s), expected budget_exhausted " \
+               "after %d" % (s.get("status"), s.get("iterations"), s.get("reason"), n)
+    it = by_iteration(run_events(os.path.dirname(summary)))
+    ran = {i: [e["body"]["gate"] for e in evs if e["kind"] == "gate_start"]
+           for i, evs in it.items()}
+    hit = {i: [e["body"]["gate"] for e in evs if e["kind"] == "gate_cached"]
+           for i, evs in it.items()}
+    if kind == "noop":
+        want_ran = {i: [1] if i == 0 else [] for i in range(n + 1)}
+        want_hit = {i: [] if i == 0 else [1] for i in range(n + 1)}
+    elif kind == "toggle":
+        want_ran = {i: [1] if i <= 1 else [] for i in range(n + 1)}
+        want_hit = {i: [] if i <= 1 else [1] for i in range(n + 1)}
+    elif kind == "cascade":
+        want_ran = {i: [1, 2, 3] if i == 0 else [1] for i in range(n + 1)}
+        want_hit = {i: [] for i in range(n + 1)}
+    else:
+        return "unknown kind %s" % kind
+    if ran != want_ran or hit != want_hit:
+        return "gates run per iteration %s, cached %s; expected %s and %s" % (
+            ran, hit, want_ran, want_hit)
+    return None
+
+
+def gate_durations(evs):
+    return [e["body"]["duration_ms"] for e in evs if e["kind"] == "gate_end"]
+
+
+def iteration_ms(evs):
+    for e in evs:
+        if e["kind"] == "iteration_end":
+            return e["body"]["duration_ms"]
+    return None
+
+
+def step_ms(evs, a, b):
+    """ms from the first event a to the first event b (ms timestamps)."""
+    ta, tb = first_ts(evs, a), first_ts(evs, b)
+    return None if ta is None or tb is None else (tb - ta) * 1000.0
+
+
+def row(name, xs, unit=""):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "  %-44s %8s" % (name, "-")
+    return ("  %-44s %8.1f %7.1f %7.1f %7.1f %5d%s"
+            % (name, median(xs), mean(xs), min(xs), max(xs), len(xs), unit))
+
+
+def gate_report(wd):
+    p = os.path.join(wd, "gates.json")
+    if not os.path.exists(p):
+        return
+    with open(p) as f:
+        g = json.load(f)
+    n = g["iters"]
+    runs = lambda name: [by_iteration(run_events(d)) for d in
+                         sorted(glob.glob(os.path.join(wd, name + ".[0-9]*")))]
+    noop, toggle, casc = runs("cache-noop"), runs("cache-toggle"), runs("cascade")
+
+    miss = [x for r in noop + toggle for i in (0, 1) if i in r
+            for x in gate_durations(r[i])]
+    noop_iter = [iteration_ms(r[i]) for r in noop for i in range(1, n + 1)]
+    noop_step = [step_ms(r[i], "commit", "gate_cached") for r in noop
+                 for i in range(1, n + 1)]
+    tg_miss_iter = [iteration_ms(r[1]) for r in toggle]
+    tg_hit_iter = [iteration_ms(r[i]) for r in toggle for i in range(2, n + 1)]
+    tg_hit_step = [step_ms(r[i], "commit", "gate_cached") for r in toggle
+                   for i in range(2, n + 1)]
+    print()
+    print("gate cache: one failing CPU-bound gate (%d chained SHA-256 in a fresh "
+          "python3, calibrated to ~%d ms here);\n  command actor, %d iterations "
+          "x %d runs per actor" % (g["rounds"], g["target_ms"], n, len(noop)))
+    print("  (ms)                                           median    mean     "
+          "min     max     n")
+    print(row("miss: the gate runs (gate_end.duration_ms)", miss))
+    print(row("hit, no-op actor `true`: whole iteration", noop_iter))
+    print(row("  of which commit -> gate_cached (ms stamps)", noop_step))
+    print(row("toggle A,B,A,..: iteration 1, new tree: miss", tg_miss_iter))
+    print(row("toggle: iterations 2-%d, revisited tree: hit" % n, tg_hit_iter))
+    print(row("  of which commit -> gate_cached (ms stamps)", tg_hit_step))
+    if miss and noop_iter and tg_hit_iter and tg_miss_iter:
+        print("  ratio: miss gate / no-op hit iteration %.0fx; toggle miss "
+              "iteration / hit iteration %.0fx"
+              % (median(miss) / max(median(noop_iter), 0.5),
+                 median(tg_miss_iter) / max(median(tg_hit_iter), 0.5)))
+    print("  a hit replaces the gate run with a lookup keyed by tree id + "
+          "command + environment; what is left\n  of a hit iteration is the "
+          "actor, git staging (and, for a changed tree, the commit) and "
+          "bookkeeping")
+
+    full = [sum(gate_durations(r[0])) for r in casc]
+    per_gate = {}
+    for r in casc:
+        for e in r[0]:
+            if e["kind"] == "gate_end":
+                per_gate.setdefault(e["body"]["gate"], []).append(e["body"]["duration_ms"])
+    full_wall = [step_ms(r[0], "gate_start", "baseline") for r in casc]
+    cascade = [sum(gate_durations(r[i])) for r in casc for i in range(1, n + 1)]
+    ttff = [step_ms(r[i], "commit", "gate_end") for r in casc for i in range(1, n + 1)]
+    casc_iter = [iteration_ms(r[i]) for r in casc for i in range(1, n + 1)]
+    print()
+    print("cascade: gates build (sleep 20 ms, fails), lint (sleep 100 ms, "
+          "passes), test (sleep 500 ms, fails);\n  command actor writing a new "
+          "tree each iteration, %d iterations x %d runs" % (n, len(casc)))
+    print("  (ms)                                           median    mean     "
+          "min     max     n")
+    print(row("full round, every gate (baseline): gate time", full))
+    print(row("  first gate_start -> baseline (ms stamps)", full_wall))
+    names = {1: "build", 2: "lint", 3: "test"}
+    print("  %-44s %s" % ("  per gate at baseline (median)", ", ".join(
+        "%s %.0f" % (names.get(k, k), median(v)) for k, v in sorted(per_gate.items()))))
+    print(row("cascade round (iterations): gate time", cascade))
+    print(row("  commit -> failing gate_end (ms stamps)", ttff))
+    print(row("whole cascade iteration (iteration_end)", casc_iter))
+    if full and cascade:
+        print("  ratio: full round / cascade round %.0fx (gate time, medians)"
+              % (median(full) / max(median(cascade), 0.5)))
+    print("  a round stops at the first failing gate (the baseline alone runs "
+          "all of them, for the test counts);\n  a harness that always runs "
+          "every gate pays the full round on every iteration")
+
+
 def report(wd):
     lg_runs = sorted(glob.glob(os.path.join(wd, "lg.[0-9]*")))
     fl_runs = sorted(glob.glob(os.path.join(wd, "floor.[0-9]*")))
@@ -259,6 +418,7 @@ def report(wd):
     print("for scale (from the issue, not measured here): agent CLIs take "
           "280-3500 ms and 130-600 MB for one prompt against a local fake "
           "server")
+    gate_report(wd)
     print()
     ok1 = over_med < TARGET_OVERHEAD_MS
     print("verdict: overhead above the floor < %.0f ms/iteration: %s "
@@ -295,6 +455,13 @@ def main():
                                              s.get("iterations"), s.get("reason")),
               file=sys.stderr)
         return 1
+    if len(a) == 4 and a[0] == "gatecheck":
+        why = gatecheck(a[1], a[2], int(a[3]))
+        if why:
+            print("bench: the %s gate run is not what the figures assume: %s"
+                  % (a[1], why), file=sys.stderr)
+            return 1
+        return 0
     if len(a) == 2 and a[0] == "report":
         return report(a[1])
     print(__doc__, file=sys.stderr)
