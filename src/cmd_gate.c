@@ -152,21 +152,6 @@ static int parse_args(int argc, char **argv, struct config *f, char **config_pat
 	return 0;
 }
 
-/* --config FILE, else loopgate.yaml at the repository's top, if present. */
-static int load_config(struct config *c, const char *repo, const char *explicit_path,
-		       struct buf *err)
-{
-	char *path = explicit_path ? xstrdup(explicit_path)
-				   : xasprintf("%s/loopgate.yaml", repo);
-	int ret = config_load_file(c, path, err);
-	if (ret == -ENOENT && explicit_path)
-		err_set(err, ret, "the config file %s does not exist", path);
-	else if (ret == -ENOENT)
-		ret = 0;
-	free(path);
-	return ret;
-}
-
 /* ---- the check's worktree ------------------------------------------------ */
 
 static int setup(struct check *ck, struct buf *err)
@@ -579,7 +564,7 @@ static int prepare(struct check *ck, int argc, char **argv, struct buf *err)
 		goto out;
 	}
 	ck->repo = buf_detach(&top, NULL);
-	if (load_config(&ck->cfg, ck->repo, config_path, err) < 0) {
+	if (config_load_default(&ck->cfg, ck->repo, config_path, err) < 0) {
 		code = EXIT_USAGE;
 		goto out;
 	}

@@ -164,27 +164,16 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 	return err_set(err, -EINVAL, "unknown option (see loopgate run --help)");
 }
 
-/* Loads the config file: --config, else loopgate.yaml in the repository. */
+/* Loads --config, else loopgate.yaml at the top of the repository (or of
+ * DIR itself when it is not one: setup reports that later, clearly). */
 static int load_config(struct config *c, const char *dir, const char *explicit_path,
 		       struct buf *err)
 {
 	struct buf top = BUF_INIT;
-	char *path;
 	int ret;
-
-	if (explicit_path) {
-		ret = config_load_file(c, explicit_path, err);
-		if (ret == -ENOENT)
-			err_set(err, ret, "the config file %s does not exist", explicit_path);
-		return ret;
-	}
 	if (git_toplevel(dir, &top, NULL) < 0)
 		buf_sets(&top, dir);
-	path = xasprintf("%s/loopgate.yaml", top.s);
-	ret = config_load_file(c, path, err);
-	if (ret == -ENOENT)
-		ret = 0;
-	free(path);
+	ret = config_load_default(c, top.s, explicit_path, err);
 	buf_release(&top);
 	return ret;
 }

@@ -625,3 +625,17 @@ void config_gate_opts_clear(struct config *c)
 	free(c->gate_opts);
 	c->gate_opts = NULL;
 }
+
+int config_load_default(struct config *c, const char *repo_top,
+			const char *explicit_path, struct buf *err)
+{
+	char *path = explicit_path ? xstrdup(explicit_path)
+				   : xasprintf("%s/loopgate.yaml", repo_top);
+	int ret = config_load_file(c, path, err);
+	if (ret == -ENOENT && explicit_path)
+		err_set(err, ret, "the config file %s does not exist", path);
+	else if (ret == -ENOENT)
+		ret = 0;
+	free(path);
+	return ret;
+}

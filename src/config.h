@@ -131,6 +131,13 @@ int config_load_file(struct config *c, const char *path, struct buf *err);
 int config_load_string(struct config *c, const char *name, const char *text,
 		       size_t len, struct buf *err);
 /*
+ * The config a command uses: explicit_path (--config; missing is an error
+ * naming it), else loopgate.yaml at the repository's top level, which may be
+ * absent.  0 or -errno with err set.
+ */
+int config_load_default(struct config *c, const char *repo_top,
+			const char *explicit_path, struct buf *err);
+/*
  * Copies every field set in src over dst.  A non-empty list replaces the
  * list; presets under models: merge by name, field by field.  goal and
  * goal_file are one setting, and so are model and agent_cmd: when src sets
