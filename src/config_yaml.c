@@ -530,7 +530,10 @@ static int set_gates_key(const struct walk *w, const struct ynode *y,
 		}
 		if (ret < 0) {
 			free(run);
-			/* keep gates.n == the filled options for release */
+			/* this item's options are not covered by gates.n below */
+			free(o->focus);
+			free(o->junit);
+			o->focus = o->junit = NULL;
 			c->gates.n = i;
 			return ret;
 		}
