@@ -18,12 +18,9 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 enum { EXIT_DONE = 0, EXIT_HALTED = 1, EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
