@@ -30,7 +30,7 @@
  *
  * fingerprint_failed_tests recognises the failure lines of pytest, unittest,
  * go test, cargo test, jest/vitest, node --test (TAP and spec), mocha, TAP,
- * ctest and googletest, plus lone "FAIL name" lines; see fingerprint.c.
+ * ctest and googletest, plus lone "FAIL name" lines; see failids.h.
  */
 #ifndef LOOPGATE_FINGERPRINT_H
 #define LOOPGATE_FINGERPRINT_H

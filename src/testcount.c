@@ -1,7 +1,7 @@
 /*
  * testcount: counts of executed, failed and skipped tests from the summary
- * lines of common runners and from JUnit XML.  See testcount.h for the
- * formats and the rules.
+ * lines of common runners (JUnit XML is read in testcount_junit.c).  See
+ * testcount.h for the formats and the rules.
  *
  * Every matcher works on one line with explicit bounds (gate output may
  * hold NULs) and accepts only the whole line in the runner's own shape:
@@ -9,12 +9,11 @@
  * program prints prose.
  */
 #include "testcount.h"
+#include "testcount_impl.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NUM_MAX 1000000000L	/* per-line cap: sums stay far from LONG_MAX */
 
 enum runner {
 	R_PYTEST, R_UNITTEST, R_GO, R_GOJSON, R_CARGO, R_JEST, R_VITEST,
@@ -28,11 +27,6 @@ static const char *const runner_name[R_N] = {
 	"mocha", "ctest", "plain", "tap",
 };
 
-struct tally {
-	int seen;
-	long passed, failed, skipped;
-};
-
 struct scan {
 	struct tally t[R_N];
 	long ut_ran;		/* "Ran N tests" waiting for its status line */
@@ -44,11 +38,6 @@ struct scan {
 	int tap_head, tap_zero, tap_yaml, tap_prev;
 };
 
-/* A cursor over one line. */
-struct cur {
-	const char *p, *e;
-};
-
 static int lit(struct cur *c, const char *s)
 {
 	size_t n = strlen(s);
@@ -57,40 +46,6 @@ static int lit(struct cur *c, const char *s)
 		return 0;
 	c->p += n;
 	return 1;
-}
-
-static int is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int num(struct cur *c, long *v)
-{
-	long n = 0;
-	const char *start = c->p;
-
-	while (c->p < c->e && is_digit(*c->p)) {
-		n = n * 10 + (*c->p - '0');
-		if (n > NUM_MAX)
-			n = NUM_MAX;
-		c->p++;
-	}
-	*v = n;
-	return c->p > start;
-}
-
-static size_t spaces(struct cur *c)
-{
-	const char *start = c->p;
-
-	while (c->p < c->e && (*c->p == ' ' || *c->p == '\t'))
-		c->p++;
-	return (size_t)(c->p - start);
-}
-
-static int at_end(const struct cur *c)
-{
-	return c->p == c->e;
 }
 
 static struct cur trim(const char *s, size_t n)
@@ -124,19 +79,6 @@ static int duration(struct cur *c)
 	if (lit(c, ".") && !num(c, &v))
 		return 0;
 	return lit(c, "s");
-}
-
-static long clamp(long v)
-{
-	return v < 0 ? 0 : v;
-}
-
-static void tally_add(struct tally *t, long passed, long failed, long skipped)
-{
-	t->seen = 1;
-	t->passed += passed;
-	t->failed += failed;
-	t->skipped += skipped;
 }
 
 /* ---- pytest ------------------------------------------------------------ */
@@ -673,7 +615,8 @@ static void scan_finish(struct scan *sc)
 		(sc->tap_zero || tap->passed + tap->failed + tap->skipped);
 }
 
-static void take(struct testcount *tc, const struct tally *t, const char *name)
+void testcount_take(struct testcount *tc, const struct tally *t,
+		    const char *name)
 {
 	struct testcount one = TESTCOUNT_INIT;
 
@@ -710,16 +653,16 @@ int testcount_parse(const char *out, size_t len, struct testcount *tc)
 	 * fragments it replays, a runner's own summary over generic lines. */
 	*tc = (struct testcount)TESTCOUNT_INIT;
 	if (sc.t[R_CTEST].seen) {
-		take(tc, &sc.t[R_CTEST], runner_name[R_CTEST]);
+		testcount_take(tc, &sc.t[R_CTEST], runner_name[R_CTEST]);
 		return 1;
 	}
 	for (r = 0; r < R_SPECIFIC_END; r++)
 		if (sc.t[r].seen)
-			take(tc, &sc.t[r], runner_name[r]);
+			testcount_take(tc, &sc.t[r], runner_name[r]);
 	if (!tc->known && sc.t[R_PLAIN].seen)
-		take(tc, &sc.t[R_PLAIN], runner_name[R_PLAIN]);
+		testcount_take(tc, &sc.t[R_PLAIN], runner_name[R_PLAIN]);
 	if (!tc->known && sc.t[R_TAP].seen)
-		take(tc, &sc.t[R_TAP], runner_name[R_TAP]);
+		testcount_take(tc, &sc.t[R_TAP], runner_name[R_TAP]);
 	if (!tc->known && sc.go_pkg)
 		tc->runner = runner_name[R_GO];
 	return tc->known;
@@ -763,211 +706,4 @@ void testcount_describe(const struct testcount *tc, struct buf *out)
 	buf_addf(out, "%s: %ld executed (%ld passed, %ld failed), %ld skipped",
 		 tc->runner ? tc->runner : "tests", tc->executed, tc->passed,
 		 tc->failed, tc->skipped);
-}
-
-/* ---- JUnit XML --------------------------------------------------------- */
-
-/* Attributes of one outermost <testsuite> (or the <testsuites> wrapper);
- * -1 when absent. */
-struct jsuite {
-	long tests, failures, errors, skipped, disabled;
-	long cases, case_failed, case_skipped;	/* from <testcase> elements */
-};
-
-struct jscan {
-	struct jsuite suite, wrapper;
-	int depth, wrapped, in_case;
-	int case_state;		/* 1 failed, 2 skipped */
-	struct tally total;
-};
-
-/* Skips "<!-- -->", "<![CDATA[ ]]>", "<? ?>" and "<!DOCTYPE ...>" at p;
- * NULL when p starts none of them. */
-static const char *xml_special(const char *p, const char *e)
-{
-	struct { const char *open, *close; } k[] = {
-		{ "<!--", "-->" }, { "<![CDATA[", "]]>" }, { "<?", "?>" },
-		{ "<!", ">" },
-	};
-	size_t i, left = (size_t)(e - p);
-	const char *end;
-
-	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-		if (left < strlen(k[i].open) ||
-		    memcmp(p, k[i].open, strlen(k[i].open)))
-			continue;
-		end = memmem(p, left, k[i].close, strlen(k[i].close));
-		return end ? end + strlen(k[i].close) : e;
-	}
-	return NULL;
-}
-
-static int name_is(const char *p, size_t n, const char *name)
-{
-	return n == strlen(name) && !memcmp(p, name, n);
-}
-
-/* One attribute value into the suite record, when it is one we count. */
-static void junit_attr(struct jsuite *s, const char *name, size_t nlen,
-		       const char *val, size_t vlen)
-{
-	struct cur c = { val, val + vlen };
-	long v, *into = NULL;
-
-	if (name_is(name, nlen, "tests"))
-		into = &s->tests;
-	else if (name_is(name, nlen, "failures"))
-		into = &s->failures;
-	else if (name_is(name, nlen, "errors"))
-		into = &s->errors;
-	else if (name_is(name, nlen, "skipped"))
-		into = &s->skipped;
-	else if (name_is(name, nlen, "disabled"))
-		into = &s->disabled;
-	spaces(&c);
-	if (into && num(&c, &v) && (spaces(&c), at_end(&c)))
-		*into = v;
-}
-
-static int xml_ws(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-/* Reads the attributes of the tag whose name ends at p, into s (may be
- * NULL).  Returns the end of the tag; *selfclose for "/>". */
-static const char *junit_attrs(const char *p, const char *e,
-			       struct jsuite *s, int *selfclose)
-{
-	const char *name, *val;
-	size_t nlen;
-	char q;
-
-	*selfclose = 0;
-	while (p < e && *p != '>') {
-		if (*p == '/' || xml_ws(*p)) {
-			*selfclose = *p == '/' && p + 1 < e && p[1] == '>';
-			p++;
-			continue;
-		}
-		for (name = p; p < e && *p != '=' && *p != '>' && *p != '/' &&
-		     !xml_ws(*p); p++)
-			;
-		nlen = (size_t)(p - name);
-		while (p < e && xml_ws(*p))
-			p++;
-		if (p >= e || *p != '=')
-			continue;
-		for (p++; p < e && xml_ws(*p); p++)
-			;
-		if (p >= e || (*p != '"' && *p != '\''))
-			continue;
-		for (q = *p++, val = p; p < e && *p != q; p++)
-			;		/* a quoted '>' is legal XML */
-		if (s)
-			junit_attr(s, name, nlen, val, (size_t)(p - val));
-		if (p < e)
-			p++;
-	}
-	return p < e ? p + 1 : e;
-}
-
-static void junit_suite_done(struct jscan *js, const struct jsuite *s)
-{
-	long run, failed;
-
-	if (s->tests >= 0) {
-		run = clamp(s->tests - clamp(s->skipped) - clamp(s->disabled));
-		failed = clamp(s->failures) + clamp(s->errors);
-		failed = failed > run ? run : failed;
-		tally_add(&js->total, run - failed, failed,
-			  clamp(s->skipped) + clamp(s->disabled));
-	} else if (s->cases) {
-		tally_add(&js->total, s->cases - s->case_failed -
-			  s->case_skipped, s->case_failed, s->case_skipped);
-	}
-}
-
-static void junit_case_done(struct jscan *js)
-{
-	if (!js->in_case)
-		return;
-	js->suite.cases++;
-	if (js->case_state == 1)
-		js->suite.case_failed++;
-	else if (js->case_state == 2)
-		js->suite.case_skipped++;
-	js->in_case = 0;
-}
-
-static void junit_tag(struct jscan *js, const char *name, size_t n,
-		      int closing, int selfclose)
-{
-	if (name_is(name, n, "testsuite")) {
-		if (closing && js->depth > 0 && --js->depth == 0)
-			junit_suite_done(js, &js->suite);
-		else if (!closing && js->depth == 0 && selfclose)
-			junit_suite_done(js, &js->suite);
-		else if (!closing)
-			js->depth++;
-	} else if (name_is(name, n, "testcase") && js->depth > 0) {
-		junit_case_done(js);
-		js->in_case = !closing;
-		js->case_state = 0;
-		if (selfclose)
-			junit_case_done(js);
-	} else if (js->in_case && !closing) {
-		if (name_is(name, n, "failure") || name_is(name, n, "error"))
-			js->case_state = 1;
-		else if (name_is(name, n, "skipped") && !js->case_state)
-			js->case_state = 2;
-	}
-}
-
-int testcount_parse_junit(const char *xml, size_t len, struct testcount *tc)
-{
-	static const struct jsuite none = { -1, -1, -1, -1, -1, 0, 0, 0 };
-	const char *p = xml, *e, *name, *skip;
-	struct jscan js;
-	struct jsuite *attrs;
-	int closing, selfclose;
-	size_t n;
-
-	memset(&js, 0, sizeof(js));
-	js.wrapper = none;
-	*tc = (struct testcount)TESTCOUNT_INIT;
-	if (!len)
-		return 0;
-	e = xml + len;
-	while (p < e && (p = memchr(p, '<', (size_t)(e - p)))) {
-		if ((skip = xml_special(p, e))) {
-			p = skip;
-			continue;
-		}
-		closing = p + 1 < e && p[1] == '/';
-		for (name = p += 1 + closing; p < e && *p != '>' && *p != '/' &&
-		     !xml_ws(*p); p++)
-			;
-		n = (size_t)(p - name);
-		/* Only an outermost suite's and the wrapper's attributes count:
-		 * a nested suite's tests are already in its parent's. */
-		attrs = NULL;
-		if (!closing && !js.depth && name_is(name, n, "testsuite")) {
-			js.suite = none;
-			attrs = &js.suite;
-		} else if (!closing && name_is(name, n, "testsuites")) {
-			js.wrapped = 1;
-			attrs = &js.wrapper;
-		}
-		p = junit_attrs(p, e, attrs, &selfclose);
-		junit_tag(&js, name, n, closing, selfclose);
-	}
-	if (js.depth > 0)	/* cut off: the start tag said enough */
-		junit_suite_done(&js, &js.suite);
-	if (!js.total.seen && js.wrapped)
-		junit_suite_done(&js, &js.wrapper);
-	if (!js.total.seen)
-		return 0;
-	take(tc, &js.total, "junit");
-	return 1;
 }
