@@ -14,5 +14,6 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_gate_entry;
+extern const struct cmd_entry cmd_audit_entry;
 
 #endif

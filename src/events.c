@@ -1,7 +1,9 @@
 /*
- * events.c: the append-only JSONL writer.  See events.h.
+ * events.c: the append-only, hash-chained JSONL writer.  See events.h;
+ * the chain is defined in audit.h.
  */
 #include "events.h"
+#include "audit.h"
 #include "clock.h"
 #include "feedback.h"
 
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 /* The body recorded in place of one the caller failed to build. */
@@ -39,17 +42,6 @@ json_t *events_str(const char *s)
 	return events_strn(s, s ? strlen(s) : 0);
 }
 
-int events_open(struct events *ev, const char *path, struct buf *err)
-{
-	ev->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (ev->fd < 0)
-		return err_set(err, -errno, "cannot open the event log %s: %s",
-			       path, strerror(errno));
-	ev->seq = 0;
-	ev->failed = 0;
-	return 0;
-}
-
 static int fail(struct events *ev, int code, const char *what)
 {
 	if (!ev->failed) {
@@ -59,6 +51,22 @@ static int fail(struct events *ev, int code, const char *what)
 			 strerror(-code));
 	}
 	return ev->failed;
+}
+
+static int read_exact(int fd, unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* Writes all of p; 0 or -errno, with *done bytes written either way.  The
@@ -80,9 +88,11 @@ static int write_all(int fd, const char *p, size_t len, size_t *done)
 	return 0;
 }
 
-int events_append(struct events *ev, const char *kind, json_t *body)
+/* Builds, chains and writes one record with the given seq. */
+static int append_record(struct events *ev, long seq, const char *kind,
+			 json_t *body)
 {
-	char ts[40];
+	char ts[40], h[65];
 	json_t *rec;
 	char *line;
 	size_t len;
@@ -90,19 +100,19 @@ int events_append(struct events *ev, const char *kind, json_t *body)
 	off_t end;
 	int ret;
 
-	if (ev->failed || ev->fd < 0) {
-		json_decref(body);
-		return ev->failed ? ev->failed : -EBADF;
-	}
 	clock_iso8601(ts, sizeof(ts));
 	rec = json_object();
-	json_object_set_new(rec, "seq", json_integer(++ev->seq));
+	json_object_set_new(rec, "seq", json_integer(seq));
 	json_object_set_new(rec, "ts", json_string(ts));
 	json_object_set_new(rec, "kind", json_string(kind));
 	json_object_set_new(rec, "body", body ? body
 			    : json_pack("{s:s}", "error", BAD_BODY));
-	line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
-			  JSON_REAL_PRECISION(10));
+	json_object_set_new(rec, "prev", json_string(ev->head));
+	line = NULL;
+	if (audit_record_hash(rec, h) == 0) {
+		json_object_set_new(rec, "h", json_string(h));
+		line = json_dumps(rec, AUDIT_JSON_FLAGS);
+	}
 	json_decref(rec);
 	if (!line)
 		return fail(ev, -EINVAL, "unserialisable record");
@@ -120,9 +130,116 @@ int events_append(struct events *ev, const char *kind, json_t *body)
 		return fail(ev, ret, "write; the torn record could not be cut off");
 	return fail(ev, ret, "write");
 written:
+	ev->seq = seq;
+	memcpy(ev->head, h, sizeof(h));
 	if (ev->sync_each)
 		return events_sync(ev);
 	return 0;
+}
+
+int events_append(struct events *ev, const char *kind, json_t *body)
+{
+	if (ev->failed || ev->fd < 0) {
+		json_decref(body);
+		return ev->failed ? ev->failed : -EBADF;
+	}
+	return append_record(ev, ev->seq + 1, kind, body);
+}
+
+/* 32 random bytes as 64 hex characters: makes every chain unique, so a
+ * header cannot be precomputed for a run id. */
+static int nonce_hex(char hex[65])
+{
+	unsigned char r[32];
+	size_t got = 0;
+	ssize_t n;
+	int fd, i;
+
+	while (got < sizeof(r)) {
+		n = getrandom(r + got, sizeof(r) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < sizeof(r)) {	/* no getrandom(2): an old kernel */
+		fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		got = 0;
+		if (read_exact(fd, r, sizeof(r)) == 0)
+			got = sizeof(r);
+		close(fd);
+		if (got < sizeof(r))
+			return -EIO;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+int events_open(struct events *ev, const char *path, const char *run_id,
+		struct buf *err)
+{
+	char nonce[65];
+	int ret;
+
+	if ((ret = nonce_hex(nonce)) < 0)
+		return err_set(err, ret, "cannot read random bytes for the event "
+			       "log's nonce: %s", strerror(-ret));
+	ev->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+	if (ev->fd < 0)
+		return err_set(err, -errno, "cannot create the event log %s: %s",
+			       path, strerror(errno));
+	ev->failed = 0;
+	memcpy(ev->head, AUDIT_ZERO_HASH, sizeof(ev->head));
+	ret = append_record(ev, 0, "header", json_pack("{s:s,s:s,s:o}",
+			    "format", AUDIT_FORMAT, "nonce", nonce,
+			    "run_id", events_str(run_id)));
+	if (ret < 0) {
+		err_set(err, ret, "%s: %s", path, ev->err.s);
+		close(ev->fd);
+		ev->fd = -1;
+	}
+	return ret;
+}
+
+int events_reopen(struct events *ev, const char *path, struct buf *err)
+{
+	struct audit_result res;
+	int ret;
+
+	if ((ret = audit_verify(path, &res, err)) < 0)
+		return ret;
+	if (res.status == AUDIT_TAMPERED || res.records == 0)
+		return err_set(err, -EBADMSG, "the event log %s fails verification "
+			       "at line %ld: %s", path, res.bad_line,
+			       res.reason ? res.reason : "no whole header");
+	ev->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (ev->fd < 0)
+		return err_set(err, -errno, "cannot open the event log %s: %s",
+			       path, strerror(errno));
+	ev->failed = 0;
+	ev->seq = res.last_seq;
+	memcpy(ev->head, res.head, sizeof(ev->head));
+	if (res.status != AUDIT_TORN)
+		return 0;
+	if (ftruncate(ev->fd, (off_t)res.intact_bytes) < 0 || fsync(ev->fd) < 0) {
+		ret = err_set(err, -errno, "cannot cut the torn tail off the event "
+			      "log %s: %s", path, strerror(errno));
+		close(ev->fd);
+		ev->fd = -1;
+		return ret;
+	}
+	ret = append_record(ev, ev->seq + 1, "recovered_tail", json_pack(
+			    "{s:I,s:I}", "dropped_bytes", (json_int_t)res.torn_bytes,
+			    "line", (json_int_t)res.bad_line));
+	if (ret == 0)
+		ret = events_sync(ev);
+	if (ret < 0)
+		err_set(err, ret, "%s: %s", path, ev->err.s);
+	return ret;
 }
 
 int events_sync(struct events *ev)

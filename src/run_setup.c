@@ -136,7 +136,7 @@ int run_setup(struct run *r, struct buf *err)
 		goto cannot;
 	{
 		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
-		ret = events_open(&r->ev, evp, err);
+		ret = events_open(&r->ev, evp, r->id, err);
 		free(evp);
 		if (ret < 0)
 			goto cannot;

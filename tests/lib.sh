@@ -206,16 +206,18 @@ prompt_of() {
 }
 
 # events_ok RUN_DIR: every complete line of events.jsonl is a JSON object
-# with seq, ts, kind and an object body; seq counts up from 1.  A torn last
-# line (no newline) is reported, not tolerated.
+# with seq, ts, kind and an object body; seq counts up from 0 (the chain's
+# header, then the run's records from 1).  A torn last line (no newline) is
+# reported, not tolerated.
 events_ok() {
 	python3 - "$1/events.jsonl" <<-'PY'
 	import json, sys
 	data = open(sys.argv[1], "rb").read()
 	assert data, "events.jsonl is empty"
 	assert data.endswith(b"\n"), "events.jsonl ends with a torn record: %r" % data[-200:]
-	for i, line in enumerate(data.split(b"\n")[:-1], 1):
+	for i, line in enumerate(data.split(b"\n")[:-1]):
 	    rec = json.loads(line)
+	    assert (i == 0) == (rec["kind"] == "header"), (i, rec)
 	    assert rec["seq"] == i, (i, rec)
 	    assert isinstance(rec["body"], dict) and rec["kind"], rec
 	PY

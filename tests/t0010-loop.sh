@@ -57,7 +57,8 @@ test_expect_success 'the request is real Chat Completions with streaming usage' 
 test_expect_success 'events record every step in order' '
 	run_dir=$(summary_field sum.json run_dir) &&
 	events_kinds "$run_dir" >kinds &&
-	head -n 1 kinds | grep -qx run_start &&
+	head -n 1 kinds | grep -qx header &&
+	sed -n 2p kinds | grep -qx run_start &&
 	tail -n 1 kinds | grep -qx run_end &&
 	grep -qx baseline kinds && grep -qx model_request kinds &&
 	grep -qx model_response kinds && grep -qx edits kinds &&
@@ -66,7 +67,7 @@ test_expect_success 'events record every step in order' '
 	python3 -c "
 import json,sys
 ev=[json.loads(l) for l in open(sys.argv[1]+\"/events.jsonl\")]
-assert [e[\"seq\"] for e in ev]==list(range(1,len(ev)+1))
+assert [e[\"seq\"] for e in ev]==list(range(0,len(ev)))
 resp=[e[\"body\"] for e in ev if e[\"kind\"]==\"model_response\"]
 assert all(r[\"tokens_in\"]>0 and r[\"tokens_out\"]>0 for r in resp), resp
 ends=[e[\"body\"] for e in ev if e[\"kind\"]==\"gate_end\"]
