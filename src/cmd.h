@@ -13,6 +13,14 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_run_entry;
+
+/*
+ * A command group with one subcommand (`loopgate gate check`, `loopgate
+ * audit verify`): runs fn with argv starting at the subcommand, prints usage
+ * for help (exit 0) or for anything else (exit 2, naming an unknown one).
+ */
+int cmd_group(int argc, char **argv, const char *sub,
+	      int (*fn)(int argc, char **argv), const char *usage);
 extern const struct cmd_entry cmd_gate_entry;
 extern const struct cmd_entry cmd_audit_entry;
 

@@ -198,17 +198,7 @@ static int cmd_audit_verify(int argc, char **argv)
 
 static int cmd_audit(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "verify"))
-		return cmd_audit_verify(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
-		fputs(audit_usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc >= 2)
-		fprintf(stderr, "loopgate: unknown audit command '%s'\n\n", argv[1]);
-	fputs(audit_usage, stderr);
-	return EXIT_USAGE;
+	return cmd_group(argc, argv, "verify", cmd_audit_verify, audit_usage);
 }
 
 const struct cmd_entry cmd_audit_entry = { "audit", "verify a run's tamper-evident "

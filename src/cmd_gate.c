@@ -638,17 +638,7 @@ out:
 
 static int cmd_gate(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "check"))
-		return cmd_gate_check(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-			  !strcmp(argv[1], "help"))) {
-		fputs(gate_usage, stdout);
-		return EXIT_OK;
-	}
-	if (argc >= 2)
-		fprintf(stderr, "loopgate: unknown gate command '%s'\n\n", argv[1]);
-	fputs(gate_usage, stderr);
-	return EXIT_USAGE;
+	return cmd_group(argc, argv, "check", cmd_gate_check, gate_usage);
 }
 
 const struct cmd_entry cmd_gate_entry = { "gate", "check that each gate catches a "

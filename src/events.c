@@ -3,6 +3,7 @@
  * the chain is defined in audit.h.
  */
 #include "events.h"
+#include "hash.h"
 #include "audit.h"
 #include "clock.h"
 #include "feedback.h"
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 /* The body recorded in place of one the caller failed to build. */
@@ -51,22 +51,6 @@ static int fail(struct events *ev, int code, const char *what)
 			 strerror(-code));
 	}
 	return ev->failed;
-}
-
-static int read_exact(int fd, unsigned char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Writes all of p; 0 or -errno, with *done bytes written either way.  The
@@ -146,46 +130,13 @@ int events_append(struct events *ev, const char *kind, json_t *body)
 	return append_record(ev, ev->seq + 1, kind, body);
 }
 
-/* 32 random bytes as 64 hex characters: makes every chain unique, so a
- * header cannot be precomputed for a run id. */
-static int nonce_hex(char hex[65])
-{
-	unsigned char r[32];
-	size_t got = 0;
-	ssize_t n;
-	int fd, i;
-
-	while (got < sizeof(r)) {
-		n = getrandom(r + got, sizeof(r) - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got < sizeof(r)) {	/* no getrandom(2): an old kernel */
-		fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		got = 0;
-		if (read_exact(fd, r, sizeof(r)) == 0)
-			got = sizeof(r);
-		close(fd);
-		if (got < sizeof(r))
-			return -EIO;
-	}
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", r[i]);
-	return 0;
-}
-
 int events_open(struct events *ev, const char *path, const char *run_id,
 		struct buf *err)
 {
 	char nonce[65];
 	int ret;
 
-	if ((ret = nonce_hex(nonce)) < 0)
+	if ((ret = hash_random_hex(32, nonce)) < 0)
 		return err_set(err, ret, "cannot read random bytes for the event "
 			       "log's nonce: %s", strerror(-ret));
 	ev->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);

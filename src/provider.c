@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "clock.h"
 #include "http.h"
 #include "provider_impl.h"
+#include "hash.h"
 #include "sse.h"
 
 #define MAX_BODY (16u << 20)		/* a whole JSON reply or error body */
@@ -511,17 +511,6 @@ static void plan_retry(struct provider *p, const struct provider_request *rq,
 
 /* ---- recording ---------------------------------------------------------- */
 
-static void sha256_hex(const char *s, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	EVP_Digest(s ? s : "", s ? strlen(s) : 0, md, &n, EVP_sha256(), NULL);
-	for (i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	out[2 * i] = '\0';
-}
-
 /* Appends one JSONL line in a single write(), so concurrent writers (fan-out
  * workers sharing a file) never interleave within a line. */
 static int record_turn(struct provider *p, const struct provider_request *rq,
@@ -534,8 +523,8 @@ static int record_turn(struct provider *p, const struct provider_request *rq,
 	size_t len;
 	ssize_t w;
 
-	sha256_hex(rq->system, hs);
-	sha256_hex(rq->prompt, hp);
+	hash_sha256_hex(rq->system ? rq->system : "", rq->system ? strlen(rq->system) : 0, hs);
+	hash_sha256_hex(rq->prompt ? rq->prompt : "", rq->prompt ? strlen(rq->prompt) : 0, hp);
 	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s%, s:I, s:I, s:s?}",
 		      "v", 1, "kind", p->kind, "model", p->model ? p->model : "",
 		      "system_sha256", hs, "prompt_sha256", hp,

@@ -8,34 +8,28 @@
 #include "config.h"
 #include "fileio.h"
 #include "git.h"
+#include "hash.h"
 #include "provider.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 enum { EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
 
 static void make_id(struct run *r)
 {
-	unsigned char rnd[3] = { 0, 0, 0 };
+	char rnd[7] = "000000";	/* kept if the kernel has no randomness */
 	time_t now = time(NULL);
 	struct tm tm;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, rnd, sizeof(rnd));
-		(void)n;
-		close(fd);
-	}
+	hash_random_hex(3, rnd);
 	gmtime_r(&now, &tm);
-	snprintf(r->id, sizeof(r->id), "%04d%02d%02d-%02d%02d%02d-%02x%02x%02x",
+	snprintf(r->id, sizeof(r->id), "%04d%02d%02d-%02d%02d%02d-%s",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, rnd[0], rnd[1], rnd[2]);
+		 tm.tm_min, tm.tm_sec, rnd);
 }
 
 /* --allow-dirty: the user's uncommitted tracked changes become the run's
