@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "feedback.h"
+#include "fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,17 +98,27 @@ static int append_record(struct events *ev, long seq, const char *kind,
 		json_object_set_new(rec, "h", json_string(h));
 		line = json_dumps(rec, AUDIT_JSON_FLAGS);
 	}
-	json_decref(rec);
-	if (!line)
+	if (!line) {
+		json_decref(rec);
 		return fail(ev, -EINVAL, "unserialisable record");
+	}
 	len = strlen(line);
 	line[len++] = '\n';	/* json_dumps leaves room: replaces the NUL */
 	/* Where this record starts, to cut a torn one off again. */
 	end = lseek(ev->fd, 0, SEEK_END);
+	if (fault_active()) {
+		char point[96];
+		snprintf(point, sizeof(point), "torn.%s", kind);
+		if (fault_kill_due(point)) {	/* a crash mid-write */
+			write_all(ev->fd, line, len / 2, &done);
+			fault_die();
+		}
+	}
 	ret = write_all(ev->fd, line, len, &done);
 	free(line);
 	if (ret == 0)
 		goto written;
+	json_decref(rec);
 	/* A full disk takes what fits, then fails: cut the partial record
 	 * off so that every line of the log stays a whole record. */
 	if (done && (end < 0 || ftruncate(ev->fd, end) < 0))
@@ -116,8 +127,18 @@ static int append_record(struct events *ev, long seq, const char *kind,
 written:
 	ev->seq = seq;
 	memcpy(ev->head, h, sizeof(h));
-	if (ev->sync_each)
-		return events_sync(ev);
+	if (ev->sync_each && (ret = events_sync(ev)) < 0) {
+		json_decref(rec);
+		return ret;
+	}
+	if (ev->observe)
+		ev->observe(ev->observe_ctx, rec);
+	json_decref(rec);
+	if (fault_active()) {
+		char point[96];
+		snprintf(point, sizeof(point), "event.%s", kind);
+		fault_kill(point);
+	}
 	return 0;
 }
 

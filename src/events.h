@@ -23,6 +23,10 @@
  * off again, so the log never ends in a torn record (a full disk leaves
  * every line whole).  Callers must redact secrets before appending.
  *
+ * Crash points for the resume tests (fault.h): "kill:event.KIND" SIGKILLs
+ * loopgate right after a KIND record is written, "kill:torn.KIND" after
+ * writing only the first half of one (a crash mid-write).
+ *
  * Text that did not come from loopgate itself (goal, gate commands, paths,
  * gate and model output, error messages quoting them) may hold invalid
  * UTF-8, which jansson refuses: json_pack("{s:s}", ...) then returns NULL.
@@ -46,8 +50,13 @@ struct events {
 	int sync_each;		/* fdatasync after every record */
 	struct buf err;		/* what went wrong, once failed */
 	char head[65];		/* h of the last record written */
+	/* Called after each record is written (and synced, with sync_each):
+	 * the run store indexes the log through it.  rec is the whole record;
+	 * borrowed for the call. */
+	void (*observe)(void *ctx, const json_t *rec);
+	void *observe_ctx;
 };
-#define EVENTS_INIT { -1, 0, 0, 0, BUF_INIT, "" }
+#define EVENTS_INIT { -1, 0, 0, 0, BUF_INIT, "", NULL, NULL }
 
 /* Creates the log at path (-EEXIST when it exists) and writes the header. */
 int events_open(struct events *ev, const char *path, const char *run_id,
