@@ -87,7 +87,7 @@ struct store_filter {
 };
 int store_list_runs(struct store *st, const struct store_filter *f,
 		    json_t **out, struct buf *err);
-/* {run facts..., "iterations":[...], "gates":[...], "model_calls":[...],
+/* {run facts..., "per_iteration":[...], "gates":[...], "model_calls":[...],
  *  "integrity":[...], "checkpoints":[...]} */
 int store_show_run(struct store *st, const char *id, json_t **out,
 		   struct buf *err);

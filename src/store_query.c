@@ -148,7 +148,7 @@ int store_show_run(struct store *st, const char *id, json_t **out,
 		   struct buf *err)
 {
 	static const struct { const char *key, *sql; } parts[] = {
-		{ "iterations", "SELECT n, started, gate_failed, gate_exit,"
+		{ "per_iteration", "SELECT n, started, gate_failed, gate_exit,"
 		  " describe, cost_usd, tokens_in, tokens_out, files, noop,"
 		  " duration_ms, commit_sha, edits_applied, edits_refused"
 		  " FROM iterations WHERE run_id = ?1 ORDER BY n" },
