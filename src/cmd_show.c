@@ -177,9 +177,10 @@ static json_t *iteration_parts(const json_t *run, const char *run_dir, long k)
 		rel = xasprintf("%s/prompt.md", dir);
 		json_array_append_new(parts, read_part(run_dir, "prompt", rel));
 		free(rel);
-		rel = xasprintf("%s/%s", dir, !strcmp(str(run, "actor", ""),
-				"command") ? "actor.out" : "response.md");
-		json_array_append_new(parts, read_part(run_dir, "response", rel));
+		int cmd = !strcmp(str(run, "actor", ""), "command");
+		rel = xasprintf("%s/%s", dir, cmd ? "actor.out" : "response.md");
+		json_array_append_new(parts, read_part(run_dir, cmd ? "agent output" :
+						       "response", rel));
 		free(rel);
 	}
 	json_array_foreach(json_object_get(run, "gates"), i, g) {
