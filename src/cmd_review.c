@@ -10,6 +10,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,22 +200,26 @@ out:
 static char *last_kind(const char *path, struct buf *err)
 {
 	struct buf b = BUF_INIT;
-	FILE *f = fopen(path, "re");
-	long size, from;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size;
 	char *nl, *kind = NULL;
 	json_t *rec;
 
-	if (!f) {
+	if (fd < 0) {
 		err_set(err, -errno, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	from = size > (long)REVIEW_TAIL_MAX ? size - (long)REVIEW_TAIL_MAX : 0;
-	fseek(f, from, SEEK_SET);
+	/* the last MiB holds the last record: run_end and review are small */
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0 || lseek(fd, size > (off_t)REVIEW_TAIL_MAX ?
+			      size - (off_t)REVIEW_TAIL_MAX : 0, SEEK_SET) < 0) {
+		err_set(err, -errno, "cannot read %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	buf_init(&b, REVIEW_TAIL_MAX);
-	buf_read_fd(&b, fileno(f));
-	fclose(f);
+	buf_read_fd(&b, fd);
+	close(fd);
 	if (b.len && b.s[b.len - 1] == '\n')
 		b.s[--b.len] = 0;
 	nl = strrchr(b.s, '\n');
@@ -222,7 +227,8 @@ static char *last_kind(const char *path, struct buf *err)
 	if (rec && json_string_value(json_object_get(rec, "kind")))
 		kind = xstrdup(json_string_value(json_object_get(rec, "kind")));
 	else
-		err_set(err, -EBADMSG, "the last record of %s is not whole JSON", path);
+		err_set(err, -EBADMSG, "the last record of %s is not whole JSON (a "
+			"torn or damaged log: see loopgate audit verify)", path);
 	json_decref(rec);
 	buf_release(&b);
 	return kind;

@@ -128,6 +128,24 @@ test_expect_success 'review_sample: 0 marks nothing; out of range or not a numbe
 	test ! -d r4/.loopgate/runs
 '
 
+test_expect_success 'a tampered log gets no verdict (exit 3) and is left as it was' '
+	id=$(summary_field s3.json run_id) &&
+	log=$(summary_field s3.json run_dir)/events.jsonl &&
+	python3 - "$log" <<-PY
+	import sys
+	p = sys.argv[1]
+	lines = open(p, "rb").read().split(b"\n")[:-1]
+	assert b"\"goal\":\"fix\"" in lines[1], lines[1]
+	lines[1] = lines[1].replace(b"\"goal\":\"fix\"", b"\"goal\":\"fiy\"")
+	open(p, "wb").write(b"".join(l + b"\n" for l in lines))
+	PY
+	cp "$log" before &&
+	expect_code 1 $LOOPGATE audit verify "$id" --dir r3 >/dev/null &&
+	expect_code 3 $LOOPGATE review "$id" --accept --reviewer x --dir r3 2>e &&
+	grep -q "fails verification at line 2" e &&
+	cmp before "$log"
+'
+
 test_expect_success 'review_sample: 0.5 picks exactly the runs SHA-256 of the id says' '
 	with_sample r6 0.5 &&
 	for i in 1 2 3 4 5 6; do
