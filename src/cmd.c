@@ -2,6 +2,10 @@
  * cmd.c: what subcommand files share.  See cmd.h.
  */
 #include "cmd.h"
+#include "store.h"
+
+#include <errno.h>
+#include <stdlib.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -21,4 +25,44 @@ int cmd_group(int argc, char **argv, const char *sub,
 			argv[1]);
 	fputs(usage, stderr);
 	return 2;
+}
+
+int cmd_store_open(const char *dir, struct store **st, char **repo)
+{
+	struct buf err = BUF_INIT;
+	int ret = store_open_repo(st, dir, repo, NULL, &err);
+
+	if (ret < 0)
+		fprintf(stderr, "loopgate: %s\n", err.s);
+	buf_release(&err);
+	/* not a git repository: the user named the wrong --dir */
+	return ret == -ENOENT ? CMD_USAGE : ret < 0 ? CMD_CANNOT : CMD_OK;
+}
+
+int cmd_store_find(struct store *st, const char *run, char id[65])
+{
+	struct buf err = BUF_INIT;
+	int ret = store_find_run(st, run, id, &err);
+
+	if (ret < 0)
+		fprintf(stderr, "loopgate: %s\n", err.s);
+	buf_release(&err);
+	return ret == -ENOENT || ret == -EEXIST || ret == -EINVAL ? CMD_USAGE :
+	       ret < 0 ? CMD_CANNOT : CMD_OK;
+}
+
+void cmd_print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(v);
+}
+
+int cmd_usage_error(const char *cmd, const char *arg)
+{
+	fprintf(stderr, "loopgate: unknown or incomplete option '%s' (see "
+		"loopgate %s --help)\n", arg, cmd);
+	return CMD_USAGE;
 }

@@ -80,6 +80,7 @@ void config_init(struct config *c)
 	c->no_protect = -1;
 	c->confirm = -1;
 	c->stall_after = -1;
+	c->review_sample = -1;
 	c->feedback_max_bytes = -1;
 	c->max_output_tokens = -1;
 	c->temperature = -1;
@@ -224,6 +225,7 @@ void config_overlay(struct config *d, const struct config *s)
 		d->no_protect = s->no_protect;
 	set_long(&d->confirm, s->confirm);
 	set_long(&d->stall_after, s->stall_after);
+	set_double(&d->review_sample, s->review_sample);
 	set_long(&d->feedback_max_bytes, s->feedback_max_bytes);
 	set_long(&d->max_output_tokens, s->max_output_tokens);
 	set_double(&d->temperature, s->temperature);

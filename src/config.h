@@ -93,6 +93,7 @@ struct config {
 	int no_protect;		/* -1 unset, 1: protect nothing (goals about tests) */
 	long confirm;		/* re-runs of a passing gate set; 0 none */
 	long stall_after;	/* same fingerprint or no-op K times: stalled */
+	double review_sample;	/* fraction of converged runs marked for review; -1 unset */
 
 	/* http: */
 	long connect_timeout_ms;

@@ -188,6 +188,7 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "no_protect", jbool(c->no_protect));
 	json_object_set_new(o, "confirm", jlong(c->confirm));
 	json_object_set_new(o, "stall_after", jlong(c->stall_after));
+	json_object_set_new(o, "review_sample", jnum(c->review_sample));
 	json_object_set_new(o, "feedback_max_bytes", jlong(c->feedback_max_bytes));
 	json_object_set_new(o, "max_output_tokens", jlong(c->max_output_tokens));
 	json_object_set_new(o, "temperature", jnum(c->temperature));

@@ -300,6 +300,7 @@ const struct key config_top_keys[] = {
 	KEY("no_protect", K_BOOL, no_protect, 0, 0, "--no-protect"),
 	KEY("confirm", K_INT, confirm, 0, 20, "--confirm"),
 	KEY("stall_after", K_INT, stall_after, 2, NOMAX, "--stall-after"),
+	KEY("review_sample", K_NUM, review_sample, 0, 1, NULL),
 	KEY("feedback_max_bytes", K_INT, feedback_max_bytes, 1024, NOMAX,
 	    "--feedback-max-bytes"),
 	KEY("max_output_tokens", K_INT, max_output_tokens, 1, NOMAX,

@@ -14,6 +14,7 @@
 #include "git.h"
 #include "provider.h"
 #include "report.h"
+#include "store.h"
 #include "ui.h"
 
 #include <errno.h>
@@ -52,6 +53,8 @@ void iteration_release(struct iteration *it)
 void run_release(struct run *r)
 {
 	size_t i;
+	store_live_close(r->store, &r->ev, r->run_dir);
+	r->store = NULL;
 	events_close(&r->ev);
 	if (r->prov)
 		provider_free(r->prov);
@@ -463,6 +466,10 @@ static int finish(struct run *r, int code, struct buf *err)
 			ui_log("could not write handoff.md: %s", herr.s);
 	}
 	sum = report_summary(r, code);
+	if (json_is_true(json_object_get(sum, "review_requested")))
+		events_append(&r->ev, "review_requested", json_pack("{s:f,s:s}",
+			"sample", r->cfg->review_sample, "why",
+			"a converged run in the review_sample"));
 	events_append(&r->ev, "run_end", json_incref(sum));
 	if (r->ev.failed) {
 		buf_addf(err, "%s%s", err->len ? "; " : "", r->ev.err.s);

@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "git.h"
 #include "prompt.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,10 @@ json_t *report_summary(const struct run *r, int exit_code)
 	json_object_set_new(o, "branch", events_str(r->branch));
 	json_object_set_new(o, "run_dir", events_str(r->run_dir));
 	json_object_set_new(o, "base", r->base_sha ? json_string(r->base_sha) : json_null());
+	/* review_sample: this converged run is picked for human review */
+	if (exit_code == 0 && r->status && !strcmp(r->status, "converged") &&
+	    store_review_pick(r->id, r->cfg->review_sample))
+		json_object_set_new(o, "review_requested", json_true());
 	return o;
 }
 

@@ -10,6 +10,7 @@
 #include "git.h"
 #include "hash.h"
 #include "provider.h"
+#include "store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -134,6 +135,7 @@ int run_setup(struct run *r, struct buf *err)
 		free(evp);
 		if (ret < 0)
 			goto cannot;
+		r->store = store_live_open(r->repo, &r->ev, r->id);
 	}
 	if (r->cfg->agent_cmd) {
 		r->actor = "command";
