@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "config.h"
 #include "events.h"
+#include "checkpoint.h"
 #include "git.h"
 #include "protect.h"
 #include "testcount.h"
@@ -79,6 +80,7 @@ struct run {
 				   scan after the gates: the prompt's file list */
 
 	struct events ev;
+	struct checkpoint_key audit_key;	/* signs ev's checkpoints */
 	struct budget budget;
 	struct provider *prov;
 	struct model_preset preset;

@@ -10,6 +10,7 @@
 #include "git.h"
 #include "hash.h"
 #include "provider.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +72,7 @@ static int setup_model(struct run *r, struct buf *err)
 			     : CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
 	if (r->preset.api_key_env && *r->preset.api_key_env)
 		key = getenv(r->preset.api_key_env);
+	redact_add(key);	/* never into the log, reports or messages */
 	if ((!key || !*key) && r->preset.base_url &&
 	    (strstr(r->preset.base_url, "api.openai.com") ||
 	     strstr(r->preset.base_url, "api.anthropic.com"))) {
@@ -94,6 +96,28 @@ static int setup_model(struct run *r, struct buf *err)
 	if (provider_new(&o, &r->prov, err) < 0)
 		return EXIT_USAGE;
 	return 0;
+}
+
+/*
+ * The key that signs the log's checkpoints, created on first use.  Without
+ * it the run does not start: an unsigned log is what checkpoints exist to
+ * prevent, and nothing has been written yet (see docs/design/audit.md).
+ */
+static int load_audit_key(struct run *r, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	char *path = NULL;
+	int ret = checkpoint_key_path(r->cfg->audit_key, r->repo, &path, &why);
+
+	if (ret == 0)
+		ret = checkpoint_key_load(&r->audit_key, path, 1, &why);
+	if (ret < 0)
+		err_set(err, ret, "%s; the run needs its audit signing key to start "
+			"(set the path with audit_key: in loopgate.yaml or $%s)",
+			why.s, CHECKPOINT_KEY_ENV);
+	free(path);
+	buf_release(&why);
+	return ret;
 }
 
 int run_setup(struct run *r, struct buf *err)
@@ -121,6 +145,8 @@ int run_setup(struct run *r, struct buf *err)
 			r->repo);
 		goto usage;
 	}
+	if ((ret = load_audit_key(r, err)) < 0)
+		goto cannot;
 	make_id(r);
 	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
 	r->tree = xasprintf("%s/tree", r->run_dir);
@@ -130,6 +156,7 @@ int run_setup(struct run *r, struct buf *err)
 		goto cannot;
 	{
 		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
+		events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
 		ret = events_open(&r->ev, evp, r->id, err);
 		free(evp);
 		if (ret < 0)
