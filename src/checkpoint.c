@@ -471,6 +471,8 @@ static int check_one(const struct checkpoint *cp, const struct checkpoint_key *k
 		cr->reason = "truncated";
 		buf_addf(&cr->detail, "truncated: checkpoint at seq %ld but the log "
 			 "ends at %ld", cp->seq, res->last_seq);
+		cr->bad_seq = res->last_seq + 1;	/* the first record missing */
+		return -1;
 	} else if (!(h = h_of(picks, n, cp->seq)) || strcmp(h, cp->h)) {
 		cr->reason = "checkpoint h mismatch";
 		buf_addf(&cr->detail, "checkpoint h mismatch at seq %ld: the log was "
@@ -525,6 +527,15 @@ int checkpoint_verify(const struct checkpoint_list *l, const struct checkpoint_k
 		buf_addf(&cr->detail, "records after the final checkpoint: the log "
 			 "was closed at seq %ld but goes on to seq %ld", top->seq,
 			 res->last_seq);
+	} else if (res->last_seq - top->seq > 2 * CHECKPOINT_EVERY) {
+		/* the writer signs at least every CHECKPOINT_EVERY records (plus
+		 * one group): a longer unsigned tail lost its checkpoints */
+		cr->reason = "checkpoints missing";
+		cr->bad_seq = top->seq + 1;
+		buf_addf(&cr->detail, "checkpoints missing: the last one is at seq "
+			 "%ld but the log goes on to seq %ld (a live run signs at "
+			 "least every %d records)", top->seq, res->last_seq,
+			 CHECKPOINT_EVERY);
 	} else {
 		cr->unsigned_records = res->last_seq - top->seq;
 	}
