@@ -216,6 +216,13 @@ int checkpoint_key_load(struct checkpoint_key *k, const char *path, int create,
 	if (create && stat(path, &st) < 0 && errno == ENOENT &&
 	    (ret = create_key(path, err)) < 0)
 		return ret;
+	/* Signing with a key others can read proves nothing: refuse, as ssh
+	 * does.  (Verifying only needs its public half: any mode will do.) */
+	if (create && stat(path, &st) == 0 && (st.st_mode & 077))
+		return err_set(err, -EPERM, "the audit signing key %s can be read by "
+			       "others (mode %04o): anyone who can read it can re-sign "
+			       "a forged log; chmod 600 %s", path,
+			       (unsigned)(st.st_mode & 07777), path);
 	if ((ret = read_key(k, path, err)) < 0) {
 		checkpoint_key_release(k);
 		return ret;

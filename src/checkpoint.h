@@ -88,7 +88,8 @@ struct checkpoint_result {
 /* Resolves the key file's path (see above); *ret_path is malloc'd. */
 int checkpoint_key_path(const char *configured, const char *repo,
 			char **ret_path, struct buf *err);
-/* Reads (or with create, makes on first use) the key pair at path. */
+/* Reads (or with create, makes on first use) the key pair at path.  With
+ * create (signing), a key file others can read is refused (-EPERM). */
 int checkpoint_key_load(struct checkpoint_key *k, const char *path,
 			int create, struct buf *err);
 void checkpoint_key_release(struct checkpoint_key *k);

@@ -89,7 +89,7 @@ test_expect_success 'no usable key: the run refuses to start (exit 3), naming th
 	grep -q "audit signing key .*rr/key.pem is inside the repository" err1 &&
 	grep -q "audit_key:" err1 &&
 	test ! -e rr/key.pem && test ! -e rr/.loopgate/runs &&
-	echo junk >notkey.pem &&
+	echo junk >notkey.pem && chmod 600 notkey.pem &&
 	expect_code 3 env LOOPGATE_AUDIT_KEY="$PWD/notkey.pem" $LOOPGATE run --dir rr \
 		--goal g --gate "sh test.sh" --agent-cmd true 2>err2 &&
 	grep -q "notkey.pem is not an Ed25519 private key" err2 &&
@@ -97,6 +97,10 @@ test_expect_success 'no usable key: the run refuses to start (exit 3), naming th
 	expect_code 3 env LOOPGATE_AUDIT_KEY="$PWD/afile/key.pem" $LOOPGATE run --dir rr \
 		--goal g --gate "sh test.sh" --agent-cmd true 2>err3 &&
 	grep -q "audit signing key .*afile/key.pem: Not a directory" err3 &&
+	cp "$HOME/.config/loopgate/audit-key.pem" open.pem && chmod 644 open.pem &&
+	expect_code 3 env LOOPGATE_AUDIT_KEY="$PWD/open.pem" $LOOPGATE run --dir rr \
+		--goal g --gate "sh test.sh" --agent-cmd true 2>err4 &&
+	grep -q "open.pem can be read by others (mode 0644).*chmod 600" err4 &&
 	test ! -e rr/.loopgate/runs
 '
 

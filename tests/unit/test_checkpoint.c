@@ -128,6 +128,11 @@ TEST(missing_or_bad_key_is_an_error)
 		fputs("not a key\n", f);
 		fclose(f);
 	}
+	chmod(kp, 0644);
+	buf_reset(&err);
+	CHECK_INT(checkpoint_key_load(&k, kp, 1, &err), -EPERM);
+	CHECK_CONTAINS(err.s, "can be read by others (mode 0644)");
+	chmod(kp, 0600);
 	buf_reset(&err);
 	CHECK_INT(checkpoint_key_load(&k, kp, 1, &err), -EINVAL);
 	CHECK_CONTAINS(err.s, "not an Ed25519 private key");
