@@ -203,6 +203,8 @@ static int write_checkpoint(struct events *ev, int final)
 		return fail(ev, ret, "writing checkpoints.jsonl");
 	ev->cp_seq = ev->seq;
 	ev->sealed = final;
+	if (ev->observe_checkpoint)
+		ev->observe_checkpoint(ev->observe_ctx, &cp);
 	return 0;
 }
 

@@ -63,6 +63,7 @@
 #include "buf.h"
 
 struct checkpoint_key;
+struct checkpoint;
 
 struct events {
 	int fd;
@@ -85,6 +86,9 @@ struct events {
 	 * borrowed for the call. */
 	void (*observe)(void *ctx, const json_t *rec);
 	void *observe_ctx;
+	/* Called after each checkpoint is written (checkpoint.h), with
+	 * observe_ctx: the run store keeps its own copy through it. */
+	void (*observe_checkpoint)(void *ctx, const struct checkpoint *cp);
 };
 #define EVENTS_INIT { .fd = -1, .sync_each = 1, .err = BUF_INIT, \
 		      .cp_fd = -1, .cp_seq = -1 }

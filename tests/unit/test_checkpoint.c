@@ -298,6 +298,48 @@ TEST(no_checkpoint_and_a_killed_run)
 	drop_log(&s);
 }
 
+static void count_checkpoint(void *ctx, const struct checkpoint *cp)
+{
+	struct checkpoint_list *l = ctx;
+
+	checkpoint_list_add(l, cp);
+}
+
+/* The run store's copy: taken through the observer, checked alike. */
+TEST(observed_checkpoints_are_a_list_that_verifies)
+{
+	struct checkpoint_list l = CHECKPOINT_LIST_INIT;
+	struct checkpoint_result cr;
+	struct audit_result r;
+	struct events ev = EVENTS_INIT;
+	struct buf err = BUF_INIT;
+	char *sub = xasprintf("%s/observed", dir), *p = xasprintf("%s/events.jsonl", sub);
+	char *cp = xasprintf("%s/" CHECKPOINT_FILE, sub);
+	int i;
+
+	CHECK_INT(mkdir(sub, 0700), 0);
+	ev.observe_checkpoint = count_checkpoint;
+	ev.observe_ctx = &l;
+	events_set_signer(&ev, &key, 3);
+	CHECK_INT(events_open(&ev, p, "run-o", &err), 0);
+	for (i = 1; i <= 7; i++)
+		CHECK_INT(events_append(&ev, "step", json_object()), 0);
+	events_close(&ev);
+	CHECK_INT(l.n, 4);		/* 0, 3, 6, final 7 */
+	unlink(cp);			/* the file is gone; the copy remains */
+	CHECK_INT(checkpoint_verify(&l, &key, p, &r, &cr, &err), 0);
+	CHECK(cr.reason == NULL);
+	CHECK_INT(cr.signed_seq, 7);
+	checkpoint_result_release(&cr);
+	checkpoint_list_release(&l);
+	unlink(p);
+	rmdir(sub);
+	buf_release(&err);
+	free(sub);
+	free(p);
+	free(cp);
+}
+
 /* ---- group commit and redaction ----------------------------------------- */
 
 TEST(group_commit_syncs_once_at_the_end)
@@ -383,6 +425,7 @@ int main(void)
 	RUN(records_after_the_final_checkpoint);
 	RUN(bad_signature_and_foreign_key);
 	RUN(no_checkpoint_and_a_killed_run);
+	RUN(observed_checkpoints_are_a_list_that_verifies);
 	RUN(group_commit_syncs_once_at_the_end);
 	RUN(secrets_are_redacted_before_hashing);
 	checkpoint_key_release(&key);
