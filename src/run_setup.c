@@ -6,6 +6,7 @@
 #include "loop.h"
 #include "clock.h"
 #include "config.h"
+#include "config_impl.h"
 #include "fileio.h"
 #include "git.h"
 #include "hash.h"
@@ -54,6 +55,39 @@ out:
 	buf_release(&diff);
 	buf_release(&changed);
 	return ret;
+}
+
+/* A name that says its value is a credential. */
+static int secret_name(const char *name)
+{
+	static const char *const marks[] = { "KEY", "TOKEN", "SECRET", "PASSWORD" };
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(name, marks[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The secrets this process holds, for redact.h: every API key variable the
+ * configuration knows (set or not, used or not: a command actor may be
+ * handed one through agent_env and print it), and agent_env variables
+ * whose names say they are credentials.  Never into the log or reports.
+ */
+static void register_secrets(const struct config *c)
+{
+	size_t i;
+
+	redact_add(c->api_key_env ? getenv(c->api_key_env) : NULL);
+	for (i = 0; i < CONFIG_NBUILTIN; i++)
+		redact_add(getenv(config_builtin[i].api_key_env));
+	for (i = 0; i < c->nmodels; i++)
+		if (c->models[i].api_key_env)
+			redact_add(getenv(c->models[i].api_key_env));
+	for (i = 0; i < c->agent_env.n; i++)
+		if (secret_name(c->agent_env.v[i]))
+			redact_add(getenv(c->agent_env.v[i]));
 }
 
 static int setup_model(struct run *r, struct buf *err)
@@ -145,6 +179,7 @@ int run_setup(struct run *r, struct buf *err)
 			r->repo);
 		goto usage;
 	}
+	register_secrets(r->cfg);
 	if ((ret = load_audit_key(r, err)) < 0)
 		goto cannot;
 	make_id(r);

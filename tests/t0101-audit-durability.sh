@@ -76,6 +76,21 @@ test_expect_success 'a reply that makes loopgate quote the key: redacted in the 
 	expect_code 0 $LOOPGATE audit verify "$run_dir"
 '
 
+test_expect_success 'a command actor handed a key through agent_env: the key is redacted too' '
+	make_repo ra &&
+	expect_code 1 env ANTHROPIC_API_KEY=$KEY $LOOPGATE run --dir ra --goal "fix add" \
+		--gate "sh test.sh" --agent-env ANTHROPIC_API_KEY --max-iterations 1 \
+		--agent-cmd "echo \$ANTHROPIC_API_KEY >notes-\$ANTHROPIC_API_KEY.txt" \
+		--json >a.sum 2>a.err &&
+	run_dir=$(summary_field a.sum run_dir) &&
+	git -C "$run_dir/tree" ls-files | grep -q "^notes-$KEY.txt$" &&
+	grep -q "notes-\[REDACTED\].txt" "$run_dir/events.jsonl" &&
+	for f in events.jsonl handoff.md summary.json; do
+		! grep -q "$KEY" "$run_dir/$f" || return 1
+	done &&
+	! grep -q "$KEY" a.err a.sum
+'
+
 test_expect_success 'the signing key is created 0600 in a 0700 directory, outside the repo' '
 	test "$(stat -c %a "$HOME/.config/loopgate")" = 700 &&
 	test "$(stat -c %a "$HOME/.config/loopgate/audit-key.pem")" = 600 &&
