@@ -38,6 +38,18 @@ test_expect_success 'without the fault the same run converges and its log is sea
 	grep -q "signed up to seq $(($(wc -l <"$run_dir/events.jsonl") - 1)) (final)" v
 '
 
+test_expect_success 'a run killed after a record: no final checkpoint, the log verifies with a note' '
+	make_repo rkill &&
+	expect_code 137 env LOOPGATE_FAULT=kill:event.gate_end@2 $LOOPGATE run --dir rkill \
+		--goal "fix add" --gate "sh test.sh" --agent-cmd "$FIXCMD" 2>kerr &&
+	run_dir=$(ls -d rkill/.loopgate/runs/*) &&
+	test "$(events_kinds "$run_dir" | tail -n 1)" = gate_end &&
+	! grep -q "\"final\":true" "$run_dir/checkpoints.jsonl" &&
+	expect_code 0 $LOOPGATE audit verify "$run_dir" >v &&
+	grep -q "^ok: " v &&
+	grep -q "note: the last [0-9]* records (seq 1\.\." v
+'
+
 test_expect_success 'an API key echoed by the server never reaches the log, stderr or reports' '
 	make_repo rk &&
 	python3 -c "import json,sys; k=sys.argv[1]; print(json.dumps({\"replies\": [
