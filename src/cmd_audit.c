@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "cmd.h"
+#include "config.h"
 #include "git.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_TAMPERED = 1, EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
@@ -42,6 +44,7 @@ static const char verify_usage[] =
 "               directory, or the path of an events.jsonl\n"
 "  --dir PATH   the git repository holding the run (default .)\n"
 "  --key FILE   the audit signing key (default $LOOPGATE_AUDIT_KEY, else\n"
+"               audit_key: in the repository's loopgate.yaml, else\n"
 "               $XDG_CONFIG_HOME/loopgate/audit-key.pem or\n"
 "               ~/.config/loopgate/audit-key.pem)\n"
 "  --json       print one JSON object on stdout\n"
@@ -221,6 +224,35 @@ static char *checkpoints_path(const char *path)
 		     : xstrdup(CHECKPOINT_FILE);
 }
 
+/*
+ * The key's path as a run finds it: --key, else $LOOPGATE_AUDIT_KEY, else
+ * audit_key: in the loopgate.yaml of the repository at --dir (or .), when
+ * there is one, else the default.  0 or -errno (err set).
+ */
+static int key_path(const struct verify_args *a, char **path, struct buf *err)
+{
+	struct buf top = BUF_INIT, why = BUF_INIT;
+	struct config c;
+	const char *env = getenv(CHECKPOINT_KEY_ENV);
+	int ret = 0;
+
+	if (a->key) {
+		*path = xstrdup(a->key);
+		return 0;
+	}
+	config_init(&c);
+	if ((!env || !*env) && git_toplevel(a->dir ? a->dir : ".", &top, &why) == 0 &&
+	    (ret = config_load_default(&c, top.s, NULL, &why)) < 0)
+		err_set(err, ret, "%s (audit verify reads audit_key: from it; pass "
+			"--key FILE to name the key instead)", why.s);
+	if (ret == 0)
+		ret = checkpoint_key_path(c.audit_key, NULL, path, err);
+	config_release(&c);
+	buf_release(&top);
+	buf_release(&why);
+	return ret;
+}
+
 /* 0 with v filled, or -errno (err says why: exit 3). */
 static int verify(const char *path, const struct verify_args *a,
 		  struct checkpoint_key *k, struct verdict *v, struct buf *err)
@@ -230,9 +262,12 @@ static int verify(const char *path, const struct verify_args *a,
 	char *kpath = NULL, *cpath = checkpoints_path(path);
 	int ret, file_bad = 0;
 
-	if (a->key)
-		kpath = xstrdup(a->key);
-	else if ((ret = checkpoint_key_path(NULL, NULL, &kpath, err)) < 0)
+	if (access(path, R_OK) < 0) {	/* the log first: a mistyped run */
+		ret = err_set(err, -errno, "cannot open the event log %s: %s", path,
+			      strerror(errno));
+		goto out;
+	}
+	if ((ret = key_path(a, &kpath, err)) < 0)
 		goto out;
 	if ((ret = checkpoint_key_load(k, kpath, 0, err)) < 0)
 		goto out;

@@ -142,6 +142,8 @@ test_expect_success 'audit_key: in loopgate.yaml names the key; $LOOPGATE_AUDIT_
 	expect_code 1 $LOOPGATE audit verify "$run_dir" >out &&
 	grep -q "was signed by key" out &&
 	expect_code 0 $LOOPGATE audit verify "$run_dir" --key cfg-key.pem &&
+	expect_code 0 $LOOPGATE audit verify "$(summary_field c.sum run_id)" --dir rc &&
+	(cd rc && expect_code 0 $LOOPGATE audit verify "$(summary_field ../c.sum run_id)") &&
 	expect_code 0 env LOOPGATE_AUDIT_KEY="$PWD/cfg-key.pem" $LOOPGATE audit verify "$run_dir" &&
 	expect_code 1 env LOOPGATE_AUDIT_KEY="$PWD/env-key.pem" $LOOPGATE run --dir rc \
 		--goal g --gate "sh test.sh" --agent-cmd true --max-iterations 1 >/dev/null 2>&1 &&
