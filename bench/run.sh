@@ -219,3 +219,12 @@ printf '{"iters": %d, "long_iters": %d, "body_bytes": %d}\n' "$ITERS" "$LONG_ITE
 	"$(wc -c <"$W/body.json")" >"$W/info.json"
 echo
 python3 "$BENCH_DIR/stats.py" report "$W"
+rc=$?
+
+# The audit log: append rate with and without fdatasync, and audit verify
+# on a 1,000,000-record log (bench/audit.sh; BENCH_AUDIT=0 skips it).
+if [ "${BENCH_AUDIT:-1}" != 0 ]; then
+	echo
+	sh "$BENCH_DIR/audit.sh" || die "the audit log bench failed"
+fi
+exit $rc

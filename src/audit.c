@@ -153,10 +153,13 @@ static const char *check_record(struct audit_result *res, long line,
 			json_object_get(rec, "body"), "format")), AUDIT_FORMAT))
 		why = "the header is not format " AUDIT_FORMAT;
 	if (!why) {
-		if (line == 1)
+		if (line == 1) {
+			json_t *body = json_object_get(rec, "body");
 			snprintf(res->run_id, sizeof(res->run_id), "%s",
-				 str_or_empty(json_object_get(json_object_get(
-					 rec, "body"), "run_id")));
+				 str_or_empty(json_object_get(body, "run_id")));
+			snprintf(res->nonce, sizeof(res->nonce), "%s",
+				 str_or_empty(json_object_get(body, "nonce")));
+		}
 		memcpy(res->head, h, 65);
 		res->last_seq = (long)seq;
 		res->records++;
@@ -186,6 +189,13 @@ static void bad(struct audit_result *res, enum audit_status st, long line,
 
 int audit_verify(const char *path, struct audit_result *res, struct buf *err)
 {
+	return audit_verify_picks(path, NULL, 0, res, err);
+}
+
+int audit_verify_picks(const char *path, struct audit_pick *picks, size_t npicks,
+		       struct audit_result *res, struct buf *err)
+{
+	size_t pi = 0;
 	struct lines *lr = xcalloc(1, sizeof(*lr));
 	struct buf b;
 	long line = 0;
@@ -215,6 +225,9 @@ int audit_verify(const char *path, struct audit_result *res, struct buf *err)
 			break;
 		}
 		res->intact_bytes += (long long)b.len + 1;
+		for (; pi < npicks && picks[pi].seq <= res->last_seq; pi++)
+			if (picks[pi].seq == res->last_seq)
+				memcpy(picks[pi].h, res->head, 65);
 	}
 	if (r == -E2BIG) {
 		bad(res, AUDIT_TAMPERED, line + 1, "a line longer than 16 MiB");

@@ -25,7 +25,7 @@
  *
  * What the chain cannot show: a log cut after a whole record, optionally
  * followed by records forged with a fresh chain, verifies.  Signed
- * checkpoints (issue 4, later) close that gap.
+ * checkpoints (checkpoint.h) close that gap.
  */
 #ifndef LOOPGATE_AUDIT_H
 #define LOOPGATE_AUDIT_H
@@ -54,6 +54,7 @@ struct audit_result {
 	long last_seq;		/* seq of the last intact record (-1: none) */
 	char head[65];		/* h of the last intact record ("" if none) */
 	char run_id[65];	/* from the header ("" if none) */
+	char nonce[65];		/* from the header ("" if none) */
 	long bad_line;		/* 1-based line of the first bad record, or 0 */
 	long bad_seq;		/* its seq when it has one, else -1 */
 	const char *reason;	/* static text; NULL when intact */
@@ -69,5 +70,17 @@ int audit_record_hash(json_t *rec, char h[65]);
 
 /* Verifies the log at path; see above. */
 int audit_verify(const char *path, struct audit_result *res, struct buf *err);
+
+/*
+ * The same, also collecting the "h" of chosen records for the checkpoint
+ * checks: picks sorted by seq; each pick's h is set when its seq is among
+ * the intact records, else left "".
+ */
+struct audit_pick {
+	long seq;
+	char h[65];
+};
+int audit_verify_picks(const char *path, struct audit_pick *picks, size_t npicks,
+		       struct audit_result *res, struct buf *err);
 
 #endif

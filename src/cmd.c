@@ -3,6 +3,9 @@
  */
 #include "cmd.h"
 #include "store.h"
+#include "checkpoint.h"
+#include "config.h"
+#include "git.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -65,4 +68,34 @@ int cmd_usage_error(const char *cmd, const char *arg)
 	fprintf(stderr, "loopgate: unknown or incomplete option '%s' (see "
 		"loopgate %s --help)\n", arg, cmd);
 	return CMD_USAGE;
+}
+
+int cmd_audit_key(const char *dir, const char *explicit_path,
+		  struct checkpoint_key *k, struct buf *err)
+{
+	struct buf top = BUF_INIT, why = BUF_INIT;
+	struct config c;
+	const char *env = getenv(CHECKPOINT_KEY_ENV);
+	char *path = NULL;
+	int ret = 0;
+
+	config_init(&c);
+	if (explicit_path) {
+		path = xstrdup(explicit_path);
+	} else {
+		if ((!env || !*env) && git_toplevel(dir ? dir : ".", &top, &why) == 0 &&
+		    (ret = config_load_default(&c, top.s, NULL, &why)) < 0)
+			err_set(err, ret, "%s (the audit key's path is read from "
+				"audit_key: in it; pass --key FILE to name the key "
+				"instead)", why.s);
+		if (ret == 0)
+			ret = checkpoint_key_path(c.audit_key, NULL, &path, err);
+	}
+	if (ret == 0)
+		ret = checkpoint_key_load(k, path, 0, err);
+	free(path);
+	config_release(&c);
+	buf_release(&top);
+	buf_release(&why);
+	return ret;
 }

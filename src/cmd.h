@@ -7,6 +7,7 @@
 #define LOOPGATE_CMD_H
 
 #include <jansson.h>
+#include "buf.h"
 #include <stddef.h>
 
 struct cmd_entry {
@@ -50,6 +51,16 @@ int cmd_store_find(struct store *st, const char *run, char id[65]);
 void cmd_runs_duration(double s, char *out, size_t n);
 /* Prints v as one line of JSON with sorted keys; consumes v. */
 void cmd_print_json(json_t *v);
+struct checkpoint_key;
+/*
+ * Loads the audit signing key as a run finds it: explicit (--key), else
+ * $LOOPGATE_AUDIT_KEY, else audit_key: in the loopgate.yaml of the
+ * repository holding dir (NULL: "."), else the default path.  Never creates
+ * a key: verifying or appending to an existing log needs the key that
+ * signed it.  0 or -errno with err set.
+ */
+int cmd_audit_key(const char *dir, const char *explicit_path,
+		  struct checkpoint_key *k, struct buf *err);
 /* Prints "loopgate: <msg>" and the usage hint for a bad option. */
 int cmd_usage_error(const char *cmd, const char *arg);
 

@@ -1,12 +1,15 @@
 /*
  * cmd_audit.c: `loopgate audit verify RUN` — is a run's event log intact?
  *
- * A thin layer over audit_verify (audit.h): finds the log from a run id, a
- * run directory or a path, verifies its hash chain and says where it first
- * breaks.  See docs/design/audit.md for what the chain can and cannot show.
+ * A thin layer over checkpoint_verify (checkpoint.h): finds the log from a
+ * run id, a run directory or a path, verifies its hash chain and its signed
+ * checkpoints (checkpoints.jsonl beside it) and says where it first breaks.
+ * See docs/design/audit.md for what each can and cannot show.
  */
 #include "audit.h"
+#include "checkpoint.h"
 #include "cmd.h"
+#include "config.h"
 #include "git.h"
 
 #include <errno.h>
@@ -15,37 +18,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_TAMPERED = 1, EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
 static const char audit_usage[] =
-"usage: loopgate audit verify RUN [--dir PATH] [--json]\n"
+"usage: loopgate audit verify RUN [--dir PATH] [--key FILE] [--json]\n"
 "\n"
-"  verify   check the hash chain of a run's event log (loopgate audit verify --help)\n";
+"  verify   check a run's event log and its signed checkpoints\n"
+"           (loopgate audit verify --help)\n";
 
 static const char verify_usage[] =
-"usage: loopgate audit verify RUN [--dir PATH] [--json]\n"
+"usage: loopgate audit verify RUN [--dir PATH] [--key FILE] [--json]\n"
 "\n"
 "Checks the hash chain of a run's events.jsonl: every record must be whole\n"
 "JSON, hash to its \"h\", name the previous record's \"h\" as \"prev\", and\n"
-"count seq up by one from the header (seq 0).  Reports the first record that\n"
-"does not.  A log cut after a whole record (and records appended with a new\n"
-"chain) still verifies: only signed checkpoints, not yet implemented, can\n"
-"show that.\n"
+"count seq up by one from the header (seq 0).  Then checks every signed\n"
+"checkpoint in checkpoints.jsonl beside it: signed by the audit key, for\n"
+"this run and header, at a seq the log holds, with that record's \"h\"; and\n"
+"nothing after a final checkpoint.  So a log cut short, or cut and\n"
+"rewritten, is caught.  Reports the first record or checkpoint that fails.\n"
+"A torn last line (a crash mid-write) is reported apart, as \"torn\".\n"
 "\n"
 "  RUN          a run id (under .loopgate/runs of the repository), a run\n"
 "               directory, or the path of an events.jsonl\n"
 "  --dir PATH   the git repository holding the run (default .)\n"
+"  --key FILE   the audit signing key (default $LOOPGATE_AUDIT_KEY, else\n"
+"               audit_key: in the repository's loopgate.yaml, else\n"
+"               $XDG_CONFIG_HOME/loopgate/audit-key.pem or\n"
+"               ~/.config/loopgate/audit-key.pem)\n"
 "  --json       print one JSON object on stdout\n"
 "  -h, --help\n"
 "\n"
 "Exit status: 0 intact, 1 tampered or torn (the first bad record is named),\n"
-"2 usage error, 3 the log could not be found or read.\n";
+"2 usage error, 3 the log or the key could not be found or read.\n";
 
-enum { O_DIR = 256, O_JSON };
+enum { O_DIR = 256, O_JSON, O_KEY };
 
 static const struct option options[] = {
 	{ "dir", required_argument, NULL, O_DIR },
+	{ "key", required_argument, NULL, O_KEY },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -54,6 +66,7 @@ static const struct option options[] = {
 struct verify_args {
 	const char *run;
 	const char *dir;
+	const char *key;
 	int json;
 };
 
@@ -69,6 +82,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a, struct buf *
 		case 'h': return 1;
 		case O_DIR: a->dir = optarg; break;
 		case O_JSON: a->json = 1; break;
+		case O_KEY: a->key = optarg; break;
 		default:
 			return err_set(err, -EINVAL, "unknown or incomplete option '%s' "
 				       "(see loopgate audit verify --help)", argv[optind - 1]);
@@ -111,11 +125,42 @@ static char *find_log(const struct verify_args *a, struct buf *err)
 	return path;
 }
 
-static void print_text(const char *path, const struct audit_result *res)
+/* The verdict: the chain's, unless the checkpoints fail (worse than a
+ * torn tail, which a crash can leave). */
+struct verdict {
+	struct audit_result res;
+	struct checkpoint_result cr;
+	long ncheckpoints;
+	const char *key_id;
+};
+
+static void fold_checkpoints(struct verdict *v)
 {
+	struct audit_result *res = &v->res;
+
+	if (res->status == AUDIT_TAMPERED || !v->cr.reason)
+		return;
+	res->status = AUDIT_TAMPERED;
+	res->reason = v->cr.detail.s;
+	res->bad_seq = v->cr.bad_seq;
+	res->bad_line = v->cr.bad_seq + 1;	/* the header, seq 0, is line 1 */
+}
+
+static void print_text(const char *path, const struct verdict *v)
+{
+	const struct audit_result *res = &v->res;
+	const struct checkpoint_result *cr = &v->cr;
+
 	if (res->status == AUDIT_INTACT) {
 		printf("ok: %ld records, head %ld %s\n", res->records, res->last_seq,
 		       res->head);
+		printf("  %ld checkpoints verified, signed up to seq %ld%s\n",
+		       cr->checked, cr->signed_seq, cr->final ? " (final)" : "");
+		if (cr->unsigned_records > 0)
+			printf("  note: the last %ld records (seq %ld..%ld) are after the "
+			       "last checkpoint: the run did not close its log (still "
+			       "running, or killed)\n", cr->unsigned_records,
+			       cr->signed_seq + 1, res->last_seq);
 		return;
 	}
 	printf("%s: line %ld", res->status == AUDIT_TORN ? "torn" : "tampered",
@@ -129,10 +174,11 @@ static void print_text(const char *path, const struct audit_result *res)
 	printf("\n");
 }
 
-static void print_json(const char *path, const struct audit_result *res,
+static void print_json(const char *path, const struct verdict *v,
 		       const char *error)
 {
 	static const char *const names[] = { "intact", "tampered", "torn" };
+	const struct audit_result *res = v ? &v->res : NULL;
 	json_t *o = json_object();
 	char *s;
 
@@ -153,6 +199,14 @@ static void print_json(const char *path, const struct audit_result *res,
 					    json_integer(res->bad_seq) : json_null());
 			json_object_set_new(o, "reason", json_string(res->reason));
 		}
+		json_object_set_new(o, "checkpoints", json_pack(
+			"{s:I,s:I,s:I,s:b,s:I,s:s?,s:s?}",
+			"count", (json_int_t)v->ncheckpoints,
+			"verified", (json_int_t)v->cr.checked,
+			"signed_seq", (json_int_t)v->cr.signed_seq,
+			"final", v->cr.final,
+			"unsigned_records", (json_int_t)v->cr.unsigned_records,
+			"key_id", v->key_id, "error", v->cr.reason));
 	}
 	s = json_dumps(o, JSON_SORT_KEYS);
 	if (s)
@@ -161,14 +215,71 @@ static void print_json(const char *path, const struct audit_result *res,
 	json_decref(o);
 }
 
+/* The checkpoints file beside the log at path. */
+static char *checkpoints_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? xasprintf("%.*s/%s", (int)(slash - path), path, CHECKPOINT_FILE)
+		     : xstrdup(CHECKPOINT_FILE);
+}
+
+/* 0 with v filled, or -errno (err says why: exit 3). */
+static int verify(const char *path, const struct verify_args *a,
+		  struct checkpoint_key *k, struct verdict *v, struct buf *err)
+{
+	struct checkpoint_list l = CHECKPOINT_LIST_INIT;
+	struct buf why = BUF_INIT;
+	char *kpath = NULL, *cpath = checkpoints_path(path);
+	int ret, file_bad = 0;
+
+	if (access(path, R_OK) < 0) {	/* the log first: a mistyped run */
+		ret = err_set(err, -errno, "cannot open the event log %s: %s", path,
+			      strerror(errno));
+		goto out;
+	}
+	if ((ret = cmd_audit_key(a->dir, a->key, k, err)) < 0)
+		goto out;
+	v->key_id = k->key_id;
+	ret = checkpoint_load(cpath, &l, &why);
+	v->ncheckpoints = (long)l.n;
+	if (ret == -ENOENT || ret == -EBADMSG) {
+		/* the chain still gets its say; the checkpoints are the failure */
+		file_bad = ret;
+		l.n = 0;
+	} else if (ret < 0) {
+		err_set(err, ret, "%s", why.s);
+		goto out;
+	}
+	if ((ret = checkpoint_verify(&l, k, path, &v->res, &v->cr, err)) < 0)
+		goto out;
+	if (file_bad && v->cr.reason) {
+		v->cr.reason = file_bad == -ENOENT ? "no checkpoints file"
+			     : "bad checkpoints file";
+		buf_reset(&v->cr.detail);
+		buf_addf(&v->cr.detail, "%s: nothing shows that the log was not cut "
+			 "short and rewritten", why.s);
+		v->cr.bad_seq = 0;
+	}
+	fold_checkpoints(v);
+out:
+	checkpoint_list_release(&l);
+	buf_release(&why);
+	free(cpath);
+	free(kpath);
+	return ret;
+}
+
 static int cmd_audit_verify(int argc, char **argv)
 {
-	struct verify_args a = { NULL, NULL, 0 };
-	struct audit_result res;
+	struct verify_args a = { NULL, NULL, NULL, 0 };
+	struct checkpoint_key k = CHECKPOINT_KEY_INIT;
+	struct verdict v;
 	struct buf err = BUF_INIT;
 	char *path = NULL;
 	int ret, code;
 
+	memset(&v, 0, sizeof(v));
 	ret = parse_args(argc, argv, &a, &err);
 	if (ret != 0) {
 		if (ret > 0)
@@ -179,18 +290,20 @@ static int cmd_audit_verify(int argc, char **argv)
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	}
 	path = find_log(&a, &err);
-	if (path && audit_verify(path, &res, &err) == 0) {
-		code = res.status == AUDIT_INTACT ? EXIT_OK : EXIT_TAMPERED;
+	if (path && verify(path, &a, &k, &v, &err) == 0) {
+		code = v.res.status == AUDIT_INTACT ? EXIT_OK : EXIT_TAMPERED;
 		if (a.json)
-			print_json(path, &res, NULL);
+			print_json(path, &v, NULL);
 		else
-			print_text(path, &res);
+			print_text(path, &v);
 	} else {
 		code = EXIT_CANNOT;
 		fprintf(stderr, "loopgate: error: %s\n", err.s);
 		if (a.json)
 			print_json(path, NULL, err.s);
 	}
+	checkpoint_result_release(&v.cr);
+	checkpoint_key_release(&k);
 	free(path);
 	buf_release(&err);
 	return code;

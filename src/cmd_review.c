@@ -4,6 +4,7 @@
  * review RUN --accept|--reject`, which appends the verdict to the run's own
  * event log (and so to the run store).  See docs/design/store.md.
  */
+#include "checkpoint.h"
 #include "cmd.h"
 #include "events.h"
 #include "git.h"
@@ -237,6 +238,7 @@ static char *last_kind(const char *path, struct buf *err)
 static int verdict(struct store *st, const char *repo, const struct review_args *a)
 {
 	struct events ev = EVENTS_INIT;
+	struct checkpoint_key key = CHECKPOINT_KEY_INIT;
 	struct buf err = BUF_INIT;
 	json_t *run = NULL;
 	char id[65], *path = NULL, *kind = NULL;
@@ -269,6 +271,13 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 		code = CMD_USAGE;
 		goto out;
 	}
+	/* The verdict is signed like the run: a final checkpoint seals the
+	 * log again after it, or verify would see records past the seal. */
+	if (cmd_audit_key(a->dir, NULL, &key, &err) < 0) {
+		code = CMD_CANNOT;
+		goto fail;
+	}
+	events_set_signer(&ev, &key, CHECKPOINT_EVERY);
 	if (events_reopen(&ev, path, &err) < 0) {
 		code = CMD_CANNOT;
 		goto fail;
@@ -290,6 +299,7 @@ fail:
 	fprintf(stderr, "loopgate: %s\n", err.s);
 out:
 	buf_release(&ev.err);
+	checkpoint_key_release(&key);
 	json_decref(run);
 	free(path);
 	free(kind);

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "git.h"
 #include "loop.h"
+#include "redact.h"
 #include "report.h"
 #include "ui.h"
 
@@ -246,6 +247,8 @@ static int cmd_run(int argc, char **argv)
 	run_init(&r, &cfg);
 	code = loop_run(&r, &err);
 	ui_finish();
+	redact_buf(&err);
+	redact_buf(&r.reason);
 	if (code == 2 || code == 3)
 		fprintf(stderr, "loopgate: error: %s\n", err.s);
 	else

@@ -96,7 +96,7 @@ void config_release(struct config *c)
 {
 	char **strs[] = { &c->source, &c->goal, &c->goal_file, &c->model,
 			  &c->base_url, &c->api_key_env, &c->agent_cmd,
-			  &c->dir, &c->record };
+			  &c->dir, &c->record, &c->audit_key };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
 	config_gate_opts_clear(c);
@@ -219,6 +219,7 @@ void config_overlay(struct config *d, const struct config *s)
 	if (s->json >= 0)
 		d->json = s->json;
 	set_str(&d->record, s->record);
+	set_str(&d->audit_key, s->audit_key);
 	if (s->allow_dirty >= 0)
 		d->allow_dirty = s->allow_dirty;
 	if (s->no_protect >= 0)

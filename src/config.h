@@ -85,6 +85,7 @@ struct config {
 	char *dir;
 	int json;		/* -1 unset, 0/1 */
 	char *record;		/* --record FILE */
+	char *audit_key;	/* audit_key: the checkpoint signing key file */
 	int allow_dirty;	/* --allow-dirty: carry uncommitted changes */
 	long feedback_max_bytes;	/* raw gate output kept in a prompt */
 	long max_output_tokens;	/* overrides the preset */

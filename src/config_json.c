@@ -184,6 +184,7 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "dir", jstr(&r, c->dir, 0));
 	json_object_set_new(o, "json", jbool(c->json));
 	json_object_set_new(o, "record", jstr(&r, c->record, 0));
+	json_object_set_new(o, "audit_key", jstr(&r, c->audit_key, 0));
 	json_object_set_new(o, "allow_dirty", jbool(c->allow_dirty));
 	json_object_set_new(o, "no_protect", jbool(c->no_protect));
 	json_object_set_new(o, "confirm", jlong(c->confirm));

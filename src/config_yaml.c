@@ -296,6 +296,7 @@ const struct key config_top_keys[] = {
 	KEY("context", K_LIST, context, 0, 0, "--context"),
 	KEY("json", K_BOOL, json, 0, 0, "--json"),
 	KEY("record", K_STR, record, 0, 0, "--record"),
+	KEY("audit_key", K_STR, audit_key, 0, 0, NULL),
 	KEY("allow_dirty", K_BOOL, allow_dirty, 0, 0, "--allow-dirty"),
 	KEY("no_protect", K_BOOL, no_protect, 0, 0, "--no-protect"),
 	KEY("confirm", K_INT, confirm, 0, 20, "--confirm"),

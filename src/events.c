@@ -8,6 +8,8 @@
 #include "clock.h"
 #include "feedback.h"
 #include "fault.h"
+#include "checkpoint.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +75,8 @@ static int write_all(int fd, const char *p, size_t len, size_t *done)
 	return 0;
 }
 
+static int checkpoint_due(struct events *ev);
+
 /* Builds, chains and writes one record with the given seq. */
 static int append_record(struct events *ev, long seq, const char *kind,
 			 json_t *body)
@@ -86,6 +90,7 @@ static int append_record(struct events *ev, long seq, const char *kind,
 	int ret;
 
 	clock_iso8601(ts, sizeof(ts));
+	redact_json(body);	/* before hashing: the chain covers the clean text */
 	rec = json_object();
 	json_object_set_new(rec, "seq", json_integer(seq));
 	json_object_set_new(rec, "ts", json_string(ts));
@@ -127,7 +132,11 @@ static int append_record(struct events *ev, long seq, const char *kind,
 written:
 	ev->seq = seq;
 	memcpy(ev->head, h, sizeof(h));
-	if (ev->sync_each && (ret = events_sync(ev)) < 0) {
+	ev->unsynced++;
+	ev->sealed = 0;
+	/* without sync_each (benches) checkpoints still come on time */
+	if (!ev->group && (ret = ev->sync_each ? events_sync(ev)
+			   : checkpoint_due(ev)) < 0) {
 		json_decref(rec);
 		return ret;
 	}
@@ -141,6 +150,109 @@ written:
 	}
 	return 0;
 }
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+void events_set_signer(struct events *ev, const struct checkpoint_key *key,
+		       long every)
+{
+	ev->key = key;
+	ev->cp_every = every > 0 ? every : CHECKPOINT_EVERY;
+}
+
+/* Opens checkpoints.jsonl beside the log at path. */
+static int open_checkpoints(struct events *ev, const char *path, int flags,
+			    struct buf *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *cpath = slash ? xasprintf("%.*s/%s", (int)(slash - path), path,
+					CHECKPOINT_FILE) : xstrdup(CHECKPOINT_FILE);
+	int ret = 0;
+
+	ev->cp_fd = open(cpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | flags, 0644);
+	if (ev->cp_fd < 0)
+		ret = err_set(err, -errno, "cannot create the checkpoint file %s: %s",
+			      cpath, strerror(errno));
+	free(cpath);
+	return ret;
+}
+
+/* Signs the head (already on disk) and appends it to checkpoints.jsonl. */
+static int write_checkpoint(struct events *ev, int final)
+{
+	struct checkpoint cp;
+	struct buf err = BUF_INIT;
+	char *line;
+	size_t len, done;
+	int ret;
+
+	ret = checkpoint_sign(ev->key, ev->run_id, ev->nonce, ev->seq, ev->head,
+			      final, &cp, &err);
+	buf_release(&err);
+	if (ret < 0)
+		return fail(ev, ret, "signing a checkpoint");
+	line = checkpoint_line(&cp);
+	len = strlen(line);
+	line[len++] = '\n';
+	ret = fault_fail("checkpoint") ? -EIO
+		: write_all(ev->cp_fd, line, len, &done);
+	free(line);
+	if (ret == 0 && ev->sync_each && fdatasync(ev->cp_fd) < 0)
+		ret = -errno;
+	if (ret < 0)
+		return fail(ev, ret, "writing checkpoints.jsonl");
+	ev->cp_seq = ev->seq;
+	ev->sealed = final;
+	if (ev->observe_checkpoint)
+		ev->observe_checkpoint(ev->observe_ctx, &cp);
+	return 0;
+}
+
+/* A checkpoint when one is due (the header, or cp_every records on). */
+static int checkpoint_due(struct events *ev)
+{
+	if (ev->key && ev->cp_fd >= 0 &&
+	    (ev->cp_seq < 0 || ev->seq - ev->cp_seq >= ev->cp_every))
+		return write_checkpoint(ev, 0);
+	return 0;
+}
+
+int events_sync(struct events *ev)
+{
+	if (ev->failed || ev->fd < 0)
+		return ev->failed;
+	if (ev->unsynced) {
+		if (fault_fail("fdatasync"))
+			return fail(ev, -EIO, "fdatasync");
+		if (fdatasync(ev->fd) < 0)
+			return fail(ev, -errno, "fdatasync");
+		ev->unsynced = 0;
+	}
+	return checkpoint_due(ev);
+}
+
+void events_group_begin(struct events *ev)
+{
+	ev->group++;
+}
+
+int events_group_end(struct events *ev)
+{
+	if (ev->group > 0 && --ev->group > 0)
+		return ev->failed;
+	return events_sync(ev);
+}
+
+int events_seal(struct events *ev)
+{
+	int ret = events_sync(ev);
+
+	if (ret < 0 || !ev->key || ev->cp_fd < 0 || ev->sealed)
+		return ret;
+	return write_checkpoint(ev, 1);
+}
+
+/* ---- records ------------------------------------------------------------ */
 
 int events_append(struct events *ev, const char *kind, json_t *body)
 {
@@ -166,6 +278,13 @@ int events_open(struct events *ev, const char *path, const char *run_id,
 			       path, strerror(errno));
 	ev->failed = 0;
 	memcpy(ev->head, AUDIT_ZERO_HASH, sizeof(ev->head));
+	snprintf(ev->run_id, sizeof(ev->run_id), "%s", run_id);
+	memcpy(ev->nonce, nonce, sizeof(ev->nonce));
+	if (ev->key && (ret = open_checkpoints(ev, path, O_EXCL, err)) < 0) {
+		close(ev->fd);
+		ev->fd = -1;
+		return ret;
+	}
 	ret = append_record(ev, 0, "header", json_pack("{s:s,s:s,s:o}",
 			    "format", AUDIT_FORMAT, "nonce", nonce,
 			    "run_id", events_str(run_id)));
@@ -195,6 +314,14 @@ int events_reopen(struct events *ev, const char *path, struct buf *err)
 	ev->failed = 0;
 	ev->seq = res.last_seq;
 	memcpy(ev->head, res.head, sizeof(ev->head));
+	memcpy(ev->run_id, res.run_id, sizeof(ev->run_id));
+	memcpy(ev->nonce, res.nonce, sizeof(ev->nonce));
+	ev->cp_seq = -1;	/* sign the reopened head at the next sync */
+	if (ev->key && (ret = open_checkpoints(ev, path, 0, err)) < 0) {
+		close(ev->fd);
+		ev->fd = -1;
+		return ret;
+	}
 	if (res.status != AUDIT_TORN)
 		return 0;
 	if (ftruncate(ev->fd, (off_t)res.intact_bytes) < 0 || fsync(ev->fd) < 0) {
@@ -214,21 +341,15 @@ int events_reopen(struct events *ev, const char *path, struct buf *err)
 	return ret;
 }
 
-int events_sync(struct events *ev)
-{
-	if (ev->failed || ev->fd < 0)
-		return ev->failed;
-	if (fdatasync(ev->fd) < 0)
-		return fail(ev, -errno, "fdatasync");
-	return 0;
-}
-
 void events_close(struct events *ev)
 {
 	if (ev->fd >= 0) {
-		events_sync(ev);
+		events_seal(ev);
 		close(ev->fd);
 	}
+	if (ev->cp_fd >= 0)
+		close(ev->cp_fd);
 	ev->fd = -1;
+	ev->cp_fd = -1;
 	buf_release(&ev->err);
 }

@@ -30,6 +30,7 @@ void run_init(struct run *r, const struct config *cfg)
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	r->ev = (struct events)EVENTS_INIT;
+	r->audit_key = (struct checkpoint_key)CHECKPOINT_KEY_INIT;
 	budget_init(&r->budget);
 	buf_init(&r->edit_feedback, 0);
 	buf_init(&r->files, 0);
@@ -56,6 +57,7 @@ void run_release(struct run *r)
 	store_live_close(r->store, &r->ev, r->run_dir);
 	r->store = NULL;
 	events_close(&r->ev);
+	checkpoint_key_release(&r->audit_key);
 	if (r->prov)
 		provider_free(r->prov);
 	for (i = 0; i < r->nits; i++)
@@ -418,12 +420,13 @@ static int iterate(struct run *r, struct buf *err)
 	}
 out:
 	it->elapsed_ms = (double)(clock_ms() - t0);
+	events_group_begin(&r->ev);
 	events_append(&r->ev, "iteration_end", json_pack("{s:i,s:b,s:i,s:f,s:I,s:I,s:f}",
 		"iteration", it->n, "noop", it->noop, "gate_failed", it->gate_index + 1,
 		"duration_ms", it->elapsed_ms, "tokens_in", (json_int_t)it->tokens_in,
 		"tokens_out", (json_int_t)it->tokens_out, "cost_usd", it->cost));
 	budget_event(r);
-	events_sync(&r->ev);
+	events_group_end(&r->ev);
 	free(absdir);
 	buf_release(&changed);
 	buf_release(&sha);
@@ -442,7 +445,6 @@ static int baseline(struct run *r, struct buf *err)
 	events_append(&r->ev, "baseline", json_pack("{s:b,s:i,s:o}",
 		"passed", r->last.passed, "gate", r->last.index + 1,
 		"describe", events_str(r->last.describe)));
-	events_sync(&r->ev);
 	if (r->last.passed) {
 		ui_log("baseline: every gate already passes; nothing to do");
 		return halt(r, "already_satisfied", EXIT_DONE, "all %zu gates exit 0 "
@@ -471,12 +473,12 @@ static int finish(struct run *r, int code, struct buf *err)
 			"sample", r->cfg->review_sample, "why",
 			"a converged run in the review_sample"));
 	events_append(&r->ev, "run_end", json_incref(sum));
+	events_seal(&r->ev);	/* the final signed checkpoint */
 	if (r->ev.failed) {
 		buf_addf(err, "%s%s", err->len ? "; " : "", r->ev.err.s);
 		code = EXIT_CANNOT;
 		r->status = "error";
 	}
-	events_sync(&r->ev);
 	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	path = xasprintf("%s/summary.json", r->run_dir);
 	if (text)

@@ -8,6 +8,7 @@
 #include "git.h"
 #include "prompt.h"
 #include "store.h"
+#include "redact.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -187,6 +188,7 @@ int report_handoff(const struct run *r, struct buf *err)
 	add_last_gate(r, &b);
 	add_diff(r, &b);
 	add_continue(r, &b);
+	redact_buf(&b);
 	ret = fileio_write_atomic(path, b.s, b.len, err);
 	free(path);
 	buf_release(&b);

@@ -10,6 +10,7 @@
 #include "budget.h"
 #include "config.h"
 #include "events.h"
+#include "checkpoint.h"
 #include "git.h"
 #include "protect.h"
 #include "testcount.h"
@@ -81,6 +82,7 @@ struct run {
 
 	struct events ev;
 	struct store *store;	/* the run store, indexing ev live (or NULL) */
+	struct checkpoint_key audit_key;	/* signs ev's checkpoints */
 	struct budget budget;
 	struct provider *prov;
 	struct model_preset preset;

@@ -6,11 +6,13 @@
 #include "loop.h"
 #include "clock.h"
 #include "config.h"
+#include "config_impl.h"
 #include "fileio.h"
 #include "git.h"
 #include "hash.h"
 #include "provider.h"
 #include "store.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -56,6 +58,39 @@ out:
 	return ret;
 }
 
+/* A name that says its value is a credential. */
+static int secret_name(const char *name)
+{
+	static const char *const marks[] = { "KEY", "TOKEN", "SECRET", "PASSWORD" };
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(name, marks[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The secrets this process holds, for redact.h: every API key variable the
+ * configuration knows (set or not, used or not: a command actor may be
+ * handed one through agent_env and print it), and agent_env variables
+ * whose names say they are credentials.  Never into the log or reports.
+ */
+static void register_secrets(const struct config *c)
+{
+	size_t i;
+
+	redact_add(c->api_key_env ? getenv(c->api_key_env) : NULL);
+	for (i = 0; i < CONFIG_NBUILTIN; i++)
+		redact_add(getenv(config_builtin[i].api_key_env));
+	for (i = 0; i < c->nmodels; i++)
+		if (c->models[i].api_key_env)
+			redact_add(getenv(c->models[i].api_key_env));
+	for (i = 0; i < c->agent_env.n; i++)
+		if (secret_name(c->agent_env.v[i]))
+			redact_add(getenv(c->agent_env.v[i]));
+}
+
 static int setup_model(struct run *r, struct buf *err)
 {
 	const struct config *c = r->cfg;
@@ -72,6 +107,7 @@ static int setup_model(struct run *r, struct buf *err)
 			     : CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
 	if (r->preset.api_key_env && *r->preset.api_key_env)
 		key = getenv(r->preset.api_key_env);
+	redact_add(key);	/* never into the log, reports or messages */
 	if ((!key || !*key) && r->preset.base_url &&
 	    (strstr(r->preset.base_url, "api.openai.com") ||
 	     strstr(r->preset.base_url, "api.anthropic.com"))) {
@@ -95,6 +131,28 @@ static int setup_model(struct run *r, struct buf *err)
 	if (provider_new(&o, &r->prov, err) < 0)
 		return EXIT_USAGE;
 	return 0;
+}
+
+/*
+ * The key that signs the log's checkpoints, created on first use.  Without
+ * it the run does not start: an unsigned log is what checkpoints exist to
+ * prevent, and nothing has been written yet (see docs/design/audit.md).
+ */
+static int load_audit_key(struct run *r, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	char *path = NULL;
+	int ret = checkpoint_key_path(r->cfg->audit_key, r->repo, &path, &why);
+
+	if (ret == 0)
+		ret = checkpoint_key_load(&r->audit_key, path, 1, &why);
+	if (ret < 0)
+		err_set(err, ret, "%s; the run needs its audit signing key to start "
+			"(set the path with audit_key: in loopgate.yaml or $%s)",
+			why.s, CHECKPOINT_KEY_ENV);
+	free(path);
+	buf_release(&why);
+	return ret;
 }
 
 int run_setup(struct run *r, struct buf *err)
@@ -122,6 +180,9 @@ int run_setup(struct run *r, struct buf *err)
 			r->repo);
 		goto usage;
 	}
+	register_secrets(r->cfg);
+	if ((ret = load_audit_key(r, err)) < 0)
+		goto cannot;
 	make_id(r);
 	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
 	r->tree = xasprintf("%s/tree", r->run_dir);
@@ -131,6 +192,7 @@ int run_setup(struct run *r, struct buf *err)
 		goto cannot;
 	{
 		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
+		events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
 		ret = events_open(&r->ev, evp, r->id, err);
 		free(evp);
 		if (ret < 0)

@@ -3,6 +3,7 @@
  */
 #include "ui.h"
 #include "clock.h"
+#include "redact.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,16 +45,18 @@ static void clear_status(void)
 
 void ui_log(const char *fmt, ...)
 {
+	struct buf b = BUF_INIT;
 	va_list ap;
 	if (quiet)
 		return;
 	clear_status();
-	fputs("loopgate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	redact_buf(&b);		/* a path or message may quote a secret */
+	fprintf(stderr, "loopgate: %s\n", b.s);
 	fflush(stderr);
+	buf_release(&b);
 }
 
 static void human_tokens(long n, char *out, size_t size)

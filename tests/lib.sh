@@ -17,7 +17,7 @@ FAKE=$TEST_DIR/fake/fake_model.py
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/loopgate-t.XXXXXX")
 export LOOPGATE TRASH FAKE TEST_DIR
 # A predictable environment: no user config, no real keys.
-unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG || true
+unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG XDG_CONFIG_HOME LOOPGATE_AUDIT_KEY || true
 export HOME=$TRASH/home GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
 export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com

@@ -2,11 +2,15 @@
  * Unit tests for the event log's hash chain: src/events.c writes it,
  * src/audit.c verifies it.  Each test builds a real log with events_open
  * and events_append in a temporary directory, tampers with a copy the way
- * an editor or a script would, and checks what audit_verify says.
+ * an editor or a script would, and checks what audit_verify says (and,
+ * for the cut-and-forged log, what checkpoint_verify says).
  */
 #include "unit.h"
 #include "audit.h"
 #include "events.h"
+#include "checkpoint.h"
+
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -336,16 +340,38 @@ TEST(seq_gap_with_a_valid_chain)
  * the verifier says "intact" here, and this test pins that down so the
  * day checkpoints land it must be changed on purpose.
  */
-TEST(truncate_and_forge_is_not_detected_yet)
+/* The chain alone cannot see a log cut after a whole record and continued
+ * with forged, correctly chained records; the signed checkpoints can. */
+TEST(truncate_and_forge_is_detected_by_checkpoints)
 {
-	static const int order[] = { 1, 2, 3, 4, 0 };	/* keep seq 0..3 */
-	char *p = make_log("forge.jsonl"), *q = rewrite(p, "forge-t.jsonl", order);
-	struct audit_result r = verify(q);
-	struct buf b = slurp(q);
-	char prev[65], h[65], *rec;
+	struct checkpoint_key key = CHECKPOINT_KEY_INIT;
+	struct checkpoint_list l = CHECKPOINT_LIST_INIT;
+	struct checkpoint_result cr;
+	struct events ev = EVENTS_INIT;
+	struct buf err = BUF_INIT, b;
+	char *kp = path_of("forge-key.pem"), *sub = path_of("forge");
+	char *p = xasprintf("%s/events.jsonl", sub);
+	char *cp = xasprintf("%s/" CHECKPOINT_FILE, sub);
+	char prev[65], h[65], *rec, *line[64];
+	size_t len[64], n, i;
+	struct audit_result r;
 	long seq;
 
-	CHECK_INT(r.status, AUDIT_INTACT);	/* cut after a whole record */
+	CHECK_INT(mkdir(sub, 0700), 0);
+	CHECK_INT(checkpoint_key_load(&key, kp, 1, &err), 0);
+	events_set_signer(&ev, &key, 2);	/* header, seq 2, 4, final 5 */
+	CHECK_INT(events_open(&ev, p, "run-test", &err), 0);
+	for (i = 1; i <= NREC; i++)
+		CHECK_INT(events_append(&ev, "step", json_pack("{s:i}", "i", (int)i)), 0);
+	events_close(&ev);
+	/* keep seq 0..3, then forge seq 4..6 chained from seq 3 */
+	b = slurp(p);
+	n = split(&b, line, len, 64);
+	CHECK_INT(n, NREC + 1);
+	buf_setlen(&b, (size_t)(line[4] - b.s));
+	spit(p, b.s, b.len);
+	r = verify(p);
+	CHECK_INT(r.status, AUDIT_INTACT);
 	memcpy(prev, r.head, sizeof(prev));
 	for (seq = r.last_seq + 1; seq <= r.last_seq + 3; seq++) {
 		rec = forge(seq, prev, "run_end", h);
@@ -354,15 +380,30 @@ TEST(truncate_and_forge_is_not_detected_yet)
 		memcpy(prev, h, sizeof(prev));
 		free(rec);
 	}
-	spit(q, b.s, b.len);
-	r = verify(q);
-	CHECK_INT(r.status, AUDIT_INTACT);	/* not detected: see above */
+	spit(p, b.s, b.len);
+	r = verify(p);
+	CHECK_INT(r.status, AUDIT_INTACT);	/* the chain alone: not detected */
 	CHECK_INT(r.records, 4 + 3);
-	CHECK(strcmp(r.head, head_of_log) != 0);  /* only an outside copy of
-						     the head would tell */
+	CHECK_INT(checkpoint_load(cp, &l, &err), 0);
+	CHECK_INT(l.n, 4);
+	CHECK_INT(checkpoint_verify(&l, &key, p, &r, &cr, &err), 0);
+	CHECK(cr.reason != NULL);		/* the checkpoints: detected */
+	CHECK_STR(cr.reason, "checkpoint h mismatch");
+	CHECK_INT(cr.bad_seq, 4);		/* the first forged record */
+	CHECK_CONTAINS(cr.detail.s, "checkpoint h mismatch at seq 4");
+	checkpoint_result_release(&cr);
+	checkpoint_list_release(&l);
+	checkpoint_key_release(&key);
+	unlink(cp);
+	unlink(p);
+	unlink(kp);
+	rmdir(sub);
 	buf_release(&b);
+	buf_release(&err);
+	free(kp);
+	free(sub);
 	free(p);
-	free(q);
+	free(cp);
 }
 
 TEST(reopen_cuts_a_torn_tail_and_records_it)
@@ -483,7 +524,7 @@ int main(void)
 	RUN(garbage_line_is_not_json);
 	RUN(torn_tail_is_reported_distinctly);
 	RUN(seq_gap_with_a_valid_chain);
-	RUN(truncate_and_forge_is_not_detected_yet);
+	RUN(truncate_and_forge_is_detected_by_checkpoints);
 	RUN(reopen_cuts_a_torn_tail_and_records_it);
 	RUN(reopen_continues_an_intact_log);
 	RUN(reopen_refuses_a_tampered_log);
