@@ -180,6 +180,12 @@ out:
 	return ret;
 }
 
+int actor_model_apply(struct run *r, struct actor_turn *t, const struct buf *reply)
+{
+	apply_reply(r, t, reply);
+	return 0;
+}
+
 static void command_env(struct run *r, struct actor_turn *t, const char *prompt,
 			const char *gate_out, struct proc_env *env)
 {

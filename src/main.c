@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const struct cmd_entry *const commands[] = {
-	&cmd_run_entry, &cmd_gate_entry, &cmd_audit_entry, NULL,
+	&cmd_run_entry, &cmd_resume_entry, &cmd_gate_entry, &cmd_audit_entry, NULL,
 };
 
 static void usage(FILE *f)

@@ -32,6 +32,8 @@ json_t *report_summary(const struct run *r, int exit_code)
 	json_object_set_new(o, "branch", events_str(r->branch));
 	json_object_set_new(o, "run_dir", events_str(r->run_dir));
 	json_object_set_new(o, "base", r->base_sha ? json_string(r->base_sha) : json_null());
+	/* loopgate resume: how many times the run was continued after a crash */
+	json_object_set_new(o, "resumed", json_integer(r->resumes));
 	return o;
 }
 
@@ -171,6 +173,10 @@ int report_handoff(const struct run *r, struct buf *err)
 		 r->branch, r->base_sha, r->budget.iterations, r->budget.tokens_in,
 		 r->budget.tokens_out, r->budget.calls, r->budget.cost,
 		 (clock_ms() - r->start_ms) / 1000.0);
+	if (r->resumes)
+		buf_addf(&b, "**Resumed:** %d time(s) after the loopgate process died "
+			 "(`loopgate resume`); the figures above count the whole run\n",
+			 r->resumes);
 	buf_adds(&b, "\n## Goal\n\n");
 	buf_adds(&b, r->goal ? r->goal : "");
 	buf_adds(&b, "\n\n## Gates\n\n");

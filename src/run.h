@@ -79,6 +79,8 @@ struct run {
 				   scan after the gates: the prompt's file list */
 
 	struct events ev;
+	int lock_fd;		/* the run lock (run_lock), or -1 */
+	int resumes;		/* times this run was resumed, this one included */
 	struct budget budget;
 	struct provider *prov;
 	struct model_preset preset;
