@@ -585,8 +585,10 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 		keep.cost = from->it.cost;
 		from->it = keep;
 	}
-	if (r->prov && find_last(v, "model_response", n) >= 0) {
-		char *path = xasprintf("%s/iter-%03ld/response.md", r->run_dir, n);
+	/* the reply was saved (actor.c removes it before each request): even
+	 * without its model_response record it answers the last request */
+	char *path = xasprintf("%s/iter-%03ld/response.md", r->run_dir, n);
+	if (r->prov && (find_last(v, "model_response", n) >= 0 || exists(path))) {
 		int ret = buf_read_file(&from->reply, path);
 		if (ret < 0)
 			err_set(err, ret, "cannot read the saved reply %s: %s", path,
@@ -595,6 +597,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 		from->from = LOOP_FROM_REPLY;
 		return ret;
 	}
+	free(path);
 	from->from = LOOP_FROM_ACTOR;
 	if (r->prov) {
 		json_decref(*charged);
