@@ -717,7 +717,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir,
 	    (code = load_start(r, cfg, &v, err)))
 		goto out;
 	code = EXIT_CANNOT;
-	if (cfg->allow_dirty && find_last(&v, "baseline", -2) < 0 &&
+	if (cfg->allow_dirty > 0 && find_last(&v, "baseline", -2) < 0 &&
 	    find_last(&v, "carried_changes", -2) < 0) {
 		err_set(err, -EINVAL, "run %s died while carrying --allow-dirty "
 			"changes: your tree may have changed since; start a new run", r->id);

@@ -113,4 +113,34 @@ test_expect_success 'the deadline counts the time alive, not the time dead' '
 	PY
 '
 
+test_expect_success 'a resumed run that halts says so in handoff.md and summary.json' '
+	agent_reset 0 &&
+	make_repo halt &&
+	( LOOPGATE_FAULT=kill:event.iteration_start@1; export LOOPGATE_FAULT;
+	  exec $LOOPGATE run --dir halt --goal g --gate "sh test.sh" \
+		--agent-cmd "sh $TRASH/agent.sh" --max-iterations 1 ) >/dev/null 2>&1 || true &&
+	id=$(ls halt/.loopgate/runs) &&
+	expect_code 1 $LOOPGATE resume "$id" --dir halt --json >resumed.json &&
+	test "$(summary_field resumed.json status)" = budget_exhausted &&
+	test "$(summary_field resumed.json iterations)" = 1 &&
+	test "$(summary_field resumed.json resumed)" = 1 &&
+	test "$(json_get halt/.loopgate/runs/$id/summary.json "d[\"resumed\"]")" = 1 &&
+	grep -q "Resumed.*1 time" halt/.loopgate/runs/$id/handoff.md
+'
+
+test_expect_success 'a tampered log is not resumed: exit 3, the bad line named' '
+	agent_reset 0 &&
+	make_repo tamper &&
+	( LOOPGATE_FAULT=kill:event.commit@1; export LOOPGATE_FAULT;
+	  exec $LOOPGATE run --dir tamper --goal g --gate "sh test.sh" \
+		--agent-cmd "sh $TRASH/agent.sh" ) >/dev/null 2>&1 || true &&
+	id=$(ls tamper/.loopgate/runs) &&
+	ev=tamper/.loopgate/runs/$id/events.jsonl &&
+	sed -i "3s/\"kind\"/\"kinD\"/" $ev &&
+	cp $ev before &&
+	expect_code 3 $LOOPGATE resume "$id" --dir tamper 2>err &&
+	grep -q "fails verification at line 3" err &&
+	cmp before $ev
+'
+
 test_done
