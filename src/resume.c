@@ -654,6 +654,26 @@ static int open_run(struct run *r, const char *dir, const char *spec,
 	return ret < 0 ? EXIT_USAGE : 0;
 }
 
+/*
+ * config_to_json blanks secrets; a value that lost one cannot be used again
+ * (a URL whose ?query held a key, a gate with a pasted token).  NULL, or
+ * the first such value's name.
+ */
+static const char *redacted(const struct config *c)
+{
+	if (c->base_url && strstr(c->base_url, "REDACTED"))
+		return "base_url";
+	if (c->agent_cmd && strstr(c->agent_cmd, "[REDACTED]"))
+		return "agent_cmd";
+	for (size_t i = 0; i < c->gates.n; i++)
+		if (strstr(c->gates.v[i], "[REDACTED]"))
+			return "gates";
+	for (size_t i = 0; i < c->nmodels; i++)
+		if (c->models[i].base_url && strstr(c->models[i].base_url, "REDACTED"))
+			return "models.*.base_url";
+	return NULL;
+}
+
 /* Config, paths and actor from run_start; 0 or exit 2. */
 static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 		      struct buf *err)
@@ -663,6 +683,13 @@ static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 	if (config_from_json(cfg, json_object_get(b, "config"), err) < 0 ||
 	    config_finalize(cfg, err) < 0)
 		return EXIT_USAGE;
+	if (redacted(cfg)) {
+		err_set(err, -EINVAL, "run %s cannot be resumed: its logged "
+			"configuration had a secret redacted from %s, so the run "
+			"cannot be rebuilt as it was; start a new run", r->id,
+			redacted(cfg));
+		return EXIT_USAGE;
+	}
 	r->goal = cfg->goal;
 	r->base_sha = xstrdup(jstr(b, "base") ?: "HEAD");
 	r->branch = xasprintf("loopgate/%s", r->id);

@@ -143,4 +143,17 @@ test_expect_success 'a tampered log is not resumed: exit 3, the bad line named' 
 	cmp before $ev
 '
 
+test_expect_success 'a run whose logged config lost a secret is not resumed (exit 2)' '
+	agent_reset 0 &&
+	make_repo secret &&
+	( LG_SECRET=pasted-secret-value; export LG_SECRET;
+	  LOOPGATE_FAULT=kill:event.iteration_start@1; export LOOPGATE_FAULT;
+	  exec $LOOPGATE run --dir secret --goal g --gate "sh test.sh" \
+		--agent-env LG_SECRET --agent-cmd "sh $TRASH/agent.sh pasted-secret-value" ) >/dev/null 2>&1 || true &&
+	id=$(ls secret/.loopgate/runs) &&
+	! grep -q pasted-secret-value secret/.loopgate/runs/$id/events.jsonl &&
+	LG_SECRET=pasted-secret-value expect_code 2 $LOOPGATE resume "$id" --dir secret 2>err &&
+	grep -q "secret redacted from agent_cmd" err
+'
+
 test_done
