@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define COMMAND_ACTOR_MAX_MS (60L * 60 * 1000)	/* without a deadline */
 
@@ -139,6 +140,18 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	     (ret = save(r->run_dir, "system.md", sys.s, sys.len, err)) < 0) ||
 	    (ret = save(t->dir, "prompt.md", user.s, user.len, err)) < 0)
 		goto out;
+	/* A response.md in the iteration's directory is then always the reply
+	 * to the latest model_request: resume applies it, never asks again. */
+	{
+		char *old = xasprintf("%s/response.md", t->dir);
+		if (unlink(old) < 0 && errno != ENOENT)
+			ret = err_set(err, -errno, "cannot remove %s: %s", old, strerror(errno));
+		else
+			ret = 0;
+		free(old);
+		if (ret < 0)
+			goto out;
+	}
 	ret = budget_precheck(&r->budget, ctx.prompt_bytes, r->max_output_tokens, &why);
 	events_append(&r->ev, "model_request", json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:s,s:o}",
 		"iteration", t->iteration, "provider", events_str(r->preset.provider),
@@ -178,6 +191,12 @@ out:
 	buf_release(&raw);
 	buf_release(&why);
 	return ret;
+}
+
+int actor_model_apply(struct run *r, struct actor_turn *t, const struct buf *reply)
+{
+	apply_reply(r, t, reply);
+	return 0;
 }
 
 static void command_env(struct run *r, struct actor_turn *t, const char *prompt,

@@ -17,6 +17,15 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_resume_entry;
+
+/*
+ * The end of `loopgate run` and `loopgate resume` (cmd_run.c): the status
+ * line on stderr, the --json summary (json) on stdout.  Returns code.
+ */
+struct run;
+struct buf;
+int cmd_run_report(struct run *r, int code, int json, struct buf *err);
 
 /*
  * A command group with one subcommand (`loopgate gate check`, `loopgate

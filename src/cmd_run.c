@@ -199,6 +199,34 @@ static int fail(const struct config *c, int code, const struct buf *err)
 	return code;
 }
 
+int cmd_run_report(struct run *r, int code, int json, struct buf *err)
+{
+	ui_finish();
+	redact_buf(err);
+	redact_buf(&r->reason);
+	if (code == 2 || code == 3)
+		fprintf(stderr, "loopgate: error: %s\n", err->s);
+	else
+		fprintf(stderr, "loopgate: %s: %s\n", r->status, r->reason.s);
+	if (r->run_dir && code != 2)
+		fprintf(stderr, "loopgate: run directory %s%s\n", r->run_dir,
+			code == 1 ? " (see handoff.md)" : "");
+	if (code == 0 && r->branch && strcmp(r->status, "already_satisfied"))
+		fprintf(stderr, "loopgate: the result is on branch %s\n", r->branch);
+	if (json) {
+		if (r->run_dir && r->ev.fd >= 0) {
+			json_t *sum = report_summary(r, code);
+			char *s = json_dumps(sum, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+			printf("%s\n", s);
+			free(s);
+			json_decref(sum);
+		} else {
+			print_error_json(err->s, code);
+		}
+	}
+	return code;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct config flags, cfg;
@@ -246,29 +274,7 @@ static int cmd_run(int argc, char **argv)
 	interrupt_install();
 	run_init(&r, &cfg);
 	code = loop_run(&r, &err);
-	ui_finish();
-	redact_buf(&err);
-	redact_buf(&r.reason);
-	if (code == 2 || code == 3)
-		fprintf(stderr, "loopgate: error: %s\n", err.s);
-	else
-		fprintf(stderr, "loopgate: %s: %s\n", r.status, r.reason.s);
-	if (r.run_dir && code != 2)
-		fprintf(stderr, "loopgate: run directory %s%s\n", r.run_dir,
-			code == 1 ? " (see handoff.md)" : "");
-	if (code == 0 && r.branch && strcmp(r.status, "already_satisfied"))
-		fprintf(stderr, "loopgate: the result is on branch %s\n", r.branch);
-	if (cfg.json == 1) {
-		if (r.run_dir && r.ev.fd >= 0) {
-			json_t *sum = report_summary(&r, code);
-			char *s = json_dumps(sum, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-			printf("%s\n", s);
-			free(s);
-			json_decref(sum);
-		} else {
-			print_error_json(err.s, code);
-		}
-	}
+	code = cmd_run_report(&r, code, cfg.json == 1, &err);
 	run_release(&r);
 out:
 	free(config_path);

@@ -194,5 +194,13 @@ void config_gate_opts_clear(struct config *c);
  * it appears.  Returns 0.
  */
 int config_to_json(const struct config *c, void **json_out);
+/*
+ * The reverse, for `loopgate resume`: fills c (fresh from config_init) from
+ * a run_start record's "config".  Redacted values stay redacted (a URL's
+ * query, a key pasted into a command): the caller runs config_finalize.
+ * goal_file is not read back (the goal itself is).  -EINVAL with err set
+ * when json is not such an object.
+ */
+int config_from_json(struct config *c, const void *json, struct buf *err);
 
 #endif

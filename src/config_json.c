@@ -5,6 +5,7 @@
 #include "config.h"
 #include "config_impl.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
@@ -158,6 +159,19 @@ static json_t *jhttp(const struct config *c)
 	return o;
 }
 
+/* Per-gate options (focus, timeout, junit), parallel to "gates". */
+static json_t *jgate_opts(const struct redact *r, const struct config *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < c->gates.n; i++) {
+		const struct gate_opts *g = config_gate_opts(c, i);
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o}",
+			"focus", jstr(r, g->focus, 0), "timeout_ms", jlong(g->timeout_ms),
+			"junit", jstr(r, g->junit, 0)));
+	}
+	return a;
+}
+
 int config_to_json(const struct config *c, void **json_out)
 {
 	json_t *o = json_object(), *models = json_object();
@@ -195,6 +209,7 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "temperature", jnum(c->temperature));
 	json_object_set_new(o, "stream", jbool(c->stream));
 	json_object_set_new(o, "http", jhttp(c));
+	json_object_set_new(o, "gate_opts", jgate_opts(&r, c));
 	for (size_t i = 0; i < c->nmodels; i++)
 		json_object_set_new(models, c->models[i].name, jpreset(&r, &c->models[i]));
 	json_object_set_new(o, "models", models);
@@ -202,5 +217,118 @@ int config_to_json(const struct config *c, void **json_out)
 	if (c->model && config_resolve_model(c, c->model, &p, NULL) == 0)
 		json_object_set_new(o, "resolved_model", jpreset(&r, &p));
 	*json_out = o;
+	return 0;
+}
+
+/* ---- reading it back (loopgate resume) --------------------------------- */
+
+static void rstr(json_t *o, const char *key, char **dst)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+static void rlong(json_t *o, const char *key, long *dst)
+{
+	json_t *v = json_object_get(o, key);
+	*dst = json_is_integer(v) ? (long)json_integer_value(v) : -1;
+}
+
+static void rnum(json_t *o, const char *key, double *dst)
+{
+	json_t *v = json_object_get(o, key);
+	*dst = json_is_number(v) ? json_number_value(v) : -1;
+}
+
+static void rbool(json_t *o, const char *key, int *dst)
+{
+	json_t *v = json_object_get(o, key);
+	*dst = json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+static void rlist(json_t *o, const char *key, struct strlist *dst)
+{
+	json_t *a = json_object_get(o, key), *v;
+	size_t i;
+	strlist_clear(dst);
+	json_array_foreach(a, i, v)
+		if (json_is_string(v))
+			strlist_push(dst, json_string_value(v));
+}
+
+static void rpreset(json_t *o, struct model_preset *p)
+{
+	rstr(o, "provider", &p->provider);
+	rstr(o, "model", &p->model);
+	rstr(o, "base_url", &p->base_url);
+	rstr(o, "api_key_env", &p->api_key_env);
+	rnum(o, "price_in", &p->price_in);
+	rnum(o, "price_out", &p->price_out);
+	rlong(o, "max_output_tokens", &p->max_output_tokens);
+	rlong(o, "context_tokens", &p->context_tokens);
+}
+
+static void rgate_opts(json_t *a, struct config *c)
+{
+	json_t *v;
+	size_t i;
+	config_gate_opts_clear(c);
+	if (!json_array_size(a) || !c->gates.n)
+		return;
+	c->gate_opts = xcalloc(c->gates.n, sizeof(*c->gate_opts));
+	for (i = 0; i < c->gates.n; i++) {
+		c->gate_opts[i].timeout_ms = -1;
+		if (!(v = json_array_get(a, i)))
+			continue;
+		rstr(v, "focus", &c->gate_opts[i].focus);
+		rstr(v, "junit", &c->gate_opts[i].junit);
+		rlong(v, "timeout_ms", &c->gate_opts[i].timeout_ms);
+	}
+}
+
+int config_from_json(struct config *c, const void *json, struct buf *err)
+{
+	json_t *o = (json_t *)json, *models, *http, *v;
+	const char *name;
+
+	if (!json_is_object(o) || !json_is_array(json_object_get(o, "gates")))
+		return err_set(err, -EINVAL, "the run_start record holds no "
+			       "configuration (a log from an older loopgate?)");
+	rstr(o, "source", &c->source);
+	rstr(o, "goal", &c->goal);
+	rlist(o, "gates", &c->gates);
+	rgate_opts(json_object_get(o, "gate_opts"), c);
+	rstr(o, "model", &c->model);
+	rstr(o, "base_url", &c->base_url);
+	rstr(o, "api_key_env", &c->api_key_env);
+	rstr(o, "agent_cmd", &c->agent_cmd);
+	rlist(o, "agent_env", &c->agent_env);
+	rlong(o, "max_iterations", &c->max_iterations);
+	rnum(o, "max_cost", &c->max_cost);
+	rlong(o, "max_tokens", &c->max_tokens);
+	rlong(o, "deadline_ms", &c->deadline_ms);
+	rlong(o, "gate_timeout_ms", &c->gate_timeout_ms);
+	rlist(o, "protect", &c->protect);
+	rlist(o, "context", &c->context);
+	rstr(o, "dir", &c->dir);
+	rstr(o, "record", &c->record);
+	rbool(o, "allow_dirty", &c->allow_dirty);
+	rbool(o, "no_protect", &c->no_protect);
+	rlong(o, "confirm", &c->confirm);
+	rlong(o, "stall_after", &c->stall_after);
+	rlong(o, "feedback_max_bytes", &c->feedback_max_bytes);
+	rlong(o, "max_output_tokens", &c->max_output_tokens);
+	rnum(o, "temperature", &c->temperature);
+	rbool(o, "stream", &c->stream);
+	http = json_object_get(o, "http");
+	rlong(http, "connect_timeout_ms", &c->connect_timeout_ms);
+	rlong(http, "read_timeout_ms", &c->read_timeout_ms);
+	rlong(http, "retries", &c->retries);
+	rlong(http, "retry_base_ms", &c->retry_base_ms);
+	rlong(http, "retry_max_ms", &c->retry_max_ms);
+	models = json_object_get(o, "models");
+	json_object_foreach(models, name, v)
+		rpreset(v, config_preset_add(c, name));
 	return 0;
 }

@@ -91,7 +91,7 @@ static void gate_end_event(struct run *r, int iteration, size_t i,
 {
 	struct buf tc = BUF_INIT;
 	testcount_describe(&g->counts, &tc);
-	events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b,s:o}",
+	events_append(&r->ev, "gate_end", json_pack("{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}",
 		"iteration", iteration, "gate", (int)i + 1,
 		"command", events_str(cmd),
 		"status", proc_status_name(g->status),
@@ -100,7 +100,14 @@ static void gate_end_event(struct run *r, int iteration, size_t i,
 		"duration_ms", g->elapsed_ms,
 		"output_file", g->output_file,
 		"output_bytes", (json_int_t)g->output_total,
-		"passed", g->passed, "tests", events_str(tc.s)));
+		"passed", g->passed, "tests", events_str(tc.s),
+		/* the numbers behind "tests", for resume's executed-test floor */
+		"counts", json_pack("{s:b,s:s?,s:I,s:I,s:I,s:I}",
+			"known", g->counts.known, "runner", g->counts.runner,
+			"executed", (json_int_t)g->counts.executed,
+			"passed", (json_int_t)g->counts.passed,
+			"failed", (json_int_t)g->counts.failed,
+			"skipped", (json_int_t)g->counts.skipped)));
 	buf_release(&tc);
 }
 

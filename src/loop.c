@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { EXIT_DONE = 0, EXIT_HALTED = 1, EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
@@ -31,6 +32,7 @@ void run_init(struct run *r, const struct config *cfg)
 	r->cfg = cfg;
 	r->ev = (struct events)EVENTS_INIT;
 	r->audit_key = (struct checkpoint_key)CHECKPOINT_KEY_INIT;
+	r->lock_fd = -1;
 	budget_init(&r->budget);
 	buf_init(&r->edit_feedback, 0);
 	buf_init(&r->files, 0);
@@ -58,6 +60,8 @@ void run_release(struct run *r)
 	r->store = NULL;
 	events_close(&r->ev);
 	checkpoint_key_release(&r->audit_key);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);	/* drops the run lock */
 	if (r->prov)
 		provider_free(r->prov);
 	for (i = 0; i < r->nits; i++)
@@ -150,9 +154,19 @@ static void record_iteration(struct run *r, struct iteration *it,
 	it->noop = it->nchanged == 0;
 	if (sha->len)
 		it->commit = xstrdup(sha->s);
-	events_append(&r->ev, "commit", json_pack("{s:i,s:s?,s:o,s:b}",
+	events_append(&r->ev, "commit", json_pack("{s:i,s:s?,s:o,s:b,s:s}",
 		"iteration", it->n, "sha", it->commit, "files", files,
-		"noop", it->noop));
+		"noop", it->noop, "edit_feedback_file", "edit-feedback.md"));
+}
+
+/* The feedback the next prompt gets, saved before the commit record that
+ * names it: a resumed run reads it back (resume.c). */
+static int save_feedback(struct run *r, const char *absdir, struct buf *err)
+{
+	char *path = xasprintf("%s/edit-feedback.md", absdir);
+	int ret = fileio_write_atomic(path, r->edit_feedback.s, r->edit_feedback.len, err);
+	free(path);
+	return ret;
 }
 
 static void budget_event(struct run *r)
@@ -337,19 +351,106 @@ static int check_stall(struct run *r, const struct iteration *it)
 		    "stuck", r->last.index + 1, fp, r->stall_same);
 }
 
-/* One iteration; returns -1 to go on, or the run's exit code. */
-static int iterate(struct run *r, struct buf *err)
+/*
+ * The actor's turn of iteration it, or the part of it a resumed run still
+ * has to do: from the start, or from a saved reply (no second call).
+ */
+static int act(struct run *r, struct iteration *it, struct actor_turn *t,
+	       const struct loop_resume *from, struct buf *err)
+{
+	int ret;
+	/* spend recorded before a crash stays this iteration's */
+	t->tokens_in = it->tokens_in;
+	t->tokens_out = it->tokens_out;
+	t->cost = it->cost;
+	if (!from)
+		events_append(&r->ev, "iteration_start", json_pack("{s:i}", "iteration", it->n));
+	ui_status(r, r->prov ? "model" : "agent");
+	if (from && from->from == LOOP_FROM_REPLY)
+		ret = actor_model_apply(r, t, &from->reply);
+	else
+		ret = r->prov ? actor_model_turn(r, t, err) : actor_command_turn(r, t, err);
+	it->tokens_in = t->tokens_in;
+	it->tokens_out = t->tokens_out;
+	it->cost = t->cost;
+	it->edit_blocks = t->edit_blocks;
+	it->edits_applied = t->edits_applied;
+	it->edits_refused = t->edits_refused;
+	return ret;
+}
+
+/* Stages and commits what the actor left, guarding protected paths. */
+static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
+		       struct buf *err)
+{
+	struct buf changed = BUF_INIT, sha = BUF_INIT;
+	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
+	int ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
+
+	if (ret == 0)
+		ret = guard_protected(r, it, &changed, err);
+	if (ret == 0 && changed.len)
+		ret = git_commit_staged(r->tree, msg, &r->index, &sha, err);
+	if (ret == 0)
+		ret = save_feedback(r, absdir, err);
+	if (ret == 0)
+		record_iteration(r, it, &changed, &sha);
+	free(msg);
+	buf_release(&changed);
+	buf_release(&sha);
+	return ret;
+}
+
+/* The iteration's gate round and what it means; -1 to go on. */
+static int judge_round(struct run *r, struct iteration *it, const char *dir,
+		       struct buf *err)
+{
+	int ret;
+	if ((ret = judge_gates(r, dir, it->n, JUDGE_CASCADE, err)) < 0)
+		return cannot(r, ret, err->s);
+	if (r->last.passed)
+		return judge_pass(r, it, dir, err);
+	it->gate_index = r->last.index;
+	it->gate_exit = r->last.exit_code;
+	it->gate_desc = xstrdup(r->last.describe);
+	ui_log("iteration %d: %s; gate %d `%s` failed: %s", it->n,
+	       it->noop ? "no change" : "committed", r->last.index + 1,
+	       r->cfg->gates.v[r->last.index], r->last.describe);
+	ret = gate_interrupted(r);
+	return ret < 0 ? check_stall(r, it) : ret;
+}
+
+static void iteration_end(struct run *r, struct iteration *it, int code)
+{
+	events_group_begin(&r->ev);	/* the two records share one fdatasync */
+	events_append(&r->ev, "iteration_end", json_pack("{s:i,s:b,s:i,s:f,s:I,s:I,s:f,s:i,s:o,s:o}",
+		"iteration", it->n, "noop", it->noop, "gate_failed", it->gate_index + 1,
+		"duration_ms", it->elapsed_ms, "tokens_in", (json_int_t)it->tokens_in,
+		"tokens_out", (json_int_t)it->tokens_out, "cost_usd", it->cost,
+		/* how the run goes on: -1 next iteration, else its exit code */
+		"outcome", code,
+		"status", code >= 0 ? json_string(r->status) : json_null(),
+		"reason", code >= 0 ? events_str(r->reason.s) : json_null()));
+	budget_event(r);
+	events_group_end(&r->ev);
+}
+
+int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 {
 	struct iteration *it;
 	struct actor_turn t;
-	struct buf changed = BUF_INIT, sha = BUF_INIT;
-	char dir[32], *absdir, *msg;
+	char dir[32], *absdir;
 	long long t0 = clock_ms();
 	int ret, code = -1;
 
 	r->its = xrealloc(r->its, (r->nits + 1) * sizeof(*r->its));
 	it = &r->its[r->nits];
 	memset(it, 0, sizeof(*it));
+	if (from) {
+		*it = from->it;		/* moved: resume.c filled it */
+		memset(&from->it, 0, sizeof(from->it));
+		t0 -= (long long)it->elapsed_ms;
+	}
 	it->n = (int)r->budget.iterations + 1;
 	it->gate_index = -1;
 	r->phase_iteration = it->n;
@@ -362,78 +463,42 @@ static int iterate(struct run *r, struct buf *err)
 	memset(&t, 0, sizeof(t));
 	t.iteration = it->n;
 	t.dir = absdir;
-	events_append(&r->ev, "iteration_start", json_pack("{s:i}", "iteration", it->n));
-	ui_status(r, r->prov ? "model" : "agent");
-	ret = r->prov ? actor_model_turn(r, &t, err) : actor_command_turn(r, &t, err);
-	it->tokens_in = t.tokens_in;
-	it->tokens_out = t.tokens_out;
-	it->cost = t.cost;
-	it->edit_blocks = t.edit_blocks;
-	it->edits_applied = t.edits_applied;
-	it->edits_refused = t.edits_refused;
-	if (ret < 0) {
-		/* the call may have spent: the iteration still counts */
-		code = actor_failed(r, &t, ret, err);
+	if (!from || from->from != LOOP_FROM_GATES) {
+		ret = act(r, it, &t, from, err);
+		/* the call may have spent: the iteration counts either way */
 		r->budget.iterations++;
 		r->nits++;
-		goto out;
-	}
-	r->budget.iterations++;
-	r->nits++;
-	if (r->prov)
-		ui_log("iteration %d: model replied (%ld in / %ld out tokens, $%.4f); "
-		       "%d edit block(s): %d applied, %d refused", it->n, t.tokens_in,
-		       t.tokens_out, t.cost, t.edit_blocks, t.edits_applied,
-		       t.edits_refused);
-	msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
-	ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
-	if (ret == 0)
-		ret = guard_protected(r, it, &changed, err);
-	if (ret == 0 && changed.len)
-		ret = git_commit_staged(r->tree, msg, &r->index, &sha, err);
-	free(msg);
-	if (ret < 0) {
-		code = cannot(r, ret, err->s);
-		goto out;
-	}
-	record_iteration(r, it, &changed, &sha);
-	if (!it->noop && (ret = judge_tree_id(r, err)) < 0) {
-		code = cannot(r, ret, err->s);
-		goto out;
-	}
-	if ((ret = judge_gates(r, dir, it->n, JUDGE_CASCADE, err)) < 0) {
-		code = cannot(r, ret, err->s);
-		goto out;
-	}
-	if (!r->last.passed) {
-		it->gate_index = r->last.index;
-		it->gate_exit = r->last.exit_code;
-		it->gate_desc = xstrdup(r->last.describe);
-		ui_log("iteration %d: %s; gate %d `%s` failed: %s", it->n,
-		       it->noop ? "no change" : "committed", r->last.index + 1,
-		       r->cfg->gates.v[r->last.index], r->last.describe);
-		code = gate_interrupted(r);
-		if (code < 0)
-			code = check_stall(r, it);
+		if (ret < 0) {
+			code = actor_failed(r, &t, ret, err);
+			goto out;
+		}
+		if (r->prov)
+			ui_log("iteration %d: model replied (%ld in / %ld out tokens, "
+			       "$%.4f); %d edit block(s): %d applied, %d refused",
+			       it->n, t.tokens_in, t.tokens_out, t.cost, t.edit_blocks,
+			       t.edits_applied, t.edits_refused);
+		if ((ret = commit_turn(r, it, absdir, err)) < 0) {
+			code = cannot(r, ret, err->s);
+			goto out;
+		}
 	} else {
-		code = judge_pass(r, it, dir, err);
+		r->budget.iterations++;
+		r->nits++;
 	}
+	/* a resumed round always asks: its cache is empty anyway */
+	if ((!it->noop || from) && (ret = judge_tree_id(r, err)) < 0) {
+		code = cannot(r, ret, err->s);
+		goto out;
+	}
+	code = judge_round(r, it, dir, err);
 out:
 	it->elapsed_ms = (double)(clock_ms() - t0);
-	events_group_begin(&r->ev);
-	events_append(&r->ev, "iteration_end", json_pack("{s:i,s:b,s:i,s:f,s:I,s:I,s:f}",
-		"iteration", it->n, "noop", it->noop, "gate_failed", it->gate_index + 1,
-		"duration_ms", it->elapsed_ms, "tokens_in", (json_int_t)it->tokens_in,
-		"tokens_out", (json_int_t)it->tokens_out, "cost_usd", it->cost));
-	budget_event(r);
-	events_group_end(&r->ev);
+	iteration_end(r, it, code);
 	free(absdir);
-	buf_release(&changed);
-	buf_release(&sha);
 	return code;
 }
 
-static int baseline(struct run *r, struct buf *err)
+int loop_baseline(struct run *r, struct buf *err)
 {
 	int ret;
 	r->phase_iteration = 0;
@@ -457,7 +522,7 @@ static int baseline(struct run *r, struct buf *err)
 	return gate_interrupted(r);
 }
 
-static int finish(struct run *r, int code, struct buf *err)
+int loop_finish(struct run *r, int code, struct buf *err)
 {
 	struct buf herr = BUF_INIT;
 	json_t *sum;
@@ -492,7 +557,6 @@ static int finish(struct run *r, int code, struct buf *err)
 
 int loop_run(struct run *r, struct buf *err)
 {
-	struct buf why = BUF_INIT;
 	int code;
 	const struct config *c = r->cfg;
 
@@ -504,9 +568,15 @@ int loop_run(struct run *r, struct buf *err)
 		r->budget.deadline_at = r->start_ms + c->deadline_ms;
 	code = run_setup(r, err);
 	if (code)
-		return r->run_dir && r->ev.fd >= 0 ? finish(r, code, err) : code;
+		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;
 	ui_log("run %s: branch %s, run directory %s", r->id, r->branch, r->run_dir);
-	code = baseline(r, err);
+	return loop_continue(r, loop_baseline(r, err), err);
+}
+
+int loop_continue(struct run *r, int code, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+
 	while (code < 0) {
 		if (r->ev.failed) {
 			code = cannot(r, r->ev.failed, r->ev.err.s);
@@ -521,10 +591,10 @@ int loop_run(struct run *r, struct buf *err)
 			code = halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
 			break;
 		}
-		code = iterate(r, err);
+		code = loop_iterate(r, NULL, err);
 	}
 	buf_release(&why);
 	if (code != EXIT_DONE && code != EXIT_USAGE)
 		buf_sets(err, r->reason.s);
-	return finish(r, code, err);
+	return loop_finish(r, code, err);
 }

@@ -38,6 +38,8 @@ json_t *report_summary(const struct run *r, int exit_code)
 	if (exit_code == 0 && r->status && !strcmp(r->status, "converged") &&
 	    store_review_pick(r->id, r->cfg->review_sample))
 		json_object_set_new(o, "review_requested", json_true());
+	/* loopgate resume: how many times the run was continued after a crash */
+	json_object_set_new(o, "resumed", json_integer(r->resumes));
 	return o;
 }
 
@@ -177,6 +179,10 @@ int report_handoff(const struct run *r, struct buf *err)
 		 r->branch, r->base_sha, r->budget.iterations, r->budget.tokens_in,
 		 r->budget.tokens_out, r->budget.calls, r->budget.cost,
 		 (clock_ms() - r->start_ms) / 1000.0);
+	if (r->resumes)
+		buf_addf(&b, "**Resumed:** %d time(s) after the loopgate process died "
+			 "(`loopgate resume`); the figures above count the whole run\n",
+			 r->resumes);
 	buf_adds(&b, "\n## Goal\n\n");
 	buf_adds(&b, r->goal ? r->goal : "");
 	buf_adds(&b, "\n\n## Gates\n\n");

@@ -83,6 +83,8 @@ struct run {
 	struct events ev;
 	struct store *store;	/* the run store, indexing ev live (or NULL) */
 	struct checkpoint_key audit_key;	/* signs ev's checkpoints */
+	int lock_fd;		/* the run lock (run_lock), or -1 */
+	int resumes;		/* times this run was resumed, this one included */
 	struct budget budget;
 	struct provider *prov;
 	struct model_preset preset;

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 enum { EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
@@ -39,7 +42,7 @@ static void make_id(struct run *r)
  * first commit, so the baseline judges what the user actually has. */
 static int carry_dirty(struct run *r, struct buf *err)
 {
-	struct buf diff = BUF_INIT, changed = BUF_INIT;
+	struct buf diff = BUF_INIT, changed = BUF_INIT, sha = BUF_INIT;
 	char *patch = xasprintf("%s/carried.patch", r->run_dir);
 	const char *apply[] = { "apply", "--index", "--binary", patch, NULL };
 	int ret = git_run(r->repo, &diff, err, "diff", "HEAD", "--binary", NULL);
@@ -48,13 +51,18 @@ static int carry_dirty(struct run *r, struct buf *err)
 	if ((ret = git_runv(r->tree, apply, NULL, NULL, err)) < 0)
 		goto out;
 	ret = git_commit_all(r->tree, "loopgate: uncommitted changes carried from "
-			     "the user's tree", NULL, &r->index, &changed, NULL, err);
-	events_append(&r->ev, "carried_changes", json_pack("{s:s,s:I}",
-		"patch", "carried.patch", "bytes", (json_int_t)diff.len));
+			     "the user's tree", NULL, &r->index, &changed, &sha, err);
+	if (ret < 0)
+		goto out;
+	/* sha: the head a resumed run rolls back to before the first commit */
+	events_append(&r->ev, "carried_changes", json_pack("{s:s,s:I,s:s?}",
+		"patch", "carried.patch", "bytes", (json_int_t)diff.len,
+		"sha", sha.len ? sha.s : NULL));
 out:
 	free(patch);
 	buf_release(&diff);
 	buf_release(&changed);
+	buf_release(&sha);
 	return ret;
 }
 
@@ -138,7 +146,7 @@ static int setup_model(struct run *r, struct buf *err)
  * it the run does not start: an unsigned log is what checkpoints exist to
  * prevent, and nothing has been written yet (see docs/design/audit.md).
  */
-static int load_audit_key(struct run *r, struct buf *err)
+static int run_load_audit_key(struct run *r, struct buf *err)
 {
 	struct buf why = BUF_INIT;
 	char *path = NULL;
@@ -153,6 +161,16 @@ static int load_audit_key(struct run *r, struct buf *err)
 	free(path);
 	buf_release(&why);
 	return ret;
+}
+
+int run_setup_actor(struct run *r, struct buf *err)
+{
+	if (r->cfg->agent_cmd) {
+		r->actor = "command";
+		return 0;
+	}
+	r->actor = "model";
+	return setup_model(r, err);
 }
 
 int run_setup(struct run *r, struct buf *err)
@@ -181,14 +199,15 @@ int run_setup(struct run *r, struct buf *err)
 		goto usage;
 	}
 	register_secrets(r->cfg);
-	if ((ret = load_audit_key(r, err)) < 0)
+	if ((ret = run_load_audit_key(r, err)) < 0)
 		goto cannot;
 	make_id(r);
 	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
 	r->tree = xasprintf("%s/tree", r->run_dir);
 	r->branch = xasprintf("loopgate/%s", r->id);
 	r->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
-	if (fileio_mkdirs(r->run_dir, err) < 0 || git_exclude_loopgate_dir(r->repo, err) < 0)
+	if (fileio_mkdirs(r->run_dir, err) < 0 || git_exclude_loopgate_dir(r->repo, err) < 0 ||
+	    run_lock(r, err) < 0)
 		goto cannot;
 	{
 		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
@@ -199,13 +218,8 @@ int run_setup(struct run *r, struct buf *err)
 			goto cannot;
 		r->store = store_live_open(r->repo, &r->ev, r->id);
 	}
-	if (r->cfg->agent_cmd) {
-		r->actor = "command";
-	} else {
-		r->actor = "model";
-		if ((ret = setup_model(r, err)) != 0)
-			goto usage;
-	}
+	if (run_setup_actor(r, err))
+		goto usage;
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, "run_start", json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o}",
@@ -227,3 +241,43 @@ cannot:
 	return EXIT_CANNOT;
 }
 
+
+int run_lock(struct run *r, struct buf *err)
+{
+	char *path = xasprintf("%s/lock", r->run_dir);
+	char pid[32], held[32] = "";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), ret = 0, n;
+	ssize_t got;
+
+	if (fd < 0) {
+		ret = err_set(err, -errno, "cannot open the run lock %s: %s", path,
+			      strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = -errno;
+		got = pread(fd, held, sizeof(held) - 1, 0);
+		held[got > 0 ? got : 0] = 0;
+		held[strcspn(held, "\n")] = 0;
+		if (ret == -EWOULDBLOCK)
+			ret = err_set(err, -EBUSY, "run %s is being driven by another "
+				      "loopgate process (pid %s holds %s): wait for it "
+				      "to end, or stop it first", r->id,
+				      *held ? held : "unknown", path);
+		else
+			err_set(err, ret, "cannot lock %s: %s", path, strerror(-ret));
+		close(fd);
+		goto out;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		ret = err_set(err, -errno, "cannot write the run lock %s: %s", path,
+			      strerror(errno));
+		close(fd);
+		goto out;
+	}
+	r->lock_fd = fd;
+out:
+	free(path);
+	return ret;
+}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 const char *const store_migrations[] = {
@@ -195,6 +196,32 @@ int store_exec(struct store *st, const char *sql, struct buf *err)
 	return 0;
 }
 
+/*
+ * Switching to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY
+ * at once, without the busy handler, when two processes race to do it on a
+ * new database (each holds the shared lock the other waits on).  Retry for
+ * as long as the busy timeout would have waited; WAL mode is persistent, so
+ * only the first opens of a database ever race.
+ */
+static int set_wal(struct store *st, struct buf *err)
+{
+	long waited = 0;
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		if (waited >= STORE_BUSY_MS)
+			break;
+		usleep(5000);
+		waited += 5;
+	}
+	return store_sqlerr(st, err, "PRAGMA journal_mode = WAL");
+}
+
 int store_prepare(struct store *st, const char *sql, sqlite3_stmt **ret,
 		  struct buf *err)
 {
@@ -260,7 +287,7 @@ int store_open(struct store **retp, const char *path, struct buf *err)
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* WAL: readers never block the writer, and runs interleave. */
-	if (store_exec(st, "PRAGMA journal_mode = WAL", err) < 0 ||
+	if (set_wal(st, err) < 0 ||
 	    store_exec(st, "PRAGMA synchronous = NORMAL", err) < 0 ||
 	    store_exec(st, "PRAGMA foreign_keys = ON", err) < 0)
 		goto fail;

@@ -27,8 +27,12 @@ static int in_child(const char *spec, void (*fn)(int fd), char out[16])
 		_exit(0);
 	}
 	close(p[1]);
-	n = read(p[0], out, 15);
-	(void)n;
+	/* to EOF: closing early would SIGPIPE the child's next write */
+	{
+		size_t got = 0;
+		while (got < 15 && (n = read(p[0], out + got, 15 - got)) > 0)
+			got += (size_t)n;
+	}
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return status;
