@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Bounds on the walk for .env files (systemd style: bound everything). */
 #define ENV_WALK_DEPTH 8
@@ -152,7 +153,10 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 			s = xstrdup(w);
 		else
 			s = xasprintf("%s/%s", sb->tree, w);
-		add_existing(&sb->rw, s);
+		if (access(s, F_OK) == 0)
+			add_existing(&sb->rw, s);
+		else
+			strlist_push(&sb->rw_missing, s);
 		free(s);
 	}
 	for (size_t i = 0; policy_default_read_deny[i]; i++)
@@ -173,6 +177,7 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->cgroup_note);
 	strlist_clear(&sb->ro);
 	strlist_clear(&sb->rw);
+	strlist_clear(&sb->rw_missing);
 	strlist_clear(&sb->mask_dirs);
 	strlist_clear(&sb->mask_files);
 	memset(sb, 0, sizeof(*sb));
@@ -335,14 +340,15 @@ void *sandbox_json(const struct sandbox *sb)
 
 	memset(&p, 0, sizeof(p));
 	p.lim = sb->lim;
-	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o}",
+	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}",
 		"enabled", sb->bwrap_on,
-		"bwrap", sb->bwrap_on && sb->version ? json_string(sb->version) : json_null(),
+		"bwrap", sb->bwrap_on && sb->version ? events_str(sb->version) : json_null(),
 		"seccomp", sb->bwrap_on && sb->seccomp,
 		"cgroup", sandbox_cgroup_name(sb->cgroup),
 		"cgroup_note", sb->cgroup_note ? events_str(sb->cgroup_note) : json_null(),
 		"network", sb->bwrap_on ? policy_net_name(sb->network) : "host",
 		"writable", list_json(&sb->rw),
+		"writable_missing", list_json(&sb->rw_missing),
 		"read_only", list_json(&sb->ro),
 		"masked", list_json(&sb->mask_dirs),
 		"masked_files", list_json(&sb->mask_files),
