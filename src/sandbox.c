@@ -127,6 +127,11 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 	sb->bwrap_on = c->sandbox != 0;
 	sb->bwrap = xstrdup(c->bwrap ? c->bwrap : "bwrap");
 	sb->tree = xstrdup(realpath(tree, real) ? real : tree);
+	/* the run directory holds the prompt and gate output files the
+	 * command actor is pointed at: visible even when it is under /tmp */
+	s = strrchr(sb->tree, '/');
+	if (s && s != sb->tree)
+		sb->run_dir = xstrndup(sb->tree, (size_t)(s - sb->tree));
 	sb->network = p && p->network == POLICY_NET_ON ? POLICY_NET_ON : POLICY_NET_OFF;
 	if (p)
 		sb->lim = p->lim;
@@ -174,6 +179,7 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->bwrap);
 	free(sb->version);
 	free(sb->tree);
+	free(sb->run_dir);
 	free(sb->cgroup_note);
 	strlist_clear(&sb->ro);
 	strlist_clear(&sb->rw);
@@ -222,6 +228,8 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv,
 	for (i = 0; i < sb->mask_dirs.n; i++)
 		if (covers(sb->mask_dirs.v[i], sb->tree))
 			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
+	if (sb->run_dir)
+		push3(out, "--ro-bind", sb->run_dir, sb->run_dir);
 	push3(out, "--bind", sb->tree, sb->tree);
 	for (i = 0; i < sb->rw.n; i++)
 		push3(out, "--bind", sb->rw.v[i], sb->rw.v[i]);

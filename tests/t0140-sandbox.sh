@@ -87,6 +87,24 @@ test_expect_success 'a config bwrap: path pointing nowhere: exit 3 naming --no-s
 	expect_code 0 run_gate miss2 miss2ok "true" --no-sandbox
 '
 
+test_expect_success 'a repository under /tmp: the command actor still reads its prompt file' '
+	tmprepo=$(mktemp -d /tmp/loopgate-t0140.XXXXXX) &&
+	make_repo "$tmprepo/r" &&
+	cat >"$TRASH/tmp.agent" <<-\SH &&
+	#!/bin/sh
+	grep -q "fix it" "$LOOPGATE_PROMPT_FILE" && sed -i "s/a - b/a + b/" calc.py
+	SH
+	chmod +x "$TRASH/tmp.agent" &&
+	set +e
+	$LOOPGATE run --dir "$tmprepo/r" --goal "fix it" --gate "sh test.sh" \
+		--agent-cmd "$TRASH/tmp.agent" --max-iterations 2 --json >tmp.sum 2>tmp.err
+	rc=$?
+	set -e
+	rm -rf "$tmprepo" &&
+	test $rc = 0 &&
+	test "$(summary_field tmp.sum status)" = converged
+'
+
 test_expect_success 'a timeout kills a setsid double-forked daemon too (sandbox)' '
 	make_repo dd &&
 	mark=271.$$ &&
