@@ -153,4 +153,17 @@ test_expect_success 'seccomp: ptrace, unshare and raw sockets are refused' '
 	grep -q "PermissionError" "$run_dir/baseline/gate-1.out"
 '
 
+test_expect_success 'gate check runs its gates in the sandbox too (exit 3 without bwrap)' '
+	make_repo gc &&
+	rm -f "$TRASH/gc-outside" &&
+	$LOOPGATE gate check --dir gc --gate "echo x >$TRASH/gc-outside; true" --json >gc.json 2>gc.err || true &&
+	test ! -e "$TRASH/gc-outside" &&
+	test "$(json_get gc.json "d[\"sandbox\"]")" = True &&
+	printf "bwrap: /nonexistent/bwrap\n" >gc/loopgate.yaml &&
+	expect_code 3 $LOOPGATE gate check --dir gc --gate true 2>gc3.err &&
+	grep -q -- "--no-sandbox" gc3.err &&
+	$LOOPGATE gate check --dir gc --no-sandbox --gate "echo x >$TRASH/gc-outside; true" --json >gc2.json 2>&1 || true &&
+	test -e "$TRASH/gc-outside"
+'
+
 test_done
