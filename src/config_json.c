@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include "config_impl.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -210,6 +211,9 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "stream", jbool(c->stream));
 	json_object_set_new(o, "http", jhttp(c));
 	json_object_set_new(o, "gate_opts", jgate_opts(&r, c));
+	json_object_set_new(o, "policy", c->policy ? policy_to_json(c->policy) : json_null());
+	json_object_set_new(o, "sandbox", jbool(c->sandbox));
+	json_object_set_new(o, "bwrap", jstr(&r, c->bwrap, 0));
 	for (size_t i = 0; i < c->nmodels; i++)
 		json_object_set_new(models, c->models[i].name, jpreset(&r, &c->models[i]));
 	json_object_set_new(o, "models", models);
@@ -287,6 +291,41 @@ static void rgate_opts(json_t *a, struct config *c)
 	}
 }
 
+/* The policy as policy_to_json logged it (already finalized). */
+static void rpolicy(json_t *o, struct config *c)
+{
+	struct policy *p;
+	json_t *cmds, *lim, *net;
+
+	if (!json_is_object(o))
+		return;
+	p = policy_new();
+	cmds = json_object_get(o, "commands");
+	rlist(cmds, "allow", &p->allow);
+	rlist(cmds, "deny", &p->deny);
+	rlist(o, "write", &p->write);
+	rlist(o, "read_deny", &p->read_deny);
+	rlist(o, "hosts", &p->hosts);
+	rlist(o, "env", &p->env);
+	rlist(o, "actor_env", &p->actor_env);
+	net = json_object_get(o, "network");
+	p->network = POLICY_NET_UNSET;
+	for (int n = POLICY_NET_OFF; n <= POLICY_NET_HOSTS; n++)
+		if (json_is_string(net) && !strcmp(json_string_value(net),
+						   policy_net_name(n)))
+			p->network = n;
+	lim = json_object_get(o, "limits");
+	rlong(lim, "cpu_seconds", &p->lim.cpu_seconds);
+	rlong(lim, "memory_mb", &p->lim.memory_mb);
+	rlong(lim, "processes", &p->lim.processes);
+	rlong(lim, "file_size_mb", &p->lim.file_size_mb);
+	rlong(lim, "output_bytes", &p->lim.output_bytes);
+	rlong(lim, "wall_seconds", &p->lim.wall_seconds);
+	policy_finalize(p);
+	policy_free(c->policy);
+	c->policy = p;
+}
+
 int config_from_json(struct config *c, const void *json, struct buf *err)
 {
 	json_t *o = (json_t *)json, *models, *http, *v;
@@ -327,6 +366,11 @@ int config_from_json(struct config *c, const void *json, struct buf *err)
 	rlong(http, "retries", &c->retries);
 	rlong(http, "retry_base_ms", &c->retry_base_ms);
 	rlong(http, "retry_max_ms", &c->retry_max_ms);
+	rstr(o, "audit_key", &c->audit_key);
+	rnum(o, "review_sample", &c->review_sample);
+	rbool(o, "sandbox", &c->sandbox);
+	rstr(o, "bwrap", &c->bwrap);
+	rpolicy(json_object_get(o, "policy"), c);
 	models = json_object_get(o, "models");
 	json_object_foreach(models, name, v)
 		rpreset(v, config_preset_add(c, name));

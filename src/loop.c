@@ -2,6 +2,7 @@
  * loop.c: the act-apply-observe loop.  See loop.h and docs/design/loop.md.
  */
 #include "loop.h"
+#include "sandbox.h"
 #include "actor.h"
 #include "clock.h"
 #include "config.h"
@@ -60,6 +61,11 @@ void run_release(struct run *r)
 	r->store = NULL;
 	events_close(&r->ev);
 	checkpoint_key_release(&r->audit_key);
+	if (r->sandbox) {
+		sandbox_release(r->sandbox);
+		free(r->sandbox);
+		r->sandbox = NULL;
+	}
 	if (r->lock_fd >= 0)
 		close(r->lock_fd);	/* drops the run lock */
 	if (r->prov)

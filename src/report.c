@@ -40,6 +40,8 @@ json_t *report_summary(const struct run *r, int exit_code)
 		json_object_set_new(o, "review_requested", json_true());
 	/* loopgate resume: how many times the run was continued after a crash */
 	json_object_set_new(o, "resumed", json_integer(r->resumes));
+	/* "--no-sandbox" is on the record wherever the run is read */
+	json_object_set_new(o, "sandbox", json_boolean(r->cfg->sandbox != 0));
 	return o;
 }
 
@@ -183,6 +185,10 @@ int report_handoff(const struct run *r, struct buf *err)
 		buf_addf(&b, "**Resumed:** %d time(s) after the loopgate process died "
 			 "(`loopgate resume`); the figures above count the whole run\n",
 			 r->resumes);
+	buf_adds(&b, r->cfg->sandbox != 0
+		 ? "**Sandbox:** on (bubblewrap, seccomp; see the sandbox event)\n"
+		 : "**Sandbox:** OFF (--no-sandbox): the gates and the actor ran "
+		   "with loopgate's own access\n");
 	buf_adds(&b, "\n## Goal\n\n");
 	buf_adds(&b, r->goal ? r->goal : "");
 	buf_adds(&b, "\n\n## Gates\n\n");

@@ -604,6 +604,9 @@ int resume_run(struct run *r, struct config *cfg, const char *dir,
 	}
 	if ((ret = ensure_tree(r, err)) < 0)
 		goto out;
+	/* The same sandbox and policy as before the crash (from the log). */
+	if (run_setup_sandbox(r, err))
+		goto out;
 	protect_init(&r->protect, cfg, r->tree);
 	replay_budget(r, &v);
 	r->resumes = (int)count(&v, "resume") + 1;

@@ -18,6 +18,7 @@
 
 struct provider;
 struct store;
+struct sandbox;
 
 /* The result of running the gates once (a cascade, stopping at a failure). */
 struct gate_outcome {
@@ -85,6 +86,7 @@ struct run {
 	struct checkpoint_key audit_key;	/* signs ev's checkpoints */
 	int lock_fd;		/* the run lock (run_lock), or -1 */
 	int resumes;		/* times this run was resumed, this one included */
+	struct sandbox *sandbox;	/* run_setup's; cmd_run.c frees it */
 	struct budget budget;
 	struct provider *prov;
 	struct model_preset preset;

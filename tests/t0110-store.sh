@@ -165,10 +165,10 @@ rendezvous() {
 
 test_expect_success 'two runs at once in one repository are both indexed' '
 	make_repo r5
-	$LOOPGATE run --dir r5 --goal "run A" --gate "sh test.sh" --agent-cmd "$(rendezvous A B)" \
+	$LOOPGATE run --dir r5 --goal "run A" --gate "sh test.sh" --agent-cmd "$(rendezvous A B)" $TRASH_WRITABLE \
 		--max-iterations 1 --json >a.json 2>a.err &
 	pa=$!
-	$LOOPGATE run --dir r5 --goal "run B" --gate "sh test.sh" --agent-cmd "$(rendezvous B A)" \
+	$LOOPGATE run --dir r5 --goal "run B" --gate "sh test.sh" --agent-cmd "$(rendezvous B A)" $TRASH_WRITABLE \
 		--max-iterations 1 --json >b.json 2>b.err &
 	pb=$!
 	wait $pa

@@ -23,13 +23,13 @@ two_replies() {
 # lg_run REPO URL [GATE]: the run under test, --json summary on stdout.
 lg_run() {
 	$LOOPGATE run --dir "$1" --goal "make add() add" --gate "${3:-sh test.sh}" \
-		--model openai/m --base-url "$2" --config "$TRASH/lg.yaml" --json
+		--model openai/m --base-url "$2" --config "$TRASH/lg.yaml" $TRASH_WRITABLE --json
 }
 
 # lg_exec: lg_run for a background job whose $! must be loopgate itself.
 lg_exec() {
 	exec $LOOPGATE run --dir "$1" --goal "make add() add" --gate "${3:-sh test.sh}" \
-		--model openai/m --base-url "$2" --config "$TRASH/lg.yaml" --json
+		--model openai/m --base-url "$2" --config "$TRASH/lg.yaml" $TRASH_WRITABLE --json
 }
 
 lg_resume() {
@@ -264,8 +264,15 @@ test_expect_success 'a live run is locked: a second resume is refused, naming th
 	test "$(cat lock/.loopgate/runs/$id/lock)" = $lg &&
 	expect_code 2 $LOOPGATE resume "$id" --dir lock 2>err &&
 	grep -q "pid $lg" err &&
-	# the gate (a child) does not hold the lock: it is the run only
-	ls -l /proc/$(cat gate.marker)/fd | { ! grep -q "/lock\$"; } &&
+	# the gate (a child, in the sandbox: found by its command line) does
+	# not hold the lock: it is the run only
+	gates=$(pgrep -f "^(/bin/sh -c )?sh $TRASH/hold.sh") &&
+	test -n "$gates" &&
+	for p in $gates; do
+		ls -l /proc/$p/fd >fds &&
+		grep -q "hold.sh\|pipe:\|null" fds &&
+		! grep -q "/lock\$" fds || exit 1
+	done &&
 	touch gate.release &&
 	wait $lg &&
 	test "$(summary_field lock.json status)" = converged

@@ -27,12 +27,12 @@ agent_reset() {
 
 lg_exec() {
 	exec $LOOPGATE run --dir "$1" --goal "make add() add" --gate "sh test.sh" \
-		--agent-cmd "sh $TRASH/agent.sh" --json
+		--agent-cmd "sh $TRASH/agent.sh" $TRASH_WRITABLE --json
 }
 
 lg_cmd() {
 	$LOOPGATE run --dir "$1" --goal "make add() add" --gate "sh test.sh" \
-		--agent-cmd "sh $TRASH/agent.sh" --json
+		--agent-cmd "sh $TRASH/agent.sh" $TRASH_WRITABLE --json
 }
 
 check_same() {
@@ -72,12 +72,17 @@ test_expect_success 'command actor: SIGKILL mid-turn (half a change made): rolle
 	i=0 &&
 	while [ ! -s agent.marker ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done &&
 	test -s agent.marker &&
+	agents=$(pgrep -f "^(/bin/sh -c )?sh $TRASH/agent.sh") &&
+	test -n "$agents" &&
 	kill -9 $lg &&
 	{ wait $lg || true; } &&
-	# the orphaned agent is ours to stop (resume does not hunt it down)
-	kill "$(cat agent.marker)" &&
-	i=0 &&
-	while ! proc_dead "$(cat agent.marker)" && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done &&
+	# the sandboxed agent dies with loopgate (bwrap --die-with-parent):
+	# nobody kills it here
+	for p in $agents; do
+		i=0 &&
+		while ! proc_dead $p && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done &&
+		proc_dead $p || exit 1
+	done &&
 	grep -q "half a change" mid/.loopgate/runs/*/tree/calc.py &&
 	$LOOPGATE resume $(ls mid/.loopgate/runs) --dir mid --json >resumed.json &&
 	check_same mid &&
@@ -95,7 +100,7 @@ test_expect_success 'the deadline counts the time alive, not the time dead' '
 	t0=$(date +%s%N) &&
 	( LOOPGATE_FAULT=kill:event.iteration_end@1; export LOOPGATE_FAULT;
 	  exec $LOOPGATE run --dir dl --goal g --gate "sh test.sh" \
-		--agent-cmd "sh $TRASH/agent.sh" --deadline 3s ) >/dev/null 2>&1 || true &&
+		--agent-cmd "sh $TRASH/agent.sh" $TRASH_WRITABLE --deadline 3s ) >/dev/null 2>&1 || true &&
 	id=$(ls dl/.loopgate/runs) &&
 	ev=dl/.loopgate/runs/$id/events.jsonl &&
 	grep -q "\"kind\":\"iteration_end\"" $ev &&
@@ -118,7 +123,7 @@ test_expect_success 'a resumed run that halts says so in handoff.md and summary.
 	make_repo halt &&
 	( LOOPGATE_FAULT=kill:event.iteration_start@1; export LOOPGATE_FAULT;
 	  exec $LOOPGATE run --dir halt --goal g --gate "sh test.sh" \
-		--agent-cmd "sh $TRASH/agent.sh" --max-iterations 1 ) >/dev/null 2>&1 || true &&
+		--agent-cmd "sh $TRASH/agent.sh" $TRASH_WRITABLE --max-iterations 1 ) >/dev/null 2>&1 || true &&
 	id=$(ls halt/.loopgate/runs) &&
 	expect_code 1 $LOOPGATE resume "$id" --dir halt --json >resumed.json &&
 	test "$(summary_field resumed.json status)" = budget_exhausted &&
@@ -133,7 +138,7 @@ test_expect_success 'a tampered log is not resumed: exit 3, the bad line named' 
 	make_repo tamper &&
 	( LOOPGATE_FAULT=kill:event.commit@1; export LOOPGATE_FAULT;
 	  exec $LOOPGATE run --dir tamper --goal g --gate "sh test.sh" \
-		--agent-cmd "sh $TRASH/agent.sh" ) >/dev/null 2>&1 || true &&
+		--agent-cmd "sh $TRASH/agent.sh" $TRASH_WRITABLE ) >/dev/null 2>&1 || true &&
 	id=$(ls tamper/.loopgate/runs) &&
 	ev=tamper/.loopgate/runs/$id/events.jsonl &&
 	sed -i "3s/\"kind\"/\"kinD\"/" $ev &&
