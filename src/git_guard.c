@@ -234,7 +234,7 @@ static const char *gg_what(const struct gg_entry *e, int type, mode_t mode,
 			   const struct buf *data)
 {
 	if (e->type == GG_MISSING)
-		return "created";
+		return type == GG_MISSING ? NULL : "created";
 	if (type == GG_MISSING)
 		return "deleted";
 	if (type == GG_LINK && e->type != GG_LINK)
