@@ -12,7 +12,8 @@
 #   adv_event KIND ['PYEXPR']     a KIND record (body b) satisfying PYEXPR
 #   adv_gate_output               the baseline gate's output file (path)
 #   adv_actor_output              iteration 1's actor output file (path)
-#   adv_outside DIR               a directory outside every run tree
+#   adv_outside                   a directory outside every run tree (path)
+#   adv_attack NAME <SCRIPT       commits SCRIPT as attack/NAME in repo/
 #   adv_no_sandbox                the flag that turns the sandbox off, when
 #                                 this loopgate has one (git-guard cases use it:
 #                                 they test what holds without the sandbox)
@@ -29,9 +30,24 @@ adv_no_sandbox() {
 	fi
 }
 
+# Outside every run tree and not under /tmp (which the sandbox replaces
+# with its own): the sandbox sees it read-only.  The runner removes it.
 adv_outside() {
-	mkdir -p "$CASE_DIR/outside"
-	echo "$CASE_DIR/outside"
+	if [ ! -s "$CASE_DIR/outside.path" ]; then
+		d=$(mktemp -d /var/tmp/loopgate-adv.XXXXXX)
+		echo "$d" >"$CASE_DIR/outside.path"
+	fi
+	cat "$CASE_DIR/outside.path"
+}
+
+# adv_attack NAME: stdin becomes repo/attack/NAME, committed, so that it
+# is inside the run's tree (the sandbox sees nothing else of /tmp).
+adv_attack() {
+	mkdir -p repo/attack
+	cat >"repo/attack/$1"
+	chmod +x "repo/attack/$1"
+	git -C repo add "attack/$1"
+	git -C repo commit -qm "attack $1"
 }
 
 # _adv_run ARGS...: runs loopgate, keeps its exit status, finds the run.
@@ -41,8 +57,12 @@ _adv_run() {
 		>summary.json 2>run.err
 	CODE=$?
 	set -e
-	RUN=$(ls -d "$CASE_DIR"/repo/.loopgate/runs/*/ 2>/dev/null | head -n 1)
-	RUN=${RUN%/}
+	RUN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' \
+		summary.json 2>/dev/null || true)
+	if [ -z "$RUN" ]; then	# no summary: the newest run
+		RUN=$(ls -dt "$CASE_DIR"/repo/.loopgate/runs/*/ 2>/dev/null | head -n 1)
+		RUN=${RUN%/}
+	fi
 	EV=$RUN/events.jsonl
 	if [ -z "$RUN" ] || [ ! -f "$EV" ]; then
 		echo "no run directory (exit $CODE):" >&2
@@ -60,10 +80,10 @@ adv_gate() {
 }
 
 adv_agent() {
-	script=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+	adv_attack agent.sh <"$1"
 	shift
-	chmod +x "$script"
-	_adv_run --gate "sh test.sh" --agent-cmd "$script" --max-iterations 1 "$@"
+	_adv_run --gate "sh test.sh" --agent-cmd "sh attack/agent.sh" \
+		--max-iterations 1 "$@"
 }
 
 adv_audited() {

@@ -7,6 +7,9 @@
 # timeout.  Prints TAP lines (counted by tests/run.sh) and a closing
 # "adversarial: N cases, P blocked or detected, F failed".
 #
+# A case whose file has a line "# NEEDS-SANDBOX" is not run (and fails) when
+# loopgate has no sandbox: outside one it would harm the machine.
+#
 # Usage: tests/adversarial/run.sh [PATTERN]     LOOPGATE_BIN: the binary
 #        ADV_TIMEOUT: seconds per case (default 120); LOOPGATE_KEEP=1 keeps
 #        the scratch directories.
@@ -25,11 +28,21 @@ for c in "$here"/c[0-9]*.sh; do
 	dir=$TRASH/$name
 	mkdir -p "$dir"
 	start=$(date +%s)
+	# Cases that would harm the machine outside a sandbox (a fork bomb,
+	# kill -1) are not run by a loopgate without one: they fail instead.
+	if grep -q '^# NEEDS-SANDBOX' "$c" && ! adv_sandboxed; then
+		failed=$((failed + 1))
+		echo "not ok $n - $name: $desc (not run: this loopgate has no sandbox)"
+		continue
+	fi
 	(cd "$dir" && export CASE_DIR="$dir" && timeout -k 5 "$per_case" \
 		sh -c '. "$1/../lib.sh"; . "$1/lib.sh"; set -e; . "$2"' sh "$here" "$c") \
 		>"$dir/case.log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
+	if [ -s "$dir/outside.path" ] && [ "${LOOPGATE_KEEP:-0}" != 1 ]; then
+		rm -rf "$(cat "$dir/outside.path")"
+	fi
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "ok $n - $name: $desc (${secs}s)"
