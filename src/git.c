@@ -19,8 +19,9 @@
  * Configuration that must not come from the repository: every key that
  * names a program or turns one on is overridden on the command line, which
  * wins over any file.  External diff drivers and textconv filters are
- * turned off per command (--no-ext-diff --no-textconv): an empty
- * diff.external would make git try to execute "".  Drivers whose names the
+ * turned off for every diff, show and log (--no-ext-diff --no-textconv,
+ * added by git_exec): an empty diff.external would make git try to
+ * execute "".  Drivers whose names the
  * repository chooses are blanked per call (driver_overrides).  See
  * docs/design/git-hardening.md.
  */
@@ -61,6 +62,13 @@ static void git_env(struct proc_env *env)
 	proc_env_set(env, "GIT_OPTIONAL_LOCKS", "0");
 }
 
+/* Subcommands that can run external diff drivers and textconv filters:
+ * they always get --no-ext-diff --no-textconv. */
+static int diff_command(const char *cmd)
+{
+	return !strcmp(cmd, "diff") || !strcmp(cmd, "show") || !strcmp(cmd, "log");
+}
+
 /* Runs git with the fixed hardening, extra (may be NULL) and args. */
 static int git_exec(const char *dir, const char *const *extra,
 		    const char *const *args, const char *stdin_path,
@@ -79,14 +87,19 @@ static int git_exec(const char *dir, const char *const *extra,
 		cap++;
 	for (i = 0; args[i]; i++)
 		cap++;
-	argv = xcalloc(cap + 1, sizeof(*argv));
+	argv = xcalloc(cap + 3, sizeof(*argv));
 	argv[n++] = "git";
 	for (i = 0; hardening[i]; i++)
 		argv[n++] = hardening[i];
 	for (i = 0; extra && extra[i]; i++)
 		argv[n++] = extra[i];
-	for (i = 0; args[i]; i++)
+	for (i = 0; args[i]; i++) {
 		argv[n++] = args[i];
+		if (i == 0 && diff_command(args[0])) {
+			argv[n++] = "--no-ext-diff";
+			argv[n++] = "--no-textconv";
+		}
+	}
 	argv[n] = NULL;
 	git_env(&env);
 	o.argv = argv;
@@ -123,7 +136,7 @@ static const struct {
 	const char *const keys[5];
 } drivers[] = {
 	{ "filter.", { "clean", "smudge", "process", NULL } },
-	{ "diff.", { "textconv", "command", NULL } },
+	{ "diff.", { "command", NULL } },
 	{ "merge.", { "driver", NULL } },
 };
 
@@ -143,6 +156,12 @@ static void blank_driver(struct strlist *x, const char *var, size_t sec,
 			free(o);
 			return;	/* this driver is done already */
 		}
+		strlist_push(x, "-c");
+		strlist_push(x, o);
+		free(o);
+	}
+	if (sec == 1) {	/* an empty textconv makes git try to run "" */
+		char *o = xasprintf("%.*s.textconv=cat", (int)namelen, var);
 		strlist_push(x, "-c");
 		strlist_push(x, o);
 		free(o);
