@@ -50,7 +50,7 @@ for c in "$here"/c[0-9]*.sh; do
 		failed=$((failed + 1))
 		[ $rc -eq 124 ] && echo "# timed out after ${per_case}s" >>"$dir/case.log"
 		echo "not ok $n - $name: $desc (exit $rc, ${secs}s)"
-		tail -n 30 "$dir/case.log" | sed 's/^/#   /'
+		tail -n 30 "$dir/case.log" | awk '{ print "#   " $0 }'
 	fi
 done
 echo "1..$n"
