@@ -18,7 +18,7 @@
 enum { GG_MISSING, GG_FILE, GG_DIR, GG_LINK, GG_OTHER };
 
 /* Control files are small; a bigger one is recorded by size and not kept. */
-#define GG_MAX_FILE (4u << 20)
+#define GG_MAX_FILE (64u << 20)
 
 struct gg_entry {
 	char *path;		/* absolute */

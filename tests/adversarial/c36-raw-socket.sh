@@ -1,4 +1,4 @@
-# CASE: raw and packet sockets, and a netlink route socket to reconfigure the network
+# CASE: raw ICMP, raw IPv6 and packet sockets
 adv_repo
 adv_attack s.sh <<'SH'
 python3 - <<'PY'
