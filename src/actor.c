@@ -6,6 +6,7 @@
 #include "edits.h"
 #include "feedback.h"
 #include "fileio.h"
+#include "policy.h"
 #include "prompt.h"
 #include "provider.h"
 #include "ui.h"
@@ -185,12 +186,16 @@ static void command_env(struct run *r, struct actor_turn *t, const char *prompt,
 {
 	size_t i;
 	char num[32];
+	const struct policy *p = r->cfg->policy;
+	const struct strlist *extra[] = { &r->cfg->agent_env, p ? &p->env : NULL,
+					  p ? &p->actor_env : NULL };
 	proc_env_base(env);
-	for (i = 0; i < r->cfg->agent_env.n; i++) {
-		const char *v = getenv(r->cfg->agent_env.v[i]);
-		if (v)
-			proc_env_set(env, r->cfg->agent_env.v[i], v);
-	}
+	for (size_t k = 0; k < 3; k++)
+		for (i = 0; extra[k] && i < extra[k]->n; i++) {
+			const char *v = getenv(extra[k]->v[i]);
+			if (v)
+				proc_env_set(env, extra[k]->v[i], v);
+		}
 	snprintf(num, sizeof(num), "%d", t->iteration);
 	proc_env_set(env, "LOOPGATE_ITERATION", num);
 	proc_env_set(env, "LOOPGATE_RUN_ID", r->id);
@@ -209,8 +214,23 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	char *out = xasprintf("%s/actor.out", t->dir);
 	char *gate_out = r->last.ran ? xasprintf("%s/%s", r->run_dir, r->last.output_file)
 				     : xasprintf("%s/empty-gate-output", r->run_dir);
-	int ret;
+	int ret, allowed;
 
+	allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
+	events_append(&r->ev, "policy", json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}",
+		"subject", "actor", "iteration", t->iteration,
+		"command", events_str(r->cfg->agent_cmd),
+		"decision", allowed ? "allow" : "deny", "rule", events_str(what.s),
+		"limits", r->cfg->policy ? policy_limits_json(r->cfg->policy) : json_null()));
+	if (!allowed) {
+		/* not run: the reason is the turn's outcome, on the record */
+		buf_reset(&r->edit_feedback);
+		buf_addf(&r->edit_feedback, "The agent command was not run: the "
+			 "policy denies it (%s).\n", what.s);
+		ret = 0;
+		goto done;
+	}
+	buf_reset(&what);
 	prompt_system(r, 1, &text);
 	buf_addch(&text, '\n');
 	prompt_user(r, &text);
@@ -227,6 +247,7 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	o.output_path = out;
 	o.deadline_ms = r->budget.deadline_at;
 	o.timeout_ms = COMMAND_ACTOR_MAX_MS;
+	o.sandbox = r->sandbox;
 	events_append(&r->ev, "actor_start", json_pack("{s:i,s:o,s:s,s:I}",
 		"iteration", t->iteration, "command", events_str(r->cfg->agent_cmd),
 		"prompt_file", "prompt.md", "prompt_bytes", (json_int_t)text.len));

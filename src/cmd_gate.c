@@ -23,6 +23,7 @@
 #include "gate.h"
 #include "git.h"
 #include "plant.h"
+#include "sandbox.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -70,12 +71,15 @@ static const char check_usage[] =
 "  --dir PATH               the git repository (default .)\n"
 "  --config FILE            default: loopgate.yaml in the repository, if present\n"
 "  --json                   print one JSON object on stdout\n"
+"  --policy FILE            a policy over the config's policy: section\n"
+"  --no-sandbox             run the gates without bubblewrap\n"
 "  -h, --help\n"
 "\n"
 "Exit status: 0 every checkable gate caught a planted defect, 1 a gate is\n"
 "suspect, 2 usage or configuration error, 3 could not run.\n";
 
-enum { O_GATE = 256, O_GATE_TIMEOUT, O_DIR, O_CONFIG, O_JSON };
+enum { O_GATE = 256, O_GATE_TIMEOUT, O_DIR, O_CONFIG, O_JSON, O_POLICY,
+       O_NO_SANDBOX };
 
 static const struct option options[] = {
 	{ "gate", required_argument, NULL, O_GATE },
@@ -83,6 +87,8 @@ static const struct option options[] = {
 	{ "dir", required_argument, NULL, O_DIR },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -113,6 +119,8 @@ struct check {
 	char *repo, *head, *dir, *tree;
 	int tree_made;
 	struct proc_env env;
+	struct sandbox sb;	/* every gate runs in it (sandbox.h) */
+	int sb_made;
 	struct gcheck *g;
 	size_t ng;
 	struct strlist locs;	/* files named in the HEAD outputs */
@@ -141,6 +149,11 @@ static int parse_args(int argc, char **argv, struct config *f, char **config_pat
 		case O_DIR: free(f->dir); f->dir = xstrdup(optarg); break;
 		case O_CONFIG: free(*config_path); *config_path = xstrdup(optarg); break;
 		case O_JSON: f->json = 1; break;
+		case O_NO_SANDBOX: f->sandbox = 0; break;
+		case O_POLICY:
+			if (config_load_policy_file(f, optarg, err) < 0)
+				return -EINVAL;
+			break;
 		default:
 			return err_set(err, -EINVAL, "unknown or incomplete option '%s' "
 				       "(see loopgate gate check --help)", argv[optind - 1]);
@@ -179,6 +192,11 @@ static int setup(struct check *ck, struct buf *err)
 	ck->tree_made = 1;	/* also when add fails half-way: remove tries */
 	if ((ret = git_worktree_add_detached(ck->repo, ck->tree, ck->head, err)) < 0)
 		return ret;
+	sandbox_init(&ck->sb, &ck->cfg, ck->tree, ck->repo);
+	ck->sb_made = 1;
+	if ((ret = sandbox_probe(&ck->sb, err)) < 0)
+		return ret;
+	gate_use_sandbox(&ck->sb, ck->cfg.policy);
 	proc_env_base(&ck->env);
 	{
 		char *rid = xasprintf("check-%s", ck->id);
@@ -199,6 +217,9 @@ static void check_release(struct check *ck)
 		}
 	}
 	plant_sites_release(ck->sites, ck->nsites);
+	gate_use_sandbox(NULL, NULL);
+	if (ck->sb_made)
+		sandbox_release(&ck->sb);
 	free(ck->g);
 	strlist_clear(&ck->locs);
 	proc_env_release(&ck->env);
@@ -530,12 +551,13 @@ static void print_json(const struct check *ck, int code, const char *error)
 		json_array_append_new(gates, gate_json(ck, i));
 		any |= verdict_of(ck, &ck->g[i]) == V_CATCHES;
 	}
-	o = json_pack("{s:o,s:s,s:i,s:o,s:o,s:o}", "gates", gates,
+	o = json_pack("{s:o,s:s,s:i,s:o,s:o,s:o,s:b}", "gates", gates,
 		"status", error ? "error" : code == EXIT_SUSPECT ? "suspect"
 			: any ? "catches" : "unchecked",
 		"exit_code", code, "reason", error ? events_str(error) : json_null(),
 		"head", ck->head ? json_string(ck->head) : json_null(),
-		"check_dir", ck->dir ? events_str(ck->dir) : json_null());
+		"check_dir", ck->dir ? events_str(ck->dir) : json_null(),
+		"sandbox", ck->cfg.sandbox != 0);
 	s = json_dumps(o, JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	printf("%s\n", s);
 	free(s);

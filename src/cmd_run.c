@@ -7,6 +7,7 @@
 #include "git.h"
 #include "loop.h"
 #include "report.h"
+#include "sandbox.h"
 #include "ui.h"
 
 #include <errno.h>
@@ -53,6 +54,10 @@ static const char run_usage[] =
 "  --dir PATH               the git repository (default .)\n"
 "  --config FILE            default: loopgate.yaml in the repository, if present\n"
 "  --allow-dirty            carry uncommitted tracked changes into the run\n"
+"  --policy FILE            a policy (commands, write, read_deny, network, env,\n"
+"                           limits) over the config's policy: section\n"
+"  --no-sandbox             run gates and the actor without bubblewrap (limits\n"
+"                           still apply; recorded in the run's report)\n"
 "  --feedback-max-bytes N   raw gate output kept in a prompt (default 16384)\n"
 "  --json                   print a JSON summary on stdout at the end\n"
 "  -h, --help\n"
@@ -65,7 +70,7 @@ enum {
 	O_AGENT_ENV, O_MAX_ITER, O_MAX_COST, O_MAX_TOKENS, O_DEADLINE,
 	O_GATE_TIMEOUT, O_PROTECT, O_CONTEXT, O_DIR, O_CONFIG, O_JSON, O_RECORD,
 	O_ALLOW_DIRTY, O_FEEDBACK_MAX, O_MAX_OUT, O_NO_STREAM, O_NO_PROTECT,
-	O_CONFIRM, O_STALL_AFTER,
+	O_CONFIRM, O_STALL_AFTER, O_POLICY, O_NO_SANDBOX,
 };
 
 static const struct option options[] = {
@@ -94,6 +99,8 @@ static const struct option options[] = {
 	{ "no-protect", no_argument, NULL, O_NO_PROTECT },
 	{ "confirm", required_argument, NULL, O_CONFIRM },
 	{ "stall-after", required_argument, NULL, O_STALL_AFTER },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "no-sandbox", no_argument, NULL, O_NO_SANDBOX },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -160,6 +167,8 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 	case O_NO_PROTECT: f->no_protect = 1; return 0;
 	case O_CONFIRM: return parse_long("--confirm", optarg, &f->confirm, err);
 	case O_STALL_AFTER: return parse_long("--stall-after", optarg, &f->stall_after, err);
+	case O_POLICY: return config_load_policy_file(f, optarg, err);
+	case O_NO_SANDBOX: f->sandbox = 0; return 0;
 	}
 	return err_set(err, -EINVAL, "unknown option (see loopgate run --help)");
 }
@@ -267,6 +276,10 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	run_release(&r);
+	if (r.sandbox) {
+		sandbox_release(r.sandbox);
+		free(r.sandbox);
+	}
 out:
 	free(config_path);
 	config_release(&flags);

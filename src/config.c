@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "config_impl.h"
+#include "policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -89,13 +90,14 @@ void config_init(struct config *c)
 	c->retries = -1;
 	c->retry_base_ms = -1;
 	c->retry_max_ms = -1;
+	c->sandbox = -1;
 }
 
 void config_release(struct config *c)
 {
 	char **strs[] = { &c->source, &c->goal, &c->goal_file, &c->model,
 			  &c->base_url, &c->api_key_env, &c->agent_cmd,
-			  &c->dir, &c->record };
+			  &c->dir, &c->record, &c->bwrap };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
 	config_gate_opts_clear(c);
@@ -106,6 +108,7 @@ void config_release(struct config *c)
 	for (size_t i = 0; i < c->nmodels; i++)
 		preset_release(&c->models[i]);
 	free(c->models);
+	policy_free(c->policy);
 	config_init(c);
 }
 
@@ -234,6 +237,10 @@ void config_overlay(struct config *d, const struct config *s)
 	set_long(&d->retries, s->retries);
 	set_long(&d->retry_base_ms, s->retry_base_ms);
 	set_long(&d->retry_max_ms, s->retry_max_ms);
+	policy_overlay(&d->policy, s->policy);
+	if (s->sandbox >= 0)
+		d->sandbox = s->sandbox;
+	set_str(&d->bwrap, s->bwrap);
 	for (size_t i = 0; i < s->nmodels; i++) {
 		struct model_preset *p = preset_find(d, s->models[i].name);
 		if (!p)
@@ -538,6 +545,19 @@ static int check_ranges(const struct config *c, const struct key *keys,
 	return 0;
 }
 
+/* The policy's defaults, and its checks of the gates (policy.h). */
+static int finalize_policy(struct config *c, struct buf *err)
+{
+	if (!c->policy)
+		c->policy = policy_new();
+	policy_finalize(c->policy);
+	if (c->sandbox < 0)
+		c->sandbox = 1;
+	if (c->bwrap && !*c->bwrap)
+		return err_set(err, -EINVAL, "bwrap: empty path");
+	return policy_check_config(c, err);
+}
+
 /* At least one gate, and no empty command among them. */
 static int check_gates(const struct config *c, struct buf *err)
 {
@@ -587,7 +607,7 @@ int config_finalize(struct config *c, struct buf *err)
 		return err_set(err, -EINVAL,
 			       "http.retry_max (%ldms) is shorter than http.retry_base (%ldms)",
 			       c->retry_max_ms, c->retry_base_ms);
-	return 0;
+	return finalize_policy(c, err);
 }
 
 /*
@@ -606,7 +626,7 @@ int config_finalize_gates(struct config *c, struct buf *err)
 		if (!strcmp(k->name, "gate_timeout") &&
 		    (ret = check_range(c, k, "", err)) < 0)
 			return ret;
-	return 0;
+	return finalize_policy(c, err);
 }
 
 const struct gate_opts *config_gate_opts(const struct config *c, size_t i)

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include "buf.h"
 
+struct policy;		/* policy.h */
+
 struct strlist {
 	char **v;
 	size_t n;
@@ -103,6 +105,10 @@ struct config {
 
 	struct model_preset *models;
 	size_t nmodels;
+	/* sandbox (docs/design/sandbox.md): */
+	struct policy *policy;	/* policy: / --policy FILE; NULL unset */
+	int sandbox;		/* -1 unset, 0: --no-sandbox, 1 */
+	char *bwrap;		/* bubblewrap binary; NULL: "bwrap" from PATH */
 };
 
 /* Defaults applied by config_finalize when a value is unset. */
@@ -127,6 +133,9 @@ void config_release(struct config *c);
  * relative to the config file's directory.
  */
 int config_load_file(struct config *c, const char *path, struct buf *err);
+/* --policy FILE: a YAML file holding what policy: holds, loaded over
+ * c->policy; errors as config_load_file's. */
+int config_load_policy_file(struct config *c, const char *path, struct buf *err);
 /* Same, from memory; name is used in messages. */
 int config_load_string(struct config *c, const char *name, const char *text,
 		       size_t len, struct buf *err);

@@ -25,6 +25,8 @@
 enum ktype {
 	K_STR, K_URL, K_ENV, K_PROVIDER, K_LIST, K_ENVLIST,
 	K_INT, K_NUM, K_DUR, K_BOOL, K_HTTP, K_MODELS, K_GATES,
+	/* policy: (config_policy.c) */
+	K_POLICY, K_PCOMMANDS, K_PLIMITS, K_PNET,
 };
 
 struct key {
@@ -41,6 +43,43 @@ struct key {
 /* The top-level keys and those under http:; each ends with a NULL name. */
 extern const struct key config_top_keys[];
 extern const struct key config_http_keys[];
+
+/* The keys under policy:, policy.commands and policy.limits, with offsets
+ * into struct policy (config_policy.c). */
+extern const struct key config_policy_keys[];
+extern const struct key config_policy_commands_keys[];
+extern const struct key config_policy_limits_keys[];
+
+/* ---- the YAML tree and its walker (config_yaml.c) ------------------------ */
+
+enum ykind { Y_SCALAR, Y_SEQ, Y_MAP, Y_ALIAS };
+
+struct ynode {
+	enum ykind kind;
+	int plain;		/* unquoted scalar: may be a number, bool, null */
+	const char *refused;	/* anchor or tag: why we refuse it when used */
+	size_t line;		/* 1-based */
+	char *val;		/* scalar text, NUL-terminated */
+	size_t len;
+	struct ynode *kids;	/* list items; mapping: key, value, key, ... */
+	size_t n;
+};
+
+struct walk {
+	const char *name;
+	struct config *c;
+	struct buf *err;
+};
+
+/* "NAME:LINE: key 'PATH': ..." into w->err; returns -EINVAL. */
+int config_key_err(const struct walk *w, size_t line, const char *path,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A list of strings into l (replacing it); names checked for K_ENVLIST. */
+int config_walk_list(const struct walk *w, const struct key *k,
+		     const struct ynode *y, const char *path, struct strlist *l);
+/* The value of policy.network into the struct policy at base. */
+int config_policy_network(const struct walk *w, const struct ynode *y,
+			  const char *path, void *base);
 
 /* ---- built-in providers (config.c) -------------------------------------- */
 

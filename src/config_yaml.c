@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "config_impl.h"
+#include "policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -96,18 +97,7 @@ static int parse_bool(const char *s, int *out)
 
 /* ---- YAML into a tree ------------------------------------------------- */
 
-enum ykind { Y_SCALAR, Y_SEQ, Y_MAP, Y_ALIAS };
-
-struct ynode {
-	enum ykind kind;
-	int plain;		/* unquoted scalar: may be a number, bool, null */
-	const char *refused;	/* anchor or tag: why we refuse it when used */
-	size_t line;		/* 1-based */
-	char *val;		/* scalar text, NUL-terminated */
-	size_t len;
-	struct ynode *kids;	/* list items; mapping: key, value, key, ... */
-	size_t n;
-};
+/* struct ynode is in config_impl.h: config_policy.c walks it too. */
 
 struct yb {
 	yaml_parser_t p;
@@ -309,6 +299,9 @@ const struct key config_top_keys[] = {
 	/* http's fields live flat in struct config: the offset is unused */
 	KEY("http", K_HTTP, source, 0, 0, NULL),
 	KEY("models", K_MODELS, models, 0, 0, NULL),
+	KEY("policy", K_POLICY, policy, 0, 0, "--policy"),
+	KEY("sandbox", K_BOOL, sandbox, 0, 0, "--no-sandbox"),
+	KEY("bwrap", K_STR, bwrap, 0, 0, NULL),
 	KEYS_END
 };
 
@@ -367,15 +360,7 @@ static const char *suggest(const struct key *keys, const char *name)
 
 /* ---- the walk --------------------------------------------------------- */
 
-struct walk {
-	const char *name;
-	struct config *c;
-	struct buf *err;
-};
-
-static int key_err(const struct walk *w, size_t line, const char *path,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int key_err(const struct walk *w, size_t line, const char *path,
+int config_key_err(const struct walk *w, size_t line, const char *path,
 		   const char *fmt, ...)
 {
 	va_list ap;
@@ -388,6 +373,8 @@ static int key_err(const struct walk *w, size_t line, const char *path,
 	}
 	return -EINVAL;
 }
+
+#define key_err config_key_err
 
 static int is_null(const struct ynode *y)
 {
@@ -437,8 +424,8 @@ static int want_string(const struct walk *w, const struct ynode *y,
 	return 0;
 }
 
-static int set_list_key(const struct walk *w, const struct key *k,
-			const struct ynode *y, const char *path, struct strlist *l)
+int config_walk_list(const struct walk *w, const struct key *k,
+		     const struct ynode *y, const char *path, struct strlist *l)
 {
 	char tmp[80];
 	const char *s;
@@ -674,7 +661,7 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 	switch (k->type) {
 	case K_LIST:
 	case K_ENVLIST:
-		return set_list_key(w, k, y, path, field);
+		return config_walk_list(w, k, y, path, field);
 	case K_GATES:
 		return set_gates_key(w, y, path, base);
 	case K_INT:
@@ -690,6 +677,23 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 		if (k->type == K_HTTP)
 			return walk_map(w, y, config_http_keys, base, path);
 		return walk_models(w, y, path);
+	case K_POLICY:
+	case K_PCOMMANDS:
+	case K_PLIMITS:
+		if ((ret = check_plain_yaml(w, y, path)) < 0)
+			return ret;
+		if (y->kind != Y_MAP)
+			return key_err(w, y->line, path, "expected a mapping (indented keys), got %s",
+				       describe(y, tmp, sizeof(tmp)));
+		if (k->type == K_PCOMMANDS)
+			return walk_map(w, y, config_policy_commands_keys, base, path);
+		if (k->type == K_PLIMITS)
+			return walk_map(w, y, config_policy_limits_keys, base, path);
+		if (!*(struct policy **)field)
+			*(struct policy **)field = policy_new();
+		return walk_map(w, y, config_policy_keys, *(struct policy **)field, path);
+	case K_PNET:
+		return config_policy_network(w, y, path, base);
 	default:
 		return set_scalar_key(w, k, y, path, field);
 	}
@@ -765,8 +769,9 @@ static void rebase(char **p, const char *cfgpath)
 	*p = s;
 }
 
-int config_load_string(struct config *c, const char *name, const char *text,
-		       size_t len, struct buf *err)
+/* policy_file: the text is a policy mapping (--policy FILE). */
+static int load_text(struct config *c, const char *name, const char *text,
+		     size_t len, int policy_file, struct buf *err)
 {
 	struct yb b = { .name = name, .text = text, .len = len, .err = err };
 	struct walk w = { .name = name, .err = err };
@@ -786,21 +791,33 @@ int config_load_string(struct config *c, const char *name, const char *text,
 		return ret;
 	config_init(&tmp);
 	w.c = &tmp;
-	if (root && !is_null(root))
+	if (root && !is_null(root) && policy_file) {
+		tmp.policy = policy_new();
+		ret = walk_map(&w, root, config_policy_keys, tmp.policy, "policy");
+	} else if (root && !is_null(root)) {
 		ret = walk_map(&w, root, config_top_keys, &tmp, "");
+	}
 	if (root) {
 		ynode_free(root);
 		free(root);
 	}
 	if (ret >= 0) {
-		tmp.source = xstrdup(name);
+		if (!policy_file)
+			tmp.source = xstrdup(name);
 		config_overlay(c, &tmp);
 	}
 	config_release(&tmp);
 	return ret;
 }
 
-int config_load_file(struct config *c, const char *path, struct buf *err)
+int config_load_string(struct config *c, const char *name, const char *text,
+		       size_t len, struct buf *err)
+{
+	return load_text(c, name, text, len, 0, err);
+}
+
+static int load_file(struct config *c, const char *path, int policy_file,
+		     struct buf *err)
 {
 	struct buf text = BUF_INIT;
 	struct config tmp;
@@ -820,7 +837,7 @@ int config_load_file(struct config *c, const char *path, struct buf *err)
 		return ret;
 	}
 	config_init(&tmp);
-	ret = config_load_string(&tmp, path, text.s, text.len, err);
+	ret = load_text(&tmp, path, text.s, text.len, policy_file, err);
 	buf_release(&text);
 	if (ret >= 0) {
 		rebase(&tmp.goal_file, path);
@@ -828,4 +845,14 @@ int config_load_file(struct config *c, const char *path, struct buf *err)
 	}
 	config_release(&tmp);
 	return ret;
+}
+
+int config_load_file(struct config *c, const char *path, struct buf *err)
+{
+	return load_file(c, path, 0, err);
+}
+
+int config_load_policy_file(struct config *c, const char *path, struct buf *err)
+{
+	return load_file(c, path, 1, err);
 }

@@ -3,6 +3,8 @@
  */
 #include "gate.h"
 #include "feedback.h"
+#include "policy.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -318,17 +320,45 @@ static int condense_file(const char *path, size_t max, struct buf *dst)
 
 /* ---- running a gate ---------------------------------------------------- */
 
+static const struct sandbox *gate_sandbox;
+static const struct policy *gate_policy;
+
+void gate_use_sandbox(const struct sandbox *sb, const struct policy *p)
+{
+	gate_sandbox = sb;
+	gate_policy = p;
+}
+
+/* s->env plus the policy's env names that loopgate's environment has. */
+static void gate_env(const struct gate_spec *s, struct proc_env *env)
+{
+	for (const char *const *e = s->env; e && *e; e++) {
+		size_t n = strcspn(*e, "=");
+		char *name = xstrndup(*e, n);
+		proc_env_set(env, name, (*e)[n] ? *e + n + 1 : "");
+		free(name);
+	}
+	for (size_t i = 0; gate_policy && i < gate_policy->env.n; i++) {
+		const char *v = getenv(gate_policy->env.v[i]);
+		if (v)
+			proc_env_set(env, gate_policy->env.v[i], v);
+	}
+}
+
 int gate_run(const struct gate_spec *s, struct gate_outcome *g, struct buf *err)
 {
 	const char *argv[] = { "/bin/sh", "-c", s->cmd, NULL };
 	struct proc_opts o = PROC_OPTS_INIT;
 	struct proc_result r = PROC_RESULT_INIT;
 	struct buf what = BUF_INIT, small = BUF_INIT;
+	struct proc_env env = PROC_ENV_INIT;
 	int ret;
 
+	gate_env(s, &env);
 	o.argv = argv;
 	o.cwd = s->tree;
-	o.env = s->env;
+	o.env = (const char *const *)env.v;
+	o.sandbox = gate_sandbox;
 	o.merge_output = 1;
 	o.output_path = s->output_path;
 	o.max_output = s->feedback_max > GATE_MEMORY_MAX ? s->feedback_max
@@ -336,6 +366,7 @@ int gate_run(const struct gate_spec *s, struct gate_outcome *g, struct buf *err)
 	o.timeout_ms = s->timeout_ms;
 	o.deadline_ms = s->deadline_ms;
 	ret = proc_run(&o, &r, err);
+	proc_env_release(&env);
 	if (ret < 0) {
 		proc_result_release(&r);
 		return ret;

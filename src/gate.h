@@ -17,6 +17,11 @@
  *   struct gate_outcome g = {0};
  *   gate_run(&spec, &g, &err);     one gate
  *   gate_outcome_release(&g);
+ *
+ * Gates run on the actor's behalf: gate_use_sandbox(sb) (once, by run
+ * setup and `gate check`) makes every later gate_run run inside sb
+ * (sandbox.h) and pass the policy's extra env names; a gate killed by a
+ * policy limit says which in its describe text.
  */
 #ifndef LOOPGATE_GATE_H
 #define LOOPGATE_GATE_H
@@ -34,6 +39,11 @@ struct gate_spec {
 	const char *const *env;
 	size_t feedback_max;		/* the prompt's budget for this output */
 };
+
+struct sandbox;
+struct policy;
+/* sb and p are borrowed until the last gate_run; NULL: none. */
+void gate_use_sandbox(const struct sandbox *sb, const struct policy *p);
 
 /* 0 when the gate ran (pass or fail); -errno when it could not start or
  * its output could not be saved (a full disk), err saying why. */

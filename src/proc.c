@@ -2,7 +2,10 @@
  * proc.c: spawning, draining and reaping children.  See proc.h.
  */
 #include "proc.h"
+#include "cgroup.h"
 #include "clock.h"
+#include "sandbox.h"
+#include "seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +13,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +62,9 @@ void proc_describe(const struct proc_result *r, long timeout_ms, struct buf *out
 		buf_adds(out, "stopped: loopgate was interrupted");
 		break;
 	}
+	if (r->limit)
+		buf_addf(out, ": it exceeded policy.limits.%s (%lld)", r->limit,
+			 r->limit_value);
 }
 
 void proc_result_release(struct proc_result *r)
@@ -144,17 +152,57 @@ static void child_fail(int report_fd, int code)
 	_exit(127);
 }
 
-static void child_exec(const struct proc_opts *o, int in_fd, int out_fd,
-		       int err_fd, int report_fd, const char *path_var)
+static void set_limit(int res, rlim_t v)
+{
+	struct rlimit rl;
+	if (getrlimit(res, &rl) == 0 && (rl.rlim_max == RLIM_INFINITY || v < rl.rlim_max))
+		rl.rlim_max = v;
+	rl.rlim_cur = v < rl.rlim_max ? v : rl.rlim_max;
+	setrlimit(res, &rl);	/* best effort: a lower limit stays */
+}
+
+/* The policy's rlimits; NPROC and AS only without a cgroup (sandbox.md). */
+static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
+{
+	const struct policy_limits *l = &sb->lim;
+
+	set_limit(RLIMIT_CORE, 0);
+	set_limit(RLIMIT_NOFILE, 65536);
+	if (l->file_size_mb > 0)
+		set_limit(RLIMIT_FSIZE, (rlim_t)l->file_size_mb << 20);
+	if (l->cpu_seconds > 0)
+		set_limit(RLIMIT_CPU, (rlim_t)l->cpu_seconds);
+	if (cg->kind == CGROUP_NONE && l->processes > 0)
+		set_limit(RLIMIT_NPROC, (rlim_t)l->processes);
+	if (cg->kind == CGROUP_NONE && l->memory_mb > 0)
+		set_limit(RLIMIT_AS, (rlim_t)l->memory_mb << 20);
+}
+
+struct child_ctx {
+	const char *const *argv;
+	int seccomp_fd;
+	const struct cgroup *cg;
+};
+
+static void child_exec(const struct proc_opts *o, const struct child_ctx *cx,
+		       int in_fd, int out_fd, int err_fd, int report_fd,
+		       const char *path_var)
 {
 	static const char *const empty_env[] = { NULL };
 	const char *const *env = o->env ? o->env : empty_env;
-	const char *file = o->argv[0];
+	const char *const *argv = cx->argv;
+	const char *file = argv[0];
 	sigset_t none;
 	int i;
 
 	setsid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (o->sandbox) {
+		cgroup_join(cx->cg);
+		child_limits(o->sandbox, cx->cg);
+		if (cx->seccomp_fd >= 0 && fcntl(cx->seccomp_fd, F_SETFD, 0) < 0)
+			child_fail(report_fd, errno);
+	}
 	/* The parent ignores SIGPIPE and blocks nothing, but be explicit. */
 	for (i = 1; i < 32; i++)
 		signal(i, SIG_DFL);
@@ -165,7 +213,7 @@ static void child_exec(const struct proc_opts *o, int in_fd, int out_fd,
 	if (o->cwd && chdir(o->cwd) < 0)
 		child_fail(report_fd, errno);
 	if (strchr(file, '/')) {
-		execve(file, (char *const *)o->argv, (char *const *)env);
+		execve(file, (char *const *)argv, (char *const *)env);
 		child_fail(report_fd, errno);
 	}
 	/* PATH search by hand: execvpe would use the parent's PATH. */
@@ -179,7 +227,7 @@ static void child_exec(const struct proc_opts *o, int in_fd, int out_fd,
 				memcpy(full, p, dl);
 				full[dl] = '/';
 				memcpy(full + dl + 1, file, fl + 1);
-				execve(full, (char *const *)o->argv, (char *const *)env);
+				execve(full, (char *const *)argv, (char *const *)env);
 				if (errno != ENOENT && errno != ENOTDIR)
 					saved = errno;
 			}
@@ -240,9 +288,11 @@ static int drain_some(struct drain *d)
 		else if (w)
 			return 0;
 		if ((size_t)n > room) {
-			static const char mark[] =
-				"\n[loopgate: output cut here: file size cap reached]\n";
-			ssize_t w2 = write(d->file_fd, mark, sizeof(mark) - 1);
+			char mark[80];
+			int ml = snprintf(mark, sizeof(mark),
+					  "\n[loopgate: output cut at %zu bytes]\n",
+					  d->file_max);
+			ssize_t w2 = write(d->file_fd, mark, (size_t)ml);
 			(void)w2;	/* best effort: the cut is also in events */
 			d->file_cut = 1;
 		}
@@ -286,7 +336,56 @@ struct run_state {
 	long long start, kill_at, term_sent_at;
 	enum proc_status why;
 	int killing;
+	long timeout_ms;	/* o->timeout_ms, or limits.wall_seconds if sooner */
+	int wall_limited;	/* timeout_ms is the wall_seconds limit */
+	int output_killed;	/* killed for output past limits.output_bytes */
+	const struct cgroup *cg;
 };
+
+/* The children loopgate has (as a subreaper: orphans of the tree too),
+ * SIGKILLed; reaped when reap.  Returns how many there were. */
+static int kill_children(int reap)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t self = getpid();
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char path[64], buf[512], *p;
+		long pid = strtol(e->d_name, &p, 10), ppid;
+		FILE *f;
+		if (*p || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if (!(f = fopen(path, "re")))
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		/* "pid (comm) state ppid": comm may hold anything but ')' last */
+		if (!p || !(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %ld", &ppid) != 1 ||
+		    ppid != self)
+			continue;
+		kill((pid_t)pid, SIGKILL);
+		if (reap)
+			waitpid((pid_t)pid, NULL, 0);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The whole tree of a finished child: the cgroup, then loopgate's
+ * remaining children (orphans reparented to the subreaper), until none. */
+static void kill_tree(const struct run_state *s, int reap)
+{
+	if (s->cg)
+		cgroup_kill(s->cg);
+	for (int round = 0; round < 100 && kill_children(reap) && reap; round++)
+		;
+}
 
 static void reap_if_exited(struct run_state *s, int block)
 {
@@ -309,7 +408,7 @@ static int check_limits(const struct proc_opts *o, struct run_state *s)
 			why = PROC_INTERRUPTED;
 		else if (o->deadline_ms && now >= o->deadline_ms)
 			why = PROC_DEADLINE;
-		else if (o->timeout_ms && now - s->start >= o->timeout_ms)
+		else if (s->timeout_ms && now - s->start >= s->timeout_ms)
 			why = PROC_TIMED_OUT;
 		if (why != PROC_EXITED) {
 			s->killing = 1;
@@ -317,8 +416,8 @@ static int check_limits(const struct proc_opts *o, struct run_state *s)
 			kill_group(s->pid, SIGTERM);
 			s->term_sent_at = now;
 		} else {
-			if (o->timeout_ms && s->start + o->timeout_ms < next)
-				next = s->start + o->timeout_ms;
+			if (s->timeout_ms && s->start + s->timeout_ms < next)
+				next = s->start + s->timeout_ms;
 			if (o->deadline_ms && o->deadline_ms < next)
 				next = o->deadline_ms;
 		}
@@ -374,12 +473,22 @@ static void pump(const struct proc_opts *o, struct run_state *s,
 				d[i].fd = -1;
 				open_n--;
 			}
+		if (o->sandbox && d[0].file_cut && !s->killing) {
+			/* past limits.output_bytes: the tree goes */
+			s->killing = 1;
+			s->output_killed = 1;
+			s->why = PROC_EXITED;
+			s->term_sent_at = clock_ms();
+			kill_group(s->pid, SIGKILL);
+		}
 		reap_if_exited(s, 0);
 		if (s->exited && !reaped_kill) {
 			/* The child is gone: anything left in its group is an
 			 * orphan nobody will wait for.  Pipe data already
 			 * written stays readable. */
 			kill_group(s->pid, SIGKILL);
+			if (o->sandbox)
+				kill_tree(s, 0);
 			reaped_kill = 1;
 			eof_wait_until = clock_ms() + 1000;
 		}
@@ -391,18 +500,45 @@ static void pump(const struct proc_opts *o, struct run_state *s,
 		}
 }
 
-static void fill_result(const struct run_state *s, struct proc_result *r)
+static void fill_result(const struct proc_opts *o, const struct run_state *s,
+			struct proc_result *r)
 {
+	const struct sandbox *sb = o->sandbox;
+
 	if (s->killing && s->why != PROC_EXITED) {
 		r->status = s->why;
 	} else if (WIFEXITED(s->wstatus)) {
 		r->status = PROC_EXITED;
 		r->exit_code = WEXITSTATUS(s->wstatus);
+		/* bwrap exits 128+N when the command died of signal N */
+		if (sb && sb->bwrap_on && r->exit_code > 128 && r->exit_code < 128 + 65) {
+			r->status = PROC_SIGNALED;
+			r->term_signal = r->exit_code - 128;
+			r->exit_code = 0;
+		}
 	} else if (WIFSIGNALED(s->wstatus)) {
 		r->status = PROC_SIGNALED;
 		r->term_signal = WTERMSIG(s->wstatus);
 	}
 	r->elapsed_ms = (double)(clock_ms() - s->start);
+	if (!sb)
+		return;
+	if (s->output_killed) {
+		r->limit = "output_bytes";
+		r->limit_value = sb->lim.output_bytes;
+	} else if (r->status == PROC_TIMED_OUT && s->wall_limited) {
+		r->limit = "wall_seconds";
+		r->limit_value = sb->lim.wall_seconds;
+	} else if (r->status == PROC_SIGNALED && r->term_signal == SIGXCPU) {
+		r->limit = "cpu_seconds";
+		r->limit_value = sb->lim.cpu_seconds;
+	} else if (r->status == PROC_SIGNALED && r->term_signal == SIGXFSZ) {
+		r->limit = "file_size_mb";
+		r->limit_value = sb->lim.file_size_mb;
+	} else if (s->cg && (r->limit = cgroup_limit_hit(s->cg))) {
+		r->limit_value = !strcmp(r->limit, "memory_mb") ? sb->lim.memory_mb
+							       : sb->lim.processes;
+	}
 }
 
 static void close_pair(int p[2])
@@ -418,14 +554,43 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
 	int in_fd, file_fd = -1, code = 0, ret = 0;
+	const struct sandbox *sb = o->sandbox;
+	struct cgroup cg = CGROUP_INIT;
+	struct strlist wrapped = { NULL, 0 };
+	struct child_ctx cx = { o->argv, -1, &cg };
+	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;
 	struct drain d[2];
 	ssize_t n;
 
 	memset(&s, 0, sizeof(s));
 	s.pidfd = -1;
+	s.timeout_ms = o->timeout_ms;
 	if (!o->argv || !o->argv[0])
 		return err_set(err, -EINVAL, "no command to run");
+	if (sb) {
+		if (sb->lim.wall_seconds > 0 && (!s.timeout_ms ||
+		    sb->lim.wall_seconds * 1000 < s.timeout_ms)) {
+			s.timeout_ms = sb->lim.wall_seconds * 1000;
+			s.wall_limited = 1;
+		}
+		if (sb->lim.output_bytes > 0 && (size_t)sb->lim.output_bytes < file_max)
+			file_max = (size_t)sb->lim.output_bytes;
+		/* orphans of the tree come back to us, to be killed */
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		if (cgroup_create(&cg, sb->cgroup, &sb->lim) == 0)
+			s.cg = &cg;
+		if (sb->bwrap_on) {
+			if (sb->seccomp &&
+			    (cx.seccomp_fd = seccomp_program_fd(sb->network != POLICY_NET_ON,
+								err)) < 0) {
+				cgroup_destroy(&cg);
+				return -EIO;
+			}
+			sandbox_argv(sb, o->argv, cx.seccomp_fd, &wrapped);
+			cx.argv = (const char *const *)wrapped.v;
+		}
+	}
 	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	r->out_total = r->err_total = 0;
@@ -453,7 +618,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		goto out;
 	}
 	if (s.pid == 0)
-		child_exec(o, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
+		child_exec(o, &cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
 			   rep[1], env_lookup(o->env, "PATH"));
 	close(rep[1]);
 	rep[1] = -1;
@@ -469,7 +634,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(code)) {
 		waitpid(s.pid, NULL, 0);
-		ret = err_set(err, -code, "cannot run %s: %s", o->argv[0],
+		ret = err_set(err, -code, "cannot run %s: %s", cx.argv[0],
 			      strerror(code));
 		goto out;
 	}
@@ -477,8 +642,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	if (s.pidfd >= 0)
 		fcntl(s.pidfd, F_SETFD, FD_CLOEXEC);
 	d[0] = (struct drain){ outp[0], &r->out, &r->out_total, file_fd, 0,
-			       o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE,
-			       0, 0 };
+			       file_max, 0, 0 };
 	d[1] = (struct drain){ errp[0], &r->err, &r->err_total, -1, 0, 0, 0, 0 };
 	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	if (errp[0] >= 0)
@@ -486,7 +650,10 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	pump(o, &s, d, o->merge_output ? 1 : 2);
 	outp[0] = errp[0] = -1;	/* closed by pump */
 	reap_if_exited(&s, 1);
-	fill_result(&s, r);
+	if (sb)
+		kill_tree(&s, 1);
+	fill_result(o, &s, r);
+	r->output_cut = d[0].file_cut;
 	/* The child ran, but "the full output is always kept on disk" no
 	 * longer holds: that is the caller's to stop on, not data. */
 	if (d[0].file_err)
@@ -496,6 +663,10 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 out:
 	if (s.pidfd >= 0)
 		close(s.pidfd);
+	if (cx.seccomp_fd >= 0)
+		close(cx.seccomp_fd);
+	cgroup_destroy(&cg);
+	strlist_clear(&wrapped);
 	close_pair(outp);
 	close_pair(errp);
 	close_pair(rep);

@@ -20,13 +20,25 @@
  * running in its group is killed, so a gate cannot leave orphans behind.
  * stdout and stderr are drained together with poll(); captured bytes are
  * capped (max_output) while the full output streams to output_path (capped
- * by max_file_output), so memory stays bounded whatever the child prints.
+ * by max_file_output, the cut marked by a line "[loopgate: output cut at N
+ * bytes]"), so memory stays bounded whatever the child prints.
+ *
+ * With o.sandbox (docs/design/sandbox.md) the command runs inside
+ * bubblewrap with the seccomp filter (unless the sandbox is off), under the
+ * policy's rlimits and in a cgroup of its own when one is usable; output
+ * past limits.output_bytes kills it; when it ends, every process it left
+ * (in the cgroup, or reparented to loopgate, a child subreaper) is killed
+ * and reaped, setsid double-forked daemons included.  r.limit names the
+ * limit that ended it, when that can be known.  Inside bwrap the exit
+ * status 128+N of the command reads as "killed by signal N".
  */
 #ifndef LOOPGATE_PROC_H
 #define LOOPGATE_PROC_H
 
 #include <stddef.h>
 #include "buf.h"
+
+struct sandbox;
 
 struct proc_opts {
 	const char *const *argv;	/* argv[0] is looked up in PATH of env */
@@ -41,8 +53,11 @@ struct proc_opts {
 	long long deadline_ms;		/* absolute clock_ms(); 0: none */
 	long kill_grace_ms;		/* 0: 2000 */
 	int no_interrupt;		/* 1: ignore interrupt_pending() */
+	/* Runs on the actor's behalf: inside sandbox (sandbox.h) when it is
+	 * on, always with its limits, the process tree killed at the end. */
+	const struct sandbox *sandbox;
 };
-#define PROC_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0 }
+#define PROC_OPTS_INIT { NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL }
 
 enum proc_status {
 	PROC_EXITED,		/* exit_code valid */
@@ -61,8 +76,14 @@ struct proc_result {
 	size_t out_total;	/* bytes the child wrote to stdout, even past caps */
 	size_t err_total;
 	double elapsed_ms;
+	/* The policy limit that ended it, when known: "memory_mb",
+	 * "processes", "cpu_seconds", "file_size_mb", "output_bytes",
+	 * "wall_seconds"; NULL otherwise.  limit_value is the limit's value. */
+	const char *limit;
+	long long limit_value;
+	int output_cut;		/* output_path holds a cut marker */
 };
-#define PROC_RESULT_INIT { PROC_EXITED, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0 }
+#define PROC_RESULT_INIT { PROC_EXITED, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0, NULL, 0, 0 }
 
 /* 0 when the child ran (whatever its exit); -errno when it could not be
  * started, with err saying why.  Also -errno, with r filled in, when the

@@ -32,6 +32,8 @@ json_t *report_summary(const struct run *r, int exit_code)
 	json_object_set_new(o, "branch", events_str(r->branch));
 	json_object_set_new(o, "run_dir", events_str(r->run_dir));
 	json_object_set_new(o, "base", r->base_sha ? json_string(r->base_sha) : json_null());
+	/* "--no-sandbox" is on the record wherever the run is read */
+	json_object_set_new(o, "sandbox", json_boolean(r->cfg->sandbox != 0));
 	return o;
 }
 
@@ -171,6 +173,10 @@ int report_handoff(const struct run *r, struct buf *err)
 		 r->branch, r->base_sha, r->budget.iterations, r->budget.tokens_in,
 		 r->budget.tokens_out, r->budget.calls, r->budget.cost,
 		 (clock_ms() - r->start_ms) / 1000.0);
+	buf_adds(&b, r->cfg->sandbox != 0
+		 ? "**Sandbox:** on (bubblewrap, seccomp; see the sandbox event)\n"
+		 : "**Sandbox:** OFF (--no-sandbox): the gates and the actor ran "
+		   "with loopgate's own access\n");
 	buf_adds(&b, "\n## Goal\n\n");
 	buf_adds(&b, r->goal ? r->goal : "");
 	buf_adds(&b, "\n\n## Gates\n\n");

@@ -17,6 +17,7 @@
 
 struct provider;
 struct git_guard;
+struct sandbox;
 
 /* The result of running the gates once (a cascade, stopping at a failure). */
 struct gate_outcome {
@@ -81,6 +82,7 @@ struct run {
 				   scan after the gates: the prompt's file list */
 
 	struct events ev;
+	struct sandbox *sandbox;	/* run_setup's; cmd_run.c frees it */
 	struct budget budget;
 	struct provider *prov;
 	struct model_preset preset;

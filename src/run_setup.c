@@ -8,8 +8,11 @@
 #include "config.h"
 #include "fileio.h"
 #include "git.h"
+#include "gate.h"
 #include "hash.h"
+#include "policy.h"
 #include "provider.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -96,6 +99,40 @@ static int setup_model(struct run *r, struct buf *err)
 	return 0;
 }
 
+/*
+ * The sandbox every gate and the command actor run in (sandbox.h), its
+ * `sandbox` event, and a `policy` event for each gate (config_finalize
+ * refused denied ones).  EXIT_CANNOT when the sandbox cannot be made.
+ */
+static int setup_sandbox(struct run *r, struct buf *err)
+{
+	const struct policy *p = r->cfg->policy;
+	struct buf why = BUF_INIT;
+	json_t *ev;
+	int ret;
+
+	r->sandbox = xcalloc(1, sizeof(*r->sandbox));
+	sandbox_init(r->sandbox, r->cfg, r->tree, r->repo);
+	ret = sandbox_probe(r->sandbox, err);
+	ev = sandbox_json(r->sandbox);
+	if (ret < 0)
+		json_object_set_new(ev, "error", events_str(err->s));
+	events_append(&r->ev, "sandbox", ev);
+	if (ret < 0)
+		return EXIT_CANNOT;
+	for (size_t i = 0; p && i < r->cfg->gates.n; i++) {
+		int ok = policy_check_command(p, r->cfg->gates.v[i], &why);
+		events_append(&r->ev, "policy", json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}",
+			"subject", "gate", "gate", (int)i + 1,
+			"command", events_str(r->cfg->gates.v[i]),
+			"decision", ok ? "allow" : "deny", "rule", events_str(why.s),
+			"limits", policy_limits_json(p)));
+	}
+	buf_release(&why);
+	gate_use_sandbox(r->sandbox, p);
+	return 0;
+}
+
 int run_setup(struct run *r, struct buf *err)
 {
 	struct buf b = BUF_INIT;
@@ -152,6 +189,8 @@ int run_setup(struct run *r, struct buf *err)
 		goto cannot;
 	protect_init(&r->protect, r->cfg, r->tree);
 	if (dirty && carry_dirty(r, err) < 0)
+		goto cannot;
+	if (setup_sandbox(r, err) != 0)
 		goto cannot;
 	buf_release(&b);
 	return 0;

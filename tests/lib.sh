@@ -14,8 +14,14 @@ set -u
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
 LOOPGATE=${LOOPGATE_BIN:-$TEST_DIR/../loopgate}
 FAKE=$TEST_DIR/fake/fake_model.py
-TRASH=$(mktemp -d "${TMPDIR:-/tmp}/loopgate-t.XXXXXX")
-export LOOPGATE TRASH FAKE TEST_DIR
+# Not under /tmp: the sandbox mounts a fresh /tmp over it, and gates and
+# agent scripts here must see the scratch files (read-only by default).
+TRASH=$(mktemp -d "${LOOPGATE_TEST_TMP:-/var/tmp}/loopgate-t.XXXXXX")
+# Gates and agents that write scratch files outside their tree need this:
+#   $LOOPGATE run ... $TRASH_WRITABLE
+printf 'write: ["%s"]\n' "$TRASH" >"$TRASH/trash-writable.yaml"
+TRASH_WRITABLE="--policy $TRASH/trash-writable.yaml"
+export LOOPGATE TRASH FAKE TEST_DIR TRASH_WRITABLE
 # A predictable environment: no user config, no real keys.
 unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG || true
 export HOME=$TRASH/home GIT_CONFIG_NOSYSTEM=1 LC_ALL=C

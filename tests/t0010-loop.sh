@@ -130,7 +130,7 @@ test_expect_success 'the baseline runs every gate; iterations stop at the first 
 	make_repo grepo &&
 	replies_json "$REPLY_FIX" >g.json &&
 	url=$(start_fake gg g.json) &&
-	expect_code 0 $LOOPGATE run --dir grepo --goal g \
+	expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir grepo --goal g \
 		--gate "echo first >>$TRASH/gates.log" --gate "sh test.sh" \
 		--gate "echo third >>$TRASH/gates.log" \
 		--model openai/m --base-url "$url" --json >gsum.json 2>err &&

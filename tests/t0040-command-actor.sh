@@ -27,7 +27,7 @@ test_expect_success 'converges through the command actor' '
 	printf "agent_env:\n  - AGENT_LOG\n" >repo/loopgate.yaml &&
 	git -C repo add loopgate.yaml && git -C repo commit -qm cfg &&
 	AGENT_LOG=$TRASH/agentlog OPENAI_API_KEY=sk-never-leak-1 ANTHROPIC_API_KEY=sk-never-leak-2 \
-		expect_code 0 $LOOPGATE run --dir repo --goal "fix add" --gate "env >>$TRASH/gate-env; sh test.sh" \
+		expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir repo --goal "fix add" --gate "env >>$TRASH/gate-env; sh test.sh" \
 		--agent-cmd "$TRASH/agent.sh" --json >s.json 2>err &&
 	test "$(summary_field s.json status)" = converged &&
 	test "$(summary_field s.json iterations)" = 2
@@ -88,7 +88,7 @@ test_expect_success 'files the agent staged itself are still listed as changed' 
 	SH
 	chmod +x stager.sh &&
 	make_repo st &&
-	expect_code 0 $LOOPGATE run --dir st --goal g --gate "sh test.sh" \
+	expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir st --goal g --gate "sh test.sh" \
 		--agent-cmd "$TRASH/stager.sh" --json >st.json 2>err &&
 	python3 -c "
 import json,sys

@@ -3,13 +3,14 @@
 # recorded, a handoff written, exit 1.
 . "$(dirname "$0")/lib.sh"
 
-test_expect_success 'SIGINT while a gate runs' '
+test_expect_success 'SIGINT while a gate runs (sandboxed: pids are the namespace'"'"'s)' '
 	make_repo repo &&
 	replies_json "$REPLY_FIX" >s.json &&
 	url=$(start_fake sig s.json) &&
-	gate="sh test.sh || exit 1; echo \$\$ >$TRASH/gate.pid; sleep 300 & echo \$! >$TRASH/sleep.pid; wait" &&
+	mark=300.$$ &&
+	gate="sh test.sh || exit 1; echo \$\$ >$TRASH/gate.pid; sleep $mark & echo \$! >$TRASH/sleep.pid; wait" &&
 	set +e
-	$LOOPGATE run --dir repo --goal g --gate "$gate" --model openai/m \
+	$LOOPGATE run $TRASH_WRITABLE --dir repo --goal g --gate "$gate" --model openai/m \
 		--base-url "$url" --json >sum.json 2>err &
 	lg=$!
 	i=0
@@ -24,8 +25,33 @@ test_expect_success 'SIGINT while a gate runs' '
 	run_dir=$(summary_field sum.json run_dir) &&
 	test -f "$run_dir/handoff.md" &&
 	grep -q interrupted "$run_dir/handoff.md" &&
-	proc_dead "$(cat sleep.pid)" &&
-	proc_dead "$(cat gate.pid)" &&
+	! pgrep -f "sleep $mark" &&
+	tail -n 1 "$run_dir/events.jsonl" | grep -q "\"kind\":\"run_end\""
+'
+
+test_expect_success 'SIGINT while a gate runs, --no-sandbox' '
+	make_repo nrepo &&
+	replies_json "$REPLY_FIX" >s.json &&
+	url=$(start_fake nsig s.json) &&
+	gate="sh test.sh || exit 1; echo \$\$ >$TRASH/ngate.pid; sleep 300 & echo \$! >$TRASH/nsleep.pid; wait" &&
+	set +e
+	$LOOPGATE run --no-sandbox --dir nrepo --goal g --gate "$gate" --model openai/m \
+		--base-url "$url" --json >nsum.json 2>nerr &
+	lg=$!
+	i=0
+	while [ ! -s nsleep.pid ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done
+	kill -INT $lg
+	wait $lg
+	rc=$?
+	set -e
+	test -s nsleep.pid &&
+	test $rc = 1 &&
+	test "$(summary_field nsum.json status)" = interrupted &&
+	run_dir=$(summary_field nsum.json run_dir) &&
+	test -f "$run_dir/handoff.md" &&
+	grep -q interrupted "$run_dir/handoff.md" &&
+	proc_dead "$(cat nsleep.pid)" &&
+	proc_dead "$(cat ngate.pid)" &&
 	tail -n 1 "$run_dir/events.jsonl" | grep -q "\"kind\":\"run_end\""
 '
 

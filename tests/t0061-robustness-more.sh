@@ -13,7 +13,7 @@ test_expect_success 'a full disk after the gate ran: exit 3, told why, log intac
 	make_repo disk2/repo &&
 	one_reply full3 "No edit this time." &&
 	url=$(start_fake full3 full3.json) &&
-	expect_code 3 $LOOPGATE run --dir disk2/repo --goal g \
+	expect_code 3 $LOOPGATE run $TRASH_WRITABLE --dir disk2/repo --goal g \
 		--gate "sh test.sh; rc=\$?; head -c 1M /dev/zero >$TRASH/disk2/filler; exit \$rc" \
 		--model openai/m --base-url "$url" --json >full3.sum 2>full3.err &&
 	cat full3.err &&

@@ -8,7 +8,7 @@ count_runs() { if [ -f "$1" ]; then wc -l <"$1" | tr -d " "; else echo 0; fi; }
 
 test_expect_success 'an iteration that changes nothing does not re-run the gates' '
 	make_repo noop &&
-	expect_code 1 $LOOPGATE run --dir noop --goal g \
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir noop --goal g \
 		--gate "echo run >>$TRASH/noop.runs; sh test.sh" \
 		--agent-cmd true --max-iterations 3 --stall-after 10 --json >noop.sum 2>err &&
 	test "$(count_runs noop.runs)" = 1 &&
@@ -25,7 +25,7 @@ test_expect_success 'a tree that returns to a judged state is not judged again' 
 	else sed -i "/# note/d" calc.py; fi
 	SH
 	chmod +x back.agent &&
-	expect_code 1 $LOOPGATE run --dir back --goal g \
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir back --goal g \
 		--gate "echo run >>$TRASH/back.runs; sh test.sh" \
 		--agent-cmd "$TRASH/back.agent" --max-iterations 2 --json >back.sum 2>err &&
 	test "$(count_runs back.runs)" = 2 &&
@@ -41,7 +41,7 @@ test_expect_success 'a gate that passes every other run is flaky, never converge
 	echo "run \$n"; [ \$((n % 2)) -eq 0 ]
 	SH
 	chmod +x flaky-gate.sh &&
-	expect_code 1 $LOOPGATE run --dir flaky --goal g --gate "$TRASH/flaky-gate.sh" \
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir flaky --goal g --gate "$TRASH/flaky-gate.sh" \
 		--agent-cmd "echo x >>calc.py" --confirm 2 --max-iterations 3 --json >flaky.sum 2>err &&
 	test "$(summary_field flaky.sum status)" = integrity_violation &&
 	summary_field flaky.sum reason | grep -q "is flaky" &&
@@ -53,14 +53,14 @@ test_expect_success 'a gate that passes every other run is flaky, never converge
 
 test_expect_success 'without --confirm the same gate would have been taken at its word' '
 	make_repo once && rm -f flaky.count &&
-	expect_code 0 $LOOPGATE run --dir once --goal g --gate "$TRASH/flaky-gate.sh" \
+	expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir once --goal g --gate "$TRASH/flaky-gate.sh" \
 		--agent-cmd "echo x >>calc.py" --max-iterations 3 --json >once.sum 2>err &&
 	test "$(summary_field once.sum status)" = converged
 '
 
 test_expect_success 'a steady gate survives confirmation' '
 	make_repo steady &&
-	expect_code 0 $LOOPGATE run --dir steady --goal g \
+	expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir steady --goal g \
 		--gate "echo run >>$TRASH/steady.runs; sh test.sh" \
 		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --confirm 2 --json >steady.sum 2>err &&
 	test "$(summary_field steady.sum status)" = converged &&
@@ -91,7 +91,7 @@ test_expect_success 'a failing focus run decides the round; a passing one hands 
 	else sed -i "s/a - b/a + b/" calc.py; fi
 	SH
 	chmod +x foc.agent &&
-	expect_code 0 $LOOPGATE run --dir foc --goal g \
+	expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir foc --goal g \
 		--agent-cmd "$TRASH/foc.agent" --json >foc.sum 2>err &&
 	test "$(grep -c "focus: test_add" focus.log)" = 2 &&
 	run_dir=$(summary_field foc.sum run_dir) &&
@@ -104,7 +104,7 @@ test_expect_success 'a gate has its own timeout' '
 	make_repo pto &&
 	printf "gates:\n  - run: echo started; sleep 30\n    timeout: 1s\n" >pto/loopgate.yaml &&
 	git -C pto add -A && git -C pto commit -qm gate &&
-	expect_code 1 $LOOPGATE run --dir pto --goal g --agent-cmd true \
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir pto --goal g --agent-cmd true \
 		--max-iterations 1 --gate-timeout 10m --json >pto.sum 2>err &&
 	grep -q "timed out after 1.0s" "$(summary_field pto.sum run_dir)/handoff.md"
 '
@@ -122,7 +122,7 @@ test_expect_success 'JUnit reports count for the floor: a skip they show is caug
 	SH
 	printf "gates:\n  - run: sh junit.sh\n    junit: reports/TEST-*.xml\n" >ju/loopgate.yaml &&
 	git -C ju add -A && git -C ju commit -qm gate &&
-	expect_code 1 $LOOPGATE run --dir ju --goal g \
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir ju --goal g \
 		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py; echo test_zero >skip.txt" \
 		--json >ju.sum 2>err &&
 	test "$(summary_field ju.sum status)" = integrity_violation &&

@@ -1,0 +1,351 @@
+/*
+ * sandbox.c: what the sandbox binds and masks, the bwrap argv, the probe.
+ * See sandbox.h; proc.c runs the argv, seccomp.c builds the filter,
+ * cgroup.c the per-spawn cgroups.
+ */
+#include "sandbox.h"
+#include "cgroup.h"
+#include "events.h"
+#include "proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Bounds on the walk for .env files (systemd style: bound everything). */
+#define ENV_WALK_DEPTH 8
+#define ENV_WALK_ENTRIES 50000
+
+const char *sandbox_cgroup_name(enum cgroup_kind k)
+{
+	switch (k) {
+	case CGROUP_V1: return "v1";
+	case CGROUP_V2: return "v2";
+	case CGROUP_NONE: break;
+	}
+	return "none";
+}
+
+static int list_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* Adds the real path of p to the dir or file mask list; missing: skipped. */
+static void add_mask(struct sandbox *sb, const char *p)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(p, real) || stat(real, &st) < 0 || !strcmp(real, "/"))
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		if (!list_has(&sb->mask_dirs, real))
+			strlist_push(&sb->mask_dirs, real);
+	} else if (!list_has(&sb->mask_files, real)) {
+		strlist_push(&sb->mask_files, real);
+	}
+}
+
+/* "~/x" under HOME, "x" under base, globs expanded. */
+static void add_mask_pattern(struct sandbox *sb, const char *pat, const char *base)
+{
+	const char *home = getenv("HOME");
+	char *full;
+	glob_t g;
+
+	if (pat[0] == '~' && (pat[1] == '/' || !pat[1])) {
+		if (!home || !*home)
+			return;
+		full = xasprintf("%s%s", home, pat + 1);
+	} else if (pat[0] == '/') {
+		full = xstrdup(pat);
+	} else {
+		full = xasprintf("%s/%s", base, pat);
+	}
+	if (glob(full, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			add_mask(sb, g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(full);
+}
+
+static int is_env_file(const char *name)
+{
+	return !strcmp(name, ".env") || !strncmp(name, ".env.", 5);
+}
+
+/* Every .env / .env.* under dir, skipping .git, .loopgate, node_modules. */
+static void walk_env(struct sandbox *sb, const char *dir, int depth, size_t *seen)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > ENV_WALK_DEPTH || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) && ++*seen < ENV_WALK_ENTRIES) {
+		char *p;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, ".git") || !strcmp(e->d_name, ".loopgate") ||
+		    !strcmp(e->d_name, "node_modules"))
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (is_env_file(e->d_name) && (e->d_type == DT_REG || e->d_type == DT_LNK))
+			add_mask(sb, p);
+		else if (e->d_type == DT_DIR)
+			walk_env(sb, p, depth + 1, seen);
+		free(p);
+	}
+	closedir(d);
+}
+
+static void add_existing(struct strlist *l, const char *p)
+{
+	char real[PATH_MAX];
+	if (realpath(p, real) && !list_has(l, real))
+		strlist_push(l, real);
+}
+
+void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
+		  const char *repo)
+{
+	const struct policy *p = c->policy;
+	char real[PATH_MAX];
+	size_t seen = 0;
+	char *s;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->bwrap_on = c->sandbox != 0;
+	sb->bwrap = xstrdup(c->bwrap ? c->bwrap : "bwrap");
+	sb->tree = xstrdup(realpath(tree, real) ? real : tree);
+	sb->network = p && p->network == POLICY_NET_ON ? POLICY_NET_ON : POLICY_NET_OFF;
+	if (p)
+		sb->lim = p->lim;
+	else
+		sb->lim = (struct policy_limits){ 0, POLICY_DEFAULT_MEMORY_MB,
+			POLICY_DEFAULT_PROCESSES, POLICY_DEFAULT_FILE_SIZE_MB,
+			POLICY_DEFAULT_OUTPUT_BYTES, 0 };
+	sb->seccomp = sb->bwrap_on;
+	/* the tree's .git file, and the repository's .git it points into */
+	s = xasprintf("%s/.git", sb->tree);
+	add_existing(&sb->ro, s);
+	free(s);
+	if (repo) {
+		s = xasprintf("%s/.git", repo);
+		add_existing(&sb->ro, s);
+		free(s);
+	}
+	for (size_t i = 0; p && i < p->write.n; i++) {
+		const char *w = p->write.v[i];
+		const char *home = getenv("HOME");
+		if (w[0] == '~' && (w[1] == '/' || !w[1]) && home)
+			s = xasprintf("%s%s", home, w + 1);
+		else if (w[0] == '/')
+			s = xstrdup(w);
+		else
+			s = xasprintf("%s/%s", sb->tree, w);
+		add_existing(&sb->rw, s);
+		free(s);
+	}
+	for (size_t i = 0; policy_default_read_deny[i]; i++)
+		add_mask_pattern(sb, policy_default_read_deny[i], sb->tree);
+	for (size_t i = 0; p && i < p->read_deny.n; i++)
+		add_mask_pattern(sb, p->read_deny.v[i], sb->tree);
+	if (repo)
+		walk_env(sb, repo, 0, &seen);
+	walk_env(sb, sb->tree, 0, &seen);
+	sb->cgroup = cgroup_detect(&sb->cgroup_note);
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	free(sb->bwrap);
+	free(sb->version);
+	free(sb->tree);
+	free(sb->cgroup_note);
+	strlist_clear(&sb->ro);
+	strlist_clear(&sb->rw);
+	strlist_clear(&sb->mask_dirs);
+	strlist_clear(&sb->mask_files);
+	memset(sb, 0, sizeof(*sb));
+}
+
+/* ---- the bwrap argv ---------------------------------------------------- */
+
+static void push2(struct strlist *l, const char *a, const char *b)
+{
+	strlist_push(l, a);
+	strlist_push(l, b);
+}
+
+static void push3(struct strlist *l, const char *a, const char *b, const char *c)
+{
+	strlist_push(l, a);
+	strlist_push(l, b);
+	strlist_push(l, c);
+}
+
+/* 1 when dir is path or one of its ancestors. */
+static int covers(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+	return !strncmp(dir, path, n) && (path[n] == '/' || !path[n]);
+}
+
+void sandbox_argv(const struct sandbox *sb, const char *const *argv,
+		  int seccomp_fd, struct strlist *out)
+{
+	char num[32];
+	size_t i;
+
+	strlist_clear(out);
+	strlist_push(out, sb->bwrap);
+	push3(out, "--ro-bind", "/", "/");
+	push2(out, "--dev", "/dev");
+	push2(out, "--tmpfs", "/dev/shm");
+	push2(out, "--proc", "/proc");
+	push2(out, "--tmpfs", "/tmp");
+	/* a masked directory holding the tree goes under the tree's bind */
+	for (i = 0; i < sb->mask_dirs.n; i++)
+		if (covers(sb->mask_dirs.v[i], sb->tree))
+			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
+	push3(out, "--bind", sb->tree, sb->tree);
+	for (i = 0; i < sb->rw.n; i++)
+		push3(out, "--bind", sb->rw.v[i], sb->rw.v[i]);
+	for (i = 0; i < sb->ro.n; i++)
+		push3(out, "--ro-bind", sb->ro.v[i], sb->ro.v[i]);
+	for (i = 0; i < sb->mask_dirs.n; i++)
+		if (!covers(sb->mask_dirs.v[i], sb->tree))
+			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
+	for (i = 0; i < sb->mask_files.n; i++)
+		push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
+	strlist_push(out, "--unshare-pid");
+	strlist_push(out, "--unshare-ipc");
+	strlist_push(out, "--unshare-uts");
+	if (sb->network != POLICY_NET_ON)
+		strlist_push(out, "--unshare-net");
+	strlist_push(out, "--unshare-cgroup-try");
+	strlist_push(out, "--die-with-parent");
+	strlist_push(out, "--new-session");
+	push2(out, "--cap-drop", "ALL");
+	push2(out, "--chdir", sb->tree);
+	if (seccomp_fd >= 0) {
+		snprintf(num, sizeof(num), "%d", seccomp_fd);
+		push2(out, "--seccomp", num);
+	}
+	strlist_push(out, "--");
+	for (i = 0; argv[i]; i++)
+		strlist_push(out, argv[i]);
+	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+	out->v[out->n] = NULL;
+}
+
+/* ---- probe ------------------------------------------------------------- */
+
+/* "bubblewrap 0.8.0" from `bwrap --version`, unsandboxed. */
+static void read_version(struct sandbox *sb)
+{
+	const char *argv[] = { sb->bwrap, "--version", NULL };
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct buf err = BUF_INIT;
+
+	proc_env_base(&env);
+	o.argv = argv;
+	o.env = (const char *const *)env.v;
+	o.merge_output = 1;
+	o.max_output = 4096;
+	o.timeout_ms = 10000;
+	o.no_interrupt = 1;
+	if (proc_run(&o, &r, &err) == 0 && r.status == PROC_EXITED &&
+	    !r.exit_code && r.out.len) {
+		r.out.s[strcspn(r.out.s, "\n")] = 0;
+		free(sb->version);
+		sb->version = xstrdup(r.out.s);
+	}
+	proc_result_release(&r);
+	proc_env_release(&env);
+	buf_release(&err);
+}
+
+int sandbox_probe(struct sandbox *sb, struct buf *err)
+{
+	const char *argv[] = { "/bin/sh", "-c", "exit 0", NULL };
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct buf why = BUF_INIT;
+	int ret;
+
+	if (!sb->bwrap_on)
+		return 0;
+	proc_env_base(&env);
+	o.argv = argv;
+	o.env = (const char *const *)env.v;
+	o.cwd = sb->tree;
+	o.merge_output = 1;
+	o.max_output = 4096;
+	o.timeout_ms = 30000;
+	o.no_interrupt = 1;
+	o.sandbox = sb;
+	ret = proc_run(&o, &r, &why);
+	if (ret < 0) {
+		ret = err_set(err, ret, "cannot start the sandbox: %s (is bubblewrap "
+			      "installed? set bwrap: in loopgate.yaml to its path, or "
+			      "pass --no-sandbox to run without one)", why.s);
+	} else if (r.status != PROC_EXITED || r.exit_code) {
+		buf_reset(&why);
+		proc_describe(&r, o.timeout_ms, &why);
+		while (r.out.len && (r.out.s[r.out.len - 1] == '\n'))
+			r.out.s[--r.out.len] = 0;
+		ret = err_set(err, -EPERM, "the sandbox cannot be created here: %s "
+			      "ended with %s%s%s (pass --no-sandbox to run without "
+			      "one)", sb->bwrap, why.s, r.out.len ? ": " : "",
+			      r.out.len ? r.out.s : "");
+	} else {
+		read_version(sb);
+	}
+	proc_result_release(&r);
+	proc_env_release(&env);
+	buf_release(&why);
+	return ret;
+}
+
+static json_t *list_json(const struct strlist *l)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(a, events_str(l->v[i]));
+	return a;
+}
+
+void *sandbox_json(const struct sandbox *sb)
+{
+	struct policy p;
+	json_t *o;
+
+	memset(&p, 0, sizeof(p));
+	p.lim = sb->lim;
+	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o}",
+		"enabled", sb->bwrap_on,
+		"bwrap", sb->bwrap_on && sb->version ? json_string(sb->version) : json_null(),
+		"seccomp", sb->bwrap_on && sb->seccomp,
+		"cgroup", sandbox_cgroup_name(sb->cgroup),
+		"cgroup_note", sb->cgroup_note ? events_str(sb->cgroup_note) : json_null(),
+		"network", sb->bwrap_on ? policy_net_name(sb->network) : "host",
+		"writable", list_json(&sb->rw),
+		"read_only", list_json(&sb->ro),
+		"masked", list_json(&sb->mask_dirs),
+		"masked_files", list_json(&sb->mask_files),
+		"limits", policy_limits_json(&p));
+	return o;
+}
