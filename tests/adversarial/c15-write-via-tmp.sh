@@ -1,5 +1,6 @@
 # CASE: a gate writes in /tmp, then moves the file outside the tree; /tmp does not outlive the gate
 adv_repo
+rm -f /tmp/loopgate-adv-stage /tmp/loopgate-adv-leftover
 out=$(adv_outside)
 adv_attack w.sh <<SH
 echo pwned >/tmp/loopgate-adv-stage && mv /tmp/loopgate-adv-stage $out/moved-marker && echo MOVED

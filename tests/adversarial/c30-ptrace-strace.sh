@@ -4,7 +4,8 @@ adv_repo
 adv_attack t.sh <<'SH'
 timeout 5 strace -p $PPID -e trace=none 2>&1 | head -n 3
 timeout 5 strace -f true >/dev/null 2>&1 && echo STRACE-RAN
-timeout 10 gdb -batch -p $PPID -ex 'info proc' 2>&1 | grep -q 'process' && echo GDB-ATTACHED
+timeout 10 gdb -batch -p $PPID -ex 'info registers rip' 2>&1 | tee gdb.out | grep -q '^rip ' && echo GDB-ATTACHED
+head -n 5 gdb.out
 echo done
 SH
 adv_gate "sh attack/t.sh"

@@ -36,7 +36,9 @@ for c in "$here"/c[0-9]*.sh; do
 		continue
 	fi
 	(cd "$dir" && export CASE_DIR="$dir" && timeout -k 5 "$per_case" \
-		sh -c '. "$1/../lib.sh"; . "$1/lib.sh"; set -e; . "$2"' sh "$here" "$c") \
+		sh -c '. "$1/../lib.sh"; TEST_DIR=$(cd "$1/.." && pwd)
+			FAKE=$TEST_DIR/fake/fake_model.py; export TEST_DIR FAKE
+			. "$1/lib.sh"; set -e; . "$2"' sh "$here" "$c") \
 		>"$dir/case.log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
