@@ -118,11 +118,12 @@ adv_actor_output() {
 	echo "$RUN/iter-001/actor.out"
 }
 
-# adv_listener: starts listener.py; sets TCP_PORT, UDP_PORT; connections
-# and datagrams it receives are logged to $CASE_DIR/listener.log.
+# adv_listener [UNIXPATH ABSTRACT]: starts listener.py; sets TCP_PORT,
+# UDP_PORT; connections and datagrams it receives are logged to
+# $CASE_DIR/listener.log.
 adv_listener() {
 	python3 "$TEST_DIR/adversarial/listener.py" "$CASE_DIR/listener.port" \
-		"$CASE_DIR/listener.log" 2>"$CASE_DIR/listener.err" &
+		"$CASE_DIR/listener.log" "$@" 2>"$CASE_DIR/listener.err" &
 	echo $! >"$TRASH/$(basename "$CASE_DIR")-listener.fakepid"
 	i=0
 	while [ ! -s "$CASE_DIR/listener.port" ]; do

@@ -3,7 +3,10 @@
 accepted connection or received datagram appends a line to the log, so a
 case can assert that nothing inside the sandbox reached it.
 
-    listener.py PORTFILE LOG     writes "TCPPORT UDPPORT" to PORTFILE
+    listener.py PORTFILE LOG [UNIXPATH ABSTRACT]
+                                 writes "TCPPORT UDPPORT" to PORTFILE; also
+                                 listens on the unix socket UNIXPATH and the
+                                 abstract unix socket named ABSTRACT
 """
 import select
 import socket
@@ -16,17 +19,30 @@ t.bind(("127.0.0.1", 0))
 t.listen(16)
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("127.0.0.1", 0))
+socks = [t, u]
+names = {}
+if len(sys.argv) > 4:
+    for addr in (sys.argv[3], "\0" + sys.argv[4]):
+        x = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        x.bind(addr)
+        x.listen(16)
+        socks.append(x)
+        names[x] = "unix " + repr(addr)
 with open(portfile + ".tmp", "w") as f:
     f.write("%d %d\n" % (t.getsockname()[1], u.getsockname()[1]))
 import os
 os.rename(portfile + ".tmp", portfile)
 while True:
-    r, _, _ = select.select([t, u], [], [])
+    r, _, _ = select.select(socks, [], [])
     for s in r:
         with open(log, "a") as f:
             if s is t:
                 c, addr = t.accept()
                 f.write("tcp connection from %s\n" % (addr,))
+                c.close()
+            elif s in names:
+                c, _ = s.accept()
+                f.write("%s connection\n" % names[s])
                 c.close()
             else:
                 data, addr = u.recvfrom(4096)
