@@ -5,6 +5,10 @@
 #
 #   BENCH_ITERS=30 BENCH_REPEATS=5 BENCH_LONG_ITERS=200 sh bench/run.sh
 #
+# The loopgate runs above use the sandbox (the default); the same runs with
+# --no-sandbox give the sandbox's cost per gate run and per iteration
+# (BENCH_SANDBOX_REPEATS, default REPEATS; 0 skips them).
+#
 # Then two figures about the gates, with a command actor (no model): the
 # result cache (a hit against a miss) and the cascade (a round stopped at the
 # first failing gate against the full round).  BENCH_GATE_REPEATS=5
@@ -24,6 +28,7 @@ LONG_ITERS=${BENCH_LONG_ITERS:-200}
 GATE_REPEATS=${BENCH_GATE_REPEATS:-5}
 GATE_ITERS=${BENCH_GATE_ITERS:-10}
 GATE_MS=${BENCH_GATE_MS:-200}
+SB_REPEATS=${BENCH_SANDBOX_REPEATS:-$REPEATS}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -32,7 +37,7 @@ command -v python3 >/dev/null || die "python3 is needed (fake model server, stat
 command -v git >/dev/null || die "git is needed"
 command -v curl >/dev/null || die "the floor needs the curl command-line tool \
 (Debian package curl; the build only needs libcurl): apt-get install curl"
-for v in "$ITERS" "$REPEATS" "$LONG_ITERS" "$GATE_REPEATS" "$GATE_ITERS" "$GATE_MS"; do
+for v in "$ITERS" "$REPEATS" "$LONG_ITERS" "$GATE_REPEATS" "$GATE_ITERS" "$GATE_MS" "$SB_REPEATS"; do
 	case $v in '' | *[!0-9]*) die "BENCH_ITERS, BENCH_REPEATS, BENCH_LONG_ITERS, \
 BENCH_GATE_REPEATS, BENCH_GATE_ITERS, BENCH_GATE_MS must be numbers" ;; esac
 done
@@ -113,7 +118,7 @@ loopgate_run() {
 	shift 2
 	mkdir -p "$d" && make_repo "$d/repo" && start_fake "$d"
 	$TIMEOUT "$@" "$LOOPGATE" run --dir "$d/repo" --goal "bench: rewrite counter.txt" \
-		--gate false --model openai/bench --base-url "$URL" \
+		--gate false --model openai/bench --base-url "$URL" ${LG_EXTRA:-} \
 		--max-iterations "$n" --stall-after 100000 --json >"$d/sum.json" 2>"$d/err"
 	rc=$?
 	stop_fake
@@ -179,6 +184,17 @@ while [ $r -lt "$REPEATS" ]; do
 done
 printf '                  \r' >&2
 
+# The sandbox's cost: the same runs without it, interleaved with more
+# sandboxed ones.
+r=0
+while [ $r -lt "$SB_REPEATS" ]; do
+	r=$((r + 1))
+	printf '  sandbox %d/%d\r' "$r" "$SB_REPEATS" >&2
+	LG_EXTRA=--no-sandbox loopgate_run "$W/nosb.$r" "$ITERS"
+	loopgate_run "$W/sb.$r" "$ITERS"
+done
+printf '                  \r' >&2
+
 # Peak RSS, in separate runs (ptrace stops would disturb the timing).
 loopgate_run "$W/rss" "$ITERS" python3 "$BENCH_DIR/rss.py" "$W/rss.json" --
 if [ "$LONG_ITERS" -gt "$ITERS" ]; then
@@ -218,4 +234,25 @@ fi
 printf '{"iters": %d, "long_iters": %d, "body_bytes": %d}\n' "$ITERS" "$LONG_ITERS" \
 	"$(wc -c <"$W/body.json")" >"$W/info.json"
 echo
+if [ "$SB_REPEATS" -gt 0 ]; then
+	python3 - "$W" "$SB_REPEATS" <<'PY' || die "cannot compute the sandbox figures"
+import json, statistics, sys
+w, n = sys.argv[1], int(sys.argv[2])
+def side(prefix):
+    gates, iters = [], []
+    for r in range(1, n + 1):
+        d = "%s/%s.%d" % (w, prefix, r)
+        s = json.load(open(d + "/sum.json"))
+        ev = [json.loads(l) for l in open(s["run_dir"] + "/events.jsonl")]
+        gates += [e["body"]["duration_ms"] for e in ev if e["kind"] == "gate_end"]
+        iters.append(s["elapsed_s"] * 1000.0 / max(s["iterations"], 1))
+    return statistics.median(gates), statistics.median(iters)
+g0, i0 = side("nosb")
+g1, i1 = side("sb")
+print("sandbox cost (bwrap + seccomp + cgroup, gate `false`, %d runs a side):" % n)
+print("  per gate run: %.1f ms with the sandbox, %.1f ms without: +%.1f ms" % (g1, g0, g1 - g0))
+print("  per iteration (whole loop): %.1f ms with, %.1f ms without: +%.1f ms" % (i1, i0, i1 - i0))
+print()
+PY
+fi
 python3 "$BENCH_DIR/stats.py" report "$W"

@@ -227,7 +227,9 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 		buf_reset(&r->edit_feedback);
 		buf_addf(&r->edit_feedback, "The agent command was not run: the "
 			 "policy denies it (%s).\n", what.s);
-		ret = 0;
+		/* the turn's output, where its output would have been */
+		ret = fileio_write_atomic(out, r->edit_feedback.s,
+					  r->edit_feedback.len, err);
 		goto done;
 	}
 	buf_reset(&what);

@@ -342,9 +342,17 @@ struct run_state {
 	const struct cgroup *cg;
 };
 
-/* The children loopgate has (as a subreaper: orphans of the tree too),
- * SIGKILLed; reaped when reap.  Returns how many there were. */
-static int kill_children(int reap)
+/* SIGKILLs pid when it is a child of ours, reaping it when reap. */
+static void kill_child(long pid, int reap)
+{
+	kill((pid_t)pid, SIGKILL);
+	if (reap)
+		waitpid((pid_t)pid, NULL, 0);
+}
+
+/* Scans /proc for processes whose parent is loopgate: the fallback when
+ * /proc/self/task/TID/children is missing (CONFIG_PROC_CHILDREN). */
+static int kill_children_scan(int reap)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -368,12 +376,31 @@ static int kill_children(int reap)
 		if (!p || !(p = strrchr(buf, ')')) || sscanf(p + 1, " %*c %ld", &ppid) != 1 ||
 		    ppid != self)
 			continue;
-		kill((pid_t)pid, SIGKILL);
-		if (reap)
-			waitpid((pid_t)pid, NULL, 0);
+		kill_child(pid, reap);
 		n++;
 	}
 	closedir(d);
+	return n;
+}
+
+/* The children loopgate has (as a subreaper: orphans of the tree too),
+ * SIGKILLed; reaped when reap.  Returns how many there were.  loopgate is
+ * single-threaded, so its main thread's list is all of them. */
+static int kill_children(int reap)
+{
+	char path[64];
+	long pid;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)getpid());
+	if (!(f = fopen(path, "re")))
+		return kill_children_scan(reap);
+	while (fscanf(f, "%ld", &pid) == 1) {
+		kill_child(pid, reap);
+		n++;
+	}
+	fclose(f);
 	return n;
 }
 

@@ -1,0 +1,138 @@
+#!/bin/sh
+# The sandbox (issue 5, item 2 and 4): gates and the command actor run in
+# bubblewrap; what they can write, reach and leave behind.
+. "$(dirname "$0")/lib.sh"
+
+# run_gate DIR NAME GATE [FLAGS...]: one run with the command actor doing
+# nothing, one iteration; the summary in NAME.sum, stderr in NAME.err.
+run_gate() {
+	d=$1 n=$2 g=$3
+	shift 3
+	$LOOPGATE run --dir "$d" --goal g --gate "$g" --agent-cmd true \
+		--max-iterations 1 --json "$@" >"$n.sum" 2>"$n.err"
+}
+
+test_expect_success 'a gate that writes outside the tree fails with EROFS; the file stays absent' '
+	make_repo ro &&
+	rm -f "$TRASH/outside" &&
+	expect_code 1 run_gate ro ro "echo x >$TRASH/outside" &&
+	run_dir=$(summary_field ro.sum run_dir) &&
+	grep -q "Read-only file system" "$run_dir/baseline/gate-1.out" &&
+	test ! -e "$TRASH/outside" &&
+	test "$(summary_field ro.sum sandbox)" = True
+'
+
+test_expect_success 'the same gate with --no-sandbox writes the file, and that is recorded' '
+	make_repo nosb &&
+	rm -f "$TRASH/outside2" &&
+	expect_code 1 run_gate nosb nosb "echo x >$TRASH/outside2; sh test.sh" --no-sandbox &&
+	test -e "$TRASH/outside2" &&
+	test "$(summary_field nosb.sum sandbox)" = False &&
+	run_dir=$(summary_field nosb.sum run_dir) &&
+	grep -q "Sandbox:\*\* OFF (--no-sandbox)" "$run_dir/handoff.md" &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	json_get sb.json "d[0][\"enabled\"]" >enabled &&
+	test "$(cat enabled)" = False
+'
+
+test_expect_success 'the sandbox event records bwrap, seccomp, cgroup, network and limits' '
+	run_dir=$(summary_field ro.sum run_dir) &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	json_get sb.json "(len(d), d[0][\"enabled\"], d[0][\"bwrap\"].startswith(\"bubblewrap \"), d[0][\"seccomp\"], d[0][\"cgroup\"] in (\"v1\", \"v2\", \"none\"), d[0][\"network\"], d[0][\"limits\"][\"memory_mb\"], d[0][\"limits\"][\"processes\"])" >got &&
+	test "$(cat got)" = "(1, True, True, True, True, '"'off'"', 4096, 256)"
+'
+
+test_expect_success 'the tree is writable, the repository .git is not' '
+	make_repo wr &&
+	expect_code 0 run_gate wr wr "echo made >made.txt && cat made.txt && ! touch $TRASH/wr/.git/hooks/pre-commit 2>err.txt && cat err.txt" &&
+	run_dir=$(summary_field wr.sum run_dir) &&
+	grep -q "^made$" "$run_dir/baseline/gate-1.out" &&
+	grep -q "Read-only file system" "$run_dir/baseline/gate-1.out" &&
+	test ! -e wr/.git/hooks/pre-commit
+'
+
+test_expect_success 'network off: the fake server on 127.0.0.1 is unreachable; on: reachable' '
+	make_repo net &&
+	one_reply netf "x" &&
+	url=$(start_fake netf netf.json) &&
+	gate="python3 -c \"import urllib.request; urllib.request.urlopen(\\\"$url/models\\\", timeout=5)\" 2>&1 | tail -n 1; exit 0" &&
+	expect_code 0 run_gate net off "$gate" &&
+	run_dir=$(summary_field off.sum run_dir) &&
+	grep -q "Connection refused" "$run_dir/baseline/gate-1.out" &&
+	printf "policy:\n  network: on\n" >net/loopgate.yaml &&
+	git -C net add loopgate.yaml && git -C net commit -qm net &&
+	expect_code 0 run_gate net on "$gate" &&
+	run_dir=$(summary_field on.sum run_dir) &&
+	! grep -q "Connection refused" "$run_dir/baseline/gate-1.out" &&
+	event_bodies "$run_dir" sandbox >nsb.json &&
+	test "$(json_get nsb.json "d[0][\"network\"]")" = on
+'
+
+test_expect_success 'bwrap missing (PATH without it): exit 3 naming --no-sandbox' '
+	make_repo miss &&
+	mkdir -p nobwrap &&
+	for t in sh git python3 env; do ln -sf "$(command -v $t)" nobwrap/$t; done &&
+	PATH=$TRASH/nobwrap expect_code 3 run_gate miss miss "true" &&
+	grep -q -- "--no-sandbox" miss.err &&
+	grep -q "bwrap" miss.err
+'
+
+test_expect_success 'a config bwrap: path pointing nowhere: exit 3 naming --no-sandbox' '
+	make_repo miss2 &&
+	printf "bwrap: /nonexistent/bwrap\n" >miss2/loopgate.yaml &&
+	git -C miss2 add loopgate.yaml && git -C miss2 commit -qm cfg &&
+	expect_code 3 run_gate miss2 miss2 "true" &&
+	grep -q -- "--no-sandbox" miss2.err &&
+	grep -q "/nonexistent/bwrap" miss2.err &&
+	expect_code 0 run_gate miss2 miss2ok "true" --no-sandbox
+'
+
+test_expect_success 'a timeout kills a setsid double-forked daemon too (sandbox)' '
+	make_repo dd &&
+	mark=271.$$ &&
+	expect_code 1 $LOOPGATE run --dir dd --goal g --gate-timeout 2s --agent-cmd true \
+		--max-iterations 1 --json \
+		--gate "setsid sh -c \"sleep $mark & exit 0\" & sleep 30" >dd.sum 2>dd.err &&
+	! pgrep -f "sleep $mark"
+'
+
+test_expect_success 'a timeout kills a setsid double-forked daemon too (--no-sandbox)' '
+	make_repo dn &&
+	mark=272.$$ &&
+	expect_code 1 $LOOPGATE run --no-sandbox --dir dn --goal g --gate-timeout 2s \
+		--agent-cmd true --max-iterations 1 --json \
+		--gate "setsid sh -c \"sleep $mark & exit 0\" & sleep 30" >dn.sum 2>dn.err &&
+	i=0 && while pgrep -f "sleep $mark" >/dev/null && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done &&
+	! pgrep -f "sleep $mark"
+'
+
+test_expect_success 'a gate cannot signal loopgate (its parent is the namespace init)' '
+	make_repo sig &&
+	expect_code 1 run_gate sig sig "kill -TERM \$PPID; kill -TERM -1; sh test.sh" &&
+	test "$(summary_field sig.sum status)" = budget_exhausted
+'
+
+test_expect_success 'API keys never reach a sandboxed gate; ~/.ssh and .env are masked' '
+	make_repo sec &&
+	mkdir -p "$HOME/.ssh" && echo secret-key >"$HOME/.ssh/id_x" &&
+	echo TOKEN=dotenv-secret >sec/.env &&
+	OPENAI_API_KEY=sk-never-leak expect_code 0 run_gate sec sec \
+		"env; ls -A \$HOME/.ssh; cat $TRASH/sec/.env; echo done" &&
+	run_dir=$(summary_field sec.sum run_dir) &&
+	out="$run_dir/baseline/gate-1.out" &&
+	grep -q "^done$" "$out" &&
+	! grep -q sk-never-leak "$out" &&
+	! grep -q id_x "$out" &&
+	! grep -q dotenv-secret "$out"
+'
+
+test_expect_success 'seccomp: ptrace, unshare and raw sockets are refused' '
+	make_repo sc &&
+	gate="unshare -U true 2>&1; python3 -c \"import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\" 2>&1 | tail -n 1; echo end" &&
+	expect_code 0 run_gate sc sc "$gate" &&
+	run_dir=$(summary_field sc.sum run_dir) &&
+	grep -q "unshare failed: Operation not permitted" "$run_dir/baseline/gate-1.out" &&
+	grep -q "PermissionError" "$run_dir/baseline/gate-1.out"
+'
+
+test_done

@@ -1,0 +1,176 @@
+/*
+ * test_sandbox.c: the bwrap argv, masks, and a sandboxed proc_run.
+ */
+#include "unit.h"
+#include "buf.h"
+#include "config.h"
+#include "policy.h"
+#include "proc.h"
+#include "sandbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/var/tmp/loopgate-unit-sb.XXXXXX";
+
+/* The index of the first occurrence of a, b (and c) in sequence; -1. */
+static long find_seq(const struct strlist *l, const char *a, const char *b,
+		     const char *c)
+{
+	for (size_t i = 0; i + 1 < l->n; i++)
+		if (!strcmp(l->v[i], a) && !strcmp(l->v[i + 1], b) &&
+		    (!c || (i + 2 < l->n && !strcmp(l->v[i + 2], c))))
+			return (long)i;
+	return -1;
+}
+
+static int write_secret(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs("SECRET=1\n", f);
+	return fclose(f);
+}
+
+static void make_sb(struct sandbox *sb, struct config *c, char **tree)
+{
+	char *p;
+	config_init(c);
+	strlist_push(&c->gates, "true");
+	CHECK_INT(config_finalize_gates(c, NULL), 0);
+	*tree = xasprintf("%s/tree", dir);
+	mkdir(*tree, 0755);
+	p = xasprintf("%s/.env", *tree);
+	CHECK(write_secret(p) == 0);
+	free(p);
+	sandbox_init(sb, c, *tree, NULL);
+}
+
+TEST(argv_binds_masks_and_unshares)
+{
+	struct config c;
+	struct sandbox sb;
+	struct strlist a = { NULL, 0 };
+	const char *argv[] = { "/bin/sh", "-c", "echo hi", NULL };
+	char *tree, *envf;
+
+	make_sb(&sb, &c, &tree);
+	envf = xasprintf("%s/.env", tree);
+	sandbox_argv(&sb, argv, 7, &a);
+	CHECK_STR(a.v[0], "bwrap");
+	CHECK(find_seq(&a, "--ro-bind", "/", "/") == 1);
+	CHECK(find_seq(&a, "--tmpfs", "/tmp", NULL) > 0);
+	CHECK(find_seq(&a, "--tmpfs", "/dev/shm", NULL) > 0);
+	CHECK(find_seq(&a, "--bind", tree, tree) > find_seq(&a, "--tmpfs", "/tmp", NULL));
+	/* the mask comes after the tree's bind, or the bind would undo it */
+	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) > find_seq(&a, "--bind", tree, tree));
+	CHECK(find_seq(&a, "--cap-drop", "ALL", NULL) > 0);
+	CHECK(find_seq(&a, "--seccomp", "7", NULL) > 0);
+	CHECK(find_seq(&a, "--chdir", tree, NULL) > 0);
+	CHECK(find_seq(&a, "--", "/bin/sh", "-c") > 0);
+	CHECK_STR(a.v[a.n - 1], "echo hi");
+	CHECK(a.v[a.n] == NULL);
+	{
+		int net = 0, pid = 0;
+		for (size_t i = 0; i < a.n; i++) {
+			net |= !strcmp(a.v[i], "--unshare-net");
+			pid |= !strcmp(a.v[i], "--unshare-pid");
+		}
+		CHECK(net && pid);
+		sb.network = POLICY_NET_ON;
+		sandbox_argv(&sb, argv, -1, &a);
+		net = 0;
+		for (size_t i = 0; i < a.n; i++)
+			net |= !strcmp(a.v[i], "--unshare-net") || !strcmp(a.v[i], "--seccomp");
+		CHECK(!net);
+	}
+	strlist_clear(&a);
+	sandbox_release(&sb);
+	config_release(&c);
+	free(envf);
+	free(tree);
+}
+
+TEST(sandboxed_run_is_confined)
+{
+	struct config c;
+	struct sandbox sb;
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct buf err = BUF_INIT;
+	char *tree, *script;
+	const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+
+	make_sb(&sb, &c, &tree);
+	CHECK_INT(sandbox_probe(&sb, &err), 0);
+	CHECK(sb.version && !strncmp(sb.version, "bubblewrap ", 11));
+	script = xasprintf("cat .env; echo x >%s/outside 2>&1 || echo refused; "
+			   "echo y >inside && echo wrote", dir);
+	argv[2] = script;
+	proc_env_base(&env);
+	o.argv = argv;
+	o.cwd = tree;
+	o.env = (const char *const *)env.v;
+	o.merge_output = 1;
+	o.timeout_ms = 20000;
+	o.sandbox = &sb;
+	CHECK_INT(proc_run(&o, &r, &err), 0);
+	CHECK_INT(r.exit_code, 0);
+	CHECK_CONTAINS(r.out.s, "Read-only file system");
+	CHECK_CONTAINS(r.out.s, "refused");
+	CHECK_CONTAINS(r.out.s, "wrote");
+	CHECK(!strstr(r.out.s, "SECRET"));
+	{
+		char *p = xasprintf("%s/outside", dir);
+		CHECK(access(p, F_OK) != 0);
+		free(p);
+	}
+	proc_result_release(&r);
+	proc_env_release(&env);
+	sandbox_release(&sb);
+	config_release(&c);
+	buf_release(&err);
+	free(script);
+	free(tree);
+}
+
+TEST(missing_bwrap_names_no_sandbox)
+{
+	struct config c;
+	struct sandbox sb;
+	struct buf err = BUF_INIT;
+	char *tree;
+
+	make_sb(&sb, &c, &tree);
+	free(sb.bwrap);
+	sb.bwrap = xstrdup("/nonexistent/bwrap");
+	CHECK(sandbox_probe(&sb, &err) < 0);
+	CHECK_CONTAINS(err.s, "/nonexistent/bwrap");
+	CHECK_CONTAINS(err.s, "--no-sandbox");
+	sb.bwrap_on = 0;
+	CHECK_INT(sandbox_probe(&sb, &err), 0);
+	sandbox_release(&sb);
+	config_release(&c);
+	buf_release(&err);
+	free(tree);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	RUN(argv_binds_masks_and_unshares);
+	RUN(sandboxed_run_is_confined);
+	RUN(missing_bwrap_names_no_sandbox);
+	{
+		char *cmd = xasprintf("rm -rf '%s'", dir);
+		int rc = system(cmd);
+		(void)rc;
+		free(cmd);
+	}
+	return unit_done();
+}
