@@ -108,7 +108,7 @@ static int read_line(const char *path, struct buf *out)
 
 struct git_guard *git_guard_snapshot(const char *tree, struct buf *err)
 {
-	static const char *const wt_files[] = { "commondir", "gitdir",
+	static const char *const wt_files[] = { "HEAD", "commondir", "gitdir",
 						"config.worktree", NULL };
 	static const char *const common_files[] = { "config", "config.worktree",
 		"info/attributes", "info/exclude", NULL };

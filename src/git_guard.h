@@ -12,7 +12,7 @@
  *          "replaced by a symlink", ...); n < 0: -errno, err says why
  *   git_guard_free(g);
  *
- * Watched: <tree>/.git, the worktree git dir's commondir, gitdir and
+ * Watched: <tree>/.git, the worktree git dir's HEAD, commondir, gitdir and
  * config.worktree, and in the common git dir config, config.worktree,
  * info/attributes, info/exclude, hooks/ and every file directly in it.
  * Paths are reported as ".git/..." relative to the common git dir (the
