@@ -248,10 +248,69 @@ static const char *gg_what(const struct gg_entry *e, int type, mode_t mode,
 	return NULL;
 }
 
-static void gg_note(struct buf *changes, const char *label, const char *what)
+/* Bytes of what was found kept in a change record (the audit's evidence). */
+#define GG_EVIDENCE 4096
+
+/* 1 when the line [l, l+n) is a whole line of text. */
+static int has_line(const struct buf *text, const char *l, size_t n)
 {
+	const char *p = text->s, *end = text->s + text->len;
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (len == n && !memcmp(p, l, n))
+			return 1;
+		p = eol ? eol + 1 : NULL;
+	}
+	return 0;
+}
+
+/*
+ * Appends "label\0what\0found\0": found is what stands at path now (a
+ * link's target; a file's lines, only those the recorded content lacks
+ * when there was one, so that the user's own configuration, which may
+ * hold credentials, is not copied into the log), NULs made printable.
+ */
+static void gg_note(struct buf *changes, const char *label, const char *what,
+		    const char *path, const struct buf *was)
+{
+	struct buf now = BUF_INIT, ev = BUF_INIT;
+	struct stat st;
+	size_t i, n;
+
 	buf_add(changes, label, strlen(label) + 1);
 	buf_add(changes, what, strlen(what) + 1);
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		buf_read_file(&now, path);
+	} else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char t[PATH_MAX];
+		ssize_t k = readlink(path, t, sizeof(t));
+		buf_adds(&now, "-> ");
+		if (k > 0)
+			buf_add(&now, t, (size_t)k);
+	}
+	if (was && was->len && S_ISREG(st.st_mode)) {
+		const char *p = now.s, *end = now.s + now.len;
+		while (p && p < end) {
+			const char *eol = memchr(p, '\n', (size_t)(end - p));
+			size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+			if (!has_line(was, p, len)) {
+				buf_add(&ev, p, len);
+				buf_addch(&ev, '\n');
+			}
+			p = eol ? eol + 1 : NULL;
+		}
+	} else {
+		buf_add(&ev, now.s, now.len);
+	}
+	n = ev.len < GG_EVIDENCE ? ev.len : GG_EVIDENCE;
+	for (i = 0; i < n; i++)
+		buf_addch(changes, ev.s[i] ? ev.s[i] : '?');
+	if (ev.len > n)
+		buf_addf(changes, "\n[... %zu more bytes]", ev.len - n);
+	buf_addch(changes, '\0');
+	buf_release(&now);
+	buf_release(&ev);
 }
 
 int git_guard_check(struct git_guard *g, struct buf *changes, struct buf *err)
@@ -267,7 +326,8 @@ int git_guard_check(struct git_guard *g, struct buf *changes, struct buf *err)
 		gg_stat(e->path, &type, &mode, &data);
 		what = gg_what(e, type, mode, &data);
 		if (what) {
-			gg_note(changes, e->label, what);
+			gg_note(changes, e->label, what, e->path,
+				e->type == GG_FILE ? &e->data : NULL);
 			n++;
 			ret = gg_restore(e, err);
 		}
@@ -284,7 +344,7 @@ int git_guard_check(struct git_guard *g, struct buf *changes, struct buf *err)
 						break;
 				if (j == g->n) {
 					char *l = xasprintf("%s/%s", e->label, de->d_name);
-					gg_note(changes, l, "created");
+					gg_note(changes, l, "created", p, NULL);
 					free(l);
 					n++;
 					if ((ret = gg_remove(p)) < 0)

@@ -8,8 +8,12 @@
  *   struct buf ch = BUF_INIT;
  *   int n = git_guard_check(g, &ch, &err);
  *   n > 0: n paths had changed and were put back as recorded; ch holds
- *          "path\0what\0" pairs ("created", "modified", "deleted",
- *          "replaced by a symlink", ...); n < 0: -errno, err says why
+ *          "path\0what\0found\0" triples: what is "created", "modified",
+ *          "deleted", "replaced by a symlink", ...; found is what stood
+ *          there, the evidence for the audit (up to 4 KiB: a file's lines
+ *          that the recorded version lacked, the whole of a new file,
+ *          "-> target" for a link, empty for a directory or nothing);
+ *          n < 0: -errno, err says why
  *   git_guard_free(g);
  *
  * Watched: <tree>/.git, the worktree git dir's HEAD, commondir, gitdir and

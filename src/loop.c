@@ -239,10 +239,11 @@ static int guard_git(struct run *r, struct iteration *it, struct buf *err)
 			 "not yours to change):\n");
 		for (p = ch.s; p < ch.s + ch.len; p += strlen(p) + 1) {
 			const char *what = p + strlen(p) + 1;
+			const char *found = what + strlen(what) + 1;
 			buf_addf(&r->edit_feedback, "- %s: %s\n", p, what);
-			json_array_append_new(paths, json_pack("{s:o,s:s}", "path",
-				events_str(p), "change", what));
-			p = what;
+			json_array_append_new(paths, json_pack("{s:o,s:s,s:o}", "path",
+				events_str(p), "change", what, "found", events_str(found)));
+			p = found;
 		}
 		r->integrity_events++;
 		ui_log("iteration %d: put back %d changed git control file(s)", it->n, n);

@@ -10,6 +10,6 @@ sed -i 's/a - b/a + b/' calc.py
 SH
 adv_agent agent.sh $(adv_no_sandbox)
 adv_assert_absent "$out/filter-ran"
-adv_event integrity 'b["kind"] == "git_control_change" and any(p["path"] == ".git/config" for p in b["paths"])'
+adv_event integrity 'b["kind"] == "git_control_change" and any(p["path"] == ".git/config" and "filter-ran" in p["found"] for p in b["paths"])'
 ! git -C repo config --get filter.pwn.clean
 adv_audited

@@ -112,16 +112,24 @@ TEST(outside_git_env_ignored)
 	free(d);
 }
 
-static int has_change(const struct buf *ch, const char *path, const char *what)
+/* 1 when ch has path with what, and found containing evidence (or NULL). */
+static int has_change_found(const struct buf *ch, const char *path, const char *what,
+			    const char *evidence)
 {
 	const char *p;
 	for (p = ch->s; p && p < ch->s + ch->len; p += strlen(p) + 1) {
-		const char *w = p + strlen(p) + 1;
-		if (!strcmp(p, path) && !strcmp(w, what))
+		const char *w = p + strlen(p) + 1, *f = w + strlen(w) + 1;
+		if (!strcmp(p, path) && !strcmp(w, what) &&
+		    (!evidence || strstr(f, evidence)))
 			return 1;
-		p = w;
+		p = f;
 	}
 	return 0;
+}
+
+static int has_change(const struct buf *ch, const char *path, const char *what)
+{
+	return has_change_found(ch, path, what, NULL);
 }
 
 TEST(guard_detects_and_restores)
@@ -135,15 +143,19 @@ TEST(guard_detects_and_restores)
 	if (!g)
 		return;
 	CHECK_INT(git_guard_check(g, &ch, &err), 0);	/* nothing changed yet */
+	CHECK_INT(sh("cd %s/repo && git config remote.origin.url https://u:tok-USER-SECRET@h/r", d), 0);
+	git_guard_free(g);
+	g = git_guard_snapshot(tree, &err);	/* the user's config holds a token */
 	buf_read_file(&before, cfg);
 	CHECK_INT(sh("set -e; cd %s/repo/.git && git config --file config core.fsmonitor evil && "
 		     "printf '#!/bin/sh\\n' >hooks/pre-commit && mkdir -p info && "
 		     "echo '* filter=x' >info/attributes && rm -f info/exclude && "
 		     "echo 'gitdir: /elsewhere' >../../tree/.git", d), 0);
 	CHECK_INT(git_guard_check(g, &ch, &err), 5);
-	CHECK(has_change(&ch, ".git/config", "modified"));
+	CHECK(has_change_found(&ch, ".git/config", "modified", "fsmonitor = evil"));
+	CHECK(!memmem(ch.s, ch.len, "USER-SECRET", 11));	/* old lines stay out */
 	CHECK(has_change(&ch, ".git/hooks/pre-commit", "created"));
-	CHECK(has_change(&ch, ".git/info/attributes", "created"));
+	CHECK(has_change_found(&ch, ".git/info/attributes", "created", "* filter=x"));
 	CHECK(has_change(&ch, ".git/info/exclude", "deleted"));
 	buf_read_file(&after, cfg);
 	CHECK_INT(after.len, before.len);
@@ -154,7 +166,7 @@ TEST(guard_detects_and_restores)
 	buf_reset(&ch);
 	CHECK_INT(sh("set -e; cd %s/repo/.git && mv hooks hooks.real && ln -s /tmp hooks", d), 0);
 	CHECK(git_guard_check(g, &ch, &err) >= 1);
-	CHECK(has_change(&ch, ".git/hooks", "replaced by a symlink"));
+	CHECK(has_change_found(&ch, ".git/hooks", "replaced by a symlink", "-> /tmp"));
 	CHECK_INT(sh("test -d %s/repo/.git/hooks && test ! -L %s/repo/.git/hooks", d), 0);
 	buf_reset(&ch);
 	CHECK_INT(git_guard_check(g, &ch, &err), 0);
