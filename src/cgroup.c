@@ -218,6 +218,9 @@ int cgroup_create(struct cgroup *cg, enum cgroup_kind kind,
 		if (!ret && lim->memory_mb > 0) {
 			snprintf(val, sizeof(val), "%lld", (long long)lim->memory_mb << 20);
 			ret = write_str(cg->dir[1], "memory.limit_in_bytes", val);
+			/* no swapping past it either, where swap is accounted */
+			if (!ret)
+				write_str(cg->dir[1], "memory.memsw.limit_in_bytes", val);
 		}
 	}
 	for (i = 0; !ret && i < 2; i++) {

@@ -545,11 +545,32 @@ static int check_ranges(const struct config *c, const struct key *keys,
 	return 0;
 }
 
-/* The policy's defaults, and its checks of the gates (policy.h). */
+/* 1 when name is a variable the config reads an API key from. */
+static int is_key_var(const struct config *c, const char *name)
+{
+	if (c->api_key_env && !strcmp(c->api_key_env, name))
+		return 1;
+	for (size_t i = 0; i < CONFIG_NBUILTIN; i++)
+		if (!strcmp(config_builtin[i].api_key_env, name))
+			return 1;
+	for (size_t i = 0; i < c->nmodels; i++)
+		if (c->models[i].api_key_env && !strcmp(c->models[i].api_key_env, name))
+			return 1;
+	return 0;
+}
+
+/* The policy's defaults, and its checks of the gates (policy.h).  An API
+ * key variable in policy.env would reach every gate: refused. */
 static int finalize_policy(struct config *c, struct buf *err)
 {
 	if (!c->policy)
 		c->policy = policy_new();
+	for (size_t i = 0; i < c->policy->env.n; i++)
+		if (is_key_var(c, c->policy->env.v[i]))
+			return err_set(err, -EINVAL, "policy.env: %s holds an API key and "
+				       "would reach every gate; name it in policy.actor_env "
+				       "(the command actor only) instead",
+				       c->policy->env.v[i]);
 	policy_finalize(c->policy);
 	if (c->sandbox < 0)
 		c->sandbox = 1;

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include "config_impl.h"
+#include "policy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,9 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "temperature", jnum(c->temperature));
 	json_object_set_new(o, "stream", jbool(c->stream));
 	json_object_set_new(o, "http", jhttp(c));
+	json_object_set_new(o, "policy", c->policy ? policy_to_json(c->policy) : json_null());
+	json_object_set_new(o, "sandbox", jbool(c->sandbox));
+	json_object_set_new(o, "bwrap", jstr(&r, c->bwrap, 0));
 	for (size_t i = 0; i < c->nmodels; i++)
 		json_object_set_new(models, c->models[i].name, jpreset(&r, &c->models[i]));
 	json_object_set_new(o, "models", models);

@@ -52,6 +52,8 @@ void proc_describe(const struct proc_result *r, long timeout_ms, struct buf *out
 			 strsignal(r->term_signal));
 		break;
 	case PROC_TIMED_OUT:
+		if (r->limit && !strcmp(r->limit, "wall_seconds"))
+			timeout_ms = (long)r->limit_value * 1000;
 		buf_addf(out, "timed out after %.1fs and was killed",
 			 timeout_ms / 1000.0);
 		break;
@@ -152,13 +154,19 @@ static void child_fail(int report_fd, int code)
 	_exit(127);
 }
 
-static void set_limit(int res, rlim_t v)
+/* Soft limit v, hard limit hard (never raised above the current one). */
+static void set_limit2(int res, rlim_t v, rlim_t hard)
 {
 	struct rlimit rl;
-	if (getrlimit(res, &rl) == 0 && (rl.rlim_max == RLIM_INFINITY || v < rl.rlim_max))
-		rl.rlim_max = v;
+	if (getrlimit(res, &rl) == 0 && (rl.rlim_max == RLIM_INFINITY || hard < rl.rlim_max))
+		rl.rlim_max = hard;
 	rl.rlim_cur = v < rl.rlim_max ? v : rl.rlim_max;
 	setrlimit(res, &rl);	/* best effort: a lower limit stays */
+}
+
+static void set_limit(int res, rlim_t v)
+{
+	set_limit2(res, v, v);
 }
 
 /* The policy's rlimits; NPROC and AS only without a cgroup (sandbox.md). */
@@ -171,7 +179,9 @@ static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
 	if (l->file_size_mb > 0)
 		set_limit(RLIMIT_FSIZE, (rlim_t)l->file_size_mb << 20);
 	if (l->cpu_seconds > 0)
-		set_limit(RLIMIT_CPU, (rlim_t)l->cpu_seconds);
+		/* SIGXCPU at the limit (it says which limit); SIGKILL a
+		 * second later for a process that ignores it */
+		set_limit2(RLIMIT_CPU, (rlim_t)l->cpu_seconds, (rlim_t)l->cpu_seconds + 1);
 	if (cg->kind == CGROUP_NONE && l->processes > 0)
 		set_limit(RLIMIT_NPROC, (rlim_t)l->processes);
 	if (cg->kind == CGROUP_NONE && l->memory_mb > 0)

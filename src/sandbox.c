@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Bounds on the walk for .env files (systemd style: bound everything). */
 #define ENV_WALK_DEPTH 8
@@ -126,6 +127,11 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 	sb->bwrap_on = c->sandbox != 0;
 	sb->bwrap = xstrdup(c->bwrap ? c->bwrap : "bwrap");
 	sb->tree = xstrdup(realpath(tree, real) ? real : tree);
+	/* the run directory holds the prompt and gate output files the
+	 * command actor is pointed at: visible even when it is under /tmp */
+	s = strrchr(sb->tree, '/');
+	if (s && s != sb->tree)
+		sb->run_dir = xstrndup(sb->tree, (size_t)(s - sb->tree));
 	sb->network = p && p->network == POLICY_NET_ON ? POLICY_NET_ON : POLICY_NET_OFF;
 	if (p)
 		sb->lim = p->lim;
@@ -152,7 +158,10 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 			s = xstrdup(w);
 		else
 			s = xasprintf("%s/%s", sb->tree, w);
-		add_existing(&sb->rw, s);
+		if (access(s, F_OK) == 0)
+			add_existing(&sb->rw, s);
+		else
+			strlist_push(&sb->rw_missing, s);
 		free(s);
 	}
 	for (size_t i = 0; policy_default_read_deny[i]; i++)
@@ -170,9 +179,11 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->bwrap);
 	free(sb->version);
 	free(sb->tree);
+	free(sb->run_dir);
 	free(sb->cgroup_note);
 	strlist_clear(&sb->ro);
 	strlist_clear(&sb->rw);
+	strlist_clear(&sb->rw_missing);
 	strlist_clear(&sb->mask_dirs);
 	strlist_clear(&sb->mask_files);
 	memset(sb, 0, sizeof(*sb));
@@ -217,6 +228,8 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv,
 	for (i = 0; i < sb->mask_dirs.n; i++)
 		if (covers(sb->mask_dirs.v[i], sb->tree))
 			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
+	if (sb->run_dir)
+		push3(out, "--ro-bind", sb->run_dir, sb->run_dir);
 	push3(out, "--bind", sb->tree, sb->tree);
 	for (i = 0; i < sb->rw.n; i++)
 		push3(out, "--bind", sb->rw.v[i], sb->rw.v[i]);
@@ -335,14 +348,15 @@ void *sandbox_json(const struct sandbox *sb)
 
 	memset(&p, 0, sizeof(p));
 	p.lim = sb->lim;
-	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o}",
+	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}",
 		"enabled", sb->bwrap_on,
-		"bwrap", sb->bwrap_on && sb->version ? json_string(sb->version) : json_null(),
+		"bwrap", sb->bwrap_on && sb->version ? events_str(sb->version) : json_null(),
 		"seccomp", sb->bwrap_on && sb->seccomp,
 		"cgroup", sandbox_cgroup_name(sb->cgroup),
 		"cgroup_note", sb->cgroup_note ? events_str(sb->cgroup_note) : json_null(),
 		"network", sb->bwrap_on ? policy_net_name(sb->network) : "host",
 		"writable", list_json(&sb->rw),
+		"writable_missing", list_json(&sb->rw_missing),
 		"read_only", list_json(&sb->ro),
 		"masked", list_json(&sb->mask_dirs),
 		"masked_files", list_json(&sb->mask_files),

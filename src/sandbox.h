@@ -29,8 +29,10 @@ struct sandbox {
 	char *bwrap;		/* as configured ("bwrap": looked up in PATH) */
 	char *version;		/* "bubblewrap 0.8.0", after the probe */
 	char *tree;		/* writable; the working directory */
+	char *run_dir;		/* the tree's parent, read-only (prompt files) */
 	struct strlist ro;	/* bound read-only again on top of rw ones */
 	struct strlist rw;	/* writable besides the tree (policy.write) */
+	struct strlist rw_missing;	/* policy.write paths that do not exist */
 	struct strlist mask_dirs;	/* read_deny: a tmpfs over each */
 	struct strlist mask_files;	/* read_deny: /dev/null over each */
 	int network;		/* POLICY_NET_OFF or POLICY_NET_ON */

@@ -87,6 +87,24 @@ test_expect_success 'a config bwrap: path pointing nowhere: exit 3 naming --no-s
 	expect_code 0 run_gate miss2 miss2ok "true" --no-sandbox
 '
 
+test_expect_success 'a repository under /tmp: the command actor still reads its prompt file' '
+	tmprepo=$(mktemp -d /tmp/loopgate-t0140.XXXXXX) &&
+	make_repo "$tmprepo/r" &&
+	cat >"$TRASH/tmp.agent" <<-\SH &&
+	#!/bin/sh
+	grep -q "fix it" "$LOOPGATE_PROMPT_FILE" && sed -i "s/a - b/a + b/" calc.py
+	SH
+	chmod +x "$TRASH/tmp.agent" &&
+	set +e
+	$LOOPGATE run --dir "$tmprepo/r" --goal "fix it" --gate "sh test.sh" \
+		--agent-cmd "$TRASH/tmp.agent" --max-iterations 2 --json >tmp.sum 2>tmp.err
+	rc=$?
+	set -e
+	rm -rf "$tmprepo" &&
+	test $rc = 0 &&
+	test "$(summary_field tmp.sum status)" = converged
+'
+
 test_expect_success 'a timeout kills a setsid double-forked daemon too (sandbox)' '
 	make_repo dd &&
 	mark=271.$$ &&
@@ -133,6 +151,19 @@ test_expect_success 'seccomp: ptrace, unshare and raw sockets are refused' '
 	run_dir=$(summary_field sc.sum run_dir) &&
 	grep -q "unshare failed: Operation not permitted" "$run_dir/baseline/gate-1.out" &&
 	grep -q "PermissionError" "$run_dir/baseline/gate-1.out"
+'
+
+test_expect_success 'gate check runs its gates in the sandbox too (exit 3 without bwrap)' '
+	make_repo gc &&
+	rm -f "$TRASH/gc-outside" &&
+	$LOOPGATE gate check --dir gc --gate "echo x >$TRASH/gc-outside; true" --json >gc.json 2>gc.err || true &&
+	test ! -e "$TRASH/gc-outside" &&
+	test "$(json_get gc.json "d[\"sandbox\"]")" = True &&
+	printf "bwrap: /nonexistent/bwrap\n" >gc/loopgate.yaml &&
+	expect_code 3 $LOOPGATE gate check --dir gc --gate true 2>gc3.err &&
+	grep -q -- "--no-sandbox" gc3.err &&
+	$LOOPGATE gate check --dir gc --no-sandbox --gate "echo x >$TRASH/gc-outside; true" --json >gc2.json 2>&1 || true &&
+	test -e "$TRASH/gc-outside"
 '
 
 test_done

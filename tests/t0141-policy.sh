@@ -122,6 +122,30 @@ test_expect_success 'memory, file size and output limits: killed, and the descri
 	test "$(wc -c <"$run_dir/baseline/gate-1.out")" -lt 100100
 '
 
+test_expect_success 'cpu and wall-clock limits: the describe text names them' '
+	make_repo cw &&
+	printf "limits: { cpu_seconds: 1, wall_seconds: 2 }\n" >cw.yaml &&
+	expect_code 1 $LOOPGATE run --dir cw --goal g --policy cw.yaml \
+		--gate "while :; do :; done" --agent-cmd true --max-iterations 1 --json >c.sum 2>err &&
+	event_bodies "$(summary_field c.sum run_dir)" gate_end >c.json &&
+	json_get c.json "d[0][\"describe\"]" >cdesc && cat cdesc &&
+	grep -q "exceeded policy.limits.cpu_seconds (1)" cdesc &&
+	expect_code 1 $LOOPGATE run --dir cw --goal g --policy cw.yaml \
+		--gate "sleep 30" --agent-cmd true --max-iterations 1 --json >w.sum 2>err &&
+	event_bodies "$(summary_field w.sum run_dir)" gate_end >w.json &&
+	json_get w.json "d[0][\"describe\"]" >wdesc && cat wdesc &&
+	grep -qx "timed out after 2.0s and was killed: it exceeded policy.limits.wall_seconds (2)" wdesc
+'
+
+test_expect_success 'a policy.write path that does not exist is named in the sandbox event' '
+	make_repo wm &&
+	printf "write: [/nonexistent/cache]\n" >wm.yaml &&
+	expect_code 1 $LOOPGATE run --dir wm --goal g --policy wm.yaml --gate "sh test.sh" \
+		--agent-cmd true --max-iterations 1 --json >wm.sum 2>err &&
+	event_bodies "$(summary_field wm.sum run_dir)" sandbox >wm.json &&
+	test "$(json_get wm.json "d[0][\"writable_missing\"]")" = "['"'/nonexistent/cache'"']"
+'
+
 test_expect_success '--policy overrides the config key by key' '
 	make_repo ov &&
 	printf "policy:\n  commands:\n    deny: [\"python3*\"]\n  limits: { processes: 64 }\n" >ov/loopgate.yaml &&

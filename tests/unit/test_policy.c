@@ -158,6 +158,13 @@ TEST(finalize_checks_gates_and_hosts)
 	CHECK_INT(config_finalize_gates(&c, &err), -EINVAL);
 	CHECK_CONTAINS(err.s, "not supported yet");
 	config_release(&c);
+	CHECK_INT(load(&c, "gates: [true]\npolicy:\n  env: [CI, OPENAI_API_KEY]\n", &err), 0);
+	CHECK_INT(config_finalize_gates(&c, &err), -EINVAL);
+	CHECK_CONTAINS(err.s, "policy.env: OPENAI_API_KEY holds an API key");
+	config_release(&c);
+	CHECK_INT(load(&c, "gates: [true]\npolicy:\n  actor_env: [OPENAI_API_KEY]\n", &err), 0);
+	CHECK_INT(config_finalize_gates(&c, &err), 0);
+	config_release(&c);
 	CHECK_INT(load(&c, "gates: [true]\n", &err), 0);
 	CHECK_INT(config_finalize_gates(&c, &err), 0);
 	CHECK(c.policy != NULL);
