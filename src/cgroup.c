@@ -3,6 +3,7 @@
  */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -140,6 +141,35 @@ static int v2_usable(void)
 	return ok;
 }
 
+static int kill_all(const char *dir);
+
+/* Groups left by a loopgate that died (SIGKILL): emptied and removed. */
+static void sweep(const char *root, const char *ctrl)
+{
+	char *base = base_dir(root, ctrl);
+	struct dirent *e;
+	DIR *d;
+
+	if (!base || !(d = opendir(base))) {
+		free(base);
+		return;
+	}
+	while ((e = readdir(d))) {
+		long pid;
+		unsigned seq;
+		char *p;
+		if (sscanf(e->d_name, "loopgate-%ld-%u", &pid, &seq) != 2 || pid <= 0 ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		p = xasprintf("%s/%s", base, e->d_name);
+		kill_all(p);
+		rmdir(p);	/* best effort: a task still exiting keeps it */
+		free(p);
+	}
+	closedir(d);
+	free(base);
+}
+
 enum cgroup_kind cgroup_detect(char **note)
 {
 	struct policy_limits lim = { 0, 64, 64, 0, 0, 0 };
@@ -147,6 +177,12 @@ enum cgroup_kind cgroup_detect(char **note)
 
 	free(*note);
 	*note = NULL;
+	if (v2_usable())
+		sweep(CG_ROOT, "");
+	else {
+		sweep(CG_ROOT "/pids", "pids");
+		sweep(CG_ROOT "/memory", "memory");
+	}
 	if (v2_usable() && cgroup_create(&cg, CGROUP_V2, &lim) == 0) {
 		cgroup_destroy(&cg);
 		return CGROUP_V2;

@@ -632,8 +632,13 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	r->out_total = r->err_total = 0;
 	in_fd = open_stdin(o, err);
-	if (in_fd < 0)
+	if (in_fd < 0) {
+		if (cx.seccomp_fd >= 0)
+			close(cx.seccomp_fd);
+		cgroup_destroy(&cg);
+		strlist_clear(&wrapped);
 		return in_fd;
+	}
 	if (o->output_path) {
 		file_fd = open(o->output_path,
 			       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

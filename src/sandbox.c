@@ -108,6 +108,53 @@ static void walk_env(struct sandbox *sb, const char *dir, int depth, size_t *see
 	closedir(d);
 }
 
+/*
+ * Unix sockets are reachable through a read-only bind (connect() needs no
+ * write access to the filesystem): docker.sock is root.  Every socket
+ * found under /run, /var/run, /var/tmp and HOME at run start is masked.
+ */
+#define SOCK_WALK_DEPTH 4
+#define SOCK_WALK_ENTRIES 20000
+
+static void walk_sockets(struct sandbox *sb, const char *dir, int depth, size_t *seen)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > SOCK_WALK_DEPTH || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) && ++*seen < SOCK_WALK_ENTRIES) {
+		char *p;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, ".git") || !strcmp(e->d_name, "node_modules"))
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (e->d_type == DT_SOCK)
+			add_mask(sb, p);
+		else if (e->d_type == DT_DIR && strcmp(p, sb->tree))
+			walk_sockets(sb, p, depth + 1, seen);
+		free(p);
+	}
+	closedir(d);
+}
+
+static void mask_sockets(struct sandbox *sb)
+{
+	const char *roots[] = { "/run", "/var/run", "/var/tmp", getenv("HOME") };
+	char real[PATH_MAX];
+	struct strlist done = { NULL, 0 };
+	size_t seen = 0;
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		if (!roots[i] || !realpath(roots[i], real) || list_has(&done, real) ||
+		    !strcmp(real, "/"))
+			continue;
+		strlist_push(&done, real);
+		walk_sockets(sb, real, 0, &seen);
+	}
+	strlist_clear(&done);
+}
+
 static void add_existing(struct strlist *l, const char *p)
 {
 	char real[PATH_MAX];
@@ -171,6 +218,7 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 	if (repo)
 		walk_env(sb, repo, 0, &seen);
 	walk_env(sb, sb->tree, 0, &seen);
+	mask_sockets(sb);
 	sb->cgroup = cgroup_detect(&sb->cgroup_note);
 }
 
