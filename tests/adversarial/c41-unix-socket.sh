@@ -1,18 +1,21 @@
-# CASE: connecting to host unix sockets (a filesystem socket outside the tree, an abstract one) with network off
-# KNOWN HOLE (sandbox, reported 2026-11-24): the abstract socket is out of
-# reach (the network namespace), but a filesystem unix socket outside the
-# tree is connectable through the read-only root (read-only does not stop
-# connect()): docker.sock, D-Bus or an agent socket would be too.  The
-# sandbox could mask /run and /var/run and refuse AF_UNIX connects outside
-# the tree.  This case fails until it does.
+# CASE: connecting to host unix sockets (under /var/tmp, under /srv, an abstract one) with network off
+# KNOWN HOLE (sandbox, reported 2026-11-25): the abstract socket is out of
+# reach (the network namespace) and sockets under /run, /var/run, /var/tmp
+# and HOME are masked, but a socket anywhere else (here /srv) is
+# connectable through the read-only root: a read-only mount does not stop
+# connect().  The sandbox could refuse connect() on AF_UNIX paths outside
+# the tree (seccomp cannot see the path; a Landlock ruleset or masking every
+# socket found could).  This case fails until it does.
 adv_repo
 out=$(adv_outside)
+srv=$(mktemp -d /srv/loopgate-adv.XXXXXX)
+trap 'rm -rf "$srv"; cleanup' EXIT
 name=loopgate-adv-$$
-adv_listener "$out/host.sock" "$name"
+adv_listener "$out/host.sock" "$srv/host.sock" "@$name"
 adv_attack u.sh <<SH
 python3 - <<'PY'
 import socket
-for addr in ("$out/host.sock", "\\0$name"):
+for addr in ("$out/host.sock", "$srv/host.sock", "\\0$name"):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(addr)

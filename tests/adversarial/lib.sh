@@ -118,7 +118,8 @@ adv_actor_output() {
 	echo "$RUN/iter-001/actor.out"
 }
 
-# adv_listener [UNIXPATH ABSTRACT]: starts listener.py; sets TCP_PORT,
+# adv_listener [UNIX...]: starts listener.py (UNIX: a socket path, or
+# @NAME for an abstract socket, to listen on too); sets TCP_PORT,
 # UDP_PORT; connections and datagrams it receives are logged to
 # $CASE_DIR/listener.log.
 adv_listener() {

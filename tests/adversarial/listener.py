@@ -3,10 +3,10 @@
 accepted connection or received datagram appends a line to the log, so a
 case can assert that nothing inside the sandbox reached it.
 
-    listener.py PORTFILE LOG [UNIXPATH ABSTRACT]
+    listener.py PORTFILE LOG [UNIX...]
                                  writes "TCPPORT UDPPORT" to PORTFILE; also
-                                 listens on the unix socket UNIXPATH and the
-                                 abstract unix socket named ABSTRACT
+                                 listens on each UNIX socket: a path, or
+                                 @NAME for an abstract socket
 """
 import select
 import socket
@@ -21,8 +21,9 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.bind(("127.0.0.1", 0))
 socks = [t, u]
 names = {}
-if len(sys.argv) > 4:
-    for addr in (sys.argv[3], "\0" + sys.argv[4]):
+if len(sys.argv) > 3:
+    for arg in sys.argv[3:]:
+        addr = "\0" + arg[1:] if arg.startswith("@") else arg
         x = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         x.bind(addr)
         x.listen(16)
