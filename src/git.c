@@ -4,6 +4,7 @@
 #include "git.h"
 #include "proc.h"
 #include "fileio.h"
+#include "config.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -15,20 +16,30 @@
 #include <sys/stat.h>
 
 /*
- * Configuration that must not come from the repository: hooks and
- * fsmonitor would execute programs the actor could have written, pagers
- * too.  External diff drivers and textconv filters are turned off per
- * command (--no-ext-diff --no-textconv): an empty diff.external would make
- * git try to execute "".  Repository-local filters are handled in
- * the sandbox issue; these cover the common execution paths.
+ * Configuration that must not come from the repository: every key that
+ * names a program or turns one on is overridden on the command line, which
+ * wins over any file.  External diff drivers and textconv filters are
+ * turned off for every diff, show and log (--no-ext-diff --no-textconv,
+ * added by git_exec): an empty diff.external would make git try to
+ * execute "".  Drivers whose names the
+ * repository chooses are blanked per call (driver_overrides).  See
+ * docs/design/git-hardening.md.
  */
 static const char *const hardening[] = {
 	"-c", "core.hooksPath=/dev/null",
 	"-c", "core.fsmonitor=false",
 	"-c", "core.pager=cat",
+	"-c", "core.editor=false",
+	"-c", "sequence.editor=false",
+	"-c", "core.askPass=",
 	"-c", "core.sshCommand=false",
+	"-c", "credential.helper=",
+	"-c", "gpg.program=false",
 	"-c", "commit.gpgsign=false",
 	"-c", "tag.gpgsign=false",
+	"-c", "core.alternateRefsCommand=false",
+	"-c", "uploadpack.packObjectsHook=false",
+	"-c", "protocol.allow=never",
 	"-c", "gc.auto=0",
 	"-c", "maintenance.auto=false",
 	"-c", "advice.detachedHead=false",
@@ -45,28 +56,49 @@ static void git_env(struct proc_env *env)
 	proc_env_set(env, "HOME", home ? home : "/");
 	proc_env_set(env, "LC_ALL", "C");
 	proc_env_set(env, "GIT_CONFIG_NOSYSTEM", "1");
+	proc_env_set(env, "GIT_ATTR_NOSYSTEM", "1");
 	proc_env_set(env, "GIT_CONFIG_GLOBAL", "/dev/null");
 	proc_env_set(env, "GIT_TERMINAL_PROMPT", "0");
 	proc_env_set(env, "GIT_OPTIONAL_LOCKS", "0");
 }
 
-int git_runv(const char *dir, const char *const *args, const char *stdin_path,
-	     struct buf *out, struct buf *err)
+/* Subcommands that can run external diff drivers and textconv filters:
+ * they always get --no-ext-diff --no-textconv. */
+static int diff_command(const char *cmd)
 {
-	const char *argv[96];
+	return !strcmp(cmd, "diff") || !strcmp(cmd, "show") || !strcmp(cmd, "log");
+}
+
+/* Runs git with the fixed hardening, extra (may be NULL) and args. */
+static int git_exec(const char *dir, const char *const *extra,
+		    const char *const *args, const char *stdin_path,
+		    struct buf *out, struct buf *err)
+{
+	const char **argv;
 	struct proc_opts o = PROC_OPTS_INIT;
 	struct proc_result r = PROC_RESULT_INIT;
 	struct proc_env env = PROC_ENV_INIT;
-	size_t n = 0, i;
+	size_t n = 0, i, cap = 1;
 	int ret;
 
+	for (i = 0; hardening[i]; i++)
+		cap++;
+	for (i = 0; extra && extra[i]; i++)
+		cap++;
+	for (i = 0; args[i]; i++)
+		cap++;
+	argv = xcalloc(cap + 3, sizeof(*argv));
 	argv[n++] = "git";
 	for (i = 0; hardening[i]; i++)
 		argv[n++] = hardening[i];
+	for (i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
 	for (i = 0; args[i]; i++) {
-		if (n + 2 > sizeof(argv) / sizeof(*argv))
-			return err_set(err, -E2BIG, "git: too many arguments");
 		argv[n++] = args[i];
+		if (i == 0 && diff_command(args[0])) {
+			argv[n++] = "--no-ext-diff";
+			argv[n++] = "--no-textconv";
+		}
 	}
 	argv[n] = NULL;
 	git_env(&env);
@@ -93,7 +125,120 @@ int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 	if (out)
 		buf_add(out, r.out.s, r.out.len);
 done:
+	free(argv);
 	proc_result_release(&r);
+	return ret;
+}
+
+/* Keys of driver sections that run a program, by section. */
+static const struct {
+	const char *section;
+	const char *const keys[5];
+} drivers[] = {
+	{ "filter.", { "clean", "smudge", "process", NULL } },
+	{ "diff.", { "command", NULL } },
+	{ "merge.", { "driver", NULL } },
+};
+
+/* Pushes "-c" "section.name.key=" for each program key of the section. */
+static void blank_driver(struct strlist *x, const char *var, size_t sec,
+			 size_t namelen)
+{
+	size_t k;
+	for (k = 0; drivers[sec].keys[k]; k++) {
+		char *o = xasprintf("%.*s.%s=", (int)namelen, var,
+				    drivers[sec].keys[k]);
+		size_t j;
+		for (j = 0; j < x->n; j++)
+			if (!strcmp(x->v[j], o))
+				break;
+		if (j < x->n) {
+			free(o);
+			return;	/* this driver is done already */
+		}
+		strlist_push(x, "-c");
+		strlist_push(x, o);
+		free(o);
+	}
+	if (sec == 1) {	/* an empty textconv makes git try to run "" */
+		char *o = xasprintf("%.*s.textconv=cat", (int)namelen, var);
+		strlist_push(x, "-c");
+		strlist_push(x, o);
+		free(o);
+	}
+	if (sec == 0) {
+		char *o = xasprintf("%.*s.required=false", (int)namelen, var);
+		strlist_push(x, "-c");
+		strlist_push(x, o);
+		free(o);
+	}
+}
+
+/*
+ * The overrides blanking every program-running driver the repository's
+ * configuration defines (includes followed: listing runs nothing), or
+ * -EPERM when it holds what cannot be overridden.
+ */
+static int driver_overrides(const char *dir, struct strlist *x, struct buf *err)
+{
+	static const char *const list[] = { "config", "--list", "-z", NULL };
+	struct buf out = BUF_INIT;
+	const char *p, *end;
+	int ret = git_exec(dir, NULL, list, NULL, &out, NULL);
+
+	if (ret < 0) {	/* not a repository, or a config git cannot parse */
+		buf_release(&out);
+		return 0;
+	}
+	end = out.s + out.len;
+	for (p = out.s; ret == 0 && p < end; p += strlen(p) + 1) {
+		size_t keylen = strcspn(p, "\n"), s, dot;
+		const char *last;
+		if (!strncmp(p, "include.", 8) || !strncmp(p, "includeif.", 10)) {
+			ret = err_set(err, -EPERM, "the repository's git configuration "
+				      "has %.*s, which loopgate cannot make safe for its "
+				      "own git commands: remove the include from .git/config "
+				      "(git config --unset-all %.*s)", (int)keylen, p,
+				      (int)keylen, p);
+			break;
+		}
+		if (keylen == 13 && !strncmp(p, "core.worktree", 13)) {
+			ret = err_set(err, -EPERM, "the repository's git configuration "
+				      "sets core.worktree, which would point loopgate's git "
+				      "commands outside the run's tree: remove it "
+				      "(git config --unset core.worktree)");
+			break;
+		}
+		for (s = 0; s < sizeof(drivers) / sizeof(*drivers); s++) {
+			size_t sl = strlen(drivers[s].section);
+			if (strncmp(p, drivers[s].section, sl))
+				continue;
+			/* section.name.key: the name is what lies between the
+			 * first and the last dot (it may hold dots itself) */
+			last = p + keylen;
+			while (last > p && *last != '.')
+				last--;
+			dot = (size_t)(last - p);
+			if (dot > sl)
+				blank_driver(x, p, s, dot);
+		}
+	}
+	buf_release(&out);
+	return ret;
+}
+
+int git_runv(const char *dir, const char *const *args, const char *stdin_path,
+	     struct buf *out, struct buf *err)
+{
+	struct strlist x = { NULL, 0 };
+	int ret = driver_overrides(dir, &x, err);
+	if (ret == 0) {
+		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
+		x.v[x.n] = NULL;
+		ret = git_exec(dir, (const char *const *)x.v, args, stdin_path,
+			       out, err);
+	}
+	strlist_clear(&x);
 	return ret;
 }
 

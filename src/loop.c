@@ -13,6 +13,7 @@
 #include "fingerprint.h"
 #include "hash.h"
 #include "git.h"
+#include "git_guard.h"
 #include "provider.h"
 #include "report.h"
 #include "store.h"
@@ -79,6 +80,7 @@ void run_release(struct run *r)
 	buf_release(&r->reason);
 	buf_release(&r->files);
 	protect_release(&r->protect);
+	git_guard_free(r->git_guard);
 	judge_release(r);
 	free(r->repo);
 	free(r->run_dir);
@@ -245,6 +247,40 @@ out:
 }
 
 /*
+ * The actor must not touch git's control files (config, hooks, attributes,
+ * the worktree link): loopgate's own git commands would read them.  What
+ * changed is put back as it was at run start and recorded (git_guard.h).
+ */
+static int guard_git(struct run *r, struct iteration *it, struct buf *err)
+{
+	struct buf ch = BUF_INIT;
+	json_t *paths = json_array();
+	const char *p;
+	int n = git_guard_check(r->git_guard, &ch, err);
+
+	if (n > 0) {
+		buf_addf(&r->edit_feedback, "loopgate put back git control files "
+			 "you changed (git configuration, hooks and attributes are "
+			 "not yours to change):\n");
+		for (p = ch.s; p < ch.s + ch.len; p += strlen(p) + 1) {
+			const char *what = p + strlen(p) + 1;
+			const char *found = what + strlen(what) + 1;
+			buf_addf(&r->edit_feedback, "- %s: %s\n", p, what);
+			json_array_append_new(paths, json_pack("{s:o,s:s,s:o}", "path",
+				events_str(p), "change", what, "found", events_str(found)));
+			p = found;
+		}
+		r->integrity_events++;
+		ui_log("iteration %d: put back %d changed git control file(s)", it->n, n);
+		events_append(&r->ev, "integrity", json_pack("{s:i,s:s,s:O}",
+			"iteration", it->n, "kind", "git_control_change", "paths", paths));
+	}
+	json_decref(paths);
+	buf_release(&ch);
+	return n < 0 ? n : 0;
+}
+
+/*
  * Every gate exited 0.  That is convergence only when the pass holds up:
  * with --confirm the gates run again on the same tree, and a gate that
  * flips is flaky, not passed.
@@ -391,8 +427,10 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 {
 	struct buf changed = BUF_INIT, sha = BUF_INIT;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
-	int ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
+	int ret = guard_git(r, it, err);
 
+	if (ret == 0)
+		ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
 	if (ret == 0)
 		ret = guard_protected(r, it, &changed, err);
 	if (ret == 0 && changed.len)
@@ -576,6 +614,9 @@ int loop_run(struct run *r, struct buf *err)
 	if (code)
 		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;
 	ui_log("run %s: branch %s, run directory %s", r->id, r->branch, r->run_dir);
+	r->git_guard = git_guard_snapshot(r->tree, err);
+	if (!r->git_guard)
+		return loop_continue(r, cannot(r, -EIO, err->s), err);
 	return loop_continue(r, loop_baseline(r, err), err);
 }
 

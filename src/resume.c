@@ -13,6 +13,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "git.h"
+#include "git_guard.h"
 #include "judge.h"
 #include "loop.h"
 #include "ui.h"
@@ -606,6 +607,10 @@ int resume_run(struct run *r, struct config *cfg, const char *dir,
 		goto out;
 	/* The same sandbox and policy as before the crash (from the log). */
 	if (run_setup_sandbox(r, err))
+		goto out;
+	/* The git control files as they are now: the guard watches the rest
+	 * of the run (what changed while loopgate was dead is not known). */
+	if (!(r->git_guard = git_guard_snapshot(r->tree, err)))
 		goto out;
 	protect_init(&r->protect, cfg, r->tree);
 	replay_budget(r, &v);

@@ -18,6 +18,7 @@
 
 struct provider;
 struct store;
+struct git_guard;
 struct sandbox;
 
 /* The result of running the gates once (a cascade, stopping at a failure). */
@@ -69,6 +70,7 @@ struct run {
 	char *artifacts;	/* excludes file: paths the gates created */
 	struct git_index_stamp index;	/* the tree's index as our last commit left it */
 	struct protect protect;	/* paths the actor must not change */
+	struct git_guard *git_guard;	/* git control files as at run start */
 	char tree_id[41];	/* HEAD's tree in the worktree: the cache key */
 	struct testcount *base_counts;	/* per gate, from the baseline round */
 	struct testcount *round_counts;	/* per gate, from the latest round */

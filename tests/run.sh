@@ -47,6 +47,16 @@ for t in "$here"/t[0-9]*.sh; do
 	count "$log" $? "$name"
 done
 
+# The adversarial suite (tests/adversarial/run.sh) counts as one script:
+# its ok / not ok lines are its cases.
+case adversarial in *"$pattern"*)
+	log=$logdir/adversarial.log
+	timeout -k 5 "${LOOPGATE_ADV_TIMEOUT:-1800}" sh "$here/adversarial/run.sh" >"$log" 2>&1
+	count "$log" $? adversarial
+	grep '^# adversarial:' "$log"
+	;;
+esac
+
 rm -rf "$logdir"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

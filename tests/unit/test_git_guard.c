@@ -1,0 +1,195 @@
+/*
+ * Unit tests for the git hardening: driver blanking and refusals in
+ * git_run (git.c), and the control-file snapshot of git_guard.c.  Each
+ * test builds a repository with a linked worktree in a scratch directory.
+ */
+#include "unit.h"
+#include "git.h"
+#include "git_guard.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char scratch[] = "/tmp/loopgate-ut-git.XXXXXX";
+
+static int sh(const char *fmt, const char *arg)
+{
+	char *cmd = xasprintf(fmt, arg, arg, arg, arg);
+	int rc = system(cmd);
+	free(cmd);
+	return rc;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* repo at <scratch>/N/repo with one commit; worktree at <scratch>/N/tree. */
+static char *setup(const char *name)
+{
+	char *d = xasprintf("%s/%s", scratch, name);
+	int rc = sh("set -e; mkdir -p %s && cd %s && git init -q -b main repo && cd repo && "
+		    "echo x >a.txt && git add a.txt && git -c user.name=t -c user.email=t@t "
+		    "commit -qm i && git worktree add -q -b run ../tree >/dev/null 2>&1", d);
+	CHECK_INT(rc, 0);
+	return d;
+}
+
+TEST(filter_driver_blanked)
+{
+	char *d = setup("filter"), *tree = xasprintf("%s/tree", d);
+	char *marker = xasprintf("%s/filter-ran", d);
+	struct buf err = BUF_INIT;
+	CHECK_INT(sh("set -e; cd %s/tree && printf '* filter=pwn diff=pwn\\n' >.gitattributes && "
+		     "git config filter.pwn.clean \"touch ../filter-ran; cat\" && "
+		     "git config filter.pwn.process \"touch ../filter-ran\" && "
+		     "git config filter.pwn.required true && "
+		     "git config diff.pwn.textconv \"touch ../filter-ran; cat\" && "
+		     "git config diff.pwn.command \"touch ../filter-ran\" && "
+		     "echo y >>a.txt", d), 0);
+	CHECK_INT(git_run(tree, NULL, &err, "add", "-A", NULL), 0);
+	CHECK_INT(git_run(tree, NULL, &err, "diff", "--cached", "HEAD", NULL), 0);
+	CHECK_INT(git_run(tree, NULL, &err, "log", "-p", NULL), 0);
+	CHECK(!exists(marker));
+	/* the same command without loopgate's overrides would run it */
+	sh("cd %s/tree && echo z >>a.txt && git add -A 2>/dev/null", d);
+	CHECK(exists(marker));
+	buf_release(&err);
+	free(marker);
+	free(tree);
+	free(d);
+}
+
+TEST(include_and_worktree_refused)
+{
+	char *d = setup("include"), *tree = xasprintf("%s/tree", d);
+	struct buf err = BUF_INIT;
+	CHECK_INT(sh("cd %s/tree && git config include.path /dev/null", d), 0);
+	CHECK_INT(git_run(tree, NULL, &err, "status", NULL), -EPERM);
+	CHECK_CONTAINS(err.s, "include.path");
+	CHECK_INT(sh("cd %s/tree && git config --unset include.path && "
+		     "git config core.worktree /", d), 0);
+	buf_reset(&err);
+	CHECK_INT(git_run(tree, NULL, &err, "status", NULL), -EPERM);
+	CHECK_CONTAINS(err.s, "core.worktree");
+	buf_release(&err);
+	free(tree);
+	free(d);
+}
+
+TEST(outside_git_env_ignored)
+{
+	char *d = setup("env"), *tree = xasprintf("%s/tree", d);
+	char *marker = xasprintf("%s/env-ran", d);
+	char *hook = xasprintf("%s/hooks", d);
+	struct buf err = BUF_INIT, out = BUF_INIT;
+	CHECK_INT(sh("set -e; mkdir -p %s/hooks && printf '#!/bin/sh\\ntouch %s/env-ran\\n' "
+		     ">%s/hooks/pre-commit && chmod +x %s/hooks/pre-commit", d), 0);
+	setenv("GIT_DIR", "/nonexistent", 1);
+	setenv("GIT_CONFIG_COUNT", "1", 1);
+	setenv("GIT_CONFIG_KEY_0", "core.hooksPath", 1);
+	setenv("GIT_CONFIG_VALUE_0", hook, 1);
+	setenv("GIT_EXTERNAL_DIFF", "touch", 1);
+	CHECK_INT(sh("echo w >>%s/tree/a.txt", d), 0);
+	CHECK_INT(git_run(tree, NULL, &err, "commit", "-qam", "m", NULL), 0);
+	CHECK_INT(git_run(tree, &out, &err, "log", "--oneline", NULL), 0);
+	CHECK(!exists(marker));
+	CHECK_CONTAINS(out.s, " m");
+	unsetenv("GIT_DIR");
+	unsetenv("GIT_CONFIG_COUNT");
+	unsetenv("GIT_CONFIG_KEY_0");
+	unsetenv("GIT_CONFIG_VALUE_0");
+	unsetenv("GIT_EXTERNAL_DIFF");
+	buf_release(&err);
+	buf_release(&out);
+	free(hook);
+	free(marker);
+	free(tree);
+	free(d);
+}
+
+/* 1 when ch has path with what, and found containing evidence (or NULL). */
+static int has_change_found(const struct buf *ch, const char *path, const char *what,
+			    const char *evidence)
+{
+	const char *p;
+	for (p = ch->s; p && p < ch->s + ch->len; p += strlen(p) + 1) {
+		const char *w = p + strlen(p) + 1, *f = w + strlen(w) + 1;
+		if (!strcmp(p, path) && !strcmp(w, what) &&
+		    (!evidence || strstr(f, evidence)))
+			return 1;
+		p = f;
+	}
+	return 0;
+}
+
+static int has_change(const struct buf *ch, const char *path, const char *what)
+{
+	return has_change_found(ch, path, what, NULL);
+}
+
+TEST(guard_detects_and_restores)
+{
+	char *d = setup("guard"), *tree = xasprintf("%s/tree", d);
+	char *cfg = xasprintf("%s/repo/.git/config", d);
+	struct buf err = BUF_INIT, ch = BUF_INIT, before = BUF_INIT, after = BUF_INIT;
+	struct git_guard *g = git_guard_snapshot(tree, &err);
+
+	CHECK(g != NULL);
+	if (!g)
+		return;
+	CHECK_INT(git_guard_check(g, &ch, &err), 0);	/* nothing changed yet */
+	CHECK_INT(sh("cd %s/repo && git config remote.origin.url https://u:tok-USER-SECRET@h/r", d), 0);
+	git_guard_free(g);
+	g = git_guard_snapshot(tree, &err);	/* the user's config holds a token */
+	buf_read_file(&before, cfg);
+	CHECK_INT(sh("set -e; cd %s/repo/.git && git config --file config core.fsmonitor evil && "
+		     "printf '#!/bin/sh\\n' >hooks/pre-commit && mkdir -p info && "
+		     "echo '* filter=x' >info/attributes && rm -f info/exclude && "
+		     "echo 'gitdir: /elsewhere' >../../tree/.git", d), 0);
+	CHECK_INT(git_guard_check(g, &ch, &err), 5);
+	CHECK(has_change_found(&ch, ".git/config", "modified", "fsmonitor = evil"));
+	CHECK(!memmem(ch.s, ch.len, "USER-SECRET", 11));	/* old lines stay out */
+	CHECK(has_change(&ch, ".git/hooks/pre-commit", "created"));
+	CHECK(has_change_found(&ch, ".git/info/attributes", "created", "* filter=x"));
+	CHECK(has_change(&ch, ".git/info/exclude", "deleted"));
+	buf_read_file(&after, cfg);
+	CHECK_INT(after.len, before.len);
+	CHECK(!memcmp(after.s, before.s, before.len));
+	CHECK_INT(sh("test ! -e %s/repo/.git/hooks/pre-commit && test -f %s/repo/.git/info/exclude "
+		     "&& grep -q gitdir: %s/tree/.git && ! grep -q elsewhere %s/tree/.git", d), 0);
+	/* the hooks directory swapped for a symlink */
+	buf_reset(&ch);
+	CHECK_INT(sh("set -e; cd %s/repo/.git && mv hooks hooks.real && ln -s /tmp hooks", d), 0);
+	CHECK(git_guard_check(g, &ch, &err) >= 1);
+	CHECK(has_change_found(&ch, ".git/hooks", "replaced by a symlink", "-> /tmp"));
+	CHECK_INT(sh("test -d %s/repo/.git/hooks && test ! -L %s/repo/.git/hooks", d), 0);
+	buf_reset(&ch);
+	CHECK_INT(git_guard_check(g, &ch, &err), 0);
+	git_guard_free(g);
+	buf_release(&err);
+	buf_release(&ch);
+	buf_release(&before);
+	buf_release(&after);
+	free(cfg);
+	free(tree);
+	free(d);
+}
+
+int main(void)
+{
+	if (!mkdtemp(scratch))
+		return 1;
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+	RUN(filter_driver_blanked);
+	RUN(include_and_worktree_refused);
+	RUN(outside_git_env_ignored);
+	RUN(guard_detects_and_restores);
+	sh("rm -rf %s", scratch);
+	return unit_done();
+}
