@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +39,8 @@ static int list_has(const struct strlist *l, const char *s)
 			return 1;
 	return 0;
 }
+
+static int covers(const char *dir, const char *path);
 
 /* Adds the real path of p to the dir or file mask list; missing: skipped. */
 static void add_mask(struct sandbox *sb, const char *p)
@@ -138,6 +141,33 @@ static void walk_sockets(struct sandbox *sb, const char *dir, int depth, size_t 
 	closedir(d);
 }
 
+/*
+ * Every pathname socket bound in this network namespace, from the kernel's
+ * own table: a socket anywhere (/srv, a project directory) is masked, not
+ * only those under the places walked below.  Paths that are not absolute
+ * (bound relative to another process's cwd) cannot be found and are left.
+ */
+static void mask_bound_sockets(struct sandbox *sb)
+{
+	FILE *f = fopen("/proc/net/unix", "re");
+	char line[PATH_MAX + 128];
+	struct stat st;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/');
+		size_t n;
+		if (!p || p[-1] != ' ')
+			continue;
+		n = strcspn(p, "\n");
+		p[n] = '\0';
+		if (lstat(p, &st) == 0 && S_ISSOCK(st.st_mode) && !covers(sb->tree, p))
+			add_mask(sb, p);
+	}
+	fclose(f);
+}
+
 static void mask_sockets(struct sandbox *sb)
 {
 	const char *roots[] = { "/run", "/var/run", "/var/tmp", getenv("HOME") };
@@ -153,6 +183,7 @@ static void mask_sockets(struct sandbox *sb)
 		walk_sockets(sb, real, 0, &seen);
 	}
 	strlist_clear(&done);
+	mask_bound_sockets(sb);
 }
 
 static void add_existing(struct strlist *l, const char *p)
@@ -215,8 +246,14 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 		add_mask_pattern(sb, policy_default_read_deny[i], sb->tree);
 	for (size_t i = 0; p && i < p->read_deny.n; i++)
 		add_mask_pattern(sb, p->read_deny.v[i], sb->tree);
-	if (repo)
+	if (repo) {
+		/* other runs' trees, logs and the run store: not this run's
+		 * business (its own run directory and tree are bound back) */
+		s = xasprintf("%s/.loopgate", repo);
+		add_mask(sb, s);
+		free(s);
 		walk_env(sb, repo, 0, &seen);
+	}
 	walk_env(sb, sb->tree, 0, &seen);
 	mask_sockets(sb);
 	sb->cgroup = cgroup_detect(&sb->cgroup_note);
@@ -259,6 +296,10 @@ static int covers(const char *dir, const char *path)
 	return !strncmp(dir, path, n) && (path[n] == '/' || !path[n]);
 }
 
+static const char *const proc_ro[] = {
+	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", NULL
+};
+
 void sandbox_argv(const struct sandbox *sb, const char *const *argv,
 		  int seccomp_fd, struct strlist *out)
 {
@@ -271,6 +312,11 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv,
 	push2(out, "--dev", "/dev");
 	push2(out, "--tmpfs", "/dev/shm");
 	push2(out, "--proc", "/proc");
+	/* a root without capabilities still passes the mode checks of the
+	 * kernel's knobs: /proc/sys and friends are read-only */
+	for (i = 0; proc_ro[i]; i++)
+		if (access(proc_ro[i], F_OK) == 0)
+			push3(out, "--ro-bind", proc_ro[i], proc_ro[i]);
 	push2(out, "--tmpfs", "/tmp");
 	/* a masked directory holding the tree goes under the tree's bind */
 	for (i = 0; i < sb->mask_dirs.n; i++)

@@ -1,10 +1,8 @@
 # CASE: mount, remounting / writable, writing /proc/sys and /sys
 # NEEDS-SANDBOX
-# KNOWN HOLE (sandbox, reported 2026-11-24): bwrap's --proc leaves /proc/sys
-# writable, and uid 0 without capabilities still passes the 0644 mode check:
-# a sandboxed gate changed the host's kernel.printk_ratelimit_burst.  The
-# sandbox should cover /proc/sys read-only (--ro-bind /proc/sys /proc/sys
-# after --proc).  This case fails until it does.
+# Closed 2026-11-25: bwrap's --proc left /proc/sys writable to a root
+# without capabilities; the sandbox now binds /proc/sys, sysrq-trigger, irq
+# and bus read-only after --proc.
 adv_repo
 adv_attack m.sh <<'SH'
 mkdir -p mnt

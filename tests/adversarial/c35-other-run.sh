@@ -1,8 +1,7 @@
 # CASE: a gate writes into another run's tree and reads a secret file from it
-# KNOWN HOLE (sandbox, reported 2026-11-24): writing is blocked, but the
-# read-only root shows other runs' trees under .loopgate/runs: a gate read
-# a file only another run had.  The sandbox could mask the runs directory
-# (a tmpfs) before binding this run's tree.  This case fails until it does.
+# Closed 2026-11-25: other runs' trees were readable through the read-only
+# root; the sandbox now masks the repository's .loopgate (a tmpfs) and binds
+# back only this run's directory (read-only) and tree.
 adv_repo
 # the first run leaves its tree behind, holding a file only it has
 _adv_run --gate "sh test.sh" --agent-cmd "echo OTHER-RUN-SECRET-93e1 >secret.txt" \

@@ -1,11 +1,9 @@
 # CASE: connecting to host unix sockets (under /var/tmp, under /srv, an abstract one) with network off
-# KNOWN HOLE (sandbox, reported 2026-11-25): the abstract socket is out of
-# reach (the network namespace) and sockets under /run, /var/run, /var/tmp
-# and HOME are masked, but a socket anywhere else (here /srv) is
-# connectable through the read-only root: a read-only mount does not stop
-# connect().  The sandbox could refuse connect() on AF_UNIX paths outside
-# the tree (seccomp cannot see the path; a Landlock ruleset or masking every
-# socket found could).  This case fails until it does.
+# The abstract socket is out of reach (the network namespace); every
+# pathname socket bound at run start (the kernel's /proc/net/unix, plus a
+# walk of /run, /var/run, /var/tmp and HOME) is masked, since a read-only
+# mount does not stop connect().  A socket bound after the run started is
+# not masked: the listener here exists before the run, as a daemon's would.
 adv_repo
 out=$(adv_outside)
 srv=$(mktemp -d /srv/loopgate-adv.XXXXXX)
