@@ -36,6 +36,14 @@ branch=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["branch
 echo
 echo "== summary (--json) =="
 cat "$root/build/demo-summary.json"
+run_id=$(basename "$run_dir")
+echo
+echo "== the record: loopgate audit verify $run_id =="
+"$bin" audit verify "$run_id" --dir "$demo" || status=3
+echo
+echo "== the run store: loopgate runs; loopgate show $run_id =="
+"$bin" runs --dir "$demo" --limit 3 || status=3
+"$bin" show "$run_id" --dir "$demo" || status=3
 cat <<MSG
 
 == what it left ==
