@@ -109,3 +109,12 @@ int fileio_append(const char *path, const void *data, size_t len, struct buf *er
 		ret = err_set(err, -errno, "cannot close %s: %s", path, strerror(errno));
 	return ret;
 }
+
+int fileio_read_line(const char *path, struct buf *out)
+{
+	buf_reset(out);
+	if (buf_read_file(out, path) < 0 || !out->len)
+		return -1;
+	buf_rtrim(out);
+	return 0;
+}

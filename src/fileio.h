@@ -18,6 +18,9 @@ int fileio_write_atomic(const char *path, const void *data, size_t len,
 int fileio_mkdirs(const char *path, struct buf *err);
 /* Appends bytes to path (created 0644 if missing) in one write. */
 int fileio_append(const char *path, const void *data, size_t len, struct buf *err);
+/* Reads a small file into out with trailing whitespace trimmed (one line,
+ * e.g. a .git link or a ref); -1 when missing, unreadable or empty. */
+int fileio_read_line(const char *path, struct buf *out);
 /* Appends line (plus '\n') to path unless an identical line is present. */
 int fileio_ensure_line(const char *path, const char *line, struct buf *err);
 

@@ -318,22 +318,12 @@ static int parse_add_verbose(const struct buf *out, struct buf *changed)
 	return 0;
 }
 
-/* Reads one line of a small file, trimmed; -1 when missing. */
-static int read_line(const char *path, struct buf *out)
-{
-	buf_reset(out);
-	if (buf_read_file(out, path) < 0 || !out->len)
-		return -1;
-	buf_rtrim(out);
-	return 0;
-}
-
 /* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
 static int worktree_gitdir(const char *tree, struct buf *out)
 {
 	struct buf l = BUF_INIT;
 	char *path = xasprintf("%s/.git", tree);
-	int ret = read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
+	int ret = fileio_read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
 	if (!ret)
 		buf_sets(out, l.s + 8);
 	free(path);
@@ -385,11 +375,11 @@ static int head_from_files(const char *tree, struct buf *sha)
 	if (worktree_gitdir(tree, &gitdir) < 0)
 		goto out;
 	path = xasprintf("%s/HEAD", gitdir.s);
-	if (read_line(path, &l) < 0 || strncmp(l.s, "ref: refs/", 10))
+	if (fileio_read_line(path, &l) < 0 || strncmp(l.s, "ref: refs/", 10))
 		goto out;
 	{
 		char *ref = xstrdup(l.s + 5), *cd = xasprintf("%s/commondir", gitdir.s);
-		if (read_line(cd, &common) < 0)
+		if (fileio_read_line(cd, &common) < 0)
 			buf_sets(&common, ".");
 		free(cd);
 		free(path);
@@ -397,7 +387,7 @@ static int head_from_files(const char *tree, struct buf *sha)
 			: xasprintf("%s/%s/%s", gitdir.s, common.s, ref);
 		free(ref);
 	}
-	if (read_line(path, &l) < 0 || l.len != 40 ||
+	if (fileio_read_line(path, &l) < 0 || l.len != 40 ||
 	    strspn(l.s, "0123456789abcdef") != 40)
 		goto out;
 	buf_add(sha, l.s, l.len);

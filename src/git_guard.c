@@ -3,6 +3,7 @@
  * See git_guard.h.
  */
 #include "git_guard.h"
+#include "fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -97,15 +98,6 @@ static void gg_add_children(struct git_guard *g, const char *dir, const char *la
 	closedir(d);
 }
 
-static int read_line(const char *path, struct buf *out)
-{
-	buf_reset(out);
-	if (buf_read_file(out, path) < 0 || !out->len)
-		return -1;
-	buf_rtrim(out);
-	return 0;
-}
-
 struct git_guard *git_guard_snapshot(const char *tree, struct buf *err)
 {
 	static const char *const wt_files[] = { "HEAD", "commondir", "gitdir",
@@ -119,7 +111,7 @@ struct git_guard *git_guard_snapshot(const char *tree, struct buf *err)
 
 	p = xasprintf("%s/.git", tree);
 	gg_add(g, p, p, 0);
-	if (read_line(p, &l) < 0 || strncmp(l.s, "gitdir: ", 8)) {
+	if (fileio_read_line(p, &l) < 0 || strncmp(l.s, "gitdir: ", 8)) {
 		free(p);
 		buf_release(&l);
 		git_guard_free(g);
@@ -129,7 +121,7 @@ struct git_guard *git_guard_snapshot(const char *tree, struct buf *err)
 	free(p);
 	buf_sets(&gitdir, l.s + 8);
 	p = xasprintf("%s/commondir", gitdir.s);
-	if (read_line(p, &l) < 0)
+	if (fileio_read_line(p, &l) < 0)
 		buf_sets(&l, ".");
 	free(p);
 	q = l.s[0] == '/' ? xstrdup(l.s) : xasprintf("%s/%s", gitdir.s, l.s);
