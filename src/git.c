@@ -227,11 +227,136 @@ static int driver_overrides(const char *dir, struct strlist *x, struct buf *err)
 	return ret;
 }
 
+/*
+ * The overrides depend only on the configuration files git reads for dir
+ * (system and global ones are off): the common dir's config and the
+ * worktree's config.worktree; includes are refused.  Listing them costs a
+ * git process, so the result is kept per dir while both files are
+ * unchanged: same inode, size, mtime and ctime (ctime cannot be set back,
+ * and git rewrites its config through a rename, a new inode).
+ */
+#define CACHE_SLOTS 8
+
+struct cfg_stamp {
+	int exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+static struct override_cache {
+	char *dir;
+	char *files[2];		/* common config, worktree config.worktree */
+	struct cfg_stamp stamp[2];
+	struct strlist x;
+	int ret;
+	char *why;
+} cache[CACHE_SLOTS];
+static unsigned cache_next;
+
+static void stamp_of(const char *path, struct cfg_stamp *st)
+{
+	struct stat sb;
+	memset(st, 0, sizeof(*st));
+	if (!path || stat(path, &sb) < 0)
+		return;
+	st->exists = 1;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	st->size = sb.st_size;
+	st->mtime = sb.st_mtim;
+	st->ctime = sb.st_ctim;
+}
+
+static int stamp_eq(const struct cfg_stamp *a, const struct cfg_stamp *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static void cache_drop(struct override_cache *c)
+{
+	free(c->dir);
+	free(c->files[0]);
+	free(c->files[1]);
+	free(c->why);
+	strlist_clear(&c->x);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The config files of dir, from `git rev-parse` (which runs no driver). */
+static int config_files(const char *dir, char *files[2])
+{
+	static const char *const q[] = { "rev-parse", "--path-format=absolute",
+		"--git-common-dir", "--git-dir", NULL };
+	struct buf out = BUF_INIT;
+	char *nl;
+	int ret = git_exec(dir, NULL, q, NULL, &out, NULL);
+
+	files[0] = files[1] = NULL;
+	if (ret < 0 || !(nl = memchr(out.s, '\n', out.len))) {
+		buf_release(&out);
+		return -1;
+	}
+	*nl = '\0';
+	buf_rtrim(&out);
+	files[0] = xasprintf("%s/config", out.s);
+	files[1] = xasprintf("%s/config.worktree", nl + 1);
+	buf_release(&out);
+	return 0;
+}
+
+static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
+{
+	struct cfg_stamp now[2];
+	struct override_cache *c = NULL;
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < CACHE_SLOTS; i++)
+		if (cache[i].dir && !strcmp(cache[i].dir, dir))
+			c = &cache[i];
+	if (c) {
+		stamp_of(c->files[0], &now[0]);
+		stamp_of(c->files[1], &now[1]);
+		if (stamp_eq(&now[0], &c->stamp[0]) && stamp_eq(&now[1], &c->stamp[1]))
+			goto hit;
+		cache_drop(c);
+	} else {
+		c = &cache[cache_next++ % CACHE_SLOTS];
+		cache_drop(c);
+	}
+	if (config_files(dir, c->files) < 0) {
+		/* not a repository (yet): no cache, list every time */
+		free(c->files[0]);
+		free(c->files[1]);
+		memset(c, 0, sizeof(*c));
+		return driver_overrides(dir, x, err);
+	}
+	/* stamps first: a change while listing makes the next call list again */
+	stamp_of(c->files[0], &c->stamp[0]);
+	stamp_of(c->files[1], &c->stamp[1]);
+	c->ret = driver_overrides(dir, &c->x, &why);
+	c->why = c->ret < 0 ? xstrdup(why.s) : NULL;
+	c->dir = xstrdup(dir);
+	buf_release(&why);
+hit:
+	if (c->ret < 0)
+		return err_set(err, c->ret, "%s", c->why);
+	for (i = 0; i < c->x.n; i++)
+		strlist_push(x, c->x.v[i]);
+	return 0;
+}
+
 int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 	     struct buf *out, struct buf *err)
 {
 	struct strlist x = { NULL, 0 };
-	int ret = driver_overrides(dir, &x, err);
+	int ret = cached_overrides(dir, &x, err);
 	if (ret == 0) {
 		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
 		x.v[x.n] = NULL;
