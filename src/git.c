@@ -317,6 +317,10 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 	struct buf why = BUF_INIT;
 	size_t i;
 
+	/* only absolute directories are keys: "." or NULL (the current
+	 * directory) would go stale if it changed */
+	if (!dir || dir[0] != '/')
+		return driver_overrides(dir, x, err);
 	for (i = 0; i < CACHE_SLOTS; i++)
 		if (cache[i].dir && !strcmp(cache[i].dir, dir))
 			c = &cache[i];

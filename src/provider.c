@@ -819,6 +819,12 @@ void provider_set_attempt_cb(struct provider *p, provider_attempt_fn fn, void *c
 	p->cb_ctx = ctx;
 }
 
+void provider_skip_replies(struct provider *p, size_t n)
+{
+	if (p && p->replay)
+		provider_replay_skip(p->replay, n);
+}
+
 void provider_free(struct provider *p)
 {
 	if (!p)

@@ -102,5 +102,12 @@ void provider_set_attempt_cb(struct provider *p, provider_attempt_fn fn, void *c
 int provider_complete(struct provider *p, const struct provider_request *req,
 		      struct provider_reply *reply, struct buf *err);
 void provider_free(struct provider *p);
+/*
+ * A resumed run: the first n replies were already received (and applied)
+ * before the crash.  A replay provider moves past n turns of its
+ * transcript, so the run goes on with the reply it would have got next;
+ * the network providers have nothing to skip.
+ */
+void provider_skip_replies(struct provider *p, size_t n);
 
 #endif

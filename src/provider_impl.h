@@ -75,5 +75,7 @@ int provider_replay_open(const char *path, struct provider_replay **out,
 int provider_replay_next(struct provider_replay *r, struct provider_turn *t,
 			 struct buf *err);
 void provider_replay_free(struct provider_replay *r);
+/* Moves past n turns (a resumed run's replies already used). */
+void provider_replay_skip(struct provider_replay *r, size_t n);
 
 #endif

@@ -146,3 +146,8 @@ int provider_replay_next(struct provider_replay *r, struct provider_turn *t,
 	t->done = 1;
 	return 0;
 }
+
+void provider_replay_skip(struct provider_replay *r, size_t n)
+{
+	r->next = n < r->n - r->next ? r->next + n : r->n;
+}

@@ -16,6 +16,7 @@
 #include "git_guard.h"
 #include "judge.h"
 #include "loop.h"
+#include "provider.h"
 #include "ui.h"
 
 #include <dirent.h>
@@ -614,6 +615,8 @@ int resume_run(struct run *r, struct config *cfg, const char *dir,
 		goto out;
 	protect_init(&r->protect, cfg, r->tree);
 	replay_budget(r, &v);
+	/* a transcript goes on after the replies the log says were received */
+	provider_skip_replies(r->prov, (size_t)count(&v, "model_response"));
 	r->resumes = (int)count(&v, "resume") + 1;
 	ended = 0;
 	while (find_last(&v, "iteration_end", ended + 1) >= 0)

@@ -237,6 +237,26 @@ test_expect_success 'killed twice in a row (after the reply, then in the resume)
 	test "$(req_count twice.log)" = 2
 '
 
+test_expect_success 'a replayed transcript resumes with the reply it would have got next' '
+	two_replies >s.json &&
+	make_repo rec &&
+	url=$(start_fake rec s.json) &&
+	$LOOPGATE run --dir rec --goal "make add() add" --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --config "$TRASH/lg.yaml" \
+		--record "$TRASH/turns.jsonl" --json >rec.json &&
+	test "$(summary_field rec.json iterations)" = 2 &&
+	make_repo rp &&
+	LOOPGATE_FAULT=kill:event.commit@1 expect_code 137 $LOOPGATE run --dir rp \
+		--goal "make add() add" --gate "sh test.sh" \
+		--model "replay:$TRASH/turns.jsonl" --json >/dev/null 2>&1 &&
+	$LOOPGATE resume "$(ls rp/.loopgate/runs)" --dir rp --json >rp.json &&
+	test "$(summary_field rp.json status)" = converged &&
+	test "$(summary_field rp.json iterations)" = 2 &&
+	test "$(summary_field rp.json calls)" = 2 &&
+	test "$(git -C rp rev-parse "loopgate/$(summary_field rp.json run_id)^{tree}")" = \
+		"$(git -C rec rev-parse "loopgate/$(summary_field rec.json run_id)^{tree}")"
+'
+
 test_expect_success 'resume of an ended run, of no run, of an ambiguous prefix: exit 2' '
 	id=$(summary_field ref.json run_id) &&
 	expect_code 2 $LOOPGATE resume "$id" --dir ref 2>err &&
