@@ -155,6 +155,10 @@ int netproxy_rule_check(const char *rule, const char **why)
 	size_t hn;
 	int port;
 
+	if (strpbrk(rule, "/@ ")) {
+		*why = "not a host name or an IP address (no scheme, path or user@)";
+		return -1;
+	}
 	if (split_hostport(rule, strlen(rule), &hp, &hn, &port, 0) < 0) {
 		*why = "a bad port or brackets (use HOST, HOST:PORT, *.SUFFIX or [V6]:PORT)";
 		return -1;
