@@ -28,6 +28,7 @@
 #define HEAD_MS 30000
 #define IDLE_MS 300000
 #define CONNECT_MS 10000
+#define LOG_MAX 10000		/* decisions recorded per spawn */
 
 struct conn {
 	int fd[2];		/* client, upstream (-1: none yet) */
@@ -41,6 +42,7 @@ struct conn {
 struct proxy {
 	const struct strlist *hosts;
 	int log_fd;
+	long logged;
 	struct conn c[MAX_CONN];
 	int n;
 };
@@ -50,11 +52,19 @@ struct proxy {
 static void log_decision(struct proxy *px, const char *method, const char *host,
 			 int port, int allow, const char *rule)
 {
-	json_t *o = json_pack("{s:o,s:o,s:i,s:s,s:o}", "method", events_str(method),
-			      "host", events_str(host), "port", port,
-			      "decision", allow ? "allow" : "deny", "rule", events_str(rule));
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_t *o;
+	char *s;
 
+	/* bounded: a loop of requests cannot fill memory and the log */
+	if (px->logged >= LOG_MAX)
+		return;
+	o = json_pack("{s:o,s:o,s:i,s:s,s:o}", "method", events_str(method),
+		      "host", events_str(host), "port", port,
+		      "decision", allow ? "allow" : "deny", "rule", events_str(rule));
+	if (o && ++px->logged == LOG_MAX)
+		json_object_set_new(o, "note", json_string("the proxy records at most "
+				    "10000 decisions per process run: the rest are not recorded"));
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (s) {
 		/* one write per line: a SIGKILL cannot tear it */
 		char *line = xasprintf("%s\n", s);
