@@ -256,6 +256,7 @@ static void on_head_bytes(struct proxy *px, struct conn *c)
 	c->len[0] += (size_t)r;
 	c->buf[0][c->len[0]] = 0;
 	if (memchr(c->buf[0], 0, c->len[0])) {
+		log_decision(px, "", "", 0, 0, "a NUL byte in the request head");
 		refuse(c, 400, "a NUL byte in the request head");
 	} else if ((end = strstr(c->buf[0], "\r\n\r\n"))) {
 		on_head(px, c, (size_t)(end + 4 - c->buf[0]));

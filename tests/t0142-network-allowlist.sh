@@ -191,6 +191,18 @@ test_expect_success 'the command actor goes through the proxy too; its decisions
 	cmp want got
 '
 
+test_expect_success 'the relay passes the exit status and a killing signal on' '
+	net_repo st "[\"127.0.0.1:9\"]" <<-\SH &&
+	exit 3
+	SH
+	expect_code 1 $LOOPGATE run --dir st --goal g --gate "sh gate.sh" --gate "kill -TERM \$\$" \
+		--agent-cmd true --max-iterations 1 --json >st.sum 2>st.err &&
+	run_dir=$(summary_field st.sum run_dir) &&
+	event_bodies "$run_dir" gate_end >ge.json &&
+	test "$(json_get ge.json "d[0][\"describe\"] + \"|\" + d[1][\"describe\"]")" = \
+		"exit 3|killed by signal 15 (Terminated)"
+'
+
 test_expect_success 'bad host rules and --no-sandbox with a host list are config errors (exit 2)' '
 	net_repo bad "[\"*.ex*.com\"]" <<-\SH &&
 	exit 0
