@@ -4,6 +4,7 @@
  */
 #include "policy.h"
 #include "events.h"
+#include "netproxy.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -174,13 +175,20 @@ int policy_check_config(const struct config *c, struct buf *err)
 
 	if (!p)
 		return 0;
-	if (p->network == POLICY_NET_HOSTS) {
+	for (size_t i = 0; p->network == POLICY_NET_HOSTS && i < p->hosts.n; i++) {
+		const char *bad;
+		if (netproxy_rule_check(p->hosts.v[i], &bad) < 0)
+			return err_set(err, -EINVAL, "policy.network: '%s': %s",
+				       p->hosts.v[i], bad);
+	}
+	if (p->network == POLICY_NET_HOSTS && c->sandbox == 0)
 		return err_set(err, -EINVAL,
-			       "policy.network: a host allow-list (%s%s) is not supported "
-			       "yet; use 'off' (loopback only, the default) or 'on'",
+			       "policy.network: a host list (%s%s) cannot be enforced "
+			       "with --no-sandbox (the proxy needs the sandbox's own "
+			       "network namespace); run with the sandbox, or say "
+			       "network: on to allow every host",
 			       p->hosts.n ? p->hosts.v[0] : "",
 			       p->hosts.n > 1 ? ", ..." : "");
-	}
 	for (size_t i = 0; i < c->gates.n && !ret; i++) {
 		const struct gate_opts *o = config_gate_opts(c, i);
 		if (!policy_check_command(p, c->gates.v[i], &why))

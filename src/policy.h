@@ -27,7 +27,7 @@ enum policy_net {
 	POLICY_NET_UNSET = -1,
 	POLICY_NET_OFF = 0,	/* loopback only (a fresh network namespace) */
 	POLICY_NET_ON = 1,
-	POLICY_NET_HOSTS = 2,	/* an allow-list: not supported yet */
+	POLICY_NET_HOSTS = 2,	/* an allow-list, through a proxy (netproxy.h) */
 };
 
 /* -1: unset; 0 (cpu_seconds, wall_seconds): unbounded. */
@@ -76,8 +76,8 @@ void policy_program(const char *cmdline, struct buf *out);
 
 /*
  * The checks config_finalize makes: every gate (and focus command) is
- * allowed, env names are names, and the network is not a host list (not
- * supported yet).  -EINVAL with err set.
+ * allowed, env names are names, and a host list for the network comes with
+ * the sandbox (not --no-sandbox).  -EINVAL with err set.
  */
 int policy_check_config(const struct config *c, struct buf *err);
 

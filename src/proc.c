@@ -4,6 +4,7 @@
 #include "proc.h"
 #include "cgroup.h"
 #include "clock.h"
+#include "netproxy.h"
 #include "sandbox.h"
 #include "seccomp.h"
 
@@ -192,6 +193,7 @@ struct child_ctx {
 	const char *const *argv;
 	int seccomp_fd;
 	const struct cgroup *cg;
+	int net_fd;		/* the network relay's end (netproxy.h) */
 };
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx,
@@ -211,6 +213,8 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx,
 		cgroup_join(cx->cg);
 		child_limits(o->sandbox, cx->cg);
 		if (cx->seccomp_fd >= 0 && fcntl(cx->seccomp_fd, F_SETFD, 0) < 0)
+			child_fail(report_fd, errno);
+		if (cx->net_fd >= 0 && fcntl(cx->net_fd, F_SETFD, 0) < 0)
 			child_fail(report_fd, errno);
 	}
 	/* The parent ignores SIGPIPE and blocks nothing, but be explicit. */
@@ -594,7 +598,8 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = { NULL, 0 };
-	struct child_ctx cx = { o->argv, -1, &cg };
+	struct child_ctx cx = { o->argv, -1, &cg, -1 };
+	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;
 	struct drain d[2];
@@ -624,7 +629,14 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 				cgroup_destroy(&cg);
 				return -EIO;
 			}
-			sandbox_argv(sb, o->argv, cx.seccomp_fd, &wrapped);
+			if (netproxy_start(sb, &np, err) < 0) {
+				if (cx.seccomp_fd >= 0)
+					close(cx.seccomp_fd);
+				cgroup_destroy(&cg);
+				return -EIO;
+			}
+			cx.net_fd = np.relay_fd;
+			sandbox_argv(sb, o->argv, cx.seccomp_fd, cx.net_fd, &wrapped);
 			cx.argv = (const char *const *)wrapped.v;
 		}
 	}
@@ -635,6 +647,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	if (in_fd < 0) {
 		if (cx.seccomp_fd >= 0)
 			close(cx.seccomp_fd);
+		netproxy_end(sb, &np);
 		cgroup_destroy(&cg);
 		strlist_clear(&wrapped);
 		return in_fd;
@@ -692,8 +705,10 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	pump(o, &s, d, o->merge_output ? 1 : 2);
 	outp[0] = errp[0] = -1;	/* closed by pump */
 	reap_if_exited(&s, 1);
-	if (sb)
+	if (sb) {
+		netproxy_end(sb, &np);	/* before the tree kill takes it */
 		kill_tree(&s, 1);
+	}
 	fill_result(o, &s, r);
 	r->output_cut = d[0].file_cut;
 	/* The child ran, but "the full output is always kept on disk" no
@@ -707,6 +722,8 @@ out:
 		close(s.pidfd);
 	if (cx.seccomp_fd >= 0)
 		close(cx.seccomp_fd);
+	if (sb)
+		netproxy_end(sb, &np);
 	cgroup_destroy(&cg);
 	strlist_clear(&wrapped);
 	close_pair(outp);

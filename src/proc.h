@@ -30,7 +30,9 @@
  * (in the cgroup, or reparented to loopgate, a child subreaper) is killed
  * and reaped, setsid double-forked daemons included.  r.limit names the
  * limit that ended it, when that can be known.  Inside bwrap the exit
- * status 128+N of the command reads as "killed by signal N".
+ * status 128+N of the command reads as "killed by signal N".  With a host
+ * list for the network, each such run gets its own proxy (netproxy.h),
+ * stopped when the command ends; its decisions go to sandbox->ev.
  */
 #ifndef LOOPGATE_PROC_H
 #define LOOPGATE_PROC_H

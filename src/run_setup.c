@@ -190,6 +190,7 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 
 	r->sandbox = xcalloc(1, sizeof(*r->sandbox));
 	sandbox_init(r->sandbox, r->cfg, r->tree, r->repo);
+	r->sandbox->ev = &r->ev;	/* the network proxy's decisions */
 	ret = sandbox_probe(r->sandbox, err);
 	ev = sandbox_json(r->sandbox);
 	if (ret < 0)

@@ -6,6 +6,7 @@
 #include "sandbox.h"
 #include "cgroup.h"
 #include "events.h"
+#include "netproxy.h"
 #include "proc.h"
 
 #include <dirent.h>
@@ -210,7 +211,12 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 	s = strrchr(sb->tree, '/');
 	if (s && s != sb->tree)
 		sb->run_dir = xstrndup(sb->tree, (size_t)(s - sb->tree));
-	sb->network = p && p->network == POLICY_NET_ON ? POLICY_NET_ON : POLICY_NET_OFF;
+	sb->network = p && (p->network == POLICY_NET_ON || p->network == POLICY_NET_HOSTS)
+		    ? p->network : POLICY_NET_OFF;
+	for (size_t i = 0; sb->network == POLICY_NET_HOSTS && i < p->hosts.n; i++)
+		strlist_push(&sb->hosts, p->hosts.v[i]);
+	if (sb->network == POLICY_NET_HOSTS && realpath("/proc/self/exe", real))
+		sb->self_exe = xstrdup(real);
 	if (p)
 		sb->lim = p->lim;
 	else
@@ -266,6 +272,8 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->tree);
 	free(sb->run_dir);
 	free(sb->cgroup_note);
+	free(sb->self_exe);
+	strlist_clear(&sb->hosts);
 	strlist_clear(&sb->ro);
 	strlist_clear(&sb->rw);
 	strlist_clear(&sb->rw_missing);
@@ -301,8 +309,9 @@ static const char *const proc_ro[] = {
 };
 
 void sandbox_argv(const struct sandbox *sb, const char *const *argv,
-		  int seccomp_fd, struct strlist *out)
+		  int seccomp_fd, int net_fd, struct strlist *out)
 {
+	int relay = sb->network == POLICY_NET_HOSTS && net_fd >= 0 && sb->self_exe;
 	char num[32];
 	size_t i;
 
@@ -334,6 +343,9 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv,
 			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
 	for (i = 0; i < sb->mask_files.n; i++)
 		push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
+	/* the relay's binary, whatever the masks hid */
+	if (relay)
+		push3(out, "--ro-bind", sb->self_exe, sb->self_exe);
 	strlist_push(out, "--unshare-pid");
 	strlist_push(out, "--unshare-ipc");
 	strlist_push(out, "--unshare-uts");
@@ -349,6 +361,15 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv,
 		push2(out, "--seccomp", num);
 	}
 	strlist_push(out, "--");
+	if (relay) {
+		snprintf(num, sizeof(num), "%d", net_fd);
+		push3(out, sb->self_exe, "__netrelay", num);
+		/* a loopback host on the list means the host's loopback,
+		 * through the proxy; otherwise loopback stays the sandbox's */
+		strlist_push(out, netproxy_lists_loopback(&sb->hosts) ? ""
+			     : "localhost,127.0.0.1,::1");
+		strlist_push(out, "--");
+	}
 	for (i = 0; argv[i]; i++)
 		strlist_push(out, argv[i]);
 	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
@@ -442,13 +463,14 @@ void *sandbox_json(const struct sandbox *sb)
 
 	memset(&p, 0, sizeof(p));
 	p.lim = sb->lim;
-	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}",
+	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		"enabled", sb->bwrap_on,
 		"bwrap", sb->bwrap_on && sb->version ? events_str(sb->version) : json_null(),
 		"seccomp", sb->bwrap_on && sb->seccomp,
 		"cgroup", sandbox_cgroup_name(sb->cgroup),
 		"cgroup_note", sb->cgroup_note ? events_str(sb->cgroup_note) : json_null(),
 		"network", sb->bwrap_on ? policy_net_name(sb->network) : "host",
+		"hosts", list_json(&sb->hosts),
 		"writable", list_json(&sb->rw),
 		"writable_missing", list_json(&sb->rw_missing),
 		"read_only", list_json(&sb->ro),

@@ -22,6 +22,8 @@
 #include "config.h"
 #include "policy.h"
 
+struct events;
+
 enum cgroup_kind { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
 
 struct sandbox {
@@ -35,7 +37,12 @@ struct sandbox {
 	struct strlist rw_missing;	/* policy.write paths that do not exist */
 	struct strlist mask_dirs;	/* read_deny: a tmpfs over each */
 	struct strlist mask_files;	/* read_deny: /dev/null over each */
-	int network;		/* POLICY_NET_OFF or POLICY_NET_ON */
+	int network;		/* POLICY_NET_OFF, _ON or _HOSTS */
+	struct strlist hosts;	/* POLICY_NET_HOSTS: the allow-list */
+	char *self_exe;		/* loopgate, for `__netrelay` (netproxy.h) */
+	/* Where the proxy's decisions go as `policy` events (subject
+	 * "network"); NULL: not recorded.  Set by the caller after init. */
+	struct events *ev;
 	int seccomp;		/* 1: the filter is installed */
 	struct policy_limits lim;
 	enum cgroup_kind cgroup;
@@ -53,12 +60,14 @@ void sandbox_release(struct sandbox *sb);
 int sandbox_probe(struct sandbox *sb, struct buf *err);
 /*
  * The argv that runs argv inside the sandbox (bwrap ... -- argv...), with
- * the seccomp program readable on seccomp_fd (-1: none).  Strings are
+ * the seccomp program readable on seccomp_fd (-1: none).  With a host list
+ * and net_fd >= 0 (netproxy_start's relay_fd), argv runs under
+ * `loopgate __netrelay net_fd NO_PROXY --`.  Strings are
  * owned by out (strlist_clear it); out->v is NULL-terminated by a final
  * NULL slot not counted in out->n.
  */
 void sandbox_argv(const struct sandbox *sb, const char *const *argv,
-		  int seccomp_fd, struct strlist *out);
+		  int seccomp_fd, int net_fd, struct strlist *out);
 /* json_t * for the `sandbox` event. */
 void *sandbox_json(const struct sandbox *sb);
 const char *sandbox_cgroup_name(enum cgroup_kind k);

@@ -63,9 +63,13 @@ test_expect_success 'policy keys are checked: did-you-mean, ranges, network host
 	printf "policy:\n  limits:\n    memory_mb: 1\n" >bad/loopgate.yaml &&
 	expect_code 2 $LOOPGATE run --dir bad --goal g --gate true --agent-cmd true 2>err2 &&
 	grep -q "loopgate.yaml:3: key '"'policy.limits.memory_mb'"': expected an integer from 16" err2 &&
-	printf "policy:\n  network: [pypi.org]\n" >bad/loopgate.yaml &&
+	printf "policy:\n  network: [\"http://pypi.org/\"]\n" >bad/loopgate.yaml &&
 	expect_code 2 $LOOPGATE run --dir bad --goal g --gate true --agent-cmd true 2>err3 &&
-	grep -q "not supported yet" err3 &&
+	grep -q "policy.network: '"'http://pypi.org/'"': not a host name or an IP address" err3 &&
+	printf "policy:\n  network: [pypi.org]\n" >bad/loopgate.yaml &&
+	expect_code 2 $LOOPGATE run --dir bad --goal g --gate true --agent-cmd true \
+		--no-sandbox 2>err3b &&
+	grep -q "cannot be enforced with --no-sandbox" err3b &&
 	printf "policy:\n  env: [not-a-name]\n" >bad/loopgate.yaml &&
 	expect_code 2 $LOOPGATE run --dir bad --goal g --gate true --agent-cmd true 2>err4 &&
 	grep -q "is not an environment variable name" err4 &&

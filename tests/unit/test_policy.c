@@ -155,8 +155,15 @@ TEST(finalize_checks_gates_and_hosts)
 	CHECK_CONTAINS(err.s, "gate 2 `curl -s x` is denied by the policy (commands.deny 'curl')");
 	config_release(&c);
 	CHECK_INT(load(&c, "gates: [true]\npolicy:\n  network: [pypi.org]\n", &err), 0);
+	CHECK_INT(config_finalize_gates(&c, &err), 0);
+	config_release(&c);
+	CHECK_INT(load(&c, "gates: [true]\npolicy:\n  network: [\"https://pypi.org/\"]\n", &err), 0);
 	CHECK_INT(config_finalize_gates(&c, &err), -EINVAL);
-	CHECK_CONTAINS(err.s, "not supported yet");
+	CHECK_CONTAINS(err.s, "policy.network: 'https://pypi.org/': not a host name or an IP address");
+	config_release(&c);
+	CHECK_INT(load(&c, "gates: [true]\nsandbox: false\npolicy:\n  network: [pypi.org]\n", &err), 0);
+	CHECK_INT(config_finalize_gates(&c, &err), -EINVAL);
+	CHECK_CONTAINS(err.s, "cannot be enforced with --no-sandbox");
 	config_release(&c);
 	CHECK_INT(load(&c, "gates: [true]\npolicy:\n  env: [CI, OPENAI_API_KEY]\n", &err), 0);
 	CHECK_INT(config_finalize_gates(&c, &err), -EINVAL);
