@@ -229,7 +229,7 @@ void *policy_limits_json(const struct policy *p)
 		"wall_seconds", (json_int_t)l->wall_seconds);
 }
 
-static json_t *list_json(const struct strlist *l)
+void *policy_list_json(const struct strlist *l)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < l->n; i++)
@@ -240,9 +240,9 @@ static json_t *list_json(const struct strlist *l)
 void *policy_to_json(const struct policy *p)
 {
 	return json_pack("{s:{s:o,s:o},s:o,s:o,s:s,s:o,s:o,s:o,s:o}",
-		"commands", "allow", list_json(&p->allow), "deny", list_json(&p->deny),
-		"write", list_json(&p->write), "read_deny", list_json(&p->read_deny),
-		"network", policy_net_name(p->network), "hosts", list_json(&p->hosts),
-		"env", list_json(&p->env), "actor_env", list_json(&p->actor_env),
+		"commands", "allow", (json_t *)policy_list_json(&p->allow), "deny", (json_t *)policy_list_json(&p->deny),
+		"write", (json_t *)policy_list_json(&p->write), "read_deny", (json_t *)policy_list_json(&p->read_deny),
+		"network", policy_net_name(p->network), "hosts", (json_t *)policy_list_json(&p->hosts),
+		"env", (json_t *)policy_list_json(&p->env), "actor_env", (json_t *)policy_list_json(&p->actor_env),
 		"limits", policy_limits_json(p));
 }

@@ -83,6 +83,8 @@ int policy_check_config(const struct config *c, struct buf *err);
 
 /* json_t * of the limits (void * keeps jansson out of this header). */
 void *policy_limits_json(const struct policy *p);
+/* json_t * array of the list's strings (events_str: UTF-8 cleaned). */
+void *policy_list_json(const struct strlist *l);
 /* json_t * of the whole policy, for run_start's config. */
 void *policy_to_json(const struct policy *p);
 const char *policy_net_name(int network);

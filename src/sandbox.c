@@ -448,14 +448,6 @@ int sandbox_probe(struct sandbox *sb, struct buf *err)
 	return ret;
 }
 
-static json_t *list_json(const struct strlist *l)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < l->n; i++)
-		json_array_append_new(a, events_str(l->v[i]));
-	return a;
-}
-
 void *sandbox_json(const struct sandbox *sb)
 {
 	struct policy p;
@@ -470,12 +462,12 @@ void *sandbox_json(const struct sandbox *sb)
 		"cgroup", sandbox_cgroup_name(sb->cgroup),
 		"cgroup_note", sb->cgroup_note ? events_str(sb->cgroup_note) : json_null(),
 		"network", sb->bwrap_on ? policy_net_name(sb->network) : "host",
-		"hosts", list_json(&sb->hosts),
-		"writable", list_json(&sb->rw),
-		"writable_missing", list_json(&sb->rw_missing),
-		"read_only", list_json(&sb->ro),
-		"masked", list_json(&sb->mask_dirs),
-		"masked_files", list_json(&sb->mask_files),
+		"hosts", (json_t *)policy_list_json(&sb->hosts),
+		"writable", (json_t *)policy_list_json(&sb->rw),
+		"writable_missing", (json_t *)policy_list_json(&sb->rw_missing),
+		"read_only", (json_t *)policy_list_json(&sb->ro),
+		"masked", (json_t *)policy_list_json(&sb->mask_dirs),
+		"masked_files", (json_t *)policy_list_json(&sb->mask_files),
 		"limits", policy_limits_json(&p));
 	return o;
 }
