@@ -34,11 +34,6 @@ void redact_reset(void)
 	}
 }
 
-int redact_active(void)
-{
-	return nsecrets > 0;
-}
-
 int redact_hit(const char *s, size_t len)
 {
 	size_t i;

@@ -23,8 +23,6 @@
 /* 1 registered, 0 ignored (NULL, short, already known or list full). */
 int redact_add(const char *secret);
 void redact_reset(void);
-/* Is any secret registered?  (Lets callers skip work.) */
-int redact_active(void);
 /* 1 when s[0..len) holds a secret. */
 int redact_hit(const char *s, size_t len);
 /* Replaces every secret in b; the number of replacements. */
