@@ -58,9 +58,9 @@ void iteration_release(struct iteration *it)
 void run_release(struct run *r)
 {
 	size_t i;
-	store_live_close(r->store, &r->ev, r->run_dir);
+	events_close(&r->ev);	/* its final checkpoint is still indexed */
+	store_live_close(r->store, &r->ev);
 	r->store = NULL;
-	events_close(&r->ev);
 	checkpoint_key_release(&r->audit_key);
 	if (r->sandbox) {
 		sandbox_release(r->sandbox);

@@ -3,6 +3,7 @@
  * docs/design/store.md.  Queries and reindex live in store_query.c.
  */
 #include "store.h"
+#include "checkpoint.h"
 #include "store_impl.h"
 #include "fault.h"
 #include "hash.h"
@@ -442,18 +443,34 @@ int store_ingest(struct store *st, const char *run_id, const json_t *rec,
 	return 0;
 }
 
+static const char checkpoint_sql[] = "INSERT OR REPLACE INTO checkpoints("
+	"run_id, seq, h, key_id, sig, ts) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+
+/* One checkpoint line (checkpoint_line's JSON) into the prepared insert. */
+static int put_checkpoint(struct store *st, sqlite3_stmt *s, const char *run_id,
+			  const json_t *o, struct buf *err)
+{
+	static const char *const keys[] = { "seq", "h", "key_id", "sig", "ts" };
+	int i;
+
+	sqlite3_reset(s);
+	sqlite3_bind_text(s, 1, run_id, -1, SQLITE_TRANSIENT);
+	for (i = 0; i < 5; i++)
+		store_bind_json(s, 2 + i, json_object_get(o, keys[i]));
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return store_sqlerr(st, err, "checkpoints");
+	return 0;
+}
+
 int store_import_checkpoints(struct store *st, const char *run_id,
 			     const char *run_dir, struct buf *err)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO checkpoints(run_id, seq,"
-		" h, key_id, sig, ts) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
-	static const char *const keys[] = { "seq", "h", "key_id", "sig", "ts" };
 	char *path = xasprintf("%s/checkpoints.jsonl", run_dir);
 	FILE *f = fopen(path, "re");
 	sqlite3_stmt *s = NULL;
 	char *line = NULL;
 	size_t cap = 0;
-	int ret = 0, i;
+	int ret = 0;
 
 	if (!f) {
 		ret = errno == ENOENT ? 0 : err_set(err, -errno, "run store: %s: %s",
@@ -461,7 +478,7 @@ int store_import_checkpoints(struct store *st, const char *run_id,
 		free(path);
 		return ret;
 	}
-	if ((ret = store_prepare(st, sql, &s, err)) < 0)
+	if ((ret = store_prepare(st, checkpoint_sql, &s, err)) < 0)
 		goto out;
 	while (getline(&line, &cap, f) > 0) {
 		json_t *o = json_loads(line, 0, NULL);
@@ -469,15 +486,10 @@ int store_import_checkpoints(struct store *st, const char *run_id,
 			json_decref(o);
 			continue;	/* audit verify judges the file; we index */
 		}
-		sqlite3_reset(s);
-		sqlite3_bind_text(s, 1, run_id, -1, SQLITE_TRANSIENT);
-		for (i = 0; i < 5; i++)
-			store_bind_json(s, 2 + i, json_object_get(o, keys[i]));
+		ret = put_checkpoint(st, s, run_id, o, err);
 		json_decref(o);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			ret = store_sqlerr(st, err, "checkpoints");
+		if (ret < 0)
 			break;
-		}
 	}
 out:
 	sqlite3_finalize(s);
@@ -504,24 +516,48 @@ static void observe(void *ctx, const json_t *rec)
 	buf_release(&err);
 }
 
+/*
+ * The checkpoint observer: the store's own copy of each signed checkpoint,
+ * taken as it is written (a checkpoints.jsonl cut or rewritten later does
+ * not change it).  Failures warn once, like records.
+ */
+static void observe_checkpoint(void *ctx, const struct checkpoint *cp)
+{
+	struct store *st = ctx;
+	struct buf err = BUF_INIT;
+	sqlite3_stmt *s = NULL;
+	char *line;
+	json_t *o;
+	int ret;
+
+	if (st->failed)
+		return;
+	line = checkpoint_line(cp);
+	o = line ? json_loads(line, 0, NULL) : NULL;
+	ret = o ? store_prepare(st, checkpoint_sql, &s, &err)
+		: err_set(&err, -EINVAL, "run store: a checkpoint could not be encoded");
+	if (ret == 0)
+		ret = put_checkpoint(st, s, st->run_id, o, &err);
+	if (ret < 0) {
+		st->failed = 1;
+		fprintf(stderr, "loopgate: warning: %s; the run goes on, but its "
+			"index is incomplete from here (the event log is complete): "
+			"run `loopgate reindex` to repair it\n", err.s);
+	}
+	sqlite3_finalize(s);
+	json_decref(o);
+	free(line);
+	buf_release(&err);
+}
+
 void store_attach(struct store *st, struct events *ev, const char *run_id)
 {
 	if (!st)
 		return;
 	snprintf(st->run_id, sizeof(st->run_id), "%s", run_id);
 	ev->observe = observe;
+	ev->observe_checkpoint = observe_checkpoint;
 	ev->observe_ctx = st;
-}
-
-void store_detach(struct store *st, const char *run_dir)
-{
-	struct buf err = BUF_INIT;
-	if (!st || st->failed)
-		return;
-	if (store_import_checkpoints(st, st->run_id, run_dir, &err) < 0)
-		fprintf(stderr, "loopgate: warning: %s; run `loopgate reindex` to "
-			"repair the index\n", err.s);
-	buf_release(&err);
 }
 
 struct store *store_live_open(const char *repo, struct events *ev,
@@ -550,13 +586,13 @@ struct store *store_live_open(const char *repo, struct events *ev,
 	return st;
 }
 
-void store_live_close(struct store *st, struct events *ev, const char *run_dir)
+void store_live_close(struct store *st, struct events *ev)
 {
 	if (!st)
 		return;
-	store_detach(st, run_dir);
 	if (ev && ev->observe_ctx == st) {
 		ev->observe = NULL;
+		ev->observe_checkpoint = NULL;
 		ev->observe_ctx = NULL;
 	}
 	store_close(st);

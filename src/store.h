@@ -10,8 +10,8 @@
  *   store_attach(st, &ev, run_id);      ev.observe feeds store_ingest;
  *                                       the first failure warns once on
  *                                       stderr and indexing stops
- *   ... the run appends records ...
- *   store_detach(st, run_dir);          imports checkpoints.jsonl
+ *   ... the run appends records ...     each record and each signed
+ *                                       checkpoint is indexed as written
  *   store_close(st);
  *
  * Commands:
@@ -60,9 +60,9 @@ int store_ingest(struct store *st, const char *run_id, const json_t *rec,
 int store_import_checkpoints(struct store *st, const char *run_id,
 			     const char *run_dir, struct buf *err);
 
-/* Live indexing through ev->observe; see the top of this file. */
+/* Live indexing through ev->observe and ev->observe_checkpoint; see the
+ * top of this file. */
 void store_attach(struct store *st, struct events *ev, const char *run_id);
-void store_detach(struct store *st, const char *run_dir);
 
 /*
  * The run's side: opens <repo>/.loopgate/loopgate.db (reindexing the
@@ -71,8 +71,9 @@ void store_detach(struct store *st, const char *run_dir);
  */
 struct store *store_live_open(const char *repo, struct events *ev,
 			      const char *run_id);
-/* Detaches from ev, imports checkpoints.jsonl, closes.  NULL-safe. */
-void store_live_close(struct store *st, struct events *ev, const char *run_dir);
+/* Detaches from ev and closes.  NULL-safe.  Close the log first, so the
+ * final checkpoint it writes is indexed too. */
+void store_live_close(struct store *st, struct events *ev);
 
 /* A unique run id starting with prefix, into id (65 bytes). */
 int store_find_run(struct store *st, const char *prefix, char id[65],
