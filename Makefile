@@ -11,13 +11,17 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DLOOPGATE_VERSION='"$(VERSION)"' $(WARN) \
 	$(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
 
-SRC := $(wildcard src/*.c)
+# One folder per subsystem, layered (docs/design/architecture.md); headers
+# are included by their folder: #include "base/buf.h".
+LAYERS := base record config exec tree store actor judge engine report cli
+SRC := $(foreach d,$(LAYERS),$(wildcard src/$(d)/*.c))
+HDR := $(foreach d,$(LAYERS),$(wildcard src/$(d)/*.h))
 OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)
-LIBOBJ := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+LIBOBJ := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test check bench install clean unit demo
+.PHONY: all test check bench install clean unit demo lint format
 
 all: loopgate
 
@@ -27,13 +31,14 @@ loopgate: $(BUILD)/loopgate
 $(BUILD)/loopgate: $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/obj/%.o: src/%.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBOBJ) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/tests:
 	mkdir -p $@
 
 unit: $(UNIT_BIN)
@@ -57,6 +62,25 @@ bench: $(BUILD)/loopgate $(BUILD)/bench_events
 # The event log's write rate and a 1,000,000-record log for `audit verify`.
 $(BUILD)/bench_events: bench/bench_events.c $(LIBOBJ)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+# The house rules, each a check that fails: the layering of src/ (a folder
+# includes only the folders below it), file and function sizes, the format
+# (.clang-format), the banned functions (src/base/banned.h, forced in after
+# the system headers) and clang-tidy (.clang-tidy).
+LINT_CFLAGS := -std=c11 -D_GNU_SOURCE -DLOOPGATE_VERSION='"lint"' $(WARN) \
+	$(shell pkg-config --cflags $(PKGS)) -Isrc
+lint:
+	@python3 tools/layers.py src
+	@python3 tools/sizes.py src
+	@clang-format --dry-run -Werror $(SRC) $(HDR)
+	@for f in $(SRC); do $(CC) $(LINT_CFLAGS) -include tools/sysheaders.h \
+		-include src/base/banned.h -fsyntax-only $$f || exit 1; done
+	@printf '%s\n' $(LINT_CFLAGS) -Wno-missing-field-initializers | sed "s/'//g" >compile_flags.txt
+	@printf '%s\n' $(SRC) | xargs -P$$(nproc) -n8 clang-tidy -quiet 2>/dev/null
+	@echo "lint: clean"
+
+format:
+	clang-format -i $(SRC) $(HDR)
 
 install: $(BUILD)/loopgate
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -16,9 +16,9 @@
  * project's own objects (src/events.c, src/checkpoint.c) by the Makefile's
  * bench target, so it measures exactly the code a run uses.
  */
-#include "checkpoint.h"
-#include "clock.h"
-#include "events.h"
+#include "record/checkpoint.h"
+#include "base/clock.h"
+#include "record/events.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,9 +6,9 @@
  * for the cut-and-forged log, what checkpoint_verify says).
  */
 #include "unit.h"
-#include "audit.h"
-#include "events.h"
-#include "checkpoint.h"
+#include "record/audit.h"
+#include "record/events.h"
+#include "record/checkpoint.h"
 
 #include <sys/stat.h>
 

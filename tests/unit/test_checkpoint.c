@@ -6,10 +6,10 @@
  * and checks what checkpoint_verify says.
  */
 #include "unit.h"
-#include "audit.h"
-#include "checkpoint.h"
-#include "events.h"
-#include "redact.h"
+#include "record/audit.h"
+#include "record/checkpoint.h"
+#include "record/events.h"
+#include "record/redact.h"
 
 #include <errno.h>
 #include <stdlib.h>

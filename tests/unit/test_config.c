@@ -1,5 +1,5 @@
 /* Unit tests for src/config.c: parsing, errors, layering, finalize, JSON. */
-#include "config.h"
+#include "config/config.h"
 #include "unit.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
  * for `loopgate resume`) is the configuration that was logged.
  */
 #include "unit.h"
-#include "config.h"
+#include "config/config.h"
 
 #include <jansson.h>
 #include <stdlib.h>

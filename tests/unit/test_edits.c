@@ -1,6 +1,6 @@
 /* Unit tests for src/edits.c: parsing replies, applying edits, path safety. */
 #include "unit.h"
-#include "edits.h"
+#include "actor/edits.h"
 
 #include <errno.h>
 #include <ftw.h>

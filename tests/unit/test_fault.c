@@ -1,7 +1,7 @@
 /* Unit tests for fault: LOOPGATE_FAULT parsing and hit counting.  fault.c
  * reads the variable once per process, so each case runs in a child. */
 #include "unit.h"
-#include "fault.h"
+#include "base/fault.h"
 
 #include <signal.h>
 #include <stdlib.h>

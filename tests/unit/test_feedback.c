@@ -1,6 +1,7 @@
 /* Unit tests for src/feedback.c: condensing, key lines, locations, excerpts. */
 #include "unit.h"
-#include "feedback.h"
+#include "judge/feedback.h"
+#include "base/utf8.h"
 
 #include <ftw.h>
 #include <stdlib.h>
@@ -112,7 +113,7 @@ TEST(utf8_clean)
 	struct buf b = BUF_INIT;
 	static const char in[] = "a\xff" "b\0c\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"
 		"\xC0\xAF\xED\xA0\x80z\xE2\x82";
-	feedback_utf8_clean(in, sizeof(in) - 1, &b);
+	utf8_clean(in, sizeof(in) - 1, &b);
 	CHECK_STR(b.s, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xC3\xA9\xE2\x82\xAC"
 		  "\xF0\x9F\x98\x80" "\xEF\xBF\xBD\xEF\xBF\xBD"
 		  "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "z\xEF\xBF\xBD");

@@ -9,7 +9,7 @@
  * errors) and say so.
  */
 #include "unit.h"
-#include "fingerprint.h"
+#include "judge/fingerprint.h"
 
 #include <stdlib.h>
 

@@ -4,8 +4,8 @@
  * test builds a repository with a linked worktree in a scratch directory.
  */
 #include "unit.h"
-#include "git.h"
-#include "git_guard.h"
+#include "tree/git.h"
+#include "tree/git_guard.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * (netproxy_match.c), and the relay wrapped around a sandboxed command.
  */
 #include "unit.h"
-#include "netproxy.h"
-#include "sandbox.h"
+#include "exec/netproxy.h"
+#include "exec/sandbox.h"
 
 #include <stdlib.h>
 
@@ -20,9 +20,9 @@ static struct strlist list(const char *const *v)
 static int allows(const struct strlist *l, const char *host, int port, const char **rule)
 {
 	char h[256];
-	if (netproxy_norm_host(host, strlen(host), h, sizeof(h)) < 0)
+	if (hostrule_norm(host, strlen(host), h, sizeof(h)) < 0)
 		return -1;
-	return netproxy_match(l, h, port, rule);
+	return hostrule_match(l, h, port, rule);
 }
 
 TEST(exact_names_wildcards_ips_ports)
@@ -64,37 +64,37 @@ TEST(numeric_tricks_and_odd_hosts_are_not_hosts)
 		"0177.0.0.1", "a b", "a/b", "a@b", "", ".", "..x", "x..y", "-x",
 		"a%00b", NULL };
 	for (int i = 0; bad[i]; i++) {
-		int r = netproxy_norm_host(bad[i], strlen(bad[i]), h, sizeof(h));
+		int r = hostrule_norm(bad[i], strlen(bad[i]), h, sizeof(h));
 		if (r != -1)
 			fprintf(stderr, "accepted: '%s'\n", bad[i]);
 		CHECK_INT(r, -1);
 	}
-	CHECK_INT(netproxy_norm_host("127.0.0.1", 9, h, sizeof(h)), 0);
+	CHECK_INT(hostrule_norm("127.0.0.1", 9, h, sizeof(h)), 0);
 	CHECK_STR(h, "127.0.0.1");
-	CHECK_INT(netproxy_norm_host("FE80:0:0::1", 11, h, sizeof(h)), 0);
+	CHECK_INT(hostrule_norm("FE80:0:0::1", 11, h, sizeof(h)), 0);
 	CHECK_STR(h, "fe80::1");
 }
 
 TEST(rules_are_checked)
 {
 	const char *why = NULL;
-	CHECK_INT(netproxy_rule_check("api.example.com", &why), 0);
-	CHECK_INT(netproxy_rule_check("*.pypi.org:443", &why), 0);
-	CHECK_INT(netproxy_rule_check("[::1]:80", &why), 0);
-	CHECK_INT(netproxy_rule_check("::1", &why), 0);
-	CHECK_INT(netproxy_rule_check("http://pypi.org/", &why), -1);
-	CHECK_INT(netproxy_rule_check("pypi.org:0", &why), -1);
-	CHECK_INT(netproxy_rule_check("pypi.org:99999", &why), -1);
-	CHECK_INT(netproxy_rule_check("*pypi.org", &why), -1);
+	CHECK_INT(hostrule_check("api.example.com", &why), 0);
+	CHECK_INT(hostrule_check("*.pypi.org:443", &why), 0);
+	CHECK_INT(hostrule_check("[::1]:80", &why), 0);
+	CHECK_INT(hostrule_check("::1", &why), 0);
+	CHECK_INT(hostrule_check("http://pypi.org/", &why), -1);
+	CHECK_INT(hostrule_check("pypi.org:0", &why), -1);
+	CHECK_INT(hostrule_check("pypi.org:99999", &why), -1);
+	CHECK_INT(hostrule_check("*pypi.org", &why), -1);
 	CHECK_CONTAINS(why, "'*' is only allowed");
-	CHECK_INT(netproxy_rule_check("a.*.org", &why), -1);
-	CHECK_INT(netproxy_rule_check("user@pypi.org", &why), -1);
+	CHECK_INT(hostrule_check("a.*.org", &why), -1);
+	CHECK_INT(hostrule_check("user@pypi.org", &why), -1);
 }
 
 static int parse(const char *line, char *host, int *port, int *conn, const char **why)
 {
 	size_t po, pl;
-	return netproxy_parse_request(line, strlen(line), host, 256, port, conn, &po, &pl, why);
+	return hostrule_parse_request(line, strlen(line), host, 256, port, conn, &po, &pl, why);
 }
 
 TEST(requests_are_parsed)
@@ -112,7 +112,7 @@ TEST(requests_are_parsed)
 	CHECK_STR(host, "::1");
 	CHECK_INT(port, 8443);
 	line = "GET http://127.0.0.1:8080/a/b?c=d HTTP/1.1";
-	CHECK_INT(netproxy_parse_request(line, strlen(line), host, sizeof(host), &port,
+	CHECK_INT(hostrule_parse_request(line, strlen(line), host, sizeof(host), &port,
 					 &conn, &po, &pl, &why), 0);
 	CHECK_STR(host, "127.0.0.1");
 	CHECK_INT(port, 8080);
@@ -144,9 +144,9 @@ TEST(loopback_rules_turn_no_proxy_off)
 	static const char *const b[] = { "pypi.org", "127.0.0.1:8080", NULL };
 	static const char *const c[] = { "LocalHost", NULL };
 	struct strlist la = list(a), lb = list(b), lc = list(c);
-	CHECK_INT(netproxy_lists_loopback(&la), 0);
-	CHECK_INT(netproxy_lists_loopback(&lb), 1);
-	CHECK_INT(netproxy_lists_loopback(&lc), 1);
+	CHECK_INT(hostrule_lists_loopback(&la), 0);
+	CHECK_INT(hostrule_lists_loopback(&lb), 1);
+	CHECK_INT(hostrule_lists_loopback(&lc), 1);
 	strlist_clear(&la);
 	strlist_clear(&lb);
 	strlist_clear(&lc);

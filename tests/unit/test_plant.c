@@ -1,6 +1,6 @@
 /* Unit tests for plant: the mutation rules and which lines are eligible. */
 #include "unit.h"
-#include "plant.h"
+#include "judge/plant.h"
 
 #include <stdlib.h>
 

@@ -2,9 +2,9 @@
  * test_policy.c: policy matching, layering and the policy: schema.
  */
 #include "unit.h"
-#include "buf.h"
-#include "config.h"
-#include "policy.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "config/policy.h"
 
 #include <errno.h>
 #include <stdlib.h>

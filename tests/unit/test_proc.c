@@ -1,7 +1,7 @@
 /* Unit tests for proc: spawning, exit classification, group kill, caps. */
 #include "unit.h"
-#include "proc.h"
-#include "clock.h"
+#include "exec/proc.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 /* Unit tests for protect: default globs, gate scripts, --protect, off. */
 #include "unit.h"
-#include "protect.h"
+#include "tree/protect.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "provider.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "actor/provider.h"
 #include "unit.h"
 
 #define KEY "sk-test-SECRET-key-0123456789"

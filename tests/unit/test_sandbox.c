@@ -2,11 +2,11 @@
  * test_sandbox.c: the bwrap argv, masks, and a sandboxed proc_run.
  */
 #include "unit.h"
-#include "buf.h"
-#include "config.h"
-#include "policy.h"
-#include "proc.h"
-#include "sandbox.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "config/policy.h"
+#include "exec/proc.h"
+#include "exec/sandbox.h"
 
 #include <ftw.h>
 #include <stdio.h>

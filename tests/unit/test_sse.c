@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "buf.h"
-#include "sse.h"
+#include "base/buf.h"
+#include "actor/sse.h"
 #include "unit.h"
 
 /* Every dispatched event is appended to a log as "[name]data|". */

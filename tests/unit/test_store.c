@@ -4,8 +4,8 @@
  * the review sample.
  */
 #include "unit.h"
-#include "store.h"
-#include "store_impl.h"
+#include "store/store.h"
+#include "store/store_impl.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * made); the inline strings cover edges no runner prints on demand.
  */
 #include "unit.h"
-#include "testcount.h"
+#include "judge/testcount.h"
 
 #include <stdlib.h>
 

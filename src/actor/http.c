@@ -1,0 +1,356 @@
+/*
+ * http: one POST through libcurl.
+ *
+ * The transfer is driven through the multi interface in short poll slices
+ * rather than curl_easy_perform, because libcurl only promises to call the
+ * progress callback "about once a second" while a connection is idle: a
+ * 300 ms read timeout or a Ctrl-C must act within milliseconds, not a
+ * second later.  The limits themselves are checked in the XFERINFO
+ * callback, and once more by the driving loop between slices.
+ */
+#include "actor/http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/clock.h"
+
+/* How long one curl_multi_poll may sleep: the precision of every limit. */
+#define POLL_SLICE_MS 20
+
+struct xfer {
+	const struct http_request *rq;
+	struct http_response *rs;
+	CURL *h;
+	long long last_rx_ms; /* last byte received (or sent) */
+	curl_off_t last_ul;
+	int abort_code; /* set once we decided to stop */
+	const char *abort_kind;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init_once(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int http_global_init(struct buf *err)
+{
+	pthread_once(&global_once, global_init_once);
+	if (global_rc != CURLE_OK)
+		return err_set(err, -EIO, "could not initialise libcurl: %s",
+			       curl_easy_strerror(global_rc));
+	return 0;
+}
+
+void http_response_init(struct http_response *rs, size_t max_body)
+{
+	memset(rs, 0, sizeof(*rs));
+	buf_init(&rs->body, max_body);
+}
+
+static void clear_headers(struct http_response *rs)
+{
+	free(rs->retry_after);
+	free(rs->retry_after_ms);
+	free(rs->content_type);
+	free(rs->request_id);
+	rs->retry_after = rs->retry_after_ms = NULL;
+	rs->content_type = rs->request_id = NULL;
+}
+
+void http_response_release(struct http_response *rs)
+{
+	clear_headers(rs);
+	buf_release(&rs->body);
+}
+
+static int stop(struct xfer *x, int code, const char *kind)
+{
+	if (!x->abort_code) {
+		x->abort_code = code;
+		x->abort_kind = kind;
+	}
+	return 1;
+}
+
+/* Non-zero when the transfer must end now: interrupt, deadline, silence. */
+static int check_limits(struct xfer *x)
+{
+	long long now = clock_ms();
+
+	if (x->abort_code)
+		return 1;
+	if (interrupt_pending())
+		return stop(x, -ECANCELED, "interrupted");
+	if (x->rq->deadline_ms && now >= x->rq->deadline_ms)
+		return stop(x, -ETIME, "deadline");
+	if (x->rq->read_timeout_ms && now - x->last_rx_ms >= x->rq->read_timeout_ms)
+		return stop(x, -ETIMEDOUT, "timeout");
+	return 0;
+}
+
+static int xferinfo_cb(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = p;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	/* Sending the request is progress too: a large prompt on a slow link
+	 * must not count as silence. */
+	if (ulnow != x->last_ul) {
+		x->last_ul = ulnow;
+		x->last_rx_ms = clock_ms();
+	}
+	return check_limits(x);
+}
+
+static size_t write_cb(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	size_t n = size * nmemb;
+	long status = 0;
+	int ret;
+
+	x->last_rx_ms = clock_ms();
+	x->rs->received += n;
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	x->rs->status = status;
+	if (x->rq->on_data && status >= 200 && status < 300) {
+		ret = x->rq->on_data(x->rq->ctx, p, n);
+		if (ret < 0) {
+			stop(x, ret, "callback");
+			return 0; /* any count but n aborts */
+		}
+		return n;
+	}
+	if (buf_add(&x->rs->body, p, n) < 0) {
+		stop(x, -E2BIG, "too_big");
+		return 0;
+	}
+	return n;
+}
+
+static char *header_value(const char *p, size_t n, size_t namelen)
+{
+	const char *v = p + namelen + 1, *end = p + n;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v &&
+	       (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	return xstrndup(v, (size_t)(end - v));
+}
+
+static void keep_header(char **slot, const char *p, size_t n, size_t namelen)
+{
+	free(*slot);
+	*slot = header_value(p, n, namelen);
+}
+
+static size_t header_cb(char *p, size_t size, size_t nmemb, void *ctx)
+{
+	struct xfer *x = ctx;
+	struct http_response *rs = x->rs;
+	size_t n = size * nmemb;
+	static const struct {
+		const char *name;
+		size_t off;
+	} keep[] = {
+		{"retry-after", offsetof(struct http_response, retry_after)},
+		{"retry-after-ms", offsetof(struct http_response, retry_after_ms)},
+		{"content-type", offsetof(struct http_response, content_type)},
+		{"x-request-id", offsetof(struct http_response, request_id)},
+		{"request-id", offsetof(struct http_response, request_id)},
+	};
+	size_t i;
+
+	x->last_rx_ms = clock_ms();
+	/* A new status line (after "100 Continue", say) starts a new set. */
+	if (n >= 5 && !memcmp(p, "HTTP/", 5)) {
+		clear_headers(rs);
+		return n;
+	}
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		size_t len = strlen(keep[i].name);
+		if (n > len && p[len] == ':' && !strncasecmp(p, keep[i].name, len)) {
+			keep_header((char **)((char *)rs + keep[i].off), p, n, len);
+			break;
+		}
+	}
+	return n;
+}
+
+struct failure {
+	int code;
+	const char *kind;
+	const char *what; /* for the message: "could not connect to" ... */
+};
+
+static struct failure classify(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+		return (struct failure){-ECONNREFUSED, "connect_failed",
+					"could not connect to"};
+	case CURLE_OPERATION_TIMEDOUT:
+		return (struct failure){-ETIMEDOUT, "timeout", "timed out connecting to"};
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return (struct failure){-ECONNRESET, "reset", "lost the connection to"};
+	case CURLE_PARTIAL_FILE:
+		return (struct failure){-EPIPE, "truncated", "got a cut-off reply from"};
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return (struct failure){-EINVAL, "bad_url", "cannot use the URL"};
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return (struct failure){-EPROTO, "tls", "could not verify TLS for"};
+	default:
+		return (struct failure){-EIO, "error", "failed talking to"};
+	}
+}
+
+static const char *abort_what(const char *kind)
+{
+	if (!strcmp(kind, "interrupted"))
+		return "interrupted while talking to";
+	if (!strcmp(kind, "deadline"))
+		return "reached the deadline while talking to";
+	if (!strcmp(kind, "too_big"))
+		return "got a reply larger than allowed from";
+	return "stopped reading the reply from";
+}
+
+static struct curl_slist *make_headers(const char *const *h)
+{
+	struct curl_slist *l = NULL, *t;
+	/* No "Expect: 100-continue" round trip for large prompts. */
+	l = curl_slist_append(l, "Expect:");
+	for (; h && *h && l; h++) {
+		t = curl_slist_append(l, *h);
+		if (!t) {
+			curl_slist_free_all(l);
+			return NULL;
+		}
+		l = t;
+	}
+	return l;
+}
+
+static void setup(CURL *h, struct xfer *x, struct curl_slist *hdrs, char *errbuf)
+{
+	const struct http_request *rq = x->rq;
+
+	curl_easy_setopt(h, CURLOPT_URL, rq->url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "loopgate/" LOOPGATE_VERSION);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (rq->connect_timeout_ms > 0)
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+}
+
+/* Runs the transfer to its end; returns libcurl's result for it. */
+static CURLcode drive(CURLM *m, struct xfer *x)
+{
+	CURLcode rc = CURLE_ABORTED_BY_CALLBACK;
+	CURLMsg *msg;
+	int running = 1, left;
+
+	while (running) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			return CURLE_OUT_OF_MEMORY;
+		if (!running || check_limits(x))
+			break;
+		curl_multi_poll(m, NULL, 0, POLL_SLICE_MS, NULL);
+		tick();
+	}
+	while ((msg = curl_multi_info_read(m, &left)))
+		if (msg->msg == CURLMSG_DONE)
+			rc = msg->data.result;
+	return rc;
+}
+
+int http_post(const struct http_request *rq, struct http_response *rs, struct buf *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct xfer x = {rq, rs, NULL, clock_ms(), 0, 0, NULL};
+	struct curl_slist *hdrs;
+	struct failure f;
+	CURLM *m;
+	CURLcode rc;
+	int ret;
+
+	if ((ret = http_global_init(err)) < 0)
+		return ret;
+	rs->status = 0;
+	rs->failure = NULL;
+	rs->received = 0;
+	clear_headers(rs);
+	buf_reset(&rs->body);
+	x.h = curl_easy_init();
+	m = curl_multi_init();
+	hdrs = make_headers(rq->headers);
+	if (!x.h || !m || !hdrs) {
+		rs->failure = "error";
+		ret = err_set(err, -ENOMEM, "could not set up an HTTP request to %s",
+			      rq->url);
+		goto out;
+	}
+	setup(x.h, &x, hdrs, errbuf);
+	curl_multi_add_handle(m, x.h);
+	rc = drive(m, &x);
+	curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &rs->status);
+	curl_multi_remove_handle(m, x.h);
+	if (x.abort_code) {
+		rs->failure = x.abort_kind;
+		if (!strcmp(x.abort_kind, "timeout"))
+			ret = err_set(err, x.abort_code,
+				      "heard nothing for %ld ms from %s",
+				      rq->read_timeout_ms, rq->url);
+		else
+			ret = err_set(err, x.abort_code, "%s %s",
+				      abort_what(x.abort_kind), rq->url);
+	} else if (rc != CURLE_OK) {
+		f = classify(rc);
+		rs->failure = f.kind;
+		ret = err_set(err, f.code, "%s %s: %s", f.what, rq->url,
+			      errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	} else {
+		ret = 0;
+	}
+out:
+	curl_slist_free_all(hdrs);
+	if (m)
+		curl_multi_cleanup(m);
+	if (x.h)
+		curl_easy_cleanup(x.h);
+	return ret;
+}

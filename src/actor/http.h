@@ -1,0 +1,85 @@
+/*
+ * http: one HTTP POST through libcurl, with the timeouts a model call needs.
+ *
+ *   const char *hdrs[] = { "content-type: application/json", NULL };
+ *   struct http_request rq = HTTP_REQUEST_INIT;
+ *   rq.url = url; rq.headers = hdrs; rq.body = json; rq.body_len = n;
+ *   rq.read_timeout_ms = 120000; rq.deadline_ms = clock_ms() + 600000;
+ *   rq.on_data = fn; rq.ctx = ctx;         optional: stream a 2xx body
+ *   struct http_response rs;
+ *   http_response_init(&rs, 16 << 20);     cap on the collected body
+ *   ret = http_post(&rq, &rs, &err);
+ *   ... rs.status, rs.body, rs.retry_after, rs.failure ...
+ *   http_response_release(&rs);
+ *
+ * http_post returns 0 when a whole response arrived, whatever its status:
+ * an HTTP error is data for the caller.  It returns a negative errno when
+ * the transfer failed, with rs.failure naming the kind of failure (below),
+ * rs.status set if a status line had arrived, and err set to a sentence:
+ *
+ *   -ECONNREFUSED  "connect_failed"  could not resolve or connect
+ *   -ETIMEDOUT     "timeout"         connect timeout, or no byte received
+ *                                    for read_timeout_ms
+ *   -ECONNRESET    "reset"           connection reset, nothing received, ...
+ *   -EPIPE         "truncated"       the body ended before its announced end
+ *   -ECANCELED     "interrupted"     interrupt_pending() became set
+ *   -ETIME         "deadline"        clock_ms() passed deadline_ms
+ *   -E2BIG         "too_big"         the body passed the cap
+ *   -EINVAL        "bad_url"         malformed URL or unsupported scheme
+ *   -EPROTO        "tls"             TLS certificate or protocol failure
+ *   -EIO           "error"           anything else libcurl reported
+ *   (callback's)   "callback"        on_data returned a negative value
+ *
+ * With on_data set, the body of a 2xx response goes to on_data as it
+ * arrives (SSE); any other body is collected into rs.body, so an error reply
+ * can always be read.  The header values kept are those a caller needs to
+ * retry well and to report: retry-after, retry-after-ms, content-type and a
+ * request id (x-request-id or request-id).  Headers are never logged: the
+ * API key travels in one of them.
+ */
+#ifndef LOOPGATE_HTTP_H
+#define LOOPGATE_HTTP_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+/* Returns 0 to go on, a negative errno to abort the transfer. */
+typedef int (*http_data_fn)(void *ctx, const char *p, size_t n);
+
+struct http_request {
+	const char *url;
+	const char *const *headers; /* "name: value", NULL-terminated */
+	const char *body;
+	size_t body_len;
+	long connect_timeout_ms; /* 0: libcurl's default */
+	long read_timeout_ms;	 /* longest silence; 0: none */
+	long long deadline_ms;	 /* absolute clock_ms(); 0: none */
+	http_data_fn on_data;
+	void *ctx;
+};
+#define HTTP_REQUEST_INIT                                                                \
+	{                                                                                \
+		NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL                                 \
+	}
+
+struct http_response {
+	long status;	   /* 0 until a status line arrived */
+	struct buf body;   /* collected body (see above) */
+	char *retry_after; /* header values, or NULL */
+	char *retry_after_ms;
+	char *content_type;
+	char *request_id;
+	const char *failure; /* NULL, or the failure kind above */
+	size_t received;     /* body bytes received, streamed or not */
+};
+
+void http_response_init(struct http_response *rs, size_t max_body);
+void http_response_release(struct http_response *rs);
+
+/* Call once before any thread starts (curl_global_init); idempotent. */
+int http_global_init(struct buf *err);
+
+int http_post(const struct http_request *rq, struct http_response *rs, struct buf *err);
+
+#endif

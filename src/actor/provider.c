@@ -1,0 +1,885 @@
+/*
+ * provider: the attempt loop around one model turn.
+ *
+ * Each attempt is one HTTP POST (streamed through the SSE parser, or one
+ * JSON body) whose result is sorted into an outcome: ok, retryable (with
+ * a wait), or final (with the errno and the sentence the user will read).
+ * The wire kinds (provider_openai.c, provider_anthropic.c) only build
+ * requests and read replies into a struct provider_turn; replay
+ * (provider_replay.c) skips the network altogether.
+ */
+#include "actor/provider.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <curl/curl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "actor/http.h"
+#include "actor/provider_impl.h"
+#include "base/hash.h"
+#include "actor/sse.h"
+
+#define MAX_BODY    (16u << 20) /* a whole JSON reply or error body */
+#define MAX_EVENT   (8u << 20)	/* one SSE event */
+#define MAX_MESSAGE 240		/* server error text kept in messages */
+
+struct provider {
+	struct provider_opts o; /* strings point at the copies below */
+	char *kind, *model, *base_url, *api_key, *replay_file, *record_file;
+	const struct provider_wire *wire;
+	struct provider_replay *replay;
+	char *url; /* base_url + wire path */
+	int record_fd;
+	provider_attempt_fn cb;
+	void *cb_ctx;
+};
+
+/* One attempt as the loop sees it: the public report plus the verdict. */
+struct attempt {
+	struct provider_attempt a;
+	struct buf detail;
+	struct buf msg; /* the final sentence, when code is set */
+	int ok;
+	int retry;    /* worth another attempt */
+	int code;     /* final errno (negative) when not retried */
+	long hint_ms; /* the server's retry-after, or -1 */
+	const char *request_id;
+	long long start_ms;
+};
+
+/* ---- turn helpers (used by the wire files) ---------------------------- */
+
+void provider_turn_init(struct provider_turn *t)
+{
+	memset(t, 0, sizeof(*t));
+	buf_init(&t->text, MAX_BODY);
+	buf_init(&t->bad_detail, 0);
+	buf_init(&t->error_msg, 0);
+}
+
+void provider_turn_release(struct provider_turn *t)
+{
+	buf_release(&t->text);
+	buf_release(&t->bad_detail);
+	buf_release(&t->error_msg);
+	free(t->finish_reason);
+	free(t->model);
+	free(t->error_type);
+	free(t->error_code);
+	memset(t, 0, sizeof(*t));
+}
+
+void provider_turn_bad(struct provider_turn *t, const char *what)
+{
+	if (!t->bad)
+		buf_sets(&t->bad_detail, what);
+	t->bad = 1;
+}
+
+void provider_turn_set(char **slot, json_t *str)
+{
+	if (!json_is_string(str))
+		return;
+	free(*slot);
+	*slot = xstrndup(json_string_value(str), json_string_length(str));
+}
+
+void provider_turn_error(struct provider_turn *t, json_t *error)
+{
+	json_t *msg = json_object_get(error, "message");
+
+	t->error = 1;
+	provider_turn_set(&t->error_type, json_object_get(error, "type"));
+	provider_turn_set(&t->error_code, json_object_get(error, "code"));
+	if (json_is_string(msg))
+		buf_sets(&t->error_msg, json_string_value(msg));
+	else if (json_is_string(error))
+		buf_sets(&t->error_msg, json_string_value(error));
+}
+
+int provider_json_long(json_t *v, long *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return 0;
+	*out = (long)json_integer_value(v);
+	return 1;
+}
+
+void provider_reply_release(struct provider_reply *r)
+{
+	buf_release(&r->text);
+	free(r->finish_reason);
+	free(r->model);
+	r->finish_reason = r->model = NULL;
+	r->tokens_in = r->tokens_out = 0;
+	r->attempts = r->usage_estimated = 0;
+}
+
+/* ---- messages ----------------------------------------------------------- */
+
+/* Replaces every copy of the key: servers sometimes echo what they got. */
+static void scrub(struct buf *b, const char *key)
+{
+	size_t klen = key ? strlen(key) : 0;
+	char *hit;
+
+	if (klen < 4)
+		return;
+	while ((hit = memmem(b->s, b->len, key, klen))) {
+		struct buf t = BUF_INIT;
+		size_t off = (size_t)(hit - b->s);
+		buf_add(&t, b->s, off);
+		buf_adds(&t, "[redacted]");
+		buf_add(&t, hit + klen, b->len - off - klen);
+		buf_sets(b, t.s);
+		buf_release(&t);
+	}
+}
+
+/* Appends server text on one line, printable, at most MAX_MESSAGE bytes. */
+static void add_line(struct buf *b, const char *s, size_t n)
+{
+	size_t i, k = 0;
+	for (i = 0; i < n && k < MAX_MESSAGE; i++, k++) {
+		unsigned char c = (unsigned char)s[i];
+		buf_addch(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+	}
+	if (i < n)
+		buf_adds(b, "...");
+}
+
+/* "HTTP 429 (message) [request id X]" from an error reply. */
+static void http_detail(struct attempt *at, long status, struct provider_turn *t,
+			const struct http_response *rs)
+{
+	buf_addf(&at->detail, "HTTP %ld", status);
+	if (t->error_msg.len) {
+		buf_adds(&at->detail, " (");
+		add_line(&at->detail, t->error_msg.s, t->error_msg.len);
+		buf_addch(&at->detail, ')');
+	} else if (rs->body.len) {
+		buf_adds(&at->detail, " (");
+		add_line(&at->detail, rs->body.s, rs->body.len);
+		buf_addch(&at->detail, ')');
+	}
+	if (rs->request_id)
+		buf_addf(&at->detail, " [request id %s]", rs->request_id);
+}
+
+static int is_quota(const struct provider_turn *t, const char *body)
+{
+	const char *ty = t->error_type ? t->error_type : "";
+	const char *code = t->error_code ? t->error_code : "";
+
+	return !strcmp(ty, "insufficient_quota") || !strcmp(code, "insufficient_quota") ||
+	       !strcmp(ty, "billing_error") ||
+	       (body && strstr(body, "insufficient_quota") != NULL);
+}
+
+static void set_final(struct attempt *at, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_final(struct attempt *at, int code, const char *fmt, ...)
+{
+	va_list ap;
+	at->code = code;
+	at->retry = 0;
+	buf_reset(&at->msg);
+	va_start(ap, fmt);
+	buf_vaddf(&at->msg, fmt, ap);
+	va_end(ap);
+}
+
+static void quota_final(struct provider *p, struct attempt *at)
+{
+	set_final(at, -EACCES,
+		  "the model server at %s refused for quota or billing "
+		  "(%s): check the account's plan and billing; retrying will not help",
+		  p->base_url, at->detail.s);
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+static long retry_after_ms(const struct http_response *rs)
+{
+	char *end;
+	double v;
+	time_t when;
+
+	if (rs->retry_after_ms) {
+		v = strtod(rs->retry_after_ms, &end);
+		if (end != rs->retry_after_ms && !*end && v >= 0)
+			return (long)v;
+	}
+	if (!rs->retry_after)
+		return -1;
+	v = strtod(rs->retry_after, &end);
+	if (end != rs->retry_after && !*end && v >= 0)
+		return v > 86400 ? 86400000L : (long)(v * 1000);
+	when = curl_getdate(rs->retry_after, NULL);
+	if (when == (time_t)-1)
+		return -1;
+	return when <= time(NULL) ? 0 : (long)(when - time(NULL)) * 1000;
+}
+
+static void parse_error_body(struct provider_turn *t, const struct http_response *rs)
+{
+	json_error_t je;
+	json_t *root = json_loadb(rs->body.s, rs->body.len, JSON_ALLOW_NUL, &je);
+	json_t *e = json_object_get(root, "error");
+	if (e)
+		provider_turn_error(t, e);
+	json_decref(root);
+}
+
+static void classify_http_error(struct provider *p, long status, struct provider_turn *t,
+				const struct http_response *rs, struct attempt *at)
+{
+	at->a.outcome = "http_error";
+	parse_error_body(t, rs);
+	http_detail(at, status, t, rs);
+	at->hint_ms = retry_after_ms(rs);
+	if (is_quota(t, rs->body.s))
+		return quota_final(p, at);
+	if (status == 408 || status == 409 || status == 429 || status >= 500) {
+		at->retry = 1;
+		return;
+	}
+	if (status == 401 || status == 403)
+		return set_final(at, -EACCES,
+				 "the model server at %s answered %s: check "
+				 "the API key in %s and that it may use model %s",
+				 p->base_url, at->detail.s, p->wire->key_hint, p->model);
+	if (status == 404)
+		return set_final(at, -EINVAL,
+				 "the model server at %s answered %s: check "
+				 "the base URL and the model name %s",
+				 p->base_url, at->detail.s, p->model);
+	set_final(at, -EINVAL,
+		  "the model server at %s rejected the request with %s: "
+		  "check the model name %s and the request settings (max_tokens, "
+		  "temperature); retrying will not help",
+		  p->base_url, at->detail.s, p->model);
+}
+
+/* The reply arrived whole (2xx); is it a complete, well-formed turn? */
+static void classify_reply(struct provider *p, struct provider_turn *t,
+			   struct attempt *at)
+{
+	if (t->error) {
+		at->a.outcome = "stream_error";
+		buf_adds(&at->detail, "the reply carried an error");
+		if (t->error_type)
+			buf_addf(&at->detail, " of type %s", t->error_type);
+		if (t->error_msg.len) {
+			buf_adds(&at->detail, ": ");
+			add_line(&at->detail, t->error_msg.s, t->error_msg.len);
+		}
+		if (is_quota(t, t->error_msg.s))
+			return quota_final(p, at);
+		at->retry = 1;
+	} else if (t->bad) {
+		at->a.outcome = "bad_body";
+		buf_addf(&at->detail, "the server sent %s", t->bad_detail.s);
+		at->retry = 1;
+	} else if (!t->done) {
+		at->a.outcome = "truncated";
+		buf_adds(&at->detail, "the reply stream ended before its final event");
+		at->retry = 1;
+	} else {
+		at->a.outcome = "ok";
+		at->ok = 1;
+	}
+}
+
+static void classify_transport(struct provider *p, int ret, const char *kind,
+			       struct provider_turn *t, const struct buf *herr,
+			       struct attempt *at)
+{
+	buf_sets(&at->detail, herr->s);
+	at->retry = 1;
+	if (!strcmp(kind, "callback") || !strcmp(kind, "too_big")) {
+		/* The stream parser stopped the transfer: say why. */
+		buf_reset(&at->detail);
+		if (!t->error && !t->bad)
+			provider_turn_bad(t, ret == -E2BIG
+						     ? "a reply larger than allowed"
+						     : "a reply that could not be read");
+		classify_reply(p, t, at);
+		return;
+	}
+	at->a.outcome = !strcmp(kind, "truncated")	  ? "truncated"
+			: !strcmp(kind, "timeout")	  ? "timeout"
+			: !strcmp(kind, "connect_failed") ? "connect_failed"
+							  : "reset";
+	if (!strcmp(kind, "interrupted")) {
+		at->a.outcome = "interrupted";
+		set_final(at, -ECANCELED,
+			  "interrupted while waiting for the model server at %s",
+			  p->base_url);
+	} else if (!strcmp(kind, "deadline")) {
+		at->a.outcome = "timeout";
+		set_final(at, -ETIME,
+			  "the deadline passed while waiting for the model "
+			  "server at %s: allow more time (--deadline) or ask for less "
+			  "per turn",
+			  p->base_url);
+	} else if (!strcmp(kind, "bad_url")) {
+		at->a.outcome = "connect_failed";
+		set_final(at, -EINVAL,
+			  "%s: give the base URL as http://HOST[:PORT]/PATH "
+			  "or https://...",
+			  herr->s);
+	} else if (!strcmp(kind, "tls")) {
+		at->a.outcome = "connect_failed";
+		set_final(at, -EIO,
+			  "%s: check the server's certificate and the system's "
+			  "CA certificates",
+			  herr->s);
+	}
+}
+
+/* ---- one attempt -------------------------------------------------------- */
+
+/* Routes a 2xx body: SSE into the parser, JSON (a server that ignored
+ * "stream") into a buffer for the whole-reply parser. */
+struct stream_ctx {
+	const struct provider_wire *wire;
+	struct provider_turn *t;
+	struct http_response *rs;
+	struct sse sse;
+	struct buf json;
+	int mode; /* 0 nothing yet, 1 SSE, 2 JSON */
+};
+
+static int on_sse_event(void *ctx, const char *name, const char *data, size_t len)
+{
+	struct stream_ctx *c = ctx;
+	return c->wire->event(c->t, name, data, len);
+}
+
+static int on_data(void *ctx, const char *p, size_t n)
+{
+	struct stream_ctx *c = ctx;
+	const char *ct = c->rs->content_type;
+
+	if (!c->mode)
+		c->mode = ct && !strncasecmp(ct, "application/json", 16) ? 2 : 1;
+	if (c->mode == 2)
+		return buf_add(&c->json, p, n) < 0 ? -E2BIG : 0;
+	return sse_feed(&c->sse, p, n);
+}
+
+static void parse_whole(const struct provider_wire *w, struct provider_turn *t,
+			const struct buf *body)
+{
+	json_error_t je;
+	json_t *root = json_loadb(body->s, body->len, JSON_ALLOW_NUL, &je);
+
+	if (!json_is_object(root))
+		provider_turn_bad(t, "a body that is not a JSON object");
+	else
+		w->whole(t, root);
+	json_decref(root);
+}
+
+/* Sends the request and sorts the result into at. */
+static void run_attempt(struct provider *p, const struct provider_request *rq,
+			const char *body, const char *const *hdrs,
+			struct provider_turn *t, struct attempt *at)
+{
+	struct http_request hr = HTTP_REQUEST_INIT;
+	struct http_response rs;
+	struct stream_ctx sc;
+	struct buf herr = BUF_INIT;
+	int ret;
+
+	http_response_init(&rs, MAX_BODY);
+	memset(&sc, 0, sizeof(sc));
+	sc.wire = p->wire;
+	sc.t = t;
+	sc.rs = &rs;
+	sse_init(&sc.sse, MAX_EVENT, on_sse_event, &sc);
+	buf_init(&sc.json, MAX_BODY);
+	hr.url = p->url;
+	hr.headers = hdrs;
+	hr.body = body;
+	hr.body_len = strlen(body);
+	hr.connect_timeout_ms = p->o.connect_timeout_ms;
+	hr.read_timeout_ms = p->o.read_timeout_ms;
+	hr.deadline_ms = rq->deadline_ms;
+	if (p->o.stream) {
+		hr.on_data = on_data;
+		hr.ctx = &sc;
+	}
+	ret = http_post(&hr, &rs, &herr);
+	at->a.http_status = (int)rs.status;
+	if (ret < 0) {
+		classify_transport(p, ret, rs.failure ? rs.failure : "error", t, &herr,
+				   at);
+	} else if (rs.status < 200 || rs.status >= 300) {
+		classify_http_error(p, rs.status, t, &rs, at);
+	} else {
+		if (!p->o.stream)
+			parse_whole(p->wire, t, &rs.body);
+		else if (sc.mode == 2)
+			parse_whole(p->wire, t, &sc.json);
+		else
+			sse_finish(&sc.sse);
+		classify_reply(p, t, at);
+	}
+	scrub(&at->detail, p->api_key);
+	scrub(&at->msg, p->api_key);
+	sse_release(&sc.sse);
+	buf_release(&sc.json);
+	buf_release(&herr);
+	http_response_release(&rs);
+}
+
+static long estimate_tokens(size_t bytes)
+{
+	return (long)((bytes + 3) / 4);
+}
+
+/* Usage to charge: what the server reported, else an estimate from bytes.
+ * A failed attempt is charged only when the server had started answering:
+ * it has then done (and billed) the prompt and part of a reply. */
+static void charge(const struct provider_request *rq, const struct provider_turn *t,
+		   struct attempt *at)
+{
+	size_t prompt = (rq->system ? strlen(rq->system) : 0) + strlen(rq->prompt);
+
+	if (!at->ok && !t->events && !t->text.len)
+		return;
+	at->a.tokens_in = t->have_in ? t->tokens_in : estimate_tokens(prompt);
+	at->a.tokens_out = t->have_out ? t->tokens_out : estimate_tokens(t->text.len);
+	at->a.usage_estimated = !t->have_in || !t->have_out;
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+/* Full jitter: uniform in [0, min(max, base * 2^(n-1))] after attempt n. */
+static long backoff_ms(const struct provider_opts *o, int n)
+{
+	unsigned long long r = 0, cap = (unsigned long long)(o->retry_base_ms > 0
+								     ? o->retry_base_ms
+								     : 0);
+	int i;
+
+	for (i = 1; i < n && cap < (unsigned long long)o->retry_max_ms; i++)
+		cap *= 2;
+	if (o->retry_max_ms >= 0 && cap > (unsigned long long)o->retry_max_ms)
+		cap = (unsigned long long)o->retry_max_ms;
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (unsigned long long)clock_ms() * 6364136223846793005ULL;
+	return (long)(r % (cap + 1));
+}
+
+/* Sleeps ms in short slices so that Ctrl-C acts at once. */
+static int sleep_interruptible(long ms)
+{
+	long long end = clock_ms() + ms, left;
+
+	for (;;) {
+		if (interrupt_pending())
+			return -ECANCELED;
+		left = end - clock_ms();
+		if (left <= 0)
+			return 0;
+		poll(NULL, 0, left > 100 ? 100 : (int)left);
+		tick();
+	}
+}
+
+/* Decides whether attempt n is followed by another, and after how long. */
+static void plan_retry(struct provider *p, const struct provider_request *rq,
+		       struct attempt *at, int n)
+{
+	long wait;
+
+	if (at->code || !at->retry)
+		return;
+	if (n > p->o.max_retries) {
+		set_final(at, -EIO,
+			  "the model server at %s failed %d attempt%s, the last "
+			  "with %s: check that it is up and reachable, or allow more "
+			  "retries",
+			  p->base_url, n, n == 1 ? "" : "s", at->detail.s);
+		return;
+	}
+	wait = at->hint_ms >= 0 ? at->hint_ms : backoff_ms(&p->o, n);
+	if (rq->deadline_ms && clock_ms() + wait >= rq->deadline_ms) {
+		set_final(at, -ETIME,
+			  "the deadline would pass during the %ld ms wait "
+			  "before retrying the model server at %s (after %s): allow more "
+			  "time (--deadline) or try again later",
+			  wait, p->base_url, at->detail.s);
+		return;
+	}
+	at->a.will_retry = 1;
+	at->a.wait_ms = wait;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* Appends one JSONL line in a single write(), so concurrent writers (fan-out
+ * workers sharing a file) never interleave within a line. */
+static int record_turn(struct provider *p, const struct provider_request *rq,
+		       const struct provider_turn *t, const struct attempt *at,
+		       struct buf *err)
+{
+	char hs[65], hp[65];
+	json_t *o;
+	char *line;
+	size_t len;
+	ssize_t w;
+
+	hash_sha256_hex(rq->system ? rq->system : "", rq->system ? strlen(rq->system) : 0,
+			hs);
+	hash_sha256_hex(rq->prompt ? rq->prompt : "", rq->prompt ? strlen(rq->prompt) : 0,
+			hp);
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s%, s:I, s:I, s:s?}", "v", 1, "kind",
+		      p->kind, "model", p->model ? p->model : "", "system_sha256", hs,
+		      "prompt_sha256", hp, "content", t->text.s, t->text.len, "tokens_in",
+		      (json_int_t)at->a.tokens_in, "tokens_out",
+		      (json_int_t)at->a.tokens_out, "finish_reason", t->finish_reason);
+	line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!line)
+		return err_set(err, -ENOMEM,
+			       "could not encode the turn for the record "
+			       "file %s (is the reply valid UTF-8?)",
+			       p->record_file);
+	len = strlen(line);
+	line = xrealloc(line, len + 2);
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	w = write(p->record_fd, line, len + 1);
+	free(line);
+	if (w < 0)
+		return err_set(err, -errno, "could not append to the record file %s: %s",
+			       p->record_file, strerror(errno));
+	if ((size_t)w != len + 1)
+		return err_set(err, -EIO,
+			       "could not append to the record file %s: "
+			       "short write (disk full?)",
+			       p->record_file);
+	return 0;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void attempt_init(struct attempt *at, int n)
+{
+	memset(at, 0, sizeof(*at));
+	buf_init(&at->detail, 0);
+	buf_init(&at->msg, 0);
+	at->a.n = n;
+	at->a.outcome = "reset";
+	at->hint_ms = -1;
+	at->start_ms = clock_ms();
+}
+
+static int report(struct provider *p, struct attempt *at)
+{
+	at->a.detail = at->detail.s;
+	at->a.elapsed_ms = (double)(clock_ms() - at->start_ms);
+	return p->cb ? p->cb(p->cb_ctx, &at->a) : 0;
+}
+
+/* A good turn: charge, record, report, and hand the text over. */
+static int finish_turn(struct provider *p, const struct provider_request *rq,
+		       struct provider_turn *t, struct attempt *at,
+		       struct provider_reply *reply, struct buf *err)
+{
+	int ret = 0;
+
+	charge(rq, t, at);
+	if (p->record_fd >= 0)
+		ret = record_turn(p, rq, t, at, err);
+	report(p, at); /* nothing left to stop: the return is moot */
+	reply->attempts = at->a.n;
+	if (ret < 0)
+		return ret;
+	buf_release(&reply->text);
+	reply->text = t->text;
+	buf_init(&t->text, 0);
+	free(reply->finish_reason);
+	free(reply->model);
+	reply->finish_reason = t->finish_reason;
+	reply->model = t->model;
+	t->finish_reason = t->model = NULL;
+	reply->tokens_in = at->a.tokens_in;
+	reply->tokens_out = at->a.tokens_out;
+	reply->usage_estimated = at->a.usage_estimated;
+	return 0;
+}
+
+/* Runs attempt n; 1: try again, 0: done (reply filled), < 0: failed. */
+static int step(struct provider *p, const struct provider_request *rq, const char *body,
+		const char *const *hdrs, int n, struct provider_reply *reply,
+		struct buf *err)
+{
+	struct provider_turn t;
+	struct attempt at;
+	int ret;
+
+	provider_turn_init(&t);
+	attempt_init(&at, n);
+	run_attempt(p, rq, body, hdrs, &t, &at);
+	if (at.ok) {
+		ret = finish_turn(p, rq, &t, &at, reply, err);
+		goto out;
+	}
+	charge(rq, &t, &at);
+	plan_retry(p, rq, &at, n);
+	reply->attempts = n;
+	/* A stop request matters only when there was a next attempt to stop;
+	 * otherwise the real error (401, deadline, ...) is the better news. */
+	if (report(p, &at) && at.a.will_retry)
+		ret = err_set(err, -EINTR,
+			      "stopped retrying the model server at %s after "
+			      "attempt %d (%s), as the caller asked",
+			      p->base_url, n, at.detail.s);
+	else if (!at.a.will_retry)
+		ret = err_set(err, at.code ? at.code : -EIO, "%s", at.msg.s);
+	else if (sleep_interruptible(at.a.wait_ms) < 0)
+		ret = err_set(err, -ECANCELED,
+			      "interrupted while waiting to retry the "
+			      "model server at %s",
+			      p->base_url);
+	else
+		ret = 1;
+out:
+	provider_turn_release(&t);
+	buf_release(&at.detail);
+	buf_release(&at.msg);
+	return ret;
+}
+
+static int replay_turn(struct provider *p, const struct provider_request *rq,
+		       struct provider_reply *reply, struct buf *err)
+{
+	struct provider_turn t;
+	struct attempt at;
+	int ret;
+
+	provider_turn_init(&t);
+	attempt_init(&at, 1);
+	ret = provider_replay_next(p->replay, &t, err);
+	if (ret == 0) {
+		at.ok = 1;
+		at.a.outcome = "ok";
+		ret = finish_turn(p, rq, &t, &at, reply, err);
+	}
+	provider_turn_release(&t);
+	buf_release(&at.detail);
+	buf_release(&at.msg);
+	return ret;
+}
+
+/* Request headers: the kind's own plus content-type; free with free_headers. */
+static void make_headers(struct provider *p, char *h[PROVIDER_MAX_HEADERS + 1])
+{
+	int i;
+	p->wire->headers(&p->o, h);
+	for (i = 0; h[i]; i++)
+		;
+	h[i++] = xstrdup("content-type: application/json");
+	h[i] = NULL;
+}
+
+static void free_headers(char **h)
+{
+	for (; *h; h++)
+		free(*h);
+}
+
+static int utf8_ok(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	int ok = j != NULL;
+	json_decref(j);
+	return ok;
+}
+
+int provider_complete(struct provider *p, const struct provider_request *rq,
+		      struct provider_reply *reply, struct buf *err)
+{
+	char *h[PROVIDER_MAX_HEADERS + 1];
+	json_t *o;
+	char *body;
+	int n, ret = 1;
+
+	if (!rq || !rq->prompt)
+		return err_set(err, -EINVAL, "a model request needs a prompt");
+	if (p->replay)
+		return replay_turn(p, rq, reply, err);
+	/* The body builders pack strings with jansson, which refuses invalid
+	 * UTF-8 by dropping the value: check first rather than send a request
+	 * without its prompt. */
+	if (!utf8_ok(rq->prompt) || !utf8_ok(rq->system))
+		return err_set(err, -EINVAL,
+			       "the prompt is not valid UTF-8, so it "
+			       "cannot be sent as JSON (a loopgate bug: prompts are "
+			       "cleaned before sending)");
+	o = p->wire->body(&p->o, rq);
+	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (!body)
+		return err_set(err, -EINVAL,
+			       "could not encode the request to %s as JSON: "
+			       "the prompt must be valid UTF-8",
+			       p->base_url);
+	make_headers(p, h);
+	for (n = 1; ret > 0; n++) {
+		if (interrupt_pending())
+			ret = err_set(err, -ECANCELED,
+				      "interrupted before calling the "
+				      "model server at %s",
+				      p->base_url);
+		else if (rq->deadline_ms && clock_ms() >= rq->deadline_ms)
+			ret = err_set(err, -ETIME,
+				      "the deadline passed before calling the "
+				      "model server at %s: allow more time (--deadline)",
+				      p->base_url);
+		else
+			ret = step(p, rq, body, (const char *const *)h, n, reply, err);
+	}
+	free_headers(h);
+	free(body);
+	return ret;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int check_opts(const struct provider_opts *o, struct buf *err)
+{
+	if (!o->kind || !o->kind[0])
+		return err_set(err, -EINVAL,
+			       "no model provider given: use openai, "
+			       "anthropic or replay");
+	if (strcmp(o->kind, "replay") && (!o->model || !o->model[0]))
+		return err_set(err, -EINVAL,
+			       "no model name given for the %s provider: "
+			       "set it with --model %s/NAME",
+			       o->kind, o->kind);
+	if (o->max_retries < 0 || o->retry_base_ms < 0 || o->retry_max_ms < 0 ||
+	    o->connect_timeout_ms < 0 || o->read_timeout_ms < 0)
+		return err_set(err, -EINVAL,
+			       "retry counts, waits and timeouts for the "
+			       "model provider must not be negative");
+	return 0;
+}
+
+static int open_record(struct provider *p, struct buf *err)
+{
+	p->record_fd = open(p->record_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			    0644);
+	if (p->record_fd < 0)
+		return err_set(err, -errno, "could not open the record file %s: %s",
+			       p->record_file, strerror(errno));
+	return 0;
+}
+
+/* Picks the wire and the endpoint URL ("/" at the end of base_url is
+ * dropped so both ".../v1" and ".../v1/" work). */
+static int setup_wire(struct provider *p, struct buf *err)
+{
+	size_t n;
+
+	if (!strcmp(p->kind, "openai"))
+		p->wire = &provider_openai_wire;
+	else if (!strcmp(p->kind, "anthropic"))
+		p->wire = &provider_anthropic_wire;
+	else
+		return err_set(err, -EINVAL,
+			       "unknown model provider \"%s\": use openai, "
+			       "anthropic or replay",
+			       p->kind);
+	if (!p->base_url || !p->base_url[0]) {
+		free(p->base_url);
+		p->base_url = xstrdup(p->wire->default_base_url);
+	}
+	n = strlen(p->base_url);
+	while (n > 1 && p->base_url[n - 1] == '/')
+		p->base_url[--n] = '\0';
+	p->url = xasprintf("%s%s", p->base_url, p->wire->path);
+	return http_global_init(err);
+}
+
+int provider_new(const struct provider_opts *o, struct provider **out, struct buf *err)
+{
+	struct provider *p;
+	int ret;
+
+	if ((ret = check_opts(o, err)) < 0)
+		return ret;
+	p = xcalloc(1, sizeof(*p));
+	p->o = *o;
+	p->record_fd = -1;
+	p->o.kind = p->kind = xstrdup(o->kind);
+	p->o.model = p->model = dup_or_null(o->model);
+	p->base_url = dup_or_null(o->base_url);
+	p->o.api_key = p->api_key = dup_or_null(o->api_key);
+	p->o.replay_file = p->replay_file = dup_or_null(o->replay_file);
+	p->o.record_file = p->record_file = dup_or_null(o->record_file);
+	if (!strcmp(p->kind, "replay"))
+		ret = provider_replay_open(p->replay_file, &p->replay, err);
+	else
+		ret = setup_wire(p, err);
+	p->o.base_url = p->base_url;
+	if (ret == 0 && p->record_file)
+		ret = open_record(p, err);
+	if (ret < 0) {
+		provider_free(p);
+		return ret;
+	}
+	*out = p;
+	return 0;
+}
+
+void provider_set_attempt_cb(struct provider *p, provider_attempt_fn fn, void *ctx)
+{
+	p->cb = fn;
+	p->cb_ctx = ctx;
+}
+
+void provider_skip_replies(struct provider *p, size_t n)
+{
+	if (p && p->replay)
+		provider_replay_skip(p->replay, n);
+}
+
+void provider_free(struct provider *p)
+{
+	if (!p)
+		return;
+	if (p->record_fd >= 0)
+		close(p->record_fd);
+	provider_replay_free(p->replay);
+	if (p->api_key) /* do not leave the key lying in freed memory */
+		memset(p->api_key, 0, strlen(p->api_key));
+	free(p->kind);
+	free(p->model);
+	free(p->base_url);
+	free(p->api_key);
+	free(p->replay_file);
+	free(p->record_file);
+	free(p->url);
+	free(p);
+}

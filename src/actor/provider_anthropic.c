@@ -1,0 +1,151 @@
+/*
+ * provider_anthropic: the Anthropic Messages wire format (version
+ * 2023-06-01).
+ *
+ * Streamed replies are named events: message_start (input usage),
+ * content_block_start/_delta/_stop (text_delta pieces), message_delta
+ * (stop_reason, cumulative output usage), message_stop (the end), ping, and
+ * error.  Unknown events are ignored, as Anthropic asks clients to do.  The
+ * "type" inside each data object is authoritative; the SSE event name is
+ * only a fallback.  max_tokens is required by this API: 4096 when the
+ * request gives none.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "actor/provider_impl.h"
+
+#define ANTHROPIC_DEFAULT_MAX_TOKENS 4096
+
+static json_t *anthropic_body(const struct provider_opts *o,
+			      const struct provider_request *rq)
+{
+	json_t *root = json_object(), *msgs = json_array();
+	long max = rq->max_output_tokens > 0 ? rq->max_output_tokens
+					     : ANTHROPIC_DEFAULT_MAX_TOKENS;
+
+	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user", "content",
+					      rq->prompt ? rq->prompt : ""));
+	json_object_set_new(root, "model", json_string(o->model));
+	json_object_set_new(root, "max_tokens", json_integer(max));
+	if (rq->system && rq->system[0])
+		json_object_set_new(root, "system", json_string(rq->system));
+	json_object_set_new(root, "messages", msgs);
+	if (o->temperature >= 0)
+		json_object_set_new(root, "temperature", json_real(o->temperature));
+	json_object_set_new(root, "stream", json_boolean(o->stream));
+	return root;
+}
+
+static void anthropic_headers(const struct provider_opts *o,
+			      char *h[PROVIDER_MAX_HEADERS])
+{
+	int i = 0;
+	if (o->api_key && o->api_key[0])
+		h[i++] = xasprintf("x-api-key: %s", o->api_key);
+	h[i++] = xstrdup("anthropic-version: 2023-06-01");
+	h[i] = NULL;
+}
+
+static void read_usage(struct provider_turn *t, json_t *usage)
+{
+	if (!json_is_object(usage))
+		return;
+	if (provider_json_long(json_object_get(usage, "input_tokens"), &t->tokens_in))
+		t->have_in = 1;
+	if (provider_json_long(json_object_get(usage, "output_tokens"), &t->tokens_out))
+		t->have_out = 1;
+}
+
+static void on_message_start(struct provider_turn *t, json_t *msg)
+{
+	json_t *usage = json_object_get(msg, "usage");
+	provider_turn_set(&t->model, json_object_get(msg, "model"));
+	/* output_tokens here is a placeholder (1) until message_delta. */
+	if (provider_json_long(json_object_get(usage, "input_tokens"), &t->tokens_in))
+		t->have_in = 1;
+}
+
+static void on_delta(struct provider_turn *t, json_t *delta)
+{
+	json_t *text = json_object_get(delta, "text");
+	const char *type = json_string_value(json_object_get(delta, "type"));
+	/* thinking_delta, input_json_delta, ... carry no reply text */
+	if (type && !strcmp(type, "text_delta") && json_is_string(text))
+		buf_add(&t->text, json_string_value(text), json_string_length(text));
+}
+
+static int anthropic_event(struct provider_turn *t, const char *name, const char *data,
+			   size_t len)
+{
+	json_error_t je;
+	json_t *d = json_loadb(data, len, JSON_ALLOW_NUL, &je);
+	const char *type;
+	int ret = 0;
+
+	t->events++;
+	if (!json_is_object(d)) {
+		json_decref(d);
+		provider_turn_bad(t, "a stream event that is not a JSON object");
+		return -EBADMSG;
+	}
+	type = json_string_value(json_object_get(d, "type"));
+	if (!type)
+		type = name;
+	if (!strcmp(type, "message_start")) {
+		on_message_start(t, json_object_get(d, "message"));
+	} else if (!strcmp(type, "content_block_delta")) {
+		on_delta(t, json_object_get(d, "delta"));
+	} else if (!strcmp(type, "message_delta")) {
+		provider_turn_set(
+			&t->finish_reason,
+			json_object_get(json_object_get(d, "delta"), "stop_reason"));
+		read_usage(t, json_object_get(d, "usage"));
+	} else if (!strcmp(type, "message_stop")) {
+		t->done = 1;
+	} else if (!strcmp(type, "error")) {
+		provider_turn_error(t, json_object_get(d, "error"));
+		ret = -EPROTO;
+	}
+	json_decref(d);
+	return ret;
+}
+
+static void anthropic_whole(struct provider_turn *t, json_t *root)
+{
+	const char *type = json_string_value(json_object_get(root, "type"));
+	json_t *content = json_object_get(root, "content"), *block;
+	size_t i;
+
+	if (type && !strcmp(type, "error")) {
+		provider_turn_error(t, json_object_get(root, "error"));
+		return;
+	}
+	if (!json_is_array(content)) {
+		provider_turn_bad(t, "a reply without a content array");
+		return;
+	}
+	json_array_foreach(content, i, block)
+	{
+		const char *bt = json_string_value(json_object_get(block, "type"));
+		json_t *text = json_object_get(block, "text");
+		if (bt && !strcmp(bt, "text") && json_is_string(text))
+			buf_add(&t->text, json_string_value(text),
+				json_string_length(text));
+	}
+	provider_turn_set(&t->finish_reason, json_object_get(root, "stop_reason"));
+	provider_turn_set(&t->model, json_object_get(root, "model"));
+	read_usage(t, json_object_get(root, "usage"));
+	t->done = 1;
+}
+
+const struct provider_wire provider_anthropic_wire = {
+	.kind = "anthropic",
+	.default_base_url = "https://api.anthropic.com/v1",
+	.path = "/messages",
+	.key_hint = "$ANTHROPIC_API_KEY",
+	.body = anthropic_body,
+	.headers = anthropic_headers,
+	.event = anthropic_event,
+	.whole = anthropic_whole,
+};

@@ -1,0 +1,121 @@
+/*
+ * fileio.c: atomic writes and directories.  See fileio.h.
+ */
+#include "base/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fileio_write_atomic(const char *path, const void *data, size_t len, struct buf *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd, ret = 0;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = err_set(err, -errno, "cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return ret;
+	}
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = err_set(err, n < 0 ? -errno : -EIO, "cannot write %s: %s",
+				      tmp, strerror(n < 0 ? errno : EIO));
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (!ret && fsync(fd) < 0)
+		ret = err_set(err, -errno, "fsync of %s failed: %s", tmp,
+			      strerror(errno));
+	if (close(fd) < 0 && !ret)
+		ret = err_set(err, -errno, "cannot close %s: %s", tmp, strerror(errno));
+	if (!ret && rename(tmp, path) < 0)
+		ret = err_set(err, -errno, "cannot rename %s to %s: %s", tmp, path,
+			      strerror(errno));
+	if (ret)
+		unlink(tmp);
+	free(tmp);
+	return ret;
+}
+
+int fileio_mkdirs(const char *path, struct buf *err)
+{
+	char *p = xstrdup(path), *s;
+	int ret = 0;
+	for (s = p + 1;; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+				ret = err_set(err, -errno,
+					      "cannot create directory %s: %s", p,
+					      strerror(errno));
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return ret;
+}
+
+int fileio_ensure_line(const char *path, const char *line, struct buf *err)
+{
+	struct buf b = BUF_INIT;
+	size_t ll = strlen(line);
+	const char *p;
+	int ret = buf_read_file(&b, path);
+
+	if (ret < 0 && ret != -ENOENT) {
+		buf_release(&b);
+		return err_set(err, ret, "cannot read %s: %s", path, strerror(-ret));
+	}
+	for (p = b.s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, line, ll) && (p[ll] == '\n' || !p[ll])) {
+			buf_release(&b);
+			return 0;
+		}
+	if (b.len && b.s[b.len - 1] != '\n')
+		buf_addch(&b, '\n');
+	buf_addf(&b, "%s\n", line);
+	ret = fileio_write_atomic(path, b.s, b.len, err);
+	buf_release(&b);
+	return ret;
+}
+
+int fileio_append(const char *path, const void *data, size_t len, struct buf *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), ret = 0;
+	ssize_t n;
+	if (fd < 0)
+		return err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
+	n = write(fd, data, len);
+	if (n < 0 || (size_t)n != len)
+		ret = err_set(err, n < 0 ? -errno : -EIO, "cannot append to %s: %s", path,
+			      strerror(n < 0 ? errno : EIO));
+	if (close(fd) < 0 && !ret)
+		ret = err_set(err, -errno, "cannot close %s: %s", path, strerror(errno));
+	return ret;
+}
+
+int fileio_read_line(const char *path, struct buf *out)
+{
+	buf_reset(out);
+	if (buf_read_file(out, path) < 0 || !out->len)
+		return -1;
+	buf_rtrim(out);
+	return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * fileio: the few file operations whose failure modes matter.
+ *
+ * fileio_write_atomic writes to a temporary file in the same directory,
+ * fsyncs it and renames it over path, so a reader sees the old content or
+ * the new one, never a torn file.  An fsync failure is returned, never
+ * retried (the page cache may already have dropped the data).
+ */
+#ifndef LOOPGATE_FILEIO_H
+#define LOOPGATE_FILEIO_H
+
+#include <stddef.h>
+#include "base/buf.h"
+
+int fileio_write_atomic(const char *path, const void *data, size_t len, struct buf *err);
+/* mkdir -p with mode 0755; 0 when it exists already. */
+int fileio_mkdirs(const char *path, struct buf *err);
+/* Appends bytes to path (created 0644 if missing) in one write. */
+int fileio_append(const char *path, const void *data, size_t len, struct buf *err);
+/* Reads a small file into out with trailing whitespace trimmed (one line,
+ * e.g. a .git link or a ref); -1 when missing, unreadable or empty. */
+int fileio_read_line(const char *path, struct buf *out);
+/* Appends line (plus '\n') to path unless an identical line is present. */
+int fileio_ensure_line(const char *path, const char *line, struct buf *err);
+
+#endif

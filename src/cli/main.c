@@ -1,0 +1,55 @@
+/*
+ * main.c: parses the first argument and dispatches to a subcommand.
+ */
+#include "cli/cmd.h"
+#include "exec/netproxy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct cmd_entry *const commands[] = {
+	&cmd_run_entry,	  &cmd_resume_entry,  &cmd_runs_entry,
+	&cmd_show_entry,  &cmd_review_entry,  &cmd_gate_entry,
+	&cmd_audit_entry, &cmd_reindex_entry, NULL,
+};
+
+static void usage(FILE *f)
+{
+	int i;
+	fprintf(f,
+		"usage: loopgate <command> [options]\n\n"
+		"loopgate drives a model or an agent CLI in a loop until the gate\n"
+		"commands you give (tests, compiler, linter) all pass, or a budget runs\n"
+		"out, and records everything it did.\n\ncommands:\n");
+	for (i = 0; commands[i]; i++)
+		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\n  loopgate <command> --help   options of one command\n"
+		   "  loopgate --version\n\nManual: docs/manual.md, man loopgate.\n");
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("loopgate %s\n", LOOPGATE_VERSION);
+		return 0;
+	}
+	/* hidden: the sandbox's network relay (netproxy.h) */
+	if (!strcmp(argv[1], "__netrelay"))
+		return netrelay_main(argc - 1, argv + 1);
+	for (i = 0; commands[i]; i++)
+		if (!strcmp(argv[1], commands[i]->name))
+			return commands[i]->exec(argc - 1, argv + 1);
+	fprintf(stderr, "loopgate: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,208 @@
+/*
+ * config: loopgate's effective configuration, from loopgate.yaml and flags.
+ *
+ * Every command-line flag --foo-bar has the config key foo_bar (see
+ * docs/manual.md).  The caller's steps:
+ *
+ *   struct config file, flags;
+ *   config_init(&file); config_init(&flags);
+ *   ... parse argv into flags (cmd_run.c) ...
+ *   config_load_file(&file, "loopgate.yaml", &err);   optional
+ *   config_overlay(&file, &flags);                     flags win
+ *   config_finalize(&file, &err);                      defaults + checks
+ *   ...
+ *   config_release(&file); config_release(&flags);
+ *
+ * "Unset" is represented by NULL strings, -1 numbers and empty lists, so an
+ * overlay only copies what the user actually gave.  Errors name the file,
+ * line and key: "loopgate.yaml:7: key 'max_iterations': expected an integer".
+ */
+#ifndef LOOPGATE_CONFIG_H
+#define LOOPGATE_CONFIG_H
+
+#include <stddef.h>
+#include "base/buf.h"
+#include "base/strlist.h"
+
+struct policy; /* policy.h */
+
+/*
+ * A model preset: how to reach and price one model.  config_resolve_model
+ * returns provider "replay" (prices 0) for a spec "replay:FILE", whose
+ * model field is then FILE.
+ */
+struct model_preset {
+	char *name; /* key under models:, e.g. "gpt-4o-mini" or "openai/gpt-4o-mini" */
+	char *provider;	   /* "openai" | "anthropic" (NULL: from the name's prefix) */
+	char *model;	   /* name sent on the wire (NULL: the key without prefix) */
+	char *base_url;	   /* NULL: provider default */
+	char *api_key_env; /* NULL: provider default */
+	double price_in;   /* USD per million input tokens; -1 unknown */
+	double price_out;  /* USD per million output tokens; -1 unknown */
+	long max_output_tokens; /* -1 unset */
+	long context_tokens;	/* -1 unset */
+};
+
+/*
+ * Per-gate options, from a gate written as a mapping in loopgate.yaml:
+ *   gates:
+ *     - run: pytest -q
+ *       focus: pytest -q {failed}    run first when tests failed last time
+ *       timeout: 5m                  this gate's own timeout
+ *       junit: "reports/TEST-*.xml"  JUnit files the gate writes (glob)
+ * Gates given with --gate have none (all NULL / -1).
+ */
+struct gate_opts {
+	char *focus;
+	long timeout_ms; /* -1: gate_timeout */
+	char *junit;
+};
+
+struct config {
+	char *source; /* file the config came from, or NULL */
+
+	char *goal;
+	char *goal_file;
+	struct strlist gates;
+	struct gate_opts *gate_opts; /* parallel to gates.v, or NULL */
+	char *model; /* "PROVIDER/NAME", e.g. openai/gpt-4o-mini, replay:FILE */
+	char *base_url;
+	char *api_key_env;
+	char *agent_cmd;
+	struct strlist agent_env; /* env names a command actor may receive */
+	long max_iterations;
+	double max_cost;  /* USD; -1 none */
+	long max_tokens;  /* input+output; -1 none */
+	long deadline_ms; /* -1 none */
+	long gate_timeout_ms;
+	struct strlist protect;
+	struct strlist context; /* --context GLOB: files always shown */
+	char *dir;
+	int json;		 /* -1 unset, 0/1 */
+	char *record;		 /* --record FILE */
+	char *audit_key;	 /* audit_key: the checkpoint signing key file */
+	int allow_dirty;	 /* --allow-dirty: carry uncommitted changes */
+	long feedback_max_bytes; /* raw gate output kept in a prompt */
+	long max_output_tokens;	 /* overrides the preset */
+	double temperature;	 /* -1: provider default */
+	int stream;		 /* -1 unset, 0/1 */
+	int no_protect;		 /* -1 unset, 1: protect nothing (goals about tests) */
+	long confirm;		 /* re-runs of a passing gate set; 0 none */
+	long stall_after;	 /* same fingerprint or no-op K times: stalled */
+	double review_sample; /* fraction of converged runs marked for review; -1 unset */
+
+	/* http: */
+	long connect_timeout_ms;
+	long read_timeout_ms;
+	long retries;
+	long retry_base_ms;
+	long retry_max_ms;
+
+	struct model_preset *models;
+	size_t nmodels;
+	/* sandbox (docs/design/sandbox.md): */
+	struct policy *policy; /* policy: / --policy FILE; NULL unset */
+	int sandbox;	       /* -1 unset, 0: --no-sandbox, 1 */
+	char *bwrap;	       /* bubblewrap binary; NULL: "bwrap" from PATH */
+};
+
+/* Defaults applied by config_finalize when a value is unset. */
+#define CONFIG_DEFAULT_MAX_ITERATIONS	  10
+#define CONFIG_DEFAULT_GATE_TIMEOUT_MS	  (10L * 60 * 1000)
+#define CONFIG_DEFAULT_FEEDBACK_MAX_BYTES 16384
+#define CONFIG_DEFAULT_MAX_OUTPUT_TOKENS  4096
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define CONFIG_DEFAULT_READ_TIMEOUT_MS	  120000
+#define CONFIG_DEFAULT_RETRIES		  4
+#define CONFIG_DEFAULT_RETRY_BASE_MS	  500
+#define CONFIG_DEFAULT_RETRY_MAX_MS	  30000
+#define CONFIG_DEFAULT_STALL_AFTER	  3
+
+void config_init(struct config *c);
+void config_release(struct config *c);
+
+/*
+ * Loads YAML over c (what the file sets replaces what c had); -ENOENT when
+ * the file is missing, -EINVAL (err set) on a bad file, c untouched on
+ * failure.  Files over 1 MiB are refused.  A relative goal_file is taken
+ * relative to the config file's directory.
+ */
+int config_load_file(struct config *c, const char *path, struct buf *err);
+/* --policy FILE: a YAML file holding what policy: holds, loaded over
+ * c->policy; errors as config_load_file's. */
+int config_load_policy_file(struct config *c, const char *path, struct buf *err);
+/* Same, from memory; name is used in messages. */
+int config_load_string(struct config *c, const char *name, const char *text, size_t len,
+		       struct buf *err);
+/*
+ * The config a command uses: explicit_path (--config; missing is an error
+ * naming it), else loopgate.yaml at the repository's top level, which may be
+ * absent.  0 or -errno with err set.
+ */
+int config_load_default(struct config *c, const char *repo_top, const char *explicit_path,
+			struct buf *err);
+/*
+ * Copies every field set in src over dst.  A non-empty list replaces the
+ * list; presets under models: merge by name, field by field.  goal and
+ * goal_file are one setting, and so are model and agent_cmd: when src sets
+ * either of a pair, both of dst's are replaced (--agent-cmd beats a model:
+ * from the file instead of colliding with it).
+ */
+void config_overlay(struct config *dst, const struct config *src);
+/*
+ * Applies defaults and validates: a goal is needed (goal_file is read into
+ * goal, at most 1 MiB), at least one gate, a model or an agent command (not
+ * both), positive limits, and a cost ceiling needs a known price for the
+ * model (replay:FILE costs 0) and no agent command.  max_output_tokens
+ * defaults to the model preset's, then CONFIG_DEFAULT_MAX_OUTPUT_TOKENS.
+ * Call once.  -EINVAL with err set on failure.
+ */
+int config_finalize(struct config *c, struct buf *err);
+/*
+ * config_finalize for commands that only run the gates (`loopgate gate
+ * check`): at least one gate, no empty gate command, a valid gate_timeout;
+ * defaults applied as by config_finalize.  Goal and actor are not needed.
+ * Call once instead of config_finalize.  -EINVAL with err set on failure.
+ */
+int config_finalize_gates(struct config *c, struct buf *err);
+
+/*
+ * The preset for a model spec "PROVIDER/NAME".  Looks up models: by the
+ * full spec, then by NAME; falls back to built-in provider defaults.
+ * Returns 0 and fills *out (pointers borrowed from c or static), -EINVAL with
+ * err set for an unknown provider.
+ */
+int config_resolve_model(const struct config *c, const char *spec,
+			 struct model_preset *out, struct buf *err);
+
+/*
+ * "90s", "30m", "2h", "500ms", "1h30m", "1d", plain seconds "45" ->
+ * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE on
+ * overflow; *ms is untouched on failure.
+ */
+int config_parse_duration(const char *s, long *ms);
+/* The options of gate i (an all-unset record when it has none). */
+const struct gate_opts *config_gate_opts(const struct config *c, size_t i);
+void config_gate_opts_clear(struct config *c);
+
+/*
+ * The effective configuration as a jansson json_t * (returned as void * so
+ * this header does not need <jansson.h>; the caller json_decref()s it), for
+ * the run-start event.  Unset values are null; "resolved_model" is the
+ * preset config_resolve_model gives for c->model.  Secrets are redacted:
+ * URLs lose their user:password@ and ?query, and the value of every key
+ * variable the config names (api_key_env, agent_env, the built-in
+ * OPENAI_API_KEY / ANTHROPIC_API_KEY) is replaced by "[REDACTED]" wherever
+ * it appears.  Returns 0.
+ */
+int config_to_json(const struct config *c, void **json_out);
+/*
+ * The reverse, for `loopgate resume`: fills c (fresh from config_init) from
+ * a run_start record's "config".  Redacted values stay redacted (a URL's
+ * query, a key pasted into a command): the caller runs config_finalize.
+ * goal_file is not read back (the goal itself is).  -EINVAL with err set
+ * when json is not such an object.
+ */
+int config_from_json(struct config *c, const void *json, struct buf *err);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * config_impl.h: PRIVATE to config.c, config_yaml.c and config_json.c.
+ * Nothing else includes it; the module's callers use config.h.
+ *
+ * config.c owns struct config (init, overlay, model resolution, finalize),
+ * config_yaml.c reads loopgate.yaml into it, and config_json.c turns it into
+ * the redacted run-start JSON.  What they share is declared here:
+ *
+ *   - the key schema: the YAML reader types every value by it, and
+ *     config_finalize checks the ranges of the merged result (flags arrive
+ *     unchecked) against the same table, so a limit is written once;
+ *   - the built-in providers: config_resolve_model takes their defaults,
+ *     and the JSON redaction blanks the values of their key variables;
+ *   - the few helpers both the reader and finalize need.
+ */
+#ifndef LOOPGATE_CONFIG_IMPL_H
+#define LOOPGATE_CONFIG_IMPL_H
+
+#include <limits.h>
+#include <stddef.h>
+#include "config/config.h"
+
+/* ---- the schema (tables in config_yaml.c) ------------------------------ */
+
+enum ktype {
+	K_STR,
+	K_URL,
+	K_ENV,
+	K_PROVIDER,
+	K_LIST,
+	K_ENVLIST,
+	K_INT,
+	K_NUM,
+	K_DUR,
+	K_BOOL,
+	K_HTTP,
+	K_MODELS,
+	K_GATES,
+	/* policy: (config_policy.c) */
+	K_POLICY,
+	K_PCOMMANDS,
+	K_PLIMITS,
+	K_PNET,
+};
+
+struct key {
+	const char *name;
+	enum ktype type;
+	size_t off;	  /* into struct config or struct model_preset */
+	double lo, hi;	  /* numbers: allowed range (durations in ms) */
+	const char *flag; /* the command-line spelling, for finalize */
+};
+
+/* An upper bound of NOMAX means "no upper bound" in messages. */
+#define NOMAX ((double)LONG_MAX)
+
+/* The top-level keys and those under http:; each ends with a NULL name. */
+extern const struct key config_top_keys[];
+extern const struct key config_http_keys[];
+
+/* The keys under policy:, policy.commands and policy.limits, with offsets
+ * into struct policy (config_policy.c). */
+extern const struct key config_policy_keys[];
+extern const struct key config_policy_commands_keys[];
+extern const struct key config_policy_limits_keys[];
+
+/* ---- the YAML tree and its walker (config_yaml.c) ------------------------ */
+
+enum ykind { Y_SCALAR, Y_SEQ, Y_MAP, Y_ALIAS };
+
+struct ynode {
+	enum ykind kind;
+	int plain;	     /* unquoted scalar: may be a number, bool, null */
+	const char *refused; /* anchor or tag: why we refuse it when used */
+	size_t line;	     /* 1-based */
+	char *val;	     /* scalar text, NUL-terminated */
+	size_t len;
+	struct ynode *kids; /* list items; mapping: key, value, key, ... */
+	size_t n;
+};
+
+struct walk {
+	const char *name;
+	struct config *c;
+	struct buf *err;
+};
+
+/* "NAME:LINE: key 'PATH': ..." into w->err; returns -EINVAL. */
+int config_key_err(const struct walk *w, size_t line, const char *path, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+/* A list of strings into l (replacing it); names checked for K_ENVLIST. */
+int config_walk_list(const struct walk *w, const struct key *k, const struct ynode *y,
+		     const char *path, struct strlist *l);
+/* The value of policy.network into the struct policy at base. */
+int config_policy_network(const struct walk *w, const struct ynode *y, const char *path,
+			  void *base);
+
+/* ---- built-in providers (config.c) -------------------------------------- */
+
+struct provider_default {
+	const char *name, *base_url, *api_key_env;
+};
+
+/* The dimension is in the declaration so that sizeof works in every file. */
+#define CONFIG_NBUILTIN 2
+extern const struct provider_default config_builtin[CONFIG_NBUILTIN];
+
+/* ---- helpers (config.c) ------------------------------------------------- */
+
+/* Appends a preset named name to c->models, every field unset. */
+struct model_preset *config_preset_add(struct config *c, const char *name);
+/* 1 when s is an environment variable name, [A-Z_][A-Z0-9_]*. */
+int config_is_env_name(const char *s);
+/* 1 when s starts with http:// or https:// (in any case). */
+int config_is_url(const char *s);
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * actor.c: the model actor and the command actor.  See actor.h.
+ */
+#include "engine/actor.h"
+#include "base/utf8.h"
+#include "base/clock.h"
+#include "actor/edits.h"
+#include "judge/feedback.h"
+#include "base/fileio.h"
+#include "config/policy.h"
+#include "engine/prompt.h"
+#include "actor/provider.h"
+#include "cli/ui.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COMMAND_ACTOR_MAX_MS (60L * 60 * 1000) /* without a deadline */
+
+struct attempt_ctx {
+	struct run *r;
+	struct actor_turn *t;
+	size_t prompt_bytes;
+};
+
+/* Charges and records each attempt; stops retries the budget can't carry. */
+static int on_attempt(void *ctx, const struct provider_attempt *a)
+{
+	struct attempt_ctx *c = ctx;
+	struct budget *b = &c->r->budget;
+	double before = b->cost;
+	struct buf why = BUF_INIT;
+	int stop = 0;
+
+	budget_charge(b, a->tokens_in, a->tokens_out,
+		      a->usage_estimated ? 0 : c->prompt_bytes);
+	c->t->tokens_in += a->tokens_in;
+	c->t->tokens_out += a->tokens_out;
+	c->t->cost += b->cost - before;
+	if (a->will_retry &&
+	    (budget_spent(b, &why) ||
+	     budget_precheck(b, c->prompt_bytes, c->r->max_output_tokens, &why) < 0))
+		stop = 1;
+	if (stop)
+		c->t->budget_stop = 1;
+	events_append(&c->r->ev, "model_attempt",
+		      json_pack("{s:i,s:i,s:i,s:s,s:o,s:I,s:I,s:b,s:f,s:b,s:I,s:f,s:o}",
+				"iteration", c->t->iteration, "attempt", a->n,
+				"http_status", a->http_status, "outcome", a->outcome,
+				"detail", events_str(a->detail ? a->detail : ""),
+				"tokens_in", (json_int_t)a->tokens_in, "tokens_out",
+				(json_int_t)a->tokens_out, "usage_estimated",
+				a->usage_estimated, "cost_usd", b->cost - before,
+				"will_retry", a->will_retry && !stop, "wait_ms",
+				(json_int_t)a->wait_ms, "elapsed_ms", a->elapsed_ms,
+				"stopped_by", stop ? events_str(why.s) : json_null()));
+	if (a->will_retry && !stop)
+		ui_log("iteration %d: model call attempt %d: %s%s%s; retrying in %.1fs",
+		       c->t->iteration, a->n, a->outcome, a->detail ? ": " : "",
+		       a->detail ? a->detail : "", a->wait_ms / 1000.0);
+	buf_release(&why);
+	return stop;
+}
+
+static int save(const char *dir, const char *name, const char *data, size_t len,
+		struct buf *err)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int ret = fileio_write_atomic(path, data, len, err);
+	free(path);
+	return ret;
+}
+
+static json_t *edit_items(const struct edit_list *l)
+{
+	json_t *a = json_array();
+	size_t i;
+	for (i = 0; i < l->n; i++) {
+		const struct edit *e = &l->v[i];
+		json_array_append_new(
+			a, json_pack("{s:o,s:s,s:s,s:o,s:I}", "path", events_str(e->path),
+				     "kind",
+				     e->kind == EDIT_WHOLE ? "file" : "search_replace",
+				     "status", edit_status_name(e->status), "message",
+				     e->message ? events_str(e->message) : json_null(),
+				     "reply_line", (json_int_t)e->reply_line));
+	}
+	return a;
+}
+
+/* Parses and applies the reply's edit blocks; fills r->edit_feedback. */
+static void apply_reply(struct run *r, struct actor_turn *t, const struct buf *text)
+{
+	struct edit_list l = EDIT_LIST_INIT;
+	struct buf problems = BUF_INIT;
+	size_t i;
+
+	edits_parse(text->s, text->len, &l, &problems);
+	t->edit_blocks = (int)l.n;
+	t->edits_applied = edits_apply(r->tree, &l);
+	for (i = 0; i < l.n; i++)
+		if (l.v[i].status != EDIT_APPLIED)
+			t->edits_refused++;
+	buf_reset(&r->edit_feedback);
+	edits_feedback(&l, &r->edit_feedback);
+	if (problems.len) {
+		buf_adds(&r->edit_feedback, "Malformed blocks, not applied:\n");
+		buf_add(&r->edit_feedback, problems.s, problems.len);
+	}
+	if (!l.n && !problems.len)
+		buf_adds(&r->edit_feedback,
+			 "Your reply contained no edit block, so nothing changed. "
+			 "Reply with search/replace or FILE blocks as described.\n");
+	events_append(&r->ev, "edits",
+		      json_pack("{s:i,s:i,s:i,s:i,s:o,s:o}", "iteration", t->iteration,
+				"blocks", (int)l.n, "applied", t->edits_applied,
+				"refused", t->edits_refused, "items", edit_items(&l),
+				"problems", events_strn(problems.s, problems.len)));
+	edit_list_release(&l);
+	buf_release(&problems);
+}
+
+int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
+{
+	struct buf sys = BUF_INIT, user = BUF_INIT, why = BUF_INIT, raw = BUF_INIT;
+	struct provider_reply reply = PROVIDER_REPLY_INIT;
+	struct provider_request req;
+	struct attempt_ctx ctx = {r, t, 0};
+	int ret;
+
+	prompt_system(r, 0, &sys);
+	prompt_user(r, &raw);
+	/* Gate output is cleaned already; the goal and file names may not be:
+	 * the request is JSON, so the whole prompt must be UTF-8. */
+	utf8_clean(raw.s, raw.len, &user);
+	ctx.prompt_bytes = sys.len + user.len;
+	/* The system text is the same every turn: saved once per run. */
+	if ((t->iteration == 1 &&
+	     (ret = save(r->run_dir, "system.md", sys.s, sys.len, err)) < 0) ||
+	    (ret = save(t->dir, "prompt.md", user.s, user.len, err)) < 0)
+		goto out;
+	/* A response.md in the iteration's directory is then always the reply
+	 * to the latest model_request: resume applies it, never asks again. */
+	{
+		char *old = xasprintf("%s/response.md", t->dir);
+		if (unlink(old) < 0 && errno != ENOENT)
+			ret = err_set(err, -errno, "cannot remove %s: %s", old,
+				      strerror(errno));
+		else
+			ret = 0;
+		free(old);
+		if (ret < 0)
+			goto out;
+	}
+	ret = budget_precheck(&r->budget, ctx.prompt_bytes, r->max_output_tokens, &why);
+	events_append(&r->ev, "model_request",
+		      json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:s,s:o}", "iteration",
+				t->iteration, "provider", events_str(r->preset.provider),
+				"model", events_str(r->preset.model), "prompt_bytes",
+				(json_int_t)ctx.prompt_bytes, "estimate_tokens_in",
+				(json_int_t)budget_estimate_tokens(&r->budget,
+								   ctx.prompt_bytes),
+				"max_output_tokens", (json_int_t)r->max_output_tokens,
+				"prompt_file", "prompt.md", "refused",
+				ret < 0 ? events_str(why.s) : json_null()));
+	if (ret < 0) {
+		t->budget_stop = 1;
+		err_set(err, ret, "%s", why.s);
+		goto out;
+	}
+	req.system = sys.s;
+	req.prompt = user.s;
+	req.max_output_tokens = r->max_output_tokens;
+	req.deadline_ms = r->budget.deadline_at;
+	provider_set_attempt_cb(r->prov, on_attempt, &ctx);
+	ret = provider_complete(r->prov, &req, &reply, err);
+	if (ret < 0)
+		goto out;
+	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
+		goto out;
+	events_append(
+		&r->ev, "model_response",
+		json_pack("{s:i,s:I,s:I,s:f,s:i,s:o,s:s}", "iteration", t->iteration,
+			  "tokens_in", (json_int_t)reply.tokens_in, "tokens_out",
+			  (json_int_t)reply.tokens_out, "cost_usd",
+			  budget_price(&r->budget, reply.tokens_in, reply.tokens_out),
+			  "attempts", reply.attempts, "finish_reason",
+			  reply.finish_reason ? events_str(reply.finish_reason)
+					      : json_null(),
+			  "response_file", "response.md"));
+	apply_reply(r, t, &reply.text);
+out:
+	provider_reply_release(&reply);
+	buf_release(&sys);
+	buf_release(&user);
+	buf_release(&raw);
+	buf_release(&why);
+	return ret;
+}
+
+int actor_model_apply(struct run *r, struct actor_turn *t, const struct buf *reply)
+{
+	apply_reply(r, t, reply);
+	return 0;
+}
+
+static void command_env(struct run *r, struct actor_turn *t, const char *prompt,
+			const char *gate_out, struct proc_env *env)
+{
+	size_t i;
+	char num[32];
+	const struct policy *p = r->cfg->policy;
+	const struct strlist *extra[] = {&r->cfg->agent_env, p ? &p->env : NULL,
+					 p ? &p->actor_env : NULL};
+	proc_env_base(env);
+	for (size_t k = 0; k < 3; k++)
+		for (i = 0; extra[k] && i < extra[k]->n; i++) {
+			const char *v = getenv(extra[k]->v[i]);
+			if (v)
+				proc_env_set(env, extra[k]->v[i], v);
+		}
+	snprintf(num, sizeof(num), "%d", t->iteration);
+	proc_env_set(env, "LOOPGATE_ITERATION", num);
+	proc_env_set(env, "LOOPGATE_RUN_ID", r->id);
+	proc_env_set(env, "LOOPGATE_PROMPT_FILE", prompt);
+	proc_env_set(env, "LOOPGATE_GATE_OUTPUT_FILE", gate_out);
+}
+
+int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
+{
+	struct buf text = BUF_INIT, what = BUF_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result res = PROC_RESULT_INIT;
+	const char *argv[] = {"/bin/sh", "-c", r->cfg->agent_cmd, NULL};
+	char *prompt = xasprintf("%s/prompt.md", t->dir);
+	char *out = xasprintf("%s/actor.out", t->dir);
+	char *gate_out = r->last.ran ? xasprintf("%s/%s", r->run_dir, r->last.output_file)
+				     : xasprintf("%s/empty-gate-output", r->run_dir);
+	int ret, allowed;
+
+	allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
+	events_append(&r->ev, "policy",
+		      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "actor",
+				"iteration", t->iteration, "command",
+				events_str(r->cfg->agent_cmd), "decision",
+				allowed ? "allow" : "deny", "rule", events_str(what.s),
+				"limits",
+				r->cfg->policy ? policy_limits_json(r->cfg->policy)
+					       : json_null()));
+	if (!allowed) {
+		/* not run: the reason is the turn's outcome, on the record */
+		buf_reset(&r->edit_feedback);
+		buf_addf(&r->edit_feedback,
+			 "The agent command was not run: the "
+			 "policy denies it (%s).\n",
+			 what.s);
+		/* the turn's output, where its output would have been */
+		ret = fileio_write_atomic(out, r->edit_feedback.s, r->edit_feedback.len,
+					  err);
+		goto done;
+	}
+	buf_reset(&what);
+	prompt_system(r, 1, &text);
+	buf_addch(&text, '\n');
+	prompt_user(r, &text);
+	if ((ret = fileio_write_atomic(prompt, text.s, text.len, err)) < 0)
+		goto done;
+	if (!r->last.ran && (ret = fileio_write_atomic(gate_out, "", 0, err)) < 0)
+		goto done;
+	command_env(r, t, prompt, gate_out, &env);
+	o.argv = argv;
+	o.cwd = r->tree;
+	o.env = (const char *const *)env.v;
+	o.stdin_path = prompt;
+	o.merge_output = 1;
+	o.output_path = out;
+	o.deadline_ms = r->budget.deadline_at;
+	o.timeout_ms = COMMAND_ACTOR_MAX_MS;
+	o.sandbox = r->sandbox;
+	events_append(&r->ev, "actor_start",
+		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",
+				events_str(r->cfg->agent_cmd), "prompt_file", "prompt.md",
+				"prompt_bytes", (json_int_t)text.len));
+	ret = proc_run(&o, &res, err);
+	if (ret < 0)
+		goto done;
+	proc_describe(&res, o.timeout_ms, &what);
+	events_append(&r->ev, "actor_end",
+		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I}", "iteration",
+				t->iteration, "status", proc_status_name(res.status),
+				"exit_code", res.exit_code, "describe",
+				events_str(what.s), "duration_ms", res.elapsed_ms,
+				"output_file", "actor.out", "output_bytes",
+				(json_int_t)res.out_total));
+	if (res.status == PROC_INTERRUPTED)
+		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
+	else if (res.status == PROC_DEADLINE)
+		ret = err_set(err, -ETIME,
+			      "the deadline passed while the agent command ran");
+	buf_reset(&r->edit_feedback);
+	if (!ret && (res.status != PROC_EXITED || res.exit_code != 0))
+		buf_addf(&r->edit_feedback, "The agent command ended with %s.\n", what.s);
+done:
+	proc_result_release(&res);
+	proc_env_release(&env);
+	buf_release(&text);
+	buf_release(&what);
+	free(prompt);
+	free(out);
+	free(gate_out);
+	return ret;
+}

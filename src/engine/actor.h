@@ -1,0 +1,52 @@
+/*
+ * actor: one turn of whoever changes the tree.
+ *
+ * actor_model_turn: prompt -> provider -> reply -> edit blocks applied to
+ * the run's tree.  Before the call, the budget's worst case must fit
+ * (budget_precheck); every attempt, failed ones too, is charged and logged
+ * as it happens; the reply and the edit outcomes are saved in the
+ * iteration's directory and the outcomes become the next prompt's
+ * feedback.
+ *
+ * actor_command_turn: the command-actor protocol of PRODUCT.md — the
+ * command runs through /bin/sh -c in the run's tree with the prompt on
+ * stdin and in $LOOPGATE_PROMPT_FILE, LOOPGATE_ITERATION, LOOPGATE_RUN_ID
+ * and LOOPGATE_GATE_OUTPUT_FILE set; only the variables named in agent_env
+ * are passed on besides the allow-list.  Its change is what it leaves in
+ * the tree.
+ *
+ * Both return 0 when the turn happened (even with refused edits), or:
+ * -ECANCELED interrupted, -ETIME deadline, or another -errno with
+ * budget_stop set when the budget refused the call or stopped retries;
+ * any other -errno (with err saying why) means the turn could not run —
+ * e.g. -ENOSPC from a full disk, which is not a budget matter.
+ */
+#ifndef LOOPGATE_ACTOR_H
+#define LOOPGATE_ACTOR_H
+
+#include "engine/run.h"
+
+struct actor_turn {
+	int iteration;
+	const char *dir; /* the iteration's directory (absolute) */
+	long tokens_in;	 /* charged during this turn */
+	long tokens_out;
+	double cost;
+	int edit_blocks;
+	int edits_applied;
+	int edits_refused;
+	int budget_stop; /* the turn ended because the budget could not
+				   carry a call: any error code is then a halt,
+				   not a failure */
+};
+
+int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err);
+int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err);
+/*
+ * The second half of a model turn alone, for `loopgate resume`: applies a
+ * reply saved before a crash (response.md) as actor_model_turn would have,
+ * edits record and feedback included.  Returns 0.
+ */
+int actor_model_apply(struct run *r, struct actor_turn *t, const struct buf *reply);
+
+#endif

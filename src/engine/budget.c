@@ -1,0 +1,104 @@
+/*
+ * budget.c: ceilings and spend.  See budget.h for the guarantee.
+ */
+#include "engine/budget.h"
+#include "base/clock.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+
+#define INITIAL_BPT 3.0
+
+void budget_init(struct budget *b)
+{
+	b->max_iterations = 0;
+	b->max_tokens = 0;
+	b->max_cost = -1;
+	b->deadline_at = 0;
+	b->price_in = b->price_out = -1;
+	b->iterations = 0;
+	b->tokens_in = b->tokens_out = 0;
+	b->cost = 0;
+	b->calls = 0;
+	b->bpt = INITIAL_BPT;
+	b->overrun = 0;
+}
+
+double budget_price(const struct budget *b, long tin, long tout)
+{
+	double in = b->price_in > 0 ? b->price_in : 0;
+	double out = b->price_out > 0 ? b->price_out : 0;
+	return (tin * in + tout * out) / 1e6;
+}
+
+long budget_estimate_tokens(const struct budget *b, size_t bytes)
+{
+	return (long)ceil((double)bytes / b->bpt);
+}
+
+void budget_charge(struct budget *b, long tin, long tout, size_t prompt_bytes)
+{
+	b->calls++;
+	b->tokens_in += tin;
+	b->tokens_out += tout;
+	b->cost += budget_price(b, tin, tout);
+	if (prompt_bytes && tin > 0) {
+		double measured = (double)prompt_bytes / (double)tin;
+		if (tin > budget_estimate_tokens(b, prompt_bytes))
+			b->overrun = 1;
+		if (measured < b->bpt)
+			b->bpt = measured;
+	}
+}
+
+int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
+		    struct buf *why)
+{
+	long est = budget_estimate_tokens(b, prompt_bytes);
+	if (b->max_tokens > 0) {
+		long left = b->max_tokens - b->tokens_in - b->tokens_out;
+		if (est + max_out > left)
+			return err_set(why, -ENOSPC,
+				       "the next model call could use up to %ld tokens "
+				       "(about %ld prompt + %ld output) but only %ld of "
+				       "--max-tokens %ld remain",
+				       est + max_out, est, max_out, left < 0 ? 0 : left,
+				       b->max_tokens);
+	}
+	if (b->max_cost >= 0) {
+		double worst = budget_price(b, est, max_out);
+		double left = b->max_cost - b->cost;
+		if (worst > left)
+			return err_set(
+				why, -ENOSPC,
+				"the next model call could cost up to $%.4f but only "
+				"$%.4f of --max-cost $%.4f remains",
+				worst, left < 0 ? 0 : left, b->max_cost);
+	}
+	return 0;
+}
+
+int budget_spent(const struct budget *b, struct buf *why)
+{
+	if (b->max_iterations > 0 && b->iterations >= b->max_iterations)
+		return err_set(why, 1, "--max-iterations %ld reached", b->max_iterations);
+	if (b->max_tokens > 0 && b->tokens_in + b->tokens_out >= b->max_tokens)
+		return err_set(why, 1, "--max-tokens %ld reached (%ld used)",
+			       b->max_tokens, b->tokens_in + b->tokens_out);
+	if (b->max_cost >= 0 && b->cost >= b->max_cost)
+		return err_set(why, 1, "--max-cost $%.4f reached ($%.4f spent)",
+			       b->max_cost, b->cost);
+	if (b->deadline_at && clock_ms() >= b->deadline_at)
+		return err_set(why, 1, "the --deadline passed");
+	return 0;
+}
+
+long budget_ms_left(const struct budget *b)
+{
+	long long left;
+	if (!b->deadline_at)
+		return LONG_MAX;
+	left = b->deadline_at - clock_ms();
+	return left > 0 ? (long)left : 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * budget: the loop's ceilings and what has been spent against them.
+ *
+ * The guarantee (docs/manual.md, "Budgets"): before each model call,
+ * budget_precheck computes the worst case of that call — the estimated
+ * prompt tokens plus max_output_tokens, priced at the model's rates — and
+ * refuses when it could pass the remaining tokens or money.  max_output
+ * tokens is sent to the server, so a reply cannot be longer.  The prompt
+ * estimate is ceil(bytes / bpt) where bpt starts at 3 bytes per token
+ * (real tokenizers average ~4 on code and English) and drops to the lowest
+ * ratio measured from the server's reported usage.  So recorded spend never
+ * passes --max-tokens or --max-cost unless a server reports more prompt
+ * tokens than bytes/bpt; that case is recorded as an overrun.
+ *
+ * Every attempt is charged, failed ones included (budget_charge).
+ */
+#ifndef LOOPGATE_BUDGET_H
+#define LOOPGATE_BUDGET_H
+
+#include <stddef.h>
+#include "base/buf.h"
+
+struct budget {
+	/* limits; <= 0 (or < 0 for cost) means none */
+	long max_iterations;
+	long max_tokens;
+	double max_cost;
+	long long deadline_at; /* clock_ms(); 0: none */
+	double price_in;       /* USD per million tokens; < 0 unknown */
+	double price_out;
+
+	/* spent */
+	long iterations;
+	long tokens_in;
+	long tokens_out;
+	double cost;
+	long calls;  /* attempts, failed ones included */
+	double bpt;  /* bytes per token used for estimates */
+	int overrun; /* a call's reported usage passed its estimate */
+};
+
+void budget_init(struct budget *b);
+double budget_price(const struct budget *b, long tin, long tout);
+/* Charges one attempt; prompt_bytes (0: unknown) refines the estimate. */
+void budget_charge(struct budget *b, long tin, long tout, size_t prompt_bytes);
+long budget_estimate_tokens(const struct budget *b, size_t bytes);
+/* 0: the call may be made.  -ENOSPC: it might not fit; why says so. */
+int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
+		    struct buf *why);
+/* NULL while within budget; otherwise which ceiling was reached (why). */
+int budget_spent(const struct budget *b, struct buf *why);
+/* Remaining milliseconds before the deadline (LONG_MAX: none). */
+long budget_ms_left(const struct budget *b);
+
+#endif

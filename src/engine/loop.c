@@ -1,0 +1,679 @@
+/*
+ * loop.c: the act-apply-observe loop.  See loop.h and docs/design/loop.md.
+ */
+#include "engine/loop.h"
+#include "exec/sandbox.h"
+#include "engine/actor.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "base/fileio.h"
+#include "judge/gate.h"
+#include "judge/judge.h"
+#include "judge/feedback.h"
+#include "judge/fingerprint.h"
+#include "base/hash.h"
+#include "tree/git.h"
+#include "tree/git_guard.h"
+#include "actor/provider.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "cli/ui.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { EXIT_DONE = 0, EXIT_HALTED = 1, EXIT_USAGE = 2, EXIT_CANNOT = 3 };
+
+void run_init(struct run *r, const struct config *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->ev = (struct events)EVENTS_INIT;
+	r->audit_key = (struct checkpoint_key)CHECKPOINT_KEY_INIT;
+	r->lock_fd = -1;
+	budget_init(&r->budget);
+	buf_init(&r->edit_feedback, 0);
+	buf_init(&r->files, 0);
+	buf_init(&r->reason, 0);
+	buf_init(&r->last.output, 0);
+	r->status = "error";
+	r->start_ms = clock_ms();
+}
+
+void iteration_release(struct iteration *it)
+{
+	size_t i;
+	for (i = 0; i < it->nchanged; i++)
+		free(it->changed[i]);
+	free(it->changed);
+	free(it->gate_desc);
+	free(it->commit);
+	free(it->reverted_paths);
+}
+
+void run_release(struct run *r)
+{
+	size_t i;
+	events_close(&r->ev); /* its final checkpoint is still indexed */
+	store_live_close(r->store, &r->ev);
+	r->store = NULL;
+	checkpoint_key_release(&r->audit_key);
+	if (r->sandbox) {
+		sandbox_release(r->sandbox);
+		free(r->sandbox);
+		r->sandbox = NULL;
+	}
+	if (r->lock_fd >= 0)
+		close(r->lock_fd); /* drops the run lock */
+	if (r->prov)
+		provider_free(r->prov);
+	for (i = 0; i < r->nits; i++)
+		iteration_release(&r->its[i]);
+	free(r->its);
+	gate_outcome_release(&r->last);
+	buf_release(&r->last.output);
+	buf_release(&r->edit_feedback);
+	buf_release(&r->reason);
+	buf_release(&r->files);
+	protect_release(&r->protect);
+	git_guard_free(r->git_guard);
+	judge_release(r);
+	free(r->repo);
+	free(r->run_dir);
+	free(r->tree);
+	free(r->branch);
+	free(r->base_sha);
+	free(r->artifacts);
+}
+
+/* ---- ending ---- */
+
+static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
+{
+	va_list ap;
+	r->status = status;
+	buf_reset(&r->reason);
+	va_start(ap, fmt);
+	buf_vaddf(&r->reason, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* "Could not run": err, plus what to do when the disk is full. */
+static int cannot(struct run *r, int ret, const char *why)
+{
+	if (ret == -ENOSPC || ret == -EDQUOT)
+		return halt(r, "error", EXIT_CANNOT,
+			    "%s; the disk is full: free "
+			    "space on it and run loopgate again (what this run did "
+			    "so far is in %s)",
+			    why, r->run_dir);
+	return halt(r, "error", EXIT_CANNOT, "%s", why);
+}
+
+/* A gate that did not simply exit: interrupted or deadline end the run. */
+static int gate_interrupted(struct run *r)
+{
+	if (r->last.status == PROC_INTERRUPTED)
+		return halt(r, "interrupted", EXIT_HALTED,
+			    "interrupted (signal %d) "
+			    "while gate %d ran; its partial output is in %s",
+			    interrupt_pending(), r->last.index + 1, r->last.output_file);
+	if (r->last.status == PROC_DEADLINE)
+		return halt(r, "budget_exhausted", EXIT_HALTED,
+			    "the --deadline passed "
+			    "while gate %d ran; its partial output is in %s",
+			    r->last.index + 1, r->last.output_file);
+	return -1;
+}
+
+/* Maps an actor failure to the run's end. */
+static int actor_failed(struct run *r, const struct actor_turn *t, int ret,
+			const struct buf *err)
+{
+	if (t->budget_stop)
+		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
+			    err->len ? err->s : "the budget cannot carry another call");
+	switch (ret) {
+	case -ECANCELED:
+		return halt(r, "interrupted", EXIT_HALTED,
+			    "interrupted (signal %d) "
+			    "during the actor's turn",
+			    interrupt_pending());
+	case -ETIME:
+		return halt(r, "budget_exhausted", EXIT_HALTED,
+			    "the --deadline passed during the actor's turn");
+	default:
+		return cannot(r, ret, err->s);
+	}
+}
+
+static void record_iteration(struct run *r, struct iteration *it,
+			     const struct buf *changed, const struct buf *sha)
+{
+	const char *p;
+	json_t *files = json_array();
+	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1) {
+		it->changed = xrealloc(it->changed, (it->nchanged + 1) * sizeof(char *));
+		it->changed[it->nchanged++] = xstrdup(p);
+		json_array_append_new(files, events_str(p));
+	}
+	it->noop = it->nchanged == 0;
+	if (sha->len)
+		it->commit = xstrdup(sha->s);
+	events_append(&r->ev, "commit",
+		      json_pack("{s:i,s:s?,s:o,s:b,s:s}", "iteration", it->n, "sha",
+				it->commit, "files", files, "noop", it->noop,
+				"edit_feedback_file", "edit-feedback.md"));
+}
+
+/* The feedback the next prompt gets, saved before the commit record that
+ * names it: a resumed run reads it back (resume.c). */
+static int save_feedback(struct run *r, const char *absdir, struct buf *err)
+{
+	char *path = xasprintf("%s/edit-feedback.md", absdir);
+	int ret = fileio_write_atomic(path, r->edit_feedback.s, r->edit_feedback.len,
+				      err);
+	free(path);
+	return ret;
+}
+
+static void budget_event(struct run *r)
+{
+	const struct budget *b = &r->budget;
+	events_append(&r->ev, "budget",
+		      json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:b}", "iterations",
+				(json_int_t)b->iterations, "max_iterations",
+				(json_int_t)b->max_iterations, "tokens_in",
+				(json_int_t)b->tokens_in, "tokens_out",
+				(json_int_t)b->tokens_out, "cost_usd", b->cost,
+				"max_tokens", (json_int_t)b->max_tokens, "calls",
+				(json_int_t)b->calls, "max_cost", b->max_cost, "ms_left",
+				(json_int_t)(b->deadline_at ? budget_ms_left(b) : -1),
+				"overrun", b->overrun));
+}
+
+/*
+ * The staged change must not touch protected paths, whoever made it: each
+ * such path is put back as it is in HEAD before anything is committed or
+ * judged, the attempt is recorded with its diff, and the actor is told.
+ * Removes the reverted paths from changed.
+ */
+static int guard_protected(struct run *r, struct iteration *it, struct buf *changed,
+			   struct buf *err)
+{
+	struct buf bad = BUF_INIT, keep = BUF_INIT, diff = BUF_INIT;
+	const char *p;
+	json_t *paths = json_array();
+	int ret = 0;
+
+	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1)
+		buf_add(protect_match(&r->protect, p) ? &bad : &keep, p, strlen(p) + 1);
+	if (!bad.len)
+		goto out;
+	buf_init(&diff, 65536);
+	git_run(r->tree, &diff, NULL, "diff", "--cached", "--no-ext-diff",
+		"--no-textconv", "--stat", "--patch", "HEAD", NULL);
+	ret = git_revert_paths(r->tree, &bad, err);
+	if (ret < 0)
+		goto out;
+	buf_addf(&r->edit_feedback,
+		 "loopgate reverted your changes to protected "
+		 "files: the tests, the gate scripts and CI configuration define "
+		 "the goal and are not yours to change. Fix the code under test "
+		 "instead. Reverted:\n");
+	{
+		struct buf list = BUF_INIT;
+		for (p = bad.s; p < bad.s + bad.len; p += strlen(p) + 1) {
+			buf_addf(&r->edit_feedback, "- %s\n", p);
+			buf_addf(&list, "%s%s", list.len ? ", " : "", p);
+			json_array_append_new(paths, events_str(p));
+			it->reverted++;
+		}
+		it->reverted_paths = buf_detach(&list, NULL);
+	}
+	r->integrity_events++;
+	ui_log("iteration %d: reverted %d change(s) to protected files", it->n,
+	       it->reverted);
+	events_append(&r->ev, "integrity",
+		      json_pack("{s:i,s:s,s:o,s:o,s:b}", "iteration", it->n, "kind",
+				"protected_change", "paths", paths, "diff",
+				events_strn(diff.s, diff.len), "diff_truncated",
+				diff.truncated));
+	paths = NULL;
+	buf_reset(changed);
+	buf_add(changed, keep.s, keep.len);
+out:
+	json_decref(paths);
+	buf_release(&bad);
+	buf_release(&keep);
+	buf_release(&diff);
+	return ret;
+}
+
+/*
+ * The actor must not touch git's control files (config, hooks, attributes,
+ * the worktree link): loopgate's own git commands would read them.  What
+ * changed is put back as it was at run start and recorded (git_guard.h).
+ */
+static int guard_git(struct run *r, struct iteration *it, struct buf *err)
+{
+	struct buf ch = BUF_INIT;
+	json_t *paths = json_array();
+	const char *p;
+	int n = git_guard_check(r->git_guard, &ch, err);
+
+	if (n > 0) {
+		buf_addf(&r->edit_feedback,
+			 "loopgate put back git control files "
+			 "you changed (git configuration, hooks and attributes are "
+			 "not yours to change):\n");
+		for (p = ch.s; p < ch.s + ch.len; p += strlen(p) + 1) {
+			const char *what = p + strlen(p) + 1;
+			const char *found = what + strlen(what) + 1;
+			buf_addf(&r->edit_feedback, "- %s: %s\n", p, what);
+			json_array_append_new(paths,
+					      json_pack("{s:o,s:s,s:o}", "path",
+							events_str(p), "change", what,
+							"found", events_str(found)));
+			p = found;
+		}
+		r->integrity_events++;
+		ui_log("iteration %d: put back %d changed git control file(s)", it->n, n);
+		events_append(&r->ev, "integrity",
+			      json_pack("{s:i,s:s,s:O}", "iteration", it->n, "kind",
+					"git_control_change", "paths", paths));
+	}
+	json_decref(paths);
+	buf_release(&ch);
+	return n < 0 ? n : 0;
+}
+
+/*
+ * Every gate exited 0.  That is convergence only when the pass holds up:
+ * with --confirm the gates run again on the same tree, and a gate that
+ * flips is flaky, not passed.
+ */
+static int judge_pass(struct run *r, struct iteration *it, const char *dir,
+		      struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int ret = 0, code;
+
+	if (judge_floor(r, it->n, &why)) {
+		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+		buf_release(&why);
+		return code;
+	}
+	if (r->cfg->confirm > 0) {
+		ui_log("iteration %d: every gate passed; confirming %ld more time(s)",
+		       it->n, r->cfg->confirm);
+		ret = judge_confirm(r, dir, it->n, &why, err);
+	}
+	if (ret < 0)
+		code = cannot(r, ret, err->s);
+	else if (ret > 0)
+		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+	else {
+		ui_log("iteration %d: every gate passed", it->n);
+		code = halt(r, "converged", EXIT_DONE,
+			    "all %zu gates exit 0 after "
+			    "iteration %d%s",
+			    r->cfg->gates.n, it->n,
+			    r->cfg->confirm > 0 ? " (confirmed)" : "");
+	}
+	buf_release(&why);
+	return code;
+}
+
+/*
+ * The escalation hook: when a loop stalls, a stronger model could take the
+ * next turn (routing, a later issue).  Declines today, on record.
+ */
+static int escalate(struct run *r, int iteration)
+{
+	events_append(&r->ev, "escalation",
+		      json_pack("{s:i,s:b,s:s}", "iteration", iteration, "available", 0,
+				"note", "no escalation model is configured"));
+	return 0;
+}
+
+/*
+ * The stall key: the failure's fingerprint (failing test ids and locations,
+ * volatile parts normalised) plus the normalised text of the lines that name
+ * a failure or a location.  The messages count on purpose: an actor whose
+ * assertion now fails with a different value is exploring, not stuck, and a
+ * stall detector that kills exploring loops is one users learn to turn off.
+ */
+static void stall_key(const struct run *r, char hex[65])
+{
+	const struct gate_outcome *g = &r->last;
+	struct buf k = BUF_INIT;
+	const char *p = g->output.s, *end = g->output.s + g->output.len;
+	char fp[65] = "";
+
+	/* On a digest failure the key still holds the failure lines below. */
+	if (fingerprint_gate(g->index, g->describe, g->output.s, g->output.len, fp) >= 0)
+		buf_add(&k, fp, 64);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (feedback_line_is_key(p, n)) {
+			buf_addch(&k, '\n');
+			fingerprint_normalise(p, n, &k);
+		}
+		p += n + 1;
+	}
+	hash_sha256_hex(k.s, k.len, hex);
+	buf_release(&k);
+}
+
+/*
+ * Stall detection.  Each failing round gets a fingerprint (failing test ids
+ * and locations, volatile parts normalised); the baseline's seeds the count.
+ * The same fingerprint stall_after times in a row, or that many iterations
+ * in a row that changed nothing, is a stuck loop: halt before the budget is
+ * burnt, unless escalation takes over.  Returns -1 to go on.
+ */
+static int check_stall(struct run *r, const struct iteration *it)
+{
+	char fp[65];
+	int n = it ? it->n : 0;
+
+	stall_key(r, fp);
+	if (!strcmp(fp, r->stall_fp)) {
+		r->stall_same++;
+	} else {
+		memcpy(r->stall_fp, fp, sizeof(fp));
+		r->stall_same = 1;
+	}
+	r->stall_noop = it && it->noop ? r->stall_noop + 1 : 0;
+	events_append(&r->ev, "fingerprint",
+		      json_pack("{s:i,s:i,s:s,s:i,s:i}", "iteration", n, "gate",
+				r->last.index + 1, "fingerprint", fp, "same_in_a_row",
+				r->stall_same, "noop_in_a_row", r->stall_noop));
+	if (!it ||
+	    (r->stall_same < r->cfg->stall_after && r->stall_noop < r->cfg->stall_after))
+		return -1;
+	if (escalate(r, n))
+		return -1;
+	if (r->stall_noop >= r->cfg->stall_after)
+		return halt(r, "stalled", EXIT_HALTED,
+			    "the actor changed nothing "
+			    "%d iterations in a row",
+			    r->stall_noop);
+	return halt(r, "stalled", EXIT_HALTED,
+		    "the same failure (gate %d, "
+		    "fingerprint %.12s) came back %d times in a row: the loop is "
+		    "stuck",
+		    r->last.index + 1, fp, r->stall_same);
+}
+
+/*
+ * The actor's turn of iteration it, or the part of it a resumed run still
+ * has to do: from the start, or from a saved reply (no second call).
+ */
+static int act(struct run *r, struct iteration *it, struct actor_turn *t,
+	       const struct loop_resume *from, struct buf *err)
+{
+	int ret;
+	/* spend recorded before a crash stays this iteration's */
+	t->tokens_in = it->tokens_in;
+	t->tokens_out = it->tokens_out;
+	t->cost = it->cost;
+	if (!from)
+		events_append(&r->ev, "iteration_start",
+			      json_pack("{s:i}", "iteration", it->n));
+	ui_status(r, r->prov ? "model" : "agent");
+	if (from && from->from == LOOP_FROM_REPLY)
+		ret = actor_model_apply(r, t, &from->reply);
+	else
+		ret = r->prov ? actor_model_turn(r, t, err)
+			      : actor_command_turn(r, t, err);
+	it->tokens_in = t->tokens_in;
+	it->tokens_out = t->tokens_out;
+	it->cost = t->cost;
+	it->edit_blocks = t->edit_blocks;
+	it->edits_applied = t->edits_applied;
+	it->edits_refused = t->edits_refused;
+	return ret;
+}
+
+/* Stages and commits what the actor left, guarding protected paths. */
+static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
+		       struct buf *err)
+{
+	struct buf changed = BUF_INIT, sha = BUF_INIT;
+	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
+	int ret = guard_git(r, it, err);
+
+	if (ret == 0)
+		ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
+	if (ret == 0)
+		ret = guard_protected(r, it, &changed, err);
+	if (ret == 0 && changed.len)
+		ret = git_commit_staged(r->tree, msg, &r->index, &sha, err);
+	if (ret == 0)
+		ret = save_feedback(r, absdir, err);
+	if (ret == 0)
+		record_iteration(r, it, &changed, &sha);
+	free(msg);
+	buf_release(&changed);
+	buf_release(&sha);
+	return ret;
+}
+
+/* The iteration's gate round and what it means; -1 to go on. */
+static int judge_round(struct run *r, struct iteration *it, const char *dir,
+		       struct buf *err)
+{
+	int ret;
+	if ((ret = judge_gates(r, dir, it->n, JUDGE_CASCADE, err)) < 0)
+		return cannot(r, ret, err->s);
+	if (r->last.passed)
+		return judge_pass(r, it, dir, err);
+	it->gate_index = r->last.index;
+	it->gate_exit = r->last.exit_code;
+	it->gate_desc = xstrdup(r->last.describe);
+	ui_log("iteration %d: %s; gate %d `%s` failed: %s", it->n,
+	       it->noop ? "no change" : "committed", r->last.index + 1,
+	       r->cfg->gates.v[r->last.index], r->last.describe);
+	ret = gate_interrupted(r);
+	return ret < 0 ? check_stall(r, it) : ret;
+}
+
+static void iteration_end(struct run *r, struct iteration *it, int code)
+{
+	events_group_begin(&r->ev); /* the two records share one fdatasync */
+	events_append(
+		&r->ev, "iteration_end",
+		json_pack("{s:i,s:b,s:i,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration", it->n,
+			  "noop", it->noop, "gate_failed", it->gate_index + 1,
+			  "duration_ms", it->elapsed_ms, "tokens_in",
+			  (json_int_t)it->tokens_in, "tokens_out",
+			  (json_int_t)it->tokens_out, "cost_usd", it->cost,
+			  /* how the run goes on: -1 next iteration, else its exit code */
+			  "outcome", code, "status",
+			  code >= 0 ? json_string(r->status) : json_null(), "reason",
+			  code >= 0 ? events_str(r->reason.s) : json_null()));
+	budget_event(r);
+	events_group_end(&r->ev);
+}
+
+int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
+{
+	struct iteration *it;
+	struct actor_turn t;
+	char dir[32], *absdir;
+	long long t0 = clock_ms();
+	int ret, code = -1;
+
+	r->its = xrealloc(r->its, (r->nits + 1) * sizeof(*r->its));
+	it = &r->its[r->nits];
+	memset(it, 0, sizeof(*it));
+	if (from) {
+		*it = from->it; /* moved: resume.c filled it */
+		memset(&from->it, 0, sizeof(from->it));
+		t0 -= (long long)it->elapsed_ms;
+	}
+	it->n = (int)r->budget.iterations + 1;
+	it->gate_index = -1;
+	r->phase_iteration = it->n;
+	snprintf(dir, sizeof(dir), "iter-%03d", it->n);
+	absdir = xasprintf("%s/%s", r->run_dir, dir);
+	if ((ret = fileio_mkdirs(absdir, err)) < 0) {
+		free(absdir);
+		return cannot(r, ret, err->s);
+	}
+	memset(&t, 0, sizeof(t));
+	t.iteration = it->n;
+	t.dir = absdir;
+	if (!from || from->from != LOOP_FROM_GATES) {
+		ret = act(r, it, &t, from, err);
+		/* the call may have spent: the iteration counts either way */
+		r->budget.iterations++;
+		r->nits++;
+		if (ret < 0) {
+			code = actor_failed(r, &t, ret, err);
+			goto out;
+		}
+		if (r->prov)
+			ui_log("iteration %d: model replied (%ld in / %ld out tokens, "
+			       "$%.4f); %d edit block(s): %d applied, %d refused",
+			       it->n, t.tokens_in, t.tokens_out, t.cost, t.edit_blocks,
+			       t.edits_applied, t.edits_refused);
+		if ((ret = commit_turn(r, it, absdir, err)) < 0) {
+			code = cannot(r, ret, err->s);
+			goto out;
+		}
+	} else {
+		r->budget.iterations++;
+		r->nits++;
+	}
+	/* a resumed round always asks: its cache is empty anyway */
+	if ((!it->noop || from) && (ret = judge_tree_id(r, err)) < 0) {
+		code = cannot(r, ret, err->s);
+		goto out;
+	}
+	code = judge_round(r, it, dir, err);
+out:
+	it->elapsed_ms = (double)(clock_ms() - t0);
+	iteration_end(r, it, code);
+	free(absdir);
+	return code;
+}
+
+int loop_baseline(struct run *r, struct buf *err)
+{
+	int ret;
+	r->phase_iteration = 0;
+	ret = judge_tree_id(r, err);
+	if (ret == 0)
+		ret = judge_gates(r, "baseline", 0, JUDGE_ALL, err);
+	if (ret < 0)
+		return cannot(r, ret, err->s);
+	events_append(&r->ev, "baseline",
+		      json_pack("{s:b,s:i,s:o}", "passed", r->last.passed, "gate",
+				r->last.index + 1, "describe",
+				events_str(r->last.describe)));
+	if (r->last.passed) {
+		ui_log("baseline: every gate already passes; nothing to do");
+		return halt(r, "already_satisfied", EXIT_DONE,
+			    "all %zu gates exit 0 "
+			    "on the untouched tree: no model call was made",
+			    r->cfg->gates.n);
+	}
+	ui_log("baseline: gate %d `%s` fails (%s), as expected", r->last.index + 1,
+	       r->cfg->gates.v[r->last.index], r->last.describe);
+	check_stall(r, NULL);
+	return gate_interrupted(r);
+}
+
+int loop_finish(struct run *r, int code, struct buf *err)
+{
+	struct buf herr = BUF_INIT;
+	json_t *sum;
+	char *path, *text;
+
+	if (code == EXIT_HALTED || (code == EXIT_CANNOT && r->tree)) {
+		if (report_handoff(r, &herr) < 0)
+			ui_log("could not write handoff.md: %s", herr.s);
+	}
+	sum = report_summary(r, code);
+	if (json_is_true(json_object_get(sum, "review_requested")))
+		events_append(&r->ev, "review_requested",
+			      json_pack("{s:f,s:s}", "sample", r->cfg->review_sample,
+					"why", "a converged run in the review_sample"));
+	events_append(&r->ev, "run_end", json_incref(sum));
+	events_seal(&r->ev); /* the final signed checkpoint */
+	if (r->ev.failed) {
+		buf_addf(err, "%s%s", err->len ? "; " : "", r->ev.err.s);
+		code = EXIT_CANNOT;
+		r->status = "error";
+	}
+	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	path = xasprintf("%s/summary.json", r->run_dir);
+	if (text)
+		fileio_write_atomic(path, text, strlen(text), NULL);
+	free(text);
+	free(path);
+	json_decref(sum);
+	buf_release(&herr);
+	return code;
+}
+
+int loop_run(struct run *r, struct buf *err)
+{
+	int code;
+	const struct config *c = r->cfg;
+
+	r->goal = c->goal;
+	r->budget.max_iterations = c->max_iterations;
+	r->budget.max_tokens = c->max_tokens > 0 ? c->max_tokens : 0;
+	r->budget.max_cost = c->max_cost;
+	if (c->deadline_ms > 0)
+		r->budget.deadline_at = r->start_ms + c->deadline_ms;
+	code = run_setup(r, err);
+	if (code)
+		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;
+	ui_log("run %s: branch %s, run directory %s", r->id, r->branch, r->run_dir);
+	r->git_guard = git_guard_snapshot(r->tree, err);
+	if (!r->git_guard)
+		return loop_continue(r, cannot(r, -EIO, err->s), err);
+	return loop_continue(r, loop_baseline(r, err), err);
+}
+
+int loop_continue(struct run *r, int code, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+
+	while (code < 0) {
+		if (r->ev.failed) {
+			code = cannot(r, r->ev.failed, r->ev.err.s);
+			break;
+		}
+		if (interrupt_pending()) {
+			code = halt(r, "interrupted", EXIT_HALTED,
+				    "interrupted (signal %d) "
+				    "between steps",
+				    interrupt_pending());
+			break;
+		}
+		if (budget_spent(&r->budget, &why)) {
+			code = halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
+			break;
+		}
+		code = loop_iterate(r, NULL, err);
+	}
+	buf_release(&why);
+	if (code != EXIT_DONE && code != EXIT_USAGE)
+		buf_sets(err, r->reason.s);
+	return loop_finish(r, code, err);
+}

@@ -1,0 +1,71 @@
+/*
+ * loop: `loopgate run` from setup to its final status.
+ *
+ *   struct run r;
+ *   run_init(&r, &cfg);
+ *   int code = loop_run(&r, &err);   0 converged / already satisfied,
+ *                                    1 halted (handoff.md written),
+ *                                    2 usage or configuration error,
+ *                                    3 could not run
+ *   ... report_summary(&r, code) for --json ...
+ *   run_release(&r);
+ *
+ * Setup: find the repository, refuse a dirty tree unless allow_dirty, make
+ * the run id, the run directory .loopgate/runs/<id>/ and a worktree on
+ * branch loopgate/<id> from HEAD (the user's tree and branch are never
+ * touched).  Baseline: the gates on the untouched tree; all passing ends the
+ * run as already_satisfied with no model call.  Then each iteration: prompt,
+ * actor, commit, gates in order stopping at the first failure, record,
+ * budgets.  Only the gates' exit codes end the loop as converged.
+ */
+#ifndef LOOPGATE_LOOP_H
+#define LOOPGATE_LOOP_H
+
+#include "engine/run.h"
+
+/*
+ * The steps, for `loopgate resume` (resume.c), which rebuilds r from the
+ * log and enters the loop where the crash left it:
+ *   loop_baseline   the baseline round; -1 to go on, else an exit code
+ *   loop_iterate    one iteration (from NULL: a fresh one); -1 to go on
+ *   loop_continue   iterations until a status, then loop_finish
+ *   loop_finish     handoff.md (when halted), summary.json, run_end
+ */
+enum loop_from {
+	LOOP_FROM_ACTOR, /* the actor's turn again (the tree rolled back) */
+	LOOP_FROM_REPLY, /* apply the saved reply; no model call */
+	LOOP_FROM_GATES, /* the change is committed: the gate round again */
+};
+struct loop_resume {
+	enum loop_from from;
+	struct iteration it; /* what the iteration did before the crash (its
+				   spend; with LOOP_FROM_GATES its commit and
+				   edits too); moved into r->its */
+	struct buf reply;    /* LOOP_FROM_REPLY: the saved response.md */
+};
+
+void run_init(struct run *r, const struct config *cfg);
+void run_release(struct run *r);
+int loop_run(struct run *r, struct buf *err);
+/* run_setup.c: 0, or 2 (usage: not a repository, dirty tree, bad model)
+ * or 3 (could not create the run) with err set. */
+int run_setup(struct run *r, struct buf *err);
+/* The actor: a command, or the model's provider (API key from the
+ * environment); 0 or EXIT 2 with err set. */
+int run_setup_actor(struct run *r, struct buf *err);
+/* The sandbox for the gates and the command actor (run->sandbox), with its
+ * `sandbox` and `policy` records; 3 (EXIT_CANNOT) when it cannot be made. */
+int run_setup_sandbox(struct run *r, struct buf *err);
+int loop_baseline(struct run *r, struct buf *err);
+int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err);
+int loop_continue(struct run *r, int code, struct buf *err);
+int loop_finish(struct run *r, int code, struct buf *err);
+/*
+ * The run lock (run_setup.c): an exclusive flock on <run_dir>/lock, opened
+ * O_CLOEXEC (children never hold it) with the holder's pid written in; held
+ * until run_release, dropped by the kernel when the process dies.  0, or
+ * -EBUSY with err naming the holder's pid, or another -errno.
+ */
+int run_lock(struct run *r, struct buf *err);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * prompt.c: building the prompt.  See prompt.h.
+ */
+#include "engine/prompt.h"
+#include "base/utf8.h"
+#include "judge/feedback.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FILE_LIST_MAX	  12000 /* bytes of repository file list */
+#define CONTEXT_FILE_MAX  32768 /* bytes per --context file */
+#define CONTEXT_TOTAL_MAX 98304
+#define EXCERPTS_MAX	  12000
+#define MAX_LOCATIONS	  40
+
+static const char system_model[] =
+	"You are the actor in loopgate, a loop that drives a coding model until a set "
+	"of\n"
+	"gate commands (build, tests, linters) all exit 0. You propose changes; "
+	"loopgate\n"
+	"applies them, commits them and runs the gates. Only the gates' exit codes "
+	"decide\n"
+	"when the work is done: saying it is done changes nothing. Each turn you see "
+	"the\n"
+	"goal, the gates, the failing gate's raw output and where it points.\n"
+	"\n"
+	"Reply with a short explanation, then edit blocks. Two kinds exist.\n"
+	"\n"
+	"A search/replace block changes part of a file. The path goes on its own line\n"
+	"just before the block. The SEARCH text must match the file exactly once,\n"
+	"character for character, including indentation; include enough lines to be\n"
+	"unique. An empty SEARCH creates a new file.\n"
+	"\n"
+	"path/to/file.py\n"
+	"<<<<<<< SEARCH\n"
+	"    return a - b\n"
+	"=======\n"
+	"    return a + b\n"
+	">>>>>>> REPLACE\n"
+	"\n"
+	"A file block writes a whole file (new, or rewritten completely):\n"
+	"\n"
+	"<<<<<<< FILE path/to/new_file.py\n"
+	"def main():\n"
+	"    pass\n"
+	">>>>>>> END\n"
+	"\n"
+	"Rules: paths are relative to the repository root. Do not weaken, skip or "
+	"delete\n"
+	"tests, and do not edit the gate scripts: fix the code under test. If an edit "
+	"was\n"
+	"refused, the reason is shown next turn: correct the SEARCH text and try "
+	"again.\n";
+
+static const char system_command[] =
+	"You are the actor in loopgate, a loop that drives a coding agent until a set "
+	"of\n"
+	"gate commands (build, tests, linters) all exit 0. Edit the files in the "
+	"current\n"
+	"directory (the repository root) directly to reach the goal; loopgate commits\n"
+	"your changes and runs the gates itself. Only the gates' exit codes decide when\n"
+	"the work is done. Do not weaken, skip or delete tests and do not edit the gate\n"
+	"scripts: fix the code under test. Do not commit; do not ask for confirmation.\n";
+
+void prompt_system(const struct run *r, int command_actor, struct buf *out)
+{
+	(void)r;
+	buf_adds(out, command_actor ? system_command : system_model);
+}
+
+void prompt_fence(struct buf *out, const char *info, const char *text, size_t len)
+{
+	size_t longest = 0, cur = 0, i, n;
+	for (i = 0; i < len; i++) {
+		cur = text[i] == '`' ? cur + 1 : 0;
+		if (cur > longest)
+			longest = cur;
+	}
+	n = longest < 3 ? 3 : longest + 1;
+	for (i = 0; i < n; i++)
+		buf_addch(out, '`');
+	buf_adds(out, info);
+	buf_addch(out, '\n');
+	buf_add(out, text, len);
+	if (len && text[len - 1] != '\n')
+		buf_addch(out, '\n');
+	for (i = 0; i < n; i++)
+		buf_addch(out, '`');
+	buf_addch(out, '\n');
+}
+
+static void add_gates(const struct run *r, struct buf *out)
+{
+	size_t i;
+	buf_adds(out, "\n# Gates\n\nThese commands run in order in the repository root; "
+		      "the goal is reached when every one exits 0:\n\n");
+	for (i = 0; i < r->cfg->gates.n; i++)
+		buf_addf(out, "%zu. `%s`\n", i + 1, r->cfg->gates.v[i]);
+}
+
+static void add_gate_output(const struct run *r, struct buf *out)
+{
+	const struct gate_outcome *g = &r->last;
+	struct buf body = BUF_INIT;
+	size_t max = (size_t)r->cfg->feedback_max_bytes;
+
+	if (!g->ran)
+		return;
+	buf_addf(out,
+		 "\n# Latest gate result\n\nGate %d of %zu, `%s`, failed: %s "
+		 "(%.1f s).",
+		 g->index + 1, r->cfg->gates.n, r->cfg->gates.v[g->index], g->describe,
+		 g->elapsed_ms / 1000.0);
+	feedback_condense(g->output.s, g->output.len, max, &body);
+	if (feedback_is_binary(g->output.s, g->output.len))
+		buf_adds(out, " The output holds bytes that are not UTF-8 text; "
+			      "they are shown as U+FFFD.");
+	/* g->output is the raw output, or already condensed from the file by
+	 * gate.c when it passed the in-memory cap: output_total decides. */
+	if (g->output_total > max || body.len < g->output.len)
+		buf_addf(out,
+			 " It printed %zu bytes, more than the %zu-byte limit: "
+			 "below are its exact lines — the head, the tail and every "
+			 "line naming a location or a failure — with the gaps "
+			 "marked. The full output is in `%s/%s`.",
+			 g->output_total, max, r->run_dir, g->output_file);
+	else
+		buf_adds(out, " Its complete output, exactly as printed:");
+	buf_adds(out, "\n\n");
+	prompt_fence(out, "text", body.s, body.len);
+	buf_release(&body);
+}
+
+static void add_excerpts(const struct run *r, struct buf *out)
+{
+	struct location *loc = NULL;
+	size_t n;
+	struct buf ex = BUF_INIT;
+
+	if (!r->last.ran)
+		return;
+	n = feedback_locations(r->last.output.s, r->last.output.len, &loc, MAX_LOCATIONS);
+	if (n)
+		feedback_excerpts(r->tree, loc, n, 4, EXCERPTS_MAX, &ex);
+	if (ex.len) {
+		buf_adds(out, "\n# Where to look\n\nThe files and lines the output "
+			      "names, as they are now:\n\n");
+		prompt_fence(out, "text", ex.s, ex.len);
+	}
+	feedback_locations_free(loc, n);
+	buf_release(&ex);
+}
+
+static int matches_any(const struct strlist *globs, const char *path)
+{
+	size_t i;
+	for (i = 0; i < globs->n; i++)
+		if (!fnmatch(globs->v[i], path, 0) ||
+		    !fnmatch(globs->v[i], path, FNM_PATHNAME | FNM_LEADING_DIR))
+			return 1;
+	return 0;
+}
+
+static void add_context_file(const struct run *r, const char *path, size_t *total,
+			     struct buf *out)
+{
+	struct buf content = BUF_INIT, clean = BUF_INIT;
+	char *full = xasprintf("%s/%s", r->tree, path);
+	buf_init(&content, CONTEXT_FILE_MAX);
+	if (buf_read_file(&content, full) < 0 && !content.truncated)
+		goto done;
+	if (feedback_is_binary(content.s, content.len))
+		goto done;
+	if (*total + content.len > CONTEXT_TOTAL_MAX) {
+		buf_addf(out,
+			 "\n(%s and later context files omitted: the context "
+			 "limit of %d bytes was reached)\n",
+			 path, CONTEXT_TOTAL_MAX);
+		*total = CONTEXT_TOTAL_MAX + 1;
+		goto done;
+	}
+	*total += content.len;
+	utf8_clean(content.s, content.len, &clean);
+	buf_addf(out, "\n## %s%s\n\n", path, content.truncated ? " (first 32 KiB)" : "");
+	prompt_fence(out, "", clean.s, clean.len);
+done:
+	free(full);
+	buf_release(&content);
+	buf_release(&clean);
+}
+
+/*
+ * Context files and the file list.  The list is the tracked paths the loop
+ * scanned right after the last gate run (git_scan_tree): the tree has not
+ * changed since, so no git call is needed here.
+ */
+static void add_files(const struct run *r, struct buf *out)
+{
+	struct buf list = BUF_INIT;
+	size_t total = 0, shown = 0, count = 0;
+	const char *p, *end = r->files.s + r->files.len;
+	int header = 0;
+
+	for (p = r->files.s; p < end; p += strlen(p) + 1) {
+		count++;
+		if (list.len < FILE_LIST_MAX) {
+			buf_addf(&list, "%s\n", p);
+			shown++;
+		}
+		if (!r->cfg->context.n || !matches_any(&r->cfg->context, p) ||
+		    total > CONTEXT_TOTAL_MAX)
+			continue;
+		if (!header) {
+			buf_adds(out, "\n# Files you were asked to see\n");
+			header = 1;
+		}
+		add_context_file(r, p, &total, out);
+	}
+	buf_addf(out, "\n# Repository files (%zu)\n\n", count);
+	buf_add(out, list.s, list.len);
+	if (shown < count)
+		buf_addf(out, "[... %zu more files not listed ...]\n", count - shown);
+	buf_release(&list);
+}
+
+static void add_history(const struct run *r, struct buf *out)
+{
+	size_t i, j;
+	if (!r->nits)
+		return;
+	buf_adds(out, "\n# History\n\n");
+	for (i = 0; i < r->nits; i++) {
+		const struct iteration *it = &r->its[i];
+		buf_addf(out, "- iteration %d: ", it->n);
+		if (it->noop) {
+			buf_adds(out, "no files changed");
+		} else {
+			buf_adds(out, "changed ");
+			for (j = 0; j < it->nchanged && j < 8; j++)
+				buf_addf(out, "%s%s", j ? ", " : "", it->changed[j]);
+			if (it->nchanged > 8)
+				buf_addf(out, " and %zu more", it->nchanged - 8);
+		}
+		if (it->edits_refused)
+			buf_addf(out, "; %d edit block(s) refused", it->edits_refused);
+		if (it->gate_index >= 0)
+			buf_addf(out, "; gate %d `%s` failed (%s)\n", it->gate_index + 1,
+				 r->cfg->gates.v[it->gate_index], it->gate_desc);
+		else
+			buf_adds(out, "; all gates passed\n");
+	}
+}
+
+void prompt_user(const struct run *r, struct buf *out)
+{
+	buf_addf(out, "# Goal\n\n%s\n", r->goal);
+	add_gates(r, out);
+	add_gate_output(r, out);
+	add_excerpts(r, out);
+	if (r->edit_feedback.len) {
+		buf_adds(out, "\n# Your previous edit blocks\n\n");
+		buf_add(out, r->edit_feedback.s, r->edit_feedback.len);
+		if (r->edit_feedback.s[r->edit_feedback.len - 1] != '\n')
+			buf_addch(out, '\n');
+	}
+	add_files(r, out);
+	add_history(r, out);
+}

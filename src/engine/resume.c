@@ -1,0 +1,697 @@
+/*
+ * resume.c: `loopgate resume` — the run's state rebuilt from its event log,
+ * then the loop entered where the crash left it.  See resume.h and
+ * docs/design/resume.md.
+ */
+#include "engine/resume.h"
+#include "engine/auditkey.h"
+#include "record/checkpoint.h"
+#include "store/store.h"
+#include "engine/resume_impl.h"
+#include "engine/actor.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "base/fileio.h"
+#include "tree/git.h"
+#include "tree/git_guard.h"
+#include "judge/judge.h"
+#include "engine/loop.h"
+#include "actor/provider.h"
+#include "cli/ui.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { EXIT_USAGE = 2, EXIT_CANNOT = 3 };
+
+#define GATE_OUTPUT_MAX (1u << 20) /* as gate.c keeps in memory */
+
+/* ---- finding the run --------------------------------------------------- */
+
+static int find_run(struct run *r, const char *spec, struct buf *err)
+{
+	char *runs = xasprintf("%s/.loopgate/runs", r->repo);
+	DIR *d = opendir(runs);
+	struct dirent *e;
+	int found = 0, ret = 0;
+
+	if (!d) {
+		ret = err_set(err, -ENOENT, "no run matches '%s': %s has no runs", spec,
+			      r->repo);
+		goto out;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || strncmp(e->d_name, spec, strlen(spec)) ||
+		    strlen(e->d_name) >= sizeof(r->id))
+			continue;
+		if (!strcmp(e->d_name, spec)) { /* an exact id wins */
+			found = 1;
+			snprintf(r->id, sizeof(r->id), "%.63s", e->d_name);
+			break;
+		}
+		if (found++ == 0)
+			snprintf(r->id, sizeof(r->id), "%.63s", e->d_name);
+	}
+	closedir(d);
+	if (!found || !*spec)
+		ret = err_set(err, -ENOENT, "no run matches '%s' under %s", spec, runs);
+	else if (found > 1)
+		ret = err_set(err, -EINVAL,
+			      "'%s' matches %d runs under %s: give more "
+			      "of the run id",
+			      spec, found, runs);
+out:
+	free(runs);
+	return ret;
+}
+
+/* ---- gate outcomes ----------------------------------------------------- */
+
+static enum proc_status status_named(const char *s)
+{
+	static const enum proc_status all[] = {PROC_EXITED, PROC_SIGNALED, PROC_TIMED_OUT,
+					       PROC_DEADLINE, PROC_INTERRUPTED};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (s && !strcmp(s, proc_status_name(all[i])))
+			return all[i];
+	return PROC_EXITED;
+}
+
+static void counts_from(const json_t *c, struct testcount *tc)
+{
+	static const char *runners[] = {
+		"pytest", "unittest", "go",  "go-json", "cargo", "ctest",  "jest",
+		"vitest", "mocha",    "tap", "junit",	"plain", "several"};
+	const char *name = jstr(c, "runner");
+	memset(tc, 0, sizeof(*tc));
+	if (!json_is_object(c))
+		return;
+	tc->known = json_is_true(json_object_get(c, "known"));
+	for (size_t i = 0; name && i < sizeof(runners) / sizeof(runners[0]); i++)
+		if (!strcmp(name, runners[i]))
+			tc->runner = runners[i];
+	tc->executed = jlong(c, "executed", 0);
+	tc->passed = jlong(c, "passed", 0);
+	tc->failed = jlong(c, "failed", 0);
+	tc->skipped = jlong(c, "skipped", 0);
+}
+
+/* The gate_end a gate_cached record stands for (same output file). */
+static long cached_source(const struct logv *v, long at)
+{
+	const char *file = jstr(body(v->rec[at]), "output_file");
+	for (long i = at; i-- > 0;)
+		if (is(v->rec[i], "gate_end") && file &&
+		    !strcmp(file, jstr(body(v->rec[i]), "output_file") ?: ""))
+			return i;
+	return -1;
+}
+
+/* r->last from a gate_end record and the output file it names. */
+static void load_outcome(struct run *r, const struct logv *v, long at)
+{
+	struct gate_outcome *g = &r->last;
+	const json_t *b;
+	char *path;
+
+	if (at >= 0 && is(v->rec[at], "gate_cached"))
+		at = cached_source(v, at);
+	if (at < 0)
+		return;
+	b = body(v->rec[at]);
+	gate_outcome_release(g);
+	g->ran = 1;
+	g->passed = json_is_true(json_object_get(b, "passed"));
+	g->index = (int)jlong(b, "gate", 1) - 1;
+	g->gates_run = g->index + 1;
+	g->status = status_named(jstr(b, "status"));
+	g->exit_code = (int)jlong(b, "exit_code", 0);
+	g->term_signal = (int)jlong(b, "signal", 0);
+	g->describe = xstrdup(jstr(b, "describe") ?: "");
+	g->output_file = xstrdup(jstr(b, "output_file") ?: "");
+	g->output_total = (size_t)jlong(b, "output_bytes", 0);
+	g->elapsed_ms = jreal(b, "duration_ms");
+	counts_from(json_object_get(b, "counts"), &g->counts);
+	path = xasprintf("%s/%s", r->run_dir, g->output_file);
+	buf_init(&g->output, GATE_OUTPUT_MAX);
+	if (buf_read_file(&g->output, path) < 0)
+		g->output.truncated = 1; /* kept what fitted */
+	free(path);
+}
+
+/* The deciding gate record of iteration it's round (0: the baseline's). */
+static long decider(const struct logv *v, long it)
+{
+	long base, best = -1;
+	if (it > 0) {
+		long a = find_last(v, "gate_end", it),
+		     c = find_last(v, "gate_cached", it);
+		return a > c ? a : c;
+	}
+	if ((base = find_last(v, "baseline", -2)) < 0)
+		return -1;
+	/* the baseline runs every gate: its record names the decider */
+	for (long i = 0; i < base; i++)
+		if (is(v->rec[i], "gate_end") && iter_of(v->rec[i]) == 0 &&
+		    jlong(body(v->rec[i]), "gate", 0) ==
+			    jlong(body(v->rec[base]), "gate", -1))
+			best = i;
+	return best;
+}
+
+static void load_base_counts(struct run *r, const struct logv *v)
+{
+	size_t n = r->cfg->gates.n;
+	r->base_counts = xcalloc(n, sizeof(*r->base_counts));
+	r->round_counts = xcalloc(n, sizeof(*r->round_counts));
+	for (size_t i = 0; i < v->n; i++) {
+		const json_t *b = body(v->rec[i]);
+		long g = jlong(b, "gate", 0) - 1;
+		if (is(v->rec[i], "gate_end") && iter_of(v->rec[i]) == 0 && g >= 0 &&
+		    (size_t)g < n)
+			counts_from(json_object_get(b, "counts"), &r->base_counts[g]);
+	}
+}
+
+/* ---- iterations -------------------------------------------------------- */
+
+static void load_feedback(struct run *r, long it)
+{
+	char *path = xasprintf("%s/iter-%03ld/edit-feedback.md", r->run_dir, it);
+	buf_reset(&r->edit_feedback);
+	if (it > 0 && buf_read_file(&r->edit_feedback, path) < 0)
+		buf_reset(&r->edit_feedback);
+	free(path);
+}
+
+/* What iteration n did up to its commit, from its records; returns how many
+ * integrity records it has (counted into r->integrity_events). */
+static int fill_iteration(struct run *r, const struct logv *v, long n,
+			  struct iteration *it)
+{
+	long c = find_last(v, "commit", n), e = find_last(v, "edits", n);
+	struct buf rev = BUF_INIT;
+	json_t *x;
+	size_t k;
+	int nint = 0;
+
+	memset(it, 0, sizeof(*it));
+	it->n = (int)n;
+	it->gate_index = -1;
+	if (c >= 0) {
+		const json_t *b = body(v->rec[c]);
+		json_array_foreach(json_object_get(b, "files"), k, x)
+		{
+			it->changed = xrealloc(it->changed,
+					       (it->nchanged + 1) * sizeof(char *));
+			it->changed[it->nchanged++] = xstrdup(json_string_value(x) ?: "");
+		}
+		it->noop = json_is_true(json_object_get(b, "noop"));
+		if (jstr(b, "sha"))
+			it->commit = xstrdup(jstr(b, "sha"));
+	}
+	if (e >= 0) {
+		it->edit_blocks = (int)jlong(body(v->rec[e]), "blocks", 0);
+		it->edits_applied = (int)jlong(body(v->rec[e]), "applied", 0);
+		it->edits_refused = (int)jlong(body(v->rec[e]), "refused", 0);
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const json_t *b = body(v->rec[i]);
+		if (!is(v->rec[i], "integrity") || iter_of(v->rec[i]) != n)
+			continue;
+		r->integrity_events++;
+		nint++;
+		json_array_foreach(json_object_get(b, "paths"), k, x)
+		{
+			buf_addf(&rev, "%s%s", rev.len ? ", " : "",
+				 json_string_value(x) ?: "");
+			it->reverted++;
+		}
+	}
+	if (rev.len)
+		it->reverted_paths = buf_detach(&rev, NULL);
+	buf_release(&rev);
+	return nint;
+}
+
+/* Spend of iteration n so far: its attempts and earlier resume charges. */
+static void iteration_spend(const struct logv *v, long n, struct iteration *it)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const json_t *b = body(v->rec[i]), *c;
+		if (is(v->rec[i], "model_attempt") && iter_of(v->rec[i]) == n) {
+			it->tokens_in += jlong(b, "tokens_in", 0);
+			it->tokens_out += jlong(b, "tokens_out", 0);
+			it->cost += jreal(b, "cost_usd");
+		} else if (is(v->rec[i], "resume") &&
+			   json_is_object(c = json_object_get(b, "charged")) &&
+			   jlong(c, "iteration", -1) == n) {
+			it->tokens_in += jlong(c, "tokens_in", 0);
+			it->tokens_out += jlong(c, "tokens_out", 0);
+			it->cost += jreal(c, "cost_usd");
+		}
+	}
+}
+
+/* The per-iteration table of the iterations that ended. */
+static void load_iterations(struct run *r, const struct logv *v, long ended)
+{
+	for (long n = 1; n <= ended; n++) {
+		long e = find_last(v, "iteration_end", n), d = decider(v, n);
+		struct iteration *it;
+		r->its = xrealloc(r->its, (r->nits + 1) * sizeof(*r->its));
+		it = &r->its[r->nits++];
+		fill_iteration(r, v, n, it);
+		if (e >= 0) {
+			const json_t *b = body(v->rec[e]);
+			it->noop = json_is_true(json_object_get(b, "noop"));
+			it->gate_index = (int)jlong(b, "gate_failed", 0) - 1;
+			it->tokens_in = jlong(b, "tokens_in", 0);
+			it->tokens_out = jlong(b, "tokens_out", 0);
+			it->cost = jreal(b, "cost_usd");
+			it->elapsed_ms = jreal(b, "duration_ms");
+		}
+		if (it->gate_index >= 0 && d >= 0 && is(v->rec[d], "gate_cached"))
+			d = cached_source(v, d);
+		if (it->gate_index >= 0 && d >= 0) {
+			it->gate_exit = (int)jlong(body(v->rec[d]), "exit_code", 0);
+			it->gate_desc = xstrdup(jstr(body(v->rec[d]), "describe") ?: "");
+		}
+	}
+	r->budget.iterations = ended;
+}
+
+/* Stall counters as the last finished round left them. */
+static void load_stall(struct run *r, const struct logv *v, long ended)
+{
+	for (size_t i = v->n; i-- > 0;) {
+		const json_t *b = body(v->rec[i]);
+		if (!is(v->rec[i], "fingerprint") || iter_of(v->rec[i]) > ended)
+			continue;
+		snprintf(r->stall_fp, sizeof(r->stall_fp), "%s",
+			 jstr(b, "fingerprint") ?: "");
+		r->stall_same = (int)jlong(b, "same_in_a_row", 0);
+		r->stall_noop = (int)jlong(b, "noop_in_a_row", 0);
+		return;
+	}
+}
+
+/* ---- the tree ---------------------------------------------------------- */
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+/* The worktree, when the crash came before it was made. */
+static int ensure_tree(struct run *r, struct buf *err)
+{
+	struct buf out = BUF_INIT;
+	char *dotgit = xasprintf("%s/.git", r->tree);
+	char *ref = xasprintf("refs/heads/%s", r->branch);
+	int ret = 0;
+
+	if (exists(dotgit))
+		goto out;
+	git_run(r->repo, NULL, NULL, "worktree", "prune", NULL);
+	if (git_rev(r->repo, ref, &out, NULL) == 0)
+		ret = git_run(r->repo, NULL, err, "worktree", "add", "-q", r->tree,
+			      r->branch, NULL);
+	else
+		ret = git_worktree_add(r->repo, r->tree, r->branch, r->base_sha, err);
+out:
+	free(dotgit);
+	free(ref);
+	buf_release(&out);
+	return ret;
+}
+
+/* A git killed with loopgate leaves its lock files; we hold the run lock,
+ * so no other loopgate process can be using them. */
+static void drop_git_locks(struct run *r)
+{
+	struct buf d = BUF_INIT;
+	char *p;
+	if (git_run(r->tree, &d, NULL, "rev-parse", "--absolute-git-dir", NULL) == 0) {
+		buf_rtrim(&d);
+		p = xasprintf("%s/index.lock", d.s);
+		unlink(p);
+		free(p);
+	}
+	buf_reset(&d);
+	if (git_run(r->repo, &d, NULL, "rev-parse", "--absolute-git-dir", NULL) == 0) {
+		buf_rtrim(&d);
+		p = xasprintf("%s/refs/heads/%s.lock", d.s, r->branch);
+		unlink(p);
+		free(p);
+	}
+	buf_release(&d);
+}
+
+/*
+ * Back to head: reset --hard (which also moves the branch back over a
+ * commit that was made but never recorded), then remove what is untracked,
+ * except what .gitignore or gate-artifacts.exclude name (the gates' own
+ * files, which an uninterrupted run would have too).
+ */
+static int rollback(struct run *r, const char *head, struct buf *err)
+{
+	char *opt = xasprintf("core.excludesFile=%s", r->artifacts);
+	int ret;
+	drop_git_locks(r);
+	ret = git_run(r->tree, NULL, err, "reset", "-q", "--hard", head, NULL);
+	if (ret == 0)
+		ret = git_run(r->tree, NULL, err, "-c", opt, "clean", "-q", "-fd", NULL);
+	free(opt);
+	return ret;
+}
+
+/* The last commit the log records: the run branch's head by the log. */
+static const char *recorded_head(const struct run *r, const struct logv *v)
+{
+	for (size_t i = v->n; i-- > 0;) {
+		const char *sha = jstr(body(v->rec[i]), "sha");
+		if ((is(v->rec[i], "commit") || is(v->rec[i], "carried_changes")) && sha)
+			return sha;
+	}
+	return r->base_sha;
+}
+
+/* ---- the phase in progress --------------------------------------------- */
+
+static const char *const phase_names[] = {"actor", "reply", "gates"};
+
+/*
+ * A model call killed in flight left no model_attempt, so nothing charged
+ * it: charge the request's input estimate (what was sent), once — a call
+ * an earlier resume already charged sits before that resume's record.
+ */
+static json_t *charge_in_flight(struct run *r, const struct logv *v, long n,
+				struct iteration *it)
+{
+	long req = find_last(v, "model_request", n), res = find_last(v, "resume", -2);
+	long att = find_last(v, "model_attempt", n), tin;
+	double before = r->budget.cost;
+	const json_t *b;
+
+	if (req < 0 || req < res ||
+	    !json_is_null(json_object_get(body(v->rec[req]), "refused")))
+		return json_null();
+	if (att > req && !json_is_true(json_object_get(body(v->rec[att]), "will_retry")))
+		return json_null(); /* the call ended; its attempts are charged */
+	b = body(v->rec[req]);
+	tin = jlong(b, "estimate_tokens_in", 0);
+	budget_charge(&r->budget, tin, 0, 0);
+	it->tokens_in += tin;
+	it->cost += r->budget.cost - before;
+	return json_pack("{s:i,s:I,s:I,s:f,s:s}", "iteration", (int)n, "tokens_in",
+			 (json_int_t)tin, "tokens_out", (json_int_t)0, "cost_usd",
+			 r->budget.cost - before, "why",
+			 "the model call was in flight when loopgate died: no attempt "
+			 "record charged it, so its input is charged at the request's "
+			 "estimate_tokens_in; the call is made again");
+}
+
+/* Which part of iteration n is still to do, into from. */
+static int plan_iteration(struct run *r, const struct logv *v, long n,
+			  struct loop_resume *from, json_t **charged, struct buf *err)
+{
+	int nint = fill_iteration(r, v, n, &from->it);
+	iteration_spend(v, n, &from->it);
+	*charged = json_null();
+	if (find_last(v, "commit", n) >= 0) {
+		from->from = LOOP_FROM_GATES;
+		return 0;
+	}
+	/* the commit did not happen: what fill_iteration counted is redone */
+	r->integrity_events -= nint;
+	iteration_release(&from->it);
+	{
+		struct iteration keep = {0};
+		keep.tokens_in = from->it.tokens_in;
+		keep.tokens_out = from->it.tokens_out;
+		keep.cost = from->it.cost;
+		from->it = keep;
+	}
+	/* the reply was saved (actor.c removes it before each request): even
+	 * without its model_response record it answers the last request */
+	char *path = xasprintf("%s/iter-%03ld/response.md", r->run_dir, n);
+	if (r->prov && (find_last(v, "model_response", n) >= 0 || exists(path))) {
+		int ret = buf_read_file(&from->reply, path);
+		if (ret < 0)
+			err_set(err, ret, "cannot read the saved reply %s: %s", path,
+				strerror(-ret));
+		free(path);
+		from->from = LOOP_FROM_REPLY;
+		return ret;
+	}
+	free(path);
+	from->from = LOOP_FROM_ACTOR;
+	if (r->prov) {
+		json_decref(*charged);
+		*charged = charge_in_flight(r, v, n, &from->it);
+	}
+	return 0;
+}
+
+/* ---- resume_run -------------------------------------------------------- */
+
+/* Status names a log may hold, as the static strings r->status wants. */
+static const char *status_static(const char *s)
+{
+	static const char *names[] = {
+		"converged", "already_satisfied",   "budget_exhausted",
+		"stalled",   "integrity_violation", "interrupted",
+		"error"};
+	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return names[i];
+	return "error";
+}
+
+/* Repository, run, lock, an unended log with a run_start: else exit 2. */
+static int open_run(struct run *r, const char *dir, const char *spec, struct logv *v,
+		    struct buf *err)
+{
+	struct buf b = BUF_INIT;
+	char *evp;
+	long end;
+	int ret;
+
+	if ((ret = git_toplevel(dir, &b, err)) < 0)
+		return EXIT_USAGE;
+	r->repo = buf_detach(&b, NULL);
+	if (find_run(r, spec, err) < 0)
+		return EXIT_USAGE;
+	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
+	if (run_lock(r, err) < 0)
+		return EXIT_USAGE;
+	evp = xasprintf("%s/events.jsonl", r->run_dir);
+	ret = logv_load(v, evp, err);
+	if (ret == 0 && (end = find_last(v, "run_end", -2)) >= 0) {
+		ret = err_set(err, -EALREADY,
+			      "run %s already ended (status %s): "
+			      "nothing to resume",
+			      r->id, jstr(body(v->rec[end]), "status") ?: "unknown");
+	} else if (ret == 0 && find_last(v, "run_start", -2) < 0) {
+		ret = err_set(err, -ENOENT,
+			      "run %s died before it recorded its "
+			      "start: nothing to resume; start a new run",
+			      r->id);
+	} else if (ret == 0) {
+		/* The key that signed the log signs its continuation. */
+		if ((ret = auditkey_load(r->repo, NULL, &r->audit_key, err)) == 0) {
+			events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
+			ret = events_reopen(&r->ev, evp, err);
+		}
+		if (ret < 0) {
+			free(evp);
+			return EXIT_CANNOT;
+		}
+		r->store = store_live_open(r->repo, &r->ev, r->id);
+	}
+	free(evp);
+	return ret < 0 ? EXIT_USAGE : 0;
+}
+
+/*
+ * config_to_json blanks secrets; a value that lost one cannot be used again
+ * (a URL whose ?query held a key, a gate with a pasted token).  NULL, or
+ * the first such value's name.
+ */
+static const char *redacted(const struct config *c)
+{
+	if (c->base_url && strstr(c->base_url, "REDACTED"))
+		return "base_url";
+	if (c->agent_cmd && strstr(c->agent_cmd, "[REDACTED]"))
+		return "agent_cmd";
+	for (size_t i = 0; i < c->gates.n; i++)
+		if (strstr(c->gates.v[i], "[REDACTED]"))
+			return "gates";
+	for (size_t i = 0; i < c->nmodels; i++)
+		if (c->models[i].base_url && strstr(c->models[i].base_url, "REDACTED"))
+			return "models.*.base_url";
+	return NULL;
+}
+
+/* Config, paths and actor from run_start; 0 or exit 2. */
+static int load_start(struct run *r, struct config *cfg, const struct logv *v,
+		      struct buf *err)
+{
+	const json_t *b = body(v->rec[find_last(v, "run_start", -2)]);
+
+	if (config_from_json(cfg, json_object_get(b, "config"), err) < 0 ||
+	    config_finalize(cfg, err) < 0)
+		return EXIT_USAGE;
+	if (redacted(cfg)) {
+		err_set(err, -EINVAL,
+			"run %s cannot be resumed: its logged "
+			"configuration had a secret redacted from %s, so the run "
+			"cannot be rebuilt as it was; start a new run",
+			r->id, redacted(cfg));
+		return EXIT_USAGE;
+	}
+	r->goal = cfg->goal;
+	r->base_sha = xstrdup(jstr(b, "base") ?: "HEAD");
+	r->branch = xasprintf("loopgate/%s", r->id);
+	r->tree = xasprintf("%s/tree", r->run_dir);
+	r->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
+	r->budget.max_iterations = cfg->max_iterations;
+	r->budget.max_tokens = cfg->max_tokens > 0 ? cfg->max_tokens : 0;
+	r->budget.max_cost = cfg->max_cost;
+	if (run_setup_actor(r, err))
+		return EXIT_USAGE;
+	r->start_ms = clock_ms() - alive_ms(v);
+	if (cfg->deadline_ms > 0)
+		r->budget.deadline_at = r->start_ms + cfg->deadline_ms;
+	return 0;
+}
+
+static long count(const struct logv *v, const char *k)
+{
+	long n = 0;
+	for (size_t i = 0; i < v->n; i++)
+		n += is(v->rec[i], k);
+	return n;
+}
+
+/* The `resume` record: what was found, what is done next, what was charged. */
+static void resume_event(struct run *r, const char *phase, long n, const char *head,
+			 const char *branch_was, json_t *charged)
+{
+	events_append(&r->ev, "resume",
+		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:o,s:I,s:I,s:f,s:I}", "resumes",
+				r->resumes, "phase", phase, "iteration", (int)n, "head",
+				head, "branch_was", branch_was, "charged", charged,
+				"tokens_in", (json_int_t)r->budget.tokens_in,
+				"tokens_out", (json_int_t)r->budget.tokens_out,
+				"cost_usd", r->budget.cost, "pid", (json_int_t)getpid()));
+	events_sync(&r->ev);
+}
+
+int resume_run(struct run *r, struct config *cfg, const char *dir, const char *spec,
+	       struct buf *err)
+{
+	struct logv v = {NULL, 0};
+	struct loop_resume from;
+	struct buf cur = BUF_INIT;
+	json_t *charged = json_null();
+	const char *phase = "baseline", *head;
+	long ended, started, end;
+	int code, ret;
+
+	memset(&from, 0, sizeof(from));
+	buf_init(&from.reply, 0);
+	if ((code = open_run(r, dir, spec, &v, err)) ||
+	    (code = load_start(r, cfg, &v, err)))
+		goto out;
+	code = EXIT_CANNOT;
+	if (cfg->allow_dirty > 0 && find_last(&v, "baseline", -2) < 0 &&
+	    find_last(&v, "carried_changes", -2) < 0) {
+		err_set(err, -EINVAL,
+			"run %s died while carrying --allow-dirty "
+			"changes: your tree may have changed since; start a new run",
+			r->id);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if ((ret = ensure_tree(r, err)) < 0)
+		goto out;
+	/* The same sandbox and policy as before the crash (from the log). */
+	if (run_setup_sandbox(r, err))
+		goto out;
+	/* The git control files as they are now: the guard watches the rest
+	 * of the run (what changed while loopgate was dead is not known). */
+	if (!(r->git_guard = git_guard_snapshot(r->tree, err)))
+		goto out;
+	protect_init(&r->protect, cfg, r->tree);
+	replay_budget(r, &v);
+	/* a transcript goes on after the replies the log says were received */
+	provider_skip_replies(r->prov, (size_t)count(&v, "model_response"));
+	r->resumes = (int)count(&v, "resume") + 1;
+	ended = 0;
+	while (find_last(&v, "iteration_end", ended + 1) >= 0)
+		ended++;
+	started = find_last(&v, "iteration_start", ended + 1) >= 0 ? ended + 1 : 0;
+	load_base_counts(r, &v);
+	load_iterations(r, &v, ended);
+	load_stall(r, &v, ended);
+	load_outcome(r, &v, decider(&v, ended));
+	load_feedback(r, ended);
+	if (started && (ret = plan_iteration(r, &v, started, &from, &charged, err)) < 0)
+		goto out;
+	if (started)
+		phase = phase_names[from.from];
+	else if (ended)
+		phase = "next";
+	else if (find_last(&v, "fingerprint", 0) >= 0)
+		phase = "next";
+	if (started && from.from == LOOP_FROM_GATES)
+		load_feedback(r, started);
+	head = recorded_head(r, &v);
+	git_rev(r->tree, "HEAD", &cur, NULL);
+	if ((ret = rollback(r, head, err)) < 0 || (ret = judge_tree_id(r, err)) < 0 ||
+	    (ret = git_scan_tree(r->tree, r->artifacts, &r->files, err)) < 0)
+		goto out;
+	resume_event(r, phase, started ? started : ended, head,
+		     cur.len && strcmp(cur.s, head) ? cur.s : NULL, charged);
+	charged = NULL;
+	ui_log("run %s: resumed (%s, iteration %ld) from %s", r->id, phase,
+	       started ? started : ended, head);
+	end = ended ? find_last(&v, "iteration_end", ended) : -1;
+	if (!started && end >= 0 && jlong(body(v.rec[end]), "outcome", -1) >= 0) {
+		/* the loop had ended; only its record of the end is missing */
+		const json_t *b = body(v.rec[end]);
+		r->status = status_static(jstr(b, "status"));
+		buf_sets(&r->reason, jstr(b, "reason") ?: "");
+		code = (int)jlong(b, "outcome", 1);
+		if (code != 0 && code != EXIT_USAGE)
+			buf_sets(err, r->reason.s);
+		code = loop_finish(r, code, err);
+	} else if (!started && !strcmp(phase, "baseline")) {
+		code = loop_continue(r, loop_baseline(r, err), err);
+	} else if (started) {
+		code = loop_continue(r, loop_iterate(r, &from, err), err);
+	} else {
+		code = loop_continue(r, -1, err);
+	}
+	goto done;
+out:
+	/* Nothing was continued: the run stays as it was, resumable again. */
+	r->status = "error";
+	events_close(&r->ev); /* no summary of a run that did not go on */
+done:
+	json_decref(charged);
+	iteration_release(&from.it);
+	buf_release(&from.reply);
+	buf_release(&cur);
+	logv_release(&v);
+	return code;
+}

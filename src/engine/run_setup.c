@@ -1,0 +1,333 @@
+/*
+ * run_setup.c: everything before the baseline — the repository, the dirty
+ * check, the run id and directory, the event log, the actor, the worktree.
+ * See loop.h.
+ */
+#include "engine/loop.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "config/config_impl.h"
+#include "base/fileio.h"
+#include "tree/git.h"
+#include "judge/gate.h"
+#include "base/hash.h"
+#include "config/policy.h"
+#include "actor/provider.h"
+#include "store/store.h"
+#include "record/redact.h"
+#include "exec/sandbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+enum { EXIT_USAGE = 2, EXIT_CANNOT = 3 };
+
+static void make_id(struct run *r)
+{
+	char rnd[7] = "000000"; /* kept if the kernel has no randomness */
+	time_t now = time(NULL);
+	struct tm tm;
+	hash_random_hex(3, rnd);
+	gmtime_r(&now, &tm);
+	snprintf(r->id, sizeof(r->id), "%04d%02d%02d-%02d%02d%02d-%s", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd);
+}
+
+/* --allow-dirty: the user's uncommitted tracked changes become the run's
+ * first commit, so the baseline judges what the user actually has. */
+static int carry_dirty(struct run *r, struct buf *err)
+{
+	struct buf diff = BUF_INIT, changed = BUF_INIT, sha = BUF_INIT;
+	char *patch = xasprintf("%s/carried.patch", r->run_dir);
+	const char *apply[] = {"apply", "--index", "--binary", patch, NULL};
+	int ret = git_run(r->repo, &diff, err, "diff", "HEAD", "--binary", NULL);
+	if (ret < 0 || (ret = fileio_write_atomic(patch, diff.s, diff.len, err)) < 0)
+		goto out;
+	if ((ret = git_runv(r->tree, apply, NULL, NULL, err)) < 0)
+		goto out;
+	ret = git_commit_all(r->tree,
+			     "loopgate: uncommitted changes carried from "
+			     "the user's tree",
+			     NULL, &r->index, &changed, &sha, err);
+	if (ret < 0)
+		goto out;
+	/* sha: the head a resumed run rolls back to before the first commit */
+	events_append(&r->ev, "carried_changes",
+		      json_pack("{s:s,s:I,s:s?}", "patch", "carried.patch", "bytes",
+				(json_int_t)diff.len, "sha", sha.len ? sha.s : NULL));
+out:
+	free(patch);
+	buf_release(&diff);
+	buf_release(&changed);
+	buf_release(&sha);
+	return ret;
+}
+
+/* A name that says its value is a credential. */
+static int secret_name(const char *name)
+{
+	static const char *const marks[] = {"KEY", "TOKEN", "SECRET", "PASSWORD"};
+	size_t i;
+
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(name, marks[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The secrets this process holds, for redact.h: every API key variable the
+ * configuration knows (set or not, used or not: a command actor may be
+ * handed one through agent_env and print it), and agent_env variables
+ * whose names say they are credentials.  Never into the log or reports.
+ */
+static void register_secrets(const struct config *c)
+{
+	size_t i;
+
+	redact_add(c->api_key_env ? getenv(c->api_key_env) : NULL);
+	for (i = 0; i < CONFIG_NBUILTIN; i++)
+		redact_add(getenv(config_builtin[i].api_key_env));
+	for (i = 0; i < c->nmodels; i++)
+		if (c->models[i].api_key_env)
+			redact_add(getenv(c->models[i].api_key_env));
+	for (i = 0; i < c->agent_env.n; i++)
+		if (secret_name(c->agent_env.v[i]))
+			redact_add(getenv(c->agent_env.v[i]));
+}
+
+static int setup_model(struct run *r, struct buf *err)
+{
+	const struct config *c = r->cfg;
+	struct provider_opts o = PROVIDER_OPTS_INIT;
+	const char *key = NULL;
+	int ret = config_resolve_model(c, c->model, &r->preset, err);
+
+	if (ret < 0)
+		return EXIT_USAGE;
+	r->budget.price_in = r->preset.price_in;
+	r->budget.price_out = r->preset.price_out;
+	r->max_output_tokens = c->max_output_tokens > 0 ? c->max_output_tokens
+			       : r->preset.max_output_tokens > 0
+				       ? r->preset.max_output_tokens
+				       : CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
+	if (r->preset.api_key_env && *r->preset.api_key_env)
+		key = getenv(r->preset.api_key_env);
+	redact_add(key); /* never into the log, reports or messages */
+	if ((!key || !*key) && r->preset.base_url &&
+	    (strstr(r->preset.base_url, "api.openai.com") ||
+	     strstr(r->preset.base_url, "api.anthropic.com"))) {
+		err_set(err, -EINVAL,
+			"no API key: set $%s (or name another variable "
+			"with api_key_env in loopgate.yaml)",
+			r->preset.api_key_env);
+		return EXIT_USAGE;
+	}
+	o.kind = r->preset.provider;
+	o.model = r->preset.model;
+	o.base_url = r->preset.base_url;
+	o.api_key = key && *key ? key : NULL;
+	o.replay_file = !strcmp(o.kind, "replay") ? r->preset.model : NULL;
+	o.record_file = c->record;
+	o.connect_timeout_ms = c->connect_timeout_ms;
+	o.read_timeout_ms = c->read_timeout_ms;
+	o.max_retries = (int)c->retries;
+	o.retry_base_ms = c->retry_base_ms;
+	o.retry_max_ms = c->retry_max_ms;
+	o.stream = c->stream != 0;
+	o.temperature = c->temperature;
+	if (provider_new(&o, &r->prov, err) < 0)
+		return EXIT_USAGE;
+	return 0;
+}
+
+/*
+ * The key that signs the log's checkpoints, created on first use.  Without
+ * it the run does not start: an unsigned log is what checkpoints exist to
+ * prevent, and nothing has been written yet (see docs/design/audit.md).
+ */
+static int run_load_audit_key(struct run *r, struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	char *path = NULL;
+	int ret = checkpoint_key_path(r->cfg->audit_key, r->repo, &path, &why);
+
+	if (ret == 0)
+		ret = checkpoint_key_load(&r->audit_key, path, 1, &why);
+	if (ret < 0)
+		err_set(err, ret,
+			"%s; the run needs its audit signing key to start "
+			"(set the path with audit_key: in loopgate.yaml or $%s)",
+			why.s, CHECKPOINT_KEY_ENV);
+	free(path);
+	buf_release(&why);
+	return ret;
+}
+
+int run_setup_actor(struct run *r, struct buf *err)
+{
+	if (r->cfg->agent_cmd) {
+		r->actor = "command";
+		return 0;
+	}
+	r->actor = "model";
+	return setup_model(r, err);
+}
+
+/*
+ * The sandbox every gate and the command actor run in (sandbox.h), its
+ * `sandbox` event, and a `policy` event for each gate (config_finalize
+ * refused denied ones).  EXIT_CANNOT when the sandbox cannot be made.
+ */
+int run_setup_sandbox(struct run *r, struct buf *err)
+{
+	const struct policy *p = r->cfg->policy;
+	struct buf why = BUF_INIT;
+	json_t *ev;
+	int ret;
+
+	r->sandbox = xcalloc(1, sizeof(*r->sandbox));
+	sandbox_init(r->sandbox, r->cfg, r->tree, r->repo);
+	r->sandbox->ev = &r->ev; /* the network proxy's decisions */
+	ret = sandbox_probe(r->sandbox, err);
+	ev = sandbox_json(r->sandbox);
+	if (ret < 0)
+		json_object_set_new(ev, "error", events_str(err->s));
+	events_append(&r->ev, "sandbox", ev);
+	if (ret < 0)
+		return EXIT_CANNOT;
+	for (size_t i = 0; p && i < r->cfg->gates.n; i++) {
+		int ok = policy_check_command(p, r->cfg->gates.v[i], &why);
+		events_append(&r->ev, "policy",
+			      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "gate",
+					"gate", (int)i + 1, "command",
+					events_str(r->cfg->gates.v[i]), "decision",
+					ok ? "allow" : "deny", "rule", events_str(why.s),
+					"limits", policy_limits_json(p)));
+	}
+	buf_release(&why);
+	gate_use_sandbox(r->sandbox, p);
+	return 0;
+}
+
+int run_setup(struct run *r, struct buf *err)
+{
+	struct buf b = BUF_INIT;
+	json_t *cfgj = NULL;
+	int ret, dirty;
+
+	if ((ret = git_toplevel(r->cfg->dir, &b, err)) < 0)
+		goto usage;
+	r->repo = buf_detach(&b, NULL);
+	if ((ret = git_rev(r->repo, "HEAD", &b, err)) < 0) {
+		err_set(err, ret,
+			"the repository %s has no commit yet: commit "
+			"something first (loopgate runs from HEAD)",
+			r->repo);
+		goto usage;
+	}
+	r->base_sha = buf_detach(&b, NULL);
+	dirty = git_is_dirty(r->repo, err);
+	if (dirty < 0)
+		goto cannot;
+	if (dirty && !r->cfg->allow_dirty) {
+		err_set(err, -EINVAL,
+			"%s has uncommitted changes to tracked files; "
+			"loopgate starts from HEAD and never touches your tree: commit "
+			"or stash them, or pass --allow-dirty to carry them into the run",
+			r->repo);
+		goto usage;
+	}
+	register_secrets(r->cfg);
+	if ((ret = run_load_audit_key(r, err)) < 0)
+		goto cannot;
+	make_id(r);
+	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
+	r->tree = xasprintf("%s/tree", r->run_dir);
+	r->branch = xasprintf("loopgate/%s", r->id);
+	r->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
+	if (fileio_mkdirs(r->run_dir, err) < 0 ||
+	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
+		goto cannot;
+	{
+		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
+		events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
+		ret = events_open(&r->ev, evp, r->id, err);
+		free(evp);
+		if (ret < 0)
+			goto cannot;
+		r->store = store_live_open(r->repo, &r->ev, r->id);
+	}
+	if (run_setup_actor(r, err))
+		goto usage;
+	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
+		cfgj = json_object();
+	events_append(&r->ev, "run_start",
+		      json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o}", "run_id", r->id,
+				"repo", events_str(r->repo), "base", r->base_sha,
+				"branch", r->branch, "tree", events_str(r->tree), "actor",
+				r->actor, "version", LOOPGATE_VERSION, "config", cfgj,
+				"goal", events_str(r->goal)));
+	if (git_worktree_add(r->repo, r->tree, r->branch, r->base_sha, err) < 0)
+		goto cannot;
+	protect_init(&r->protect, r->cfg, r->tree);
+	if (dirty && carry_dirty(r, err) < 0)
+		goto cannot;
+	if (run_setup_sandbox(r, err) != 0)
+		goto cannot;
+	buf_release(&b);
+	return 0;
+usage:
+	buf_release(&b);
+	return EXIT_USAGE;
+cannot:
+	buf_release(&b);
+	return EXIT_CANNOT;
+}
+
+int run_lock(struct run *r, struct buf *err)
+{
+	char *path = xasprintf("%s/lock", r->run_dir);
+	char pid[32], held[32] = "";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), ret = 0, n;
+	ssize_t got;
+
+	if (fd < 0) {
+		ret = err_set(err, -errno, "cannot open the run lock %s: %s", path,
+			      strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ret = -errno;
+		got = pread(fd, held, sizeof(held) - 1, 0);
+		held[got > 0 ? got : 0] = 0;
+		held[strcspn(held, "\n")] = 0;
+		if (ret == -EWOULDBLOCK)
+			ret = err_set(err, -EBUSY,
+				      "run %s is being driven by another "
+				      "loopgate process (pid %s holds %s): wait for it "
+				      "to end, or stop it first",
+				      r->id, *held ? held : "unknown", path);
+		else
+			err_set(err, ret, "cannot lock %s: %s", path, strerror(-ret));
+		close(fd);
+		goto out;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		ret = err_set(err, -errno, "cannot write the run lock %s: %s", path,
+			      strerror(errno));
+		close(fd);
+		goto out;
+	}
+	r->lock_fd = fd;
+out:
+	free(path);
+	return ret;
+}

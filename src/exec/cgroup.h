@@ -1,0 +1,49 @@
+/*
+ * cgroup: one control group per spawned process tree, to bound its memory
+ * and process count and to kill all of it at the end.
+ *
+ *   char *note = NULL;
+ *   enum cgroup_kind k = cgroup_detect(&note);   once per run; note: why none
+ *   struct cgroup cg;
+ *   cgroup_create(&cg, k, &limits);    before fork; cg.kind NONE on failure
+ *   ... in the child, before exec: cgroup_join(&cg);  (async-signal-safe)
+ *   ... after the child exits:
+ *   const char *hit = cgroup_limit_hit(&cg);   "memory_mb", "processes", NULL
+ *   cgroup_destroy(&cg);               kills every task left, removes it
+ *
+ * v2 is used when the unified hierarchy is mounted at /sys/fs/cgroup and a
+ * child of loopgate's own cgroup can be made with the memory and pids
+ * controllers; else v1 pids + memory (each a child of loopgate's own cgroup
+ * in that hierarchy); else none.  Detection makes and removes a test group.
+ */
+#ifndef LOOPGATE_CGROUP_H
+#define LOOPGATE_CGROUP_H
+
+#include "config/policy.h"
+#include "exec/sandbox.h"
+
+#define CGROUP_INIT                                                                      \
+	{                                                                                \
+		CGROUP_NONE, {NULL, NULL},                                               \
+		{                                                                        \
+			-1, -1                                                           \
+		}                                                                        \
+	}
+
+struct cgroup {
+	enum cgroup_kind kind;
+	char *dir[2];	 /* v1: pids, memory; v2: dir[0] */
+	int procs_fd[2]; /* their cgroup.procs, open for the child */
+};
+
+enum cgroup_kind cgroup_detect(char **note);
+/* 0, or -errno (cg->kind is then CGROUP_NONE and nothing is left behind). */
+int cgroup_create(struct cgroup *cg, enum cgroup_kind kind,
+		  const struct policy_limits *lim);
+void cgroup_join(const struct cgroup *cg);
+/* SIGKILL to every task in it, once (the child's tree, escapees too). */
+void cgroup_kill(const struct cgroup *cg);
+const char *cgroup_limit_hit(const struct cgroup *cg);
+void cgroup_destroy(struct cgroup *cg);
+
+#endif

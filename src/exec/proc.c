@@ -1,0 +1,743 @@
+/*
+ * proc.c: spawning, draining and reaping children.  See proc.h.
+ */
+#include "exec/proc.h"
+#include "exec/cgroup.h"
+#include "base/clock.h"
+#include "exec/netproxy.h"
+#include "exec/sandbox.h"
+#include "exec/seccomp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <dirent.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define DEFAULT_MAX_OUTPUT (8u << 20)
+#define DEFAULT_MAX_FILE   (256u << 20)
+#define DEFAULT_GRACE_MS   2000
+/* Longest pause between checks of the interrupt flag and the clock. */
+#define TICK_MS 100
+
+const char *proc_status_name(enum proc_status s)
+{
+	switch (s) {
+	case PROC_EXITED:
+		return "exited";
+	case PROC_SIGNALED:
+		return "signaled";
+	case PROC_TIMED_OUT:
+		return "timed_out";
+	case PROC_DEADLINE:
+		return "deadline";
+	case PROC_INTERRUPTED:
+		return "interrupted";
+	}
+	return "unknown";
+}
+
+void proc_describe(const struct proc_result *r, long timeout_ms, struct buf *out)
+{
+	switch (r->status) {
+	case PROC_EXITED:
+		buf_addf(out, "exit %d", r->exit_code);
+		break;
+	case PROC_SIGNALED:
+		buf_addf(out, "killed by signal %d (%s)", r->term_signal,
+			 strsignal(r->term_signal));
+		break;
+	case PROC_TIMED_OUT:
+		if (r->limit && !strcmp(r->limit, "wall_seconds"))
+			timeout_ms = (long)r->limit_value * 1000;
+		buf_addf(out, "timed out after %.1fs and was killed",
+			 timeout_ms / 1000.0);
+		break;
+	case PROC_DEADLINE:
+		buf_adds(out, "stopped: the run's deadline passed");
+		break;
+	case PROC_INTERRUPTED:
+		buf_adds(out, "stopped: loopgate was interrupted");
+		break;
+	}
+	if (r->limit)
+		buf_addf(out, ": it exceeded policy.limits.%s (%lld)", r->limit,
+			 r->limit_value);
+}
+
+void proc_result_release(struct proc_result *r)
+{
+	buf_release(&r->out);
+	buf_release(&r->err);
+}
+
+/* ---- environment ---- */
+
+static int env_allowed(const char *kv)
+{
+	static const char *const names[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL",
+					    "LANG", "TERM", "TZ",   "TMPDIR",  NULL};
+	size_t len = strcspn(kv, "=");
+	int i;
+	if (!strncmp(kv, "LC_", 3))
+		return 1;
+	for (i = 0; names[i]; i++)
+		if (strlen(names[i]) == len && !strncmp(kv, names[i], len))
+			return 1;
+	return 0;
+}
+
+static void env_push(struct proc_env *e, char *kv)
+{
+	e->v = xrealloc(e->v, (e->n + 2) * sizeof(*e->v));
+	e->v[e->n++] = kv;
+	e->v[e->n] = NULL;
+}
+
+void proc_env_base(struct proc_env *e)
+{
+	char **p;
+	for (p = environ; p && *p; p++)
+		if (env_allowed(*p))
+			env_push(e, xstrdup(*p));
+	if (!e->v)
+		env_push(e, xstrdup("PATH=/usr/local/bin:/usr/bin:/bin"));
+}
+
+void proc_env_set(struct proc_env *e, const char *name, const char *value)
+{
+	size_t len = strlen(name), i;
+	char *kv = xasprintf("%s=%s", name, value);
+	for (i = 0; i < e->n; i++) {
+		if (!strncmp(e->v[i], name, len) && e->v[i][len] == '=') {
+			free(e->v[i]);
+			e->v[i] = kv;
+			return;
+		}
+	}
+	env_push(e, kv);
+}
+
+void proc_env_release(struct proc_env *e)
+{
+	size_t i;
+	for (i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+	e->v = NULL;
+	e->n = 0;
+}
+
+/* ---- spawning ---- */
+
+static const char *env_lookup(const char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, len) && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
+/*
+ * In the child, between fork and exec: only async-signal-safe calls.  An
+ * error is written to the report pipe as errno, then _exit(127).
+ */
+static void child_fail(int report_fd, int code)
+{
+	ssize_t w = write(report_fd, &code, sizeof(code));
+	(void)w;
+	_exit(127);
+}
+
+/* Soft limit v, hard limit hard (never raised above the current one). */
+static void set_limit2(int res, rlim_t v, rlim_t hard)
+{
+	struct rlimit rl;
+	if (getrlimit(res, &rl) == 0 &&
+	    (rl.rlim_max == RLIM_INFINITY || hard < rl.rlim_max))
+		rl.rlim_max = hard;
+	rl.rlim_cur = v < rl.rlim_max ? v : rl.rlim_max;
+	setrlimit(res, &rl); /* best effort: a lower limit stays */
+}
+
+static void set_limit(int res, rlim_t v)
+{
+	set_limit2(res, v, v);
+}
+
+/* The policy's rlimits; NPROC and AS only without a cgroup (sandbox.md). */
+static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
+{
+	const struct policy_limits *l = &sb->lim;
+
+	set_limit(RLIMIT_CORE, 0);
+	set_limit(RLIMIT_NOFILE, 65536);
+	if (l->file_size_mb > 0)
+		set_limit(RLIMIT_FSIZE, (rlim_t)l->file_size_mb << 20);
+	if (l->cpu_seconds > 0)
+		/* SIGXCPU at the limit (it says which limit); SIGKILL a
+		 * second later for a process that ignores it */
+		set_limit2(RLIMIT_CPU, (rlim_t)l->cpu_seconds,
+			   (rlim_t)l->cpu_seconds + 1);
+	if (cg->kind == CGROUP_NONE && l->processes > 0)
+		set_limit(RLIMIT_NPROC, (rlim_t)l->processes);
+	if (cg->kind == CGROUP_NONE && l->memory_mb > 0)
+		set_limit(RLIMIT_AS, (rlim_t)l->memory_mb << 20);
+}
+
+struct child_ctx {
+	const char *const *argv;
+	int seccomp_fd;
+	const struct cgroup *cg;
+	int net_fd; /* the network relay's end (netproxy.h) */
+};
+
+static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
+		       int out_fd, int err_fd, int report_fd, const char *path_var)
+{
+	static const char *const empty_env[] = {NULL};
+	const char *const *env = o->env ? o->env : empty_env;
+	const char *const *argv = cx->argv;
+	const char *file = argv[0];
+	sigset_t none;
+	int i;
+
+	setsid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (o->sandbox) {
+		cgroup_join(cx->cg);
+		child_limits(o->sandbox, cx->cg);
+		if (cx->seccomp_fd >= 0 && fcntl(cx->seccomp_fd, F_SETFD, 0) < 0)
+			child_fail(report_fd, errno);
+		if (cx->net_fd >= 0 && fcntl(cx->net_fd, F_SETFD, 0) < 0)
+			child_fail(report_fd, errno);
+	}
+	/* The parent ignores SIGPIPE and blocks nothing, but be explicit. */
+	for (i = 1; i < 32; i++)
+		signal(i, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
+		child_fail(report_fd, errno);
+	if (o->cwd && chdir(o->cwd) < 0)
+		child_fail(report_fd, errno);
+	if (strchr(file, '/')) {
+		execve(file, (char *const *)argv, (char *const *)env);
+		child_fail(report_fd, errno);
+	}
+	/* PATH search by hand: execvpe would use the parent's PATH. */
+	{
+		const char *p = path_var ? path_var : "/usr/bin:/bin";
+		char full[4096];
+		int saved = ENOENT;
+		while (*p) {
+			size_t dl = strcspn(p, ":"), fl = strlen(file);
+			if (dl && dl + fl + 2 < sizeof(full)) {
+				memcpy(full, p, dl);
+				full[dl] = '/';
+				memcpy(full + dl + 1, file, fl + 1);
+				execve(full, (char *const *)argv, (char *const *)env);
+				if (errno != ENOENT && errno != ENOTDIR)
+					saved = errno;
+			}
+			p += dl;
+			if (*p == ':')
+				p++;
+		}
+		child_fail(report_fd, saved);
+	}
+}
+
+struct drain {
+	int fd;
+	struct buf *b;
+	size_t *total;
+	int file_fd;
+	size_t file_written, file_max;
+	int file_cut;
+	int file_err; /* errno of the first failed write to file_fd */
+};
+
+/* Writes all of p to fd: 0, or -1 with *err set to errno (EIO when a
+ * write makes no progress without saying why). */
+static int write_full(int fd, const char *p, size_t len, int *err)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? errno : EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads what is available; 1 at EOF, 0 otherwise. */
+static int drain_some(struct drain *d)
+{
+	char tmp[65536];
+	ssize_t n = read(d->fd, tmp, sizeof(tmp));
+	if (n < 0)
+		return (errno == EINTR || errno == EAGAIN) ? 0 : 1;
+	if (n == 0)
+		return 1;
+	*d->total += (size_t)n;
+	buf_add(d->b, tmp, (size_t)n); /* past the cap: counted, not kept */
+	if (d->file_fd >= 0 && !d->file_cut && !d->file_err) {
+		size_t room = d->file_max - d->file_written;
+		size_t w = (size_t)n < room ? (size_t)n : room;
+		/* A failed write (full disk) stops the copy; the child is
+		 * still drained to its end and the failure reported then. */
+		if (w && write_full(d->file_fd, tmp, w, &d->file_err) == 0)
+			d->file_written += w;
+		else if (w)
+			return 0;
+		if ((size_t)n > room) {
+			char mark[80];
+			int ml = snprintf(mark, sizeof(mark),
+					  "\n[loopgate: output cut at %zu bytes]\n",
+					  d->file_max);
+			ssize_t w2 = write(d->file_fd, mark, (size_t)ml);
+			(void)w2; /* best effort: the cut is also in events */
+			d->file_cut = 1;
+		}
+	}
+	return 0;
+}
+
+static int pidfd_open_compat(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static void kill_group(pid_t pgid, int sig)
+{
+	if (pgid > 0)
+		kill(-pgid, sig);
+}
+
+/* Opens the child's ends; returns the spawn result (0 or -errno). */
+static int open_stdin(const struct proc_opts *o, struct buf *err)
+{
+	const char *p = o->stdin_path ? o->stdin_path : "/dev/null";
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, -errno, "cannot open %s for the child's input: %s", p,
+			       strerror(errno));
+	return fd;
+}
+
+struct run_state {
+	pid_t pid;
+	int pidfd;
+	int exited;
+	int wstatus;
+	long long start, kill_at, term_sent_at;
+	enum proc_status why;
+	int killing;
+	long timeout_ms;   /* o->timeout_ms, or limits.wall_seconds if sooner */
+	int wall_limited;  /* timeout_ms is the wall_seconds limit */
+	int output_killed; /* killed for output past limits.output_bytes */
+	const struct cgroup *cg;
+};
+
+/* SIGKILLs pid when it is a child of ours, reaping it when reap. */
+static void kill_child(long pid, int reap)
+{
+	kill((pid_t)pid, SIGKILL);
+	if (reap)
+		waitpid((pid_t)pid, NULL, 0);
+}
+
+/* Scans /proc for processes whose parent is loopgate: the fallback when
+ * /proc/self/task/TID/children is missing (CONFIG_PROC_CHILDREN). */
+static int kill_children_scan(int reap)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t self = getpid();
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char path[64], buf[512], *p;
+		long pid = strtol(e->d_name, &p, 10), ppid;
+		FILE *f;
+		if (*p || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if (!(f = fopen(path, "re")))
+			continue;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		/* "pid (comm) state ppid": comm may hold anything but ')' last */
+		if (!p || !(p = strrchr(buf, ')')) ||
+		    sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
+			continue;
+		kill_child(pid, reap);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The children loopgate has (as a subreaper: orphans of the tree too),
+ * SIGKILLed; reaped when reap.  Returns how many there were.  loopgate is
+ * single-threaded, so its main thread's list is all of them. */
+static int kill_children(int reap)
+{
+	char path[64];
+	long pid;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children", (long)getpid());
+	if (!(f = fopen(path, "re")))
+		return kill_children_scan(reap);
+	while (fscanf(f, "%ld", &pid) == 1) {
+		kill_child(pid, reap);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* The whole tree of a finished child: the cgroup, then loopgate's
+ * remaining children (orphans reparented to the subreaper), until none. */
+static void kill_tree(const struct run_state *s, int reap)
+{
+	if (s->cg)
+		cgroup_kill(s->cg);
+	for (int round = 0; round < 100 && kill_children(reap) && reap; round++)
+		;
+}
+
+static void reap_if_exited(struct run_state *s, int block)
+{
+	if (s->exited)
+		return;
+	if (waitpid(s->pid, &s->wstatus, block ? 0 : WNOHANG) == s->pid)
+		s->exited = 1;
+}
+
+/* Decides whether to start or escalate killing; returns poll timeout. */
+static int check_limits(const struct proc_opts *o, struct run_state *s)
+{
+	long long now = clock_ms();
+	long grace = o->kill_grace_ms > 0 ? o->kill_grace_ms : DEFAULT_GRACE_MS;
+	long long next = now + TICK_MS;
+
+	if (!s->killing) {
+		enum proc_status why = PROC_EXITED;
+		if (!o->no_interrupt && interrupt_pending())
+			why = PROC_INTERRUPTED;
+		else if (o->deadline_ms && now >= o->deadline_ms)
+			why = PROC_DEADLINE;
+		else if (s->timeout_ms && now - s->start >= s->timeout_ms)
+			why = PROC_TIMED_OUT;
+		if (why != PROC_EXITED) {
+			s->killing = 1;
+			s->why = why;
+			kill_group(s->pid, SIGTERM);
+			s->term_sent_at = now;
+		} else {
+			if (s->timeout_ms && s->start + s->timeout_ms < next)
+				next = s->start + s->timeout_ms;
+			if (o->deadline_ms && o->deadline_ms < next)
+				next = o->deadline_ms;
+		}
+	}
+	if (s->killing) {
+		if (now - s->term_sent_at >= grace) {
+			kill_group(s->pid, SIGKILL);
+			next = now + TICK_MS;
+		} else if (s->term_sent_at + grace < next) {
+			next = s->term_sent_at + grace;
+		}
+	}
+	return next > now ? (int)(next - now) : 0;
+}
+
+static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d, int nd)
+{
+	int open_n = nd;
+	int reaped_kill = 0;
+	long long eof_wait_until = 0;
+
+	while (open_n > 0 || !s->exited) {
+		struct pollfd p[3];
+		int np = 0, i, timeout = check_limits(o, s);
+
+		for (i = 0; i < nd; i++)
+			if (d[i].fd >= 0) {
+				p[np].fd = d[i].fd;
+				p[np].events = POLLIN;
+				np++;
+			}
+		if (!s->exited && s->pidfd >= 0) {
+			p[np].fd = s->pidfd;
+			p[np].events = POLLIN;
+			np++;
+		}
+		if (s->exited && eof_wait_until) {
+			long long left = eof_wait_until - clock_ms();
+			if (left <= 0)
+				break; /* an escapee holds the pipe: stop waiting */
+			if (left < timeout)
+				timeout = (int)left;
+		}
+		if (s->pidfd < 0 && !s->exited && timeout > 10)
+			timeout = 10; /* no pidfd: poll for the exit */
+		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR)
+			break;
+		tick();
+		for (i = 0; i < nd; i++)
+			if (d[i].fd >= 0 && drain_some(&d[i])) {
+				close(d[i].fd);
+				d[i].fd = -1;
+				open_n--;
+			}
+		if (o->sandbox && d[0].file_cut && !s->killing) {
+			/* past limits.output_bytes: the tree goes */
+			s->killing = 1;
+			s->output_killed = 1;
+			s->why = PROC_EXITED;
+			s->term_sent_at = clock_ms();
+			kill_group(s->pid, SIGKILL);
+		}
+		reap_if_exited(s, 0);
+		if (s->exited && !reaped_kill) {
+			/* The child is gone: anything left in its group is an
+			 * orphan nobody will wait for.  Pipe data already
+			 * written stays readable. */
+			kill_group(s->pid, SIGKILL);
+			if (o->sandbox)
+				kill_tree(s, 0);
+			reaped_kill = 1;
+			eof_wait_until = clock_ms() + 1000;
+		}
+	}
+	for (int i = 0; i < nd; i++)
+		if (d[i].fd >= 0) {
+			close(d[i].fd);
+			d[i].fd = -1;
+		}
+}
+
+static void fill_result(const struct proc_opts *o, const struct run_state *s,
+			struct proc_result *r)
+{
+	const struct sandbox *sb = o->sandbox;
+
+	if (s->killing && s->why != PROC_EXITED) {
+		r->status = s->why;
+	} else if (WIFEXITED(s->wstatus)) {
+		r->status = PROC_EXITED;
+		r->exit_code = WEXITSTATUS(s->wstatus);
+		/* bwrap exits 128+N when the command died of signal N */
+		if (sb && sb->bwrap_on && r->exit_code > 128 && r->exit_code < 128 + 65) {
+			r->status = PROC_SIGNALED;
+			r->term_signal = r->exit_code - 128;
+			r->exit_code = 0;
+		}
+	} else if (WIFSIGNALED(s->wstatus)) {
+		r->status = PROC_SIGNALED;
+		r->term_signal = WTERMSIG(s->wstatus);
+	}
+	r->elapsed_ms = (double)(clock_ms() - s->start);
+	if (!sb)
+		return;
+	if (s->output_killed) {
+		r->limit = "output_bytes";
+		r->limit_value = sb->lim.output_bytes;
+	} else if (r->status == PROC_TIMED_OUT && s->wall_limited) {
+		r->limit = "wall_seconds";
+		r->limit_value = sb->lim.wall_seconds;
+	} else if (r->status == PROC_SIGNALED && r->term_signal == SIGXCPU) {
+		r->limit = "cpu_seconds";
+		r->limit_value = sb->lim.cpu_seconds;
+	} else if (r->status == PROC_SIGNALED && r->term_signal == SIGXFSZ) {
+		r->limit = "file_size_mb";
+		r->limit_value = sb->lim.file_size_mb;
+	} else if (s->cg && (r->limit = cgroup_limit_hit(s->cg))) {
+		r->limit_value = !strcmp(r->limit, "memory_mb") ? sb->lim.memory_mb
+								: sb->lim.processes;
+	}
+}
+
+static void close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
+{
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
+	int in_fd, file_fd = -1, code = 0, ret = 0;
+	const struct sandbox *sb = o->sandbox;
+	struct cgroup cg = CGROUP_INIT;
+	struct strlist wrapped = {NULL, 0};
+	struct child_ctx cx = {o->argv, -1, &cg, -1};
+	struct netproxy np = NETPROXY_INIT;
+	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
+	struct run_state s;
+	struct drain d[2];
+	ssize_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.pidfd = -1;
+	s.timeout_ms = o->timeout_ms;
+	if (!o->argv || !o->argv[0])
+		return err_set(err, -EINVAL, "no command to run");
+	if (sb) {
+		if (sb->lim.wall_seconds > 0 &&
+		    (!s.timeout_ms || sb->lim.wall_seconds * 1000 < s.timeout_ms)) {
+			s.timeout_ms = sb->lim.wall_seconds * 1000;
+			s.wall_limited = 1;
+		}
+		if (sb->lim.output_bytes > 0 && (size_t)sb->lim.output_bytes < file_max)
+			file_max = (size_t)sb->lim.output_bytes;
+		/* orphans of the tree come back to us, to be killed */
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		if (cgroup_create(&cg, sb->cgroup, &sb->lim) == 0)
+			s.cg = &cg;
+		if (sb->bwrap_on) {
+			if (sb->seccomp &&
+			    (cx.seccomp_fd = seccomp_program_fd(
+				     sb->network != POLICY_NET_ON, err)) < 0) {
+				cgroup_destroy(&cg);
+				return -EIO;
+			}
+			if (netproxy_start(sb, &np, err) < 0) {
+				if (cx.seccomp_fd >= 0)
+					close(cx.seccomp_fd);
+				cgroup_destroy(&cg);
+				return -EIO;
+			}
+			cx.net_fd = np.relay_fd;
+			sandbox_argv(sb, o->argv, cx.seccomp_fd, cx.net_fd, &wrapped);
+			cx.argv = (const char *const *)wrapped.v;
+		}
+	}
+	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
+	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
+	r->out_total = r->err_total = 0;
+	in_fd = open_stdin(o, err);
+	if (in_fd < 0) {
+		if (cx.seccomp_fd >= 0)
+			close(cx.seccomp_fd);
+		netproxy_end(sb, &np);
+		cgroup_destroy(&cg);
+		strlist_clear(&wrapped);
+		return in_fd;
+	}
+	if (o->output_path) {
+		file_fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			       0644);
+		if (file_fd < 0) {
+			ret = err_set(err, -errno, "cannot create %s: %s", o->output_path,
+				      strerror(errno));
+			goto out;
+		}
+	}
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
+	    (!o->merge_output && pipe2(errp, O_CLOEXEC) < 0)) {
+		ret = err_set(err, -errno, "cannot create pipes: %s", strerror(errno));
+		goto out;
+	}
+	s.start = clock_ms();
+	s.pid = fork();
+	if (s.pid < 0) {
+		ret = err_set(err, -errno, "cannot fork: %s", strerror(errno));
+		goto out;
+	}
+	if (s.pid == 0)
+		child_exec(o, &cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
+			   rep[1], env_lookup(o->env, "PATH"));
+	close(rep[1]);
+	rep[1] = -1;
+	close(outp[1]);
+	outp[1] = -1;
+	if (errp[1] >= 0) {
+		close(errp[1]);
+		errp[1] = -1;
+	}
+	/* The report pipe closes on a successful exec: EOF means it ran. */
+	do
+		n = read(rep[0], &code, sizeof(code));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(code)) {
+		waitpid(s.pid, NULL, 0);
+		ret = err_set(err, -code, "cannot run %s: %s", cx.argv[0],
+			      strerror(code));
+		goto out;
+	}
+	s.pidfd = pidfd_open_compat(s.pid);
+	if (s.pidfd >= 0)
+		fcntl(s.pidfd, F_SETFD, FD_CLOEXEC);
+	d[0] = (struct drain){outp[0], &r->out, &r->out_total, file_fd, 0, file_max,
+			      0,       0};
+	d[1] = (struct drain){errp[0], &r->err, &r->err_total, -1, 0, 0, 0, 0};
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	if (errp[0] >= 0)
+		fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	pump(o, &s, d, o->merge_output ? 1 : 2);
+	outp[0] = errp[0] = -1; /* closed by pump */
+	reap_if_exited(&s, 1);
+	if (sb) {
+		netproxy_end(sb, &np); /* before the tree kill takes it */
+		kill_tree(&s, 1);
+	}
+	fill_result(o, &s, r);
+	r->output_cut = d[0].file_cut;
+	/* The child ran, but "the full output is always kept on disk" no
+	 * longer holds: that is the caller's to stop on, not data. */
+	if (d[0].file_err)
+		ret = err_set(err, -d[0].file_err,
+			      "cannot write %s: %s (after %zu "
+			      "of the %zu bytes the command printed)",
+			      o->output_path, strerror(d[0].file_err), d[0].file_written,
+			      r->out_total);
+out:
+	if (s.pidfd >= 0)
+		close(s.pidfd);
+	if (cx.seccomp_fd >= 0)
+		close(cx.seccomp_fd);
+	if (sb)
+		netproxy_end(sb, &np);
+	cgroup_destroy(&cg);
+	strlist_clear(&wrapped);
+	close_pair(outp);
+	close_pair(errp);
+	close_pair(rep);
+	close(in_fd);
+	if (file_fd >= 0)
+		close(file_fd);
+	return ret;
+}

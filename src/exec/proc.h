@@ -1,0 +1,124 @@
+/*
+ * proc: the one module that starts child processes.
+ *
+ *   const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+ *   struct proc_opts o = PROC_OPTS_INIT;
+ *   o.argv = argv; o.cwd = tree; o.env = env.v;     explicit environment
+ *   o.merge_output = 1;                             stdout+stderr, terminal order
+ *   o.timeout_ms = 60000; o.output_path = "gate-1.out";
+ *   struct proc_result r = PROC_RESULT_INIT;
+ *   if (proc_run(&o, &r, &err) < 0) ...             could not spawn: err says why
+ *   ... r.status, r.exit_code, r.out ...            exit 1 is data, not an error
+ *   proc_result_release(&r);
+ *
+ * The child runs in its own session and process group (setsid), with every
+ * descriptor except 0-2 closed by O_CLOEXEC, and dies with loopgate
+ * (PR_SET_PDEATHSIG).  An exec failure is reported through a close-on-exec
+ * pipe, so "could not spawn" is distinct from "exited 127".  On timeout, on
+ * the deadline or on SIGINT/SIGTERM the whole group gets SIGTERM, then
+ * SIGKILL after kill_grace_ms.  When the child exits, whatever it left
+ * running in its group is killed, so a gate cannot leave orphans behind.
+ * stdout and stderr are drained together with poll(); captured bytes are
+ * capped (max_output) while the full output streams to output_path (capped
+ * by max_file_output, the cut marked by a line "[loopgate: output cut at N
+ * bytes]"), so memory stays bounded whatever the child prints.
+ *
+ * With o.sandbox (docs/design/sandbox.md) the command runs inside
+ * bubblewrap with the seccomp filter (unless the sandbox is off), under the
+ * policy's rlimits and in a cgroup of its own when one is usable; output
+ * past limits.output_bytes kills it; when it ends, every process it left
+ * (in the cgroup, or reparented to loopgate, a child subreaper) is killed
+ * and reaped, setsid double-forked daemons included.  r.limit names the
+ * limit that ended it, when that can be known.  Inside bwrap the exit
+ * status 128+N of the command reads as "killed by signal N".  With a host
+ * list for the network, each such run gets its own proxy (netproxy.h),
+ * stopped when the command ends; its decisions go to sandbox->ev.
+ */
+#ifndef LOOPGATE_PROC_H
+#define LOOPGATE_PROC_H
+
+#include <stddef.h>
+#include "base/buf.h"
+
+struct sandbox;
+
+struct proc_opts {
+	const char *const *argv; /* argv[0] is looked up in PATH of env */
+	const char *cwd;
+	const char *const *env;	 /* NULL-terminated "K=V"; NULL: empty */
+	const char *stdin_path;	 /* NULL: /dev/null */
+	int merge_output;	 /* 1: stderr into the stdout pipe */
+	size_t max_output;	 /* per stream, in memory; 0: 8 MiB */
+	const char *output_path; /* full stdout (merged) to this file */
+	size_t max_file_output;	 /* 0: 256 MiB */
+	long timeout_ms;	 /* 0: none */
+	long long deadline_ms;	 /* absolute clock_ms(); 0: none */
+	long kill_grace_ms;	 /* 0: 2000 */
+	int no_interrupt;	 /* 1: ignore interrupt_pending() */
+	/* Runs on the actor's behalf: inside sandbox (sandbox.h) when it is
+	 * on, always with its limits, the process tree killed at the end. */
+	const struct sandbox *sandbox;
+};
+#define PROC_OPTS_INIT                                                                   \
+	{                                                                                \
+		NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL                  \
+	}
+
+enum proc_status {
+	PROC_EXITED,	  /* exit_code valid */
+	PROC_SIGNALED,	  /* died of term_signal (not sent by us) */
+	PROC_TIMED_OUT,	  /* we killed it: timeout_ms passed */
+	PROC_DEADLINE,	  /* we killed it: the run's deadline passed */
+	PROC_INTERRUPTED, /* we killed it: SIGINT/SIGTERM to loopgate */
+};
+
+struct proc_result {
+	enum proc_status status;
+	int exit_code;
+	int term_signal;
+	struct buf out;	  /* stdout (or merged) */
+	struct buf err;	  /* stderr when not merged */
+	size_t out_total; /* bytes the child wrote to stdout, even past caps */
+	size_t err_total;
+	double elapsed_ms;
+	/* The policy limit that ended it, when known: "memory_mb",
+	 * "processes", "cpu_seconds", "file_size_mb", "output_bytes",
+	 * "wall_seconds"; NULL otherwise.  limit_value is the limit's value. */
+	const char *limit;
+	long long limit_value;
+	int output_cut; /* output_path holds a cut marker */
+};
+#define PROC_RESULT_INIT                                                                 \
+	{                                                                                \
+		PROC_EXITED, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0, NULL, 0, 0               \
+	}
+
+/* 0 when the child ran (whatever its exit); -errno when it could not be
+ * started, with err saying why.  Also -errno, with r filled in, when the
+ * child ran but its output could not be written to output_path (a full
+ * disk): the promise that the full output is on disk no longer holds. */
+int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err);
+void proc_result_release(struct proc_result *r);
+/* "exit 1", "killed by signal 9", "timed out after 5.0s", ... */
+void proc_describe(const struct proc_result *r, long timeout_ms, struct buf *out);
+const char *proc_status_name(enum proc_status s);
+
+/*
+ * The environment children get: only these variables from loopgate's own
+ * environment (never API keys): PATH HOME USER LOGNAME SHELL LANG LC_* TERM
+ * TZ TMPDIR.  Appends "K=V" strings to *env (a NULL-terminated growable
+ * array); proc_env_set adds or replaces one.
+ */
+struct proc_env {
+	char **v; /* NULL-terminated */
+	size_t n;
+};
+#define PROC_ENV_INIT                                                                    \
+	{                                                                                \
+		NULL, 0                                                                  \
+	}
+void proc_env_base(struct proc_env *e);
+void proc_env_set(struct proc_env *e, const char *name, const char *value);
+void proc_env_release(struct proc_env *e);
+
+#endif

@@ -1,0 +1,485 @@
+/*
+ * sandbox.c: what the sandbox binds and masks, the bwrap argv, the probe.
+ * See sandbox.h; proc.c runs the argv, seccomp.c builds the filter,
+ * cgroup.c the per-spawn cgroups.
+ */
+#include "exec/sandbox.h"
+#include "exec/cgroup.h"
+#include "record/events.h"
+#include "exec/netproxy.h"
+#include "exec/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Bounds on the walk for .env files (systemd style: bound everything). */
+#define ENV_WALK_DEPTH	 8
+#define ENV_WALK_ENTRIES 50000
+
+const char *sandbox_cgroup_name(enum cgroup_kind k)
+{
+	switch (k) {
+	case CGROUP_V1:
+		return "v1";
+	case CGROUP_V2:
+		return "v2";
+	case CGROUP_NONE:
+		break;
+	}
+	return "none";
+}
+
+static int list_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return 1;
+	return 0;
+}
+
+static int covers(const char *dir, const char *path);
+
+/* Adds the real path of p to the dir or file mask list; missing: skipped. */
+static void add_mask(struct sandbox *sb, const char *p)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(p, real) || stat(real, &st) < 0 || !strcmp(real, "/"))
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		if (!list_has(&sb->mask_dirs, real))
+			strlist_push(&sb->mask_dirs, real);
+	} else if (!list_has(&sb->mask_files, real)) {
+		strlist_push(&sb->mask_files, real);
+	}
+}
+
+/* "~/x" under HOME, "x" under base, globs expanded. */
+static void add_mask_pattern(struct sandbox *sb, const char *pat, const char *base)
+{
+	const char *home = getenv("HOME");
+	char *full;
+	glob_t g;
+
+	if (pat[0] == '~' && (pat[1] == '/' || !pat[1])) {
+		if (!home || !*home)
+			return;
+		full = xasprintf("%s%s", home, pat + 1);
+	} else if (pat[0] == '/') {
+		full = xstrdup(pat);
+	} else {
+		full = xasprintf("%s/%s", base, pat);
+	}
+	if (glob(full, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			add_mask(sb, g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(full);
+}
+
+static int is_env_file(const char *name)
+{
+	return !strcmp(name, ".env") || !strncmp(name, ".env.", 5);
+}
+
+/* Every .env / .env.* under dir, skipping .git, .loopgate, node_modules. */
+static void walk_env(struct sandbox *sb, const char *dir, int depth, size_t *seen)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > ENV_WALK_DEPTH || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) && ++*seen < ENV_WALK_ENTRIES) {
+		char *p;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, ".git") || !strcmp(e->d_name, ".loopgate") ||
+		    !strcmp(e->d_name, "node_modules"))
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (is_env_file(e->d_name) &&
+		    (e->d_type == DT_REG || e->d_type == DT_LNK))
+			add_mask(sb, p);
+		else if (e->d_type == DT_DIR)
+			walk_env(sb, p, depth + 1, seen);
+		free(p);
+	}
+	closedir(d);
+}
+
+/*
+ * Unix sockets are reachable through a read-only bind (connect() needs no
+ * write access to the filesystem): docker.sock is root.  Every socket
+ * found under /run, /var/run, /var/tmp and HOME at run start is masked.
+ */
+#define SOCK_WALK_DEPTH	  4
+#define SOCK_WALK_ENTRIES 20000
+
+static void walk_sockets(struct sandbox *sb, const char *dir, int depth, size_t *seen)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (depth > SOCK_WALK_DEPTH || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)) && ++*seen < SOCK_WALK_ENTRIES) {
+		char *p;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    !strcmp(e->d_name, ".git") || !strcmp(e->d_name, "node_modules"))
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (e->d_type == DT_SOCK)
+			add_mask(sb, p);
+		else if (e->d_type == DT_DIR && strcmp(p, sb->tree))
+			walk_sockets(sb, p, depth + 1, seen);
+		free(p);
+	}
+	closedir(d);
+}
+
+/*
+ * Every pathname socket bound in this network namespace, from the kernel's
+ * own table: a socket anywhere (/srv, a project directory) is masked, not
+ * only those under the places walked below.  Paths that are not absolute
+ * (bound relative to another process's cwd) cannot be found and are left.
+ */
+static void mask_bound_sockets(struct sandbox *sb)
+{
+	FILE *f = fopen("/proc/net/unix", "re");
+	char line[PATH_MAX + 128];
+	struct stat st;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, '/');
+		size_t n;
+		if (!p || p[-1] != ' ')
+			continue;
+		n = strcspn(p, "\n");
+		p[n] = '\0';
+		if (lstat(p, &st) == 0 && S_ISSOCK(st.st_mode) && !covers(sb->tree, p))
+			add_mask(sb, p);
+	}
+	fclose(f);
+}
+
+static void mask_sockets(struct sandbox *sb)
+{
+	const char *roots[] = {"/run", "/var/run", "/var/tmp", getenv("HOME")};
+	char real[PATH_MAX];
+	struct strlist done = {NULL, 0};
+	size_t seen = 0;
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		if (!roots[i] || !realpath(roots[i], real) || list_has(&done, real) ||
+		    !strcmp(real, "/"))
+			continue;
+		strlist_push(&done, real);
+		walk_sockets(sb, real, 0, &seen);
+	}
+	strlist_clear(&done);
+	mask_bound_sockets(sb);
+}
+
+static void add_existing(struct strlist *l, const char *p)
+{
+	char real[PATH_MAX];
+	if (realpath(p, real) && !list_has(l, real))
+		strlist_push(l, real);
+}
+
+void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
+		  const char *repo)
+{
+	const struct policy *p = c->policy;
+	char real[PATH_MAX];
+	size_t seen = 0;
+	char *s;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->bwrap_on = c->sandbox != 0;
+	sb->bwrap = xstrdup(c->bwrap ? c->bwrap : "bwrap");
+	sb->tree = xstrdup(realpath(tree, real) ? real : tree);
+	/* the run directory holds the prompt and gate output files the
+	 * command actor is pointed at: visible even when it is under /tmp */
+	s = strrchr(sb->tree, '/');
+	if (s && s != sb->tree)
+		sb->run_dir = xstrndup(sb->tree, (size_t)(s - sb->tree));
+	sb->network = p && (p->network == POLICY_NET_ON || p->network == POLICY_NET_HOSTS)
+			      ? p->network
+			      : POLICY_NET_OFF;
+	for (size_t i = 0; sb->network == POLICY_NET_HOSTS && i < p->hosts.n; i++)
+		strlist_push(&sb->hosts, p->hosts.v[i]);
+	if (sb->network == POLICY_NET_HOSTS && realpath("/proc/self/exe", real))
+		sb->self_exe = xstrdup(real);
+	if (p)
+		sb->lim = p->lim;
+	else
+		sb->lim = (struct policy_limits){0,
+						 POLICY_DEFAULT_MEMORY_MB,
+						 POLICY_DEFAULT_PROCESSES,
+						 POLICY_DEFAULT_FILE_SIZE_MB,
+						 POLICY_DEFAULT_OUTPUT_BYTES,
+						 0};
+	sb->seccomp = sb->bwrap_on;
+	/* the tree's .git file, and the repository's .git it points into */
+	s = xasprintf("%s/.git", sb->tree);
+	add_existing(&sb->ro, s);
+	free(s);
+	if (repo) {
+		s = xasprintf("%s/.git", repo);
+		add_existing(&sb->ro, s);
+		free(s);
+	}
+	for (size_t i = 0; p && i < p->write.n; i++) {
+		const char *w = p->write.v[i];
+		const char *home = getenv("HOME");
+		if (w[0] == '~' && (w[1] == '/' || !w[1]) && home)
+			s = xasprintf("%s%s", home, w + 1);
+		else if (w[0] == '/')
+			s = xstrdup(w);
+		else
+			s = xasprintf("%s/%s", sb->tree, w);
+		if (access(s, F_OK) == 0)
+			add_existing(&sb->rw, s);
+		else
+			strlist_push(&sb->rw_missing, s);
+		free(s);
+	}
+	for (size_t i = 0; policy_default_read_deny[i]; i++)
+		add_mask_pattern(sb, policy_default_read_deny[i], sb->tree);
+	for (size_t i = 0; p && i < p->read_deny.n; i++)
+		add_mask_pattern(sb, p->read_deny.v[i], sb->tree);
+	if (repo) {
+		/* other runs' trees, logs and the run store: not this run's
+		 * business (its own run directory and tree are bound back) */
+		s = xasprintf("%s/.loopgate", repo);
+		add_mask(sb, s);
+		free(s);
+		walk_env(sb, repo, 0, &seen);
+	}
+	walk_env(sb, sb->tree, 0, &seen);
+	mask_sockets(sb);
+	sb->cgroup = cgroup_detect(&sb->cgroup_note);
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	free(sb->bwrap);
+	free(sb->version);
+	free(sb->tree);
+	free(sb->run_dir);
+	free(sb->cgroup_note);
+	free(sb->self_exe);
+	strlist_clear(&sb->hosts);
+	strlist_clear(&sb->ro);
+	strlist_clear(&sb->rw);
+	strlist_clear(&sb->rw_missing);
+	strlist_clear(&sb->mask_dirs);
+	strlist_clear(&sb->mask_files);
+	memset(sb, 0, sizeof(*sb));
+}
+
+/* ---- the bwrap argv ---------------------------------------------------- */
+
+static void push2(struct strlist *l, const char *a, const char *b)
+{
+	strlist_push(l, a);
+	strlist_push(l, b);
+}
+
+static void push3(struct strlist *l, const char *a, const char *b, const char *c)
+{
+	strlist_push(l, a);
+	strlist_push(l, b);
+	strlist_push(l, c);
+}
+
+/* 1 when dir is path or one of its ancestors. */
+static int covers(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+	return !strncmp(dir, path, n) && (path[n] == '/' || !path[n]);
+}
+
+static const char *const proc_ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+				      "/proc/bus", NULL};
+
+void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
+		  int net_fd, struct strlist *out)
+{
+	int relay = sb->network == POLICY_NET_HOSTS && net_fd >= 0 && sb->self_exe;
+	char num[32];
+	size_t i;
+
+	strlist_clear(out);
+	strlist_push(out, sb->bwrap);
+	push3(out, "--ro-bind", "/", "/");
+	push2(out, "--dev", "/dev");
+	push2(out, "--tmpfs", "/dev/shm");
+	push2(out, "--proc", "/proc");
+	/* a root without capabilities still passes the mode checks of the
+	 * kernel's knobs: /proc/sys and friends are read-only */
+	for (i = 0; proc_ro[i]; i++)
+		if (access(proc_ro[i], F_OK) == 0)
+			push3(out, "--ro-bind", proc_ro[i], proc_ro[i]);
+	push2(out, "--tmpfs", "/tmp");
+	/* a masked directory holding the tree goes under the tree's bind */
+	for (i = 0; i < sb->mask_dirs.n; i++)
+		if (covers(sb->mask_dirs.v[i], sb->tree))
+			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
+	if (sb->run_dir)
+		push3(out, "--ro-bind", sb->run_dir, sb->run_dir);
+	push3(out, "--bind", sb->tree, sb->tree);
+	for (i = 0; i < sb->rw.n; i++)
+		push3(out, "--bind", sb->rw.v[i], sb->rw.v[i]);
+	for (i = 0; i < sb->ro.n; i++)
+		push3(out, "--ro-bind", sb->ro.v[i], sb->ro.v[i]);
+	for (i = 0; i < sb->mask_dirs.n; i++)
+		if (!covers(sb->mask_dirs.v[i], sb->tree))
+			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
+	for (i = 0; i < sb->mask_files.n; i++)
+		push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
+	/* the relay's binary, whatever the masks hid */
+	if (relay)
+		push3(out, "--ro-bind", sb->self_exe, sb->self_exe);
+	strlist_push(out, "--unshare-pid");
+	strlist_push(out, "--unshare-ipc");
+	strlist_push(out, "--unshare-uts");
+	if (sb->network != POLICY_NET_ON)
+		strlist_push(out, "--unshare-net");
+	strlist_push(out, "--unshare-cgroup-try");
+	strlist_push(out, "--die-with-parent");
+	strlist_push(out, "--new-session");
+	push2(out, "--cap-drop", "ALL");
+	push2(out, "--chdir", sb->tree);
+	if (seccomp_fd >= 0) {
+		snprintf(num, sizeof(num), "%d", seccomp_fd);
+		push2(out, "--seccomp", num);
+	}
+	strlist_push(out, "--");
+	if (relay) {
+		snprintf(num, sizeof(num), "%d", net_fd);
+		push3(out, sb->self_exe, "__netrelay", num);
+		/* a loopback host on the list means the host's loopback,
+		 * through the proxy; otherwise loopback stays the sandbox's */
+		strlist_push(out, hostrule_lists_loopback(&sb->hosts)
+					  ? ""
+					  : "localhost,127.0.0.1,::1");
+		strlist_push(out, "--");
+	}
+	for (i = 0; argv[i]; i++)
+		strlist_push(out, argv[i]);
+	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+	out->v[out->n] = NULL;
+}
+
+/* ---- probe ------------------------------------------------------------- */
+
+/* "bubblewrap 0.8.0" from `bwrap --version`, unsandboxed. */
+static void read_version(struct sandbox *sb)
+{
+	const char *argv[] = {sb->bwrap, "--version", NULL};
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct buf err = BUF_INIT;
+
+	proc_env_base(&env);
+	o.argv = argv;
+	o.env = (const char *const *)env.v;
+	o.merge_output = 1;
+	o.max_output = 4096;
+	o.timeout_ms = 10000;
+	o.no_interrupt = 1;
+	if (proc_run(&o, &r, &err) == 0 && r.status == PROC_EXITED && !r.exit_code &&
+	    r.out.len) {
+		r.out.s[strcspn(r.out.s, "\n")] = 0;
+		free(sb->version);
+		sb->version = xstrdup(r.out.s);
+	}
+	proc_result_release(&r);
+	proc_env_release(&env);
+	buf_release(&err);
+}
+
+int sandbox_probe(struct sandbox *sb, struct buf *err)
+{
+	const char *argv[] = {"/bin/sh", "-c", "exit 0", NULL};
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct buf why = BUF_INIT;
+	int ret;
+
+	if (!sb->bwrap_on)
+		return 0;
+	proc_env_base(&env);
+	o.argv = argv;
+	o.env = (const char *const *)env.v;
+	o.cwd = sb->tree;
+	o.merge_output = 1;
+	o.max_output = 4096;
+	o.timeout_ms = 30000;
+	o.no_interrupt = 1;
+	o.sandbox = sb;
+	ret = proc_run(&o, &r, &why);
+	if (ret < 0) {
+		ret = err_set(err, ret,
+			      "cannot start the sandbox: %s (is bubblewrap "
+			      "installed? set bwrap: in loopgate.yaml to its path, or "
+			      "pass --no-sandbox to run without one)",
+			      why.s);
+	} else if (r.status != PROC_EXITED || r.exit_code) {
+		buf_reset(&why);
+		proc_describe(&r, o.timeout_ms, &why);
+		while (r.out.len && (r.out.s[r.out.len - 1] == '\n'))
+			r.out.s[--r.out.len] = 0;
+		ret = err_set(err, -EPERM,
+			      "the sandbox cannot be created here: %s "
+			      "ended with %s%s%s (pass --no-sandbox to run without "
+			      "one)",
+			      sb->bwrap, why.s, r.out.len ? ": " : "",
+			      r.out.len ? r.out.s : "");
+	} else {
+		read_version(sb);
+	}
+	proc_result_release(&r);
+	proc_env_release(&env);
+	buf_release(&why);
+	return ret;
+}
+
+void *sandbox_json(const struct sandbox *sb)
+{
+	struct policy p;
+	json_t *o;
+
+	memset(&p, 0, sizeof(p));
+	p.lim = sb->lim;
+	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "enabled",
+		      sb->bwrap_on, "bwrap",
+		      sb->bwrap_on && sb->version ? events_str(sb->version) : json_null(),
+		      "seccomp", sb->bwrap_on && sb->seccomp, "cgroup",
+		      sandbox_cgroup_name(sb->cgroup), "cgroup_note",
+		      sb->cgroup_note ? events_str(sb->cgroup_note) : json_null(),
+		      "network", sb->bwrap_on ? policy_net_name(sb->network) : "host",
+		      "hosts", (json_t *)policy_list_json(&sb->hosts), "writable",
+		      (json_t *)policy_list_json(&sb->rw), "writable_missing",
+		      (json_t *)policy_list_json(&sb->rw_missing), "read_only",
+		      (json_t *)policy_list_json(&sb->ro), "masked",
+		      (json_t *)policy_list_json(&sb->mask_dirs), "masked_files",
+		      (json_t *)policy_list_json(&sb->mask_files), "limits",
+		      policy_limits_json(&p));
+	return o;
+}

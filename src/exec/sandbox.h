@@ -1,0 +1,75 @@
+/*
+ * sandbox: the confinement of every process run on the actor's behalf
+ * (gates, the command actor, `loopgate gate check`), built once per run and
+ * applied by proc_run (proc.h: o.sandbox).  See docs/design/sandbox.md.
+ *
+ *   struct sandbox sb;
+ *   sandbox_init(&sb, cfg, tree, repo);       paths, masks, limits, cgroup kind
+ *   if (sandbox_probe(&sb, &err) < 0)         bwrap missing or unusable:
+ *       ... exit 3, err names --no-sandbox ...
+ *   events_append(ev, "sandbox", sandbox_json(&sb));
+ *   o.sandbox = &sb;                          each proc_run on the actor's behalf
+ *   sandbox_release(&sb);
+ *
+ * With cfg->sandbox == 0 (--no-sandbox) sb.bwrap_on is 0: proc_run still
+ * applies the limits (rlimits, cgroup) and kills the whole process tree,
+ * but runs the command directly.
+ */
+#ifndef LOOPGATE_SANDBOX_H
+#define LOOPGATE_SANDBOX_H
+
+#include "base/buf.h"
+#include "config/config.h"
+#include "config/policy.h"
+
+struct events;
+
+enum cgroup_kind { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
+
+struct sandbox {
+	int bwrap_on;		   /* 0: --no-sandbox */
+	char *bwrap;		   /* as configured ("bwrap": looked up in PATH) */
+	char *version;		   /* "bubblewrap 0.8.0", after the probe */
+	char *tree;		   /* writable; the working directory */
+	char *run_dir;		   /* the tree's parent, read-only (prompt files) */
+	struct strlist ro;	   /* bound read-only again on top of rw ones */
+	struct strlist rw;	   /* writable besides the tree (policy.write) */
+	struct strlist rw_missing; /* policy.write paths that do not exist */
+	struct strlist mask_dirs;  /* read_deny: a tmpfs over each */
+	struct strlist mask_files; /* read_deny: /dev/null over each */
+	int network;		   /* POLICY_NET_OFF, _ON or _HOSTS */
+	struct strlist hosts;	   /* POLICY_NET_HOSTS: the allow-list */
+	char *self_exe;		   /* loopgate, for `__netrelay` (netproxy.h) */
+	/* Where the proxy's decisions go as `policy` events (subject
+	 * "network"); NULL: not recorded.  Set by the caller after init. */
+	struct events *ev;
+	int seccomp; /* 1: the filter is installed */
+	struct policy_limits lim;
+	enum cgroup_kind cgroup;
+	char *cgroup_note; /* why none, when none */
+};
+
+/* Fills sb from the finalized config; tree and repo are absolute (repo
+ * NULL: no repository .git to protect).  Cannot fail: paths that do not
+ * exist are left out. */
+void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
+		  const char *repo);
+void sandbox_release(struct sandbox *sb);
+/* Runs `true` through the sandbox: 0, or -errno with err saying why and
+ * naming --no-sandbox.  Fills sb->version.  A no-op when !bwrap_on. */
+int sandbox_probe(struct sandbox *sb, struct buf *err);
+/*
+ * The argv that runs argv inside the sandbox (bwrap ... -- argv...), with
+ * the seccomp program readable on seccomp_fd (-1: none).  With a host list
+ * and net_fd >= 0 (netproxy_start's relay_fd), argv runs under
+ * `loopgate __netrelay net_fd NO_PROXY --`.  Strings are
+ * owned by out (strlist_clear it); out->v is NULL-terminated by a final
+ * NULL slot not counted in out->n.
+ */
+void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
+		  int net_fd, struct strlist *out);
+/* json_t * for the `sandbox` event. */
+void *sandbox_json(const struct sandbox *sb);
+const char *sandbox_cgroup_name(enum cgroup_kind k);
+
+#endif

@@ -1,0 +1,743 @@
+/*
+ * git.c: hardened git invocations.  See git.h.
+ */
+#include "tree/git.h"
+#include "exec/proc.h"
+#include "base/fileio.h"
+#include "config/config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+/*
+ * Configuration that must not come from the repository: every key that
+ * names a program or turns one on is overridden on the command line, which
+ * wins over any file.  External diff drivers and textconv filters are
+ * turned off for every diff, show and log (--no-ext-diff --no-textconv,
+ * added by git_exec): an empty diff.external would make git try to
+ * execute "".  Drivers whose names the
+ * repository chooses are blanked per call (driver_overrides).  See
+ * docs/design/git-hardening.md.
+ */
+static const char *const hardening[] = {"-c", "core.hooksPath=/dev/null",
+					"-c", "core.fsmonitor=false",
+					"-c", "core.pager=cat",
+					"-c", "core.editor=false",
+					"-c", "sequence.editor=false",
+					"-c", "core.askPass=",
+					"-c", "core.sshCommand=false",
+					"-c", "credential.helper=",
+					"-c", "gpg.program=false",
+					"-c", "commit.gpgsign=false",
+					"-c", "tag.gpgsign=false",
+					"-c", "core.alternateRefsCommand=false",
+					"-c", "uploadpack.packObjectsHook=false",
+					"-c", "protocol.allow=never",
+					"-c", "gc.auto=0",
+					"-c", "maintenance.auto=false",
+					"-c", "advice.detachedHead=false",
+					"-c", "user.name=loopgate",
+					"-c", "user.email=loopgate@localhost",
+					"-c", "init.defaultBranch=main",
+					NULL};
+
+static void git_env(struct proc_env *env)
+{
+	const char *path = getenv("PATH"), *home = getenv("HOME");
+	proc_env_set(env, "PATH", path ? path : "/usr/bin:/bin");
+	proc_env_set(env, "HOME", home ? home : "/");
+	proc_env_set(env, "LC_ALL", "C");
+	proc_env_set(env, "GIT_CONFIG_NOSYSTEM", "1");
+	proc_env_set(env, "GIT_ATTR_NOSYSTEM", "1");
+	proc_env_set(env, "GIT_CONFIG_GLOBAL", "/dev/null");
+	proc_env_set(env, "GIT_TERMINAL_PROMPT", "0");
+	proc_env_set(env, "GIT_OPTIONAL_LOCKS", "0");
+}
+
+/* Subcommands that can run external diff drivers and textconv filters:
+ * they always get --no-ext-diff --no-textconv. */
+static int diff_command(const char *cmd)
+{
+	return !strcmp(cmd, "diff") || !strcmp(cmd, "show") || !strcmp(cmd, "log");
+}
+
+/* Runs git with the fixed hardening, extra (may be NULL) and args. */
+static int git_exec(const char *dir, const char *const *extra, const char *const *args,
+		    const char *stdin_path, struct buf *out, struct buf *err)
+{
+	const char **argv;
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	size_t n = 0, i, cap = 1;
+	int ret;
+
+	for (i = 0; hardening[i]; i++)
+		cap++;
+	for (i = 0; extra && extra[i]; i++)
+		cap++;
+	for (i = 0; args[i]; i++)
+		cap++;
+	argv = xcalloc(cap + 3, sizeof(*argv));
+	argv[n++] = "git";
+	for (i = 0; hardening[i]; i++)
+		argv[n++] = hardening[i];
+	for (i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	for (i = 0; args[i]; i++) {
+		argv[n++] = args[i];
+		if (i == 0 && diff_command(args[0])) {
+			argv[n++] = "--no-ext-diff";
+			argv[n++] = "--no-textconv";
+		}
+	}
+	argv[n] = NULL;
+	git_env(&env);
+	o.argv = argv;
+	o.cwd = dir;
+	o.env = (const char *const *)env.v;
+	o.stdin_path = stdin_path;
+	o.max_output = 64u << 20;
+	o.no_interrupt = 1; /* short and must complete: state depends on it */
+	o.timeout_ms = 10 * 60 * 1000;
+	ret = proc_run(&o, &r, err);
+	proc_env_release(&env);
+	if (ret < 0)
+		goto done;
+	if (r.status != PROC_EXITED || r.exit_code != 0) {
+		struct buf what = BUF_INIT;
+		buf_rtrim(&r.err);
+		proc_describe(&r, o.timeout_ms, &what);
+		ret = err_set(err, -EIO, "git %s failed (%s): %s", args[0], what.s,
+			      r.err.len ? r.err.s : "(no message)");
+		buf_release(&what);
+		goto done;
+	}
+	if (out)
+		buf_add(out, r.out.s, r.out.len);
+done:
+	free(argv);
+	proc_result_release(&r);
+	return ret;
+}
+
+/* Keys of driver sections that run a program, by section. */
+static const struct {
+	const char *section;
+	const char *const keys[5];
+} drivers[] = {
+	{"filter.", {"clean", "smudge", "process", NULL}},
+	{"diff.", {"command", NULL}},
+	{"merge.", {"driver", NULL}},
+};
+
+/* Pushes "-c" "section.name.key=" for each program key of the section. */
+static void blank_driver(struct strlist *x, const char *var, size_t sec, size_t namelen)
+{
+	size_t k;
+	for (k = 0; drivers[sec].keys[k]; k++) {
+		char *o = xasprintf("%.*s.%s=", (int)namelen, var, drivers[sec].keys[k]);
+		size_t j;
+		for (j = 0; j < x->n; j++)
+			if (!strcmp(x->v[j], o))
+				break;
+		if (j < x->n) {
+			free(o);
+			return; /* this driver is done already */
+		}
+		strlist_push(x, "-c");
+		strlist_push(x, o);
+		free(o);
+	}
+	if (sec == 1) { /* an empty textconv makes git try to run "" */
+		char *o = xasprintf("%.*s.textconv=cat", (int)namelen, var);
+		strlist_push(x, "-c");
+		strlist_push(x, o);
+		free(o);
+	}
+	if (sec == 0) {
+		char *o = xasprintf("%.*s.required=false", (int)namelen, var);
+		strlist_push(x, "-c");
+		strlist_push(x, o);
+		free(o);
+	}
+}
+
+/*
+ * The overrides blanking every program-running driver the repository's
+ * configuration defines (includes followed: listing runs nothing), or
+ * -EPERM when it holds what cannot be overridden.
+ */
+static int driver_overrides(const char *dir, struct strlist *x, struct buf *err)
+{
+	static const char *const list[] = {"config", "--list", "-z", NULL};
+	struct buf out = BUF_INIT;
+	const char *p, *end;
+	int ret = git_exec(dir, NULL, list, NULL, &out, NULL);
+
+	if (ret < 0) { /* not a repository, or a config git cannot parse */
+		buf_release(&out);
+		return 0;
+	}
+	end = out.s + out.len;
+	for (p = out.s; ret == 0 && p < end; p += strlen(p) + 1) {
+		size_t keylen = strcspn(p, "\n"), s, dot;
+		const char *last;
+		if (!strncmp(p, "include.", 8) || !strncmp(p, "includeif.", 10)) {
+			ret = err_set(
+				err, -EPERM,
+				"the repository's git configuration "
+				"has %.*s, which loopgate cannot make safe for its "
+				"own git commands: remove the include from .git/config "
+				"(git config --unset-all %.*s)",
+				(int)keylen, p, (int)keylen, p);
+			break;
+		}
+		if (keylen == 13 && !strncmp(p, "core.worktree", 13)) {
+			ret = err_set(
+				err, -EPERM,
+				"the repository's git configuration "
+				"sets core.worktree, which would point loopgate's git "
+				"commands outside the run's tree: remove it "
+				"(git config --unset core.worktree)");
+			break;
+		}
+		for (s = 0; s < sizeof(drivers) / sizeof(*drivers); s++) {
+			size_t sl = strlen(drivers[s].section);
+			if (strncmp(p, drivers[s].section, sl))
+				continue;
+			/* section.name.key: the name is what lies between the
+			 * first and the last dot (it may hold dots itself) */
+			last = p + keylen;
+			while (last > p && *last != '.')
+				last--;
+			dot = (size_t)(last - p);
+			if (dot > sl)
+				blank_driver(x, p, s, dot);
+		}
+	}
+	buf_release(&out);
+	return ret;
+}
+
+/*
+ * The overrides depend only on the configuration files git reads for dir
+ * (system and global ones are off): the common dir's config and the
+ * worktree's config.worktree; includes are refused.  Listing them costs a
+ * git process, so the result is kept per dir while both files are
+ * unchanged: same inode, size, mtime and ctime (ctime cannot be set back,
+ * and git rewrites its config through a rename, a new inode).
+ */
+#define CACHE_SLOTS 8
+
+struct cfg_stamp {
+	int exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
+static struct override_cache {
+	char *dir;
+	char *files[2]; /* common config, worktree config.worktree */
+	struct cfg_stamp stamp[2];
+	struct strlist x;
+	int ret;
+	char *why;
+} cache[CACHE_SLOTS];
+static unsigned cache_next;
+
+static void stamp_of(const char *path, struct cfg_stamp *st)
+{
+	struct stat sb;
+	memset(st, 0, sizeof(*st));
+	if (!path || stat(path, &sb) < 0)
+		return;
+	st->exists = 1;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	st->size = sb.st_size;
+	st->mtime = sb.st_mtim;
+	st->ctime = sb.st_ctim;
+}
+
+static int stamp_eq(const struct cfg_stamp *a, const struct cfg_stamp *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static void cache_drop(struct override_cache *c)
+{
+	free(c->dir);
+	free(c->files[0]);
+	free(c->files[1]);
+	free(c->why);
+	strlist_clear(&c->x);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The config files of dir, from `git rev-parse` (which runs no driver). */
+static int config_files(const char *dir, char *files[2])
+{
+	static const char *const q[] = {"rev-parse", "--path-format=absolute",
+					"--git-common-dir", "--git-dir", NULL};
+	struct buf out = BUF_INIT;
+	char *nl;
+	int ret = git_exec(dir, NULL, q, NULL, &out, NULL);
+
+	files[0] = files[1] = NULL;
+	if (ret < 0 || !(nl = memchr(out.s, '\n', out.len))) {
+		buf_release(&out);
+		return -1;
+	}
+	*nl = '\0';
+	buf_rtrim(&out);
+	files[0] = xasprintf("%s/config", out.s);
+	files[1] = xasprintf("%s/config.worktree", nl + 1);
+	buf_release(&out);
+	return 0;
+}
+
+static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
+{
+	struct cfg_stamp now[2];
+	struct override_cache *c = NULL;
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	/* only absolute directories are keys: "." or NULL (the current
+	 * directory) would go stale if it changed */
+	if (!dir || dir[0] != '/')
+		return driver_overrides(dir, x, err);
+	for (i = 0; i < CACHE_SLOTS; i++)
+		if (cache[i].dir && !strcmp(cache[i].dir, dir))
+			c = &cache[i];
+	if (c) {
+		stamp_of(c->files[0], &now[0]);
+		stamp_of(c->files[1], &now[1]);
+		if (stamp_eq(&now[0], &c->stamp[0]) && stamp_eq(&now[1], &c->stamp[1]))
+			goto hit;
+		cache_drop(c);
+	} else {
+		c = &cache[cache_next++ % CACHE_SLOTS];
+		cache_drop(c);
+	}
+	if (config_files(dir, c->files) < 0) {
+		/* not a repository (yet): no cache, list every time */
+		free(c->files[0]);
+		free(c->files[1]);
+		memset(c, 0, sizeof(*c));
+		return driver_overrides(dir, x, err);
+	}
+	/* stamps first: a change while listing makes the next call list again */
+	stamp_of(c->files[0], &c->stamp[0]);
+	stamp_of(c->files[1], &c->stamp[1]);
+	c->ret = driver_overrides(dir, &c->x, &why);
+	c->why = c->ret < 0 ? xstrdup(why.s) : NULL;
+	c->dir = xstrdup(dir);
+	buf_release(&why);
+hit:
+	if (c->ret < 0)
+		return err_set(err, c->ret, "%s", c->why);
+	for (i = 0; i < c->x.n; i++)
+		strlist_push(x, c->x.v[i]);
+	return 0;
+}
+
+int git_runv(const char *dir, const char *const *args, const char *stdin_path,
+	     struct buf *out, struct buf *err)
+{
+	struct strlist x = {NULL, 0};
+	int ret = cached_overrides(dir, &x, err);
+	if (ret == 0) {
+		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
+		x.v[x.n] = NULL;
+		ret = git_exec(dir, (const char *const *)x.v, args, stdin_path, out, err);
+	}
+	strlist_clear(&x);
+	return ret;
+}
+
+int git_run(const char *dir, struct buf *out, struct buf *err, ...)
+{
+	const char *args[64];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, err);
+	while (n < 63 && (args[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return git_runv(dir, args, NULL, out, err);
+}
+
+int git_toplevel(const char *dir, struct buf *out, struct buf *err)
+{
+	int ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	if (ret < 0)
+		return err_set(err, ret,
+			       "%s is not inside a git work tree: "
+			       "run loopgate in a repository (git init) or pass --dir",
+			       dir);
+	buf_rtrim(out);
+	return 0;
+}
+
+int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err)
+{
+	int ret = git_run(dir, out, err, "rev-parse", "--verify", "-q", rev, NULL);
+	buf_rtrim(out);
+	return ret;
+}
+
+int git_is_dirty(const char *dir, struct buf *err)
+{
+	struct buf out = BUF_INIT;
+	int ret = git_run(dir, &out, err, "status", "--porcelain", "--untracked-files=no",
+			  NULL);
+	if (ret == 0)
+		ret = out.len > 0;
+	buf_release(&out);
+	return ret;
+}
+
+int git_worktree_add(const char *repo, const char *path, const char *branch,
+		     const char *base, struct buf *err)
+{
+	return git_run(repo, NULL, err, "worktree", "add", "-q", "-b", branch, path, base,
+		       NULL);
+}
+
+/*
+ * Parses `git add -v` output ("add 'path'" / "remove 'path'" per changed
+ * path; LC_ALL=C keeps it untranslated) into a NUL-separated list.  Returns
+ * -1 on any line it does not recognise, or a path that could contain a
+ * quote or newline: the caller then asks git with `diff --cached -z`.
+ */
+static int parse_add_verbose(const struct buf *out, struct buf *changed)
+{
+	const char *p = out->s, *end = out->s + out->len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *q;
+		size_t skip;
+		if (!eol)
+			return -1;
+		skip = !strncmp(p, "add '", 5) ? 5 : !strncmp(p, "remove '", 8) ? 8 : 0;
+		if (!skip || eol - p < (ptrdiff_t)skip + 1 || eol[-1] != '\'')
+			return -1;
+		for (q = p + skip; q < eol - 1; q++)
+			if (*q == '\'')
+				return -1;
+		buf_add(changed, p + skip, (size_t)(eol - 1 - (p + skip)));
+		buf_addch(changed, '\0');
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
+static int worktree_gitdir(const char *tree, struct buf *out)
+{
+	struct buf l = BUF_INIT;
+	char *path = xasprintf("%s/.git", tree);
+	int ret = fileio_read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
+	if (!ret)
+		buf_sets(out, l.s + 8);
+	free(path);
+	buf_release(&l);
+	return ret;
+}
+
+/* Identity of the index file: equal stamps mean nobody rewrote it. */
+static void index_stamp(const char *tree, struct git_index_stamp *st)
+{
+	struct buf gd = BUF_INIT;
+	struct stat sb;
+	char *path;
+	memset(st, 0, sizeof(*st));
+	if (worktree_gitdir(tree, &gd) < 0) {
+		buf_release(&gd);
+		return;
+	}
+	path = xasprintf("%s/index", gd.s);
+	if (stat(path, &sb) == 0) {
+		st->valid = 1;
+		st->dev = (unsigned long long)sb.st_dev;
+		st->ino = (unsigned long long)sb.st_ino;
+		st->size = (long long)sb.st_size;
+		st->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL +
+			       sb.st_mtim.tv_nsec;
+	}
+	free(path);
+	buf_release(&gd);
+}
+
+static int stamp_equal(const struct git_index_stamp *a, const struct git_index_stamp *b)
+{
+	return a->valid && b->valid && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
+/*
+ * HEAD's sha without a process: <tree>/.git names the worktree's git dir,
+ * its HEAD names the branch, the loose ref in the common dir holds the sha
+ * (we just committed, and gc is off, so the ref is loose).  -1 whenever any
+ * step is not what we expect; the caller falls back to rev-parse.
+ */
+static int head_from_files(const char *tree, struct buf *sha)
+{
+	struct buf l = BUF_INIT, gitdir = BUF_INIT, common = BUF_INIT;
+	char *path = NULL;
+	int ret = -1;
+
+	if (worktree_gitdir(tree, &gitdir) < 0)
+		goto out;
+	path = xasprintf("%s/HEAD", gitdir.s);
+	if (fileio_read_line(path, &l) < 0 || strncmp(l.s, "ref: refs/", 10))
+		goto out;
+	{
+		char *ref = xstrdup(l.s + 5), *cd = xasprintf("%s/commondir", gitdir.s);
+		if (fileio_read_line(cd, &common) < 0)
+			buf_sets(&common, ".");
+		free(cd);
+		free(path);
+		path = common.s[0] == '/'
+			       ? xasprintf("%s/%s", common.s, ref)
+			       : xasprintf("%s/%s/%s", gitdir.s, common.s, ref);
+		free(ref);
+	}
+	if (fileio_read_line(path, &l) < 0 || l.len != 40 ||
+	    strspn(l.s, "0123456789abcdef") != 40)
+		goto out;
+	buf_add(sha, l.s, l.len);
+	ret = 0;
+out:
+	free(path);
+	buf_release(&l);
+	buf_release(&gitdir);
+	buf_release(&common);
+	return ret;
+}
+
+/*
+ * Stages everything and names what changed.  `add -v` names only what it
+ * staged itself, so its list is complete only when the index still equals
+ * HEAD, i.e. nobody (an agent CLI running `git add`, a gate) rewrote the
+ * index since our last commit: the stamp proves that.  Otherwise git lists
+ * the staged paths itself.
+ */
+int git_stage_all(const char *tree, const char *excludes,
+		  const struct git_index_stamp *stamp, struct buf *changed,
+		  struct buf *err)
+{
+	char *opt = xasprintf("core.excludesFile=%s", excludes ? excludes : "/dev/null");
+	struct buf out = BUF_INIT;
+	struct git_index_stamp now;
+	int ret, trusted;
+
+	index_stamp(tree, &now);
+	trusted = stamp && stamp_equal(stamp, &now);
+	ret = git_run(tree, &out, err, "-c", opt, "add", "-A", "-v", ".", NULL);
+	free(opt);
+	if (ret == 0 && (!trusted || parse_add_verbose(&out, changed) < 0)) {
+		buf_reset(changed);
+		ret = git_run(tree, changed, err, "diff", "--cached", "--name-only", "-z",
+			      "--no-renames", "--no-ext-diff", NULL);
+	}
+	buf_release(&out);
+	return ret;
+}
+
+int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp *stamp,
+		      struct buf *sha, struct buf *err)
+{
+	int ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
+			  "--allow-empty-message", "-m", msg, NULL);
+	if (ret == 0 && sha && head_from_files(tree, sha) < 0)
+		ret = git_rev(tree, "HEAD", sha, err);
+	if (stamp && ret == 0)
+		index_stamp(tree, stamp); /* the index now equals HEAD */
+	return ret;
+}
+
+/*
+ * Two processes in the common case, like a shell's `git add -A && git
+ * commit`: stage (naming what changed; nothing: no commit), then commit,
+ * with the new sha read from the ref file.
+ */
+int git_commit_all(const char *tree, const char *msg, const char *excludes,
+		   struct git_index_stamp *stamp, struct buf *changed, struct buf *sha,
+		   struct buf *err)
+{
+	int ret = git_stage_all(tree, excludes, stamp, changed, err);
+	if (ret < 0 || !changed->len)
+		return ret;
+	return git_commit_staged(tree, msg, stamp, sha, err);
+}
+
+/* Runs `git ARGS... -- paths` with the NUL-separated paths appended. */
+static int run_with_paths(const char *tree, const char *const *args,
+			  const struct buf *paths, struct buf *out, struct buf *err)
+{
+	const char *argv[512];
+	const char *p;
+	size_t n = 0;
+	int ret = 0;
+
+	for (; args[n]; n++)
+		argv[n] = args[n];
+	argv[n++] = "--";
+	size_t fixed = n;
+	for (p = paths->s; p < paths->s + paths->len; p += strlen(p) + 1) {
+		argv[n++] = p;
+		if (n == 510 || p + strlen(p) + 1 >= paths->s + paths->len) {
+			argv[n] = NULL;
+			ret = git_runv(tree, argv, NULL, out, err);
+			if (ret < 0)
+				return ret;
+			n = fixed;
+		}
+	}
+	return ret;
+}
+
+int git_revert_paths(const char *tree, const struct buf *paths, struct buf *err)
+{
+	static const char *const ls[] = {"ls-tree", "-z",   "--name-only",
+					 "-r",	    "HEAD", NULL};
+	static const char *const rm[] = {"rm", "-q", "--cached", "-r", "--ignore-unmatch",
+					 NULL};
+	static const char *const restore[] = {"restore", "--source=HEAD", "--staged",
+					      "--worktree", NULL};
+	struct buf in_head = BUF_INIT, gone = BUF_INIT, back = BUF_INIT;
+	const char *p, *q;
+	int ret;
+
+	if (!paths->len)
+		return 0;
+	ret = run_with_paths(tree, ls, paths, &in_head, err);
+	for (p = paths->s; ret == 0 && p < paths->s + paths->len; p += strlen(p) + 1) {
+		int found = 0;
+		for (q = in_head.s; q < in_head.s + in_head.len; q += strlen(q) + 1)
+			if (!strcmp(p, q))
+				found = 1;
+		buf_add(found ? &back : &gone, p, strlen(p) + 1);
+	}
+	/* New paths first: a symlink standing where a directory was must go
+	 * before the directory's files can come back. */
+	if (ret == 0 && gone.len) {
+		ret = run_with_paths(tree, rm, &gone, NULL, err);
+		for (p = gone.s; ret == 0 && p < gone.s + gone.len; p += strlen(p) + 1) {
+			char *full = xasprintf("%s/%s", tree, p);
+			unlink(full);
+			free(full);
+		}
+	}
+	if (ret == 0 && back.len)
+		ret = run_with_paths(tree, restore, &back, NULL, err);
+	buf_release(&in_head);
+	buf_release(&gone);
+	buf_release(&back);
+	return ret;
+}
+
+int git_restore(const char *tree, struct buf *err)
+{
+	int ret = git_run(tree, NULL, err, "reset", "-q", "--hard", "HEAD", NULL);
+	if (ret < 0)
+		return ret;
+	return git_run(tree, NULL, err, "clean", "-q", "-fdx", NULL);
+}
+
+/* Escapes a path into a gitignore pattern matching exactly that path. */
+static void add_pattern(struct buf *b, const char *path)
+{
+	const char *p;
+	buf_addch(b, '/');
+	for (p = path; *p; p++) {
+		if (strchr("*?[]\\!# ", *p))
+			buf_addch(b, '\\');
+		buf_addch(b, *p);
+	}
+	buf_addch(b, '\n');
+}
+
+int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
+		  struct buf *err)
+{
+	struct buf out = BUF_INIT, lines = BUF_INIT;
+	char *opt = xasprintf("core.excludesFile=%s", excludes);
+	const char *p;
+	int ret = git_run(tree, &out, err, "-c", opt, "ls-files", "-z", "-t", "--cached",
+			  "--others", "--exclude-standard", NULL);
+	free(opt);
+	if (tracked)
+		buf_reset(tracked);
+	/* Each entry is "T path\0": H (and other letters) tracked, ? untracked. */
+	for (p = out.s; ret == 0 && p + 2 < out.s + out.len; p += strlen(p) + 1) {
+		if (p[0] == '?') {
+			if (!strchr(p + 2, '\n'))
+				add_pattern(&lines, p + 2);
+		} else if (tracked) {
+			buf_add(tracked, p + 2, strlen(p + 2) + 1);
+		}
+	}
+	if (ret == 0 && lines.len)
+		ret = fileio_append(excludes, lines.s, lines.len, err);
+	buf_release(&out);
+	buf_release(&lines);
+	return ret;
+}
+
+/* ---- worktrees and excludes for loopgate's own directories --------------- */
+
+int git_worktree_add_detached(const char *repo, const char *path, const char *rev,
+			      struct buf *err)
+{
+	return git_run(repo, NULL, err, "worktree", "add", "-q", "--detach", path, rev,
+		       NULL);
+}
+
+int git_worktree_remove(const char *repo, const char *path, struct buf *err)
+{
+	int ret = git_run(repo, NULL, err, "worktree", "remove", "--force", "--force",
+			  path, NULL);
+	/* A half-made worktree is not one git knows: prune its record. */
+	if (ret < 0)
+		git_run(repo, NULL, NULL, "worktree", "prune", NULL);
+	return ret;
+}
+
+/* Keeps .loopgate/ out of the user's `git status` without touching their
+ * tree: info/exclude lives in the (common) git directory. */
+int git_exclude_loopgate_dir(const char *repo, struct buf *err)
+{
+	struct buf gd = BUF_INIT;
+	char *path;
+	int ret = git_run(repo, &gd, err, "rev-parse", "--path-format=absolute",
+			  "--git-common-dir", NULL);
+	if (ret < 0)
+		goto out;
+	buf_rtrim(&gd);
+	path = xasprintf("%s/info", gd.s);
+	ret = fileio_mkdirs(path, err);
+	free(path);
+	if (ret < 0)
+		goto out;
+	path = xasprintf("%s/info/exclude", gd.s);
+	ret = fileio_ensure_line(path, "/.loopgate/", err);
+	free(path);
+out:
+	buf_release(&gd);
+	return ret;
+}

@@ -1,0 +1,90 @@
+/*
+ * git: loopgate's own git commands, through proc with an argv (never a
+ * shell string) and a hardened, hermetic configuration.
+ *
+ * Every call runs `git -c core.hooksPath=/dev/null -c core.fsmonitor=false
+ * ... ARGS` with only PATH, HOME and a fixed locale in the environment, no
+ * system or global config (GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL=/dev/null)
+ * and a fixed committer identity, so nothing the actor writes into the tree
+ * and nothing in the user's global config changes what these commands do.
+ *
+ *   struct buf out = BUF_INIT, err = BUF_INIT;
+ *   if (git_run(dir, &out, &err, "rev-parse", "HEAD", NULL) < 0) ...
+ *
+ * Returns 0 when git exited 0; -EIO when it exited non-zero (err holds its
+ * trimmed stderr); another -errno when it could not be started.
+ */
+#ifndef LOOPGATE_GIT_H
+#define LOOPGATE_GIT_H
+
+#include "base/buf.h"
+
+int git_run(const char *dir, struct buf *out, struct buf *err, ...)
+	__attribute__((sentinel));
+int git_runv(const char *dir, const char *const *args, const char *stdin_path,
+	     struct buf *out, struct buf *err);
+
+/* The top level of the work tree containing dir, realpath'd. */
+int git_toplevel(const char *dir, struct buf *out, struct buf *err);
+/* Full sha of HEAD (or of rev) into out. */
+int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
+/* 1 when tracked files differ from HEAD (staged or not), 0 when clean. */
+int git_is_dirty(const char *dir, struct buf *err);
+/* Creates branch at base and a worktree for it at path. */
+int git_worktree_add(const char *repo, const char *path, const char *branch,
+		     const char *base, struct buf *err);
+/*
+ * Stages everything in the tree and commits it when anything changed.
+ * excludes (optional) is a gitignore-format file of paths not to stage
+ * (files the gates created, which are not the actor's change).
+ * *changed gets the NUL-separated list of changed paths (empty: nothing
+ * changed, no commit made); sha (optional) the new HEAD.
+ */
+struct git_index_stamp {
+	int valid;
+	unsigned long long dev, ino;
+	long long size, mtime_ns;
+};
+/*
+ * stamp (optional, zeroed at first): lets later calls trust `add -v`; see
+ * git.c.  Keep one per worktree and pass it to every call.
+ * git_commit_all = git_stage_all, then git_commit_staged when anything
+ * changed; the two halves let a caller inspect and amend the staged change.
+ */
+int git_stage_all(const char *tree, const char *excludes,
+		  const struct git_index_stamp *stamp, struct buf *changed,
+		  struct buf *err);
+int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp *stamp,
+		      struct buf *sha, struct buf *err);
+/*
+ * Puts the NUL-separated paths back as they are in HEAD, in the index and
+ * the work tree: paths HEAD has are restored, paths it lacks are removed.
+ */
+int git_revert_paths(const char *tree, const struct buf *paths, struct buf *err);
+int git_commit_all(const char *tree, const char *msg, const char *excludes,
+		   struct git_index_stamp *stamp, struct buf *changed, struct buf *sha,
+		   struct buf *err);
+/*
+ * One `git ls-files` over the tree: appends every untracked, not ignored,
+ * not yet excluded path to the excludes file as an exact anchored pattern
+ * (run right after the gates, these are what the gates created), and fills
+ * tracked (optional) with the NUL-separated tracked paths.
+ */
+int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
+		  struct buf *err);
+/* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
+int git_restore(const char *tree, struct buf *err);
+
+/*
+ * A detached worktree of rev at path (`worktree add --detach`): no branch
+ * is created.  git_worktree_remove deletes it with `worktree remove
+ * --force --force` (also when it holds changes or is locked).
+ */
+int git_worktree_add_detached(const char *repo, const char *path, const char *rev,
+			      struct buf *err);
+int git_worktree_remove(const char *repo, const char *path, struct buf *err);
+/* Adds "/.loopgate/" to the repository's info/exclude (once), so loopgate's
+ * run and check directories never show in the user's `git status`. */
+int git_exclude_loopgate_dir(const char *repo, struct buf *err);
+
+#endif
