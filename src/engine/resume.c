@@ -14,6 +14,7 @@
 #include "base/fileio.h"
 #include "tree/git.h"
 #include "tree/git_guard.h"
+#include "tree/git_repair.h"
 #include "judge/judge.h"
 #include "engine/loop.h"
 #include "actor/provider.h"
@@ -310,51 +311,6 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* The worktree, when the crash came before it was made. */
-static int ensure_tree(struct run *r, struct buf *err)
-{
-	struct buf out = BUF_INIT;
-	char *dotgit = xasprintf("%s/.git", r->tree);
-	char *ref = xasprintf("refs/heads/%s", r->branch);
-	int ret = 0;
-
-	if (exists(dotgit))
-		goto out;
-	git_run(r->repo, NULL, NULL, "worktree", "prune", NULL);
-	if (git_rev(r->repo, ref, &out, NULL) == 0)
-		ret = git_run(r->repo, NULL, err, "worktree", "add", "-q", r->tree,
-			      r->branch, NULL);
-	else
-		ret = git_worktree_add(r->repo, r->tree, r->branch, r->base_sha, err);
-out:
-	free(dotgit);
-	free(ref);
-	buf_release(&out);
-	return ret;
-}
-
-/* A git killed with loopgate leaves its lock files; we hold the run lock,
- * so no other loopgate process can be using them. */
-static void drop_git_locks(struct run *r)
-{
-	struct buf d = BUF_INIT;
-	char *p;
-	if (git_run(r->tree, &d, NULL, "rev-parse", "--absolute-git-dir", NULL) == 0) {
-		buf_rtrim(&d);
-		p = xasprintf("%s/index.lock", d.s);
-		unlink(p);
-		free(p);
-	}
-	buf_reset(&d);
-	if (git_run(r->repo, &d, NULL, "rev-parse", "--absolute-git-dir", NULL) == 0) {
-		buf_rtrim(&d);
-		p = xasprintf("%s/refs/heads/%s.lock", d.s, r->branch);
-		unlink(p);
-		free(p);
-	}
-	buf_release(&d);
-}
-
 /*
  * Back to head: reset --hard (which also moves the branch back over a
  * commit that was made but never recorded), then remove what is untracked,
@@ -364,9 +320,7 @@ static void drop_git_locks(struct run *r)
 static int rollback(struct run *r, const char *head, struct buf *err)
 {
 	char *opt = xasprintf("core.excludesFile=%s", r->artifacts);
-	int ret;
-	drop_git_locks(r);
-	ret = git_run(r->tree, NULL, err, "reset", "-q", "--hard", head, NULL);
+	int ret = git_run(r->tree, NULL, err, "reset", "-q", "--hard", head, NULL);
 	if (ret == 0)
 		ret = git_run(r->tree, NULL, err, "-c", opt, "clean", "-q", "-fd", NULL);
 	free(opt);
@@ -584,12 +538,13 @@ static long count(const struct logv *v, const char *k)
 
 /* The `resume` record: what was found, what is done next, what was charged. */
 static void resume_event(struct run *r, const char *phase, long n, const char *head,
-			 const char *branch_was, json_t *charged)
+			 const char *branch_was, const char *repaired, json_t *charged)
 {
 	events_append(&r->ev, "resume",
-		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:o,s:I,s:I,s:f,s:I}", "resumes",
+		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:s?,s:o,s:I,s:I,s:f,s:I}", "resumes",
 				r->resumes, "phase", phase, "iteration", (int)n, "head",
-				head, "branch_was", branch_was, "charged", charged,
+				head, "branch_was", branch_was, "repaired", repaired,
+				"charged", charged,
 				"tokens_in", (json_int_t)r->budget.tokens_in,
 				"tokens_out", (json_int_t)r->budget.tokens_out,
 				"cost_usd", r->budget.cost, "pid", (json_int_t)getpid()));
@@ -601,7 +556,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 {
 	struct logv v = {NULL, 0};
 	struct loop_resume from;
-	struct buf cur = BUF_INIT;
+	struct buf cur = BUF_INIT, repaired = BUF_INIT;
 	json_t *charged = json_null();
 	const char *phase = "baseline", *head;
 	long ended, started, end;
@@ -622,7 +577,9 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 		code = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = ensure_tree(r, err)) < 0)
+	/* the worktree made, or repaired where a killed git left it */
+	if ((ret = git_repair_worktree(r->repo, r->tree, r->branch, recorded_head(r, &v),
+				       &repaired, err)) < 0)
 		goto out;
 	/* The same sandbox and policy as before the crash (from the log). */
 	if (run_setup_sandbox(r, err))
@@ -661,7 +618,8 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	    (ret = git_scan_tree(r->tree, r->artifacts, &r->files, err)) < 0)
 		goto out;
 	resume_event(r, phase, started ? started : ended, head,
-		     cur.len && strcmp(cur.s, head) ? cur.s : NULL, charged);
+		     cur.len && strcmp(cur.s, head) ? cur.s : NULL,
+		     repaired.len ? repaired.s : NULL, charged);
 	charged = NULL;
 	ui_log("run %s: resumed (%s, iteration %ld) from %s", r->id, phase,
 	       started ? started : ended, head);
@@ -692,6 +650,7 @@ done:
 	iteration_release(&from.it);
 	buf_release(&from.reply);
 	buf_release(&cur);
+	buf_release(&repaired);
 	logv_release(&v);
 	return code;
 }

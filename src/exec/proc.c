@@ -7,6 +7,8 @@
 #include "exec/netproxy.h"
 #include "exec/sandbox.h"
 #include "exec/seccomp.h"
+#include "exec/warden.h"
+#include "base/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -201,6 +203,7 @@ struct child_ctx {
 	int seccomp_fd;
 	const struct cgroup *cg;
 	int net_fd; /* the network relay's end (netproxy.h) */
+	pid_t loopgate;
 };
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
@@ -210,11 +213,15 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 	const char *const *env = o->env ? o->env : empty_env;
 	const char *const *argv = cx->argv;
 	const char *file = argv[0];
+	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
 	sigset_t none;
 	int i;
 
+	/* The warden leads the group and outlives loopgate until every
+	 * process under it is dead (warden.h); this goes on in the command. */
 	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if ((i = warden_start(cx->loopgate, pipes, 4)) < 0)
+		child_fail(report_fd, -i);
 	if (o->sandbox) {
 		cgroup_join(cx->cg);
 		child_limits(o->sandbox, cx->cg);
@@ -510,6 +517,13 @@ static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d
 		}
 		if (s->pidfd < 0 && !s->exited && timeout > 10)
 			timeout = 10; /* no pidfd: poll for the exit */
+		if (o->fault_kill) {
+			long long at = s->start + fault_delay_ms();
+			if (clock_ms() >= at)
+				fault_die(); /* in the middle of the child's work */
+			if (at - clock_ms() < timeout)
+				timeout = (int)(at - clock_ms());
+		}
 		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR)
 			break;
 		tick();
@@ -603,7 +617,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, getpid()};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;
@@ -708,6 +722,8 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	if (errp[0] >= 0)
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	pump(o, &s, d, o->merge_output ? 1 : 2);
+	if (o->fault_kill)
+		fault_die(); /* the child ended first: before its result is seen */
 	outp[0] = errp[0] = -1; /* closed by pump */
 	reap_if_exited(&s, 1);
 	if (sb) {
