@@ -2,6 +2,7 @@
  * prompt.c: building the prompt.  See prompt.h.
  */
 #include "engine/prompt.h"
+#include "base/saferead.h"
 #include "base/utf8.h"
 #include "judge/feedback.h"
 
@@ -166,11 +167,15 @@ static int matches_any(const struct strlist *globs, const char *path)
 static void add_context_file(const struct run *r, const char *path, size_t *total,
 			     struct buf *out)
 {
-	struct buf content = BUF_INIT, clean = BUF_INIT;
-	char *full = xasprintf("%s/%s", r->tree, path);
-	buf_init(&content, CONTEXT_FILE_MAX);
-	if (buf_read_file(&content, full) < 0 && !content.truncated)
+	struct buf content = BUF_INIT, clean = BUF_INIT, err = BUF_INIT;
+	/* the actor wrote this tree: no symlink out, no FIFO, bounded; the
+	 * refusal names the path and the reason, never the target */
+	if (saferead_tree(r->tree, path, CONTEXT_FILE_MAX, SAFEREAD_TRUNCATE, &content,
+			  NULL, &err) < 0) {
+		if (err.len)
+			buf_addf(out, "\n(context file omitted: %s)\n", err.s);
 		goto done;
+	}
 	if (feedback_is_binary(content.s, content.len))
 		goto done;
 	if (*total + content.len > CONTEXT_TOTAL_MAX) {
@@ -186,7 +191,7 @@ static void add_context_file(const struct run *r, const char *path, size_t *tota
 	buf_addf(out, "\n## %s%s\n\n", path, content.truncated ? " (first 32 KiB)" : "");
 	prompt_fence(out, "", clean.s, clean.len);
 done:
-	free(full);
+	buf_release(&err);
 	buf_release(&content);
 	buf_release(&clean);
 }

@@ -8,6 +8,7 @@
 #include "base/hash.h"
 #include "judge/fingerprint.h"
 #include "base/fileio.h"
+#include "base/saferead.h"
 #include "cli/ui.h"
 
 #include <glob.h>
@@ -16,6 +17,9 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A JUnit report larger than this is not read (its counts are ignored). */
+#define JUNIT_MAX (64u << 20)
 
 struct judge_cache {
 	char key[65];
@@ -130,14 +134,19 @@ static void junit_counts(const struct run *r, size_t i, time_t since,
 		return;
 	pat = xasprintf("%s/%s", r->tree, o->junit);
 	if (glob(pat, 0, NULL, &gl) == 0) {
+		size_t tn = strlen(r->tree);
 		for (size_t k = 0; k < gl.gl_pathc; k++) {
 			struct stat st;
 			struct buf xml = BUF_INIT;
 			struct testcount one = TESTCOUNT_INIT;
-			if (stat(gl.gl_pathv[k], &st) < 0 || st.st_mtime < since)
-				continue; /* stale: from an earlier run */
-			buf_init(&xml, 64u << 20);
-			if (buf_read_file(&xml, gl.gl_pathv[k]) == 0 &&
+			const char *rel = gl.gl_pathv[k] + tn;
+			if (strncmp(gl.gl_pathv[k], r->tree, tn) || *rel != '/')
+				continue;
+			/* the gate ran in the actor's tree: a FIFO or a symlink
+			 * out at the junit path is refused, not read */
+			if (saferead_tree(r->tree, rel + 1, JUNIT_MAX, 0, &xml, &st, NULL) ==
+				    0 &&
+			    st.st_mtime >= since && /* else stale: an earlier run's */
 			    testcount_parse_junit(xml.s, xml.len, &one))
 				testcount_add(&sum, &one);
 			buf_release(&xml);
