@@ -57,7 +57,8 @@ static int walk_open(int dfd, const char *rel)
 			fd = openat(cur, comp, OPEN_FLAGS | O_NOFOLLOW);
 		close(cur);
 		if (fd < 0) {
-			fd = errno == ENOTDIR && next ? -ELOOP : -errno;
+			/* ELOOP (last) or ENOTDIR (a directory's place): a symlink */
+			fd = errno == ELOOP || (errno == ENOTDIR && next) ? -EMLINK : -errno;
 			break;
 		}
 		cur = fd;
@@ -67,10 +68,16 @@ static int walk_open(int dfd, const char *rel)
 	return fd;
 }
 
+static int no_openat2;
+
+void saferead_force_walk(int on)
+{
+	no_openat2 = on;
+}
+
 static int open_beneath(int dfd, const char *rel)
 {
 	struct open_how how;
-	static int no_openat2;
 	long fd;
 
 	if (!no_openat2) {
@@ -183,6 +190,11 @@ int saferead_tree(const char *root, const char *rel, size_t max, unsigned flags,
 	close(dfd);
 	if (fd == -EXDEV || fd == -ELOOP)
 		return err_set(err, -EPERM, "%s: refused: it leads out of the tree", rel);
+	if (fd == -EMLINK)
+		return err_set(err, -EPERM,
+			       "%s: refused: a symbolic link (followed only where the kernel "
+			       "has openat2)",
+			       rel);
 	if (fd == -ENXIO)
 		return err_set(err, -EPERM, "%s: refused: a socket, not a regular file", rel);
 	if (fd < 0)

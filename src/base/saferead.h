@@ -46,5 +46,8 @@ int saferead_user(const char *path, const char *what, size_t max, int timeout_ms
 		  struct buf *out, struct buf *err);
 /* Whether rel is a non-empty relative path without a ".." component. */
 int saferead_rel_ok(const char *rel);
+/* Tests only: 1 makes saferead_tree use the O_NOFOLLOW walk, as on a
+ * kernel without openat2. */
+void saferead_force_walk(int on);
 
 #endif
