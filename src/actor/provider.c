@@ -85,6 +85,23 @@ void provider_turn_bad(struct provider_turn *t, const char *what)
 	t->bad = 1;
 }
 
+void provider_turn_bad_json(struct provider_turn *t, const char *what, const json_t *root,
+			    const json_error_t *je)
+{
+	char msg[160];
+
+	if (root)
+		snprintf(msg, sizeof(msg), "%s that is JSON but not an object", what);
+	else if (strstr(je->text, "too big"))
+		snprintf(msg, sizeof(msg),
+			 "%s with a number too large for 64 bits (line %d, column %d)", what,
+			 je->line, je->column);
+	else
+		snprintf(msg, sizeof(msg), "%s that is not a JSON object (invalid at line %d, "
+			 "column %d)", what, je->line, je->column);
+	provider_turn_bad(t, msg);
+}
+
 void provider_turn_set(char **slot, json_t *str)
 {
 	if (!json_is_string(str))
@@ -386,7 +403,7 @@ static void parse_whole(const struct provider_wire *w, struct provider_turn *t,
 	json_t *root = json_loadb(body->s, body->len, JSON_ALLOW_NUL, &je);
 
 	if (!json_is_object(root))
-		provider_turn_bad(t, "a body that is not a JSON object");
+		provider_turn_bad_json(t, "a body", root, &je);
 	else
 		w->whole(t, root);
 	json_decref(root);

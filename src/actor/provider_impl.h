@@ -37,6 +37,11 @@ void provider_turn_release(struct provider_turn *t);
 
 /* Helpers for the parsers (they never fail: they mark the turn). */
 void provider_turn_bad(struct provider_turn *t, const char *what);
+/* what ("a body", "a stream event") did not parse as a JSON object: says
+ * which way (a number past 64 bits is not "not a JSON object"); never
+ * quotes the text, which may hold an echoed key. */
+void provider_turn_bad_json(struct provider_turn *t, const char *what, const json_t *root,
+			    const json_error_t *je);
 void provider_turn_error(struct provider_turn *t, json_t *error);
 void provider_turn_set(char **slot, json_t *str);
 /* Stores a non-negative integer; returns 1 when v was one. */

@@ -227,28 +227,28 @@ int saferead_user(const char *path, const char *what, size_t max, int timeout_ms
 	int fd = open(path, OPEN_FLAGS), ret;
 
 	if (fd < 0)
-		return err_set(err, fd == -1 && errno == ENXIO ? -EPERM : -errno,
-			       "cannot read %s %s: %s", what, path,
+		return err_set(err, errno == ENXIO ? -EINVAL : -errno, "cannot read %s '%s': %s",
+			       what, path,
 			       errno == ENXIO ? "a socket, not a file" : strerror(errno));
 	if (fstat(fd, &sb) < 0) {
-		ret = err_set(err, -errno, "cannot stat %s %s: %s", what, path,
+		ret = err_set(err, -errno, "cannot stat %s '%s': %s", what, path,
 			      strerror(errno));
 	} else if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
-		ret = err_set(err, -EINVAL, "%s %s is %s, not a file", what, path,
+		ret = err_set(err, -EINVAL, "%s '%s' is %s, not a file", what, path,
 			      kind_of(sb.st_mode));
 	} else {
 		ret = read_capped(fd, max, 0, timeout_ms > 0 ? timeout_ms : USER_WAIT_MS,
 				  out);
 		if (ret == -EFBIG)
-			err_set(err, ret, "%s %s is larger than the limit of %zu bytes", what,
+			err_set(err, ret, "%s '%s' is larger than the limit of %zu bytes", what,
 				path, max);
 		else if (ret == -ETIMEDOUT)
-			err_set(err, ret, "%s %s: no data for %d ms (a FIFO nobody writes?)",
+			err_set(err, ret, "%s '%s': no data for %d ms (a FIFO nobody writes?)",
 				what, path, timeout_ms > 0 ? timeout_ms : USER_WAIT_MS);
 		else if (ret == -EINTR)
-			err_set(err, ret, "reading %s %s: interrupted", what, path);
+			err_set(err, ret, "reading %s '%s': interrupted", what, path);
 		else if (ret < 0)
-			err_set(err, ret, "cannot read %s %s: %s", what, path, strerror(-ret));
+			err_set(err, ret, "cannot read %s '%s': %s", what, path, strerror(-ret));
 	}
 	close(fd);
 	return ret;

@@ -81,7 +81,7 @@ void ui_status(const struct run *r, const char *phase)
 	if (phase != cur_phase)
 		snprintf(cur_phase, sizeof(cur_phase), "%s", phase);
 	last_draw = clock_ms();
-	human_tokens(b->tokens_in + b->tokens_out, tok, sizeof(tok));
+	human_tokens(budget_tokens_used(b), tok, sizeof(tok));
 	if (r->actor && !strcmp(r->actor, "command"))
 		snprintf(cost, sizeof(cost), "cost n/a (agent CLI)");
 	else if (b->max_cost >= 0)

@@ -8,6 +8,7 @@
  * they are.
  */
 #include "config/config.h"
+#include "base/saferead.h"
 #include "config/config_impl.h"
 #include "config/policy.h"
 
@@ -249,7 +250,7 @@ int config_parse_duration(const char *s, long *ms)
 		if (!isdigit((unsigned char)*p))
 			return -EINVAL;
 		for (; isdigit((unsigned char)*p); p++) {
-			if (n > (LONG_MAX - (*p - '0')) / 10)
+			if (n > (CONFIG_DURATION_MAX_MS - (*p - '0')) / 10)
 				return -ERANGE;
 			n = n * 10 + (*p - '0');
 		}
@@ -265,7 +266,9 @@ int config_parse_duration(const char *s, long *ms)
 		}
 		if (!mult)
 			return -EINVAL; /* "1h30" or "5x": refuse to guess */
-		if (n > LONG_MAX / mult || total > LONG_MAX - n * mult)
+		/* a deadline is added to the clock: keep far from LONG_MAX */
+		if (n > CONFIG_DURATION_MAX_MS / mult ||
+		    total > CONFIG_DURATION_MAX_MS - n * mult)
 			return -ERANGE;
 		total += n * mult;
 	}
@@ -399,15 +402,10 @@ static int finalize_goal(struct config *c, struct buf *err)
 			       "both goal and goal_file are set: give the goal one way "
 			       "(--goal TEXT or --goal-file FILE)");
 	if (c->goal_file) {
-		buf_init(&b, GOAL_MAX_BYTES);
-		ret = buf_read_file(&b, c->goal_file);
-		if (ret == -E2BIG)
-			ret = err_set(err, -EINVAL,
-				      "goal file '%s' is larger than %d bytes",
-				      c->goal_file, GOAL_MAX_BYTES);
-		else if (ret < 0)
-			ret = err_set(err, -EINVAL, "cannot read goal file '%s': %s",
-				      c->goal_file, strerror(-ret));
+		/* bounded, non-blocking: /dev/zero or a FIFO must not hang us */
+		ret = saferead_user(c->goal_file, "goal file", GOAL_MAX_BYTES, 0, &b, err);
+		if (ret < 0)
+			ret = ret == -EINTR ? ret : -EINVAL;
 		else if (strlen(b.s) != b.len)
 			ret = err_set(err, -EINVAL, "goal file '%s' contains NUL bytes",
 				      c->goal_file);

@@ -177,9 +177,11 @@ int config_resolve_model(const struct config *c, const char *spec,
 
 /*
  * "90s", "30m", "2h", "500ms", "1h30m", "1d", plain seconds "45" ->
- * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE on
- * overflow; *ms is untouched on failure.
+ * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE
+ * past CONFIG_DURATION_MAX_MS; *ms is untouched on failure.
  */
+#define CONFIG_DURATION_MAX_MS (365L * 86400000L)
+#define CONFIG_DURATION_MAX_TEXT "365d"
 int config_parse_duration(const char *s, long *ms);
 /* The options of gate i (an all-unset record when it has none). */
 const struct gate_opts *config_gate_opts(const struct config *c, size_t i);

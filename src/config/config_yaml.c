@@ -12,6 +12,7 @@
  * the way they are.
  */
 #include "config/config.h"
+#include "base/saferead.h"
 #include "config/config_impl.h"
 #include "config/policy.h"
 
@@ -488,6 +489,10 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 		return 0;
 	}
 	if (!strcmp(ky->val, "timeout")) {
+		if (config_parse_duration(s, &ms) == -ERANGE)
+			return key_err(w, v->line, sub,
+				       "duration '%s' is too long: the maximum is %s", s,
+				       CONFIG_DURATION_MAX_TEXT);
 		if (config_parse_duration(s, &ms) < 0 || ms <= 0)
 			return key_err(w, v->line, sub,
 				       "expected a duration such as "
@@ -607,7 +612,9 @@ static int set_scalar_key(const struct walk *w, const struct key *k,
 			return ret;
 		ret = config_parse_duration(s, &ms);
 		if (ret == -ERANGE)
-			return key_err(w, y->line, path, "duration '%s' is too long", s);
+			return key_err(w, y->line, path,
+				       "duration '%s' is too long: the maximum is %s", s,
+				       CONFIG_DURATION_MAX_TEXT);
 		if (ret < 0)
 			return key_err(w, y->line, path,
 				       "expected a duration such as 90s, 30m, 2h, 1h30m, "
@@ -858,16 +865,15 @@ static int load_file(struct config *c, const char *path, int policy_file, struct
 	struct config tmp;
 	int ret;
 
-	buf_init(&text, CONFIG_MAX_BYTES + 1);
-	ret = buf_read_file(&text, path);
+	/* bounded, non-blocking: /dev/zero or a FIFO must not hang us */
+	ret = saferead_user(path, policy_file ? "policy file" : "config file",
+			    CONFIG_MAX_BYTES, 0, &text, err);
 	if (ret == -ENOENT)
 		ret = err_set(err, ret, "%s: no such file", path);
-	else if (ret == -E2BIG)
+	else if (ret == -EFBIG)
 		ret = err_set(err, -EINVAL,
-			      "%s: larger than %d bytes; is this a config file?", path,
-			      CONFIG_MAX_BYTES);
-	else if (ret < 0)
-		ret = err_set(err, ret, "%s: cannot read: %s", path, strerror(-ret));
+			      "%s: larger than the limit of %d bytes; is this a config file?",
+			      path, CONFIG_MAX_BYTES);
 	if (ret < 0) {
 		buf_release(&text);
 		return ret;

@@ -2,6 +2,7 @@
  * actor.c: the model actor and the command actor.  See actor.h.
  */
 #include "engine/actor.h"
+#include "base/ckd.h"
 #include "base/utf8.h"
 #include "base/clock.h"
 #include "actor/edits.h"
@@ -36,8 +37,8 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 
 	budget_charge(b, a->tokens_in, a->tokens_out,
 		      a->usage_estimated ? 0 : c->prompt_bytes);
-	c->t->tokens_in += a->tokens_in;
-	c->t->tokens_out += a->tokens_out;
+	c->t->tokens_in = ckd_add(c->t->tokens_in, a->tokens_in);
+	c->t->tokens_out = ckd_add(c->t->tokens_out, a->tokens_out);
 	c->t->cost += b->cost - before;
 	if (a->will_retry &&
 	    (budget_spent(b, &why) ||

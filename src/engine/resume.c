@@ -4,6 +4,7 @@
  * docs/design/resume.md.
  */
 #include "engine/resume.h"
+#include "base/ckd.h"
 #include "engine/auditkey.h"
 #include "record/checkpoint.h"
 #include "store/store.h"
@@ -246,14 +247,14 @@ static void iteration_spend(const struct logv *v, long n, struct iteration *it)
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]), *c;
 		if (is(v->rec[i], "model_attempt") && iter_of(v->rec[i]) == n) {
-			it->tokens_in += jlong(b, "tokens_in", 0);
-			it->tokens_out += jlong(b, "tokens_out", 0);
+			it->tokens_in = ckd_add(it->tokens_in, jlong(b, "tokens_in", 0));
+			it->tokens_out = ckd_add(it->tokens_out, jlong(b, "tokens_out", 0));
 			it->cost += jreal(b, "cost_usd");
 		} else if (is(v->rec[i], "resume") &&
 			   json_is_object(c = json_object_get(b, "charged")) &&
 			   jlong(c, "iteration", -1) == n) {
-			it->tokens_in += jlong(c, "tokens_in", 0);
-			it->tokens_out += jlong(c, "tokens_out", 0);
+			it->tokens_in = ckd_add(it->tokens_in, jlong(c, "tokens_in", 0));
+			it->tokens_out = ckd_add(it->tokens_out, jlong(c, "tokens_out", 0));
 			it->cost += jreal(c, "cost_usd");
 		}
 	}
@@ -409,7 +410,7 @@ static json_t *charge_in_flight(struct run *r, const struct logv *v, long n,
 	b = body(v->rec[req]);
 	tin = jlong(b, "estimate_tokens_in", 0);
 	budget_charge(&r->budget, tin, 0, 0);
-	it->tokens_in += tin;
+	it->tokens_in = ckd_add(it->tokens_in, tin);
 	it->cost += r->budget.cost - before;
 	return json_pack("{s:i,s:I,s:I,s:f,s:s}", "iteration", (int)n, "tokens_in",
 			 (json_int_t)tin, "tokens_out", (json_int_t)0, "cost_usd",

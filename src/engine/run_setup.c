@@ -247,6 +247,10 @@ int run_setup(struct run *r, struct buf *err)
 	register_secrets(r->cfg);
 	if ((ret = run_load_audit_key(r, err)) < 0)
 		goto cannot;
+	/* before anything is created: a bad model or transcript (replay:/nonexistent)
+	 * must not leave a run directory naming a branch that never existed */
+	if (run_setup_actor(r, err))
+		goto usage;
 	make_id(r);
 	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
 	r->tree = xasprintf("%s/tree", r->run_dir);
@@ -264,8 +268,6 @@ int run_setup(struct run *r, struct buf *err)
 			goto cannot;
 		r->store = store_live_open(r->repo, &r->ev, r->id);
 	}
-	if (run_setup_actor(r, err))
-		goto usage;
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, "run_start",
