@@ -307,6 +307,7 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 	CURLM *m;
 	CURLcode rc;
 	int ret;
+	const char *shown = rq->shown_url ? rq->shown_url : rq->url;
 
 	if ((ret = http_global_init(err)) < 0)
 		return ret;
@@ -321,7 +322,7 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 	if (!x.h || !m || !hdrs) {
 		rs->failure = "error";
 		ret = err_set(err, -ENOMEM, "could not set up an HTTP request to %s",
-			      rq->url);
+			      shown);
 		goto out;
 	}
 	setup(x.h, &x, hdrs, errbuf);
@@ -334,14 +335,14 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 		if (!strcmp(x.abort_kind, "timeout"))
 			ret = err_set(err, x.abort_code,
 				      "heard nothing for %ld ms from %s",
-				      rq->read_timeout_ms, rq->url);
+				      rq->read_timeout_ms, shown);
 		else
 			ret = err_set(err, x.abort_code, "%s %s",
-				      abort_what(x.abort_kind), rq->url);
+				      abort_what(x.abort_kind), shown);
 	} else if (rc != CURLE_OK) {
 		f = classify(rc);
 		rs->failure = f.kind;
-		ret = err_set(err, f.code, "%s %s: %s", f.what, rq->url,
+		ret = err_set(err, f.code, "%s %s: %s", f.what, shown,
 			      errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	} else {
 		ret = 0;

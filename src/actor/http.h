@@ -57,10 +57,11 @@ struct http_request {
 	long long deadline_ms;	 /* absolute clock_ms(); 0: none */
 	http_data_fn on_data;
 	void *ctx;
+	const char *shown_url; /* url as messages show it (redacted); NULL: url */
 };
 #define HTTP_REQUEST_INIT                                                                \
 	{                                                                                \
-		NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL                                 \
+		NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL                           \
 	}
 
 struct http_response {

@@ -92,11 +92,14 @@ static void register_secrets(const struct config *c)
 	size_t i;
 
 	redact_add(c->api_key_env ? getenv(c->api_key_env) : NULL);
+	redact_add_url(c->base_url); /* user:password@, ?api_key= */
 	for (i = 0; i < CONFIG_NBUILTIN; i++)
 		redact_add(getenv(config_builtin[i].api_key_env));
-	for (i = 0; i < c->nmodels; i++)
+	for (i = 0; i < c->nmodels; i++) {
 		if (c->models[i].api_key_env)
 			redact_add(getenv(c->models[i].api_key_env));
+		redact_add_url(c->models[i].base_url);
+	}
 	for (i = 0; i < c->agent_env.n; i++)
 		if (secret_name(c->agent_env.v[i]))
 			redact_add(getenv(c->agent_env.v[i]));
