@@ -121,4 +121,50 @@ test_expect_success '--base-url credentials and query secrets: redacted everywhe
 	! grep -rqa "qk-Query99zz" e2 s2.json bu/.loopgate
 '
 
+test_expect_success 'an endless SSE stream with no --deadline ends at the reply cap' '
+	make_repo es &&
+	echo "{\"replies\": [{\"content\": \"x\", \"fault\": \"endless\"}]}" >es.json &&
+	url=$(start_fake es es.json) &&
+	printf "http:\n  retries: 0\n" >es/loopgate.yaml &&
+	git -C es add -A && git -C es commit -qm cfg &&
+	expect_code 3 timeout 60 $LOOPGATE run --dir es --goal g --gate "sh test.sh" --model openai/m \
+		--base-url "$url" 2>e &&
+	grep -q "a reply larger than allowed" e
+'
+
+test_expect_success 'a retry-after of a day is capped at retry_max; no false deadline' '
+	make_repo ra &&
+	python3 -c "import json,sys; print(json.dumps({\"replies\": [{\"status\": 429, \"headers\": {\"retry-after\": \"86400\"}}, {\"content\": sys.argv[1]}]}))" "$REPLY_FIX" >ra.json &&
+	url=$(start_fake ra ra.json) &&
+	printf "http:\n  retries: 2\n  retry_base: 10ms\n  retry_max: 50ms\n" >ra/loopgate.yaml &&
+	git -C ra add -A && git -C ra commit -qm cfg &&
+	expect_code 0 timeout 60 $LOOPGATE run --dir ra --goal g --gate "sh test.sh" --model openai/m \
+		--base-url "$url" --deadline 10m --json >s.json 2>e &&
+	test "$(summary_field s.json status)" = converged &&
+	grep -q "\"wait_ms\":50[,}]" "$(summary_field s.json run_dir)/events.jsonl"
+'
+
+test_expect_success 'an HTTP/0.9 reply is a protocol error, retried; not a bad URL' '
+	make_repo h9 &&
+	python3 -c "import json,sys; print(json.dumps({\"replies\": [{\"fault\": \"http09\"}, {\"content\": sys.argv[1]}]}))" "$REPLY_FIX" >h9.json &&
+	url=$(start_fake h9 h9.json) &&
+	printf "http:\n  retries: 1\n  retry_base: 10ms\n  retry_max: 20ms\n" >h9/loopgate.yaml &&
+	git -C h9 add -A && git -C h9 commit -qm cfg &&
+	expect_code 0 timeout 60 $LOOPGATE run --dir h9 --goal g --gate "sh test.sh" --model openai/m \
+		--base-url "$url" 2>e &&
+	grep -q "without an HTTP status line" e &&
+	! grep -q "base URL as" e
+'
+
+test_expect_success 'headers trickling in: a clear message, within read_timeout' '
+	make_repo th &&
+	echo "{\"replies\": [{\"fault\": \"trickle_headers\", \"delay_ms\": 100}]}" >th.json &&
+	url=$(start_fake th th.json) &&
+	printf "http:\n  retries: 0\n  read_timeout: 1s\n" >th/loopgate.yaml &&
+	git -C th add -A && git -C th commit -qm cfg &&
+	expect_code 3 timeout 60 $LOOPGATE run --dir th --goal g --gate "sh test.sh" --model openai/m \
+		--base-url "$url" 2>e &&
+	grep -q "reply headers from .* did not complete within 1000 ms" e
+'
+
 test_done

@@ -547,6 +547,9 @@ static void plan_retry(struct provider *p, const struct provider_request *rq,
 		return;
 	}
 	wait = at->hint_ms >= 0 ? at->hint_ms : backoff_ms(&p->o, n);
+	/* a server's retry-after of a day is not obeyed past retry_max */
+	if (at->hint_ms >= 0 && p->o.retry_max_ms >= 0 && wait > p->o.retry_max_ms)
+		wait = p->o.retry_max_ms;
 	if (rq->deadline_ms && clock_ms() + wait >= rq->deadline_ms) {
 		set_final(at, -ETIME,
 			  "the deadline would pass during the %ld ms wait "

@@ -148,8 +148,9 @@ static int actor_failed(struct run *r, const struct actor_turn *t, int ret,
 			    "during the actor's turn",
 			    interrupt_pending());
 	case -ETIME:
-		return halt(r, "budget_exhausted", EXIT_HALTED,
-			    "the --deadline passed during the actor's turn");
+		/* the provider says which: passed, or would pass during a wait */
+		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
+			    err->len ? err->s : "the --deadline passed during the actor's turn");
 	default:
 		return cannot(r, ret, err->s);
 	}
