@@ -109,6 +109,11 @@ static int halt(struct run *r, const char *status, int code, const char *fmt, ..
 /* "Could not run": err, plus what to do when the disk is full. */
 static int cannot(struct run *r, int ret, const char *why)
 {
+	/* a step that failed because SIGINT/SIGTERM stopped its child (or
+	 * its read) is an interruption: exit 1 with a handoff, not exit 3 */
+	if (interrupt_pending())
+		return halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d): %s",
+			    interrupt_pending(), why);
 	if (ret == -ENOSPC || ret == -EDQUOT)
 		return halt(r, "error", EXIT_CANNOT,
 			    "%s; the disk is full: free "
@@ -642,6 +647,9 @@ int loop_run(struct run *r, struct buf *err)
 	if (c->deadline_ms > 0)
 		r->budget.deadline_at = r->start_ms + c->deadline_ms;
 	code = run_setup(r, err);
+	if (code && interrupt_pending())
+		code = halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d) during setup%s%s",
+			    interrupt_pending(), err->len ? ": " : "", err->s);
 	if (code)
 		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;
 	ui_log("run %s: branch %s, run directory %s", r->id, r->branch, r->run_dir);
