@@ -167,4 +167,24 @@ test_expect_success 'headers trickling in: a clear message, within read_timeout'
 	grep -q "reply headers from .* did not complete within 1000 ms" e
 '
 
+test_expect_success 'a resume that fails with exit 3 writes a record and stays resumable' '
+	make_repo rf &&
+	set +e
+	$LOOPGATE run $TRASH_WRITABLE --dir rf --goal g --agent-cmd true \
+		--gate "touch $TRASH/rf.started; exec sleep 300.$$" >/dev/null 2>&1 &
+	lg=$!
+	i=0
+	while [ ! -f rf.started ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done
+	kill -KILL $lg
+	wait $lg
+	pkill -f "sleep 300.$$"
+	set -e
+	rd=$(ls -d rf/.loopgate/runs/*) &&
+	rm -rf "$rd/tree" && echo junk >"$rd/tree" &&
+	expect_code 3 $LOOPGATE resume --dir rf "$(basename "$rd")" 2>e &&
+	tail -n 1 "$rd/events.jsonl" | grep -q "\"kind\":\"resume_failed\"" &&
+	tail -n 1 "$rd/events.jsonl" | grep -q "already exists" &&
+	$LOOPGATE audit verify "$rd" >/dev/null
+'
+
 test_done

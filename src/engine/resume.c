@@ -685,8 +685,14 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	}
 	goto done;
 out:
-	/* Nothing was continued: the run stays as it was, resumable again. */
+	/* Nothing was continued: the run stays as it was, resumable again.
+	 * The failed attempt is on the record (not a run_end: the run has not
+	 * ended) once the log is open again. */
 	r->status = "error";
+	if (r->ev.fd >= 0 && code == EXIT_CANNOT)
+		events_append(&r->ev, "resume_failed",
+			      json_pack("{s:i,s:s}", "exit_code", code, "error",
+					err->len ? err->s : "unknown"));
 	events_close(&r->ev); /* no summary of a run that did not go on */
 done:
 	json_decref(charged);
