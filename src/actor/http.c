@@ -215,9 +215,10 @@ static struct failure classify(CURLcode rc, const char *errbuf)
 	/* a reply with no status line: a protocol error, worth a retry, and
 	 * the URL is fine */
 	if (rc == CURLE_UNSUPPORTED_PROTOCOL && strstr(errbuf, "HTTP/0.9"))
-		return (struct failure){-ECONNRESET, "reset",
-					"got a reply without an HTTP status line (HTTP/0.9) "
-					"from"};
+		return (struct failure){
+			-ECONNRESET, "reset",
+			"got a reply without an HTTP status line (HTTP/0.9) "
+			"from"};
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -361,10 +362,11 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 				      shown, rq->read_timeout_ms);
 		else if (!strcmp(x.abort_kind, "timeout") && !x.first_hdr_ms)
 			/* libcurl reports whole lines only: bytes may have come */
-			ret = err_set(err, x.abort_code,
-				      "no complete reply line for %ld ms from %s (nothing "
-				      "came, or the status line trickled in too slowly)",
-				      rq->read_timeout_ms, shown);
+			ret = err_set(
+				err, x.abort_code,
+				"no complete reply line for %ld ms from %s (nothing "
+				"came, or the status line trickled in too slowly)",
+				rq->read_timeout_ms, shown);
 		else if (!strcmp(x.abort_kind, "timeout"))
 			ret = err_set(err, x.abort_code,
 				      "heard nothing for %ld ms from %s",

@@ -96,11 +96,13 @@ void provider_turn_bad_json(struct provider_turn *t, const char *what, const jso
 		snprintf(msg, sizeof(msg), "%s that is JSON but not an object", what);
 	else if (strstr(je->text, "too big"))
 		snprintf(msg, sizeof(msg),
-			 "%s with a number too large for 64 bits (line %d, column %d)", what,
-			 je->line, je->column);
+			 "%s with a number too large for 64 bits (line %d, column %d)",
+			 what, je->line, je->column);
 	else
-		snprintf(msg, sizeof(msg), "%s that is not a JSON object (invalid at line %d, "
-			 "column %d)", what, je->line, je->column);
+		snprintf(msg, sizeof(msg),
+			 "%s that is not a JSON object (invalid at line %d, "
+			 "column %d)",
+			 what, je->line, je->column);
 	provider_turn_bad(t, msg);
 }
 
@@ -311,7 +313,8 @@ static void classify_reply(struct provider *p, struct provider_turn *t,
 			buf_addf(&at->detail, " of type %s", t->error_type);
 		if (t->error_msg.len) {
 			buf_adds(&at->detail, ": ");
-			add_line(&at->detail, t->error_msg.s, t->error_msg.len, p->api_key);
+			add_line(&at->detail, t->error_msg.s, t->error_msg.len,
+				 p->api_key);
 		}
 		if (is_quota(t, t->error_msg.s))
 			return quota_final(p, at);

@@ -52,13 +52,15 @@ static int walk_open(int dfd, const char *rel)
 	while (comp) {
 		next = strtok_r(NULL, "/", &save);
 		if (next)
-			fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(cur, comp,
+				    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		else
 			fd = openat(cur, comp, OPEN_FLAGS | O_NOFOLLOW);
 		close(cur);
 		if (fd < 0) {
 			/* ELOOP (last) or ENOTDIR (a directory's place): a symlink */
-			fd = errno == ELOOP || (errno == ENOTDIR && next) ? -EMLINK : -errno;
+			fd = errno == ELOOP || (errno == ENOTDIR && next) ? -EMLINK
+									  : -errno;
 			break;
 		}
 		cur = fd;
@@ -180,7 +182,8 @@ int saferead_tree(const char *root, const char *rel, size_t max, unsigned flags,
 	int dfd, fd, ret;
 
 	if (!saferead_rel_ok(rel))
-		return err_set(err, -EPERM, "%s: refused: not a relative path inside the tree",
+		return err_set(err, -EPERM,
+			       "%s: refused: not a relative path inside the tree",
 			       rel ? rel : "(null)");
 	dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -191,12 +194,14 @@ int saferead_tree(const char *root, const char *rel, size_t max, unsigned flags,
 	if (fd == -EXDEV || fd == -ELOOP)
 		return err_set(err, -EPERM, "%s: refused: it leads out of the tree", rel);
 	if (fd == -EMLINK)
-		return err_set(err, -EPERM,
-			       "%s: refused: a symbolic link (followed only where the kernel "
-			       "has openat2)",
-			       rel);
+		return err_set(
+			err, -EPERM,
+			"%s: refused: a symbolic link (followed only where the kernel "
+			"has openat2)",
+			rel);
 	if (fd == -ENXIO)
-		return err_set(err, -EPERM, "%s: refused: a socket, not a regular file", rel);
+		return err_set(err, -EPERM, "%s: refused: a socket, not a regular file",
+			       rel);
 	if (fd < 0)
 		return err_set(err, fd, "cannot open %s: %s", rel, strerror(-fd));
 	if (fstat(fd, &sb) < 0) {
@@ -205,12 +210,13 @@ int saferead_tree(const char *root, const char *rel, size_t max, unsigned flags,
 		ret = err_set(err, -EPERM, "%s: refused: %s, not a regular file", rel,
 			      kind_of(sb.st_mode));
 	} else if (masked_target(fd)) {
-		ret = err_set(err, -EPERM, "%s: refused: a .env file (hidden from the actor)",
-			      rel);
+		ret = err_set(err, -EPERM,
+			      "%s: refused: a .env file (hidden from the actor)", rel);
 	} else {
 		ret = read_capped(fd, max, flags & SAFEREAD_TRUNCATE, 0, out);
 		if (ret == -EFBIG)
-			err_set(err, ret, "%s: larger than the limit of %zu bytes", rel, max);
+			err_set(err, ret, "%s: larger than the limit of %zu bytes", rel,
+				max);
 		else if (ret < 0)
 			err_set(err, ret, "cannot read %s: %s", rel, strerror(-ret));
 		if (st)
@@ -227,8 +233,8 @@ int saferead_user(const char *path, const char *what, size_t max, int timeout_ms
 	int fd = open(path, OPEN_FLAGS), ret;
 
 	if (fd < 0)
-		return err_set(err, errno == ENXIO ? -EINVAL : -errno, "cannot read %s '%s': %s",
-			       what, path,
+		return err_set(err, errno == ENXIO ? -EINVAL : -errno,
+			       "cannot read %s '%s': %s", what, path,
 			       errno == ENXIO ? "a socket, not a file" : strerror(errno));
 	if (fstat(fd, &sb) < 0) {
 		ret = err_set(err, -errno, "cannot stat %s '%s': %s", what, path,
@@ -240,15 +246,17 @@ int saferead_user(const char *path, const char *what, size_t max, int timeout_ms
 		ret = read_capped(fd, max, 0, timeout_ms > 0 ? timeout_ms : USER_WAIT_MS,
 				  out);
 		if (ret == -EFBIG)
-			err_set(err, ret, "%s '%s' is larger than the limit of %zu bytes", what,
-				path, max);
+			err_set(err, ret, "%s '%s' is larger than the limit of %zu bytes",
+				what, path, max);
 		else if (ret == -ETIMEDOUT)
-			err_set(err, ret, "%s '%s': no data for %d ms (a FIFO nobody writes?)",
+			err_set(err, ret,
+				"%s '%s': no data for %d ms (a FIFO nobody writes?)",
 				what, path, timeout_ms > 0 ? timeout_ms : USER_WAIT_MS);
 		else if (ret == -EINTR)
 			err_set(err, ret, "reading %s '%s': interrupted", what, path);
 		else if (ret < 0)
-			err_set(err, ret, "cannot read %s '%s': %s", what, path, strerror(-ret));
+			err_set(err, ret, "cannot read %s '%s': %s", what, path,
+				strerror(-ret));
 	}
 	close(fd);
 	return ret;

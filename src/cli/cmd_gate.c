@@ -145,10 +145,11 @@ static int parse_args(int argc, char **argv, struct config *f, char **config_pat
 			break;
 		case O_GATE_TIMEOUT:
 			if (config_parse_duration(optarg, &f->gate_timeout_ms) == -ERANGE)
-				return err_set(err, -EINVAL,
-					       "--gate-timeout '%s' is too long: the maximum "
-					       "is %s",
-					       optarg, CONFIG_DURATION_MAX_TEXT);
+				return err_set(
+					err, -EINVAL,
+					"--gate-timeout '%s' is too long: the maximum "
+					"is %s",
+					optarg, CONFIG_DURATION_MAX_TEXT);
 			if (config_parse_duration(optarg, &f->gate_timeout_ms) < 0 ||
 			    f->gate_timeout_ms <= 0)
 				return err_set(

@@ -169,8 +169,8 @@ static int parse_dur(const char *flag, const char *s, long *out, struct buf *err
 {
 	int ret = config_parse_duration(s, out);
 	if (ret == -ERANGE)
-		return err_set(err, -EINVAL, "%s '%s' is too long: the maximum is %s", flag,
-			       s, CONFIG_DURATION_MAX_TEXT);
+		return err_set(err, -EINVAL, "%s '%s' is too long: the maximum is %s",
+			       flag, s, CONFIG_DURATION_MAX_TEXT);
 	if (ret < 0 || *out <= 0)
 		return err_set(err, -EINVAL,
 			       "%s expects a duration such as 90s, 30m "

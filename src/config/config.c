@@ -403,7 +403,8 @@ static int finalize_goal(struct config *c, struct buf *err)
 			       "(--goal TEXT or --goal-file FILE)");
 	if (c->goal_file) {
 		/* bounded, non-blocking: /dev/zero or a FIFO must not hang us */
-		ret = saferead_user(c->goal_file, "goal file", GOAL_MAX_BYTES, 0, &b, err);
+		ret = saferead_user(c->goal_file, "goal file", GOAL_MAX_BYTES, 0, &b,
+				    err);
 		if (ret < 0)
 			ret = ret == -EINTR ? ret : -EINVAL;
 		else if (strlen(b.s) != b.len)

@@ -180,7 +180,7 @@ int config_resolve_model(const struct config *c, const char *spec,
  * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE
  * past CONFIG_DURATION_MAX_MS; *ms is untouched on failure.
  */
-#define CONFIG_DURATION_MAX_MS (365L * 86400000L)
+#define CONFIG_DURATION_MAX_MS	 (365L * 86400000L)
 #define CONFIG_DURATION_MAX_TEXT "365d"
 int config_parse_duration(const char *s, long *ms);
 /* The options of gate i (an all-unset record when it has none). */

@@ -871,9 +871,10 @@ static int load_file(struct config *c, const char *path, int policy_file, struct
 	if (ret == -ENOENT)
 		ret = err_set(err, ret, "%s: no such file", path);
 	else if (ret == -EFBIG)
-		ret = err_set(err, -EINVAL,
-			      "%s: larger than the limit of %d bytes; is this a config file?",
-			      path, CONFIG_MAX_BYTES);
+		ret = err_set(
+			err, -EINVAL,
+			"%s: larger than the limit of %d bytes; is this a config file?",
+			path, CONFIG_MAX_BYTES);
 	if (ret < 0) {
 		buf_release(&text);
 		return ret;

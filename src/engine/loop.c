@@ -155,7 +155,8 @@ static int actor_failed(struct run *r, const struct actor_turn *t, int ret,
 	case -ETIME:
 		/* the provider says which: passed, or would pass during a wait */
 		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
-			    err->len ? err->s : "the --deadline passed during the actor's turn");
+			    err->len ? err->s
+				     : "the --deadline passed during the actor's turn");
 	default:
 		return cannot(r, ret, err->s);
 	}
@@ -648,7 +649,8 @@ int loop_run(struct run *r, struct buf *err)
 		r->budget.deadline_at = r->start_ms + c->deadline_ms;
 	code = run_setup(r, err);
 	if (code && interrupt_pending())
-		code = halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d) during setup%s%s",
+		code = halt(r, "interrupted", EXIT_HALTED,
+			    "interrupted (signal %d) during setup%s%s",
 			    interrupt_pending(), err->len ? ": " : "", err->s);
 	if (code)
 		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;

@@ -248,13 +248,15 @@ static void iteration_spend(const struct logv *v, long n, struct iteration *it)
 		const json_t *b = body(v->rec[i]), *c;
 		if (is(v->rec[i], "model_attempt") && iter_of(v->rec[i]) == n) {
 			it->tokens_in = ckd_add(it->tokens_in, jlong(b, "tokens_in", 0));
-			it->tokens_out = ckd_add(it->tokens_out, jlong(b, "tokens_out", 0));
+			it->tokens_out = ckd_add(it->tokens_out,
+						 jlong(b, "tokens_out", 0));
 			it->cost += jreal(b, "cost_usd");
 		} else if (is(v->rec[i], "resume") &&
 			   json_is_object(c = json_object_get(b, "charged")) &&
 			   jlong(c, "iteration", -1) == n) {
 			it->tokens_in = ckd_add(it->tokens_in, jlong(c, "tokens_in", 0));
-			it->tokens_out = ckd_add(it->tokens_out, jlong(c, "tokens_out", 0));
+			it->tokens_out = ckd_add(it->tokens_out,
+						 jlong(c, "tokens_out", 0));
 			it->cost += jreal(c, "cost_usd");
 		}
 	}

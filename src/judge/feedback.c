@@ -727,8 +727,8 @@ void feedback_excerpts(const char *root, const struct location *v, size_t n, int
 			continue; /* outside the tree, or done already */
 		/* realpath checked the tree; saferead holds that while it
 		 * opens (the actor may swap a symlink in between) */
-		if (saferead_tree(rroot, real[i] + strlen(rroot) + 1, EXCERPT_FILE_MAX, 0, &f,
-				  NULL, NULL) < 0) {
+		if (saferead_tree(rroot, real[i] + strlen(rroot) + 1, EXCERPT_FILE_MAX, 0,
+				  &f, NULL, NULL) < 0) {
 			buf_release(&f);
 			continue;
 		}

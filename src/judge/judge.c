@@ -144,8 +144,8 @@ static void junit_counts(const struct run *r, size_t i, time_t since,
 				continue;
 			/* the gate ran in the actor's tree: a FIFO or a symlink
 			 * out at the junit path is refused, not read */
-			if (saferead_tree(r->tree, rel + 1, JUNIT_MAX, 0, &xml, &st, NULL) ==
-				    0 &&
+			if (saferead_tree(r->tree, rel + 1, JUNIT_MAX, 0, &xml, &st,
+					  NULL) == 0 &&
 			    st.st_mtime >= since && /* else stale: an earlier run's */
 			    testcount_parse_junit(xml.s, xml.len, &one))
 				testcount_add(&sum, &one);

@@ -77,7 +77,8 @@ void redact_add_url(const char *url)
 		s = xstrndup(q + 1, (size_t)(qe - q - 1));
 		add_min(s, 1);
 		/* each value on its own too: it may be quoted apart from the URL */
-		for (char *sv = NULL, *v = strtok_r(s, "&", &sv); v; v = strtok_r(NULL, "&", &sv))
+		for (char *sv = NULL, *v = strtok_r(s, "&", &sv); v;
+		     v = strtok_r(NULL, "&", &sv))
 			if (strchr(v, '='))
 				redact_add(strchr(v, '=') + 1);
 		free(s);
