@@ -162,7 +162,7 @@ TEST(user_files)
 	int fd;
 
 	CHECK_INT(saferead_user("/dev/zero", "goal file", 1024, 0, &b, &err), -EINVAL);
-	CHECK_CONTAINS(err.s, "goal file /dev/zero is a device, not a file");
+	CHECK_CONTAINS(err.s, "goal file '/dev/zero' is a device, not a file");
 	snprintf(p, sizeof(p), "%s/big.txt", tree);
 	CHECK_INT(saferead_user(p, "config", 8, 0, &b, &err), -EFBIG);
 	CHECK_CONTAINS(err.s, "larger than the limit of 8 bytes");
