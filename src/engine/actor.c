@@ -10,7 +10,6 @@
 #include "config/policy.h"
 #include "engine/prompt.h"
 #include "actor/provider.h"
-#include "cli/ui.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -41,7 +40,7 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 	c->t->cost += b->cost - before;
 	if (a->will_retry &&
 	    (budget_spent(b, &why) ||
-	     budget_precheck(b, c->prompt_bytes, c->r->max_output_tokens, &why) < 0))
+	     budget_precheck(b, c->prompt_bytes, c->r->w->max_output_tokens, &why) < 0))
 		stop = 1;
 	if (stop)
 		c->t->budget_stop = 1;
@@ -56,10 +55,6 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 				"will_retry", a->will_retry && !stop, "wait_ms",
 				(json_int_t)a->wait_ms, "elapsed_ms", a->elapsed_ms,
 				"stopped_by", stop ? events_str(why.s) : json_null()));
-	if (a->will_retry && !stop)
-		ui_log("iteration %d: model call attempt %d: %s%s%s; retrying in %.1fs",
-		       c->t->iteration, a->n, a->outcome, a->detail ? ": " : "",
-		       a->detail ? a->detail : "", a->wait_ms / 1000.0);
 	buf_release(&why);
 	return stop;
 }
@@ -90,7 +85,7 @@ static json_t *edit_items(const struct edit_list *l)
 	return a;
 }
 
-/* Parses and applies the reply's edit blocks; fills r->edit_feedback. */
+/* Parses and applies the reply's edit blocks; fills r->w->edit_feedback. */
 static void apply_reply(struct run *r, struct actor_turn *t, const struct buf *text)
 {
 	struct edit_list l = EDIT_LIST_INIT;
@@ -99,25 +94,29 @@ static void apply_reply(struct run *r, struct actor_turn *t, const struct buf *t
 
 	edits_parse(text->s, text->len, &l, &problems);
 	t->edit_blocks = (int)l.n;
-	t->edits_applied = edits_apply(r->tree, &l);
+	t->edits_applied = edits_apply(r->w->tree, &l);
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].status != EDIT_APPLIED)
 			t->edits_refused++;
-	buf_reset(&r->edit_feedback);
-	edits_feedback(&l, &r->edit_feedback);
+	buf_reset(&r->w->edit_feedback);
+	edits_feedback(&l, &r->w->edit_feedback);
 	if (problems.len) {
-		buf_adds(&r->edit_feedback, "Malformed blocks, not applied:\n");
-		buf_add(&r->edit_feedback, problems.s, problems.len);
+		buf_adds(&r->w->edit_feedback, "Malformed blocks, not applied:\n");
+		buf_add(&r->w->edit_feedback, problems.s, problems.len);
 	}
 	if (!l.n && !problems.len)
-		buf_adds(&r->edit_feedback,
+		buf_adds(&r->w->edit_feedback,
 			 "Your reply contained no edit block, so nothing changed. "
 			 "Reply with search/replace or FILE blocks as described.\n");
+	/* turn_*: the whole turn's spend (every attempt), for the progress line */
 	events_append(&r->ev, "edits",
-		      json_pack("{s:i,s:i,s:i,s:i,s:o,s:o}", "iteration", t->iteration,
-				"blocks", (int)l.n, "applied", t->edits_applied,
-				"refused", t->edits_refused, "items", edit_items(&l),
-				"problems", events_strn(problems.s, problems.len)));
+		      json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:I,s:I,s:f}", "iteration",
+				t->iteration, "blocks", (int)l.n, "applied",
+				t->edits_applied, "refused", t->edits_refused, "items",
+				edit_items(&l), "problems",
+				events_strn(problems.s, problems.len), "turn_tokens_in",
+				(json_int_t)t->tokens_in, "turn_tokens_out",
+				(json_int_t)t->tokens_out, "turn_cost_usd", t->cost));
 	edit_list_release(&l);
 	buf_release(&problems);
 }
@@ -154,15 +153,17 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 		if (ret < 0)
 			goto out;
 	}
-	ret = budget_precheck(&r->budget, ctx.prompt_bytes, r->max_output_tokens, &why);
+	ret = budget_precheck(&r->budget, ctx.prompt_bytes, r->w->max_output_tokens,
+			      &why);
 	events_append(&r->ev, "model_request",
 		      json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:s,s:o}", "iteration",
-				t->iteration, "provider", events_str(r->preset.provider),
-				"model", events_str(r->preset.model), "prompt_bytes",
+				t->iteration, "provider",
+				events_str(r->w->preset.provider), "model",
+				events_str(r->w->preset.model), "prompt_bytes",
 				(json_int_t)ctx.prompt_bytes, "estimate_tokens_in",
 				(json_int_t)budget_estimate_tokens(&r->budget,
 								   ctx.prompt_bytes),
-				"max_output_tokens", (json_int_t)r->max_output_tokens,
+				"max_output_tokens", (json_int_t)r->w->max_output_tokens,
 				"prompt_file", "prompt.md", "refused",
 				ret < 0 ? events_str(why.s) : json_null()));
 	if (ret < 0) {
@@ -172,10 +173,10 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	}
 	req.system = sys.s;
 	req.prompt = user.s;
-	req.max_output_tokens = r->max_output_tokens;
+	req.max_output_tokens = r->w->max_output_tokens;
 	req.deadline_ms = r->budget.deadline_at;
-	provider_set_attempt_cb(r->prov, on_attempt, &ctx);
-	ret = provider_complete(r->prov, &req, &reply, err);
+	provider_set_attempt_cb(r->w->prov, on_attempt, &ctx);
+	ret = provider_complete(r->w->prov, &req, &reply, err);
 	if (ret < 0)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
@@ -237,8 +238,10 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	const char *argv[] = {"/bin/sh", "-c", r->cfg->agent_cmd, NULL};
 	char *prompt = xasprintf("%s/prompt.md", t->dir);
 	char *out = xasprintf("%s/actor.out", t->dir);
-	char *gate_out = r->last.ran ? xasprintf("%s/%s", r->run_dir, r->last.output_file)
-				     : xasprintf("%s/empty-gate-output", r->run_dir);
+	char *gate_out = r->w->judge.last.ran
+				 ? xasprintf("%s/%s", r->run_dir,
+					     r->w->judge.last.output_file)
+				 : xasprintf("%s/empty-gate-output", r->run_dir);
 	int ret, allowed;
 
 	allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
@@ -252,14 +255,14 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 					       : json_null()));
 	if (!allowed) {
 		/* not run: the reason is the turn's outcome, on the record */
-		buf_reset(&r->edit_feedback);
-		buf_addf(&r->edit_feedback,
+		buf_reset(&r->w->edit_feedback);
+		buf_addf(&r->w->edit_feedback,
 			 "The agent command was not run: the "
 			 "policy denies it (%s).\n",
 			 what.s);
 		/* the turn's output, where its output would have been */
-		ret = fileio_write_atomic(out, r->edit_feedback.s, r->edit_feedback.len,
-					  err);
+		ret = fileio_write_atomic(out, r->w->edit_feedback.s,
+					  r->w->edit_feedback.len, err);
 		goto done;
 	}
 	buf_reset(&what);
@@ -268,18 +271,19 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	prompt_user(r, &text);
 	if ((ret = fileio_write_atomic(prompt, text.s, text.len, err)) < 0)
 		goto done;
-	if (!r->last.ran && (ret = fileio_write_atomic(gate_out, "", 0, err)) < 0)
+	if (!r->w->judge.last.ran &&
+	    (ret = fileio_write_atomic(gate_out, "", 0, err)) < 0)
 		goto done;
 	command_env(r, t, prompt, gate_out, &env);
 	o.argv = argv;
-	o.cwd = r->tree;
+	o.cwd = r->w->tree;
 	o.env = (const char *const *)env.v;
 	o.stdin_path = prompt;
 	o.merge_output = 1;
 	o.output_path = out;
 	o.deadline_ms = r->budget.deadline_at;
 	o.timeout_ms = COMMAND_ACTOR_MAX_MS;
-	o.sandbox = r->sandbox;
+	o.sandbox = r->w->sandbox;
 	events_append(&r->ev, "actor_start",
 		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",
 				events_str(r->cfg->agent_cmd), "prompt_file", "prompt.md",
@@ -300,9 +304,10 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	else if (res.status == PROC_DEADLINE)
 		ret = err_set(err, -ETIME,
 			      "the deadline passed while the agent command ran");
-	buf_reset(&r->edit_feedback);
+	buf_reset(&r->w->edit_feedback);
 	if (!ret && (res.status != PROC_EXITED || res.exit_code != 0))
-		buf_addf(&r->edit_feedback, "The agent command ended with %s.\n", what.s);
+		buf_addf(&r->w->edit_feedback, "The agent command ended with %s.\n",
+			 what.s);
 done:
 	proc_result_release(&res);
 	proc_env_release(&env);

@@ -102,7 +102,7 @@ static void add_gates(const struct run *r, struct buf *out)
 
 static void add_gate_output(const struct run *r, struct buf *out)
 {
-	const struct gate_outcome *g = &r->last;
+	const struct gate_outcome *g = &r->w->judge.last;
 	struct buf body = BUF_INIT;
 	size_t max = (size_t)r->cfg->feedback_max_bytes;
 
@@ -139,11 +139,12 @@ static void add_excerpts(const struct run *r, struct buf *out)
 	size_t n;
 	struct buf ex = BUF_INIT;
 
-	if (!r->last.ran)
+	if (!r->w->judge.last.ran)
 		return;
-	n = feedback_locations(r->last.output.s, r->last.output.len, &loc, MAX_LOCATIONS);
+	n = feedback_locations(r->w->judge.last.output.s, r->w->judge.last.output.len,
+			       &loc, MAX_LOCATIONS);
 	if (n)
-		feedback_excerpts(r->tree, loc, n, 4, EXCERPTS_MAX, &ex);
+		feedback_excerpts(r->w->tree, loc, n, 4, EXCERPTS_MAX, &ex);
 	if (ex.len) {
 		buf_adds(out, "\n# Where to look\n\nThe files and lines the output "
 			      "names, as they are now:\n\n");
@@ -167,7 +168,7 @@ static void add_context_file(const struct run *r, const char *path, size_t *tota
 			     struct buf *out)
 {
 	struct buf content = BUF_INIT, clean = BUF_INIT;
-	char *full = xasprintf("%s/%s", r->tree, path);
+	char *full = xasprintf("%s/%s", r->w->tree, path);
 	buf_init(&content, CONTEXT_FILE_MAX);
 	if (buf_read_file(&content, full) < 0 && !content.truncated)
 		goto done;
@@ -200,10 +201,10 @@ static void add_files(const struct run *r, struct buf *out)
 {
 	struct buf list = BUF_INIT;
 	size_t total = 0, shown = 0, count = 0;
-	const char *p, *end = r->files.s + r->files.len;
+	const char *p, *end = r->w->judge.files.s + r->w->judge.files.len;
 	int header = 0;
 
-	for (p = r->files.s; p < end; p += strlen(p) + 1) {
+	for (p = r->w->judge.files.s; p < end; p += strlen(p) + 1) {
 		count++;
 		if (list.len < FILE_LIST_MAX) {
 			buf_addf(&list, "%s\n", p);
@@ -228,11 +229,11 @@ static void add_files(const struct run *r, struct buf *out)
 static void add_history(const struct run *r, struct buf *out)
 {
 	size_t i, j;
-	if (!r->nits)
+	if (!r->w->nits)
 		return;
 	buf_adds(out, "\n# History\n\n");
-	for (i = 0; i < r->nits; i++) {
-		const struct iteration *it = &r->its[i];
+	for (i = 0; i < r->w->nits; i++) {
+		const struct iteration *it = &r->w->its[i];
 		buf_addf(out, "- iteration %d: ", it->n);
 		if (it->noop) {
 			buf_adds(out, "no files changed");
@@ -259,10 +260,10 @@ void prompt_user(const struct run *r, struct buf *out)
 	add_gates(r, out);
 	add_gate_output(r, out);
 	add_excerpts(r, out);
-	if (r->edit_feedback.len) {
+	if (r->w->edit_feedback.len) {
 		buf_adds(out, "\n# Your previous edit blocks\n\n");
-		buf_add(out, r->edit_feedback.s, r->edit_feedback.len);
-		if (r->edit_feedback.s[r->edit_feedback.len - 1] != '\n')
+		buf_add(out, r->w->edit_feedback.s, r->w->edit_feedback.len);
+		if (r->w->edit_feedback.s[r->w->edit_feedback.len - 1] != '\n')
 			buf_addch(out, '\n');
 	}
 	add_files(r, out);
