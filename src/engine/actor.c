@@ -229,22 +229,17 @@ static void command_env(struct run *r, struct actor_turn *t, const char *prompt,
 	proc_env_set(env, "LOOPGATE_GATE_OUTPUT_FILE", gate_out);
 }
 
-int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
+/*
+ * The policy's word on the agent command, on the record.  Denied: the
+ * reason becomes the turn's outcome and its output (out); returns 0 with
+ * *ret set.  Allowed: returns 1.
+ */
+static int command_allowed(struct run *r, const struct actor_turn *t, const char *out,
+			   int *ret, struct buf *err)
 {
-	struct buf text = BUF_INIT, what = BUF_INIT;
-	struct proc_env env = PROC_ENV_INIT;
-	struct proc_opts o = PROC_OPTS_INIT;
-	struct proc_result res = PROC_RESULT_INIT;
-	const char *argv[] = {"/bin/sh", "-c", r->cfg->agent_cmd, NULL};
-	char *prompt = xasprintf("%s/prompt.md", t->dir);
-	char *out = xasprintf("%s/actor.out", t->dir);
-	char *gate_out = r->w->judge.last.ran
-				 ? xasprintf("%s/%s", r->run_dir,
-					     r->w->judge.last.output_file)
-				 : xasprintf("%s/empty-gate-output", r->run_dir);
-	int ret, allowed;
+	struct buf what = BUF_INIT;
+	int allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
 
-	allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
 	events_append(&r->ev, "policy",
 		      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "actor",
 				"iteration", t->iteration, "command",
@@ -261,11 +256,58 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 			 "policy denies it (%s).\n",
 			 what.s);
 		/* the turn's output, where its output would have been */
-		ret = fileio_write_atomic(out, r->w->edit_feedback.s,
-					  r->w->edit_feedback.len, err);
-		goto done;
+		*ret = fileio_write_atomic(out, r->w->edit_feedback.s,
+					   r->w->edit_feedback.len, err);
 	}
-	buf_reset(&what);
+	buf_release(&what);
+	return allowed;
+}
+
+/* The agent command's end: its record, and what it means for the turn. */
+static int command_ended(struct run *r, const struct actor_turn *t,
+			 const struct proc_result *res, long timeout_ms, struct buf *err)
+{
+	struct buf what = BUF_INIT;
+	int ret = 0;
+
+	proc_describe(res, timeout_ms, &what);
+	events_append(&r->ev, "actor_end",
+		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I}", "iteration",
+				t->iteration, "status", proc_status_name(res->status),
+				"exit_code", res->exit_code, "describe",
+				events_str(what.s), "duration_ms", res->elapsed_ms,
+				"output_file", "actor.out", "output_bytes",
+				(json_int_t)res->out_total));
+	if (res->status == PROC_INTERRUPTED)
+		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
+	else if (res->status == PROC_DEADLINE)
+		ret = err_set(err, -ETIME,
+			      "the deadline passed while the agent command ran");
+	buf_reset(&r->w->edit_feedback);
+	if (!ret && (res->status != PROC_EXITED || res->exit_code != 0))
+		buf_addf(&r->w->edit_feedback, "The agent command ended with %s.\n",
+			 what.s);
+	buf_release(&what);
+	return ret;
+}
+
+int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
+{
+	struct buf text = BUF_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result res = PROC_RESULT_INIT;
+	const char *argv[] = {"/bin/sh", "-c", r->cfg->agent_cmd, NULL};
+	char *prompt = xasprintf("%s/prompt.md", t->dir);
+	char *out = xasprintf("%s/actor.out", t->dir);
+	char *gate_out = r->w->judge.last.ran
+				 ? xasprintf("%s/%s", r->run_dir,
+					     r->w->judge.last.output_file)
+				 : xasprintf("%s/empty-gate-output", r->run_dir);
+	int ret = 0;
+
+	if (!command_allowed(r, t, out, &ret, err))
+		goto done;
 	prompt_system(r, 1, &text);
 	buf_addch(&text, '\n');
 	prompt_user(r, &text);
@@ -283,36 +325,18 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	o.output_path = out;
 	o.deadline_ms = r->budget.deadline_at;
 	o.timeout_ms = COMMAND_ACTOR_MAX_MS;
-	o.sandbox = r->w->sandbox;
+	o.sandbox = r->w->sandbox; /* the worker's: explicit, per spawn */
 	events_append(&r->ev, "actor_start",
 		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",
 				events_str(r->cfg->agent_cmd), "prompt_file", "prompt.md",
 				"prompt_bytes", (json_int_t)text.len));
 	ret = proc_run(&o, &res, err);
-	if (ret < 0)
-		goto done;
-	proc_describe(&res, o.timeout_ms, &what);
-	events_append(&r->ev, "actor_end",
-		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I}", "iteration",
-				t->iteration, "status", proc_status_name(res.status),
-				"exit_code", res.exit_code, "describe",
-				events_str(what.s), "duration_ms", res.elapsed_ms,
-				"output_file", "actor.out", "output_bytes",
-				(json_int_t)res.out_total));
-	if (res.status == PROC_INTERRUPTED)
-		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
-	else if (res.status == PROC_DEADLINE)
-		ret = err_set(err, -ETIME,
-			      "the deadline passed while the agent command ran");
-	buf_reset(&r->w->edit_feedback);
-	if (!ret && (res.status != PROC_EXITED || res.exit_code != 0))
-		buf_addf(&r->w->edit_feedback, "The agent command ended with %s.\n",
-			 what.s);
+	if (ret == 0)
+		ret = command_ended(r, t, &res, o.timeout_ms, err);
 done:
 	proc_result_release(&res);
 	proc_env_release(&env);
 	buf_release(&text);
-	buf_release(&what);
 	free(prompt);
 	free(out);
 	free(gate_out);

@@ -598,6 +598,58 @@ static void resume_event(struct run *r, const char *phase, long n, const char *h
 	events_sync(&r->ev);
 }
 
+/*
+ * What a resumed run needs before its log is replayed: the same tree,
+ * sandbox and policy as before the crash.  0, or an exit code with err set.
+ */
+static int resume_prepare(struct run *r, struct config *cfg, const struct logv *v,
+			  struct buf *err)
+{
+	if (cfg->allow_dirty > 0 && find_last(v, "baseline", -2) < 0 &&
+	    find_last(v, "carried_changes", -2) < 0) {
+		err_set(err, -EINVAL,
+			"run %s died while carrying --allow-dirty "
+			"changes: your tree may have changed since; start a new run",
+			r->id);
+		return EXIT_USAGE;
+	}
+	if (ensure_tree(r, err) < 0)
+		return EXIT_CANNOT;
+	/* The same sandbox and policy as before the crash (from the log). */
+	if (run_setup_sandbox(r, err))
+		return EXIT_CANNOT;
+	/* The git control files as they are now: the guard watches the rest
+	 * of the run (what changed while loopgate was dead is not known). */
+	if (!(r->w->git_guard = git_guard_snapshot(r->w->tree, err)))
+		return EXIT_CANNOT;
+	protect_init(&r->w->protect, cfg, r->w->tree);
+	return 0;
+}
+
+/* Enters the loop where the crash left it; returns the run's exit code. */
+static int resume_enter(struct run *r, const struct logv *v, long ended, long started,
+			const char *phase, struct loop_resume *from, struct buf *err)
+{
+	long end = ended ? find_last(v, "iteration_end", ended) : -1;
+	int code;
+
+	if (!started && end >= 0 && jlong(body(v->rec[end]), "outcome", -1) >= 0) {
+		/* the loop had ended; only its record of the end is missing */
+		const json_t *b = body(v->rec[end]);
+		r->status = status_static(jstr(b, "status"));
+		buf_sets(&r->reason, jstr(b, "reason") ?: "");
+		code = (int)jlong(b, "outcome", 1);
+		if (code != 0 && code != EXIT_USAGE)
+			buf_sets(err, r->reason.s);
+		return loop_finish(r, code, err);
+	}
+	if (!started && !strcmp(phase, "baseline"))
+		return loop_continue(r, loop_baseline(r, err), err);
+	if (started)
+		return loop_continue(r, loop_iterate(r, from, err), err);
+	return loop_continue(r, -1, err);
+}
+
 int resume_run(struct run *r, struct config *cfg, const char *dir, const char *spec,
 	       struct buf *err)
 {
@@ -606,7 +658,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	struct buf cur = BUF_INIT;
 	json_t *charged = json_null();
 	const char *phase = "baseline", *head;
-	long ended, started, end;
+	long ended, started;
 	int code, ret;
 
 	memset(&from, 0, sizeof(from));
@@ -614,26 +666,9 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	if ((code = open_run(r, dir, spec, &v, err)) ||
 	    (code = load_start(r, cfg, &v, err)))
 		goto out;
+	if ((code = resume_prepare(r, cfg, &v, err)))
+		goto out;
 	code = EXIT_CANNOT;
-	if (cfg->allow_dirty > 0 && find_last(&v, "baseline", -2) < 0 &&
-	    find_last(&v, "carried_changes", -2) < 0) {
-		err_set(err, -EINVAL,
-			"run %s died while carrying --allow-dirty "
-			"changes: your tree may have changed since; start a new run",
-			r->id);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	if ((ret = ensure_tree(r, err)) < 0)
-		goto out;
-	/* The same sandbox and policy as before the crash (from the log). */
-	if (run_setup_sandbox(r, err))
-		goto out;
-	/* The git control files as they are now: the guard watches the rest
-	 * of the run (what changed while loopgate was dead is not known). */
-	if (!(r->w->git_guard = git_guard_snapshot(r->w->tree, err)))
-		goto out;
-	protect_init(&r->w->protect, cfg, r->w->tree);
 	replay_budget(r, &v);
 	/* a transcript goes on after the replies the log says were received */
 	provider_skip_replies(r->w->prov, (size_t)count(&v, "model_response"));
@@ -668,23 +703,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	resume_event(r, phase, started ? started : ended, head,
 		     cur.len && strcmp(cur.s, head) ? cur.s : NULL, charged);
 	charged = NULL;
-	end = ended ? find_last(&v, "iteration_end", ended) : -1;
-	if (!started && end >= 0 && jlong(body(v.rec[end]), "outcome", -1) >= 0) {
-		/* the loop had ended; only its record of the end is missing */
-		const json_t *b = body(v.rec[end]);
-		r->status = status_static(jstr(b, "status"));
-		buf_sets(&r->reason, jstr(b, "reason") ?: "");
-		code = (int)jlong(b, "outcome", 1);
-		if (code != 0 && code != EXIT_USAGE)
-			buf_sets(err, r->reason.s);
-		code = loop_finish(r, code, err);
-	} else if (!started && !strcmp(phase, "baseline")) {
-		code = loop_continue(r, loop_baseline(r, err), err);
-	} else if (started) {
-		code = loop_continue(r, loop_iterate(r, &from, err), err);
-	} else {
-		code = loop_continue(r, -1, err);
-	}
+	code = resume_enter(r, &v, ended, started, phase, &from, err);
 	goto done;
 out:
 	/* Nothing was continued: the run stays as it was, resumable again. */
