@@ -129,8 +129,8 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	struct attempt_ctx ctx = {r, t, 0};
 	int ret;
 
-	prompt_system(r, 0, &sys);
-	prompt_user(r, &raw);
+	prompt_system(0, &sys);
+	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, r->w}, &raw);
 	/* Gate output is cleaned already; the goal and file names may not be:
 	 * the request is JSON, so the whole prompt must be UTF-8. */
 	utf8_clean(raw.s, raw.len, &user);
@@ -308,9 +308,9 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 
 	if (!command_allowed(r, t, out, &ret, err))
 		goto done;
-	prompt_system(r, 1, &text);
+	prompt_system(1, &text);
 	buf_addch(&text, '\n');
-	prompt_user(r, &text);
+	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, r->w}, &text);
 	if ((ret = fileio_write_atomic(prompt, text.s, text.len, err)) < 0)
 		goto done;
 	if (!r->w->judge.last.ran &&
