@@ -403,10 +403,10 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 		events_append(&r->ev, "iteration_start",
 			      json_pack("{s:i}", "iteration", it->n));
 	if (from && from->from == LOOP_FROM_REPLY)
-		ret = actor_model_apply(r, t, &from->reply);
+		ret = actor_model_apply(r, r->w, t, &from->reply);
 	else
-		ret = r->w->prov ? actor_model_turn(r, t, err)
-				 : actor_command_turn(r, t, err);
+		ret = r->w->prov ? actor_model_turn(r, r->w, t, err)
+				 : actor_command_turn(r, r->w, t, err);
 	it->tokens_in = t->tokens_in;
 	it->tokens_out = t->tokens_out;
 	it->cost = t->cost;
