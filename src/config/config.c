@@ -144,6 +144,25 @@ static void preset_overlay(struct model_preset *d, const struct model_preset *s)
 	set_long(&d->context_tokens, s->context_tokens);
 }
 
+/* A layer that gives gates replaces them all, with their options. */
+static void overlay_gates(struct config *d, const struct config *s)
+{
+	if (!s->gates.n)
+		return;
+	/* flags' gates have no per-gate options: the file's go too */
+	config_gate_opts_clear(d);
+	strlist_copy(&d->gates, &s->gates);
+	if (!s->gate_opts)
+		return;
+	d->gate_opts = xcalloc(s->gates.n, sizeof(*d->gate_opts));
+	for (size_t i = 0; i < s->gates.n; i++) {
+		const struct gate_opts *o = &s->gate_opts[i];
+		d->gate_opts[i].focus = o->focus ? xstrdup(o->focus) : NULL;
+		d->gate_opts[i].junit = o->junit ? xstrdup(o->junit) : NULL;
+		d->gate_opts[i].timeout_ms = o->timeout_ms;
+	}
+}
+
 void config_overlay(struct config *d, const struct config *s)
 {
 	/*
@@ -165,22 +184,7 @@ void config_overlay(struct config *d, const struct config *s)
 	set_str(&d->source, s->source);
 	set_str(&d->goal, s->goal);
 	set_str(&d->goal_file, s->goal_file);
-	if (s->gates.n) {
-		/* flags' gates have no per-gate options: the file's go too */
-		config_gate_opts_clear(d);
-		strlist_copy(&d->gates, &s->gates);
-		if (s->gate_opts) {
-			d->gate_opts = xcalloc(s->gates.n, sizeof(*d->gate_opts));
-			for (size_t i = 0; i < s->gates.n; i++) {
-				const struct gate_opts *o = &s->gate_opts[i];
-				d->gate_opts[i].focus = o->focus ? xstrdup(o->focus)
-								 : NULL;
-				d->gate_opts[i].junit = o->junit ? xstrdup(o->junit)
-								 : NULL;
-				d->gate_opts[i].timeout_ms = o->timeout_ms;
-			}
-		}
-	}
+	overlay_gates(d, s);
 	set_str(&d->model, s->model);
 	set_str(&d->base_url, s->base_url);
 	set_str(&d->api_key_env, s->api_key_env);
