@@ -78,6 +78,7 @@ static int cmd_resume(int argc, char **argv)
 	ui_init(0);
 	interrupt_install();
 	run_init(&r, &cfg);
+	ui_watch(&r);
 	code = resume_run(&r, &cfg, dir, argv[optind], &err);
 	code = cmd_run_report(&r, code, json, &err);
 	run_release(&r);

@@ -8,6 +8,7 @@
 #include "engine/loop.h"
 #include "record/redact.h"
 #include "report/report.h"
+#include "engine/summary.h"
 #include "exec/sandbox.h"
 #include "cli/ui.h"
 
@@ -301,8 +302,21 @@ static int fail(const struct config *c, int code, const struct buf *err)
 	return code;
 }
 
+/* handoff.md for a run that halted, or could not go on with a tree to hand
+ * over: written here, after the engine returned (report.h). */
+static void write_handoff(const struct run *r, int code)
+{
+	struct buf herr = BUF_INIT;
+	if (r->run_dir && r->ev.fd >= 0 &&
+	    (code == 1 || (code == 3 && r->w->tree)) && /* halted, could not go on */
+	    report_handoff(r, &herr) < 0)
+		ui_log("could not write handoff.md: %s", herr.s);
+	buf_release(&herr);
+}
+
 int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 {
+	write_handoff(r, code);
 	ui_finish();
 	redact_buf(err);
 	redact_buf(&r->reason);
@@ -313,11 +327,11 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 	if (r->run_dir && code != 2)
 		fprintf(stderr, "loopgate: run directory %s%s\n", r->run_dir,
 			code == 1 ? " (see handoff.md)" : "");
-	if (code == 0 && r->branch && strcmp(r->status, "already_satisfied"))
-		fprintf(stderr, "loopgate: the result is on branch %s\n", r->branch);
+	if (code == 0 && r->w->branch && strcmp(r->status, "already_satisfied"))
+		fprintf(stderr, "loopgate: the result is on branch %s\n", r->w->branch);
 	if (json) {
 		if (r->run_dir && r->ev.fd >= 0) {
-			json_t *sum = report_summary(r, code);
+			json_t *sum = run_summary(r, code);
 			char *s = json_dumps(sum,
 					     JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 			printf("%s\n", s);
@@ -380,6 +394,7 @@ static int cmd_run(int argc, char **argv)
 	ui_init(0);
 	interrupt_install();
 	run_init(&r, &cfg);
+	ui_watch(&r);
 	code = loop_run(&r, &err);
 	code = cmd_run_report(&r, code, cfg.json == 1, &err);
 	run_release(&r);

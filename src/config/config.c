@@ -145,6 +145,25 @@ static void preset_overlay(struct model_preset *d, const struct model_preset *s)
 	set_long(&d->context_tokens, s->context_tokens);
 }
 
+/* A layer that gives gates replaces them all, with their options. */
+static void overlay_gates(struct config *d, const struct config *s)
+{
+	if (!s->gates.n)
+		return;
+	/* flags' gates have no per-gate options: the file's go too */
+	config_gate_opts_clear(d);
+	strlist_copy(&d->gates, &s->gates);
+	if (!s->gate_opts)
+		return;
+	d->gate_opts = xcalloc(s->gates.n, sizeof(*d->gate_opts));
+	for (size_t i = 0; i < s->gates.n; i++) {
+		const struct gate_opts *o = &s->gate_opts[i];
+		d->gate_opts[i].focus = o->focus ? xstrdup(o->focus) : NULL;
+		d->gate_opts[i].junit = o->junit ? xstrdup(o->junit) : NULL;
+		d->gate_opts[i].timeout_ms = o->timeout_ms;
+	}
+}
+
 void config_overlay(struct config *d, const struct config *s)
 {
 	/*
@@ -166,22 +185,7 @@ void config_overlay(struct config *d, const struct config *s)
 	set_str(&d->source, s->source);
 	set_str(&d->goal, s->goal);
 	set_str(&d->goal_file, s->goal_file);
-	if (s->gates.n) {
-		/* flags' gates have no per-gate options: the file's go too */
-		config_gate_opts_clear(d);
-		strlist_copy(&d->gates, &s->gates);
-		if (s->gate_opts) {
-			d->gate_opts = xcalloc(s->gates.n, sizeof(*d->gate_opts));
-			for (size_t i = 0; i < s->gates.n; i++) {
-				const struct gate_opts *o = &s->gate_opts[i];
-				d->gate_opts[i].focus = o->focus ? xstrdup(o->focus)
-								 : NULL;
-				d->gate_opts[i].junit = o->junit ? xstrdup(o->junit)
-								 : NULL;
-				d->gate_opts[i].timeout_ms = o->timeout_ms;
-			}
-		}
-	}
+	overlay_gates(d, s);
 	set_str(&d->model, s->model);
 	set_str(&d->base_url, s->base_url);
 	set_str(&d->api_key_env, s->api_key_env);
@@ -289,6 +293,11 @@ int config_is_env_name(const char *s)
 
 int config_is_url(const char *s)
 {
+	/* a CR or LF would split the request head (header injection); no
+	 * URL has spaces or control characters in it */
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return 0;
 	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8);
 }
 
@@ -614,7 +623,8 @@ static int check_strings(const struct config *c, struct buf *err)
 			       c->api_key_env);
 	if (c->base_url && !config_is_url(c->base_url))
 		return err_set(err, -EINVAL,
-			       "base_url: expected an http:// or https:// URL");
+			       "base_url: expected an http:// or https:// URL "
+			       "(no spaces or control characters)");
 	if (c->record && !*c->record)
 		return err_set(err, -EINVAL, "record: empty file name");
 	return 0;

@@ -30,7 +30,6 @@
 
 /* Limits on user-controllable input (systemd style: bound everything). */
 #define CONFIG_MAX_BYTES (1 << 20)
-#define YAML_MAX_DEPTH	 32
 #define MAX_MODELS	 1000
 
 /* ---- typed scalars ------------------------------------------------------ */
@@ -94,166 +93,6 @@ static int parse_bool(const char *s, int *out)
 			return *out = 0, 0;
 	}
 	return -EINVAL;
-}
-
-/* ---- YAML into a tree ------------------------------------------------- */
-
-/* struct ynode is in config_impl.h: config_policy.c walks it too. */
-
-struct yb {
-	yaml_parser_t p;
-	const char *name;
-	const char *text;
-	size_t len;
-	struct buf *err;
-};
-
-static void ynode_free(struct ynode *y)
-{
-	for (size_t i = 0; i < y->n; i++)
-		ynode_free(&y->kids[i]);
-	free(y->kids);
-	free(y->val);
-}
-
-static int yaml_fail(struct yb *b)
-{
-	const yaml_parser_t *p = &b->p;
-	size_t line = p->problem_mark.line + 1;
-	if (p->error == YAML_READER_ERROR) {
-		/* reader errors carry a byte offset, not a mark */
-		line = 1;
-		for (size_t i = 0; i < p->problem_offset && i < b->len; i++)
-			line += b->text[i] == '\n';
-	}
-	if (p->context)
-		return err_set(b->err, -EINVAL,
-			       "%s:%zu: YAML syntax error: %s (%s started on line %zu)",
-			       b->name, line, p->problem ? p->problem : "malformed",
-			       p->context, p->context_mark.line + 1);
-	return err_set(b->err, -EINVAL, "%s:%zu: YAML syntax error: %s", b->name, line,
-		       p->problem ? p->problem : "malformed");
-}
-
-static int ynext(struct yb *b, yaml_event_t *ev)
-{
-	return yaml_parser_parse(&b->p, ev) ? 0 : yaml_fail(b);
-}
-
-static int ybuild(struct yb *b, const yaml_event_t *ev, struct ynode *y, int depth)
-{
-	yaml_event_type_t end = YAML_SEQUENCE_END_EVENT;
-	size_t alloc = 0;
-
-	memset(y, 0, sizeof(*y));
-	y->line = ev->start_mark.line + 1;
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		y->kind = Y_ALIAS;
-		return 0;
-	case YAML_SCALAR_EVENT:
-		y->kind = Y_SCALAR;
-		y->len = ev->data.scalar.length;
-		y->val = xstrndup((const char *)ev->data.scalar.value, y->len);
-		y->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		if (ev->data.scalar.anchor)
-			y->refused = "YAML anchors (&name) are not supported";
-		else if (ev->data.scalar.tag)
-			y->refused = "YAML tags (!tag) are not supported";
-		return 0;
-	case YAML_MAPPING_START_EVENT:
-		end = YAML_MAPPING_END_EVENT;
-		y->kind = Y_MAP;
-		if (ev->data.mapping_start.anchor)
-			y->refused = "YAML anchors (&name) are not supported";
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		y->kind = Y_SEQ;
-		if (ev->data.sequence_start.anchor)
-			y->refused = "YAML anchors (&name) are not supported";
-		break;
-	default:
-		return err_set(b->err, -EINVAL,
-			       "%s:%zu: YAML syntax error: unexpected event", b->name,
-			       y->line);
-	}
-	if (depth >= YAML_MAX_DEPTH)
-		return err_set(b->err, -EINVAL,
-			       "%s:%zu: YAML nested deeper than %d levels", b->name,
-			       y->line, YAML_MAX_DEPTH);
-	for (;;) {
-		yaml_event_t cev;
-		int ret = ynext(b, &cev);
-		if (ret < 0)
-			return ret;
-		if (cev.type == end) {
-			yaml_event_delete(&cev);
-			return 0;
-		}
-		if (y->n == alloc) {
-			alloc = alloc ? alloc * 2 : 8;
-			y->kids = xrealloc(y->kids, alloc * sizeof(*y->kids));
-		}
-		ret = ybuild(b, &cev, &y->kids[y->n++], depth + 1);
-		yaml_event_delete(&cev);
-		if (ret < 0)
-			return ret;
-	}
-}
-
-/* Expects the next event to be of type t (structure, not content). */
-static int yexpect(struct yb *b, yaml_event_type_t t, yaml_event_t *ev)
-{
-	int ret = ynext(b, ev);
-	if (ret < 0)
-		return ret;
-	if (ev->type != t) {
-		size_t line = ev->start_mark.line + 1;
-		int doc = ev->type == YAML_DOCUMENT_START_EVENT;
-		yaml_event_delete(ev);
-		return err_set(b->err, -EINVAL, "%s:%zu: %s", b->name, line,
-			       doc ? "only one YAML document is allowed (a second '---' "
-				     "starts here)"
-				   : "YAML syntax error: unexpected content");
-	}
-	return 0;
-}
-
-/* *root is NULL for an empty file. */
-static int yload(struct yb *b, struct ynode **root)
-{
-	yaml_event_t ev;
-	struct ynode *y = NULL;
-	int ret;
-
-	*root = NULL;
-	if ((ret = yexpect(b, YAML_STREAM_START_EVENT, &ev)) < 0)
-		return ret;
-	yaml_event_delete(&ev);
-	if ((ret = ynext(b, &ev)) < 0)
-		return ret;
-	if (ev.type == YAML_STREAM_END_EVENT) {
-		yaml_event_delete(&ev);
-		return 0;
-	}
-	yaml_event_delete(&ev); /* DOCUMENT_START: the parser guarantees it */
-	if ((ret = ynext(b, &ev)) < 0)
-		return ret;
-	y = xcalloc(1, sizeof(*y));
-	ret = ybuild(b, &ev, y, 0);
-	yaml_event_delete(&ev);
-	if (ret >= 0 && (ret = yexpect(b, YAML_DOCUMENT_END_EVENT, &ev)) >= 0) {
-		yaml_event_delete(&ev);
-		if ((ret = yexpect(b, YAML_STREAM_END_EVENT, &ev)) >= 0)
-			yaml_event_delete(&ev);
-	}
-	if (ret < 0) {
-		ynode_free(y);
-		free(y);
-		return ret;
-	}
-	*root = y;
-	return 0;
 }
 
 /* ---- the schema ------------------------------------------------------- */
@@ -474,7 +313,9 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 	int ret;
 	long ms;
 
-	snprintf(sub, sizeof(sub), "%s.%s", path, ky->val);
+	if ((ret = want_string(w, ky, path, "a gate option name", &s)) < 0)
+		return ret;
+	snprintf(sub, sizeof(sub), "%s.%s", path, s);
 	if ((ret = want_string(w, v, sub, "a string", &s)) < 0)
 		return ret;
 	if (!strcmp(ky->val, "run") || !strcmp(ky->val, "focus") ||
@@ -506,6 +347,31 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 		       "focus, timeout or junit)");
 }
 
+/*
+ * Option j of gate mapping g is not given twice: with two `run:` keys the
+ * last one would win, which can silently turn a real gate into `true`.
+ * Keys that are not strings are refused by gate_opt (called after this
+ * only for scalar keys).
+ */
+static int gate_opt_once(const struct walk *w, const struct ynode *g, size_t j,
+			 const char *path)
+{
+	const struct ynode *ky = &g->kids[j];
+	const char *name;
+	int ret;
+
+	if ((ret = want_string(w, ky, path, "a gate option name", &name)) < 0)
+		return ret;
+	for (size_t i = 0; i < j; i += 2)
+		if (g->kids[i].kind == Y_SCALAR && g->kids[i].val &&
+		    !strcmp(g->kids[i].val, name))
+			return key_err(w, ky->line, path,
+				       "duplicate gate option '%s' (first given on "
+				       "line %zu)",
+				       name, g->kids[i].line);
+	return 0;
+}
+
 /* gates: a list whose items are commands, or mappings with options. */
 static int set_gates_key(const struct walk *w, const struct ynode *y, const char *path,
 			 struct config *c)
@@ -530,9 +396,11 @@ static int set_gates_key(const struct walk *w, const struct ynode *y, const char
 		o->timeout_ms = -1;
 		snprintf(item, sizeof(item), "%s[%zu]", path, i + 1);
 		if (g->kind == Y_MAP) {
+			ret = check_plain_yaml(w, g, item);
 			for (size_t j = 0; j + 1 < g->n && ret == 0; j += 2)
-				ret = gate_opt(w, &g->kids[j], &g->kids[j + 1], item,
-					       &run, o);
+				if ((ret = gate_opt_once(w, g, j, item)) == 0)
+					ret = gate_opt(w, &g->kids[j], &g->kids[j + 1],
+						       item, &run, o);
 			if (ret == 0 && !run)
 				ret = key_err(w, g->line, item,
 					      "a gate mapping needs 'run: COMMAND'");
@@ -640,6 +508,10 @@ static int set_scalar_key(const struct walk *w, const struct key *k,
 	}
 	if ((ret = want_string(w, y, path, "a string", &s)) < 0)
 		return ret;
+	if (k->type == K_URL && strcspn(s, "\r\n\t ") != strlen(s))
+		return key_err(w, y->line, path,
+			       "the URL contains a space, tab, CR or LF (a CR/LF "
+			       "would split the HTTP request head)");
 	if (k->type == K_URL && !config_is_url(s))
 		return key_err(w, y->line, path,
 			       "expected an http:// or https:// URL, got '%s'", s);
@@ -814,7 +686,6 @@ static void rebase(char **p, const char *cfgpath)
 static int load_text(struct config *c, const char *name, const char *text, size_t len,
 		     int policy_file, struct buf *err)
 {
-	struct yb b = {.name = name, .text = text, .len = len, .err = err};
 	struct walk w = {.name = name, .err = err};
 	struct ynode *root = NULL;
 	struct config tmp;
@@ -824,13 +695,7 @@ static int load_text(struct config *c, const char *name, const char *text, size_
 		return err_set(err, -EINVAL,
 			       "%s: larger than %d bytes; is this a config file?", name,
 			       CONFIG_MAX_BYTES);
-	if (!yaml_parser_initialize(&b.p))
-		return err_set(err, -ENOMEM, "%s: cannot initialise the YAML parser",
-			       name);
-	yaml_parser_set_input_string(&b.p, (const unsigned char *)text, len);
-	ret = yload(&b, &root);
-	yaml_parser_delete(&b.p);
-	if (ret < 0)
+	if ((ret = yamltree_load(name, text, len, &root, err)) < 0)
 		return ret;
 	config_init(&tmp);
 	w.c = &tmp;
@@ -840,10 +705,7 @@ static int load_text(struct config *c, const char *name, const char *text, size_
 	} else if (root && !is_null(root)) {
 		ret = walk_map(&w, root, config_top_keys, &tmp, "");
 	}
-	if (root) {
-		ynode_free(root);
-		free(root);
-	}
+	yamltree_free(root);
 	if (ret >= 0) {
 		if (!policy_file)
 			tmp.source = xstrdup(name);

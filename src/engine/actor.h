@@ -40,13 +40,18 @@ struct actor_turn {
 				   not a failure */
 };
 
-int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err);
-int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err);
+/* r: the shared budget, log and config; w: the worker whose turn it is
+ * (its tree, sandbox, provider, latest gate result, feedback). */
+int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
+		     struct buf *err);
+int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
+		       struct buf *err);
 /*
  * The second half of a model turn alone, for `loopgate resume`: applies a
  * reply saved before a crash (response.md) as actor_model_turn would have,
  * edits record and feedback included.  Returns 0.
  */
-int actor_model_apply(struct run *r, struct actor_turn *t, const struct buf *reply);
+int actor_model_apply(struct run *r, struct worker *w, struct actor_turn *t,
+		      const struct buf *reply);
 
 #endif

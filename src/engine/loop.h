@@ -4,10 +4,15 @@
  *   struct run r;
  *   run_init(&r, &cfg);
  *   int code = loop_run(&r, &err);   0 converged / already satisfied,
- *                                    1 halted (handoff.md written),
+ *                                    1 halted (the CLI then writes
+ *                                      handoff.md: report.h),
  *                                    2 usage or configuration error,
  *                                    3 could not run
- *   ... report_summary(&r, code) for --json ...
+ *   ... run_summary(&r, code) for --json (summary.h) ...
+ *
+ * The engine never prints: progress reaches the terminal, the run store and
+ * any other watcher through observers of r.ev (events.h), which the caller
+ * registers before loop_run (cli/ui.c is the terminal's).
  *   run_release(&r);
  *
  * Setup: find the repository, refuse a dirty tree unless allow_dirty, make
@@ -29,7 +34,7 @@
  *   loop_baseline   the baseline round; -1 to go on, else an exit code
  *   loop_iterate    one iteration (from NULL: a fresh one); -1 to go on
  *   loop_continue   iterations until a status, then loop_finish
- *   loop_finish     handoff.md (when halted), summary.json, run_end
+ *   loop_finish     summary.json, run_end, the final checkpoint
  */
 enum loop_from {
 	LOOP_FROM_ACTOR, /* the actor's turn again (the tree rolled back) */
@@ -40,7 +45,7 @@ struct loop_resume {
 	enum loop_from from;
 	struct iteration it; /* what the iteration did before the crash (its
 				   spend; with LOOP_FROM_GATES its commit and
-				   edits too); moved into r->its */
+				   edits too); moved into r->w->its */
 	struct buf reply;    /* LOOP_FROM_REPLY: the saved response.md */
 };
 
