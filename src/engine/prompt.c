@@ -170,8 +170,8 @@ static void add_context_file(const struct prompt_in *in, const char *path, size_
 	struct buf content = BUF_INIT, clean = BUF_INIT, err = BUF_INIT;
 	/* the actor wrote this tree: no symlink out, no FIFO, bounded; the
 	 * refusal names the path and the reason, never the target */
-	if (saferead_tree(in->w->tree, path, CONTEXT_FILE_MAX, SAFEREAD_TRUNCATE, &content,
-			  NULL, &err) < 0) {
+	if (saferead_tree(in->w->tree, path, CONTEXT_FILE_MAX, SAFEREAD_TRUNCATE,
+			  &content, NULL, &err) < 0) {
 		if (err.len)
 			buf_addf(out, "\n(context file omitted: %s)\n", err.s);
 		goto done;
