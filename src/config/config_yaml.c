@@ -735,7 +735,7 @@ static int load_file(struct config *c, const char *path, int policy_file, struct
 	else if (ret == -EFBIG)
 		ret = err_set(
 			err, -EINVAL,
-			"%s: larger than the limit of %d bytes; is this a config file?",
+			"%s: larger than %d bytes, the limit; is this a config file?",
 			path, CONFIG_MAX_BYTES);
 	if (ret < 0) {
 		buf_release(&text);
