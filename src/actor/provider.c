@@ -10,6 +10,7 @@
  */
 #include "actor/provider.h"
 #include "record/redact.h"
+#include "base/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +30,9 @@
 #include "base/hash.h"
 #include "actor/sse.h"
 
-#define MAX_BODY    (16u << 20) /* a whole JSON reply or error body */
-#define MAX_EVENT   (8u << 20)	/* one SSE event */
-#define MAX_MESSAGE 240		/* server error text kept in messages */
+#define MAX_BODY    PROVIDER_MAX_BODY
+#define MAX_EVENT   (8u << 20) /* one SSE event */
+#define MAX_MESSAGE 240	       /* server error text kept in messages */
 
 struct provider {
 	struct provider_opts o; /* strings point at the copies below */
@@ -57,93 +58,6 @@ struct attempt {
 	const char *request_id;
 	long long start_ms;
 };
-
-/* ---- turn helpers (used by the wire files) ---------------------------- */
-
-void provider_turn_init(struct provider_turn *t)
-{
-	memset(t, 0, sizeof(*t));
-	buf_init(&t->text, MAX_BODY);
-	buf_init(&t->bad_detail, 0);
-	buf_init(&t->error_msg, 0);
-}
-
-void provider_turn_release(struct provider_turn *t)
-{
-	buf_release(&t->text);
-	buf_release(&t->bad_detail);
-	buf_release(&t->error_msg);
-	free(t->finish_reason);
-	free(t->model);
-	free(t->error_type);
-	free(t->error_code);
-	memset(t, 0, sizeof(*t));
-}
-
-void provider_turn_bad(struct provider_turn *t, const char *what)
-{
-	if (!t->bad)
-		buf_sets(&t->bad_detail, what);
-	t->bad = 1;
-}
-
-void provider_turn_bad_json(struct provider_turn *t, const char *what, const json_t *root,
-			    const json_error_t *je)
-{
-	char msg[160];
-
-	if (root)
-		snprintf(msg, sizeof(msg), "%s that is JSON but not an object", what);
-	else if (strstr(je->text, "too big"))
-		snprintf(msg, sizeof(msg),
-			 "%s with a number too large for 64 bits (line %d, column %d)",
-			 what, je->line, je->column);
-	else
-		snprintf(msg, sizeof(msg),
-			 "%s that is not a JSON object (invalid at line %d, "
-			 "column %d)",
-			 what, je->line, je->column);
-	provider_turn_bad(t, msg);
-}
-
-void provider_turn_set(char **slot, json_t *str)
-{
-	if (!json_is_string(str))
-		return;
-	free(*slot);
-	*slot = xstrndup(json_string_value(str), json_string_length(str));
-}
-
-void provider_turn_error(struct provider_turn *t, json_t *error)
-{
-	json_t *msg = json_object_get(error, "message");
-
-	t->error = 1;
-	provider_turn_set(&t->error_type, json_object_get(error, "type"));
-	provider_turn_set(&t->error_code, json_object_get(error, "code"));
-	if (json_is_string(msg))
-		buf_sets(&t->error_msg, json_string_value(msg));
-	else if (json_is_string(error))
-		buf_sets(&t->error_msg, json_string_value(error));
-}
-
-int provider_json_long(json_t *v, long *out)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return 0;
-	*out = (long)json_integer_value(v);
-	return 1;
-}
-
-void provider_reply_release(struct provider_reply *r)
-{
-	buf_release(&r->text);
-	free(r->finish_reason);
-	free(r->model);
-	r->finish_reason = r->model = NULL;
-	r->tokens_in = r->tokens_out = 0;
-	r->attempts = r->usage_estimated = 0;
-}
 
 /* ---- messages ----------------------------------------------------------- */
 
@@ -500,39 +414,6 @@ static void charge(const struct provider_request *rq, const struct provider_turn
 
 /* ---- waiting ------------------------------------------------------------ */
 
-/* Full jitter: uniform in [0, min(max, base * 2^(n-1))] after attempt n. */
-static long backoff_ms(const struct provider_opts *o, int n)
-{
-	unsigned long long r = 0, cap = (unsigned long long)(o->retry_base_ms > 0
-								     ? o->retry_base_ms
-								     : 0);
-	int i;
-
-	for (i = 1; i < n && cap < (unsigned long long)o->retry_max_ms; i++)
-		cap *= 2;
-	if (o->retry_max_ms >= 0 && cap > (unsigned long long)o->retry_max_ms)
-		cap = (unsigned long long)o->retry_max_ms;
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (unsigned long long)clock_ms() * 6364136223846793005ULL;
-	return (long)(r % (cap + 1));
-}
-
-/* Sleeps ms in short slices so that Ctrl-C acts at once. */
-static int sleep_interruptible(long ms)
-{
-	long long end = clock_ms() + ms, left;
-
-	for (;;) {
-		if (interrupt_pending())
-			return -ECANCELED;
-		left = end - clock_ms();
-		if (left <= 0)
-			return 0;
-		poll(NULL, 0, left > 100 ? 100 : (int)left);
-		tick();
-	}
-}
-
 /* Decides whether attempt n is followed by another, and after how long. */
 static void plan_retry(struct provider *p, const struct provider_request *rq,
 		       struct attempt *at, int n)
@@ -549,7 +430,7 @@ static void plan_retry(struct provider *p, const struct provider_request *rq,
 			  p->shown_url, n, n == 1 ? "" : "s", at->detail.s);
 		return;
 	}
-	wait = at->hint_ms >= 0 ? at->hint_ms : backoff_ms(&p->o, n);
+	wait = at->hint_ms >= 0 ? at->hint_ms : provider_backoff_ms(&p->o, n);
 	/* a server's retry-after of a day is not obeyed past retry_max */
 	if (at->hint_ms >= 0 && p->o.retry_max_ms >= 0 && wait > p->o.retry_max_ms)
 		wait = p->o.retry_max_ms;
@@ -688,7 +569,7 @@ static int step(struct provider *p, const struct provider_request *rq, const cha
 			      p->shown_url, n, at.detail.s);
 	else if (!at.a.will_retry)
 		ret = err_set(err, at.code ? at.code : -EIO, "%s", at.msg.s);
-	else if (sleep_interruptible(at.a.wait_ms) < 0)
+	else if (provider_sleep(at.a.wait_ms) < 0)
 		ret = err_set(err, -ECANCELED,
 			      "interrupted while waiting to retry the "
 			      "model server at %s",
@@ -740,14 +621,6 @@ static void free_headers(char **h)
 		free(*h);
 }
 
-static int utf8_ok(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	int ok = j != NULL;
-	json_decref(j);
-	return ok;
-}
-
 int provider_complete(struct provider *p, const struct provider_request *rq,
 		      struct provider_reply *reply, struct buf *err)
 {
@@ -763,7 +636,7 @@ int provider_complete(struct provider *p, const struct provider_request *rq,
 	/* The body builders pack strings with jansson, which refuses invalid
 	 * UTF-8 by dropping the value: check first rather than send a request
 	 * without its prompt. */
-	if (!utf8_ok(rq->prompt) || !utf8_ok(rq->system))
+	if (!utf8_valid(rq->prompt) || !utf8_valid(rq->system))
 		return err_set(err, -EINVAL,
 			       "the prompt is not valid UTF-8, so it "
 			       "cannot be sent as JSON (a loopgate bug: prompts are "

@@ -44,8 +44,17 @@ void provider_turn_bad_json(struct provider_turn *t, const char *what, const jso
 			    const json_error_t *je);
 void provider_turn_error(struct provider_turn *t, json_t *error);
 void provider_turn_set(char **slot, json_t *str);
+/* Full jitter: uniform in [0, min(retry_max, base * 2^(n-1))] after
+ * attempt n. */
+long provider_backoff_ms(const struct provider_opts *o, int n);
+/* Sleeps ms in short slices so that Ctrl-C acts at once; -ECANCELED when
+ * a signal asked to stop. */
+int provider_sleep(long ms);
 /* Stores a non-negative integer; returns 1 when v was one. */
 int provider_json_long(json_t *v, long *out);
+
+/* A whole JSON reply, error body or reply text: the 16 MiB reply cap. */
+#define PROVIDER_MAX_BODY (16u << 20)
 
 #define PROVIDER_MAX_HEADERS 8
 
