@@ -84,15 +84,16 @@ static int cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return cmd_usage_error("report", optind < argc ? argv[optind + 1] : "RUN missing");
+		return cmd_usage_error("report",
+				       optind < argc ? argv[optind + 1] : "RUN missing");
 	if (!(run_dir = find_run_dir(dir, argv[optind], &code)))
 		return code;
 	if (out && !strcmp(out, "-")) {
 		if (report_html(run_dir, NULL, &page, &err) == 0)
 			fwrite(page.s, 1, page.len, stdout);
 	} else if (report_html_write(run_dir, out, &err) == 0) {
-		fprintf(stderr, "loopgate: report written to %s%s%s\n", out ? out : run_dir,
-			out ? "" : "/", out ? "" : REPORT_HTML_FILE);
+		fprintf(stderr, "loopgate: report written to %s%s%s\n",
+			out ? out : run_dir, out ? "" : "/", out ? "" : REPORT_HTML_FILE);
 	}
 	if (err.len) {
 		fprintf(stderr, "loopgate: error: %s\n", err.s);

@@ -8,6 +8,7 @@
 #include "engine/loop.h"
 #include "record/redact.h"
 #include "report/report.h"
+#include "report/html.h"
 #include "exec/sandbox.h"
 #include "cli/ui.h"
 
@@ -297,6 +298,27 @@ static int fail(const struct config *c, int code, const struct buf *err)
 	return code;
 }
 
+/*
+ * report.html at the end of every run that has a log, halted, failed or
+ * resumed alike: sealed first, so the page shows the final checkpoint.  A
+ * page that cannot be written costs a warning, never the run's status.
+ */
+static void write_report(struct run *r)
+{
+	struct buf err = BUF_INIT;
+	int ret;
+
+	if (r->ev.fd >= 0 && !r->ev.sealed)
+		events_seal(&r->ev);
+	ret = report_html_write(r->run_dir, NULL, &err);
+	if (ret == 0)
+		fprintf(stderr, "loopgate: report %s/%s\n", r->run_dir, REPORT_HTML_FILE);
+	else if (ret != -ENOENT)
+		fprintf(stderr, "loopgate: warning: no %s: %s\n", REPORT_HTML_FILE,
+			err.s);
+	buf_release(&err);
+}
+
 int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 {
 	ui_finish();
@@ -311,6 +333,8 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 			code == 1 ? " (see handoff.md)" : "");
 	if (code == 0 && r->branch && strcmp(r->status, "already_satisfied"))
 		fprintf(stderr, "loopgate: the result is on branch %s\n", r->branch);
+	if (r->run_dir && code != 2)
+		write_report(r);
 	if (json) {
 		if (r->run_dir && r->ev.fd >= 0) {
 			json_t *sum = report_summary(r, code);

@@ -35,7 +35,8 @@ static const char css[] =
 	".pill.budget_exhausted,.pill.stalled{background:var(--warn)}"
 	".pill.integrity_violation,.pill.error,.pill.running{background:var(--bad)}"
 	".pill.running{background:#3b6fb6}.reason{color:var(--mut);margin:4px 0 0}"
-	"pre{background:var(--bg);border:1px solid var(--bd);border-radius:4px;padding:8px "
+	"pre{background:var(--bg);border:1px solid "
+	"var(--bd);border-radius:4px;padding:8px "
 	"10px;overflow:auto;max-height:480px;font:12px/1.4 ui-monospace,'DejaVu Sans "
 	"Mono',monospace;white-space:pre-wrap;word-break:break-all;margin:4px 0}"
 	"pre.goal{max-height:none;font-size:13px}"
@@ -52,12 +53,13 @@ static const char css[] =
 	"solid #fff;min-width:24px;height:22px;text-align:center;border-radius:4px}"
 	".grid th{font-weight:500;white-space:nowrap;padding:0 6px 0 0}"
 	".c-pass{background:" C_PASS ";color:#fff}.c-fail{background:" C_FAIL
-	";color:#fff}.c-none{background:#edf2f7}.c-cached{opacity:.6}.c-mark{color:" C_FAIL
-	";font-weight:700}"
+	";color:#fff}.c-none{background:#edf2f7}.c-cached{opacity:.6}.c-mark{"
+	"color:" C_FAIL ";font-weight:700}"
 	".plots{display:grid;grid-template-columns:1fr 1fr;gap:6px 28px}"
 	"figure.plot{margin:10px 0 18px}figcaption{font-weight:600;margin-bottom:2px}"
 	"svg.chart{width:100%;height:auto;max-height:240px;display:block}"
-	"svg .grid{stroke:#edf2f7}svg .ax{font-size:11px;fill:#718096}.plots svg .ax{font-size:15px}"
+	"svg .grid{stroke:#edf2f7}svg .ax{font-size:11px;fill:#718096}.plots svg "
+	".ax{font-size:15px}"
 	"svg .base{stroke:#4a5568;stroke-dasharray:3 3}svg .ceil{stroke:" C_FAIL
 	";stroke-dasharray:6 4}svg .ceil-t{fill:" C_FAIL "}svg .mark{stroke:" C_FAIL
 	";stroke-width:2;opacity:.5}svg .ln{fill:none;stroke-width:2}"
@@ -126,13 +128,15 @@ static void head(const struct page *pg, const struct report_html_opts *o)
 {
 	const char *status = runlog_str(pg->rl->end, "status", "running");
 
-	buf_adds(pg->b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-			"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-			"'none'; style-src 'unsafe-inline'; img-src data:");
+	buf_adds(pg->b,
+		 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+		 "'none'; style-src 'unsafe-inline'; img-src data:");
 	if (o && o->live_script)
 		buf_adds(pg->b, "; script-src 'self'; connect-src 'self'");
-	buf_adds(pg->b, "\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
-			"<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	buf_adds(pg->b,
+		 "\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
+		 "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
 	buf_adds(pg->b, "loopgate ");
 	svg_escs(pg->b, runlog_str(pg->rl->start, "run_id", ""));
 	buf_adds(pg->b, " — ");
@@ -180,9 +184,11 @@ static void summary(const struct page *pg, const struct report_html_opts *o)
 	svg_escs(pg->b, status);
 	buf_adds(pg->b, "</span></h1><p class=\"reason\" id=\"reason\">");
 	svg_escs(pg->b, runlog_str(rl->end, "reason",
-				   rl->end ? "" : "no run_end record: the run is in progress, "
-						  "or was killed (see loopgate resume)"));
-	buf_adds(pg->b, "</p></header>\n<section id=\"summary\"><h2>Goal</h2><pre class=\"goal\">");
+				   rl->end ? ""
+					   : "no run_end record: the run is in progress, "
+					     "or was killed (see loopgate resume)"));
+	buf_adds(pg->b, "</p></header>\n<section id=\"summary\"><h2>Goal</h2><pre "
+			"class=\"goal\">");
 	svg_escs(pg->b, runlog_str(rl->start, "goal", "(no run_start record)"));
 	buf_adds(pg->b, "</pre><h3>Gates</h3><ol id=\"gates\">");
 	json_array_foreach(json_object_get(cfg, "gates"), i, g)
@@ -210,19 +216,22 @@ static void summary(const struct page *pg, const struct report_html_opts *o)
 	buf_addf(&t, "%.4f", runlog_num(rl->end ? rl->end : rl->budget, "cost_usd", 0));
 	fact(pg->b, "cost (USD)", "cost_usd", t.s);
 	buf_reset(&t);
-	buf_addf(&t, "%.3f", runlog_num(rl->end, "elapsed_s", (rl->t_last - rl->t_first) / 1000));
+	buf_addf(&t, "%.3f",
+		 runlog_num(rl->end, "elapsed_s", (rl->t_last - rl->t_first) / 1000));
 	fact(pg->b, "elapsed (s)", "elapsed_s", t.s);
 	buf_reset(&t);
 	buf_addf(&t, "%.0f", runlog_num(rl->end, "resumed", 0));
 	fact(pg->b, "resumed", "resumed", t.s);
 	fact(pg->b, "sandbox", NULL,
-	     json_is_false(json_object_get(cfg, "sandbox")) ? "off (--no-sandbox)" : "on");
+	     json_is_false(json_object_get(cfg, "sandbox")) ? "off (--no-sandbox)"
+							    : "on");
 	fact(pg->b, "run directory", NULL, rl->dir);
 	buf_adds(pg->b, "</table></section>\n");
 	buf_release(&t);
 }
 
-static void budget_bar(struct buf *b, const char *name, double v, double max, const char *fmt)
+static void budget_bar(struct buf *b, const char *name, double v, double max,
+		       const char *fmt)
 {
 	struct buf t = BUF_INIT;
 
@@ -243,8 +252,10 @@ static void budgets(const struct page *pg)
 	const struct runlog *rl = pg->rl;
 	const json_t *cfg = json_object_get(rl->start, "config");
 	const json_t *src = rl->end ? rl->end : rl->budget;
-	double tokens = runlog_num(src, "tokens_in", 0) + runlog_num(src, "tokens_out", 0);
-	double elapsed = runlog_num(rl->end, "elapsed_s", (rl->t_last - rl->t_first) / 1000);
+	double tokens = runlog_num(src, "tokens_in", 0) +
+			runlog_num(src, "tokens_out", 0);
+	double elapsed = runlog_num(rl->end, "elapsed_s",
+				    (rl->t_last - rl->t_first) / 1000);
 
 	buf_adds(pg->b, "<section id=\"budgets\"><h2>Budgets</h2>\n");
 	budget_bar(pg->b, "iterations", runlog_num(src, "iterations", 0),
@@ -252,7 +263,8 @@ static void budgets(const struct page *pg)
 	budget_bar(pg->b, "tokens", tokens, runlog_num(cfg, "max_tokens", 0), "%.0f");
 	budget_bar(pg->b, "cost (USD)", runlog_num(src, "cost_usd", 0),
 		   runlog_num(cfg, "max_cost", 0), "%.4f");
-	budget_bar(pg->b, "time (s)", elapsed, runlog_num(cfg, "deadline_ms", 0) / 1000, "%.1f");
+	budget_bar(pg->b, "time (s)", elapsed, runlog_num(cfg, "deadline_ms", 0) / 1000,
+		   "%.1f");
 	buf_adds(pg->b, "</section>\n");
 }
 
@@ -273,17 +285,19 @@ static void grid_row(const struct page *pg, int lane, int k)
 			continue;
 		g = html_gate(it, k);
 		if (!g) {
-			buf_addf(pg->b, "<td class=\"cell c-none\" title=\"%ld: not run\"></td>",
+			buf_addf(pg->b,
+				 "<td class=\"cell c-none\" title=\"%ld: not run\"></td>",
 				 it->n);
 			continue;
 		}
 		buf_addf(pg->b, "<td class=\"cell %s%s\" title=\"%ld: ",
 			 json_is_true(json_object_get(g, "passed")) ? "c-pass" : "c-fail",
-			 json_is_true(json_object_get(g, "cached")) ? " c-cached" : "", it->n);
-		svg_escs(pg->b, runlog_str(g, "describe", json_is_true(json_object_get(
-									 g, "passed"))
-								 ? "passed"
-								 : "failed"));
+			 json_is_true(json_object_get(g, "cached")) ? " c-cached" : "",
+			 it->n);
+		svg_escs(pg->b, runlog_str(g, "describe",
+					   json_is_true(json_object_get(g, "passed"))
+						   ? "passed"
+						   : "failed"));
 		buf_addf(pg->b, "\">%s</td>",
 			 json_is_true(json_object_get(g, "passed")) ? "✓" : "✗");
 	}
@@ -300,8 +314,8 @@ static void grid(const struct page *pg)
 		buf_adds(pg->b, "<tr><th></th>");
 		for (i = 0; i < pg->rl->nits; i++)
 			if (pg->rl->its[i].lane == lane)
-				buf_addf(pg->b, "<th>%s%ld</th>", pg->rl->its[i].n ? "" : "b",
-					 pg->rl->its[i].n);
+				buf_addf(pg->b, "<th>%s%ld</th>",
+					 pg->rl->its[i].n ? "" : "b", pg->rl->its[i].n);
 		buf_adds(pg->b, "</tr>\n");
 		for (k = 1; k <= ngates; k++)
 			grid_row(pg, lane, k);
@@ -313,8 +327,8 @@ static void grid(const struct page *pg)
 			buf_adds(pg->b, "<td class=\"c-mark\"");
 			if (json_array_size(it->marks)) {
 				buf_adds(pg->b, " title=\"");
-				svg_escs(pg->b, runlog_str(json_array_get(it->marks, 0), "kind",
-							   ""));
+				svg_escs(pg->b, runlog_str(json_array_get(it->marks, 0),
+							   "kind", ""));
 				buf_adds(pg->b, "\">!");
 			} else {
 				buf_adds(pg->b, ">");
@@ -372,9 +386,10 @@ static void convergence(const struct page *pg, struct series_set *s)
 	buf_adds(pg->b, "<div id=\"plot-tests\">");
 	svg_plot(pg->b, &p);
 	if (!known)
-		buf_adds(pg->b, "<p class=\"mut\">No gate printed test counts loopgate "
-				"recognises (pytest, go test, cargo, jest, TAP, JUnit XML...): "
-				"no points.</p>");
+		buf_adds(pg->b,
+			 "<p class=\"mut\">No gate printed test counts loopgate "
+			 "recognises (pytest, go test, cargo, jest, TAP, JUnit XML...): "
+			 "no points.</p>");
 	buf_adds(pg->b, "</div></section>\n");
 }
 
@@ -476,7 +491,8 @@ static void record(const struct page *pg)
 	const json_t *rec;
 	size_t i;
 
-	buf_adds(pg->b, "<section id=\"record\"><h2>Record</h2><table class=\"facts\">\n");
+	buf_adds(pg->b,
+		 "<section id=\"record\"><h2>Record</h2><table class=\"facts\">\n");
 	buf_adds(pg->b, "<tr><th>audit verify</th><td id=\"audit\">");
 	if (!rl->audit_ok) {
 		buf_adds(pg->b, "<span class=\"bad\">not verified</span>");
@@ -493,9 +509,11 @@ static void record(const struct page *pg)
 	svg_esc(pg->b, rl->audit_note.s, rl->audit_note.len);
 	buf_adds(pg->b, "</td></tr>\n");
 	if (rl->bad_lines)
-		buf_addf(pg->b, "<tr><th>unreadable lines</th><td class=\"bad\">%ld</td></tr>\n",
+		buf_addf(pg->b,
+			 "<tr><th>unreadable lines</th><td class=\"bad\">%ld</td></tr>\n",
 			 rl->bad_lines);
-	buf_adds(pg->b, "</table><h3>Reviews, resumes and repairs</h3><ul id=\"records\">\n");
+	buf_adds(pg->b,
+		 "</table><h3>Reviews, resumes and repairs</h3><ul id=\"records\">\n");
 	json_array_foreach(rl->record, i, rec) record_item(pg, rec);
 	if (!json_array_size(rl->record))
 		buf_adds(pg->b, "<li class=\"mut\">none</li>\n");
@@ -522,8 +540,9 @@ static void lanes(const struct page *pg)
 		buf_adds(pg->b, "<tr class=\"lane\"><td>");
 		svg_escs(pg->b, pg->rl->lanes[l]);
 		buf_addf(pg->b, "</td><td class=\"num\">%zu</td><td>", n);
-		svg_escs(pg->b, last && last->end ? runlog_str(last->end, "status", "failed")
-						  : "-");
+		svg_escs(pg->b, last && last->end
+					? runlog_str(last->end, "status", "failed")
+					: "-");
 		buf_adds(pg->b, "</td></tr>\n");
 	}
 	buf_adds(pg->b, "</table></section>\n");

@@ -59,7 +59,8 @@ static long long read_text(const struct page *pg, const char *rel, struct buf *o
 		char *tmp = xmalloc(half);
 		ssize_t n = pread(fd, tmp, half, 0);
 		buf_add(out, tmp, n > 0 ? (size_t)n : 0);
-		buf_addf(out, "\n[... %lld bytes not shown here: the whole file is %s ...]\n",
+		buf_addf(out,
+			 "\n[... %lld bytes not shown here: the whole file is %s ...]\n",
 			 (long long)st.st_size - (long long)(2 * half), rel);
 		n = pread(fd, tmp, half, st.st_size - (off_t)half);
 		buf_add(out, tmp, n > 0 ? (size_t)n : 0);
@@ -180,7 +181,8 @@ static void edits_block(const struct page *pg, const struct runlog_iter *it)
 	buf_addf(pg->b,
 		 "<h3>Edits: %.0f applied, %.0f refused</h3><table class=\"edits\">"
 		 "<tr><th>file</th><th>kind</th><th>status</th><th>why</th></tr>\n",
-		 runlog_num(it->edits, "applied", 0), runlog_num(it->edits, "refused", 0));
+		 runlog_num(it->edits, "applied", 0),
+		 runlog_num(it->edits, "refused", 0));
 	json_array_foreach(json_object_get(it->edits, "items"), i, e)
 	{
 		int ok = !strcmp(runlog_str(e, "status", ""), "applied");
@@ -266,11 +268,13 @@ static void iter_summary(const struct page *pg, const struct runlog_iter *it)
 		}
 	}
 	if (!failed)
-		buf_adds(pg->b, json_array_size(it->gates) ? "<span class=\"ok\">all passed</span>"
-							    : "<span class=\"mut\">no gate ran</span>");
+		buf_adds(pg->b, json_array_size(it->gates)
+					? "<span class=\"ok\">all passed</span>"
+					: "<span class=\"mut\">no gate ran</span>");
 	if (it->n)
 		buf_addf(pg->b, " <span class=\"mut\">· %.0f/%.0f tokens · $%.4f · ",
-			 runlog_num(src, "tokens_in", 0), runlog_num(src, "tokens_out", 0),
+			 runlog_num(src, "tokens_in", 0),
+			 runlog_num(src, "tokens_out", 0),
 			 runlog_num(src, "cost_usd", 0));
 	else
 		buf_adds(pg->b, " <span class=\"mut\">· ");
@@ -285,22 +289,26 @@ static void iter_summary(const struct page *pg, const struct runlog_iter *it)
 	buf_adds(pg->b, "</summary>\n");
 }
 
-static void iteration(const struct page *pg, const struct runlog_iter *it, int full)
+/* full: with its files; open: unfolded (the last round, where a reader
+ * of a halted run starts). */
+static void iteration(const struct page *pg, const struct runlog_iter *it, int full,
+		      int open)
 {
 	const json_t *g;
 	char dir[32];
 	char *rel;
 	size_t i;
 
-	buf_addf(pg->b, "<details class=\"iter\" id=\"it-%d-%ld\" data-n=\"%ld\">", it->lane,
-		 it->n, it->n);
+	buf_addf(pg->b, "<details class=\"iter\" id=\"it-%d-%ld\" data-n=\"%ld\"%s>",
+		 it->lane, it->n, it->n, open ? " open" : "");
 	iter_summary(pg, it);
 	buf_adds(pg->b, "<div class=\"sub\">");
 	if (!full) {
-		buf_addf(pg->b, "<p class=\"mut\">Details of the middle iterations are left "
-				"out of this page to keep it small: see iter-%03ld/ in the run "
-				"directory, or loopgate show RUN --iteration %ld.</p></div>"
-				"</details>\n",
+		buf_addf(pg->b,
+			 "<p class=\"mut\">Details of the middle iterations are left "
+			 "out of this page to keep it small: see iter-%03ld/ in the run "
+			 "directory, or loopgate show RUN --iteration %ld.</p></div>"
+			 "</details>\n",
 			 it->n, it->n);
 		return;
 	}
@@ -324,13 +332,14 @@ void html_iterations(const struct page *pg)
 {
 	size_t i, n = pg->rl->nits;
 
-	buf_addf(pg->b, "<section id=\"iterations\"><h2>Iterations</h2>\n"
-			"<p class=\"mut\">%zu rounds, the baseline first. Open one for its "
-			"diff, edits, raw gate output (lines naming a location or a failure "
-			"are marked), prompt and reply.</p>\n",
+	buf_addf(pg->b,
+		 "<section id=\"iterations\"><h2>Iterations</h2>\n"
+		 "<p class=\"mut\">%zu rounds, the baseline first. Open one for its "
+		 "diff, edits, raw gate output (lines naming a location or a failure "
+		 "are marked), prompt and reply.</p>\n",
 		 n);
 	for (i = 0; i < n; i++)
 		iteration(pg, &pg->rl->its[i],
-			  i < HTML_FULL_HEAD || i + HTML_FULL_TAIL >= n);
+			  i < HTML_FULL_HEAD || i + HTML_FULL_TAIL >= n, i + 1 == n);
 	buf_adds(pg->b, "</section>\n");
 }

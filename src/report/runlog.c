@@ -35,8 +35,9 @@ double runlog_ts_ms(const char *ts)
 	char z = 0;
 
 	memset(&tm, 0, sizeof(tm));
-	if (!ts || sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon,
-			  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
+	if (!ts ||
+	    sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
 	    z != 'Z')
 		return -1;
 	tm.tm_year -= 1900;
@@ -68,8 +69,8 @@ static int lane_of(struct runlog *rl, const json_t *body)
 		return RUNLOG_MAX_LANES - 1;
 	/* lane names live as long as the records: keep them there */
 	json_array_append_new(rl->owned, json_string(name));
-	rl->lanes[rl->nlanes] =
-		json_string_value(json_array_get(rl->owned, json_array_size(rl->owned) - 1));
+	rl->lanes[rl->nlanes] = json_string_value(
+		json_array_get(rl->owned, json_array_size(rl->owned) - 1));
 	return rl->nlanes++;
 }
 
@@ -94,7 +95,8 @@ static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
 
 static void mark(struct runlog_iter *it, const char *kind, json_t *body)
 {
-	json_array_append_new(it->marks, json_pack("{s:s,s:O}", "kind", kind, "body", body));
+	json_array_append_new(it->marks,
+			      json_pack("{s:s,s:O}", "kind", kind, "body", body));
 }
 
 /* What a record with an iteration adds to that iteration. */
@@ -124,9 +126,11 @@ static void take_iter_record(struct runlog_iter *it, const char *kind, json_t *b
 	} else if (!strcmp(kind, "integrity") || !strcmp(kind, "escalation") ||
 		   !strcmp(kind, "flaky")) {
 		mark(it, kind, body);
-	} else if (!strcmp(kind, "test_floor") && json_is_true(json_object_get(body, "violated"))) {
+	} else if (!strcmp(kind, "test_floor") &&
+		   json_is_true(json_object_get(body, "violated"))) {
 		mark(it, "test floor", body);
-	} else if (!strcmp(kind, "fingerprint") && runlog_num(body, "same_in_a_row", 0) >= 2) {
+	} else if (!strcmp(kind, "fingerprint") &&
+		   runlog_num(body, "same_in_a_row", 0) >= 2) {
 		mark(it, "same failure", body);
 	}
 }
@@ -185,7 +189,8 @@ static int read_records(struct runlog *rl, const char *path, struct buf *err)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		json_t *rec;
 		if ((size_t)n > RUNLOG_LINE_MAX ||
-		    !(rec = json_loadb(line, (size_t)n, 0, NULL)) || !json_is_object(rec)) {
+		    !(rec = json_loadb(line, (size_t)n, 0, NULL)) ||
+		    !json_is_object(rec)) {
 			rl->bad_lines++;
 			continue;
 		}
@@ -217,16 +222,16 @@ static void check_audit(struct runlog *rl, const char *events)
 	if (auditkey_load(rl->dir, NULL, &k, &why) < 0) {
 		rl->audit_ok = audit_verify(events, &rl->audit, &why) == 0;
 		buf_addf(&rl->audit_note,
-			 "%zu checkpoints, signatures not checked (no audit key: %s)", l.n,
-			 why.s);
+			 "%zu checkpoints, signatures not checked (no audit key: %s)",
+			 l.n, why.s);
 	} else if (checkpoint_verify(&l, &k, events, &rl->audit, &cr, &why) == 0) {
 		rl->audit_ok = 1;
 		if (cr.reason)
 			buf_addf(&rl->audit_note, "checkpoints fail: %s", cr.detail.s);
 		else
 			buf_addf(&rl->audit_note,
-				 "%ld checkpoints verified, signed up to seq %ld%s", cr.checked,
-				 cr.signed_seq, cr.final ? " (final)" : "");
+				 "%ld checkpoints verified, signed up to seq %ld%s",
+				 cr.checked, cr.signed_seq, cr.final ? " (final)" : "");
 	} else {
 		buf_addf(&rl->audit_note, "could not verify: %s", why.s);
 	}
@@ -288,12 +293,14 @@ static void load_diffs(struct runlog *rl)
 		goto out;
 	}
 	range = xasprintf("%s..%s", base, branch);
-	if (git_run(repo, &rl->diffs, &err, "log", "--reverse", "--format=%x01%H", "--stat",
-		    "--patch", "--no-color", "--no-ext-diff", range, "--", NULL) < 0 &&
+	if (git_run(repo, &rl->diffs, &err, "log", "--reverse", "--format=%x01%H",
+		    "--stat", "--patch", "--no-color", "--no-ext-diff", range, "--",
+		    NULL) < 0 &&
 	    !rl->diffs.truncated)
 		buf_addf(&rl->diff_note, "no diff: git log %s failed: %s", range, err.s);
 	if (rl->diffs.truncated)
-		buf_addf(&rl->diff_note, "the diffs were cut at %u MiB", RUNLOG_DIFF_MAX >> 20);
+		buf_addf(&rl->diff_note, "the diffs were cut at %u MiB",
+			 RUNLOG_DIFF_MAX >> 20);
 	free(range);
 	split_diffs(rl);
 out:

@@ -24,36 +24,36 @@
 #define RUNLOG_MAX_LANES 32
 
 struct runlog_iter {
-	long n;		    /* 0: baseline */
-	int lane;	    /* index into runlog.lanes */
-	double t0, t1;	    /* ms since the epoch of its first and last record */
-	json_t *gates;	    /* array of gate_end bodies in the order run */
-	json_t *marks;	    /* array of {"kind":K,"body":B}: integrity, stall... */
-	json_t *model;	    /* model_response body, or NULL */
-	json_t *actor;	    /* actor_end body (command actor), or NULL */
-	json_t *edits;	    /* edits body, or NULL */
-	json_t *commit;	    /* commit body, or NULL */
-	json_t *end;	    /* iteration_end body, or NULL: did not finish */
-	json_t *budget;	    /* the budget record after it, or NULL */
-	double model_ms;    /* model attempts (elapsed + waits) */
-	double gate_ms;	    /* gate_end durations */
-	const char *diff;   /* this iteration's patch (into runlog.diffs), or NULL */
+	long n;		  /* 0: baseline */
+	int lane;	  /* index into runlog.lanes */
+	double t0, t1;	  /* ms since the epoch of its first and last record */
+	json_t *gates;	  /* array of gate_end bodies in the order run */
+	json_t *marks;	  /* array of {"kind":K,"body":B}: integrity, stall... */
+	json_t *model;	  /* model_response body, or NULL */
+	json_t *actor;	  /* actor_end body (command actor), or NULL */
+	json_t *edits;	  /* edits body, or NULL */
+	json_t *commit;	  /* commit body, or NULL */
+	json_t *end;	  /* iteration_end body, or NULL: did not finish */
+	json_t *budget;	  /* the budget record after it, or NULL */
+	double model_ms;  /* model attempts (elapsed + waits) */
+	double gate_ms;	  /* gate_end durations */
+	const char *diff; /* this iteration's patch (into runlog.diffs), or NULL */
 	size_t diff_len;
 };
 
 struct runlog {
-	char *dir;	    /* the run directory as given */
-	json_t *records;    /* every record, in order (owned) */
-	json_t *start;	    /* run_start body, or NULL */
-	json_t *end;	    /* run_end body, else summary.json, or NULL */
-	json_t *budget;	    /* the last budget record's body, or NULL */
-	json_t *record;	    /* array of review / resume / recovered_tail records */
-	json_t *owned;	    /* summary.json and lane names, kept alive here */
+	char *dir;	 /* the run directory as given */
+	json_t *records; /* every record, in order (owned) */
+	json_t *start;	 /* run_start body, or NULL */
+	json_t *end;	 /* run_end body, else summary.json, or NULL */
+	json_t *budget;	 /* the last budget record's body, or NULL */
+	json_t *record;	 /* array of review / resume / recovered_tail records */
+	json_t *owned;	 /* summary.json and lane names, kept alive here */
 	struct runlog_iter *its;
-	size_t nits;	    /* its[0] always exists (the baseline) */
+	size_t nits; /* its[0] always exists (the baseline) */
 	const char *lanes[RUNLOG_MAX_LANES];
 	int nlanes;
-	long bad_lines;	    /* lines that were not JSON */
+	long bad_lines;		/* lines that were not JSON */
 	double t_first, t_last; /* ms of the first and last record */
 	/* the record section */
 	struct audit_result audit; /* the chain */

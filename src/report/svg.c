@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define W	720.0
-#define H	200.0
-#define LEFT	56.0
-#define RIGHT	16.0
-#define TOP	14.0
-#define BOTTOM	30.0
-#define PLOT_W	(W - LEFT - RIGHT)
-#define PLOT_H	(H - TOP - BOTTOM)
+#define W      720.0
+#define H      200.0
+#define LEFT   56.0
+#define RIGHT  16.0
+#define TOP    14.0
+#define BOTTOM 30.0
+#define PLOT_W (W - LEFT - RIGHT)
+#define PLOT_H (H - TOP - BOTTOM)
 
 void svg_esc(struct buf *b, const char *s, size_t n)
 {
@@ -23,13 +23,26 @@ void svg_esc(struct buf *b, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		const char *rep = NULL;
 		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		case '\0': rep = "\xef\xbf\xbd"; break; /* U+FFFD */
-		default: break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		case '\0':
+			rep = "\xef\xbf\xbd";
+			break; /* U+FFFD */
+		default:
+			break;
 		}
 		if (!rep)
 			continue;
@@ -97,26 +110,35 @@ static void axes(struct buf *b, const struct svg_plot *p, double max)
 	for (v = 0; v <= max + 1e-9; v += step) {
 		double y = ypos(v, max);
 		buf_addf(b,
-			 "<line class=\"grid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>"
-			 "<text class=\"ax\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%g</text>",
+			 "<line class=\"grid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
+			 "y2=\"%.1f\"/>"
+			 "<text class=\"ax\" x=\"%.0f\" y=\"%.1f\" "
+			 "text-anchor=\"end\">%g</text>",
 			 LEFT, y, W - RIGHT, y, LEFT - 6, y + 4, v);
 	}
 	for (i = 0; i < p->n; i += every)
 		if (p->x[i])
-			buf_addf(b, "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%ld</text>",
+			buf_addf(b,
+				 "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" "
+				 "text-anchor=\"middle\">%ld</text>",
 				 xpos(p, i), H - BOTTOM + 16, p->x[i]);
 		else
-			buf_addf(b, "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">base</text>",
+			buf_addf(b,
+				 "<text class=\"ax\" x=\"%.1f\" y=\"%.0f\" "
+				 "text-anchor=\"middle\">base</text>",
 				 xpos(p, i), H - BOTTOM + 16);
 	if (p->n && p->x[0] == 0) /* the baseline round is not an iteration */
 		buf_addf(b,
-			 "<line class=\"base\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>",
+			 "<line class=\"base\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" "
+			 "y2=\"%.0f\"/>",
 			 (xpos(p, 0) + xpos(p, 1 < p->n ? 1 : 0)) / 2, TOP,
 			 (xpos(p, 0) + xpos(p, 1 < p->n ? 1 : 0)) / 2, H - BOTTOM);
 	if (p->ceiling > 0)
 		buf_addf(b,
-			 "<line class=\"ceil\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\"/>"
-			 "<text class=\"ax ceil-t\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s %g</text>",
+			 "<line class=\"ceil\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
+			 "y2=\"%.1f\"/>"
+			 "<text class=\"ax ceil-t\" x=\"%.0f\" y=\"%.1f\" "
+			 "text-anchor=\"end\">%s %g</text>",
 			 LEFT, ypos(p->ceiling, max), W - RIGHT, ypos(p->ceiling, max),
 			 W - RIGHT, ypos(p->ceiling, max) - 4,
 			 p->ceiling_label ? p->ceiling_label : "ceiling", p->ceiling);
@@ -129,8 +151,10 @@ static void marks(struct buf *b, const struct svg_plot *p)
 	for (i = 0; p->marks && i < p->n; i++)
 		if (p->marks[i])
 			buf_addf(b,
-				 "<line class=\"mark\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" "
-				 "y2=\"%.0f\"><title>event at iteration %ld</title></line>",
+				 "<line class=\"mark\" x1=\"%.1f\" y1=\"%.0f\" "
+				 "x2=\"%.1f\" "
+				 "y2=\"%.0f\"><title>event at iteration "
+				 "%ld</title></line>",
 				 xpos(p, i), TOP, xpos(p, i), H - BOTTOM, p->x[i]);
 }
 
@@ -143,8 +167,8 @@ static void point_title(struct buf *b, const struct svg_plot *p, size_t i, int s
 		buf_adds(b, "baseline");
 	buf_adds(b, ": ");
 	svg_escs(b, p->series[s].name);
-	buf_addf(b, " %s%g%s</title>", !strcmp(p->unit, "$") ? "$" : "", p->series[s].v[i],
-		 !strcmp(p->unit, "$") ? "" : p->unit);
+	buf_addf(b, " %s%g%s</title>", !strcmp(p->unit, "$") ? "$" : "",
+		 p->series[s].v[i], !strcmp(p->unit, "$") ? "" : p->unit);
 }
 
 static void lines(struct buf *b, const struct svg_plot *p, double max)
@@ -161,7 +185,8 @@ static void lines(struct buf *b, const struct svg_plot *p, double max)
 				pen = 0;
 				continue;
 			}
-			buf_addf(b, "%c%.1f %.1f", pen ? 'L' : 'M', xpos(p, i), ypos(v[i], max));
+			buf_addf(b, "%c%.1f %.1f", pen ? 'L' : 'M', xpos(p, i),
+				 ypos(v[i], max));
 			pen = 1;
 		}
 		buf_adds(b, "\"/>");
@@ -169,7 +194,8 @@ static void lines(struct buf *b, const struct svg_plot *p, double max)
 			if (v[i] < 0)
 				continue;
 			buf_addf(b,
-				 "<circle class=\"pt\" data-series=\"%d\" cx=\"%.1f\" cy=\"%.1f\" "
+				 "<circle class=\"pt\" data-series=\"%d\" cx=\"%.1f\" "
+				 "cy=\"%.1f\" "
 				 "r=\"%s\" fill=\"%s\">",
 				 s, xpos(p, i), ypos(v[i], max), p->n > 60 ? "1.5" : "3",
 				 p->series[s].color);
@@ -192,10 +218,12 @@ static void bars(struct buf *b, const struct svg_plot *p, double max)
 			if (v <= 0)
 				continue;
 			buf_addf(b,
-				 "<rect class=\"bar\" data-series=\"%d\" x=\"%.1f\" y=\"%.1f\" "
+				 "<rect class=\"bar\" data-series=\"%d\" x=\"%.1f\" "
+				 "y=\"%.1f\" "
 				 "width=\"%.1f\" height=\"%.1f\" fill=\"%s\">",
 				 s, xpos(p, i) - w / 2, ypos(base + v, max), w,
-				 ypos(base, max) - ypos(base + v, max), p->series[s].color);
+				 ypos(base, max) - ypos(base + v, max),
+				 p->series[s].color);
 			point_title(b, p, i, s);
 			buf_adds(b, "</rect>");
 			base += v;
@@ -226,8 +254,10 @@ void svg_plot(struct buf *b, const struct svg_plot *p)
 	svg_escs(b, p->title);
 	buf_adds(b, "</figcaption>");
 	legend(b, p);
-	buf_addf(b, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", W,
-		 H);
+	buf_addf(b,
+		 "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+		 "aria-label=\"",
+		 W, H);
 	svg_escs(b, p->title);
 	buf_adds(b, "\">");
 	axes(b, p, max);
@@ -243,7 +273,10 @@ void svg_budget_bar(struct buf *b, const char *name, double value, double ceilin
 		    const char *text)
 {
 	double f = ceiling > 0 ? value / ceiling : 0;
-	const char *cls = ceiling <= 0 ? "none" : f >= 1 ? "over" : f >= 0.8 ? "high" : "ok";
+	const char *cls = ceiling <= 0 ? "none"
+			  : f >= 1     ? "over"
+			  : f >= 0.8   ? "high"
+				       : "ok";
 
 	if (f > 1)
 		f = 1;
@@ -253,7 +286,8 @@ void svg_budget_bar(struct buf *b, const char *name, double value, double ceilin
 		 "</span><svg class=\"bbar\" viewBox=\"0 0 300 14\" "
 		 "preserveAspectRatio=\"none\" role=\"img\" aria-label=\"%s\">"
 		 "<rect class=\"track\" x=\"0\" y=\"0\" width=\"300\" height=\"14\"/>"
-		 "<rect class=\"fill %s\" x=\"0\" y=\"0\" width=\"%.1f\" height=\"14\"/></svg>"
+		 "<rect class=\"fill %s\" x=\"0\" y=\"0\" width=\"%.1f\" "
+		 "height=\"14\"/></svg>"
 		 "<span class=\"btext\">",
 		 cls, cls, ceiling > 0 ? 300 * f : 0);
 	svg_escs(b, text);

@@ -35,8 +35,8 @@ struct svg_plot {
 	const long *x;	   /* their iteration numbers (0: baseline) */
 	int nseries;
 	struct svg_series series[SVG_MAX_SERIES];
-	int bars;	   /* stacked bars instead of lines */
-	double ceiling;	   /* > 0: a dashed line at this value, labelled */
+	int bars;	/* stacked bars instead of lines */
+	double ceiling; /* > 0: a dashed line at this value, labelled */
 	const char *ceiling_label;
 	const unsigned char *marks; /* per point: nonzero draws an event marker */
 };
