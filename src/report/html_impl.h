@@ -11,8 +11,8 @@
 #define HTML_TEXT_MAX (32u << 10)
 /* Iterations shown in full: the first HTML_FULL_HEAD and the last
  * HTML_FULL_TAIL; the others get their summary line only. */
-#define HTML_FULL_HEAD 50
-#define HTML_FULL_TAIL 150
+#define HTML_FULL_HEAD 20
+#define HTML_FULL_TAIL 80
 
 struct page {
 	struct buf *b;

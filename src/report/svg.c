@@ -15,6 +15,7 @@
 #define BOTTOM 30.0
 #define PLOT_W (W - LEFT - RIGHT)
 #define PLOT_H (H - TOP - BOTTOM)
+#define SVG_POINTS_MAX 200
 
 void svg_esc(struct buf *b, const char *s, size_t n)
 {
@@ -190,7 +191,8 @@ static void lines(struct buf *b, const struct svg_plot *p, double max)
 			pen = 1;
 		}
 		buf_adds(b, "\"/>");
-		for (i = 0; i < p->n; i++) {
+		/* a long run's points would be a pixel apart: the line says it */
+		for (i = 0; p->n <= SVG_POINTS_MAX && i < p->n; i++) {
 			if (v[i] < 0)
 				continue;
 			buf_addf(b,

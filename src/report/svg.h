@@ -10,7 +10,8 @@
  *   svg_plot(&page, &p);
  *
  * A value < 0 is "no data" (no point drawn, the line breaks).  Every point
- * is a <circle class="pt"> (bars a <rect class="bar">) with a <title>
+ * is a <circle class="pt"> (up to 200 points; a longer run gets the line
+ * only), each bar a <rect class="bar">, with a <title>
  * naming the iteration and the value, so a test or a reader can count and
  * read them.  Charts scale with the page (viewBox) and need no script.
  */
