@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#define W      720.0
-#define H      200.0
-#define LEFT   56.0
-#define RIGHT  16.0
-#define TOP    14.0
-#define BOTTOM 30.0
-#define PLOT_W (W - LEFT - RIGHT)
-#define PLOT_H (H - TOP - BOTTOM)
+#define W	       720.0
+#define H	       200.0
+#define LEFT	       56.0
+#define RIGHT	       16.0
+#define TOP	       14.0
+#define BOTTOM	       30.0
+#define PLOT_W	       (W - LEFT - RIGHT)
+#define PLOT_H	       (H - TOP - BOTTOM)
 #define SVG_POINTS_MAX 200
 
 void svg_esc(struct buf *b, const char *s, size_t n)
