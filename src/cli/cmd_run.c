@@ -71,6 +71,8 @@ static const char run_usage[] =
 	"                           still apply; recorded in the run's report)\n"
 	"  --feedback-max-bytes N   raw gate output kept in a prompt (default 16384)\n"
 	"  --json                   print a JSON summary on stdout at the end\n"
+	"  --no-progress            no live status line on a terminal: one line per "
+	"step\n"
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 converged or already satisfied, 1 halted (see handoff.md),\n"
@@ -97,6 +99,7 @@ enum {
 	O_RECORD,
 	O_ALLOW_DIRTY,
 	O_FEEDBACK_MAX,
+	O_NO_PROGRESS,
 	O_MAX_OUT,
 	O_NO_STREAM,
 	O_NO_PROTECT,
@@ -127,6 +130,7 @@ static const struct option options[] = {
 	{"record", required_argument, NULL, O_RECORD},
 	{"allow-dirty", no_argument, NULL, O_ALLOW_DIRTY},
 	{"feedback-max-bytes", required_argument, NULL, O_FEEDBACK_MAX},
+	{"no-progress", no_argument, NULL, O_NO_PROGRESS},
 	{"max-output-tokens", required_argument, NULL, O_MAX_OUT},
 	{"no-stream", no_argument, NULL, O_NO_STREAM},
 	{"no-protect", no_argument, NULL, O_NO_PROTECT},
@@ -356,7 +360,7 @@ static int cmd_run(int argc, char **argv)
 	struct buf err = BUF_INIT;
 	char *config_path = NULL;
 	struct run r;
-	int opt, code;
+	int opt, code, ui_flags = 0;
 
 	config_init(&flags);
 	config_init(&cfg);
@@ -374,6 +378,10 @@ static int cmd_run(int argc, char **argv)
 				argv[optind - 1]);
 			code = fail(&flags, 2, &err);
 			goto out;
+		}
+		if (opt == O_NO_PROGRESS) {
+			ui_flags |= UI_NO_PROGRESS;
+			continue;
 		}
 		if (parse_one(opt, &flags, &config_path, &err) < 0) {
 			code = fail(&flags, 2, &err);
@@ -397,7 +405,7 @@ static int cmd_run(int argc, char **argv)
 		code = fail(&cfg, 2, &err);
 		goto out;
 	}
-	ui_init(0);
+	ui_init(ui_flags);
 	interrupt_install();
 	run_init(&r, &cfg);
 	code = loop_run(&r, &err);
