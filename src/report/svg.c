@@ -105,11 +105,12 @@ static double ypos(double v, double max)
 
 static void axes(struct buf *b, const struct svg_plot *p, double max)
 {
-	double step = nice_step(max), v;
+	double step = nice_step(max);
 	size_t i, every = p->n > 24 ? (p->n + 11) / 12 : 1;
+	int k;
 
-	for (v = 0; v <= max + 1e-9; v += step) {
-		double y = ypos(v, max);
+	for (k = 0; k * step <= max + 1e-9; k++) {
+		double v = k * step, y = ypos(v, max);
 		buf_addf(b,
 			 "<line class=\"grid\" x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" "
 			 "y2=\"%.1f\"/>"
