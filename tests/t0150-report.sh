@@ -190,6 +190,31 @@ test_expect_success 'a recorded path that leaves the run directory is not read' 
 	! grep -q SECRET-OUTSIDE evil.html
 '
 
+test_expect_success 'a killed run has no report; its resume writes one with the resume on record' '
+	make_repo krepo &&
+	LOOPGATE_FAULT=kill:event.iteration_end@1 expect_code 137 $LOOPGATE run --dir krepo \
+		--goal "fix add" --gate "sh test.sh" --agent-cmd "$TRASH/agent.sh" >/dev/null 2>kill.err &&
+	run_dir=$(ls -d krepo/.loopgate/runs/*) &&
+	test ! -f "$run_dir/report.html" &&
+	$LOOPGATE report "$run_dir" -o partial.html &&
+	check_html partial.html && grep -q "pill running" partial.html &&
+	grep -q "no run_end record" partial.html &&
+	$LOOPGATE resume "$(basename "$run_dir")" --dir krepo --json >ksum.json 2>resume.err &&
+	test "$(summary_field ksum.json status)" = converged &&
+	check_html "$run_dir/report.html" "$run_dir/summary.json" &&
+	grep -q "<b>resume</b>" "$run_dir/report.html" &&
+	grep -q "<span class=\"tag\">resume</span>" "$run_dir/report.html"
+'
+
+test_expect_success 'a review verdict is rendered into report.html' '
+	run_dir=$(summary_field sum.json run_dir) &&
+	id=$(summary_field sum.json run_id) &&
+	! grep -q "class=\"verdict\"" "$run_dir/report.html" &&
+	$LOOPGATE review "$id" --accept --note "looks <i>right</i>" --reviewer ann --dir repo >rv.out &&
+	grep -q "<span class=\"verdict\">accepted</span> by ann: looks &lt;i&gt;right&lt;/i&gt;" "$run_dir/report.html" &&
+	check_html "$run_dir/report.html"
+'
+
 test_expect_success 'chromium renders the pages from file:// with no console error' '
 	run_dir=$(summary_field sum.json run_dir) &&
 	render converged "$run_dir/report.html" &&
