@@ -228,6 +228,51 @@ static void gate_block(const struct page *pg, const json_t *g)
 	buf_release(&t);
 }
 
+/* One event in words; the record's own fields, never a paraphrase of output. */
+static void mark_text(struct buf *b, const char *kind, const json_t *body)
+{
+	char *txt;
+
+	if (!strcmp(kind, "same failure")) {
+		buf_addf(
+			b,
+			"gate %.0f failed the same way %.0f times in a row (fingerprint ",
+			runlog_num(body, "gate", 0),
+			runlog_num(body, "same_in_a_row", 0));
+		svg_esc(b, runlog_str(body, "fingerprint", ""), 12);
+		buf_adds(b, ")");
+	} else if (!strcmp(kind, "stall")) {
+		svg_escs(b, runlog_str(body, "reason", "stalled"));
+	} else if (!strcmp(kind, "escalation")) {
+		svg_escs(b, runlog_str(body, "note", ""));
+	} else if (!strcmp(kind, "test floor")) {
+		buf_addf(b, "gate %.0f: tests now ", runlog_num(body, "gate", 0));
+		svg_escs(b, runlog_str(body, "now", "?"));
+		buf_adds(b, "; at baseline ");
+		svg_escs(b, runlog_str(body, "baseline", "?"));
+	} else if (!strcmp(kind, "flaky")) {
+		buf_addf(b, "gate %.0f passed, then failed on confirmation run %.0f (",
+			 runlog_num(body, "gate", 0), runlog_num(body, "confirm_run", 0));
+		svg_escs(b, runlog_str(body, "failed_output", ""));
+		buf_adds(b, ")");
+	} else {
+		if (!strcmp(kind, "integrity")) {
+			svg_escs(b, runlog_str(body, "kind", ""));
+			buf_adds(b, ": ");
+		}
+		txt = json_dumps(json_object_get(body, "paths")
+					 ? json_object_get(body, "paths")
+					 : body,
+				 JSON_SORT_KEYS | JSON_COMPACT);
+		if (txt && strlen(txt) > 2000)
+			txt[2000] = 0;
+		buf_adds(b, "<code>");
+		svg_escs(b, txt);
+		buf_adds(b, "</code>");
+		free(txt);
+	}
+}
+
 static void marks_block(const struct page *pg, const struct runlog_iter *it)
 {
 	const json_t *m;
@@ -235,16 +280,12 @@ static void marks_block(const struct page *pg, const struct runlog_iter *it)
 
 	json_array_foreach(it->marks, i, m)
 	{
-		const json_t *body = json_object_get(m, "body");
-		char *txt = json_dumps(body, JSON_SORT_KEYS | JSON_COMPACT);
-		buf_adds(pg->b, "<p class=\"event bad\"><b>");
-		svg_escs(pg->b, runlog_str(m, "kind", ""));
-		buf_adds(pg->b, "</b> <code>");
-		if (txt && strlen(txt) > 2000)
-			txt[2000] = 0;
-		svg_escs(pg->b, txt);
-		buf_adds(pg->b, "</code></p>\n");
-		free(txt);
+		const char *kind = runlog_str(m, "kind", "");
+		buf_adds(pg->b, "<p class=\"event\"><b class=\"bad\">");
+		svg_escs(pg->b, kind);
+		buf_adds(pg->b, "</b> ");
+		mark_text(pg->b, kind, json_object_get(m, "body"));
+		buf_adds(pg->b, "</p>\n");
 	}
 }
 

@@ -274,6 +274,8 @@ static void split_diffs(struct runlog *rl)
 		if (!(p = strstr(rl->diffs.s, key)))
 			continue;
 		p += strlen(key);
+		while (*p == '\n')
+			p++;
 		e = strchr(p, '\001');
 		it->diff = p;
 		it->diff_len = e ? (size_t)(e - p) : strlen(p);
