@@ -223,12 +223,23 @@ test_expect_success 'chromium renders the pages from file:// with no console err
 	render lanes "$TRASH/lanes.html" &&
 	python3 - <<-EOF
 	import re
-	for name, rounds in (("converged", 3), ("hostile", 3), ("lanes", 3)):
+	def plot(dom, name):
+	    return dom.split("id=\"plot-%s\"><figure" % name)[1].split("</figure>")[0]
+	# rounds, then the points each plot must hold: test counts (3 series
+	# where a runner was recognised), cumulative cost (one per round)
+	for name, rounds, tests in (("converged", 3, 3), ("hostile", 3, 9),
+	                            ("stalled", 3, 0), ("lanes", 3, 3)):
 	    dom = open(name + ".dom").read()
 	    assert len(re.findall(r"<details class=\"iter\"", dom)) == rounds, name
 	    assert len(re.findall(r"<div class=\"budget\">", dom)) == 4, name
-	    for plot in ("tests", "time", "tokens", "cost", "cumcost"):
-	        assert "id=\"plot-%s\"><figure" % plot in dom, (name, plot)
+	    for p in ("tests", "time", "tokens", "cost", "cumcost"):
+	        assert "id=\"plot-%s\"><figure" % p in dom, (name, p)
+	    n = len(re.findall(r"<circle class=\"pt\"", plot(dom, "tests")))
+	    assert n == tests, (name, n)
+	    n = len(re.findall(r"<circle class=\"pt\"", plot(dom, "cumcost")))
+	    assert n == rounds, (name, n)
+	    assert "<svg" in plot(dom, "time") and "<rect class=\"bar\"" in plot(dom, "time")
+	assert "<line class=\"mark\"" in plot(open("stalled.dom").read(), "tests")
 	dom = open("hostile.dom").read()
 	assert "PWNED" not in re.search(r"<title>[^<]*", dom).group(0)
 	assert "<script" not in dom and "<img" not in dom

@@ -83,9 +83,12 @@ static int cmd_report(int argc, char **argv)
 			return cmd_usage_error("report", argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1)
-		return cmd_usage_error("report",
-				       optind < argc ? argv[optind + 1] : "RUN missing");
+	if (optind != argc - 1) {
+		fprintf(stderr, "loopgate: %s (see loopgate report --help)\n",
+			optind == argc ? "which run? give its id or directory"
+				       : "give one run");
+		return CMD_USAGE;
+	}
 	if (!(run_dir = find_run_dir(dir, argv[optind], &code)))
 		return code;
 	if (out && !strcmp(out, "-")) {
