@@ -103,6 +103,15 @@ test_expect_success 'a run in progress: a new record streams within a second, th
 	test "$(grep -c "<details class=\"iter\"" live)" = 4
 '
 
+test_expect_success 'in Chromium, the run page shows a new iteration within a second (live.js)' '
+	command -v chromium >/dev/null || { echo "chromium is not installed (./bootstrap installs it)"; exit 1; }
+	run_dir=$(summary_field sum.json run_dir) &&
+	cp -r "$run_dir" "repo/.loopgate/runs/live-2" &&
+	timeout 60 python3 "$TEST_DIR/browser/live_page.py" "http://127.0.0.1:$PORT/$TOKEN/run/live-2" \
+		"$TRASH/repo/.loopgate/runs/live-2/events.jsonl" "$TRASH/chrome" >live.out &&
+	cat live.out && grep -q "iterations 3 -> 4" live.out
+'
+
 test_expect_success 'serve stops on SIGTERM' '
 	pid=$(cat serve.fakepid) && kill -TERM "$pid" &&
 	i=0 && while ! proc_dead "$pid" && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done &&
