@@ -76,6 +76,7 @@ static const char css[] =
 	".d-add{color:#22543d;background:#f0fff4}.d-del{color:#742a2a;background:#fff5f5}"
 	".d-hunk{color:#553c9a}.tag{font-size:11px;border:1px solid var(--bd);border-"
 	"radius:3px;padding:0 4px;margin-left:4px;color:var(--bad)}"
+	"html[data-live=open] #status::after{content:' · live'}"
 	"@media (max-width:800px){.plots{grid-template-columns:1fr}}"
 	"@media print{main{max-width:none;padding:0}pre{max-height:none}"
 	"details.iter{break-inside:avoid}}";

@@ -41,6 +41,8 @@ static const char live_js[] =
 	"open=true;});\n"
 	"  document.title=doc.title;})\n"
 	" .finally(function(){busy=false;if(again){again=false;reload();}});}\n"
+	"es.onopen=function(){document.documentElement.dataset.live='open';};\n"
+	"es.onerror=function(){document.documentElement.dataset.live='retrying';};\n"
 	"es.onmessage=reload;\n"
 	"})();\n";
 

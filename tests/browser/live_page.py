@@ -76,10 +76,15 @@ try:
     while state != "complete" and time.monotonic() < end:
         time.sleep(0.02)
         state, before = iterations(s)
-    # the script opens its event stream right after load: a moment for
-    # the connection (a record written before it is not sent: by design,
-    # the page on screen already holds everything before the stream)
-    time.sleep(0.3)
+    # the script marks the page once its event stream is open (from then
+    # on every record is sent: the page on screen holds the ones before)
+    while time.monotonic() < end:
+        d = call("Runtime.evaluate", {"expression": "document.documentElement.dataset.live"}, s)
+        if d["result"]["result"].get("value") == "open":
+            break
+        time.sleep(0.02)
+    else:
+        sys.exit("the page's event stream never opened")
     rec = {"body": {"iteration": 99}, "h": "x", "kind": "iteration_start", "prev": "y",
            "seq": 9999, "ts": "2026-12-05T00:00:00.000Z"}
     t0 = time.monotonic()
