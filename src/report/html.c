@@ -450,6 +450,10 @@ static void spend(const struct page *pg, struct series_set *s)
 	p.series[0] = (struct svg_series){"cost", C_COST, s->v[5]};
 	buf_adds(pg->b, "</div><div id=\"plot-cost\">");
 	svg_plot(pg->b, &p);
+	if (pg->rl->nits && s->v[6][pg->rl->nits - 1] <= 0)
+		buf_adds(pg->b,
+			 "<p class=\"mut\">No cost recorded: a replayed transcript, an "
+			 "agent CLI, or a model without a price in loopgate.yaml.</p>");
 	p.title = "Cumulative cost against the ceiling (USD)";
 	p.bars = 0;
 	p.series[0] = (struct svg_series){"cumulative cost", C_COST, s->v[6]};
