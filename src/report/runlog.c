@@ -48,20 +48,21 @@ double runlog_ts_ms(const char *ts)
 /* The lane a record belongs to: its body's worker or verifier, else main. */
 static int lane_of(struct runlog *rl, const json_t *body)
 {
-	const json_t *w = json_object_get(body, "worker");
+	const char *role = "worker";
+	const json_t *w = json_object_get(body, role);
 	char name[64];
 	int i;
 
 	if (!w)
-		w = json_object_get(body, "verifier");
+		w = json_object_get(body, role = "verifier");
 	if (!w)
 		return 0;
 	if (json_is_integer(w))
-		snprintf(name, sizeof(name), "%s %lld",
-			 json_object_get(body, "worker") ? "worker" : "verifier",
+		snprintf(name, sizeof(name), "%s %lld", role,
 			 (long long)json_integer_value(w));
 	else
-		snprintf(name, sizeof(name), "%.60s", runlog_str(body, "worker", "?"));
+		snprintf(name, sizeof(name), "%.60s",
+			 json_is_string(w) ? json_string_value(w) : "?");
 	for (i = 0; i < rl->nlanes; i++)
 		if (!strcmp(rl->lanes[i], name))
 			return i;

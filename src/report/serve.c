@@ -19,9 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQUEST_MAX   (16u << 10)
-#define KEEPALIVE_MS  15000
-#define SSE_CHUNK_MAX (1u << 20)
+#define REQUEST_MAX	(16u << 10)
+#define KEEPALIVE_MS	15000
+#define REQUEST_IDLE_MS 10000
+#define SSE_CHUNK_MAX	(1u << 20)
 
 static const char live_js[] =
 	"(function(){\n"
@@ -214,6 +215,19 @@ static void route_events(struct serve *s, struct serve_client *c, const char *id
 	serve_client_write(c, head, sizeof(head) - 1);
 }
 
+/* The token's check takes the same time wherever a guess goes wrong. */
+static int token_ok(const char *token, const char *path)
+{
+	size_t i, n = strlen(token);
+	unsigned char diff = 0;
+
+	if (strnlen(path, n) < n)
+		return 0;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(token[i] ^ path[i]);
+	return !diff && path[n] == '/';
+}
+
 /* Dispatches one request: path after the method, Host header checked. */
 static void route(struct serve *s, struct serve_client *c, const char *method,
 		  const char *path, const char *host)
@@ -222,7 +236,7 @@ static void route(struct serve *s, struct serve_client *c, const char *method,
 	const char *rest;
 
 	if (!host || !serve_host_ok(host, s->port) || path[0] != '/' ||
-	    strncmp(path + 1, s->token, tl) || path[1 + tl] != '/') {
+	    !token_ok(s->token, path + 1)) {
 		send_text(c, 403,
 			  "forbidden: the URL loopgate serve printed carries a token\n");
 		return;
@@ -318,9 +332,14 @@ int serve_loop(struct serve *s, volatile sig_atomic_t *stop, struct buf *err)
 			if (s->c[i].fd >= 0 && p[i + 1].fd == s->c[i].fd &&
 			    (p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
 				on_readable(s, &s->c[i]);
-		for (i = 0; i < SERVE_MAX_CLIENTS; i++)
-			if (s->c[i].fd >= 0 && s->c[i].sse)
-				serve_follow(&s->c[i], KEEPALIVE_MS, SSE_CHUNK_MAX);
+		for (i = 0; i < SERVE_MAX_CLIENTS; i++) {
+			struct serve_client *c = &s->c[i];
+			if (c->fd >= 0 && c->sse)
+				serve_follow(c, KEEPALIVE_MS, SSE_CHUNK_MAX);
+			else if (c->fd >= 0 &&
+				 serve_now_ms() - c->last_ms > REQUEST_IDLE_MS)
+				serve_client_close(c); /* a request that never ends */
+		}
 	}
 	return 0;
 }

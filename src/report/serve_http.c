@@ -32,6 +32,7 @@ void serve_client_init(struct serve_client *c, int fd)
 
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
+	c->last_ms = serve_now_ms();
 	buf_init(&c->in, 0);
 	/* writes block, but never for long: a reader that stalls is dropped */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
