@@ -159,7 +159,8 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 		if (*cur)
 			(*cur)->budget = body;
 	} else if (!strcmp(kind, "review") || !strcmp(kind, "resume") ||
-		   !strcmp(kind, "recovered_tail") || !strcmp(kind, "review_requested")) {
+		   !strcmp(kind, "recovered_tail") || !strcmp(kind, "review_requested") ||
+		   !strcmp(kind, "vote")) { /* vote: a verifier's, when fan-out lands */
 		json_array_append(rl->record, rec);
 		if (*cur && !strcmp(kind, "resume"))
 			mark(*cur, "resume", body);
