@@ -520,7 +520,7 @@ static void record(const struct page *pg)
 			 "<tr><th>unreadable lines</th><td class=\"bad\">%ld</td></tr>\n",
 			 rl->bad_lines);
 	buf_adds(pg->b,
-		 "</table><h3>Reviews, resumes and repairs</h3><ul id=\"records\">\n");
+		 "</table><h3>Reviews, votes, resumes and repairs</h3><ul id=\"records\">\n");
 	json_array_foreach(rl->record, i, rec) record_item(pg, rec);
 	if (!json_array_size(rl->record))
 		buf_adds(pg->b, "<li class=\"mut\">none</li>\n");

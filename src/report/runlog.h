@@ -47,7 +47,7 @@ struct runlog {
 	json_t *start;	 /* run_start body, or NULL */
 	json_t *end;	 /* run_end body, else summary.json, or NULL */
 	json_t *budget;	 /* the last budget record's body, or NULL */
-	json_t *record;	 /* array of review / resume / recovered_tail records */
+	json_t *record;	 /* review, resume, recovered_tail, vote records */
 	json_t *owned;	 /* summary.json and lane names, kept alive here */
 	struct runlog_iter *its;
 	size_t nits; /* its[0] always exists (the baseline) */
