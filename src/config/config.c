@@ -286,6 +286,11 @@ int config_is_env_name(const char *s)
 
 int config_is_url(const char *s)
 {
+	/* a CR or LF would split the request head (header injection); no
+	 * URL has spaces or control characters in it */
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return 0;
 	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8);
 }
 
@@ -615,7 +620,8 @@ static int check_strings(const struct config *c, struct buf *err)
 			       c->api_key_env);
 	if (c->base_url && !config_is_url(c->base_url))
 		return err_set(err, -EINVAL,
-			       "base_url: expected an http:// or https:// URL");
+			       "base_url: expected an http:// or https:// URL "
+			       "(no spaces or control characters)");
 	if (c->record && !*c->record)
 		return err_set(err, -EINVAL, "record: empty file name");
 	return 0;

@@ -473,7 +473,9 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 	int ret;
 	long ms;
 
-	snprintf(sub, sizeof(sub), "%s.%s", path, ky->val);
+	if ((ret = want_string(w, ky, path, "a gate option name", &s)) < 0)
+		return ret;
+	snprintf(sub, sizeof(sub), "%s.%s", path, s);
 	if ((ret = want_string(w, v, sub, "a string", &s)) < 0)
 		return ret;
 	if (!strcmp(ky->val, "run") || !strcmp(ky->val, "focus") ||
@@ -501,6 +503,31 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 		       "focus, timeout or junit)");
 }
 
+/*
+ * Option j of gate mapping g is not given twice: with two `run:` keys the
+ * last one would win, which can silently turn a real gate into `true`.
+ * Keys that are not strings are refused by gate_opt (called after this
+ * only for scalar keys).
+ */
+static int gate_opt_once(const struct walk *w, const struct ynode *g, size_t j,
+			 const char *path)
+{
+	const struct ynode *ky = &g->kids[j];
+	const char *name;
+	int ret;
+
+	if ((ret = want_string(w, ky, path, "a gate option name", &name)) < 0)
+		return ret;
+	for (size_t i = 0; i < j; i += 2)
+		if (g->kids[i].kind == Y_SCALAR && g->kids[i].val &&
+		    !strcmp(g->kids[i].val, name))
+			return key_err(w, ky->line, path,
+				       "duplicate gate option '%s' (first given on "
+				       "line %zu)",
+				       name, g->kids[i].line);
+	return 0;
+}
+
 /* gates: a list whose items are commands, or mappings with options. */
 static int set_gates_key(const struct walk *w, const struct ynode *y, const char *path,
 			 struct config *c)
@@ -525,9 +552,11 @@ static int set_gates_key(const struct walk *w, const struct ynode *y, const char
 		o->timeout_ms = -1;
 		snprintf(item, sizeof(item), "%s[%zu]", path, i + 1);
 		if (g->kind == Y_MAP) {
+			ret = check_plain_yaml(w, g, item);
 			for (size_t j = 0; j + 1 < g->n && ret == 0; j += 2)
-				ret = gate_opt(w, &g->kids[j], &g->kids[j + 1], item,
-					       &run, o);
+				if ((ret = gate_opt_once(w, g, j, item)) == 0)
+					ret = gate_opt(w, &g->kids[j], &g->kids[j + 1],
+						       item, &run, o);
 			if (ret == 0 && !run)
 				ret = key_err(w, g->line, item,
 					      "a gate mapping needs 'run: COMMAND'");
@@ -633,6 +662,10 @@ static int set_scalar_key(const struct walk *w, const struct key *k,
 	}
 	if ((ret = want_string(w, y, path, "a string", &s)) < 0)
 		return ret;
+	if (k->type == K_URL && strcspn(s, "\r\n\t ") != strlen(s))
+		return key_err(w, y->line, path,
+			       "the URL contains a space, tab, CR or LF (a CR/LF "
+			       "would split the HTTP request head)");
 	if (k->type == K_URL && !config_is_url(s))
 		return key_err(w, y->line, path,
 			       "expected an http:// or https:// URL, got '%s'", s);
