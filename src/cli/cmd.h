@@ -40,6 +40,8 @@ extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_reindex_entry;
 extern const struct cmd_entry cmd_review_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_serve_entry;
 
 /* Exit statuses of the store commands (runs, show, reindex, review). */
 enum { CMD_OK = 0, CMD_USAGE = 2, CMD_CANNOT = 3 };

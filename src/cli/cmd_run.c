@@ -9,6 +9,7 @@
 #include "record/redact.h"
 #include "report/report.h"
 #include "engine/summary.h"
+#include "report/html.h"
 #include "exec/sandbox.h"
 #include "cli/ui.h"
 
@@ -71,6 +72,8 @@ static const char run_usage[] =
 	"                           still apply; recorded in the run's report)\n"
 	"  --feedback-max-bytes N   raw gate output kept in a prompt (default 16384)\n"
 	"  --json                   print a JSON summary on stdout at the end\n"
+	"  --no-progress            no live status line on a terminal: one line per "
+	"step\n"
 	"  -h, --help\n"
 	"\n"
 	"Exit status: 0 converged or already satisfied, 1 halted (see handoff.md),\n"
@@ -97,6 +100,7 @@ enum {
 	O_RECORD,
 	O_ALLOW_DIRTY,
 	O_FEEDBACK_MAX,
+	O_NO_PROGRESS,
 	O_MAX_OUT,
 	O_NO_STREAM,
 	O_NO_PROTECT,
@@ -127,6 +131,7 @@ static const struct option options[] = {
 	{"record", required_argument, NULL, O_RECORD},
 	{"allow-dirty", no_argument, NULL, O_ALLOW_DIRTY},
 	{"feedback-max-bytes", required_argument, NULL, O_FEEDBACK_MAX},
+	{"no-progress", no_argument, NULL, O_NO_PROGRESS},
 	{"max-output-tokens", required_argument, NULL, O_MAX_OUT},
 	{"no-stream", no_argument, NULL, O_NO_STREAM},
 	{"no-protect", no_argument, NULL, O_NO_PROTECT},
@@ -314,6 +319,27 @@ static void write_handoff(const struct run *r, int code)
 	buf_release(&herr);
 }
 
+/*
+ * report.html at the end of every run that has a log, halted, failed or
+ * resumed alike: sealed first, so the page shows the final checkpoint.  A
+ * page that cannot be written costs a warning, never the run's status.
+ */
+static void write_report(struct run *r)
+{
+	struct buf err = BUF_INIT;
+	int ret;
+
+	if (r->ev.fd >= 0 && !r->ev.sealed)
+		events_seal(&r->ev);
+	ret = report_html_write(r->run_dir, NULL, &err);
+	if (ret == 0)
+		fprintf(stderr, "loopgate: report %s/%s\n", r->run_dir, REPORT_HTML_FILE);
+	else if (ret != -ENOENT)
+		fprintf(stderr, "loopgate: warning: no %s: %s\n", REPORT_HTML_FILE,
+			err.s);
+	buf_release(&err);
+}
+
 int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 {
 	write_handoff(r, code);
@@ -329,6 +355,8 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 			code == 1 ? " (see handoff.md)" : "");
 	if (code == 0 && r->w->branch && strcmp(r->status, "already_satisfied"))
 		fprintf(stderr, "loopgate: the result is on branch %s\n", r->w->branch);
+	if (r->run_dir && code != 2)
+		write_report(r);
 	if (json) {
 		if (r->run_dir && r->ev.fd >= 0) {
 			json_t *sum = run_summary(r, code);
@@ -350,7 +378,7 @@ static int cmd_run(int argc, char **argv)
 	struct buf err = BUF_INIT;
 	char *config_path = NULL;
 	struct run r;
-	int opt, code;
+	int opt, code, ui_flags = 0;
 
 	config_init(&flags);
 	config_init(&cfg);
@@ -368,6 +396,10 @@ static int cmd_run(int argc, char **argv)
 				argv[optind - 1]);
 			code = fail(&flags, 2, &err);
 			goto out;
+		}
+		if (opt == O_NO_PROGRESS) {
+			ui_flags |= UI_NO_PROGRESS;
+			continue;
 		}
 		if (parse_one(opt, &flags, &config_path, &err) < 0) {
 			code = fail(&flags, 2, &err);
@@ -391,7 +423,7 @@ static int cmd_run(int argc, char **argv)
 		code = fail(&cfg, 2, &err);
 		goto out;
 	}
-	ui_init(0);
+	ui_init(ui_flags);
 	interrupt_install();
 	run_init(&r, &cfg);
 	ui_watch(&r);
