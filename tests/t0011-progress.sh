@@ -29,6 +29,7 @@ test_expect_success 'a converging model run: setup, baseline, each iteration' '
 	loopgate: converged: all 1 gates exit 0 after iteration 2
 	loopgate: run directory $run_dir/ID
 	loopgate: the result is on branch loopgate/ID
+	loopgate: report $run_dir/ID/report.html
 	EOF
 	diff want got
 '
