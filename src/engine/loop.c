@@ -446,18 +446,58 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	return ret;
 }
 
+/*
+ * Fresh judgment (fresh.h): every path the turn touched, changed, created,
+ * deleted or had reverted gets an mtime later than any state of it a cache
+ * may have recorded, and its Python bytecode goes, before a gate sees it.
+ */
+static int freshen(struct run *r, struct iteration *it, const struct buf *paths,
+		   int committing, struct buf *err)
+{
+	struct fresh_report rep = FRESH_REPORT_INIT;
+	json_t *gone;
+	const char *p;
+	int ret = fresh_apply(&r->fresh, r->tree, paths, &r->files, &rep, err);
+
+	if (ret == 0 && rep.stamped && !committing)
+		/* no commit refreshes the index's stat data: do it, or the
+		 * next turn would see these paths as touched again */
+		ret = git_run(r->tree, NULL, err, "update-index", "-q", "--refresh",
+			      NULL);
+	if (ret == 0 && (rep.stamped || rep.bytecode.len)) {
+		gone = json_array();
+		for (p = rep.bytecode.s; p < rep.bytecode.s + rep.bytecode.len;
+		     p += strlen(p) + 1)
+			json_array_append_new(gone, events_str(p));
+		events_append(&r->ev, "fresh",
+			      json_pack("{s:i,s:i,s:I,s:I,s:o}", "iteration", it->n,
+					"stamped", rep.stamped, "mtime_ns",
+					(json_int_t)rep.stamp_ns, "waited_ms",
+					(json_int_t)rep.waited_ms, "bytecode_removed",
+					gone));
+	}
+	fresh_report_release(&rep);
+	return ret;
+}
+
 /* Stages and commits what the actor left, guarding protected paths. */
 static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
 {
-	struct buf changed = BUF_INIT, sha = BUF_INIT;
+	struct buf changed = BUF_INIT, sha = BUF_INIT, touched = BUF_INIT;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
 	int ret = guard_git(r, it, err);
 
 	if (ret == 0)
+		ret = fresh_touched(r->tree, &touched, err);
+	if (ret == 0)
 		ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
+	/* reverted paths too: a cache may have seen the actor's version */
+	fresh_merge(&touched, &changed);
 	if (ret == 0)
 		ret = guard_protected(r, it, &changed, err);
+	if (ret == 0)
+		ret = freshen(r, it, &touched, changed.len != 0, err);
 	if (ret == 0 && changed.len)
 		ret = git_commit_staged(r->tree, msg, &r->index, &sha, err);
 	if (ret == 0)
@@ -467,6 +507,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	free(msg);
 	buf_release(&changed);
 	buf_release(&sha);
+	buf_release(&touched);
 	return ret;
 }
 
@@ -550,7 +591,8 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 			       it->n, t.tokens_in, t.tokens_out, t.cost, t.edit_blocks,
 			       t.edits_applied, t.edits_refused);
 		if ((ret = commit_turn(r, it, absdir, err)) < 0) {
-			code = cannot(r, ret, err->s);
+			code = ret == -ECANCELED ? actor_failed(r, &t, ret, err)
+						 : cannot(r, ret, err->s);
 			goto out;
 		}
 	} else {

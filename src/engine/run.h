@@ -13,6 +13,7 @@
 #include "record/checkpoint.h"
 #include "tree/git.h"
 #include "tree/protect.h"
+#include "tree/fresh.h"
 #include "judge/testcount.h"
 #include "exec/proc.h"
 
@@ -71,6 +72,7 @@ struct run {
 	struct git_index_stamp index;	/* the tree's index as our last commit left it */
 	struct protect protect;		/* paths the actor must not change */
 	struct git_guard *git_guard;	/* git control files as at run start */
+	struct fresh fresh;		/* the tree's mtime stamps (fresh.h) */
 	char tree_id[41];		/* HEAD's tree in the worktree: the cache key */
 	struct testcount *base_counts;	/* per gate, from the baseline round */
 	struct testcount *round_counts; /* per gate, from the latest round */
