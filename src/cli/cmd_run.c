@@ -36,7 +36,10 @@ static const char run_usage[] =
 	"tests)\n"
 	"  --context GLOB           files always shown to the actor (repeatable)\n"
 	"  --protect GLOB           more files the actor must not change (repeatable;\n"
-	"                           tests, CI config and gate scripts are by default)\n"
+	"                           tests, CI config and the scripts a gate runs are\n"
+	"                           by default)\n"
+	"  --unprotect GLOB         lift a default protection (a test, CI file or gate\n"
+	"                           script the goal needs changed; repeatable)\n"
 	"  --no-protect             protect nothing (for goals about writing tests)\n"
 	"  --confirm N              re-run passing gates N times: a flip is a flaky "
 	"gate\n"
@@ -50,6 +53,8 @@ static const char run_usage[] =
 	"...)\n"
 	"  --agent-env NAME         pass this variable to the command actor "
 	"(repeatable)\n"
+	"  --max-actor-failures K   failed actor turns in a row that end the run as\n"
+	"                           actor_failed (default 3)\n"
 	"  --record FILE            record the model's turns for replay:FILE\n"
 	"  --max-output-tokens N    per reply (default 4096, or the model's preset)\n"
 	"  --no-stream              one JSON reply instead of SSE streaming\n"
@@ -103,6 +108,8 @@ enum {
 	O_STALL_AFTER,
 	O_POLICY,
 	O_NO_SANDBOX,
+	O_UNPROTECT,
+	O_MAX_ACTOR_FAILURES,
 };
 
 static const struct option options[] = {
@@ -133,6 +140,8 @@ static const struct option options[] = {
 	{"stall-after", required_argument, NULL, O_STALL_AFTER},
 	{"policy", required_argument, NULL, O_POLICY},
 	{"no-sandbox", no_argument, NULL, O_NO_SANDBOX},
+	{"unprotect", required_argument, NULL, O_UNPROTECT},
+	{"max-actor-failures", required_argument, NULL, O_MAX_ACTOR_FAILURES},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -259,6 +268,12 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 	case O_NO_SANDBOX:
 		f->sandbox = 0;
 		return 0;
+	case O_UNPROTECT:
+		strlist_push(&f->unprotect, optarg);
+		return 0;
+	case O_MAX_ACTOR_FAILURES:
+		return parse_long("--max-actor-failures", optarg, &f->max_actor_failures,
+				  err);
 	}
 	return err_set(err, -EINVAL, "unknown option (see loopgate run --help)");
 }

@@ -54,6 +54,7 @@ void config_init(struct config *c)
 	c->no_protect = -1;
 	c->confirm = -1;
 	c->stall_after = -1;
+	c->max_actor_failures = -1;
 	c->review_sample = -1;
 	c->feedback_max_bytes = -1;
 	c->max_output_tokens = -1;
@@ -78,6 +79,7 @@ void config_release(struct config *c)
 	strlist_clear(&c->gates);
 	strlist_clear(&c->agent_env);
 	strlist_clear(&c->protect);
+	strlist_clear(&c->unprotect);
 	strlist_clear(&c->context);
 	for (size_t i = 0; i < c->nmodels; i++)
 		preset_release(&c->models[i]);
@@ -192,6 +194,7 @@ void config_overlay(struct config *d, const struct config *s)
 	set_long(&d->deadline_ms, s->deadline_ms);
 	set_long(&d->gate_timeout_ms, s->gate_timeout_ms);
 	set_list(&d->protect, &s->protect);
+	set_list(&d->unprotect, &s->unprotect);
 	set_list(&d->context, &s->context);
 	set_str(&d->dir, s->dir);
 	if (s->json >= 0)
@@ -204,6 +207,7 @@ void config_overlay(struct config *d, const struct config *s)
 		d->no_protect = s->no_protect;
 	set_long(&d->confirm, s->confirm);
 	set_long(&d->stall_after, s->stall_after);
+	set_long(&d->max_actor_failures, s->max_actor_failures);
 	set_double(&d->review_sample, s->review_sample);
 	set_long(&d->feedback_max_bytes, s->feedback_max_bytes);
 	set_long(&d->max_output_tokens, s->max_output_tokens);
@@ -504,6 +508,8 @@ static void defaults(struct config *c)
 		c->confirm = 0;
 	if (c->stall_after < 0)
 		c->stall_after = CONFIG_DEFAULT_STALL_AFTER;
+	if (c->max_actor_failures < 0)
+		c->max_actor_failures = CONFIG_DEFAULT_MAX_ACTOR_FAILURES;
 	if (c->stream < 0)
 		c->stream = 1;
 }

@@ -511,6 +511,51 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	return ret;
 }
 
+/*
+ * An actor that keeps changing protected files is not stuck on the code:
+ * it is working against the goal's definition, or the goal needs a file
+ * protected by default.  Either way a person must decide, so the run ends
+ * as integrity_violation naming the file and the flag that would lift the
+ * protection, instead of burning iterations into `stalled`: after
+ * stall_after such iterations in a row, or sooner when the loop is stuck
+ * (stuck: the stall detector's verdict) and the latest turn did it again.
+ * -1 to go on.
+ */
+static int protected_again(struct run *r, const struct iteration *it, int stuck)
+{
+	const char *rule = "";
+	char *first, *hint;
+	int code;
+
+	if (!it->reverted_paths || (!stuck && r->protect_streak < r->cfg->stall_after))
+		return -1;
+	first = xstrndup(it->reverted_paths, strcspn(it->reverted_paths, ","));
+	switch (protect_reason(&r->protect, first, &rule)) {
+	case PROTECT_USER:
+		hint = xasprintf("it matches your --protect '%s'; drop that glob if "
+				 "the goal needs it changed",
+				 rule);
+		break;
+	case PROTECT_GATE:
+		hint = xasprintf("a gate runs it as a script; if the goal needs it "
+				 "changed, pass --unprotect '%s'",
+				 first);
+		break;
+	default:
+		hint = xasprintf("it matches the default test/CI glob '%s'; if the "
+				 "goal needs it changed, pass --unprotect '%s' (or "
+				 "--no-protect)",
+				 rule, first);
+	}
+	code = halt(r, "integrity_violation", EXIT_HALTED,
+		    "the actor changed protected file(s) %s in %d iteration(s) in "
+		    "a row; each change was reverted before the gates ran: %s",
+		    it->reverted_paths, r->protect_streak, hint);
+	free(first);
+	free(hint);
+	return code;
+}
+
 /* The iteration's gate round and what it means; -1 to go on. */
 static int judge_round(struct run *r, struct iteration *it, const char *dir,
 		       struct buf *err)
@@ -526,8 +571,13 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	ui_log("iteration %d: %s; gate %d `%s` failed: %s", it->n,
 	       it->noop ? "no change" : "committed", r->last.index + 1,
 	       r->cfg->gates.v[r->last.index], r->last.describe);
-	ret = gate_interrupted(r);
-	return ret < 0 ? check_stall(r, it) : ret;
+	if ((ret = gate_interrupted(r)) >= 0 || (ret = protected_again(r, it, 0)) >= 0)
+		return ret;
+	ret = check_stall(r, it);
+	/* stuck while changing protected files: that is the cause to report */
+	if (ret >= 0 && !strcmp(r->status, "stalled") && r->protect_streak > 0)
+		ret = protected_again(r, it, 1);
+	return ret;
 }
 
 static void iteration_end(struct run *r, struct iteration *it, int code)
@@ -590,7 +640,9 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 			       "$%.4f); %d edit block(s): %d applied, %d refused",
 			       it->n, t.tokens_in, t.tokens_out, t.cost, t.edit_blocks,
 			       t.edits_applied, t.edits_refused);
-		if ((ret = commit_turn(r, it, absdir, err)) < 0) {
+		ret = commit_turn(r, it, absdir, err);
+		r->protect_streak = it->reverted ? r->protect_streak + 1 : 0;
+		if (ret < 0) {
 			code = ret == -ECANCELED ? actor_failed(r, &t, ret, err)
 						 : cannot(r, ret, err->s);
 			goto out;

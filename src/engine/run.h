@@ -79,6 +79,7 @@ struct run {
 	char stall_fp[65];		/* fingerprint of the latest failure */
 	int stall_same;			/* how many failures in a row had it */
 	int stall_noop;			/* no-op iterations in a row */
+	int protect_streak;		/* iterations in a row with protected changes */
 	struct judge_cache *cache;	/* judge.c */
 	size_t ncache;
 	long integrity_events; /* protected changes reverted, and the like */
