@@ -260,6 +260,7 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 		/* the turn's output, where its output would have been */
 		ret = fileio_write_atomic(out, r->edit_feedback.s, r->edit_feedback.len,
 					  err);
+		actor_fail_outcome(r, t, NULL, 0, what.s, out);
 		goto done;
 	}
 	buf_reset(&what);
@@ -288,13 +289,16 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	if (ret < 0)
 		goto done;
 	proc_describe(&res, o.timeout_ms, &what);
+	actor_fail_outcome(r, t, &res, o.timeout_ms, NULL, out);
 	events_append(&r->ev, "actor_end",
-		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I}", "iteration",
+		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I,s:b,s:o}", "iteration",
 				t->iteration, "status", proc_status_name(res.status),
 				"exit_code", res.exit_code, "describe",
 				events_str(what.s), "duration_ms", res.elapsed_ms,
 				"output_file", "actor.out", "output_bytes",
-				(json_int_t)res.out_total));
+				(json_int_t)res.out_total, "failed", t->failed,
+				"network_denied",
+				t->net_denied ? events_str(t->net_denied) : json_null()));
 	if (res.status == PROC_INTERRUPTED)
 		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
 	else if (res.status == PROC_DEADLINE)
@@ -303,6 +307,11 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	buf_reset(&r->edit_feedback);
 	if (!ret && (res.status != PROC_EXITED || res.exit_code != 0))
 		buf_addf(&r->edit_feedback, "The agent command ended with %s.\n", what.s);
+	if (!ret && t->net_denied)
+		buf_addf(&r->edit_feedback,
+			 "The sandbox refused network access to %s (not in the "
+			 "policy's network allow-list).\n",
+			 t->net_denied);
 done:
 	proc_result_release(&res);
 	proc_env_release(&env);

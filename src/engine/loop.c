@@ -53,6 +53,10 @@ void iteration_release(struct iteration *it)
 	free(it->gate_desc);
 	free(it->commit);
 	free(it->reverted_paths);
+	free(it->actor_desc);
+	free(it->actor_tail);
+	free(it->net_denied);
+	free(it->actor_advice);
 }
 
 void run_release(struct run *r)
@@ -443,7 +447,45 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	it->edit_blocks = t->edit_blocks;
 	it->edits_applied = t->edits_applied;
 	it->edits_refused = t->edits_refused;
+	/* moved: the iteration keeps how the actor's turn ended */
+	it->actor_failed = t->failed;
+	it->actor_desc = t->describe;
+	it->actor_tail = t->tail;
+	it->net_denied = t->net_denied;
+	it->actor_advice = t->advice;
+	t->describe = t->tail = t->net_denied = t->advice = NULL;
 	return ret;
+}
+
+/*
+ * A failed agent command is shown as it is: its exit status, the last
+ * lines it printed, the hosts the sandbox refused it.  K failed turns in a
+ * row that changed nothing end the run as actor_failed, with the advice
+ * that matches the cause (not `stalled`: the loop never got to try); so
+ * does a stall (stuck) whose latest turn was such a failure.  -1 to go on.
+ */
+static int actor_outcome(struct run *r, struct iteration *it, int stuck)
+{
+	if (stuck)
+		goto halt;
+	if (it->net_denied)
+		ui_log("iteration %d: the sandbox refused the agent network access to %s",
+		       it->n, it->net_denied);
+	if (!it->actor_failed) {
+		r->actor_fail_streak = 0;
+		return -1;
+	}
+	ui_log("iteration %d: the agent command failed: %s%s%s", it->n, it->actor_desc,
+	       it->actor_tail ? "; its last lines:\n" : "",
+	       it->actor_tail ? it->actor_tail : "");
+	r->actor_fail_streak = it->noop ? r->actor_fail_streak + 1 : 0;
+	if (r->actor_fail_streak < r->cfg->max_actor_failures)
+		return -1;
+halt:
+	return halt(r, "actor_failed", EXIT_HALTED,
+		    "the agent command failed %d turn(s) in a row without changing "
+		    "anything (%s): %s",
+		    r->actor_fail_streak, it->actor_desc, it->actor_advice);
 }
 
 /*
@@ -563,6 +605,7 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	int ret;
 	if ((ret = judge_gates(r, dir, it->n, JUDGE_CASCADE, err)) < 0)
 		return cannot(r, ret, err->s);
+	it->judged = 1;
 	if (r->last.passed)
 		return judge_pass(r, it, dir, err);
 	it->gate_index = r->last.index;
@@ -577,6 +620,8 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	/* stuck while changing protected files: that is the cause to report */
 	if (ret >= 0 && !strcmp(r->status, "stalled") && r->protect_streak > 0)
 		ret = protected_again(r, it, 1);
+	else if (ret >= 0 && !strcmp(r->status, "stalled") && r->actor_fail_streak > 0)
+		ret = actor_outcome(r, it, 1);
 	return ret;
 }
 
@@ -647,6 +692,8 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 						 : cannot(r, ret, err->s);
 			goto out;
 		}
+		if ((code = actor_outcome(r, it, 0)) >= 0)
+			goto out;
 	} else {
 		r->budget.iterations++;
 		r->nits++;
@@ -658,6 +705,7 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 	}
 	code = judge_round(r, it, dir, err);
 out:
+	actor_turn_release(&t);
 	it->elapsed_ms = (double)(clock_ms() - t0);
 	iteration_end(r, it, code);
 	free(absdir);

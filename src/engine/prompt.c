@@ -248,8 +248,10 @@ static void add_history(const struct run *r, struct buf *out)
 		if (it->gate_index >= 0)
 			buf_addf(out, "; gate %d `%s` failed (%s)\n", it->gate_index + 1,
 				 r->cfg->gates.v[it->gate_index], it->gate_desc);
-		else
+		else if (it->judged)
 			buf_adds(out, "; all gates passed\n");
+		else
+			buf_adds(out, "; the gates did not run\n");
 	}
 }
 

@@ -52,11 +52,18 @@ struct iteration {
 	long tokens_in;
 	long tokens_out;
 	double cost;
+	int judged;	/* a gate round judged this iteration's tree */
 	int gate_index; /* gate that failed, or -1 when all passed */
 	int gate_exit;
 	char *gate_desc;
 	char *commit;
 	double elapsed_ms;
+	/* the command actor's turn (actor_fail.c); NULL for a model */
+	int actor_failed;
+	char *actor_desc;   /* "exit 127" */
+	char *actor_tail;   /* the last lines it printed */
+	char *net_denied;   /* hosts the sandbox refused it */
+	char *actor_advice; /* what to do, when it failed */
 };
 
 struct run {
@@ -80,7 +87,8 @@ struct run {
 	int stall_same;			/* how many failures in a row had it */
 	int stall_noop;			/* no-op iterations in a row */
 	int protect_streak;		/* iterations in a row with protected changes */
-	struct judge_cache *cache;	/* judge.c */
+	int actor_fail_streak;	   /* failed actor turns in a row that changed nothing */
+	struct judge_cache *cache; /* judge.c */
 	size_t ncache;
 	long integrity_events; /* protected changes reverted, and the like */
 	struct buf files;      /* tracked paths (NUL-separated), from the last
