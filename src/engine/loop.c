@@ -4,6 +4,7 @@
 #include "engine/loop.h"
 #include "exec/sandbox.h"
 #include "engine/actor.h"
+#include "engine/turn.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "base/fileio.h"
@@ -96,10 +97,7 @@ void run_release(struct run *r)
 
 /* ---- ending ---- */
 
-static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
+int loop_halt(struct run *r, const char *status, int code, const char *fmt, ...)
 {
 	va_list ap;
 	r->status = status;
@@ -114,27 +112,28 @@ static int halt(struct run *r, const char *status, int code, const char *fmt, ..
 static int cannot(struct run *r, int ret, const char *why)
 {
 	if (ret == -ENOSPC || ret == -EDQUOT)
-		return halt(r, "error", EXIT_CANNOT,
-			    "%s; the disk is full: free "
-			    "space on it and run loopgate again (what this run did "
-			    "so far is in %s)",
-			    why, r->run_dir);
-	return halt(r, "error", EXIT_CANNOT, "%s", why);
+		return loop_halt(r, "error", EXIT_CANNOT,
+				 "%s; the disk is full: free "
+				 "space on it and run loopgate again (what this run did "
+				 "so far is in %s)",
+				 why, r->run_dir);
+	return loop_halt(r, "error", EXIT_CANNOT, "%s", why);
 }
 
 /* A gate that did not simply exit: interrupted or deadline end the run. */
 static int gate_interrupted(struct run *r)
 {
 	if (r->last.status == PROC_INTERRUPTED)
-		return halt(r, "interrupted", EXIT_HALTED,
-			    "interrupted (signal %d) "
-			    "while gate %d ran; its partial output is in %s",
-			    interrupt_pending(), r->last.index + 1, r->last.output_file);
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) "
+				 "while gate %d ran; its partial output is in %s",
+				 interrupt_pending(), r->last.index + 1,
+				 r->last.output_file);
 	if (r->last.status == PROC_DEADLINE)
-		return halt(r, "budget_exhausted", EXIT_HALTED,
-			    "the --deadline passed "
-			    "while gate %d ran; its partial output is in %s",
-			    r->last.index + 1, r->last.output_file);
+		return loop_halt(r, "budget_exhausted", EXIT_HALTED,
+				 "the --deadline passed "
+				 "while gate %d ran; its partial output is in %s",
+				 r->last.index + 1, r->last.output_file);
 	return -1;
 }
 
@@ -143,17 +142,18 @@ static int actor_failed(struct run *r, const struct actor_turn *t, int ret,
 			const struct buf *err)
 {
 	if (t->budget_stop)
-		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
-			    err->len ? err->s : "the budget cannot carry another call");
+		return loop_halt(r, "budget_exhausted", EXIT_HALTED, "%s",
+				 err->len ? err->s
+					  : "the budget cannot carry another call");
 	switch (ret) {
 	case -ECANCELED:
-		return halt(r, "interrupted", EXIT_HALTED,
-			    "interrupted (signal %d) "
-			    "during the actor's turn",
-			    interrupt_pending());
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) "
+				 "during the actor's turn",
+				 interrupt_pending());
 	case -ETIME:
-		return halt(r, "budget_exhausted", EXIT_HALTED,
-			    "the --deadline passed during the actor's turn");
+		return loop_halt(r, "budget_exhausted", EXIT_HALTED,
+				 "the --deadline passed during the actor's turn");
 	default:
 		return cannot(r, ret, err->s);
 	}
@@ -312,7 +312,7 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	int ret = 0, code;
 
 	if (judge_floor(r, it->n, &why)) {
-		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
 		buf_release(&why);
 		return code;
 	}
@@ -324,14 +324,14 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	if (ret < 0)
 		code = cannot(r, ret, err->s);
 	else if (ret > 0)
-		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
 	else {
 		ui_log("iteration %d: every gate passed", it->n);
-		code = halt(r, "converged", EXIT_DONE,
-			    "all %zu gates exit 0 after "
-			    "iteration %d%s",
-			    r->cfg->gates.n, it->n,
-			    r->cfg->confirm > 0 ? " (confirmed)" : "");
+		code = loop_halt(r, "converged", EXIT_DONE,
+				 "all %zu gates exit 0 after "
+				 "iteration %d%s",
+				 r->cfg->gates.n, it->n,
+				 r->cfg->confirm > 0 ? " (confirmed)" : "");
 	}
 	buf_release(&why);
 	return code;
@@ -409,15 +409,15 @@ static int check_stall(struct run *r, const struct iteration *it)
 	if (escalate(r, n))
 		return -1;
 	if (r->stall_noop >= r->cfg->stall_after)
-		return halt(r, "stalled", EXIT_HALTED,
-			    "the actor changed nothing "
-			    "%d iterations in a row",
-			    r->stall_noop);
-	return halt(r, "stalled", EXIT_HALTED,
-		    "the same failure (gate %d, "
-		    "fingerprint %.12s) came back %d times in a row: the loop is "
-		    "stuck",
-		    r->last.index + 1, fp, r->stall_same);
+		return loop_halt(r, "stalled", EXIT_HALTED,
+				 "the actor changed nothing "
+				 "%d iterations in a row",
+				 r->stall_noop);
+	return loop_halt(r, "stalled", EXIT_HALTED,
+			 "the same failure (gate %d, "
+			 "fingerprint %.12s) came back %d times in a row: the loop is "
+			 "stuck",
+			 r->last.index + 1, fp, r->stall_same);
 }
 
 /*
@@ -457,71 +457,6 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	return ret;
 }
 
-/*
- * A failed agent command is shown as it is: its exit status, the last
- * lines it printed, the hosts the sandbox refused it.  K failed turns in a
- * row that changed nothing end the run as actor_failed, with the advice
- * that matches the cause (not `stalled`: the loop never got to try); so
- * does a stall (stuck) whose latest turn was such a failure.  -1 to go on.
- */
-static int actor_outcome(struct run *r, struct iteration *it, int stuck)
-{
-	if (stuck)
-		goto halt;
-	if (it->net_denied)
-		ui_log("iteration %d: the sandbox refused the agent network access to %s",
-		       it->n, it->net_denied);
-	if (!it->actor_failed) {
-		r->actor_fail_streak = 0;
-		return -1;
-	}
-	ui_log("iteration %d: the agent command failed: %s%s%s", it->n, it->actor_desc,
-	       it->actor_tail ? "; its last lines:\n" : "",
-	       it->actor_tail ? it->actor_tail : "");
-	r->actor_fail_streak = it->noop ? r->actor_fail_streak + 1 : 0;
-	if (r->actor_fail_streak < r->cfg->max_actor_failures)
-		return -1;
-halt:
-	return halt(r, "actor_failed", EXIT_HALTED,
-		    "the agent command failed %d turn(s) in a row without changing "
-		    "anything (%s): %s",
-		    r->actor_fail_streak, it->actor_desc, it->actor_advice);
-}
-
-/*
- * Fresh judgment (fresh.h): every path the turn touched, changed, created,
- * deleted or had reverted gets an mtime later than any state of it a cache
- * may have recorded, and its Python bytecode goes, before a gate sees it.
- */
-static int freshen(struct run *r, struct iteration *it, const struct buf *paths,
-		   int committing, struct buf *err)
-{
-	struct fresh_report rep = FRESH_REPORT_INIT;
-	json_t *gone;
-	const char *p;
-	int ret = fresh_apply(&r->fresh, r->tree, paths, &r->files, &rep, err);
-
-	if (ret == 0 && rep.stamped && !committing)
-		/* no commit refreshes the index's stat data: do it, or the
-		 * next turn would see these paths as touched again */
-		ret = git_run(r->tree, NULL, err, "update-index", "-q", "--refresh",
-			      NULL);
-	if (ret == 0 && (rep.stamped || rep.bytecode.len)) {
-		gone = json_array();
-		for (p = rep.bytecode.s; p < rep.bytecode.s + rep.bytecode.len;
-		     p += strlen(p) + 1)
-			json_array_append_new(gone, events_str(p));
-		events_append(&r->ev, "fresh",
-			      json_pack("{s:i,s:i,s:I,s:I,s:o}", "iteration", it->n,
-					"stamped", rep.stamped, "mtime_ns",
-					(json_int_t)rep.stamp_ns, "waited_ms",
-					(json_int_t)rep.waited_ms, "bytecode_removed",
-					gone));
-	}
-	fresh_report_release(&rep);
-	return ret;
-}
-
 /* Stages and commits what the actor left, guarding protected paths. */
 static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
@@ -539,7 +474,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	if (ret == 0)
 		ret = guard_protected(r, it, &changed, err);
 	if (ret == 0)
-		ret = freshen(r, it, &touched, changed.len != 0, err);
+		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
 	if (ret == 0 && changed.len)
 		ret = git_commit_staged(r->tree, msg, &r->index, &sha, err);
 	if (ret == 0)
@@ -551,51 +486,6 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	buf_release(&sha);
 	buf_release(&touched);
 	return ret;
-}
-
-/*
- * An actor that keeps changing protected files is not stuck on the code:
- * it is working against the goal's definition, or the goal needs a file
- * protected by default.  Either way a person must decide, so the run ends
- * as integrity_violation naming the file and the flag that would lift the
- * protection, instead of burning iterations into `stalled`: after
- * stall_after such iterations in a row, or sooner when the loop is stuck
- * (stuck: the stall detector's verdict) and the latest turn did it again.
- * -1 to go on.
- */
-static int protected_again(struct run *r, const struct iteration *it, int stuck)
-{
-	const char *rule = "";
-	char *first, *hint;
-	int code;
-
-	if (!it->reverted_paths || (!stuck && r->protect_streak < r->cfg->stall_after))
-		return -1;
-	first = xstrndup(it->reverted_paths, strcspn(it->reverted_paths, ","));
-	switch (protect_reason(&r->protect, first, &rule)) {
-	case PROTECT_USER:
-		hint = xasprintf("it matches your --protect '%s'; drop that glob if "
-				 "the goal needs it changed",
-				 rule);
-		break;
-	case PROTECT_GATE:
-		hint = xasprintf("a gate runs it as a script; if the goal needs it "
-				 "changed, pass --unprotect '%s'",
-				 first);
-		break;
-	default:
-		hint = xasprintf("it matches the default test/CI glob '%s'; if the "
-				 "goal needs it changed, pass --unprotect '%s' (or "
-				 "--no-protect)",
-				 rule, first);
-	}
-	code = halt(r, "integrity_violation", EXIT_HALTED,
-		    "the actor changed protected file(s) %s in %d iteration(s) in "
-		    "a row; each change was reverted before the gates ran: %s",
-		    it->reverted_paths, r->protect_streak, hint);
-	free(first);
-	free(hint);
-	return code;
 }
 
 /* The iteration's gate round and what it means; -1 to go on. */
@@ -614,14 +504,14 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	ui_log("iteration %d: %s; gate %d `%s` failed: %s", it->n,
 	       it->noop ? "no change" : "committed", r->last.index + 1,
 	       r->cfg->gates.v[r->last.index], r->last.describe);
-	if ((ret = gate_interrupted(r)) >= 0 || (ret = protected_again(r, it, 0)) >= 0)
+	if ((ret = gate_interrupted(r)) >= 0 || (ret = turn_protected(r, it, 0)) >= 0)
 		return ret;
 	ret = check_stall(r, it);
 	/* stuck while changing protected files: that is the cause to report */
 	if (ret >= 0 && !strcmp(r->status, "stalled") && r->protect_streak > 0)
-		ret = protected_again(r, it, 1);
+		ret = turn_protected(r, it, 1);
 	else if (ret >= 0 && !strcmp(r->status, "stalled") && r->actor_fail_streak > 0)
-		ret = actor_outcome(r, it, 1);
+		ret = turn_actor_outcome(r, it, 1);
 	return ret;
 }
 
@@ -692,7 +582,7 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 						 : cannot(r, ret, err->s);
 			goto out;
 		}
-		if ((code = actor_outcome(r, it, 0)) >= 0)
+		if ((code = turn_actor_outcome(r, it, 0)) >= 0)
 			goto out;
 	} else {
 		r->budget.iterations++;
@@ -727,10 +617,10 @@ int loop_baseline(struct run *r, struct buf *err)
 				events_str(r->last.describe)));
 	if (r->last.passed) {
 		ui_log("baseline: every gate already passes; nothing to do");
-		return halt(r, "already_satisfied", EXIT_DONE,
-			    "all %zu gates exit 0 "
-			    "on the untouched tree: no model call was made",
-			    r->cfg->gates.n);
+		return loop_halt(r, "already_satisfied", EXIT_DONE,
+				 "all %zu gates exit 0 "
+				 "on the untouched tree: no model call was made",
+				 r->cfg->gates.n);
 	}
 	ui_log("baseline: gate %d `%s` fails (%s), as expected", r->last.index + 1,
 	       r->cfg->gates.v[r->last.index], r->last.describe);
@@ -802,14 +692,14 @@ int loop_continue(struct run *r, int code, struct buf *err)
 			break;
 		}
 		if (interrupt_pending()) {
-			code = halt(r, "interrupted", EXIT_HALTED,
-				    "interrupted (signal %d) "
-				    "between steps",
-				    interrupt_pending());
+			code = loop_halt(r, "interrupted", EXIT_HALTED,
+					 "interrupted (signal %d) "
+					 "between steps",
+					 interrupt_pending());
 			break;
 		}
 		if (budget_spent(&r->budget, &why)) {
-			code = halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
+			code = loop_halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
 			break;
 		}
 		code = loop_iterate(r, NULL, err);

@@ -45,6 +45,9 @@ struct loop_resume {
 };
 
 void run_init(struct run *r, const struct config *cfg);
+/* Ends the run: sets r->status and r->reason (printf-style); returns code. */
+int loop_halt(struct run *r, const char *status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void run_release(struct run *r);
 int loop_run(struct run *r, struct buf *err);
 /* run_setup.c: 0, or 2 (usage: not a repository, dirty tree, bad model)
