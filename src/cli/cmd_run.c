@@ -341,49 +341,61 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 	return code;
 }
 
+int cmd_run_load(int argc, char **argv, const char *name, const char *usage,
+		 struct config *flags, struct config *cfg, struct buf *err)
+{
+	char *config_path = NULL;
+	int opt, code = -1;
+
+	optind = 1;
+	opterr = 0;
+	while (code < 0 && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			code = 0;
+		} else if (opt == '?') {
+			err_set(err, -EINVAL,
+				"unknown or incomplete option '%s' (see "
+				"loopgate %s --help)",
+				argv[optind - 1], name);
+			code = fail(flags, 2, err);
+		} else if (parse_one(opt, flags, &config_path, err) < 0) {
+			code = fail(flags, 2, err);
+		}
+	}
+	if (code < 0 && optind < argc) {
+		err_set(err, -EINVAL,
+			"unexpected argument '%s' (quote the goal and "
+			"pass it with --goal)",
+			argv[optind]);
+		code = fail(flags, 2, err);
+	}
+	if (code < 0 &&
+	    load_config(cfg, flags->dir ? flags->dir : ".", config_path, err) < 0)
+		code = fail(flags, 2, err);
+	if (code < 0)
+		config_overlay(cfg, flags);
+	free(config_path);
+	return code;
+}
+
+int cmd_run_fail(const struct config *c, int code, const struct buf *err)
+{
+	return fail(c, code, err);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct config flags, cfg;
 	struct buf err = BUF_INIT;
-	char *config_path = NULL;
 	struct run r;
-	int opt, code;
+	int code;
 
 	config_init(&flags);
 	config_init(&cfg);
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(run_usage, stdout);
-			return 0;
-		}
-		if (opt == '?') {
-			err_set(&err, -EINVAL,
-				"unknown or incomplete option '%s' (see "
-				"loopgate run --help)",
-				argv[optind - 1]);
-			code = fail(&flags, 2, &err);
-			goto out;
-		}
-		if (parse_one(opt, &flags, &config_path, &err) < 0) {
-			code = fail(&flags, 2, &err);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		err_set(&err, -EINVAL,
-			"unexpected argument '%s' (quote the goal and "
-			"pass it with --goal)",
-			argv[optind]);
-		code = fail(&flags, 2, &err);
+	code = cmd_run_load(argc, argv, "run", run_usage, &flags, &cfg, &err);
+	if (code >= 0)
 		goto out;
-	}
-	if (load_config(&cfg, flags.dir ? flags.dir : ".", config_path, &err) < 0) {
-		code = fail(&flags, 2, &err);
-		goto out;
-	}
-	config_overlay(&cfg, &flags);
 	if (config_finalize(&cfg, &err) < 0) {
 		code = fail(&cfg, 2, &err);
 		goto out;
@@ -395,7 +407,6 @@ static int cmd_run(int argc, char **argv)
 	code = cmd_run_report(&r, code, cfg.json == 1, &err);
 	run_release(&r);
 out:
-	free(config_path);
 	config_release(&flags);
 	config_release(&cfg);
 	buf_release(&err);

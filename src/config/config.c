@@ -597,7 +597,8 @@ static int check_gates(const struct config *c, struct buf *err)
 		return err_set(err, -EINVAL,
 			       "no gate: pass at least one --gate CMD (or gates: in "
 			       "loopgate.yaml); only the gates' exit codes decide when "
-			       "the goal is met");
+			       "the goal is met (for a task no command can judge, "
+			       "`loopgate once` makes one reviewed turn)");
 	for (size_t i = 0; i < c->gates.n; i++)
 		if (!c->gates.v[i][strspn(c->gates.v[i], " \t")])
 			return err_set(err, -EINVAL, "gate %zu is an empty command",
@@ -627,13 +628,14 @@ static int check_strings(const struct config *c, struct buf *err)
 	return 0;
 }
 
-int config_finalize(struct config *c, struct buf *err)
+static int finalize(struct config *c, int need_gates, struct buf *err)
 {
 	int ret;
 
 	if ((ret = finalize_goal(c, err)) < 0)
 		return ret;
-	if ((ret = check_gates(c, err)) < 0 || (ret = check_strings(c, err)) < 0)
+	if ((need_gates && (ret = check_gates(c, err)) < 0) ||
+	    (ret = check_strings(c, err)) < 0)
 		return ret;
 	if ((ret = finalize_actor(c, err)) < 0)
 		return ret;
@@ -646,6 +648,20 @@ int config_finalize(struct config *c, struct buf *err)
 			"http.retry_max (%ldms) is shorter than http.retry_base (%ldms)",
 			c->retry_max_ms, c->retry_base_ms);
 	return finalize_policy(c, err);
+}
+
+int config_finalize(struct config *c, struct buf *err)
+{
+	return finalize(c, 1, err);
+}
+
+int config_finalize_once(struct config *c, struct buf *err)
+{
+	if (c->gates.n)
+		return err_set(err, -EINVAL,
+			       "loopgate once runs no gate; a task that gates can "
+			       "judge is a loop: loopgate run --gate CMD ...");
+	return finalize(c, 0, err);
 }
 
 /*

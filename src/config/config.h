@@ -162,6 +162,11 @@ void config_overlay(struct config *dst, const struct config *src);
  */
 int config_finalize(struct config *c, struct buf *err);
 /*
+ * config_finalize for `loopgate once`: the same, but there must be no
+ * gate (one turn, nothing judges it).  -EINVAL with err set on failure.
+ */
+int config_finalize_once(struct config *c, struct buf *err);
+/*
  * config_finalize for commands that only run the gates (`loopgate gate
  * check`): at least one gate, no empty gate command, a valid gate_timeout;
  * defaults applied as by config_finalize.  Goal and actor are not needed.

@@ -582,6 +582,10 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 						 : cannot(r, ret, err->s);
 			goto out;
 		}
+		if (!r->cfg->gates.n) {
+			code = loop_once_outcome(r, it);
+			goto out;
+		}
 		if ((code = turn_actor_outcome(r, it, 0)) >= 0)
 			goto out;
 	} else {

@@ -24,7 +24,16 @@ static const char system_model[] =
 	"decide\n"
 	"when the work is done: saying it is done changes nothing. Each turn you see "
 	"the\n"
-	"goal, the gates, the failing gate's raw output and where it points.\n"
+	"goal, the gates, the failing gate's raw output and where it points.\n";
+
+/* loopgate once: one turn, no gate; a person reviews the diff. */
+static const char system_once_model[] =
+	"You are the actor in loopgate once: you get one turn to make the change the\n"
+	"goal asks for. loopgate applies your edits and commits them on a branch for a\n"
+	"person to review; no gate judges them, so make the change complete and "
+	"correct.\n";
+
+static const char system_edits[] =
 	"\n"
 	"Reply with a short explanation, then edit blocks. Two kinds exist.\n"
 	"\n"
@@ -54,6 +63,13 @@ static const char system_model[] =
 	"refused, the reason is shown next turn: correct the SEARCH text and try "
 	"again.\n";
 
+static const char system_once_command[] =
+	"You are the actor in loopgate once: you get one turn to make the change the\n"
+	"goal asks for. Edit the files in the current directory (the repository "
+	"root)\n"
+	"directly; loopgate commits your changes on a branch for a person to review.\n"
+	"Do not commit; do not ask for confirmation.\n";
+
 static const char system_command[] =
 	"You are the actor in loopgate, a loop that drives a coding agent until a set "
 	"of\n"
@@ -66,8 +82,13 @@ static const char system_command[] =
 
 void prompt_system(const struct run *r, int command_actor, struct buf *out)
 {
-	(void)r;
-	buf_adds(out, command_actor ? system_command : system_model);
+	int once = !r->cfg->gates.n;
+	if (command_actor) {
+		buf_adds(out, once ? system_once_command : system_command);
+		return;
+	}
+	buf_adds(out, once ? system_once_model : system_model);
+	buf_adds(out, system_edits);
 }
 
 void prompt_fence(struct buf *out, const char *info, const char *text, size_t len)
@@ -94,6 +115,8 @@ void prompt_fence(struct buf *out, const char *info, const char *text, size_t le
 static void add_gates(const struct run *r, struct buf *out)
 {
 	size_t i;
+	if (!r->cfg->gates.n)
+		return; /* loopgate once */
 	buf_adds(out, "\n# Gates\n\nThese commands run in order in the repository root; "
 		      "the goal is reached when every one exits 0:\n\n");
 	for (i = 0; i < r->cfg->gates.n; i++)

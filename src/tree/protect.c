@@ -95,7 +95,9 @@ void protect_init(struct protect *p, const struct config *c, const char *tree)
 		p->off = 1;
 		return;
 	}
-	for (i = 0; protect_default_globs[i]; i++)
+	/* the defaults guard what defines a gate's goal; with no gate
+	 * (loopgate once) only the user's globs hold */
+	for (i = 0; c->gates.n && protect_default_globs[i]; i++)
 		strlist_push(&p->globs, protect_default_globs[i]);
 	for (i = 0; i < c->protect.n; i++)
 		strlist_push(&p->user, c->protect.v[i]);

@@ -14,7 +14,8 @@
  * always holds.  Globs are fnmatch with FNM_PATHNAME; "dir/ **" (without
  * the space) matches everything below dir, and dir itself so that swapping
  * the directory for a symlink is caught.  With cfg->no_protect nothing is
- * protected.
+ * protected.  With no gate at all (`loopgate once`) there is no goal to
+ * guard: only --protect globs hold.
  */
 #ifndef LOOPGATE_PROTECT_H
 #define LOOPGATE_PROTECT_H
