@@ -16,6 +16,7 @@
 #include "config/policy.h"
 
 #include <ctype.h>
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -750,7 +751,9 @@ static int unknown_key(const struct walk *w, const struct ynode *ky,
 static int walk_map(struct walk *w, const struct ynode *map, const struct key *keys,
 		    void *base, const char *prefix)
 {
-	size_t seen[32] = {0};
+	/* the line each key was given on, by its index in keys: room for
+	 * every table's keys (the top level has the most, about 40) */
+	size_t seen[64] = {0};
 	char tmp[80];
 	int ret;
 
@@ -772,6 +775,8 @@ static int walk_map(struct walk *w, const struct ynode *map, const struct key *k
 		path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
 		for (k = keys; k->name && strcmp(k->name, name); k++)
 			;
+		/* a table that outgrew seen[] is a bug here, not bad input */
+		assert((size_t)(k - keys) < sizeof(seen) / sizeof(seen[0]));
 		if (!k->name)
 			ret = unknown_key(w, ky, keys, path, !*prefix);
 		else if (seen[k - keys])
