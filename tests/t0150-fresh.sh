@@ -59,6 +59,35 @@ assert f[1][\"mtime_ns\"] // 10**9 > f[0][\"mtime_ns\"] // 10**9, f
 "
 '
 
+# The agent compiles a version of calc.py it does not keep, with the
+# final file's size and mtime, then puts the original back: git sees no
+# change, and the bytecode left behind passes the gate unless a touched
+# file's bytecode is dropped.  (It also writes notes.txt: a tree that did
+# not change would get the cached verdict, which is right anyway.)
+cat >"$TRASH/ghost.sh" <<'SH'
+#!/bin/sh
+m=$(stat -c %y calc.py)
+sed -i "s/a - b/a + b/" calc.py
+touch -d "$m" calc.py
+rm -rf __pycache__
+python3 -c "import calc"
+sed -i "s/a + b/a - b/" calc.py
+touch -d "$m" calc.py
+echo "tried" >notes.txt
+SH
+chmod +x "$TRASH/ghost.sh"
+
+test_expect_success 'bytecode of a version the agent did not keep never passes the gate' '
+	make_repo gh &&
+	expect_code 1 $LOOPGATE run --dir gh --goal "fix add" --max-iterations 2 \
+		--gate "python3 -c \"import calc; assert calc.add(2, 3) == 5, calc.add(2, 3)\"" \
+		--agent-cmd "$TRASH/ghost.sh" --json >gh.json 2>err &&
+	test "$(summary_field gh.json status)" != converged &&
+	d=$(summary_field gh.json run_dir) &&
+	grep -q "AssertionError: -1" "$d/iter-001/gate-1.out" &&
+	event_bodies "$d" fresh | grep -q "__pycache__/calc"
+'
+
 test_expect_success 'make: an edit that leaves the source no newer than its target is rebuilt' '
 	mkdir mk && (
 		cd mk && git init -q -b main . &&

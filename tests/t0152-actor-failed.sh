@@ -39,6 +39,8 @@ test_expect_success '--max-actor-failures K (and max_actor_failures:); a round c
 	grep -q "ended with exit 3 each time" "$(summary_field k.json run_dir)/handoff.md" &&
 	grep -q "| 1 | (none) | exit 3 | 0/0 | gates not run |" "$(summary_field k.json run_dir)/handoff.md" &&
 	! grep -q "all passed" "$(summary_field k.json run_dir)/handoff.md" &&
+	$LOOPGATE show "$(summary_field k.json run_id)" --dir k >show &&
+	grep -q "(gates not run)" show && ! grep -q "all passed" show &&
 	printf "max_actor_failures: 2\n" >k/loopgate.yaml &&
 	git -C k add loopgate.yaml && git -C k commit -qm cfg &&
 	expect_code 1 $LOOPGATE run --dir k --goal g --gate "sh test.sh" \

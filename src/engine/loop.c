@@ -520,8 +520,10 @@ static void iteration_end(struct run *r, struct iteration *it, int code)
 	events_group_begin(&r->ev); /* the two records share one fdatasync */
 	events_append(
 		&r->ev, "iteration_end",
-		json_pack("{s:i,s:b,s:i,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration", it->n,
-			  "noop", it->noop, "gate_failed", it->gate_index + 1,
+		json_pack("{s:i,s:b,s:o,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration", it->n,
+			  "noop", it->noop, "gate_failed",
+			  /* null: no gate round judged it (cut short) */
+			  it->judged ? json_integer(it->gate_index + 1) : json_null(),
 			  "duration_ms", it->elapsed_ms, "tokens_in",
 			  (json_int_t)it->tokens_in, "tokens_out",
 			  (json_int_t)it->tokens_out, "cost_usd", it->cost,
