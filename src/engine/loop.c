@@ -457,6 +457,19 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	return ret;
 }
 
+/* A failed agent command is shown as it is: its exit status, the last
+ * lines it printed, the hosts the sandbox refused it. */
+static void show_actor_turn(const struct iteration *it)
+{
+	if (it->net_denied)
+		ui_log("iteration %d: the sandbox refused the agent network access to %s",
+		       it->n, it->net_denied);
+	if (it->actor_failed)
+		ui_log("iteration %d: the agent command failed: %s%s%s", it->n,
+		       it->actor_desc, it->actor_tail ? "; its last lines:\n" : "",
+		       it->actor_tail ? it->actor_tail : "");
+}
+
 /* Stages and commits what the actor left, guarding protected paths. */
 static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
@@ -584,6 +597,7 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 						 : cannot(r, ret, err->s);
 			goto out;
 		}
+		show_actor_turn(it);
 		if (!r->cfg->gates.n) {
 			code = loop_once_outcome(r, it);
 			goto out;

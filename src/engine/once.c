@@ -9,7 +9,6 @@
 #include "base/fileio.h"
 #include "tree/git.h"
 #include "tree/git_guard.h"
-#include "cli/ui.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -68,7 +67,6 @@ int loop_once(struct run *r, struct buf *err)
 	code = run_setup(r, err);
 	if (code)
 		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;
-	ui_log("once %s: branch %s, run directory %s", r->id, r->branch, r->run_dir);
 	r->git_guard = git_guard_snapshot(r->tree, err);
 	/* the prompt's file list, and the excludes file the staging reads */
 	ret = r->git_guard ? git_scan_tree(r->tree, r->artifacts, &r->files, err) : -EIO;

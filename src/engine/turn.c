@@ -4,7 +4,6 @@
 #include "engine/turn.h"
 #include "engine/loop.h"
 #include "tree/git.h"
-#include "cli/ui.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +90,7 @@ int turn_protected(struct run *r, const struct iteration *it, int stuck)
 }
 
 /*
- * A failed agent command is shown as it is: its exit status, the last
- * lines it printed, the hosts the sandbox refused it.  K failed turns in a
+ * A failed agent command (the console shows it: loop.c).  K failed turns in a
  * row that changed nothing end the run as actor_failed, with the advice
  * that matches the cause (not `stalled`: the loop never got to try); so
  * does a stall (stuck) whose latest turn was such a failure.  -1 to go on.
@@ -101,16 +99,10 @@ int turn_actor_outcome(struct run *r, struct iteration *it, int stuck)
 {
 	if (stuck)
 		goto halt;
-	if (it->net_denied)
-		ui_log("iteration %d: the sandbox refused the agent network access to %s",
-		       it->n, it->net_denied);
 	if (!it->actor_failed) {
 		r->actor_fail_streak = 0;
 		return -1;
 	}
-	ui_log("iteration %d: the agent command failed: %s%s%s", it->n, it->actor_desc,
-	       it->actor_tail ? "; its last lines:\n" : "",
-	       it->actor_tail ? it->actor_tail : "");
 	r->actor_fail_streak = it->noop ? r->actor_fail_streak + 1 : 0;
 	if (r->actor_fail_streak < r->cfg->max_actor_failures)
 		return -1;
