@@ -10,6 +10,10 @@
 #include "record/checkpoint.h"
 #include "record/events.h"
 #include "record/redact.h"
+#include "base/fileio.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -112,6 +116,51 @@ TEST(key_is_created_private_and_reloads_the_same)
 	buf_release(&err);
 	free(kdir);
 	free(kp);
+}
+
+/* The key loaded by loopgate's own PKCS#8 decoding (the file as loopgate
+ * and `openssl genpkey` write it) and by OpenSSL's PEM reader (the same
+ * key laid out otherwise: CRLF lines) is one key: same id, same signature. */
+TEST(key_fast_load_matches_openssl)
+{
+	struct checkpoint_key fast = CHECKPOINT_KEY_INIT, slow = CHECKPOINT_KEY_INIT;
+	struct buf err = BUF_INIT, pem = BUF_INIT, crlf = BUF_INIT;
+	char *kp = xasprintf("%s/conf/loopgate/audit-key.pem", dir);
+	char *kp2 = xasprintf("%s/crlf.pem", dir);
+	char line[128];
+	FILE *f = fopen(kp, "r");
+	EVP_PKEY *ref = NULL;
+	unsigned char a[32], b[32];
+	size_t na = sizeof(a), nb = sizeof(b);
+
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		buf_addf(&crlf, "%s\r\n", line);
+	}
+	if (f) {
+		rewind(f);
+		ref = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	CHECK_INT(fileio_write_atomic(kp2, crlf.s, crlf.len, &err), 0);
+	chmod(kp2, 0600);
+	CHECK_INT(checkpoint_key_load(&fast, kp, 0, &err), 0);
+	CHECK_INT(checkpoint_key_load(&slow, kp2, 0, &err), 0);
+	CHECK_STR(fast.key_id, slow.key_id);
+	CHECK(ref != NULL);
+	CHECK_INT(EVP_PKEY_get_raw_private_key(fast.pkey, a, &na), 1);
+	if (ref)
+		CHECK_INT(EVP_PKEY_get_raw_private_key(ref, b, &nb), 1);
+	CHECK(na == 32 && nb == 32 && !memcmp(a, b, 32));
+	EVP_PKEY_free(ref);
+	checkpoint_key_release(&fast);
+	checkpoint_key_release(&slow);
+	buf_release(&err);
+	buf_release(&pem);
+	buf_release(&crlf);
+	free(kp);
+	free(kp2);
 }
 
 TEST(missing_or_bad_key_is_an_error)
@@ -418,6 +467,7 @@ int main(void)
 		return 1;
 	}
 	RUN(key_is_created_private_and_reloads_the_same);
+	RUN(key_fast_load_matches_openssl);
 	RUN(missing_or_bad_key_is_an_error);
 	RUN(key_path_env_config_default_and_inside_the_repo);
 	RUN(signed_log_verifies_header_every_n_and_final);
