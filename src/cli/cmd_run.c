@@ -38,7 +38,10 @@ static const char run_usage[] =
 	"tests)\n"
 	"  --context GLOB           files always shown to the actor (repeatable)\n"
 	"  --protect GLOB           more files the actor must not change (repeatable;\n"
-	"                           tests, CI config and gate scripts are by default)\n"
+	"                           tests, CI config and the scripts a gate runs are\n"
+	"                           by default)\n"
+	"  --unprotect GLOB         lift a default protection (a test, CI file or gate\n"
+	"                           script the goal needs changed; repeatable)\n"
 	"  --no-protect             protect nothing (for goals about writing tests)\n"
 	"  --confirm N              re-run passing gates N times: a flip is a flaky "
 	"gate\n"
@@ -52,6 +55,8 @@ static const char run_usage[] =
 	"...)\n"
 	"  --agent-env NAME         pass this variable to the command actor "
 	"(repeatable)\n"
+	"  --max-actor-failures K   failed actor turns in a row that end the run as\n"
+	"                           actor_failed (default 3)\n"
 	"  --record FILE            record the model's turns for replay:FILE\n"
 	"  --max-output-tokens N    per reply (default 4096, or the model's preset)\n"
 	"  --no-stream              one JSON reply instead of SSE streaming\n"
@@ -108,6 +113,8 @@ enum {
 	O_STALL_AFTER,
 	O_POLICY,
 	O_NO_SANDBOX,
+	O_UNPROTECT,
+	O_MAX_ACTOR_FAILURES,
 };
 
 static const struct option options[] = {
@@ -139,6 +146,8 @@ static const struct option options[] = {
 	{"stall-after", required_argument, NULL, O_STALL_AFTER},
 	{"policy", required_argument, NULL, O_POLICY},
 	{"no-sandbox", no_argument, NULL, O_NO_SANDBOX},
+	{"unprotect", required_argument, NULL, O_UNPROTECT},
+	{"max-actor-failures", required_argument, NULL, O_MAX_ACTOR_FAILURES},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -269,6 +278,12 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 	case O_NO_SANDBOX:
 		f->sandbox = 0;
 		return 0;
+	case O_UNPROTECT:
+		strlist_push(&f->unprotect, optarg);
+		return 0;
+	case O_MAX_ACTOR_FAILURES:
+		return parse_long("--max-actor-failures", optarg, &f->max_actor_failures,
+				  err);
 	}
 	return err_set(err, -EINVAL, "unknown option (see loopgate run --help)");
 }
@@ -372,53 +387,63 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 	return code;
 }
 
+int cmd_run_load(int argc, char **argv, const char *name, const char *usage,
+		 struct config *flags, struct config *cfg, int *ui_flags, struct buf *err)
+{
+	char *config_path = NULL;
+	int opt, code = -1;
+
+	optind = 1;
+	opterr = 0;
+	while (code < 0 && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			code = 0;
+		} else if (opt == '?') {
+			err_set(err, -EINVAL,
+				"unknown or incomplete option '%s' (see "
+				"loopgate %s --help)",
+				argv[optind - 1], name);
+			code = fail(flags, 2, err);
+		} else if (opt == O_NO_PROGRESS) {
+			*ui_flags |= UI_NO_PROGRESS;
+		} else if (parse_one(opt, flags, &config_path, err) < 0) {
+			code = fail(flags, 2, err);
+		}
+	}
+	if (code < 0 && optind < argc) {
+		err_set(err, -EINVAL,
+			"unexpected argument '%s' (quote the goal and "
+			"pass it with --goal)",
+			argv[optind]);
+		code = fail(flags, 2, err);
+	}
+	if (code < 0 &&
+	    load_config(cfg, flags->dir ? flags->dir : ".", config_path, err) < 0)
+		code = fail(flags, 2, err);
+	if (code < 0)
+		config_overlay(cfg, flags);
+	free(config_path);
+	return code;
+}
+
+int cmd_run_fail(const struct config *c, int code, const struct buf *err)
+{
+	return fail(c, code, err);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct config flags, cfg;
 	struct buf err = BUF_INIT;
-	char *config_path = NULL;
 	struct run r;
-	int opt, code, ui_flags = 0;
+	int code, ui_flags = 0;
 
 	config_init(&flags);
 	config_init(&cfg);
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(run_usage, stdout);
-			return 0;
-		}
-		if (opt == '?') {
-			err_set(&err, -EINVAL,
-				"unknown or incomplete option '%s' (see "
-				"loopgate run --help)",
-				argv[optind - 1]);
-			code = fail(&flags, 2, &err);
-			goto out;
-		}
-		if (opt == O_NO_PROGRESS) {
-			ui_flags |= UI_NO_PROGRESS;
-			continue;
-		}
-		if (parse_one(opt, &flags, &config_path, &err) < 0) {
-			code = fail(&flags, 2, &err);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		err_set(&err, -EINVAL,
-			"unexpected argument '%s' (quote the goal and "
-			"pass it with --goal)",
-			argv[optind]);
-		code = fail(&flags, 2, &err);
+	code = cmd_run_load(argc, argv, "run", run_usage, &flags, &cfg, &ui_flags, &err);
+	if (code >= 0)
 		goto out;
-	}
-	if (load_config(&cfg, flags.dir ? flags.dir : ".", config_path, &err) < 0) {
-		code = fail(&flags, 2, &err);
-		goto out;
-	}
-	config_overlay(&cfg, &flags);
 	if (config_finalize(&cfg, &err) < 0) {
 		code = fail(&cfg, 2, &err);
 		goto out;
@@ -431,7 +456,6 @@ static int cmd_run(int argc, char **argv)
 	code = cmd_run_report(&r, code, cfg.json == 1, &err);
 	run_release(&r);
 out:
-	free(config_path);
 	config_release(&flags);
 	config_release(&cfg);
 	buf_release(&err);

@@ -302,6 +302,18 @@ static void on_iteration(const char *kind, const json_t *b)
 
 	if (!strcmp(kind, "iteration_start")) {
 		set_phase((int)it, cur_run->w->prov ? "model" : "agent");
+	} else if (!strcmp(kind, "actor_end")) {
+		/* a failed agent command is shown as it is: its exit status, the
+		 * last lines it printed, the hosts the sandbox refused it */
+		if (*str(b, "network_denied"))
+			ui_log("iteration %ld: the sandbox refused the agent network "
+			       "access to %s",
+			       it, str(b, "network_denied"));
+		if (json_is_true(json_object_get(b, "failed")))
+			ui_log("iteration %ld: the agent command failed: %s%s%s", it,
+			       str(b, "describe"),
+			       *str(b, "tail") ? "; its last lines:\n" : "",
+			       str(b, "tail"));
 	} else if (!strcmp(kind, "model_attempt")) {
 		if (json_is_true(json_object_get(b, "will_retry")))
 			ui_log("iteration %ld: model call attempt %ld: %s%s%s; retrying "

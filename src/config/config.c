@@ -55,6 +55,7 @@ void config_init(struct config *c)
 	c->no_protect = -1;
 	c->confirm = -1;
 	c->stall_after = -1;
+	c->max_actor_failures = -1;
 	c->review_sample = -1;
 	c->feedback_max_bytes = -1;
 	c->max_output_tokens = -1;
@@ -79,6 +80,7 @@ void config_release(struct config *c)
 	strlist_clear(&c->gates);
 	strlist_clear(&c->agent_env);
 	strlist_clear(&c->protect);
+	strlist_clear(&c->unprotect);
 	strlist_clear(&c->context);
 	for (size_t i = 0; i < c->nmodels; i++)
 		preset_release(&c->models[i]);
@@ -197,6 +199,7 @@ void config_overlay(struct config *d, const struct config *s)
 	set_long(&d->deadline_ms, s->deadline_ms);
 	set_long(&d->gate_timeout_ms, s->gate_timeout_ms);
 	set_list(&d->protect, &s->protect);
+	set_list(&d->unprotect, &s->unprotect);
 	set_list(&d->context, &s->context);
 	set_str(&d->dir, s->dir);
 	if (s->json >= 0)
@@ -209,6 +212,7 @@ void config_overlay(struct config *d, const struct config *s)
 		d->no_protect = s->no_protect;
 	set_long(&d->confirm, s->confirm);
 	set_long(&d->stall_after, s->stall_after);
+	set_long(&d->max_actor_failures, s->max_actor_failures);
 	set_double(&d->review_sample, s->review_sample);
 	set_long(&d->feedback_max_bytes, s->feedback_max_bytes);
 	set_long(&d->max_output_tokens, s->max_output_tokens);
@@ -512,6 +516,8 @@ static void defaults(struct config *c)
 		c->confirm = 0;
 	if (c->stall_after < 0)
 		c->stall_after = CONFIG_DEFAULT_STALL_AFTER;
+	if (c->max_actor_failures < 0)
+		c->max_actor_failures = CONFIG_DEFAULT_MAX_ACTOR_FAILURES;
 	if (c->stream < 0)
 		c->stream = 1;
 }
@@ -599,7 +605,8 @@ static int check_gates(const struct config *c, struct buf *err)
 		return err_set(err, -EINVAL,
 			       "no gate: pass at least one --gate CMD (or gates: in "
 			       "loopgate.yaml); only the gates' exit codes decide when "
-			       "the goal is met");
+			       "the goal is met (for a task no command can judge, "
+			       "`loopgate once` makes one reviewed turn)");
 	for (size_t i = 0; i < c->gates.n; i++)
 		if (!c->gates.v[i][strspn(c->gates.v[i], " \t")])
 			return err_set(err, -EINVAL, "gate %zu is an empty command",
@@ -630,13 +637,14 @@ static int check_strings(const struct config *c, struct buf *err)
 	return 0;
 }
 
-int config_finalize(struct config *c, struct buf *err)
+static int finalize(struct config *c, int need_gates, struct buf *err)
 {
 	int ret;
 
 	if ((ret = finalize_goal(c, err)) < 0)
 		return ret;
-	if ((ret = check_gates(c, err)) < 0 || (ret = check_strings(c, err)) < 0)
+	if ((need_gates && (ret = check_gates(c, err)) < 0) ||
+	    (ret = check_strings(c, err)) < 0)
 		return ret;
 	if ((ret = finalize_actor(c, err)) < 0)
 		return ret;
@@ -649,6 +657,20 @@ int config_finalize(struct config *c, struct buf *err)
 			"http.retry_max (%ldms) is shorter than http.retry_base (%ldms)",
 			c->retry_max_ms, c->retry_base_ms);
 	return finalize_policy(c, err);
+}
+
+int config_finalize(struct config *c, struct buf *err)
+{
+	return finalize(c, 1, err);
+}
+
+int config_finalize_once(struct config *c, struct buf *err)
+{
+	if (c->gates.n)
+		return err_set(err, -EINVAL,
+			       "loopgate once runs no gate; a task that gates can "
+			       "judge is a loop: loopgate run --gate CMD ...");
+	return finalize(c, 0, err);
 }
 
 /*

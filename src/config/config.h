@@ -76,7 +76,8 @@ struct config {
 	long deadline_ms; /* -1 none */
 	long gate_timeout_ms;
 	struct strlist protect;
-	struct strlist context; /* --context GLOB: files always shown */
+	struct strlist unprotect; /* --unprotect GLOB: lifts a default */
+	struct strlist context;	  /* --context GLOB: files always shown */
 	char *dir;
 	int json;		 /* -1 unset, 0/1 */
 	char *record;		 /* --record FILE */
@@ -89,6 +90,7 @@ struct config {
 	int no_protect;		 /* -1 unset, 1: protect nothing (goals about tests) */
 	long confirm;		 /* re-runs of a passing gate set; 0 none */
 	long stall_after;	 /* same fingerprint or no-op K times: stalled */
+	long max_actor_failures; /* failed actor turns in a row: actor_failed */
 	double review_sample; /* fraction of converged runs marked for review; -1 unset */
 
 	/* http: */
@@ -117,6 +119,7 @@ struct config {
 #define CONFIG_DEFAULT_RETRY_BASE_MS	  500
 #define CONFIG_DEFAULT_RETRY_MAX_MS	  30000
 #define CONFIG_DEFAULT_STALL_AFTER	  3
+#define CONFIG_DEFAULT_MAX_ACTOR_FAILURES 3
 
 void config_init(struct config *c);
 void config_release(struct config *c);
@@ -158,6 +161,11 @@ void config_overlay(struct config *dst, const struct config *src);
  * Call once.  -EINVAL with err set on failure.
  */
 int config_finalize(struct config *c, struct buf *err);
+/*
+ * config_finalize for `loopgate once`: the same, but there must be no
+ * gate (one turn, nothing judges it).  -EINVAL with err set on failure.
+ */
+int config_finalize_once(struct config *c, struct buf *err);
 /*
  * config_finalize for commands that only run the gates (`loopgate gate
  * check`): at least one gate, no empty gate command, a valid gate_timeout;

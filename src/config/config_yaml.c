@@ -17,6 +17,7 @@
 #include "config/policy.h"
 
 #include <ctype.h>
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -134,6 +135,7 @@ const struct key config_top_keys[] = {
 	KEY("deadline", K_DUR, deadline_ms, 1, NOMAX, "--deadline"),
 	KEY("gate_timeout", K_DUR, gate_timeout_ms, 1, NOMAX, "--gate-timeout"),
 	KEY("protect", K_LIST, protect, 0, 0, "--protect"),
+	KEY("unprotect", K_LIST, unprotect, 0, 0, "--unprotect"),
 	KEY("context", K_LIST, context, 0, 0, "--context"),
 	KEY("json", K_BOOL, json, 0, 0, "--json"),
 	KEY("record", K_STR, record, 0, 0, "--record"),
@@ -142,6 +144,8 @@ const struct key config_top_keys[] = {
 	KEY("no_protect", K_BOOL, no_protect, 0, 0, "--no-protect"),
 	KEY("confirm", K_INT, confirm, 0, 20, "--confirm"),
 	KEY("stall_after", K_INT, stall_after, 2, NOMAX, "--stall-after"),
+	KEY("max_actor_failures", K_INT, max_actor_failures, 1, NOMAX,
+	    "--max-actor-failures"),
 	KEY("review_sample", K_NUM, review_sample, 0, 1, NULL),
 	KEY("feedback_max_bytes", K_INT, feedback_max_bytes, 1024, NOMAX,
 	    "--feedback-max-bytes"),
@@ -626,7 +630,9 @@ static int unknown_key(const struct walk *w, const struct ynode *ky,
 static int walk_map(struct walk *w, const struct ynode *map, const struct key *keys,
 		    void *base, const char *prefix)
 {
-	size_t seen[32] = {0};
+	/* the line each key was given on, by its index in keys: room for
+	 * every table's keys (the top level has the most, about 40) */
+	size_t seen[64] = {0};
 	char tmp[80];
 	int ret;
 
@@ -648,6 +654,8 @@ static int walk_map(struct walk *w, const struct ynode *map, const struct key *k
 		path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
 		for (k = keys; k->name && strcmp(k->name, name); k++)
 			;
+		/* a table that outgrew seen[] is a bug here, not bad input */
+		assert((size_t)(k - keys) < sizeof(seen) / sizeof(seen[0]));
 		if (!k->name)
 			ret = unknown_key(w, ky, keys, path, !*prefix);
 		else if (seen[k - keys])

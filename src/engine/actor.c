@@ -133,7 +133,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	struct attempt_ctx ctx = {r, w, t, 0};
 	int ret;
 
-	prompt_system(0, &sys);
+	prompt_system(0, !r->cfg->gates.n, &sys);
 	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, w}, &raw);
 	/* Gate output is cleaned already; the goal and file names may not be:
 	 * the request is JSON, so the whole prompt must be UTF-8. */
@@ -237,7 +237,7 @@ static void command_env(const struct run *r, const struct actor_turn *t,
  * reason becomes the turn's outcome and its output (out); returns 0 with
  * *ret set.  Allowed: returns 1.
  */
-static int command_allowed(struct run *r, struct worker *w, const struct actor_turn *t,
+static int command_allowed(struct run *r, struct worker *w, struct actor_turn *t,
 			   const char *out, int *ret, struct buf *err)
 {
 	struct buf what = BUF_INIT;
@@ -261,26 +261,33 @@ static int command_allowed(struct run *r, struct worker *w, const struct actor_t
 		/* the turn's output, where its output would have been */
 		*ret = fileio_write_atomic(out, w->edit_feedback.s, w->edit_feedback.len,
 					   err);
+		actor_fail_outcome(r, t, NULL, 0, what.s, out);
 	}
 	buf_release(&what);
 	return allowed;
 }
 
 /* The agent command's end: its record, and what it means for the turn. */
-static int command_ended(struct run *r, struct worker *w, const struct actor_turn *t,
-			 const struct proc_result *res, long timeout_ms, struct buf *err)
+static int command_ended(struct run *r, struct worker *w, struct actor_turn *t,
+			 const struct proc_result *res, long timeout_ms, const char *out,
+			 struct buf *err)
 {
 	struct buf what = BUF_INIT;
 	int ret = 0;
 
 	proc_describe(res, timeout_ms, &what);
+	actor_fail_outcome(r, t, res, timeout_ms, NULL, out);
 	events_append(&r->ev, "actor_end",
-		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I}", "iteration",
+		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}", "iteration",
 				t->iteration, "status", proc_status_name(res->status),
 				"exit_code", res->exit_code, "describe",
 				events_str(what.s), "duration_ms", res->elapsed_ms,
 				"output_file", "actor.out", "output_bytes",
-				(json_int_t)res->out_total));
+				(json_int_t)res->out_total, "failed", t->failed,
+				"network_denied",
+				t->net_denied ? events_str(t->net_denied) : json_null(),
+				/* the last lines, for the terminal's failure line */
+				"tail", t->tail ? events_str(t->tail) : json_null()));
 	if (res->status == PROC_INTERRUPTED)
 		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
 	else if (res->status == PROC_DEADLINE)
@@ -289,6 +296,11 @@ static int command_ended(struct run *r, struct worker *w, const struct actor_tur
 	buf_reset(&w->edit_feedback);
 	if (!ret && (res->status != PROC_EXITED || res->exit_code != 0))
 		buf_addf(&w->edit_feedback, "The agent command ended with %s.\n", what.s);
+	if (!ret && t->net_denied)
+		buf_addf(&w->edit_feedback,
+			 "The sandbox refused network access to %s (not in the "
+			 "policy's network allow-list).\n",
+			 t->net_denied);
 	buf_release(&what);
 	return ret;
 }
@@ -311,7 +323,7 @@ int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
 
 	if (!command_allowed(r, w, t, out, &ret, err))
 		goto done;
-	prompt_system(1, &text);
+	prompt_system(1, !r->cfg->gates.n, &text);
 	buf_addch(&text, '\n');
 	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, w}, &text);
 	if ((ret = fileio_write_atomic(prompt, text.s, text.len, err)) < 0)
@@ -334,7 +346,7 @@ int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
 				"prompt_bytes", (json_int_t)text.len));
 	ret = proc_run(&o, &res, err);
 	if (ret == 0)
-		ret = command_ended(r, w, t, &res, o.timeout_ms, err);
+		ret = command_ended(r, w, t, &res, o.timeout_ms, out, err);
 done:
 	proc_result_release(&res);
 	proc_env_release(&env);

@@ -4,6 +4,7 @@
 #include "engine/loop.h"
 #include "exec/sandbox.h"
 #include "engine/actor.h"
+#include "engine/turn.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "base/fileio.h"
@@ -67,10 +68,7 @@ void run_release(struct run *r)
 
 /* ---- ending ---- */
 
-static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
+int loop_halt(struct run *r, const char *status, int code, const char *fmt, ...)
 {
 	va_list ap;
 	r->status = status;
@@ -87,31 +85,32 @@ static int cannot(struct run *r, int ret, const char *why)
 	/* a step that failed because SIGINT/SIGTERM stopped its child (or
 	 * its read) is an interruption: exit 1 with a handoff, not exit 3 */
 	if (interrupt_pending())
-		return halt(r, "interrupted", EXIT_HALTED, "interrupted (signal %d): %s",
-			    interrupt_pending(), why);
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d): %s", interrupt_pending(), why);
 	if (ret == -ENOSPC || ret == -EDQUOT)
-		return halt(r, "error", EXIT_CANNOT,
-			    "%s; the disk is full: free "
-			    "space on it and run loopgate again (what this run did "
-			    "so far is in %s)",
-			    why, r->run_dir);
-	return halt(r, "error", EXIT_CANNOT, "%s", why);
+		return loop_halt(r, "error", EXIT_CANNOT,
+				 "%s; the disk is full: free "
+				 "space on it and run loopgate again (what this run did "
+				 "so far is in %s)",
+				 why, r->run_dir);
+	return loop_halt(r, "error", EXIT_CANNOT, "%s", why);
 }
 
 /* A gate that did not simply exit: interrupted or deadline end the run. */
 static int gate_interrupted(struct run *r)
 {
 	if (r->w->judge.last.status == PROC_INTERRUPTED)
-		return halt(r, "interrupted", EXIT_HALTED,
-			    "interrupted (signal %d) "
-			    "while gate %d ran; its partial output is in %s",
-			    interrupt_pending(), r->w->judge.last.index + 1,
-			    r->w->judge.last.output_file);
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) "
+				 "while gate %d ran; its partial output is in %s",
+				 interrupt_pending(), r->w->judge.last.index + 1,
+				 r->w->judge.last.output_file);
 	if (r->w->judge.last.status == PROC_DEADLINE)
-		return halt(r, "budget_exhausted", EXIT_HALTED,
-			    "the --deadline passed "
-			    "while gate %d ran; its partial output is in %s",
-			    r->w->judge.last.index + 1, r->w->judge.last.output_file);
+		return loop_halt(r, "budget_exhausted", EXIT_HALTED,
+				 "the --deadline passed "
+				 "while gate %d ran; its partial output is in %s",
+				 r->w->judge.last.index + 1,
+				 r->w->judge.last.output_file);
 	return -1;
 }
 
@@ -120,19 +119,21 @@ static int actor_failed(struct run *r, const struct actor_turn *t, int ret,
 			const struct buf *err)
 {
 	if (t->budget_stop)
-		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
-			    err->len ? err->s : "the budget cannot carry another call");
+		return loop_halt(r, "budget_exhausted", EXIT_HALTED, "%s",
+				 err->len ? err->s
+					  : "the budget cannot carry another call");
 	switch (ret) {
 	case -ECANCELED:
-		return halt(r, "interrupted", EXIT_HALTED,
-			    "interrupted (signal %d) "
-			    "during the actor's turn",
-			    interrupt_pending());
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) "
+				 "during the actor's turn",
+				 interrupt_pending());
 	case -ETIME:
 		/* the provider says which: passed, or would pass during a wait */
-		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
-			    err->len ? err->s
-				     : "the --deadline passed during the actor's turn");
+		return loop_halt(
+			r, "budget_exhausted", EXIT_HALTED, "%s",
+			err->len ? err->s
+				 : "the --deadline passed during the actor's turn");
 	default:
 		return cannot(r, ret, err->s);
 	}
@@ -289,7 +290,7 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	int ret = 0, code;
 
 	if (judge_floor(&r->w->judge, it->n, &why)) {
-		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
 		buf_release(&why);
 		return code;
 	}
@@ -298,13 +299,13 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	if (ret < 0)
 		code = cannot(r, ret, err->s);
 	else if (ret > 0)
-		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
 	else {
-		code = halt(r, "converged", EXIT_DONE,
-			    "all %zu gates exit 0 after "
-			    "iteration %d%s",
-			    r->cfg->gates.n, it->n,
-			    r->cfg->confirm > 0 ? " (confirmed)" : "");
+		code = loop_halt(r, "converged", EXIT_DONE,
+				 "all %zu gates exit 0 after "
+				 "iteration %d%s",
+				 r->cfg->gates.n, it->n,
+				 r->cfg->confirm > 0 ? " (confirmed)" : "");
 	}
 	buf_release(&why);
 	return code;
@@ -383,15 +384,15 @@ static int check_stall(struct run *r, const struct iteration *it)
 	if (escalate(r, n))
 		return -1;
 	if (r->w->stall_noop >= r->cfg->stall_after)
-		return halt(r, "stalled", EXIT_HALTED,
-			    "the actor changed nothing "
-			    "%d iterations in a row",
-			    r->w->stall_noop);
-	return halt(r, "stalled", EXIT_HALTED,
-		    "the same failure (gate %d, "
-		    "fingerprint %.12s) came back %d times in a row: the loop is "
-		    "stuck",
-		    r->w->judge.last.index + 1, fp, r->w->stall_same);
+		return loop_halt(r, "stalled", EXIT_HALTED,
+				 "the actor changed nothing "
+				 "%d iterations in a row",
+				 r->w->stall_noop);
+	return loop_halt(r, "stalled", EXIT_HALTED,
+			 "the same failure (gate %d, "
+			 "fingerprint %.12s) came back %d times in a row: the loop is "
+			 "stuck",
+			 r->w->judge.last.index + 1, fp, r->w->stall_same);
 }
 
 /*
@@ -420,6 +421,13 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	it->edit_blocks = t->edit_blocks;
 	it->edits_applied = t->edits_applied;
 	it->edits_refused = t->edits_refused;
+	/* moved: the iteration keeps how the actor's turn ended */
+	it->actor_failed = t->failed;
+	it->actor_desc = t->describe;
+	it->actor_tail = t->tail;
+	it->net_denied = t->net_denied;
+	it->actor_advice = t->advice;
+	t->describe = t->tail = t->net_denied = t->advice = NULL;
 	return ret;
 }
 
@@ -427,15 +435,21 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
 {
-	struct buf changed = BUF_INIT, sha = BUF_INIT;
+	struct buf changed = BUF_INIT, sha = BUF_INIT, touched = BUF_INIT;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
 	int ret = guard_git(r, it, err);
 
 	if (ret == 0)
+		ret = fresh_touched(r->w->tree, &touched, err);
+	if (ret == 0)
 		ret = git_stage_all(r->w->tree, r->w->artifacts, &r->w->index, &changed,
 				    err);
+	/* reverted paths too: a cache may have seen the actor's version */
+	fresh_merge(&touched, &changed);
 	if (ret == 0)
 		ret = guard_protected(r, it, &changed, err);
+	if (ret == 0)
+		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
 	if (ret == 0 && changed.len)
 		ret = git_commit_staged(r->w->tree, msg, &r->w->index, &sha, err);
 	if (ret == 0)
@@ -445,6 +459,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	free(msg);
 	buf_release(&changed);
 	buf_release(&sha);
+	buf_release(&touched);
 	return ret;
 }
 
@@ -455,13 +470,21 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	int ret;
 	if ((ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err)) < 0)
 		return cannot(r, ret, err->s);
+	it->judged = 1;
 	if (r->w->judge.last.passed)
 		return judge_pass(r, it, dir, err);
 	it->gate_index = r->w->judge.last.index;
 	it->gate_exit = r->w->judge.last.exit_code;
 	it->gate_desc = xstrdup(r->w->judge.last.describe);
-	ret = gate_interrupted(r);
-	return ret < 0 ? check_stall(r, it) : ret;
+	if ((ret = gate_interrupted(r)) >= 0 || (ret = turn_protected(r, it, 0)) >= 0)
+		return ret;
+	ret = check_stall(r, it);
+	/* stuck while changing protected files: that is the cause to report */
+	if (ret >= 0 && !strcmp(r->status, "stalled") && r->w->protect_streak > 0)
+		ret = turn_protected(r, it, 1);
+	else if (ret >= 0 && !strcmp(r->status, "stalled") && r->w->actor_fail_streak > 0)
+		ret = turn_actor_outcome(r, it, 1);
+	return ret;
 }
 
 static void iteration_end(struct run *r, struct iteration *it, int code)
@@ -469,8 +492,10 @@ static void iteration_end(struct run *r, struct iteration *it, int code)
 	events_group_begin(&r->ev); /* the two records share one fdatasync */
 	events_append(
 		&r->ev, "iteration_end",
-		json_pack("{s:i,s:b,s:i,s:o,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration",
-			  it->n, "noop", it->noop, "gate_failed", it->gate_index + 1,
+		json_pack("{s:i,s:b,s:o,s:o,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration",
+			  it->n, "noop", it->noop, "gate_failed",
+			  /* null: no gate round judged it (cut short) */
+			  it->judged ? json_integer(it->gate_index + 1) : json_null(),
 			  /* the failing gate's describe text, null when none failed */
 			  "gate_describe", events_str(it->gate_desc), "duration_ms",
 			  it->elapsed_ms, "tokens_in", (json_int_t)it->tokens_in,
@@ -520,10 +545,19 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 			code = actor_failed(r, &t, ret, err);
 			goto out;
 		}
-		if ((ret = commit_turn(r, it, absdir, err)) < 0) {
-			code = cannot(r, ret, err->s);
+		ret = commit_turn(r, it, absdir, err);
+		r->w->protect_streak = it->reverted ? r->w->protect_streak + 1 : 0;
+		if (ret < 0) {
+			code = ret == -ECANCELED ? actor_failed(r, &t, ret, err)
+						 : cannot(r, ret, err->s);
 			goto out;
 		}
+		if (!r->cfg->gates.n) {
+			code = loop_once_outcome(r, it);
+			goto out;
+		}
+		if ((code = turn_actor_outcome(r, it, 0)) >= 0)
+			goto out;
 	} else {
 		r->budget.iterations++;
 		r->w->nits++;
@@ -535,6 +569,7 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 	}
 	code = judge_round(r, it, dir, err);
 out:
+	actor_turn_release(&t);
 	it->elapsed_ms = (double)(clock_ms() - t0);
 	iteration_end(r, it, code);
 	free(absdir);
@@ -555,10 +590,10 @@ int loop_baseline(struct run *r, struct buf *err)
 				"gate", r->w->judge.last.index + 1, "describe",
 				events_str(r->w->judge.last.describe)));
 	if (r->w->judge.last.passed)
-		return halt(r, "already_satisfied", EXIT_DONE,
-			    "all %zu gates exit 0 "
-			    "on the untouched tree: no model call was made",
-			    r->cfg->gates.n);
+		return loop_halt(r, "already_satisfied", EXIT_DONE,
+				 "all %zu gates exit 0 "
+				 "on the untouched tree: no model call was made",
+				 r->cfg->gates.n);
 	check_stall(r, NULL);
 	return gate_interrupted(r);
 }
@@ -603,9 +638,9 @@ int loop_run(struct run *r, struct buf *err)
 		r->budget.deadline_at = r->start_ms + c->deadline_ms;
 	code = run_setup(r, err);
 	if (code && interrupt_pending())
-		code = halt(r, "interrupted", EXIT_HALTED,
-			    "interrupted (signal %d) during setup%s%s",
-			    interrupt_pending(), err->len ? ": " : "", err->s);
+		code = loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) during setup%s%s",
+				 interrupt_pending(), err->len ? ": " : "", err->s);
 	if (code)
 		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;
 	r->w->git_guard = git_guard_snapshot(r->w->tree, err);
@@ -624,14 +659,14 @@ int loop_continue(struct run *r, int code, struct buf *err)
 			break;
 		}
 		if (interrupt_pending()) {
-			code = halt(r, "interrupted", EXIT_HALTED,
-				    "interrupted (signal %d) "
-				    "between steps",
-				    interrupt_pending());
+			code = loop_halt(r, "interrupted", EXIT_HALTED,
+					 "interrupted (signal %d) "
+					 "between steps",
+					 interrupt_pending());
 			break;
 		}
 		if (budget_spent(&r->budget, &why)) {
-			code = halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
+			code = loop_halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
 			break;
 		}
 		code = loop_iterate(r, NULL, err);

@@ -50,6 +50,9 @@ struct loop_resume {
 };
 
 void run_init(struct run *r, const struct config *cfg);
+/* Ends the run: sets r->status and r->reason (printf-style); returns code. */
+int loop_halt(struct run *r, const char *status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void run_release(struct run *r);
 int loop_run(struct run *r, struct buf *err);
 /* run_setup.c: 0, or 2 (usage: not a repository, dirty tree, bad model)
@@ -65,6 +68,16 @@ int loop_baseline(struct run *r, struct buf *err);
 int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err);
 int loop_continue(struct run *r, int code, struct buf *err);
 int loop_finish(struct run *r, int code, struct buf *err);
+/*
+ * `loopgate once` (once.c): setup as loop_run, then exactly one actor turn
+ * through loop_iterate (sandboxed, budgeted, audited, committed on the run
+ * branch), no baseline and no gate; the change's diff is saved as
+ * diff.patch in the run directory.  0 with status "completed" when the
+ * turn ran; 1 actor_failed, budget_exhausted or interrupted; 2; 3.
+ */
+int loop_once(struct run *r, struct buf *err);
+/* The end of the one turn (once.c): its status, for loop_iterate. */
+int loop_once_outcome(struct run *r, const struct iteration *it);
 /*
  * The run lock (run_setup.c): an exclusive flock on <run_dir>/lock, opened
  * O_CLOEXEC (children never hold it) with the holder's pid written in; held

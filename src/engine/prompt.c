@@ -25,7 +25,16 @@ static const char system_model[] =
 	"decide\n"
 	"when the work is done: saying it is done changes nothing. Each turn you see "
 	"the\n"
-	"goal, the gates, the failing gate's raw output and where it points.\n"
+	"goal, the gates, the failing gate's raw output and where it points.\n";
+
+/* loopgate once: one turn, no gate; a person reviews the diff. */
+static const char system_once_model[] =
+	"You are the actor in loopgate once: you get one turn to make the change the\n"
+	"goal asks for. loopgate applies your edits and commits them on a branch for a\n"
+	"person to review; no gate judges them, so make the change complete and "
+	"correct.\n";
+
+static const char system_edits[] =
 	"\n"
 	"Reply with a short explanation, then edit blocks. Two kinds exist.\n"
 	"\n"
@@ -55,6 +64,13 @@ static const char system_model[] =
 	"refused, the reason is shown next turn: correct the SEARCH text and try "
 	"again.\n";
 
+static const char system_once_command[] =
+	"You are the actor in loopgate once: you get one turn to make the change the\n"
+	"goal asks for. Edit the files in the current directory (the repository "
+	"root)\n"
+	"directly; loopgate commits your changes on a branch for a person to review.\n"
+	"Do not commit; do not ask for confirmation.\n";
+
 static const char system_command[] =
 	"You are the actor in loopgate, a loop that drives a coding agent until a set "
 	"of\n"
@@ -65,9 +81,14 @@ static const char system_command[] =
 	"the work is done. Do not weaken, skip or delete tests and do not edit the gate\n"
 	"scripts: fix the code under test. Do not commit; do not ask for confirmation.\n";
 
-void prompt_system(int command_actor, struct buf *out)
+void prompt_system(int command_actor, int once, struct buf *out)
 {
-	buf_adds(out, command_actor ? system_command : system_model);
+	if (command_actor) {
+		buf_adds(out, once ? system_once_command : system_command);
+		return;
+	}
+	buf_adds(out, once ? system_once_model : system_model);
+	buf_adds(out, system_edits);
 }
 
 void prompt_fence(struct buf *out, const char *info, const char *text, size_t len)
@@ -94,6 +115,8 @@ void prompt_fence(struct buf *out, const char *info, const char *text, size_t le
 static void add_gates(const struct prompt_in *in, struct buf *out)
 {
 	size_t i;
+	if (!in->cfg->gates.n)
+		return; /* loopgate once */
 	buf_adds(out, "\n# Gates\n\nThese commands run in order in the repository root; "
 		      "the goal is reached when every one exits 0:\n\n");
 	for (i = 0; i < in->cfg->gates.n; i++)
@@ -253,8 +276,10 @@ static void add_history(const struct prompt_in *in, struct buf *out)
 		if (it->gate_index >= 0)
 			buf_addf(out, "; gate %d `%s` failed (%s)\n", it->gate_index + 1,
 				 in->cfg->gates.v[it->gate_index], it->gate_desc);
-		else
+		else if (it->judged)
 			buf_adds(out, "; all gates passed\n");
+		else
+			buf_adds(out, "; the gates did not run\n");
 	}
 }
 

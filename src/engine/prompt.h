@@ -27,7 +27,8 @@ struct prompt_in {
 	const struct worker *w;
 };
 
-void prompt_system(int command_actor, struct buf *out);
+/* once: `loopgate once` (no gate): one turn, reviewed by a person. */
+void prompt_system(int command_actor, int once, struct buf *out);
 void prompt_user(const struct prompt_in *in, struct buf *out);
 /* Appends text inside a fence that its content cannot close. */
 void prompt_fence(struct buf *out, const char *info, const char *text, size_t len);

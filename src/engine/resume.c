@@ -275,6 +275,7 @@ static void load_iterations(struct run *r, const struct logv *v, long ended)
 			const json_t *b = body(v->rec[e]);
 			it->noop = json_is_true(json_object_get(b, "noop"));
 			it->gate_index = (int)jlong(b, "gate_failed", 0) - 1;
+			it->judged = json_is_integer(json_object_get(b, "gate_failed"));
 			it->tokens_in = jlong(b, "tokens_in", 0);
 			it->tokens_out = jlong(b, "tokens_out", 0);
 			it->cost = jreal(b, "cost_usd");

@@ -32,6 +32,11 @@ json_t *run_summary(const struct run *r, int exit_code)
 		json_object_set_new(o, "review_requested", json_true());
 	/* loopgate resume: how many times the run was continued after a crash */
 	json_object_set_new(o, "resumed", json_integer(r->resumes));
+	/* loopgate once: one turn, no gate; its change is in diff.patch */
+	if (!r->cfg->gates.n) {
+		json_object_set_new(o, "mode", json_string("once"));
+		json_object_set_new(o, "diff_file", json_string("diff.patch"));
+	}
 	/* "--no-sandbox" is on the record wherever the run is read */
 	json_object_set_new(o, "sandbox", json_boolean(r->cfg->sandbox != 0));
 	return o;

@@ -39,6 +39,10 @@ void iteration_release(struct iteration *it)
 	free(it->gate_desc);
 	free(it->commit);
 	free(it->reverted_paths);
+	free(it->actor_desc);
+	free(it->actor_tail);
+	free(it->net_denied);
+	free(it->actor_advice);
 }
 
 void worker_release(struct worker *w)

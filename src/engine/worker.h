@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "tree/git.h"
 #include "tree/protect.h"
+#include "tree/fresh.h"
 #include "judge/judge.h"
 
 struct provider;
@@ -48,6 +49,13 @@ struct iteration {
 	char *gate_desc;
 	char *commit;
 	double elapsed_ms;
+	int judged; /* a gate round judged this iteration's tree */
+	/* the command actor's turn (actor_fail.c); NULL for a model */
+	int actor_failed;
+	char *actor_desc;   /* "exit 127" */
+	char *actor_tail;   /* the last lines it printed */
+	char *net_denied;   /* hosts the sandbox refused it */
+	char *actor_advice; /* what to do, when it failed */
 };
 
 struct worker {
@@ -59,6 +67,7 @@ struct worker {
 	struct protect protect;	      /* paths the actor must not change */
 	struct git_guard *git_guard;  /* git control files as at run start */
 	struct sandbox *sandbox;      /* run_setup_sandbox's; run_release frees it */
+	struct fresh fresh;	      /* the tree's mtime stamps (fresh.h) */
 	/* the actor */
 	struct provider *prov; /* the model actor, or NULL */
 	struct model_preset preset;
@@ -69,6 +78,8 @@ struct worker {
 	char stall_fp[65];     /* fingerprint of the latest failure */
 	int stall_same;	       /* how many failures in a row had it */
 	int stall_noop;	       /* no-op iterations in a row */
+	int protect_streak;    /* iterations in a row with protected changes */
+	int actor_fail_streak; /* failed actor turns in a row that changed nothing */
 	long integrity_events; /* protected changes reverted, and the like */
 	/* the history */
 	struct buf edit_feedback; /* the previous iteration's edit outcomes */

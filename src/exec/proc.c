@@ -79,6 +79,8 @@ void proc_result_release(struct proc_result *r)
 {
 	buf_release(&r->out);
 	buf_release(&r->err);
+	free(r->net_denied);
+	r->net_denied = NULL;
 }
 
 /* ---- environment ---- */
@@ -652,7 +654,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	if (in_fd < 0) {
 		if (cx.seccomp_fd >= 0)
 			close(cx.seccomp_fd);
-		netproxy_end(sb, &np);
+		netproxy_end(sb, &np, NULL);
 		cgroup_destroy(&cg);
 		strlist_clear(&wrapped);
 		return in_fd;
@@ -711,7 +713,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	outp[0] = errp[0] = -1; /* closed by pump */
 	reap_if_exited(&s, 1);
 	if (sb) {
-		netproxy_end(sb, &np); /* before the tree kill takes it */
+		netproxy_end(sb, &np, &r->net_denied); /* before the tree kill */
 		kill_tree(&s, 1);
 	}
 	fill_result(o, &s, r);
@@ -730,7 +732,7 @@ out:
 	if (cx.seccomp_fd >= 0)
 		close(cx.seccomp_fd);
 	if (sb)
-		netproxy_end(sb, &np);
+		netproxy_end(sb, &np, NULL);
 	cgroup_destroy(&cg);
 	strlist_clear(&wrapped);
 	close_pair(outp);

@@ -19,9 +19,9 @@
 static void add_table(const struct run *r, struct buf *b)
 {
 	size_t i;
-	buf_adds(b, "\n## Iterations\n\n| # | files changed | edits applied/refused | "
-		    "gate result | tokens in/out | cost | time |\n"
-		    "|---|---|---|---|---|---|---|\n");
+	buf_adds(b, "\n## Iterations\n\n| # | files changed | actor | edits "
+		    "applied/refused | gate result | tokens in/out | cost | time |\n"
+		    "|---|---|---|---|---|---|---|---|\n");
 	for (i = 0; i < r->w->nits; i++) {
 		const struct iteration *it = &r->w->its[i];
 		size_t j;
@@ -32,17 +32,44 @@ static void add_table(const struct run *r, struct buf *b)
 			buf_addf(b, "%s`%s`", j ? ", " : "", it->changed[j]);
 		if (it->nchanged > 6)
 			buf_addf(b, " +%zu", it->nchanged - 6);
-		buf_addf(b, " | %d/%d | ", it->edits_applied, it->edits_refused);
+		buf_addf(b, " | %s | %d/%d | ", it->actor_desc ? it->actor_desc : "-",
+			 it->edits_applied, it->edits_refused);
+		/* a round cut short (the actor failed, Ctrl-C) judged nothing */
 		if (it->gate_index >= 0)
 			buf_addf(b, "gate %d: %s", it->gate_index + 1,
 				 it->gate_desc ? it->gate_desc : "not run");
-		else
+		else if (it->judged)
 			buf_adds(b, "all passed");
+		else
+			buf_adds(b, "gates not run");
 		buf_addf(b, " | %ld/%ld | $%.4f | %.1fs |\n", it->tokens_in,
 			 it->tokens_out, it->cost, it->elapsed_ms / 1000.0);
 	}
 	if (!r->w->nits)
-		buf_adds(b, "| - | no iteration completed | | | | | |\n");
+		buf_adds(b, "| - | no iteration completed | | | | | | |\n");
+}
+
+/* The latest failed agent turn: its status, refusals and last lines. */
+static void add_actor(const struct run *r, struct buf *b)
+{
+	const struct iteration *it = NULL;
+	for (size_t i = r->w->nits; i > 0 && !it; i--)
+		if (r->w->its[i - 1].actor_failed || r->w->its[i - 1].net_denied)
+			it = &r->w->its[i - 1];
+	if (!it)
+		return;
+	buf_addf(b, "\n## Actor\n\nIteration %d: the agent command %s%s.\n", it->n,
+		 it->actor_failed ? "failed: " : "ended with ", it->actor_desc);
+	if (it->net_denied)
+		buf_addf(b, "\nThe sandbox refused it network access to %s.\n",
+			 it->net_denied);
+	if (it->actor_advice)
+		buf_addf(b, "\nWhat to do: %s.\n", it->actor_advice);
+	if (it->actor_tail) {
+		buf_addf(b, "\nIts last lines (all of it: `%s/iter-%03d/actor.out`):\n\n",
+			 r->run_dir, it->n);
+		prompt_fence(b, "text", it->actor_tail, strlen(it->actor_tail));
+	}
 }
 
 /* Attempts on protected files, so a reviewer sees how the actor tried. */
@@ -177,6 +204,7 @@ int report_handoff(const struct run *r, struct buf *err)
 	for (size_t i = 0; i < r->cfg->gates.n; i++)
 		buf_addf(&b, "%zu. `%s`\n", i + 1, r->cfg->gates.v[i]);
 	add_table(r, &b);
+	add_actor(r, &b);
 	add_integrity(r, &b);
 	add_tests(r, &b);
 	add_last_gate(r, &b);
