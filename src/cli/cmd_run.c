@@ -14,6 +14,7 @@
 #include "cli/ui.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -194,55 +195,80 @@ static int parse_dur(const char *flag, const char *s, long *out, struct buf *err
 	return 0;
 }
 
+/* The flags that set one string, add to one list, or set one number of
+ * struct config: a table each, so a new flag of these kinds is one row. */
+#define CFG(field) offsetof(struct config, field)
+static const struct {
+	int opt;
+	size_t off;
+} str_flags[] =
+	{
+		{O_GOAL, CFG(goal)},	       {O_GOAL_FILE, CFG(goal_file)},
+		{O_MODEL, CFG(model)},	       {O_BASE_URL, CFG(base_url)},
+		{O_AGENT_CMD, CFG(agent_cmd)}, {O_DIR, CFG(dir)},
+		{O_RECORD, CFG(record)},
+},
+  list_flags[] = {
+	  {O_GATE, CFG(gates)},		 {O_AGENT_ENV, CFG(agent_env)},
+	  {O_PROTECT, CFG(protect)},	 {O_CONTEXT, CFG(context)},
+	  {O_UNPROTECT, CFG(unprotect)},
+};
+static const struct {
+	int opt;
+	const char *flag;
+	size_t off;
+} long_flags[] = {
+	{O_MAX_ITER, "--max-iterations", CFG(max_iterations)},
+	{O_MAX_TOKENS, "--max-tokens", CFG(max_tokens)},
+	{O_FEEDBACK_MAX, "--feedback-max-bytes", CFG(feedback_max_bytes)},
+	{O_MAX_OUT, "--max-output-tokens", CFG(max_output_tokens)},
+	{O_CONFIRM, "--confirm", CFG(confirm)},
+	{O_STALL_AFTER, "--stall-after", CFG(stall_after)},
+	{O_MAX_ACTOR_FAILURES, "--max-actor-failures", CFG(max_actor_failures)},
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A flag of the tables above: 1 when opt is one (with *ret set), else 0. */
+static int parse_table(int opt, struct config *f, int *ret, struct buf *err)
+{
+	char *base = (char *)f;
+	size_t i;
+
+	for (i = 0; i < NELEM(str_flags); i++)
+		if (str_flags[i].opt == opt) {
+			char **dst = (char **)(base + str_flags[i].off);
+			free(*dst);
+			*dst = xstrdup(optarg);
+			return (*ret = 0) == 0;
+		}
+	for (i = 0; i < NELEM(list_flags); i++)
+		if (list_flags[i].opt == opt) {
+			strlist_push((struct strlist *)(base + list_flags[i].off),
+				     optarg);
+			return (*ret = 0) == 0;
+		}
+	for (i = 0; i < NELEM(long_flags); i++)
+		if (long_flags[i].opt == opt) {
+			*ret = parse_long(long_flags[i].flag, optarg,
+					  (long *)(base + long_flags[i].off), err);
+			return 1;
+		}
+	return 0;
+}
+
 static int parse_one(int opt, struct config *f, char **config_path, struct buf *err)
 {
+	int ret;
+
+	if (parse_table(opt, f, &ret, err))
+		return ret;
 	switch (opt) {
-	case O_GOAL:
-		free(f->goal);
-		f->goal = xstrdup(optarg);
-		return 0;
-	case O_GOAL_FILE:
-		free(f->goal_file);
-		f->goal_file = xstrdup(optarg);
-		return 0;
-	case O_GATE:
-		strlist_push(&f->gates, optarg);
-		return 0;
-	case O_MODEL:
-		free(f->model);
-		f->model = xstrdup(optarg);
-		return 0;
-	case O_BASE_URL:
-		free(f->base_url);
-		f->base_url = xstrdup(optarg);
-		return 0;
-	case O_AGENT_CMD:
-		free(f->agent_cmd);
-		f->agent_cmd = xstrdup(optarg);
-		return 0;
-	case O_AGENT_ENV:
-		strlist_push(&f->agent_env, optarg);
-		return 0;
-	case O_MAX_ITER:
-		return parse_long("--max-iterations", optarg, &f->max_iterations, err);
 	case O_MAX_COST:
 		return parse_cost(optarg, &f->max_cost, err);
-	case O_MAX_TOKENS:
-		return parse_long("--max-tokens", optarg, &f->max_tokens, err);
 	case O_DEADLINE:
 		return parse_dur("--deadline", optarg, &f->deadline_ms, err);
 	case O_GATE_TIMEOUT:
 		return parse_dur("--gate-timeout", optarg, &f->gate_timeout_ms, err);
-	case O_PROTECT:
-		strlist_push(&f->protect, optarg);
-		return 0;
-	case O_CONTEXT:
-		strlist_push(&f->context, optarg);
-		return 0;
-	case O_DIR:
-		free(f->dir);
-		f->dir = xstrdup(optarg);
-		return 0;
 	case O_CONFIG:
 		free(*config_path);
 		*config_path = xstrdup(optarg);
@@ -250,40 +276,20 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 	case O_JSON:
 		f->json = 1;
 		return 0;
-	case O_RECORD:
-		free(f->record);
-		f->record = xstrdup(optarg);
-		return 0;
 	case O_ALLOW_DIRTY:
 		f->allow_dirty = 1;
 		return 0;
-	case O_FEEDBACK_MAX:
-		return parse_long("--feedback-max-bytes", optarg, &f->feedback_max_bytes,
-				  err);
-	case O_MAX_OUT:
-		return parse_long("--max-output-tokens", optarg, &f->max_output_tokens,
-				  err);
 	case O_NO_STREAM:
 		f->stream = 0;
 		return 0;
 	case O_NO_PROTECT:
 		f->no_protect = 1;
 		return 0;
-	case O_CONFIRM:
-		return parse_long("--confirm", optarg, &f->confirm, err);
-	case O_STALL_AFTER:
-		return parse_long("--stall-after", optarg, &f->stall_after, err);
 	case O_POLICY:
 		return config_load_policy_file(f, optarg, err);
 	case O_NO_SANDBOX:
 		f->sandbox = 0;
 		return 0;
-	case O_UNPROTECT:
-		strlist_push(&f->unprotect, optarg);
-		return 0;
-	case O_MAX_ACTOR_FAILURES:
-		return parse_long("--max-actor-failures", optarg, &f->max_actor_failures,
-				  err);
 	}
 	return err_set(err, -EINVAL, "unknown option (see loopgate run --help)");
 }

@@ -519,8 +519,8 @@ static void record(const struct page *pg)
 		buf_addf(pg->b,
 			 "<tr><th>unreadable lines</th><td class=\"bad\">%ld</td></tr>\n",
 			 rl->bad_lines);
-	buf_adds(pg->b,
-		 "</table><h3>Reviews, votes, resumes and repairs</h3><ul id=\"records\">\n");
+	buf_adds(pg->b, "</table><h3>Reviews, votes, resumes and repairs</h3><ul "
+			"id=\"records\">\n");
 	json_array_foreach(rl->record, i, rec) record_item(pg, rec);
 	if (!json_array_size(rl->record))
 		buf_adds(pg->b, "<li class=\"mut\">none</li>\n");
