@@ -38,6 +38,10 @@ int cmd_run_load(int argc, char **argv, const char *name, const char *usage,
 		 struct config *flags, struct config *cfg, int *ui_flags,
 		 struct buf *err);
 int cmd_run_fail(const struct config *c, int code, const struct buf *err);
+struct run;
+/* Run and once, after the config is final: the terminal set up and
+ * watching r, signals caught, r initialised from cfg. */
+void cmd_run_begin(struct run *r, const struct config *cfg, int ui_flags);
 extern const struct cmd_entry cmd_once_entry;
 
 /*

@@ -74,10 +74,7 @@ static int cmd_once(int argc, char **argv)
 		code = cmd_run_fail(&cfg, 2, &err);
 		goto out;
 	}
-	ui_init(ui_flags);
-	interrupt_install();
-	run_init(&r, &cfg);
-	ui_watch(&r);
+	cmd_run_begin(&r, &cfg, ui_flags);
 	code = loop_once(&r, &err);
 	code = cmd_run_report(&r, code, cfg.json == 1, &err);
 	if (cfg.json != 1 && r.w->nits && (code == 0 || code == 1))

@@ -438,6 +438,14 @@ int cmd_run_fail(const struct config *c, int code, const struct buf *err)
 	return fail(c, code, err);
 }
 
+void cmd_run_begin(struct run *r, const struct config *cfg, int ui_flags)
+{
+	ui_init(ui_flags);
+	interrupt_install();
+	run_init(r, cfg);
+	ui_watch(r);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct config flags, cfg;
@@ -454,10 +462,7 @@ static int cmd_run(int argc, char **argv)
 		code = fail(&cfg, 2, &err);
 		goto out;
 	}
-	ui_init(ui_flags);
-	interrupt_install();
-	run_init(&r, &cfg);
-	ui_watch(&r);
+	cmd_run_begin(&r, &cfg, ui_flags);
 	code = loop_run(&r, &err);
 	code = cmd_run_report(&r, code, cfg.json == 1, &err);
 	run_release(&r);
