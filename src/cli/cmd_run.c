@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "tree/git.h"
 #include "engine/loop.h"
+#include "engine/agent_turn.h"
 #include "record/redact.h"
 #include "report/report.h"
 #include "exec/sandbox.h"
@@ -20,8 +21,8 @@
 #include <unistd.h>
 
 static const char run_usage[] =
-	"usage: loopgate run --goal TEXT --gate CMD [--gate CMD ...] (--model P/NAME | "
-	"--agent-cmd CMD) [options]\n"
+	"usage: loopgate run --goal TEXT --gate CMD [--gate CMD ...] (--agent NAME | "
+	"--model P/NAME | --agent-cmd CMD) [options]\n"
 	"\n"
 	"Runs the gates on HEAD, then loops: the actor changes the run's tree, the\n"
 	"gates run in order; it ends when every gate exits 0 or a budget is spent.\n"
@@ -43,13 +44,19 @@ static const char run_usage[] =
 	"  --stall-after K          same failure or no change K times: stalled (default "
 	"3)\n"
 	"Who acts\n"
-	"  --model PROVIDER/NAME    openai/NAME, anthropic/NAME, or replay:FILE\n"
+	"  --agent NAME             an agent CLI, sandboxed, its spend counted: claude,\n"
+	"                           codex, gemini, qwen, opencode, aider\n"
+	"  --agent-bin PATH         its program, when not on PATH\n"
+	"  --model PROVIDER/NAME    openai/NAME, anthropic/NAME, or replay:FILE; with\n"
+	"                           --agent, the CLI's own model name\n"
 	"  --base-url URL           the provider's base URL (Ollama: "
 	"http://localhost:11434/v1)\n"
 	"  --agent-cmd CMD          a command actor instead (claude -p, codex exec, "
 	"...)\n"
-	"  --agent-env NAME         pass this variable to the command actor "
-	"(repeatable)\n"
+	"  --agent-env NAME         pass this variable to the agent (repeatable; an\n"
+	"                           unset one is an error)\n"
+	"  --actor-timeout DURATION one actor turn at most (default 20m); the whole\n"
+	"                           process tree is killed at it\n"
 	"  --record FILE            record the model's turns for replay:FILE\n"
 	"  --max-output-tokens N    per reply (default 4096, or the model's preset)\n"
 	"  --no-stream              one JSON reply instead of SSE streaming\n"
@@ -103,6 +110,9 @@ enum {
 	O_STALL_AFTER,
 	O_POLICY,
 	O_NO_SANDBOX,
+	O_AGENT,
+	O_AGENT_BIN,
+	O_ACTOR_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -133,6 +143,9 @@ static const struct option options[] = {
 	{"stall-after", required_argument, NULL, O_STALL_AFTER},
 	{"policy", required_argument, NULL, O_POLICY},
 	{"no-sandbox", no_argument, NULL, O_NO_SANDBOX},
+	{"agent", required_argument, NULL, O_AGENT},
+	{"agent-bin", required_argument, NULL, O_AGENT_BIN},
+	{"actor-timeout", required_argument, NULL, O_ACTOR_TIMEOUT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -204,6 +217,13 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 	case O_AGENT_ENV:
 		strlist_push(&f->agent_env, optarg);
 		return 0;
+	case O_AGENT:
+	case O_AGENT_BIN:
+		free(*(opt == O_AGENT ? &f->agent : &f->agent_bin));
+		*(opt == O_AGENT ? &f->agent : &f->agent_bin) = xstrdup(optarg);
+		return 0;
+	case O_ACTOR_TIMEOUT:
+		return parse_dur("--actor-timeout", optarg, &f->actor_timeout_ms, err);
 	case O_MAX_ITER:
 		return parse_long("--max-iterations", optarg, &f->max_iterations, err);
 	case O_MAX_COST:
@@ -369,7 +389,8 @@ static int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	config_overlay(&cfg, &flags);
-	if (config_finalize(&cfg, &err) < 0) {
+	if (config_finalize(&cfg, &err) < 0 ||
+	    (cfg.agent && agent_check_config(&cfg, &err) < 0)) {
 		code = fail(&cfg, 2, &err);
 		goto out;
 	}

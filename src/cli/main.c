@@ -46,6 +46,9 @@ int main(int argc, char **argv)
 	/* hidden: the sandbox's network relay (netproxy.h) */
 	if (!strcmp(argv[1], "__netrelay"))
 		return netrelay_main(argc - 1, argv + 1);
+	/* hidden: the agent pre-flight's host check (cmd_netprobe.c) */
+	if (!strcmp(argv[1], "__netprobe"))
+		return netprobe_main(argc - 1, argv + 1);
 	for (i = 0; commands[i]; i++)
 		if (!strcmp(argv[1], commands[i]->name))
 			return commands[i]->exec(argc - 1, argv + 1);

@@ -82,7 +82,7 @@ void ui_status(const struct run *r, const char *phase)
 		snprintf(cur_phase, sizeof(cur_phase), "%s", phase);
 	last_draw = clock_ms();
 	human_tokens(b->tokens_in + b->tokens_out, tok, sizeof(tok));
-	if (r->actor && !strcmp(r->actor, "command"))
+	if (r->actor && !strcmp(r->actor, "command")) /* presets are metered */
 		snprintf(cost, sizeof(cost), "cost n/a (agent CLI)");
 	else if (b->max_cost >= 0)
 		snprintf(cost, sizeof(cost), "$%.4f/$%.2f", b->cost, b->max_cost);

@@ -16,6 +16,7 @@
 #include "config/policy.h"
 
 #include <ctype.h>
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -288,6 +289,9 @@ const struct key config_top_keys[] = {
 	KEY("api_key_env", K_ENV, api_key_env, 0, 0, NULL),
 	KEY("agent_cmd", K_STR, agent_cmd, 0, 0, "--agent-cmd"),
 	KEY("agent_env", K_ENVLIST, agent_env, 0, 0, "--agent-env"),
+	KEY("agent", K_STR, agent, 0, 0, "--agent"),
+	KEY("agent_bin", K_STR, agent_bin, 0, 0, "--agent-bin"),
+	KEY("actor_timeout", K_DUR, actor_timeout_ms, 1, NOMAX, "--actor-timeout"),
 	KEY("max_iterations", K_INT, max_iterations, 1, NOMAX, "--max-iterations"),
 	KEY("max_cost", K_NUM, max_cost, 0, HUGE_VAL, "--max-cost"),
 	KEY("max_tokens", K_INT, max_tokens, 1, NOMAX, "--max-tokens"),
@@ -747,7 +751,7 @@ static int unknown_key(const struct walk *w, const struct ynode *ky,
 static int walk_map(struct walk *w, const struct ynode *map, const struct key *keys,
 		    void *base, const char *prefix)
 {
-	size_t seen[32] = {0};
+	size_t seen[64] = {0}; /* more than any table has keys (asserted) */
 	char tmp[80];
 	int ret;
 
@@ -769,6 +773,7 @@ static int walk_map(struct walk *w, const struct ynode *map, const struct key *k
 		path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
 		for (k = keys; k->name && strcmp(k->name, name); k++)
 			;
+		assert((size_t)(k - keys) < sizeof(seen) / sizeof(seen[0]));
 		if (!k->name)
 			ret = unknown_key(w, ky, keys, path, !*prefix);
 		else if (seen[k - keys])

@@ -4,6 +4,7 @@
 #include "engine/loop.h"
 #include "exec/sandbox.h"
 #include "engine/actor.h"
+#include "engine/agent_turn.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "base/fileio.h"
@@ -71,6 +72,7 @@ void run_release(struct run *r)
 		close(r->lock_fd); /* drops the run lock */
 	if (r->prov)
 		provider_free(r->prov);
+	agent_run_release(r);
 	for (i = 0; i < r->nits; i++)
 		iteration_release(&r->its[i]);
 	free(r->its);
@@ -435,8 +437,9 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	if (from && from->from == LOOP_FROM_REPLY)
 		ret = actor_model_apply(r, t, &from->reply);
 	else
-		ret = r->prov ? actor_model_turn(r, t, err)
-			      : actor_command_turn(r, t, err);
+		ret = r->prov	 ? actor_model_turn(r, t, err)
+		      : r->agent ? actor_agent_turn(r, t, err)
+				 : actor_command_turn(r, t, err);
 	it->tokens_in = t->tokens_in;
 	it->tokens_out = t->tokens_out;
 	it->cost = t->cost;
@@ -549,6 +552,10 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 			       "$%.4f); %d edit block(s): %d applied, %d refused",
 			       it->n, t.tokens_in, t.tokens_out, t.cost, t.edit_blocks,
 			       t.edits_applied, t.edits_refused);
+		else if (r->agent)
+			ui_log("iteration %d: %s ran (%ld in / %ld out tokens, $%.4f)",
+			       it->n, r->agent->p->name, t.tokens_in, t.tokens_out,
+			       t.cost);
 		if ((ret = commit_turn(r, it, absdir, err)) < 0) {
 			code = cannot(r, ret, err->s);
 			goto out;

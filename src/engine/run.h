@@ -20,6 +20,7 @@ struct provider;
 struct store;
 struct git_guard;
 struct sandbox;
+struct agent_rt;
 
 /* The result of running the gates once (a cascade, stopping at a failure). */
 struct gate_outcome {
@@ -91,8 +92,9 @@ struct run {
 	struct sandbox *sandbox; /* run_setup's; cmd_run.c frees it */
 	struct budget budget;
 	struct provider *prov;
+	struct agent_rt *agent; /* --agent: the preset's runtime (agent_turn.h) */
 	struct model_preset preset;
-	const char *actor; /* "model" or "command" */
+	const char *actor; /* "model", "agent" or "command" */
 	long max_output_tokens;
 
 	struct gate_outcome last; /* the latest gate result */

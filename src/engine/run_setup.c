@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "record/redact.h"
 #include "exec/sandbox.h"
+#include "engine/agent_turn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -172,6 +173,10 @@ static int run_load_audit_key(struct run *r, struct buf *err)
 
 int run_setup_actor(struct run *r, struct buf *err)
 {
+	if (r->cfg->agent) {
+		r->actor = "agent";
+		return agent_run_setup(r, err);
+	}
 	if (r->cfg->agent_cmd) {
 		r->actor = "command";
 		return 0;
@@ -213,7 +218,8 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 	}
 	buf_release(&why);
 	gate_use_sandbox(r->sandbox, p);
-	return 0;
+	/* the agent's own sandbox, and its pre-flight before the baseline */
+	return r->agent ? agent_run_sandbox(r, err) : 0;
 }
 
 int run_setup(struct run *r, struct buf *err)
@@ -279,10 +285,8 @@ int run_setup(struct run *r, struct buf *err)
 	protect_init(&r->protect, r->cfg, r->tree);
 	if (dirty && carry_dirty(r, err) < 0)
 		goto cannot;
-	if (run_setup_sandbox(r, err) != 0)
-		goto cannot;
 	buf_release(&b);
-	return 0;
+	return run_setup_sandbox(r, err);
 usage:
 	buf_release(&b);
 	return EXIT_USAGE;

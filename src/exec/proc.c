@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <dirent.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -201,6 +202,8 @@ struct child_ctx {
 	int seccomp_fd;
 	const struct cgroup *cg;
 	int net_fd; /* the network relay's end (netproxy.h) */
+	int *file_fds; /* sandbox->files, one memfd each */
+	size_t nfiles;
 };
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
@@ -222,6 +225,9 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 			child_fail(report_fd, errno);
 		if (cx->net_fd >= 0 && fcntl(cx->net_fd, F_SETFD, 0) < 0)
 			child_fail(report_fd, errno);
+		for (size_t k = 0; k < cx->nfiles; k++)
+			if (fcntl(cx->file_fds[k], F_SETFD, 0) < 0)
+				child_fail(report_fd, errno);
 	}
 	/* The parent ignores SIGPIPE and blocks nothing, but be explicit. */
 	for (i = 1; i < 32; i++)
@@ -596,6 +602,41 @@ static void close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
+static void close_files(struct child_ctx *cx)
+{
+	for (size_t i = 0; i < cx->nfiles; i++)
+		if (cx->file_fds[i] >= 0)
+			close(cx->file_fds[i]);
+	free(cx->file_fds);
+	cx->file_fds = NULL;
+	cx->nfiles = 0;
+}
+
+/* One memfd per sandbox file, made per spawn: bwrap reads each one to its
+ * end, and the copy it makes lives on the spawn's private /tmp. */
+static int open_files(const struct sandbox *sb, struct child_ctx *cx, struct buf *err)
+{
+	cx->file_fds = xcalloc(sb->nfiles ? sb->nfiles : 1, sizeof(int));
+	for (size_t i = 0; i < sb->nfiles; i++)
+		cx->file_fds[i] = -1;
+	cx->nfiles = sb->nfiles;
+	for (size_t i = 0; i < sb->nfiles; i++) {
+		const struct sandbox_file *f = &sb->files[i];
+		int fd = memfd_create("loopgate-file", MFD_CLOEXEC), e = 0;
+		if (fd < 0 || write_full(fd, f->data, f->len, &e) < 0 ||
+		    lseek(fd, 0, SEEK_SET) < 0) {
+			int code = fd < 0 || !e ? errno : e;
+			if (fd >= 0)
+				close(fd);
+			close_files(cx);
+			return err_set(err, -code, "cannot copy %s into the sandbox: %s",
+				       f->path, strerror(code));
+		}
+		cx->file_fds[i] = fd;
+	}
+	return 0;
+}
+
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
@@ -603,7 +644,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;
@@ -641,7 +682,15 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 				return -EIO;
 			}
 			cx.net_fd = np.relay_fd;
-			sandbox_argv(sb, o->argv, cx.seccomp_fd, cx.net_fd, &wrapped);
+			if (sb->nfiles && open_files(sb, &cx, err) < 0) {
+				if (cx.seccomp_fd >= 0)
+					close(cx.seccomp_fd);
+				netproxy_end(sb, &np);
+				cgroup_destroy(&cg);
+				return -EIO;
+			}
+			sandbox_argv(sb, o->argv, cx.seccomp_fd, cx.net_fd, cx.file_fds,
+				     &wrapped);
 			cx.argv = (const char *const *)wrapped.v;
 		}
 	}
@@ -650,6 +699,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	r->out_total = r->err_total = 0;
 	in_fd = open_stdin(o, err);
 	if (in_fd < 0) {
+		close_files(&cx);
 		if (cx.seccomp_fd >= 0)
 			close(cx.seccomp_fd);
 		netproxy_end(sb, &np);
@@ -725,6 +775,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 			      o->output_path, strerror(d[0].file_err), d[0].file_written,
 			      r->out_total);
 out:
+	close_files(&cx);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	if (cx.seccomp_fd >= 0)
