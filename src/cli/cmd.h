@@ -40,6 +40,7 @@ extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_reindex_entry;
 extern const struct cmd_entry cmd_review_entry;
+extern const struct cmd_entry cmd_agent_entry;
 
 /* `loopgate __netprobe HOST[:PORT]` (cmd_netprobe.c). */
 int netprobe_main(int argc, char **argv);

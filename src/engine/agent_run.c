@@ -183,11 +183,12 @@ int actor_agent_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	if (s.budget_left != -1 && s.budget_left < 0)
 		s.budget_left = 0;
 	events_append(&r->ev, "actor_start",
-		      json_pack("{s:i,s:s,s:o,s:o,s:s,s:I}", "iteration", t->iteration,
+		      json_pack("{s:i,s:s,s:o,s:o,s:s,s:I,s:f}", "iteration", t->iteration,
 				"agent", r->agent->p->name, "program",
 				events_str(r->agent->bin), "model",
 				events_str(r->cfg->model), "prompt_file", "prompt.md",
-				"prompt_bytes", (json_int_t)bytes));
+				"prompt_bytes", (json_int_t)bytes, "budget_left_usd",
+				s.budget_left));
 	if ((ret = agent_rt_spawn(r->agent, r->cfg, &s, err)) < 0)
 		goto done;
 	proc_describe(&s.res, r->cfg->actor_timeout_ms, &what);
