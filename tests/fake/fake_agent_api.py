@@ -43,6 +43,8 @@ Scenario (JSON): {"file": "calc.py", "old": "a - b", "new": "a + b",
   usage     reported on every reply (side requests too)
   hang      accept requests, then never answer (a CLI's turn that hangs)
   shell_edit  codex: edit with the shell even when apply_patch is offered
+  shell_extra shell text run before a shell edit (what an agent might do
+            to its HOME or /tmp, for the tests that it does not survive)
 
 Other requests: GET and unknown paths get 404 JSON.  Every request is
 logged, one JSON line written and flushed before answering:
@@ -304,7 +306,8 @@ class Step:
                 return ("tool", name, fill_required(schema, args), "function")
         sh = self.shell()
         if sh:
-            script = ("python3 -c 'import sys; p=sys.argv[1]; t=open(p).read(); "
+            script = (s.get("shell_extra", "") +
+                      "python3 -c 'import sys; p=sys.argv[1]; t=open(p).read(); "
                       "open(p, \"w\").write(t.replace(sys.argv[2], sys.argv[3], 1))' "
                       "%s %s %s" % (shq(s["file"]), shq(s["old"]), shq(s["new"])))
             return self.shell_call(sh, script)
