@@ -14,7 +14,9 @@ FAKE_AGENT=$TEST_DIR/fake/fake_agent_api.py
 PIN_QWEN=$(awk '$1 == "qwen" {print $2 "@" $3}' "$TEST_DIR/../tools/agent-clis.txt")
 export NPM_DIR NPM_BIN FAKE_AGENT PIN_QWEN
 
-sh "$TEST_DIR/../tools/npm-clis.sh" "$NPM_DIR" >"$TRASH/npm.log" 2>&1
+# (their --version writes state into HOME: not into the one checked below)
+mkdir -p "$TRASH/npm-home"
+HOME=$TRASH/npm-home sh "$TEST_DIR/../tools/npm-clis.sh" "$NPM_DIR" >"$TRASH/npm.log" 2>&1
 npm_rc=$?
 if [ $npm_rc = 77 ]; then
 	echo "ok 1 # skip npm is not available: the agent CLIs cannot be installed"
@@ -76,7 +78,7 @@ sb = [e["body"] for e in ev if e["kind"] == "sandbox" and e["body"].get("actor")
 assert sb and sb[0]["enabled"] and sb[0]["home"] == "/tmp/loopgate-home", sb
 PY
 	grep -q "\"tool\": \"$2\"" "$TRASH/f-$1.log"
-	ls -A "$HOME" >"$TRASH/home.after"
+	home_list >"$TRASH/home.after"
 	cmp "$TRASH/home.before" "$TRASH/home.after"
 	! grep -rq "sk-test-$1-0123456789abcdef" "$run_dir"
 	git -C "$run_dir/tree" diff HEAD~1 --stat | grep -q calc.py
@@ -87,11 +89,16 @@ test_expect_success 'the agent CLIs are installed at their pinned versions' '
 	test $npm_rc = 0 &&
 	while read -r bin pkg ver; do
 		case $bin in "#"* | "") continue ;; esac
-		"$NPM_BIN/$bin" --version | grep -F "$ver" || exit 1
+		HOME=$TRASH/npm-home "$NPM_BIN/$bin" --version | grep -F "$ver" || exit 1
 	done <"$TEST_DIR/../tools/agent-clis.txt"
 '
 
-ls -A "$HOME" >"$TRASH/home.before"
+# what is under the real HOME, but loopgate's own audit key (made on the
+# first run): an agent's state must never land there
+home_list() {
+	find "$HOME" -mindepth 1 | grep -v -e "^$HOME/.config\$" -e "^$HOME/.config/loopgate" | sort
+}
+home_list >"$TRASH/home.before"
 
 test_expect_success 'claude: converges sandboxed with only its preset; its cost is recorded' '
 	make_repo r-claude && cd r-claude &&
@@ -167,11 +174,11 @@ test_expect_success 'a hung CLI is killed at --actor-timeout, its whole process 
 	url=$(start_agent_fake f-hang "$TRASH/s-hang.json") &&
 	mkdir -p "$TRASH/bin" && ln -sf "$NPM_BIN/claude" "$TRASH/bin/claude" &&
 	start=$(date +%s) &&
-	ANTHROPIC_API_KEY=sk-test-hang-0123456789abcdef "$LOOPGATE" run \
+	expect_code 1 env ANTHROPIC_API_KEY=sk-test-hang-0123456789abcdef "$LOOPGATE" run \
 		--goal "make add() return the sum" --gate "sh test.sh" --agent claude \
 		--agent-bin "$TRASH/bin/claude" --base-url "$url" --actor-timeout 3s \
-		--max-iterations 1 --json >out.json 2>err.txt;
-	test $? = 1 && cat err.txt &&
+		--max-iterations 1 --json >out.json 2>err.txt &&
+	cat err.txt &&
 	test $(($(date +%s) - start)) -lt 60 &&
 	test "$(json_get out.json "d[\"status\"]")" = budget_exhausted &&
 	grep "\"kind\":\"actor_end\"" "$(json_get out.json "d[\"run_dir\"]")/events.jsonl" >end.json &&
@@ -182,9 +189,9 @@ test_expect_success 'a hung CLI is killed at --actor-timeout, its whole process 
 
 test_expect_success 'a cost ceiling needs a readable cost: tokens-only presets need a price' '
 	make_repo r-cost && cd r-cost &&
-	OPENAI_API_KEY=x PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g --gate "sh test.sh" \
-		--agent codex --model gpt-test --max-cost 1 2>err.txt;
-	test $? = 2 && grep -q "cannot be enforced with --agent codex" err.txt &&
+	expect_code 2 env OPENAI_API_KEY=x PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g \
+		--gate "sh test.sh" --agent codex --model gpt-test --max-cost 1 2>err.txt &&
+	grep -q "cannot be enforced with --agent codex" err.txt &&
 	! test -d .loopgate/runs
 '
 
@@ -202,26 +209,27 @@ test_expect_success 'with a price in models:, a tokens-only preset is charged at
 
 test_expect_success 'configuration errors say what to do (exit 2)' '
 	make_repo r-err && cd r-err &&
-	"$LOOPGATE" run --goal g --gate "sh test.sh" --agent nope 2>e1; test $? = 2 &&
+	expect_code 2 "$LOOPGATE" run --goal g --gate "sh test.sh" --agent nope 2>e1 &&
 	grep -q "unknown agent .nope.: the presets are claude, codex, gemini, qwen, opencode, aider" e1 &&
-	PATH=/usr/bin:/bin "$LOOPGATE" run --goal g --gate "sh test.sh" --agent claude 2>e2; test $? = 2 &&
+	expect_code 2 env PATH=/usr/bin:/bin "$LOOPGATE" run --goal g --gate "sh test.sh" --agent claude 2>e2 &&
 	grep -q "not on PATH: install it (npm install -g @anthropic-ai/claude-code) or name it with --agent-bin" e2 &&
-	PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g --gate "sh test.sh" --agent opencode 2>e3; test $? = 2 &&
+	expect_code 2 env PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g --gate "sh test.sh" --agent opencode 2>e3 &&
 	grep -q "needs --model" e3 &&
-	"$LOOPGATE" run --goal g --gate "sh test.sh" --agent claude --agent-cmd true 2>e4; test $? = 2 &&
+	expect_code 2 "$LOOPGATE" run --goal g --gate "sh test.sh" --agent claude --agent-cmd true 2>e4 &&
 	grep -q "choose one" e4
 '
 
 test_expect_success 'pre-flight: an unset --agent-env, no key, an unreachable host (exit 2, before the baseline)' '
 	make_repo r-pre && cd r-pre &&
 	unset LOOPGATE_NOT_SET &&
-	ANTHROPIC_API_KEY=sk-x PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g --gate "sh test.sh" \
-		--agent claude --agent-env LOOPGATE_NOT_SET 2>e1; test $? = 2 &&
+	expect_code 2 env ANTHROPIC_API_KEY=sk-x PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g \
+		--gate "sh test.sh" --agent claude --agent-env LOOPGATE_NOT_SET 2>e1 &&
 	grep -q "agent-env LOOPGATE_NOT_SET: .LOOPGATE_NOT_SET is not set" e1 &&
-	PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g --gate "sh test.sh" --agent claude 2>e2;
-	test $? = 2 && grep -q "has no credentials: set .ANTHROPIC_API_KEY" e2 &&
-	ANTHROPIC_API_KEY=sk-x PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g --gate "sh test.sh" \
-		--agent claude --base-url http://127.0.0.1:1 --json >out.json 2>e3; test $? = 2 &&
+	expect_code 2 env PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g --gate "sh test.sh" \
+		--agent claude 2>e2 &&
+	grep -q "has no credentials: set .ANTHROPIC_API_KEY" e2 &&
+	expect_code 2 env ANTHROPIC_API_KEY=sk-x PATH="$NPM_BIN:$PATH" "$LOOPGATE" run --goal g \
+		--gate "sh test.sh" --agent claude --base-url http://127.0.0.1:1 --json >out.json 2>e3 &&
 	grep -q "cannot be reached through the sandbox.s proxy" e3 &&
 	! grep -q "\"kind\":\"baseline\"" "$(json_get out.json "d[\"run_dir\"]")/events.jsonl"
 '
@@ -235,8 +243,8 @@ test_expect_success 'loopgate agent check: the pre-flight and one trial turn wit
 	grep -q "^ok: it starts inside the sandbox" out.txt &&
 	grep -q "^ok: 127.0.0.1:[0-9]* reachable through the sandbox.s proxy" out.txt &&
 	grep -q "^ok: trial turn: exit 0 in .*; 3000 in / 150 out tokens, \$0.0112 by its own report" out.txt &&
-	ANTHROPIC_API_KEY=sk-x PATH="$NPM_BIN:$PATH" "$LOOPGATE" agent check --agent claude \
-		--base-url http://127.0.0.1:1 >out2.txt; test $? = 2 &&
+	expect_code 2 env ANTHROPIC_API_KEY=sk-x PATH="$NPM_BIN:$PATH" "$LOOPGATE" agent check \
+		--agent claude --base-url http://127.0.0.1:1 >out2.txt &&
 	grep -q "^failed: 127.0.0.1:1, the API host" out2.txt
 '
 
