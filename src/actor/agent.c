@@ -448,7 +448,8 @@ static int url_host_rule(const char *url, struct buf *out, struct buf *err)
 		if (!rb)
 			return err_set(err, -EINVAL, "base URL '%s': bad IPv6 host", url);
 		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
-		hl = (size_t)(rb + 1 - h);
+		hl = (size_t)(rb - h - 1);
+		h++; /* the address alone */
 	} else {
 		colon = memchr(h, ':', (size_t)(end - h));
 		hl = (size_t)((colon ? colon : end) - h);
