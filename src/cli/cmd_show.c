@@ -72,7 +72,7 @@ static void print_iterations(const json_t *its)
 		else if (num(it, "gate_failed") == 0)
 			buf_adds(&res, "all passed");
 		else
-			buf_adds(&res, "(did not finish)");
+			buf_adds(&res, "(gates not run)");
 		if (json_is_true(json_object_get(it, "noop")) || num(it, "noop") == 1)
 			buf_adds(&files, "(no change)");
 		json_array_foreach(fl, j, f)

@@ -79,7 +79,8 @@ struct config {
 	long deadline_ms; /* -1 none */
 	long gate_timeout_ms;
 	struct strlist protect;
-	struct strlist context; /* --context GLOB: files always shown */
+	struct strlist unprotect; /* --unprotect GLOB: lifts a default */
+	struct strlist context;	  /* --context GLOB: files always shown */
 	char *dir;
 	int json;		 /* -1 unset, 0/1 */
 	char *record;		 /* --record FILE */
@@ -92,6 +93,7 @@ struct config {
 	int no_protect;		 /* -1 unset, 1: protect nothing (goals about tests) */
 	long confirm;		 /* re-runs of a passing gate set; 0 none */
 	long stall_after;	 /* same fingerprint or no-op K times: stalled */
+	long max_actor_failures; /* failed actor turns in a row: actor_failed */
 	double review_sample; /* fraction of converged runs marked for review; -1 unset */
 
 	/* http: */
@@ -120,6 +122,7 @@ struct config {
 #define CONFIG_DEFAULT_RETRY_BASE_MS	  500
 #define CONFIG_DEFAULT_RETRY_MAX_MS	  30000
 #define CONFIG_DEFAULT_STALL_AFTER	  3
+#define CONFIG_DEFAULT_MAX_ACTOR_FAILURES 3
 #define CONFIG_DEFAULT_ACTOR_TIMEOUT_MS	  (20L * 60 * 1000)
 
 void config_init(struct config *c);
@@ -157,16 +160,18 @@ int config_load_default(struct config *c, const char *repo_top, const char *expl
 void config_overlay(struct config *dst, const struct config *src);
 /*
  * Applies defaults and validates: a goal is needed (goal_file is read into
- * goal, at most 1 MiB), at least one gate, a model, an agent preset or an
- * agent command (agent and agent_cmd exclude each other and a model without
- * agent), positive limits, and a cost ceiling needs a known price for the
- * model (replay:FILE costs 0) and no agent command.  What an agent preset
- * needs besides is checked by the engine (agent_turn.h), which knows the
- * presets.  max_output_tokens
+ * goal, at most 1 MiB), at least one gate, a model or an agent command (not
+ * both), positive limits, and a cost ceiling needs a known price for the
+ * model (replay:FILE costs 0) and no agent command.  max_output_tokens
  * defaults to the model preset's, then CONFIG_DEFAULT_MAX_OUTPUT_TOKENS.
  * Call once.  -EINVAL with err set on failure.
  */
 int config_finalize(struct config *c, struct buf *err);
+/*
+ * config_finalize for `loopgate once`: the same, but there must be no
+ * gate (one turn, nothing judges it).  -EINVAL with err set on failure.
+ */
+int config_finalize_once(struct config *c, struct buf *err);
 /*
  * config_finalize for commands that only run the gates (`loopgate gate
  * check`): at least one gate, no empty gate command, a valid gate_timeout;
@@ -189,9 +194,11 @@ const struct model_preset *config_find_model(const struct config *c, const char 
 
 /*
  * "90s", "30m", "2h", "500ms", "1h30m", "1d", plain seconds "45" ->
- * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE on
- * overflow; *ms is untouched on failure.
+ * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE
+ * past CONFIG_DURATION_MAX_MS; *ms is untouched on failure.
  */
+#define CONFIG_DURATION_MAX_MS	 (365L * 86400000L)
+#define CONFIG_DURATION_MAX_TEXT "365d"
 int config_parse_duration(const char *s, long *ms);
 /* The options of gate i (an all-unset record when it has none). */
 const struct gate_opts *config_gate_opts(const struct config *c, size_t i);

@@ -199,6 +199,7 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "deadline_ms", jlong(c->deadline_ms));
 	json_object_set_new(o, "gate_timeout_ms", jlong(c->gate_timeout_ms));
 	json_object_set_new(o, "protect", jlist(&r, &c->protect));
+	json_object_set_new(o, "unprotect", jlist(&r, &c->unprotect));
 	json_object_set_new(o, "context", jlist(&r, &c->context));
 	json_object_set_new(o, "dir", jstr(&r, c->dir, 0));
 	json_object_set_new(o, "json", jbool(c->json));
@@ -208,6 +209,7 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "no_protect", jbool(c->no_protect));
 	json_object_set_new(o, "confirm", jlong(c->confirm));
 	json_object_set_new(o, "stall_after", jlong(c->stall_after));
+	json_object_set_new(o, "max_actor_failures", jlong(c->max_actor_failures));
 	json_object_set_new(o, "review_sample", jnum(c->review_sample));
 	json_object_set_new(o, "feedback_max_bytes", jlong(c->feedback_max_bytes));
 	json_object_set_new(o, "max_output_tokens", jlong(c->max_output_tokens));
@@ -358,6 +360,7 @@ int config_from_json(struct config *c, const void *json, struct buf *err)
 	rlong(o, "deadline_ms", &c->deadline_ms);
 	rlong(o, "gate_timeout_ms", &c->gate_timeout_ms);
 	rlist(o, "protect", &c->protect);
+	rlist(o, "unprotect", &c->unprotect);
 	rlist(o, "context", &c->context);
 	rstr(o, "dir", &c->dir);
 	rstr(o, "record", &c->record);
@@ -365,6 +368,7 @@ int config_from_json(struct config *c, const void *json, struct buf *err)
 	rbool(o, "no_protect", &c->no_protect);
 	rlong(o, "confirm", &c->confirm);
 	rlong(o, "stall_after", &c->stall_after);
+	rlong(o, "max_actor_failures", &c->max_actor_failures);
 	rlong(o, "feedback_max_bytes", &c->feedback_max_bytes);
 	rlong(o, "max_output_tokens", &c->max_output_tokens);
 	rnum(o, "temperature", &c->temperature);

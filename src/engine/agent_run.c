@@ -4,6 +4,7 @@
  */
 #include "engine/agent_turn.h"
 #include "engine/actor.h"
+#include "engine/worker.h"
 #include "engine/prompt.h"
 #include "base/fileio.h"
 #include "config/policy.h"
@@ -19,12 +20,12 @@ int agent_run_setup(struct run *r, struct buf *err)
 {
 	double in, out;
 
-	r->agent = xcalloc(1, sizeof(*r->agent));
-	if (agent_rt_init_program(r->agent, r->cfg, err) < 0)
+	r->w->agent = xcalloc(1, sizeof(*r->w->agent));
+	if (agent_rt_init_program(r->w->agent, r->cfg, err) < 0)
 		return EXIT_USAGE;
 	/* its keys, never into the log, reports or messages */
-	for (size_t i = 0; r->agent->p->keys[i]; i++)
-		redact_add(getenv(r->agent->p->keys[i]));
+	for (size_t i = 0; r->w->agent->p->keys[i]; i++)
+		redact_add(getenv(r->w->agent->p->keys[i]));
 	/* a price in models: wins over what the CLI says it cost */
 	if (agent_price(r->cfg, &in, &out) == 0) {
 		r->budget.price_in = in;
@@ -35,10 +36,10 @@ int agent_run_setup(struct run *r, struct buf *err)
 
 int agent_run_sandbox(struct run *r, struct buf *err)
 {
-	struct agent_rt *a = r->agent;
+	struct agent_rt *a = r->w->agent;
 	json_t *ev;
 
-	if (agent_rt_init_sandbox(a, r->cfg, r->tree, r->repo, err) < 0)
+	if (agent_rt_init_sandbox(a, r->cfg, r->w->tree, r->repo, err) < 0)
 		return EXIT_USAGE;
 	a->sb.ev = &r->ev;
 	ev = sandbox_json(&a->sb);
@@ -57,12 +58,12 @@ int agent_run_sandbox(struct run *r, struct buf *err)
 	return 0;
 }
 
-void agent_run_release(struct run *r)
+void agent_worker_release(struct worker *w)
 {
-	if (r->agent) {
-		agent_rt_release(r->agent);
-		free(r->agent);
-		r->agent = NULL;
+	if (w->agent) {
+		agent_rt_release(w->agent);
+		free(w->agent);
+		w->agent = NULL;
 	}
 }
 
@@ -73,12 +74,12 @@ static int write_prompt(struct run *r, const char *prompt, const char *gate_out,
 	struct buf text = BUF_INIT;
 	int ret;
 
-	prompt_system(r, 1, &text);
+	prompt_system(1, !r->cfg->gates.n, &text);
 	buf_addch(&text, '\n');
-	prompt_user(r, &text);
+	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, r->w}, &text);
 	*bytes = text.len;
 	ret = fileio_write_atomic(prompt, text.s, text.len, err);
-	if (!ret && !r->last.ran)
+	if (!ret && !r->w->judge.last.ran)
 		ret = fileio_write_atomic(gate_out, "", 0, err);
 	buf_release(&text);
 	return ret;
@@ -119,13 +120,16 @@ static void end_event(struct run *r, struct actor_turn *t, const struct agent_sp
 				  "cost_usd", s->reported ? t->cost : 0.0, "cost_source",
 				  source ? json_string(source) : json_null());
 	events_append(&r->ev, "actor_end",
-		      json_pack("{s:i,s:s,s:s,s:i,s:o,s:f,s:s,s:s,s:I,s:o}", "iteration",
-				t->iteration, "agent", r->agent->p->name, "status",
-				proc_status_name(s->res.status), "exit_code",
+		      json_pack("{s:i,s:s,s:s,s:i,s:o,s:f,s:s,s:s,s:I,s:o,s:b,s:o,s:o}",
+				"iteration", t->iteration, "agent", r->w->agent->p->name,
+				"status", proc_status_name(s->res.status), "exit_code",
 				s->res.exit_code, "describe", events_str(what),
 				"duration_ms", s->res.elapsed_ms, "output_file",
 				"actor.out", "error_file", "actor.err", "output_bytes",
-				(json_int_t)s->res.out_total, "usage", usage));
+				(json_int_t)s->res.out_total, "usage", usage, "failed",
+				t->failed, "network_denied",
+				t->net_denied ? events_str(t->net_denied) : json_null(),
+				"tail", t->tail ? events_str(t->tail) : json_null()));
 }
 
 /* How the turn ended, as the run sees it: 0 to go on, or -errno. */
@@ -138,10 +142,15 @@ static int outcome(struct run *r, struct actor_turn *t, const struct agent_spawn
 		return err_set(err, -ECANCELED, "interrupted while the agent ran");
 	if (s->res.status == PROC_DEADLINE)
 		return err_set(err, -ETIME, "the deadline passed while the agent ran");
-	buf_reset(&r->edit_feedback);
+	buf_reset(&r->w->edit_feedback);
 	if (s->res.status != PROC_EXITED || s->res.exit_code != 0)
-		buf_addf(&r->edit_feedback, "The agent (%s) ended with %s.\n",
-			 r->agent->p->name, what);
+		buf_addf(&r->w->edit_feedback, "The agent (%s) ended with %s.\n",
+			 r->w->agent->p->name, what);
+	if (t->net_denied)
+		buf_addf(&r->w->edit_feedback,
+			 "The sandbox refused network access to %s (not in the "
+			 "allow-list: its API host, or the policy's network).\n",
+			 t->net_denied);
 	if (!s->reported && (c->max_cost >= 0 || c->max_tokens > 0)) {
 		/* a ceiling that cannot be kept is not kept silently */
 		t->budget_stop = 1;
@@ -149,7 +158,7 @@ static int outcome(struct run *r, struct actor_turn *t, const struct agent_spawn
 			       "the spend of iteration %d cannot be read: %s ended "
 			       "with %s and printed no usage report (%s/actor.out), so "
 			       "the budget's ceiling can no longer be guaranteed",
-			       t->iteration, r->agent->p->name, what, t->dir);
+			       t->iteration, r->w->agent->p->name, what, t->dir);
 	}
 	return 0;
 }
@@ -161,7 +170,7 @@ int actor_agent_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	char *prompt = xasprintf("%s/prompt.md", t->dir);
 	char *out = xasprintf("%s/actor.out", t->dir);
 	char *errf = xasprintf("%s/actor.err", t->dir);
-	char *gate_out = r->last.ran ? xasprintf("%s/%s", r->run_dir, r->last.output_file)
+	char *gate_out = r->w->judge.last.ran ? xasprintf("%s/%s", r->run_dir, r->w->judge.last.output_file)
 				     : xasprintf("%s/empty-gate-output", r->run_dir);
 	char *env[5] = {NULL};
 	const char *source;
@@ -184,14 +193,16 @@ int actor_agent_turn(struct run *r, struct actor_turn *t, struct buf *err)
 		s.budget_left = 0;
 	events_append(&r->ev, "actor_start",
 		      json_pack("{s:i,s:s,s:o,s:o,s:s,s:I,s:f}", "iteration", t->iteration,
-				"agent", r->agent->p->name, "program",
-				events_str(r->agent->bin), "model",
+				"agent", r->w->agent->p->name, "program",
+				events_str(r->w->agent->bin), "model",
 				events_str(r->cfg->model), "prompt_file", "prompt.md",
 				"prompt_bytes", (json_int_t)bytes, "budget_left_usd",
 				s.budget_left));
-	if ((ret = agent_rt_spawn(r->agent, r->cfg, &s, err)) < 0)
+	if ((ret = agent_rt_spawn(r->w->agent, r->cfg, &s, err)) < 0)
 		goto done;
 	proc_describe(&s.res, r->cfg->actor_timeout_ms, &what);
+	/* its report is on stdout: the last lines worth telling are stderr's */
+	actor_fail_outcome(r, t, &s.res, r->cfg->actor_timeout_ms, NULL, errf);
 	charge(r, t, &s, &source);
 	end_event(r, t, &s, what.s, source);
 	ret = outcome(r, t, &s, what.s, err);

@@ -24,6 +24,7 @@
 #include "exec/sandbox.h"
 
 struct run;
+struct worker;
 struct actor_turn;
 
 /* HOME of the agent inside its sandbox: on the spawn's private /tmp. */
@@ -81,7 +82,7 @@ int agent_price(const struct config *c, double *in, double *out);
 /* In a run (run_setup.c, loop.c); return exit codes like run_setup. */
 int agent_run_setup(struct run *r, struct buf *err);
 int agent_run_sandbox(struct run *r, struct buf *err);
-void agent_run_release(struct run *r);
+void agent_worker_release(struct worker *w);
 int actor_agent_turn(struct run *r, struct actor_turn *t, struct buf *err);
 
 #endif
