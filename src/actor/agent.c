@@ -51,8 +51,7 @@ static void claude_args(const struct agent_ctx *x, struct strlist *argv,
 			struct strlist *env);
 
 static const char *const claude_fixed[] = {
-	"-p", "--output-format", "json", "--permission-mode", "bypassPermissions",
-	NULL};
+	"-p", "--output-format", "json", "--permission-mode", "bypassPermissions", NULL};
 static const char *const claude_keys[] = {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN",
 					  NULL};
 static const char *const claude_hosts[] = {"api.anthropic.com", NULL};
@@ -182,12 +181,11 @@ static void gemini_files(const struct agent_ctx *x,
 			 void *ctx);
 
 /* no -p: with stdin not a terminal the prompt is read from it */
-static const char *const gemini_fixed[] = {"--skip-trust", "--yolo", "-o", "json",
-					   NULL};
+static const char *const gemini_fixed[] = {"--skip-trust", "--yolo", "-o", "json", NULL};
 static const char *const gemini_keys[] = {"GEMINI_API_KEY", "GOOGLE_API_KEY", NULL};
 static const char *const gemini_hosts[] = {"generativelanguage.googleapis.com", NULL};
-static const char *const gemini_env[] = {"GEMINI_CLI_TRUST_WORKSPACE=true",
-					 "NO_COLOR=1", NULL};
+static const char *const gemini_env[] = {"GEMINI_CLI_TRUST_WORKSPACE=true", "NO_COLOR=1",
+					 NULL};
 static const char *const gemini_seed[] = {".gemini/oauth_creds.json",
 					  ".gemini/google_accounts.json", NULL};
 
@@ -221,8 +219,7 @@ static void gemini_files(const struct agent_ctx *x,
 			 void (*add)(void *, const char *, const char *, size_t),
 			 void *ctx)
 {
-	json_t *s = json_pack("{s:{s:{s:s}},s:{s:b}}", "security", "auth",
-			      "selectedType",
+	json_t *s = json_pack("{s:{s:{s:s}},s:{s:b}}", "security", "auth", "selectedType",
 			      x->have_key ? "gemini-api-key" : "oauth-personal",
 			      "privacy", "usageStatisticsEnabled", 0);
 	char *text = json_dumps(s, JSON_INDENT(2));
@@ -340,14 +337,20 @@ static void aider_args(const struct agent_ctx *x, struct strlist *argv,
 
 /* its commits, .gitignore edits, repo map cache and history files in the
  * tree are loopgate's business or nobody's */
-static const char *const aider_fixed[] = {
-	"--yes-always",	     "--no-auto-commits",	 "--no-dirty-commits",
-	"--no-gitignore",    "--no-analytics",		 "--no-check-update",
-	"--no-show-release-notes", "--no-pretty",	 "--no-fancy-input",
-	"--map-tokens",	     "0",			 NULL};
-static const char *const aider_keys[] = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", NULL};
-static const char *const aider_hosts[] = {"api.openai.com", "api.anthropic.com",
+static const char *const aider_fixed[] = {"--yes-always",
+					  "--no-auto-commits",
+					  "--no-dirty-commits",
+					  "--no-gitignore",
+					  "--no-analytics",
+					  "--no-check-update",
+					  "--no-show-release-notes",
+					  "--no-pretty",
+					  "--no-fancy-input",
+					  "--map-tokens",
+					  "0",
 					  NULL};
+static const char *const aider_keys[] = {"OPENAI_API_KEY", "ANTHROPIC_API_KEY", NULL};
+static const char *const aider_hosts[] = {"api.openai.com", "api.anthropic.com", NULL};
 static const char *const aider_env[] = {"NO_COLOR=1", NULL};
 static const char *const aider_seed[] = {NULL};
 
@@ -392,8 +395,8 @@ static void aider_args(const struct agent_ctx *x, struct strlist *argv,
 /* ---- the table and what the engine asks of it --------------------------- */
 
 const struct agent_preset *const agent_presets[] = {
-	&agent_claude, &agent_codex, &agent_gemini, &agent_qwen, &agent_opencode,
-	&agent_aider,  NULL};
+	&agent_claude,	 &agent_codex, &agent_gemini, &agent_qwen,
+	&agent_opencode, &agent_aider, NULL};
 
 const struct agent_preset *agent_find(const char *name)
 {
@@ -504,11 +507,9 @@ int agent_hosts(const struct agent_preset *p, const struct agent_ctx *x,
 	return 0;
 }
 
-void agent_home_files(const struct agent_preset *p, const struct agent_ctx *x,
-		      const char *real_home,
-		      void (*add)(void *ctx, const char *rel, const char *data,
-				  size_t len),
-		      void *ctx)
+void agent_home_files(
+	const struct agent_preset *p, const struct agent_ctx *x, const char *real_home,
+	void (*add)(void *ctx, const char *rel, const char *data, size_t len), void *ctx)
 {
 	if (p->files)
 		p->files(x, add, ctx);

@@ -49,14 +49,14 @@ struct agent_ctx {
 	}
 
 struct agent_preset {
-	const char *name;	 /* --agent NAME */
-	const char *bin;	 /* looked up in PATH unless --agent-bin */
-	const char *package;	 /* where it comes from, for messages */
-	const char *wire;	 /* the API it speaks, for the record */
-	const char *const *args; /* fixed arguments of the headless mode */
-	const char *model_flag;	 /* "--model", "-m" */
-	const char *base_env;	 /* variable it reads a base URL from, or NULL */
-	const char *const *keys; /* key variables passed on when set */
+	const char *name;	  /* --agent NAME */
+	const char *bin;	  /* looked up in PATH unless --agent-bin */
+	const char *package;	  /* where it comes from, for messages */
+	const char *wire;	  /* the API it speaks, for the record */
+	const char *const *args;  /* fixed arguments of the headless mode */
+	const char *model_flag;	  /* "--model", "-m" */
+	const char *base_env;	  /* variable it reads a base URL from, or NULL */
+	const char *const *keys;  /* key variables passed on when set */
 	const char *const *hosts; /* API hosts allowed without --base-url */
 	const char *const *env;	  /* fixed "K=V" */
 	const char *const *seed;  /* files under HOME copied in when present */
@@ -98,11 +98,9 @@ const char *const *agent_key_vars(const struct agent_preset *p);
  * generated files, then each seed file that exists under real_home (read
  * up to 1 MiB; a larger or unreadable one is skipped).
  */
-void agent_home_files(const struct agent_preset *p, const struct agent_ctx *x,
-		      const char *real_home,
-		      void (*add)(void *ctx, const char *rel, const char *data,
-				  size_t len),
-		      void *ctx);
+void agent_home_files(
+	const struct agent_preset *p, const struct agent_ctx *x, const char *real_home,
+	void (*add)(void *ctx, const char *rel, const char *data, size_t len), void *ctx);
 /* 1 when a seed file of p exists under real_home (a stored login). */
 int agent_has_login(const struct agent_preset *p, const char *real_home);
 /*

@@ -111,9 +111,10 @@ static void claude_one(json_t *o, void *ctx)
 		/* every model the turn used (side calls to a small model too) */
 		json_object_foreach(mu, name, m)
 		{
-			a->u.tokens_in += jlong(json_object_get(m, "inputTokens")) +
-					  jlong(json_object_get(m, "cacheReadInputTokens")) +
-					  jlong(json_object_get(m, "cacheCreationInputTokens"));
+			a->u.tokens_in +=
+				jlong(json_object_get(m, "inputTokens")) +
+				jlong(json_object_get(m, "cacheReadInputTokens")) +
+				jlong(json_object_get(m, "cacheCreationInputTokens"));
 			a->u.tokens_out += jlong(json_object_get(m, "outputTokens"));
 		}
 		return;
@@ -309,7 +310,8 @@ int agent_usage_aider(const char *out, size_t len, struct agent_usage *u)
 			aider_tokens(p + 8, cost ? cost : eol, &a);
 			/* "$0.01 message, $0.02 session": the session total */
 			if (cost) {
-				const char *s = memmem(cost, (size_t)(eol - cost), ", $", 3);
+				const char *s = memmem(cost, (size_t)(eol - cost), ", $",
+						       3);
 				a.u.cost = strtod(s ? s + 3 : cost + 7, NULL);
 			}
 		}

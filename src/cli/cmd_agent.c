@@ -26,7 +26,7 @@
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
 #define TRIAL_PROMPT                                                                     \
-	"This is a connection check by loopgate. Reply with the single word: "        \
+	"This is a connection check by loopgate. Reply with the single word: "           \
 	"ready. Do not change any file.\n"
 
 static const char agent_usage[] =
@@ -75,8 +75,8 @@ static void set(char **dst, const char *v)
 }
 
 /* 0, 1 for --help, or -EINVAL with err set. */
-static int parse(int argc, char **argv, struct config *f, char **cfg_path,
-		 int *trial, struct buf *err)
+static int parse(int argc, char **argv, struct config *f, char **cfg_path, int *trial,
+		 struct buf *err)
 {
 	int opt;
 
@@ -84,16 +84,35 @@ static int parse(int argc, char **argv, struct config *f, char **cfg_path,
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
-		case 'a': set(&f->agent, optarg); break;
-		case 'm': set(&f->model, optarg); break;
-		case 'u': set(&f->base_url, optarg); break;
-		case 'b': set(&f->agent_bin, optarg); break;
-		case 'e': strlist_push(&f->agent_env, optarg); break;
-		case 'd': set(&f->dir, optarg); break;
-		case 'c': set(cfg_path, optarg); break;
-		case 'n': *trial = 0; break;
-		case 'S': f->sandbox = 0; break;
-		case 'h': return 1;
+		case 'a':
+			set(&f->agent, optarg);
+			break;
+		case 'm':
+			set(&f->model, optarg);
+			break;
+		case 'u':
+			set(&f->base_url, optarg);
+			break;
+		case 'b':
+			set(&f->agent_bin, optarg);
+			break;
+		case 'e':
+			strlist_push(&f->agent_env, optarg);
+			break;
+		case 'd':
+			set(&f->dir, optarg);
+			break;
+		case 'c':
+			set(cfg_path, optarg);
+			break;
+		case 'n':
+			*trial = 0;
+			break;
+		case 'S':
+			f->sandbox = 0;
+			break;
+		case 'h':
+			return 1;
 		case 't':
 			if (config_parse_duration(optarg, &f->actor_timeout_ms) < 0 ||
 			    f->actor_timeout_ms <= 0)
@@ -156,14 +175,16 @@ static int trial(struct agent_rt *a, const struct config *cfg, const char *dir)
 {
 	struct agent_spawn s = AGENT_SPAWN_INIT;
 	struct buf what = BUF_INIT, err = BUF_INIT;
-	char *prompt = xasprintf("%s/prompt.md", dir), *out = xasprintf("%s/actor.out", dir);
+	char *prompt = xasprintf("%s/prompt.md", dir),
+	     *out = xasprintf("%s/actor.out", dir);
 	char *errf = xasprintf("%s/actor.err", dir);
 	int code = EXIT_OK;
 
 	if (fileio_write_atomic(prompt, TRIAL_PROMPT, strlen(TRIAL_PROMPT), &err) < 0 ||
-	    agent_rt_spawn(a, cfg, (s.prompt_file = prompt, s.out_path = out,
-				    s.err_path = errf, &s),
-			   &err) < 0) {
+	    agent_rt_spawn(
+		    a, cfg,
+		    (s.prompt_file = prompt, s.out_path = out, s.err_path = errf, &s),
+		    &err) < 0) {
 		printf("failed: the trial turn could not run: %s\n", err.s);
 		code = EXIT_CANNOT;
 		goto out;
@@ -174,19 +195,19 @@ static int trial(struct agent_rt *a, const struct config *cfg, const char *dir)
 		printf("failed: the trial turn ended with %s%s%s\n", what.s,
 		       s.res.err.len ? ": " : "",
 		       s.res.err.len ? (strrchr(s.res.err.s, '\n')
-					     ? strrchr(s.res.err.s, '\n') + 1
-					     : s.res.err.s)
+						? strrchr(s.res.err.s, '\n') + 1
+						: s.res.err.s)
 				     : "");
 		code = EXIT_USAGE;
 	} else if (!s.reported) {
-		printf("failed: the trial turn printed no usage report %s could read: its "
+		printf("failed: the trial turn printed no usage report %s could read: "
+		       "its "
 		       "spend would not count against the budget\n",
 		       a->p->name);
 		code = EXIT_USAGE;
 	} else {
-		printf("ok: trial turn: %s in %.1fs; %ld in / %ld out tokens",
-		       what.s, s.res.elapsed_ms / 1000.0, s.usage.tokens_in,
-		       s.usage.tokens_out);
+		printf("ok: trial turn: %s in %.1fs; %ld in / %ld out tokens", what.s,
+		       s.res.elapsed_ms / 1000.0, s.usage.tokens_in, s.usage.tokens_out);
 		if (s.usage.cost >= 0)
 			printf(", $%.4f by its own report", s.usage.cost);
 		printf("\n");
@@ -206,7 +227,8 @@ static int run_check(const struct config *cfg, int with_trial)
 	struct agent_rt a;
 	struct buf err = BUF_INIT, info = BUF_INIT;
 	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/loopgate-agent-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char *dir = xasprintf("%s/loopgate-agent-check-XXXXXX",
+			      tmp && *tmp ? tmp : "/tmp");
 	char *tree = NULL;
 	int code = EXIT_OK;
 
@@ -218,7 +240,8 @@ static int run_check(const struct config *cfg, int with_trial)
 		return EXIT_CANNOT;
 	}
 	tree = xasprintf("%s/tree", dir);
-	if (fileio_mkdirs(tree, &err) < 0 || agent_rt_init(&a, cfg, tree, NULL, &err) < 0) {
+	if (fileio_mkdirs(tree, &err) < 0 ||
+	    agent_rt_init(&a, cfg, tree, NULL, &err) < 0) {
 		code = EXIT_USAGE;
 	} else if (sandbox_probe(&a.sb, &err) < 0) {
 		code = EXIT_CANNOT;

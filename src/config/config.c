@@ -468,16 +468,18 @@ static int finalize_actor(struct config *c, struct buf *err)
 	int ret;
 
 	if (!c->model && !c->agent_cmd && !c->agent)
-		return err_set(err, -EINVAL,
-			       "no actor: pass --agent NAME (claude, codex, gemini, qwen, "
-			       "opencode, aider), --model PROVIDER/NAME (e.g. "
-			       "openai/gpt-4o-mini) or --agent-cmd CMD, or set agent:, "
-			       "model: or agent_cmd: in loopgate.yaml");
+		return err_set(
+			err, -EINVAL,
+			"no actor: pass --model PROVIDER/NAME (e.g. "
+			"openai/gpt-4o-mini), --agent NAME (claude, codex, gemini, "
+			"qwen, opencode, aider) or --agent-cmd CMD, or set model:, "
+			"agent: or agent_cmd: in loopgate.yaml");
 	if (c->agent && c->agent_cmd)
-		return err_set(err, -EINVAL,
-			       "both agent '%s' and agent_cmd are set: choose one "
-			       "(--agent runs a known agent CLI, --agent-cmd any command)",
-			       c->agent);
+		return err_set(
+			err, -EINVAL,
+			"both agent '%s' and agent_cmd are set: choose one "
+			"(--agent runs a known agent CLI, --agent-cmd any command)",
+			c->agent);
 	if (c->agent) /* the preset's own checks: agent_turn.h */
 		return *c->agent ? 0 : err_set(err, -EINVAL, "agent is empty");
 	if (c->agent_bin)

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 struct attempt_ctx {
 	struct run *r;
 	struct worker *w;

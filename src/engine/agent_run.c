@@ -170,8 +170,10 @@ int actor_agent_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	char *prompt = xasprintf("%s/prompt.md", t->dir);
 	char *out = xasprintf("%s/actor.out", t->dir);
 	char *errf = xasprintf("%s/actor.err", t->dir);
-	char *gate_out = r->w->judge.last.ran ? xasprintf("%s/%s", r->run_dir, r->w->judge.last.output_file)
-				     : xasprintf("%s/empty-gate-output", r->run_dir);
+	char *gate_out = r->w->judge.last.ran
+				 ? xasprintf("%s/%s", r->run_dir,
+					     r->w->judge.last.output_file)
+				 : xasprintf("%s/empty-gate-output", r->run_dir);
 	char *env[5] = {NULL};
 	const char *source;
 	size_t bytes;
@@ -192,8 +194,8 @@ int actor_agent_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	if (s.budget_left != -1 && s.budget_left < 0)
 		s.budget_left = 0;
 	events_append(&r->ev, "actor_start",
-		      json_pack("{s:i,s:s,s:o,s:o,s:s,s:I,s:f}", "iteration", t->iteration,
-				"agent", r->w->agent->p->name, "program",
+		      json_pack("{s:i,s:s,s:o,s:o,s:s,s:I,s:f}", "iteration",
+				t->iteration, "agent", r->w->agent->p->name, "program",
 				events_str(r->w->agent->bin), "model",
 				events_str(r->cfg->model), "prompt_file", "prompt.md",
 				"prompt_bytes", (json_int_t)bytes, "budget_left_usd",

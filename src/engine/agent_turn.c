@@ -48,18 +48,20 @@ int agent_check_config(const struct config *c, struct buf *err)
 		return -EINVAL;
 	}
 	if (p->needs_model && !c->model)
-		return err_set(err, -EINVAL,
-			       "--agent %s needs --model: PROVIDER/NAME (e.g. "
-			       "anthropic/claude-sonnet-4-5), or NAME with --base-url URL",
-			       p->name);
+		return err_set(
+			err, -EINVAL,
+			"--agent %s needs --model: PROVIDER/NAME (e.g. "
+			"anthropic/claude-sonnet-4-5), or NAME with --base-url URL",
+			p->name);
 	if (c->max_cost >= 0 && !p->reports_cost && agent_price(c, &in, &out) < 0)
-		return err_set(err, -EINVAL,
-			       "--max-cost cannot be enforced with --agent %s: it reports "
-			       "tokens, not money, and loopgate never guesses prices. Give "
-			       "--model NAME and its prices in loopgate.yaml:\nmodels:\n  "
-			       "%s:\n    price_in: ...\n    price_out: ...\nor bound the run "
-			       "with --max-tokens",
-			       p->name, c->model ? c->model : "NAME");
+		return err_set(
+			err, -EINVAL,
+			"--max-cost cannot be enforced with --agent %s: it reports "
+			"tokens, not money, and loopgate never guesses prices. Give "
+			"--model NAME and its prices in loopgate.yaml:\nmodels:\n  "
+			"%s:\n    price_in: ...\n    price_out: ...\nor bound the run "
+			"with --max-tokens",
+			p->name, c->model ? c->model : "NAME");
 	return 0;
 }
 
@@ -141,9 +143,9 @@ void agent_rt_release(struct agent_rt *a)
 
 /* Every variable the agent gets: the allow-list, its HOME, its own, its
  * keys and the ones named for it; argv too (they depend on each other). */
-static void rt_command(const struct agent_rt *a, const struct config *c,
-		       const char *home, const struct agent_spawn *s,
-		       struct strlist *argv, struct proc_env *env)
+static void rt_command(const struct agent_rt *a, const struct config *c, const char *home,
+		       const struct agent_spawn *s, struct strlist *argv,
+		       struct proc_env *env)
 {
 	const struct policy *pol = c->policy;
 	const struct strlist *named[] = {&c->agent_env, pol ? &pol->env : NULL,
@@ -353,7 +355,8 @@ static int check_hosts(struct agent_rt *a, const struct config *c, struct buf *i
 	if (!a->sb.bwrap_on || a->sb.network != POLICY_NET_HOSTS || !a->sb.self_exe)
 		return 0;
 	for (size_t i = 0; i < a->sb.hosts.n && !ret; i++) {
-		const char *argv[] = {a->sb.self_exe, "__netprobe", a->sb.hosts.v[i], NULL};
+		const char *argv[] = {a->sb.self_exe, "__netprobe", a->sb.hosts.v[i],
+				      NULL};
 		buf_reset(&what);
 		ret = try_run(a, c, argv, PROBE_TIMEOUT_MS, &what);
 		if (ret < 0)

@@ -32,16 +32,16 @@ struct actor_turn;
 
 struct agent_rt {
 	const struct agent_preset *p;
-	char *bin;	/* the program, absolute */
+	char *bin;	   /* the program, absolute */
 	struct sandbox sb; /* the actor's sandbox: the run's, plus its needs */
-	int have_key;	/* one of the preset's key variables is set */
+	int have_key;	   /* one of the preset's key variables is set */
 };
 
 /* One spawn of the agent. */
 struct agent_spawn {
-	const char *prompt_file; /* also its stdin */
-	const char *out_path;	 /* its standard output (the report) */
-	const char *err_path;	 /* its standard error */
+	const char *prompt_file;      /* also its stdin */
+	const char *out_path;	      /* its standard output (the report) */
+	const char *err_path;	      /* its standard error */
 	const char *const *extra_env; /* "K=V" (LOOPGATE_*), NULL-terminated */
 	double budget_left;	      /* USD; < 0 no ceiling */
 	long long deadline_ms;	      /* absolute; 0 none */

@@ -70,7 +70,7 @@ struct worker {
 	struct sandbox *sandbox;      /* run_setup_sandbox's; run_release frees it */
 	struct fresh fresh;	      /* the tree's mtime stamps (fresh.h) */
 	/* the actor */
-	struct provider *prov; /* the model actor, or NULL */
+	struct provider *prov;	/* the model actor, or NULL */
 	struct agent_rt *agent; /* --agent: the preset's runtime (agent_turn.h) */
 	struct model_preset preset;
 	const char *actor; /* "model", "agent" or "command" */

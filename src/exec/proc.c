@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <dirent.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -203,7 +202,7 @@ struct child_ctx {
 	const char *const *argv;
 	int seccomp_fd;
 	const struct cgroup *cg;
-	int net_fd; /* the network relay's end (netproxy.h) */
+	int net_fd;    /* the network relay's end (netproxy.h) */
 	int *file_fds; /* sandbox->files, one memfd each */
 	size_t nfiles;
 };
@@ -611,37 +610,10 @@ static void close_pair(int p[2])
  */
 static void close_files(struct child_ctx *cx)
 {
-	for (size_t i = 0; i < cx->nfiles; i++)
-		if (cx->file_fds[i] >= 0)
-			close(cx->file_fds[i]);
+	sandbox_files_close(cx->file_fds, cx->nfiles);
 	free(cx->file_fds);
 	cx->file_fds = NULL;
 	cx->nfiles = 0;
-}
-
-/* One memfd per sandbox file, made per spawn: bwrap reads each one to its
- * end, and the copy it makes lives on the spawn's private /tmp. */
-static int open_files(const struct sandbox *sb, struct child_ctx *cx, struct buf *err)
-{
-	cx->file_fds = xcalloc(sb->nfiles ? sb->nfiles : 1, sizeof(int));
-	for (size_t i = 0; i < sb->nfiles; i++)
-		cx->file_fds[i] = -1;
-	cx->nfiles = sb->nfiles;
-	for (size_t i = 0; i < sb->nfiles; i++) {
-		const struct sandbox_file *f = &sb->files[i];
-		int fd = memfd_create("loopgate-file", MFD_CLOEXEC), e = 0;
-		if (fd < 0 || write_full(fd, f->data, f->len, &e) < 0 ||
-		    lseek(fd, 0, SEEK_SET) < 0) {
-			int code = fd < 0 || !e ? errno : e;
-			if (fd >= 0)
-				close(fd);
-			close_files(cx);
-			return err_set(err, -code, "cannot copy %s into the sandbox: %s",
-				       f->path, strerror(code));
-		}
-		cx->file_fds[i] = fd;
-	}
-	return 0;
 }
 
 static int jail_enter(const struct sandbox *sb, const char *const *argv,
@@ -675,7 +647,10 @@ static int jail_enter(const struct sandbox *sb, const char *const *argv,
 		return -EIO;
 	}
 	cx->net_fd = np->relay_fd;
-	if (sb->nfiles && open_files(sb, cx, err) < 0) {
+	cx->nfiles = sb->nfiles;
+	cx->file_fds = sb->nfiles ? xcalloc(sb->nfiles, sizeof(int)) : NULL;
+	if (sb->nfiles && sandbox_files_open(sb, cx->file_fds, err) < 0) {
+		close_files(cx);
 		if (cx->seccomp_fd >= 0)
 			close(cx->seccomp_fd);
 		cx->seccomp_fd = -1;
@@ -769,15 +744,9 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	r->out_total = r->err_total = 0;
-	in_fd = open_stdin(o, err);
-	if (in_fd < 0) {
-		close_files(&cx);
-		if (cx.seccomp_fd >= 0)
-			close(cx.seccomp_fd);
-		netproxy_end(sb, &np, NULL);
-		cgroup_destroy(&cg);
-		strlist_clear(&wrapped);
-		return in_fd;
+	if ((in_fd = open_stdin(o, err)) < 0) {
+		ret = in_fd;
+		goto out;
 	}
 	if (o->output_path) {
 		file_fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -823,7 +792,8 @@ out:
 	close_pair(outp);
 	close_pair(errp);
 	close_pair(rep);
-	close(in_fd);
+	if (in_fd >= 0)
+		close(in_fd);
 	if (file_fd >= 0)
 		close(file_fd);
 	return ret;

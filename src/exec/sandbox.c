@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -319,8 +320,7 @@ void sandbox_set_home(struct sandbox *sb, const char *home)
 	sb->home = home ? xstrdup(home) : NULL;
 }
 
-void sandbox_add_file(struct sandbox *sb, const char *path, const void *data,
-		      size_t len)
+void sandbox_add_file(struct sandbox *sb, const char *path, const void *data, size_t len)
 {
 	struct sandbox_file *f;
 
@@ -331,6 +331,39 @@ void sandbox_add_file(struct sandbox *sb, const char *path, const void *data,
 	memcpy(f->data, data, len);
 	f->data[len] = 0;
 	f->len = len;
+}
+
+void sandbox_files_close(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int sandbox_files_open(const struct sandbox *sb, int *fds, struct buf *err)
+{
+	for (size_t i = 0; i < sb->nfiles; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < sb->nfiles; i++) {
+		const struct sandbox_file *f = &sb->files[i];
+		int fd = memfd_create("loopgate-file", MFD_CLOEXEC);
+		size_t done = 0;
+		ssize_t w = 0;
+		while (fd >= 0 && done < f->len &&
+		       ((w = write(fd, f->data + done, f->len - done)) > 0 ||
+			(w < 0 && errno == EINTR)))
+			done += w > 0 ? (size_t)w : 0;
+		if (fd < 0 || done < f->len || lseek(fd, 0, SEEK_SET) < 0) {
+			int code = errno ? errno : EIO;
+			if (fd >= 0)
+				close(fd);
+			sandbox_files_close(fds, i);
+			return err_set(err, -code, "cannot copy %s into the sandbox: %s",
+				       f->path, strerror(code));
+		}
+		fds[i] = fd;
+	}
+	return 0;
 }
 
 /* ---- the bwrap argv ---------------------------------------------------- */

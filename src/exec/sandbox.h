@@ -77,8 +77,12 @@ void sandbox_release(struct sandbox *sb);
 void sandbox_allow_host(struct sandbox *sb, const char *rule);
 void sandbox_add_ro(struct sandbox *sb, const char *path);
 void sandbox_set_home(struct sandbox *sb, const char *home);
-void sandbox_add_file(struct sandbox *sb, const char *path, const void *data,
-		      size_t len);
+void sandbox_add_file(struct sandbox *sb, const char *path, const void *data, size_t len);
+/* One memfd per sb->files (made per spawn: bwrap reads each to its end),
+ * into fds (sb->nfiles slots); -errno with none left open on failure.
+ * sandbox_files_close closes the n that are open. */
+int sandbox_files_open(const struct sandbox *sb, int *fds, struct buf *err);
+void sandbox_files_close(int *fds, size_t n);
 /* Runs `true` through the sandbox: 0, or -errno with err saying why and
  * naming --no-sandbox.  Fills sb->version.  A no-op when !bwrap_on. */
 int sandbox_probe(struct sandbox *sb, struct buf *err);
