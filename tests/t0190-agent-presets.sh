@@ -248,4 +248,15 @@ test_expect_success 'loopgate agent check: the pre-flight and one trial turn wit
 	grep -q "^failed: 127.0.0.1:1, the API host" out2.txt
 '
 
+test_expect_success 'loopgate once --agent: one sandboxed turn, its spend recorded' '
+	make_repo r-once && cd r-once &&
+	scenario "$TRASH/s-once.json" &&
+	url=$(start_agent_fake f-once "$TRASH/s-once.json") &&
+	ANTHROPIC_API_KEY=sk-x PATH="$NPM_BIN:$PATH" "$LOOPGATE" once --goal "fix add" \
+		--agent claude --base-url "$url" --json >out.json 2>err.txt &&
+	cat err.txt out.json &&
+	test "$(json_get out.json "d[\"tokens_in\"]")" = 3000 &&
+	git -C "$(json_get out.json "d[\"run_dir\"]")/tree" log -p -1 | grep -q "^+    return a + b"
+'
+
 test_done
