@@ -15,7 +15,8 @@
 #include <stdlib.h>
 
 static const char once_usage[] =
-	"usage: loopgate once --goal TEXT (--model P/NAME | --agent NAME | --agent-cmd CMD)\n"
+	"usage: loopgate once --goal TEXT (--model P/NAME | --agent NAME | --agent-cmd "
+	"CMD)\n"
 	"                     [options]\n"
 	"\n"
 	"One actor turn for a task no gate can judge (a README, a refactor you will\n"
