@@ -47,6 +47,12 @@ static int list_has(const struct strlist *l, const char *s)
 
 static int covers(const char *dir, const char *path);
 
+static int still_there(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
 /* Adds the real path of p to the dir or file mask list; missing: skipped. */
 static void add_mask(struct sandbox *sb, const char *p)
 {
@@ -429,11 +435,17 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp
 		push3(out, "--bind", sb->rw.v[i], sb->rw.v[i]);
 	for (i = 0; i < sb->ro.n; i++)
 		push3(out, "--ro-bind", sb->ro.v[i], sb->ro.v[i]);
+	/* A path masked at run start may be gone since (another program's
+	 * socket, removed with its directory): there is nothing left to hide,
+	 * and bwrap, unable to create it on the read-only root, would refuse
+	 * every later spawn of the run. */
 	for (i = 0; i < sb->mask_dirs.n; i++)
-		if (!covers(sb->mask_dirs.v[i], sb->tree))
+		if (!covers(sb->mask_dirs.v[i], sb->tree) &&
+		    still_there(sb->mask_dirs.v[i]))
 			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
 	for (i = 0; i < sb->mask_files.n; i++)
-		push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
+		if (still_there(sb->mask_files.v[i]))
+			push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
 	/* the relay's binary, whatever the masks hid */
 	if (relay)
 		push3(out, "--ro-bind", sb->self_exe, sb->self_exe);

@@ -95,6 +95,34 @@ TEST(argv_binds_masks_and_unshares)
 	free(tree);
 }
 
+/* A file masked at run start and removed since is no longer bound over:
+ * bwrap could not create it on the read-only root and would refuse the
+ * spawn. */
+TEST(a_mask_gone_since_run_start_is_skipped)
+{
+	struct config c;
+	struct sandbox sb;
+	struct strlist a = {NULL, 0};
+	const char *argv[] = {"/bin/true", NULL};
+	char *tree, *envf;
+
+	make_sb(&sb, &c, &tree);
+	envf = xasprintf("%s/.env", tree);
+	sandbox_argv(&sb, argv, -1, -1, &a);
+	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) > 0);
+	CHECK_INT(unlink(envf), 0);
+	sandbox_argv(&sb, argv, -1, -1, &a);
+	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) < 0);
+	CHECK(write_secret(envf) == 0); /* back: masked again */
+	sandbox_argv(&sb, argv, -1, -1, &a);
+	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) > 0);
+	strlist_clear(&a);
+	sandbox_release(&sb);
+	config_release(&c);
+	free(envf);
+	free(tree);
+}
+
 TEST(sandboxed_run_is_confined)
 {
 	struct config c;
@@ -174,6 +202,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	RUN(argv_binds_masks_and_unshares);
+	RUN(a_mask_gone_since_run_start_is_skipped);
 	RUN(sandboxed_run_is_confined);
 	RUN(missing_bwrap_names_no_sandbox);
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
