@@ -108,13 +108,13 @@ TEST(a_mask_gone_since_run_start_is_skipped)
 
 	make_sb(&sb, &c, &tree);
 	envf = xasprintf("%s/.env", tree);
-	sandbox_argv(&sb, argv, -1, -1, &a);
+	sandbox_argv(&sb, argv, -1, -1, NULL, &a);
 	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) > 0);
 	CHECK_INT(unlink(envf), 0);
-	sandbox_argv(&sb, argv, -1, -1, &a);
+	sandbox_argv(&sb, argv, -1, -1, NULL, &a);
 	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) < 0);
 	CHECK(write_secret(envf) == 0); /* back: masked again */
-	sandbox_argv(&sb, argv, -1, -1, &a);
+	sandbox_argv(&sb, argv, -1, -1, NULL, &a);
 	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) > 0);
 	strlist_clear(&a);
 	sandbox_release(&sb);
