@@ -59,6 +59,10 @@ extern const struct cmd_entry cmd_reindex_entry;
 extern const struct cmd_entry cmd_review_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_agent_entry;
+
+/* `loopgate __netprobe HOST[:PORT]` (cmd_netprobe.c). */
+int netprobe_main(int argc, char **argv);
 
 /* Exit statuses of the store commands (runs, show, reindex, review). */
 enum { CMD_OK = 0, CMD_USAGE = 2, CMD_CANNOT = 3 };

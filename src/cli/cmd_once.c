@@ -7,6 +7,7 @@
 #include "cli/cmd.h"
 #include "cli/ui.h"
 #include "config/config.h"
+#include "engine/agent_turn.h"
 #include "engine/loop.h"
 
 #include <errno.h>
@@ -14,7 +15,9 @@
 #include <stdlib.h>
 
 static const char once_usage[] =
-	"usage: loopgate once --goal TEXT (--model P/NAME | --agent-cmd CMD) [options]\n"
+	"usage: loopgate once --goal TEXT (--model P/NAME | --agent NAME | --agent-cmd "
+	"CMD)\n"
+	"                     [options]\n"
 	"\n"
 	"One actor turn for a task no gate can judge (a README, a refactor you will\n"
 	"review): the actor works in the run's own tree, sandboxed, within the budget,\n"
@@ -23,7 +26,8 @@ static const char once_usage[] =
 	"A task that a command can judge is a loop: loopgate run --gate CMD.\n"
 	"\n"
 	"Takes loopgate run's options except the gate ones (--gate, --confirm, ...):\n"
-	"  --goal TEXT | --goal-file FILE, --model, --base-url, --agent-cmd,\n"
+	"  --goal TEXT | --goal-file FILE, --model, --base-url, --agent, --agent-bin,\n"
+	"  --actor-timeout, --agent-cmd,\n"
 	"  --agent-env, --max-tokens, --max-cost, --deadline, --context, --protect\n"
 	"  (nothing is protected by default: no gate defines the goal), --dir,\n"
 	"  --config (gates: in it are ignored), --policy, --no-sandbox, --json.\n"
@@ -70,7 +74,8 @@ static int cmd_once(int argc, char **argv)
 	/* loopgate.yaml's gates are for loops */
 	config_gate_opts_clear(&cfg);
 	strlist_clear(&cfg.gates);
-	if (config_finalize_once(&cfg, &err) < 0) {
+	if (config_finalize_once(&cfg, &err) < 0 ||
+	    (cfg.agent && agent_check_config(&cfg, &err) < 0)) {
 		code = cmd_run_fail(&cfg, 2, &err);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 #include "config/config.h"
 #include "tree/git.h"
+#include "engine/agent_turn.h"
 #include "engine/loop.h"
 #include "record/redact.h"
 #include "report/report.h"
@@ -23,7 +24,8 @@
 #include <unistd.h>
 
 static const char run_usage[] =
-	"usage: loopgate run --goal TEXT --gate CMD [--gate CMD ...] (--model P/NAME | "
+	"usage: loopgate run --goal TEXT --gate CMD [--gate CMD ...] (--agent NAME | "
+	"--model P/NAME | "
 	"--agent-cmd CMD) [options]\n"
 	"\n"
 	"Runs the gates on HEAD, then loops: the actor changes the run's tree, the\n"
@@ -49,13 +51,19 @@ static const char run_usage[] =
 	"  --stall-after K          same failure or no change K times: stalled (default "
 	"3)\n"
 	"Who acts\n"
-	"  --model PROVIDER/NAME    openai/NAME, anthropic/NAME, or replay:FILE\n"
+	"  --agent NAME             an agent CLI, sandboxed, its spend counted: claude,\n"
+	"                           codex, gemini, qwen, opencode, aider\n"
+	"  --agent-bin PATH         its program, when not on PATH\n"
+	"  --model PROVIDER/NAME    openai/NAME, anthropic/NAME, or replay:FILE; with\n"
+	"                           --agent, the CLI's own model name\n"
 	"  --base-url URL           the provider's base URL (Ollama: "
 	"http://localhost:11434/v1)\n"
 	"  --agent-cmd CMD          a command actor instead (claude -p, codex exec, "
 	"...)\n"
-	"  --agent-env NAME         pass this variable to the command actor "
-	"(repeatable)\n"
+	"  --agent-env NAME         pass this variable to the agent (repeatable; an\n"
+	"                           unset one is an error with --agent)\n"
+	"  --actor-timeout DURATION one actor turn at most (default 20m); the whole\n"
+	"                           process tree is killed at it\n"
 	"  --max-actor-failures K   failed actor turns in a row that end the run as\n"
 	"                           actor_failed (default 3)\n"
 	"  --record FILE            record the model's turns for replay:FILE\n"
@@ -116,6 +124,9 @@ enum {
 	O_NO_SANDBOX,
 	O_UNPROTECT,
 	O_MAX_ACTOR_FAILURES,
+	O_AGENT,
+	O_AGENT_BIN,
+	O_ACTOR_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -126,6 +137,9 @@ static const struct option options[] = {
 	{"base-url", required_argument, NULL, O_BASE_URL},
 	{"agent-cmd", required_argument, NULL, O_AGENT_CMD},
 	{"agent-env", required_argument, NULL, O_AGENT_ENV},
+	{"agent", required_argument, NULL, O_AGENT},
+	{"agent-bin", required_argument, NULL, O_AGENT_BIN},
+	{"actor-timeout", required_argument, NULL, O_ACTOR_TIMEOUT},
 	{"max-iterations", required_argument, NULL, O_MAX_ITER},
 	{"max-cost", required_argument, NULL, O_MAX_COST},
 	{"max-tokens", required_argument, NULL, O_MAX_TOKENS},
@@ -206,7 +220,8 @@ static const struct {
 		{O_GOAL, CFG(goal)},	       {O_GOAL_FILE, CFG(goal_file)},
 		{O_MODEL, CFG(model)},	       {O_BASE_URL, CFG(base_url)},
 		{O_AGENT_CMD, CFG(agent_cmd)}, {O_DIR, CFG(dir)},
-		{O_RECORD, CFG(record)},
+		{O_RECORD, CFG(record)},       {O_AGENT, CFG(agent)},
+		{O_AGENT_BIN, CFG(agent_bin)},
 },
   list_flags[] = {
 	  {O_GATE, CFG(gates)},		 {O_AGENT_ENV, CFG(agent_env)},
@@ -267,6 +282,8 @@ static int parse_one(int opt, struct config *f, char **config_path, struct buf *
 		return parse_cost(optarg, &f->max_cost, err);
 	case O_DEADLINE:
 		return parse_dur("--deadline", optarg, &f->deadline_ms, err);
+	case O_ACTOR_TIMEOUT:
+		return parse_dur("--actor-timeout", optarg, &f->actor_timeout_ms, err);
 	case O_GATE_TIMEOUT:
 		return parse_dur("--gate-timeout", optarg, &f->gate_timeout_ms, err);
 	case O_CONFIG:
@@ -458,7 +475,8 @@ static int cmd_run(int argc, char **argv)
 	code = cmd_run_load(argc, argv, "run", run_usage, &flags, &cfg, &ui_flags, &err);
 	if (code >= 0)
 		goto out;
-	if (config_finalize(&cfg, &err) < 0) {
+	if (config_finalize(&cfg, &err) < 0 ||
+	    (cfg.agent && agent_check_config(&cfg, &err) < 0)) {
 		code = fail(&cfg, 2, &err);
 		goto out;
 	}

@@ -182,7 +182,8 @@ static json_t *iteration_parts(const json_t *run, const char *run_dir, long k)
 		rel = xasprintf("%s/prompt.md", dir);
 		json_array_append_new(parts, read_part(run_dir, "prompt", rel));
 		free(rel);
-		int cmd = !strcmp(str(run, "actor", ""), "command");
+		int cmd = !strcmp(str(run, "actor", ""), "command") ||
+			  !strcmp(str(run, "actor", ""), "agent");
 		rel = xasprintf("%s/%s", dir, cmd ? "actor.out" : "response.md");
 		json_array_append_new(
 			parts,

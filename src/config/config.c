@@ -67,13 +67,15 @@ void config_init(struct config *c)
 	c->retry_base_ms = -1;
 	c->retry_max_ms = -1;
 	c->sandbox = -1;
+	c->actor_timeout_ms = -1;
 }
 
 void config_release(struct config *c)
 {
 	char **strs[] = {&c->source,   &c->goal,	&c->goal_file, &c->model,
 			 &c->base_url, &c->api_key_env, &c->agent_cmd, &c->dir,
-			 &c->record,   &c->audit_key,	&c->bwrap};
+			 &c->record,   &c->audit_key,	&c->bwrap,     &c->agent,
+			 &c->agent_bin};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
 	config_gate_opts_clear(c);
@@ -95,6 +97,11 @@ static struct model_preset *preset_find(const struct config *c, const char *name
 		if (!strcmp(c->models[i].name, name))
 			return &c->models[i];
 	return NULL;
+}
+
+const struct model_preset *config_find_model(const struct config *c, const char *name)
+{
+	return name ? preset_find(c, name) : NULL;
 }
 
 struct model_preset *config_preset_add(struct config *c, const char *name)
@@ -166,6 +173,23 @@ static void overlay_gates(struct config *d, const struct config *s)
 	}
 }
 
+/* The actor is one setting given three ways (config.h). */
+static void overlay_actor(struct config *d, const struct config *s)
+{
+	if (s->model || s->agent_cmd || s->agent) {
+		free(d->model);
+		free(d->agent_cmd);
+		d->model = d->agent_cmd = NULL;
+	}
+	if (s->agent_cmd || s->agent) {
+		free(d->agent);
+		d->agent = NULL;
+	}
+	set_str(&d->agent, s->agent);
+	set_str(&d->agent_bin, s->agent_bin);
+	set_long(&d->actor_timeout_ms, s->actor_timeout_ms);
+}
+
 void config_overlay(struct config *d, const struct config *s)
 {
 	/*
@@ -179,11 +203,7 @@ void config_overlay(struct config *d, const struct config *s)
 		free(d->goal_file);
 		d->goal = d->goal_file = NULL;
 	}
-	if (s->model || s->agent_cmd) {
-		free(d->model);
-		free(d->agent_cmd);
-		d->model = d->agent_cmd = NULL;
-	}
+	overlay_actor(d, s);
 	set_str(&d->source, s->source);
 	set_str(&d->goal, s->goal);
 	set_str(&d->goal_file, s->goal_file);
@@ -447,11 +467,23 @@ static int finalize_actor(struct config *c, struct buf *err)
 	struct model_preset p;
 	int ret;
 
-	if (!c->model && !c->agent_cmd)
-		return err_set(err, -EINVAL,
-			       "no actor: pass --model PROVIDER/NAME (e.g. "
-			       "openai/gpt-4o-mini) or --agent-cmd CMD (e.g. 'claude -p "
-			       "...'), or set model: or agent_cmd: in loopgate.yaml");
+	if (!c->model && !c->agent_cmd && !c->agent)
+		return err_set(
+			err, -EINVAL,
+			"no actor: pass --model PROVIDER/NAME (e.g. "
+			"openai/gpt-4o-mini), --agent NAME (claude, codex, gemini, "
+			"qwen, opencode, aider) or --agent-cmd CMD, or set model:, "
+			"agent: or agent_cmd: in loopgate.yaml");
+	if (c->agent && c->agent_cmd)
+		return err_set(
+			err, -EINVAL,
+			"both agent '%s' and agent_cmd are set: choose one "
+			"(--agent runs a known agent CLI, --agent-cmd any command)",
+			c->agent);
+	if (c->agent) /* the preset's own checks: agent_turn.h */
+		return *c->agent ? 0 : err_set(err, -EINVAL, "agent is empty");
+	if (c->agent_bin)
+		return err_set(err, -EINVAL, "--agent-bin needs --agent NAME");
 	if (c->model && c->agent_cmd)
 		return err_set(err, -EINVAL,
 			       "both model '%s' and agent_cmd are set: choose one "
@@ -520,6 +552,8 @@ static void defaults(struct config *c)
 		c->max_actor_failures = CONFIG_DEFAULT_MAX_ACTOR_FAILURES;
 	if (c->stream < 0)
 		c->stream = 1;
+	if (c->actor_timeout_ms < 0)
+		c->actor_timeout_ms = CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
 }
 
 /*

@@ -70,6 +70,9 @@ struct config {
 	char *api_key_env;
 	char *agent_cmd;
 	struct strlist agent_env; /* env names a command actor may receive */
+	char *agent;		  /* --agent NAME: a preset (actor/agent.h) */
+	char *agent_bin;	  /* --agent-bin PATH: the preset's program */
+	long actor_timeout_ms;	  /* one actor turn (agent CLI or command) */
 	long max_iterations;
 	double max_cost;  /* USD; -1 none */
 	long max_tokens;  /* input+output; -1 none */
@@ -120,6 +123,7 @@ struct config {
 #define CONFIG_DEFAULT_RETRY_MAX_MS	  30000
 #define CONFIG_DEFAULT_STALL_AFTER	  3
 #define CONFIG_DEFAULT_MAX_ACTOR_FAILURES 3
+#define CONFIG_DEFAULT_ACTOR_TIMEOUT_MS	  (20L * 60 * 1000)
 
 void config_init(struct config *c);
 void config_release(struct config *c);
@@ -147,9 +151,11 @@ int config_load_default(struct config *c, const char *repo_top, const char *expl
 /*
  * Copies every field set in src over dst.  A non-empty list replaces the
  * list; presets under models: merge by name, field by field.  goal and
- * goal_file are one setting, and so are model and agent_cmd: when src sets
- * either of a pair, both of dst's are replaced (--agent-cmd beats a model:
- * from the file instead of colliding with it).
+ * goal_file are one setting, and so are model, agent and agent_cmd (the
+ * actor): when src sets agent or agent_cmd, all three of dst's are
+ * replaced (--agent-cmd beats a model: from the file instead of colliding
+ * with it); when src sets only model, dst's agent stays (with an agent,
+ * model is the CLI's own model name).
  */
 void config_overlay(struct config *dst, const struct config *src);
 /*
@@ -182,6 +188,9 @@ int config_finalize_gates(struct config *c, struct buf *err);
  */
 int config_resolve_model(const struct config *c, const char *spec,
 			 struct model_preset *out, struct buf *err);
+/* The models: entry named name, or NULL (agent presets price their CLI's
+ * model with it). */
+const struct model_preset *config_find_model(const struct config *c, const char *name);
 
 /*
  * "90s", "30m", "2h", "500ms", "1h30m", "1d", plain seconds "45" ->

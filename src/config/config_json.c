@@ -167,6 +167,9 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "api_key_env", jstr(&r, c->api_key_env, 0));
 	json_object_set_new(o, "agent_cmd", jstr(&r, c->agent_cmd, 0));
 	json_object_set_new(o, "agent_env", jlist(&r, &c->agent_env));
+	json_object_set_new(o, "agent", jstr(&r, c->agent, 0));
+	json_object_set_new(o, "agent_bin", jstr(&r, c->agent_bin, 0));
+	json_object_set_new(o, "actor_timeout_ms", jlong(c->actor_timeout_ms));
 	json_object_set_new(o, "max_iterations", jlong(c->max_iterations));
 	json_object_set_new(o, "max_cost", jnum(c->max_cost));
 	json_object_set_new(o, "max_tokens", jlong(c->max_tokens));
@@ -325,6 +328,9 @@ int config_from_json(struct config *c, const void *json, struct buf *err)
 	rstr(o, "api_key_env", &c->api_key_env);
 	rstr(o, "agent_cmd", &c->agent_cmd);
 	rlist(o, "agent_env", &c->agent_env);
+	rstr(o, "agent", &c->agent);
+	rstr(o, "agent_bin", &c->agent_bin);
+	rlong(o, "actor_timeout_ms", &c->actor_timeout_ms);
 	rlong(o, "max_iterations", &c->max_iterations);
 	rnum(o, "max_cost", &c->max_cost);
 	rlong(o, "max_tokens", &c->max_tokens);

@@ -17,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define COMMAND_ACTOR_MAX_MS (60L * 60 * 1000) /* without a deadline */
-
 struct attempt_ctx {
 	struct run *r;
 	struct worker *w;
@@ -338,7 +336,8 @@ int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	o.merge_output = 1;
 	o.output_path = out;
 	o.deadline_ms = r->budget.deadline_at;
-	o.timeout_ms = COMMAND_ACTOR_MAX_MS;
+	o.timeout_ms = r->cfg->actor_timeout_ms > 0 ? r->cfg->actor_timeout_ms
+						    : CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
 	o.sandbox = w->sandbox; /* the worker's: explicit, per spawn */
 	events_append(&r->ev, "actor_start",
 		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",

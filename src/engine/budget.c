@@ -35,6 +35,14 @@ double budget_price(const struct budget *b, long tin, long tout)
 	return (tin * in + tout * out) / 1e6;
 }
 
+void budget_charge_cost(struct budget *b, long tin, long tout, double cost)
+{
+	b->calls++;
+	b->tokens_in += tin;
+	b->tokens_out += tout;
+	b->cost += cost;
+}
+
 long budget_estimate_tokens(const struct budget *b, size_t bytes)
 {
 	return ckd_dtol(ceil((double)bytes / b->bpt));

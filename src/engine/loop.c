@@ -3,6 +3,7 @@
  */
 #include "engine/loop.h"
 #include "exec/sandbox.h"
+#include "engine/agent_turn.h"
 #include "engine/actor.h"
 #include "engine/turn.h"
 #include "base/clock.h"
@@ -413,8 +414,9 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	if (from && from->from == LOOP_FROM_REPLY)
 		ret = actor_model_apply(r, r->w, t, &from->reply);
 	else
-		ret = r->w->prov ? actor_model_turn(r, r->w, t, err)
-				 : actor_command_turn(r, r->w, t, err);
+		ret = r->w->prov    ? actor_model_turn(r, r->w, t, err)
+		      : r->w->agent ? actor_agent_turn(r, t, err)
+				    : actor_command_turn(r, r->w, t, err);
 	it->tokens_in = t->tokens_in;
 	it->tokens_out = t->tokens_out;
 	it->cost = t->cost;

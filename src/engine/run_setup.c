@@ -15,6 +15,7 @@
 #include "actor/provider.h"
 #include "store/store.h"
 #include "record/redact.h"
+#include "engine/agent_turn.h"
 #include "exec/sandbox.h"
 
 #include <errno.h>
@@ -175,6 +176,10 @@ static int run_load_audit_key(struct run *r, struct buf *err)
 
 int run_setup_actor(struct run *r, struct buf *err)
 {
+	if (r->cfg->agent) {
+		r->w->actor = "agent";
+		return agent_run_setup(r, err);
+	}
 	if (r->cfg->agent_cmd) {
 		r->w->actor = "command";
 		return 0;
@@ -215,7 +220,8 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 					"limits", policy_limits_json(p)));
 	}
 	buf_release(&why);
-	return 0;
+	/* the agent's own sandbox, and its pre-flight before the baseline */
+	return r->w->agent ? agent_run_sandbox(r, err) : 0;
 }
 
 int run_setup(struct run *r, struct buf *err)
@@ -283,10 +289,8 @@ int run_setup(struct run *r, struct buf *err)
 	protect_init(&r->w->protect, r->cfg, r->w->tree);
 	if (dirty && carry_dirty(r, err) < 0)
 		goto cannot;
-	if (run_setup_sandbox(r, err) != 0)
-		goto cannot;
 	buf_release(&b);
-	return 0;
+	return run_setup_sandbox(r, err);
 usage:
 	buf_release(&b);
 	return EXIT_USAGE;

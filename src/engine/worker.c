@@ -1,6 +1,7 @@
 /*
  * worker.c: a worker's life cycle.  See worker.h.
  */
+#include "engine/agent_turn.h"
 #include "engine/worker.h"
 #include "engine/run.h"
 #include "actor/provider.h"
@@ -55,6 +56,7 @@ void worker_release(struct worker *w)
 	if (w->prov)
 		provider_free(w->prov);
 	w->prov = NULL;
+	agent_worker_release(w);
 	for (size_t i = 0; i < w->nits; i++)
 		iteration_release(&w->its[i]);
 	free(w->its);

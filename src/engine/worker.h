@@ -27,6 +27,7 @@
 #include "judge/judge.h"
 
 struct provider;
+struct agent_rt;
 struct git_guard;
 struct sandbox;
 struct run;
@@ -69,9 +70,10 @@ struct worker {
 	struct sandbox *sandbox;      /* run_setup_sandbox's; run_release frees it */
 	struct fresh fresh;	      /* the tree's mtime stamps (fresh.h) */
 	/* the actor */
-	struct provider *prov; /* the model actor, or NULL */
+	struct provider *prov;	/* the model actor, or NULL */
+	struct agent_rt *agent; /* --agent: the preset's runtime (agent_turn.h) */
 	struct model_preset preset;
-	const char *actor; /* "model" or "command" */
+	const char *actor; /* "model", "agent" or "command" */
 	long max_output_tokens;
 	/* the judge */
 	struct judge judge;    /* gate results, counts, cache, file list */

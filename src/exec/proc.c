@@ -202,7 +202,9 @@ struct child_ctx {
 	const char *const *argv;
 	int seccomp_fd;
 	const struct cgroup *cg;
-	int net_fd; /* the network relay's end (netproxy.h) */
+	int net_fd;    /* the network relay's end (netproxy.h) */
+	int *file_fds; /* sandbox->files, one memfd each */
+	size_t nfiles;
 };
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
@@ -224,6 +226,9 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 			child_fail(report_fd, errno);
 		if (cx->net_fd >= 0 && fcntl(cx->net_fd, F_SETFD, 0) < 0)
 			child_fail(report_fd, errno);
+		for (size_t k = 0; k < cx->nfiles; k++)
+			if (fcntl(cx->file_fds[k], F_SETFD, 0) < 0)
+				child_fail(report_fd, errno);
 	}
 	/* The parent ignores SIGPIPE and blocks nothing, but be explicit. */
 	for (i = 1; i < 32; i++)
@@ -603,6 +608,14 @@ static void close_pair(int p[2])
  * a cgroup, the seccomp program, the network proxy and the bubblewrap
  * argv.  On failure everything made so far is undone.
  */
+static void close_files(struct child_ctx *cx)
+{
+	sandbox_files_close(cx->file_fds, cx->nfiles);
+	free(cx->file_fds);
+	cx->file_fds = NULL;
+	cx->nfiles = 0;
+}
+
 static int jail_enter(const struct sandbox *sb, const char *const *argv,
 		      struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
 		      struct netproxy *np, struct strlist *wrapped, size_t *file_max,
@@ -634,7 +647,18 @@ static int jail_enter(const struct sandbox *sb, const char *const *argv,
 		return -EIO;
 	}
 	cx->net_fd = np->relay_fd;
-	sandbox_argv(sb, argv, cx->seccomp_fd, cx->net_fd, wrapped);
+	cx->nfiles = sb->nfiles;
+	cx->file_fds = sb->nfiles ? xcalloc(sb->nfiles, sizeof(int)) : NULL;
+	if (sb->nfiles && sandbox_files_open(sb, cx->file_fds, err) < 0) {
+		close_files(cx);
+		if (cx->seccomp_fd >= 0)
+			close(cx->seccomp_fd);
+		cx->seccomp_fd = -1;
+		netproxy_end(sb, np, NULL);
+		cgroup_destroy(cg);
+		return -EIO;
+	}
+	sandbox_argv(sb, argv, cx->seccomp_fd, cx->net_fd, cx->file_fds, wrapped);
 	cx->argv = (const char *const *)wrapped->v;
 	return 0;
 }
@@ -703,7 +727,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;
@@ -720,14 +744,9 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	r->out_total = r->err_total = 0;
-	in_fd = open_stdin(o, err);
-	if (in_fd < 0) {
-		if (cx.seccomp_fd >= 0)
-			close(cx.seccomp_fd);
-		netproxy_end(sb, &np, NULL);
-		cgroup_destroy(&cg);
-		strlist_clear(&wrapped);
-		return in_fd;
+	if ((in_fd = open_stdin(o, err)) < 0) {
+		ret = in_fd;
+		goto out;
 	}
 	if (o->output_path) {
 		file_fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -761,6 +780,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 			      o->output_path, strerror(d[0].file_err), d[0].file_written,
 			      r->out_total);
 out:
+	close_files(&cx);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	if (cx.seccomp_fd >= 0)
@@ -772,7 +792,8 @@ out:
 	close_pair(outp);
 	close_pair(errp);
 	close_pair(rep);
-	close(in_fd);
+	if (in_fd >= 0)
+		close(in_fd);
 	if (file_fd >= 0)
 		close(file_fd);
 	return ret;
