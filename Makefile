@@ -55,12 +55,17 @@ check:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" test
 
-bench: $(BUILD)/loopgate $(BUILD)/bench_events
+bench: $(BUILD)/loopgate $(BUILD)/bench_events $(BUILD)/bench_report
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) \
 		BENCH_EVENTS_BIN=$(abspath $(BUILD)/bench_events) sh bench/run.sh
+	@BENCH_REPORT_BIN=$(abspath $(BUILD)/bench_report) sh bench/report.sh
 
 # The event log's write rate and a 1,000,000-record log for `audit verify`.
 $(BUILD)/bench_events: bench/bench_events.c $(LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+# The HTML report of a 1,000-iteration run: render time and page size.
+$(BUILD)/bench_report: bench/bench_report.c $(LIBOBJ)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 # The house rules, each a check that fails: the layering of src/ (a folder

@@ -47,6 +47,7 @@ echo "== the run store: loopgate runs; loopgate show $run_id =="
 cat <<MSG
 
 == what it left ==
+  $run_dir/report.html           the run at a glance: open it in a browser (no network, no script)
   $run_dir/events.jsonl          every step, one JSON line each
   $run_dir/iter-001/prompt.md    what the model saw (goal, gate, raw output)
   $run_dir/iter-001/response.md  what it replied

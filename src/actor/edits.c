@@ -387,7 +387,7 @@ static int read_text(const char *path, struct buf *b, int *exists, mode_t *mode,
 	int fd, ret;
 
 	*exists = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;

@@ -30,6 +30,8 @@ struct xfer {
 	curl_off_t last_ul;
 	int abort_code; /* set once we decided to stop */
 	const char *abort_kind;
+	long long first_hdr_ms; /* first header line arrived; 0: none yet */
+	int headers_done;	/* the blank line after the headers arrived */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -93,6 +95,11 @@ static int check_limits(struct xfer *x)
 		return stop(x, -ETIME, "deadline");
 	if (x->rq->read_timeout_ms && now - x->last_rx_ms >= x->rq->read_timeout_ms)
 		return stop(x, -ETIMEDOUT, "timeout");
+	/* Headers come in one burst; a server trickling them a line at a time
+	 * resets the silence clock forever: they get read_timeout in all. */
+	if (x->rq->read_timeout_ms && x->first_hdr_ms && !x->headers_done &&
+	    now - x->first_hdr_ms >= x->rq->read_timeout_ms)
+		return stop(x, -ETIMEDOUT, "timeout");
 	return 0;
 }
 
@@ -123,6 +130,12 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ctx)
 	x->rs->received += n;
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	x->rs->status = status;
+	/* a stream is capped like a body: an endless one of tiny events,
+	 * none of which any parser keeps, must end too */
+	if (x->rs->body.max && x->rs->received > x->rs->body.max) {
+		stop(x, -E2BIG, "too_big");
+		return 0;
+	}
 	if (x->rq->on_data && status >= 200 && status < 300) {
 		ret = x->rq->on_data(x->rq->ctx, p, n);
 		if (ret < 0) {
@@ -173,6 +186,9 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *ctx)
 	size_t i;
 
 	x->last_rx_ms = clock_ms();
+	if (!x->first_hdr_ms)
+		x->first_hdr_ms = x->last_rx_ms;
+	x->headers_done = n <= 2 && (n == 0 || p[0] == '\r' || p[0] == '\n');
 	/* A new status line (after "100 Continue", say) starts a new set. */
 	if (n >= 5 && !memcmp(p, "HTTP/", 5)) {
 		clear_headers(rs);
@@ -194,8 +210,15 @@ struct failure {
 	const char *what; /* for the message: "could not connect to" ... */
 };
 
-static struct failure classify(CURLcode rc)
+static struct failure classify(CURLcode rc, const char *errbuf)
 {
+	/* a reply with no status line: a protocol error, worth a retry, and
+	 * the URL is fine */
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL && strstr(errbuf, "HTTP/0.9"))
+		return (struct failure){
+			-ECONNRESET, "reset",
+			"got a reply without an HTTP status line (HTTP/0.9) "
+			"from"};
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -301,12 +324,13 @@ static CURLcode drive(CURLM *m, struct xfer *x)
 int http_post(const struct http_request *rq, struct http_response *rs, struct buf *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct xfer x = {rq, rs, NULL, clock_ms(), 0, 0, NULL};
+	struct xfer x = {rq, rs, NULL, clock_ms(), 0, 0, NULL, 0, 0};
 	struct curl_slist *hdrs;
 	struct failure f;
 	CURLM *m;
 	CURLcode rc;
 	int ret;
+	const char *shown = rq->shown_url ? rq->shown_url : rq->url;
 
 	if ((ret = http_global_init(err)) < 0)
 		return ret;
@@ -321,7 +345,7 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 	if (!x.h || !m || !hdrs) {
 		rs->failure = "error";
 		ret = err_set(err, -ENOMEM, "could not set up an HTTP request to %s",
-			      rq->url);
+			      shown);
 		goto out;
 	}
 	setup(x.h, &x, hdrs, errbuf);
@@ -331,17 +355,29 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 	curl_multi_remove_handle(m, x.h);
 	if (x.abort_code) {
 		rs->failure = x.abort_kind;
-		if (!strcmp(x.abort_kind, "timeout"))
+		if (!strcmp(x.abort_kind, "timeout") && x.first_hdr_ms && !x.headers_done)
+			ret = err_set(err, x.abort_code,
+				      "the reply headers from %s did not complete within "
+				      "%ld ms (a server sending them too slowly)",
+				      shown, rq->read_timeout_ms);
+		else if (!strcmp(x.abort_kind, "timeout") && !x.first_hdr_ms)
+			/* libcurl reports whole lines only: bytes may have come */
+			ret = err_set(
+				err, x.abort_code,
+				"no complete reply line for %ld ms from %s (nothing "
+				"came, or the status line trickled in too slowly)",
+				rq->read_timeout_ms, shown);
+		else if (!strcmp(x.abort_kind, "timeout"))
 			ret = err_set(err, x.abort_code,
 				      "heard nothing for %ld ms from %s",
-				      rq->read_timeout_ms, rq->url);
+				      rq->read_timeout_ms, shown);
 		else
 			ret = err_set(err, x.abort_code, "%s %s",
-				      abort_what(x.abort_kind), rq->url);
+				      abort_what(x.abort_kind), shown);
 	} else if (rc != CURLE_OK) {
-		f = classify(rc);
+		f = classify(rc, errbuf);
 		rs->failure = f.kind;
-		ret = err_set(err, f.code, "%s %s: %s", f.what, rq->url,
+		ret = err_set(err, f.code, "%s %s: %s", f.what, shown,
 			      errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	} else {
 		ret = 0;

@@ -7,7 +7,7 @@
  *   rq.read_timeout_ms = 120000; rq.deadline_ms = clock_ms() + 600000;
  *   rq.on_data = fn; rq.ctx = ctx;         optional: stream a 2xx body
  *   struct http_response rs;
- *   http_response_init(&rs, 16 << 20);     cap on the collected body
+ *   http_response_init(&rs, 16 << 20);     cap on the body, streamed or collected
  *   ret = http_post(&rq, &rs, &err);
  *   ... rs.status, rs.body, rs.retry_after, rs.failure ...
  *   http_response_release(&rs);
@@ -24,7 +24,7 @@
  *   -EPIPE         "truncated"       the body ended before its announced end
  *   -ECANCELED     "interrupted"     interrupt_pending() became set
  *   -ETIME         "deadline"        clock_ms() passed deadline_ms
- *   -E2BIG         "too_big"         the body passed the cap
+ *   -E2BIG         "too_big"         the body passed the cap (streamed: counted)
  *   -EINVAL        "bad_url"         malformed URL or unsupported scheme
  *   -EPROTO        "tls"             TLS certificate or protocol failure
  *   -EIO           "error"           anything else libcurl reported
@@ -57,10 +57,11 @@ struct http_request {
 	long long deadline_ms;	 /* absolute clock_ms(); 0: none */
 	http_data_fn on_data;
 	void *ctx;
+	const char *shown_url; /* url as messages show it (redacted); NULL: url */
 };
 #define HTTP_REQUEST_INIT                                                                \
 	{                                                                                \
-		NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL                                 \
+		NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL                           \
 	}
 
 struct http_response {

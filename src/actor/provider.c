@@ -9,6 +9,8 @@
  * (provider_replay.c) skips the network altogether.
  */
 #include "actor/provider.h"
+#include "record/redact.h"
+#include "base/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,13 +30,14 @@
 #include "base/hash.h"
 #include "actor/sse.h"
 
-#define MAX_BODY    (16u << 20) /* a whole JSON reply or error body */
-#define MAX_EVENT   (8u << 20)	/* one SSE event */
-#define MAX_MESSAGE 240		/* server error text kept in messages */
+#define MAX_BODY    PROVIDER_MAX_BODY
+#define MAX_EVENT   (8u << 20) /* one SSE event */
+#define MAX_MESSAGE 240	       /* server error text kept in messages */
 
 struct provider {
 	struct provider_opts o; /* strings point at the copies below */
 	char *kind, *model, *base_url, *api_key, *replay_file, *record_file;
+	char *shown_url, *shown_endpoint; /* for messages: credentials redacted */
 	const struct provider_wire *wire;
 	struct provider_replay *replay;
 	char *url; /* base_url + wire path */
@@ -55,74 +58,6 @@ struct attempt {
 	const char *request_id;
 	long long start_ms;
 };
-
-/* ---- turn helpers (used by the wire files) ---------------------------- */
-
-void provider_turn_init(struct provider_turn *t)
-{
-	memset(t, 0, sizeof(*t));
-	buf_init(&t->text, MAX_BODY);
-	buf_init(&t->bad_detail, 0);
-	buf_init(&t->error_msg, 0);
-}
-
-void provider_turn_release(struct provider_turn *t)
-{
-	buf_release(&t->text);
-	buf_release(&t->bad_detail);
-	buf_release(&t->error_msg);
-	free(t->finish_reason);
-	free(t->model);
-	free(t->error_type);
-	free(t->error_code);
-	memset(t, 0, sizeof(*t));
-}
-
-void provider_turn_bad(struct provider_turn *t, const char *what)
-{
-	if (!t->bad)
-		buf_sets(&t->bad_detail, what);
-	t->bad = 1;
-}
-
-void provider_turn_set(char **slot, json_t *str)
-{
-	if (!json_is_string(str))
-		return;
-	free(*slot);
-	*slot = xstrndup(json_string_value(str), json_string_length(str));
-}
-
-void provider_turn_error(struct provider_turn *t, json_t *error)
-{
-	json_t *msg = json_object_get(error, "message");
-
-	t->error = 1;
-	provider_turn_set(&t->error_type, json_object_get(error, "type"));
-	provider_turn_set(&t->error_code, json_object_get(error, "code"));
-	if (json_is_string(msg))
-		buf_sets(&t->error_msg, json_string_value(msg));
-	else if (json_is_string(error))
-		buf_sets(&t->error_msg, json_string_value(error));
-}
-
-int provider_json_long(json_t *v, long *out)
-{
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return 0;
-	*out = (long)json_integer_value(v);
-	return 1;
-}
-
-void provider_reply_release(struct provider_reply *r)
-{
-	buf_release(&r->text);
-	free(r->finish_reason);
-	free(r->model);
-	r->finish_reason = r->model = NULL;
-	r->tokens_in = r->tokens_out = 0;
-	r->attempts = r->usage_estimated = 0;
-}
 
 /* ---- messages ----------------------------------------------------------- */
 
@@ -145,30 +80,40 @@ static void scrub(struct buf *b, const char *key)
 	}
 }
 
-/* Appends server text on one line, printable, at most MAX_MESSAGE bytes. */
-static void add_line(struct buf *b, const char *s, size_t n)
+/*
+ * Appends server text on one line, printable, at most MAX_MESSAGE bytes.
+ * Redact first, then cut: a key echoed across the cut would otherwise
+ * survive in part, where no later scrub can recognise it.
+ */
+static void add_line(struct buf *b, const char *s, size_t n, const char *key)
 {
-	size_t i, k = 0;
-	for (i = 0; i < n && k < MAX_MESSAGE; i++, k++) {
-		unsigned char c = (unsigned char)s[i];
-		buf_addch(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+	struct buf c = BUF_INIT;
+	size_t i;
+
+	buf_add(&c, s, n);
+	scrub(&c, key);
+	redact_buf(&c);
+	for (i = 0; i < c.len && i < MAX_MESSAGE; i++) {
+		unsigned char ch = (unsigned char)c.s[i];
+		buf_addch(b, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);
 	}
-	if (i < n)
+	if (i < c.len)
 		buf_adds(b, "...");
+	buf_release(&c);
 }
 
 /* "HTTP 429 (message) [request id X]" from an error reply. */
 static void http_detail(struct attempt *at, long status, struct provider_turn *t,
-			const struct http_response *rs)
+			const struct http_response *rs, const char *key)
 {
 	buf_addf(&at->detail, "HTTP %ld", status);
 	if (t->error_msg.len) {
 		buf_adds(&at->detail, " (");
-		add_line(&at->detail, t->error_msg.s, t->error_msg.len);
+		add_line(&at->detail, t->error_msg.s, t->error_msg.len, key);
 		buf_addch(&at->detail, ')');
 	} else if (rs->body.len) {
 		buf_adds(&at->detail, " (");
-		add_line(&at->detail, rs->body.s, rs->body.len);
+		add_line(&at->detail, rs->body.s, rs->body.len, key);
 		buf_addch(&at->detail, ')');
 	}
 	if (rs->request_id)
@@ -204,7 +149,7 @@ static void quota_final(struct provider *p, struct attempt *at)
 	set_final(at, -EACCES,
 		  "the model server at %s refused for quota or billing "
 		  "(%s): check the account's plan and billing; retrying will not help",
-		  p->base_url, at->detail.s);
+		  p->shown_url, at->detail.s);
 }
 
 /* ---- classification ----------------------------------------------------- */
@@ -246,7 +191,7 @@ static void classify_http_error(struct provider *p, long status, struct provider
 {
 	at->a.outcome = "http_error";
 	parse_error_body(t, rs);
-	http_detail(at, status, t, rs);
+	http_detail(at, status, t, rs, p->api_key);
 	at->hint_ms = retry_after_ms(rs);
 	if (is_quota(t, rs->body.s))
 		return quota_final(p, at);
@@ -258,17 +203,17 @@ static void classify_http_error(struct provider *p, long status, struct provider
 		return set_final(at, -EACCES,
 				 "the model server at %s answered %s: check "
 				 "the API key in %s and that it may use model %s",
-				 p->base_url, at->detail.s, p->wire->key_hint, p->model);
+				 p->shown_url, at->detail.s, p->wire->key_hint, p->model);
 	if (status == 404)
 		return set_final(at, -EINVAL,
 				 "the model server at %s answered %s: check "
 				 "the base URL and the model name %s",
-				 p->base_url, at->detail.s, p->model);
+				 p->shown_url, at->detail.s, p->model);
 	set_final(at, -EINVAL,
 		  "the model server at %s rejected the request with %s: "
 		  "check the model name %s and the request settings (max_tokens, "
 		  "temperature); retrying will not help",
-		  p->base_url, at->detail.s, p->model);
+		  p->shown_url, at->detail.s, p->model);
 }
 
 /* The reply arrived whole (2xx); is it a complete, well-formed turn? */
@@ -282,7 +227,8 @@ static void classify_reply(struct provider *p, struct provider_turn *t,
 			buf_addf(&at->detail, " of type %s", t->error_type);
 		if (t->error_msg.len) {
 			buf_adds(&at->detail, ": ");
-			add_line(&at->detail, t->error_msg.s, t->error_msg.len);
+			add_line(&at->detail, t->error_msg.s, t->error_msg.len,
+				 p->api_key);
 		}
 		if (is_quota(t, t->error_msg.s))
 			return quota_final(p, at);
@@ -325,14 +271,14 @@ static void classify_transport(struct provider *p, int ret, const char *kind,
 		at->a.outcome = "interrupted";
 		set_final(at, -ECANCELED,
 			  "interrupted while waiting for the model server at %s",
-			  p->base_url);
+			  p->shown_url);
 	} else if (!strcmp(kind, "deadline")) {
 		at->a.outcome = "timeout";
 		set_final(at, -ETIME,
 			  "the deadline passed while waiting for the model "
 			  "server at %s: allow more time (--deadline) or ask for less "
 			  "per turn",
-			  p->base_url);
+			  p->shown_url);
 	} else if (!strcmp(kind, "bad_url")) {
 		at->a.outcome = "connect_failed";
 		set_final(at, -EINVAL,
@@ -386,7 +332,7 @@ static void parse_whole(const struct provider_wire *w, struct provider_turn *t,
 	json_t *root = json_loadb(body->s, body->len, JSON_ALLOW_NUL, &je);
 
 	if (!json_is_object(root))
-		provider_turn_bad(t, "a body that is not a JSON object");
+		provider_turn_bad_json(t, "a body", root, &je);
 	else
 		w->whole(t, root);
 	json_decref(root);
@@ -411,6 +357,7 @@ static void run_attempt(struct provider *p, const struct provider_request *rq,
 	sse_init(&sc.sse, MAX_EVENT, on_sse_event, &sc);
 	buf_init(&sc.json, MAX_BODY);
 	hr.url = p->url;
+	hr.shown_url = p->shown_endpoint;
 	hr.headers = hdrs;
 	hr.body = body;
 	hr.body_len = strlen(body);
@@ -467,39 +414,6 @@ static void charge(const struct provider_request *rq, const struct provider_turn
 
 /* ---- waiting ------------------------------------------------------------ */
 
-/* Full jitter: uniform in [0, min(max, base * 2^(n-1))] after attempt n. */
-static long backoff_ms(const struct provider_opts *o, int n)
-{
-	unsigned long long r = 0, cap = (unsigned long long)(o->retry_base_ms > 0
-								     ? o->retry_base_ms
-								     : 0);
-	int i;
-
-	for (i = 1; i < n && cap < (unsigned long long)o->retry_max_ms; i++)
-		cap *= 2;
-	if (o->retry_max_ms >= 0 && cap > (unsigned long long)o->retry_max_ms)
-		cap = (unsigned long long)o->retry_max_ms;
-	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		r = (unsigned long long)clock_ms() * 6364136223846793005ULL;
-	return (long)(r % (cap + 1));
-}
-
-/* Sleeps ms in short slices so that Ctrl-C acts at once. */
-static int sleep_interruptible(long ms)
-{
-	long long end = clock_ms() + ms, left;
-
-	for (;;) {
-		if (interrupt_pending())
-			return -ECANCELED;
-		left = end - clock_ms();
-		if (left <= 0)
-			return 0;
-		poll(NULL, 0, left > 100 ? 100 : (int)left);
-		tick();
-	}
-}
-
 /* Decides whether attempt n is followed by another, and after how long. */
 static void plan_retry(struct provider *p, const struct provider_request *rq,
 		       struct attempt *at, int n)
@@ -513,16 +427,19 @@ static void plan_retry(struct provider *p, const struct provider_request *rq,
 			  "the model server at %s failed %d attempt%s, the last "
 			  "with %s: check that it is up and reachable, or allow more "
 			  "retries",
-			  p->base_url, n, n == 1 ? "" : "s", at->detail.s);
+			  p->shown_url, n, n == 1 ? "" : "s", at->detail.s);
 		return;
 	}
-	wait = at->hint_ms >= 0 ? at->hint_ms : backoff_ms(&p->o, n);
+	wait = at->hint_ms >= 0 ? at->hint_ms : provider_backoff_ms(&p->o, n);
+	/* a server's retry-after of a day is not obeyed past retry_max */
+	if (at->hint_ms >= 0 && p->o.retry_max_ms >= 0 && wait > p->o.retry_max_ms)
+		wait = p->o.retry_max_ms;
 	if (rq->deadline_ms && clock_ms() + wait >= rq->deadline_ms) {
 		set_final(at, -ETIME,
 			  "the deadline would pass during the %ld ms wait "
 			  "before retrying the model server at %s (after %s): allow more "
 			  "time (--deadline) or try again later",
-			  wait, p->base_url, at->detail.s);
+			  wait, p->shown_url, at->detail.s);
 		return;
 	}
 	at->a.will_retry = 1;
@@ -649,14 +566,14 @@ static int step(struct provider *p, const struct provider_request *rq, const cha
 		ret = err_set(err, -EINTR,
 			      "stopped retrying the model server at %s after "
 			      "attempt %d (%s), as the caller asked",
-			      p->base_url, n, at.detail.s);
+			      p->shown_url, n, at.detail.s);
 	else if (!at.a.will_retry)
 		ret = err_set(err, at.code ? at.code : -EIO, "%s", at.msg.s);
-	else if (sleep_interruptible(at.a.wait_ms) < 0)
+	else if (provider_sleep(at.a.wait_ms) < 0)
 		ret = err_set(err, -ECANCELED,
 			      "interrupted while waiting to retry the "
 			      "model server at %s",
-			      p->base_url);
+			      p->shown_url);
 	else
 		ret = 1;
 out:
@@ -704,14 +621,6 @@ static void free_headers(char **h)
 		free(*h);
 }
 
-static int utf8_ok(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	int ok = j != NULL;
-	json_decref(j);
-	return ok;
-}
-
 int provider_complete(struct provider *p, const struct provider_request *rq,
 		      struct provider_reply *reply, struct buf *err)
 {
@@ -727,7 +636,7 @@ int provider_complete(struct provider *p, const struct provider_request *rq,
 	/* The body builders pack strings with jansson, which refuses invalid
 	 * UTF-8 by dropping the value: check first rather than send a request
 	 * without its prompt. */
-	if (!utf8_ok(rq->prompt) || !utf8_ok(rq->system))
+	if (!utf8_valid(rq->prompt) || !utf8_valid(rq->system))
 		return err_set(err, -EINVAL,
 			       "the prompt is not valid UTF-8, so it "
 			       "cannot be sent as JSON (a loopgate bug: prompts are "
@@ -739,19 +648,19 @@ int provider_complete(struct provider *p, const struct provider_request *rq,
 		return err_set(err, -EINVAL,
 			       "could not encode the request to %s as JSON: "
 			       "the prompt must be valid UTF-8",
-			       p->base_url);
+			       p->shown_url);
 	make_headers(p, h);
 	for (n = 1; ret > 0; n++) {
 		if (interrupt_pending())
 			ret = err_set(err, -ECANCELED,
 				      "interrupted before calling the "
 				      "model server at %s",
-				      p->base_url);
+				      p->shown_url);
 		else if (rq->deadline_ms && clock_ms() >= rq->deadline_ms)
 			ret = err_set(err, -ETIME,
 				      "the deadline passed before calling the "
 				      "model server at %s: allow more time (--deadline)",
-				      p->base_url);
+				      p->shown_url);
 		else
 			ret = step(p, rq, body, (const char *const *)h, n, reply, err);
 	}
@@ -819,6 +728,7 @@ static int setup_wire(struct provider *p, struct buf *err)
 	while (n > 1 && p->base_url[n - 1] == '/')
 		p->base_url[--n] = '\0';
 	p->url = xasprintf("%s%s", p->base_url, p->wire->path);
+	p->shown_endpoint = redact_url(p->url);
 	return http_global_init(err);
 }
 
@@ -843,6 +753,9 @@ int provider_new(const struct provider_opts *o, struct provider **out, struct bu
 	else
 		ret = setup_wire(p, err);
 	p->o.base_url = p->base_url;
+	/* user:password@ or ?api_key=: never in a message, log or report */
+	redact_add_url(p->base_url);
+	p->shown_url = p->base_url ? redact_url(p->base_url) : xstrdup("(none)");
 	if (ret == 0 && p->record_file)
 		ret = open_record(p, err);
 	if (ret < 0) {
@@ -877,6 +790,8 @@ void provider_free(struct provider *p)
 	free(p->kind);
 	free(p->model);
 	free(p->base_url);
+	free(p->shown_url);
+	free(p->shown_endpoint);
 	free(p->api_key);
 	free(p->replay_file);
 	free(p->record_file);

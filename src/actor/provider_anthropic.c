@@ -85,8 +85,8 @@ static int anthropic_event(struct provider_turn *t, const char *name, const char
 
 	t->events++;
 	if (!json_is_object(d)) {
+		provider_turn_bad_json(t, "a stream event", d, &je);
 		json_decref(d);
-		provider_turn_bad(t, "a stream event that is not a JSON object");
 		return -EBADMSG;
 	}
 	type = json_string_value(json_object_get(d, "type"));

@@ -37,10 +37,24 @@ void provider_turn_release(struct provider_turn *t);
 
 /* Helpers for the parsers (they never fail: they mark the turn). */
 void provider_turn_bad(struct provider_turn *t, const char *what);
+/* what ("a body", "a stream event") did not parse as a JSON object: says
+ * which way (a number past 64 bits is not "not a JSON object"); never
+ * quotes the text, which may hold an echoed key. */
+void provider_turn_bad_json(struct provider_turn *t, const char *what, const json_t *root,
+			    const json_error_t *je);
 void provider_turn_error(struct provider_turn *t, json_t *error);
 void provider_turn_set(char **slot, json_t *str);
+/* Full jitter: uniform in [0, min(retry_max, base * 2^(n-1))] after
+ * attempt n. */
+long provider_backoff_ms(const struct provider_opts *o, int n);
+/* Sleeps ms in short slices so that Ctrl-C acts at once; -ECANCELED when
+ * a signal asked to stop. */
+int provider_sleep(long ms);
 /* Stores a non-negative integer; returns 1 when v was one. */
 int provider_json_long(json_t *v, long *out);
+
+/* A whole JSON reply, error body or reply text: the 16 MiB reply cap. */
+#define PROVIDER_MAX_BODY (16u << 20)
 
 #define PROVIDER_MAX_HEADERS 8
 

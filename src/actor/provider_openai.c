@@ -95,8 +95,8 @@ static int openai_event(struct provider_turn *t, const char *name, const char *d
 	}
 	c = json_loadb(data, len, JSON_ALLOW_NUL, &je);
 	if (!json_is_object(c)) {
+		provider_turn_bad_json(t, "a stream event", c, &je);
 		json_decref(c);
-		provider_turn_bad(t, "a stream event that is not a JSON object");
 		return -EBADMSG;
 	}
 	e = json_object_get(c, "error");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "actor/provider_impl.h"
+#include "base/saferead.h"
 
 /* Transcripts are text the user chose; still, bound what we hold. */
 #define REPLAY_MAX_BYTES (256u << 20)
@@ -107,16 +108,14 @@ int provider_replay_open(const char *path, struct provider_replay **out, struct 
 		return err_set(err, -EINVAL,
 			       "the replay provider needs a transcript file: "
 			       "set replay_file");
-	buf_init(&b, REPLAY_MAX_BYTES);
-	ret = buf_read_file(&b, path);
-	if (ret == -E2BIG)
+	buf_init(&b, 0);
+	/* bounded, non-blocking: replay:/dev/zero or a FIFO must not hang us */
+	ret = saferead_user(path, "transcript", REPLAY_MAX_BYTES, 0, &b, err);
+	if (ret == -EFBIG)
 		ret = err_set(err, ret,
-			      "the transcript %s is larger than %u MiB: "
+			      "the transcript %s is larger than the limit of %u MiB: "
 			      "use a shorter one",
 			      path, REPLAY_MAX_BYTES >> 20);
-	else if (ret < 0)
-		ret = err_set(err, ret, "could not read the transcript %s: %s", path,
-			      strerror(-ret));
 	if (ret < 0) {
 		buf_release(&b);
 		return ret;

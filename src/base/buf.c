@@ -213,7 +213,6 @@ int err_set(struct buf *err, int code, const char *fmt, ...)
 int buf_read_fd(struct buf *b, int fd)
 {
 	char tmp[65536];
-	int ret = 0;
 	for (;;) {
 		ssize_t n = read(fd, tmp, sizeof(tmp));
 		if (n < 0) {
@@ -223,10 +222,11 @@ int buf_read_fd(struct buf *b, int fd)
 		}
 		if (n == 0)
 			break;
+		/* stop at the cap: /dev/zero or an endless pipe has no EOF */
 		if (buf_add(b, tmp, (size_t)n) < 0)
-			ret = -E2BIG;
+			return -E2BIG;
 	}
-	return ret;
+	return 0;
 }
 
 int buf_read_file(struct buf *b, const char *path)

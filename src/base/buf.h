@@ -61,7 +61,10 @@ void buf_rtrim(struct buf *b);
 int err_set(struct buf *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Whole-file helpers.  buf_read_file respects b->max (-E2BIG past it). */
+/* Whole-file helpers.  They respect b->max: reading stops at the cap
+ * (-E2BIG, b->truncated set).  A path inside the actor's tree or a file the
+ * user names goes through base/saferead.h instead (no symlink out, no FIFO,
+ * no device). */
 int buf_read_file(struct buf *b, const char *path);
 int buf_read_fd(struct buf *b, int fd);
 

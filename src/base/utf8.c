@@ -3,6 +3,8 @@
  */
 #include "base/utf8.h"
 
+#include <string.h>
+
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
 /*
@@ -63,4 +65,18 @@ void utf8_clean(const char *s, size_t len, struct buf *dst)
 		run = i;
 	}
 	buf_add(dst, s + run, len - run);
+}
+
+int utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), i = 0, bad;
+
+	while (i < n) {
+		size_t k = utf8_seq(p + i, n - i, &bad);
+		if (!k)
+			return 0;
+		i += k;
+	}
+	return 1;
 }

@@ -20,6 +20,8 @@
  * single U+FFFD, as Unicode recommends).  NUL counts as invalid.
  */
 size_t utf8_seq(const unsigned char *p, size_t n, size_t *bad);
+/* 1 when the C string s (NULL: empty) is valid UTF-8, as JSON needs it. */
+int utf8_valid(const char *s);
 /* Appends s with invalid UTF-8 and NUL replaced by U+FFFD. */
 void utf8_clean(const char *s, size_t len, struct buf *dst);
 

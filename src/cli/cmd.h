@@ -26,6 +26,23 @@ extern const struct cmd_entry cmd_resume_entry;
 struct run;
 struct buf;
 int cmd_run_report(struct run *r, int code, int json, struct buf *err);
+/*
+ * `loopgate run`'s flags and config file (cmd_run.c), for run and once:
+ * flags gets what argv says, cfg the config file with flags over it (not
+ * finalized), *ui_flags the terminal's flags (UI_NO_PROGRESS).  Returns
+ * -1 to go on, or the exit status after printing usage (0) or the error (2).  cmd_run_fail prints err (and the --json
+ * error object) and returns code.
+ */
+struct config;
+int cmd_run_load(int argc, char **argv, const char *name, const char *usage,
+		 struct config *flags, struct config *cfg, int *ui_flags,
+		 struct buf *err);
+int cmd_run_fail(const struct config *c, int code, const struct buf *err);
+struct run;
+/* Run and once, after the config is final: the terminal set up and
+ * watching r, signals caught, r initialised from cfg. */
+void cmd_run_begin(struct run *r, const struct config *cfg, int ui_flags);
+extern const struct cmd_entry cmd_once_entry;
 
 /*
  * A command group with one subcommand (`loopgate gate check`, `loopgate
@@ -40,6 +57,12 @@ extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_reindex_entry;
 extern const struct cmd_entry cmd_review_entry;
+extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_serve_entry;
+extern const struct cmd_entry cmd_agent_entry;
+
+/* `loopgate __netprobe HOST[:PORT]` (cmd_netprobe.c). */
+int netprobe_main(int argc, char **argv);
 
 /* Exit statuses of the store commands (runs, show, reindex, review). */
 enum { CMD_OK = 0, CMD_USAGE = 2, CMD_CANNOT = 3 };

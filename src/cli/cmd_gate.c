@@ -144,6 +144,12 @@ static int parse_args(int argc, char **argv, struct config *f, char **config_pat
 			strlist_push(&f->gates, optarg);
 			break;
 		case O_GATE_TIMEOUT:
+			if (config_parse_duration(optarg, &f->gate_timeout_ms) == -ERANGE)
+				return err_set(
+					err, -EINVAL,
+					"--gate-timeout '%s' is too long: the maximum "
+					"is %s",
+					optarg, CONFIG_DURATION_MAX_TEXT);
 			if (config_parse_duration(optarg, &f->gate_timeout_ms) < 0 ||
 			    f->gate_timeout_ms <= 0)
 				return err_set(
@@ -218,7 +224,6 @@ static int setup(struct check *ck, struct buf *err)
 	ck->sb_made = 1;
 	if ((ret = sandbox_probe(&ck->sb, err)) < 0)
 		return ret;
-	gate_use_sandbox(&ck->sb, ck->cfg.policy);
 	proc_env_base(&ck->env);
 	{
 		char *rid = xasprintf("check-%s", ck->id);
@@ -239,7 +244,6 @@ static void check_release(struct check *ck)
 		}
 	}
 	plant_sites_release(ck->sites, ck->nsites);
-	gate_use_sandbox(NULL, NULL);
 	if (ck->sb_made)
 		sandbox_release(&ck->sb);
 	free(ck->g);
@@ -268,7 +272,9 @@ static int run_gate(struct check *ck, size_t i, const char *sub, long timeout_ms
 			      timeout_ms,
 			      0,
 			      (const char *const *)ck->env.v,
-			      (size_t)ck->cfg.feedback_max_bytes};
+			      (size_t)ck->cfg.feedback_max_bytes,
+			      &ck->sb,
+			      ck->cfg.policy};
 	int ret = fileio_mkdirs(dir, err);
 
 	if (isatty(STDERR_FILENO))

@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char resume_usage[] =
-	"usage: loopgate resume RUN [--dir PATH] [--json]\n"
+	"usage: loopgate resume RUN [--dir PATH] [--json] [--no-progress]\n"
 	"\n"
 	"Continues a run whose loopgate process died (killed, crashed, power lost)\n"
 	"from its last completed step, with the configuration it started with.\n"
@@ -27,6 +27,7 @@ static const char resume_usage[] =
 	"\n"
 	"  --dir PATH   the git repository (default .)\n"
 	"  --json       print a JSON summary on stdout at the end\n"
+	"  --no-progress  no live status line on a terminal: one line per step\n"
 	"  -h, --help\n"
 	"\n"
 	"Exit status: as `loopgate run` (0 converged, 1 halted, 3 could not run);\n"
@@ -36,6 +37,7 @@ static const char resume_usage[] =
 static const struct option options[] = {
 	{"dir", required_argument, NULL, 'd'},
 	{"json", no_argument, NULL, 'j'},
+	{"no-progress", no_argument, NULL, 'P'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -46,7 +48,7 @@ static int cmd_resume(int argc, char **argv)
 	struct buf err = BUF_INIT;
 	const char *dir = ".";
 	struct run r;
-	int opt, json = 0, code;
+	int opt, json = 0, code, ui_flags = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -60,6 +62,9 @@ static int cmd_resume(int argc, char **argv)
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'P':
+			ui_flags |= UI_NO_PROGRESS;
 			break;
 		default:
 			fprintf(stderr,
@@ -75,9 +80,10 @@ static int cmd_resume(int argc, char **argv)
 		return 2;
 	}
 	config_init(&cfg);
-	ui_init(0);
+	ui_init(ui_flags);
 	interrupt_install();
 	run_init(&r, &cfg);
+	ui_watch(&r);
 	code = resume_run(&r, &cfg, dir, argv[optind], &err);
 	code = cmd_run_report(&r, code, json, &err);
 	run_release(&r);

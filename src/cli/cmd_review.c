@@ -10,6 +10,7 @@
 #include "record/events.h"
 #include "tree/git.h"
 #include "store/store.h"
+#include "report/html.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -246,6 +247,19 @@ static char *last_kind(const char *path, struct buf *err)
 	return kind;
 }
 
+/* The verdict is part of the record: report.html shows it from now on. */
+static void refresh_report(const char *repo, const char *id)
+{
+	struct buf err = BUF_INIT;
+	char *dir = xasprintf("%s/.loopgate/runs/%s", repo, id);
+
+	if (report_html_write(dir, NULL, &err) < 0)
+		fprintf(stderr, "loopgate: warning: %s/%s not updated: %s\n", dir,
+			REPORT_HTML_FILE, err.s);
+	free(dir);
+	buf_release(&err);
+}
+
 static int verdict(struct store *st, const char *repo, const struct review_args *a)
 {
 	struct events ev = EVENTS_INIT;
@@ -309,6 +323,7 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 	}
 	events_close(&ev);
 	printf("run %s: %s by %s\n", id, a->verdict, a->reviewer);
+	refresh_report(repo, id);
 	goto out;
 fail:
 	fprintf(stderr, "loopgate: %s\n", err.s);

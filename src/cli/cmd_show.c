@@ -72,7 +72,7 @@ static void print_iterations(const json_t *its)
 		else if (num(it, "gate_failed") == 0)
 			buf_adds(&res, "all passed");
 		else
-			buf_adds(&res, "(did not finish)");
+			buf_adds(&res, "(gates not run)");
 		if (json_is_true(json_object_get(it, "noop")) || num(it, "noop") == 1)
 			buf_adds(&files, "(no change)");
 		json_array_foreach(fl, j, f)
@@ -182,7 +182,8 @@ static json_t *iteration_parts(const json_t *run, const char *run_dir, long k)
 		rel = xasprintf("%s/prompt.md", dir);
 		json_array_append_new(parts, read_part(run_dir, "prompt", rel));
 		free(rel);
-		int cmd = !strcmp(str(run, "actor", ""), "command");
+		int cmd = !strcmp(str(run, "actor", ""), "command") ||
+			  !strcmp(str(run, "actor", ""), "agent");
 		rel = xasprintf("%s/%s", dir, cmd ? "actor.out" : "response.md");
 		json_array_append_new(
 			parts,

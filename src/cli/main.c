@@ -8,9 +8,19 @@
 #include <string.h>
 
 static const struct cmd_entry *const commands[] = {
-	&cmd_run_entry,	  &cmd_resume_entry,  &cmd_runs_entry,
-	&cmd_show_entry,  &cmd_review_entry,  &cmd_gate_entry,
-	&cmd_audit_entry, &cmd_reindex_entry, NULL,
+	&cmd_run_entry,
+	&cmd_once_entry,
+	&cmd_resume_entry,
+	&cmd_runs_entry,
+	&cmd_show_entry,
+	&cmd_review_entry,
+	&cmd_gate_entry,
+	&cmd_audit_entry,
+	&cmd_reindex_entry,
+	&cmd_report_entry,
+	&cmd_serve_entry,
+	&cmd_agent_entry,
+	NULL,
 };
 
 static void usage(FILE *f)
@@ -46,6 +56,9 @@ int main(int argc, char **argv)
 	/* hidden: the sandbox's network relay (netproxy.h) */
 	if (!strcmp(argv[1], "__netrelay"))
 		return netrelay_main(argc - 1, argv + 1);
+	/* hidden: the agent pre-flight's host check (cmd_netprobe.c) */
+	if (!strcmp(argv[1], "__netprobe"))
+		return netprobe_main(argc - 1, argv + 1);
 	for (i = 0; commands[i]; i++)
 		if (!strcmp(argv[1], commands[i]->name))
 			return commands[i]->exec(argc - 1, argv + 1);

@@ -8,6 +8,7 @@
  * they are.
  */
 #include "config/config.h"
+#include "base/saferead.h"
 #include "config/config_impl.h"
 #include "config/policy.h"
 
@@ -54,6 +55,7 @@ void config_init(struct config *c)
 	c->no_protect = -1;
 	c->confirm = -1;
 	c->stall_after = -1;
+	c->max_actor_failures = -1;
 	c->review_sample = -1;
 	c->feedback_max_bytes = -1;
 	c->max_output_tokens = -1;
@@ -65,19 +67,22 @@ void config_init(struct config *c)
 	c->retry_base_ms = -1;
 	c->retry_max_ms = -1;
 	c->sandbox = -1;
+	c->actor_timeout_ms = -1;
 }
 
 void config_release(struct config *c)
 {
 	char **strs[] = {&c->source,   &c->goal,	&c->goal_file, &c->model,
 			 &c->base_url, &c->api_key_env, &c->agent_cmd, &c->dir,
-			 &c->record,   &c->audit_key,	&c->bwrap};
+			 &c->record,   &c->audit_key,	&c->bwrap,     &c->agent,
+			 &c->agent_bin};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(*strs[i]);
 	config_gate_opts_clear(c);
 	strlist_clear(&c->gates);
 	strlist_clear(&c->agent_env);
 	strlist_clear(&c->protect);
+	strlist_clear(&c->unprotect);
 	strlist_clear(&c->context);
 	for (size_t i = 0; i < c->nmodels; i++)
 		preset_release(&c->models[i]);
@@ -92,6 +97,11 @@ static struct model_preset *preset_find(const struct config *c, const char *name
 		if (!strcmp(c->models[i].name, name))
 			return &c->models[i];
 	return NULL;
+}
+
+const struct model_preset *config_find_model(const struct config *c, const char *name)
+{
+	return name ? preset_find(c, name) : NULL;
 }
 
 struct model_preset *config_preset_add(struct config *c, const char *name)
@@ -144,6 +154,42 @@ static void preset_overlay(struct model_preset *d, const struct model_preset *s)
 	set_long(&d->context_tokens, s->context_tokens);
 }
 
+/* A layer that gives gates replaces them all, with their options. */
+static void overlay_gates(struct config *d, const struct config *s)
+{
+	if (!s->gates.n)
+		return;
+	/* flags' gates have no per-gate options: the file's go too */
+	config_gate_opts_clear(d);
+	strlist_copy(&d->gates, &s->gates);
+	if (!s->gate_opts)
+		return;
+	d->gate_opts = xcalloc(s->gates.n, sizeof(*d->gate_opts));
+	for (size_t i = 0; i < s->gates.n; i++) {
+		const struct gate_opts *o = &s->gate_opts[i];
+		d->gate_opts[i].focus = o->focus ? xstrdup(o->focus) : NULL;
+		d->gate_opts[i].junit = o->junit ? xstrdup(o->junit) : NULL;
+		d->gate_opts[i].timeout_ms = o->timeout_ms;
+	}
+}
+
+/* The actor is one setting given three ways (config.h). */
+static void overlay_actor(struct config *d, const struct config *s)
+{
+	if (s->model || s->agent_cmd || s->agent) {
+		free(d->model);
+		free(d->agent_cmd);
+		d->model = d->agent_cmd = NULL;
+	}
+	if (s->agent_cmd || s->agent) {
+		free(d->agent);
+		d->agent = NULL;
+	}
+	set_str(&d->agent, s->agent);
+	set_str(&d->agent_bin, s->agent_bin);
+	set_long(&d->actor_timeout_ms, s->actor_timeout_ms);
+}
+
 void config_overlay(struct config *d, const struct config *s)
 {
 	/*
@@ -157,30 +203,11 @@ void config_overlay(struct config *d, const struct config *s)
 		free(d->goal_file);
 		d->goal = d->goal_file = NULL;
 	}
-	if (s->model || s->agent_cmd) {
-		free(d->model);
-		free(d->agent_cmd);
-		d->model = d->agent_cmd = NULL;
-	}
+	overlay_actor(d, s);
 	set_str(&d->source, s->source);
 	set_str(&d->goal, s->goal);
 	set_str(&d->goal_file, s->goal_file);
-	if (s->gates.n) {
-		/* flags' gates have no per-gate options: the file's go too */
-		config_gate_opts_clear(d);
-		strlist_copy(&d->gates, &s->gates);
-		if (s->gate_opts) {
-			d->gate_opts = xcalloc(s->gates.n, sizeof(*d->gate_opts));
-			for (size_t i = 0; i < s->gates.n; i++) {
-				const struct gate_opts *o = &s->gate_opts[i];
-				d->gate_opts[i].focus = o->focus ? xstrdup(o->focus)
-								 : NULL;
-				d->gate_opts[i].junit = o->junit ? xstrdup(o->junit)
-								 : NULL;
-				d->gate_opts[i].timeout_ms = o->timeout_ms;
-			}
-		}
-	}
+	overlay_gates(d, s);
 	set_str(&d->model, s->model);
 	set_str(&d->base_url, s->base_url);
 	set_str(&d->api_key_env, s->api_key_env);
@@ -192,6 +219,7 @@ void config_overlay(struct config *d, const struct config *s)
 	set_long(&d->deadline_ms, s->deadline_ms);
 	set_long(&d->gate_timeout_ms, s->gate_timeout_ms);
 	set_list(&d->protect, &s->protect);
+	set_list(&d->unprotect, &s->unprotect);
 	set_list(&d->context, &s->context);
 	set_str(&d->dir, s->dir);
 	if (s->json >= 0)
@@ -204,6 +232,7 @@ void config_overlay(struct config *d, const struct config *s)
 		d->no_protect = s->no_protect;
 	set_long(&d->confirm, s->confirm);
 	set_long(&d->stall_after, s->stall_after);
+	set_long(&d->max_actor_failures, s->max_actor_failures);
 	set_double(&d->review_sample, s->review_sample);
 	set_long(&d->feedback_max_bytes, s->feedback_max_bytes);
 	set_long(&d->max_output_tokens, s->max_output_tokens);
@@ -249,7 +278,7 @@ int config_parse_duration(const char *s, long *ms)
 		if (!isdigit((unsigned char)*p))
 			return -EINVAL;
 		for (; isdigit((unsigned char)*p); p++) {
-			if (n > (LONG_MAX - (*p - '0')) / 10)
+			if (n > (CONFIG_DURATION_MAX_MS - (*p - '0')) / 10)
 				return -ERANGE;
 			n = n * 10 + (*p - '0');
 		}
@@ -265,7 +294,9 @@ int config_parse_duration(const char *s, long *ms)
 		}
 		if (!mult)
 			return -EINVAL; /* "1h30" or "5x": refuse to guess */
-		if (n > LONG_MAX / mult || total > LONG_MAX - n * mult)
+		/* a deadline is added to the clock: keep far from LONG_MAX */
+		if (n > CONFIG_DURATION_MAX_MS / mult ||
+		    total > CONFIG_DURATION_MAX_MS - n * mult)
 			return -ERANGE;
 		total += n * mult;
 	}
@@ -286,6 +317,11 @@ int config_is_env_name(const char *s)
 
 int config_is_url(const char *s)
 {
+	/* a CR or LF would split the request head (header injection); no
+	 * URL has spaces or control characters in it */
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return 0;
 	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8);
 }
 
@@ -399,15 +435,11 @@ static int finalize_goal(struct config *c, struct buf *err)
 			       "both goal and goal_file are set: give the goal one way "
 			       "(--goal TEXT or --goal-file FILE)");
 	if (c->goal_file) {
-		buf_init(&b, GOAL_MAX_BYTES);
-		ret = buf_read_file(&b, c->goal_file);
-		if (ret == -E2BIG)
-			ret = err_set(err, -EINVAL,
-				      "goal file '%s' is larger than %d bytes",
-				      c->goal_file, GOAL_MAX_BYTES);
-		else if (ret < 0)
-			ret = err_set(err, -EINVAL, "cannot read goal file '%s': %s",
-				      c->goal_file, strerror(-ret));
+		/* bounded, non-blocking: /dev/zero or a FIFO must not hang us */
+		ret = saferead_user(c->goal_file, "goal file", GOAL_MAX_BYTES, 0, &b,
+				    err);
+		if (ret < 0)
+			ret = ret == -EINTR ? ret : -EINVAL;
 		else if (strlen(b.s) != b.len)
 			ret = err_set(err, -EINVAL, "goal file '%s' contains NUL bytes",
 				      c->goal_file);
@@ -435,11 +467,23 @@ static int finalize_actor(struct config *c, struct buf *err)
 	struct model_preset p;
 	int ret;
 
-	if (!c->model && !c->agent_cmd)
-		return err_set(err, -EINVAL,
-			       "no actor: pass --model PROVIDER/NAME (e.g. "
-			       "openai/gpt-4o-mini) or --agent-cmd CMD (e.g. 'claude -p "
-			       "...'), or set model: or agent_cmd: in loopgate.yaml");
+	if (!c->model && !c->agent_cmd && !c->agent)
+		return err_set(
+			err, -EINVAL,
+			"no actor: pass --model PROVIDER/NAME (e.g. "
+			"openai/gpt-4o-mini), --agent NAME (claude, codex, gemini, "
+			"qwen, opencode, aider) or --agent-cmd CMD, or set model:, "
+			"agent: or agent_cmd: in loopgate.yaml");
+	if (c->agent && c->agent_cmd)
+		return err_set(
+			err, -EINVAL,
+			"both agent '%s' and agent_cmd are set: choose one "
+			"(--agent runs a known agent CLI, --agent-cmd any command)",
+			c->agent);
+	if (c->agent) /* the preset's own checks: agent_turn.h */
+		return *c->agent ? 0 : err_set(err, -EINVAL, "agent is empty");
+	if (c->agent_bin)
+		return err_set(err, -EINVAL, "--agent-bin needs --agent NAME");
 	if (c->model && c->agent_cmd)
 		return err_set(err, -EINVAL,
 			       "both model '%s' and agent_cmd are set: choose one "
@@ -504,8 +548,12 @@ static void defaults(struct config *c)
 		c->confirm = 0;
 	if (c->stall_after < 0)
 		c->stall_after = CONFIG_DEFAULT_STALL_AFTER;
+	if (c->max_actor_failures < 0)
+		c->max_actor_failures = CONFIG_DEFAULT_MAX_ACTOR_FAILURES;
 	if (c->stream < 0)
 		c->stream = 1;
+	if (c->actor_timeout_ms < 0)
+		c->actor_timeout_ms = CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
 }
 
 /*
@@ -591,7 +639,8 @@ static int check_gates(const struct config *c, struct buf *err)
 		return err_set(err, -EINVAL,
 			       "no gate: pass at least one --gate CMD (or gates: in "
 			       "loopgate.yaml); only the gates' exit codes decide when "
-			       "the goal is met");
+			       "the goal is met (for a task no command can judge, "
+			       "`loopgate once` makes one reviewed turn)");
 	for (size_t i = 0; i < c->gates.n; i++)
 		if (!c->gates.v[i][strspn(c->gates.v[i], " \t")])
 			return err_set(err, -EINVAL, "gate %zu is an empty command",
@@ -615,19 +664,21 @@ static int check_strings(const struct config *c, struct buf *err)
 			       c->api_key_env);
 	if (c->base_url && !config_is_url(c->base_url))
 		return err_set(err, -EINVAL,
-			       "base_url: expected an http:// or https:// URL");
+			       "base_url: expected an http:// or https:// URL "
+			       "(no spaces or control characters)");
 	if (c->record && !*c->record)
 		return err_set(err, -EINVAL, "record: empty file name");
 	return 0;
 }
 
-int config_finalize(struct config *c, struct buf *err)
+static int finalize(struct config *c, int need_gates, struct buf *err)
 {
 	int ret;
 
 	if ((ret = finalize_goal(c, err)) < 0)
 		return ret;
-	if ((ret = check_gates(c, err)) < 0 || (ret = check_strings(c, err)) < 0)
+	if ((need_gates && (ret = check_gates(c, err)) < 0) ||
+	    (ret = check_strings(c, err)) < 0)
 		return ret;
 	if ((ret = finalize_actor(c, err)) < 0)
 		return ret;
@@ -640,6 +691,20 @@ int config_finalize(struct config *c, struct buf *err)
 			"http.retry_max (%ldms) is shorter than http.retry_base (%ldms)",
 			c->retry_max_ms, c->retry_base_ms);
 	return finalize_policy(c, err);
+}
+
+int config_finalize(struct config *c, struct buf *err)
+{
+	return finalize(c, 1, err);
+}
+
+int config_finalize_once(struct config *c, struct buf *err)
+{
+	if (c->gates.n)
+		return err_set(err, -EINVAL,
+			       "loopgate once runs no gate; a task that gates can "
+			       "judge is a loop: loopgate run --gate CMD ...");
+	return finalize(c, 0, err);
 }
 
 /*

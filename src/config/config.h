@@ -70,13 +70,17 @@ struct config {
 	char *api_key_env;
 	char *agent_cmd;
 	struct strlist agent_env; /* env names a command actor may receive */
+	char *agent;		  /* --agent NAME: a preset (actor/agent.h) */
+	char *agent_bin;	  /* --agent-bin PATH: the preset's program */
+	long actor_timeout_ms;	  /* one actor turn (agent CLI or command) */
 	long max_iterations;
 	double max_cost;  /* USD; -1 none */
 	long max_tokens;  /* input+output; -1 none */
 	long deadline_ms; /* -1 none */
 	long gate_timeout_ms;
 	struct strlist protect;
-	struct strlist context; /* --context GLOB: files always shown */
+	struct strlist unprotect; /* --unprotect GLOB: lifts a default */
+	struct strlist context;	  /* --context GLOB: files always shown */
 	char *dir;
 	int json;		 /* -1 unset, 0/1 */
 	char *record;		 /* --record FILE */
@@ -89,6 +93,7 @@ struct config {
 	int no_protect;		 /* -1 unset, 1: protect nothing (goals about tests) */
 	long confirm;		 /* re-runs of a passing gate set; 0 none */
 	long stall_after;	 /* same fingerprint or no-op K times: stalled */
+	long max_actor_failures; /* failed actor turns in a row: actor_failed */
 	double review_sample; /* fraction of converged runs marked for review; -1 unset */
 
 	/* http: */
@@ -117,6 +122,8 @@ struct config {
 #define CONFIG_DEFAULT_RETRY_BASE_MS	  500
 #define CONFIG_DEFAULT_RETRY_MAX_MS	  30000
 #define CONFIG_DEFAULT_STALL_AFTER	  3
+#define CONFIG_DEFAULT_MAX_ACTOR_FAILURES 3
+#define CONFIG_DEFAULT_ACTOR_TIMEOUT_MS	  (20L * 60 * 1000)
 
 void config_init(struct config *c);
 void config_release(struct config *c);
@@ -144,9 +151,11 @@ int config_load_default(struct config *c, const char *repo_top, const char *expl
 /*
  * Copies every field set in src over dst.  A non-empty list replaces the
  * list; presets under models: merge by name, field by field.  goal and
- * goal_file are one setting, and so are model and agent_cmd: when src sets
- * either of a pair, both of dst's are replaced (--agent-cmd beats a model:
- * from the file instead of colliding with it).
+ * goal_file are one setting, and so are model, agent and agent_cmd (the
+ * actor): when src sets agent or agent_cmd, all three of dst's are
+ * replaced (--agent-cmd beats a model: from the file instead of colliding
+ * with it); when src sets only model, dst's agent stays (with an agent,
+ * model is the CLI's own model name).
  */
 void config_overlay(struct config *dst, const struct config *src);
 /*
@@ -158,6 +167,11 @@ void config_overlay(struct config *dst, const struct config *src);
  * Call once.  -EINVAL with err set on failure.
  */
 int config_finalize(struct config *c, struct buf *err);
+/*
+ * config_finalize for `loopgate once`: the same, but there must be no
+ * gate (one turn, nothing judges it).  -EINVAL with err set on failure.
+ */
+int config_finalize_once(struct config *c, struct buf *err);
 /*
  * config_finalize for commands that only run the gates (`loopgate gate
  * check`): at least one gate, no empty gate command, a valid gate_timeout;
@@ -174,12 +188,17 @@ int config_finalize_gates(struct config *c, struct buf *err);
  */
 int config_resolve_model(const struct config *c, const char *spec,
 			 struct model_preset *out, struct buf *err);
+/* The models: entry named name, or NULL (agent presets price their CLI's
+ * model with it). */
+const struct model_preset *config_find_model(const struct config *c, const char *name);
 
 /*
  * "90s", "30m", "2h", "500ms", "1h30m", "1d", plain seconds "45" ->
- * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE on
- * overflow; *ms is untouched on failure.
+ * milliseconds.  -EINVAL for empty, negative or malformed text, -ERANGE
+ * past CONFIG_DURATION_MAX_MS; *ms is untouched on failure.
  */
+#define CONFIG_DURATION_MAX_MS	 (365L * 86400000L)
+#define CONFIG_DURATION_MAX_TEXT "365d"
 int config_parse_duration(const char *s, long *ms);
 /* The options of gate i (an all-unset record when it has none). */
 const struct gate_opts *config_gate_opts(const struct config *c, size_t i);

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include "config/config.h"
+#include "config/yamltree.h"
 
 /* ---- the schema (tables in config_yaml.c) ------------------------------ */
 
@@ -65,19 +66,6 @@ extern const struct key config_policy_commands_keys[];
 extern const struct key config_policy_limits_keys[];
 
 /* ---- the YAML tree and its walker (config_yaml.c) ------------------------ */
-
-enum ykind { Y_SCALAR, Y_SEQ, Y_MAP, Y_ALIAS };
-
-struct ynode {
-	enum ykind kind;
-	int plain;	     /* unquoted scalar: may be a number, bool, null */
-	const char *refused; /* anchor or tag: why we refuse it when used */
-	size_t line;	     /* 1-based */
-	char *val;	     /* scalar text, NUL-terminated */
-	size_t len;
-	struct ynode *kids; /* list items; mapping: key, value, key, ... */
-	size_t n;
-};
 
 struct walk {
 	const char *name;

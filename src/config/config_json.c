@@ -3,6 +3,7 @@
  * event (config_to_json of config.h), with secrets redacted.
  */
 #include "config/config.h"
+#include "record/redact.h"
 #include "config/config_impl.h"
 #include "config/policy.h"
 
@@ -20,12 +21,12 @@
  * query, and the values of every key variable the config names are blanked
  * wherever they occur.
  */
-struct redact {
+struct keyvals {
 	const char *vals[64];
 	size_t n;
 };
 
-static void redact_add(struct redact *r, const char *env)
+static void keyvals_add(struct keyvals *r, const char *env)
 {
 	const char *v = env ? getenv(env) : NULL;
 	/* short values ("1", "yes") would blank innocent text; keys are long */
@@ -33,19 +34,19 @@ static void redact_add(struct redact *r, const char *env)
 		r->vals[r->n++] = v;
 }
 
-static void redact_collect(const struct config *c, struct redact *r)
+static void keyvals_collect(const struct config *c, struct keyvals *r)
 {
 	r->n = 0;
-	redact_add(r, c->api_key_env);
+	keyvals_add(r, c->api_key_env);
 	for (size_t i = 0; i < sizeof(config_builtin) / sizeof(config_builtin[0]); i++)
-		redact_add(r, config_builtin[i].api_key_env);
+		keyvals_add(r, config_builtin[i].api_key_env);
 	for (size_t i = 0; i < c->nmodels; i++)
-		redact_add(r, c->models[i].api_key_env);
+		keyvals_add(r, c->models[i].api_key_env);
 	for (size_t i = 0; i < c->agent_env.n; i++)
-		redact_add(r, c->agent_env.v[i]);
+		keyvals_add(r, c->agent_env.v[i]);
 }
 
-static void redact_values(const struct redact *r, struct buf *b)
+static void keyvals_blank(const struct keyvals *r, struct buf *b)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		size_t vl = strlen(r->vals[i]);
@@ -61,45 +62,21 @@ static void redact_values(const struct redact *r, struct buf *b)
 	}
 }
 
-/* scheme://user:pw@host/path?query#frag -> scheme://REDACTED@host/path?REDACTED */
-static void redact_url(struct buf *b)
-{
-	char *scheme = strstr(b->s, "://"), *auth, *end, *at, *q;
-	struct buf t = BUF_INIT;
-	if (!scheme)
-		return;
-	auth = scheme + 3;
-	end = auth + strcspn(auth, "/?#");
-	at = memchr(auth, '@', (size_t)(end - auth));
-	q = strchr(b->s, '?');
-	if (!at && !q)
-		return;
-	buf_add(&t, b->s, (size_t)(auth - b->s));
-	if (at) {
-		buf_adds(&t, "REDACTED");
-		buf_add(&t, at, (size_t)((q ? q : b->s + b->len) - at));
-	} else {
-		buf_add(&t, auth, (size_t)(q - auth));
-	}
-	if (q) {
-		buf_adds(&t, "?REDACTED");
-		if (strchr(q, '#'))
-			buf_adds(&t, strchr(q, '#'));
-	}
-	buf_release(b);
-	*b = t;
-}
-
-static json_t *jstr(const struct redact *r, const char *s, int url)
+static json_t *jstr(const struct keyvals *r, const char *s, int url)
 {
 	struct buf b = BUF_INIT;
 	json_t *j;
 	if (!s)
 		return json_null();
-	buf_adds(&b, s);
-	if (url)
-		redact_url(&b);
-	redact_values(r, &b);
+	if (url) {
+		/* userinfo and query: record/redact.c's one rule for URLs */
+		char *shown = redact_url(s);
+		buf_adds(&b, shown);
+		free(shown);
+	} else {
+		buf_adds(&b, s);
+	}
+	keyvals_blank(r, &b);
 	j = json_stringn(b.s, b.len);
 	if (!j) {
 		/* not UTF-8 (a goal file can be anything): keep it readable */
@@ -112,7 +89,7 @@ static json_t *jstr(const struct redact *r, const char *s, int url)
 	return j;
 }
 
-static json_t *jlist(const struct redact *r, const struct strlist *l)
+static json_t *jlist(const struct keyvals *r, const struct strlist *l)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < l->n; i++)
@@ -135,7 +112,7 @@ static json_t *jbool(int v)
 	return v < 0 ? json_null() : json_boolean(v);
 }
 
-static json_t *jpreset(const struct redact *r, const struct model_preset *p)
+static json_t *jpreset(const struct keyvals *r, const struct model_preset *p)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "provider", jstr(r, p->provider, 0));
@@ -161,7 +138,7 @@ static json_t *jhttp(const struct config *c)
 }
 
 /* Per-gate options (focus, timeout, junit), parallel to "gates". */
-static json_t *jgate_opts(const struct redact *r, const struct config *c)
+static json_t *jgate_opts(const struct keyvals *r, const struct config *c)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < c->gates.n; i++) {
@@ -178,9 +155,9 @@ int config_to_json(const struct config *c, void **json_out)
 {
 	json_t *o = json_object(), *models = json_object();
 	struct model_preset p;
-	struct redact r;
+	struct keyvals r;
 
-	redact_collect(c, &r);
+	keyvals_collect(c, &r);
 	json_object_set_new(o, "source", jstr(&r, c->source, 0));
 	json_object_set_new(o, "goal", jstr(&r, c->goal, 0));
 	json_object_set_new(o, "goal_file", jstr(&r, c->goal_file, 0));
@@ -190,12 +167,16 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "api_key_env", jstr(&r, c->api_key_env, 0));
 	json_object_set_new(o, "agent_cmd", jstr(&r, c->agent_cmd, 0));
 	json_object_set_new(o, "agent_env", jlist(&r, &c->agent_env));
+	json_object_set_new(o, "agent", jstr(&r, c->agent, 0));
+	json_object_set_new(o, "agent_bin", jstr(&r, c->agent_bin, 0));
+	json_object_set_new(o, "actor_timeout_ms", jlong(c->actor_timeout_ms));
 	json_object_set_new(o, "max_iterations", jlong(c->max_iterations));
 	json_object_set_new(o, "max_cost", jnum(c->max_cost));
 	json_object_set_new(o, "max_tokens", jlong(c->max_tokens));
 	json_object_set_new(o, "deadline_ms", jlong(c->deadline_ms));
 	json_object_set_new(o, "gate_timeout_ms", jlong(c->gate_timeout_ms));
 	json_object_set_new(o, "protect", jlist(&r, &c->protect));
+	json_object_set_new(o, "unprotect", jlist(&r, &c->unprotect));
 	json_object_set_new(o, "context", jlist(&r, &c->context));
 	json_object_set_new(o, "dir", jstr(&r, c->dir, 0));
 	json_object_set_new(o, "json", jbool(c->json));
@@ -205,6 +186,7 @@ int config_to_json(const struct config *c, void **json_out)
 	json_object_set_new(o, "no_protect", jbool(c->no_protect));
 	json_object_set_new(o, "confirm", jlong(c->confirm));
 	json_object_set_new(o, "stall_after", jlong(c->stall_after));
+	json_object_set_new(o, "max_actor_failures", jlong(c->max_actor_failures));
 	json_object_set_new(o, "review_sample", jnum(c->review_sample));
 	json_object_set_new(o, "feedback_max_bytes", jlong(c->feedback_max_bytes));
 	json_object_set_new(o, "max_output_tokens", jlong(c->max_output_tokens));
@@ -346,12 +328,16 @@ int config_from_json(struct config *c, const void *json, struct buf *err)
 	rstr(o, "api_key_env", &c->api_key_env);
 	rstr(o, "agent_cmd", &c->agent_cmd);
 	rlist(o, "agent_env", &c->agent_env);
+	rstr(o, "agent", &c->agent);
+	rstr(o, "agent_bin", &c->agent_bin);
+	rlong(o, "actor_timeout_ms", &c->actor_timeout_ms);
 	rlong(o, "max_iterations", &c->max_iterations);
 	rnum(o, "max_cost", &c->max_cost);
 	rlong(o, "max_tokens", &c->max_tokens);
 	rlong(o, "deadline_ms", &c->deadline_ms);
 	rlong(o, "gate_timeout_ms", &c->gate_timeout_ms);
 	rlist(o, "protect", &c->protect);
+	rlist(o, "unprotect", &c->unprotect);
 	rlist(o, "context", &c->context);
 	rstr(o, "dir", &c->dir);
 	rstr(o, "record", &c->record);
@@ -359,6 +345,7 @@ int config_from_json(struct config *c, const void *json, struct buf *err)
 	rbool(o, "no_protect", &c->no_protect);
 	rlong(o, "confirm", &c->confirm);
 	rlong(o, "stall_after", &c->stall_after);
+	rlong(o, "max_actor_failures", &c->max_actor_failures);
 	rlong(o, "feedback_max_bytes", &c->feedback_max_bytes);
 	rlong(o, "max_output_tokens", &c->max_output_tokens);
 	rnum(o, "temperature", &c->temperature);

@@ -12,10 +12,12 @@
  * the way they are.
  */
 #include "config/config.h"
+#include "base/saferead.h"
 #include "config/config_impl.h"
 #include "config/policy.h"
 
 #include <ctype.h>
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -29,7 +31,6 @@
 
 /* Limits on user-controllable input (systemd style: bound everything). */
 #define CONFIG_MAX_BYTES (1 << 20)
-#define YAML_MAX_DEPTH	 32
 #define MAX_MODELS	 1000
 
 /* ---- typed scalars ------------------------------------------------------ */
@@ -95,166 +96,6 @@ static int parse_bool(const char *s, int *out)
 	return -EINVAL;
 }
 
-/* ---- YAML into a tree ------------------------------------------------- */
-
-/* struct ynode is in config_impl.h: config_policy.c walks it too. */
-
-struct yb {
-	yaml_parser_t p;
-	const char *name;
-	const char *text;
-	size_t len;
-	struct buf *err;
-};
-
-static void ynode_free(struct ynode *y)
-{
-	for (size_t i = 0; i < y->n; i++)
-		ynode_free(&y->kids[i]);
-	free(y->kids);
-	free(y->val);
-}
-
-static int yaml_fail(struct yb *b)
-{
-	const yaml_parser_t *p = &b->p;
-	size_t line = p->problem_mark.line + 1;
-	if (p->error == YAML_READER_ERROR) {
-		/* reader errors carry a byte offset, not a mark */
-		line = 1;
-		for (size_t i = 0; i < p->problem_offset && i < b->len; i++)
-			line += b->text[i] == '\n';
-	}
-	if (p->context)
-		return err_set(b->err, -EINVAL,
-			       "%s:%zu: YAML syntax error: %s (%s started on line %zu)",
-			       b->name, line, p->problem ? p->problem : "malformed",
-			       p->context, p->context_mark.line + 1);
-	return err_set(b->err, -EINVAL, "%s:%zu: YAML syntax error: %s", b->name, line,
-		       p->problem ? p->problem : "malformed");
-}
-
-static int ynext(struct yb *b, yaml_event_t *ev)
-{
-	return yaml_parser_parse(&b->p, ev) ? 0 : yaml_fail(b);
-}
-
-static int ybuild(struct yb *b, const yaml_event_t *ev, struct ynode *y, int depth)
-{
-	yaml_event_type_t end = YAML_SEQUENCE_END_EVENT;
-	size_t alloc = 0;
-
-	memset(y, 0, sizeof(*y));
-	y->line = ev->start_mark.line + 1;
-	switch (ev->type) {
-	case YAML_ALIAS_EVENT:
-		y->kind = Y_ALIAS;
-		return 0;
-	case YAML_SCALAR_EVENT:
-		y->kind = Y_SCALAR;
-		y->len = ev->data.scalar.length;
-		y->val = xstrndup((const char *)ev->data.scalar.value, y->len);
-		y->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		if (ev->data.scalar.anchor)
-			y->refused = "YAML anchors (&name) are not supported";
-		else if (ev->data.scalar.tag)
-			y->refused = "YAML tags (!tag) are not supported";
-		return 0;
-	case YAML_MAPPING_START_EVENT:
-		end = YAML_MAPPING_END_EVENT;
-		y->kind = Y_MAP;
-		if (ev->data.mapping_start.anchor)
-			y->refused = "YAML anchors (&name) are not supported";
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		y->kind = Y_SEQ;
-		if (ev->data.sequence_start.anchor)
-			y->refused = "YAML anchors (&name) are not supported";
-		break;
-	default:
-		return err_set(b->err, -EINVAL,
-			       "%s:%zu: YAML syntax error: unexpected event", b->name,
-			       y->line);
-	}
-	if (depth >= YAML_MAX_DEPTH)
-		return err_set(b->err, -EINVAL,
-			       "%s:%zu: YAML nested deeper than %d levels", b->name,
-			       y->line, YAML_MAX_DEPTH);
-	for (;;) {
-		yaml_event_t cev;
-		int ret = ynext(b, &cev);
-		if (ret < 0)
-			return ret;
-		if (cev.type == end) {
-			yaml_event_delete(&cev);
-			return 0;
-		}
-		if (y->n == alloc) {
-			alloc = alloc ? alloc * 2 : 8;
-			y->kids = xrealloc(y->kids, alloc * sizeof(*y->kids));
-		}
-		ret = ybuild(b, &cev, &y->kids[y->n++], depth + 1);
-		yaml_event_delete(&cev);
-		if (ret < 0)
-			return ret;
-	}
-}
-
-/* Expects the next event to be of type t (structure, not content). */
-static int yexpect(struct yb *b, yaml_event_type_t t, yaml_event_t *ev)
-{
-	int ret = ynext(b, ev);
-	if (ret < 0)
-		return ret;
-	if (ev->type != t) {
-		size_t line = ev->start_mark.line + 1;
-		int doc = ev->type == YAML_DOCUMENT_START_EVENT;
-		yaml_event_delete(ev);
-		return err_set(b->err, -EINVAL, "%s:%zu: %s", b->name, line,
-			       doc ? "only one YAML document is allowed (a second '---' "
-				     "starts here)"
-				   : "YAML syntax error: unexpected content");
-	}
-	return 0;
-}
-
-/* *root is NULL for an empty file. */
-static int yload(struct yb *b, struct ynode **root)
-{
-	yaml_event_t ev;
-	struct ynode *y = NULL;
-	int ret;
-
-	*root = NULL;
-	if ((ret = yexpect(b, YAML_STREAM_START_EVENT, &ev)) < 0)
-		return ret;
-	yaml_event_delete(&ev);
-	if ((ret = ynext(b, &ev)) < 0)
-		return ret;
-	if (ev.type == YAML_STREAM_END_EVENT) {
-		yaml_event_delete(&ev);
-		return 0;
-	}
-	yaml_event_delete(&ev); /* DOCUMENT_START: the parser guarantees it */
-	if ((ret = ynext(b, &ev)) < 0)
-		return ret;
-	y = xcalloc(1, sizeof(*y));
-	ret = ybuild(b, &ev, y, 0);
-	yaml_event_delete(&ev);
-	if (ret >= 0 && (ret = yexpect(b, YAML_DOCUMENT_END_EVENT, &ev)) >= 0) {
-		yaml_event_delete(&ev);
-		if ((ret = yexpect(b, YAML_STREAM_END_EVENT, &ev)) >= 0)
-			yaml_event_delete(&ev);
-	}
-	if (ret < 0) {
-		ynode_free(y);
-		free(y);
-		return ret;
-	}
-	*root = y;
-	return 0;
-}
-
 /* ---- the schema ------------------------------------------------------- */
 
 /* enum ktype and struct key are in config_impl.h: finalize reads these too. */
@@ -288,12 +129,16 @@ const struct key config_top_keys[] = {
 	KEY("api_key_env", K_ENV, api_key_env, 0, 0, NULL),
 	KEY("agent_cmd", K_STR, agent_cmd, 0, 0, "--agent-cmd"),
 	KEY("agent_env", K_ENVLIST, agent_env, 0, 0, "--agent-env"),
+	KEY("agent", K_STR, agent, 0, 0, "--agent"),
+	KEY("agent_bin", K_STR, agent_bin, 0, 0, "--agent-bin"),
+	KEY("actor_timeout", K_DUR, actor_timeout_ms, 1, NOMAX, "--actor-timeout"),
 	KEY("max_iterations", K_INT, max_iterations, 1, NOMAX, "--max-iterations"),
 	KEY("max_cost", K_NUM, max_cost, 0, HUGE_VAL, "--max-cost"),
 	KEY("max_tokens", K_INT, max_tokens, 1, NOMAX, "--max-tokens"),
 	KEY("deadline", K_DUR, deadline_ms, 1, NOMAX, "--deadline"),
 	KEY("gate_timeout", K_DUR, gate_timeout_ms, 1, NOMAX, "--gate-timeout"),
 	KEY("protect", K_LIST, protect, 0, 0, "--protect"),
+	KEY("unprotect", K_LIST, unprotect, 0, 0, "--unprotect"),
 	KEY("context", K_LIST, context, 0, 0, "--context"),
 	KEY("json", K_BOOL, json, 0, 0, "--json"),
 	KEY("record", K_STR, record, 0, 0, "--record"),
@@ -302,6 +147,8 @@ const struct key config_top_keys[] = {
 	KEY("no_protect", K_BOOL, no_protect, 0, 0, "--no-protect"),
 	KEY("confirm", K_INT, confirm, 0, 20, "--confirm"),
 	KEY("stall_after", K_INT, stall_after, 2, NOMAX, "--stall-after"),
+	KEY("max_actor_failures", K_INT, max_actor_failures, 1, NOMAX,
+	    "--max-actor-failures"),
 	KEY("review_sample", K_NUM, review_sample, 0, 1, NULL),
 	KEY("feedback_max_bytes", K_INT, feedback_max_bytes, 1024, NOMAX,
 	    "--feedback-max-bytes"),
@@ -473,7 +320,9 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 	int ret;
 	long ms;
 
-	snprintf(sub, sizeof(sub), "%s.%s", path, ky->val);
+	if ((ret = want_string(w, ky, path, "a gate option name", &s)) < 0)
+		return ret;
+	snprintf(sub, sizeof(sub), "%s.%s", path, s);
 	if ((ret = want_string(w, v, sub, "a string", &s)) < 0)
 		return ret;
 	if (!strcmp(ky->val, "run") || !strcmp(ky->val, "focus") ||
@@ -488,6 +337,10 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 		return 0;
 	}
 	if (!strcmp(ky->val, "timeout")) {
+		if (config_parse_duration(s, &ms) == -ERANGE)
+			return key_err(w, v->line, sub,
+				       "duration '%s' is too long: the maximum is %s", s,
+				       CONFIG_DURATION_MAX_TEXT);
 		if (config_parse_duration(s, &ms) < 0 || ms <= 0)
 			return key_err(w, v->line, sub,
 				       "expected a duration such as "
@@ -499,6 +352,31 @@ static int gate_opt(const struct walk *w, const struct ynode *ky, const struct y
 	return key_err(w, ky->line, sub,
 		       "unknown gate option (expected run, "
 		       "focus, timeout or junit)");
+}
+
+/*
+ * Option j of gate mapping g is not given twice: with two `run:` keys the
+ * last one would win, which can silently turn a real gate into `true`.
+ * Keys that are not strings are refused by gate_opt (called after this
+ * only for scalar keys).
+ */
+static int gate_opt_once(const struct walk *w, const struct ynode *g, size_t j,
+			 const char *path)
+{
+	const struct ynode *ky = &g->kids[j];
+	const char *name;
+	int ret;
+
+	if ((ret = want_string(w, ky, path, "a gate option name", &name)) < 0)
+		return ret;
+	for (size_t i = 0; i < j; i += 2)
+		if (g->kids[i].kind == Y_SCALAR && g->kids[i].val &&
+		    !strcmp(g->kids[i].val, name))
+			return key_err(w, ky->line, path,
+				       "duplicate gate option '%s' (first given on "
+				       "line %zu)",
+				       name, g->kids[i].line);
+	return 0;
 }
 
 /* gates: a list whose items are commands, or mappings with options. */
@@ -525,9 +403,11 @@ static int set_gates_key(const struct walk *w, const struct ynode *y, const char
 		o->timeout_ms = -1;
 		snprintf(item, sizeof(item), "%s[%zu]", path, i + 1);
 		if (g->kind == Y_MAP) {
+			ret = check_plain_yaml(w, g, item);
 			for (size_t j = 0; j + 1 < g->n && ret == 0; j += 2)
-				ret = gate_opt(w, &g->kids[j], &g->kids[j + 1], item,
-					       &run, o);
+				if ((ret = gate_opt_once(w, g, j, item)) == 0)
+					ret = gate_opt(w, &g->kids[j], &g->kids[j + 1],
+						       item, &run, o);
 			if (ret == 0 && !run)
 				ret = key_err(w, g->line, item,
 					      "a gate mapping needs 'run: COMMAND'");
@@ -607,7 +487,9 @@ static int set_scalar_key(const struct walk *w, const struct key *k,
 			return ret;
 		ret = config_parse_duration(s, &ms);
 		if (ret == -ERANGE)
-			return key_err(w, y->line, path, "duration '%s' is too long", s);
+			return key_err(w, y->line, path,
+				       "duration '%s' is too long: the maximum is %s", s,
+				       CONFIG_DURATION_MAX_TEXT);
 		if (ret < 0)
 			return key_err(w, y->line, path,
 				       "expected a duration such as 90s, 30m, 2h, 1h30m, "
@@ -633,6 +515,10 @@ static int set_scalar_key(const struct walk *w, const struct key *k,
 	}
 	if ((ret = want_string(w, y, path, "a string", &s)) < 0)
 		return ret;
+	if (k->type == K_URL && strcspn(s, "\r\n\t ") != strlen(s))
+		return key_err(w, y->line, path,
+			       "the URL contains a space, tab, CR or LF (a CR/LF "
+			       "would split the HTTP request head)");
 	if (k->type == K_URL && !config_is_url(s))
 		return key_err(w, y->line, path,
 			       "expected an http:// or https:// URL, got '%s'", s);
@@ -747,7 +633,9 @@ static int unknown_key(const struct walk *w, const struct ynode *ky,
 static int walk_map(struct walk *w, const struct ynode *map, const struct key *keys,
 		    void *base, const char *prefix)
 {
-	size_t seen[32] = {0};
+	/* the line each key was given on, by its index in keys: room for
+	 * every table's keys (the top level has the most, about 40) */
+	size_t seen[64] = {0};
 	char tmp[80];
 	int ret;
 
@@ -769,6 +657,8 @@ static int walk_map(struct walk *w, const struct ynode *map, const struct key *k
 		path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
 		for (k = keys; k->name && strcmp(k->name, name); k++)
 			;
+		/* a table that outgrew seen[] is a bug here, not bad input */
+		assert((size_t)(k - keys) < sizeof(seen) / sizeof(seen[0]));
 		if (!k->name)
 			ret = unknown_key(w, ky, keys, path, !*prefix);
 		else if (seen[k - keys])
@@ -807,7 +697,6 @@ static void rebase(char **p, const char *cfgpath)
 static int load_text(struct config *c, const char *name, const char *text, size_t len,
 		     int policy_file, struct buf *err)
 {
-	struct yb b = {.name = name, .text = text, .len = len, .err = err};
 	struct walk w = {.name = name, .err = err};
 	struct ynode *root = NULL;
 	struct config tmp;
@@ -817,13 +706,7 @@ static int load_text(struct config *c, const char *name, const char *text, size_
 		return err_set(err, -EINVAL,
 			       "%s: larger than %d bytes; is this a config file?", name,
 			       CONFIG_MAX_BYTES);
-	if (!yaml_parser_initialize(&b.p))
-		return err_set(err, -ENOMEM, "%s: cannot initialise the YAML parser",
-			       name);
-	yaml_parser_set_input_string(&b.p, (const unsigned char *)text, len);
-	ret = yload(&b, &root);
-	yaml_parser_delete(&b.p);
-	if (ret < 0)
+	if ((ret = yamltree_load(name, text, len, &root, err)) < 0)
 		return ret;
 	config_init(&tmp);
 	w.c = &tmp;
@@ -833,10 +716,7 @@ static int load_text(struct config *c, const char *name, const char *text, size_
 	} else if (root && !is_null(root)) {
 		ret = walk_map(&w, root, config_top_keys, &tmp, "");
 	}
-	if (root) {
-		ynode_free(root);
-		free(root);
-	}
+	yamltree_free(root);
 	if (ret >= 0) {
 		if (!policy_file)
 			tmp.source = xstrdup(name);
@@ -858,16 +738,16 @@ static int load_file(struct config *c, const char *path, int policy_file, struct
 	struct config tmp;
 	int ret;
 
-	buf_init(&text, CONFIG_MAX_BYTES + 1);
-	ret = buf_read_file(&text, path);
+	/* bounded, non-blocking: /dev/zero or a FIFO must not hang us */
+	ret = saferead_user(path, policy_file ? "policy file" : "config file",
+			    CONFIG_MAX_BYTES, 0, &text, err);
 	if (ret == -ENOENT)
 		ret = err_set(err, ret, "%s: no such file", path);
-	else if (ret == -E2BIG)
-		ret = err_set(err, -EINVAL,
-			      "%s: larger than %d bytes; is this a config file?", path,
-			      CONFIG_MAX_BYTES);
-	else if (ret < 0)
-		ret = err_set(err, ret, "%s: cannot read: %s", path, strerror(-ret));
+	else if (ret == -EFBIG)
+		ret = err_set(
+			err, -EINVAL,
+			"%s: larger than %d bytes, the limit; is this a config file?",
+			path, CONFIG_MAX_BYTES);
 	if (ret < 0) {
 		buf_release(&text);
 		return ret;

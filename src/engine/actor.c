@@ -2,6 +2,7 @@
  * actor.c: the model actor and the command actor.  See actor.h.
  */
 #include "engine/actor.h"
+#include "base/ckd.h"
 #include "base/utf8.h"
 #include "base/clock.h"
 #include "actor/edits.h"
@@ -10,17 +11,15 @@
 #include "config/policy.h"
 #include "engine/prompt.h"
 #include "actor/provider.h"
-#include "cli/ui.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define COMMAND_ACTOR_MAX_MS (60L * 60 * 1000) /* without a deadline */
-
 struct attempt_ctx {
 	struct run *r;
+	struct worker *w;
 	struct actor_turn *t;
 	size_t prompt_bytes;
 };
@@ -36,12 +35,12 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 
 	budget_charge(b, a->tokens_in, a->tokens_out,
 		      a->usage_estimated ? 0 : c->prompt_bytes);
-	c->t->tokens_in += a->tokens_in;
-	c->t->tokens_out += a->tokens_out;
+	c->t->tokens_in = ckd_add(c->t->tokens_in, a->tokens_in);
+	c->t->tokens_out = ckd_add(c->t->tokens_out, a->tokens_out);
 	c->t->cost += b->cost - before;
 	if (a->will_retry &&
 	    (budget_spent(b, &why) ||
-	     budget_precheck(b, c->prompt_bytes, c->r->max_output_tokens, &why) < 0))
+	     budget_precheck(b, c->prompt_bytes, c->w->max_output_tokens, &why) < 0))
 		stop = 1;
 	if (stop)
 		c->t->budget_stop = 1;
@@ -56,10 +55,6 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 				"will_retry", a->will_retry && !stop, "wait_ms",
 				(json_int_t)a->wait_ms, "elapsed_ms", a->elapsed_ms,
 				"stopped_by", stop ? events_str(why.s) : json_null()));
-	if (a->will_retry && !stop)
-		ui_log("iteration %d: model call attempt %d: %s%s%s; retrying in %.1fs",
-		       c->t->iteration, a->n, a->outcome, a->detail ? ": " : "",
-		       a->detail ? a->detail : "", a->wait_ms / 1000.0);
 	buf_release(&why);
 	return stop;
 }
@@ -90,8 +85,9 @@ static json_t *edit_items(const struct edit_list *l)
 	return a;
 }
 
-/* Parses and applies the reply's edit blocks; fills r->edit_feedback. */
-static void apply_reply(struct run *r, struct actor_turn *t, const struct buf *text)
+/* Parses and applies the reply's edit blocks; fills w->edit_feedback. */
+static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
+			const struct buf *text)
 {
 	struct edit_list l = EDIT_LIST_INIT;
 	struct buf problems = BUF_INIT;
@@ -99,39 +95,44 @@ static void apply_reply(struct run *r, struct actor_turn *t, const struct buf *t
 
 	edits_parse(text->s, text->len, &l, &problems);
 	t->edit_blocks = (int)l.n;
-	t->edits_applied = edits_apply(r->tree, &l);
+	t->edits_applied = edits_apply(w->tree, &l);
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].status != EDIT_APPLIED)
 			t->edits_refused++;
-	buf_reset(&r->edit_feedback);
-	edits_feedback(&l, &r->edit_feedback);
+	buf_reset(&w->edit_feedback);
+	edits_feedback(&l, &w->edit_feedback);
 	if (problems.len) {
-		buf_adds(&r->edit_feedback, "Malformed blocks, not applied:\n");
-		buf_add(&r->edit_feedback, problems.s, problems.len);
+		buf_adds(&w->edit_feedback, "Malformed blocks, not applied:\n");
+		buf_add(&w->edit_feedback, problems.s, problems.len);
 	}
 	if (!l.n && !problems.len)
-		buf_adds(&r->edit_feedback,
+		buf_adds(&w->edit_feedback,
 			 "Your reply contained no edit block, so nothing changed. "
 			 "Reply with search/replace or FILE blocks as described.\n");
+	/* turn_*: the whole turn's spend (every attempt), for the progress line */
 	events_append(&r->ev, "edits",
-		      json_pack("{s:i,s:i,s:i,s:i,s:o,s:o}", "iteration", t->iteration,
-				"blocks", (int)l.n, "applied", t->edits_applied,
-				"refused", t->edits_refused, "items", edit_items(&l),
-				"problems", events_strn(problems.s, problems.len)));
+		      json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:I,s:I,s:f}", "iteration",
+				t->iteration, "blocks", (int)l.n, "applied",
+				t->edits_applied, "refused", t->edits_refused, "items",
+				edit_items(&l), "problems",
+				events_strn(problems.s, problems.len), "turn_tokens_in",
+				(json_int_t)t->tokens_in, "turn_tokens_out",
+				(json_int_t)t->tokens_out, "turn_cost_usd", t->cost));
 	edit_list_release(&l);
 	buf_release(&problems);
 }
 
-int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
+int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
+		     struct buf *err)
 {
 	struct buf sys = BUF_INIT, user = BUF_INIT, why = BUF_INIT, raw = BUF_INIT;
 	struct provider_reply reply = PROVIDER_REPLY_INIT;
 	struct provider_request req;
-	struct attempt_ctx ctx = {r, t, 0};
+	struct attempt_ctx ctx = {r, w, t, 0};
 	int ret;
 
-	prompt_system(r, 0, &sys);
-	prompt_user(r, &raw);
+	prompt_system(0, !r->cfg->gates.n, &sys);
+	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, w}, &raw);
 	/* Gate output is cleaned already; the goal and file names may not be:
 	 * the request is JSON, so the whole prompt must be UTF-8. */
 	utf8_clean(raw.s, raw.len, &user);
@@ -154,15 +155,15 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 		if (ret < 0)
 			goto out;
 	}
-	ret = budget_precheck(&r->budget, ctx.prompt_bytes, r->max_output_tokens, &why);
+	ret = budget_precheck(&r->budget, ctx.prompt_bytes, w->max_output_tokens, &why);
 	events_append(&r->ev, "model_request",
 		      json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:s,s:o}", "iteration",
-				t->iteration, "provider", events_str(r->preset.provider),
-				"model", events_str(r->preset.model), "prompt_bytes",
+				t->iteration, "provider", events_str(w->preset.provider),
+				"model", events_str(w->preset.model), "prompt_bytes",
 				(json_int_t)ctx.prompt_bytes, "estimate_tokens_in",
 				(json_int_t)budget_estimate_tokens(&r->budget,
 								   ctx.prompt_bytes),
-				"max_output_tokens", (json_int_t)r->max_output_tokens,
+				"max_output_tokens", (json_int_t)w->max_output_tokens,
 				"prompt_file", "prompt.md", "refused",
 				ret < 0 ? events_str(why.s) : json_null()));
 	if (ret < 0) {
@@ -172,10 +173,10 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	}
 	req.system = sys.s;
 	req.prompt = user.s;
-	req.max_output_tokens = r->max_output_tokens;
+	req.max_output_tokens = w->max_output_tokens;
 	req.deadline_ms = r->budget.deadline_at;
-	provider_set_attempt_cb(r->prov, on_attempt, &ctx);
-	ret = provider_complete(r->prov, &req, &reply, err);
+	provider_set_attempt_cb(w->prov, on_attempt, &ctx);
+	ret = provider_complete(w->prov, &req, &reply, err);
 	if (ret < 0)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
@@ -190,7 +191,7 @@ int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err)
 			  reply.finish_reason ? events_str(reply.finish_reason)
 					      : json_null(),
 			  "response_file", "response.md"));
-	apply_reply(r, t, &reply.text);
+	apply_reply(r, w, t, &reply.text);
 out:
 	provider_reply_release(&reply);
 	buf_release(&sys);
@@ -200,14 +201,15 @@ out:
 	return ret;
 }
 
-int actor_model_apply(struct run *r, struct actor_turn *t, const struct buf *reply)
+int actor_model_apply(struct run *r, struct worker *w, struct actor_turn *t,
+		      const struct buf *reply)
 {
-	apply_reply(r, t, reply);
+	apply_reply(r, w, t, reply);
 	return 0;
 }
 
-static void command_env(struct run *r, struct actor_turn *t, const char *prompt,
-			const char *gate_out, struct proc_env *env)
+static void command_env(const struct run *r, const struct actor_turn *t,
+			const char *prompt, const char *gate_out, struct proc_env *env)
 {
 	size_t i;
 	char num[32];
@@ -228,20 +230,17 @@ static void command_env(struct run *r, struct actor_turn *t, const char *prompt,
 	proc_env_set(env, "LOOPGATE_GATE_OUTPUT_FILE", gate_out);
 }
 
-int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
+/*
+ * The policy's word on the agent command, on the record.  Denied: the
+ * reason becomes the turn's outcome and its output (out); returns 0 with
+ * *ret set.  Allowed: returns 1.
+ */
+static int command_allowed(struct run *r, struct worker *w, struct actor_turn *t,
+			   const char *out, int *ret, struct buf *err)
 {
-	struct buf text = BUF_INIT, what = BUF_INIT;
-	struct proc_env env = PROC_ENV_INIT;
-	struct proc_opts o = PROC_OPTS_INIT;
-	struct proc_result res = PROC_RESULT_INIT;
-	const char *argv[] = {"/bin/sh", "-c", r->cfg->agent_cmd, NULL};
-	char *prompt = xasprintf("%s/prompt.md", t->dir);
-	char *out = xasprintf("%s/actor.out", t->dir);
-	char *gate_out = r->last.ran ? xasprintf("%s/%s", r->run_dir, r->last.output_file)
-				     : xasprintf("%s/empty-gate-output", r->run_dir);
-	int ret, allowed;
+	struct buf what = BUF_INIT;
+	int allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
 
-	allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
 	events_append(&r->ev, "policy",
 		      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "actor",
 				"iteration", t->iteration, "command",
@@ -252,62 +251,105 @@ int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err)
 					       : json_null()));
 	if (!allowed) {
 		/* not run: the reason is the turn's outcome, on the record */
-		buf_reset(&r->edit_feedback);
-		buf_addf(&r->edit_feedback,
+		buf_reset(&w->edit_feedback);
+		buf_addf(&w->edit_feedback,
 			 "The agent command was not run: the "
 			 "policy denies it (%s).\n",
 			 what.s);
 		/* the turn's output, where its output would have been */
-		ret = fileio_write_atomic(out, r->edit_feedback.s, r->edit_feedback.len,
-					  err);
-		goto done;
+		*ret = fileio_write_atomic(out, w->edit_feedback.s, w->edit_feedback.len,
+					   err);
+		actor_fail_outcome(r, t, NULL, 0, what.s, out);
 	}
-	buf_reset(&what);
-	prompt_system(r, 1, &text);
+	buf_release(&what);
+	return allowed;
+}
+
+/* The agent command's end: its record, and what it means for the turn. */
+static int command_ended(struct run *r, struct worker *w, struct actor_turn *t,
+			 const struct proc_result *res, long timeout_ms, const char *out,
+			 struct buf *err)
+{
+	struct buf what = BUF_INIT;
+	int ret = 0;
+
+	proc_describe(res, timeout_ms, &what);
+	actor_fail_outcome(r, t, res, timeout_ms, NULL, out);
+	events_append(&r->ev, "actor_end",
+		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}", "iteration",
+				t->iteration, "status", proc_status_name(res->status),
+				"exit_code", res->exit_code, "describe",
+				events_str(what.s), "duration_ms", res->elapsed_ms,
+				"output_file", "actor.out", "output_bytes",
+				(json_int_t)res->out_total, "failed", t->failed,
+				"network_denied",
+				t->net_denied ? events_str(t->net_denied) : json_null(),
+				/* the last lines, for the terminal's failure line */
+				"tail", t->tail ? events_str(t->tail) : json_null()));
+	if (res->status == PROC_INTERRUPTED)
+		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
+	else if (res->status == PROC_DEADLINE)
+		ret = err_set(err, -ETIME,
+			      "the deadline passed while the agent command ran");
+	buf_reset(&w->edit_feedback);
+	if (!ret && (res->status != PROC_EXITED || res->exit_code != 0))
+		buf_addf(&w->edit_feedback, "The agent command ended with %s.\n", what.s);
+	if (!ret && t->net_denied)
+		buf_addf(&w->edit_feedback,
+			 "The sandbox refused network access to %s (not in the "
+			 "policy's network allow-list).\n",
+			 t->net_denied);
+	buf_release(&what);
+	return ret;
+}
+
+int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
+		       struct buf *err)
+{
+	struct buf text = BUF_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result res = PROC_RESULT_INIT;
+	const char *argv[] = {"/bin/sh", "-c", r->cfg->agent_cmd, NULL};
+	char *prompt = xasprintf("%s/prompt.md", t->dir);
+	char *out = xasprintf("%s/actor.out", t->dir);
+	char *gate_out = w->judge.last.ran
+				 ? xasprintf("%s/%s", r->run_dir,
+					     w->judge.last.output_file)
+				 : xasprintf("%s/empty-gate-output", r->run_dir);
+	int ret = 0;
+
+	if (!command_allowed(r, w, t, out, &ret, err))
+		goto done;
+	prompt_system(1, !r->cfg->gates.n, &text);
 	buf_addch(&text, '\n');
-	prompt_user(r, &text);
+	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, w}, &text);
 	if ((ret = fileio_write_atomic(prompt, text.s, text.len, err)) < 0)
 		goto done;
-	if (!r->last.ran && (ret = fileio_write_atomic(gate_out, "", 0, err)) < 0)
+	if (!w->judge.last.ran && (ret = fileio_write_atomic(gate_out, "", 0, err)) < 0)
 		goto done;
 	command_env(r, t, prompt, gate_out, &env);
 	o.argv = argv;
-	o.cwd = r->tree;
+	o.cwd = w->tree;
 	o.env = (const char *const *)env.v;
 	o.stdin_path = prompt;
 	o.merge_output = 1;
 	o.output_path = out;
 	o.deadline_ms = r->budget.deadline_at;
-	o.timeout_ms = COMMAND_ACTOR_MAX_MS;
-	o.sandbox = r->sandbox;
+	o.timeout_ms = r->cfg->actor_timeout_ms > 0 ? r->cfg->actor_timeout_ms
+						    : CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
+	o.sandbox = w->sandbox; /* the worker's: explicit, per spawn */
 	events_append(&r->ev, "actor_start",
 		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",
 				events_str(r->cfg->agent_cmd), "prompt_file", "prompt.md",
 				"prompt_bytes", (json_int_t)text.len));
 	ret = proc_run(&o, &res, err);
-	if (ret < 0)
-		goto done;
-	proc_describe(&res, o.timeout_ms, &what);
-	events_append(&r->ev, "actor_end",
-		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I}", "iteration",
-				t->iteration, "status", proc_status_name(res.status),
-				"exit_code", res.exit_code, "describe",
-				events_str(what.s), "duration_ms", res.elapsed_ms,
-				"output_file", "actor.out", "output_bytes",
-				(json_int_t)res.out_total));
-	if (res.status == PROC_INTERRUPTED)
-		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
-	else if (res.status == PROC_DEADLINE)
-		ret = err_set(err, -ETIME,
-			      "the deadline passed while the agent command ran");
-	buf_reset(&r->edit_feedback);
-	if (!ret && (res.status != PROC_EXITED || res.exit_code != 0))
-		buf_addf(&r->edit_feedback, "The agent command ended with %s.\n", what.s);
+	if (ret == 0)
+		ret = command_ended(r, w, t, &res, o.timeout_ms, out, err);
 done:
 	proc_result_release(&res);
 	proc_env_release(&env);
 	buf_release(&text);
-	buf_release(&what);
 	free(prompt);
 	free(out);
 	free(gate_out);

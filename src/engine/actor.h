@@ -38,15 +38,38 @@ struct actor_turn {
 	int budget_stop; /* the turn ended because the budget could not
 				   carry a call: any error code is then a halt,
 				   not a failure */
+	/* The command actor's end, told plainly (actor_fail.c); the strings
+	 * are the turn's until moved into the iteration. */
+	int failed;	  /* not run, not exit 0, or killed */
+	char *describe;	  /* "exit 127", "not run: the policy denies it (...)" */
+	char *tail;	  /* the last lines of its output */
+	char *net_denied; /* "host:port, ..." the sandbox's proxy refused */
+	char *advice;	  /* what to do about it, matching the cause */
 };
 
-int actor_model_turn(struct run *r, struct actor_turn *t, struct buf *err);
-int actor_command_turn(struct run *r, struct actor_turn *t, struct buf *err);
+/* r: the shared budget, log and config; w: the worker whose turn it is
+ * (its tree, sandbox, provider, latest gate result, feedback). */
+int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
+		     struct buf *err);
+int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
+		       struct buf *err);
 /*
  * The second half of a model turn alone, for `loopgate resume`: applies a
  * reply saved before a crash (response.md) as actor_model_turn would have,
  * edits record and feedback included.  Returns 0.
  */
-int actor_model_apply(struct run *r, struct actor_turn *t, const struct buf *reply);
+int actor_model_apply(struct run *r, struct worker *w, struct actor_turn *t,
+		      const struct buf *reply);
+
+struct proc_result;
+/*
+ * actor_fail.c: fills t's failed, describe, tail (the last lines of the
+ * output file out_path), net_denied and advice from how the command ran
+ * (res; NULL when the policy refused it, with denied_rule saying why).
+ */
+void actor_fail_outcome(const struct run *r, struct actor_turn *t,
+			const struct proc_result *res, long timeout_ms,
+			const char *denied_rule, const char *out_path);
+void actor_turn_release(struct actor_turn *t);
 
 #endif

@@ -2,6 +2,7 @@
  * budget.c: ceilings and spend.  See budget.h for the guarantee.
  */
 #include "engine/budget.h"
+#include "base/ckd.h"
 #include "base/clock.h"
 
 #include <errno.h>
@@ -9,6 +10,8 @@
 #include <math.h>
 
 #define INITIAL_BPT 3.0
+/* No tokenizer packs more than a few tokens into a byte. */
+#define BPT_MIN 0.25
 
 void budget_init(struct budget *b)
 {
@@ -32,49 +35,67 @@ double budget_price(const struct budget *b, long tin, long tout)
 	return (tin * in + tout * out) / 1e6;
 }
 
+void budget_charge_cost(struct budget *b, long tin, long tout, double cost)
+{
+	b->calls++;
+	b->tokens_in += tin;
+	b->tokens_out += tout;
+	b->cost += cost;
+}
+
 long budget_estimate_tokens(const struct budget *b, size_t bytes)
 {
-	return (long)ceil((double)bytes / b->bpt);
+	return ckd_dtol(ceil((double)bytes / b->bpt));
 }
 
 void budget_charge(struct budget *b, long tin, long tout, size_t prompt_bytes)
 {
 	b->calls++;
-	b->tokens_in += tin;
-	b->tokens_out += tout;
+	/* a server may report anything up to INT64_MAX: saturate, never wrap */
+	b->tokens_in = ckd_add(b->tokens_in, tin < 0 ? 0 : tin);
+	b->tokens_out = ckd_add(b->tokens_out, tout < 0 ? 0 : tout);
 	b->cost += budget_price(b, tin, tout);
 	if (prompt_bytes && tin > 0) {
 		double measured = (double)prompt_bytes / (double)tin;
 		if (tin > budget_estimate_tokens(b, prompt_bytes))
 			b->overrun = 1;
+		/* a lying server must not drive estimates to infinity */
+		if (measured < BPT_MIN)
+			measured = BPT_MIN;
 		if (measured < b->bpt)
 			b->bpt = measured;
 	}
+}
+
+long budget_tokens_used(const struct budget *b)
+{
+	return ckd_add(b->tokens_in, b->tokens_out);
 }
 
 int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 		    struct buf *why)
 {
 	long est = budget_estimate_tokens(b, prompt_bytes);
+	long worst = ckd_add(est, max_out); /* --max-output-tokens near INT64_MAX */
 	if (b->max_tokens > 0) {
-		long left = b->max_tokens - b->tokens_in - b->tokens_out;
-		if (est + max_out > left)
+		long left = ckd_sub(b->max_tokens, budget_tokens_used(b));
+		if (worst > left)
 			return err_set(why, -ENOSPC,
 				       "the next model call could use up to %ld tokens "
 				       "(about %ld prompt + %ld output) but only %ld of "
 				       "--max-tokens %ld remain",
-				       est + max_out, est, max_out, left < 0 ? 0 : left,
+				       worst, est, max_out, left < 0 ? 0 : left,
 				       b->max_tokens);
 	}
 	if (b->max_cost >= 0) {
-		double worst = budget_price(b, est, max_out);
+		double wcost = budget_price(b, est, max_out);
 		double left = b->max_cost - b->cost;
-		if (worst > left)
+		if (wcost > left)
 			return err_set(
 				why, -ENOSPC,
 				"the next model call could cost up to $%.4f but only "
 				"$%.4f of --max-cost $%.4f remains",
-				worst, left < 0 ? 0 : left, b->max_cost);
+				wcost, left < 0 ? 0 : left, b->max_cost);
 	}
 	return 0;
 }
@@ -83,9 +104,9 @@ int budget_spent(const struct budget *b, struct buf *why)
 {
 	if (b->max_iterations > 0 && b->iterations >= b->max_iterations)
 		return err_set(why, 1, "--max-iterations %ld reached", b->max_iterations);
-	if (b->max_tokens > 0 && b->tokens_in + b->tokens_out >= b->max_tokens)
+	if (b->max_tokens > 0 && budget_tokens_used(b) >= b->max_tokens)
 		return err_set(why, 1, "--max-tokens %ld reached (%ld used)",
-			       b->max_tokens, b->tokens_in + b->tokens_out);
+			       b->max_tokens, budget_tokens_used(b));
 	if (b->max_cost >= 0 && b->cost >= b->max_cost)
 		return err_set(why, 1, "--max-cost $%.4f reached ($%.4f spent)",
 			       b->max_cost, b->cost);

@@ -41,9 +41,13 @@ struct budget {
 
 void budget_init(struct budget *b);
 double budget_price(const struct budget *b, long tin, long tout);
+/* Charges what an agent CLI reported for a turn, at the cost given. */
+void budget_charge_cost(struct budget *b, long tin, long tout, double cost);
 /* Charges one attempt; prompt_bytes (0: unknown) refines the estimate. */
 void budget_charge(struct budget *b, long tin, long tout, size_t prompt_bytes);
 long budget_estimate_tokens(const struct budget *b, size_t bytes);
+/* tokens_in + tokens_out, saturated at LONG_MAX (never wraps). */
+long budget_tokens_used(const struct budget *b);
 /* 0: the call may be made.  -ENOSPC: it might not fit; why says so. */
 int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 		    struct buf *why);

@@ -3,7 +3,9 @@
  */
 #include "engine/loop.h"
 #include "exec/sandbox.h"
+#include "engine/agent_turn.h"
 #include "engine/actor.h"
+#include "engine/turn.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "base/fileio.h"
@@ -15,9 +17,8 @@
 #include "tree/git.h"
 #include "tree/git_guard.h"
 #include "actor/provider.h"
-#include "report/report.h"
+#include "engine/summary.h"
 #include "store/store.h"
-#include "cli/ui.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -36,66 +37,39 @@ void run_init(struct run *r, const struct config *cfg)
 	r->audit_key = (struct checkpoint_key)CHECKPOINT_KEY_INIT;
 	r->lock_fd = -1;
 	budget_init(&r->budget);
-	buf_init(&r->edit_feedback, 0);
-	buf_init(&r->files, 0);
 	buf_init(&r->reason, 0);
-	buf_init(&r->last.output, 0);
+	/* one worker today; fan-out will make more */
+	r->nworkers = 1;
+	r->workers = xcalloc(r->nworkers, sizeof(*r->workers));
+	for (size_t i = 0; i < r->nworkers; i++)
+		worker_init(&r->workers[i]);
+	r->w = &r->workers[0];
 	r->status = "error";
 	r->start_ms = clock_ms();
 }
 
-void iteration_release(struct iteration *it)
-{
-	size_t i;
-	for (i = 0; i < it->nchanged; i++)
-		free(it->changed[i]);
-	free(it->changed);
-	free(it->gate_desc);
-	free(it->commit);
-	free(it->reverted_paths);
-}
-
 void run_release(struct run *r)
 {
-	size_t i;
 	events_close(&r->ev); /* its final checkpoint is still indexed */
 	store_live_close(r->store, &r->ev);
 	r->store = NULL;
 	checkpoint_key_release(&r->audit_key);
-	if (r->sandbox) {
-		sandbox_release(r->sandbox);
-		free(r->sandbox);
-		r->sandbox = NULL;
-	}
 	if (r->lock_fd >= 0)
 		close(r->lock_fd); /* drops the run lock */
-	if (r->prov)
-		provider_free(r->prov);
-	for (i = 0; i < r->nits; i++)
-		iteration_release(&r->its[i]);
-	free(r->its);
-	gate_outcome_release(&r->last);
-	buf_release(&r->last.output);
-	buf_release(&r->edit_feedback);
+	for (size_t i = 0; i < r->nworkers; i++)
+		worker_release(&r->workers[i]);
+	free(r->workers);
+	r->workers = r->w = NULL;
+	r->nworkers = 0;
 	buf_release(&r->reason);
-	buf_release(&r->files);
-	protect_release(&r->protect);
-	git_guard_free(r->git_guard);
-	judge_release(r);
 	free(r->repo);
 	free(r->run_dir);
-	free(r->tree);
-	free(r->branch);
 	free(r->base_sha);
-	free(r->artifacts);
 }
 
 /* ---- ending ---- */
 
-static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int halt(struct run *r, const char *status, int code, const char *fmt, ...)
+int loop_halt(struct run *r, const char *status, int code, const char *fmt, ...)
 {
 	va_list ap;
 	r->status = status;
@@ -109,28 +83,35 @@ static int halt(struct run *r, const char *status, int code, const char *fmt, ..
 /* "Could not run": err, plus what to do when the disk is full. */
 static int cannot(struct run *r, int ret, const char *why)
 {
+	/* a step that failed because SIGINT/SIGTERM stopped its child (or
+	 * its read) is an interruption: exit 1 with a handoff, not exit 3 */
+	if (interrupt_pending())
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d): %s", interrupt_pending(), why);
 	if (ret == -ENOSPC || ret == -EDQUOT)
-		return halt(r, "error", EXIT_CANNOT,
-			    "%s; the disk is full: free "
-			    "space on it and run loopgate again (what this run did "
-			    "so far is in %s)",
-			    why, r->run_dir);
-	return halt(r, "error", EXIT_CANNOT, "%s", why);
+		return loop_halt(r, "error", EXIT_CANNOT,
+				 "%s; the disk is full: free "
+				 "space on it and run loopgate again (what this run did "
+				 "so far is in %s)",
+				 why, r->run_dir);
+	return loop_halt(r, "error", EXIT_CANNOT, "%s", why);
 }
 
 /* A gate that did not simply exit: interrupted or deadline end the run. */
 static int gate_interrupted(struct run *r)
 {
-	if (r->last.status == PROC_INTERRUPTED)
-		return halt(r, "interrupted", EXIT_HALTED,
-			    "interrupted (signal %d) "
-			    "while gate %d ran; its partial output is in %s",
-			    interrupt_pending(), r->last.index + 1, r->last.output_file);
-	if (r->last.status == PROC_DEADLINE)
-		return halt(r, "budget_exhausted", EXIT_HALTED,
-			    "the --deadline passed "
-			    "while gate %d ran; its partial output is in %s",
-			    r->last.index + 1, r->last.output_file);
+	if (r->w->judge.last.status == PROC_INTERRUPTED)
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) "
+				 "while gate %d ran; its partial output is in %s",
+				 interrupt_pending(), r->w->judge.last.index + 1,
+				 r->w->judge.last.output_file);
+	if (r->w->judge.last.status == PROC_DEADLINE)
+		return loop_halt(r, "budget_exhausted", EXIT_HALTED,
+				 "the --deadline passed "
+				 "while gate %d ran; its partial output is in %s",
+				 r->w->judge.last.index + 1,
+				 r->w->judge.last.output_file);
 	return -1;
 }
 
@@ -139,17 +120,21 @@ static int actor_failed(struct run *r, const struct actor_turn *t, int ret,
 			const struct buf *err)
 {
 	if (t->budget_stop)
-		return halt(r, "budget_exhausted", EXIT_HALTED, "%s",
-			    err->len ? err->s : "the budget cannot carry another call");
+		return loop_halt(r, "budget_exhausted", EXIT_HALTED, "%s",
+				 err->len ? err->s
+					  : "the budget cannot carry another call");
 	switch (ret) {
 	case -ECANCELED:
-		return halt(r, "interrupted", EXIT_HALTED,
-			    "interrupted (signal %d) "
-			    "during the actor's turn",
-			    interrupt_pending());
+		return loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) "
+				 "during the actor's turn",
+				 interrupt_pending());
 	case -ETIME:
-		return halt(r, "budget_exhausted", EXIT_HALTED,
-			    "the --deadline passed during the actor's turn");
+		/* the provider says which: passed, or would pass during a wait */
+		return loop_halt(
+			r, "budget_exhausted", EXIT_HALTED, "%s",
+			err->len ? err->s
+				 : "the --deadline passed during the actor's turn");
 	default:
 		return cannot(r, ret, err->s);
 	}
@@ -179,8 +164,8 @@ static void record_iteration(struct run *r, struct iteration *it,
 static int save_feedback(struct run *r, const char *absdir, struct buf *err)
 {
 	char *path = xasprintf("%s/edit-feedback.md", absdir);
-	int ret = fileio_write_atomic(path, r->edit_feedback.s, r->edit_feedback.len,
-				      err);
+	int ret = fileio_write_atomic(path, r->w->edit_feedback.s,
+				      r->w->edit_feedback.len, err);
 	free(path);
 	return ret;
 }
@@ -215,16 +200,17 @@ static int guard_protected(struct run *r, struct iteration *it, struct buf *chan
 	int ret = 0;
 
 	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1)
-		buf_add(protect_match(&r->protect, p) ? &bad : &keep, p, strlen(p) + 1);
+		buf_add(protect_match(&r->w->protect, p) ? &bad : &keep, p,
+			strlen(p) + 1);
 	if (!bad.len)
 		goto out;
 	buf_init(&diff, 65536);
-	git_run(r->tree, &diff, NULL, "diff", "--cached", "--no-ext-diff",
+	git_run(r->w->tree, &diff, NULL, "diff", "--cached", "--no-ext-diff",
 		"--no-textconv", "--stat", "--patch", "HEAD", NULL);
-	ret = git_revert_paths(r->tree, &bad, err);
+	ret = git_revert_paths(r->w->tree, &bad, err);
 	if (ret < 0)
 		goto out;
-	buf_addf(&r->edit_feedback,
+	buf_addf(&r->w->edit_feedback,
 		 "loopgate reverted your changes to protected "
 		 "files: the tests, the gate scripts and CI configuration define "
 		 "the goal and are not yours to change. Fix the code under test "
@@ -232,16 +218,14 @@ static int guard_protected(struct run *r, struct iteration *it, struct buf *chan
 	{
 		struct buf list = BUF_INIT;
 		for (p = bad.s; p < bad.s + bad.len; p += strlen(p) + 1) {
-			buf_addf(&r->edit_feedback, "- %s\n", p);
+			buf_addf(&r->w->edit_feedback, "- %s\n", p);
 			buf_addf(&list, "%s%s", list.len ? ", " : "", p);
 			json_array_append_new(paths, events_str(p));
 			it->reverted++;
 		}
 		it->reverted_paths = buf_detach(&list, NULL);
 	}
-	r->integrity_events++;
-	ui_log("iteration %d: reverted %d change(s) to protected files", it->n,
-	       it->reverted);
+	r->w->integrity_events++;
 	events_append(&r->ev, "integrity",
 		      json_pack("{s:i,s:s,s:o,s:o,s:b}", "iteration", it->n, "kind",
 				"protected_change", "paths", paths, "diff",
@@ -268,25 +252,24 @@ static int guard_git(struct run *r, struct iteration *it, struct buf *err)
 	struct buf ch = BUF_INIT;
 	json_t *paths = json_array();
 	const char *p;
-	int n = git_guard_check(r->git_guard, &ch, err);
+	int n = git_guard_check(r->w->git_guard, &ch, err);
 
 	if (n > 0) {
-		buf_addf(&r->edit_feedback,
+		buf_addf(&r->w->edit_feedback,
 			 "loopgate put back git control files "
 			 "you changed (git configuration, hooks and attributes are "
 			 "not yours to change):\n");
 		for (p = ch.s; p < ch.s + ch.len; p += strlen(p) + 1) {
 			const char *what = p + strlen(p) + 1;
 			const char *found = what + strlen(what) + 1;
-			buf_addf(&r->edit_feedback, "- %s: %s\n", p, what);
+			buf_addf(&r->w->edit_feedback, "- %s: %s\n", p, what);
 			json_array_append_new(paths,
 					      json_pack("{s:o,s:s,s:o}", "path",
 							events_str(p), "change", what,
 							"found", events_str(found)));
 			p = found;
 		}
-		r->integrity_events++;
-		ui_log("iteration %d: put back %d changed git control file(s)", it->n, n);
+		r->w->integrity_events++;
 		events_append(&r->ev, "integrity",
 			      json_pack("{s:i,s:s,s:O}", "iteration", it->n, "kind",
 					"git_control_change", "paths", paths));
@@ -307,27 +290,23 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	struct buf why = BUF_INIT;
 	int ret = 0, code;
 
-	if (judge_floor(r, it->n, &why)) {
-		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+	if (judge_floor(&r->w->judge, it->n, &why)) {
+		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
 		buf_release(&why);
 		return code;
 	}
-	if (r->cfg->confirm > 0) {
-		ui_log("iteration %d: every gate passed; confirming %ld more time(s)",
-		       it->n, r->cfg->confirm);
-		ret = judge_confirm(r, dir, it->n, &why, err);
-	}
+	if (r->cfg->confirm > 0)
+		ret = judge_confirm(&r->w->judge, dir, it->n, &why, err);
 	if (ret < 0)
 		code = cannot(r, ret, err->s);
 	else if (ret > 0)
-		code = halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
 	else {
-		ui_log("iteration %d: every gate passed", it->n);
-		code = halt(r, "converged", EXIT_DONE,
-			    "all %zu gates exit 0 after "
-			    "iteration %d%s",
-			    r->cfg->gates.n, it->n,
-			    r->cfg->confirm > 0 ? " (confirmed)" : "");
+		code = loop_halt(r, "converged", EXIT_DONE,
+				 "all %zu gates exit 0 after "
+				 "iteration %d%s",
+				 r->cfg->gates.n, it->n,
+				 r->cfg->confirm > 0 ? " (confirmed)" : "");
 	}
 	buf_release(&why);
 	return code;
@@ -354,7 +333,7 @@ static int escalate(struct run *r, int iteration)
  */
 static void stall_key(const struct run *r, char hex[65])
 {
-	const struct gate_outcome *g = &r->last;
+	const struct gate_outcome *g = &r->w->judge.last;
 	struct buf k = BUF_INIT;
 	const char *p = g->output.s, *end = g->output.s + g->output.len;
 	char fp[65] = "";
@@ -388,32 +367,33 @@ static int check_stall(struct run *r, const struct iteration *it)
 	int n = it ? it->n : 0;
 
 	stall_key(r, fp);
-	if (!strcmp(fp, r->stall_fp)) {
-		r->stall_same++;
+	if (!strcmp(fp, r->w->stall_fp)) {
+		r->w->stall_same++;
 	} else {
-		memcpy(r->stall_fp, fp, sizeof(fp));
-		r->stall_same = 1;
+		memcpy(r->w->stall_fp, fp, sizeof(fp));
+		r->w->stall_same = 1;
 	}
-	r->stall_noop = it && it->noop ? r->stall_noop + 1 : 0;
+	r->w->stall_noop = it && it->noop ? r->w->stall_noop + 1 : 0;
 	events_append(&r->ev, "fingerprint",
 		      json_pack("{s:i,s:i,s:s,s:i,s:i}", "iteration", n, "gate",
-				r->last.index + 1, "fingerprint", fp, "same_in_a_row",
-				r->stall_same, "noop_in_a_row", r->stall_noop));
-	if (!it ||
-	    (r->stall_same < r->cfg->stall_after && r->stall_noop < r->cfg->stall_after))
+				r->w->judge.last.index + 1, "fingerprint", fp,
+				"same_in_a_row", r->w->stall_same, "noop_in_a_row",
+				r->w->stall_noop));
+	if (!it || (r->w->stall_same < r->cfg->stall_after &&
+		    r->w->stall_noop < r->cfg->stall_after))
 		return -1;
 	if (escalate(r, n))
 		return -1;
-	if (r->stall_noop >= r->cfg->stall_after)
-		return halt(r, "stalled", EXIT_HALTED,
-			    "the actor changed nothing "
-			    "%d iterations in a row",
-			    r->stall_noop);
-	return halt(r, "stalled", EXIT_HALTED,
-		    "the same failure (gate %d, "
-		    "fingerprint %.12s) came back %d times in a row: the loop is "
-		    "stuck",
-		    r->last.index + 1, fp, r->stall_same);
+	if (r->w->stall_noop >= r->cfg->stall_after)
+		return loop_halt(r, "stalled", EXIT_HALTED,
+				 "the actor changed nothing "
+				 "%d iterations in a row",
+				 r->w->stall_noop);
+	return loop_halt(r, "stalled", EXIT_HALTED,
+			 "the same failure (gate %d, "
+			 "fingerprint %.12s) came back %d times in a row: the loop is "
+			 "stuck",
+			 r->w->judge.last.index + 1, fp, r->w->stall_same);
 }
 
 /*
@@ -431,18 +411,25 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	if (!from)
 		events_append(&r->ev, "iteration_start",
 			      json_pack("{s:i}", "iteration", it->n));
-	ui_status(r, r->prov ? "model" : "agent");
 	if (from && from->from == LOOP_FROM_REPLY)
-		ret = actor_model_apply(r, t, &from->reply);
+		ret = actor_model_apply(r, r->w, t, &from->reply);
 	else
-		ret = r->prov ? actor_model_turn(r, t, err)
-			      : actor_command_turn(r, t, err);
+		ret = r->w->prov    ? actor_model_turn(r, r->w, t, err)
+		      : r->w->agent ? actor_agent_turn(r, t, err)
+				    : actor_command_turn(r, r->w, t, err);
 	it->tokens_in = t->tokens_in;
 	it->tokens_out = t->tokens_out;
 	it->cost = t->cost;
 	it->edit_blocks = t->edit_blocks;
 	it->edits_applied = t->edits_applied;
 	it->edits_refused = t->edits_refused;
+	/* moved: the iteration keeps how the actor's turn ended */
+	it->actor_failed = t->failed;
+	it->actor_desc = t->describe;
+	it->actor_tail = t->tail;
+	it->net_denied = t->net_denied;
+	it->actor_advice = t->advice;
+	t->describe = t->tail = t->net_denied = t->advice = NULL;
 	return ret;
 }
 
@@ -450,16 +437,23 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
 {
-	struct buf changed = BUF_INIT, sha = BUF_INIT;
+	struct buf changed = BUF_INIT, sha = BUF_INIT, touched = BUF_INIT;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
 	int ret = guard_git(r, it, err);
 
 	if (ret == 0)
-		ret = git_stage_all(r->tree, r->artifacts, &r->index, &changed, err);
+		ret = fresh_touched(r->w->tree, &touched, err);
+	if (ret == 0)
+		ret = git_stage_all(r->w->tree, r->w->artifacts, &r->w->index, &changed,
+				    err);
+	/* reverted paths too: a cache may have seen the actor's version */
+	fresh_merge(&touched, &changed);
 	if (ret == 0)
 		ret = guard_protected(r, it, &changed, err);
+	if (ret == 0)
+		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
 	if (ret == 0 && changed.len)
-		ret = git_commit_staged(r->tree, msg, &r->index, &sha, err);
+		ret = git_commit_staged(r->w->tree, msg, &r->w->index, &sha, err);
 	if (ret == 0)
 		ret = save_feedback(r, absdir, err);
 	if (ret == 0)
@@ -467,6 +461,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	free(msg);
 	buf_release(&changed);
 	buf_release(&sha);
+	buf_release(&touched);
 	return ret;
 }
 
@@ -475,18 +470,23 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 		       struct buf *err)
 {
 	int ret;
-	if ((ret = judge_gates(r, dir, it->n, JUDGE_CASCADE, err)) < 0)
+	if ((ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err)) < 0)
 		return cannot(r, ret, err->s);
-	if (r->last.passed)
+	it->judged = 1;
+	if (r->w->judge.last.passed)
 		return judge_pass(r, it, dir, err);
-	it->gate_index = r->last.index;
-	it->gate_exit = r->last.exit_code;
-	it->gate_desc = xstrdup(r->last.describe);
-	ui_log("iteration %d: %s; gate %d `%s` failed: %s", it->n,
-	       it->noop ? "no change" : "committed", r->last.index + 1,
-	       r->cfg->gates.v[r->last.index], r->last.describe);
-	ret = gate_interrupted(r);
-	return ret < 0 ? check_stall(r, it) : ret;
+	it->gate_index = r->w->judge.last.index;
+	it->gate_exit = r->w->judge.last.exit_code;
+	it->gate_desc = xstrdup(r->w->judge.last.describe);
+	if ((ret = gate_interrupted(r)) >= 0 || (ret = turn_protected(r, it, 0)) >= 0)
+		return ret;
+	ret = check_stall(r, it);
+	/* stuck while changing protected files: that is the cause to report */
+	if (ret >= 0 && !strcmp(r->status, "stalled") && r->w->protect_streak > 0)
+		ret = turn_protected(r, it, 1);
+	else if (ret >= 0 && !strcmp(r->status, "stalled") && r->w->actor_fail_streak > 0)
+		ret = turn_actor_outcome(r, it, 1);
+	return ret;
 }
 
 static void iteration_end(struct run *r, struct iteration *it, int code)
@@ -494,11 +494,14 @@ static void iteration_end(struct run *r, struct iteration *it, int code)
 	events_group_begin(&r->ev); /* the two records share one fdatasync */
 	events_append(
 		&r->ev, "iteration_end",
-		json_pack("{s:i,s:b,s:i,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration", it->n,
-			  "noop", it->noop, "gate_failed", it->gate_index + 1,
-			  "duration_ms", it->elapsed_ms, "tokens_in",
-			  (json_int_t)it->tokens_in, "tokens_out",
-			  (json_int_t)it->tokens_out, "cost_usd", it->cost,
+		json_pack("{s:i,s:b,s:o,s:o,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration",
+			  it->n, "noop", it->noop, "gate_failed",
+			  /* null: no gate round judged it (cut short) */
+			  it->judged ? json_integer(it->gate_index + 1) : json_null(),
+			  /* the failing gate's describe text, null when none failed */
+			  "gate_describe", events_str(it->gate_desc), "duration_ms",
+			  it->elapsed_ms, "tokens_in", (json_int_t)it->tokens_in,
+			  "tokens_out", (json_int_t)it->tokens_out, "cost_usd", it->cost,
 			  /* how the run goes on: -1 next iteration, else its exit code */
 			  "outcome", code, "status",
 			  code >= 0 ? json_string(r->status) : json_null(), "reason",
@@ -515,8 +518,8 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 	long long t0 = clock_ms();
 	int ret, code = -1;
 
-	r->its = xrealloc(r->its, (r->nits + 1) * sizeof(*r->its));
-	it = &r->its[r->nits];
+	r->w->its = xrealloc(r->w->its, (r->w->nits + 1) * sizeof(*r->w->its));
+	it = &r->w->its[r->w->nits];
 	memset(it, 0, sizeof(*it));
 	if (from) {
 		*it = from->it; /* moved: resume.c filled it */
@@ -525,7 +528,7 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 	}
 	it->n = (int)r->budget.iterations + 1;
 	it->gate_index = -1;
-	r->phase_iteration = it->n;
+	worker_bind_judge(r->w, r);
 	snprintf(dir, sizeof(dir), "iter-%03d", it->n);
 	absdir = xasprintf("%s/%s", r->run_dir, dir);
 	if ((ret = fileio_mkdirs(absdir, err)) < 0) {
@@ -539,31 +542,36 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 		ret = act(r, it, &t, from, err);
 		/* the call may have spent: the iteration counts either way */
 		r->budget.iterations++;
-		r->nits++;
+		r->w->nits++;
 		if (ret < 0) {
 			code = actor_failed(r, &t, ret, err);
 			goto out;
 		}
-		if (r->prov)
-			ui_log("iteration %d: model replied (%ld in / %ld out tokens, "
-			       "$%.4f); %d edit block(s): %d applied, %d refused",
-			       it->n, t.tokens_in, t.tokens_out, t.cost, t.edit_blocks,
-			       t.edits_applied, t.edits_refused);
-		if ((ret = commit_turn(r, it, absdir, err)) < 0) {
-			code = cannot(r, ret, err->s);
+		ret = commit_turn(r, it, absdir, err);
+		r->w->protect_streak = it->reverted ? r->w->protect_streak + 1 : 0;
+		if (ret < 0) {
+			code = ret == -ECANCELED ? actor_failed(r, &t, ret, err)
+						 : cannot(r, ret, err->s);
 			goto out;
 		}
+		if (!r->cfg->gates.n) {
+			code = loop_once_outcome(r, it);
+			goto out;
+		}
+		if ((code = turn_actor_outcome(r, it, 0)) >= 0)
+			goto out;
 	} else {
 		r->budget.iterations++;
-		r->nits++;
+		r->w->nits++;
 	}
 	/* a resumed round always asks: its cache is empty anyway */
-	if ((!it->noop || from) && (ret = judge_tree_id(r, err)) < 0) {
+	if ((!it->noop || from) && (ret = judge_tree_id(&r->w->judge, err)) < 0) {
 		code = cannot(r, ret, err->s);
 		goto out;
 	}
 	code = judge_round(r, it, dir, err);
 out:
+	actor_turn_release(&t);
 	it->elapsed_ms = (double)(clock_ms() - t0);
 	iteration_end(r, it, code);
 	free(absdir);
@@ -573,40 +581,31 @@ out:
 int loop_baseline(struct run *r, struct buf *err)
 {
 	int ret;
-	r->phase_iteration = 0;
-	ret = judge_tree_id(r, err);
+	worker_bind_judge(r->w, r);
+	ret = judge_tree_id(&r->w->judge, err);
 	if (ret == 0)
-		ret = judge_gates(r, "baseline", 0, JUDGE_ALL, err);
+		ret = judge_gates(&r->w->judge, "baseline", 0, JUDGE_ALL, err);
 	if (ret < 0)
 		return cannot(r, ret, err->s);
 	events_append(&r->ev, "baseline",
-		      json_pack("{s:b,s:i,s:o}", "passed", r->last.passed, "gate",
-				r->last.index + 1, "describe",
-				events_str(r->last.describe)));
-	if (r->last.passed) {
-		ui_log("baseline: every gate already passes; nothing to do");
-		return halt(r, "already_satisfied", EXIT_DONE,
-			    "all %zu gates exit 0 "
-			    "on the untouched tree: no model call was made",
-			    r->cfg->gates.n);
-	}
-	ui_log("baseline: gate %d `%s` fails (%s), as expected", r->last.index + 1,
-	       r->cfg->gates.v[r->last.index], r->last.describe);
+		      json_pack("{s:b,s:i,s:o}", "passed", r->w->judge.last.passed,
+				"gate", r->w->judge.last.index + 1, "describe",
+				events_str(r->w->judge.last.describe)));
+	if (r->w->judge.last.passed)
+		return loop_halt(r, "already_satisfied", EXIT_DONE,
+				 "all %zu gates exit 0 "
+				 "on the untouched tree: no model call was made",
+				 r->cfg->gates.n);
 	check_stall(r, NULL);
 	return gate_interrupted(r);
 }
 
 int loop_finish(struct run *r, int code, struct buf *err)
 {
-	struct buf herr = BUF_INIT;
 	json_t *sum;
 	char *path, *text;
 
-	if (code == EXIT_HALTED || (code == EXIT_CANNOT && r->tree)) {
-		if (report_handoff(r, &herr) < 0)
-			ui_log("could not write handoff.md: %s", herr.s);
-	}
-	sum = report_summary(r, code);
+	sum = run_summary(r, code);
 	if (json_is_true(json_object_get(sum, "review_requested")))
 		events_append(&r->ev, "review_requested",
 			      json_pack("{s:f,s:s}", "sample", r->cfg->review_sample,
@@ -625,7 +624,6 @@ int loop_finish(struct run *r, int code, struct buf *err)
 	free(text);
 	free(path);
 	json_decref(sum);
-	buf_release(&herr);
 	return code;
 }
 
@@ -641,11 +639,14 @@ int loop_run(struct run *r, struct buf *err)
 	if (c->deadline_ms > 0)
 		r->budget.deadline_at = r->start_ms + c->deadline_ms;
 	code = run_setup(r, err);
+	if (code && interrupt_pending())
+		code = loop_halt(r, "interrupted", EXIT_HALTED,
+				 "interrupted (signal %d) during setup%s%s",
+				 interrupt_pending(), err->len ? ": " : "", err->s);
 	if (code)
 		return r->run_dir && r->ev.fd >= 0 ? loop_finish(r, code, err) : code;
-	ui_log("run %s: branch %s, run directory %s", r->id, r->branch, r->run_dir);
-	r->git_guard = git_guard_snapshot(r->tree, err);
-	if (!r->git_guard)
+	r->w->git_guard = git_guard_snapshot(r->w->tree, err);
+	if (!r->w->git_guard)
 		return loop_continue(r, cannot(r, -EIO, err->s), err);
 	return loop_continue(r, loop_baseline(r, err), err);
 }
@@ -660,14 +661,14 @@ int loop_continue(struct run *r, int code, struct buf *err)
 			break;
 		}
 		if (interrupt_pending()) {
-			code = halt(r, "interrupted", EXIT_HALTED,
-				    "interrupted (signal %d) "
-				    "between steps",
-				    interrupt_pending());
+			code = loop_halt(r, "interrupted", EXIT_HALTED,
+					 "interrupted (signal %d) "
+					 "between steps",
+					 interrupt_pending());
 			break;
 		}
 		if (budget_spent(&r->budget, &why)) {
-			code = halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
+			code = loop_halt(r, "budget_exhausted", EXIT_HALTED, "%s", why.s);
 			break;
 		}
 		code = loop_iterate(r, NULL, err);

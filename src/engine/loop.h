@@ -4,10 +4,15 @@
  *   struct run r;
  *   run_init(&r, &cfg);
  *   int code = loop_run(&r, &err);   0 converged / already satisfied,
- *                                    1 halted (handoff.md written),
+ *                                    1 halted (the CLI then writes
+ *                                      handoff.md: report.h),
  *                                    2 usage or configuration error,
  *                                    3 could not run
- *   ... report_summary(&r, code) for --json ...
+ *   ... run_summary(&r, code) for --json (summary.h) ...
+ *
+ * The engine never prints: progress reaches the terminal, the run store and
+ * any other watcher through observers of r.ev (events.h), which the caller
+ * registers before loop_run (cli/ui.c is the terminal's).
  *   run_release(&r);
  *
  * Setup: find the repository, refuse a dirty tree unless allow_dirty, make
@@ -29,7 +34,7 @@
  *   loop_baseline   the baseline round; -1 to go on, else an exit code
  *   loop_iterate    one iteration (from NULL: a fresh one); -1 to go on
  *   loop_continue   iterations until a status, then loop_finish
- *   loop_finish     handoff.md (when halted), summary.json, run_end
+ *   loop_finish     summary.json, run_end, the final checkpoint
  */
 enum loop_from {
 	LOOP_FROM_ACTOR, /* the actor's turn again (the tree rolled back) */
@@ -40,11 +45,14 @@ struct loop_resume {
 	enum loop_from from;
 	struct iteration it; /* what the iteration did before the crash (its
 				   spend; with LOOP_FROM_GATES its commit and
-				   edits too); moved into r->its */
+				   edits too); moved into r->w->its */
 	struct buf reply;    /* LOOP_FROM_REPLY: the saved response.md */
 };
 
 void run_init(struct run *r, const struct config *cfg);
+/* Ends the run: sets r->status and r->reason (printf-style); returns code. */
+int loop_halt(struct run *r, const char *status, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void run_release(struct run *r);
 int loop_run(struct run *r, struct buf *err);
 /* run_setup.c: 0, or 2 (usage: not a repository, dirty tree, bad model)
@@ -60,6 +68,16 @@ int loop_baseline(struct run *r, struct buf *err);
 int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err);
 int loop_continue(struct run *r, int code, struct buf *err);
 int loop_finish(struct run *r, int code, struct buf *err);
+/*
+ * `loopgate once` (once.c): setup as loop_run, then exactly one actor turn
+ * through loop_iterate (sandboxed, budgeted, audited, committed on the run
+ * branch), no baseline and no gate; the change's diff is saved as
+ * diff.patch in the run directory.  0 with status "completed" when the
+ * turn ran; 1 actor_failed, budget_exhausted or interrupted; 2; 3.
+ */
+int loop_once(struct run *r, struct buf *err);
+/* The end of the one turn (once.c): its status, for loop_iterate. */
+int loop_once_outcome(struct run *r, const struct iteration *it);
 /*
  * The run lock (run_setup.c): an exclusive flock on <run_dir>/lock, opened
  * O_CLOEXEC (children never hold it) with the holder's pid written in; held

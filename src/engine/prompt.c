@@ -2,6 +2,7 @@
  * prompt.c: building the prompt.  See prompt.h.
  */
 #include "engine/prompt.h"
+#include "base/saferead.h"
 #include "base/utf8.h"
 #include "judge/feedback.h"
 
@@ -24,7 +25,16 @@ static const char system_model[] =
 	"decide\n"
 	"when the work is done: saying it is done changes nothing. Each turn you see "
 	"the\n"
-	"goal, the gates, the failing gate's raw output and where it points.\n"
+	"goal, the gates, the failing gate's raw output and where it points.\n";
+
+/* loopgate once: one turn, no gate; a person reviews the diff. */
+static const char system_once_model[] =
+	"You are the actor in loopgate once: you get one turn to make the change the\n"
+	"goal asks for. loopgate applies your edits and commits them on a branch for a\n"
+	"person to review; no gate judges them, so make the change complete and "
+	"correct.\n";
+
+static const char system_edits[] =
 	"\n"
 	"Reply with a short explanation, then edit blocks. Two kinds exist.\n"
 	"\n"
@@ -54,6 +64,13 @@ static const char system_model[] =
 	"refused, the reason is shown next turn: correct the SEARCH text and try "
 	"again.\n";
 
+static const char system_once_command[] =
+	"You are the actor in loopgate once: you get one turn to make the change the\n"
+	"goal asks for. Edit the files in the current directory (the repository "
+	"root)\n"
+	"directly; loopgate commits your changes on a branch for a person to review.\n"
+	"Do not commit; do not ask for confirmation.\n";
+
 static const char system_command[] =
 	"You are the actor in loopgate, a loop that drives a coding agent until a set "
 	"of\n"
@@ -64,10 +81,14 @@ static const char system_command[] =
 	"the work is done. Do not weaken, skip or delete tests and do not edit the gate\n"
 	"scripts: fix the code under test. Do not commit; do not ask for confirmation.\n";
 
-void prompt_system(const struct run *r, int command_actor, struct buf *out)
+void prompt_system(int command_actor, int once, struct buf *out)
 {
-	(void)r;
-	buf_adds(out, command_actor ? system_command : system_model);
+	if (command_actor) {
+		buf_adds(out, once ? system_once_command : system_command);
+		return;
+	}
+	buf_adds(out, once ? system_once_model : system_model);
+	buf_adds(out, system_edits);
 }
 
 void prompt_fence(struct buf *out, const char *info, const char *text, size_t len)
@@ -91,27 +112,29 @@ void prompt_fence(struct buf *out, const char *info, const char *text, size_t le
 	buf_addch(out, '\n');
 }
 
-static void add_gates(const struct run *r, struct buf *out)
+static void add_gates(const struct prompt_in *in, struct buf *out)
 {
 	size_t i;
+	if (!in->cfg->gates.n)
+		return; /* loopgate once */
 	buf_adds(out, "\n# Gates\n\nThese commands run in order in the repository root; "
 		      "the goal is reached when every one exits 0:\n\n");
-	for (i = 0; i < r->cfg->gates.n; i++)
-		buf_addf(out, "%zu. `%s`\n", i + 1, r->cfg->gates.v[i]);
+	for (i = 0; i < in->cfg->gates.n; i++)
+		buf_addf(out, "%zu. `%s`\n", i + 1, in->cfg->gates.v[i]);
 }
 
-static void add_gate_output(const struct run *r, struct buf *out)
+static void add_gate_output(const struct prompt_in *in, struct buf *out)
 {
-	const struct gate_outcome *g = &r->last;
+	const struct gate_outcome *g = &in->w->judge.last;
 	struct buf body = BUF_INIT;
-	size_t max = (size_t)r->cfg->feedback_max_bytes;
+	size_t max = (size_t)in->cfg->feedback_max_bytes;
 
 	if (!g->ran)
 		return;
 	buf_addf(out,
 		 "\n# Latest gate result\n\nGate %d of %zu, `%s`, failed: %s "
 		 "(%.1f s).",
-		 g->index + 1, r->cfg->gates.n, r->cfg->gates.v[g->index], g->describe,
+		 g->index + 1, in->cfg->gates.n, in->cfg->gates.v[g->index], g->describe,
 		 g->elapsed_ms / 1000.0);
 	feedback_condense(g->output.s, g->output.len, max, &body);
 	if (feedback_is_binary(g->output.s, g->output.len))
@@ -125,7 +148,7 @@ static void add_gate_output(const struct run *r, struct buf *out)
 			 "below are its exact lines — the head, the tail and every "
 			 "line naming a location or a failure — with the gaps "
 			 "marked. The full output is in `%s/%s`.",
-			 g->output_total, max, r->run_dir, g->output_file);
+			 g->output_total, max, in->run_dir, g->output_file);
 	else
 		buf_adds(out, " Its complete output, exactly as printed:");
 	buf_adds(out, "\n\n");
@@ -133,17 +156,18 @@ static void add_gate_output(const struct run *r, struct buf *out)
 	buf_release(&body);
 }
 
-static void add_excerpts(const struct run *r, struct buf *out)
+static void add_excerpts(const struct prompt_in *in, struct buf *out)
 {
 	struct location *loc = NULL;
 	size_t n;
 	struct buf ex = BUF_INIT;
 
-	if (!r->last.ran)
+	if (!in->w->judge.last.ran)
 		return;
-	n = feedback_locations(r->last.output.s, r->last.output.len, &loc, MAX_LOCATIONS);
+	n = feedback_locations(in->w->judge.last.output.s, in->w->judge.last.output.len,
+			       &loc, MAX_LOCATIONS);
 	if (n)
-		feedback_excerpts(r->tree, loc, n, 4, EXCERPTS_MAX, &ex);
+		feedback_excerpts(in->w->tree, loc, n, 4, EXCERPTS_MAX, &ex);
 	if (ex.len) {
 		buf_adds(out, "\n# Where to look\n\nThe files and lines the output "
 			      "names, as they are now:\n\n");
@@ -163,14 +187,18 @@ static int matches_any(const struct strlist *globs, const char *path)
 	return 0;
 }
 
-static void add_context_file(const struct run *r, const char *path, size_t *total,
+static void add_context_file(const struct prompt_in *in, const char *path, size_t *total,
 			     struct buf *out)
 {
-	struct buf content = BUF_INIT, clean = BUF_INIT;
-	char *full = xasprintf("%s/%s", r->tree, path);
-	buf_init(&content, CONTEXT_FILE_MAX);
-	if (buf_read_file(&content, full) < 0 && !content.truncated)
+	struct buf content = BUF_INIT, clean = BUF_INIT, err = BUF_INIT;
+	/* the actor wrote this tree: no symlink out, no FIFO, bounded; the
+	 * refusal names the path and the reason, never the target */
+	if (saferead_tree(in->w->tree, path, CONTEXT_FILE_MAX, SAFEREAD_TRUNCATE,
+			  &content, NULL, &err) < 0) {
+		if (err.len)
+			buf_addf(out, "\n(context file omitted: %s)\n", err.s);
 		goto done;
+	}
 	if (feedback_is_binary(content.s, content.len))
 		goto done;
 	if (*total + content.len > CONTEXT_TOTAL_MAX) {
@@ -186,7 +214,7 @@ static void add_context_file(const struct run *r, const char *path, size_t *tota
 	buf_addf(out, "\n## %s%s\n\n", path, content.truncated ? " (first 32 KiB)" : "");
 	prompt_fence(out, "", clean.s, clean.len);
 done:
-	free(full);
+	buf_release(&err);
 	buf_release(&content);
 	buf_release(&clean);
 }
@@ -196,27 +224,27 @@ done:
  * scanned right after the last gate run (git_scan_tree): the tree has not
  * changed since, so no git call is needed here.
  */
-static void add_files(const struct run *r, struct buf *out)
+static void add_files(const struct prompt_in *in, struct buf *out)
 {
 	struct buf list = BUF_INIT;
 	size_t total = 0, shown = 0, count = 0;
-	const char *p, *end = r->files.s + r->files.len;
+	const char *p, *end = in->w->judge.files.s + in->w->judge.files.len;
 	int header = 0;
 
-	for (p = r->files.s; p < end; p += strlen(p) + 1) {
+	for (p = in->w->judge.files.s; p < end; p += strlen(p) + 1) {
 		count++;
 		if (list.len < FILE_LIST_MAX) {
 			buf_addf(&list, "%s\n", p);
 			shown++;
 		}
-		if (!r->cfg->context.n || !matches_any(&r->cfg->context, p) ||
+		if (!in->cfg->context.n || !matches_any(&in->cfg->context, p) ||
 		    total > CONTEXT_TOTAL_MAX)
 			continue;
 		if (!header) {
 			buf_adds(out, "\n# Files you were asked to see\n");
 			header = 1;
 		}
-		add_context_file(r, p, &total, out);
+		add_context_file(in, p, &total, out);
 	}
 	buf_addf(out, "\n# Repository files (%zu)\n\n", count);
 	buf_add(out, list.s, list.len);
@@ -225,14 +253,14 @@ static void add_files(const struct run *r, struct buf *out)
 	buf_release(&list);
 }
 
-static void add_history(const struct run *r, struct buf *out)
+static void add_history(const struct prompt_in *in, struct buf *out)
 {
 	size_t i, j;
-	if (!r->nits)
+	if (!in->w->nits)
 		return;
 	buf_adds(out, "\n# History\n\n");
-	for (i = 0; i < r->nits; i++) {
-		const struct iteration *it = &r->its[i];
+	for (i = 0; i < in->w->nits; i++) {
+		const struct iteration *it = &in->w->its[i];
 		buf_addf(out, "- iteration %d: ", it->n);
 		if (it->noop) {
 			buf_adds(out, "no files changed");
@@ -247,24 +275,26 @@ static void add_history(const struct run *r, struct buf *out)
 			buf_addf(out, "; %d edit block(s) refused", it->edits_refused);
 		if (it->gate_index >= 0)
 			buf_addf(out, "; gate %d `%s` failed (%s)\n", it->gate_index + 1,
-				 r->cfg->gates.v[it->gate_index], it->gate_desc);
-		else
+				 in->cfg->gates.v[it->gate_index], it->gate_desc);
+		else if (it->judged)
 			buf_adds(out, "; all gates passed\n");
+		else
+			buf_adds(out, "; the gates did not run\n");
 	}
 }
 
-void prompt_user(const struct run *r, struct buf *out)
+void prompt_user(const struct prompt_in *in, struct buf *out)
 {
-	buf_addf(out, "# Goal\n\n%s\n", r->goal);
-	add_gates(r, out);
-	add_gate_output(r, out);
-	add_excerpts(r, out);
-	if (r->edit_feedback.len) {
+	buf_addf(out, "# Goal\n\n%s\n", in->goal);
+	add_gates(in, out);
+	add_gate_output(in, out);
+	add_excerpts(in, out);
+	if (in->w->edit_feedback.len) {
 		buf_adds(out, "\n# Your previous edit blocks\n\n");
-		buf_add(out, r->edit_feedback.s, r->edit_feedback.len);
-		if (r->edit_feedback.s[r->edit_feedback.len - 1] != '\n')
+		buf_add(out, in->w->edit_feedback.s, in->w->edit_feedback.len);
+		if (in->w->edit_feedback.s[in->w->edit_feedback.len - 1] != '\n')
 			buf_addch(out, '\n');
 	}
-	add_files(r, out);
-	add_history(r, out);
+	add_files(in, out);
+	add_history(in, out);
 }

@@ -16,10 +16,20 @@
 #ifndef LOOPGATE_PROMPT_H
 #define LOOPGATE_PROMPT_H
 
-#include "engine/run.h"
+#include "engine/worker.h"
 
-void prompt_system(const struct run *r, int command_actor, struct buf *out);
-void prompt_user(const struct run *r, struct buf *out);
+/* What a prompt is made of: the run's goal and gates, and one worker's
+ * state (its tree, latest gate result, edit feedback, files, history). */
+struct prompt_in {
+	const struct config *cfg;
+	const char *goal;
+	const char *run_dir; /* gate output files are relative to it */
+	const struct worker *w;
+};
+
+/* once: `loopgate once` (no gate): one turn, reviewed by a person. */
+void prompt_system(int command_actor, int once, struct buf *out);
+void prompt_user(const struct prompt_in *in, struct buf *out);
 /* Appends text inside a fence that its content cannot close. */
 void prompt_fence(struct buf *out, const char *info, const char *text, size_t len);
 

@@ -4,6 +4,7 @@
  * docs/design/resume.md.
  */
 #include "engine/resume.h"
+#include "base/ckd.h"
 #include "engine/auditkey.h"
 #include "record/checkpoint.h"
 #include "store/store.h"
@@ -18,7 +19,6 @@
 #include "judge/judge.h"
 #include "engine/loop.h"
 #include "actor/provider.h"
-#include "cli/ui.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -114,10 +114,10 @@ static long cached_source(const struct logv *v, long at)
 	return -1;
 }
 
-/* r->last from a gate_end record and the output file it names. */
+/* r->w->judge.last from a gate_end record and the output file it names. */
 static void load_outcome(struct run *r, const struct logv *v, long at)
 {
-	struct gate_outcome *g = &r->last;
+	struct gate_outcome *g = &r->w->judge.last;
 	const json_t *b;
 	char *path;
 
@@ -169,14 +169,15 @@ static long decider(const struct logv *v, long it)
 static void load_base_counts(struct run *r, const struct logv *v)
 {
 	size_t n = r->cfg->gates.n;
-	r->base_counts = xcalloc(n, sizeof(*r->base_counts));
-	r->round_counts = xcalloc(n, sizeof(*r->round_counts));
+	r->w->judge.base_counts = xcalloc(n, sizeof(*r->w->judge.base_counts));
+	r->w->judge.round_counts = xcalloc(n, sizeof(*r->w->judge.round_counts));
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]);
 		long g = jlong(b, "gate", 0) - 1;
 		if (is(v->rec[i], "gate_end") && iter_of(v->rec[i]) == 0 && g >= 0 &&
 		    (size_t)g < n)
-			counts_from(json_object_get(b, "counts"), &r->base_counts[g]);
+			counts_from(json_object_get(b, "counts"),
+				    &r->w->judge.base_counts[g]);
 	}
 }
 
@@ -185,14 +186,14 @@ static void load_base_counts(struct run *r, const struct logv *v)
 static void load_feedback(struct run *r, long it)
 {
 	char *path = xasprintf("%s/iter-%03ld/edit-feedback.md", r->run_dir, it);
-	buf_reset(&r->edit_feedback);
-	if (it > 0 && buf_read_file(&r->edit_feedback, path) < 0)
-		buf_reset(&r->edit_feedback);
+	buf_reset(&r->w->edit_feedback);
+	if (it > 0 && buf_read_file(&r->w->edit_feedback, path) < 0)
+		buf_reset(&r->w->edit_feedback);
 	free(path);
 }
 
 /* What iteration n did up to its commit, from its records; returns how many
- * integrity records it has (counted into r->integrity_events). */
+ * integrity records it has (counted into r->w->integrity_events). */
 static int fill_iteration(struct run *r, const struct logv *v, long n,
 			  struct iteration *it)
 {
@@ -226,7 +227,7 @@ static int fill_iteration(struct run *r, const struct logv *v, long n,
 		const json_t *b = body(v->rec[i]);
 		if (!is(v->rec[i], "integrity") || iter_of(v->rec[i]) != n)
 			continue;
-		r->integrity_events++;
+		r->w->integrity_events++;
 		nint++;
 		json_array_foreach(json_object_get(b, "paths"), k, x)
 		{
@@ -247,14 +248,16 @@ static void iteration_spend(const struct logv *v, long n, struct iteration *it)
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]), *c;
 		if (is(v->rec[i], "model_attempt") && iter_of(v->rec[i]) == n) {
-			it->tokens_in += jlong(b, "tokens_in", 0);
-			it->tokens_out += jlong(b, "tokens_out", 0);
+			it->tokens_in = ckd_add(it->tokens_in, jlong(b, "tokens_in", 0));
+			it->tokens_out = ckd_add(it->tokens_out,
+						 jlong(b, "tokens_out", 0));
 			it->cost += jreal(b, "cost_usd");
 		} else if (is(v->rec[i], "resume") &&
 			   json_is_object(c = json_object_get(b, "charged")) &&
 			   jlong(c, "iteration", -1) == n) {
-			it->tokens_in += jlong(c, "tokens_in", 0);
-			it->tokens_out += jlong(c, "tokens_out", 0);
+			it->tokens_in = ckd_add(it->tokens_in, jlong(c, "tokens_in", 0));
+			it->tokens_out = ckd_add(it->tokens_out,
+						 jlong(c, "tokens_out", 0));
 			it->cost += jreal(c, "cost_usd");
 		}
 	}
@@ -266,13 +269,14 @@ static void load_iterations(struct run *r, const struct logv *v, long ended)
 	for (long n = 1; n <= ended; n++) {
 		long e = find_last(v, "iteration_end", n), d = decider(v, n);
 		struct iteration *it;
-		r->its = xrealloc(r->its, (r->nits + 1) * sizeof(*r->its));
-		it = &r->its[r->nits++];
+		r->w->its = xrealloc(r->w->its, (r->w->nits + 1) * sizeof(*r->w->its));
+		it = &r->w->its[r->w->nits++];
 		fill_iteration(r, v, n, it);
 		if (e >= 0) {
 			const json_t *b = body(v->rec[e]);
 			it->noop = json_is_true(json_object_get(b, "noop"));
 			it->gate_index = (int)jlong(b, "gate_failed", 0) - 1;
+			it->judged = json_is_integer(json_object_get(b, "gate_failed"));
 			it->tokens_in = jlong(b, "tokens_in", 0);
 			it->tokens_out = jlong(b, "tokens_out", 0);
 			it->cost = jreal(b, "cost_usd");
@@ -295,10 +299,10 @@ static void load_stall(struct run *r, const struct logv *v, long ended)
 		const json_t *b = body(v->rec[i]);
 		if (!is(v->rec[i], "fingerprint") || iter_of(v->rec[i]) > ended)
 			continue;
-		snprintf(r->stall_fp, sizeof(r->stall_fp), "%s",
+		snprintf(r->w->stall_fp, sizeof(r->w->stall_fp), "%s",
 			 jstr(b, "fingerprint") ?: "");
-		r->stall_same = (int)jlong(b, "same_in_a_row", 0);
-		r->stall_noop = (int)jlong(b, "noop_in_a_row", 0);
+		r->w->stall_same = (int)jlong(b, "same_in_a_row", 0);
+		r->w->stall_noop = (int)jlong(b, "noop_in_a_row", 0);
 		return;
 	}
 }
@@ -319,10 +323,11 @@ static int exists(const char *path)
  */
 static int rollback(struct run *r, const char *head, struct buf *err)
 {
-	char *opt = xasprintf("core.excludesFile=%s", r->artifacts);
-	int ret = git_run(r->tree, NULL, err, "reset", "-q", "--hard", head, NULL);
+	char *opt = xasprintf("core.excludesFile=%s", r->w->artifacts);
+	int ret = git_run(r->w->tree, NULL, err, "reset", "-q", "--hard", head, NULL);
 	if (ret == 0)
-		ret = git_run(r->tree, NULL, err, "-c", opt, "clean", "-q", "-fd", NULL);
+		ret = git_run(r->w->tree, NULL, err, "-c", opt, "clean", "-q", "-fd",
+			      NULL);
 	free(opt);
 	return ret;
 }
@@ -363,7 +368,7 @@ static json_t *charge_in_flight(struct run *r, const struct logv *v, long n,
 	b = body(v->rec[req]);
 	tin = jlong(b, "estimate_tokens_in", 0);
 	budget_charge(&r->budget, tin, 0, 0);
-	it->tokens_in += tin;
+	it->tokens_in = ckd_add(it->tokens_in, tin);
 	it->cost += r->budget.cost - before;
 	return json_pack("{s:i,s:I,s:I,s:f,s:s}", "iteration", (int)n, "tokens_in",
 			 (json_int_t)tin, "tokens_out", (json_int_t)0, "cost_usd",
@@ -385,7 +390,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 		return 0;
 	}
 	/* the commit did not happen: what fill_iteration counted is redone */
-	r->integrity_events -= nint;
+	r->w->integrity_events -= nint;
 	iteration_release(&from->it);
 	{
 		struct iteration keep = {0};
@@ -397,7 +402,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 	/* the reply was saved (actor.c removes it before each request): even
 	 * without its model_response record it answers the last request */
 	char *path = xasprintf("%s/iter-%03ld/response.md", r->run_dir, n);
-	if (r->prov && (find_last(v, "model_response", n) >= 0 || exists(path))) {
+	if (r->w->prov && (find_last(v, "model_response", n) >= 0 || exists(path))) {
 		int ret = buf_read_file(&from->reply, path);
 		if (ret < 0)
 			err_set(err, ret, "cannot read the saved reply %s: %s", path,
@@ -408,7 +413,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 	}
 	free(path);
 	from->from = LOOP_FROM_ACTOR;
-	if (r->prov) {
+	if (r->w->prov) {
 		json_decref(*charged);
 		*charged = charge_in_flight(r, v, n, &from->it);
 	}
@@ -514,9 +519,9 @@ static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 	}
 	r->goal = cfg->goal;
 	r->base_sha = xstrdup(jstr(b, "base") ?: "HEAD");
-	r->branch = xasprintf("loopgate/%s", r->id);
-	r->tree = xasprintf("%s/tree", r->run_dir);
-	r->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
+	r->w->branch = xasprintf("loopgate/%s", r->id);
+	r->w->tree = xasprintf("%s/tree", r->run_dir);
+	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	r->budget.max_iterations = cfg->max_iterations;
 	r->budget.max_tokens = cfg->max_tokens > 0 ? cfg->max_tokens : 0;
 	r->budget.max_cost = cfg->max_cost;
@@ -551,6 +556,60 @@ static void resume_event(struct run *r, const char *phase, long n, const char *h
 	events_sync(&r->ev);
 }
 
+/*
+ * What a resumed run needs before its log is replayed: the same tree,
+ * sandbox and policy as before the crash.  0, or an exit code with err set.
+ */
+static int resume_prepare(struct run *r, struct config *cfg, const struct logv *v,
+			  struct buf *repaired, struct buf *err)
+{
+	if (cfg->allow_dirty > 0 && find_last(v, "baseline", -2) < 0 &&
+	    find_last(v, "carried_changes", -2) < 0) {
+		err_set(err, -EINVAL,
+			"run %s died while carrying --allow-dirty "
+			"changes: your tree may have changed since; start a new run",
+			r->id);
+		return EXIT_USAGE;
+	}
+	/* the worktree made, or repaired where a killed git left it */
+	if (git_repair_worktree(r->repo, r->w->tree, r->w->branch, recorded_head(r, v),
+				repaired, err) < 0)
+		return EXIT_CANNOT;
+	/* The same sandbox and policy as before the crash (from the log). */
+	if (run_setup_sandbox(r, err))
+		return EXIT_CANNOT;
+	/* The git control files as they are now: the guard watches the rest
+	 * of the run (what changed while loopgate was dead is not known). */
+	if (!(r->w->git_guard = git_guard_snapshot(r->w->tree, err)))
+		return EXIT_CANNOT;
+	protect_init(&r->w->protect, cfg, r->w->tree);
+	return 0;
+}
+
+/* Enters the loop where the crash left it; returns the run's exit code. */
+static int resume_enter(struct run *r, const struct logv *v, long ended, long started,
+			const char *phase, struct loop_resume *from, struct buf *err)
+{
+	long end = ended ? find_last(v, "iteration_end", ended) : -1;
+	int code;
+
+	if (!started && end >= 0 && jlong(body(v->rec[end]), "outcome", -1) >= 0) {
+		/* the loop had ended; only its record of the end is missing */
+		const json_t *b = body(v->rec[end]);
+		r->status = status_static(jstr(b, "status"));
+		buf_sets(&r->reason, jstr(b, "reason") ?: "");
+		code = (int)jlong(b, "outcome", 1);
+		if (code != 0 && code != EXIT_USAGE)
+			buf_sets(err, r->reason.s);
+		return loop_finish(r, code, err);
+	}
+	if (!started && !strcmp(phase, "baseline"))
+		return loop_continue(r, loop_baseline(r, err), err);
+	if (started)
+		return loop_continue(r, loop_iterate(r, from, err), err);
+	return loop_continue(r, -1, err);
+}
+
 int resume_run(struct run *r, struct config *cfg, const char *dir, const char *spec,
 	       struct buf *err)
 {
@@ -559,7 +618,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	struct buf cur = BUF_INIT, repaired = BUF_INIT;
 	json_t *charged = json_null();
 	const char *phase = "baseline", *head;
-	long ended, started, end;
+	long ended, started;
 	int code, ret;
 
 	memset(&from, 0, sizeof(from));
@@ -567,31 +626,12 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	if ((code = open_run(r, dir, spec, &v, err)) ||
 	    (code = load_start(r, cfg, &v, err)))
 		goto out;
+	if ((code = resume_prepare(r, cfg, &v, &repaired, err)))
+		goto out;
 	code = EXIT_CANNOT;
-	if (cfg->allow_dirty > 0 && find_last(&v, "baseline", -2) < 0 &&
-	    find_last(&v, "carried_changes", -2) < 0) {
-		err_set(err, -EINVAL,
-			"run %s died while carrying --allow-dirty "
-			"changes: your tree may have changed since; start a new run",
-			r->id);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	/* the worktree made, or repaired where a killed git left it */
-	if ((ret = git_repair_worktree(r->repo, r->tree, r->branch, recorded_head(r, &v),
-				       &repaired, err)) < 0)
-		goto out;
-	/* The same sandbox and policy as before the crash (from the log). */
-	if (run_setup_sandbox(r, err))
-		goto out;
-	/* The git control files as they are now: the guard watches the rest
-	 * of the run (what changed while loopgate was dead is not known). */
-	if (!(r->git_guard = git_guard_snapshot(r->tree, err)))
-		goto out;
-	protect_init(&r->protect, cfg, r->tree);
 	replay_budget(r, &v);
 	/* a transcript goes on after the replies the log says were received */
-	provider_skip_replies(r->prov, (size_t)count(&v, "model_response"));
+	provider_skip_replies(r->w->prov, (size_t)count(&v, "model_response"));
 	r->resumes = (int)count(&v, "resume") + 1;
 	ended = 0;
 	while (find_last(&v, "iteration_end", ended + 1) >= 0)
@@ -613,37 +653,28 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	if (started && from.from == LOOP_FROM_GATES)
 		load_feedback(r, started);
 	head = recorded_head(r, &v);
-	git_rev(r->tree, "HEAD", &cur, NULL);
-	if ((ret = rollback(r, head, err)) < 0 || (ret = judge_tree_id(r, err)) < 0 ||
-	    (ret = git_scan_tree(r->tree, r->artifacts, &r->files, err)) < 0)
+	git_rev(r->w->tree, "HEAD", &cur, NULL);
+	worker_bind_judge(r->w, r);
+	if ((ret = rollback(r, head, err)) < 0 ||
+	    (ret = judge_tree_id(&r->w->judge, err)) < 0 ||
+	    (ret = git_scan_tree(r->w->tree, r->w->artifacts, &r->w->judge.files, err)) <
+		    0)
 		goto out;
 	resume_event(r, phase, started ? started : ended, head,
 		     cur.len && strcmp(cur.s, head) ? cur.s : NULL,
 		     repaired.len ? repaired.s : NULL, charged);
 	charged = NULL;
-	ui_log("run %s: resumed (%s, iteration %ld) from %s", r->id, phase,
-	       started ? started : ended, head);
-	end = ended ? find_last(&v, "iteration_end", ended) : -1;
-	if (!started && end >= 0 && jlong(body(v.rec[end]), "outcome", -1) >= 0) {
-		/* the loop had ended; only its record of the end is missing */
-		const json_t *b = body(v.rec[end]);
-		r->status = status_static(jstr(b, "status"));
-		buf_sets(&r->reason, jstr(b, "reason") ?: "");
-		code = (int)jlong(b, "outcome", 1);
-		if (code != 0 && code != EXIT_USAGE)
-			buf_sets(err, r->reason.s);
-		code = loop_finish(r, code, err);
-	} else if (!started && !strcmp(phase, "baseline")) {
-		code = loop_continue(r, loop_baseline(r, err), err);
-	} else if (started) {
-		code = loop_continue(r, loop_iterate(r, &from, err), err);
-	} else {
-		code = loop_continue(r, -1, err);
-	}
+	code = resume_enter(r, &v, ended, started, phase, &from, err);
 	goto done;
 out:
-	/* Nothing was continued: the run stays as it was, resumable again. */
+	/* Nothing was continued: the run stays as it was, resumable again.
+	 * The failed attempt is on the record (not a run_end: the run has not
+	 * ended) once the log is open again. */
 	r->status = "error";
+	if (r->ev.fd >= 0 && code == EXIT_CANNOT)
+		events_append(&r->ev, "resume_failed",
+			      json_pack("{s:i,s:s}", "exit_code", code, "error",
+					err->len ? err->s : "unknown"));
 	events_close(&r->ev); /* no summary of a run that did not go on */
 done:
 	json_decref(charged);

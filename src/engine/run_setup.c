@@ -15,6 +15,7 @@
 #include "actor/provider.h"
 #include "store/store.h"
 #include "record/redact.h"
+#include "engine/agent_turn.h"
 #include "exec/sandbox.h"
 
 #include <errno.h>
@@ -51,12 +52,12 @@ static int carry_dirty(struct run *r, struct buf *err)
 	int ret = git_run(r->repo, &diff, err, "diff", "HEAD", "--binary", NULL);
 	if (ret < 0 || (ret = fileio_write_atomic(patch, diff.s, diff.len, err)) < 0)
 		goto out;
-	if ((ret = git_runv(r->tree, apply, NULL, NULL, err)) < 0)
+	if ((ret = git_runv(r->w->tree, apply, NULL, NULL, err)) < 0)
 		goto out;
-	ret = git_commit_all(r->tree,
+	ret = git_commit_all(r->w->tree,
 			     "loopgate: uncommitted changes carried from "
 			     "the user's tree",
-			     NULL, &r->index, &changed, &sha, err);
+			     NULL, &r->w->index, &changed, &sha, err);
 	if (ret < 0)
 		goto out;
 	/* sha: the head a resumed run rolls back to before the first commit */
@@ -94,11 +95,14 @@ static void register_secrets(const struct config *c)
 	size_t i;
 
 	redact_add(c->api_key_env ? getenv(c->api_key_env) : NULL);
+	redact_add_url(c->base_url); /* user:password@, ?api_key= */
 	for (i = 0; i < CONFIG_NBUILTIN; i++)
 		redact_add(getenv(config_builtin[i].api_key_env));
-	for (i = 0; i < c->nmodels; i++)
+	for (i = 0; i < c->nmodels; i++) {
 		if (c->models[i].api_key_env)
 			redact_add(getenv(c->models[i].api_key_env));
+		redact_add_url(c->models[i].base_url);
+	}
 	for (i = 0; i < c->agent_env.n; i++)
 		if (secret_name(c->agent_env.v[i]))
 			redact_add(getenv(c->agent_env.v[i]));
@@ -109,33 +113,33 @@ static int setup_model(struct run *r, struct buf *err)
 	const struct config *c = r->cfg;
 	struct provider_opts o = PROVIDER_OPTS_INIT;
 	const char *key = NULL;
-	int ret = config_resolve_model(c, c->model, &r->preset, err);
+	int ret = config_resolve_model(c, c->model, &r->w->preset, err);
 
 	if (ret < 0)
 		return EXIT_USAGE;
-	r->budget.price_in = r->preset.price_in;
-	r->budget.price_out = r->preset.price_out;
-	r->max_output_tokens = c->max_output_tokens > 0 ? c->max_output_tokens
-			       : r->preset.max_output_tokens > 0
-				       ? r->preset.max_output_tokens
-				       : CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
-	if (r->preset.api_key_env && *r->preset.api_key_env)
-		key = getenv(r->preset.api_key_env);
+	r->budget.price_in = r->w->preset.price_in;
+	r->budget.price_out = r->w->preset.price_out;
+	r->w->max_output_tokens = c->max_output_tokens > 0 ? c->max_output_tokens
+				  : r->w->preset.max_output_tokens > 0
+					  ? r->w->preset.max_output_tokens
+					  : CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
+	if (r->w->preset.api_key_env && *r->w->preset.api_key_env)
+		key = getenv(r->w->preset.api_key_env);
 	redact_add(key); /* never into the log, reports or messages */
-	if ((!key || !*key) && r->preset.base_url &&
-	    (strstr(r->preset.base_url, "api.openai.com") ||
-	     strstr(r->preset.base_url, "api.anthropic.com"))) {
+	if ((!key || !*key) && r->w->preset.base_url &&
+	    (strstr(r->w->preset.base_url, "api.openai.com") ||
+	     strstr(r->w->preset.base_url, "api.anthropic.com"))) {
 		err_set(err, -EINVAL,
 			"no API key: set $%s (or name another variable "
 			"with api_key_env in loopgate.yaml)",
-			r->preset.api_key_env);
+			r->w->preset.api_key_env);
 		return EXIT_USAGE;
 	}
-	o.kind = r->preset.provider;
-	o.model = r->preset.model;
-	o.base_url = r->preset.base_url;
+	o.kind = r->w->preset.provider;
+	o.model = r->w->preset.model;
+	o.base_url = r->w->preset.base_url;
 	o.api_key = key && *key ? key : NULL;
-	o.replay_file = !strcmp(o.kind, "replay") ? r->preset.model : NULL;
+	o.replay_file = !strcmp(o.kind, "replay") ? r->w->preset.model : NULL;
 	o.record_file = c->record;
 	o.connect_timeout_ms = c->connect_timeout_ms;
 	o.read_timeout_ms = c->read_timeout_ms;
@@ -144,7 +148,7 @@ static int setup_model(struct run *r, struct buf *err)
 	o.retry_max_ms = c->retry_max_ms;
 	o.stream = c->stream != 0;
 	o.temperature = c->temperature;
-	if (provider_new(&o, &r->prov, err) < 0)
+	if (provider_new(&o, &r->w->prov, err) < 0)
 		return EXIT_USAGE;
 	return 0;
 }
@@ -174,11 +178,15 @@ static int run_load_audit_key(struct run *r, struct buf *err)
 
 int run_setup_actor(struct run *r, struct buf *err)
 {
+	if (r->cfg->agent) {
+		r->w->actor = "agent";
+		return agent_run_setup(r, err);
+	}
 	if (r->cfg->agent_cmd) {
-		r->actor = "command";
+		r->w->actor = "command";
 		return 0;
 	}
-	r->actor = "model";
+	r->w->actor = "model";
 	return setup_model(r, err);
 }
 
@@ -194,11 +202,11 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 	json_t *ev;
 	int ret;
 
-	r->sandbox = xcalloc(1, sizeof(*r->sandbox));
-	sandbox_init(r->sandbox, r->cfg, r->tree, r->repo);
-	r->sandbox->ev = &r->ev; /* the network proxy's decisions */
-	ret = sandbox_probe(r->sandbox, err);
-	ev = sandbox_json(r->sandbox);
+	r->w->sandbox = xcalloc(1, sizeof(*r->w->sandbox));
+	sandbox_init(r->w->sandbox, r->cfg, r->w->tree, r->repo);
+	r->w->sandbox->ev = &r->ev; /* the network proxy's decisions */
+	ret = sandbox_probe(r->w->sandbox, err);
+	ev = sandbox_json(r->w->sandbox);
 	if (ret < 0)
 		json_object_set_new(ev, "error", events_str(err->s));
 	events_append(&r->ev, "sandbox", ev);
@@ -214,8 +222,8 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 					"limits", policy_limits_json(p)));
 	}
 	buf_release(&why);
-	gate_use_sandbox(r->sandbox, p);
-	return 0;
+	/* the agent's own sandbox, and its pre-flight before the baseline */
+	return r->w->agent ? agent_run_sandbox(r, err) : 0;
 }
 
 int run_setup(struct run *r, struct buf *err)
@@ -249,11 +257,15 @@ int run_setup(struct run *r, struct buf *err)
 	register_secrets(r->cfg);
 	if ((ret = run_load_audit_key(r, err)) < 0)
 		goto cannot;
+	/* before anything is created: a bad model or transcript (replay:/nonexistent)
+	 * must not leave a run directory naming a branch that never existed */
+	if (run_setup_actor(r, err))
+		goto usage;
 	make_id(r);
 	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
-	r->tree = xasprintf("%s/tree", r->run_dir);
-	r->branch = xasprintf("loopgate/%s", r->id);
-	r->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
+	r->w->tree = xasprintf("%s/tree", r->run_dir);
+	r->w->branch = xasprintf("loopgate/%s", r->id);
+	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	if (fileio_mkdirs(r->run_dir, err) < 0 ||
 	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
 		goto cannot;
@@ -266,25 +278,21 @@ int run_setup(struct run *r, struct buf *err)
 			goto cannot;
 		r->store = store_live_open(r->repo, &r->ev, r->id);
 	}
-	if (run_setup_actor(r, err))
-		goto usage;
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, "run_start",
 		      json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o}", "run_id", r->id,
 				"repo", events_str(r->repo), "base", r->base_sha,
-				"branch", r->branch, "tree", events_str(r->tree), "actor",
-				r->actor, "version", LOOPGATE_VERSION, "config", cfgj,
-				"goal", events_str(r->goal)));
-	if (git_worktree_add(r->repo, r->tree, r->branch, r->base_sha, err) < 0)
+				"branch", r->w->branch, "tree", events_str(r->w->tree),
+				"actor", r->w->actor, "version", LOOPGATE_VERSION,
+				"config", cfgj, "goal", events_str(r->goal)));
+	if (git_worktree_add(r->repo, r->w->tree, r->w->branch, r->base_sha, err) < 0)
 		goto cannot;
-	protect_init(&r->protect, r->cfg, r->tree);
+	protect_init(&r->w->protect, r->cfg, r->w->tree);
 	if (dirty && carry_dirty(r, err) < 0)
 		goto cannot;
-	if (run_setup_sandbox(r, err) != 0)
-		goto cannot;
 	buf_release(&b);
-	return 0;
+	return run_setup_sandbox(r, err);
 usage:
 	buf_release(&b);
 	return EXIT_USAGE;

@@ -473,13 +473,32 @@ int netproxy_start(const struct sandbox *sb, struct netproxy *np, struct buf *er
 	return 0;
 }
 
-static void record(const struct sandbox *sb, int fd)
+/* "host:port" into the ", "-separated list, once; at most 8 of them. */
+static void add_denied(struct buf *list, json_t *o)
+{
+	const char *host = json_string_value(json_object_get(o, "host"));
+	char *hp;
+	if (!host || !*host)
+		return;
+	hp = xasprintf("%s:%lld", host,
+		       (long long)json_integer_value(json_object_get(o, "port")));
+	if (!strstr(list->s ? list->s : "", hp)) {
+		size_t commas = 0;
+		for (const char *c = list->s; c && *c; c++)
+			commas += *c == ',';
+		if (commas < 7)
+			buf_addf(list, "%s%s", list->len ? ", " : "", hp);
+	}
+	free(hp);
+}
+
+static void record(const struct sandbox *sb, int fd, char **denied)
 {
 	off_t size = lseek(fd, 0, SEEK_END);
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, list = BUF_INIT;
 	char *line, *nl;
 
-	if (size <= 0 || !sb->ev)
+	if (size <= 0 || (!sb->ev && !denied))
 		return;
 	buf_init(&b, (size_t)size + 1);
 	if (lseek(fd, 0, SEEK_SET) < 0 || buf_read_fd(&b, fd) < 0) {
@@ -497,13 +516,24 @@ static void record(const struct sandbox *sb, int fd)
 			json_decref(o);
 			continue;
 		}
+		if (!strcmp(json_string_value(json_object_get(o, "decision"))
+				    ? json_string_value(json_object_get(o, "decision"))
+				    : "",
+			    "deny"))
+			add_denied(&list, o);
 		json_object_set_new(o, "subject", json_string("network"));
-		events_append(sb->ev, "policy", o);
+		if (sb->ev)
+			events_append(sb->ev, "policy", o);
+		else
+			json_decref(o);
 	}
 	buf_release(&b);
+	if (denied && list.len)
+		*denied = buf_detach(&list, NULL);
+	buf_release(&list);
 }
 
-void netproxy_end(const struct sandbox *sb, struct netproxy *np)
+void netproxy_end(const struct sandbox *sb, struct netproxy *np, char **denied)
 {
 	if (np->relay_fd >= 0)
 		close(np->relay_fd);
@@ -514,7 +544,7 @@ void netproxy_end(const struct sandbox *sb, struct netproxy *np)
 		waitpid(np->pid, NULL, 0);
 	}
 	if (np->log_fd >= 0) {
-		record(sb, np->log_fd);
+		record(sb, np->log_fd, denied);
 		close(np->log_fd);
 	}
 	*np = (struct netproxy)NETPROXY_INIT;

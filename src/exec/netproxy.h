@@ -10,7 +10,9 @@
  *
  * netproxy_start is a no-op (np.relay_fd stays -1) unless the sandbox is on
  * with a host list.  netproxy_end appends one `policy` event (subject
- * "network") per decision to sb->ev when set; it is idempotent.
+ * "network") per decision to sb->ev when set, and the denied "host:port"s,
+ * each once and ", "-separated, to *denied when that is not NULL (the
+ * caller frees it); it is idempotent.
  *
  * The relay side, inside the sandbox, is netrelay_main (cmd_netrelay.c).
  */
@@ -35,7 +37,7 @@ struct netproxy {
 	}
 
 int netproxy_start(const struct sandbox *sb, struct netproxy *np, struct buf *err);
-void netproxy_end(const struct sandbox *sb, struct netproxy *np);
+void netproxy_end(const struct sandbox *sb, struct netproxy *np, char **denied);
 
 /* `loopgate __netrelay FD -- CMD...` (cmd_netrelay.c). */
 int netrelay_main(int argc, char **argv);

@@ -81,6 +81,8 @@ void proc_result_release(struct proc_result *r)
 {
 	buf_release(&r->out);
 	buf_release(&r->err);
+	free(r->net_denied);
+	r->net_denied = NULL;
 }
 
 /* ---- environment ---- */
@@ -202,8 +204,10 @@ struct child_ctx {
 	const char *const *argv;
 	int seccomp_fd;
 	const struct cgroup *cg;
-	int net_fd; /* the network relay's end (netproxy.h) */
-	pid_t loopgate;
+	int net_fd;    /* the network relay's end (netproxy.h) */
+	int *file_fds; /* sandbox->files, one memfd each */
+	size_t nfiles;
+	pid_t loopgate; /* the warden kills the tree when this process dies */
 };
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
@@ -229,6 +233,9 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 			child_fail(report_fd, errno);
 		if (cx->net_fd >= 0 && fcntl(cx->net_fd, F_SETFD, 0) < 0)
 			child_fail(report_fd, errno);
+		for (size_t k = 0; k < cx->nfiles; k++)
+			if (fcntl(cx->file_fds[k], F_SETFD, 0) < 0)
+				child_fail(report_fd, errno);
 	}
 	/* The parent ignores SIGPIPE and blocks nothing, but be explicit. */
 	for (i = 1; i < 32; i++)
@@ -610,66 +617,152 @@ static void close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
+/*
+ * What the sandbox adds to one spawn: its wall-clock and output limits,
+ * a cgroup, the seccomp program, the network proxy and the bubblewrap
+ * argv.  On failure everything made so far is undone.
+ */
+static void close_files(struct child_ctx *cx)
+{
+	sandbox_files_close(cx->file_fds, cx->nfiles);
+	free(cx->file_fds);
+	cx->file_fds = NULL;
+	cx->nfiles = 0;
+}
+
+static int jail_enter(const struct sandbox *sb, const char *const *argv,
+		      struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
+		      struct netproxy *np, struct strlist *wrapped, size_t *file_max,
+		      struct buf *err)
+{
+	if (sb->lim.wall_seconds > 0 &&
+	    (!s->timeout_ms || sb->lim.wall_seconds * 1000 < s->timeout_ms)) {
+		s->timeout_ms = sb->lim.wall_seconds * 1000;
+		s->wall_limited = 1;
+	}
+	if (sb->lim.output_bytes > 0 && (size_t)sb->lim.output_bytes < *file_max)
+		*file_max = (size_t)sb->lim.output_bytes;
+	/* orphans of the tree come back to us, to be killed */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (cgroup_create(cg, sb->cgroup, &sb->lim) == 0)
+		s->cg = cg;
+	if (!sb->bwrap_on)
+		return 0;
+	if (sb->seccomp && (cx->seccomp_fd = seccomp_program_fd(
+				    sb->network != POLICY_NET_ON, err)) < 0) {
+		cgroup_destroy(cg);
+		return -EIO;
+	}
+	if (netproxy_start(sb, np, err) < 0) {
+		if (cx->seccomp_fd >= 0)
+			close(cx->seccomp_fd);
+		cx->seccomp_fd = -1;
+		cgroup_destroy(cg);
+		return -EIO;
+	}
+	cx->net_fd = np->relay_fd;
+	cx->nfiles = sb->nfiles;
+	cx->file_fds = sb->nfiles ? xcalloc(sb->nfiles, sizeof(int)) : NULL;
+	if (sb->nfiles && sandbox_files_open(sb, cx->file_fds, err) < 0) {
+		close_files(cx);
+		if (cx->seccomp_fd >= 0)
+			close(cx->seccomp_fd);
+		cx->seccomp_fd = -1;
+		netproxy_end(sb, np, NULL);
+		cgroup_destroy(cg);
+		return -EIO;
+	}
+	sandbox_argv(sb, argv, cx->seccomp_fd, cx->net_fd, cx->file_fds, wrapped);
+	cx->argv = (const char *const *)wrapped->v;
+	return 0;
+}
+
+/*
+ * Forks the child and waits for its exec: the report pipe closes on a
+ * successful exec, so EOF means it ran; a number is the exec's errno.
+ */
+static int spawn_child(const struct proc_opts *o, struct child_ctx *cx,
+		       struct run_state *s, int in_fd, int outp[2], int errp[2],
+		       int rep[2], struct buf *err)
+{
+	int code = 0;
+	ssize_t n;
+
+	s->start = clock_ms();
+	s->pid = fork();
+	if (s->pid < 0)
+		return err_set(err, -errno, "cannot fork: %s", strerror(errno));
+	if (s->pid == 0)
+		child_exec(o, cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
+			   rep[1], env_lookup(o->env, "PATH"));
+	close(rep[1]);
+	rep[1] = -1;
+	close(outp[1]);
+	outp[1] = -1;
+	if (errp[1] >= 0) {
+		close(errp[1]);
+		errp[1] = -1;
+	}
+	do
+		n = read(rep[0], &code, sizeof(code));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(code)) {
+		waitpid(s->pid, NULL, 0);
+		return err_set(err, -code, "cannot run %s: %s", cx->argv[0],
+			       strerror(code));
+	}
+	return 0;
+}
+
+/* Drains the child's output into r (and the output file) until it ends
+ * or its time is up; outp[0] and errp[0] are closed after. */
+static void drain_child(const struct proc_opts *o, struct run_state *s,
+			struct proc_result *r, int outp[2], int errp[2], int file_fd,
+			size_t file_max, struct drain d[2])
+{
+	s->pidfd = pidfd_open_compat(s->pid);
+	if (s->pidfd >= 0)
+		fcntl(s->pidfd, F_SETFD, FD_CLOEXEC);
+	d[0] = (struct drain){outp[0], &r->out, &r->out_total, file_fd, 0, file_max,
+			      0,       0};
+	d[1] = (struct drain){errp[0], &r->err, &r->err_total, -1, 0, 0, 0, 0};
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	if (errp[0] >= 0)
+		fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	pump(o, s, d, o->merge_output ? 1 : 2);
+	if (o->fault_kill)
+		fault_die(); /* the child ended first: before its result is seen */
+	outp[0] = errp[0] = -1; /* closed by pump */
+	reap_if_exited(s, 1);
+}
+
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-	int in_fd, file_fd = -1, code = 0, ret = 0;
+	int in_fd, file_fd = -1, ret = 0;
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1, getpid()};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid()};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;
 	struct drain d[2];
-	ssize_t n;
 
 	memset(&s, 0, sizeof(s));
 	s.pidfd = -1;
 	s.timeout_ms = o->timeout_ms;
 	if (!o->argv || !o->argv[0])
 		return err_set(err, -EINVAL, "no command to run");
-	if (sb) {
-		if (sb->lim.wall_seconds > 0 &&
-		    (!s.timeout_ms || sb->lim.wall_seconds * 1000 < s.timeout_ms)) {
-			s.timeout_ms = sb->lim.wall_seconds * 1000;
-			s.wall_limited = 1;
-		}
-		if (sb->lim.output_bytes > 0 && (size_t)sb->lim.output_bytes < file_max)
-			file_max = (size_t)sb->lim.output_bytes;
-		/* orphans of the tree come back to us, to be killed */
-		prctl(PR_SET_CHILD_SUBREAPER, 1);
-		if (cgroup_create(&cg, sb->cgroup, &sb->lim) == 0)
-			s.cg = &cg;
-		if (sb->bwrap_on) {
-			if (sb->seccomp &&
-			    (cx.seccomp_fd = seccomp_program_fd(
-				     sb->network != POLICY_NET_ON, err)) < 0) {
-				cgroup_destroy(&cg);
-				return -EIO;
-			}
-			if (netproxy_start(sb, &np, err) < 0) {
-				if (cx.seccomp_fd >= 0)
-					close(cx.seccomp_fd);
-				cgroup_destroy(&cg);
-				return -EIO;
-			}
-			cx.net_fd = np.relay_fd;
-			sandbox_argv(sb, o->argv, cx.seccomp_fd, cx.net_fd, &wrapped);
-			cx.argv = (const char *const *)wrapped.v;
-		}
-	}
+	if (sb && (ret = jail_enter(sb, o->argv, &s, &cg, &cx, &np, &wrapped, &file_max,
+				    err)) < 0)
+		return ret;
 	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	r->out_total = r->err_total = 0;
-	in_fd = open_stdin(o, err);
-	if (in_fd < 0) {
-		if (cx.seccomp_fd >= 0)
-			close(cx.seccomp_fd);
-		netproxy_end(sb, &np);
-		cgroup_destroy(&cg);
-		strlist_clear(&wrapped);
-		return in_fd;
+	if ((in_fd = open_stdin(o, err)) < 0) {
+		ret = in_fd;
+		goto out;
 	}
 	if (o->output_path) {
 		file_fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -685,49 +778,11 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		ret = err_set(err, -errno, "cannot create pipes: %s", strerror(errno));
 		goto out;
 	}
-	s.start = clock_ms();
-	s.pid = fork();
-	if (s.pid < 0) {
-		ret = err_set(err, -errno, "cannot fork: %s", strerror(errno));
+	if ((ret = spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err)) < 0)
 		goto out;
-	}
-	if (s.pid == 0)
-		child_exec(o, &cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
-			   rep[1], env_lookup(o->env, "PATH"));
-	close(rep[1]);
-	rep[1] = -1;
-	close(outp[1]);
-	outp[1] = -1;
-	if (errp[1] >= 0) {
-		close(errp[1]);
-		errp[1] = -1;
-	}
-	/* The report pipe closes on a successful exec: EOF means it ran. */
-	do
-		n = read(rep[0], &code, sizeof(code));
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(code)) {
-		waitpid(s.pid, NULL, 0);
-		ret = err_set(err, -code, "cannot run %s: %s", cx.argv[0],
-			      strerror(code));
-		goto out;
-	}
-	s.pidfd = pidfd_open_compat(s.pid);
-	if (s.pidfd >= 0)
-		fcntl(s.pidfd, F_SETFD, FD_CLOEXEC);
-	d[0] = (struct drain){outp[0], &r->out, &r->out_total, file_fd, 0, file_max,
-			      0,       0};
-	d[1] = (struct drain){errp[0], &r->err, &r->err_total, -1, 0, 0, 0, 0};
-	fcntl(outp[0], F_SETFL, O_NONBLOCK);
-	if (errp[0] >= 0)
-		fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	pump(o, &s, d, o->merge_output ? 1 : 2);
-	if (o->fault_kill)
-		fault_die(); /* the child ended first: before its result is seen */
-	outp[0] = errp[0] = -1; /* closed by pump */
-	reap_if_exited(&s, 1);
+	drain_child(o, &s, r, outp, errp, file_fd, file_max, d);
 	if (sb) {
-		netproxy_end(sb, &np); /* before the tree kill takes it */
+		netproxy_end(sb, &np, &r->net_denied); /* before the tree kill */
 		kill_tree(&s, 1);
 	}
 	fill_result(o, &s, r);
@@ -741,18 +796,20 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 			      o->output_path, strerror(d[0].file_err), d[0].file_written,
 			      r->out_total);
 out:
+	close_files(&cx);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	if (cx.seccomp_fd >= 0)
 		close(cx.seccomp_fd);
 	if (sb)
-		netproxy_end(sb, &np);
+		netproxy_end(sb, &np, NULL);
 	cgroup_destroy(&cg);
 	strlist_clear(&wrapped);
 	close_pair(outp);
 	close_pair(errp);
 	close_pair(rep);
-	close(in_fd);
+	if (in_fd >= 0)
+		close(in_fd);
 	if (file_fd >= 0)
 		close(file_fd);
 	return ret;

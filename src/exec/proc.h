@@ -92,10 +92,13 @@ struct proc_result {
 	const char *limit;
 	long long limit_value;
 	int output_cut; /* output_path holds a cut marker */
+	/* Requests the network proxy denied, "host:port, ..." (netproxy.h);
+	 * NULL: none, or no proxy. */
+	char *net_denied;
 };
 #define PROC_RESULT_INIT                                                                 \
 	{                                                                                \
-		PROC_EXITED, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0, NULL, 0, 0               \
+		PROC_EXITED, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0, NULL, 0, 0, NULL         \
 	}
 
 /* 0 when the child ran (whatever its exit); -errno when it could not be

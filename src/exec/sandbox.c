@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +46,12 @@ static int list_has(const struct strlist *l, const char *s)
 }
 
 static int covers(const char *dir, const char *path);
+
+static int still_there(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
 
 /* Adds the real path of p to the dir or file mask list; missing: skipped. */
 static void add_mask(struct sandbox *sb, const char *p)
@@ -287,7 +294,82 @@ void sandbox_release(struct sandbox *sb)
 	strlist_clear(&sb->rw_missing);
 	strlist_clear(&sb->mask_dirs);
 	strlist_clear(&sb->mask_files);
+	free(sb->home);
+	for (size_t i = 0; i < sb->nfiles; i++) {
+		free(sb->files[i].path);
+		free(sb->files[i].data);
+	}
+	free(sb->files);
 	memset(sb, 0, sizeof(*sb));
+}
+
+void sandbox_allow_host(struct sandbox *sb, const char *rule)
+{
+	char real[PATH_MAX];
+
+	if (sb->network == POLICY_NET_ON || list_has(&sb->hosts, rule))
+		return;
+	sb->network = POLICY_NET_HOSTS;
+	strlist_push(&sb->hosts, rule);
+	if (!sb->self_exe && realpath("/proc/self/exe", real))
+		sb->self_exe = xstrdup(real);
+}
+
+void sandbox_add_ro(struct sandbox *sb, const char *path)
+{
+	add_existing(&sb->ro, path);
+}
+
+void sandbox_set_home(struct sandbox *sb, const char *home)
+{
+	free(sb->home);
+	sb->home = home ? xstrdup(home) : NULL;
+}
+
+void sandbox_add_file(struct sandbox *sb, const char *path, const void *data, size_t len)
+{
+	struct sandbox_file *f;
+
+	sb->files = xrealloc(sb->files, (sb->nfiles + 1) * sizeof(*sb->files));
+	f = &sb->files[sb->nfiles++];
+	f->path = xstrdup(path);
+	f->data = xmalloc(len + 1);
+	memcpy(f->data, data, len);
+	f->data[len] = 0;
+	f->len = len;
+}
+
+void sandbox_files_close(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+int sandbox_files_open(const struct sandbox *sb, int *fds, struct buf *err)
+{
+	for (size_t i = 0; i < sb->nfiles; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < sb->nfiles; i++) {
+		const struct sandbox_file *f = &sb->files[i];
+		int fd = memfd_create("loopgate-file", MFD_CLOEXEC);
+		size_t done = 0;
+		ssize_t w = 0;
+		while (fd >= 0 && done < f->len &&
+		       ((w = write(fd, f->data + done, f->len - done)) > 0 ||
+			(w < 0 && errno == EINTR)))
+			done += w > 0 ? (size_t)w : 0;
+		if (fd < 0 || done < f->len || lseek(fd, 0, SEEK_SET) < 0) {
+			int code = errno ? errno : EIO;
+			if (fd >= 0)
+				close(fd);
+			sandbox_files_close(fds, i);
+			return err_set(err, -code, "cannot copy %s into the sandbox: %s",
+				       f->path, strerror(code));
+		}
+		fds[i] = fd;
+	}
+	return 0;
 }
 
 /* ---- the bwrap argv ---------------------------------------------------- */
@@ -316,7 +398,7 @@ static const char *const proc_ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc
 				      "/proc/bus", NULL};
 
 void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
-		  int net_fd, struct strlist *out)
+		  int net_fd, const int *file_fds, struct strlist *out)
 {
 	int relay = sb->network == POLICY_NET_HOSTS && net_fd >= 0 && sb->self_exe;
 	char num[32];
@@ -334,6 +416,14 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp
 		if (access(proc_ro[i], F_OK) == 0)
 			push3(out, "--ro-bind", proc_ro[i], proc_ro[i]);
 	push2(out, "--tmpfs", "/tmp");
+	/* the actor's scratch home, on that fresh /tmp */
+	if (sb->home)
+		push2(out, "--dir", sb->home);
+	for (i = 0; file_fds && i < sb->nfiles; i++) {
+		snprintf(num, sizeof(num), "%d", file_fds[i]);
+		push2(out, "--perms", "0600");
+		push3(out, "--file", num, sb->files[i].path);
+	}
 	/* a masked directory holding the tree goes under the tree's bind */
 	for (i = 0; i < sb->mask_dirs.n; i++)
 		if (covers(sb->mask_dirs.v[i], sb->tree))
@@ -345,11 +435,17 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp
 		push3(out, "--bind", sb->rw.v[i], sb->rw.v[i]);
 	for (i = 0; i < sb->ro.n; i++)
 		push3(out, "--ro-bind", sb->ro.v[i], sb->ro.v[i]);
+	/* A path masked at run start may be gone since (another program's
+	 * socket, removed with its directory): there is nothing left to hide,
+	 * and bwrap, unable to create it on the read-only root, would refuse
+	 * every later spawn of the run. */
 	for (i = 0; i < sb->mask_dirs.n; i++)
-		if (!covers(sb->mask_dirs.v[i], sb->tree))
+		if (!covers(sb->mask_dirs.v[i], sb->tree) &&
+		    still_there(sb->mask_dirs.v[i]))
 			push2(out, "--tmpfs", sb->mask_dirs.v[i]);
 	for (i = 0; i < sb->mask_files.n; i++)
-		push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
+		if (still_there(sb->mask_files.v[i]))
+			push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
 	/* the relay's binary, whatever the masks hid */
 	if (relay)
 		push3(out, "--ro-bind", sb->self_exe, sb->self_exe);
@@ -481,5 +577,13 @@ void *sandbox_json(const struct sandbox *sb)
 		      (json_t *)policy_list_json(&sb->mask_dirs), "masked_files",
 		      (json_t *)policy_list_json(&sb->mask_files), "limits",
 		      policy_limits_json(&p));
+	if (sb->home) {
+		/* the seed files' names only: they may hold credentials */
+		json_t *names = json_array();
+		for (size_t i = 0; i < sb->nfiles; i++)
+			json_array_append_new(names, events_str(sb->files[i].path));
+		json_object_set_new(o, "home", events_str(sb->home));
+		json_object_set_new(o, "home_files", names);
+	}
 	return o;
 }

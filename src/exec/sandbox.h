@@ -44,9 +44,22 @@ struct sandbox {
 	 * "network"); NULL: not recorded.  Set by the caller after init. */
 	struct events *ev;
 	int seccomp; /* 1: the filter is installed */
+	/* The actor's scratch state (agent presets, docs/design/
+	 * agent-presets.md): home is a directory made on the private /tmp,
+	 * and each file is copied in from a memfd made per spawn, so nothing
+	 * written there outlives the spawn and nothing is written back. */
+	char *home;
+	struct sandbox_file *files;
+	size_t nfiles;
 	struct policy_limits lim;
 	enum cgroup_kind cgroup;
 	char *cgroup_note; /* why none, when none */
+};
+
+struct sandbox_file {
+	char *path; /* absolute, inside the sandbox */
+	char *data;
+	size_t len;
 };
 
 /* Fills sb from the finalized config; tree and repo are absolute (repo
@@ -55,19 +68,35 @@ struct sandbox {
 void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 		  const char *repo);
 void sandbox_release(struct sandbox *sb);
+/*
+ * What the actor's sandbox adds to the run's: a host rule on the network
+ * allow-list (network off becomes the list; on stays on), a path bound
+ * read-only even where /tmp or a mask would hide it (missing: skipped),
+ * the scratch home and the files copied into it (data copied).
+ */
+void sandbox_allow_host(struct sandbox *sb, const char *rule);
+void sandbox_add_ro(struct sandbox *sb, const char *path);
+void sandbox_set_home(struct sandbox *sb, const char *home);
+void sandbox_add_file(struct sandbox *sb, const char *path, const void *data, size_t len);
+/* One memfd per sb->files (made per spawn: bwrap reads each to its end),
+ * into fds (sb->nfiles slots); -errno with none left open on failure.
+ * sandbox_files_close closes the n that are open. */
+int sandbox_files_open(const struct sandbox *sb, int *fds, struct buf *err);
+void sandbox_files_close(int *fds, size_t n);
 /* Runs `true` through the sandbox: 0, or -errno with err saying why and
  * naming --no-sandbox.  Fills sb->version.  A no-op when !bwrap_on. */
 int sandbox_probe(struct sandbox *sb, struct buf *err);
 /*
  * The argv that runs argv inside the sandbox (bwrap ... -- argv...), with
- * the seccomp program readable on seccomp_fd (-1: none).  With a host list
+ * the seccomp program readable on seccomp_fd (-1: none) and sb->files[i]
+ * on file_fds[i] (NULL when there are none).  With a host list
  * and net_fd >= 0 (netproxy_start's relay_fd), argv runs under
  * `loopgate __netrelay net_fd NO_PROXY --`.  Strings are
  * owned by out (strlist_clear it); out->v is NULL-terminated by a final
  * NULL slot not counted in out->n.
  */
 void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
-		  int net_fd, struct strlist *out);
+		  int net_fd, const int *file_fds, struct strlist *out);
 /* json_t * for the `sandbox` event. */
 void *sandbox_json(const struct sandbox *sb);
 const char *sandbox_cgroup_name(enum cgroup_kind k);

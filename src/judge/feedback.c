@@ -8,6 +8,7 @@
  * and NULs, which become U+FFFD because the prompt travels as JSON text.
  */
 #include "judge/feedback.h"
+#include "base/saferead.h"
 #include "base/utf8.h"
 
 #include <limits.h>
@@ -19,8 +20,7 @@
 /* Upper bound of one marker line, "[... N lines elided ...]\n" with a
  * 20-digit N is 43 bytes; rounded up. */
 #define MARK_MAX 48
-/* Larger files get no excerpt (no source file is this big, and buf_read_fd
- * would read all of it). */
+/* Larger files get no excerpt (no source file is this big). */
 #define EXCERPT_FILE_MAX (16u << 20)
 /* Longer source lines are shortened in excerpts. */
 #define EXCERPT_LINE_MAX 400
@@ -725,8 +725,10 @@ void feedback_excerpts(const char *root, const struct location *v, size_t n, int
 				break;
 		if (!real[i] || j < i)
 			continue; /* outside the tree, or done already */
-		buf_init(&f, EXCERPT_FILE_MAX);
-		if (buf_read_file(&f, real[i]) < 0) {
+		/* realpath checked the tree; saferead holds that while it
+		 * opens (the actor may swap a symlink in between) */
+		if (saferead_tree(rroot, real[i] + strlen(rroot) + 1, EXCERPT_FILE_MAX, 0,
+				  &f, NULL, NULL) < 0) {
 			buf_release(&f);
 			continue;
 		}

@@ -320,15 +320,6 @@ static int condense_file(const char *path, size_t max, struct buf *dst)
 
 /* ---- running a gate ---------------------------------------------------- */
 
-static const struct sandbox *gate_sandbox;
-static const struct policy *gate_policy;
-
-void gate_use_sandbox(const struct sandbox *sb, const struct policy *p)
-{
-	gate_sandbox = sb;
-	gate_policy = p;
-}
-
 /* s->env plus the policy's env names that loopgate's environment has. */
 static void gate_env(const struct gate_spec *s, struct proc_env *env)
 {
@@ -338,10 +329,10 @@ static void gate_env(const struct gate_spec *s, struct proc_env *env)
 		proc_env_set(env, name, (*e)[n] ? *e + n + 1 : "");
 		free(name);
 	}
-	for (size_t i = 0; gate_policy && i < gate_policy->env.n; i++) {
-		const char *v = getenv(gate_policy->env.v[i]);
+	for (size_t i = 0; s->policy && i < s->policy->env.n; i++) {
+		const char *v = getenv(s->policy->env.v[i]);
 		if (v)
-			proc_env_set(env, gate_policy->env.v[i], v);
+			proc_env_set(env, s->policy->env.v[i], v);
 	}
 }
 
@@ -358,7 +349,7 @@ int gate_run(const struct gate_spec *s, struct gate_outcome *g, struct buf *err)
 	o.argv = argv;
 	o.cwd = s->tree;
 	o.env = (const char *const *)env.v;
-	o.sandbox = gate_sandbox;
+	o.sandbox = s->sandbox;
 	o.merge_output = 1;
 	o.output_path = s->output_path;
 	o.max_output = s->feedback_max > GATE_MEMORY_MAX ? s->feedback_max

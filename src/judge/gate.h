@@ -18,15 +18,41 @@
  *   gate_run(&spec, &g, &err);     one gate
  *   gate_outcome_release(&g);
  *
- * Gates run on the actor's behalf: gate_use_sandbox(sb) (once, by run
- * setup and `gate check`) makes every later gate_run run inside sb
- * (sandbox.h) and pass the policy's extra env names; a gate killed by a
- * policy limit says which in its describe text.
+ * Gates run on the actor's behalf: spec.sandbox (sandbox.h; run setup and
+ * `gate check` make one) is where gate_run spawns the gate, and
+ * spec.policy's extra env names are passed to it; a gate killed by a
+ * policy limit says which in its describe text.  NULL: no sandbox, no
+ * policy (--no-sandbox).
  */
 #ifndef LOOPGATE_GATE_H
 #define LOOPGATE_GATE_H
 
-#include "engine/run.h"
+#include "base/buf.h"
+#include "exec/proc.h"
+#include "judge/testcount.h"
+
+struct sandbox;
+struct policy;
+
+/* The result of running a gate (or a cascade of them, stopping at a
+ * failure: judge.h). */
+struct gate_outcome {
+	int ran;    /* 1 once any gate result is held */
+	int passed; /* every gate exited 0 */
+	int index;  /* the gate that decided: first failure, or the last */
+	int gates_run;
+	enum proc_status status;
+	int exit_code;
+	int term_signal;
+	char *describe;	     /* "exit 1", "timed out after 5.0s and was killed" */
+	struct buf output;   /* raw merged output, capped in memory */
+	size_t output_total; /* bytes printed, even past the cap */
+	char *output_file;   /* path relative to the run directory */
+	double elapsed_ms;
+	struct testcount counts; /* tests the output reports, if recognised */
+};
+
+void gate_outcome_release(struct gate_outcome *g);
 
 struct gate_spec {
 	const char *cmd;
@@ -37,13 +63,10 @@ struct gate_spec {
 	long timeout_ms;
 	long long deadline_ms;
 	const char *const *env;
-	size_t feedback_max; /* the prompt's budget for this output */
+	size_t feedback_max;	       /* the prompt's budget for this output */
+	const struct sandbox *sandbox; /* where the gate runs; NULL: none */
+	const struct policy *policy;   /* its extra env names; NULL: none */
 };
-
-struct sandbox;
-struct policy;
-/* sb and p are borrowed until the last gate_run; NULL: none. */
-void gate_use_sandbox(const struct sandbox *sb, const struct policy *p);
 
 /* 0 when the gate ran (pass or fail); -errno when it could not start or
  * its output could not be saved (a full disk), err saying why. */

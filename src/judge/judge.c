@@ -8,7 +8,7 @@
 #include "base/hash.h"
 #include "judge/fingerprint.h"
 #include "base/fileio.h"
-#include "cli/ui.h"
+#include "base/saferead.h"
 
 #include <glob.h>
 #include <stdio.h>
@@ -17,27 +17,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A JUnit report larger than this is not read (its counts are ignored). */
+#define JUNIT_MAX (64u << 20)
+
 struct judge_cache {
 	char key[65];
 	struct gate_outcome o;
 };
 
-int judge_tree_id(struct run *r, struct buf *err)
+int judge_tree_id(struct judge *j, struct buf *err)
 {
 	struct buf out = BUF_INIT;
-	int ret = git_run(r->tree, &out, err, "rev-parse", "HEAD^{tree}", NULL);
+	int ret = git_run(j->tree, &out, err, "rev-parse", "HEAD^{tree}", NULL);
 	buf_rtrim(&out);
 	if (ret == 0)
-		snprintf(r->tree_id, sizeof(r->tree_id), "%s", out.s);
+		snprintf(j->tree_id, sizeof(j->tree_id), "%s", out.s);
 	buf_release(&out);
 	return ret;
 }
 
-static void cache_key(const struct run *r, const char *cmd, const struct proc_env *env,
+static void cache_key(const struct judge *j, const char *cmd, const struct proc_env *env,
 		      char hex[65])
 {
 	struct buf k = BUF_INIT;
-	buf_add(&k, r->tree_id, strlen(r->tree_id) + 1);
+	buf_add(&k, j->tree_id, strlen(j->tree_id) + 1);
 	buf_add(&k, cmd, strlen(cmd) + 1);
 	for (size_t i = 0; i < env->n; i++)
 		buf_add(&k, env->v[i], strlen(env->v[i]) + 1);
@@ -55,44 +58,46 @@ static void outcome_copy(struct gate_outcome *dst, const struct gate_outcome *sr
 	buf_add(&dst->output, src->output.s, src->output.len);
 }
 
-static const struct gate_outcome *cache_get(const struct run *r, const char *key)
+static const struct gate_outcome *cache_get(const struct judge *j, const char *key)
 {
-	for (size_t i = 0; i < r->ncache; i++)
-		if (!strcmp(r->cache[i].key, key))
-			return &r->cache[i].o;
+	for (size_t i = 0; i < j->ncache; i++)
+		if (!strcmp(j->cache[i].key, key))
+			return &j->cache[i].o;
 	return NULL;
 }
 
-static void cache_put(struct run *r, const char *key, const struct gate_outcome *o)
+static void cache_put(struct judge *j, const char *key, const struct gate_outcome *o)
 {
 	struct judge_cache *e;
-	r->cache = xrealloc(r->cache, (r->ncache + 1) * sizeof(*r->cache));
-	e = &r->cache[r->ncache++];
+	j->cache = xrealloc(j->cache, (j->ncache + 1) * sizeof(*j->cache));
+	e = &j->cache[j->ncache++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	buf_init(&e->o.output, 0);
 	outcome_copy(&e->o, o);
 }
 
-void judge_release(struct run *r)
+void judge_release(struct judge *j)
 {
-	free(r->base_counts);
-	free(r->round_counts);
-	r->base_counts = r->round_counts = NULL;
-	for (size_t i = 0; i < r->ncache; i++)
-		gate_outcome_release(&r->cache[i].o);
-	free(r->cache);
-	r->cache = NULL;
-	r->ncache = 0;
+	free(j->base_counts);
+	buf_release(&j->files);
+	gate_outcome_release(&j->last);
+	free(j->round_counts);
+	j->base_counts = j->round_counts = NULL;
+	for (size_t i = 0; i < j->ncache; i++)
+		gate_outcome_release(&j->cache[i].o);
+	free(j->cache);
+	j->cache = NULL;
+	j->ncache = 0;
 }
 
-static void gate_end_event(struct run *r, int iteration, size_t i, const char *cmd,
+static void gate_end_event(struct judge *j, int iteration, size_t i, const char *cmd,
 			   const struct gate_outcome *g)
 {
 	struct buf tc = BUF_INIT;
 	testcount_describe(&g->counts, &tc);
 	events_append(
-		&r->ev, "gate_end",
+		j->ev, "gate_end",
 		json_pack(
 			"{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}",
 			"iteration", iteration, "gate", (int)i + 1, "command",
@@ -118,26 +123,31 @@ static void gate_end_event(struct run *r, int iteration, size_t i, const char *c
  * tree) written during this gate run.  When any is found their counts
  * replace what the text output said: the report is the runner's own record.
  */
-static void junit_counts(const struct run *r, size_t i, time_t since,
+static void junit_counts(const struct judge *j, size_t i, time_t since,
 			 struct gate_outcome *cur)
 {
-	const struct gate_opts *o = config_gate_opts(r->cfg, i);
+	const struct gate_opts *o = config_gate_opts(j->cfg, i);
 	struct testcount sum = TESTCOUNT_INIT;
 	glob_t gl;
 	char *pat;
 
 	if (!o->junit)
 		return;
-	pat = xasprintf("%s/%s", r->tree, o->junit);
+	pat = xasprintf("%s/%s", j->tree, o->junit);
 	if (glob(pat, 0, NULL, &gl) == 0) {
+		size_t tn = strlen(j->tree);
 		for (size_t k = 0; k < gl.gl_pathc; k++) {
 			struct stat st;
 			struct buf xml = BUF_INIT;
 			struct testcount one = TESTCOUNT_INIT;
-			if (stat(gl.gl_pathv[k], &st) < 0 || st.st_mtime < since)
-				continue; /* stale: from an earlier run */
-			buf_init(&xml, 64u << 20);
-			if (buf_read_file(&xml, gl.gl_pathv[k]) == 0 &&
+			const char *rel = gl.gl_pathv[k] + tn;
+			if (strncmp(gl.gl_pathv[k], j->tree, tn) || *rel != '/')
+				continue;
+			/* the gate ran in the actor's tree: a FIFO or a symlink
+			 * out at the junit path is refused, not read */
+			if (saferead_tree(j->tree, rel + 1, JUNIT_MAX, 0, &xml, &st,
+					  NULL) == 0 &&
+			    st.st_mtime >= since && /* else stale: an earlier run's */
 			    testcount_parse_junit(xml.s, xml.len, &one))
 				testcount_add(&sum, &one);
 			buf_release(&xml);
@@ -165,14 +175,14 @@ static int failed_ids(const struct gate_outcome *g, struct buf *out)
 }
 
 /* The focus command with {failed} filled, or NULL when there is none to run. */
-static char *focus_command(const struct run *r, size_t i)
+static char *focus_command(const struct judge *j, size_t i)
 {
-	const struct gate_opts *o = config_gate_opts(r->cfg, i);
+	const struct gate_opts *o = config_gate_opts(j->cfg, i);
 	struct buf ids = BUF_INIT, cmd = BUF_INIT;
 	const char *p, *hole;
 
-	if (!o->focus || !r->last.ran || r->last.passed || (size_t)r->last.index != i ||
-	    failed_ids(&r->last, &ids) == 0) {
+	if (!o->focus || !j->last.ran || j->last.passed || (size_t)j->last.index != i ||
+	    failed_ids(&j->last, &ids) == 0) {
 		buf_release(&ids);
 		return NULL;
 	}
@@ -185,52 +195,61 @@ static char *focus_command(const struct run *r, size_t i)
 	return buf_detach(&cmd, NULL);
 }
 
+/* The gate_start record; "confirm" only on a confirmation run. */
+static void gate_start_event(struct judge *j, int iteration, size_t i, const char *cmd,
+			     int focus, int confirm)
+{
+	json_t *b = json_pack("{s:i,s:i,s:o,s:b}", "iteration", iteration, "gate",
+			      (int)i + 1, "command", events_str(cmd), "focus", focus);
+	if (b && confirm > 0)
+		json_object_set_new(b, "confirm", json_integer(confirm));
+	events_append(j->ev, "gate_start", b);
+}
+
 /* One gate, from the cache or for real, into cur.  cmd overrides the
- * gate's command (the focus run); tag names its output file. */
-static int run_gate(struct run *r, const char *dir, int iteration, size_t i,
-		    const struct proc_env *env, int use_cache, const char *cmd,
+ * gate's command (the focus run); tag names its output file.  confirm:
+ * 0 for a normal round (cached), k for confirmation run k (never cached). */
+static int run_gate(struct judge *j, const char *dir, int iteration, size_t i,
+		    const struct proc_env *env, int confirm, const char *cmd,
 		    const char *tag, struct gate_outcome *cur, struct buf *err)
 {
-	const struct gate_opts *o = config_gate_opts(r->cfg, i);
-	char key[65] = "", phase[64];
+	const struct gate_opts *o = config_gate_opts(j->cfg, i);
+	char key[65] = "";
 	const struct gate_outcome *hit;
 	time_t started = time(NULL);
 	char *rel, *abs;
 	int ret;
 
-	if (use_cache && r->tree_id[0]) {
-		cache_key(r, cmd, env, key);
-		if ((hit = cache_get(r, key))) {
+	if (!confirm && j->tree_id[0]) {
+		cache_key(j, cmd, env, key);
+		if ((hit = cache_get(j, key))) {
 			outcome_copy(cur, hit);
-			events_append(&r->ev, "gate_cached",
+			events_append(j->ev, "gate_cached",
 				      json_pack("{s:i,s:i,s:o,s:s,s:s,s:b,s:s}",
 						"iteration", iteration, "gate",
 						(int)i + 1, "command", events_str(cmd),
-						"tree", r->tree_id, "key", key, "passed",
+						"tree", j->tree_id, "key", key, "passed",
 						hit->passed, "output_file",
 						hit->output_file));
 			return 0;
 		}
 	}
 	rel = xasprintf("%s/gate-%zu%s.out", dir, i + 1, tag);
-	abs = xasprintf("%s/%s", r->run_dir, rel);
+	abs = xasprintf("%s/%s", j->run_dir, rel);
 	{
 		struct gate_spec s = {cmd,
 				      (int)i,
-				      r->tree,
+				      j->tree,
 				      abs,
 				      rel,
 				      o->timeout_ms > 0 ? o->timeout_ms
-							: r->cfg->gate_timeout_ms,
-				      r->budget.deadline_at,
+							: j->cfg->gate_timeout_ms,
+				      j->deadline_at,
 				      (const char *const *)env->v,
-				      (size_t)r->cfg->feedback_max_bytes};
-		snprintf(phase, sizeof(phase), "gate %zu/%zu", i + 1, r->cfg->gates.n);
-		ui_status(r, phase);
-		events_append(&r->ev, "gate_start",
-			      json_pack("{s:i,s:i,s:o,s:b}", "iteration", iteration,
-					"gate", (int)i + 1, "command", events_str(s.cmd),
-					"focus", *tag != 0));
+				      (size_t)j->cfg->feedback_max_bytes,
+				      j->sandbox,
+				      j->policy};
+		gate_start_event(j, iteration, i, s.cmd, *tag != 0, confirm);
 		ret = gate_run(&s, cur, err);
 	}
 	free(abs);
@@ -238,11 +257,11 @@ static int run_gate(struct run *r, const char *dir, int iteration, size_t i,
 	if (ret < 0)
 		return ret;
 	testcount_parse(cur->output.s, cur->output.len, &cur->counts);
-	junit_counts(r, i, started, cur);
-	gate_end_event(r, iteration, i, cmd, cur);
+	junit_counts(j, i, started, cur);
+	gate_end_event(j, iteration, i, cmd, cur);
 	/* Killed by us (timeout, deadline, Ctrl-C) says nothing about the tree. */
 	if (key[0] && (cur->status == PROC_EXITED || cur->status == PROC_SIGNALED))
-		cache_put(r, key, cur);
+		cache_put(j, key, cur);
 	return 0;
 }
 
@@ -251,72 +270,72 @@ static int run_gate(struct run *r, const char *dir, int iteration, size_t i,
  * time with named tests — a failing focus run decides the round at a
  * fraction of the cost — then, if that passed, the full command.
  */
-static int one_gate(struct run *r, const char *dir, int iteration, size_t i,
-		    const struct proc_env *env, int use_cache, struct gate_outcome *cur,
+static int one_gate(struct judge *j, const char *dir, int iteration, size_t i,
+		    const struct proc_env *env, int confirm, struct gate_outcome *cur,
 		    struct buf *err)
 {
-	char *focus = focus_command(r, i);
+	char *focus = focus_command(j, i);
 	int ret;
 	if (focus) {
-		ret = run_gate(r, dir, iteration, i, env, use_cache, focus, ".focus", cur,
+		ret = run_gate(j, dir, iteration, i, env, confirm, focus, ".focus", cur,
 			       err);
 		free(focus);
 		if (ret < 0 || !cur->passed)
 			return ret;
 	}
-	return run_gate(r, dir, iteration, i, env, use_cache, r->cfg->gates.v[i], "", cur,
+	return run_gate(j, dir, iteration, i, env, confirm, j->cfg->gates.v[i], "", cur,
 			err);
 }
 
-static void gate_env(const struct run *r, struct proc_env *env)
+static void gate_env(const struct judge *j, struct proc_env *env)
 {
 	proc_env_base(env);
-	proc_env_set(env, "LOOPGATE_RUN_ID", r->id);
+	proc_env_set(env, "LOOPGATE_RUN_ID", j->run_id);
 }
 
-int judge_gates(struct run *r, const char *dir, int iteration, enum judge_mode mode,
+int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode mode,
 		struct buf *err)
 {
 	struct proc_env env = PROC_ENV_INIT;
 	struct gate_outcome cur;
-	char *absdir = xasprintf("%s/%s", r->run_dir, dir);
+	char *absdir = xasprintf("%s/%s", j->run_dir, dir);
 	int ret, decided = 0, ran_any = 0;
 
 	memset(&cur, 0, sizeof(cur));
 	buf_init(&cur.output, 0);
-	if (!r->base_counts) {
-		r->base_counts = xcalloc(r->cfg->gates.n, sizeof(*r->base_counts));
-		r->round_counts = xcalloc(r->cfg->gates.n, sizeof(*r->round_counts));
+	if (!j->base_counts) {
+		j->base_counts = xcalloc(j->cfg->gates.n, sizeof(*j->base_counts));
+		j->round_counts = xcalloc(j->cfg->gates.n, sizeof(*j->round_counts));
 	}
-	memset(r->round_counts, 0, r->cfg->gates.n * sizeof(*r->round_counts));
+	memset(j->round_counts, 0, j->cfg->gates.n * sizeof(*j->round_counts));
 	if ((ret = fileio_mkdirs(absdir, err)) < 0)
 		goto out;
-	gate_env(r, &env);
-	for (size_t i = 0; i < r->cfg->gates.n; i++) {
-		if ((ret = one_gate(r, dir, iteration, i, &env, 1, &cur, err)) < 0)
+	gate_env(j, &env);
+	for (size_t i = 0; i < j->cfg->gates.n; i++) {
+		if ((ret = one_gate(j, dir, iteration, i, &env, 0, &cur, err)) < 0)
 			break;
 		cur.gates_run = (int)i + 1;
 		ran_any = 1;
-		r->round_counts[i] = cur.counts;
+		j->round_counts[i] = cur.counts;
 		if (iteration == 0)
-			r->base_counts[i] = cur.counts;
+			j->base_counts[i] = cur.counts;
 		/* killed by the deadline or Ctrl-C: the round ends, whatever mode */
 		int stopped = cur.status == PROC_DEADLINE ||
 			      cur.status == PROC_INTERRUPTED;
-		/* r->last: the first failure, or the last gate when all pass */
-		if (!decided && (!cur.passed || i + 1 == r->cfg->gates.n || stopped)) {
-			gate_outcome_release(&r->last);
-			r->last = cur;
+		/* j->last: the first failure, or the last gate when all pass */
+		if (!decided && (!cur.passed || i + 1 == j->cfg->gates.n || stopped)) {
+			gate_outcome_release(&j->last);
+			j->last = cur;
 			memset(&cur, 0, sizeof(cur));
 			buf_init(&cur.output, 0);
-			decided = !r->last.passed;
+			decided = !j->last.passed;
 		}
 		if (stopped || (decided && mode == JUDGE_CASCADE))
 			break;
 	}
 	/* Whatever the gates created is theirs, not the actor's next change. */
 	if (ret == 0 && ran_any)
-		ret = git_scan_tree(r->tree, r->artifacts, &r->files, err);
+		ret = git_scan_tree(j->tree, j->artifacts, &j->files, err);
 out:
 	gate_outcome_release(&cur);
 	proc_env_release(&env);
@@ -324,7 +343,7 @@ out:
 	return ret;
 }
 
-int judge_confirm(struct run *r, const char *dir, int iteration, struct buf *why,
+int judge_confirm(struct judge *j, const char *dir, int iteration, struct buf *why,
 		  struct buf *err)
 {
 	struct proc_env env = PROC_ENV_INIT;
@@ -333,27 +352,27 @@ int judge_confirm(struct run *r, const char *dir, int iteration, struct buf *why
 
 	memset(&cur, 0, sizeof(cur));
 	buf_init(&cur.output, 0);
-	gate_env(r, &env);
-	for (long k = 1; k <= r->cfg->confirm && ret == 0; k++) {
+	gate_env(j, &env);
+	for (long k = 1; k <= j->cfg->confirm && ret == 0; k++) {
 		char *sub = xasprintf("%s/confirm-%ld", dir, k);
-		char *abs = xasprintf("%s/%s", r->run_dir, sub);
+		char *abs = xasprintf("%s/%s", j->run_dir, sub);
 		ret = fileio_mkdirs(abs, err);
-		for (size_t i = 0; ret == 0 && i < r->cfg->gates.n; i++) {
+		for (size_t i = 0; ret == 0 && i < j->cfg->gates.n; i++) {
 			char *first = xasprintf("%s/gate-%zu.out", dir, i + 1);
-			ret = one_gate(r, sub, iteration, i, &env, 0, &cur, err);
+			ret = one_gate(j, sub, iteration, i, &env, (int)k, &cur, err);
 			if (ret == 0 && !cur.passed) {
 				err_set(why, 1,
 					"gate %zu `%s` is flaky: on the same tree "
 					"it passed (%s) and then failed on confirmation "
 					"run "
 					"%ld (%s: %s)",
-					i + 1, r->cfg->gates.v[i], first, k,
+					i + 1, j->cfg->gates.v[i], first, k,
 					cur.output_file, cur.describe);
-				events_append(&r->ev, "flaky",
+				events_append(j->ev, "flaky",
 					      json_pack("{s:i,s:i,s:o,s:s,s:s,s:I}",
 							"iteration", iteration, "gate",
 							(int)i + 1, "command",
-							events_str(r->cfg->gates.v[i]),
+							events_str(j->cfg->gates.v[i]),
 							"passed_output", first,
 							"failed_output", cur.output_file,
 							"confirm_run", (json_int_t)k));
@@ -370,16 +389,16 @@ int judge_confirm(struct run *r, const char *dir, int iteration, struct buf *why
 }
 
 /* One gate's floor; 1 with why set when the pass is not credible. */
-static int floor_one(struct run *r, size_t i, int iteration, struct buf *why)
+static int floor_one(struct judge *j, size_t i, int iteration, struct buf *why)
 {
-	const struct testcount *b = &r->base_counts[i], *c = &r->round_counts[i];
+	const struct testcount *b = &j->base_counts[i], *c = &j->round_counts[i];
 	struct buf bd = BUF_INIT, cd = BUF_INIT;
 	int bad = 0;
 
 	testcount_describe(b, &bd);
 	testcount_describe(c, &cd);
 	if (!b->known) {
-		events_append(&r->ev, "test_floor",
+		events_append(j->ev, "test_floor",
 			      json_pack("{s:i,s:i,s:b,s:s}", "iteration", iteration,
 					"gate", (int)i + 1, "known", 0, "note",
 					"no recognised test runner at baseline: no "
@@ -387,7 +406,7 @@ static int floor_one(struct run *r, size_t i, int iteration, struct buf *why)
 		goto out;
 	}
 	bad = !c->known || c->executed < b->executed || c->skipped > b->skipped;
-	events_append(&r->ev, "test_floor",
+	events_append(j->ev, "test_floor",
 		      json_pack("{s:i,s:i,s:b,s:o,s:o,s:b}", "iteration", iteration,
 				"gate", (int)i + 1, "known", 1, "baseline",
 				events_str(bd.s), "now", events_str(cd.s), "violated",
@@ -397,17 +416,17 @@ static int floor_one(struct run *r, size_t i, int iteration, struct buf *why)
 			"gate %zu `%s` passed, but not with the tests the "
 			"baseline ran: now %s; at baseline %s. Tests were removed, "
 			"skipped or stopped reporting, so this pass does not count",
-			i + 1, r->cfg->gates.v[i], cd.s, bd.s);
+			i + 1, j->cfg->gates.v[i], cd.s, bd.s);
 out:
 	buf_release(&bd);
 	buf_release(&cd);
 	return bad;
 }
 
-int judge_floor(struct run *r, int iteration, struct buf *why)
+int judge_floor(struct judge *j, int iteration, struct buf *why)
 {
-	for (size_t i = 0; i < r->cfg->gates.n; i++)
-		if (floor_one(r, i, iteration, why))
+	for (size_t i = 0; i < j->cfg->gates.n; i++)
+		if (floor_one(j, i, iteration, why))
 			return 1;
 	return 0;
 }

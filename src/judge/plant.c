@@ -3,6 +3,7 @@
  * docs/manual.md ("Checking a gate") and docs/design/gates.md.
  */
 #include "judge/plant.h"
+#include "base/saferead.h"
 #include "tree/git.h"
 #include "tree/protect.h"
 
@@ -406,10 +407,10 @@ static void file_sites(const char *tree, const char *path, struct plant_site *si
 	struct buf b = BUF_INIT;
 	struct stat sb;
 
-	buf_init(&b, PLANT_FILE_MAX);
 	/* a symlink, too big, binary: not a source file to mutate */
 	if (lstat(full, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    buf_read_file(&b, full) == 0 && !memchr(b.s, 0, b.len))
+	    saferead_tree(tree, path, PLANT_FILE_MAX, 0, &b, NULL, NULL) == 0 &&
+	    !memchr(b.s, 0, b.len))
 		plant_content_sites(path, b.s, b.len, sites, max, n);
 	free(full);
 	buf_release(&b);

@@ -265,6 +265,15 @@ int checkpoint_key_load(struct checkpoint_key *k, const char *path, int create,
 	if (create && stat(path, &st) < 0 && errno == ENOENT &&
 	    (ret = create_key(path, err)) < 0)
 		return ret;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return err_set(err, -EINVAL,
+			       "the audit signing key %s is %s, not a key file: "
+			       "point audit_key: (or $%s) at a file, e.g. "
+			       "%s/audit-key.pem",
+			       path,
+			       S_ISDIR(st.st_mode) ? "a directory" : "not a regular file",
+			       CHECKPOINT_KEY_ENV,
+			       S_ISDIR(st.st_mode) ? path : "~/.config/loopgate");
 	/* Signing with a key others can read proves nothing: refuse, as ssh
 	 * does.  (Verifying only needs its public half: any mode will do.) */
 	if (create && stat(path, &st) == 0 && (st.st_mode & 077))

@@ -140,8 +140,9 @@ written:
 		json_decref(rec);
 		return ret;
 	}
-	if (ev->observe)
-		ev->observe(ev->observe_ctx, rec);
+	for (int i = 0; i < ev->nobs; i++)
+		if (ev->obs[i].record)
+			ev->obs[i].record(ev->obs[i].ctx, rec);
 	json_decref(rec);
 	if (fault_active()) {
 		char point[96];
@@ -149,6 +150,23 @@ written:
 		fault_kill(point);
 	}
 	return 0;
+}
+
+int events_observe(struct events *ev, const struct events_observer *o)
+{
+	if (ev->nobs >= EVENTS_OBSERVERS_MAX)
+		return -ENOSPC;
+	ev->obs[ev->nobs++] = *o;
+	return 0;
+}
+
+void events_unobserve(struct events *ev, const void *ctx)
+{
+	int k = 0;
+	for (int i = 0; i < ev->nobs; i++)
+		if (ev->obs[i].ctx != ctx)
+			ev->obs[k++] = ev->obs[i];
+	ev->nobs = k;
 }
 
 /* ---- checkpoints --------------------------------------------------------- */
@@ -202,8 +220,9 @@ static int write_checkpoint(struct events *ev, int final)
 		return fail(ev, ret, "writing checkpoints.jsonl");
 	ev->cp_seq = ev->seq;
 	ev->sealed = final;
-	if (ev->observe_checkpoint)
-		ev->observe_checkpoint(ev->observe_ctx, &cp);
+	for (int i = 0; i < ev->nobs; i++)
+		if (ev->obs[i].checkpoint)
+			ev->obs[i].checkpoint(ev->obs[i].ctx, &cp);
 	return 0;
 }
 

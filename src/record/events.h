@@ -65,6 +65,21 @@
 struct checkpoint_key;
 struct checkpoint;
 
+/*
+ * An observer of the log: the run store indexes it, the CLI's terminal
+ * view prints progress from it (the engine itself never prints), a live
+ * view could follow it.  record is called after each record is written
+ * (and synced, with sync_each) with the whole record, borrowed for the
+ * call; checkpoint after each checkpoint is written (checkpoint.h).
+ * Either may be NULL.  Observers are called in the order they were added.
+ */
+struct events_observer {
+	void (*record)(void *ctx, const json_t *rec);
+	void (*checkpoint)(void *ctx, const struct checkpoint *cp);
+	void *ctx;
+};
+#define EVENTS_OBSERVERS_MAX 4
+
 struct events {
 	int fd;
 	long seq;
@@ -81,19 +96,21 @@ struct events {
 	long cp_seq; /* seq of the last checkpoint, -1 none */
 	int sealed;  /* the final checkpoint covers the head */
 	char run_id[65], nonce[65];
-	/* Called after each record is written (and synced, with sync_each):
-	 * the run store indexes the log through it.  rec is the whole record;
-	 * borrowed for the call. */
-	void (*observe)(void *ctx, const json_t *rec);
-	void *observe_ctx;
-	/* Called after each checkpoint is written (checkpoint.h), with
-	 * observe_ctx: the run store keeps its own copy through it. */
-	void (*observe_checkpoint)(void *ctx, const struct checkpoint *cp);
+	/* Who is told of each record and checkpoint (events_observe). */
+	struct events_observer obs[EVENTS_OBSERVERS_MAX];
+	int nobs;
 };
 #define EVENTS_INIT                                                                      \
 	{                                                                                \
 		.fd = -1, .sync_each = 1, .err = BUF_INIT, .cp_fd = -1, .cp_seq = -1     \
 	}
+
+/* Adds an observer (copied; its ctx is borrowed until it is removed or
+ * the log is closed).  May be called before events_open.  0, or -ENOSPC
+ * past EVENTS_OBSERVERS_MAX. */
+int events_observe(struct events *ev, const struct events_observer *o);
+/* Removes every observer whose ctx is ctx. */
+void events_unobserve(struct events *ev, const void *ctx);
 
 /* Signs checkpoints with key (borrowed; must outlive the log), one at
  * least every `every` records (<= 0: CHECKPOINT_EVERY).  Call before

@@ -12,17 +12,98 @@
 static char *secrets[REDACT_MAX];
 static size_t nsecrets;
 
-int redact_add(const char *secret)
+static int add_min(const char *secret, size_t min)
 {
 	size_t i;
 
-	if (!secret || strlen(secret) < REDACT_MIN_LEN || nsecrets == REDACT_MAX)
+	if (!secret || strlen(secret) < min || nsecrets == REDACT_MAX)
 		return 0;
 	for (i = 0; i < nsecrets; i++)
 		if (!strcmp(secrets[i], secret))
 			return 0;
 	secrets[nsecrets++] = xstrdup(secret);
 	return 1;
+}
+
+int redact_add(const char *secret)
+{
+	return add_min(secret, REDACT_MIN_LEN);
+}
+
+/* The parts of url: [auth, auth_end) the user info before '@' (empty when
+ * none), [q, q_end) the query with its '?' (empty when none). */
+static void url_parts(const char *url, const char **auth, const char **auth_end,
+		      const char **q, const char **q_end)
+{
+	const char *scheme = strstr(url, "://"), *end, *at;
+
+	*auth = *auth_end = *q = *q_end = url + strlen(url);
+	if (!scheme)
+		return;
+	*auth = scheme + 3;
+	end = *auth + strcspn(*auth, "/?#");
+	at = memchr(*auth, '@', (size_t)(end - *auth));
+	/* the last '@' before the path: a password may hold one */
+	while (at && memchr(at + 1, '@', (size_t)(end - at - 1)))
+		at = memchr(at + 1, '@', (size_t)(end - at - 1));
+	*auth_end = at ? at : *auth;
+	if (!at)
+		*auth = *auth_end;
+	*q = strchr(url, '?');
+	if (*q && (!strchr(url, '#') || *q < strchr(url, '#')))
+		*q_end = *q + strcspn(*q, "#");
+	else
+		*q = *q_end = url + strlen(url);
+}
+
+void redact_add_url(const char *url)
+{
+	const char *a, *ae, *q, *qe;
+	char *s;
+
+	if (!url)
+		return;
+	url_parts(url, &a, &ae, &q, &qe);
+	/* "u:p" or "token" alone may be short: the whole user info, then the
+	 * password alone when it is key-sized */
+	if (ae > a) {
+		s = xstrndup(a, (size_t)(ae - a));
+		add_min(s, 1);
+		if (strchr(s, ':'))
+			redact_add(strchr(s, ':') + 1);
+		free(s);
+	}
+	if (qe > q + 1) {
+		s = xstrndup(q + 1, (size_t)(qe - q - 1));
+		add_min(s, 1);
+		/* each value on its own too: it may be quoted apart from the URL */
+		for (char *sv = NULL, *v = strtok_r(s, "&", &sv); v;
+		     v = strtok_r(NULL, "&", &sv))
+			if (strchr(v, '='))
+				redact_add(strchr(v, '=') + 1);
+		free(s);
+	}
+}
+
+char *redact_url(const char *url)
+{
+	const char *a, *ae, *q, *qe;
+	struct buf b = BUF_INIT;
+
+	if (!url)
+		return NULL;
+	url_parts(url, &a, &ae, &q, &qe);
+	if (ae > a) {
+		buf_add(&b, url, (size_t)(a - url));
+		buf_adds(&b, "REDACTED");
+		buf_add(&b, ae, (size_t)(q - ae));
+	} else {
+		buf_add(&b, url, (size_t)(q - url));
+	}
+	if (qe > q)
+		buf_adds(&b, "?REDACTED");
+	buf_adds(&b, qe);
+	return buf_detach(&b, NULL);
 }
 
 void redact_reset(void)

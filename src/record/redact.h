@@ -23,6 +23,16 @@
 /* 1 registered, 0 ignored (NULL, short, already known or list full). */
 int redact_add(const char *secret);
 void redact_reset(void);
+/*
+ * URLs carry secrets too: http://user:password@host/v1?api_key=...
+ * redact_add_url registers the credentials ("user:password@") and the
+ * query ("?..." up to any "#"), whatever their length, so every later
+ * copy of the URL in a log, report or message is redacted; redact_url
+ * returns the URL as it may be shown, scheme://REDACTED@host/path?REDACTED
+ * (malloc'd; NULL for NULL).
+ */
+void redact_add_url(const char *url);
+char *redact_url(const char *url);
 /* 1 when s[0..len) holds a secret. */
 int redact_hit(const char *s, size_t len);
 /* Replaces every secret in b; the number of replacements. */

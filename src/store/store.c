@@ -579,9 +579,13 @@ void store_attach(struct store *st, struct events *ev, const char *run_id)
 	if (!st)
 		return;
 	snprintf(st->run_id, sizeof(st->run_id), "%s", run_id);
-	ev->observe = observe;
-	ev->observe_checkpoint = observe_checkpoint;
-	ev->observe_ctx = st;
+	/* a full observer table leaves the run unindexed, like a failed open */
+	if (events_observe(ev, &(struct events_observer){.record = observe,
+							 .checkpoint = observe_checkpoint,
+							 .ctx = st}) < 0)
+		fprintf(stderr, "loopgate: warning: too many event observers; the run "
+				"goes on without indexing it: run `loopgate reindex` "
+				"later\n");
 }
 
 struct store *store_live_open(const char *repo, struct events *ev, const char *run_id)
@@ -615,11 +619,8 @@ void store_live_close(struct store *st, struct events *ev)
 {
 	if (!st)
 		return;
-	if (ev && ev->observe_ctx == st) {
-		ev->observe = NULL;
-		ev->observe_checkpoint = NULL;
-		ev->observe_ctx = NULL;
-	}
+	if (ev)
+		events_unobserve(ev, st);
 	store_close(st);
 }
 

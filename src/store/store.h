@@ -7,7 +7,7 @@
  *
  *   struct store *st = NULL;
  *   store_open(&st, "<repo>/.loopgate/loopgate.db", &err);   may fail
- *   store_attach(st, &ev, run_id);      ev.observe feeds store_ingest;
+ *   store_attach(st, &ev, run_id);      an events observer feeds store_ingest;
  *                                       the first failure warns once on
  *                                       stderr and indexing stops
  *   ... the run appends records ...     each record and each signed
@@ -60,7 +60,7 @@ int store_ingest(struct store *st, const char *run_id, const json_t *rec,
 int store_import_checkpoints(struct store *st, const char *run_id, const char *run_dir,
 			     struct buf *err);
 
-/* Live indexing through ev->observe and ev->observe_checkpoint; see the
+/* Live indexing through an events observer (events_observe); see the
  * top of this file. */
 void store_attach(struct store *st, struct events *ev, const char *run_id);
 

@@ -2,6 +2,7 @@
  * protect.c: the protected set.  See protect.h and docs/design/gates.md.
  */
 #include "tree/protect.h"
+#include "tree/cmdscan.h"
 
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -59,30 +60,32 @@ int protect_is_test_path(const char *path)
 }
 
 /*
- * Words of a gate command that name a regular file in the tree: the
- * scripts the gate runs (`sh test.sh`, `./run-tests`, `python3 check.py`).
- * Options and words with shell syntax are skipped; this is a heuristic on
- * top of the globs, not a shell parser.
+ * The files the gate commands execute (cmdscan.h) that are files in the
+ * tree; a symlink's target in the tree is protected with it, since running
+ * the link runs the target.
  */
 static void add_gate_files(struct protect *p, const char *cmd, const char *tree)
 {
-	char *copy = xstrdup(cmd), *save = NULL, *w;
-	for (w = strtok_r(copy, " \t\n;&|()<>'\"", &save); w;
-	     w = strtok_r(NULL, " \t\n;&|()<>'\"", &save)) {
+	struct strlist run = {NULL, 0};
+	char *top = realpath(tree, NULL);
+
+	cmdscan_executed(cmd, &run);
+	for (size_t i = 0; i < run.n; i++) {
 		struct stat st;
-		char *full;
-		if (w[0] == '-' || w[0] == '/' || strstr(w, ".."))
-			continue;
-		if (!strncmp(w, "./", 2))
-			w += 2;
-		if (!*w)
-			continue;
-		full = xasprintf("%s/%s", tree, w);
-		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode))
-			strlist_push(&p->files, w);
+		char *full = xasprintf("%s/%s", tree, run.v[i]), *real;
+		if (lstat(full, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+			strlist_push(&p->files, run.v[i]);
+		if (top && lstat(full, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    (real = realpath(full, NULL))) {
+			size_t tl = strlen(top);
+			if (!strncmp(real, top, tl) && real[tl] == '/')
+				strlist_push(&p->files, real + tl + 1);
+			free(real);
+		}
 		free(full);
 	}
-	free(copy);
+	free(top);
+	strlist_clear(&run);
 }
 
 void protect_init(struct protect *p, const struct config *c, const char *tree)
@@ -92,31 +95,65 @@ void protect_init(struct protect *p, const struct config *c, const char *tree)
 		p->off = 1;
 		return;
 	}
-	for (i = 0; protect_default_globs[i]; i++)
+	/* the defaults guard what defines a gate's goal; with no gate
+	 * (loopgate once) only the user's globs hold */
+	for (i = 0; c->gates.n && protect_default_globs[i]; i++)
 		strlist_push(&p->globs, protect_default_globs[i]);
 	for (i = 0; i < c->protect.n; i++)
-		strlist_push(&p->globs, c->protect.v[i]);
+		strlist_push(&p->user, c->protect.v[i]);
+	for (i = 0; i < c->unprotect.n; i++)
+		strlist_push(&p->unprotect, c->unprotect.v[i]);
 	for (i = 0; i < c->gates.n; i++)
 		add_gate_files(p, c->gates.v[i], tree);
 }
 
+static const char *match_any(const struct strlist *globs, const char *path)
+{
+	for (size_t i = 0; i < globs->n; i++)
+		if (match_glob(globs->v[i], path))
+			return globs->v[i];
+	return NULL;
+}
+
+enum protect_why protect_reason(const struct protect *p, const char *path,
+				const char **rule)
+{
+	const char *hit;
+	size_t i;
+
+	if (p->off)
+		return PROTECT_NONE;
+	if ((hit = match_any(&p->user, path))) {
+		if (rule)
+			*rule = hit;
+		return PROTECT_USER;
+	}
+	if (match_any(&p->unprotect, path))
+		return PROTECT_NONE;
+	for (i = 0; i < p->files.n; i++)
+		if (!strcmp(p->files.v[i], path)) {
+			if (rule)
+				*rule = p->files.v[i];
+			return PROTECT_GATE;
+		}
+	if ((hit = match_any(&p->globs, path))) {
+		if (rule)
+			*rule = hit;
+		return PROTECT_DEFAULT;
+	}
+	return PROTECT_NONE;
+}
+
 int protect_match(const struct protect *p, const char *path)
 {
-	size_t i;
-	if (p->off)
-		return 0;
-	for (i = 0; i < p->files.n; i++)
-		if (!strcmp(p->files.v[i], path))
-			return 1;
-	for (i = 0; i < p->globs.n; i++)
-		if (match_glob(p->globs.v[i], path))
-			return 1;
-	return 0;
+	return protect_reason(p, path, NULL) != PROTECT_NONE;
 }
 
 void protect_release(struct protect *p)
 {
 	strlist_clear(&p->globs);
+	strlist_clear(&p->user);
+	strlist_clear(&p->unprotect);
 	strlist_clear(&p->files);
 	p->off = 0;
 }

@@ -29,6 +29,10 @@ fields:
   delay_ms                 sleep before answering (with "stall": the pause)
   chunk_size               characters per streamed delta (default 16)
   fault                    reset | truncate | error_event | invalid_json | stall
+                           | endless (a stream that never ends: comment lines
+                           of 64 KiB forever) | http09 (a body with no status
+                           line) | trickle_headers (the status line, then one
+                           header line every delay_ms, forever)
 
 Log: one JSON line per request, written and flushed before answering:
 {"n", "path", "headers", "body", "raw", "t", "entry"}.
@@ -101,6 +105,11 @@ def chunks(text, size):
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
 
+def entry_delay(delay):
+    """The pause of a trickle: delay_ms, or 200 ms."""
+    return delay if delay else 0.2
+
+
 def sse(event, obj):
     """One SSE event; obj may be a dict (JSON-encoded) or a raw string."""
     data = obj if isinstance(obj, str) else json.dumps(obj)
@@ -153,6 +162,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(delay)
         if fault == "reset":
             return self.reset()
+        if fault in ("http09", "trickle_headers"):
+            return self.bad_head(fault, delay)
         status = entry.get("status", 200)
         if status != 200:
             return self.send_error_reply(entry, status)
@@ -181,6 +192,21 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                    struct.pack("ii", 1, 0))
         self.connection.close()
+        self.close_connection = True
+
+    def bad_head(self, fault, delay):
+        try:
+            if fault == "http09":
+                self.write(b'{"choices": []}\n')
+            else:
+                self.write(b"HTTP/1.1 200 OK\r\n")
+                i = 0
+                while True:
+                    time.sleep(entry_delay(delay))
+                    i += 1
+                    self.write(b"x-slow-%d: y\r\n" % i)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
         self.close_connection = True
 
     def send_error_reply(self, entry, status):
@@ -289,6 +315,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.write(data)
                 if fault == "stall" and i == 0:
                     time.sleep(c["delay"])
+                if fault == "endless" and i == 0:
+                    pad = b": " + b"x" * 65533 + b"\n\n"
+                    while True:
+                        self.write(pad)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (read timeout, deadline): fine
 

@@ -490,12 +490,58 @@ TEST(missing_file_is_an_error)
 	free(p);
 }
 
+/* ---- observers ------------------------------------------------------------ */
+
+/* Each observer appends "<tag>:<kind>," to its own trace. */
+struct trace {
+	char tag;
+	struct buf *out;
+};
+
+static void trace_record(void *ctx, const json_t *rec)
+{
+	struct trace *t = ctx;
+	buf_addf(t->out, "%c:%s,", t->tag,
+		 json_string_value(json_object_get(rec, "kind")));
+}
+
+TEST(every_observer_sees_each_record_in_order)
+{
+	char *p = path_of("obs.jsonl");
+	struct events ev = EVENTS_INIT;
+	struct buf err = BUF_INIT, seen = BUF_INIT;
+	struct trace a = {'a', &seen}, b = {'b', &seen}, c = {'c', &seen};
+	struct events_observer oa = {.record = trace_record, .ctx = &a};
+	struct events_observer ob = {.record = trace_record, .ctx = &b};
+	struct events_observer oc = {.record = trace_record, .ctx = &c};
+
+	unlink(p);
+	/* registered before the log opens, like the CLI's terminal view */
+	CHECK_INT(events_observe(&ev, &oa), 0);
+	CHECK_INT(events_open(&ev, p, "run-obs", &err), 0);
+	CHECK_INT(events_observe(&ev, &ob), 0);
+	CHECK_INT(events_append(&ev, "one", json_object()), 0);
+	events_unobserve(&ev, &a);
+	CHECK_INT(events_observe(&ev, &oc), 0);
+	CHECK_INT(events_append(&ev, "two", json_object()), 0);
+	CHECK_STR(seen.s, "a:header,a:one,b:one,b:two,c:two,");
+	/* the table is bounded: past it, -ENOSPC and nothing changes */
+	CHECK_INT(events_observe(&ev, &oa), 0);
+	CHECK_INT(events_observe(&ev, &oa), 0);
+	CHECK_INT(events_observe(&ev, &oa), -ENOSPC);
+	CHECK_INT(ev.nobs, EVENTS_OBSERVERS_MAX);
+	events_close(&ev);
+	buf_release(&seen);
+	buf_release(&err);
+	free(p);
+}
+
 static void remove_dir(void)
 {
 	char *cmd[] = { "ok", "hdr", "exists", "flip", "flip-t", "flip2", "flip2-t",
 			"del", "del-t", "delh", "delh-t", "swap", "swap-t", "ins",
 			"ins-t", "junk", "junk-t", "torn", "torn-t", "gap", "forge",
-			"forge-t", "reopen", "cont", "reo-bad", "reo-bad-t", NULL };
+			"forge-t", "reopen", "cont", "reo-bad", "reo-bad-t", "obs", NULL };
 	char **c;
 
 	for (c = cmd; *c; c++) {
@@ -528,6 +574,7 @@ int main(void)
 	RUN(reopen_cuts_a_torn_tail_and_records_it);
 	RUN(reopen_continues_an_intact_log);
 	RUN(reopen_refuses_a_tampered_log);
+	RUN(every_observer_sees_each_record_in_order);
 	RUN(missing_file_is_an_error);
 	remove_dir();
 	return unit_done();

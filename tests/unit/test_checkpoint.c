@@ -367,8 +367,9 @@ TEST(observed_checkpoints_are_a_list_that_verifies)
 	int i;
 
 	CHECK_INT(mkdir(sub, 0700), 0);
-	ev.observe_checkpoint = count_checkpoint;
-	ev.observe_ctx = &l;
+	CHECK_INT(events_observe(&ev, &(struct events_observer){.checkpoint = count_checkpoint,
+								.ctx = &l}),
+		  0);
 	events_set_signer(&ev, &key, 3);
 	CHECK_INT(events_open(&ev, p, "run-o", &err), 0);
 	for (i = 1; i <= 7; i++)

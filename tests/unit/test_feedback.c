@@ -108,6 +108,28 @@ static int is_condensation(const char *in, size_t inlen, const char *out,
 
 /* ---- UTF-8 ---- */
 
+/* What JSON takes as a string: the prompt is refused before any request
+ * when it is not. */
+TEST(utf8_valid_table)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} cases[] = {
+		{"", 1},
+		{"plain ascii", 1},
+		{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 1},
+		{"\xc3", 0},		  /* cut sequence */
+		{"\xc0\xaf", 0},	  /* overlong */
+		{"\xed\xa0\x80", 0},	  /* surrogate */
+		{"\xf4\x90\x80\x80", 0}, /* past U+10FFFF */
+		{"ok \xff then", 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_INT(utf8_valid(cases[i].s), cases[i].ok);
+	CHECK_INT(utf8_valid(NULL), 1);
+}
+
 TEST(utf8_clean)
 {
 	struct buf b = BUF_INIT;
@@ -587,6 +609,7 @@ int main(void)
 		perror("mkdtemp");
 		return 2;
 	}
+	RUN(utf8_valid_table);
 	RUN(utf8_clean);
 	RUN(is_binary);
 	RUN(condense_fits_is_identical);

@@ -165,7 +165,7 @@ TEST(argv_wraps_the_command_in_the_relay)
 	sb.network = POLICY_NET_HOSTS;
 	sb.self_exe = "/opt/loopgate";
 	strlist_push(&sb.hosts, "pypi.org");
-	sandbox_argv(&sb, argv, -1, 9, &a);
+	sandbox_argv(&sb, argv, -1, 9, NULL, &a);
 	for (i = 0; i < a.n && strcmp(a.v[i], "--"); i++)
 		;
 	CHECK(i + 9 == a.n);
@@ -181,7 +181,7 @@ TEST(argv_wraps_the_command_in_the_relay)
 	CHECK(i < a.n);
 	strlist_clear(&a);
 	/* no relay descriptor: the command as it is */
-	sandbox_argv(&sb, argv, -1, -1, &a);
+	sandbox_argv(&sb, argv, -1, -1, NULL, &a);
 	CHECK_STR(a.v[a.n - 3], "/bin/sh");
 	strlist_clear(&a);
 	strlist_clear(&sb.hosts);

@@ -58,6 +58,54 @@ TEST(gate_scripts_and_user_globs)
 	config_release(&c);
 }
 
+TEST(compiler_inputs_and_read_files_are_not_protected)
+{
+	struct config c;
+	struct protect p = PROTECT_INIT;
+	config_init(&c);
+	touch("main.c");
+	touch("calc.py");
+	touch("test.sh");
+	strlist_push(&c.gates, "cc -Wall -o t main.c && ./t");
+	strlist_push(&c.gates, "grep -q add calc.py && n=$(wc -l <calc.py)");
+	protect_init(&p, &c, tree);
+	CHECK(!protect_match(&p, "main.c"));
+	CHECK(!protect_match(&p, "calc.py"));
+	CHECK(!protect_match(&p, "t")); /* a build product, not in the tree */
+	protect_release(&p);
+	config_release(&c);
+}
+
+TEST(unprotect_lifts_defaults_not_user_globs)
+{
+	struct config c;
+	struct protect p = PROTECT_INIT;
+	const char *rule = NULL;
+	config_init(&c);
+	touch("test.sh");
+	strlist_push(&c.gates, "sh test.sh");
+	strlist_push(&c.protect, "golden/*.txt");
+	strlist_push(&c.unprotect, "tests/test_new.py");
+	strlist_push(&c.unprotect, "test.sh");
+	strlist_push(&c.unprotect, "golden/*");
+	protect_init(&p, &c, tree);
+	CHECK(!protect_match(&p, "tests/test_new.py"));
+	CHECK(protect_match(&p, "tests/test_old.py"));
+	CHECK(!protect_match(&p, "test.sh"));
+	CHECK(protect_match(&p, "golden/a.txt"));
+	CHECK_INT(protect_reason(&p, "golden/a.txt", &rule), PROTECT_USER);
+	CHECK_STR(rule, "golden/*.txt");
+	CHECK_INT(protect_reason(&p, "tests/x.py", &rule), PROTECT_DEFAULT);
+	CHECK_STR(rule, "tests/**");
+	protect_release(&p);
+	strlist_clear(&c.unprotect);
+	protect_init(&p, &c, tree);
+	CHECK_INT(protect_reason(&p, "test.sh", &rule), PROTECT_GATE);
+	CHECK_STR(rule, "test.sh");
+	protect_release(&p);
+	config_release(&c);
+}
+
 TEST(no_protect_turns_it_all_off)
 {
 	struct config c;
@@ -78,11 +126,13 @@ int main(void)
 		return 1;
 	RUN(defaults_cover_tests_and_ci);
 	RUN(gate_scripts_and_user_globs);
+	RUN(compiler_inputs_and_read_files_are_not_protected);
+	RUN(unprotect_lifts_defaults_not_user_globs);
 	RUN(no_protect_turns_it_all_off);
 	{
 		/* the only files the tests create */
-		const char *made[] = { "test.sh", "check.py" };
-		for (size_t i = 0; i < 2; i++) {
+		const char *made[] = {"test.sh", "check.py", "main.c", "calc.py"};
+		for (size_t i = 0; i < 4; i++) {
 			char *p = xasprintf("%s/%s", tree, made[i]);
 			unlink(p);
 			free(p);

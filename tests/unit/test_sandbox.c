@@ -60,7 +60,7 @@ TEST(argv_binds_masks_and_unshares)
 
 	make_sb(&sb, &c, &tree);
 	envf = xasprintf("%s/.env", tree);
-	sandbox_argv(&sb, argv, 7, -1, &a);
+	sandbox_argv(&sb, argv, 7, -1, NULL, &a);
 	CHECK_STR(a.v[0], "bwrap");
 	CHECK(find_seq(&a, "--ro-bind", "/", "/") == 1);
 	CHECK(find_seq(&a, "--tmpfs", "/tmp", NULL) > 0);
@@ -82,12 +82,40 @@ TEST(argv_binds_masks_and_unshares)
 		}
 		CHECK(net && pid);
 		sb.network = POLICY_NET_ON;
-		sandbox_argv(&sb, argv, -1, -1, &a);
+		sandbox_argv(&sb, argv, -1, -1, NULL, &a);
 		net = 0;
 		for (size_t i = 0; i < a.n; i++)
 			net |= !strcmp(a.v[i], "--unshare-net") || !strcmp(a.v[i], "--seccomp");
 		CHECK(!net);
 	}
+	strlist_clear(&a);
+	sandbox_release(&sb);
+	config_release(&c);
+	free(envf);
+	free(tree);
+}
+
+/* A file masked at run start and removed since is no longer bound over:
+ * bwrap could not create it on the read-only root and would refuse the
+ * spawn. */
+TEST(a_mask_gone_since_run_start_is_skipped)
+{
+	struct config c;
+	struct sandbox sb;
+	struct strlist a = {NULL, 0};
+	const char *argv[] = {"/bin/true", NULL};
+	char *tree, *envf;
+
+	make_sb(&sb, &c, &tree);
+	envf = xasprintf("%s/.env", tree);
+	sandbox_argv(&sb, argv, -1, -1, NULL, &a);
+	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) > 0);
+	CHECK_INT(unlink(envf), 0);
+	sandbox_argv(&sb, argv, -1, -1, NULL, &a);
+	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) < 0);
+	CHECK(write_secret(envf) == 0); /* back: masked again */
+	sandbox_argv(&sb, argv, -1, -1, NULL, &a);
+	CHECK(find_seq(&a, "--ro-bind", "/dev/null", envf) > 0);
 	strlist_clear(&a);
 	sandbox_release(&sb);
 	config_release(&c);
@@ -174,6 +202,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	RUN(argv_binds_masks_and_unshares);
+	RUN(a_mask_gone_since_run_start_is_skipped);
 	RUN(sandboxed_run_is_confined);
 	RUN(missing_bwrap_names_no_sandbox);
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -1,0 +1,115 @@
+/*
+ * turn.c: the checks after an actor's turn.  See turn.h.
+ */
+#include "engine/turn.h"
+#include "engine/loop.h"
+#include "tree/git.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_HALTED = 1 };
+
+/*
+ * Fresh judgment (fresh.h): every path the turn touched, changed, created,
+ * deleted or had reverted gets an mtime later than any state of it a cache
+ * may have recorded, and its Python bytecode goes, before a gate sees it.
+ */
+int turn_freshen(struct run *r, struct iteration *it, const struct buf *paths,
+		 int committing, struct buf *err)
+{
+	struct fresh_report rep = FRESH_REPORT_INIT;
+	json_t *gone;
+	const char *p;
+	int ret = fresh_apply(&r->w->fresh, r->w->tree, paths, &r->w->judge.files, &rep,
+			      err);
+
+	if (ret == 0 && rep.stamped && !committing)
+		/* no commit refreshes the index's stat data: do it, or the
+		 * next turn would see these paths as touched again */
+		ret = git_run(r->w->tree, NULL, err, "update-index", "-q", "--refresh",
+			      NULL);
+	if (ret == 0 && (rep.stamped || rep.bytecode.len)) {
+		gone = json_array();
+		for (p = rep.bytecode.s; p < rep.bytecode.s + rep.bytecode.len;
+		     p += strlen(p) + 1)
+			json_array_append_new(gone, events_str(p));
+		events_append(&r->ev, "fresh",
+			      json_pack("{s:i,s:i,s:I,s:I,s:o}", "iteration", it->n,
+					"stamped", rep.stamped, "mtime_ns",
+					(json_int_t)rep.stamp_ns, "waited_ms",
+					(json_int_t)rep.waited_ms, "bytecode_removed",
+					gone));
+	}
+	fresh_report_release(&rep);
+	return ret;
+}
+
+/*
+ * An actor that keeps changing protected files is not stuck on the code:
+ * it is working against the goal's definition, or the goal needs a file
+ * protected by default.  Either way a person must decide, so the run ends
+ * as integrity_violation naming the file and the flag that would lift the
+ * protection, instead of burning iterations into `stalled`: after
+ * stall_after such iterations in a row, or sooner when the loop is stuck
+ * (stuck: the stall detector's verdict) and the latest turn did it again.
+ * -1 to go on.
+ */
+int turn_protected(struct run *r, const struct iteration *it, int stuck)
+{
+	const char *rule = "";
+	char *first, *hint;
+	int code;
+
+	if (!it->reverted_paths || (!stuck && r->w->protect_streak < r->cfg->stall_after))
+		return -1;
+	first = xstrndup(it->reverted_paths, strcspn(it->reverted_paths, ","));
+	switch (protect_reason(&r->w->protect, first, &rule)) {
+	case PROTECT_USER:
+		hint = xasprintf("it matches your --protect '%s'; drop that glob if "
+				 "the goal needs it changed",
+				 rule);
+		break;
+	case PROTECT_GATE:
+		hint = xasprintf("a gate runs it as a script; if the goal needs it "
+				 "changed, pass --unprotect '%s'",
+				 first);
+		break;
+	default:
+		hint = xasprintf("it matches the default test/CI glob '%s'; if the "
+				 "goal needs it changed, pass --unprotect '%s' (or "
+				 "--no-protect)",
+				 rule, first);
+	}
+	code = loop_halt(r, "integrity_violation", EXIT_HALTED,
+			 "the actor changed protected file(s) %s in %d iteration(s) in "
+			 "a row; each change was reverted before the gates ran: %s",
+			 it->reverted_paths, r->w->protect_streak, hint);
+	free(first);
+	free(hint);
+	return code;
+}
+
+/*
+ * A failed agent command (the console shows it: loop.c).  K failed turns in a
+ * row that changed nothing end the run as actor_failed, with the advice
+ * that matches the cause (not `stalled`: the loop never got to try); so
+ * does a stall (stuck) whose latest turn was such a failure.  -1 to go on.
+ */
+int turn_actor_outcome(struct run *r, struct iteration *it, int stuck)
+{
+	if (stuck)
+		goto halt;
+	if (!it->actor_failed) {
+		r->w->actor_fail_streak = 0;
+		return -1;
+	}
+	r->w->actor_fail_streak = it->noop ? r->w->actor_fail_streak + 1 : 0;
+	if (r->w->actor_fail_streak < r->cfg->max_actor_failures)
+		return -1;
+halt:
+	return loop_halt(r, "actor_failed", EXIT_HALTED,
+			 "the agent command failed %d turn(s) in a row without changing "
+			 "anything (%s): %s",
+			 r->w->actor_fail_streak, it->actor_desc, it->actor_advice);
+}

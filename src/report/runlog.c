@@ -1,0 +1,362 @@
+/*
+ * runlog.c: a run directory read back into struct runlog.  See runlog.h.
+ */
+#include "report/runlog.h"
+#include "engine/auditkey.h"
+#include "record/checkpoint.h"
+#include "tree/git.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RUNLOG_LINE_MAX AUDIT_MAX_LINE
+#define RUNLOG_DIFF_MAX (8u << 20)
+
+const char *runlog_str(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : dflt;
+}
+
+double runlog_num(const json_t *o, const char *key, double dflt)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+double runlog_ts_ms(const char *ts)
+{
+	struct tm tm;
+	int ms = 0;
+	char z = 0;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!ts ||
+	    sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
+	    z != 'Z')
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm) * 1000.0 + ms;
+}
+
+/* The lane a record belongs to: its body's worker or verifier, else main. */
+static int lane_of(struct runlog *rl, const json_t *body)
+{
+	const char *role = "worker";
+	const json_t *w = json_object_get(body, role);
+	char name[64];
+	int i;
+
+	if (!w)
+		w = json_object_get(body, role = "verifier");
+	if (!w)
+		return 0;
+	if (json_is_integer(w))
+		snprintf(name, sizeof(name), "%s %lld", role,
+			 (long long)json_integer_value(w));
+	else
+		snprintf(name, sizeof(name), "%.60s",
+			 json_is_string(w) ? json_string_value(w) : "?");
+	for (i = 0; i < rl->nlanes; i++)
+		if (!strcmp(rl->lanes[i], name))
+			return i;
+	if (rl->nlanes == RUNLOG_MAX_LANES)
+		return RUNLOG_MAX_LANES - 1;
+	/* lane names live as long as the records: keep them there */
+	json_array_append_new(rl->owned, json_string(name));
+	rl->lanes[rl->nlanes] = json_string_value(
+		json_array_get(rl->owned, json_array_size(rl->owned) - 1));
+	return rl->nlanes++;
+}
+
+static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
+{
+	struct runlog_iter *it;
+	size_t i;
+
+	for (i = rl->nits; i-- > 0;)
+		if (rl->its[i].n == n && rl->its[i].lane == lane)
+			return &rl->its[i];
+	rl->its = xrealloc(rl->its, (rl->nits + 1) * sizeof(*rl->its));
+	it = &rl->its[rl->nits++];
+	memset(it, 0, sizeof(*it));
+	it->n = n;
+	it->lane = lane;
+	it->t0 = it->t1 = -1;
+	it->gates = json_array();
+	it->marks = json_array();
+	return it;
+}
+
+static void mark(struct runlog_iter *it, const char *kind, json_t *body)
+{
+	json_array_append_new(it->marks,
+			      json_pack("{s:s,s:O}", "kind", kind, "body", body));
+}
+
+/* What a record with an iteration adds to that iteration. */
+static void take_iter_record(struct runlog_iter *it, const char *kind, json_t *body)
+{
+	if (!strcmp(kind, "gate_end")) {
+		json_array_append(it->gates, body);
+		it->gate_ms += runlog_num(body, "duration_ms", 0);
+	} else if (!strcmp(kind, "gate_cached")) {
+		json_t *g = json_deep_copy(body);
+		json_object_set_new(g, "cached", json_true());
+		json_array_append_new(it->gates, g);
+	} else if (!strcmp(kind, "model_attempt")) {
+		it->model_ms += runlog_num(body, "elapsed_ms", 0) +
+				runlog_num(body, "wait_ms", 0);
+	} else if (!strcmp(kind, "model_response")) {
+		it->model = body;
+	} else if (!strcmp(kind, "actor_end")) {
+		it->actor = body;
+		it->model_ms += runlog_num(body, "duration_ms", 0);
+	} else if (!strcmp(kind, "edits")) {
+		it->edits = body;
+	} else if (!strcmp(kind, "commit")) {
+		it->commit = body;
+	} else if (!strcmp(kind, "iteration_end")) {
+		it->end = body;
+	} else if (!strcmp(kind, "integrity") || !strcmp(kind, "escalation") ||
+		   !strcmp(kind, "flaky")) {
+		mark(it, kind, body);
+	} else if (!strcmp(kind, "test_floor") &&
+		   json_is_true(json_object_get(body, "violated"))) {
+		mark(it, "test floor", body);
+	} else if (!strcmp(kind, "fingerprint") &&
+		   runlog_num(body, "same_in_a_row", 0) >= 2) {
+		mark(it, "same failure", body);
+	}
+}
+
+static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur)
+{
+	const char *kind = runlog_str(rec, "kind", "");
+	json_t *body = json_object_get(rec, "body");
+	const json_t *n = json_object_get(body, "iteration");
+	double t = runlog_ts_ms(runlog_str(rec, "ts", NULL));
+
+	if (t >= 0) {
+		if (rl->t_first < 0)
+			rl->t_first = t;
+		rl->t_last = t;
+	}
+	if (!strcmp(kind, "run_start")) {
+		rl->start = body;
+	} else if (!strcmp(kind, "run_end")) {
+		rl->end = body;
+		if (*cur && !strcmp(runlog_str(body, "status", ""), "stalled"))
+			mark(*cur, "stall", body);
+	} else if (!strcmp(kind, "budget")) {
+		rl->budget = body;
+		if (*cur)
+			(*cur)->budget = body;
+	} else if (!strcmp(kind, "review") || !strcmp(kind, "resume") ||
+		   !strcmp(kind, "recovered_tail") || !strcmp(kind, "review_requested") ||
+		   !strcmp(kind, "vote")) { /* vote: a verifier's, when fan-out lands */
+		json_array_append(rl->record, rec);
+		if (*cur && !strcmp(kind, "resume"))
+			mark(*cur, "resume", body);
+	}
+	if (json_is_integer(n)) {
+		struct runlog_iter *it = iter_get(rl, (long)json_integer_value(n),
+						  lane_of(rl, body));
+		if (t >= 0) {
+			if (it->t0 < 0)
+				it->t0 = t;
+			it->t1 = t;
+		}
+		take_iter_record(it, kind, body);
+		*cur = it;
+	}
+}
+
+static int read_records(struct runlog *rl, const char *path, struct buf *err)
+{
+	FILE *f = fopen(path, "re");
+	struct runlog_iter *cur = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
+	while ((n = getline(&line, &cap, f)) > 0) {
+		json_t *rec;
+		if ((size_t)n > RUNLOG_LINE_MAX ||
+		    !(rec = json_loadb(line, (size_t)n, 0, NULL)) ||
+		    !json_is_object(rec)) {
+			rl->bad_lines++;
+			continue;
+		}
+		json_array_append_new(rl->records, rec);
+		take_record(rl, rec, &cur);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+/* The chain and the checkpoints, as `loopgate audit verify` judges them. */
+static void check_audit(struct runlog *rl, const char *events)
+{
+	struct checkpoint_list l = CHECKPOINT_LIST_INIT;
+	struct checkpoint_key k = CHECKPOINT_KEY_INIT;
+	struct checkpoint_result cr;
+	struct buf why = BUF_INIT;
+	char *cpath = xasprintf("%s/%s", rl->dir, CHECKPOINT_FILE);
+
+	memset(&cr, 0, sizeof(cr));
+	if (checkpoint_load(cpath, &l, &why) < 0) {
+		rl->audit_ok = audit_verify(events, &rl->audit, &why) == 0;
+		buf_addf(&rl->audit_note, "checkpoints: %s", why.s);
+		goto out;
+	}
+	rl->checkpoints = (long)l.n;
+	rl->checkpoint_final = l.n && l.v[l.n - 1].final;
+	if (auditkey_load(rl->dir, NULL, &k, &why) < 0) {
+		rl->audit_ok = audit_verify(events, &rl->audit, &why) == 0;
+		buf_addf(&rl->audit_note,
+			 "%zu checkpoints, signatures not checked (no audit key: %s)",
+			 l.n, why.s);
+	} else if (checkpoint_verify(&l, &k, events, &rl->audit, &cr, &why) == 0) {
+		rl->audit_ok = 1;
+		if (cr.reason)
+			buf_addf(&rl->audit_note, "checkpoints fail: %s", cr.detail.s);
+		else
+			buf_addf(&rl->audit_note,
+				 "%ld checkpoints verified, signed up to seq %ld%s",
+				 cr.checked, cr.signed_seq, cr.final ? " (final)" : "");
+	} else {
+		buf_addf(&rl->audit_note, "could not verify: %s", why.s);
+	}
+out:
+	checkpoint_result_release(&cr);
+	checkpoint_key_release(&k);
+	checkpoint_list_release(&l);
+	buf_release(&why);
+	free(cpath);
+}
+
+/* The repository holding dir: <repo>/.loopgate/runs/<id>. */
+static char *repo_of(const char *dir)
+{
+	char real[PATH_MAX], *p;
+	int i;
+
+	if (!realpath(dir, real))
+		return NULL;
+	for (i = 0; i < 3; i++) {
+		if (!(p = strrchr(real, '/')) || p == real)
+			return NULL;
+		*p = 0;
+	}
+	return xstrdup(real);
+}
+
+/* Each commit's patch is the text after its "\x01<sha>\n" marker. */
+static void split_diffs(struct runlog *rl)
+{
+	size_t i;
+
+	for (i = 0; i < rl->nits; i++) {
+		struct runlog_iter *it = &rl->its[i];
+		const char *sha = runlog_str(it->commit, "sha", NULL), *p, *e;
+		char key[48];
+		if (!sha || strlen(sha) < 40)
+			continue;
+		snprintf(key, sizeof(key), "\001%.40s\n", sha);
+		if (!(p = strstr(rl->diffs.s, key)))
+			continue;
+		p += strlen(key);
+		while (*p == '\n')
+			p++;
+		e = strchr(p, '\001');
+		it->diff = p;
+		it->diff_len = e ? (size_t)(e - p) : strlen(p);
+	}
+}
+
+static void load_diffs(struct runlog *rl)
+{
+	const char *base = runlog_str(rl->start, "base", NULL);
+	const char *branch = runlog_str(rl->start, "branch", NULL);
+	char *repo = repo_of(rl->dir), *range;
+	struct buf err = BUF_INIT;
+
+	buf_init(&rl->diffs, RUNLOG_DIFF_MAX);
+	if (!repo || !base || !branch) {
+		buf_sets(&rl->diff_note, "the run's repository or branch is not known");
+		goto out;
+	}
+	range = xasprintf("%s..%s", base, branch);
+	if (git_run(repo, &rl->diffs, &err, "log", "--reverse", "--format=%x01%H",
+		    "--stat", "--patch", "--no-color", "--no-ext-diff", range, "--",
+		    NULL) < 0 &&
+	    !rl->diffs.truncated)
+		buf_addf(&rl->diff_note, "no diff: git log %s failed: %s", range, err.s);
+	if (rl->diffs.truncated)
+		buf_addf(&rl->diff_note, "the diffs were cut at %u MiB",
+			 RUNLOG_DIFF_MAX >> 20);
+	free(range);
+	split_diffs(rl);
+out:
+	buf_release(&err);
+	free(repo);
+}
+
+int runlog_load(struct runlog *rl, const char *dir, struct buf *err)
+{
+	char *events = xasprintf("%s/events.jsonl", dir);
+	int ret;
+
+	rl->dir = xstrdup(dir);
+	rl->records = json_array();
+	rl->record = json_array();
+	rl->owned = json_array();
+	rl->t_first = rl->t_last = -1;
+	rl->lanes[0] = "main";
+	rl->nlanes = 1;
+	iter_get(rl, 0, 0);
+	ret = read_records(rl, events, err);
+	if (ret == 0) {
+		if (!rl->end) {
+			char *sum = xasprintf("%s/summary.json", dir);
+			json_t *s = json_load_file(sum, 0, NULL);
+			if (s)
+				json_array_append_new(rl->owned, s);
+			rl->end = s;
+			free(sum);
+		}
+		check_audit(rl, events);
+		load_diffs(rl);
+	}
+	free(events);
+	return ret;
+}
+
+void runlog_release(struct runlog *rl)
+{
+	size_t i;
+
+	for (i = 0; i < rl->nits; i++) {
+		json_decref(rl->its[i].gates);
+		json_decref(rl->its[i].marks);
+	}
+	free(rl->its);
+	json_decref(rl->records);
+	json_decref(rl->record);
+	json_decref(rl->owned);
+	free(rl->dir);
+	buf_release(&rl->audit_note);
+	buf_release(&rl->diffs);
+	buf_release(&rl->diff_note);
+	memset(rl, 0, sizeof(*rl));
+}

@@ -1,0 +1,82 @@
+/*
+ * runlog: a finished (or running) run read back from its run directory,
+ * the source the HTML report and the live view render.
+ *
+ *   struct runlog rl = RUNLOG_INIT;
+ *   if (runlog_load(&rl, ".loopgate/runs/ID", &err) < 0) ...   err says why
+ *   ... rl.its[0] is the baseline round, rl.its[k] iteration k ...
+ *   runlog_release(&rl);
+ *
+ * Everything comes from events.jsonl, checkpoints.jsonl and summary.json
+ * (and the files their records name, read by the renderer).  The json_t
+ * pointers are borrowed from rl.records, which owns every parsed record.
+ * A torn or tampered log still loads: the records read so far are kept and
+ * the audit section says where the log breaks.  Lines that are not JSON are
+ * counted in rl.bad_lines and skipped.
+ */
+#ifndef LOOPGATE_RUNLOG_H
+#define LOOPGATE_RUNLOG_H
+
+#include <jansson.h>
+#include "base/buf.h"
+#include "record/audit.h"
+
+#define RUNLOG_MAX_LANES 32
+
+struct runlog_iter {
+	long n;		  /* 0: baseline */
+	int lane;	  /* index into runlog.lanes */
+	double t0, t1;	  /* ms since the epoch of its first and last record */
+	json_t *gates;	  /* array of gate_end bodies in the order run */
+	json_t *marks;	  /* array of {"kind":K,"body":B}: integrity, stall... */
+	json_t *model;	  /* model_response body, or NULL */
+	json_t *actor;	  /* actor_end body (command actor), or NULL */
+	json_t *edits;	  /* edits body, or NULL */
+	json_t *commit;	  /* commit body, or NULL */
+	json_t *end;	  /* iteration_end body, or NULL: did not finish */
+	json_t *budget;	  /* the budget record after it, or NULL */
+	double model_ms;  /* model attempts (elapsed + waits) */
+	double gate_ms;	  /* gate_end durations */
+	const char *diff; /* this iteration's patch (into runlog.diffs), or NULL */
+	size_t diff_len;
+};
+
+struct runlog {
+	char *dir;	 /* the run directory as given */
+	json_t *records; /* every record, in order (owned) */
+	json_t *start;	 /* run_start body, or NULL */
+	json_t *end;	 /* run_end body, else summary.json, or NULL */
+	json_t *budget;	 /* the last budget record's body, or NULL */
+	json_t *record;	 /* review, resume, recovered_tail, vote records */
+	json_t *owned;	 /* summary.json and lane names, kept alive here */
+	struct runlog_iter *its;
+	size_t nits; /* its[0] always exists (the baseline) */
+	const char *lanes[RUNLOG_MAX_LANES];
+	int nlanes;
+	long bad_lines;		/* lines that were not JSON */
+	double t_first, t_last; /* ms of the first and last record */
+	/* the record section */
+	struct audit_result audit; /* the chain */
+	int audit_ok;		   /* audit_verify ran */
+	struct buf audit_note;	   /* checkpoints: verified, or why not */
+	long checkpoints;	   /* lines in checkpoints.jsonl */
+	int checkpoint_final;	   /* the last one is final (log closed) */
+	struct buf diffs;	   /* git log --patch of base..branch */
+	struct buf diff_note;	   /* why there is no diff, when there is none */
+};
+#define RUNLOG_INIT                                                                      \
+	{                                                                                \
+		.audit_note = BUF_INIT, .diffs = BUF_INIT, .diff_note = BUF_INIT         \
+	}
+
+int runlog_load(struct runlog *rl, const char *dir, struct buf *err);
+void runlog_release(struct runlog *rl);
+
+/* The text of key in o, or dflt. */
+const char *runlog_str(const json_t *o, const char *key, const char *dflt);
+/* The number at key in o (integer or real), or dflt. */
+double runlog_num(const json_t *o, const char *key, double dflt);
+/* "2026-12-05T00:09:43.912Z" as ms since the epoch; -1 when malformed. */
+double runlog_ts_ms(const char *ts);
+
+#endif

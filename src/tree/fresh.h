@@ -1,0 +1,70 @@
+/*
+ * fresh: every gate round judges the tree as it is, not a cache of an
+ * earlier tree (docs/design/judge-fresh.md).
+ *
+ * Build tools and interpreters skip work for a file whose timestamp (and
+ * size) look unchanged: CPython trusts a .pyc whose source has the same size
+ * and the same mtime in whole seconds, mypy's cache does the same, make and
+ * ninja rebuild only a target older than its source (ns), eslint and jest key
+ * on milliseconds.  A loop edits within milliseconds of the previous gate
+ * run, so each of them can be fooled by an edit that keeps the size.  After
+ * each actor turn, before the gates run, every changed path is given an
+ * mtime strictly later, in whole seconds and so in every finer unit, than
+ * any earlier state of it a cache can have recorded (its own last write, and
+ * every stamp given before), waiting for the wall clock to reach the next
+ * second when that is needed (at most about a second, and only when the
+ * last write fell in the current second); and the Python bytecode of
+ * changed .py files is removed.
+ *
+ *   struct fresh f = FRESH_INIT;                     one per worktree
+ *   struct buf paths = BUF_INIT;
+ *   fresh_touched(tree, &paths, &err);               tracked files touched
+ *   ... append the staged change's paths (new, deleted, reverted) ...
+ *   struct fresh_report rep = FRESH_REPORT_INIT;
+ *   if (fresh_apply(&f, tree, &paths, tracked, &rep, &err) < 0) ...
+ *   fresh_report_release(&rep);
+ *
+ * fresh_apply returns 0, -ECANCELED when interrupted while waiting, or
+ * another -errno (err set) when a path could not be stamped.  Paths that no
+ * longer exist are skipped; symlinks are stamped themselves, never their
+ * target; nothing outside tree is touched.
+ */
+#ifndef LOOPGATE_FRESH_H
+#define LOOPGATE_FRESH_H
+
+#include "base/buf.h"
+
+struct fresh {
+	long long last_sec; /* the whole second of the latest stamp given */
+};
+#define FRESH_INIT                                                                       \
+	{                                                                                \
+		0                                                                        \
+	}
+
+struct fresh_report {
+	int stamped;	     /* paths given a new mtime */
+	struct buf bytecode; /* removed .pyc files, NUL-separated */
+	long long waited_ms; /* for the clock to pass the last write's second */
+	long long stamp_ns;  /* the mtime given, ns since the epoch */
+};
+#define FRESH_REPORT_INIT                                                                \
+	{                                                                                \
+		0, BUF_INIT, 0, 0                                                        \
+	}
+
+/*
+ * Tracked paths whose stat data differs from what the index recorded
+ * (`git diff-files`): content changes, and files rewritten or touched with
+ * the same content, whose intermediate states a cache may have seen.
+ * Appends NUL-separated paths to out.
+ */
+int fresh_touched(const char *tree, struct buf *out, struct buf *err);
+/* Appends the NUL-separated paths of more to paths, each one once. */
+void fresh_merge(struct buf *paths, const struct buf *more);
+/* tracked (NUL-separated, may be NULL): bytecode files in it are kept. */
+int fresh_apply(struct fresh *f, const char *tree, const struct buf *paths,
+		const struct buf *tracked, struct fresh_report *rep, struct buf *err);
+void fresh_report_release(struct fresh_report *rep);
+
+#endif
