@@ -20,8 +20,10 @@ OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)
 LIBOBJ := $(filter-out $(BUILD)/obj/cli/main.o,$(OBJ))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_DRV := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check bench install clean unit demo lint format
+.PHONY: all test check bench install clean unit demo lint format fuzz fuzz-drivers
 
 all: loopgate
 
@@ -45,8 +47,9 @@ unit: $(UNIT_BIN)
 
 # The whole suite: unit binaries and end-to-end shell tests, each under a
 # timeout; ends with the line "N passed, N failed".
-test: $(BUILD)/loopgate $(UNIT_BIN)
+test: $(BUILD)/loopgate $(UNIT_BIN) $(FUZZ_DRV)
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) UNIT_DIR=$(abspath $(BUILD)/tests) \
+		FUZZ_DIR=$(abspath $(BUILD)/fuzz) \
 		sh tests/run.sh $(T)
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -54,6 +57,7 @@ check:
 	$(MAKE) BUILD=build-san \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
 
 bench: $(BUILD)/loopgate $(BUILD)/bench_events $(BUILD)/bench_report
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) \
@@ -98,3 +102,35 @@ clean:
 # The offline demo: a replayed model fixes a small Python project.
 demo: $(BUILD)/loopgate
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) sh examples/demo/run.sh
+
+# Fuzzing (docs/design/fuzz.md).  Each fuzz/fuzz_NAME.c feeds one parser of
+# outside input.  `make fuzz` builds them with clang's libFuzzer, ASan and
+# UBSan into build-fuzz/ and runs each for FUZZ_TIME seconds over its seed
+# corpus fuzz/corpus/NAME (tools/fuzz.sh; crashes land in build-fuzz/crashes).
+# The normal build links the same harnesses to fuzz/driver.c so that
+# tests/t0003-fuzz-corpus.sh replays every corpus file (crashes once found
+# are kept there as regression inputs).
+FUZZ_TIME ?= 60
+CHECK_FUZZ_TIME ?= 10
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/driver.c fuzz/fuzz.h $(LIBOBJ)
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CFLAGS) -Isrc -Ifuzz $(LDFLAGS) -o $@ $< fuzz/driver.c $(LIBOBJ) $(LDLIBS)
+
+fuzz-drivers: $(FUZZ_DRV)
+
+build-fuzz/lib.stamp: $(SRC) $(HDR)
+	@echo "fuzz: building the library with clang, libFuzzer, ASan, UBSan"
+	@$(MAKE) -s BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer -Wno-missing-field-initializers \
+		-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/obj-all
+	@touch $@
+
+$(BUILD)/obj-all: $(LIBOBJ)
+
+build-fuzz/%: fuzz/%.c fuzz/fuzz.h build-fuzz/lib.stamp
+	@clang $(ALL_CFLAGS) -O1 -g -Isrc -Ifuzz -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+		$(filter-out build-fuzz/obj/cli/main.o,$(wildcard build-fuzz/obj/*/*.o)) $(LDLIBS)
+
+fuzz: $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+	@sh tools/fuzz.sh build-fuzz $(FUZZ_TIME) $(FUZZ)

@@ -9,21 +9,37 @@
  * and they fill the context), output includes reasoning.
  */
 #include "actor/agent.h"
+#include "base/ckd.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 
-/* A JSON number (integer or real) as a long; 0 when absent or not one. */
+/* Above any real report: a count past it is clamped, which still spends
+ * the budget (ckd.h: a saturated total is "too much"), and sums of a few
+ * such counts cannot overflow. */
+#define USAGE_MAX 1000000000000000L
+
+/* A JSON token count (integer or real) as a long in [0, USAGE_MAX]; 0
+ * when absent, negative or not a number. */
 static long jlong(json_t *v)
 {
-	if (json_is_integer(v))
-		return (long)json_integer_value(v);
-	if (json_is_real(v))
-		return (long)json_real_value(v);
-	return 0;
+	double d;
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+		return i < 0 ? 0 : i > USAGE_MAX ? USAGE_MAX : (long)i;
+	}
+	d = json_is_real(v) ? json_real_value(v) : 0;
+	return !(d > 0) ? 0 : d > (double)USAGE_MAX ? USAGE_MAX : (long)d;
+}
+
+/* *dst += v, saturating (a CLI can print any number of lines). */
+static void add(long *dst, long v)
+{
+	*dst = ckd_add(*dst, v);
 }
 
 static double jreal(json_t *v, double dflt)
@@ -84,6 +100,14 @@ static int acc_done(const struct acc *a, struct agent_usage *u)
 	if (!a->found)
 		return -ENODATA;
 	*u = a->u;
+	/* What the CLI printed is outside input: a negative, NaN or infinite
+	 * figure would lower or poison the run's spend. */
+	if (!isfinite(u->cost) || u->cost < 0)
+		u->cost = -1;
+	if (u->tokens_in < 0)
+		u->tokens_in = 0;
+	if (u->tokens_out < 0)
+		u->tokens_out = 0;
 	return 0;
 }
 
@@ -111,11 +135,12 @@ static void claude_one(json_t *o, void *ctx)
 		/* every model the turn used (side calls to a small model too) */
 		json_object_foreach(mu, name, m)
 		{
-			a->u.tokens_in +=
-				jlong(json_object_get(m, "inputTokens")) +
-				jlong(json_object_get(m, "cacheReadInputTokens")) +
-				jlong(json_object_get(m, "cacheCreationInputTokens"));
-			a->u.tokens_out += jlong(json_object_get(m, "outputTokens"));
+			add(&a->u.tokens_in,
+			    jlong(json_object_get(m, "inputTokens")) +
+				    jlong(json_object_get(m, "cacheReadInputTokens")) +
+				    jlong(json_object_get(m,
+							  "cacheCreationInputTokens")));
+			add(&a->u.tokens_out, jlong(json_object_get(m, "outputTokens")));
 		}
 		return;
 	}
@@ -146,8 +171,8 @@ static void codex_one(json_t *o, void *ctx)
 	a->found = 1;
 	/* OpenAI's input_tokens already include cached_input_tokens, and
 	 * output_tokens the reasoning */
-	a->u.tokens_in += jlong(json_object_get(u, "input_tokens"));
-	a->u.tokens_out += jlong(json_object_get(u, "output_tokens"));
+	add(&a->u.tokens_in, jlong(json_object_get(u, "input_tokens")));
+	add(&a->u.tokens_out, jlong(json_object_get(u, "output_tokens")));
 }
 
 int agent_usage_codex(const char *out, size_t len, struct agent_usage *u)
@@ -174,10 +199,10 @@ static void gemini_one(json_t *o, void *ctx)
 	{
 		json_t *t = json_object_get(m, "tokens");
 		/* prompt includes the cached part; tool is the tool-use prompt */
-		a->u.tokens_in += jlong(json_object_get(t, "prompt")) +
-				  jlong(json_object_get(t, "tool"));
-		a->u.tokens_out += jlong(json_object_get(t, "candidates")) +
-				   jlong(json_object_get(t, "thoughts"));
+		add(&a->u.tokens_in, jlong(json_object_get(t, "prompt")) +
+					     jlong(json_object_get(t, "tool")));
+		add(&a->u.tokens_out, jlong(json_object_get(t, "candidates")) +
+					      jlong(json_object_get(t, "thoughts")));
 	}
 }
 
@@ -237,11 +262,11 @@ static void opencode_one(json_t *o, void *ctx)
 	a->found = 1;
 	cache = json_object_get(t, "cache");
 	/* the AI SDK counts cached input apart from input */
-	a->u.tokens_in += jlong(json_object_get(t, "input")) +
-			  jlong(json_object_get(cache, "read")) +
-			  jlong(json_object_get(cache, "write"));
-	a->u.tokens_out += jlong(json_object_get(t, "output")) +
-			   jlong(json_object_get(t, "reasoning"));
+	add(&a->u.tokens_in, jlong(json_object_get(t, "input")) +
+				     jlong(json_object_get(cache, "read")) +
+				     jlong(json_object_get(cache, "write")));
+	add(&a->u.tokens_out,
+	    jlong(json_object_get(t, "output")) + jlong(json_object_get(t, "reasoning")));
 }
 
 int agent_usage_opencode(const char *out, size_t len, struct agent_usage *u)
@@ -257,17 +282,33 @@ int agent_usage_opencode(const char *out, size_t len, struct agent_usage *u)
 
 /* ---- aider: "Tokens: 1.2k sent, 340 received. Cost: $0.01 message, ..." -- */
 
-/* "12", "1.2k", "3M" -> tokens; p advanced past it.  -1: not a number. */
-static long aider_count(const char **p)
+/* strtod within [p, lim): the output is not NUL-terminated where a line
+ * ends.  *next: past the number (p when there is none). */
+static double bounded_strtod(const char *p, const char *lim, const char **next)
 {
-	char *end;
-	double v = strtod(*p, &end);
+	char tmp[48], *end;
+	size_t n = (size_t)(lim - p) < sizeof(tmp) - 1 ? (size_t)(lim - p)
+						       : sizeof(tmp) - 1;
+	double v;
 
-	if (end == *p || v < 0)
+	memcpy(tmp, p, n);
+	tmp[n] = '\0';
+	v = strtod(tmp, &end);
+	*next = p + (end - tmp);
+	return v;
+}
+
+/* "12", "1.2k", "3M" -> tokens; p advanced past it.  -1: not a number. */
+static long aider_count(const char **p, const char *eol)
+{
+	const char *end;
+	double v = bounded_strtod(*p, eol, &end);
+
+	if (end == *p || !(v >= 0) || v > (double)USAGE_MAX / 1e6)
 		return -1;
-	if (*end == 'k' || *end == 'K')
+	if (end < eol && (*end == 'k' || *end == 'K'))
 		v *= 1e3, end++;
-	else if (*end == 'M' || *end == 'm')
+	else if (end < eol && (*end == 'M' || *end == 'm'))
 		v *= 1e6, end++;
 	*p = end;
 	return (long)(v + 0.5);
@@ -282,14 +323,14 @@ static void aider_tokens(const char *s, const char *eol, struct acc *a)
 		long n;
 		while (p < eol && !isdigit((unsigned char)*p))
 			p++;
-		if (p >= eol || (n = aider_count(&p)) < 0)
+		if (p >= eol || (n = aider_count(&p, eol)) < 0)
 			break;
 		while (p < eol && *p == ' ')
 			p++;
-		if (!strncmp(p, "received", 8))
-			a->u.tokens_out += n;
+		if ((size_t)(eol - p) >= 8 && !strncmp(p, "received", 8))
+			add(&a->u.tokens_out, n);
 		else /* sent, cache write, cache hit */
-			a->u.tokens_in += n;
+			add(&a->u.tokens_in, n);
 	}
 }
 
@@ -312,7 +353,8 @@ int agent_usage_aider(const char *out, size_t len, struct agent_usage *u)
 			if (cost) {
 				const char *s = memmem(cost, (size_t)(eol - cost), ", $",
 						       3);
-				a.u.cost = strtod(s ? s + 3 : cost + 7, NULL);
+				const char *num = s ? s + 3 : cost + 7, *after;
+				a.u.cost = bounded_strtod(num, eol, &after);
 			}
 		}
 		p = eol + 1;
