@@ -23,7 +23,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_DRV := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check bench install clean unit demo lint format fuzz fuzz-drivers
+.PHONY: all test check bench install clean unit demo lint format fuzz fuzz-drivers soak
 
 all: loopgate
 
@@ -134,3 +134,13 @@ build-fuzz/%: fuzz/%.c fuzz/fuzz.h build-fuzz/lib.stamp
 
 fuzz: $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 	@sh tools/fuzz.sh build-fuzz $(FUZZ_TIME) $(FUZZ)
+
+# Kill-and-resume at random (docs/design/resume-setup.md): SOAK_RUNS runs on
+# a repository of SOAK_FILES files, each SIGKILLed 1-4 times at random
+# moments, then resumed; every one must converge with a verifying log and
+# its spend counted once.  SOAK_SEED repeats a soak.
+SOAK_RUNS ?= 30
+SOAK_FILES ?= 3000
+soak: $(BUILD)/loopgate
+	@python3 tools/soak.py --bin $(abspath $(BUILD)/loopgate) --runs $(SOAK_RUNS) \
+		--files $(SOAK_FILES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))

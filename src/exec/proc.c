@@ -85,63 +85,6 @@ void proc_result_release(struct proc_result *r)
 	r->net_denied = NULL;
 }
 
-/* ---- environment ---- */
-
-static int env_allowed(const char *kv)
-{
-	static const char *const names[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL",
-					    "LANG", "TERM", "TZ",   "TMPDIR",  NULL};
-	size_t len = strcspn(kv, "=");
-	int i;
-	if (!strncmp(kv, "LC_", 3))
-		return 1;
-	for (i = 0; names[i]; i++)
-		if (strlen(names[i]) == len && !strncmp(kv, names[i], len))
-			return 1;
-	return 0;
-}
-
-static void env_push(struct proc_env *e, char *kv)
-{
-	e->v = xrealloc(e->v, (e->n + 2) * sizeof(*e->v));
-	e->v[e->n++] = kv;
-	e->v[e->n] = NULL;
-}
-
-void proc_env_base(struct proc_env *e)
-{
-	char **p;
-	for (p = environ; p && *p; p++)
-		if (env_allowed(*p))
-			env_push(e, xstrdup(*p));
-	if (!e->v)
-		env_push(e, xstrdup("PATH=/usr/local/bin:/usr/bin:/bin"));
-}
-
-void proc_env_set(struct proc_env *e, const char *name, const char *value)
-{
-	size_t len = strlen(name), i;
-	char *kv = xasprintf("%s=%s", name, value);
-	for (i = 0; i < e->n; i++) {
-		if (!strncmp(e->v[i], name, len) && e->v[i][len] == '=') {
-			free(e->v[i]);
-			e->v[i] = kv;
-			return;
-		}
-	}
-	env_push(e, kv);
-}
-
-void proc_env_release(struct proc_env *e)
-{
-	size_t i;
-	for (i = 0; i < e->n; i++)
-		free(e->v[i]);
-	free(e->v);
-	e->v = NULL;
-	e->n = 0;
-}
-
 /* ---- spawning ---- */
 
 static const char *env_lookup(const char *const *env, const char *name)
@@ -731,7 +674,7 @@ static void drain_child(const struct proc_opts *o, struct run_state *s,
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	pump(o, s, d, o->merge_output ? 1 : 2);
 	if (o->fault_kill)
-		fault_die(); /* the child ended first: before its result is seen */
+		fault_die();	/* the child ended first: before its result is seen */
 	outp[0] = errp[0] = -1; /* closed by pump */
 	reap_if_exited(s, 1);
 }
