@@ -546,13 +546,13 @@ static void resume_event(struct run *r, const char *phase, long n, const char *h
 			 const char *branch_was, const char *repaired, json_t *charged)
 {
 	events_append(&r->ev, "resume",
-		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:s?,s:o,s:I,s:I,s:f,s:I}", "resumes",
-				r->resumes, "phase", phase, "iteration", (int)n, "head",
-				head, "branch_was", branch_was, "repaired", repaired,
-				"charged", charged,
-				"tokens_in", (json_int_t)r->budget.tokens_in,
-				"tokens_out", (json_int_t)r->budget.tokens_out,
-				"cost_usd", r->budget.cost, "pid", (json_int_t)getpid()));
+		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:s?,s:o,s:I,s:I,s:f,s:I}",
+				"resumes", r->resumes, "phase", phase, "iteration",
+				(int)n, "head", head, "branch_was", branch_was,
+				"repaired", repaired, "charged", charged, "tokens_in",
+				(json_int_t)r->budget.tokens_in, "tokens_out",
+				(json_int_t)r->budget.tokens_out, "cost_usd",
+				r->budget.cost, "pid", (json_int_t)getpid()));
 	events_sync(&r->ev);
 }
 

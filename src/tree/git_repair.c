@@ -28,7 +28,8 @@ static int hash_prefix(int fd, const EVP_MD *md, off_t len, unsigned char *out)
 	if (!c || !EVP_DigestInit_ex(c, md, NULL))
 		ret = -ENOMEM;
 	while (ret == 0 && at < len) {
-		size_t want = len - at < (off_t)sizeof(b) ? (size_t)(len - at) : sizeof(b);
+		size_t want = len - at < (off_t)sizeof(b) ? (size_t)(len - at)
+							  : sizeof(b);
 		ssize_t n = pread(fd, b, want, at);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -53,7 +54,8 @@ int git_index_check(const char *path)
 	} algos[] = {{"SHA1", 20}, {"SHA256", 32}};
 	unsigned char head[12], want[32], got[64];
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), ret = -EBADMSG;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK),
+	    ret = -EBADMSG;
 	uint32_t version;
 
 	if (fd < 0)
@@ -73,7 +75,8 @@ int git_index_check(const char *path)
 		if (!md || body < 12 ||
 		    pread(fd, want, algos[i].len, body) != (ssize_t)algos[i].len)
 			continue;
-		if (hash_prefix(fd, md, body, got) == 0 && !memcmp(got, want, algos[i].len))
+		if (hash_prefix(fd, md, body, got) == 0 &&
+		    !memcmp(got, want, algos[i].len))
 			ret = 0;
 	}
 out:
@@ -145,15 +148,17 @@ static int remake(const char *repo, const char *tree, const char *branch,
 
 	if (*admin) { /* an unfinished add stays locked, and prune spares it */
 		char *locked = xasprintf("%s/locked", admin);
-		drop(locked, did, "cleared the 'initializing' lock of an interrupted "
-				  "worktree add");
+		drop(locked, did,
+		     "cleared the 'initializing' lock of an interrupted "
+		     "worktree add");
 		free(locked);
 	}
 	nftw(tree, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	git_run(repo, NULL, NULL, "worktree", "prune", NULL);
 	note(did, "made the worktree again (it was never finished)");
 	if (git_rev(repo, ref, &sha, NULL) == 0)
-		ret = git_run(repo, NULL, err, "worktree", "add", "-q", tree, branch, NULL);
+		ret = git_run(repo, NULL, err, "worktree", "add", "-q", tree, branch,
+			      NULL);
 	else
 		ret = git_worktree_add(repo, tree, branch, head, err);
 	free(ref);
@@ -173,7 +178,8 @@ static int repair_admin(const char *repo, const char *common, const char *branch
 
 	p = xasprintf("%s/locked", admin);
 	if (fileio_read_line(p, &l) == 0 && !strncmp(l.s, "initializing", 12))
-		drop(p, did, "cleared the 'initializing' lock of an interrupted worktree add");
+		drop(p, did,
+		     "cleared the 'initializing' lock of an interrupted worktree add");
 	free(p);
 	p = xasprintf("%s/index.lock", admin);
 	drop(p, did, "removed a stale index.lock");
@@ -220,8 +226,9 @@ static int finished(const char *tree, const char *admin)
 	struct stat st;
 	char *dotgit = xasprintf("%s/.git", tree), *head = xasprintf("%s/HEAD", admin),
 	     *cd = xasprintf("%s/commondir", admin);
-	int ok = *admin && fileio_read_line(dotgit, &l) == 0 && !strncmp(l.s, "gitdir: ", 8) &&
-		 !strcmp(l.s + 8, admin) && stat(head, &st) == 0 && stat(cd, &st) == 0;
+	int ok = *admin && fileio_read_line(dotgit, &l) == 0 &&
+		 !strncmp(l.s, "gitdir: ", 8) && !strcmp(l.s + 8, admin) &&
+		 stat(head, &st) == 0 && stat(cd, &st) == 0;
 
 	free(dotgit);
 	free(head);
@@ -241,7 +248,8 @@ int git_repair_worktree(const char *repo, const char *tree, const char *branch,
 		buf_rtrim(&common);
 		find_admin(common.s, tree, &admin);
 		if (finished(tree, admin.s))
-			ret = repair_admin(repo, common.s, branch, head, admin.s, did, err);
+			ret = repair_admin(repo, common.s, branch, head, admin.s, did,
+					   err);
 		else
 			ret = remake(repo, tree, branch, head, admin.s, did, err);
 	}
