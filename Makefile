@@ -38,7 +38,7 @@ $(BUILD)/obj/%.o: src/%.c $(HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBOBJ) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 $(BUILD)/tests:
 	mkdir -p $@
@@ -116,7 +116,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/driver.c fuzz/fuzz.h $(LIBOBJ)
 	@mkdir -p $(dir $@)
-	@$(CC) $(ALL_CFLAGS) -Isrc -Ifuzz $(LDFLAGS) -o $@ $< fuzz/driver.c $(LIBOBJ) $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) -Isrc -Ifuzz $(LDFLAGS) -o $@ $< fuzz/driver.c $(LIBOBJ) $(LDLIBS)
 
 fuzz-drivers: $(FUZZ_DRV)
 
