@@ -121,9 +121,20 @@ class Soak:
 
     @staticmethod
     def run_id(repo):
+        """The run whose log began; else the newest run directory (a run
+        killed before its log began leaves one with nothing in it, and
+        the run started again makes another)."""
         runs = os.path.join(repo, ".loopgate", "runs")
         ids = os.listdir(runs) if os.path.isdir(runs) else []
-        return ids[0] if ids else None
+        for rid in ids:
+            try:
+                with open(os.path.join(runs, rid, "events.jsonl"), "rb") as f:
+                    if b'"kind":"run_start"' in f.read(1 << 20):
+                        return rid
+            except OSError:
+                pass
+        ids.sort(key=lambda rid: os.stat(os.path.join(runs, rid)).st_mtime)
+        return ids[-1] if ids else None
 
     def started(self, repo):
         rid = self.run_id(repo)
