@@ -454,7 +454,14 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 		return EXIT_USAGE;
 	evp = xasprintf("%s/events.jsonl", r->run_dir);
 	ret = logv_load(v, evp, err);
-	if (ret == 0 && (end = find_last(v, "run_end", -2)) >= 0) {
+	if (ret == -ENOENT) {
+		/* killed between making the directory and opening the log */
+		buf_reset(err);
+		ret = err_set(err, -ENOENT,
+			      "run %s died before its event log began: nothing "
+			      "to resume; start a new run (%s can be removed)",
+			      r->id, r->run_dir);
+	} else if (ret == 0 && (end = find_last(v, "run_end", -2)) >= 0) {
 		ret = err_set(err, -EALREADY,
 			      "run %s already ended (status %s): "
 			      "nothing to resume",
