@@ -145,6 +145,9 @@ test_expect_success 'opencode: converges sandboxed with only its preset' '
 	check_run opencode edit
 '
 
+# Its PATH entry goes through a directory the sandbox does not show (its
+# /tmp is private), as a PATH like /tmp/co/tests/../build/npm/.bin does: the
+# program and its install are bound by their canonical paths.
 test_expect_success 'a CLI installed under /tmp is found on PATH and runs sandboxed' '
 	tmpnpm=$(mktemp -d /tmp/loopgate-npm-XXXXXX) &&
 	echo "$tmpnpm" >"$TRASH/tmpnpm" &&
@@ -153,10 +156,11 @@ test_expect_success 'a CLI installed under /tmp is found on PATH and runs sandbo
 	  { mkdir -p "$tmpnpm/node_modules/.bin" &&
 	    cp -a "$NPM_DIR/node_modules/@qwen-code" "$tmpnpm/node_modules/" &&
 	    ln -s ../@qwen-code/qwen-code/cli.js "$tmpnpm/node_modules/.bin/qwen"; }; } &&
+	mkdir "$tmpnpm/elsewhere" &&
 	make_repo r-tmp && cd r-tmp &&
 	scenario "$TRASH/s-tmp.json" &&
 	url=$(start_agent_fake f-tmp "$TRASH/s-tmp.json") &&
-	OPENAI_API_KEY=sk-test-tmp-0123456789abcdef PATH="$tmpnpm/node_modules/.bin:/usr/local/bin:/usr/bin:/bin" \
+	OPENAI_API_KEY=sk-test-tmp-0123456789abcdef PATH="$tmpnpm/elsewhere/../node_modules/.bin:/usr/local/bin:/usr/bin:/bin" \
 		"$LOOPGATE" run --goal "make add() return the sum" --gate "sh test.sh" \
 		--agent qwen --model qwen-test --base-url "$url/v1" --max-iterations 2 \
 		--json >out.json 2>err.txt &&

@@ -542,6 +542,30 @@ static int executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+/*
+ * path with its directory made canonical (symlinks and ".." resolved), the
+ * last component kept as it is (node_modules/.bin/X is a symlink the CLI's
+ * launcher resolves itself).  The sandbox shows only some directories (its
+ * /tmp is private): a PATH entry like /tmp/x/tests/../npm/.bin names a
+ * directory the sandbox does not have, its canonical form one it binds.
+ */
+static char *canon_dir(const char *path)
+{
+	char real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	if (!slash || slash == path)
+		return xstrdup(path);
+	dir = xasprintf("%.*s", (int)(slash - path), path);
+	if (!realpath(dir, real)) {
+		free(dir);
+		return xstrdup(path);
+	}
+	free(dir);
+	return xasprintf("%s%s", real, slash);
+}
+
 int agent_resolve_bin(const struct agent_preset *p, const char *path,
 		      const char *path_var, char **out, struct buf *err)
 {
@@ -552,17 +576,21 @@ int agent_resolve_bin(const struct agent_preset *p, const char *path,
 		if (!executable(path))
 			return err_set(err, -ENOENT,
 				       "--agent-bin %s: not an executable file", path);
-		if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
-			*out = xasprintf("%s/%s", cwd, path);
-		else
-			*out = xstrdup(path);
+		if (path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+			char *abs = xasprintf("%s/%s", cwd, path);
+			*out = canon_dir(abs);
+			free(abs);
+		} else {
+			*out = canon_dir(path);
+		}
 		return 0;
 	}
 	for (s = path_var ? path_var : ""; *s;) {
 		size_t n = strcspn(s, ":");
 		char *cand = xasprintf("%.*s/%s", (int)n, s, p->bin);
 		if (n && s[0] == '/' && executable(cand)) {
-			*out = cand;
+			*out = canon_dir(cand);
+			free(cand);
 			return 0;
 		}
 		free(cand);
@@ -579,7 +607,7 @@ int agent_resolve_bin(const struct agent_preset *p, const char *path,
 void agent_install_dirs(const char *bin, struct strlist *out)
 {
 	char real[PATH_MAX], *slash, *nm;
-	char *dir = xstrdup(bin);
+	char *dir = canon_dir(bin);
 
 	if ((slash = strrchr(dir, '/')) && slash != dir) {
 		*slash = 0;
