@@ -15,6 +15,7 @@
  * in .loopgate/check/<id>/).
  */
 #include "base/clock.h"
+#include "record/rundir.h"
 #include "cli/cmd.h"
 #include "config/config.h"
 #include "record/events.h"
@@ -212,8 +213,8 @@ static int setup(struct check *ck, struct buf *err)
 	snprintf(ck->id, sizeof(ck->id), "%04d%02d%02d-%02d%02d%02d-%ld",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 		 tm.tm_sec, (long)getpid());
-	ck->dir = xasprintf("%s/.loopgate/check/%s", ck->repo, ck->id);
-	ck->tree = xasprintf("%s/tree", ck->dir);
+	ck->dir = rundir_check(ck->repo, ck->id);
+	ck->tree = rundir_tree(ck->dir);
 	if ((ret = fileio_mkdirs(ck->dir, err)) < 0 ||
 	    (ret = git_exclude_loopgate_dir(ck->repo, err)) < 0)
 		return ret;
@@ -421,7 +422,7 @@ static void scan_events(struct check *ck, FILE *f, char *seen, char *failed)
 /* Counts, per gate, the recorded runs it ran in and those it failed in. */
 static void scan_history(struct check *ck)
 {
-	char *runs = xasprintf("%s/.loopgate/runs", ck->repo);
+	char *runs = rundir_runs(ck->repo);
 	char *seen = xcalloc(ck->ng, 1), *failed = xcalloc(ck->ng, 1);
 	DIR *d = opendir(runs);
 	struct dirent *de;
@@ -432,7 +433,7 @@ static void scan_history(struct check *ck)
 		FILE *f;
 		if (de->d_name[0] == '.')
 			continue;
-		path = xasprintf("%s/%s/events.jsonl", runs, de->d_name);
+		path = rundir_run_file(ck->repo, de->d_name, RUNDIR_EVENTS);
 		f = fopen(path, "re");
 		free(path);
 		if (!f)

@@ -5,6 +5,7 @@
  * event log (and so to the run store).  See docs/design/store.md.
  */
 #include "record/checkpoint.h"
+#include "record/rundir.h"
 #include "engine/auditkey.h"
 #include "cli/cmd.h"
 #include "record/events.h"
@@ -176,7 +177,7 @@ static int list_pending(struct store *st, const char *repo, int json)
 		char *run_dir;
 		if (store_show_run(st, str(r, "id", ""), &full, &err) < 0)
 			goto fail;
-		run_dir = xasprintf("%s/.loopgate/runs/%s", repo, str(r, "id", ""));
+		run_dir = rundir_path(repo, str(r, "id", ""));
 		it = json_pack("{s:O,s:O,s:O,s:O,s:O,s:s}", "id",
 			       json_object_get(r, "id"), "goal",
 			       json_object_get(r, "goal"), "ended",
@@ -251,7 +252,7 @@ static char *last_kind(const char *path, struct buf *err)
 static void refresh_report(const char *repo, const char *id)
 {
 	struct buf err = BUF_INIT;
-	char *dir = xasprintf("%s/.loopgate/runs/%s", repo, id);
+	char *dir = rundir_path(repo, id);
 
 	if (report_html_write(dir, NULL, &err) < 0)
 		fprintf(stderr, "loopgate: warning: %s/%s not updated: %s\n", dir,
@@ -285,7 +286,7 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 		code = CMD_USAGE;
 		goto out;
 	}
-	path = xasprintf("%s/.loopgate/runs/%s/events.jsonl", repo, id);
+	path = rundir_run_file(repo, id, RUNDIR_EVENTS);
 	if (!(kind = last_kind(path, &err))) {
 		code = CMD_CANNOT;
 		goto fail;

@@ -2,6 +2,7 @@
  * loop.c: the act-apply-observe loop.  See loop.h and docs/design/loop.md.
  */
 #include "engine/loop.h"
+#include "record/rundir.h"
 #include "exec/sandbox.h"
 #include "engine/agent_turn.h"
 #include "engine/actor.h"
@@ -529,7 +530,7 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 	it->n = (int)r->budget.iterations + 1;
 	it->gate_index = -1;
 	worker_bind_judge(r->w, r);
-	snprintf(dir, sizeof(dir), "iter-%03d", it->n);
+	rundir_iter_name(dir, sizeof(dir), it->n);
 	absdir = xasprintf("%s/%s", r->run_dir, dir);
 	if ((ret = fileio_mkdirs(absdir, err)) < 0) {
 		free(absdir);
@@ -618,7 +619,7 @@ int loop_finish(struct run *r, int code, struct buf *err)
 		r->status = "error";
 	}
 	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-	path = xasprintf("%s/summary.json", r->run_dir);
+	path = rundir_file(r->run_dir, RUNDIR_SUMMARY);
 	if (text)
 		fileio_write_atomic(path, text, strlen(text), NULL);
 	free(text);

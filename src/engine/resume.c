@@ -4,6 +4,7 @@
  * docs/design/resume.md.
  */
 #include "engine/resume.h"
+#include "record/rundir.h"
 #include "base/ckd.h"
 #include "engine/auditkey.h"
 #include "record/checkpoint.h"
@@ -36,7 +37,7 @@ enum { EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
 static int find_run(struct run *r, const char *spec, struct buf *err)
 {
-	char *runs = xasprintf("%s/.loopgate/runs", r->repo);
+	char *runs = rundir_runs(r->repo);
 	DIR *d = opendir(runs);
 	struct dirent *e;
 	int found = 0, ret = 0;
@@ -184,7 +185,7 @@ static void load_base_counts(struct run *r, const struct logv *v)
 
 static void load_feedback(struct run *r, long it)
 {
-	char *path = xasprintf("%s/iter-%03ld/edit-feedback.md", r->run_dir, it);
+	char *path = rundir_iter(r->run_dir, it, "edit-feedback.md");
 	buf_reset(&r->w->edit_feedback);
 	if (it > 0 && buf_read_file(&r->w->edit_feedback, path) < 0)
 		buf_reset(&r->w->edit_feedback);
@@ -448,7 +449,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 	}
 	/* the reply was saved (actor.c removes it before each request): even
 	 * without its model_response record it answers the last request */
-	char *path = xasprintf("%s/iter-%03ld/response.md", r->run_dir, n);
+	char *path = rundir_iter(r->run_dir, n, "response.md");
 	if (r->w->prov && (find_last(v, "model_response", n) >= 0 || exists(path))) {
 		int ret = buf_read_file(&from->reply, path);
 		if (ret < 0)
@@ -496,10 +497,10 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 	r->repo = buf_detach(&b, NULL);
 	if (find_run(r, spec, err) < 0)
 		return EXIT_USAGE;
-	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
+	r->run_dir = rundir_path(r->repo, r->id);
 	if (run_lock(r, err) < 0)
 		return EXIT_USAGE;
-	evp = xasprintf("%s/events.jsonl", r->run_dir);
+	evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
 	ret = logv_load(v, evp, err);
 	if (ret == 0 && (end = find_last(v, "run_end", -2)) >= 0) {
 		ret = err_set(err, -EALREADY,
@@ -566,8 +567,8 @@ static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 	}
 	r->goal = cfg->goal;
 	r->base_sha = xstrdup(jstr(b, "base") ?: "HEAD");
-	r->w->branch = xasprintf("loopgate/%s", r->id);
-	r->w->tree = xasprintf("%s/tree", r->run_dir);
+	r->w->branch = rundir_branch(r->id);
+	r->w->tree = rundir_tree(r->run_dir);
 	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	r->budget.max_iterations = cfg->max_iterations;
 	r->budget.max_tokens = cfg->max_tokens > 0 ? cfg->max_tokens : 0;

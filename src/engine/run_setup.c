@@ -4,6 +4,7 @@
  * See loop.h.
  */
 #include "engine/loop.h"
+#include "record/rundir.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "config/config_impl.h"
@@ -260,15 +261,15 @@ int run_setup(struct run *r, struct buf *err)
 	if (run_setup_actor(r, err))
 		goto usage;
 	make_id(r);
-	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
-	r->w->tree = xasprintf("%s/tree", r->run_dir);
-	r->w->branch = xasprintf("loopgate/%s", r->id);
+	r->run_dir = rundir_path(r->repo, r->id);
+	r->w->tree = rundir_tree(r->run_dir);
+	r->w->branch = rundir_branch(r->id);
 	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	if (fileio_mkdirs(r->run_dir, err) < 0 ||
 	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
 		goto cannot;
 	{
-		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
+		char *evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
 		events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
 		ret = events_open(&r->ev, evp, r->id, err);
 		free(evp);

@@ -4,6 +4,7 @@
  * failure marked, the prompt and the reply.  See html.h.
  */
 #include "report/html_impl.h"
+#include "record/rundir.h"
 #include "judge/feedback.h"
 
 #include <errno.h>
@@ -358,7 +359,7 @@ static void iteration(const struct page *pg, const struct runlog_iter *it, int f
 	edits_block(pg, it);
 	json_array_foreach(it->gates, i, g) gate_block(pg, g);
 	if (it->n > 0 && pg->rl->nlanes == 1) {
-		snprintf(dir, sizeof(dir), "iter-%03ld", it->n);
+		rundir_iter_name(dir, sizeof(dir), it->n);
 		rel = xasprintf("%s/prompt.md", dir);
 		file_block(pg, "prompt", rel);
 		free(rel);

@@ -2,6 +2,7 @@
  * runlog.c: a run directory read back into struct runlog.  See runlog.h.
  */
 #include "report/runlog.h"
+#include "record/rundir.h"
 #include "engine/auditkey.h"
 #include "record/checkpoint.h"
 #include "tree/git.h"
@@ -314,7 +315,7 @@ out:
 
 int runlog_load(struct runlog *rl, const char *dir, struct buf *err)
 {
-	char *events = xasprintf("%s/events.jsonl", dir);
+	char *events = rundir_file(dir, RUNDIR_EVENTS);
 	int ret;
 
 	rl->dir = xstrdup(dir);
@@ -328,7 +329,7 @@ int runlog_load(struct runlog *rl, const char *dir, struct buf *err)
 	ret = read_records(rl, events, err);
 	if (ret == 0) {
 		if (!rl->end) {
-			char *sum = xasprintf("%s/summary.json", dir);
+			char *sum = rundir_file(dir, RUNDIR_SUMMARY);
 			json_t *s = json_load_file(sum, 0, NULL);
 			if (s)
 				json_array_append_new(rl->owned, s);

@@ -3,6 +3,7 @@
  * docs/design/store.md.  Queries and reindex live in store_query.c.
  */
 #include "store/store.h"
+#include "record/rundir.h"
 #include "record/checkpoint.h"
 #include "store/store_impl.h"
 #include "base/fault.h"
@@ -594,7 +595,7 @@ struct store *store_live_open(const char *repo, struct events *ev, const char *r
 	struct buf err = BUF_INIT;
 	struct store *st = NULL;
 	struct stat sb;
-	char *path = xasprintf("%s/.loopgate/%s", repo, STORE_FILE);
+	char *path = rundir_state(repo, STORE_FILE);
 	int fresh = stat(path, &sb) < 0;
 
 	if (store_open(&st, path, &err) == 0 && fresh &&
