@@ -15,6 +15,7 @@
  * in .loopgate/check/<id>/).
  */
 #include "base/clock.h"
+#include "record/evkind.h"
 #include "record/rundir.h"
 #include "cli/cmd.h"
 #include "config/config.h"
@@ -404,8 +405,8 @@ static void scan_events(struct check *ck, FILE *f, char *seen, char *failed)
 		cmd = json_string_value(json_object_get(body, "command"));
 		passed = json_object_get(body, "passed");
 		code = json_object_get(body, "exit_code");
-		for (size_t i = 0; kind && !strcmp(kind, "gate_end") && cmd && i < ck->ng;
-		     i++) {
+		for (size_t i = 0;
+		     kind && !strcmp(kind, EV_GATE_END) && cmd && i < ck->ng; i++) {
 			if (strcmp(cmd, ck->g[i].cmd) ||
 			    (!json_is_boolean(passed) && !json_is_integer(code)))
 				continue;

@@ -5,6 +5,7 @@
  * event log (and so to the run store).  See docs/design/store.md.
  */
 #include "record/checkpoint.h"
+#include "record/evkind.h"
 #include "record/rundir.h"
 #include "engine/auditkey.h"
 #include "cli/cmd.h"
@@ -292,7 +293,7 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 		goto fail;
 	}
 	/* Only an ended run: a live one's log has a writer already. */
-	if (strcmp(kind, "run_end") && strcmp(kind, "review")) {
+	if (strcmp(kind, EV_RUN_END) && strcmp(kind, EV_REVIEW)) {
 		fprintf(stderr,
 			"loopgate: run %s has not ended (its log ends with "
 			"a %s record): review it once it has\n",
@@ -312,7 +313,7 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 		goto fail;
 	}
 	store_attach(st, &ev, id);
-	events_append(&ev, "review",
+	events_append(&ev, EV_REVIEW,
 		      json_pack("{s:s,s:o,s:o,s:o}", "verdict", a->verdict, "reviewer",
 				events_str(a->reviewer), "note", events_str(a->note),
 				"previous", events_str(prev)));

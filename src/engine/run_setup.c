@@ -4,6 +4,7 @@
  * See loop.h.
  */
 #include "engine/loop.h"
+#include "record/evkind.h"
 #include "record/rundir.h"
 #include "base/clock.h"
 #include "config/config.h"
@@ -60,7 +61,7 @@ static int carry_dirty(struct run *r, struct buf *err)
 	if (ret < 0)
 		goto out;
 	/* sha: the head a resumed run rolls back to before the first commit */
-	events_append(&r->ev, "carried_changes",
+	events_append(&r->ev, EV_CARRIED_CHANGES,
 		      json_pack("{s:s,s:I,s:s?}", "patch", "carried.patch", "bytes",
 				(json_int_t)diff.len, "sha", sha.len ? sha.s : NULL));
 out:
@@ -208,12 +209,12 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 	ev = sandbox_json(r->w->sandbox);
 	if (ret < 0)
 		json_object_set_new(ev, "error", events_str(err->s));
-	events_append(&r->ev, "sandbox", ev);
+	events_append(&r->ev, EV_SANDBOX, ev);
 	if (ret < 0)
 		return EXIT_CANNOT;
 	for (size_t i = 0; p && i < r->cfg->gates.n; i++) {
 		int ok = policy_check_command(p, r->cfg->gates.v[i], &why);
-		events_append(&r->ev, "policy",
+		events_append(&r->ev, EV_POLICY,
 			      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "gate",
 					"gate", (int)i + 1, "command",
 					events_str(r->cfg->gates.v[i]), "decision",
@@ -279,7 +280,7 @@ int run_setup(struct run *r, struct buf *err)
 	}
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
-	events_append(&r->ev, "run_start",
+	events_append(&r->ev, EV_RUN_START,
 		      json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o}", "run_id", r->id,
 				"repo", events_str(r->repo), "base", r->base_sha,
 				"branch", r->w->branch, "tree", events_str(r->w->tree),

@@ -3,6 +3,7 @@
  * the chain is defined in audit.h.
  */
 #include "record/events.h"
+#include "record/evkind.h"
 #include "base/hash.h"
 #include "record/audit.h"
 #include "base/clock.h"
@@ -354,7 +355,7 @@ int events_reopen(struct events *ev, const char *path, struct buf *err)
 		ev->fd = -1;
 		return ret;
 	}
-	ret = append_record(ev, ev->seq + 1, "recovered_tail",
+	ret = append_record(ev, ev->seq + 1, EV_RECOVERED_TAIL,
 			    json_pack("{s:I,s:I}", "dropped_bytes",
 				      (json_int_t)res.torn_bytes, "line",
 				      (json_int_t)res.bad_line));
