@@ -9,6 +9,7 @@
 #include "record/rundir.h"
 #include "engine/auditkey.h"
 #include "cli/cmd.h"
+#include "cli/ui.h"
 #include "record/events.h"
 #include "tree/git.h"
 #include "store/store.h"
@@ -312,7 +313,10 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 		code = CMD_CANNOT;
 		goto fail;
 	}
-	store_attach(st, &ev, id);
+	if (store_attach(st, &ev, id, ui_warn, NULL, &err) < 0) {
+		ui_warn(NULL, err.s);
+		buf_reset(&err);
+	}
 	events_append(&ev, EV_REVIEW,
 		      json_pack("{s:s,s:o,s:o,s:o}", "verdict", a->verdict, "reviewer",
 				events_str(a->reviewer), "note", events_str(a->note),

@@ -354,8 +354,23 @@ static void on_record(void *ctx, const json_t *rec)
 	on_iteration(kind, b);
 }
 
+/* A warning the engine passes up (run.h's warn): printed even when quiet. */
+void ui_warn(void *ctx, const char *msg)
+{
+	struct buf b = BUF_INIT;
+	(void)ctx;
+	clear_status();
+	buf_sets(&b, msg);
+	redact_buf(&b);
+	fprintf(stderr, "loopgate: warning: %s\n", b.s);
+	fflush(stderr);
+	buf_release(&b);
+}
+
 void ui_watch(struct run *r)
 {
+	r->warn = ui_warn;
+	r->warn_ctx = NULL;
 	cur_run = r;
 	cur_iteration = 0;
 	start_pending = 0;

@@ -524,7 +524,7 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 			free(evp);
 			return EXIT_CANNOT;
 		}
-		r->store = store_live_open(r->repo, &r->ev, r->id);
+		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
 	}
 	free(evp);
 	return ret < 0 ? EXIT_USAGE : 0;

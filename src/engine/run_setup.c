@@ -276,7 +276,7 @@ int run_setup(struct run *r, struct buf *err)
 		free(evp);
 		if (ret < 0)
 			goto cannot;
-		r->store = store_live_open(r->repo, &r->ev, r->id);
+		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
 	}
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();

@@ -194,7 +194,29 @@ struct store {
 	/* live indexing */
 	char run_id[65];
 	int failed;
+	store_warn_fn *warn; /* the first failure goes there (store_attach) */
+	void *warn_ctx;
 };
+
+static void live_warn(const struct store *st, const char *msg)
+{
+	if (st->warn)
+		st->warn(st->warn_ctx, msg);
+}
+
+/* A failure to index: warned once, and indexing stops. */
+static void live_failed(struct store *st, const struct buf *err)
+{
+	struct buf msg = BUF_INIT;
+	st->failed = 1;
+	buf_addf(&msg,
+		 "%s; the run goes on, but its "
+		 "index is incomplete from here (the event log is complete): "
+		 "run `loopgate reindex` to repair it",
+		 err->s);
+	live_warn(st, msg.s);
+	buf_release(&msg);
+}
 
 sqlite3 *store_db(struct store *st)
 {
@@ -529,14 +551,8 @@ static void observe(void *ctx, const json_t *rec)
 
 	if (st->failed)
 		return;
-	if (store_ingest(st, st->run_id, rec, &err) < 0) {
-		st->failed = 1;
-		fprintf(stderr,
-			"loopgate: warning: %s; the run goes on, but its "
-			"index is incomplete from here (the event log is complete): "
-			"run `loopgate reindex` to repair it\n",
-			err.s);
-	}
+	if (store_ingest(st, st->run_id, rec, &err) < 0)
+		live_failed(st, &err);
 	buf_release(&err);
 }
 
@@ -562,35 +578,35 @@ static void observe_checkpoint(void *ctx, const struct checkpoint *cp)
 		: err_set(&err, -EINVAL, "run store: a checkpoint could not be encoded");
 	if (ret == 0)
 		ret = put_checkpoint(st, s, st->run_id, o, &err);
-	if (ret < 0) {
-		st->failed = 1;
-		fprintf(stderr,
-			"loopgate: warning: %s; the run goes on, but its "
-			"index is incomplete from here (the event log is complete): "
-			"run `loopgate reindex` to repair it\n",
-			err.s);
-	}
+	if (ret < 0)
+		live_failed(st, &err);
 	sqlite3_finalize(s);
 	json_decref(o);
 	free(line);
 	buf_release(&err);
 }
 
-void store_attach(struct store *st, struct events *ev, const char *run_id)
+int store_attach(struct store *st, struct events *ev, const char *run_id,
+		 store_warn_fn *warn_fn, void *warn_ctx, struct buf *err)
 {
 	if (!st)
-		return;
+		return 0;
 	snprintf(st->run_id, sizeof(st->run_id), "%s", run_id);
+	st->warn = warn_fn;
+	st->warn_ctx = warn_ctx;
 	/* a full observer table leaves the run unindexed, like a failed open */
 	if (events_observe(ev, &(struct events_observer){.record = observe,
 							 .checkpoint = observe_checkpoint,
 							 .ctx = st}) < 0)
-		fprintf(stderr, "loopgate: warning: too many event observers; the run "
-				"goes on without indexing it: run `loopgate reindex` "
-				"later\n");
+		return err_set(err, -ENOSPC,
+			       "too many event observers; the run "
+			       "goes on without indexing it: run `loopgate reindex` "
+			       "later");
+	return 0;
 }
 
-struct store *store_live_open(const char *repo, struct events *ev, const char *run_id)
+struct store *store_live_open(const char *repo, struct events *ev, const char *run_id,
+			      store_warn_fn *warn_fn, void *warn_ctx)
 {
 	struct store_reindex_report rep = {0, 0, 0, BUF_INIT};
 	struct buf err = BUF_INIT;
@@ -604,13 +620,18 @@ struct store *store_live_open(const char *repo, struct events *ev, const char *r
 		store_close(st);
 		st = NULL;
 	}
-	if (!st)
-		fprintf(stderr,
-			"loopgate: warning: %s; the run goes on without "
-			"indexing it (the event log is complete): run `loopgate "
-			"reindex` later\n",
-			err.s);
-	store_attach(st, ev, run_id);
+	if (!st && warn_fn) {
+		struct buf msg = BUF_INIT;
+		buf_addf(&msg,
+			 "%s; the run goes on without "
+			 "indexing it (the event log is complete): run `loopgate "
+			 "reindex` later",
+			 err.s);
+		warn_fn(warn_ctx, msg.s);
+		buf_release(&msg);
+	}
+	if (store_attach(st, ev, run_id, warn_fn, warn_ctx, &err) < 0 && warn_fn)
+		warn_fn(warn_ctx, err.s);
 	buf_release(&rep.notes);
 	buf_release(&err);
 	free(path);
