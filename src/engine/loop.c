@@ -22,6 +22,7 @@
 #include "engine/summary.h"
 #include "store/store.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -634,6 +635,8 @@ int loop_run(struct run *r, struct buf *err)
 	int code;
 	const struct config *c = r->cfg;
 
+	/* run_init made them: one worker, r->w its first (run.h) */
+	assert(c && r->nworkers >= 1 && r->w == &r->workers[0]);
 	r->goal = c->goal;
 	r->budget.max_iterations = c->max_iterations;
 	r->budget.max_tokens = c->max_tokens > 0 ? c->max_tokens : 0;

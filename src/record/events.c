@@ -12,6 +12,7 @@
 #include "record/checkpoint.h"
 #include "record/redact.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -275,6 +276,8 @@ int events_seal(struct events *ev)
 
 int events_append(struct events *ev, const char *kind, json_t *body)
 {
+	/* every record has a kind (evkind.h): a NULL one is a caller's bug */
+	assert(kind && *kind);
 	if (ev->failed || ev->fd < 0) {
 		json_decref(body);
 		return ev->failed ? ev->failed : -EBADF;

@@ -4,6 +4,7 @@
 #include "record/rundir.h"
 #include "base/buf.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 char *rundir_runs(const char *repo)
@@ -38,6 +39,7 @@ char *rundir_run_file(const char *repo, const char *id, const char *name)
 
 void rundir_iter_name(char *dir, size_t size, long n)
 {
+	assert(n >= 0); /* iterations count from 1; 0 is the baseline */
 	if (n > 0)
 		snprintf(dir, size, "iter-%03ld", n);
 	else
