@@ -23,7 +23,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_DRV := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check bench install clean unit demo lint format fuzz fuzz-drivers
+.PHONY: all test check bench install clean unit demo lint format fuzz fuzz-drivers soak
 
 all: loopgate
 
@@ -38,7 +38,7 @@ $(BUILD)/obj/%.o: src/%.c $(HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBOBJ) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 $(BUILD)/tests:
 	mkdir -p $@
@@ -116,7 +116,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/driver.c fuzz/fuzz.h $(LIBOBJ)
 	@mkdir -p $(dir $@)
-	@$(CC) $(ALL_CFLAGS) -Isrc -Ifuzz $(LDFLAGS) -o $@ $< fuzz/driver.c $(LIBOBJ) $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) -Isrc -Ifuzz $(LDFLAGS) -o $@ $< fuzz/driver.c $(LIBOBJ) $(LDLIBS)
 
 fuzz-drivers: $(FUZZ_DRV)
 
@@ -134,3 +134,13 @@ build-fuzz/%: fuzz/%.c fuzz/fuzz.h build-fuzz/lib.stamp
 
 fuzz: $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 	@sh tools/fuzz.sh build-fuzz $(FUZZ_TIME) $(FUZZ)
+
+# Kill-and-resume at random (docs/design/resume-setup.md): SOAK_RUNS runs on
+# a repository of SOAK_FILES files, each SIGKILLed 1-4 times at random
+# moments, then resumed; every one must converge with a verifying log and
+# its spend counted once.  SOAK_SEED repeats a soak.
+SOAK_RUNS ?= 30
+SOAK_FILES ?= 3000
+soak: $(BUILD)/loopgate
+	@python3 tools/soak.py --bin $(abspath $(BUILD)/loopgate) --runs $(SOAK_RUNS) \
+		--files $(SOAK_FILES) $(if $(SOAK_SEED),--seed $(SOAK_SEED))

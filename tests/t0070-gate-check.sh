@@ -78,7 +78,10 @@ test_expect_success 'the user tree, branch and status are untouched; no worktree
 # cannot be signalled from a gate at all (t0140 checks that).
 test_expect_success 'an interrupted check removes its worktree too (exit 3)' '
 	fixed_repo stop &&
-	expect_code 3 $LOOPGATE gate check --no-sandbox --dir stop --gate "kill -TERM \$PPID; true" >out 2>err &&
+	# the gate'"'"'s parent is its warden (exec/warden.h); loopgate is the
+	# warden'"'"'s parent, field 4 of /proc/PID/stat
+	expect_code 3 $LOOPGATE gate check --no-sandbox --dir stop \
+		--gate "kill -TERM \$(cut -d\" \" -f4 /proc/\$PPID/stat); true" >out 2>err &&
 	grep -q "interrupted" err &&
 	test "$(git -C stop worktree list | wc -l)" = 1 &&
 	test -z "$(git -C stop status --porcelain)"

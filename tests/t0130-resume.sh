@@ -298,4 +298,20 @@ test_expect_success 'a live run is locked: a second resume is refused, naming th
 	test "$(summary_field lock.json status)" = converged
 '
 
+test_expect_success 'a run killed before its log began: nothing to resume, and it says so (exit 2)' '
+	make_repo early &&
+	mkdir -p early/.loopgate/runs/20261205-000000-abcdef &&
+	expect_code 2 $LOOPGATE resume 20261205-000000-abcdef --dir early 2>err &&
+	grep -q "died before its event log began: nothing to resume; start a new run" err &&
+	grep -q "can be removed" err
+'
+
+test_expect_success 'a run killed before it recorded its start: nothing to resume (exit 2)' '
+	make_repo early2 &&
+	mkdir -p early2/.loopgate/runs/20261205-000000-abcdef &&
+	: >early2/.loopgate/runs/20261205-000000-abcdef/events.jsonl &&
+	expect_code 2 $LOOPGATE resume 20261205-000000-abcdef --dir early2 2>err &&
+	grep -q "died before it recorded its start: nothing to resume; start a new run" err
+'
+
 test_done

@@ -85,3 +85,10 @@ int fault_fail(const char *point)
 {
 	return due("fail:", point);
 }
+
+long fault_delay_ms(void)
+{
+	const char *s = getenv("LOOPGATE_FAULT_DELAY_MS");
+	long v = s ? strtol(s, NULL, 10) : 0;
+	return v > 0 && v < 3600000 ? v : 0;
+}

@@ -27,6 +27,9 @@ int fault_kill_due(const char *point);
 void fault_die(void) __attribute__((noreturn));
 /* 1 when "fail:<point>" is due, else 0. */
 int fault_fail(const char *point);
+/* LOOPGATE_FAULT_DELAY_MS (default 0): how long a child spawned under a
+ * due "kill:git..." point runs before loopgate dies (exec/proc.c). */
+long fault_delay_ms(void);
 /* Is any fault configured at all?  (Lets callers skip building names.) */
 int fault_active(void);
 

@@ -17,6 +17,7 @@
 #include "base/fileio.h"
 #include "tree/git.h"
 #include "tree/git_guard.h"
+#include "tree/git_repair.h"
 #include "judge/judge.h"
 #include "engine/loop.h"
 #include "actor/provider.h"
@@ -316,52 +317,6 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* The worktree, when the crash came before it was made. */
-static int ensure_tree(struct run *r, struct buf *err)
-{
-	struct buf out = BUF_INIT;
-	char *dotgit = xasprintf("%s/.git", r->w->tree);
-	char *ref = xasprintf("refs/heads/%s", r->w->branch);
-	int ret = 0;
-
-	if (exists(dotgit))
-		goto out;
-	git_run(r->repo, NULL, NULL, "worktree", "prune", NULL);
-	if (git_rev(r->repo, ref, &out, NULL) == 0)
-		ret = git_run(r->repo, NULL, err, "worktree", "add", "-q", r->w->tree,
-			      r->w->branch, NULL);
-	else
-		ret = git_worktree_add(r->repo, r->w->tree, r->w->branch, r->base_sha,
-				       err);
-out:
-	free(dotgit);
-	free(ref);
-	buf_release(&out);
-	return ret;
-}
-
-/* A git killed with loopgate leaves its lock files; we hold the run lock,
- * so no other loopgate process can be using them. */
-static void drop_git_locks(struct run *r)
-{
-	struct buf d = BUF_INIT;
-	char *p;
-	if (git_run(r->w->tree, &d, NULL, "rev-parse", "--absolute-git-dir", NULL) == 0) {
-		buf_rtrim(&d);
-		p = xasprintf("%s/index.lock", d.s);
-		unlink(p);
-		free(p);
-	}
-	buf_reset(&d);
-	if (git_run(r->repo, &d, NULL, "rev-parse", "--absolute-git-dir", NULL) == 0) {
-		buf_rtrim(&d);
-		p = xasprintf("%s/refs/heads/%s.lock", d.s, r->w->branch);
-		unlink(p);
-		free(p);
-	}
-	buf_release(&d);
-}
-
 /*
  * Back to head: reset --hard (which also moves the branch back over a
  * commit that was made but never recorded), then remove what is untracked,
@@ -371,9 +326,7 @@ static void drop_git_locks(struct run *r)
 static int rollback(struct run *r, const char *head, struct buf *err)
 {
 	char *opt = xasprintf("core.excludesFile=%s", r->w->artifacts);
-	int ret;
-	drop_git_locks(r);
-	ret = git_run(r->w->tree, NULL, err, "reset", "-q", "--hard", head, NULL);
+	int ret = git_run(r->w->tree, NULL, err, "reset", "-q", "--hard", head, NULL);
 	if (ret == 0)
 		ret = git_run(r->w->tree, NULL, err, "-c", opt, "clean", "-q", "-fd",
 			      NULL);
@@ -504,7 +457,14 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 		return EXIT_USAGE;
 	evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
 	ret = logv_load(v, evp, err);
-	if (ret == 0 && (end = find_last(v, EV_RUN_END, -2)) >= 0) {
+	if (ret == -ENOENT) {
+		/* killed between making the directory and opening the log */
+		buf_reset(err);
+		ret = err_set(err, -ENOENT,
+			      "run %s died before its event log began: nothing "
+			      "to resume; start a new run (%s can be removed)",
+			      r->id, r->run_dir);
+	} else if (ret == 0 && (end = find_last(v, EV_RUN_END, -2)) >= 0) {
 		ret = err_set(err, -EALREADY,
 			      "run %s already ended (status %s): "
 			      "nothing to resume",
@@ -593,15 +553,16 @@ static long count(const struct logv *v, const char *k)
 
 /* The `resume` record: what was found, what is done next, what was charged. */
 static void resume_event(struct run *r, const char *phase, long n, const char *head,
-			 const char *branch_was, json_t *charged)
+			 const char *branch_was, const char *repaired, json_t *charged)
 {
 	events_append(&r->ev, EV_RESUME,
-		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:o,s:I,s:I,s:f,s:I}", "resumes",
-				r->resumes, "phase", phase, "iteration", (int)n, "head",
-				head, "branch_was", branch_was, "charged", charged,
-				"tokens_in", (json_int_t)r->budget.tokens_in,
-				"tokens_out", (json_int_t)r->budget.tokens_out,
-				"cost_usd", r->budget.cost, "pid", (json_int_t)getpid()));
+		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:s?,s:o,s:I,s:I,s:f,s:I}",
+				"resumes", r->resumes, "phase", phase, "iteration",
+				(int)n, "head", head, "branch_was", branch_was,
+				"repaired", repaired, "charged", charged, "tokens_in",
+				(json_int_t)r->budget.tokens_in, "tokens_out",
+				(json_int_t)r->budget.tokens_out, "cost_usd",
+				r->budget.cost, "pid", (json_int_t)getpid()));
 	events_sync(&r->ev);
 }
 
@@ -610,7 +571,7 @@ static void resume_event(struct run *r, const char *phase, long n, const char *h
  * sandbox and policy as before the crash.  0, or an exit code with err set.
  */
 static int resume_prepare(struct run *r, struct config *cfg, const struct logv *v,
-			  struct buf *err)
+			  struct buf *repaired, struct buf *err)
 {
 	if (cfg->allow_dirty > 0 && find_last(v, EV_BASELINE, -2) < 0 &&
 	    find_last(v, EV_CARRIED_CHANGES, -2) < 0) {
@@ -620,7 +581,9 @@ static int resume_prepare(struct run *r, struct config *cfg, const struct logv *
 			r->id);
 		return EXIT_USAGE;
 	}
-	if (ensure_tree(r, err) < 0)
+	/* the worktree made, or repaired where a killed git left it */
+	if (git_repair_worktree(r->repo, r->w->tree, r->w->branch, recorded_head(r, v),
+				repaired, err) < 0)
 		return EXIT_CANNOT;
 	/* The same sandbox and policy as before the crash (from the log). */
 	if (run_setup_sandbox(r, err))
@@ -662,7 +625,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 {
 	struct logv v = {NULL, 0};
 	struct loop_resume from;
-	struct buf cur = BUF_INIT;
+	struct buf cur = BUF_INIT, repaired = BUF_INIT;
 	json_t *charged = json_null();
 	const char *phase = "baseline", *head;
 	long ended, started;
@@ -673,7 +636,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	if ((code = open_run(r, dir, spec, &v, err)) ||
 	    (code = load_start(r, cfg, &v, err)))
 		goto out;
-	if ((code = resume_prepare(r, cfg, &v, err)))
+	if ((code = resume_prepare(r, cfg, &v, &repaired, err)))
 		goto out;
 	code = EXIT_CANNOT;
 	replay_budget(r, &v);
@@ -708,7 +671,8 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 		    0)
 		goto out;
 	resume_event(r, phase, started ? started : ended, head,
-		     cur.len && strcmp(cur.s, head) ? cur.s : NULL, charged);
+		     cur.len && strcmp(cur.s, head) ? cur.s : NULL,
+		     repaired.len ? repaired.s : NULL, charged);
 	charged = NULL;
 	code = resume_enter(r, &v, ended, started, phase, &from, err);
 	goto done;
@@ -727,6 +691,7 @@ done:
 	iteration_release(&from.it);
 	buf_release(&from.reply);
 	buf_release(&cur);
+	buf_release(&repaired);
 	logv_release(&v);
 	return code;
 }

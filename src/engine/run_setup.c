@@ -26,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -301,6 +303,33 @@ cannot:
 	return EXIT_CANNOT;
 }
 
+/*
+ * A loopgate killed a moment ago leaves its wardens (exec/warden.h) killing
+ * and reaping the processes it started; they hold the run lock until the
+ * last of them is dead, which takes milliseconds.  The lock is waited for
+ * (bounded) when the pid it names is no longer alive.
+ */
+#define LOCK_WAIT_MS 10000
+
+static int holder_dead(const char *held)
+{
+	char *end;
+	long pid = strtol(held, &end, 10);
+	return pid > 0 && !*end && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static int wait_lock(int fd)
+{
+	for (long long until = clock_ms() + LOCK_WAIT_MS; clock_ms() < until;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		poll(NULL, 0, 10); /* the holders are being killed: a short wait */
+	}
+	return -EWOULDBLOCK;
+}
+
 int run_lock(struct run *r, struct buf *err)
 {
 	char *path = xasprintf("%s/lock", r->run_dir);
@@ -318,7 +347,15 @@ int run_lock(struct run *r, struct buf *err)
 		got = pread(fd, held, sizeof(held) - 1, 0);
 		held[got > 0 ? got : 0] = 0;
 		held[strcspn(held, "\n")] = 0;
-		if (ret == -EWOULDBLOCK)
+		if (ret == -EWOULDBLOCK && holder_dead(held) && wait_lock(fd) == 0)
+			goto locked;
+		if (ret == -EWOULDBLOCK && holder_dead(held))
+			ret = err_set(err, -EBUSY,
+				      "run %s: loopgate (pid %s) is dead, but processes "
+				      "it started still hold %s after %d s: see "
+				      "`fuser -v %s`",
+				      r->id, held, path, LOCK_WAIT_MS / 1000, path);
+		else if (ret == -EWOULDBLOCK)
 			ret = err_set(err, -EBUSY,
 				      "run %s is being driven by another "
 				      "loopgate process (pid %s holds %s): wait for it "
@@ -329,6 +366,7 @@ int run_lock(struct run *r, struct buf *err)
 		close(fd);
 		goto out;
 	}
+locked:
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
 		ret = err_set(err, -errno, "cannot write the run lock %s: %s", path,

@@ -7,6 +7,8 @@
 #include "exec/netproxy.h"
 #include "exec/sandbox.h"
 #include "exec/seccomp.h"
+#include "exec/warden.h"
+#include "base/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,63 +85,6 @@ void proc_result_release(struct proc_result *r)
 	r->net_denied = NULL;
 }
 
-/* ---- environment ---- */
-
-static int env_allowed(const char *kv)
-{
-	static const char *const names[] = {"PATH", "HOME", "USER", "LOGNAME", "SHELL",
-					    "LANG", "TERM", "TZ",   "TMPDIR",  NULL};
-	size_t len = strcspn(kv, "=");
-	int i;
-	if (!strncmp(kv, "LC_", 3))
-		return 1;
-	for (i = 0; names[i]; i++)
-		if (strlen(names[i]) == len && !strncmp(kv, names[i], len))
-			return 1;
-	return 0;
-}
-
-static void env_push(struct proc_env *e, char *kv)
-{
-	e->v = xrealloc(e->v, (e->n + 2) * sizeof(*e->v));
-	e->v[e->n++] = kv;
-	e->v[e->n] = NULL;
-}
-
-void proc_env_base(struct proc_env *e)
-{
-	char **p;
-	for (p = environ; p && *p; p++)
-		if (env_allowed(*p))
-			env_push(e, xstrdup(*p));
-	if (!e->v)
-		env_push(e, xstrdup("PATH=/usr/local/bin:/usr/bin:/bin"));
-}
-
-void proc_env_set(struct proc_env *e, const char *name, const char *value)
-{
-	size_t len = strlen(name), i;
-	char *kv = xasprintf("%s=%s", name, value);
-	for (i = 0; i < e->n; i++) {
-		if (!strncmp(e->v[i], name, len) && e->v[i][len] == '=') {
-			free(e->v[i]);
-			e->v[i] = kv;
-			return;
-		}
-	}
-	env_push(e, kv);
-}
-
-void proc_env_release(struct proc_env *e)
-{
-	size_t i;
-	for (i = 0; i < e->n; i++)
-		free(e->v[i]);
-	free(e->v);
-	e->v = NULL;
-	e->n = 0;
-}
-
 /* ---- spawning ---- */
 
 static const char *env_lookup(const char *const *env, const char *name)
@@ -205,6 +150,7 @@ struct child_ctx {
 	int net_fd;    /* the network relay's end (netproxy.h) */
 	int *file_fds; /* sandbox->files, one memfd each */
 	size_t nfiles;
+	pid_t loopgate; /* the warden kills the tree when this process dies */
 };
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
@@ -214,11 +160,15 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 	const char *const *env = o->env ? o->env : empty_env;
 	const char *const *argv = cx->argv;
 	const char *file = argv[0];
+	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
 	sigset_t none;
 	int i;
 
+	/* The warden leads the group and outlives loopgate until every
+	 * process under it is dead (warden.h); this goes on in the command. */
 	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if ((i = warden_start(cx->loopgate, pipes, 4)) < 0)
+		child_fail(report_fd, -i);
 	if (o->sandbox) {
 		cgroup_join(cx->cg);
 		child_limits(o->sandbox, cx->cg);
@@ -517,6 +467,13 @@ static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d
 		}
 		if (s->pidfd < 0 && !s->exited && timeout > 10)
 			timeout = 10; /* no pidfd: poll for the exit */
+		if (o->fault_kill) {
+			long long at = s->start + fault_delay_ms();
+			if (clock_ms() >= at)
+				fault_die(); /* in the middle of the child's work */
+			if (at - clock_ms() < timeout)
+				timeout = (int)(at - clock_ms());
+		}
 		if (poll(p, (nfds_t)np, timeout) < 0 && errno != EINTR)
 			break;
 		tick();
@@ -716,6 +673,8 @@ static void drain_child(const struct proc_opts *o, struct run_state *s,
 	if (errp[0] >= 0)
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	pump(o, s, d, o->merge_output ? 1 : 2);
+	if (o->fault_kill)
+		fault_die();	/* the child ended first: before its result is seen */
 	outp[0] = errp[0] = -1; /* closed by pump */
 	reap_if_exited(s, 1);
 }
@@ -727,7 +686,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid()};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;

@@ -12,8 +12,9 @@
  *   proc_result_release(&r);
  *
  * The child runs in its own session and process group (setsid), with every
- * descriptor except 0-2 closed by O_CLOEXEC, and dies with loopgate
- * (PR_SET_PDEATHSIG).  An exec failure is reported through a close-on-exec
+ * descriptor except 0-2 closed by O_CLOEXEC, under a warden (warden.h):
+ * when loopgate dies, the child and every process under it die before the
+ * warden lets go of loopgate's run lock.  An exec failure is reported through a close-on-exec
  * pipe, so "could not spawn" is distinct from "exited 127".  On timeout, on
  * the deadline or on SIGINT/SIGTERM the whole group gets SIGTERM, then
  * SIGKILL after kill_grace_ms.  When the child exits, whatever it left
@@ -58,6 +59,10 @@ struct proc_opts {
 	/* Runs on the actor's behalf: inside sandbox (sandbox.h) when it is
 	 * on, always with its limits, the process tree killed at the end. */
 	const struct sandbox *sandbox;
+	/* Testing hook (base/fault.h): 1 makes loopgate SIGKILL itself
+	 * fault_delay_ms() after the child started, or as soon as the child
+	 * ends when that comes first (before its result is looked at). */
+	int fault_kill;
 };
 #define PROC_OPTS_INIT                                                                   \
 	{                                                                                \

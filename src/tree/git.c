@@ -4,12 +4,14 @@
 #include "tree/git.h"
 #include "exec/proc.h"
 #include "base/fileio.h"
+#include "base/fault.h"
 #include "config/config.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,6 +108,11 @@ static int git_exec(const char *dir, const char *const *extra, const char *const
 	o.max_output = 64u << 20;
 	o.no_interrupt = 1; /* short and must complete: state depends on it */
 	o.timeout_ms = 10 * 60 * 1000;
+	if (fault_active()) { /* kill:git (every call) or kill:git.SUBCOMMAND */
+		char point[64];
+		snprintf(point, sizeof(point), "git.%.50s", args[0]);
+		o.fault_kill = fault_kill_due("git") | fault_kill_due(point);
+	}
 	ret = proc_run(&o, &r, err);
 	proc_env_release(&env);
 	if (ret < 0)

@@ -1,0 +1,127 @@
+/*
+ * warden.c: the per-child warden.  See warden.h.  Between fork and exec in
+ * a process that may have had threads (curl's resolver): no malloc, no
+ * stdio, system calls only.
+ */
+#include "exec/warden.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* SIGKILLs every child listed in /proc/thread-self/children; returns how
+ * many there were, or -1 when the list cannot be read. */
+static int kill_listed_children(void)
+{
+	char b[4096];
+	int fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC), n = 0;
+	ssize_t got;
+	long pid = 0;
+
+	if (fd < 0)
+		return -1;
+	got = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (got < 0)
+		return -1;
+	for (ssize_t i = 0; i <= got; i++) {
+		if (i < got && b[i] >= '0' && b[i] <= '9') {
+			pid = pid * 10 + (b[i] - '0');
+			continue;
+		}
+		if (pid > 0) {
+			kill((pid_t)pid, SIGKILL);
+			n++;
+		}
+		pid = 0;
+	}
+	/* a list longer than the buffer: the rest are killed next round */
+	return n;
+}
+
+/*
+ * loopgate is gone: every descendant goes, and the warden waits for each to
+ * be reaped.  As a subreaper it inherits the orphans of every child it
+ * reaps (before their parent turns zombie), so killing what is listed, then
+ * reaping one, until no child is left, ends the whole tree, processes that
+ * left the group with setsid included.
+ */
+static void __attribute__((noreturn)) kill_all(void)
+{
+	for (int round = 0; round < 100000; round++) {
+		if (kill_listed_children() < 0)
+			kill(0, SIGKILL); /* no /proc: the group at least */
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			break;
+	}
+	_exit(128 + SIGKILL);
+}
+
+/* Exits as the command did: its code, or death by its signal. */
+static void __attribute__((noreturn)) exit_as(int st)
+{
+	sigset_t one;
+	int sig;
+
+	if (WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	sig = WTERMSIG(st);
+	prctl(PR_SET_DUMPABLE, 0); /* no core of the warden */
+	signal(sig, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig); /* a signal whose default is not to die */
+}
+
+int warden_start(pid_t loopgate, const int *close_fds, int nclose)
+{
+	static const int ignored[] = {SIGTERM, SIGINT, SIGQUIT, SIGPIPE, SIGTSTP};
+	sigset_t set;
+	pid_t self = getpid(), cmd;
+	int st;
+
+	/* signals before the fork: the command inherits the mask and the
+	 * ignored dispositions, and proc.c resets both before exec */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(*ignored); i++)
+		signal(ignored[i], SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGHUP);
+	if (getppid() != loopgate)
+		_exit(128 + SIGKILL); /* died before the signal was armed */
+	cmd = fork();
+	if (cmd < 0)
+		return -errno;
+	if (cmd == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != self)
+			_exit(128 + SIGKILL);
+		return 0;
+	}
+	prctl(PR_SET_NAME, "loopgate-warden");
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (int i = 0; i < nclose; i++)
+		if (close_fds[i] > 2)
+			close(close_fds[i]);
+	for (;;) {
+		siginfo_t si;
+		pid_t w;
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig == SIGHUP && getppid() != loopgate)
+			kill_all();
+		if (sig != SIGCHLD)
+			continue; /* EINTR, or a SIGHUP from someone else */
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == cmd)
+				exit_as(st);
+	}
+}

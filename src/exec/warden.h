@@ -1,0 +1,38 @@
+/*
+ * warden: the process between loopgate and each child it starts, so that
+ * no descendant of a child outlives loopgate (docs/design/resume-setup.md).
+ *
+ * PR_SET_PDEATHSIG reaches only the direct child: `git worktree add` dies
+ * with loopgate, but the `git reset --hard` it started goes on writing the
+ * worktree's index while a resume starts.  proc.c's forked child therefore
+ * becomes a warden before it does anything else:
+ *
+ *   setsid();                       the group loopgate signals
+ *   warden_start(loopgate_pid, fds, nfds);
+ *   ... returns only in the command's process: go on to exec ...
+ *
+ * The warden leads the group, is a child subreaper, ignores the group's
+ * SIGTERM/SIGINT (the command gets them), and exits as the command does
+ * (the same exit code, or the same signal).  When loopgate dies (its
+ * PR_SET_PDEATHSIG is SIGHUP) it SIGKILLs every descendant, reaping each,
+ * until none is left, and only then exits.  It holds loopgate's descriptors
+ * (it never execs), the run lock among them: a resume cannot take the lock
+ * while any process the dead run started is still alive.
+ *
+ * Everything here runs between fork and exec: system calls only.
+ */
+#ifndef LOOPGATE_WARDEN_H
+#define LOOPGATE_WARDEN_H
+
+#include <sys/types.h>
+
+/*
+ * Forks the command's process and returns in it (its PR_SET_PDEATHSIG set
+ * to SIGKILL, the signal mask left blocking SIGCHLD and SIGHUP: the caller
+ * resets it).  In the warden never returns.  close_fds: descriptors the
+ * warden closes (the command's pipe ends and the exec-report pipe, whose
+ * EOF must come from the command alone).  Returns -errno when fork fails.
+ */
+int warden_start(pid_t loopgate, const int *close_fds, int nclose);
+
+#endif
