@@ -45,7 +45,7 @@ struct agent_ctx {
 };
 #define AGENT_CTX_INIT                                                                   \
 	{                                                                                \
-		NULL, NULL, NULL, NULL, NULL, -1, 0                                      \
+		.budget_left = -1                                                        \
 	}
 
 struct agent_preset {

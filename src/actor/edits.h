@@ -65,7 +65,7 @@ struct edit_list {
 };
 #define EDIT_LIST_INIT                                                                   \
 	{                                                                                \
-		NULL, 0, 0                                                               \
+		.v = NULL                                                                \
 	}
 
 /*

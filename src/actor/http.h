@@ -61,7 +61,7 @@ struct http_request {
 };
 #define HTTP_REQUEST_INIT                                                                \
 	{                                                                                \
-		NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, NULL                           \
+		.url = NULL                                                              \
 	}
 
 struct http_response {

@@ -49,7 +49,9 @@ struct provider_opts {
 };
 #define PROVIDER_OPTS_INIT                                                               \
 	{                                                                                \
-		NULL, NULL, NULL, NULL, NULL, NULL, 10000, 120000, 4, 500, 30000, 1, -1  \
+		.connect_timeout_ms = 10000, .read_timeout_ms = 120000,                  \
+		.max_retries = 4, .retry_base_ms = 500, .retry_max_ms = 30000,           \
+		.stream = 1, .temperature = -1                                           \
 	}
 
 struct provider_request {
@@ -87,7 +89,7 @@ struct provider_reply {
 };
 #define PROVIDER_REPLY_INIT                                                              \
 	{                                                                                \
-		BUF_INIT, 0, 0, NULL, NULL, 0, 0                                         \
+		.text = BUF_INIT                                                         \
 	}
 void provider_reply_release(struct provider_reply *r);
 

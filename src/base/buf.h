@@ -31,7 +31,7 @@ struct buf {
 extern char buf_empty[];
 #define BUF_INIT                                                                         \
 	{                                                                                \
-		buf_empty, 0, 0, 0, 0                                                    \
+		.s = buf_empty                                                           \
 	}
 
 void buf_init(struct buf *b, size_t max);

@@ -10,6 +10,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "cli/cmd.h"
+#include "record/rundir.h"
 #include "config/config.h"
 #include "base/fileio.h"
 #include "tree/git.h"
@@ -239,7 +240,7 @@ static int run_check(const struct config *cfg, int with_trial)
 		free(dir);
 		return EXIT_CANNOT;
 	}
-	tree = xasprintf("%s/tree", dir);
+	tree = rundir_tree(dir);
 	if (fileio_mkdirs(tree, &err) < 0 ||
 	    agent_rt_init(&a, cfg, tree, NULL, &err) < 0) {
 		code = EXIT_USAGE;

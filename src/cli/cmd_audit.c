@@ -7,6 +7,7 @@
  * See docs/design/audit.md for what each can and cannot show.
  */
 #include "record/audit.h"
+#include "record/rundir.h"
 #include "engine/auditkey.h"
 #include "record/checkpoint.h"
 #include "cli/cmd.h"
@@ -117,7 +118,7 @@ static char *find_log(const struct verify_args *a, struct buf *err)
 	char *path;
 
 	if (stat(a->run, &st) == 0 && S_ISDIR(st.st_mode))
-		return xasprintf("%s/events.jsonl", a->run);
+		return rundir_file(a->run, RUNDIR_EVENTS);
 	if (strchr(a->run, '/') || stat(a->run, &st) == 0)
 		return xstrdup(a->run);
 	if (!a->run[0] || a->run[0] == '.') {
@@ -126,7 +127,7 @@ static char *find_log(const struct verify_args *a, struct buf *err)
 	}
 	if (git_toplevel(a->dir ? a->dir : ".", &top, err) < 0)
 		return NULL;
-	path = xasprintf("%s/.loopgate/runs/%s/events.jsonl", top.s, a->run);
+	path = rundir_run_file(top.s, a->run, RUNDIR_EVENTS);
 	buf_release(&top);
 	if (stat(path, &st) < 0) {
 		err_set(err, -errno, "no run '%s' (%s: %s)", a->run, path,

@@ -3,6 +3,7 @@
  * report of any run, rendered from its run directory (report/html.h).
  */
 #include "cli/cmd.h"
+#include "record/rundir.h"
 #include "report/html.h"
 #include "store/store.h"
 
@@ -45,7 +46,7 @@ static const struct option options[] = {
 static char *find_run_dir(const char *dir, const char *run, int *code)
 {
 	struct store *st;
-	char id[65], *repo = NULL, *path = xasprintf("%s/events.jsonl", run), *ret = NULL;
+	char id[65], *repo = NULL, *path = rundir_file(run, RUNDIR_EVENTS), *ret = NULL;
 	struct stat sb;
 
 	if (stat(path, &sb) == 0) {
@@ -56,7 +57,7 @@ static char *find_run_dir(const char *dir, const char *run, int *code)
 	if ((*code = cmd_store_open(dir, &st, &repo)) != 0)
 		return NULL;
 	if ((*code = cmd_store_find(st, run, id)) == 0)
-		ret = xasprintf("%s/.loopgate/runs/%s", repo, id);
+		ret = rundir_path(repo, id);
 	store_close(st);
 	free(repo);
 	return ret;

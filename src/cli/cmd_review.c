@@ -5,8 +5,11 @@
  * event log (and so to the run store).  See docs/design/store.md.
  */
 #include "record/checkpoint.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
 #include "engine/auditkey.h"
 #include "cli/cmd.h"
+#include "cli/ui.h"
 #include "record/events.h"
 #include "tree/git.h"
 #include "store/store.h"
@@ -176,7 +179,7 @@ static int list_pending(struct store *st, const char *repo, int json)
 		char *run_dir;
 		if (store_show_run(st, str(r, "id", ""), &full, &err) < 0)
 			goto fail;
-		run_dir = xasprintf("%s/.loopgate/runs/%s", repo, str(r, "id", ""));
+		run_dir = rundir_path(repo, str(r, "id", ""));
 		it = json_pack("{s:O,s:O,s:O,s:O,s:O,s:s}", "id",
 			       json_object_get(r, "id"), "goal",
 			       json_object_get(r, "goal"), "ended",
@@ -251,7 +254,7 @@ static char *last_kind(const char *path, struct buf *err)
 static void refresh_report(const char *repo, const char *id)
 {
 	struct buf err = BUF_INIT;
-	char *dir = xasprintf("%s/.loopgate/runs/%s", repo, id);
+	char *dir = rundir_path(repo, id);
 
 	if (report_html_write(dir, NULL, &err) < 0)
 		fprintf(stderr, "loopgate: warning: %s/%s not updated: %s\n", dir,
@@ -285,13 +288,13 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 		code = CMD_USAGE;
 		goto out;
 	}
-	path = xasprintf("%s/.loopgate/runs/%s/events.jsonl", repo, id);
+	path = rundir_run_file(repo, id, RUNDIR_EVENTS);
 	if (!(kind = last_kind(path, &err))) {
 		code = CMD_CANNOT;
 		goto fail;
 	}
 	/* Only an ended run: a live one's log has a writer already. */
-	if (strcmp(kind, "run_end") && strcmp(kind, "review")) {
+	if (strcmp(kind, EV_RUN_END) && strcmp(kind, EV_REVIEW)) {
 		fprintf(stderr,
 			"loopgate: run %s has not ended (its log ends with "
 			"a %s record): review it once it has\n",
@@ -310,8 +313,11 @@ static int verdict(struct store *st, const char *repo, const struct review_args 
 		code = CMD_CANNOT;
 		goto fail;
 	}
-	store_attach(st, &ev, id);
-	events_append(&ev, "review",
+	if (store_attach(st, &ev, id, ui_warn, NULL, &err) < 0) {
+		ui_warn(NULL, err.s);
+		buf_reset(&err);
+	}
+	events_append(&ev, EV_REVIEW,
 		      json_pack("{s:s,s:o,s:o,s:o}", "verdict", a->verdict, "reviewer",
 				events_str(a->reviewer), "note", events_str(a->note),
 				"previous", events_str(prev)));

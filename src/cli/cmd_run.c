@@ -14,6 +14,7 @@
 #include "exec/sandbox.h"
 #include "cli/ui.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <getopt.h>
@@ -93,219 +94,49 @@ static const char run_usage[] =
 	"Exit status: 0 converged or already satisfied, 1 halted (see handoff.md),\n"
 	"2 usage or configuration error, 3 could not run.\n";
 
+/* The settings' flags come from config's table (config_flag): their
+ * getopt values are O_SETTING + the table's index. */
 enum {
-	O_GOAL = 256,
-	O_GOAL_FILE,
-	O_GATE,
-	O_MODEL,
-	O_BASE_URL,
-	O_AGENT_CMD,
-	O_AGENT_ENV,
-	O_MAX_ITER,
-	O_MAX_COST,
-	O_MAX_TOKENS,
-	O_DEADLINE,
-	O_GATE_TIMEOUT,
-	O_PROTECT,
-	O_CONTEXT,
-	O_DIR,
-	O_CONFIG,
-	O_JSON,
-	O_RECORD,
-	O_ALLOW_DIRTY,
-	O_FEEDBACK_MAX,
+	O_CONFIG = 256,
 	O_NO_PROGRESS,
-	O_MAX_OUT,
-	O_NO_STREAM,
-	O_NO_PROTECT,
-	O_CONFIRM,
-	O_STALL_AFTER,
-	O_POLICY,
-	O_NO_SANDBOX,
-	O_UNPROTECT,
-	O_MAX_ACTOR_FAILURES,
-	O_AGENT,
-	O_AGENT_BIN,
-	O_ACTOR_TIMEOUT,
+	O_SETTING = 512,
 };
 
-static const struct option options[] = {
-	{"goal", required_argument, NULL, O_GOAL},
-	{"goal-file", required_argument, NULL, O_GOAL_FILE},
-	{"gate", required_argument, NULL, O_GATE},
-	{"model", required_argument, NULL, O_MODEL},
-	{"base-url", required_argument, NULL, O_BASE_URL},
-	{"agent-cmd", required_argument, NULL, O_AGENT_CMD},
-	{"agent-env", required_argument, NULL, O_AGENT_ENV},
-	{"agent", required_argument, NULL, O_AGENT},
-	{"agent-bin", required_argument, NULL, O_AGENT_BIN},
-	{"actor-timeout", required_argument, NULL, O_ACTOR_TIMEOUT},
-	{"max-iterations", required_argument, NULL, O_MAX_ITER},
-	{"max-cost", required_argument, NULL, O_MAX_COST},
-	{"max-tokens", required_argument, NULL, O_MAX_TOKENS},
-	{"deadline", required_argument, NULL, O_DEADLINE},
-	{"gate-timeout", required_argument, NULL, O_GATE_TIMEOUT},
-	{"protect", required_argument, NULL, O_PROTECT},
-	{"context", required_argument, NULL, O_CONTEXT},
-	{"dir", required_argument, NULL, O_DIR},
-	{"config", required_argument, NULL, O_CONFIG},
-	{"json", no_argument, NULL, O_JSON},
-	{"record", required_argument, NULL, O_RECORD},
-	{"allow-dirty", no_argument, NULL, O_ALLOW_DIRTY},
-	{"feedback-max-bytes", required_argument, NULL, O_FEEDBACK_MAX},
-	{"no-progress", no_argument, NULL, O_NO_PROGRESS},
-	{"max-output-tokens", required_argument, NULL, O_MAX_OUT},
-	{"no-stream", no_argument, NULL, O_NO_STREAM},
-	{"no-protect", no_argument, NULL, O_NO_PROTECT},
-	{"confirm", required_argument, NULL, O_CONFIRM},
-	{"stall-after", required_argument, NULL, O_STALL_AFTER},
-	{"policy", required_argument, NULL, O_POLICY},
-	{"no-sandbox", no_argument, NULL, O_NO_SANDBOX},
-	{"unprotect", required_argument, NULL, O_UNPROTECT},
-	{"max-actor-failures", required_argument, NULL, O_MAX_ACTOR_FAILURES},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
+static struct option options[64];
 
-static int parse_long(const char *flag, const char *s, long *out, struct buf *err)
+/* The settings' flags, then the command's own. */
+static const struct option *build_options(void)
 {
-	char *end;
-	long v;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0)
-		return err_set(err, -EINVAL, "%s expects a positive integer, not '%s'",
-			       flag, s);
-	*out = v;
-	return 0;
-}
+	static const struct option own[] = {
+		{"config", required_argument, NULL, O_CONFIG},
+		{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	size_t n = 0, i;
+	const char *name;
+	int has_arg;
 
-static int parse_cost(const char *s, double *out, struct buf *err)
-{
-	char *end;
-	double v;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < 0)
-		return err_set(err, -EINVAL,
-			       "--max-cost expects an amount in USD "
-			       "such as 2.50, not '%s'",
-			       s);
-	*out = v;
-	return 0;
-}
-
-static int parse_dur(const char *flag, const char *s, long *out, struct buf *err)
-{
-	int ret = config_parse_duration(s, out);
-	if (ret == -ERANGE)
-		return err_set(err, -EINVAL, "%s '%s' is too long: the maximum is %s",
-			       flag, s, CONFIG_DURATION_MAX_TEXT);
-	if (ret < 0 || *out <= 0)
-		return err_set(err, -EINVAL,
-			       "%s expects a duration such as 90s, 30m "
-			       "or 2h, not '%s'",
-			       flag, s);
-	return 0;
-}
-
-/* The flags that set one string, add to one list, or set one number of
- * struct config: a table each, so a new flag of these kinds is one row. */
-#define CFG(field) offsetof(struct config, field)
-static const struct {
-	int opt;
-	size_t off;
-} str_flags[] =
-	{
-		{O_GOAL, CFG(goal)},	       {O_GOAL_FILE, CFG(goal_file)},
-		{O_MODEL, CFG(model)},	       {O_BASE_URL, CFG(base_url)},
-		{O_AGENT_CMD, CFG(agent_cmd)}, {O_DIR, CFG(dir)},
-		{O_RECORD, CFG(record)},       {O_AGENT, CFG(agent)},
-		{O_AGENT_BIN, CFG(agent_bin)},
-},
-  list_flags[] = {
-	  {O_GATE, CFG(gates)},		 {O_AGENT_ENV, CFG(agent_env)},
-	  {O_PROTECT, CFG(protect)},	 {O_CONTEXT, CFG(context)},
-	  {O_UNPROTECT, CFG(unprotect)},
-};
-static const struct {
-	int opt;
-	const char *flag;
-	size_t off;
-} long_flags[] = {
-	{O_MAX_ITER, "--max-iterations", CFG(max_iterations)},
-	{O_MAX_TOKENS, "--max-tokens", CFG(max_tokens)},
-	{O_FEEDBACK_MAX, "--feedback-max-bytes", CFG(feedback_max_bytes)},
-	{O_MAX_OUT, "--max-output-tokens", CFG(max_output_tokens)},
-	{O_CONFIRM, "--confirm", CFG(confirm)},
-	{O_STALL_AFTER, "--stall-after", CFG(stall_after)},
-	{O_MAX_ACTOR_FAILURES, "--max-actor-failures", CFG(max_actor_failures)},
-};
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A flag of the tables above: 1 when opt is one (with *ret set), else 0. */
-static int parse_table(int opt, struct config *f, int *ret, struct buf *err)
-{
-	char *base = (char *)f;
-	size_t i;
-
-	for (i = 0; i < NELEM(str_flags); i++)
-		if (str_flags[i].opt == opt) {
-			char **dst = (char **)(base + str_flags[i].off);
-			free(*dst);
-			*dst = xstrdup(optarg);
-			return (*ret = 0) == 0;
-		}
-	for (i = 0; i < NELEM(list_flags); i++)
-		if (list_flags[i].opt == opt) {
-			strlist_push((struct strlist *)(base + list_flags[i].off),
-				     optarg);
-			return (*ret = 0) == 0;
-		}
-	for (i = 0; i < NELEM(long_flags); i++)
-		if (long_flags[i].opt == opt) {
-			*ret = parse_long(long_flags[i].flag, optarg,
-					  (long *)(base + long_flags[i].off), err);
-			return 1;
-		}
-	return 0;
+	for (i = 0; (name = config_flag(i, &has_arg)); i++) {
+		/* room for own[] after the settings: a table grown past it is a bug */
+		assert(n + sizeof(own) / sizeof(own[0]) <
+		       sizeof(options) / sizeof(options[0]));
+		options[n++] = (struct option){name,
+					       has_arg ? required_argument : no_argument,
+					       NULL, O_SETTING + (int)i};
+	}
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		options[n++] = own[i];
+	return options;
 }
 
 static int parse_one(int opt, struct config *f, char **config_path, struct buf *err)
 {
-	int ret;
-
-	if (parse_table(opt, f, &ret, err))
-		return ret;
-	switch (opt) {
-	case O_MAX_COST:
-		return parse_cost(optarg, &f->max_cost, err);
-	case O_DEADLINE:
-		return parse_dur("--deadline", optarg, &f->deadline_ms, err);
-	case O_ACTOR_TIMEOUT:
-		return parse_dur("--actor-timeout", optarg, &f->actor_timeout_ms, err);
-	case O_GATE_TIMEOUT:
-		return parse_dur("--gate-timeout", optarg, &f->gate_timeout_ms, err);
-	case O_CONFIG:
+	if (opt >= O_SETTING)
+		return config_flag_set(f, (size_t)(opt - O_SETTING), optarg, err);
+	if (opt == O_CONFIG) {
 		free(*config_path);
 		*config_path = xstrdup(optarg);
-		return 0;
-	case O_JSON:
-		f->json = 1;
-		return 0;
-	case O_ALLOW_DIRTY:
-		f->allow_dirty = 1;
-		return 0;
-	case O_NO_STREAM:
-		f->stream = 0;
-		return 0;
-	case O_NO_PROTECT:
-		f->no_protect = 1;
-		return 0;
-	case O_POLICY:
-		return config_load_policy_file(f, optarg, err);
-	case O_NO_SANDBOX:
-		f->sandbox = 0;
 		return 0;
 	}
 	return err_set(err, -EINVAL, "unknown option (see loopgate run --help)");
@@ -413,12 +244,13 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 int cmd_run_load(int argc, char **argv, const char *name, const char *usage,
 		 struct config *flags, struct config *cfg, int *ui_flags, struct buf *err)
 {
+	const struct option *opts = build_options();
 	char *config_path = NULL;
 	int opt, code = -1;
 
 	optind = 1;
 	opterr = 0;
-	while (code < 0 && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while (code < 0 && (opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			code = 0;

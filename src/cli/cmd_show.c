@@ -4,6 +4,7 @@
  * iteration's prompt, response and gate output, from the run directory.
  */
 #include "cli/cmd.h"
+#include "record/rundir.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -177,7 +178,7 @@ static json_t *iteration_parts(const json_t *run, const char *run_dir, long k)
 	char dir[32], *rel;
 	size_t i;
 
-	snprintf(dir, sizeof(dir), k ? "iter-%03ld" : "baseline", k);
+	rundir_iter_name(dir, sizeof(dir), k);
 	if (k) {
 		rel = xasprintf("%s/prompt.md", dir);
 		json_array_append_new(parts, read_part(run_dir, "prompt", rel));
@@ -260,7 +261,7 @@ static int show(struct store *st, const char *repo, const char *run, long k, int
 		buf_release(&err);
 		return CMD_CANNOT;
 	}
-	run_dir = xasprintf("%s/.loopgate/runs/%s", repo, id);
+	run_dir = rundir_path(repo, id);
 	if (k >= 0 && !has_iteration(r, k)) {
 		fprintf(stderr, "loopgate: run %s has no iteration %ld (it ran %.0f)\n",
 			id, k,

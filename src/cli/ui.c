@@ -3,6 +3,7 @@
  * ui.h.
  */
 #include "cli/ui.h"
+#include "record/evkind.h"
 #include "cli/cmd.h"
 #include "config/config.h"
 #include "base/clock.h"
@@ -250,15 +251,15 @@ static const char *gate_cmd(long g)
 /* run_start, sandbox, resume: where the run is. */
 static void on_setup(const char *kind, const json_t *b)
 {
-	if (!strcmp(kind, "run_start")) {
+	if (!strcmp(kind, EV_RUN_START)) {
 		start_pending = 1;
-	} else if (!strcmp(kind, "sandbox")) {
+	} else if (!strcmp(kind, EV_SANDBOX)) {
 		/* the last step of a fresh run's setup: it is under way */
 		if (start_pending && !json_object_get(b, "error"))
 			ui_log("run %s: branch %s, run directory %s", cur_run->id,
 			       cur_run->w->branch, cur_run->run_dir);
 		start_pending = 0;
-	} else if (!strcmp(kind, "resume")) {
+	} else if (!strcmp(kind, EV_RESUME)) {
 		ui_log("run %s: resumed (%s, iteration %ld) from %s", cur_run->id,
 		       str(b, "phase"), num(b, "iteration"), str(b, "head"));
 	}
@@ -270,20 +271,20 @@ static void on_judge(const char *kind, const json_t *b)
 	char phase[64];
 	long g = num(b, "gate");
 
-	if (!strcmp(kind, "gate_start")) {
+	if (!strcmp(kind, EV_GATE_START)) {
 		if (num(b, "confirm") == 1 && g == 1)
 			ui_log("iteration %ld: every gate passed; confirming %ld more "
 			       "time(s)",
 			       num(b, "iteration"), cur_run->cfg->confirm);
 		snprintf(phase, sizeof(phase), "gate %ld/%zu", g, cur_run->cfg->gates.n);
 		set_phase((int)num(b, "iteration"), phase);
-	} else if (!strcmp(kind, "baseline")) {
+	} else if (!strcmp(kind, EV_BASELINE)) {
 		if (json_is_true(json_object_get(b, "passed")))
 			ui_log("baseline: every gate already passes; nothing to do");
 		else
 			ui_log("baseline: gate %ld `%s` fails (%s), as expected", g,
 			       gate_cmd(g), str(b, "describe"));
-	} else if (!strcmp(kind, "integrity")) {
+	} else if (!strcmp(kind, EV_INTEGRITY)) {
 		size_t n = json_array_size(json_object_get(b, "paths"));
 		if (!strcmp(str(b, "kind"), "protected_change"))
 			ui_log("iteration %ld: reverted %zu change(s) to protected files",
@@ -300,9 +301,9 @@ static void on_iteration(const char *kind, const json_t *b)
 {
 	long it = num(b, "iteration");
 
-	if (!strcmp(kind, "iteration_start")) {
+	if (!strcmp(kind, EV_ITERATION_START)) {
 		set_phase((int)it, cur_run->w->prov ? "model" : "agent");
-	} else if (!strcmp(kind, "actor_end")) {
+	} else if (!strcmp(kind, EV_ACTOR_END)) {
 		/* a failed agent command is shown as it is: its exit status, the
 		 * last lines it printed, the hosts the sandbox refused it */
 		if (*str(b, "network_denied"))
@@ -314,7 +315,7 @@ static void on_iteration(const char *kind, const json_t *b)
 			       str(b, "describe"),
 			       *str(b, "tail") ? "; its last lines:\n" : "",
 			       str(b, "tail"));
-	} else if (!strcmp(kind, "model_attempt")) {
+	} else if (!strcmp(kind, EV_MODEL_ATTEMPT)) {
 		if (json_is_true(json_object_get(b, "will_retry")))
 			ui_log("iteration %ld: model call attempt %ld: %s%s%s; retrying "
 			       "in "
@@ -322,13 +323,13 @@ static void on_iteration(const char *kind, const json_t *b)
 			       it, num(b, "attempt"), str(b, "outcome"),
 			       *str(b, "detail") ? ": " : "", str(b, "detail"),
 			       num(b, "wait_ms") / 1000.0);
-	} else if (!strcmp(kind, "edits")) {
+	} else if (!strcmp(kind, EV_EDITS)) {
 		ui_log("iteration %ld: model replied (%ld in / %ld out tokens, $%.4f); "
 		       "%ld edit block(s): %ld applied, %ld refused",
 		       it, num(b, "turn_tokens_in"), num(b, "turn_tokens_out"),
 		       json_number_value(json_object_get(b, "turn_cost_usd")),
 		       num(b, "blocks"), num(b, "applied"), num(b, "refused"));
-	} else if (!strcmp(kind, "iteration_end")) {
+	} else if (!strcmp(kind, EV_ITERATION_END)) {
 		long g = num(b, "gate_failed");
 		if (!strcmp(str(b, "status"), "converged"))
 			ui_log("iteration %ld: every gate passed", it);
@@ -353,8 +354,23 @@ static void on_record(void *ctx, const json_t *rec)
 	on_iteration(kind, b);
 }
 
+/* A warning the engine passes up (run.h's warn): printed even when quiet. */
+void ui_warn(void *ctx, const char *msg)
+{
+	struct buf b = BUF_INIT;
+	(void)ctx;
+	clear_status();
+	buf_sets(&b, msg);
+	redact_buf(&b);
+	fprintf(stderr, "loopgate: warning: %s\n", b.s);
+	fflush(stderr);
+	buf_release(&b);
+}
+
 void ui_watch(struct run *r)
 {
+	r->warn = ui_warn;
+	r->warn_ctx = NULL;
 	cur_run = r;
 	cur_iteration = 0;
 	start_pending = 0;

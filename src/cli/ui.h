@@ -30,6 +30,9 @@ void ui_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Watches r's event log until ui_finish (r is borrowed until then). */
 void ui_watch(struct run *r);
 void ui_finish(void);
+/* "loopgate: warning: MSG" on stderr, even when quiet; ctx unused (the
+ * shape of run.h's warn and store.h's store_warn_fn). */
+void ui_warn(void *ctx, const char *msg);
 
 /* What the status line says, apart from the run (unit-tested). */
 struct ui_facts {

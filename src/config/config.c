@@ -28,62 +28,28 @@
 static void preset_init(struct model_preset *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->price_in = p->price_out = -1;
-	p->max_output_tokens = p->context_tokens = -1;
+	config_keys_init(config_preset_keys, p);
 }
 
 static void preset_release(struct model_preset *p)
 {
 	free(p->name);
-	free(p->provider);
-	free(p->model);
-	free(p->base_url);
-	free(p->api_key_env);
+	config_keys_release(config_preset_keys, p);
 	preset_init(p);
 }
 
 void config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->max_iterations = -1;
-	c->max_cost = -1;
-	c->max_tokens = -1;
-	c->deadline_ms = -1;
-	c->gate_timeout_ms = -1;
-	c->json = -1;
-	c->allow_dirty = -1;
-	c->no_protect = -1;
-	c->confirm = -1;
-	c->stall_after = -1;
-	c->max_actor_failures = -1;
-	c->review_sample = -1;
-	c->feedback_max_bytes = -1;
-	c->max_output_tokens = -1;
-	c->temperature = -1;
-	c->stream = -1;
-	c->connect_timeout_ms = -1;
-	c->read_timeout_ms = -1;
-	c->retries = -1;
-	c->retry_base_ms = -1;
-	c->retry_max_ms = -1;
-	c->sandbox = -1;
-	c->actor_timeout_ms = -1;
+	config_keys_init(config_top_keys, c);
 }
 
+/* The rows free the strings and lists; gates, models and policy are ours. */
 void config_release(struct config *c)
 {
-	char **strs[] = {&c->source,   &c->goal,	&c->goal_file, &c->model,
-			 &c->base_url, &c->api_key_env, &c->agent_cmd, &c->dir,
-			 &c->record,   &c->audit_key,	&c->bwrap,     &c->agent,
-			 &c->agent_bin};
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		free(*strs[i]);
+	config_keys_release(config_top_keys, c);
 	config_gate_opts_clear(c);
 	strlist_clear(&c->gates);
-	strlist_clear(&c->agent_env);
-	strlist_clear(&c->protect);
-	strlist_clear(&c->unprotect);
-	strlist_clear(&c->context);
 	for (size_t i = 0; i < c->nmodels; i++)
 		preset_release(&c->models[i]);
 	free(c->models);
@@ -116,44 +82,6 @@ struct model_preset *config_preset_add(struct config *c, const char *name)
 
 /* ---- overlay ---------------------------------------------------------- */
 
-static void set_str(char **dst, const char *src)
-{
-	if (!src)
-		return;
-	free(*dst);
-	*dst = xstrdup(src);
-}
-
-static void set_list(struct strlist *dst, const struct strlist *src)
-{
-	if (src->n)
-		strlist_copy(dst, src);
-}
-
-static void set_long(long *dst, long src)
-{
-	if (src >= 0)
-		*dst = src;
-}
-
-static void set_double(double *dst, double src)
-{
-	if (src >= 0)
-		*dst = src;
-}
-
-static void preset_overlay(struct model_preset *d, const struct model_preset *s)
-{
-	set_str(&d->provider, s->provider);
-	set_str(&d->model, s->model);
-	set_str(&d->base_url, s->base_url);
-	set_str(&d->api_key_env, s->api_key_env);
-	set_double(&d->price_in, s->price_in);
-	set_double(&d->price_out, s->price_out);
-	set_long(&d->max_output_tokens, s->max_output_tokens);
-	set_long(&d->context_tokens, s->context_tokens);
-}
-
 /* A layer that gives gates replaces them all, with their options. */
 static void overlay_gates(struct config *d, const struct config *s)
 {
@@ -173,7 +101,8 @@ static void overlay_gates(struct config *d, const struct config *s)
 	}
 }
 
-/* The actor is one setting given three ways (config.h). */
+/* The actor is one setting given three ways (config.h): clears what a
+ * layer that gives one of them replaces. */
 static void overlay_actor(struct config *d, const struct config *s)
 {
 	if (s->model || s->agent_cmd || s->agent) {
@@ -185,9 +114,6 @@ static void overlay_actor(struct config *d, const struct config *s)
 		free(d->agent);
 		d->agent = NULL;
 	}
-	set_str(&d->agent, s->agent);
-	set_str(&d->agent_bin, s->agent_bin);
-	set_long(&d->actor_timeout_ms, s->actor_timeout_ms);
 }
 
 void config_overlay(struct config *d, const struct config *s)
@@ -204,55 +130,15 @@ void config_overlay(struct config *d, const struct config *s)
 		d->goal = d->goal_file = NULL;
 	}
 	overlay_actor(d, s);
-	set_str(&d->source, s->source);
-	set_str(&d->goal, s->goal);
-	set_str(&d->goal_file, s->goal_file);
+	/* every row whose rule is "a set value wins" */
+	config_keys_overlay(config_top_keys, d, s);
 	overlay_gates(d, s);
-	set_str(&d->model, s->model);
-	set_str(&d->base_url, s->base_url);
-	set_str(&d->api_key_env, s->api_key_env);
-	set_str(&d->agent_cmd, s->agent_cmd);
-	set_list(&d->agent_env, &s->agent_env);
-	set_long(&d->max_iterations, s->max_iterations);
-	set_double(&d->max_cost, s->max_cost);
-	set_long(&d->max_tokens, s->max_tokens);
-	set_long(&d->deadline_ms, s->deadline_ms);
-	set_long(&d->gate_timeout_ms, s->gate_timeout_ms);
-	set_list(&d->protect, &s->protect);
-	set_list(&d->unprotect, &s->unprotect);
-	set_list(&d->context, &s->context);
-	set_str(&d->dir, s->dir);
-	if (s->json >= 0)
-		d->json = s->json;
-	set_str(&d->record, s->record);
-	set_str(&d->audit_key, s->audit_key);
-	if (s->allow_dirty >= 0)
-		d->allow_dirty = s->allow_dirty;
-	if (s->no_protect >= 0)
-		d->no_protect = s->no_protect;
-	set_long(&d->confirm, s->confirm);
-	set_long(&d->stall_after, s->stall_after);
-	set_long(&d->max_actor_failures, s->max_actor_failures);
-	set_double(&d->review_sample, s->review_sample);
-	set_long(&d->feedback_max_bytes, s->feedback_max_bytes);
-	set_long(&d->max_output_tokens, s->max_output_tokens);
-	set_double(&d->temperature, s->temperature);
-	if (s->stream >= 0)
-		d->stream = s->stream;
-	set_long(&d->connect_timeout_ms, s->connect_timeout_ms);
-	set_long(&d->read_timeout_ms, s->read_timeout_ms);
-	set_long(&d->retries, s->retries);
-	set_long(&d->retry_base_ms, s->retry_base_ms);
-	set_long(&d->retry_max_ms, s->retry_max_ms);
 	policy_overlay(&d->policy, s->policy);
-	if (s->sandbox >= 0)
-		d->sandbox = s->sandbox;
-	set_str(&d->bwrap, s->bwrap);
 	for (size_t i = 0; i < s->nmodels; i++) {
 		struct model_preset *p = preset_find(d, s->models[i].name);
 		if (!p)
 			p = config_preset_add(d, s->models[i].name);
-		preset_overlay(p, &s->models[i]);
+		config_keys_overlay(config_preset_keys, p, &s->models[i]);
 	}
 }
 
@@ -518,42 +404,10 @@ static int finalize_actor(struct config *c, struct buf *err)
 	return 0;
 }
 
+/* The defaults of the rows (config_keys.c). */
 static void defaults(struct config *c)
 {
-	if (c->max_iterations < 0)
-		c->max_iterations = CONFIG_DEFAULT_MAX_ITERATIONS;
-	if (c->gate_timeout_ms < 0)
-		c->gate_timeout_ms = CONFIG_DEFAULT_GATE_TIMEOUT_MS;
-	if (c->feedback_max_bytes < 0)
-		c->feedback_max_bytes = CONFIG_DEFAULT_FEEDBACK_MAX_BYTES;
-	if (c->max_output_tokens < 0)
-		c->max_output_tokens = CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
-	if (c->connect_timeout_ms < 0)
-		c->connect_timeout_ms = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS;
-	if (c->read_timeout_ms < 0)
-		c->read_timeout_ms = CONFIG_DEFAULT_READ_TIMEOUT_MS;
-	if (c->retries < 0)
-		c->retries = CONFIG_DEFAULT_RETRIES;
-	if (c->retry_base_ms < 0)
-		c->retry_base_ms = CONFIG_DEFAULT_RETRY_BASE_MS;
-	if (c->retry_max_ms < 0)
-		c->retry_max_ms = CONFIG_DEFAULT_RETRY_MAX_MS;
-	if (c->json < 0)
-		c->json = 0;
-	if (c->allow_dirty < 0)
-		c->allow_dirty = 0;
-	if (c->no_protect < 0)
-		c->no_protect = 0;
-	if (c->confirm < 0)
-		c->confirm = 0;
-	if (c->stall_after < 0)
-		c->stall_after = CONFIG_DEFAULT_STALL_AFTER;
-	if (c->max_actor_failures < 0)
-		c->max_actor_failures = CONFIG_DEFAULT_MAX_ACTOR_FAILURES;
-	if (c->stream < 0)
-		c->stream = 1;
-	if (c->actor_timeout_ms < 0)
-		c->actor_timeout_ms = CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
+	config_keys_defaults(config_top_keys, c);
 }
 
 /*
@@ -625,8 +479,6 @@ static int finalize_policy(struct config *c, struct buf *err)
 				"(the command actor only) instead",
 				c->policy->env.v[i]);
 	policy_finalize(c->policy);
-	if (c->sandbox < 0)
-		c->sandbox = 1;
 	if (c->bwrap && !*c->bwrap)
 		return err_set(err, -EINVAL, "bwrap: empty path");
 	return policy_check_config(c, err);

@@ -16,6 +16,17 @@
  * "Unset" is represented by NULL strings, -1 numbers and empty lists, so an
  * overlay only copies what the user actually gave.  Errors name the file,
  * line and key: "loopgate.yaml:7: key 'max_iterations': expected an integer".
+ *
+ * Adding a setting: a field in struct config below (unset: NULL, -1 or an
+ * empty list) and one row in config_top_keys (config_keys.c): its YAML
+ * key, type (K_STR, K_URL, K_ENV, K_LIST, K_ENVLIST, K_INT, K_NUM, K_DUR,
+ * K_BOOL), field, allowed range, command-line flag (or NULL), key in the
+ * run-start JSON (or NULL), default (or -1) and KF_* bits.  That row is
+ * the YAML key, its type and range checks, init and release, the overlay
+ * (a set value wins), the default, the JSON that resume reads back, and
+ * the flag of `loopgate run` and `once` (their usage text is written by
+ * hand in cli/cmd_run.c); docs/manual.md documents it.  Only a setting
+ * whose layering is not "a set value wins" needs code of its own.
  */
 #ifndef LOOPGATE_CONFIG_H
 #define LOOPGATE_CONFIG_H
@@ -191,6 +202,17 @@ int config_resolve_model(const struct config *c, const char *spec,
 /* The models: entry named name, or NULL (agent presets price their CLI's
  * model with it). */
 const struct model_preset *config_find_model(const struct config *c, const char *name);
+
+/*
+ * The command-line flags of the settings, for getopt_long: the i-th flag's
+ * name without "--" (NULL past the last), *has_arg 1 when it takes a
+ * value.  config_flag_set applies flag i with its value arg (NULL for a
+ * flag without one) to c: a string is set, a list gets arg pushed, a
+ * number or duration is parsed (-EINVAL with err set when bad), a switch
+ * is set (--json: 1, --no-stream: 0), --policy loads the policy file.
+ */
+const char *config_flag(size_t i, int *has_arg);
+int config_flag_set(struct config *c, size_t i, const char *arg, struct buf *err);
 
 /*
  * "90s", "30m", "2h", "500ms", "1h30m", "1d", plain seconds "45" ->

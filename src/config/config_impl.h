@@ -44,20 +44,49 @@ enum ktype {
 	K_PNET,
 };
 
+/* Bits of struct key's kf. */
+enum {
+	KF_NO_YAML = 1,	  /* not a YAML key (dir: a flag only; source) */
+	KF_NO_RESUME = 2, /* in the run-start JSON, not read back by resume */
+	KF_FLAG_OFF = 4,  /* a K_BOOL whose flag sets 0 (--no-stream) */
+};
+
+/*
+ * One row per setting (config.h says how to add one).  The rows drive the
+ * YAML walk (name, type, lo..hi), config_init and config_release (unset is
+ * NULL, -1 or empty by type), config_overlay (a set value wins, by type),
+ * the defaults of finalize (def), the run-start JSON and its reading back
+ * by resume (json), and the command-line flag (flag, by type: a string is
+ * set, a list pushed, a number parsed, a K_BOOL flag sets 1 or, with
+ * KF_FLAG_OFF, 0).
+ */
 struct key {
 	const char *name;
 	enum ktype type;
 	size_t off;	  /* into struct config or struct model_preset */
 	double lo, hi;	  /* numbers: allowed range (durations in ms) */
-	const char *flag; /* the command-line spelling, for finalize */
+	const char *flag; /* the command-line spelling, e.g. "--max-iterations" */
+	const char *json; /* key in the run-start JSON; NULL: not there */
+	double def;	  /* the default finalize applies; -1: none (stays unset) */
+	unsigned kf;	  /* KF_* */
 };
 
 /* An upper bound of NOMAX means "no upper bound" in messages. */
 #define NOMAX ((double)LONG_MAX)
 
-/* The top-level keys and those under http:; each ends with a NULL name. */
+/* The top-level keys, those under http: and those of a models: preset
+ * (config_keys.c); each ends with a NULL name. */
 extern const struct key config_top_keys[];
 extern const struct key config_http_keys[];
+extern const struct key config_preset_keys[];
+
+/* What the rows of keys say, applied to the struct at base (config_keys.c):
+ * every field unset; freed and unset; src's set fields over dst's; the
+ * defaults. */
+void config_keys_init(const struct key *keys, void *base);
+void config_keys_release(const struct key *keys, void *base);
+void config_keys_overlay(const struct key *keys, void *dst, const void *src);
+void config_keys_defaults(const struct key *keys, void *base);
 
 /* The keys under policy:, policy.commands and policy.limits, with offsets
  * into struct policy (config_policy.c). */

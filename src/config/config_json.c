@@ -112,31 +112,6 @@ static json_t *jbool(int v)
 	return v < 0 ? json_null() : json_boolean(v);
 }
 
-static json_t *jpreset(const struct keyvals *r, const struct model_preset *p)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "provider", jstr(r, p->provider, 0));
-	json_object_set_new(o, "model", jstr(r, p->model, 0));
-	json_object_set_new(o, "base_url", jstr(r, p->base_url, 1));
-	json_object_set_new(o, "api_key_env", jstr(r, p->api_key_env, 0));
-	json_object_set_new(o, "price_in", jnum(p->price_in));
-	json_object_set_new(o, "price_out", jnum(p->price_out));
-	json_object_set_new(o, "max_output_tokens", jlong(p->max_output_tokens));
-	json_object_set_new(o, "context_tokens", jlong(p->context_tokens));
-	return o;
-}
-
-static json_t *jhttp(const struct config *c)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "connect_timeout_ms", jlong(c->connect_timeout_ms));
-	json_object_set_new(o, "read_timeout_ms", jlong(c->read_timeout_ms));
-	json_object_set_new(o, "retries", jlong(c->retries));
-	json_object_set_new(o, "retry_base_ms", jlong(c->retry_base_ms));
-	json_object_set_new(o, "retry_max_ms", jlong(c->retry_max_ms));
-	return o;
-}
-
 /* Per-gate options (focus, timeout, junit), parallel to "gates". */
 static json_t *jgate_opts(const struct keyvals *r, const struct config *c)
 {
@@ -151,57 +126,83 @@ static json_t *jgate_opts(const struct keyvals *r, const struct config *c)
 	return a;
 }
 
+static void keys_to_json(json_t *o, const struct keyvals *r, const struct key *keys,
+			 const void *base);
+
+/* One row's value; the rows of other kinds are keys_to_json's. */
+static json_t *jvalue(const struct keyvals *r, const struct key *k, const void *base)
+{
+	const void *f = (const char *)base + k->off;
+	switch (k->type) {
+	case K_URL:
+		return jstr(r, *(char *const *)f, 1);
+	case K_LIST:
+	case K_ENVLIST:
+	case K_GATES:
+		return jlist(r, f);
+	case K_INT:
+	case K_DUR:
+		return jlong(*(const long *)f);
+	case K_NUM:
+		return jnum(*(const double *)f);
+	case K_BOOL:
+		return jbool(*(const int *)f);
+	default:
+		return jstr(r, *(char *const *)f, 0);
+	}
+}
+
+static json_t *jpreset(const struct keyvals *r, const struct model_preset *p)
+{
+	json_t *o = json_object();
+	keys_to_json(o, r, config_preset_keys, p);
+	return o;
+}
+
+/* Every row of keys that has a JSON name, into o. */
+static void keys_to_json(json_t *o, const struct keyvals *r, const struct key *keys,
+			 const void *base)
+{
+	const struct config *c = base;
+	for (const struct key *k = keys; k->name; k++) {
+		json_t *v, *models;
+		if (!k->json)
+			continue;
+		switch (k->type) {
+		case K_HTTP:
+			v = json_object();
+			keys_to_json(v, r, config_http_keys, base);
+			break;
+		case K_MODELS:
+			models = json_object();
+			for (size_t i = 0; i < c->nmodels; i++)
+				json_object_set_new(models, c->models[i].name,
+						    jpreset(r, &c->models[i]));
+			v = models;
+			break;
+		case K_POLICY:
+			v = c->policy ? policy_to_json(c->policy) : json_null();
+			break;
+		case K_GATES:
+			json_object_set_new(o, "gate_opts", jgate_opts(r, c));
+			v = jvalue(r, k, base);
+			break;
+		default:
+			v = jvalue(r, k, base);
+			break;
+		}
+		json_object_set_new(o, k->json, v);
+	}
+}
+
 int config_to_json(const struct config *c, void **json_out)
 {
-	json_t *o = json_object(), *models = json_object();
+	json_t *o = json_object();
 	struct model_preset p;
 	struct keyvals r;
 
 	keyvals_collect(c, &r);
-	json_object_set_new(o, "source", jstr(&r, c->source, 0));
-	json_object_set_new(o, "goal", jstr(&r, c->goal, 0));
-	json_object_set_new(o, "goal_file", jstr(&r, c->goal_file, 0));
-	json_object_set_new(o, "gates", jlist(&r, &c->gates));
-	json_object_set_new(o, "model", jstr(&r, c->model, 0));
-	json_object_set_new(o, "base_url", jstr(&r, c->base_url, 1));
-	json_object_set_new(o, "api_key_env", jstr(&r, c->api_key_env, 0));
-	json_object_set_new(o, "agent_cmd", jstr(&r, c->agent_cmd, 0));
-	json_object_set_new(o, "agent_env", jlist(&r, &c->agent_env));
-	json_object_set_new(o, "agent", jstr(&r, c->agent, 0));
-	json_object_set_new(o, "agent_bin", jstr(&r, c->agent_bin, 0));
-	json_object_set_new(o, "actor_timeout_ms", jlong(c->actor_timeout_ms));
-	json_object_set_new(o, "max_iterations", jlong(c->max_iterations));
-	json_object_set_new(o, "max_cost", jnum(c->max_cost));
-	json_object_set_new(o, "max_tokens", jlong(c->max_tokens));
-	json_object_set_new(o, "deadline_ms", jlong(c->deadline_ms));
-	json_object_set_new(o, "gate_timeout_ms", jlong(c->gate_timeout_ms));
-	json_object_set_new(o, "protect", jlist(&r, &c->protect));
-	json_object_set_new(o, "unprotect", jlist(&r, &c->unprotect));
-	json_object_set_new(o, "context", jlist(&r, &c->context));
-	json_object_set_new(o, "dir", jstr(&r, c->dir, 0));
-	json_object_set_new(o, "json", jbool(c->json));
-	json_object_set_new(o, "record", jstr(&r, c->record, 0));
-	json_object_set_new(o, "audit_key", jstr(&r, c->audit_key, 0));
-	json_object_set_new(o, "allow_dirty", jbool(c->allow_dirty));
-	json_object_set_new(o, "no_protect", jbool(c->no_protect));
-	json_object_set_new(o, "confirm", jlong(c->confirm));
-	json_object_set_new(o, "stall_after", jlong(c->stall_after));
-	json_object_set_new(o, "max_actor_failures", jlong(c->max_actor_failures));
-	json_object_set_new(o, "review_sample", jnum(c->review_sample));
-	json_object_set_new(o, "feedback_max_bytes", jlong(c->feedback_max_bytes));
-	json_object_set_new(o, "max_output_tokens", jlong(c->max_output_tokens));
-	json_object_set_new(o, "temperature", jnum(c->temperature));
-	json_object_set_new(o, "stream", jbool(c->stream));
-	json_object_set_new(o, "http", jhttp(c));
-	json_object_set_new(o, "gate_opts", jgate_opts(&r, c));
-	json_object_set_new(o, "policy",
-			    c->policy ? policy_to_json(c->policy) : json_null());
-	json_object_set_new(o, "sandbox", jbool(c->sandbox));
-	json_object_set_new(o, "bwrap", jstr(&r, c->bwrap, 0));
-	for (size_t i = 0; i < c->nmodels; i++)
-		json_object_set_new(models, c->models[i].name,
-				    jpreset(&r, &c->models[i]));
-	json_object_set_new(o, "models", models);
+	keys_to_json(o, &r, config_top_keys, c);
 	/* what the run will actually talk to, after presets and defaults */
 	if (c->model && config_resolve_model(c, c->model, &p, NULL) == 0)
 		json_object_set_new(o, "resolved_model", jpreset(&r, &p));
@@ -243,18 +244,6 @@ static void rlist(json_t *o, const char *key, struct strlist *dst)
 	strlist_clear(dst);
 	json_array_foreach(a, i, v) if (json_is_string(v))
 		strlist_push(dst, json_string_value(v));
-}
-
-static void rpreset(json_t *o, struct model_preset *p)
-{
-	rstr(o, "provider", &p->provider);
-	rstr(o, "model", &p->model);
-	rstr(o, "base_url", &p->base_url);
-	rstr(o, "api_key_env", &p->api_key_env);
-	rnum(o, "price_in", &p->price_in);
-	rnum(o, "price_out", &p->price_out);
-	rlong(o, "max_output_tokens", &p->max_output_tokens);
-	rlong(o, "context_tokens", &p->context_tokens);
 }
 
 static void rgate_opts(json_t *a, struct config *c)
@@ -310,58 +299,63 @@ static void rpolicy(json_t *o, struct config *c)
 	c->policy = p;
 }
 
+/* Every row of keys with a JSON name that resume reads, from o. */
+static void keys_from_json(json_t *o, const struct key *keys, void *base)
+{
+	struct config *c = base;
+	const char *name;
+	json_t *v;
+
+	for (const struct key *k = keys; k->name; k++) {
+		void *f = (char *)base + k->off;
+		if (!k->json || k->kf & KF_NO_RESUME)
+			continue;
+		switch (k->type) {
+		case K_LIST:
+		case K_ENVLIST:
+			rlist(o, k->json, f);
+			break;
+		case K_GATES:
+			rlist(o, k->json, f);
+			rgate_opts(json_object_get(o, "gate_opts"), c);
+			break;
+		case K_INT:
+		case K_DUR:
+			rlong(o, k->json, f);
+			break;
+		case K_NUM:
+			rnum(o, k->json, f);
+			break;
+		case K_BOOL:
+			rbool(o, k->json, f);
+			break;
+		case K_HTTP:
+			keys_from_json(json_object_get(o, k->json), config_http_keys,
+				       base);
+			break;
+		case K_MODELS:
+			json_object_foreach(json_object_get(o, k->json), name, v)
+				keys_from_json(v, config_preset_keys,
+					       config_preset_add(c, name));
+			break;
+		case K_POLICY:
+			rpolicy(json_object_get(o, k->json), c);
+			break;
+		default:
+			rstr(o, k->json, f);
+			break;
+		}
+	}
+}
+
 int config_from_json(struct config *c, const void *json, struct buf *err)
 {
-	json_t *o = (json_t *)json, *models, *http, *v;
-	const char *name;
+	json_t *o = (json_t *)json;
 
 	if (!json_is_object(o) || !json_is_array(json_object_get(o, "gates")))
 		return err_set(err, -EINVAL,
 			       "the run_start record holds no "
 			       "configuration (a log from an older loopgate?)");
-	rstr(o, "source", &c->source);
-	rstr(o, "goal", &c->goal);
-	rlist(o, "gates", &c->gates);
-	rgate_opts(json_object_get(o, "gate_opts"), c);
-	rstr(o, "model", &c->model);
-	rstr(o, "base_url", &c->base_url);
-	rstr(o, "api_key_env", &c->api_key_env);
-	rstr(o, "agent_cmd", &c->agent_cmd);
-	rlist(o, "agent_env", &c->agent_env);
-	rstr(o, "agent", &c->agent);
-	rstr(o, "agent_bin", &c->agent_bin);
-	rlong(o, "actor_timeout_ms", &c->actor_timeout_ms);
-	rlong(o, "max_iterations", &c->max_iterations);
-	rnum(o, "max_cost", &c->max_cost);
-	rlong(o, "max_tokens", &c->max_tokens);
-	rlong(o, "deadline_ms", &c->deadline_ms);
-	rlong(o, "gate_timeout_ms", &c->gate_timeout_ms);
-	rlist(o, "protect", &c->protect);
-	rlist(o, "unprotect", &c->unprotect);
-	rlist(o, "context", &c->context);
-	rstr(o, "dir", &c->dir);
-	rstr(o, "record", &c->record);
-	rbool(o, "allow_dirty", &c->allow_dirty);
-	rbool(o, "no_protect", &c->no_protect);
-	rlong(o, "confirm", &c->confirm);
-	rlong(o, "stall_after", &c->stall_after);
-	rlong(o, "max_actor_failures", &c->max_actor_failures);
-	rlong(o, "feedback_max_bytes", &c->feedback_max_bytes);
-	rlong(o, "max_output_tokens", &c->max_output_tokens);
-	rnum(o, "temperature", &c->temperature);
-	rbool(o, "stream", &c->stream);
-	http = json_object_get(o, "http");
-	rlong(http, "connect_timeout_ms", &c->connect_timeout_ms);
-	rlong(http, "read_timeout_ms", &c->read_timeout_ms);
-	rlong(http, "retries", &c->retries);
-	rlong(http, "retry_base_ms", &c->retry_base_ms);
-	rlong(http, "retry_max_ms", &c->retry_max_ms);
-	rstr(o, "audit_key", &c->audit_key);
-	rnum(o, "review_sample", &c->review_sample);
-	rbool(o, "sandbox", &c->sandbox);
-	rstr(o, "bwrap", &c->bwrap);
-	rpolicy(json_object_get(o, "policy"), c);
-	models = json_object_get(o, "models");
-	json_object_foreach(models, name, v) rpreset(v, config_preset_add(c, name));
+	keys_from_json(o, config_top_keys, c);
 	return 0;
 }

@@ -13,13 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define PK(n, t, f, lo, hi)                                                              \
+#define PK(n, t, f, lo_, hi_)                                                            \
 	{                                                                                \
-		n, t, offsetof(struct policy, f), lo, hi, NULL                           \
+		.name = (n), .type = (t), .off = offsetof(struct policy, f),             \
+		.lo = (lo_), .hi = (hi_)                                                 \
 	}
 #define PKEYS_END                                                                        \
 	{                                                                                \
-		NULL, K_STR, 0, 0, 0, NULL                                               \
+		.name = NULL                                                             \
 	}
 
 const struct key config_policy_keys[] = {PK("commands", K_PCOMMANDS, allow, 0, 0),

@@ -98,81 +98,8 @@ static int parse_bool(const char *s, int *out)
 
 /* ---- the schema ------------------------------------------------------- */
 
-/* enum ktype and struct key are in config_impl.h: finalize reads these too. */
-#define KEY(n, t, f, lo, hi, flag)                                                       \
-	{                                                                                \
-		n, t, offsetof(struct config, f), lo, hi, flag                           \
-	}
-#define PKEY(n, t, f, lo, hi)                                                            \
-	{                                                                                \
-		n, t, offsetof(struct model_preset, f), lo, hi, NULL                     \
-	}
-#define KEYS_END                                                                         \
-	{                                                                                \
-		NULL, K_STR, 0, 0, 0, NULL                                               \
-	}
-
-const struct key config_http_keys[] = {
-	KEY("connect_timeout", K_DUR, connect_timeout_ms, 1, NOMAX, NULL),
-	KEY("read_timeout", K_DUR, read_timeout_ms, 1, NOMAX, NULL),
-	KEY("retries", K_INT, retries, 0, 20, NULL),
-	KEY("retry_base", K_DUR, retry_base_ms, 0, NOMAX, NULL),
-	KEY("retry_max", K_DUR, retry_max_ms, 0, NOMAX, NULL),
-	KEYS_END};
-
-const struct key config_top_keys[] = {
-	KEY("goal", K_STR, goal, 0, 0, "--goal"),
-	KEY("goal_file", K_STR, goal_file, 0, 0, "--goal-file"),
-	KEY("gates", K_GATES, gates, 0, 0, "--gate"),
-	KEY("model", K_STR, model, 0, 0, "--model"),
-	KEY("base_url", K_URL, base_url, 0, 0, "--base-url"),
-	KEY("api_key_env", K_ENV, api_key_env, 0, 0, NULL),
-	KEY("agent_cmd", K_STR, agent_cmd, 0, 0, "--agent-cmd"),
-	KEY("agent_env", K_ENVLIST, agent_env, 0, 0, "--agent-env"),
-	KEY("agent", K_STR, agent, 0, 0, "--agent"),
-	KEY("agent_bin", K_STR, agent_bin, 0, 0, "--agent-bin"),
-	KEY("actor_timeout", K_DUR, actor_timeout_ms, 1, NOMAX, "--actor-timeout"),
-	KEY("max_iterations", K_INT, max_iterations, 1, NOMAX, "--max-iterations"),
-	KEY("max_cost", K_NUM, max_cost, 0, HUGE_VAL, "--max-cost"),
-	KEY("max_tokens", K_INT, max_tokens, 1, NOMAX, "--max-tokens"),
-	KEY("deadline", K_DUR, deadline_ms, 1, NOMAX, "--deadline"),
-	KEY("gate_timeout", K_DUR, gate_timeout_ms, 1, NOMAX, "--gate-timeout"),
-	KEY("protect", K_LIST, protect, 0, 0, "--protect"),
-	KEY("unprotect", K_LIST, unprotect, 0, 0, "--unprotect"),
-	KEY("context", K_LIST, context, 0, 0, "--context"),
-	KEY("json", K_BOOL, json, 0, 0, "--json"),
-	KEY("record", K_STR, record, 0, 0, "--record"),
-	KEY("audit_key", K_STR, audit_key, 0, 0, NULL),
-	KEY("allow_dirty", K_BOOL, allow_dirty, 0, 0, "--allow-dirty"),
-	KEY("no_protect", K_BOOL, no_protect, 0, 0, "--no-protect"),
-	KEY("confirm", K_INT, confirm, 0, 20, "--confirm"),
-	KEY("stall_after", K_INT, stall_after, 2, NOMAX, "--stall-after"),
-	KEY("max_actor_failures", K_INT, max_actor_failures, 1, NOMAX,
-	    "--max-actor-failures"),
-	KEY("review_sample", K_NUM, review_sample, 0, 1, NULL),
-	KEY("feedback_max_bytes", K_INT, feedback_max_bytes, 1024, NOMAX,
-	    "--feedback-max-bytes"),
-	KEY("max_output_tokens", K_INT, max_output_tokens, 1, NOMAX,
-	    "--max-output-tokens"),
-	KEY("temperature", K_NUM, temperature, 0, 2, NULL),
-	KEY("stream", K_BOOL, stream, 0, 0, "--no-stream"),
-	/* http's fields live flat in struct config: the offset is unused */
-	KEY("http", K_HTTP, source, 0, 0, NULL),
-	KEY("models", K_MODELS, models, 0, 0, NULL),
-	KEY("policy", K_POLICY, policy, 0, 0, "--policy"),
-	KEY("sandbox", K_BOOL, sandbox, 0, 0, "--no-sandbox"),
-	KEY("bwrap", K_STR, bwrap, 0, 0, NULL), KEYS_END};
-
-static const struct key preset_keys[] = {
-	PKEY("provider", K_PROVIDER, provider, 0, 0),
-	PKEY("model", K_STR, model, 0, 0),
-	PKEY("base_url", K_URL, base_url, 0, 0),
-	PKEY("api_key_env", K_ENV, api_key_env, 0, 0),
-	PKEY("price_in", K_NUM, price_in, 0, HUGE_VAL),
-	PKEY("price_out", K_NUM, price_out, 0, HUGE_VAL),
-	PKEY("max_output_tokens", K_INT, max_output_tokens, 1, NOMAX),
-	PKEY("context_tokens", K_INT, context_tokens, 1, NOMAX),
-	KEYS_END};
+/* The tables of keys are in config_keys.c (config_impl.h says what a row
+ * holds); rows marked KF_NO_YAML are not keys of the file. */
 
 /* Levenshtein distance, '-' and '_' counted as equal; capped inputs. */
 static size_t edit_distance(const char *a, const char *b)
@@ -206,7 +133,7 @@ static const char *suggest(const struct key *keys, const char *name)
 	const char *best = NULL;
 	size_t bestd = 3;
 	for (const struct key *k = keys; k->name; k++) {
-		size_t d = edit_distance(name, k->name);
+		size_t d = k->kf & KF_NO_YAML ? SIZE_MAX : edit_distance(name, k->name);
 		if (d < bestd) {
 			bestd = d;
 			best = k->name;
@@ -558,7 +485,7 @@ static int walk_models(struct walk *w, const struct ynode *map, const char *path
 			return key_err(w, ky->line, path, "more than %d models",
 				       MAX_MODELS);
 		sub = xasprintf("%s.%s", path, name);
-		ret = walk_map(w, &map->kids[i + 1], preset_keys,
+		ret = walk_map(w, &map->kids[i + 1], config_preset_keys,
 			       config_preset_add(w->c, name), sub);
 		free(sub);
 		if (ret < 0)
@@ -655,7 +582,8 @@ static int walk_map(struct walk *w, const struct ynode *map, const struct key *k
 				       "a key name", &name)) < 0)
 			return ret;
 		path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
-		for (k = keys; k->name && strcmp(k->name, name); k++)
+		for (k = keys; k->name && (strcmp(k->name, name) || k->kf & KF_NO_YAML);
+		     k++)
 			;
 		/* a table that outgrew seen[] is a bug here, not bad input */
 		assert((size_t)(k - keys) < sizeof(seen) / sizeof(seen[0]));

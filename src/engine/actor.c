@@ -2,6 +2,7 @@
  * actor.c: the model actor and the command actor.  See actor.h.
  */
 #include "engine/actor.h"
+#include "record/evkind.h"
 #include "base/ckd.h"
 #include "base/utf8.h"
 #include "base/clock.h"
@@ -44,7 +45,7 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 		stop = 1;
 	if (stop)
 		c->t->budget_stop = 1;
-	events_append(&c->r->ev, "model_attempt",
+	events_append(&c->r->ev, EV_MODEL_ATTEMPT,
 		      json_pack("{s:i,s:i,s:i,s:s,s:o,s:I,s:I,s:b,s:f,s:b,s:I,s:f,s:o}",
 				"iteration", c->t->iteration, "attempt", a->n,
 				"http_status", a->http_status, "outcome", a->outcome,
@@ -110,7 +111,7 @@ static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 			 "Your reply contained no edit block, so nothing changed. "
 			 "Reply with search/replace or FILE blocks as described.\n");
 	/* turn_*: the whole turn's spend (every attempt), for the progress line */
-	events_append(&r->ev, "edits",
+	events_append(&r->ev, EV_EDITS,
 		      json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:I,s:I,s:f}", "iteration",
 				t->iteration, "blocks", (int)l.n, "applied",
 				t->edits_applied, "refused", t->edits_refused, "items",
@@ -156,7 +157,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 			goto out;
 	}
 	ret = budget_precheck(&r->budget, ctx.prompt_bytes, w->max_output_tokens, &why);
-	events_append(&r->ev, "model_request",
+	events_append(&r->ev, EV_MODEL_REQUEST,
 		      json_pack("{s:i,s:o,s:o,s:I,s:I,s:I,s:s,s:o}", "iteration",
 				t->iteration, "provider", events_str(w->preset.provider),
 				"model", events_str(w->preset.model), "prompt_bytes",
@@ -182,7 +183,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
 		goto out;
 	events_append(
-		&r->ev, "model_response",
+		&r->ev, EV_MODEL_RESPONSE,
 		json_pack("{s:i,s:I,s:I,s:f,s:i,s:o,s:s}", "iteration", t->iteration,
 			  "tokens_in", (json_int_t)reply.tokens_in, "tokens_out",
 			  (json_int_t)reply.tokens_out, "cost_usd",
@@ -241,7 +242,7 @@ static int command_allowed(struct run *r, struct worker *w, struct actor_turn *t
 	struct buf what = BUF_INIT;
 	int allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
 
-	events_append(&r->ev, "policy",
+	events_append(&r->ev, EV_POLICY,
 		      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "actor",
 				"iteration", t->iteration, "command",
 				events_str(r->cfg->agent_cmd), "decision",
@@ -275,7 +276,7 @@ static int command_ended(struct run *r, struct worker *w, struct actor_turn *t,
 
 	proc_describe(res, timeout_ms, &what);
 	actor_fail_outcome(r, t, res, timeout_ms, NULL, out);
-	events_append(&r->ev, "actor_end",
+	events_append(&r->ev, EV_ACTOR_END,
 		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}", "iteration",
 				t->iteration, "status", proc_status_name(res->status),
 				"exit_code", res->exit_code, "describe",
@@ -339,7 +340,7 @@ int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	o.timeout_ms = r->cfg->actor_timeout_ms > 0 ? r->cfg->actor_timeout_ms
 						    : CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
 	o.sandbox = w->sandbox; /* the worker's: explicit, per spawn */
-	events_append(&r->ev, "actor_start",
+	events_append(&r->ev, EV_ACTOR_START,
 		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",
 				events_str(r->cfg->agent_cmd), "prompt_file", "prompt.md",
 				"prompt_bytes", (json_int_t)text.len));

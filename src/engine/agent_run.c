@@ -3,6 +3,7 @@
  * turns, with the spend it reports charged to the run.  See agent_turn.h.
  */
 #include "engine/agent_turn.h"
+#include "record/evkind.h"
 #include "engine/actor.h"
 #include "engine/worker.h"
 #include "engine/prompt.h"
@@ -45,14 +46,14 @@ int agent_run_sandbox(struct run *r, struct buf *err)
 	ev = sandbox_json(&a->sb);
 	json_object_set_new(ev, "actor", json_string(a->p->name));
 	json_object_set_new(ev, "program", events_str(a->bin));
-	events_append(&r->ev, "sandbox", ev);
+	events_append(&r->ev, EV_SANDBOX, ev);
 	if (agent_rt_preflight(a, r->cfg, NULL, err) < 0) {
-		events_append(&r->ev, "preflight",
+		events_append(&r->ev, EV_PREFLIGHT,
 			      json_pack("{s:s,s:b,s:o}", "agent", a->p->name, "passed", 0,
 					"error", events_str(err->s)));
 		return EXIT_USAGE;
 	}
-	events_append(&r->ev, "preflight",
+	events_append(&r->ev, EV_PREFLIGHT,
 		      json_pack("{s:s,s:b,s:o}", "agent", a->p->name, "passed", 1,
 				"hosts", policy_list_json(&a->sb.hosts)));
 	return 0;
@@ -119,7 +120,7 @@ static void end_event(struct run *r, struct actor_turn *t, const struct agent_sp
 				  "tokens_out", (json_int_t)s->usage.tokens_out,
 				  "cost_usd", s->reported ? t->cost : 0.0, "cost_source",
 				  source ? json_string(source) : json_null());
-	events_append(&r->ev, "actor_end",
+	events_append(&r->ev, EV_ACTOR_END,
 		      json_pack("{s:i,s:s,s:s,s:i,s:o,s:f,s:s,s:s,s:I,s:o,s:b,s:o,s:o}",
 				"iteration", t->iteration, "agent", r->w->agent->p->name,
 				"status", proc_status_name(s->res.status), "exit_code",
@@ -193,7 +194,7 @@ int actor_agent_turn(struct run *r, struct actor_turn *t, struct buf *err)
 	s.budget_left = r->cfg->max_cost >= 0 ? r->cfg->max_cost - r->budget.cost : -1;
 	if (s.budget_left != -1 && s.budget_left < 0)
 		s.budget_left = 0;
-	events_append(&r->ev, "actor_start",
+	events_append(&r->ev, EV_ACTOR_START,
 		      json_pack("{s:i,s:s,s:o,s:o,s:s,s:I,s:f}", "iteration",
 				t->iteration, "agent", r->w->agent->p->name, "program",
 				events_str(r->w->agent->bin), "model",

@@ -52,7 +52,7 @@ struct agent_spawn {
 };
 #define AGENT_SPAWN_INIT                                                                 \
 	{                                                                                \
-		NULL, NULL, NULL, NULL, -1, 0, PROC_RESULT_INIT, {0, 0, -1}, 0           \
+		.budget_left = -1, .res = PROC_RESULT_INIT, .usage = {.cost = -1 }       \
 	}
 
 /* The preset exists, has what it needs (opencode: a model) and, with a

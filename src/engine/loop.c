@@ -2,6 +2,8 @@
  * loop.c: the act-apply-observe loop.  See loop.h and docs/design/loop.md.
  */
 #include "engine/loop.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
 #include "exec/sandbox.h"
 #include "engine/agent_turn.h"
 #include "engine/actor.h"
@@ -20,6 +22,7 @@
 #include "engine/summary.h"
 #include "store/store.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,7 +156,7 @@ static void record_iteration(struct run *r, struct iteration *it,
 	it->noop = it->nchanged == 0;
 	if (sha->len)
 		it->commit = xstrdup(sha->s);
-	events_append(&r->ev, "commit",
+	events_append(&r->ev, EV_COMMIT,
 		      json_pack("{s:i,s:s?,s:o,s:b,s:s}", "iteration", it->n, "sha",
 				it->commit, "files", files, "noop", it->noop,
 				"edit_feedback_file", "edit-feedback.md"));
@@ -173,7 +176,7 @@ static int save_feedback(struct run *r, const char *absdir, struct buf *err)
 static void budget_event(struct run *r)
 {
 	const struct budget *b = &r->budget;
-	events_append(&r->ev, "budget",
+	events_append(&r->ev, EV_BUDGET,
 		      json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:b}", "iterations",
 				(json_int_t)b->iterations, "max_iterations",
 				(json_int_t)b->max_iterations, "tokens_in",
@@ -226,7 +229,7 @@ static int guard_protected(struct run *r, struct iteration *it, struct buf *chan
 		it->reverted_paths = buf_detach(&list, NULL);
 	}
 	r->w->integrity_events++;
-	events_append(&r->ev, "integrity",
+	events_append(&r->ev, EV_INTEGRITY,
 		      json_pack("{s:i,s:s,s:o,s:o,s:b}", "iteration", it->n, "kind",
 				"protected_change", "paths", paths, "diff",
 				events_strn(diff.s, diff.len), "diff_truncated",
@@ -270,7 +273,7 @@ static int guard_git(struct run *r, struct iteration *it, struct buf *err)
 			p = found;
 		}
 		r->w->integrity_events++;
-		events_append(&r->ev, "integrity",
+		events_append(&r->ev, EV_INTEGRITY,
 			      json_pack("{s:i,s:s,s:O}", "iteration", it->n, "kind",
 					"git_control_change", "paths", paths));
 	}
@@ -318,7 +321,7 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
  */
 static int escalate(struct run *r, int iteration)
 {
-	events_append(&r->ev, "escalation",
+	events_append(&r->ev, EV_ESCALATION,
 		      json_pack("{s:i,s:b,s:s}", "iteration", iteration, "available", 0,
 				"note", "no escalation model is configured"));
 	return 0;
@@ -374,7 +377,7 @@ static int check_stall(struct run *r, const struct iteration *it)
 		r->w->stall_same = 1;
 	}
 	r->w->stall_noop = it && it->noop ? r->w->stall_noop + 1 : 0;
-	events_append(&r->ev, "fingerprint",
+	events_append(&r->ev, EV_FINGERPRINT,
 		      json_pack("{s:i,s:i,s:s,s:i,s:i}", "iteration", n, "gate",
 				r->w->judge.last.index + 1, "fingerprint", fp,
 				"same_in_a_row", r->w->stall_same, "noop_in_a_row",
@@ -409,7 +412,7 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	t->tokens_out = it->tokens_out;
 	t->cost = it->cost;
 	if (!from)
-		events_append(&r->ev, "iteration_start",
+		events_append(&r->ev, EV_ITERATION_START,
 			      json_pack("{s:i}", "iteration", it->n));
 	if (from && from->from == LOOP_FROM_REPLY)
 		ret = actor_model_apply(r, r->w, t, &from->reply);
@@ -493,7 +496,7 @@ static void iteration_end(struct run *r, struct iteration *it, int code)
 {
 	events_group_begin(&r->ev); /* the two records share one fdatasync */
 	events_append(
-		&r->ev, "iteration_end",
+		&r->ev, EV_ITERATION_END,
 		json_pack("{s:i,s:b,s:o,s:o,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration",
 			  it->n, "noop", it->noop, "gate_failed",
 			  /* null: no gate round judged it (cut short) */
@@ -529,7 +532,7 @@ int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
 	it->n = (int)r->budget.iterations + 1;
 	it->gate_index = -1;
 	worker_bind_judge(r->w, r);
-	snprintf(dir, sizeof(dir), "iter-%03d", it->n);
+	rundir_iter_name(dir, sizeof(dir), it->n);
 	absdir = xasprintf("%s/%s", r->run_dir, dir);
 	if ((ret = fileio_mkdirs(absdir, err)) < 0) {
 		free(absdir);
@@ -587,7 +590,7 @@ int loop_baseline(struct run *r, struct buf *err)
 		ret = judge_gates(&r->w->judge, "baseline", 0, JUDGE_ALL, err);
 	if (ret < 0)
 		return cannot(r, ret, err->s);
-	events_append(&r->ev, "baseline",
+	events_append(&r->ev, EV_BASELINE,
 		      json_pack("{s:b,s:i,s:o}", "passed", r->w->judge.last.passed,
 				"gate", r->w->judge.last.index + 1, "describe",
 				events_str(r->w->judge.last.describe)));
@@ -607,10 +610,10 @@ int loop_finish(struct run *r, int code, struct buf *err)
 
 	sum = run_summary(r, code);
 	if (json_is_true(json_object_get(sum, "review_requested")))
-		events_append(&r->ev, "review_requested",
+		events_append(&r->ev, EV_REVIEW_REQUESTED,
 			      json_pack("{s:f,s:s}", "sample", r->cfg->review_sample,
 					"why", "a converged run in the review_sample"));
-	events_append(&r->ev, "run_end", json_incref(sum));
+	events_append(&r->ev, EV_RUN_END, json_incref(sum));
 	events_seal(&r->ev); /* the final signed checkpoint */
 	if (r->ev.failed) {
 		buf_addf(err, "%s%s", err->len ? "; " : "", r->ev.err.s);
@@ -618,7 +621,7 @@ int loop_finish(struct run *r, int code, struct buf *err)
 		r->status = "error";
 	}
 	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-	path = xasprintf("%s/summary.json", r->run_dir);
+	path = rundir_file(r->run_dir, RUNDIR_SUMMARY);
 	if (text)
 		fileio_write_atomic(path, text, strlen(text), NULL);
 	free(text);
@@ -632,6 +635,8 @@ int loop_run(struct run *r, struct buf *err)
 	int code;
 	const struct config *c = r->cfg;
 
+	/* run_init made them: one worker, r->w its first (run.h) */
+	assert(c && r->nworkers >= 1 && r->w == &r->workers[0]);
 	r->goal = c->goal;
 	r->budget.max_iterations = c->max_iterations;
 	r->budget.max_tokens = c->max_tokens > 0 ? c->max_tokens : 0;

@@ -6,6 +6,7 @@
  * loop.h.
  */
 #include "engine/loop.h"
+#include "record/evkind.h"
 #include "base/fileio.h"
 #include "tree/git.h"
 #include "tree/git_guard.h"
@@ -43,7 +44,7 @@ static int save_diff(struct run *r, struct buf *err)
 	if (ret == 0 || diff.truncated)
 		ret = fileio_write_atomic(path, diff.s, diff.len, err);
 	if (ret == 0)
-		events_append(&r->ev, "diff",
+		events_append(&r->ev, EV_DIFF,
 			      json_pack("{s:s,s:s,s:s,s:I,s:b}", "base", r->base_sha,
 					"head", r->w->branch, "file", "diff.patch",
 					"bytes", (json_int_t)diff.len, "truncated",

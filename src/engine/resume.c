@@ -4,6 +4,8 @@
  * docs/design/resume.md.
  */
 #include "engine/resume.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
 #include "base/ckd.h"
 #include "engine/auditkey.h"
 #include "record/checkpoint.h"
@@ -37,7 +39,7 @@ enum { EXIT_USAGE = 2, EXIT_CANNOT = 3 };
 
 static int find_run(struct run *r, const char *spec, struct buf *err)
 {
-	char *runs = xasprintf("%s/.loopgate/runs", r->repo);
+	char *runs = rundir_runs(r->repo);
 	DIR *d = opendir(runs);
 	struct dirent *e;
 	int found = 0, ret = 0;
@@ -108,7 +110,7 @@ static long cached_source(const struct logv *v, long at)
 {
 	const char *file = jstr(body(v->rec[at]), "output_file");
 	for (long i = at; i-- > 0;)
-		if (is(v->rec[i], "gate_end") && file &&
+		if (is(v->rec[i], EV_GATE_END) && file &&
 		    !strcmp(file, jstr(body(v->rec[i]), "output_file") ?: ""))
 			return i;
 	return -1;
@@ -121,7 +123,7 @@ static void load_outcome(struct run *r, const struct logv *v, long at)
 	const json_t *b;
 	char *path;
 
-	if (at >= 0 && is(v->rec[at], "gate_cached"))
+	if (at >= 0 && is(v->rec[at], EV_GATE_CACHED))
 		at = cached_source(v, at);
 	if (at < 0)
 		return;
@@ -151,15 +153,15 @@ static long decider(const struct logv *v, long it)
 {
 	long base, best = -1;
 	if (it > 0) {
-		long a = find_last(v, "gate_end", it),
-		     c = find_last(v, "gate_cached", it);
+		long a = find_last(v, EV_GATE_END, it),
+		     c = find_last(v, EV_GATE_CACHED, it);
 		return a > c ? a : c;
 	}
-	if ((base = find_last(v, "baseline", -2)) < 0)
+	if ((base = find_last(v, EV_BASELINE, -2)) < 0)
 		return -1;
 	/* the baseline runs every gate: its record names the decider */
 	for (long i = 0; i < base; i++)
-		if (is(v->rec[i], "gate_end") && iter_of(v->rec[i]) == 0 &&
+		if (is(v->rec[i], EV_GATE_END) && iter_of(v->rec[i]) == 0 &&
 		    jlong(body(v->rec[i]), "gate", 0) ==
 			    jlong(body(v->rec[base]), "gate", -1))
 			best = i;
@@ -174,7 +176,7 @@ static void load_base_counts(struct run *r, const struct logv *v)
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]);
 		long g = jlong(b, "gate", 0) - 1;
-		if (is(v->rec[i], "gate_end") && iter_of(v->rec[i]) == 0 && g >= 0 &&
+		if (is(v->rec[i], EV_GATE_END) && iter_of(v->rec[i]) == 0 && g >= 0 &&
 		    (size_t)g < n)
 			counts_from(json_object_get(b, "counts"),
 				    &r->w->judge.base_counts[g]);
@@ -185,7 +187,7 @@ static void load_base_counts(struct run *r, const struct logv *v)
 
 static void load_feedback(struct run *r, long it)
 {
-	char *path = xasprintf("%s/iter-%03ld/edit-feedback.md", r->run_dir, it);
+	char *path = rundir_iter(r->run_dir, it, "edit-feedback.md");
 	buf_reset(&r->w->edit_feedback);
 	if (it > 0 && buf_read_file(&r->w->edit_feedback, path) < 0)
 		buf_reset(&r->w->edit_feedback);
@@ -197,7 +199,7 @@ static void load_feedback(struct run *r, long it)
 static int fill_iteration(struct run *r, const struct logv *v, long n,
 			  struct iteration *it)
 {
-	long c = find_last(v, "commit", n), e = find_last(v, "edits", n);
+	long c = find_last(v, EV_COMMIT, n), e = find_last(v, EV_EDITS, n);
 	struct buf rev = BUF_INIT;
 	json_t *x;
 	size_t k;
@@ -225,7 +227,7 @@ static int fill_iteration(struct run *r, const struct logv *v, long n,
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]);
-		if (!is(v->rec[i], "integrity") || iter_of(v->rec[i]) != n)
+		if (!is(v->rec[i], EV_INTEGRITY) || iter_of(v->rec[i]) != n)
 			continue;
 		r->w->integrity_events++;
 		nint++;
@@ -247,12 +249,12 @@ static void iteration_spend(const struct logv *v, long n, struct iteration *it)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]), *c;
-		if (is(v->rec[i], "model_attempt") && iter_of(v->rec[i]) == n) {
+		if (is(v->rec[i], EV_MODEL_ATTEMPT) && iter_of(v->rec[i]) == n) {
 			it->tokens_in = ckd_add(it->tokens_in, jlong(b, "tokens_in", 0));
 			it->tokens_out = ckd_add(it->tokens_out,
 						 jlong(b, "tokens_out", 0));
 			it->cost += jreal(b, "cost_usd");
-		} else if (is(v->rec[i], "resume") &&
+		} else if (is(v->rec[i], EV_RESUME) &&
 			   json_is_object(c = json_object_get(b, "charged")) &&
 			   jlong(c, "iteration", -1) == n) {
 			it->tokens_in = ckd_add(it->tokens_in, jlong(c, "tokens_in", 0));
@@ -267,7 +269,7 @@ static void iteration_spend(const struct logv *v, long n, struct iteration *it)
 static void load_iterations(struct run *r, const struct logv *v, long ended)
 {
 	for (long n = 1; n <= ended; n++) {
-		long e = find_last(v, "iteration_end", n), d = decider(v, n);
+		long e = find_last(v, EV_ITERATION_END, n), d = decider(v, n);
 		struct iteration *it;
 		r->w->its = xrealloc(r->w->its, (r->w->nits + 1) * sizeof(*r->w->its));
 		it = &r->w->its[r->w->nits++];
@@ -282,7 +284,7 @@ static void load_iterations(struct run *r, const struct logv *v, long ended)
 			it->cost = jreal(b, "cost_usd");
 			it->elapsed_ms = jreal(b, "duration_ms");
 		}
-		if (it->gate_index >= 0 && d >= 0 && is(v->rec[d], "gate_cached"))
+		if (it->gate_index >= 0 && d >= 0 && is(v->rec[d], EV_GATE_CACHED))
 			d = cached_source(v, d);
 		if (it->gate_index >= 0 && d >= 0) {
 			it->gate_exit = (int)jlong(body(v->rec[d]), "exit_code", 0);
@@ -297,7 +299,7 @@ static void load_stall(struct run *r, const struct logv *v, long ended)
 {
 	for (size_t i = v->n; i-- > 0;) {
 		const json_t *b = body(v->rec[i]);
-		if (!is(v->rec[i], "fingerprint") || iter_of(v->rec[i]) > ended)
+		if (!is(v->rec[i], EV_FINGERPRINT) || iter_of(v->rec[i]) > ended)
 			continue;
 		snprintf(r->w->stall_fp, sizeof(r->w->stall_fp), "%s",
 			 jstr(b, "fingerprint") ?: "");
@@ -337,7 +339,8 @@ static const char *recorded_head(const struct run *r, const struct logv *v)
 {
 	for (size_t i = v->n; i-- > 0;) {
 		const char *sha = jstr(body(v->rec[i]), "sha");
-		if ((is(v->rec[i], "commit") || is(v->rec[i], "carried_changes")) && sha)
+		if ((is(v->rec[i], EV_COMMIT) || is(v->rec[i], EV_CARRIED_CHANGES)) &&
+		    sha)
 			return sha;
 	}
 	return r->base_sha;
@@ -355,8 +358,8 @@ static const char *const phase_names[] = {"actor", "reply", "gates"};
 static json_t *charge_in_flight(struct run *r, const struct logv *v, long n,
 				struct iteration *it)
 {
-	long req = find_last(v, "model_request", n), res = find_last(v, "resume", -2);
-	long att = find_last(v, "model_attempt", n), tin;
+	long req = find_last(v, EV_MODEL_REQUEST, n), res = find_last(v, EV_RESUME, -2);
+	long att = find_last(v, EV_MODEL_ATTEMPT, n), tin;
 	double before = r->budget.cost;
 	const json_t *b;
 
@@ -385,7 +388,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 	int nint = fill_iteration(r, v, n, &from->it);
 	iteration_spend(v, n, &from->it);
 	*charged = json_null();
-	if (find_last(v, "commit", n) >= 0) {
+	if (find_last(v, EV_COMMIT, n) >= 0) {
 		from->from = LOOP_FROM_GATES;
 		return 0;
 	}
@@ -401,8 +404,8 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 	}
 	/* the reply was saved (actor.c removes it before each request): even
 	 * without its model_response record it answers the last request */
-	char *path = xasprintf("%s/iter-%03ld/response.md", r->run_dir, n);
-	if (r->w->prov && (find_last(v, "model_response", n) >= 0 || exists(path))) {
+	char *path = rundir_iter(r->run_dir, n, "response.md");
+	if (r->w->prov && (find_last(v, EV_MODEL_RESPONSE, n) >= 0 || exists(path))) {
 		int ret = buf_read_file(&from->reply, path);
 		if (ret < 0)
 			err_set(err, ret, "cannot read the saved reply %s: %s", path,
@@ -449,10 +452,10 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 	r->repo = buf_detach(&b, NULL);
 	if (find_run(r, spec, err) < 0)
 		return EXIT_USAGE;
-	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
+	r->run_dir = rundir_path(r->repo, r->id);
 	if (run_lock(r, err) < 0)
 		return EXIT_USAGE;
-	evp = xasprintf("%s/events.jsonl", r->run_dir);
+	evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
 	ret = logv_load(v, evp, err);
 	if (ret == -ENOENT) {
 		/* killed between making the directory and opening the log */
@@ -461,12 +464,12 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 			      "run %s died before its event log began: nothing "
 			      "to resume; start a new run (%s can be removed)",
 			      r->id, r->run_dir);
-	} else if (ret == 0 && (end = find_last(v, "run_end", -2)) >= 0) {
+	} else if (ret == 0 && (end = find_last(v, EV_RUN_END, -2)) >= 0) {
 		ret = err_set(err, -EALREADY,
 			      "run %s already ended (status %s): "
 			      "nothing to resume",
 			      r->id, jstr(body(v->rec[end]), "status") ?: "unknown");
-	} else if (ret == 0 && find_last(v, "run_start", -2) < 0) {
+	} else if (ret == 0 && find_last(v, EV_RUN_START, -2) < 0) {
 		ret = err_set(err, -ENOENT,
 			      "run %s died before it recorded its "
 			      "start: nothing to resume; start a new run",
@@ -481,7 +484,7 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 			free(evp);
 			return EXIT_CANNOT;
 		}
-		r->store = store_live_open(r->repo, &r->ev, r->id);
+		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
 	}
 	free(evp);
 	return ret < 0 ? EXIT_USAGE : 0;
@@ -511,7 +514,7 @@ static const char *redacted(const struct config *c)
 static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 		      struct buf *err)
 {
-	const json_t *b = body(v->rec[find_last(v, "run_start", -2)]);
+	const json_t *b = body(v->rec[find_last(v, EV_RUN_START, -2)]);
 
 	if (config_from_json(cfg, json_object_get(b, "config"), err) < 0 ||
 	    config_finalize(cfg, err) < 0)
@@ -526,8 +529,8 @@ static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 	}
 	r->goal = cfg->goal;
 	r->base_sha = xstrdup(jstr(b, "base") ?: "HEAD");
-	r->w->branch = xasprintf("loopgate/%s", r->id);
-	r->w->tree = xasprintf("%s/tree", r->run_dir);
+	r->w->branch = rundir_branch(r->id);
+	r->w->tree = rundir_tree(r->run_dir);
 	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	r->budget.max_iterations = cfg->max_iterations;
 	r->budget.max_tokens = cfg->max_tokens > 0 ? cfg->max_tokens : 0;
@@ -552,7 +555,7 @@ static long count(const struct logv *v, const char *k)
 static void resume_event(struct run *r, const char *phase, long n, const char *head,
 			 const char *branch_was, const char *repaired, json_t *charged)
 {
-	events_append(&r->ev, "resume",
+	events_append(&r->ev, EV_RESUME,
 		      json_pack("{s:i,s:s,s:i,s:s,s:s?,s:s?,s:o,s:I,s:I,s:f,s:I}",
 				"resumes", r->resumes, "phase", phase, "iteration",
 				(int)n, "head", head, "branch_was", branch_was,
@@ -570,8 +573,8 @@ static void resume_event(struct run *r, const char *phase, long n, const char *h
 static int resume_prepare(struct run *r, struct config *cfg, const struct logv *v,
 			  struct buf *repaired, struct buf *err)
 {
-	if (cfg->allow_dirty > 0 && find_last(v, "baseline", -2) < 0 &&
-	    find_last(v, "carried_changes", -2) < 0) {
+	if (cfg->allow_dirty > 0 && find_last(v, EV_BASELINE, -2) < 0 &&
+	    find_last(v, EV_CARRIED_CHANGES, -2) < 0) {
 		err_set(err, -EINVAL,
 			"run %s died while carrying --allow-dirty "
 			"changes: your tree may have changed since; start a new run",
@@ -597,7 +600,7 @@ static int resume_prepare(struct run *r, struct config *cfg, const struct logv *
 static int resume_enter(struct run *r, const struct logv *v, long ended, long started,
 			const char *phase, struct loop_resume *from, struct buf *err)
 {
-	long end = ended ? find_last(v, "iteration_end", ended) : -1;
+	long end = ended ? find_last(v, EV_ITERATION_END, ended) : -1;
 	int code;
 
 	if (!started && end >= 0 && jlong(body(v->rec[end]), "outcome", -1) >= 0) {
@@ -638,12 +641,12 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	code = EXIT_CANNOT;
 	replay_budget(r, &v);
 	/* a transcript goes on after the replies the log says were received */
-	provider_skip_replies(r->w->prov, (size_t)count(&v, "model_response"));
-	r->resumes = (int)count(&v, "resume") + 1;
+	provider_skip_replies(r->w->prov, (size_t)count(&v, EV_MODEL_RESPONSE));
+	r->resumes = (int)count(&v, EV_RESUME) + 1;
 	ended = 0;
-	while (find_last(&v, "iteration_end", ended + 1) >= 0)
+	while (find_last(&v, EV_ITERATION_END, ended + 1) >= 0)
 		ended++;
-	started = find_last(&v, "iteration_start", ended + 1) >= 0 ? ended + 1 : 0;
+	started = find_last(&v, EV_ITERATION_START, ended + 1) >= 0 ? ended + 1 : 0;
 	load_base_counts(r, &v);
 	load_iterations(r, &v, ended);
 	load_stall(r, &v, ended);
@@ -655,7 +658,7 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 		phase = phase_names[from.from];
 	else if (ended)
 		phase = "next";
-	else if (find_last(&v, "fingerprint", 0) >= 0)
+	else if (find_last(&v, EV_FINGERPRINT, 0) >= 0)
 		phase = "next";
 	if (started && from.from == LOOP_FROM_GATES)
 		load_feedback(r, started);
@@ -679,7 +682,7 @@ out:
 	 * ended) once the log is open again. */
 	r->status = "error";
 	if (r->ev.fd >= 0 && code == EXIT_CANNOT)
-		events_append(&r->ev, "resume_failed",
+		events_append(&r->ev, EV_RESUME_FAILED,
 			      json_pack("{s:i,s:s}", "exit_code", code, "error",
 					err->len ? err->s : "unknown"));
 	events_close(&r->ev); /* no summary of a run that did not go on */

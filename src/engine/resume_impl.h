@@ -4,7 +4,7 @@
  *
  *   struct logv v = { NULL, 0 };
  *   logv_load(&v, "events.jsonl", &err);      whole lines only
- *   long i = find_last(&v, "commit", 3);      index, or -1
+ *   long i = find_last(&v, EV_COMMIT, 3);     index, or -1
  *   const char *sha = jstr(body(v.rec[i]), "sha");
  *   logv_release(&v);
  */

@@ -3,6 +3,7 @@
  * the time the run was alive.  See resume_impl.h.
  */
 #include "engine/resume_impl.h"
+#include "record/evkind.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,15 +70,15 @@ void replay_budget(struct run *r, const struct logv *v)
 	size_t prompt_bytes = 0;
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]), *c;
-		if (is(v->rec[i], "model_request")) {
+		if (is(v->rec[i], EV_MODEL_REQUEST)) {
 			prompt_bytes = (size_t)jlong(b, "prompt_bytes", 0);
-		} else if (is(v->rec[i], "model_attempt")) {
+		} else if (is(v->rec[i], EV_MODEL_ATTEMPT)) {
 			budget_charge(&r->budget, jlong(b, "tokens_in", 0),
 				      jlong(b, "tokens_out", 0),
 				      json_is_true(json_object_get(b, "usage_estimated"))
 					      ? 0
 					      : prompt_bytes);
-		} else if (is(v->rec[i], "resume") &&
+		} else if (is(v->rec[i], EV_RESUME) &&
 			   json_is_object(c = json_object_get(b, "charged"))) {
 			budget_charge(&r->budget, jlong(c, "tokens_in", 0),
 				      jlong(c, "tokens_out", 0), 0);
@@ -108,10 +109,10 @@ long long alive_ms(const struct logv *v)
 	long long alive = 0, start = -1, last = -1;
 	for (size_t i = 0; i < v->n; i++) {
 		long long t = ts_ms(v->rec[i]);
-		int res = is(v->rec[i], "resume");
+		int res = is(v->rec[i], EV_RESUME);
 		if (t < 0)
 			continue;
-		if (res || is(v->rec[i], "recovered_tail")) {
+		if (res || is(v->rec[i], EV_RECOVERED_TAIL)) {
 			if (start >= 0 && last > start)
 				alive += last - start;
 			start = res ? t : -1;

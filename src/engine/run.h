@@ -27,8 +27,12 @@ struct run {
 	char *base_sha;
 	char *goal;
 	/* the record */
-	struct events ev;		 /* observers: the store, the CLI's view */
-	struct store *store;		 /* the run store, indexing ev live (or NULL) */
+	struct events ev;    /* observers: the store, the CLI's view */
+	struct store *store; /* the run store, indexing ev live (or NULL) */
+	/* where warnings that are no record go (the store's failures): the
+	 * CLI prints them (ui_watch sets it); NULL drops them */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
 	struct checkpoint_key audit_key; /* signs ev's checkpoints */
 	int lock_fd;			 /* the run lock (run_lock), or -1 */
 	int resumes; /* times this run was resumed, this one included */

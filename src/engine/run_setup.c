@@ -4,6 +4,8 @@
  * See loop.h.
  */
 #include "engine/loop.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "config/config_impl.h"
@@ -61,7 +63,7 @@ static int carry_dirty(struct run *r, struct buf *err)
 	if (ret < 0)
 		goto out;
 	/* sha: the head a resumed run rolls back to before the first commit */
-	events_append(&r->ev, "carried_changes",
+	events_append(&r->ev, EV_CARRIED_CHANGES,
 		      json_pack("{s:s,s:I,s:s?}", "patch", "carried.patch", "bytes",
 				(json_int_t)diff.len, "sha", sha.len ? sha.s : NULL));
 out:
@@ -209,12 +211,12 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 	ev = sandbox_json(r->w->sandbox);
 	if (ret < 0)
 		json_object_set_new(ev, "error", events_str(err->s));
-	events_append(&r->ev, "sandbox", ev);
+	events_append(&r->ev, EV_SANDBOX, ev);
 	if (ret < 0)
 		return EXIT_CANNOT;
 	for (size_t i = 0; p && i < r->cfg->gates.n; i++) {
 		int ok = policy_check_command(p, r->cfg->gates.v[i], &why);
-		events_append(&r->ev, "policy",
+		events_append(&r->ev, EV_POLICY,
 			      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "gate",
 					"gate", (int)i + 1, "command",
 					events_str(r->cfg->gates.v[i]), "decision",
@@ -262,25 +264,25 @@ int run_setup(struct run *r, struct buf *err)
 	if (run_setup_actor(r, err))
 		goto usage;
 	make_id(r);
-	r->run_dir = xasprintf("%s/.loopgate/runs/%s", r->repo, r->id);
-	r->w->tree = xasprintf("%s/tree", r->run_dir);
-	r->w->branch = xasprintf("loopgate/%s", r->id);
+	r->run_dir = rundir_path(r->repo, r->id);
+	r->w->tree = rundir_tree(r->run_dir);
+	r->w->branch = rundir_branch(r->id);
 	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	if (fileio_mkdirs(r->run_dir, err) < 0 ||
 	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
 		goto cannot;
 	{
-		char *evp = xasprintf("%s/events.jsonl", r->run_dir);
+		char *evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
 		events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
 		ret = events_open(&r->ev, evp, r->id, err);
 		free(evp);
 		if (ret < 0)
 			goto cannot;
-		r->store = store_live_open(r->repo, &r->ev, r->id);
+		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
 	}
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
-	events_append(&r->ev, "run_start",
+	events_append(&r->ev, EV_RUN_START,
 		      json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o}", "run_id", r->id,
 				"repo", events_str(r->repo), "base", r->base_sha,
 				"branch", r->w->branch, "tree", events_str(r->w->tree),

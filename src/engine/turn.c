@@ -2,6 +2,7 @@
  * turn.c: the checks after an actor's turn.  See turn.h.
  */
 #include "engine/turn.h"
+#include "record/evkind.h"
 #include "engine/loop.h"
 #include "tree/git.h"
 
@@ -34,7 +35,7 @@ int turn_freshen(struct run *r, struct iteration *it, const struct buf *paths,
 		for (p = rep.bytecode.s; p < rep.bytecode.s + rep.bytecode.len;
 		     p += strlen(p) + 1)
 			json_array_append_new(gone, events_str(p));
-		events_append(&r->ev, "fresh",
+		events_append(&r->ev, EV_FRESH,
 			      json_pack("{s:i,s:i,s:I,s:I,s:o}", "iteration", it->n,
 					"stamped", rep.stamped, "mtime_ns",
 					(json_int_t)rep.stamp_ns, "waited_ms",

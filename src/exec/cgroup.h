@@ -24,10 +24,7 @@
 
 #define CGROUP_INIT                                                                      \
 	{                                                                                \
-		CGROUP_NONE, {NULL, NULL},                                               \
-		{                                                                        \
-			-1, -1                                                           \
-		}                                                                        \
+		.kind = CGROUP_NONE, .dir = {NULL, NULL}, .procs_fd = { -1, -1 }         \
 	}
 
 struct cgroup {

@@ -3,6 +3,7 @@
  * its start and end in loopgate, and its single-threaded poll loop.
  */
 #include "exec/netproxy.h"
+#include "record/evkind.h"
 #include "base/clock.h"
 #include "record/events.h"
 #include "exec/sandbox.h"
@@ -523,7 +524,7 @@ static void record(const struct sandbox *sb, int fd, char **denied)
 			add_denied(&list, o);
 		json_object_set_new(o, "subject", json_string("network"));
 		if (sb->ev)
-			events_append(sb->ev, "policy", o);
+			events_append(sb->ev, EV_POLICY, o);
 		else
 			json_decref(o);
 	}

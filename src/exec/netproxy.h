@@ -33,7 +33,7 @@ struct netproxy {
 };
 #define NETPROXY_INIT                                                                    \
 	{                                                                                \
-		0, -1, -1                                                                \
+		.pid = 0, .relay_fd = -1, .log_fd = -1                                   \
 	}
 
 int netproxy_start(const struct sandbox *sb, struct netproxy *np, struct buf *err);

@@ -66,7 +66,7 @@ struct proc_opts {
 };
 #define PROC_OPTS_INIT                                                                   \
 	{                                                                                \
-		NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, NULL, 0               \
+		.argv = NULL                                                             \
 	}
 
 enum proc_status {
@@ -98,7 +98,7 @@ struct proc_result {
 };
 #define PROC_RESULT_INIT                                                                 \
 	{                                                                                \
-		PROC_EXITED, 0, 0, BUF_INIT, BUF_INIT, 0, 0, 0, NULL, 0, 0, NULL         \
+		.status = PROC_EXITED, .out = BUF_INIT, .err = BUF_INIT                  \
 	}
 
 /* 0 when the child ran (whatever its exit); -errno when it could not be
@@ -123,7 +123,7 @@ struct proc_env {
 };
 #define PROC_ENV_INIT                                                                    \
 	{                                                                                \
-		NULL, 0                                                                  \
+		.v = NULL, .n = 0                                                        \
 	}
 void proc_env_base(struct proc_env *e);
 void proc_env_set(struct proc_env *e, const char *name, const char *value);

@@ -7,7 +7,7 @@
  *   sandbox_init(&sb, cfg, tree, repo);       paths, masks, limits, cgroup kind
  *   if (sandbox_probe(&sb, &err) < 0)         bwrap missing or unusable:
  *       ... exit 3, err names --no-sandbox ...
- *   events_append(ev, "sandbox", sandbox_json(&sb));
+ *   events_append(ev, EV_SANDBOX, sandbox_json(&sb));
  *   o.sandbox = &sb;                          each proc_run on the actor's behalf
  *   sandbox_release(&sb);
  *

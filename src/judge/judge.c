@@ -3,6 +3,7 @@
  * and docs/design/gates.md.
  */
 #include "judge/judge.h"
+#include "record/evkind.h"
 #include "judge/gate.h"
 #include "tree/git.h"
 #include "base/hash.h"
@@ -97,7 +98,7 @@ static void gate_end_event(struct judge *j, int iteration, size_t i, const char 
 	struct buf tc = BUF_INIT;
 	testcount_describe(&g->counts, &tc);
 	events_append(
-		j->ev, "gate_end",
+		j->ev, EV_GATE_END,
 		json_pack(
 			"{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}",
 			"iteration", iteration, "gate", (int)i + 1, "command",
@@ -203,7 +204,7 @@ static void gate_start_event(struct judge *j, int iteration, size_t i, const cha
 			      (int)i + 1, "command", events_str(cmd), "focus", focus);
 	if (b && confirm > 0)
 		json_object_set_new(b, "confirm", json_integer(confirm));
-	events_append(j->ev, "gate_start", b);
+	events_append(j->ev, EV_GATE_START, b);
 }
 
 /* One gate, from the cache or for real, into cur.  cmd overrides the
@@ -224,7 +225,7 @@ static int run_gate(struct judge *j, const char *dir, int iteration, size_t i,
 		cache_key(j, cmd, env, key);
 		if ((hit = cache_get(j, key))) {
 			outcome_copy(cur, hit);
-			events_append(j->ev, "gate_cached",
+			events_append(j->ev, EV_GATE_CACHED,
 				      json_pack("{s:i,s:i,s:o,s:s,s:s,s:b,s:s}",
 						"iteration", iteration, "gate",
 						(int)i + 1, "command", events_str(cmd),
@@ -368,7 +369,7 @@ int judge_confirm(struct judge *j, const char *dir, int iteration, struct buf *w
 					"%ld (%s: %s)",
 					i + 1, j->cfg->gates.v[i], first, k,
 					cur.output_file, cur.describe);
-				events_append(j->ev, "flaky",
+				events_append(j->ev, EV_FLAKY,
 					      json_pack("{s:i,s:i,s:o,s:s,s:s,s:I}",
 							"iteration", iteration, "gate",
 							(int)i + 1, "command",
@@ -398,7 +399,7 @@ static int floor_one(struct judge *j, size_t i, int iteration, struct buf *why)
 	testcount_describe(b, &bd);
 	testcount_describe(c, &cd);
 	if (!b->known) {
-		events_append(j->ev, "test_floor",
+		events_append(j->ev, EV_TEST_FLOOR,
 			      json_pack("{s:i,s:i,s:b,s:s}", "iteration", iteration,
 					"gate", (int)i + 1, "known", 0, "note",
 					"no recognised test runner at baseline: no "
@@ -406,7 +407,7 @@ static int floor_one(struct judge *j, size_t i, int iteration, struct buf *why)
 		goto out;
 	}
 	bad = !c->known || c->executed < b->executed || c->skipped > b->skipped;
-	events_append(j->ev, "test_floor",
+	events_append(j->ev, EV_TEST_FLOOR,
 		      json_pack("{s:i,s:i,s:b,s:o,s:o,s:b}", "iteration", iteration,
 				"gate", (int)i + 1, "known", 1, "baseline",
 				events_str(bd.s), "now", events_str(cd.s), "violated",

@@ -79,7 +79,7 @@ struct testcount {
 };
 #define TESTCOUNT_INIT                                                                   \
 	{                                                                                \
-		0, NULL, 0, 0, 0, 0                                                      \
+		.known = 0                                                               \
 	}
 
 /*

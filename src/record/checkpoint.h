@@ -58,7 +58,7 @@ struct checkpoint_key {
 };
 #define CHECKPOINT_KEY_INIT                                                              \
 	{                                                                                \
-		NULL, 0, "", NULL                                                        \
+		.pkey = NULL, .key_id = ""                                               \
 	}
 
 struct checkpoint {
@@ -77,7 +77,7 @@ struct checkpoint_list {
 };
 #define CHECKPOINT_LIST_INIT                                                             \
 	{                                                                                \
-		NULL, 0, 0                                                               \
+		.v = NULL                                                                \
 	}
 
 struct checkpoint_result {

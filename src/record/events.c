@@ -3,6 +3,7 @@
  * the chain is defined in audit.h.
  */
 #include "record/events.h"
+#include "record/evkind.h"
 #include "base/hash.h"
 #include "record/audit.h"
 #include "base/clock.h"
@@ -11,6 +12,7 @@
 #include "record/checkpoint.h"
 #include "record/redact.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -274,6 +276,8 @@ int events_seal(struct events *ev)
 
 int events_append(struct events *ev, const char *kind, json_t *body)
 {
+	/* every record has a kind (evkind.h): a NULL one is a caller's bug */
+	assert(kind && *kind);
 	if (ev->failed || ev->fd < 0) {
 		json_decref(body);
 		return ev->failed ? ev->failed : -EBADF;
@@ -354,7 +358,7 @@ int events_reopen(struct events *ev, const char *path, struct buf *err)
 		ev->fd = -1;
 		return ret;
 	}
-	ret = append_record(ev, ev->seq + 1, "recovered_tail",
+	ret = append_record(ev, ev->seq + 1, EV_RECOVERED_TAIL,
 			    json_pack("{s:I,s:I}", "dropped_bytes",
 				      (json_int_t)res.torn_bytes, "line",
 				      (json_int_t)res.bad_line));

@@ -4,11 +4,11 @@
  *   struct events ev = EVENTS_INIT;
  *   events_open(&ev, ".loopgate/runs/ID/events.jsonl", run_id, &err);
  *   json_t *body = json_pack("{s:i}", "exit_code", 1);
- *   events_append(&ev, "gate_end", body);      takes ownership of body;
+ *   events_append(&ev, EV_GATE_END, body);     takes ownership of body;
  *                                              written and fdatasync'ed
  *   events_group_begin(&ev);                   several records, one sync:
- *   events_append(&ev, "iteration_end", b1);
- *   events_append(&ev, "budget", b2);
+ *   events_append(&ev, EV_ITERATION_END, b1);
+ *   events_append(&ev, EV_BUDGET, b2);
  *   events_group_end(&ev);                     fdatasync (0 or -errno)
  *   events_seal(&ev);                          final signed checkpoint
  *   events_close(&ev);                         (seals if not sealed)
@@ -126,6 +126,7 @@ int events_open(struct events *ev, const char *path, const char *run_id, struct 
  */
 int events_reopen(struct events *ev, const char *path, struct buf *err);
 /* Returns 0 or the sticky -errno; body is consumed (NULL: see above). */
+/* kind: one of record/evkind.h's EV_* names. */
 int events_append(struct events *ev, const char *kind, json_t *body);
 /*
  * A new JSON string holding s with invalid UTF-8 and NULs replaced by

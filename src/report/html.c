@@ -3,6 +3,7 @@
  * and record sections.  See html.h; per-iteration details are html_iter.c.
  */
 #include "report/html.h"
+#include "record/evkind.h"
 #include "report/html_impl.h"
 #include "base/fileio.h"
 
@@ -475,7 +476,7 @@ static void record_item(const struct page *pg, const json_t *rec)
 	buf_adds(pg->b, "</b> <span class=\"mut\">");
 	svg_escs(pg->b, runlog_str(rec, "ts", ""));
 	buf_adds(pg->b, "</span> ");
-	if (!strcmp(kind, "review")) {
+	if (!strcmp(kind, EV_REVIEW)) {
 		buf_adds(pg->b, "<span class=\"verdict\">");
 		svg_escs(pg->b, runlog_str(body, "verdict", "?"));
 		buf_adds(pg->b, "</span> by ");

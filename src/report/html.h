@@ -16,8 +16,9 @@
 #define LOOPGATE_HTML_H
 
 #include "base/buf.h"
+#include "record/rundir.h"
 
-#define REPORT_HTML_FILE "report.html"
+#define REPORT_HTML_FILE RUNDIR_REPORT /* record/rundir.h */
 
 struct report_html_opts {
 	/* loopgate serve: a same-origin script that follows the run live

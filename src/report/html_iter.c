@@ -4,6 +4,8 @@
  * failure marked, the prompt and the reply.  See html.h.
  */
 #include "report/html_impl.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
 #include "judge/feedback.h"
 
 #include <errno.h>
@@ -243,20 +245,20 @@ static void mark_text(struct buf *b, const char *kind, const json_t *body)
 		buf_adds(b, ")");
 	} else if (!strcmp(kind, "stall")) {
 		svg_escs(b, runlog_str(body, "reason", "stalled"));
-	} else if (!strcmp(kind, "escalation")) {
+	} else if (!strcmp(kind, EV_ESCALATION)) {
 		svg_escs(b, runlog_str(body, "note", ""));
 	} else if (!strcmp(kind, "test floor")) {
 		buf_addf(b, "gate %.0f: tests now ", runlog_num(body, "gate", 0));
 		svg_escs(b, runlog_str(body, "now", "?"));
 		buf_adds(b, "; at baseline ");
 		svg_escs(b, runlog_str(body, "baseline", "?"));
-	} else if (!strcmp(kind, "flaky")) {
+	} else if (!strcmp(kind, EV_FLAKY)) {
 		buf_addf(b, "gate %.0f passed, then failed on confirmation run %.0f (",
 			 runlog_num(body, "gate", 0), runlog_num(body, "confirm_run", 0));
 		svg_escs(b, runlog_str(body, "failed_output", ""));
 		buf_adds(b, ")");
 	} else {
-		if (!strcmp(kind, "integrity")) {
+		if (!strcmp(kind, EV_INTEGRITY)) {
 			svg_escs(b, runlog_str(body, "kind", ""));
 			buf_adds(b, ": ");
 		}
@@ -358,7 +360,7 @@ static void iteration(const struct page *pg, const struct runlog_iter *it, int f
 	edits_block(pg, it);
 	json_array_foreach(it->gates, i, g) gate_block(pg, g);
 	if (it->n > 0 && pg->rl->nlanes == 1) {
-		snprintf(dir, sizeof(dir), "iter-%03ld", it->n);
+		rundir_iter_name(dir, sizeof(dir), it->n);
 		rel = xasprintf("%s/prompt.md", dir);
 		file_block(pg, "prompt", rel);
 		free(rel);

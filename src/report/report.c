@@ -2,6 +2,7 @@
  * report.c: summary JSON and handoff.md.  See report.h.
  */
 #include "report/report.h"
+#include "record/rundir.h"
 #include "base/utf8.h"
 #include "base/clock.h"
 #include "judge/feedback.h"
@@ -66,8 +67,9 @@ static void add_actor(const struct run *r, struct buf *b)
 	if (it->actor_advice)
 		buf_addf(b, "\nWhat to do: %s.\n", it->actor_advice);
 	if (it->actor_tail) {
-		buf_addf(b, "\nIts last lines (all of it: `%s/iter-%03d/actor.out`):\n\n",
-			 r->run_dir, it->n);
+		char *out = rundir_iter(r->run_dir, it->n, "actor.out");
+		buf_addf(b, "\nIts last lines (all of it: `%s`):\n\n", out);
+		free(out);
 		prompt_fence(b, "text", it->actor_tail, strlen(it->actor_tail));
 	}
 }
@@ -175,7 +177,7 @@ static void add_continue(const struct run *r, struct buf *b)
 int report_handoff(const struct run *r, struct buf *err)
 {
 	struct buf b = BUF_INIT;
-	char *path = xasprintf("%s/handoff.md", r->run_dir);
+	char *path = rundir_file(r->run_dir, RUNDIR_HANDOFF);
 	int ret;
 
 	buf_addf(&b, "# loopgate handoff: run %s\n\n", r->id);

@@ -2,6 +2,8 @@
  * runlog.c: a run directory read back into struct runlog.  See runlog.h.
  */
 #include "report/runlog.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
 #include "engine/auditkey.h"
 #include "record/checkpoint.h"
 #include "tree/git.h"
@@ -103,34 +105,34 @@ static void mark(struct runlog_iter *it, const char *kind, json_t *body)
 /* What a record with an iteration adds to that iteration. */
 static void take_iter_record(struct runlog_iter *it, const char *kind, json_t *body)
 {
-	if (!strcmp(kind, "gate_end")) {
+	if (!strcmp(kind, EV_GATE_END)) {
 		json_array_append(it->gates, body);
 		it->gate_ms += runlog_num(body, "duration_ms", 0);
-	} else if (!strcmp(kind, "gate_cached")) {
+	} else if (!strcmp(kind, EV_GATE_CACHED)) {
 		json_t *g = json_deep_copy(body);
 		json_object_set_new(g, "cached", json_true());
 		json_array_append_new(it->gates, g);
-	} else if (!strcmp(kind, "model_attempt")) {
+	} else if (!strcmp(kind, EV_MODEL_ATTEMPT)) {
 		it->model_ms += runlog_num(body, "elapsed_ms", 0) +
 				runlog_num(body, "wait_ms", 0);
-	} else if (!strcmp(kind, "model_response")) {
+	} else if (!strcmp(kind, EV_MODEL_RESPONSE)) {
 		it->model = body;
-	} else if (!strcmp(kind, "actor_end")) {
+	} else if (!strcmp(kind, EV_ACTOR_END)) {
 		it->actor = body;
 		it->model_ms += runlog_num(body, "duration_ms", 0);
-	} else if (!strcmp(kind, "edits")) {
+	} else if (!strcmp(kind, EV_EDITS)) {
 		it->edits = body;
-	} else if (!strcmp(kind, "commit")) {
+	} else if (!strcmp(kind, EV_COMMIT)) {
 		it->commit = body;
-	} else if (!strcmp(kind, "iteration_end")) {
+	} else if (!strcmp(kind, EV_ITERATION_END)) {
 		it->end = body;
-	} else if (!strcmp(kind, "integrity") || !strcmp(kind, "escalation") ||
-		   !strcmp(kind, "flaky")) {
+	} else if (!strcmp(kind, EV_INTEGRITY) || !strcmp(kind, EV_ESCALATION) ||
+		   !strcmp(kind, EV_FLAKY)) {
 		mark(it, kind, body);
-	} else if (!strcmp(kind, "test_floor") &&
+	} else if (!strcmp(kind, EV_TEST_FLOOR) &&
 		   json_is_true(json_object_get(body, "violated"))) {
 		mark(it, "test floor", body);
-	} else if (!strcmp(kind, "fingerprint") &&
+	} else if (!strcmp(kind, EV_FINGERPRINT) &&
 		   runlog_num(body, "same_in_a_row", 0) >= 2) {
 		mark(it, "same failure", body);
 	}
@@ -148,22 +150,23 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 			rl->t_first = t;
 		rl->t_last = t;
 	}
-	if (!strcmp(kind, "run_start")) {
+	if (!strcmp(kind, EV_RUN_START)) {
 		rl->start = body;
-	} else if (!strcmp(kind, "run_end")) {
+	} else if (!strcmp(kind, EV_RUN_END)) {
 		rl->end = body;
 		if (*cur && !strcmp(runlog_str(body, "status", ""), "stalled"))
 			mark(*cur, "stall", body);
-	} else if (!strcmp(kind, "budget")) {
+	} else if (!strcmp(kind, EV_BUDGET)) {
 		rl->budget = body;
 		if (*cur)
 			(*cur)->budget = body;
-	} else if (!strcmp(kind, "review") || !strcmp(kind, "resume") ||
-		   !strcmp(kind, "recovered_tail") || !strcmp(kind, "review_requested") ||
+	} else if (!strcmp(kind, EV_REVIEW) || !strcmp(kind, EV_RESUME) ||
+		   !strcmp(kind, EV_RECOVERED_TAIL) ||
+		   !strcmp(kind, EV_REVIEW_REQUESTED) ||
 		   !strcmp(kind, "vote")) { /* vote: a verifier's, when fan-out lands */
 		json_array_append(rl->record, rec);
-		if (*cur && !strcmp(kind, "resume"))
-			mark(*cur, "resume", body);
+		if (*cur && !strcmp(kind, EV_RESUME))
+			mark(*cur, EV_RESUME, body);
 	}
 	if (json_is_integer(n)) {
 		struct runlog_iter *it = iter_get(rl, (long)json_integer_value(n),
@@ -314,7 +317,7 @@ out:
 
 int runlog_load(struct runlog *rl, const char *dir, struct buf *err)
 {
-	char *events = xasprintf("%s/events.jsonl", dir);
+	char *events = rundir_file(dir, RUNDIR_EVENTS);
 	int ret;
 
 	rl->dir = xstrdup(dir);
@@ -328,7 +331,7 @@ int runlog_load(struct runlog *rl, const char *dir, struct buf *err)
 	ret = read_records(rl, events, err);
 	if (ret == 0) {
 		if (!rl->end) {
-			char *sum = xasprintf("%s/summary.json", dir);
+			char *sum = rundir_file(dir, RUNDIR_SUMMARY);
 			json_t *s = json_load_file(sum, 0, NULL);
 			if (s)
 				json_array_append_new(rl->owned, s);

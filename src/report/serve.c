@@ -2,6 +2,7 @@
  * serve.c: the live local view.  See serve.h.
  */
 #include "report/serve.h"
+#include "record/rundir.h"
 #include "report/html.h"
 #include "report/serve_impl.h"
 
@@ -132,8 +133,8 @@ static char *run_dir(const struct serve *s, const char *id)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 			return NULL;
-	dir = xasprintf("%s/.loopgate/runs/%s", s->repo, id);
-	ev = xasprintf("%s/events.jsonl", dir);
+	dir = rundir_path(s->repo, id);
+	ev = rundir_file(dir, RUNDIR_EVENTS);
 	ok = lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && lstat(ev, &st) == 0 &&
 	     S_ISREG(st.st_mode);
 	free(ev);
@@ -206,7 +207,7 @@ static void route_events(struct serve *s, struct serve_client *c, const char *id
 		send_text(c, 404, "no such run\n");
 		return;
 	}
-	c->events = xasprintf("%s/events.jsonl", dir);
+	c->events = rundir_file(dir, RUNDIR_EVENTS);
 	free(dir);
 	/* from now on: the page on screen already shows what was there */
 	c->off = stat(c->events, &st) == 0 ? st.st_size : 0;

@@ -3,6 +3,8 @@
  * docs/design/store.md.  Queries and reindex live in store_query.c.
  */
 #include "store/store.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
 #include "record/checkpoint.h"
 #include "store/store_impl.h"
 #include "base/fault.h"
@@ -80,16 +82,16 @@ struct mapping {
 	" ON CONFLICT(run_id, n) DO UPDATE SET " set
 
 static const struct mapping mappings[] = {
-	{"run_start",
+	{EV_RUN_START,
 	 "UPDATE runs SET started = ?3, goal = ?4, branch = ?5,"
 	 " base = ?6, actor = ?7, model = coalesce(?8, ?9),"
 	 " status = coalesce(status, 'running') WHERE id = ?1",
 	 {"goal", "branch", "base", "actor", "config.model", "config.agent_cmd"}},
-	{"model_request", "UPDATE runs SET provider = ?4 WHERE id = ?1", {"provider"}},
-	{"iteration_start",
+	{EV_MODEL_REQUEST, "UPDATE runs SET provider = ?4 WHERE id = ?1", {"provider"}},
+	{EV_ITERATION_START,
 	 ITER_UPSERT("started", "?3", "started = excluded.started"),
 	 {"iteration"}},
-	{"model_attempt",
+	{EV_MODEL_ATTEMPT,
 	 "INSERT OR REPLACE INTO model_calls(run_id, seq,"
 	 " iteration, attempt, http_status, outcome, detail, tokens_in,"
 	 " tokens_out, usage_estimated, cost_usd, will_retry, wait_ms, ms,"
@@ -98,18 +100,18 @@ static const struct mapping mappings[] = {
 	 {"iteration", "attempt", "http_status", "outcome", "detail", "tokens_in",
 	  "tokens_out", "usage_estimated", "cost_usd", "will_retry", "wait_ms",
 	  "elapsed_ms", "stopped_by"}},
-	{"edits",
+	{EV_EDITS,
 	 ITER_UPSERT("edits_applied, edits_refused, edit_blocks", "?5, ?6, ?7",
 		     "edits_applied = excluded.edits_applied,"
 		     " edits_refused = excluded.edits_refused,"
 		     " edit_blocks = excluded.edit_blocks"),
 	 {"iteration", "applied", "refused", "blocks"}},
-	{"commit",
+	{EV_COMMIT,
 	 ITER_UPSERT("commit_sha, files, noop", "?5, ?6, ?7",
 		     "commit_sha = excluded.commit_sha,"
 		     " files = excluded.files, noop = excluded.noop"),
 	 {"iteration", "sha", "files", "noop"}},
-	{"gate_end",
+	{EV_GATE_END,
 	 "INSERT OR REPLACE INTO gate_results(run_id, seq,"
 	 " iteration, gate, command, status, exit_code, signal, describe,"
 	 " duration_ms, output_file, output_bytes, passed, tests, cached)"
@@ -118,35 +120,35 @@ static const struct mapping mappings[] = {
 	 {"iteration", "gate", "command", "status", "exit_code", "signal", "describe",
 	  "duration_ms", "output_file", "output_bytes", "passed", "tests"}},
 	/* the failure an iteration ends with: its failing gate's describe */
-	{"gate_end",
+	{EV_GATE_END,
 	 "INSERT INTO iterations(run_id, n, gate_exit, describe)"
 	 " SELECT ?1, ?4, ?5, ?6 WHERE ?4 > 0 AND NOT coalesce(?7, 0)"
 	 " ON CONFLICT(run_id, n) DO UPDATE SET gate_exit = excluded.gate_exit,"
 	 " describe = excluded.describe",
 	 {"iteration", "exit_code", "describe", "passed"}},
-	{"gate_cached",
+	{EV_GATE_CACHED,
 	 "INSERT OR REPLACE INTO gate_results(run_id, seq,"
 	 " iteration, gate, command, status, passed, output_file, cached)"
 	 " VALUES(?1, ?2, ?4, ?5, ?6, 'cached', ?7, ?8, 1)",
 	 {"iteration", "gate", "command", "passed", "output_file"}},
-	{"integrity",
+	{EV_INTEGRITY,
 	 "INSERT OR REPLACE INTO integrity_events(run_id, seq,"
 	 " iteration, kind, paths, detail) VALUES(?1, ?2, ?4, ?5, ?6, ?7)",
 	 {"iteration", "kind", "paths", "diff"}},
-	{"flaky",
+	{EV_FLAKY,
 	 "INSERT OR REPLACE INTO integrity_events(run_id, seq,"
 	 " iteration, kind, gate, detail) VALUES(?1, ?2, ?4, 'flaky', ?5, ?6)",
 	 {"iteration", "gate", ""}},
-	{"test_floor",
+	{EV_TEST_FLOOR,
 	 "INSERT OR REPLACE INTO integrity_events(run_id, seq,"
 	 " iteration, kind, gate, detail) SELECT ?1, ?2, ?4, 'test_floor', ?5,"
 	 " ?7 WHERE coalesce(?6, 0)",
 	 {"iteration", "gate", "violated", ""}},
-	{"recovered_tail",
+	{EV_RECOVERED_TAIL,
 	 "INSERT OR REPLACE INTO integrity_events(run_id,"
 	 " seq, kind, detail) VALUES(?1, ?2, 'recovered_tail', ?4)",
 	 {""}},
-	{"iteration_end",
+	{EV_ITERATION_END,
 	 ITER_UPSERT("gate_failed, noop, duration_ms,"
 		     " tokens_in, tokens_out, cost_usd",
 		     "?5, ?6, ?7, ?8, ?9, ?10",
@@ -158,21 +160,21 @@ static const struct mapping mappings[] = {
 		     " cost_usd = excluded.cost_usd"),
 	 {"iteration", "gate_failed", "noop", "duration_ms", "tokens_in", "tokens_out",
 	  "cost_usd"}},
-	{"budget",
+	{EV_BUDGET,
 	 "UPDATE runs SET iterations = ?4, tokens_in = ?5,"
 	 " tokens_out = ?6, cost_usd = ?7, calls = ?8 WHERE id = ?1",
 	 {"iterations", "tokens_in", "tokens_out", "cost_usd", "calls"}},
-	{"run_end",
+	{EV_RUN_END,
 	 "UPDATE runs SET ended = ?3, status = ?4, reason = ?5,"
 	 " exit_code = ?6, iterations = ?7, tokens_in = ?8, tokens_out = ?9,"
 	 " cost_usd = ?10, calls = ?11, duration_s = ?12 WHERE id = ?1",
 	 {"status", "reason", "exit_code", "iterations", "tokens_in", "tokens_out",
 	  "cost_usd", "calls", "elapsed_s"}},
-	{"review_requested",
+	{EV_REVIEW_REQUESTED,
 	 "UPDATE runs SET review = 'requested',"
 	 " review_sample = ?4 WHERE id = ?1",
 	 {"sample"}},
-	{"review",
+	{EV_REVIEW,
 	 "UPDATE runs SET review = ?4, reviewer = ?5,"
 	 " review_note = ?6, review_ts = ?3 WHERE id = ?1",
 	 {"verdict", "reviewer", "note"}},
@@ -192,7 +194,29 @@ struct store {
 	/* live indexing */
 	char run_id[65];
 	int failed;
+	store_warn_fn *warn; /* the first failure goes there (store_attach) */
+	void *warn_ctx;
 };
+
+static void live_warn(const struct store *st, const char *msg)
+{
+	if (st->warn)
+		st->warn(st->warn_ctx, msg);
+}
+
+/* A failure to index: warned once, and indexing stops. */
+static void live_failed(struct store *st, const struct buf *err)
+{
+	struct buf msg = BUF_INIT;
+	st->failed = 1;
+	buf_addf(&msg,
+		 "%s; the run goes on, but its "
+		 "index is incomplete from here (the event log is complete): "
+		 "run `loopgate reindex` to repair it",
+		 err->s);
+	live_warn(st, msg.s);
+	buf_release(&msg);
+}
 
 sqlite3 *store_db(struct store *st)
 {
@@ -527,14 +551,8 @@ static void observe(void *ctx, const json_t *rec)
 
 	if (st->failed)
 		return;
-	if (store_ingest(st, st->run_id, rec, &err) < 0) {
-		st->failed = 1;
-		fprintf(stderr,
-			"loopgate: warning: %s; the run goes on, but its "
-			"index is incomplete from here (the event log is complete): "
-			"run `loopgate reindex` to repair it\n",
-			err.s);
-	}
+	if (store_ingest(st, st->run_id, rec, &err) < 0)
+		live_failed(st, &err);
 	buf_release(&err);
 }
 
@@ -560,41 +578,41 @@ static void observe_checkpoint(void *ctx, const struct checkpoint *cp)
 		: err_set(&err, -EINVAL, "run store: a checkpoint could not be encoded");
 	if (ret == 0)
 		ret = put_checkpoint(st, s, st->run_id, o, &err);
-	if (ret < 0) {
-		st->failed = 1;
-		fprintf(stderr,
-			"loopgate: warning: %s; the run goes on, but its "
-			"index is incomplete from here (the event log is complete): "
-			"run `loopgate reindex` to repair it\n",
-			err.s);
-	}
+	if (ret < 0)
+		live_failed(st, &err);
 	sqlite3_finalize(s);
 	json_decref(o);
 	free(line);
 	buf_release(&err);
 }
 
-void store_attach(struct store *st, struct events *ev, const char *run_id)
+int store_attach(struct store *st, struct events *ev, const char *run_id,
+		 store_warn_fn *warn_fn, void *warn_ctx, struct buf *err)
 {
 	if (!st)
-		return;
+		return 0;
 	snprintf(st->run_id, sizeof(st->run_id), "%s", run_id);
+	st->warn = warn_fn;
+	st->warn_ctx = warn_ctx;
 	/* a full observer table leaves the run unindexed, like a failed open */
 	if (events_observe(ev, &(struct events_observer){.record = observe,
 							 .checkpoint = observe_checkpoint,
 							 .ctx = st}) < 0)
-		fprintf(stderr, "loopgate: warning: too many event observers; the run "
-				"goes on without indexing it: run `loopgate reindex` "
-				"later\n");
+		return err_set(err, -ENOSPC,
+			       "too many event observers; the run "
+			       "goes on without indexing it: run `loopgate reindex` "
+			       "later");
+	return 0;
 }
 
-struct store *store_live_open(const char *repo, struct events *ev, const char *run_id)
+struct store *store_live_open(const char *repo, struct events *ev, const char *run_id,
+			      store_warn_fn *warn_fn, void *warn_ctx)
 {
 	struct store_reindex_report rep = {0, 0, 0, BUF_INIT};
 	struct buf err = BUF_INIT;
 	struct store *st = NULL;
 	struct stat sb;
-	char *path = xasprintf("%s/.loopgate/%s", repo, STORE_FILE);
+	char *path = rundir_state(repo, STORE_FILE);
 	int fresh = stat(path, &sb) < 0;
 
 	if (store_open(&st, path, &err) == 0 && fresh &&
@@ -602,13 +620,18 @@ struct store *store_live_open(const char *repo, struct events *ev, const char *r
 		store_close(st);
 		st = NULL;
 	}
-	if (!st)
-		fprintf(stderr,
-			"loopgate: warning: %s; the run goes on without "
-			"indexing it (the event log is complete): run `loopgate "
-			"reindex` later\n",
-			err.s);
-	store_attach(st, ev, run_id);
+	if (!st && warn_fn) {
+		struct buf msg = BUF_INIT;
+		buf_addf(&msg,
+			 "%s; the run goes on without "
+			 "indexing it (the event log is complete): run `loopgate "
+			 "reindex` later",
+			 err.s);
+		warn_fn(warn_ctx, msg.s);
+		buf_release(&msg);
+	}
+	if (store_attach(st, ev, run_id, warn_fn, warn_ctx, &err) < 0 && warn_fn)
+		warn_fn(warn_ctx, err.s);
 	buf_release(&rep.notes);
 	buf_release(&err);
 	free(path);

@@ -7,9 +7,11 @@
  *
  *   struct store *st = NULL;
  *   store_open(&st, "<repo>/.loopgate/loopgate.db", &err);   may fail
- *   store_attach(st, &ev, run_id);      an events observer feeds store_ingest;
- *                                       the first failure warns once on
- *                                       stderr and indexing stops
+ *   store_attach(st, &ev, run_id, warn, ctx, &err);
+ *                                       an events observer feeds store_ingest;
+ *                                       the first failure is passed once to
+ *                                       warn (the CLI prints it; the store
+ *                                       never prints) and indexing stops
  *   ... the run appends records ...     each record and each signed
  *                                       checkpoint is indexed as written
  *   store_close(st);
@@ -60,16 +62,24 @@ int store_ingest(struct store *st, const char *run_id, const json_t *rec,
 int store_import_checkpoints(struct store *st, const char *run_id, const char *run_dir,
 			     struct buf *err);
 
+/* Where live indexing's warnings go: msg is one sentence, borrowed for the
+ * call.  A NULL function drops them. */
+typedef void store_warn_fn(void *ctx, const char *msg);
+
 /* Live indexing through an events observer (events_observe); see the
- * top of this file. */
-void store_attach(struct store *st, struct events *ev, const char *run_id);
+ * top of this file.  The first failure to index goes to warn(ctx, ...).
+ * 0, or -ENOSPC with err set when ev has no room for another observer
+ * (the run goes on unindexed). */
+int store_attach(struct store *st, struct events *ev, const char *run_id,
+		 store_warn_fn *warn, void *warn_ctx, struct buf *err);
 
 /*
  * The run's side: opens <repo>/.loopgate/loopgate.db (reindexing the
  * existing logs first when it is new) and attaches it to ev.  NULL, after
- * one warning on stderr, when the store cannot be used: the run goes on.
+ * one warning to warn, when the store cannot be used: the run goes on.
  */
-struct store *store_live_open(const char *repo, struct events *ev, const char *run_id);
+struct store *store_live_open(const char *repo, struct events *ev, const char *run_id,
+			      store_warn_fn *warn, void *warn_ctx);
 /* Detaches from ev and closes.  NULL-safe.  Close the log first, so the
  * final checkpoint it writes is indexed too. */
 void store_live_close(struct store *st, struct events *ev);

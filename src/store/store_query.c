@@ -3,6 +3,7 @@
  * See store.h.  Every query is a constant statement with bound parameters.
  */
 #include "store/store.h"
+#include "record/rundir.h"
 #include "store/store_impl.h"
 #include "record/audit.h"
 #include "base/fileio.h"
@@ -296,7 +297,7 @@ out:
 int store_reindex(struct store *st, const char *repo, struct store_reindex_report *rep,
 		  struct buf *err)
 {
-	char *runs = xasprintf("%s/.loopgate/runs", repo);
+	char *runs = rundir_runs(repo);
 	char **names = list_runs(runs, err);
 	size_t i;
 	int ret = 0;
@@ -313,7 +314,7 @@ int store_reindex(struct store *st, const char *repo, struct store_reindex_repor
 	ret = store_exec(st, "DELETE FROM runs", err); /* cascades */
 	for (i = 0; names[i] && ret == 0; i++) {
 		char *dir = xasprintf("%s/%s", runs, names[i]);
-		char *log = xasprintf("%s/events.jsonl", dir);
+		char *log = rundir_file(dir, RUNDIR_EVENTS);
 		struct stat sb;
 		if (stat(log, &sb) == 0) {
 			ret = reindex_log(st, names[i], log, rep, err);

@@ -39,7 +39,7 @@ struct fresh {
 };
 #define FRESH_INIT                                                                       \
 	{                                                                                \
-		0                                                                        \
+		.last_sec = 0                                                            \
 	}
 
 struct fresh_report {
@@ -50,7 +50,7 @@ struct fresh_report {
 };
 #define FRESH_REPORT_INIT                                                                \
 	{                                                                                \
-		0, BUF_INIT, 0, 0                                                        \
+		.bytecode = BUF_INIT                                                     \
 	}
 
 /*

@@ -31,7 +31,8 @@ struct protect {
 };
 #define PROTECT_INIT                                                                     \
 	{                                                                                \
-		{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, 0                            \
+		.globs = STRLIST_INIT, .user = STRLIST_INIT, .unprotect = STRLIST_INIT,  \
+		.files = STRLIST_INIT                                                    \
 	}
 
 /* Why a path is protected, for messages that name the way out. */
