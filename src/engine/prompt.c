@@ -253,34 +253,144 @@ static void add_files(const struct prompt_in *in, struct buf *out)
 	buf_release(&list);
 }
 
+/*
+ * The history section stays within a fixed size whatever the run's length:
+ * the latest HISTORY_FULL iterations one line each, the older ones in one
+ * summary of facts loopgate computed (how often each file changed, how
+ * often each gate failed, turns that changed nothing, refused edits).
+ */
+#define HISTORY_FULL	 8
+#define HISTORY_FILES	 6   /* most changed files named in the summary */
+#define HISTORY_TRACKED	 64  /* distinct files counted at most */
+#define HISTORY_NAME_MAX 160 /* a longer path is cut in the prompt */
+
+static void add_name(struct buf *out, const char *name)
+{
+	size_t n = strlen(name);
+	if (n <= HISTORY_NAME_MAX)
+		buf_adds(out, name);
+	else
+		buf_addf(out, "%.*s...", HISTORY_NAME_MAX, name);
+}
+
+static void history_line(const struct prompt_in *in, const struct iteration *it,
+			 struct buf *out)
+{
+	size_t j;
+	buf_addf(out, "- iteration %d: ", it->n);
+	if (it->noop) {
+		buf_adds(out, "no files changed");
+	} else {
+		buf_adds(out, "changed ");
+		for (j = 0; j < it->nchanged && j < 8; j++) {
+			buf_adds(out, j ? ", " : "");
+			add_name(out, it->changed[j]);
+		}
+		if (it->nchanged > 8)
+			buf_addf(out, " and %zu more", it->nchanged - 8);
+	}
+	if (it->edits_refused)
+		buf_addf(out, "; %d edit block(s) refused", it->edits_refused);
+	if (it->gate_index >= 0)
+		buf_addf(out, "; gate %d `%s` failed (%.80s)\n", it->gate_index + 1,
+			 in->cfg->gates.v[it->gate_index],
+			 it->gate_desc ? it->gate_desc : "");
+	else if (it->judged)
+		buf_adds(out, "; all gates passed\n");
+	else
+		buf_adds(out, "; the gates did not run\n");
+}
+
+struct file_count {
+	const char *name;
+	size_t n;
+};
+
+/* How often each file changed in its[0..upto): the first HISTORY_TRACKED
+ * distinct names are counted; *others counts changes to the rest. */
+static size_t count_files(const struct worker *w, size_t upto, struct file_count *fc,
+			  size_t *others)
+{
+	size_t nfc = 0;
+	for (size_t i = 0; i < upto; i++) {
+		const struct iteration *it = &w->its[i];
+		for (size_t j = 0; j < it->nchanged; j++) {
+			size_t k = 0;
+			while (k < nfc && strcmp(fc[k].name, it->changed[j]))
+				k++;
+			if (k < nfc)
+				fc[k].n++;
+			else if (nfc < HISTORY_TRACKED)
+				fc[nfc++] = (struct file_count){it->changed[j], 1};
+			else
+				(*others)++;
+		}
+	}
+	return nfc;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct file_count *x = a, *y = b;
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->name, y->name);
+}
+
+static void history_summary(const struct prompt_in *in, size_t upto, struct buf *out)
+{
+	struct file_count fc[HISTORY_TRACKED];
+	size_t nfc, others = 0, noop = 0, refused = 0, passed = 0, *fails;
+	const struct worker *w = in->w;
+
+	fails = xcalloc(in->cfg->gates.n + 1, sizeof(*fails));
+	for (size_t i = 0; i < upto; i++) {
+		const struct iteration *it = &w->its[i];
+		noop += it->noop != 0;
+		refused += (size_t)(it->edits_refused > 0 ? it->edits_refused : 0);
+		if (it->gate_index >= 0 && (size_t)it->gate_index < in->cfg->gates.n)
+			fails[it->gate_index]++;
+		else if (it->judged)
+			passed++;
+	}
+	nfc = count_files(w, upto, fc, &others);
+	qsort(fc, nfc, sizeof(*fc), by_count);
+	buf_addf(out, "- iterations %d to %d, summarised: ", w->its[0].n,
+		 w->its[upto - 1].n);
+	if (nfc) {
+		buf_addf(out, "changed %zu%s file(s) (", nfc, others ? "+" : "");
+		for (size_t k = 0; k < nfc && k < HISTORY_FILES; k++) {
+			buf_adds(out, k ? ", " : "");
+			add_name(out, fc[k].name);
+			buf_addf(out, " %zu time(s)", fc[k].n);
+		}
+		buf_adds(out, nfc > HISTORY_FILES ? ", ...)" : ")");
+	} else {
+		buf_adds(out, "changed no files");
+	}
+	if (noop)
+		buf_addf(out, "; %zu turn(s) changed nothing", noop);
+	if (refused)
+		buf_addf(out, "; %zu edit block(s) refused", refused);
+	for (size_t g = 0; g < in->cfg->gates.n; g++)
+		if (fails[g])
+			buf_addf(out, "; gate %zu `%s` failed %zu time(s)", g + 1,
+				 in->cfg->gates.v[g], fails[g]);
+	if (passed)
+		buf_addf(out, "; every gate passed %zu time(s)", passed);
+	buf_adds(out, "\n");
+	free(fails);
+}
+
 static void add_history(const struct prompt_in *in, struct buf *out)
 {
-	size_t i, j;
+	size_t first;
 	if (!in->w->nits)
 		return;
 	buf_adds(out, "\n# History\n\n");
-	for (i = 0; i < in->w->nits; i++) {
-		const struct iteration *it = &in->w->its[i];
-		buf_addf(out, "- iteration %d: ", it->n);
-		if (it->noop) {
-			buf_adds(out, "no files changed");
-		} else {
-			buf_adds(out, "changed ");
-			for (j = 0; j < it->nchanged && j < 8; j++)
-				buf_addf(out, "%s%s", j ? ", " : "", it->changed[j]);
-			if (it->nchanged > 8)
-				buf_addf(out, " and %zu more", it->nchanged - 8);
-		}
-		if (it->edits_refused)
-			buf_addf(out, "; %d edit block(s) refused", it->edits_refused);
-		if (it->gate_index >= 0)
-			buf_addf(out, "; gate %d `%s` failed (%s)\n", it->gate_index + 1,
-				 in->cfg->gates.v[it->gate_index], it->gate_desc);
-		else if (it->judged)
-			buf_adds(out, "; all gates passed\n");
-		else
-			buf_adds(out, "; the gates did not run\n");
-	}
+	first = in->w->nits > HISTORY_FULL ? in->w->nits - HISTORY_FULL : 0;
+	if (first)
+		history_summary(in, first, out);
+	for (size_t i = first; i < in->w->nits; i++)
+		history_line(in, &in->w->its[i], out);
 }
 
 void prompt_user(const struct prompt_in *in, struct buf *out)
