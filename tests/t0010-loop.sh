@@ -134,7 +134,8 @@ test_expect_success 'the baseline runs every gate; iterations stop at the first 
 		--gate "echo first >>$TRASH/gates.log" --gate "sh test.sh" \
 		--gate "echo third >>$TRASH/gates.log" \
 		--model openai/m --base-url "$url" --json >gsum.json 2>err &&
-	test "$(cat gates.log | tr "\n" " ")" = "first third first third "
+	# baseline, iteration 1, then the re-verification in a clean checkout
+	test "$(cat gates.log | tr "\n" " ")" = "first third first third first third "
 '
 
 test_expect_success 'a replayed transcript drives the loop offline' '

@@ -25,6 +25,7 @@ test_expect_success 'a converging model run: setup, baseline, each iteration' '
 	loopgate: iteration 1: model replied (T); 1 edit block(s): 1 applied, 0 refused
 	loopgate: iteration 1: committed; gate 1 \`sh test.sh\` failed: exit 1
 	loopgate: iteration 2: model replied (T); 1 edit block(s): 1 applied, 0 refused
+	loopgate: iteration 2: gates passed in its tree; re-verifying the commit in a clean checkout
 	loopgate: iteration 2: every gate passed
 	loopgate: converged: all 1 gates exit 0 after iteration 2
 	loopgate: run directory $run_dir/ID

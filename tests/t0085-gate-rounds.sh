@@ -51,11 +51,16 @@ test_expect_success 'a gate that passes every other run is flaky, never converge
 	test -f "$run_dir/iter-001/confirm-1/gate-1.out"
 '
 
-test_expect_success 'without --confirm the same gate would have been taken at its word' '
+# Without --confirm the worker's pass is still a claim: the re-verification
+# in a clean checkout (docs/design/reverify.md) runs the gate again, and an
+# alternating gate fails there.
+test_expect_success 'without --confirm the re-verification still runs the gate again' '
 	make_repo once && rm -f flaky.count &&
-	expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir once --goal g --gate "$TRASH/flaky-gate.sh" \
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir once --goal g --gate "$TRASH/flaky-gate.sh" \
 		--agent-cmd "echo x >>calc.py" --max-iterations 3 --json >once.sum 2>err &&
-	test "$(summary_field once.sum status)" = converged
+	test "$(summary_field once.sum status)" != converged &&
+	run_dir=$(summary_field once.sum run_dir) &&
+	grep "\"kind\":\"reverify_end\"" "$run_dir/events.jsonl" | grep -q "\"passed\":false"
 '
 
 test_expect_success 'a steady gate survives confirmation' '
@@ -64,7 +69,9 @@ test_expect_success 'a steady gate survives confirmation' '
 		--gate "echo run >>$TRASH/steady.runs; sh test.sh" \
 		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --confirm 2 --json >steady.sum 2>err &&
 	test "$(summary_field steady.sum status)" = converged &&
-	test "$(count_runs steady.runs)" = 4
+	# baseline, the round, 2 confirmations; then the same 1 + 2 in a clean
+	# checkout of the commit (the re-verification)
+	test "$(count_runs steady.runs)" = 7
 '
 
 # check.sh [ID...]: a TAP-speaking gate for calc.py; with arguments it is

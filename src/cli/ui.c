@@ -272,12 +272,21 @@ static void on_judge(const char *kind, const json_t *b)
 	long g = num(b, "gate");
 
 	if (!strcmp(kind, EV_GATE_START)) {
+		if (g == 1 && !num(b, "confirm") && !strcmp(str(b, "phase"), "reverify"))
+			ui_log("iteration %ld: gates passed in its tree; re-verifying "
+			       "the commit "
+			       "in a clean checkout",
+			       num(b, "iteration"));
 		if (num(b, "confirm") == 1 && g == 1)
 			ui_log("iteration %ld: every gate passed; confirming %ld more "
 			       "time(s)",
 			       num(b, "iteration"), cur_run->cfg->confirm);
 		snprintf(phase, sizeof(phase), "gate %ld/%zu", g, cur_run->cfg->gates.n);
 		set_phase((int)num(b, "iteration"), phase);
+	} else if (!strcmp(kind, EV_REVERIFY_END) &&
+		   !json_is_true(json_object_get(b, "passed"))) {
+		ui_log("iteration %ld: not converged: %s", num(b, "iteration"),
+		       str(b, "reason"));
 	} else if (!strcmp(kind, EV_BASELINE)) {
 		if (json_is_true(json_object_get(b, "passed")))
 			ui_log("baseline: every gate already passes; nothing to do");

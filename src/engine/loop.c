@@ -2,6 +2,7 @@
  * loop.c: the act-apply-observe loop.  See loop.h and docs/design/loop.md.
  */
 #include "engine/loop.h"
+#include "engine/reverify.h"
 #include "record/evkind.h"
 #include "record/rundir.h"
 #include "exec/sandbox.h"
@@ -287,6 +288,17 @@ static int guard_git(struct run *r, struct iteration *it, struct buf *err)
  * with --confirm the gates run again on the same tree, and a gate that
  * flips is flaky, not passed.
  */
+static int judge_failed(struct run *r, struct iteration *it);
+
+/* The clean checkout failed what the worker's tree passed: a failing round,
+ * its gate the clean checkout's, the reason kept for the next prompt. */
+static int reverify_rejected(struct run *r, struct iteration *it, const struct buf *why)
+{
+	free(r->w->reverify_note);
+	r->w->reverify_note = xstrdup(why->s);
+	return judge_failed(r, it);
+}
+
 static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 		      struct buf *err)
 {
@@ -300,6 +312,12 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	}
 	if (r->cfg->confirm > 0)
 		ret = judge_confirm(&r->w->judge, dir, it->n, &why, err);
+	/* the claim, checked in a clean checkout of the commit (reverify.h) */
+	if (ret == 0 && (ret = reverify_candidate(r, r->w, it->n, &why, err)) > 0) {
+		code = reverify_rejected(r, it, &why);
+		buf_release(&why);
+		return code;
+	}
 	if (ret < 0)
 		code = cannot(r, ret, err->s);
 	else if (ret > 0)
@@ -476,8 +494,18 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	if ((ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err)) < 0)
 		return cannot(r, ret, err->s);
 	it->judged = 1;
+	free(r->w->reverify_note);
+	r->w->reverify_note = NULL;
 	if (r->w->judge.last.passed)
 		return judge_pass(r, it, dir, err);
+	return judge_failed(r, it);
+}
+
+/* A round whose deciding gate failed (judge.last): stall, protection and
+ * the actor's failures decide how the run goes on. */
+static int judge_failed(struct run *r, struct iteration *it)
+{
+	int ret;
 	it->gate_index = r->w->judge.last.index;
 	it->gate_exit = r->w->judge.last.exit_code;
 	it->gate_desc = xstrdup(r->w->judge.last.describe);

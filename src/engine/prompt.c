@@ -131,6 +131,18 @@ static void add_gate_output(const struct prompt_in *in, struct buf *out)
 
 	if (!g->ran)
 		return;
+	if (in->w->reverify_note)
+		buf_addf(out,
+			 "\n# Your last commit did not hold\n\nEvery gate passed in your "
+			 "working tree, but loopgate checks each claim in a clean "
+			 "checkout "
+			 "of the commit (only committed files, nothing left over from "
+			 "your "
+			 "tree), and there it failed: %s. Make the committed files work "
+			 "on "
+			 "their own: files that are ignored or not in the repository are "
+			 "not part of the result.\n",
+			 in->w->reverify_note);
 	buf_addf(out,
 		 "\n# Latest gate result\n\nGate %d of %zu, `%s`, failed: %s "
 		 "(%.1f s).",

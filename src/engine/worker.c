@@ -57,6 +57,8 @@ void worker_release(struct worker *w)
 		provider_free(w->prov);
 	w->prov = NULL;
 	agent_worker_release(w);
+	free(w->reverify_note);
+	w->reverify_note = NULL;
 	for (size_t i = 0; i < w->nits; i++)
 		iteration_release(&w->its[i]);
 	free(w->its);

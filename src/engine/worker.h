@@ -77,6 +77,10 @@ struct worker {
 	long max_output_tokens;
 	/* the judge */
 	struct judge judge;    /* gate results, counts, cache, file list */
+	char *reverify_note;   /* why the clean checkout rejected the latest
+				  claim (reverify.h): the next prompt says it */
+	int reverify_rejects;  /* claims the clean checkout rejected */
+	int reverified_at;     /* iteration whose commit held there, or 0 */
 	char stall_fp[65];     /* fingerprint of the latest failure */
 	int stall_same;	       /* how many failures in a row had it */
 	int stall_noop;	       /* no-op iterations in a row */

@@ -96,26 +96,27 @@ static void gate_end_event(struct judge *j, int iteration, size_t i, const char 
 			   const struct gate_outcome *g)
 {
 	struct buf tc = BUF_INIT;
+	json_t *b;
 	testcount_describe(&g->counts, &tc);
-	events_append(
-		j->ev, EV_GATE_END,
-		json_pack(
-			"{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}",
-			"iteration", iteration, "gate", (int)i + 1, "command",
-			events_str(cmd), "status", proc_status_name(g->status),
-			"exit_code", g->exit_code, "signal", g->term_signal, "describe",
-			events_str(g->describe), "duration_ms", g->elapsed_ms,
-			"output_file", g->output_file, "output_bytes",
-			(json_int_t)g->output_total, "passed", g->passed, "tests",
-			events_str(tc.s),
-			/* the numbers behind "tests", for resume's executed-test floor */
-			"counts",
-			json_pack("{s:b,s:s?,s:I,s:I,s:I,s:I}", "known", g->counts.known,
-				  "runner", g->counts.runner, "executed",
-				  (json_int_t)g->counts.executed, "passed",
-				  (json_int_t)g->counts.passed, "failed",
-				  (json_int_t)g->counts.failed, "skipped",
-				  (json_int_t)g->counts.skipped)));
+	b = json_pack("{s:i,s:i,s:o,s:s,s:i,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}",
+		      "iteration", iteration, "gate", (int)i + 1, "command",
+		      events_str(cmd), "status", proc_status_name(g->status), "exit_code",
+		      g->exit_code, "signal", g->term_signal, "describe",
+		      events_str(g->describe), "duration_ms", g->elapsed_ms,
+		      "output_file", g->output_file, "output_bytes",
+		      (json_int_t)g->output_total, "passed", g->passed, "tests",
+		      events_str(tc.s),
+		      /* the numbers behind "tests", for resume's executed-test floor */
+		      "counts",
+		      json_pack("{s:b,s:s?,s:I,s:I,s:I,s:I}", "known", g->counts.known,
+				"runner", g->counts.runner, "executed",
+				(json_int_t)g->counts.executed, "passed",
+				(json_int_t)g->counts.passed, "failed",
+				(json_int_t)g->counts.failed, "skipped",
+				(json_int_t)g->counts.skipped));
+	if (b && j->phase)
+		json_object_set_new(b, "phase", json_string(j->phase));
+	events_append(j->ev, EV_GATE_END, b);
 	buf_release(&tc);
 }
 
@@ -204,6 +205,8 @@ static void gate_start_event(struct judge *j, int iteration, size_t i, const cha
 			      (int)i + 1, "command", events_str(cmd), "focus", focus);
 	if (b && confirm > 0)
 		json_object_set_new(b, "confirm", json_integer(confirm));
+	if (b && j->phase)
+		json_object_set_new(b, "phase", json_string(j->phase));
 	events_append(j->ev, EV_GATE_START, b);
 }
 

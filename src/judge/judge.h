@@ -49,6 +49,7 @@ struct judge {
 	long long deadline_at;	       /* absolute clock_ms(); 0: none */
 	const struct sandbox *sandbox; /* where gates run; NULL: none */
 	const struct policy *policy;   /* extra env names; NULL: none */
+	const char *phase;	       /* "reverify": named in gate records */
 	/* State, owned. */
 	char tree_id[41];		/* HEAD's tree: the cache key */
 	struct testcount *base_counts;	/* per gate, from the baseline round */

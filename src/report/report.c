@@ -194,6 +194,17 @@ int report_handoff(const struct run *r, struct buf *err)
 			 "**Resumed:** %d time(s) after the loopgate process died "
 			 "(`loopgate resume`); the figures above count the whole run\n",
 			 r->resumes);
+	if (r->w->reverified_at)
+		buf_addf(&b,
+			 "**Re-verified:** iteration %d's commit passed every gate in a "
+			 "clean checkout (only committed files)\n",
+			 r->w->reverified_at);
+	if (r->w->reverify_rejects)
+		buf_addf(&b,
+			 "**Rejected claims:** %d time(s) the gates passed in the "
+			 "actor's tree but not in a clean checkout of its commit "
+			 "(events `reverify_end`)\n",
+			 r->w->reverify_rejects);
 	buf_adds(
 		&b,
 		r->cfg->sandbox != 0

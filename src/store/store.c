@@ -126,6 +126,14 @@ static const struct mapping mappings[] = {
 	 " ON CONFLICT(run_id, n) DO UPDATE SET gate_exit = excluded.gate_exit,"
 	 " describe = excluded.describe",
 	 {"iteration", "exit_code", "describe", "passed"}},
+	/* a claim the clean checkout rejected: the iteration's failure */
+	{EV_REVERIFY_END,
+	 "INSERT INTO iterations(run_id, n, gate_exit, describe)"
+	 " SELECT ?1, ?4, ?5, 'in a clean checkout: ' || ?6"
+	 " WHERE ?4 > 0 AND NOT coalesce(?7, 0)"
+	 " ON CONFLICT(run_id, n) DO UPDATE SET gate_exit = excluded.gate_exit,"
+	 " describe = excluded.describe",
+	 {"iteration", "exit_code", "describe", "passed"}},
 	{EV_GATE_CACHED,
 	 "INSERT OR REPLACE INTO gate_results(run_id, seq,"
 	 " iteration, gate, command, status, passed, output_file, cached)"
@@ -451,6 +459,10 @@ static int ingest_rows(struct store *st, const char *run_id, const json_t *rec,
 	sqlite3_reset(st->ensure);
 	if (rc != SQLITE_DONE)
 		return store_sqlerr(st, err, "runs");
+	/* A re-verification's gates (engine/reverify.h) are not the
+	 * iteration's round: its verdict comes as reverify_end. */
+	if (json_object_get(body, "phase"))
+		return 0;
 	for (m = 0; m < NMAPPINGS; m++)
 		if (!strcmp(mappings[m].kind, kind) &&
 		    (rc = apply(st, m, run_id, seq, ts, body, err)) < 0)

@@ -163,24 +163,6 @@ struct git_guard *git_guard_snapshot(const char *tree, struct buf *err)
 	return g;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-static int gg_remove(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (S_ISDIR(st.st_mode))
-		return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
-	return unlink(path) < 0 ? -errno : 0;
-}
-
 /* Puts e back as recorded. */
 static int gg_restore(const struct gg_entry *e, struct buf *err)
 {
@@ -190,7 +172,7 @@ static int gg_restore(const struct gg_entry *e, struct buf *err)
 		if (lstat(e->path, &st) == 0 && S_ISDIR(st.st_mode))
 			return chmod(e->path, e->mode) < 0 ? -errno : 0;
 	}
-	if ((ret = gg_remove(e->path)) < 0)
+	if ((ret = fileio_remove_tree(e->path)) < 0)
 		return err_set(err, ret, "could not remove %s: %s", e->path,
 			       strerror(-ret));
 	switch (e->type) {
@@ -344,7 +326,7 @@ int git_guard_check(struct git_guard *g, struct buf *changes, struct buf *err)
 					gg_note(changes, l, "created", p, NULL);
 					free(l);
 					n++;
-					if ((ret = gg_remove(p)) < 0)
+					if ((ret = fileio_remove_tree(p)) < 0)
 						err_set(err, ret,
 							"could not remove %s: %s", p,
 							strerror(-ret));

@@ -96,17 +96,6 @@ static void drop(const char *path, struct buf *did, const char *what)
 		note(did, what);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 /*
  * The administrative directory whose gitdir file names <tree>/.git, into
  * out ("" when there is none): worktree add names it after the tree's base
@@ -153,7 +142,7 @@ static int remake(const char *repo, const char *tree, const char *branch,
 		     "worktree add");
 		free(locked);
 	}
-	nftw(tree, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fileio_remove_tree(tree);
 	git_run(repo, NULL, NULL, "worktree", "prune", NULL);
 	note(did, "made the worktree again (it was never finished)");
 	if (git_rev(repo, ref, &sha, NULL) == 0)

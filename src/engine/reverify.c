@@ -1,0 +1,215 @@
+/*
+ * reverify.c: a worker's claim of convergence checked in a clean checkout of
+ * its commit.  See reverify.h and docs/design/reverify.md.
+ */
+#include "engine/reverify.h"
+#include "engine/run.h"
+#include "engine/worker.h"
+#include "base/fileio.h"
+#include "exec/sandbox.h"
+#include "record/evkind.h"
+#include "record/events.h"
+#include "record/rundir.h"
+#include "tree/git.h"
+#include "tree/protect.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Untracked names listed in a rejection, at most. */
+#define UNTRACKED_SHOWN 8
+
+/* Paths the commit changed against the base that are protected, ", "-joined
+ * into out (empty: none). */
+static int protected_changes(const struct run *r, const struct worker *w,
+			     const char *commit, struct buf *out, struct buf *err)
+{
+	struct buf names = BUF_INIT;
+	int ret = git_run(r->repo, &names, err, "diff", "--name-only", "-z",
+			  "--no-renames", r->base_sha, commit, "--", NULL);
+
+	for (size_t off = 0; ret == 0 && off < names.len;) {
+		const char *p = names.s + off;
+		size_t n = strlen(p);
+		if (n && protect_match(&w->protect, p))
+			buf_addf(out, "%s%s", out->len ? ", " : "", p);
+		off += n + 1;
+	}
+	buf_release(&names);
+	return ret;
+}
+
+/* What the worker's tree holds that its commit does not (untracked,
+ * ignored ones included): the usual reason a clean checkout fails. */
+static void untracked_files(const struct worker *w, struct buf *out)
+{
+	struct buf names = BUF_INIT;
+	size_t shown = 0, total = 0;
+
+	if (git_run(w->tree, &names, NULL, "ls-files", "--others", "--directory", "-z",
+		    NULL) < 0) {
+		buf_release(&names);
+		return;
+	}
+	for (size_t off = 0; off < names.len;) {
+		const char *p = names.s + off;
+		size_t n = strlen(p);
+		off += n + 1;
+		if (!n)
+			continue;
+		total++;
+		if (shown++ < UNTRACKED_SHOWN)
+			buf_addf(out, "%s%s", out->len ? ", " : "", p);
+	}
+	if (total > UNTRACKED_SHOWN)
+		buf_addf(out, " and %zu more", total - UNTRACKED_SHOWN);
+	buf_release(&names);
+}
+
+/* A fresh detached checkout of commit at path (a leftover of a killed run
+ * is removed first). */
+static int make_tree(const struct run *r, const char *path, const char *commit,
+		     struct buf *err)
+{
+	git_worktree_remove(r->repo, path, NULL);
+	fileio_remove_tree(path);
+	git_run(r->repo, NULL, NULL, "worktree", "prune", NULL);
+	return git_worktree_add_detached(r->repo, path, commit, err);
+}
+
+/* The judge of the clean checkout: the run's gates and options, the
+ * worker's baseline counts (the executed-test floor), its own cache. */
+static void bind_judge(struct judge *j, struct run *r, const struct worker *w,
+		       const char *tree, const char *artifacts, const struct sandbox *sb)
+{
+	size_t n = r->cfg->gates.n;
+	j->cfg = r->cfg;
+	j->ev = &r->ev;
+	j->run_id = r->id;
+	j->run_dir = r->run_dir;
+	j->tree = tree;
+	j->artifacts = artifacts;
+	j->deadline_at = r->budget.deadline_at;
+	j->sandbox = sb;
+	j->policy = r->cfg->policy;
+	j->phase = "reverify";
+	j->base_counts = xcalloc(n ? n : 1, sizeof(*j->base_counts));
+	j->round_counts = xcalloc(n ? n : 1, sizeof(*j->round_counts));
+	if (w->judge.base_counts)
+		memcpy(j->base_counts, w->judge.base_counts, n * sizeof(*j->base_counts));
+}
+
+/* The gates, the floor and --confirm in the clean tree: 0 pass, 1 not. */
+static int judge_clean(struct run *r, struct judge *j, const char *dir, int iteration,
+		       struct buf *why, struct buf *err)
+{
+	int ret;
+
+	if ((ret = judge_tree_id(j, err)) < 0 ||
+	    (ret = judge_gates(j, dir, iteration, JUDGE_CASCADE, err)) < 0)
+		return ret;
+	if (!j->last.passed) {
+		buf_addf(why, "gate %d `%s` fails in a clean checkout of the commit (%s)",
+			 j->last.index + 1, r->cfg->gates.v[j->last.index],
+			 j->last.describe);
+		return 1;
+	}
+	if (judge_floor(j, iteration, why))
+		return 1;
+	if (r->cfg->confirm > 0 &&
+	    (ret = judge_confirm(j, dir, iteration, why, err)) != 0)
+		return ret;
+	return 0;
+}
+
+/* The clean checkout's deciding gate becomes the worker's latest result:
+ * its raw output is what the next prompt shows. */
+static void adopt_outcome(struct worker *w, struct judge *j)
+{
+	if (!j->last.ran)
+		return;
+	gate_outcome_release(&w->judge.last);
+	w->judge.last = j->last;
+	memset(&j->last, 0, sizeof(j->last));
+	buf_init(&j->last.output, 0);
+}
+
+static void end_event(struct run *r, int iteration, const char *commit, int verdict,
+		      const struct judge *j, const struct buf *why,
+		      const struct buf *untracked)
+{
+	events_append(
+		&r->ev, EV_REVERIFY_END,
+		json_pack("{s:i,s:s,s:b,s:o,s:o,s:o,s:o}", "iteration", iteration,
+			  "commit", commit, "passed", verdict == 0, "gate",
+			  j->last.ran ? json_integer(j->last.index + 1) : json_null(),
+			  "describe",
+			  j->last.ran ? events_str(j->last.describe) : json_null(),
+			  "reason", verdict ? events_str(why->s) : json_null(),
+			  "untracked",
+			  verdict && untracked->len ? events_str(untracked->s)
+						    : json_null()));
+}
+
+int reverify_candidate(struct run *r, struct worker *w, int iteration, struct buf *why,
+		       struct buf *err)
+{
+	struct buf commit = BUF_INIT, prot = BUF_INIT, untracked = BUF_INIT;
+	struct judge j = JUDGE_INIT;
+	struct sandbox sb;
+	char dir[48], *path = rundir_file(r->run_dir, "verify");
+	char *artifacts = rundir_file(r->run_dir, "verify.artifacts");
+	int ret, sb_made = 0;
+
+	rundir_iter_name(dir, sizeof(dir) - 10, iteration);
+	memcpy(dir + strlen(dir), "/reverify", sizeof("/reverify"));
+	if ((ret = git_rev(w->tree, "HEAD", &commit, err)) < 0)
+		goto out;
+	events_append(&r->ev, EV_REVERIFY_START,
+		      json_pack("{s:i,s:s}", "iteration", iteration, "commit", commit.s));
+	if ((ret = protected_changes(r, w, commit.s, &prot, err)) < 0)
+		goto out;
+	if (prot.len) {
+		buf_addf(why, "the commit changes protected files: %s", prot.s);
+		ret = 1;
+	} else if ((ret = make_tree(r, path, commit.s, err)) == 0) {
+		sandbox_init(&sb, r->cfg, path, r->repo);
+		sb.ev = &r->ev;
+		sb_made = 1;
+		if ((ret = sandbox_probe(&sb, err)) == 0) {
+			bind_judge(&j, r, w, path, artifacts, &sb);
+			ret = judge_clean(r, &j, dir, iteration, why, err);
+		}
+	}
+	if (ret > 0) {
+		untracked_files(w, &untracked);
+		if (untracked.len)
+			buf_addf(why,
+				 "; the worker's tree has files its commit does not "
+				 "(untracked or ignored): %s",
+				 untracked.s);
+	}
+	if (ret >= 0)
+		end_event(r, iteration, commit.s, ret, &j, why, &untracked);
+	if (ret > 0)
+		w->reverify_rejects++;
+	else if (ret == 0)
+		w->reverified_at = iteration;
+	if (ret > 0)
+		adopt_outcome(w, &j);
+out:
+	judge_release(&j);
+	if (sb_made)
+		sandbox_release(&sb);
+	git_worktree_remove(r->repo, path, NULL);
+	fileio_remove_tree(path);
+	unlink(artifacts);
+	buf_release(&commit);
+	buf_release(&prot);
+	buf_release(&untracked);
+	free(path);
+	free(artifacts);
+	return ret;
+}

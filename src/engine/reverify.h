@@ -1,0 +1,36 @@
+/*
+ * reverify: a worker's "converged" is a claim; loopgate checks it itself.
+ *
+ * When a worker's gates pass in its own tree (and the executed-test floor
+ * and --confirm hold there), the commit it made is checked out into a
+ * fresh, clean worktree of the run (<run>/verify: no untracked files, no
+ * build leftovers, no bytecode from the worker's tree) and every gate runs
+ * there, in a sandbox made for that tree, with the executed-test floor
+ * against the baseline and --confirm.  The commit must also leave every
+ * protected path as the base had it.  Only a candidate that passes all of
+ * this counts; see docs/design/reverify.md.
+ *
+ *   struct buf why = BUF_INIT;
+ *   ret = reverify_candidate(r, r->w, it->n, &why, err);
+ *       ret < 0: it could not be checked (err says why): the run cannot go on
+ *       ret 0:   the candidate holds
+ *       ret 1:   rejected; why says why in one paragraph, and the worker's
+ *                judge.last holds the deciding gate of the clean checkout
+ *                (its raw output: the next prompt's feedback)
+ *
+ * Recorded as reverify_start {iteration, commit} and reverify_end
+ * {iteration, commit, passed, gate, describe, reason, untracked}; the
+ * gates' own gate_start / gate_end records carry "phase": "reverify".
+ */
+#ifndef LOOPGATE_REVERIFY_H
+#define LOOPGATE_REVERIFY_H
+
+#include "base/buf.h"
+
+struct run;
+struct worker;
+
+int reverify_candidate(struct run *r, struct worker *w, int iteration, struct buf *why,
+		       struct buf *err);
+
+#endif
