@@ -231,6 +231,16 @@ void *policy_limits_json(const struct policy *p)
 			 (json_int_t)l->wall_seconds);
 }
 
+void *policy_decision_json(const char *subject, const char *key, int n,
+			   const char *command, int allowed, const char *rule,
+			   const struct policy *p)
+{
+	return json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", subject, key, n,
+			 "command", events_str(command), "decision",
+			 allowed ? "allow" : "deny", "rule", events_str(rule), "limits",
+			 p ? (json_t *)policy_limits_json(p) : json_null());
+}
+
 void *policy_list_json(const struct strlist *l)
 {
 	json_t *a = json_array();

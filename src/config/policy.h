@@ -82,6 +82,15 @@ int policy_check_config(const struct config *c, struct buf *err);
 
 /* json_t * of the limits (void * keeps jansson out of this header). */
 void *policy_limits_json(const struct policy *p);
+/*
+ * The body of a `policy` record for a command (json_t *): subject "gate"
+ * (key "gate", n its 1-based number) or "actor" (key "iteration"), the
+ * command, the decision and the rule, and p's limits (null when p is
+ * NULL).  The network proxy's records carry subject "network" instead.
+ */
+void *policy_decision_json(const char *subject, const char *key, int n,
+			   const char *command, int allowed, const char *rule,
+			   const struct policy *p);
 /* json_t * array of the list's strings (events_str: UTF-8 cleaned). */
 void *policy_list_json(const struct strlist *l);
 /* json_t * of the whole policy, for run_start's config. */

@@ -243,13 +243,9 @@ static int command_allowed(struct run *r, struct worker *w, struct actor_turn *t
 	int allowed = policy_check_command(r->cfg->policy, r->cfg->agent_cmd, &what);
 
 	events_append(&r->ev, EV_POLICY,
-		      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "actor",
-				"iteration", t->iteration, "command",
-				events_str(r->cfg->agent_cmd), "decision",
-				allowed ? "allow" : "deny", "rule", events_str(what.s),
-				"limits",
-				r->cfg->policy ? policy_limits_json(r->cfg->policy)
-					       : json_null()));
+		      policy_decision_json("actor", "iteration", t->iteration,
+					   r->cfg->agent_cmd, allowed, what.s,
+					   r->cfg->policy));
 	if (!allowed) {
 		/* not run: the reason is the turn's outcome, on the record */
 		buf_reset(&w->edit_feedback);

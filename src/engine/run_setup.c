@@ -217,11 +217,8 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 	for (size_t i = 0; p && i < r->cfg->gates.n; i++) {
 		int ok = policy_check_command(p, r->cfg->gates.v[i], &why);
 		events_append(&r->ev, EV_POLICY,
-			      json_pack("{s:s,s:i,s:o,s:s,s:o,s:o}", "subject", "gate",
-					"gate", (int)i + 1, "command",
-					events_str(r->cfg->gates.v[i]), "decision",
-					ok ? "allow" : "deny", "rule", events_str(why.s),
-					"limits", policy_limits_json(p)));
+			      policy_decision_json("gate", "gate", (int)i + 1,
+						   r->cfg->gates.v[i], ok, why.s, p));
 	}
 	buf_release(&why);
 	/* the agent's own sandbox, and its pre-flight before the baseline */
