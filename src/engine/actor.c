@@ -272,17 +272,7 @@ static int command_ended(struct run *r, struct worker *w, struct actor_turn *t,
 
 	proc_describe(res, timeout_ms, &what);
 	actor_fail_outcome(r, t, res, timeout_ms, NULL, out);
-	events_append(&r->ev, EV_ACTOR_END,
-		      json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}", "iteration",
-				t->iteration, "status", proc_status_name(res->status),
-				"exit_code", res->exit_code, "describe",
-				events_str(what.s), "duration_ms", res->elapsed_ms,
-				"output_file", "actor.out", "output_bytes",
-				(json_int_t)res->out_total, "failed", t->failed,
-				"network_denied",
-				t->net_denied ? events_str(t->net_denied) : json_null(),
-				/* the last lines, for the terminal's failure line */
-				"tail", t->tail ? events_str(t->tail) : json_null()));
+	events_append(&r->ev, EV_ACTOR_END, actor_end_json(t, res, what.s));
 	if (res->status == PROC_INTERRUPTED)
 		ret = err_set(err, -ECANCELED, "interrupted while the agent command ran");
 	else if (res->status == PROC_DEADLINE)

@@ -71,5 +71,13 @@ void actor_fail_outcome(const struct run *r, struct actor_turn *t,
 			const struct proc_result *res, long timeout_ms,
 			const char *denied_rule, const char *out_path);
 void actor_turn_release(struct actor_turn *t);
+/*
+ * The actor_end record's body (json_t *) for a command or agent turn: the
+ * fields both share (iteration, how the process ended, describe, output
+ * file and size, failed, network_denied, tail).  An agent turn adds its
+ * own (agent, error_file, usage) to it.
+ */
+void *actor_end_json(const struct actor_turn *t, const struct proc_result *res,
+		     const char *describe);
 
 #endif

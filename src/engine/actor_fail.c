@@ -8,6 +8,9 @@
 #include "config/policy.h"
 #include "exec/proc.h"
 #include "exec/sandbox.h"
+#include "record/events.h"
+
+#include <jansson.h>
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -140,4 +143,18 @@ void actor_fail_outcome(const struct run *r, struct actor_turn *t,
 	if (t->failed)
 		t->advice = advice(r, t, res, denied_rule);
 	buf_release(&d);
+}
+
+void *actor_end_json(const struct actor_turn *t, const struct proc_result *res,
+		     const char *describe)
+{
+	return json_pack("{s:i,s:s,s:i,s:o,s:f,s:s,s:I,s:b,s:o,s:o}", "iteration",
+			 t->iteration, "status", proc_status_name(res->status),
+			 "exit_code", res->exit_code, "describe", events_str(describe),
+			 "duration_ms", res->elapsed_ms, "output_file", "actor.out",
+			 "output_bytes", (json_int_t)res->out_total, "failed", t->failed,
+			 "network_denied",
+			 t->net_denied ? events_str(t->net_denied) : json_null(),
+			 /* the last lines, for the terminal's failure line */
+			 "tail", t->tail ? events_str(t->tail) : json_null());
 }

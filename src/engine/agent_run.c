@@ -120,17 +120,15 @@ static void end_event(struct run *r, struct actor_turn *t, const struct agent_sp
 				  "tokens_out", (json_int_t)s->usage.tokens_out,
 				  "cost_usd", s->reported ? t->cost : 0.0, "cost_source",
 				  source ? json_string(source) : json_null());
-	events_append(&r->ev, EV_ACTOR_END,
-		      json_pack("{s:i,s:s,s:s,s:i,s:o,s:f,s:s,s:s,s:I,s:o,s:b,s:o,s:o}",
-				"iteration", t->iteration, "agent", r->w->agent->p->name,
-				"status", proc_status_name(s->res.status), "exit_code",
-				s->res.exit_code, "describe", events_str(what),
-				"duration_ms", s->res.elapsed_ms, "output_file",
-				"actor.out", "error_file", "actor.err", "output_bytes",
-				(json_int_t)s->res.out_total, "usage", usage, "failed",
-				t->failed, "network_denied",
-				t->net_denied ? events_str(t->net_denied) : json_null(),
-				"tail", t->tail ? events_str(t->tail) : json_null()));
+	json_t *body = actor_end_json(t, &s->res, what);
+
+	if (body) {
+		json_object_set_new(body, "agent", json_string(r->w->agent->p->name));
+		json_object_set_new(body, "error_file", json_string("actor.err"));
+		json_object_set(body, "usage", usage);
+	}
+	json_decref(usage);
+	events_append(&r->ev, EV_ACTOR_END, body);
 }
 
 /* How the turn ended, as the run sees it: 0 to go on, or -errno. */
