@@ -9,6 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 
 NPM_DIR=${LOOPGATE_NPM_DIR:-$TEST_DIR/../build/npm}
+# canonical (no "..": a symlink made to it, as the hung-CLI case makes, must
+# resolve inside the sandbox, which does not show a clone under /tmp)
+mkdir -p "$NPM_DIR" && NPM_DIR=$(cd "$NPM_DIR" && pwd -P)
 NPM_BIN=$NPM_DIR/node_modules/.bin
 FAKE_AGENT=$TEST_DIR/fake/fake_agent_api.py
 PIN_QWEN=$(awk '$1 == "qwen" {print $2 "@" $3}' "$TEST_DIR/../tools/agent-clis.txt")
