@@ -28,6 +28,8 @@ for c in "$here"/c[0-9]*.sh; do
 	dir=$TRASH/$name
 	mkdir -p "$dir"
 	start=$(date +%s)
+	# Each case runs traced (set -x into case.log): on a failure the last
+	# lines shown name the check that failed.
 	# Cases that would harm the machine outside a sandbox (a fork bomb,
 	# kill -1) are not run by a loopgate without one: they fail instead.
 	if grep -q '^# NEEDS-SANDBOX' "$c" && ! adv_sandboxed; then
@@ -38,7 +40,7 @@ for c in "$here"/c[0-9]*.sh; do
 	(cd "$dir" && export CASE_DIR="$dir" && timeout -k 5 "$per_case" \
 		sh -c '. "$1/../lib.sh"; TEST_DIR=$(cd "$1/.." && pwd)
 			FAKE=$TEST_DIR/fake/fake_model.py; export TEST_DIR FAKE
-			. "$1/lib.sh"; set -e; . "$2"' sh "$here" "$c") \
+			. "$1/lib.sh"; set -ex; . "$2"' sh "$here" "$c") \
 		>"$dir/case.log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
