@@ -53,11 +53,6 @@ calc.py
 >>>>>>> REPLACE
 '
 
-lg_run() {
-	$LOOPGATE run --dir "$1" --goal "make add() add" --gate "sh test.sh" \
-		--model openai/m --base-url "$2" --json "$@"
-}
-
 test_expect_success 'an ignored file the code imports: rejected in the clean checkout, then a real fix converges' '
 	trap_repo t1 &&
 	replies_json "$REPLY_IGNORED" "$REPLY_REAL" >s1.json &&
