@@ -307,7 +307,7 @@ static int cmd_run(int argc, char **argv)
 	code = cmd_run_load(argc, argv, "run", run_usage, &flags, &cfg, &ui_flags, &err);
 	if (code >= 0)
 		goto out;
-	if (config_finalize(&cfg, &err) < 0 ||
+	if (config_finalize(&cfg, &err) < 0 || config_check_workers(&cfg, &err) < 0 ||
 	    (cfg.agent && agent_check_config(&cfg, &err) < 0)) {
 		code = fail(&cfg, 2, &err);
 		goto out;

@@ -529,6 +529,9 @@ static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 	}
 	r->goal = cfg->goal;
 	r->base_sha = xstrdup(jstr(b, "base") ?: "HEAD");
+	run_link_from_json(r, json_object_get(b, "fanout"));
+	if (r->link.parent && run_link_ledger(r, err) < 0)
+		return EXIT_CANNOT;
 	r->w->branch = rundir_branch(r->id);
 	r->w->tree = rundir_tree(r->run_dir);
 	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);

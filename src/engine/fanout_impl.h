@@ -1,0 +1,65 @@
+/*
+ * fanout_impl.h: PRIVATE to fanout.c (starting and waiting), fanout_end.c
+ * (a worker's end, its check, the choice) and fanout_resume.c.
+ */
+#ifndef LOOPGATE_FANOUT_IMPL_H
+#define LOOPGATE_FANOUT_IMPL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "base/buf.h"
+
+struct run;
+
+enum fw_state { FW_WAITING, FW_RUNNING, FW_ENDED };
+
+/* One worker, as the coordinator sees it. */
+struct fw {
+	char id[24];	/* "w1" */
+	char *name;	/* workers: name, else the id */
+	char *run_id;	/* <run>-w1 */
+	char *run_dir;	/* its run directory */
+	char *branch;	/* loopgate/<run>-w1 */
+	char *settings; /* who acts: "model openai/x" */
+	size_t slot;	/* in the ledger, and in workers: */
+	enum fw_state state;
+	int resume; /* start it as `__worker --resume` */
+	pid_t pid;
+	int pidfd;
+	long long started_ms;
+	int exit_code;
+	/* from its summary.json (or the ledger, when it wrote none) */
+	char *status;
+	char *reason;
+	long iterations, tokens_in, tokens_out, calls;
+	double cost;
+	/* its claim, checked */
+	char *commit;
+	int verified;  /* -1 not a claim, 0 rejected, 1 verified */
+	char *verdict; /* why rejected */
+	long diff_lines, diff_files;
+};
+
+struct fanout {
+	struct fw *w;
+	size_t n;
+	const char *select; /* "first" | "best" */
+	long max_parallel;
+	char *ledger; /* path */
+	int stopping; /* no more workers start */
+	const char *stop_why;
+	int interrupted;
+	int winner; /* index, or -1 */
+	char *why;  /* why it won */
+};
+
+/* fanout.c: runs workers until none is open, then fanout_choose. */
+int fanout_drive(struct run *r, struct fanout *f, struct buf *err);
+/* fanout_end.c */
+void fanout_stop(struct fanout *f, const char *why);
+void fanout_skip(struct run *r, struct fw *w, const char *why);
+void fanout_lost(struct run *r, struct fanout *f, struct fw *w, const char *why);
+void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w);
+int fanout_choose(struct run *r, struct fanout *f, struct buf *err);
+
+#endif
