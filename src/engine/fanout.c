@@ -110,9 +110,10 @@ static int write_worker_config(struct run *r, struct fw *w, const char *path,
 	return ret;
 }
 
-static void init_workers(struct run *r, struct fanout *f)
+struct fanout *fanout_new(struct run *r)
 {
 	const struct config *c = r->cfg;
+	struct fanout *f = xcalloc(1, sizeof(*f));
 
 	f->n = (size_t)(c->workers > 1 ? c->workers : 1);
 	if (f->n < c->nworker_specs)
@@ -137,6 +138,8 @@ static void init_workers(struct run *r, struct fanout *f)
 		f->max_parallel = 1;
 	f->ledger = rundir_file(r->run_dir, LEDGER_FILE);
 	f->winner = -1;
+	r->fan = f;
+	return f;
 }
 
 static int pidfd_of(pid_t pid)
@@ -345,7 +348,7 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 
 int fanout_run(struct run *r, struct buf *err)
 {
-	struct fanout *f = xcalloc(1, sizeof(*f));
+	struct fanout *f = fanout_new(r);
 	struct ledger_ceil ceil = {
 		.max_iterations = r->cfg->max_iterations,
 		.max_tokens = r->cfg->max_tokens > 0 ? r->cfg->max_tokens : 0,
@@ -354,8 +357,6 @@ int fanout_run(struct run *r, struct buf *err)
 	json_t *ws = json_array();
 	int ret;
 
-	r->fan = f;
-	init_workers(r, f);
 	ret = fileio_mkdirs(dir, err);
 	free(dir);
 	if (ret == 0)

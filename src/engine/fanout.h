@@ -36,12 +36,15 @@ int fanout_wanted(const struct config *c);
  * Returns the run's exit code (0 converged, 1 halted, 3 could not). */
 int fanout_run(struct run *r, struct buf *err);
 /*
- * `loopgate resume` of a coordinator whose log has fanout_start (log: the
- * records, an array of the log's JSON records): workers that ended are
- * taken as they ended, those that did not are continued (`__worker
- * --resume`) or started.  Returns as fanout_run.
+ * `loopgate resume` of a coordinator past its baseline (rec[0..n): its
+ * log's records).  Without a fanout_start record, fanout_run.  Else the
+ * workers that ended are taken as the log recorded them (spend, claim and
+ * its check), those whose run ended while the coordinator was dead are
+ * read now, those that started are continued (`__worker --resume`: their
+ * own resume, spend from their own logs) and the others started; the
+ * ledger is kept.  Returns as fanout_run.
  */
-int fanout_resume(struct run *r, json_t *log, struct buf *err);
+int fanout_resume(struct run *r, json_t *const *rec, size_t n, struct buf *err);
 /* Every worker for summary.json, handoff.md and show: an array. */
 json_t *fanout_json(const struct fanout *f);
 /* "first" or "best". */

@@ -200,7 +200,7 @@ static void check_claim(struct run *r, struct fanout *f, struct fw *w)
 }
 
 /* The coordinator's totals are the sum of its workers'. */
-static void account(struct run *r, const struct fw *w)
+void fanout_account(struct run *r, const struct fw *w)
 {
 	r->budget.iterations += w->iterations;
 	r->budget.tokens_in += w->tokens_in;
@@ -218,7 +218,7 @@ void fanout_lost(struct run *r, struct fanout *f, struct fw *w, const char *why)
 	w->status = xstrdup("error");
 	w->reason = xstrdup(why);
 	spend_from_ledger(f, w);
-	account(r, w);
+	fanout_account(r, w);
 	events_append(&r->ev, EV_WORKER_END,
 		      json_pack("{s:s,s:s,s:s,s:o,s:o}", "worker", w->id, "status",
 				w->status, "run_id", w->run_id, "reason", events_str(why),
@@ -240,7 +240,7 @@ void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w)
 		w->reason = xstrdup(why);
 		spend_from_ledger(f, w);
 	}
-	account(r, w);
+	fanout_account(r, w);
 	events_append(&r->ev, EV_WORKER_END,
 		      json_pack("{s:s,s:s,s:i,s:s,s:o,s:o,s:o}", "worker", w->id,
 				"run_id", w->run_id, "exit_code", w->exit_code, "status",

@@ -53,6 +53,8 @@ struct fanout {
 	char *why;  /* why it won */
 };
 
+/* fanout.c: the workers as the config describes them (r->fan = f). */
+struct fanout *fanout_new(struct run *r);
 /* fanout.c: runs workers until none is open, then fanout_choose. */
 int fanout_drive(struct run *r, struct fanout *f, struct buf *err);
 /* fanout_end.c */
@@ -60,6 +62,8 @@ void fanout_stop(struct fanout *f, const char *why);
 void fanout_skip(struct run *r, struct fw *w, const char *why);
 void fanout_lost(struct run *r, struct fanout *f, struct fw *w, const char *why);
 void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w);
+/* w's spend into the coordinator's totals. */
+void fanout_account(struct run *r, const struct fw *w);
 int fanout_choose(struct run *r, struct fanout *f, struct buf *err);
 
 #endif

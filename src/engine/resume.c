@@ -20,6 +20,7 @@
 #include "tree/git_repair.h"
 #include "judge/judge.h"
 #include "engine/loop.h"
+#include "engine/fanout.h"
 #include "actor/provider.h"
 
 #include <dirent.h>
@@ -616,8 +617,15 @@ static int resume_enter(struct run *r, const struct logv *v, long ended, long st
 			buf_sets(err, r->reason.s);
 		return loop_finish(r, code, err);
 	}
-	if (!started && !strcmp(phase, "baseline"))
-		return loop_continue(r, loop_baseline(r, err), err);
+	if (!started && !strcmp(phase, "baseline")) {
+		code = loop_baseline(r, err);
+		if (code < 0 && fanout_wanted(r->cfg))
+			code = fanout_run(r, err);
+		return loop_continue(r, code, err);
+	}
+	/* a coordinator past its baseline: its workers */
+	if (fanout_wanted(r->cfg))
+		return loop_continue(r, fanout_resume(r, v->rec, v->n, err), err);
 	if (started)
 		return loop_continue(r, loop_iterate(r, from, err), err);
 	return loop_continue(r, -1, err);
