@@ -272,10 +272,11 @@ static void on_judge(const char *kind, const json_t *b)
 	long g = num(b, "gate");
 
 	if (!strcmp(kind, EV_GATE_START)) {
-		if (g == 1 && !num(b, "confirm") && !strcmp(str(b, "phase"), "reverify") &&
-		    cur_run->fan)
+		if (g == 1 && !num(b, "confirm") &&
+		    !strcmp(str(b, "phase"), "reverify") && cur_run->fan)
 			ui_log("re-verifying a worker's commit in a clean checkout");
-		else if (g == 1 && !num(b, "confirm") && !strcmp(str(b, "phase"), "reverify"))
+		else if (g == 1 && !num(b, "confirm") &&
+			 !strcmp(str(b, "phase"), "reverify"))
 			ui_log("iteration %ld: gates passed in its tree; re-verifying "
 			       "the commit "
 			       "in a clean checkout",
@@ -287,7 +288,8 @@ static void on_judge(const char *kind, const json_t *b)
 		snprintf(phase, sizeof(phase), "gate %ld/%zu", g, cur_run->cfg->gates.n);
 		set_phase((int)num(b, "iteration"), phase);
 	} else if (!strcmp(kind, EV_REVERIFY_END) && *str(b, "worker")) {
-		ui_log("worker %s: its commit %s in a clean checkout%s%s", str(b, "worker"),
+		ui_log("worker %s: its commit %s in a clean checkout%s%s",
+		       str(b, "worker"),
 		       json_is_true(json_object_get(b, "passed")) ? "holds"
 								  : "is rejected",
 		       *str(b, "reason") ? ": " : "", str(b, "reason"));
@@ -368,8 +370,10 @@ static void on_fanout(const char *kind, const json_t *b)
 		       json_array_size(json_object_get(b, "workers")),
 		       num(b, "max_parallel"), str(b, "select"));
 	else if (!strcmp(kind, EV_WORKER_START))
-		ui_log("worker %s (%s) %s: %s; its run %s", str(b, "worker"), str(b, "name"),
-		       json_is_true(json_object_get(b, "resumed")) ? "resumed" : "started",
+		ui_log("worker %s (%s) %s: %s; its run %s", str(b, "worker"),
+		       str(b, "name"),
+		       json_is_true(json_object_get(b, "resumed")) ? "resumed"
+								   : "started",
 		       str(b, "settings"), str(b, "run_id"));
 	else if (!strcmp(kind, EV_WORKER_END))
 		ui_log("worker %s ended %s after %ld iteration(s), $%.4f%s%s",

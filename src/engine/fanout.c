@@ -60,15 +60,22 @@ void fanout_free(struct fanout *f)
 	free(f);
 }
 
-/* "model openai/x", "agent claude", "command ./fix.sh": who acts. */
+/* "model openai/x", "agent claude", "command ./fix.sh": who acts, on one
+ * line (a table cell, a terminal line). */
 static char *settings_of(const struct config *c)
 {
+	char *s;
 	if (c->agent)
-		return xasprintf("agent %s%s%s", c->agent, c->model ? " model " : "",
-				 c->model ? c->model : "");
-	if (c->agent_cmd)
-		return xasprintf("command %s", c->agent_cmd);
-	return xasprintf("model %s", c->model ? c->model : "?");
+		s = xasprintf("agent %s%s%s", c->agent, c->model ? " model " : "",
+			      c->model ? c->model : "");
+	else if (c->agent_cmd)
+		s = xasprintf("command %s", c->agent_cmd);
+	else
+		s = xasprintf("model %s", c->model ? c->model : "?");
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t' || *p == '|')
+			*p = *p == '|' ? '/' : ' ';
+	return s;
 }
 
 /*
