@@ -67,9 +67,24 @@ void config_worker_specs_clear(struct config *c)
 	free(c->worker_specs);
 	c->worker_specs = NULL;
 	c->nworker_specs = 0;
+	for (size_t i = 0; i < c->ntask_specs; i++)
+		config_release(&c->task_specs[i]);
+	free(c->task_specs);
+	c->task_specs = NULL;
+	c->ntask_specs = 0;
 	free(c->worker_name);
 	free(c->instructions);
 	c->worker_name = c->instructions = NULL;
+}
+
+struct config *config_task_spec_add(struct config *c)
+{
+	struct config *s;
+	c->task_specs = xrealloc(c->task_specs,
+				 (c->ntask_specs + 1) * sizeof(*c->task_specs));
+	s = &c->task_specs[c->ntask_specs++];
+	config_init(s);
+	return s;
 }
 
 struct config *config_worker_spec_add(struct config *c)
@@ -165,6 +180,17 @@ void config_overlay(struct config *d, const struct config *s)
 			p = config_preset_add(d, s->models[i].name);
 		config_keys_overlay(config_preset_keys, p, &s->models[i]);
 	}
+	/* a tasks: list replaces the list */
+	if (s->ntask_specs) {
+		for (size_t i = 0; i < d->ntask_specs; i++)
+			config_release(&d->task_specs[i]);
+		d->ntask_specs = 0;
+		for (size_t i = 0; i < s->ntask_specs; i++) {
+			struct config *t = config_task_spec_add(d);
+			config_keys_overlay(config_task_keys, t, &s->task_specs[i]);
+			overlay_gates(t, &s->task_specs[i]);
+		}
+	}
 	/* a workers: list replaces the list */
 	if (s->nworker_specs) {
 		for (size_t i = 0; i < d->nworker_specs; i++)
@@ -193,6 +219,17 @@ void config_worker_config(struct config *d, const struct config *spec)
 		d->agent = d->agent_bin = NULL;
 	}
 	config_keys_overlay(config_worker_keys, d, spec);
+	if (spec->goal) { /* a task's own goal and gates */
+		free(d->goal);
+		free(d->goal_file);
+		d->goal = xstrdup(spec->goal);
+		d->goal_file = NULL;
+	}
+	if (spec->gates.n) {
+		config_gate_opts_clear(d);
+		strlist_clear(&d->gates);
+		overlay_gates(d, spec);
+	}
 	if (spec->instructions && d->goal) {
 		goal = xasprintf("%s\n\n%s", d->goal, spec->instructions);
 		free(d->goal);
@@ -218,6 +255,15 @@ static int finalize_workers(struct config *c, struct buf *err)
 			       c->workers, c->nworker_specs);
 	if (c->workers < 0 && c->nworker_specs)
 		c->workers = (long)c->nworker_specs;
+	if (c->ntask_specs && (c->nworker_specs || c->workers > 1))
+		return err_set(err, -EINVAL,
+			       "tasks: runs one worker per task; it cannot be combined "
+			       "with workers: or --workers");
+	for (size_t i = 0; i < c->ntask_specs; i++)
+		if (!c->task_specs[i].goal || !c->task_specs[i].gates.n)
+			return err_set(
+				err, -EINVAL,
+				"tasks[%zu]: a task needs its own goal: and gates:", i);
 	if (c->nworker_specs > CONFIG_MAX_WORKERS)
 		return err_set(err, -EINVAL, "workers: lists more than %d workers",
 			       CONFIG_MAX_WORKERS);
@@ -226,7 +272,11 @@ static int finalize_workers(struct config *c, struct buf *err)
 
 int config_check_workers(const struct config *c, struct buf *err)
 {
-	for (size_t i = 0; i < c->nworker_specs; i++) {
+	int tasks = c->ntask_specs > 0;
+	size_t n = tasks ? c->ntask_specs : c->nworker_specs;
+	const struct config *specs = tasks ? c->task_specs : c->worker_specs;
+
+	for (size_t i = 0; i < n; i++) {
 		struct config wc;
 		void *j = NULL;
 		int ret;
@@ -236,18 +286,16 @@ int config_check_workers(const struct config *c, struct buf *err)
 		ret = config_from_json(&wc, j, err);
 		json_decref(j);
 		if (ret == 0) {
-			config_worker_config(&wc, &c->worker_specs[i]);
+			config_worker_config(&wc, &specs[i]);
 			ret = config_finalize(&wc, err);
 		}
 		config_release(&wc);
 		if (ret < 0) {
 			struct buf msg = BUF_INIT;
-			buf_addf(&msg, "workers[%zu]%s%s%s: %s", i,
-				 c->worker_specs[i].worker_name ? " (" : "",
-				 c->worker_specs[i].worker_name
-					 ? c->worker_specs[i].worker_name
-					 : "",
-				 c->worker_specs[i].worker_name ? ")" : "", err->s);
+			buf_addf(&msg, "%s[%zu]%s%s%s: %s", tasks ? "tasks" : "workers",
+				 i, specs[i].worker_name ? " (" : "",
+				 specs[i].worker_name ? specs[i].worker_name : "",
+				 specs[i].worker_name ? ")" : "", err->s);
 			buf_sets(err, msg.s);
 			buf_release(&msg);
 			return ret;
@@ -465,6 +513,13 @@ static int finalize_goal(struct config *c, struct buf *err)
 /* A workers: list that names an actor for every worker. */
 static int every_worker_acts(const struct config *c)
 {
+	if (c->ntask_specs) {
+		for (size_t i = 0; i < c->ntask_specs; i++)
+			if (!c->task_specs[i].model && !c->task_specs[i].agent_cmd &&
+			    !c->task_specs[i].agent)
+				return 0;
+		return 1;
+	}
 	if (!c->nworker_specs ||
 	    (c->workers > 0 && (size_t)c->workers > c->nworker_specs))
 		return 0;

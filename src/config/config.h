@@ -127,6 +127,9 @@ struct config {
 					config with only what the worker
 					changes set, laid over the run's */
 	size_t nworker_specs;
+	struct config *task_specs; /* tasks: [{name, goal, gates}]: split work,
+				      one worker per task, merged in order */
+	size_t ntask_specs;
 	char *select;	   /* first | best */
 	long max_parallel; /* workers running at once; -1: online CPUs */
 	/* set in a workers: entry only */
@@ -153,10 +156,13 @@ void config_init(struct config *c);
 void config_release(struct config *c);
 /* workers: entries (fan-out): a new unset one appended; all dropped. */
 struct config *config_worker_spec_add(struct config *c);
+/* tasks: entries (split work): the same, in their own list. */
+struct config *config_task_spec_add(struct config *c);
 void config_worker_specs_clear(struct config *c);
 /* A worker's config: d (a copy of the run's) with spec's settings laid
  * over it (the actor is replaced as a whole; instructions are appended to
- * the goal), as one loop (workers 1, no list). */
+ * the goal; a task's goal and gates replace the run's), as one loop
+ * (workers 1, no workers: or tasks: list). */
 void config_worker_config(struct config *d, const struct config *spec);
 /* Each workers: entry's config, finalized: 0, or the first error naming
  * the entry ("workers[1] (fast): ..."). */

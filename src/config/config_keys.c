@@ -111,6 +111,7 @@ const struct key config_top_keys[] = {
 	KEY("workers", K_WORKERS, workers, 1, CONFIG_MAX_WORKERS, "--workers", "workers",
 	    1, 0),
 	KEY("select", K_STR, select, 0, 0, "--select", "select", NODEF, 0),
+	KEY("tasks", K_TASKS, task_specs, 0, 0, NULL, "tasks", NODEF, 0),
 	KEY("max_parallel", K_INT, max_parallel, 1, CONFIG_MAX_WORKERS, "--max-parallel",
 	    "max_parallel", NODEF, 0),
 	KEYS_END};
@@ -131,6 +132,19 @@ const struct key config_worker_keys[] = {
 	KEY("max_cost", K_NUM, max_cost, 0, HUGE_VAL, NULL, "max_cost", NODEF, 0),
 	KEY("max_tokens", K_INT, max_tokens, 1, NOMAX, NULL, "max_tokens", NODEF, 0),
 	KEY("stall_after", K_INT, stall_after, 2, NOMAX, NULL, "stall_after", NODEF, 0),
+	KEY("instructions", K_STR, instructions, 0, 0, NULL, "instructions", NODEF, 0),
+	KEYS_END};
+
+const struct key config_task_keys[] = {
+	KEY("name", K_STR, worker_name, 0, 0, NULL, "name", NODEF, 0),
+	KEY("goal", K_STR, goal, 0, 0, NULL, "goal", NODEF, 0),
+	KEY("gates", K_GATES, gates, 0, 0, NULL, "gates", NODEF, 0),
+	KEY("model", K_STR, model, 0, 0, NULL, "model", NODEF, 0),
+	KEY("base_url", K_URL, base_url, 0, 0, NULL, "base_url", NODEF, 0),
+	KEY("agent_cmd", K_STR, agent_cmd, 0, 0, NULL, "agent_cmd", NODEF, 0),
+	KEY("agent", K_STR, agent, 0, 0, NULL, "agent", NODEF, 0),
+	KEY("max_iterations", K_INT, max_iterations, 1, NOMAX, NULL, "max_iterations",
+	    NODEF, 0),
 	KEY("instructions", K_STR, instructions, 0, 0, NULL, "instructions", NODEF, 0),
 	KEYS_END};
 

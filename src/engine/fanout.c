@@ -33,7 +33,7 @@ enum { EXIT_DONE = 0, EXIT_HALTED = 1, EXIT_CANNOT = 3 };
 
 int fanout_wanted(const struct config *c)
 {
-	return c->workers > 1 || c->nworker_specs > 0;
+	return c->workers > 1 || c->nworker_specs > 0 || c->ntask_specs > 0;
 }
 
 void fanout_free(struct fanout *f)
@@ -51,6 +51,9 @@ void fanout_free(struct fanout *f)
 		free(w->reason);
 		free(w->commit);
 		free(w->verdict);
+		if (w->cfg)
+			config_release(w->cfg);
+		free(w->cfg);
 		if (w->pidfd >= 0)
 			close(w->pidfd);
 	}
@@ -83,24 +86,36 @@ static char *settings_of(const struct config *c)
  * reads), its workers: entry laid over it, the run's deadline as what
  * remains of it.  Written to workers/wK.json; settings describes it.
  */
+/* The run's config with worker slot's settings over it, into wc. */
+static int worker_config(const struct config *c, size_t slot, struct config *wc,
+			 struct buf *err)
+{
+	json_t *j = NULL;
+	int ret;
+
+	config_init(wc);
+	config_to_json(c, (void **)&j);
+	ret = config_from_json(wc, j, err);
+	json_decref(j);
+	if (ret < 0)
+		return ret;
+	if (c->ntask_specs)
+		config_worker_config(wc, &c->task_specs[slot]);
+	else
+		config_worker_config(wc, slot < c->nworker_specs ? &c->worker_specs[slot]
+								 : NULL);
+	return 0;
+}
+
 static int write_worker_config(struct run *r, struct fw *w, const char *path,
 			       struct buf *err)
 {
 	struct config wc;
 	json_t *j = NULL;
 	char *text;
-	int ret;
+	int ret = worker_config(r->cfg, w->slot, &wc, err);
 
-	config_init(&wc);
-	config_to_json(r->cfg, (void **)&j);
-	ret = config_from_json(&wc, j, err);
-	json_decref(j);
-	j = NULL;
 	if (ret == 0) {
-		if (w->slot < r->cfg->nworker_specs)
-			config_worker_config(&wc, &r->cfg->worker_specs[w->slot]);
-		else
-			config_worker_config(&wc, NULL);
 		free(wc.dir);
 		wc.dir = xstrdup(r->repo);
 		if (r->budget.deadline_at)
@@ -125,11 +140,25 @@ struct fanout *fanout_new(struct run *r)
 	f->n = (size_t)(c->workers > 1 ? c->workers : 1);
 	if (f->n < c->nworker_specs)
 		f->n = c->nworker_specs;
+	f->tasks = c->ntask_specs > 0;
+	if (f->tasks)
+		f->n = c->ntask_specs;
 	f->w = xcalloc(f->n, sizeof(*f->w));
 	for (size_t i = 0; i < f->n; i++) {
 		struct fw *w = &f->w[i];
-		const char *name = i < c->nworker_specs ? c->worker_specs[i].worker_name
-							: NULL;
+		const struct config *spec = f->tasks		   ? &c->task_specs[i]
+					    : i < c->nworker_specs ? &c->worker_specs[i]
+								   : NULL;
+		const char *name = spec ? spec->worker_name : NULL;
+		if (f->tasks) {
+			w->cfg = xcalloc(1, sizeof(*w->cfg));
+			if (worker_config(c, i, w->cfg, NULL) < 0 ||
+			    config_finalize(w->cfg, NULL) < 0) {
+				config_release(w->cfg);
+				free(w->cfg);
+				w->cfg = NULL; /* checked before the run: cannot fail */
+			}
+		}
 		w->slot = i;
 		w->pidfd = -1;
 		snprintf(w->id, sizeof(w->id), "w%zu", i + 1);
@@ -138,7 +167,9 @@ struct fanout *fanout_new(struct run *r)
 		w->run_dir = rundir_path(r->repo, w->run_id);
 		w->branch = rundir_branch(w->run_id);
 	}
-	f->select = c->select && !strcmp(c->select, "best") ? "best" : "first";
+	f->select = f->tasks				      ? "tasks"
+		    : c->select && !strcmp(c->select, "best") ? "best"
+							      : "first";
 	f->max_parallel = c->max_parallel > 0 ? c->max_parallel
 					      : sysconf(_SC_NPROCESSORS_ONLN);
 	if (f->max_parallel < 1)
@@ -345,7 +376,8 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 			close(w->pidfd);
 		w->pidfd = -1;
 		fanout_worker_ended(r, f, w);
-		if (w->verified == 1 && !strcmp(f->select, "first") && !f->stopping) {
+		if (w->verified == 1 && !strcmp(f->select, "first") && !f->stopping &&
+		    !f->tasks) {
 			fanout_stop(f, "another worker's candidate was verified first");
 			stop_workers(f, SIGTERM);
 		}

@@ -176,7 +176,8 @@ static void check_claim(struct run *r, struct fanout *f, struct fw *w)
 				  .worker = w->id,
 				  .tree = tree,
 				  .dir = dir,
-				  .iteration = (int)w->iterations};
+				  .iteration = (int)w->iterations,
+				  .cfg = w->cfg};
 		w->commit = buf_detach(&commit, NULL);
 		diff_size(r, w);
 		ret = reverify_claim(r, &c, &why, &err);
@@ -268,7 +269,7 @@ static int best_of(const struct fanout *f)
 }
 
 /* One line per worker: what became of it. */
-static void outcomes(const struct fanout *f, struct buf *out)
+void fanout_outcomes(const struct fanout *f, struct buf *out)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		const struct fw *w = &f->w[i];
@@ -293,7 +294,7 @@ static int no_winner(struct run *r, struct fanout *f)
 			status = "budget_exhausted";
 	if (f->interrupted)
 		status = "interrupted";
-	outcomes(f, &why);
+	fanout_outcomes(f, &why);
 	code = loop_halt(r, status, EXIT_HALTED, "no worker's result was verified: %s",
 			 why.s);
 	buf_release(&why);
@@ -306,6 +307,8 @@ int fanout_choose(struct run *r, struct fanout *f, struct buf *err)
 	struct fw *w;
 	int ret;
 
+	if (f->tasks)
+		return fanout_merge(r, f, err);
 	if (!strcmp(f->select, "best"))
 		f->winner = best_of(f);
 	if (f->winner < 0)
@@ -318,7 +321,7 @@ int fanout_choose(struct run *r, struct fanout *f, struct buf *err)
 		return loop_halt(r, "error", EXIT_CANNOT,
 				 "cannot move branch %s to worker %s's commit: %s",
 				 r->w->branch, w->id, err->s);
-	outcomes(f, &out);
+	fanout_outcomes(f, &out);
 	free(f->why);
 	f->why = !strcmp(f->select, "best")
 			 ? xasprintf("the smallest verified change (%ld lines in %ld "

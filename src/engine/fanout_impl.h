@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/buf.h"
+#include "config/config.h"
 
 struct run;
 
@@ -15,13 +16,15 @@ enum fw_state { FW_WAITING, FW_RUNNING, FW_ENDED };
 
 /* One worker, as the coordinator sees it. */
 struct fw {
-	char id[24];	/* "w1" */
-	char *name;	/* workers: name, else the id */
-	char *run_id;	/* <run>-w1 */
-	char *run_dir;	/* its run directory */
-	char *branch;	/* loopgate/<run>-w1 */
-	char *settings; /* who acts: "model openai/x" */
-	size_t slot;	/* in the ledger, and in workers: */
+	char id[24];	    /* "w1" */
+	char *name;	    /* workers: name, else the id */
+	char *run_id;	    /* <run>-w1 */
+	char *run_dir;	    /* its run directory */
+	char *branch;	    /* loopgate/<run>-w1 */
+	char *settings;	    /* who acts: "model openai/x" */
+	size_t slot;	    /* in the ledger, and in workers: or tasks: */
+	struct config *cfg; /* split work: the task's config (its gates judge
+			       its claim), else NULL */
 	enum fw_state state;
 	int resume; /* start it as `__worker --resume` */
 	pid_t pid;
@@ -43,7 +46,8 @@ struct fw {
 struct fanout {
 	struct fw *w;
 	size_t n;
-	const char *select; /* "first" | "best" */
+	const char *select; /* "first" | "best" | "tasks" (split work) */
+	int tasks;	    /* split work: every verified task is merged */
 	long max_parallel;
 	char *ledger; /* path */
 	int stopping; /* no more workers start */
@@ -65,5 +69,10 @@ void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w);
 /* w's spend into the coordinator's totals. */
 void fanout_account(struct run *r, const struct fw *w);
 int fanout_choose(struct run *r, struct fanout *f, struct buf *err);
+/* fanout_merge.c: split work's end: each task's verified commit merged
+ * in order, each merge verified against every gate so far. */
+int fanout_merge(struct run *r, struct fanout *f, struct buf *err);
+/* fanout_end.c: one line per worker, what became of it. */
+void fanout_outcomes(const struct fanout *f, struct buf *out);
 
 #endif

@@ -82,10 +82,11 @@ static int make_tree(const struct run *r, const char *path, const char *commit,
 /* The judge of the clean checkout: the run's gates and options, the
  * worker's baseline counts (the executed-test floor), its own cache. */
 static void bind_judge(struct judge *j, struct run *r, const struct worker *w,
-		       const char *tree, const char *artifacts, const struct sandbox *sb)
+		       const struct config *cfg, const char *tree, const char *artifacts,
+		       const struct sandbox *sb)
 {
-	size_t n = r->cfg->gates.n;
-	j->cfg = r->cfg;
+	size_t n = cfg->gates.n;
+	j->cfg = cfg;
 	j->ev = &r->ev;
 	j->run_id = r->id;
 	j->run_dir = r->run_dir;
@@ -97,14 +98,15 @@ static void bind_judge(struct judge *j, struct run *r, const struct worker *w,
 	j->phase = "reverify";
 	j->base_counts = xcalloc(n ? n : 1, sizeof(*j->base_counts));
 	j->round_counts = xcalloc(n ? n : 1, sizeof(*j->round_counts));
-	if (w->judge.base_counts)
+	if (w->judge.base_counts && cfg == r->cfg)
 		memcpy(j->base_counts, w->judge.base_counts, n * sizeof(*j->base_counts));
 }
 
 /* The gates, the floor and --confirm in the clean tree: 0 pass, 1 not. */
-static int judge_clean(struct run *r, struct judge *j, const char *dir, int iteration,
-		       struct buf *why, struct buf *err)
+static int judge_clean(struct judge *j, const char *dir, int iteration, struct buf *why,
+		       struct buf *err)
 {
+	const struct config *cfg = j->cfg;
 	int ret;
 
 	if ((ret = judge_tree_id(j, err)) < 0 ||
@@ -112,14 +114,13 @@ static int judge_clean(struct run *r, struct judge *j, const char *dir, int iter
 		return ret;
 	if (!j->last.passed) {
 		buf_addf(why, "gate %d `%s` fails in a clean checkout of the commit (%s)",
-			 j->last.index + 1, r->cfg->gates.v[j->last.index],
+			 j->last.index + 1, cfg->gates.v[j->last.index],
 			 j->last.describe);
 		return 1;
 	}
 	if (judge_floor(j, iteration, why))
 		return 1;
-	if (r->cfg->confirm > 0 &&
-	    (ret = judge_confirm(j, dir, iteration, why, err)) != 0)
+	if (cfg->confirm > 0 && (ret = judge_confirm(j, dir, iteration, why, err)) != 0)
 		return ret;
 	return 0;
 }
@@ -181,8 +182,9 @@ static int check_claim(struct run *r, const struct worker *w, const struct claim
 		sb.ev = &r->ev;
 		sb_made = 1;
 		if ((ret = sandbox_probe(&sb, err)) == 0) {
-			bind_judge(j, r, w, path, artifacts, &sb);
-			ret = judge_clean(r, j, c->dir, c->iteration, why, err);
+			bind_judge(j, r, w, c->cfg ? c->cfg : r->cfg, path, artifacts,
+				   &sb);
+			ret = judge_clean(j, c->dir, c->iteration, why, err);
 		}
 	}
 	if (ret > 0) {

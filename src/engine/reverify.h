@@ -27,6 +27,7 @@
 
 #include "base/buf.h"
 
+struct config;
 struct run;
 struct worker;
 
@@ -43,6 +44,9 @@ int reverify_candidate(struct run *r, struct worker *w, int iteration, struct bu
  */
 struct claim {
 	const char *commit;
+	/* the gates to judge by: NULL for the run's; another config (a
+	 * task's, a merge's) is judged without the run's baseline counts */
+	const struct config *cfg;
 	const char *worker; /* NULL in a run of one loop */
 	const char *tree;
 	const char *dir;

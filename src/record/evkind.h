@@ -54,6 +54,7 @@
 #define EV_WORKER_END	"worker_end"
 #define EV_CANDIDATE	"candidate"
 #define EV_SELECTED	"selected"
+#define EV_TASK_MERGE	"task_merge"
 /* after the run, and the log itself */
 #define EV_REVIEW	    "review"
 #define EV_REVIEW_REQUESTED "review_requested"
