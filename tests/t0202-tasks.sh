@@ -106,9 +106,49 @@ test_expect_success 'two tasks that change the same line: the second conflicts, 
 	expect_code 1 $LOOPGATE run --dir cf --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
 		--json >s.json 2>err &&
 	summary_field s.json reason >reason &&
-	grep -q "add-too its change conflicts with the tasks merged before it in: calc.py" reason &&
+	grep -q "add-too its change conflicts with the tasks merged before it in: calc.py; a worker that redid the task on the merged tree did not converge to a verified result" reason &&
 	id=$(summary_field s.json run_id) &&
 	test -z "$(git -C "cf/.loopgate/runs/$id/tree" status --porcelain)"
+'
+
+# adds a docstring to add(), and writes its own add() fix on the same lines
+# as the first task: its first change conflicts; redone on the merged tree
+# (where add() already adds) it only adds the docstring
+cat >"$TRASH/doc-add.sh" <<'SH'
+sed -i 's/a - b/b + a/' calc.py
+grep -q 'adds' calc.py || sed -i 's/^def add(a, b):$/def add(a, b):\n    "adds"/' calc.py
+SH
+
+test_expect_success 'a merge conflict becomes a gated loop of its own: the task redone on the merged tree, verified, merged' '
+	two_repo rs <<-YAML &&
+	tasks:
+	  - name: add
+	    goal: make add() add
+	    gates: ["sh test_add.sh"]
+	    agent_cmd: sh $TRASH/fix-add.sh
+	  - name: doc
+	    goal: make add() add and document it
+	    gates: ["sh test_add.sh", "grep -q adds calc.py"]
+	    agent_cmd: sh $TRASH/doc-add.sh
+	YAML
+	expect_code 0 $LOOPGATE run --dir rs --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
+		--json >s.json 2>err &&
+	test "$(summary_field s.json status)" = converged &&
+	id=$(summary_field s.json run_id) &&
+	event_bodies "rs/.loopgate/runs/$id" task_merge >m.json &&
+	python3 - m.json s.json <<-\PY &&
+	import json, sys
+	m, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+	assert [(x["task"], x["merged"]) for x in m] == [("add", True), ("doc", False), ("doc (resolution)", True)], m
+	assert "conflicts with the tasks merged before it in: calc.py" in m[1]["reason"], m[1]
+	w = {x["worker"]: x for x in s["workers"]}
+	assert w["w2-r"]["verified"] is True and w["w2-r"]["status"] == "converged", w
+	PY
+	# the resolution started from the merged tree, where add() already adds
+	git -C rs show "loopgate/$id:calc.py" >final.py &&
+	grep -q "return a + b" final.py && grep -q "adds" final.py &&
+	! grep -q "b + a" final.py &&
+	grep -q "This task was done once already" "rs/.loopgate/runs/$id/workers/w2-r.json"
 '
 
 test_expect_success 'a task without gates is a configuration error' '

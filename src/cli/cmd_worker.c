@@ -4,6 +4,7 @@
  *
  *   loopgate __worker --start|--resume --config-json FILE --run-id ID
  *                     --parent ID --worker wK --slot K --ledger PATH
+ *                     [--base COMMIT]
  *
  * --start: a run of one loop from the configuration the coordinator wrote
  * (its id, branch and directory given), its budget shared through the
@@ -26,7 +27,7 @@
 
 struct worker_args {
 	int resume;
-	const char *config, *run_id, *parent, *worker, *ledger;
+	const char *config, *run_id, *parent, *worker, *ledger, *base;
 	long slot;
 };
 
@@ -41,6 +42,7 @@ static int parse(int argc, char **argv, struct worker_args *a)
 		{"worker", required_argument, NULL, 'w'},
 		{"slot", required_argument, NULL, 'k'},
 		{"ledger", required_argument, NULL, 'l'},
+		{"base", required_argument, NULL, 'b'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -74,6 +76,9 @@ static int parse(int argc, char **argv, struct worker_args *a)
 			break;
 		case 'l':
 			a->ledger = optarg;
+			break;
+		case 'b':
+			a->base = optarg;
 			break;
 		default:
 			return -EINVAL;
@@ -130,6 +135,7 @@ static int cmd_worker(int argc, char **argv)
 		r.link.worker = xstrdup(a.worker);
 		r.link.ledger = xstrdup(a.ledger);
 		r.link.slot = a.slot;
+		r.link.base = a.base ? xstrdup(a.base) : NULL;
 		code = loop_run(&r, &err);
 	}
 	code = cmd_run_report(&r, code, 0, &err);

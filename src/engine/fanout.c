@@ -51,6 +51,7 @@ void fanout_free(struct fanout *f)
 		free(w->reason);
 		free(w->commit);
 		free(w->verdict);
+		free(w->base);
 		if (w->cfg)
 			config_release(w->cfg);
 		free(w->cfg);
@@ -113,8 +114,17 @@ static int write_worker_config(struct run *r, struct fw *w, const char *path,
 	struct config wc;
 	json_t *j = NULL;
 	char *text;
-	int ret = worker_config(r->cfg, w->slot, &wc, err);
+	int ret;
 
+	if (w->cfg) { /* a task's: made and checked already */
+		config_init(&wc);
+		config_to_json(w->cfg, (void **)&j);
+		ret = config_from_json(&wc, j, err);
+		json_decref(j);
+		j = NULL;
+	} else {
+		ret = worker_config(r->cfg, w->slot, &wc, err);
+	}
 	if (ret == 0) {
 		free(wc.dir);
 		wc.dir = xstrdup(r->repo);
@@ -142,8 +152,9 @@ struct fanout *fanout_new(struct run *r)
 		f->n = c->nworker_specs;
 	f->tasks = c->ntask_specs > 0;
 	if (f->tasks)
-		f->n = c->ntask_specs;
-	f->w = xcalloc(f->n, sizeof(*f->w));
+		f->n = f->ntasks = c->ntask_specs;
+	f->cap = f->tasks ? 2 * f->n : f->n;
+	f->w = xcalloc(f->cap, sizeof(*f->w));
 	for (size_t i = 0; i < f->n; i++) {
 		struct fw *w = &f->w[i];
 		const struct config *spec = f->tasks		   ? &c->task_specs[i]
@@ -190,8 +201,27 @@ static int pidfd_of(pid_t pid)
 #endif
 }
 
+struct fw *fanout_add_worker(struct run *r, struct fanout *f, const char *id)
+{
+	struct fw *w;
+
+	if (f->n >= f->cap)
+		return NULL;
+	w = &f->w[f->n];
+	memset(w, 0, sizeof(*w));
+	w->slot = f->n++;
+	w->pidfd = -1;
+	w->verified = -1;
+	snprintf(w->id, sizeof(w->id), "%s", id);
+	w->name = xstrdup(id);
+	w->run_id = xasprintf("%s-%s", r->id, w->id);
+	w->run_dir = rundir_path(r->repo, w->run_id);
+	w->branch = rundir_branch(w->run_id);
+	return w;
+}
+
 /* Starts worker w (resume: continues its run); 0 or -errno. */
-static int start_worker(struct run *r, struct fanout *f, struct fw *w, int resume,
+int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resume,
 			struct buf *err)
 {
 	char self[4096], slot[24];
@@ -226,6 +256,8 @@ static int start_worker(struct run *r, struct fanout *f, struct fw *w, int resum
 				      slot,
 				      "--ledger",
 				      f->ledger,
+				      w->base ? "--base" : NULL,
+				      w->base,
 				      NULL};
 		o.argv = argv;
 		o.cwd = r->repo;
@@ -272,7 +304,7 @@ static struct fw *by_pid(struct fanout *f, pid_t pid)
  * or NULL. */
 static struct fw *wait_one(struct fanout *f, int *wstatus)
 {
-	struct pollfd pf[CONFIG_MAX_WORKERS];
+	struct pollfd pf[FANOUT_MAX_SLOTS];
 	nfds_t n = 0;
 	pid_t pid = waitpid(-1, wstatus, WNOHANG);
 
@@ -280,7 +312,7 @@ static struct fw *wait_one(struct fanout *f, int *wstatus)
 		proc_forget(pid);
 		return by_pid(f, pid);
 	}
-	for (size_t i = 0; i < f->n && n < CONFIG_MAX_WORKERS; i++)
+	for (size_t i = 0; i < f->n && n < FANOUT_MAX_SLOTS; i++)
 		if (f->w[i].state == FW_RUNNING && f->w[i].pidfd >= 0)
 			pf[n++] = (struct pollfd){.fd = f->w[i].pidfd, .events = POLLIN};
 	poll(pf, n, TICK_MS);
@@ -295,7 +327,7 @@ static struct fw *wait_one(struct fanout *f, int *wstatus)
 /* The run's ceilings reached across the workers (the ledger's sums). */
 static int run_spent(struct run *r, struct fanout *f, struct buf *why)
 {
-	struct ledger_use use[CONFIG_MAX_WORKERS];
+	struct ledger_use use[FANOUT_MAX_SLOTS];
 	struct ledger_ceil ceil;
 	long n = ledger_read(f->ledger, use, f->n, &ceil, NULL), iters = 0, toks = 0;
 	double cost = 0;
@@ -340,12 +372,38 @@ static void fill(struct run *r, struct fanout *f)
 			fanout_skip(r, w, f->stopping ? f->stop_why : err.s);
 			continue;
 		}
-		if (start_worker(r, f, w, w->resume, &err) < 0)
+		if (fanout_start_worker(r, f, w, w->resume, &err) < 0)
 			fanout_lost(r, f, w, err.s);
 		else
 			running++;
 	}
 	buf_release(&err);
+}
+
+/* w's exit status, read. */
+static void ended(struct fw *w, int wstatus)
+{
+	w->state = FW_ENDED;
+	w->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+					  : 128 + WTERMSIG(wstatus);
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	w->pidfd = -1;
+}
+
+void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w)
+{
+	int wstatus = 0, sent = 0;
+	pid_t got;
+
+	while ((got = waitpid(w->pid, &wstatus, 0)) < 0 && errno == EINTR)
+		if (interrupt_pending() && !sent++) {
+			f->interrupted = interrupt_pending();
+			kill(-w->pid, SIGTERM);
+		}
+	proc_forget(w->pid);
+	ended(w, got == w->pid ? wstatus : 0);
+	fanout_worker_ended(r, f, w);
 }
 
 int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
@@ -399,7 +457,7 @@ int fanout_run(struct run *r, struct buf *err)
 	ret = fileio_mkdirs(dir, err);
 	free(dir);
 	if (ret == 0)
-		ret = ledger_create(f->ledger, f->n, &ceil, err);
+		ret = ledger_create(f->ledger, f->cap, &ceil, err);
 	if (ret < 0) {
 		json_decref(ws);
 		return loop_halt(r, "error", EXIT_CANNOT, "%s", err->s);

@@ -54,7 +54,7 @@ void fanout_skip(struct run *r, struct fw *w, const char *why)
  * it died (counted: the ceiling must hold). */
 static void spend_from_ledger(const struct fanout *f, struct fw *w)
 {
-	struct ledger_use use[CONFIG_MAX_WORKERS];
+	struct ledger_use use[FANOUT_MAX_SLOTS];
 	long n = ledger_read(f->ledger, use, f->n, NULL, NULL);
 
 	if (n <= (long)w->slot)

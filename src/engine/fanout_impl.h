@@ -14,6 +14,10 @@ struct run;
 
 enum fw_state { FW_WAITING, FW_RUNNING, FW_ENDED };
 
+/* Ledger slots and worker entries at most: the workers, and in split work
+ * one conflict-resolution worker per task besides. */
+#define FANOUT_MAX_SLOTS (2 * CONFIG_MAX_WORKERS)
+
 /* One worker, as the coordinator sees it. */
 struct fw {
 	char id[24];	    /* "w1" */
@@ -25,6 +29,9 @@ struct fw {
 	size_t slot;	    /* in the ledger, and in workers: or tasks: */
 	struct config *cfg; /* split work: the task's config (its gates judge
 			       its claim), else NULL */
+	char *base;	    /* the commit it starts from; NULL: the run's base */
+	int resolves;	    /* split work: the task (index + 1) whose merge
+			       conflict this worker redoes, else 0 */
 	enum fw_state state;
 	int resume; /* start it as `__worker --resume` */
 	pid_t pid;
@@ -46,6 +53,8 @@ struct fw {
 struct fanout {
 	struct fw *w;
 	size_t n;
+	size_t cap;	    /* entries allocated: ledger slots */
+	size_t ntasks;	    /* split work: the first ntasks entries are the tasks */
 	const char *select; /* "first" | "best" | "tasks" (split work) */
 	int tasks;	    /* split work: every verified task is merged */
 	long max_parallel;
@@ -59,6 +68,14 @@ struct fanout {
 
 /* fanout.c: the workers as the config describes them (r->fan = f). */
 struct fanout *fanout_new(struct run *r);
+/* fanout.c: starts w now (resume: its own resume); 0 or -errno. */
+int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resume,
+			struct buf *err);
+/* fanout.c: blocks until w ends (passing SIGINT/SIGTERM on), then
+ * fanout_worker_ended. */
+void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w);
+/* fanout.c: a new entry at f->w[f->n] (split work's resolution worker). */
+struct fw *fanout_add_worker(struct run *r, struct fanout *f, const char *id);
 /* fanout.c: runs workers until none is open, then fanout_choose. */
 int fanout_drive(struct run *r, struct fanout *f, struct buf *err);
 /* fanout_end.c */

@@ -75,6 +75,8 @@ static int merge_one(struct run *r, const struct fw *w, struct buf *why, struct 
 	if (ret < 0) {
 		git_run(r->w->tree, &files, NULL, "diff", "--name-only",
 			"--diff-filter=U", NULL);
+		while (files.len && files.s[files.len - 1] == '\n')
+			files.s[--files.len] = 0;
 		for (size_t i = 0; i < files.len; i++)
 			if (files.s[i] == '\n')
 				files.s[i] = ' ';
@@ -115,6 +117,44 @@ static int verify_merge(struct run *r, struct fanout *f, const int *kept, size_t
 	return ret;
 }
 
+/*
+ * A conflict becomes a gated loop of its own: a worker that does task k
+ * again from the merged tree (base), judged by the task's gates and
+ * checked centrally like every worker.  Its verified commit, or NULL.
+ */
+static struct fw *resolve(struct run *r, struct fanout *f, size_t k, const char *base,
+			  const char *conflict, struct buf *err)
+{
+	struct fw *w = &f->w[k], *rw;
+	char id[32];
+	json_t *j = NULL;
+	char *goal;
+
+	snprintf(id, sizeof(id), "%s-r", w->id);
+	if (!w->cfg || !(rw = fanout_add_worker(r, f, id)))
+		return NULL;
+	free(rw->name);
+	rw->name = xasprintf("%s (resolution)", w->name);
+	rw->base = xstrdup(base);
+	rw->resolves = (int)k + 1;
+	rw->cfg = xcalloc(1, sizeof(*rw->cfg));
+	config_init(rw->cfg);
+	config_to_json(w->cfg, (void **)&j);
+	config_from_json(rw->cfg, j, NULL);
+	json_decref(j);
+	goal = xasprintf("%s\n\nThis task was done once already (commit %s), but that "
+			 "change conflicts with work merged since (%s). Do the task "
+			 "again on top of the current tree, keeping the work that is "
+			 "there.",
+			 rw->cfg->goal ? rw->cfg->goal : "", w->commit, conflict);
+	free(rw->cfg->goal);
+	rw->cfg->goal = goal;
+	if (fanout_start_worker(r, f, rw, 0, err) < 0)
+		return NULL;
+	fanout_wait_worker(r, f, rw);
+	return rw->verified == 1 ? rw : NULL;
+}
+
 /* One task: merged and verified (1), not kept (0), or failure (< 0). */
 static int take_task(struct run *r, struct fanout *f, int *kept, size_t k,
 		     struct buf *err)
@@ -135,6 +175,21 @@ static int take_task(struct run *r, struct fanout *f, int *kept, size_t k,
 	if ((ret = git_rev(r->w->tree, "HEAD", &prev, err)) < 0 ||
 	    (ret = merge_one(r, w, &why, err)) < 0)
 		goto out;
+	if (ret == 1 && !f->interrupted) {
+		struct fw *rw;
+		record(r, w, 0, NULL, why.s);
+		if ((rw = resolve(r, f, k, prev.s, why.s, err))) {
+			buf_reset(&why);
+			w = rw; /* the resolution's commit is the task's now */
+			ret = merge_one(r, w, &why, err);
+			if (ret < 0)
+				goto out;
+		} else {
+			buf_addf(&why,
+				 "; a worker that redid the task on the merged tree "
+				 "did not converge to a verified result");
+		}
+	}
 	if (ret == 0) {
 		struct buf broke = BUF_INIT;
 		kept[k] = 1;
@@ -168,11 +223,11 @@ out:
 
 int fanout_merge(struct run *r, struct fanout *f, struct buf *err)
 {
-	int *kept = xcalloc(f->n, sizeof(*kept)), code;
+	int *kept = xcalloc(f->cap, sizeof(*kept)), code;
 	size_t merged = 0;
 	struct buf out = BUF_INIT;
 
-	for (size_t k = 0; k < f->n; k++) {
+	for (size_t k = 0; k < f->ntasks; k++) {
 		int ret = take_task(r, f, kept, k, err);
 		if (ret < 0) {
 			free(kept);
@@ -182,24 +237,24 @@ int fanout_merge(struct run *r, struct fanout *f, struct buf *err)
 		}
 		merged += (size_t)ret;
 	}
-	for (size_t k = 0; k < f->n; k++)
+	for (size_t k = 0; k < f->ntasks; k++)
 		buf_addf(&out, "%s%s %s", k ? "; " : "", f->w[k].name,
 			 kept[k]	   ? "merged"
 			 : f->w[k].verdict ? f->w[k].verdict
 					   : (f->w[k].status ? f->w[k].status : "?"));
 	free(kept);
-	if (merged == f->n)
+	if (merged == f->ntasks)
 		code = loop_halt(r, "converged", EXIT_DONE,
 				 "all %zu tasks converged, were verified in a clean "
 				 "checkout, merged in order, and the merged tree passes "
 				 "every gate of every task and the run's own (%s)",
-				 f->n, out.s);
+				 f->ntasks, out.s);
 	else
 		code = loop_halt(
 			r, f->interrupted ? "interrupted" : "stalled", EXIT_HALTED,
 			"%zu of %zu tasks merged; the branch holds the ones kept "
 			"(%s)",
-			merged, f->n, out.s);
+			merged, f->ntasks, out.s);
 	buf_release(&out);
 	return code;
 }

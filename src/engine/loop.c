@@ -76,6 +76,7 @@ void run_release(struct run *r)
 	free(r->link.parent);
 	free(r->link.worker);
 	free(r->link.ledger);
+	free(r->link.base);
 	free(r->repo);
 	free(r->run_dir);
 	free(r->base_sha);

@@ -26,6 +26,7 @@ struct run_link {
 	char *worker; /* "w1" */
 	char *ledger; /* the coordinator's budget ledger (ledger.h) */
 	long slot;    /* this worker's slot in it */
+	char *base;   /* the commit to start from (NULL: HEAD) */
 };
 
 /*

@@ -273,7 +273,7 @@ int run_setup(struct run *r, struct buf *err)
 	if ((ret = git_toplevel(r->cfg->dir, &b, err)) < 0)
 		goto usage;
 	r->repo = buf_detach(&b, NULL);
-	if ((ret = git_rev(r->repo, "HEAD", &b, err)) < 0) {
+	if ((ret = git_rev(r->repo, r->link.base ? r->link.base : "HEAD", &b, err)) < 0) {
 		err_set(err, ret,
 			"the repository %s has no commit yet: commit "
 			"something first (loopgate runs from HEAD)",
