@@ -20,6 +20,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_report_entry,
 	&cmd_serve_entry,
 	&cmd_agent_entry,
+	&cmd_dispatch_entry,
 	NULL,
 };
 
