@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char dispatch_usage[] =
 	"usage: loopgate dispatch COMMAND --executor slurm|kueue [options]\n"
@@ -48,7 +47,8 @@ static const char dispatch_usage[] =
 	"  --env NAME                another variable the worker gets (repeatable)\n"
 	"  --repo URL --base COMMIT  where the worker's repository comes from\n"
 	"  --workdir DIR --log FILE --script FILE   slurm: shared-filesystem paths\n"
-	"  --interval-ms N           wait: between polls (default 500)\n"
+	"  --interval-ms N           wait: longest time between polls (default 500;\n"
+	"                            kueue polls again as soon as a Job changes)\n"
 	"\n"
 	"Exit status: 0 done (for wait: every job ended), 2 usage, 3 the executor "
 	"failed.\n";
@@ -265,12 +265,6 @@ static int do_poll(struct executor *ex, char **h, int n, struct buf *err)
 	return 0;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* Polls until every job's state is final; prints a line on each change. */
 static int do_wait(struct executor *ex, char **h, int n, long interval_ms,
 		   struct buf *err)
@@ -294,12 +288,10 @@ static int do_wait(struct executor *ex, char **h, int n, long interval_ms,
 			last[i] = st.state;
 			left += !worker_state_final(st.state);
 		}
-		if (left && ret == 0 && !interrupt_pending())
-			sleep_ms(interval_ms);
-	} while (left && ret == 0 && !interrupt_pending());
+		if (left && ret == 0)
+			ret = executor_wait(ex, interval_ms, err);
+	} while (left && ret == 0);
 	free(last);
-	if (ret == 0 && left)
-		ret = err_set(err, -EINTR, "interrupted");
 	return ret;
 }
 

@@ -21,6 +21,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_serve_entry,
 	&cmd_agent_entry,
 	&cmd_dispatch_entry,
+	&cmd_kueue_entry,
 	NULL,
 };
 

@@ -6,6 +6,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
 
 static const struct executor_ops *const backends[] = {
 	&executor_slurm,
@@ -75,6 +78,21 @@ int executor_log(struct executor *ex, const char *handle, struct buf *out,
 		 struct buf *err)
 {
 	return ex->ops->log(ex, handle, out, err);
+}
+
+int executor_wait(struct executor *ex, long timeout_ms, struct buf *err)
+{
+	long long end = clock_ms() + timeout_ms;
+
+	if (ex->ops->wait)
+		return ex->ops->wait(ex, timeout_ms, err);
+	/* in slices, so that an interrupt is heard */
+	while (clock_ms() < end && !interrupt_pending()) {
+		long long left = end - clock_ms();
+		struct timespec ts = {0, (left > 50 ? 50 : left) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return interrupt_pending() ? err_set(err, -EINTR, "interrupted") : 0;
 }
 
 void executor_close(struct executor *ex)

@@ -105,6 +105,9 @@ struct executor_ops {
 	int (*cancel)(struct executor *ex, const char *handle, struct buf *err);
 	int (*log)(struct executor *ex, const char *handle, struct buf *out,
 		   struct buf *err);
+	/* Optional: returns when some job may have changed, or after
+	 * timeout_ms (Kueue: a watch).  NULL: the caller just waits. */
+	int (*wait)(struct executor *ex, long timeout_ms, struct buf *err);
 	void (*close)(struct executor *ex);
 };
 
@@ -130,6 +133,9 @@ int executor_poll(struct executor *ex, const char *handle, struct executor_statu
 int executor_cancel(struct executor *ex, const char *handle, struct buf *err);
 int executor_log(struct executor *ex, const char *handle, struct buf *out,
 		 struct buf *err);
+/* Returns when a job may have changed (a watch event) or after timeout_ms;
+ * poll then.  A backend without a watch sleeps.  -EINTR on an interrupt. */
+int executor_wait(struct executor *ex, long timeout_ms, struct buf *err);
 void executor_close(struct executor *ex);
 
 /* "lg-<run>-<worker>": the job's name on both schedulers, cut to the
