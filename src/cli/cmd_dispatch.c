@@ -221,6 +221,9 @@ static int parse_args(int argc, char **argv, struct dispatch_args *a, struct buf
 	}
 	if (!a->executor)
 		return err_set(err, -EINVAL, "which executor? (--executor slurm|kueue)");
+	if (strcmp(a->executor, "slurm") && strcmp(a->executor, "kueue"))
+		return err_set(err, -EINVAL, "unknown executor '%s' (slurm or kueue)",
+			       a->executor);
 	a->job.env_names = a->env;
 	return 0;
 }
@@ -350,7 +353,10 @@ static int cmd_dispatch(int argc, char **argv)
 		return ret == 1 ? 0 : CMD_USAGE;
 	}
 	interrupt_install();
-	ret = executor_open(&ex, a.executor, &a.o, &err);
+	/* a bad handle or job is the user's (2); a cluster that cannot be
+	 * reached or read, however it fails, is 3 */
+	if ((ret = executor_open(&ex, a.executor, &a.o, &err)) < 0)
+		ret = -EIO;
 	if (ret == 0)
 		ret = run_sub(&ex, sub, &a, argv + 1 + optind, argc - 1 - optind, &err);
 	executor_close(&ex);
