@@ -11,14 +11,14 @@ TEST(states)
 		const char *word;
 		enum worker_state want;
 	} t[] = {
-		{"PENDING", WS_QUEUED},	       {"RUNNING", WS_RUNNING},
-		{"COMPLETING", WS_RUNNING},    {"COMPLETED", WS_SUCCEEDED},
-		{"FAILED", WS_FAILED},	       {"TIMEOUT", WS_FAILED},
-		{"OUT_OF_MEMORY", WS_FAILED},  {"NODE_FAIL", WS_FAILED},
-		{"CANCELLED", WS_CANCELLED},   {"CANCELLED by 0", WS_CANCELLED},
-		{"CANCELLED+", WS_CANCELLED},  {"PREEMPTED", WS_PREEMPTED},
-		{"REQUEUED", WS_QUEUED},       {"SUSPENDED", WS_QUEUED},
-		{"RUNNINGX", WS_UNKNOWN},      {"", WS_UNKNOWN},
+		{"PENDING", WS_QUEUED},	      {"RUNNING", WS_RUNNING},
+		{"COMPLETING", WS_RUNNING},   {"COMPLETED", WS_SUCCEEDED},
+		{"FAILED", WS_FAILED},	      {"TIMEOUT", WS_FAILED},
+		{"OUT_OF_MEMORY", WS_FAILED}, {"NODE_FAIL", WS_FAILED},
+		{"CANCELLED", WS_CANCELLED},  {"CANCELLED by 0", WS_CANCELLED},
+		{"CANCELLED+", WS_CANCELLED}, {"PREEMPTED", WS_PREEMPTED},
+		{"REQUEUED", WS_QUEUED},      {"SUSPENDED", WS_QUEUED},
+		{"RUNNINGX", WS_UNKNOWN},     {"", WS_UNKNOWN},
 		{"running", WS_UNKNOWN},
 	};
 	size_t i;
@@ -93,7 +93,8 @@ TEST(sacct)
 		const char *reason;
 	} t[] = {
 		{"7|COMPLETED|0:0|None\n", "7", 1, WS_SUCCEEDED, 0, ""},
-		{"7|FAILED|3:0|NonZeroExitCode\n", "7", 1, WS_FAILED, 3, "NonZeroExitCode"},
+		{"7|FAILED|3:0|NonZeroExitCode\n", "7", 1, WS_FAILED, 3,
+		 "NonZeroExitCode"},
 		{"7|CANCELLED by 0|0:15|None\n", "7", 1, WS_CANCELLED, 143, "signal 15"},
 		{"7|TIMEOUT|0:0|TimeLimit\n", "7", 1, WS_FAILED, 0, "TimeLimit"},
 		/* 125 is no signal number: the exit status stays */
@@ -139,8 +140,8 @@ TEST(scontrol)
 		{"JobId=8 OldJobState=RUNNING JobState=TIMEOUT Reason=TimeLimit "
 		 "ExitCode=0:1\n",
 		 1, WS_FAILED, 129, "TimeLimit", ""},
-		{"slurm_load_jobs error: Invalid job id specified\n", 0, WS_UNKNOWN, -1, "",
-		 ""},
+		{"slurm_load_jobs error: Invalid job id specified\n", 0, WS_UNKNOWN, -1,
+		 "", ""},
 		{"JobId=9 Reason=None\n", -22, WS_UNKNOWN, -1, "", ""},
 	};
 	size_t i;
