@@ -231,6 +231,16 @@ static void sh_quote(struct buf *out, const char *s)
 	buf_addch(out, '\'');
 }
 
+/* NAME='value'; export NAME (nothing when value is NULL). */
+static void export_var(struct buf *out, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	buf_addf(out, "%s=", name);
+	sh_quote(out, value);
+	buf_addf(out, "; export %s\n", name);
+}
+
 /* A variable name: [A-Za-z_][A-Za-z0-9_]*. */
 static int env_name_ok(const char *s)
 {
@@ -298,12 +308,11 @@ int slurm_script(const struct executor_job *job, const char *partition, struct b
 		buf_addf(out, "#SBATCH --chdir=%s\n", job->workdir);
 	if (script_exports(job, out, err) < 0)
 		return -EINVAL;
-	buf_addf(out, "# loopgate run %s, worker %s\n", job->run_id, job->worker_id);
-	if (job->base_commit) {
-		buf_adds(out, "LOOPGATE_BASE=");
-		sh_quote(out, job->base_commit);
-		buf_adds(out, "; export LOOPGATE_BASE\n");
-	}
+	/* what tools/loopgate-worker reads, as a Kueue Job's env has it */
+	export_var(out, "LOOPGATE_RUN", job->run_id);
+	export_var(out, "LOOPGATE_WORKER", job->worker_id);
+	export_var(out, "LOOPGATE_REPO", job->repo_url);
+	export_var(out, "LOOPGATE_BASE", job->base_commit);
 	buf_adds(out, "exec");
 	for (a = job->argv; *a; a++) {
 		buf_addch(out, ' ');

@@ -184,7 +184,9 @@ TEST(script)
 	CHECK_CONTAINS(s.s, "#SBATCH --partition=gpu\n");
 	CHECK_CONTAINS(s.s, "#SBATCH --output=/shared/w1.out\n");
 	CHECK_CONTAINS(s.s, "#SBATCH --export=PATH,HOME,LANG,OPENAI_API_KEY,TRASH\n");
-	CHECK_CONTAINS(s.s, "LOOPGATE_BASE='0123abcd'; export LOOPGATE_BASE\n");
+	CHECK_CONTAINS(s.s, "LOOPGATE_RUN='ABCDEF0123456789abcdef'; export LOOPGATE_RUN\n"
+			    "LOOPGATE_WORKER='w_1'; export LOOPGATE_WORKER\n"
+			    "LOOPGATE_BASE='0123abcd'; export LOOPGATE_BASE\n");
 	CHECK_CONTAINS(s.s, "exec 'loopgate' 'worker' 'it'\\''s'\n");
 	buf_release(&s);
 
