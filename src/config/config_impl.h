@@ -37,6 +37,8 @@ enum ktype {
 	K_HTTP,
 	K_MODELS,
 	K_GATES,
+	K_WORKERS, /* workers: N, or a list of worker settings */
+	K_TASKS,   /* tasks: a list of sub-tasks (goal, gates) */
 	/* policy: (config_policy.c) */
 	K_POLICY,
 	K_PCOMMANDS,
@@ -79,6 +81,10 @@ struct key {
 extern const struct key config_top_keys[];
 extern const struct key config_http_keys[];
 extern const struct key config_preset_keys[];
+/* What one workers: entry may set (offsets into struct config). */
+extern const struct key config_worker_keys[];
+/* What one tasks: entry may set. */
+extern const struct key config_task_keys[];
 
 /* What the rows of keys say, applied to the struct at base (config_keys.c):
  * every field unset; freed and unset; src's set fields over dst's; the

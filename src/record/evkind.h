@@ -48,6 +48,13 @@
 #define EV_ESCALATION	  "escalation"
 #define EV_REVERIFY_START "reverify_start"
 #define EV_REVERIFY_END	  "reverify_end"
+/* fan-out (engine/fanout.h) */
+#define EV_FANOUT_START "fanout_start"
+#define EV_WORKER_START "worker_start"
+#define EV_WORKER_END	"worker_end"
+#define EV_CANDIDATE	"candidate"
+#define EV_SELECTED	"selected"
+#define EV_TASK_MERGE	"task_merge"
 /* after the run, and the log itself */
 #define EV_REVIEW	    "review"
 #define EV_REVIEW_REQUESTED "review_requested"
