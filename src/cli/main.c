@@ -8,19 +8,11 @@
 #include <string.h>
 
 static const struct cmd_entry *const commands[] = {
-	&cmd_run_entry,
-	&cmd_once_entry,
-	&cmd_resume_entry,
-	&cmd_runs_entry,
-	&cmd_show_entry,
-	&cmd_review_entry,
-	&cmd_gate_entry,
-	&cmd_audit_entry,
-	&cmd_reindex_entry,
-	&cmd_report_entry,
-	&cmd_serve_entry,
-	&cmd_agent_entry,
-	NULL,
+	&cmd_run_entry,	     &cmd_once_entry,  &cmd_resume_entry,
+	&cmd_runs_entry,     &cmd_show_entry,  &cmd_review_entry,
+	&cmd_gate_entry,     &cmd_audit_entry, &cmd_reindex_entry,
+	&cmd_report_entry,   &cmd_serve_entry, &cmd_agent_entry,
+	&cmd_dispatch_entry, &cmd_kueue_entry, NULL,
 };
 
 static void usage(FILE *f)
