@@ -137,6 +137,8 @@ struct config {
 	long worker_mem_mb;    /* per worker job; -1: the scheduler's default */
 	long worker_gpus;      /* per worker job; -1: none */
 	long max_parallel;     /* workers running at once; -1: online CPUs */
+	char *tools;	       /* on | off | auto: the model's function calling */
+	long max_tool_turns;   /* tool turns in one iteration */
 	/* set in a workers: entry only */
 	char *worker_name;  /* name: shown in reports */
 	char *instructions; /* instructions: appended to the goal */
@@ -156,6 +158,7 @@ struct config {
 #define CONFIG_DEFAULT_MAX_ACTOR_FAILURES 3
 #define CONFIG_DEFAULT_ACTOR_TIMEOUT_MS	  (20L * 60 * 1000)
 #define CONFIG_MAX_WORKERS		  64
+#define CONFIG_DEFAULT_MAX_TOOL_TURNS	  20
 
 void config_init(struct config *c);
 void config_release(struct config *c);

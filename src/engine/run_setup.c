@@ -264,6 +264,20 @@ void run_link_from_json(struct run *r, const json_t *o)
 	r->link.slot = (long)json_integer_value(json_object_get(o, "slot"));
 }
 
+/* The signed event log, and the run store indexing it live. */
+static int open_log(struct run *r, struct buf *err)
+{
+	char *evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
+	int ret;
+
+	events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
+	ret = events_open(&r->ev, evp, r->id, err);
+	free(evp);
+	if (ret == 0)
+		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
+	return ret;
+}
+
 int run_setup(struct run *r, struct buf *err)
 {
 	struct buf b = BUF_INIT;
@@ -310,15 +324,8 @@ int run_setup(struct run *r, struct buf *err)
 	if (fileio_mkdirs(r->run_dir, err) < 0 ||
 	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
 		goto cannot;
-	{
-		char *evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
-		events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
-		ret = events_open(&r->ev, evp, r->id, err);
-		free(evp);
-		if (ret < 0)
-			goto cannot;
-		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
-	}
+	if (open_log(r, err) < 0)
+		goto cannot;
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, EV_RUN_START,
