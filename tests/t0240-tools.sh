@@ -36,7 +36,7 @@ session_ok() {
 	assert len(reqs) == 5, len(reqs)
 	assert all(r["tools"] for r in reqs), "tools offered"
 	names = [t["function"]["name"] if api == "openai" else t["name"] for t in reqs[0]["tools"]]
-	assert names == ["read_file", "list_files", "search", "edit", "write_file", "run", "run_gates"], names
+	assert names == ["read_file", "list_files", "search", "edit", "write_file", "run", "load_skill", "run_gates"], names
 	def results(r):
 	    out = {}
 	    for m in r["messages"]:

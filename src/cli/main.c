@@ -7,13 +7,26 @@
 #include <stdio.h>
 #include <string.h>
 
+/* clang-format off */
 static const struct cmd_entry *const commands[] = {
-	&cmd_run_entry,	     &cmd_once_entry,  &cmd_resume_entry,
-	&cmd_runs_entry,     &cmd_show_entry,  &cmd_review_entry,
-	&cmd_gate_entry,     &cmd_audit_entry, &cmd_reindex_entry,
-	&cmd_report_entry,   &cmd_serve_entry, &cmd_agent_entry,
-	&cmd_dispatch_entry, &cmd_kueue_entry, NULL,
+	&cmd_run_entry,
+	&cmd_once_entry,
+	&cmd_resume_entry,
+	&cmd_runs_entry,
+	&cmd_show_entry,
+	&cmd_review_entry,
+	&cmd_gate_entry,
+	&cmd_audit_entry,
+	&cmd_reindex_entry,
+	&cmd_report_entry,
+	&cmd_serve_entry,
+	&cmd_agent_entry,
+	&cmd_skills_entry,
+	&cmd_dispatch_entry,
+	&cmd_kueue_entry,
+	NULL,
 };
+/* clang-format on */
 
 static void usage(FILE *f)
 {

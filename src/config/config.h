@@ -138,6 +138,7 @@ struct config {
 	long worker_gpus;      /* per worker job; -1: none */
 	long max_parallel;     /* workers running at once; -1: online CPUs */
 	char *tools;	       /* on | off | auto: the model's function calling */
+	struct strlist skills; /* --skills DIR: more Agent Skills directories */
 	long max_tool_turns;   /* tool turns in one iteration */
 	/* set in a workers: entry only */
 	char *worker_name;  /* name: shown in reports */

@@ -121,6 +121,7 @@ const struct key config_top_keys[] = {
 	    0),
 	KEY("worker_gpus", K_INT, worker_gpus, 1, 64, NULL, "worker_gpus", NODEF, 0),
 	KEY("tools", K_STR, tools, 0, 0, "--tools", "tools", NODEF, 0),
+	KEY("skills", K_LIST, skills, 0, 0, "--skills", "skills", NODEF, 0),
 	KEY("max_tool_turns", K_INT, max_tool_turns, 1, 1000, "--max-tool-turns",
 	    "max_tool_turns", CONFIG_DEFAULT_MAX_TOOL_TURNS, 0),
 	KEY("max_parallel", K_INT, max_parallel, 1, CONFIG_MAX_WORKERS, "--max-parallel",

@@ -2,6 +2,7 @@
  * actor.c: the model actor and the command actor.  See actor.h.
  */
 #include "engine/actor.h"
+#include "engine/skillset.h"
 #include "record/evkind.h"
 #include "base/ckd.h"
 #include "base/utf8.h"
@@ -139,6 +140,20 @@ static int drop_response(const struct actor_turn *t, struct buf *err)
 	return ret;
 }
 
+/* The skills that fit the goal and the latest failure best (skillset.h). */
+static void skills_section(const struct run *r, const struct worker *w, struct buf *out)
+{
+	struct buf q = BUF_INIT;
+	const struct gate_outcome *g = &w->judge.last;
+
+	buf_adds(&q, r->goal ? r->goal : "");
+	if (g->ran && !g->passed && g->output.len)
+		buf_addf(&q, " %.*s", (int)(g->output.len < 4096 ? g->output.len : 4096),
+			 g->output.s);
+	skillset_prompt(w->skills, q.s, 5, out);
+	buf_release(&q);
+}
+
 /* The system text: the edit-block rules, and the tools when offered. */
 static void model_system(const struct run *r, const struct worker *w, struct buf *sys)
 {
@@ -166,6 +181,8 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	memset(&req, 0, sizeof(req));
 	model_system(r, w, &sys);
 	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, w}, &raw);
+	if (w->skills && actor_tools_on(r, w))
+		skills_section(r, w, &raw);
 	/* Gate output is cleaned already; the goal and file names may not be:
 	 * the request is JSON, so the whole prompt must be UTF-8. */
 	utf8_clean(raw.s, raw.len, &user);

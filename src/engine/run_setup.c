@@ -21,6 +21,8 @@
 #include "exec/sandbox.h"
 #include "engine/ledger.h"
 #include "engine/fanout.h"
+#include "engine/actor.h"
+#include "engine/skillset.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -200,6 +202,30 @@ int run_setup_actor(struct run *r, struct buf *err)
 }
 
 /*
+ * The Agent Skills a model with tools can load (skillset.h): indexed now,
+ * on the record; a broken SKILL.md or index costs a warning, never the run.
+ */
+void run_setup_skills(struct run *r)
+{
+	struct skills_report rep = SKILLS_REPORT_INIT;
+	struct buf err = BUF_INIT;
+
+	if (!r->w->prov || !actor_tools_on(r, r->w) || r->w->skills)
+		return;
+	if (skillset_open(r->repo, r->cfg, &r->w->skills, &rep, &err) < 0)
+		buf_addf(&rep.problems, "%s\n", err.s);
+	events_append(&r->ev, EV_SKILLS,
+		      json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "scanned",
+				(json_int_t)rep.scanned, "added", (json_int_t)rep.added,
+				"updated", (json_int_t)rep.updated, "removed",
+				(json_int_t)rep.removed, "unchanged",
+				(json_int_t)rep.unchanged, "problems",
+				events_strn(rep.problems.s, rep.problems.len)));
+	skills_report_release(&rep);
+	buf_release(&err);
+}
+
+/*
  * The sandbox every gate and the command actor run in (sandbox.h), its
  * `sandbox` event, and a `policy` event for each gate (config_finalize
  * refused denied ones).  EXIT_CANNOT when the sandbox cannot be made.
@@ -345,7 +371,9 @@ int run_setup(struct run *r, struct buf *err)
 	if (dirty && carry_dirty(r, err) < 0)
 		goto cannot;
 	buf_release(&b);
-	return run_setup_sandbox(r, err);
+	if ((ret = run_setup_sandbox(r, err)) == 0)
+		run_setup_skills(r);
+	return ret;
 usage:
 	buf_release(&b);
 	return EXIT_USAGE;

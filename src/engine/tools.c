@@ -15,6 +15,7 @@
 #include "record/redact.h"
 #include "tree/git.h"
 #include "tree/protect.h"
+#include "store/skills.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -89,6 +90,12 @@ json_t *tools_definitions(void)
 		       "exit status and output.",
 		       "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":"
 		       "\"string\"}},\"required\":[\"command\"]}"));
+	json_array_append_new(
+		a, def("load_skill",
+		       "Load the instructions of one of the repository's Agent Skills "
+		       "by its name (the prompt lists the ones that fit).",
+		       "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":"
+		       "\"string\"}},\"required\":[\"name\"]}"));
 	json_array_append_new(
 		a, def("run_gates",
 		       "Run the gates (the checks that judge the goal) on the current "
@@ -394,6 +401,23 @@ out:
 	buf_release(&out);
 }
 
+static void tool_load_skill(struct worker *w, const json_t *args, struct tool_result *res)
+{
+	const char *name = arg_str(args, "name", 1, res);
+	struct buf why = BUF_INIT;
+
+	if (!name)
+		return;
+	if (!w->skills) {
+		buf_adds(&res->text, "error: this run has no Agent Skills indexed");
+		res->is_error = 1;
+	} else if (skills_body(w->skills, name, &res->text, &why) < 0) {
+		buf_addf(&res->text, "error: %s", why.s);
+		res->is_error = 1;
+	}
+	buf_release(&why);
+}
+
 static void tool_run_gates(struct run *r, struct worker *w, struct tool_result *res)
 {
 	for (size_t i = 0; i < r->cfg->gates.n; i++) {
@@ -436,10 +460,13 @@ static void dispatch(struct run *r, struct worker *w, const char *name,
 			run_one(r, w, cmd, res);
 	} else if (!strcmp(name, "run_gates"))
 		tool_run_gates(r, w, res);
+	else if (!strcmp(name, "load_skill"))
+		tool_load_skill(w, args, res);
 	else {
 		buf_addf(&res->text,
 			 "error: there is no tool named \"%s\"; the tools are read_file, "
-			 "list_files, search, edit, write_file, run and run_gates",
+			 "list_files, search, edit, write_file, run, run_gates and "
+			 "load_skill",
 			 name);
 		res->is_error = 1;
 	}
@@ -499,7 +526,8 @@ void tools_call(struct run *r, struct worker *w, int iteration, int turn,
 	if (!name)
 		name = "";
 	if (tools_parse_args(text, &args, &why) < 0) {
-		buf_addf(&res->text, "error: the arguments of %s %s; call it again with valid JSON",
+		buf_addf(&res->text,
+			 "error: the arguments of %s %s; call it again with valid JSON",
 			 name, why.s);
 		res->is_error = 1;
 	} else if (!policy_check_tool(r->cfg->policy, name, tools_main_arg(args), &why)) {

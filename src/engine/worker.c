@@ -3,6 +3,7 @@
  */
 #include "engine/agent_turn.h"
 #include "engine/worker.h"
+#include "store/skills.h"
 #include "engine/run.h"
 #include "actor/provider.h"
 #include "exec/sandbox.h"
@@ -56,6 +57,8 @@ void worker_release(struct worker *w)
 	if (w->prov)
 		provider_free(w->prov);
 	w->prov = NULL;
+	skills_close(w->skills);
+	w->skills = NULL;
 	agent_worker_release(w);
 	free(w->reverify_note);
 	w->reverify_note = NULL;

@@ -75,7 +75,8 @@ struct worker {
 	struct model_preset preset;
 	const char *actor; /* "model", "agent" or "command" */
 	long max_output_tokens;
-	int tools_refused; /* the server refused function calling: edit blocks */
+	int tools_refused;     /* the server refused function calling: edit blocks */
+	struct skills *skills; /* the Agent Skills index (skillset.h), or NULL */
 	/* the judge */
 	struct judge judge;    /* gate results, counts, cache, file list */
 	char *reverify_note;   /* why the clean checkout rejected the latest

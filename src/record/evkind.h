@@ -36,6 +36,7 @@
 #define EV_MODEL_RESPONSE  "model_response"
 #define EV_EDITS	   "edits"
 #define EV_TOOL_CALL	   "tool_call"
+#define EV_SKILLS	   "skills"
 #define EV_DIFF		   "diff"
 #define EV_COMMIT	   "commit"
 #define EV_INTEGRITY	   "integrity"
