@@ -114,7 +114,8 @@ int skills_parse(const char *text, size_t len, char **name, char **description,
 	end = memmem(text + 3, len - 3, "\n---", 4);
 	if (!end)
 		return err_set(why, -EINVAL, "1: the front matter has no closing '---'");
-	fm_len = (size_t)(end - (text + 4));
+	/* "---\n---": the closing line right after the opening one */
+	fm_len = end > text + 4 ? (size_t)(end - (text + 4)) : 0;
 	if (yamltree_load("SKILL.md", text + 4, fm_len, &root, &yerr) < 0) {
 		/* yamltree says "SKILL.md:LINE: why", its lines counted from the
 		 * front matter's first line: the file's line is one more */
