@@ -132,7 +132,8 @@ test_expect_success 'a merge conflict becomes a gated loop of its own: the task 
 	    agent_cmd: sh $TRASH/doc-add.sh
 	YAML
 	expect_code 0 $LOOPGATE run --dir rs --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
-		--json >s.json 2>err &&
+		--json >s.json 2>err ||
+		{ cat s.json err; tail -n 20 rs/.loopgate/runs/*-w2-r/../*/workers/w2-r.log; false; } &&
 	test "$(summary_field s.json status)" = converged &&
 	id=$(summary_field s.json run_id) &&
 	event_bodies "rs/.loopgate/runs/$id" task_merge >m.json &&

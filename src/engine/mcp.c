@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/saferead.h"
 #include "exec/proc.h"
+#include "exec/sandbox.h"
 #include "record/evkind.h"
 #include "record/events.h"
 #include "record/redact.h"
@@ -27,7 +28,8 @@ struct server {
 	char *name;
 	long timeout_ms; /* mcp_timeout: the start, and each call */
 	struct proc_live *p;
-	struct buf in; /* bytes read, not yet a whole line */
+	struct sandbox *sb; /* its own: the run's, plus its install read-only */
+	struct buf in;	    /* bytes read, not yet a whole line */
 	long next_id;
 	int dead;
 	struct buf why; /* why it is dead */
@@ -248,6 +250,30 @@ static json_t *config_servers(const struct run *r)
 	return json_is_object(servers) ? servers : (json_decref(servers), NULL);
 }
 
+/* The server's own sandbox: the run's, with the install of each absolute
+ * path in its command line bound read-only (a package under /tmp or a
+ * masked home is otherwise not there: its node_modules directory, or the
+ * file's directory). */
+static int server_sandbox(struct run *r, struct worker *w, struct server *sv,
+			  const struct strlist *argv, struct buf *why)
+{
+	sv->sb = xcalloc(1, sizeof(*sv->sb));
+	sandbox_init(sv->sb, r->cfg, w->tree, r->repo);
+	sv->sb->ev = &r->ev;
+	for (size_t i = 0; i < argv->n; i++) {
+		char *real = argv->v[i][0] == '/' ? realpath(argv->v[i], NULL) : NULL;
+		char *nm = real ? strstr(real, "/node_modules/") : NULL, *slash;
+		if (nm)
+			nm[strlen("/node_modules")] = 0;
+		else if (real && (slash = strrchr(real, '/')) && slash != real)
+			*slash = 0;
+		if (real)
+			sandbox_add_ro(sv->sb, real);
+		free(real);
+	}
+	return sandbox_probe(sv->sb, why);
+}
+
 /* Starts one server in the worker's jail and says hello. */
 static void start_one(struct run *r, struct worker *w, struct server *sv, const json_t *c)
 {
@@ -277,11 +303,13 @@ static void start_one(struct run *r, struct worker *w, struct server *sv, const 
 	o.cwd = w->tree;
 	o.env = (const char *const *)env.v;
 	o.output_path = log;
-	o.sandbox = w->sandbox;
 	events_barrier(&r->ev);
+	if (cmd && w->sandbox && w->sandbox->bwrap_on)
+		server_sandbox(r, w, sv, &argv, &why);
+	o.sandbox = sv->sb ? sv->sb : w->sandbox;
 	if (!cmd)
 		buf_adds(&why, "no \"command\" in its .mcp.json entry");
-	else if (proc_live_start(&o, &sv->p, &why) < 0)
+	else if (why.len || proc_live_start(&o, &sv->p, &why) < 0)
 		;
 	else if (handshake(sv, &version, &why) < 0)
 		kill_server(sv, "%s%s", NULL);
@@ -414,6 +442,10 @@ void mcp_stop(struct mcp *m)
 {
 	for (size_t i = 0; m && i < m->n; i++) {
 		proc_live_stop(m->s[i].p);
+		if (m->s[i].sb) {
+			sandbox_release(m->s[i].sb);
+			free(m->s[i].sb);
+		}
 		free(m->s[i].name);
 		buf_release(&m->s[i].in);
 		buf_release(&m->s[i].why);
