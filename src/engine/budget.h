@@ -51,6 +51,15 @@ long budget_tokens_used(const struct budget *b);
 /* 0: the call may be made.  -ENOSPC: it might not fit; why says so. */
 int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 		    struct buf *why);
+/*
+ * The same at another model's prices (a verifier or the escalation model,
+ * engine/route.h): one budget, calls priced by the model that made them.
+ */
+double budget_price_at(double price_in, double price_out, long tin, long tout);
+void budget_charge_at(struct budget *b, long tin, long tout, size_t prompt_bytes,
+		      double price_in, double price_out);
+int budget_precheck_at(const struct budget *b, size_t prompt_bytes, long max_out,
+		       double price_in, double price_out, struct buf *why);
 /* NULL while within budget; otherwise which ceiling was reached (why). */
 int budget_spent(const struct budget *b, struct buf *why);
 /* Remaining milliseconds before the deadline (LONG_MAX: none). */

@@ -56,6 +56,11 @@ void worker_release(struct worker *w)
 	if (w->prov)
 		provider_free(w->prov);
 	w->prov = NULL;
+	if (w->esc_prov)
+		provider_free(w->esc_prov);
+	w->esc_prov = NULL;
+	free(w->vote_note);
+	w->vote_note = NULL;
 	agent_worker_release(w);
 	free(w->reverify_note);
 	w->reverify_note = NULL;

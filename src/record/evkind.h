@@ -48,6 +48,8 @@
 #define EV_ESCALATION	  "escalation"
 #define EV_REVERIFY_START "reverify_start"
 #define EV_REVERIFY_END	  "reverify_end"
+#define EV_VOTE		  "vote"    /* one verifier call: engine/verify.h */
+#define EV_VERDICT	  "verdict" /* the panel's tally */
 /* after the run, and the log itself */
 #define EV_REVIEW	    "review"
 #define EV_REVIEW_REQUESTED "review_requested"
