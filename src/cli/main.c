@@ -18,6 +18,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_audit_entry,
 	&cmd_reindex_entry,
 	&cmd_report_entry,
+	&cmd_verify_entry,
 	&cmd_serve_entry,
 	&cmd_agent_entry,
 	NULL,

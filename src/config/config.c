@@ -584,6 +584,24 @@ int config_finalize_gates(struct config *c, struct buf *err)
 	return finalize_policy(c, err);
 }
 
+int config_finalize_verify(struct config *c, struct buf *err)
+{
+	int ret;
+
+	if (c->role_worker && !c->model)
+		c->model = xstrdup(c->role_worker);
+	if ((ret = check_strings(c, err)) < 0)
+		return ret;
+	defaults(c);
+	if ((ret = check_ranges(c, config_top_keys, "", err)) < 0)
+		return ret;
+	if (!c->nverifiers)
+		return err_set(err, -EINVAL,
+			       "no verifier: give --brief TEXT (repeatable) or "
+			       "verifiers: in loopgate.yaml");
+	return config_check_roles(c, err);
+}
+
 const struct gate_opts *config_gate_opts(const struct config *c, size_t i)
 {
 	static const struct gate_opts none = {NULL, -1, NULL};

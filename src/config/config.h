@@ -218,6 +218,13 @@ int config_finalize_once(struct config *c, struct buf *err);
 int config_finalize_gates(struct config *c, struct buf *err);
 
 /*
+ * config_finalize for `loopgate verify`: verifiers: (at least one) with a
+ * model for each, roles:, defaults; goal, gates and actor are not needed.
+ * Call once instead of config_finalize.  -EINVAL with err set on failure.
+ */
+int config_finalize_verify(struct config *c, struct buf *err);
+
+/*
  * The preset for a model spec "PROVIDER/NAME".  Looks up models: by the
  * full spec, then by NAME; falls back to built-in provider defaults.
  * Returns 0 and fills *out (pointers borrowed from c or static), -EINVAL with

@@ -319,7 +319,8 @@ static void history_line(const struct prompt_in *in, const struct iteration *it,
 			 in->cfg->gates.v[it->gate_index],
 			 it->gate_desc ? it->gate_desc : "");
 	else if (it->judged)
-		buf_adds(out, "; all gates passed\n");
+		buf_addf(out, "; all gates passed%s\n",
+			 it->gate_desc ? ", but the verifiers' vote rejected it" : "");
 	else
 		buf_adds(out, "; the gates did not run\n");
 }

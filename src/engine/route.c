@@ -71,14 +71,13 @@ int route_escalate(struct run *r, struct worker *w, int iteration)
 		note = "no escalation model is configured (roles.escalation)";
 	else if (w->escalations_used >= c->escalations)
 		note = "every escalation (escalations:) is used";
-	else if (!w->esc_prov &&
-		 route_provider(c, c->role_escalation, 0, &w->esc_preset, &w->esc_prov,
-				&err) < 0)
+	else if (!w->esc_prov && route_provider(c, c->role_escalation, 0, &w->esc_preset,
+						&w->esc_prov, &err) < 0)
 		note = err.s;
 	events_append(&r->ev, EV_ESCALATION,
 		      json_pack("{s:i,s:b,s:o,s:o,s:i,s:I}", "iteration", iteration,
-				"available", !note, "note", note ? events_str(note) : json_null(),
-				"model",
+				"available", !note, "note",
+				note ? events_str(note) : json_null(), "model",
 				note ? json_null() : events_str(w->esc_preset.model),
 				"used", w->escalations_used + !note, "of",
 				(json_int_t)(c->escalations > 0 ? c->escalations : 0)));
@@ -134,13 +133,15 @@ static json_t *spend_json(const struct role_spend *s, const char *model)
 {
 	return json_pack("{s:o,s:I,s:I,s:I,s:f}", "model",
 			 model ? events_str(model) : json_null(), "tokens_in",
-			 (json_int_t)s->tokens_in, "tokens_out", (json_int_t)s->tokens_out,
-			 "calls", (json_int_t)s->calls, "cost_usd", s->cost);
+			 (json_int_t)s->tokens_in, "tokens_out",
+			 (json_int_t)s->tokens_out, "calls", (json_int_t)s->calls,
+			 "cost_usd", s->cost);
 }
 
 json_t *route_spend_json(const struct run *r)
 {
-	const struct role_spend *v = &r->spend[ROLE_VERIFIER], *e = &r->spend[ROLE_ESCALATION];
+	const struct role_spend *v = &r->spend[ROLE_VERIFIER],
+				*e = &r->spend[ROLE_ESCALATION];
 	struct role_spend wk = {
 		.tokens_in = r->budget.tokens_in - v->tokens_in - e->tokens_in,
 		.tokens_out = r->budget.tokens_out - v->tokens_out - e->tokens_out,
@@ -153,7 +154,10 @@ json_t *route_spend_json(const struct run *r)
 	/* a rounding crumb must not show as a negative spend */
 	if (wk.cost < 0)
 		wk.cost = 0;
-	json_object_set_new(o, "worker", spend_json(&wk, c->model ? c->model : c->agent_cmd ? "command" : c->agent));
+	json_object_set_new(o, "worker",
+			    spend_json(&wk, c->model	   ? c->model
+					    : c->agent_cmd ? "command"
+							   : c->agent));
 	json_object_set_new(o, "verifier", spend_json(v, c->role_verifier));
 	json_object_set_new(o, "escalation", spend_json(e, c->role_escalation));
 	return o;

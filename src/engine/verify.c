@@ -159,8 +159,9 @@ out:
 
 static const char *brief_model(const struct verify_in *in, const struct verifier_brief *v)
 {
-	return v->model ? v->model : in->cfg->role_verifier ? in->cfg->role_verifier
-							    : in->cfg->model;
+	return v->model			? v->model
+	       : in->cfg->role_verifier ? in->cfg->role_verifier
+					: in->cfg->model;
 }
 
 /* The dissent of one brief, for the summary line and the next prompt. */
@@ -216,8 +217,8 @@ static int judge_brief(const struct verify_in *in, const struct verifier_brief *
 			out->briefs,
 			json_pack("{s:o,s:o,s:b,s:f,s:f,s:i,s:o}", "name",
 				  events_str(v->name), "model", events_str(mp.model),
-				  "accepted", *accepts, "mean", mean, "std", std, "samples",
-				  (int)n, "votes", json_incref(votes)));
+				  "accepted", *accepts, "mean", mean, "std", std,
+				  "samples", (int)n, "votes", json_incref(votes)));
 	}
 	json_decref(votes);
 	vote_ballot_release(&b);
@@ -230,7 +231,7 @@ static int judge_brief(const struct verify_in *in, const struct verifier_brief *
 int verify_panel(const struct verify_in *in, struct verify_out *out, struct buf *err)
 {
 	struct buf tail = BUF_INIT;
-	json_t *names = json_array();
+	json_t *names = json_array(), *slim;
 	int ret = 0;
 
 	out->k = in->nbriefs;
@@ -251,9 +252,13 @@ int verify_panel(const struct verify_in *in, struct verify_out *out, struct buf 
 		out->accepted = out->accepts >= out->needed;
 		buf_add(&tail, out->summary.s, out->summary.len);
 		buf_reset(&out->summary);
-		buf_addf(&out->summary, "%zu of %zu accept (%zu needed): %s%s", out->accepts,
-			 out->k, out->needed, out->accepted ? "accepted" : "rejected",
-			 tail.s);
+		buf_addf(&out->summary, "%zu of %zu accept (%zu needed): %s%s",
+			 out->accepts, out->k, out->needed,
+			 out->accepted ? "accepted" : "rejected", tail.s);
+		/* each vote is its own record already: the tally names briefs */
+		slim = json_deep_copy(out->briefs);
+		for (size_t i = 0; i < json_array_size(slim); i++)
+			json_object_del(json_array_get(slim, i), "votes");
 		if (in->ev)
 			events_append(in->ev, EV_VERDICT,
 				      json_pack("{s:i,s:b,s:I,s:I,s:I,s:O,s:o,s:O}",
@@ -263,7 +268,8 @@ int verify_panel(const struct verify_in *in, struct verify_out *out, struct buf 
 						(json_int_t)out->needed, "of",
 						(json_int_t)out->k, "accepted_by", names,
 						"summary", events_str(out->summary.s),
-						"briefs", out->briefs));
+						"briefs", slim));
+		json_decref(slim);
 	}
 	json_decref(names);
 	buf_release(&tail);
@@ -289,15 +295,16 @@ static void run_subject(struct run *r, struct worker *w, const char *commit,
 	const struct config *c = r->cfg;
 
 	buf_init(&diff, VERIFY_DIFF_MAX);
-	buf_addf(out, "# The goal\n\n%s\n\n# The gates\n\nEvery gate exits 0 on this "
-		      "change:\n\n",
+	buf_addf(out,
+		 "# The goal\n\n%s\n\n# The gates\n\nEvery gate exits 0 on this "
+		 "change:\n\n",
 		 r->goal);
 	for (size_t i = 0; i < c->gates.n; i++)
 		buf_addf(out, "%zu. `%s`\n", i + 1, c->gates.v[i]);
 	git_run(w->tree, &diff, NULL, "diff", "--no-ext-diff", "--no-textconv", "--stat",
 		"--patch", r->base_sha, commit, NULL);
-	buf_addf(out, "\n# The change (git diff %.12s..%.12s)%s\n\n```diff\n", r->base_sha,
-		 commit,
+	buf_addf(out, "\n# The change (git diff %.12s..%.12s)%s\n\n```diff\n",
+		 r->base_sha, commit,
 		 diff.truncated ? ", cut at 64 KiB: judge what is shown, and say "
 				  "so if it is not enough"
 				: "");

@@ -103,7 +103,8 @@ static int parse_object(json_t *o, struct vote_ballot *b)
 	else
 		return no_verdict(b, "verdict '%.40s' is neither accept nor reject",
 				  json_string_value(v));
-	if (!json_is_number(c) || !(json_number_value(c) >= 0 && json_number_value(c) <= 1))
+	if (!json_is_number(c) ||
+	    !(json_number_value(c) >= 0 && json_number_value(c) <= 1))
 		return no_verdict(b, "no \"confidence\" between 0 and 1", NULL);
 	if (!json_is_array(rs))
 		return no_verdict(b, "no \"reasons\" list", NULL);

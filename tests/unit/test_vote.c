@@ -19,10 +19,12 @@ static const struct {
 	{"  {\"verdict\":\"reject\",\"confidence\":1,\"reasons\":[{\"file\":\"a.py\","
 	 "\"line\":3,\"text\":\"special-cases add(2, 3)\"}]}\n",
 	 VOTE_REJECT, NULL, 1},
-	{"```json\n{\"verdict\":\"accept\",\"confidence\":0,\"reasons\":[{\"text\":\"ok\","
+	{"```json\n{\"verdict\":\"accept\",\"confidence\":0,\"reasons\":[{\"text\":"
+	 "\"ok\","
 	 "\"file\":null,\"line\":null}]}\n```",
 	 VOTE_ACCEPT, NULL, 1},
-	{"```\n{\"verdict\":\"accept\",\"confidence\":0.5,\"reasons\":[],\"extra\":1}\n```\n",
+	{"```\n{\"verdict\":\"accept\",\"confidence\":0.5,\"reasons\":[],\"extra\":1}\n``"
+	 "`\n",
 	 VOTE_ACCEPT, NULL, 0},
 	/* no verdict: each says why */
 	{"", VOTE_ABSTAIN, "empty", 0},
@@ -59,12 +61,13 @@ static const struct {
 	{"{\"verdict\":\"reject\",\"confidence\":1,\"reasons\":[{\"text\":\"x\","
 	 "\"file\":7}]}",
 	 VOTE_ABSTAIN, "file", 0},
-	{"{\"verdict\":\"accept\",\"verdict\":\"reject\",\"confidence\":1,\"reasons\":[]}",
+	{"{\"verdict\":\"accept\",\"verdict\":\"reject\",\"confidence\":1,\"reasons\":[]"
+	 "}",
 	 VOTE_ABSTAIN, "not one JSON object", 0},
 	{"{\"verdict\":\"accept\",\"confidence\":1,\"reasons\":[]} {}", VOTE_ABSTAIN,
 	 "not one JSON object", 0},
-	{"```json\n{\"verdict\":\"accept\",\"confidence\":1,\"reasons\":[]}", VOTE_ABSTAIN,
-	 "not one JSON object", 0},
+	{"```json\n{\"verdict\":\"accept\",\"confidence\":1,\"reasons\":[]}",
+	 VOTE_ABSTAIN, "not one JSON object", 0},
 };
 
 TEST(parse_table)
@@ -87,10 +90,11 @@ TEST(parse_table)
 
 TEST(reason_fields_and_text)
 {
-	const char *s = "{\"verdict\":\"reject\",\"confidence\":0.8,\"reasons\":["
-			"{\"file\":\"calc.py\",\"line\":2,\"text\":\"returns 5 for (2, 3)\"},"
-			"{\"file\":\"calc.py\",\"text\":\"no general case\"},"
-			"{\"text\":\"gamed\"}]}";
+	const char *s =
+		"{\"verdict\":\"reject\",\"confidence\":0.8,\"reasons\":["
+		"{\"file\":\"calc.py\",\"line\":2,\"text\":\"returns 5 for (2, 3)\"},"
+		"{\"file\":\"calc.py\",\"text\":\"no general case\"},"
+		"{\"text\":\"gamed\"}]}";
 	struct vote_ballot b = VOTE_BALLOT_INIT;
 	struct buf t = BUF_INIT;
 	CHECK_INT(vote_parse(s, strlen(s), &b), 0);
@@ -110,7 +114,7 @@ TEST(parse_reuses_a_ballot)
 {
 	struct vote_ballot b = VOTE_BALLOT_INIT;
 	const char *bad = "nope", *good = "{\"verdict\":\"accept\",\"confidence\":1,"
-					 "\"reasons\":[{\"text\":\"fine\"}]}";
+					  "\"reasons\":[{\"text\":\"fine\"}]}";
 	CHECK(vote_parse(bad, strlen(bad), &b) < 0);
 	CHECK(b.error != NULL);
 	CHECK_INT(vote_parse(good, strlen(good), &b), 0);
@@ -125,7 +129,8 @@ TEST(long_reason_is_capped)
 {
 	struct buf s = BUF_INIT;
 	struct vote_ballot b = VOTE_BALLOT_INIT;
-	buf_adds(&s, "{\"verdict\":\"reject\",\"confidence\":1,\"reasons\":[{\"text\":\"");
+	buf_adds(&s,
+		 "{\"verdict\":\"reject\",\"confidence\":1,\"reasons\":[{\"text\":\"");
 	for (int i = 0; i < 5000; i++)
 		buf_addch(&s, 'x');
 	buf_adds(&s, "\"}]}");
