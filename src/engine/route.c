@@ -162,3 +162,24 @@ json_t *route_spend_json(const struct run *r)
 	json_object_set_new(o, "escalation", spend_json(e, c->role_escalation));
 	return o;
 }
+
+void route_spend_text(const json_t *roles, const char *prefix, struct buf *out)
+{
+	const char *name;
+	const json_t *v;
+
+	json_object_foreach((json_t *)roles, name, v)
+	{
+		const json_t *m = json_object_get(v, "model");
+		long calls = (long)json_integer_value(json_object_get(v, "calls"));
+		if (!calls)
+			continue;
+		buf_addf(out,
+			 "%s%-11s %-20s %ld call%s, %lld in / %lld out tokens, $%.4f\n",
+			 prefix, name, json_is_string(m) ? json_string_value(m) : "-",
+			 calls, calls == 1 ? "" : "s",
+			 (long long)json_integer_value(json_object_get(v, "tokens_in")),
+			 (long long)json_integer_value(json_object_get(v, "tokens_out")),
+			 json_number_value(json_object_get(v, "cost_usd")));
+	}
+}

@@ -68,5 +68,9 @@ void route_turn_end(struct run *r, struct worker *w, struct route_turn *t);
 
 /* Spend per role; "worker" is the run's total minus the others. */
 json_t *route_spend_json(const struct run *r);
+/* route_spend_json's object (summary.json's "roles") as lines
+ * "  worker      openai/cheap  3 calls, 1100 in / 52 out tokens, $0.0012",
+ * each after prefix; roles that made no call are left out. */
+void route_spend_text(const json_t *roles, const char *prefix, struct buf *out);
 
 #endif
