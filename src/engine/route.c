@@ -97,10 +97,18 @@ void route_turn_begin(struct run *r, struct worker *w, struct route_turn *t)
 	t->tout = r->budget.tokens_out;
 	t->calls = r->budget.calls;
 	t->cost = r->budget.cost;
+	/* a resumed run knows the escalation from its log: the client is new */
+	if (w->escalate_next && !w->esc_prov && r->cfg->role_escalation) {
+		struct buf err = BUF_INIT;
+		route_provider(r->cfg, r->cfg->role_escalation, 0, &w->esc_preset,
+			       &w->esc_prov, &err);
+		buf_release(&err);
+	}
 	if (!w->escalate_next || !w->esc_prov)
 		return;
 	/* this one turn is the escalation model's, at its prices */
 	w->escalate_next = 0;
+	w->escalating = 1;
 	t->role = ROLE_ESCALATION;
 	t->prov = w->prov;
 	t->preset = w->preset;
@@ -122,6 +130,7 @@ void route_turn_end(struct run *r, struct worker *w, struct route_turn *t)
 	role_spend_add(&r->spend[ROLE_ESCALATION], r->budget.tokens_in - t->tin,
 		       r->budget.tokens_out - t->tout, r->budget.calls - t->calls,
 		       r->budget.cost - t->cost);
+	w->escalating = 0;
 	w->prov = t->prov;
 	w->preset = t->preset;
 	r->budget.price_in = t->price_in;

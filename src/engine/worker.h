@@ -80,6 +80,7 @@ struct worker {
 	struct model_preset esc_preset;
 	int escalate_next;    /* the next turn is the escalation model's */
 	int escalations_used; /* stalls handed over so far */
+	int escalating;	      /* this turn is the escalation model's */
 	/* the judge */
 	struct judge judge;    /* gate results, counts, cache, file list */
 	char *reverify_note;   /* why the clean checkout rejected the latest
