@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+/* one subcommand per line (clang-format packs an odd count in columns) */
+/* clang-format off */
 static const struct cmd_entry *const commands[] = {
 	&cmd_run_entry,
 	&cmd_once_entry,
@@ -23,6 +25,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_agent_entry,
 	NULL,
 };
+/* clang-format on */
 
 static void usage(FILE *f)
 {
