@@ -128,7 +128,9 @@ void replay_budget(struct run *r, const struct logv *v)
 		} else if (is(v->rec[i], EV_VOTE)) {
 			replay_vote(r, b);
 		} else if (is(v->rec[i], EV_ESCALATION) &&
-			   json_is_true(json_object_get(b, "available"))) {
+			   json_is_true(json_object_get(b, "available")) &&
+			   /* an unfinished round decides again on resume */
+			   find_last(v, EV_ITERATION_END, iter_of(v->rec[i])) >= 0) {
 			r->w->escalations_used++;
 			r->w->escalate_next = 1;
 		} else if (is(v->rec[i], EV_RESUME) &&
