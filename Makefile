@@ -63,6 +63,7 @@ bench: $(BUILD)/loopgate $(BUILD)/bench_events $(BUILD)/bench_report
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) \
 		BENCH_EVENTS_BIN=$(abspath $(BUILD)/bench_events) sh bench/run.sh
 	@BENCH_REPORT_BIN=$(abspath $(BUILD)/bench_report) sh bench/report.sh
+	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) sh bench/fanout.sh
 
 # The event log's write rate and a 1,000,000-record log for `audit verify`.
 $(BUILD)/bench_events: bench/bench_events.c $(LIBOBJ)

@@ -76,6 +76,15 @@ static const char run_usage[] =
 	"  --max-cost USD           needs the model's price in loopgate.yaml\n"
 	"  --deadline DURATION      wall clock for the whole run (90s, 30m, 2h)\n"
 	"  --gate-timeout DURATION  per gate run (default 10m)\n"
+	"Fan-out (docs/design/fanout.md)\n"
+	"  --workers N              N workers on the goal at once, each its own loop,\n"
+	"                           tree and branch (workers: in loopgate.yaml gives\n"
+	"                           each its own model or agent command); the budget\n"
+	"                           is shared; a worker's result counts only after\n"
+	"                           loopgate re-verifies it in a clean checkout\n"
+	"  --select first|best      first verified candidate wins (others stopped),\n"
+	"                           or wait for all: the smallest verified diff wins\n"
+	"  --max-parallel N         workers running at once (default: the CPUs)\n"
 	"Where and how\n"
 	"  --dir PATH               the git repository (default .)\n"
 	"  --config FILE            default: loopgate.yaml in the repository, if "
@@ -307,7 +316,7 @@ static int cmd_run(int argc, char **argv)
 	code = cmd_run_load(argc, argv, "run", run_usage, &flags, &cfg, &ui_flags, &err);
 	if (code >= 0)
 		goto out;
-	if (config_finalize(&cfg, &err) < 0 ||
+	if (config_finalize(&cfg, &err) < 0 || config_check_workers(&cfg, &err) < 0 ||
 	    (cfg.agent && agent_check_config(&cfg, &err) < 0)) {
 		code = fail(&cfg, 2, &err);
 		goto out;

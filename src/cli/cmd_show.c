@@ -278,6 +278,45 @@ static int has_iteration(const json_t *run, long k)
 	return 0;
 }
 
+/* A fan-out run's workers, from its summary.json (NULL: not one). */
+static json_t *workers_of(const char *run_dir)
+{
+	char *path = rundir_file(run_dir, RUNDIR_SUMMARY);
+	json_t *s = json_load_file(path, 0, NULL), *w;
+	free(path);
+	w = json_incref(json_object_get(s, "workers"));
+	json_decref(s);
+	return w;
+}
+
+static void print_workers(const json_t *ws)
+{
+	size_t i;
+	const json_t *w;
+
+	if (!json_array_size(ws))
+		return;
+	printf("\n%-4s %-12s %-17s %5s %9s  %-10s %s\n", "", "WORKER", "STATUS", "ITERS",
+	       "COST", "CHECK", "WHO ACTS");
+	json_array_foreach(ws, i, w)
+	{
+		const json_t *v = json_object_get(w, "verified");
+		char cost[32];
+		snprintf(cost, sizeof(cost), "$%.4f", num(w, "cost_usd"));
+		printf("%-4s %-12.12s %-17.17s %5.0f %9s  %-10s %s\n",
+		       json_is_true(json_object_get(w, "winner")) ? "won" : "",
+		       str(w, "name", "?"), str(w, "status", "?"), num(w, "iterations"),
+		       cost,
+		       json_is_true(v)	  ? "verified"
+		       : json_is_false(v) ? "rejected"
+					  : "-",
+		       str(w, "settings", ""));
+		if (json_is_false(v))
+			printf("     rejected in a clean checkout: %s\n",
+			       str(w, "rejected", ""));
+	}
+}
+
 static int show(struct store *st, const char *repo, const char *run, long k, int json)
 {
 	struct buf err = BUF_INIT;
@@ -309,12 +348,18 @@ static int show(struct store *st, const char *repo, const char *run, long k, int
 		json_decref(parts);
 	} else if (json) {
 		json_t *roles = read_roles(run_dir);
+		json_t *ws = workers_of(run_dir);
 		json_object_set_new(r, "run_dir", json_string(run_dir));
+		if (ws)
+			json_object_set_new(r, "workers", ws);
 		if (roles)
 			json_object_set_new(r, "roles", roles);
 		cmd_print_json(json_incref(r));
 	} else {
+		json_t *ws = workers_of(run_dir);
 		print_run(r, run_dir);
+		print_workers(ws);
+		json_decref(ws);
 	}
 	json_decref(r);
 	free(run_dir);

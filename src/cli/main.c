@@ -63,6 +63,9 @@ int main(int argc, char **argv)
 	/* hidden: the agent pre-flight's host check (cmd_netprobe.c) */
 	if (!strcmp(argv[1], "__netprobe"))
 		return netprobe_main(argc - 1, argv + 1);
+	/* hidden: a fan-out worker (cmd_worker.c) */
+	if (!strcmp(argv[1], "__worker"))
+		return cmd_worker_entry.exec(argc - 1, argv + 1);
 	for (i = 0; commands[i]; i++)
 		if (!strcmp(argv[1], commands[i]->name))
 			return commands[i]->exec(argc - 1, argv + 1);

@@ -272,7 +272,11 @@ static void on_judge(const char *kind, const json_t *b)
 	long g = num(b, "gate");
 
 	if (!strcmp(kind, EV_GATE_START)) {
-		if (g == 1 && !num(b, "confirm") && !strcmp(str(b, "phase"), "reverify"))
+		if (g == 1 && !num(b, "confirm") &&
+		    !strcmp(str(b, "phase"), "reverify") && cur_run->fan)
+			ui_log("re-verifying a worker's commit in a clean checkout");
+		else if (g == 1 && !num(b, "confirm") &&
+			 !strcmp(str(b, "phase"), "reverify"))
 			ui_log("iteration %ld: gates passed in its tree; re-verifying "
 			       "the commit "
 			       "in a clean checkout",
@@ -283,6 +287,12 @@ static void on_judge(const char *kind, const json_t *b)
 			       num(b, "iteration"), cur_run->cfg->confirm);
 		snprintf(phase, sizeof(phase), "gate %ld/%zu", g, cur_run->cfg->gates.n);
 		set_phase((int)num(b, "iteration"), phase);
+	} else if (!strcmp(kind, EV_REVERIFY_END) && *str(b, "worker")) {
+		ui_log("worker %s: its commit %s in a clean checkout%s%s",
+		       str(b, "worker"),
+		       json_is_true(json_object_get(b, "passed")) ? "holds"
+								  : "is rejected",
+		       *str(b, "reason") ? ": " : "", str(b, "reason"));
 	} else if (!strcmp(kind, EV_REVERIFY_END) &&
 		   !json_is_true(json_object_get(b, "passed"))) {
 		ui_log("iteration %ld: not converged: %s", num(b, "iteration"),
@@ -359,6 +369,31 @@ static void on_iteration(const char *kind, const json_t *b)
 	}
 }
 
+/* fan-out: the workers' starts and ends, and the choice. */
+static void on_fanout(const char *kind, const json_t *b)
+{
+	const json_t *sp = json_object_get(b, "spend");
+
+	if (!strcmp(kind, EV_FANOUT_START))
+		ui_log("fan-out: %zu workers, at most %ld at once, select %s",
+		       json_array_size(json_object_get(b, "workers")),
+		       num(b, "max_parallel"), str(b, "select"));
+	else if (!strcmp(kind, EV_WORKER_START))
+		ui_log("worker %s (%s) %s: %s; its run %s", str(b, "worker"),
+		       str(b, "name"),
+		       json_is_true(json_object_get(b, "resumed")) ? "resumed"
+								   : "started",
+		       str(b, "settings"), str(b, "run_id"));
+	else if (!strcmp(kind, EV_WORKER_END))
+		ui_log("worker %s ended %s after %ld iteration(s), $%.4f%s%s",
+		       str(b, "worker"), str(b, "status"), num(sp, "iterations"),
+		       json_number_value(json_object_get(sp, "cost_usd")),
+		       *str(b, "reason") ? ": " : "", str(b, "reason"));
+	else if (!strcmp(kind, EV_SELECTED))
+		ui_log("worker %s's commit %.12s chosen: %s", str(b, "worker"),
+		       str(b, "commit"), str(b, "why"));
+}
+
 /* The observer: each record the engine writes, as it is written. */
 static void on_record(void *ctx, const json_t *rec)
 {
@@ -370,6 +405,7 @@ static void on_record(void *ctx, const json_t *rec)
 	on_setup(kind, b);
 	on_judge(kind, b);
 	on_iteration(kind, b);
+	on_fanout(kind, b);
 }
 
 /* A warning the engine passes up (run.h's warn): printed even when quiet. */

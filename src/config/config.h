@@ -144,6 +144,21 @@ struct config {
 	struct policy *policy; /* policy: / --policy FILE; NULL unset */
 	int sandbox;	       /* -1 unset, 0: --no-sandbox, 1 */
 	char *bwrap;	       /* bubblewrap binary; NULL: "bwrap" from PATH */
+
+	/* fan-out (docs/design/fanout.md): */
+	long workers;		     /* --workers N / workers:; 1: one loop */
+	struct config *worker_specs; /* workers: [{model: ...}, ...]: each a
+					config with only what the worker
+					changes set, laid over the run's */
+	size_t nworker_specs;
+	struct config *task_specs; /* tasks: [{name, goal, gates}]: split work,
+				      one worker per task, merged in order */
+	size_t ntask_specs;
+	char *select;	   /* first | best */
+	long max_parallel; /* workers running at once; -1: online CPUs */
+	/* set in a workers: entry only */
+	char *worker_name;  /* name: shown in reports */
+	char *instructions; /* instructions: appended to the goal */
 };
 
 /* Defaults applied by config_finalize when a value is unset. */
@@ -161,9 +176,23 @@ struct config {
 #define CONFIG_DEFAULT_ACTOR_TIMEOUT_MS	  (20L * 60 * 1000)
 #define CONFIG_MAX_VERIFIERS		  16
 #define CONFIG_MAX_SAMPLES		  10
+#define CONFIG_MAX_WORKERS		  64
 
 void config_init(struct config *c);
 void config_release(struct config *c);
+/* workers: entries (fan-out): a new unset one appended; all dropped. */
+struct config *config_worker_spec_add(struct config *c);
+/* tasks: entries (split work): the same, in their own list. */
+struct config *config_task_spec_add(struct config *c);
+void config_worker_specs_clear(struct config *c);
+/* A worker's config: d (a copy of the run's) with spec's settings laid
+ * over it (the actor is replaced as a whole; instructions are appended to
+ * the goal; a task's goal and gates replace the run's), as one loop
+ * (workers 1, no workers: or tasks: list). */
+void config_worker_config(struct config *d, const struct config *spec);
+/* Each workers: entry's config, finalized: 0, or the first error naming
+ * the entry ("workers[1] (fast): ..."). */
+int config_check_workers(const struct config *c, struct buf *err);
 
 /*
  * Loads YAML over c (what the file sets replaces what c had); -ENOENT when

@@ -39,6 +39,8 @@ enum ktype {
 	K_GATES,
 	K_ROLES,     /* roles: a mapping of flat K_STR fields (like http:) */
 	K_VERIFIERS, /* verifiers: a list of mappings (config_roles.c) */
+	K_WORKERS, /* workers: N, or a list of worker settings */
+	K_TASKS,   /* tasks: a list of sub-tasks (goal, gates) */
 	/* policy: (config_policy.c) */
 	K_POLICY,
 	K_PCOMMANDS,
@@ -87,6 +89,10 @@ extern const struct key config_preset_keys[];
 /* The keys under roles: and of one verifiers: entry (config_keys.c). */
 extern const struct key config_role_keys[];
 extern const struct key config_verifier_keys[];
+/* What one workers: entry may set (offsets into struct config). */
+extern const struct key config_worker_keys[];
+/* What one tasks: entry may set. */
+extern const struct key config_task_keys[];
 
 /* What the rows of keys say, applied to the struct at base (config_keys.c):
  * every field unset; freed and unset; src's set fields over dst's; the

@@ -197,6 +197,25 @@ static void keys_to_json(json_t *o, const struct keyvals *r, const struct key *k
 			json_object_set_new(o, "gate_opts", jgate_opts(r, c));
 			v = jvalue(r, k, base);
 			break;
+		case K_TASKS:
+			v = json_array();
+			for (size_t i = 0; i < c->ntask_specs; i++) {
+				json_t *t = json_object();
+				keys_to_json(t, r, config_task_keys, &c->task_specs[i]);
+				json_array_append_new(v, t);
+			}
+			break;
+		case K_WORKERS:
+			v = json_array();
+			for (size_t i = 0; i < c->nworker_specs; i++) {
+				json_t *w = json_object();
+				keys_to_json(w, r, config_worker_keys,
+					     &c->worker_specs[i]);
+				json_array_append_new(v, w);
+			}
+			json_object_set_new(o, "worker_specs", v);
+			v = jlong(*(const long *)((const char *)base + k->off));
+			break;
 		default:
 			v = jvalue(r, k, base);
 			break;
@@ -315,7 +334,6 @@ static void keys_from_json(json_t *o, const struct key *keys, void *base)
 	struct config *c = base;
 	const char *name;
 	json_t *v;
-	size_t i;
 
 	for (const struct key *k = keys; k->name; k++) {
 		void *f = (char *)base + k->off;
@@ -329,6 +347,22 @@ static void keys_from_json(json_t *o, const struct key *keys, void *base)
 		case K_GATES:
 			rlist(o, k->json, f);
 			rgate_opts(json_object_get(o, "gate_opts"), c);
+			break;
+		case K_TASKS:
+			for (size_t i = 0;
+			     i < json_array_size(json_object_get(o, k->json)); i++)
+				keys_from_json(
+					json_array_get(json_object_get(o, k->json), i),
+					config_task_keys, config_task_spec_add(c));
+			break;
+		case K_WORKERS:
+			rlong(o, k->json, f);
+			for (size_t i = 0;
+			     i < json_array_size(json_object_get(o, "worker_specs")); i++)
+				keys_from_json(
+					json_array_get(json_object_get(o, "worker_specs"),
+						       i),
+					config_worker_keys, config_worker_spec_add(c));
 			break;
 		case K_INT:
 		case K_DUR:
@@ -345,9 +379,11 @@ static void keys_from_json(json_t *o, const struct key *keys, void *base)
 			keys_from_json(json_object_get(o, k->json), k->sub, base);
 			break;
 		case K_VERIFIERS:
-			json_array_foreach(json_object_get(o, k->json), i, v)
-				keys_from_json(v, config_verifier_keys,
-					       config_verifier_add(c));
+			for (size_t i = 0;
+			     i < json_array_size(json_object_get(o, k->json)); i++)
+				keys_from_json(
+					json_array_get(json_object_get(o, k->json), i),
+					config_verifier_keys, config_verifier_add(c));
 			break;
 		case K_MODELS:
 			json_object_foreach(json_object_get(o, k->json), name, v)

@@ -135,7 +135,46 @@ const struct key config_top_keys[] = {
 	KEY("escalations", K_INT, escalations, 0, 100, NULL, "escalations", NODEF, 0),
 	KEY("policy", K_POLICY, policy, 0, 0, "--policy", "policy", NODEF, 0),
 	KEY("sandbox", K_BOOL, sandbox, 0, 0, "--no-sandbox", "sandbox", 1, KF_FLAG_OFF),
-	KEY("bwrap", K_STR, bwrap, 0, 0, NULL, "bwrap", NODEF, 0), KEYS_END};
+	KEY("bwrap", K_STR, bwrap, 0, 0, NULL, "bwrap", NODEF, 0),
+	KEY("workers", K_WORKERS, workers, 1, CONFIG_MAX_WORKERS, "--workers", "workers",
+	    1, 0),
+	KEY("select", K_STR, select, 0, 0, "--select", "select", NODEF, 0),
+	KEY("tasks", K_TASKS, task_specs, 0, 0, NULL, "tasks", NODEF, 0),
+	KEY("max_parallel", K_INT, max_parallel, 1, CONFIG_MAX_WORKERS, "--max-parallel",
+	    "max_parallel", NODEF, 0),
+	KEYS_END};
+
+const struct key config_worker_keys[] = {
+	KEY("name", K_STR, worker_name, 0, 0, NULL, "name", NODEF, 0),
+	KEY("model", K_STR, model, 0, 0, NULL, "model", NODEF, 0),
+	KEY("base_url", K_URL, base_url, 0, 0, NULL, "base_url", NODEF, 0),
+	KEY("api_key_env", K_ENV, api_key_env, 0, 0, NULL, "api_key_env", NODEF, 0),
+	KEY("agent_cmd", K_STR, agent_cmd, 0, 0, NULL, "agent_cmd", NODEF, 0),
+	KEY("agent", K_STR, agent, 0, 0, NULL, "agent", NODEF, 0),
+	KEY("agent_bin", K_STR, agent_bin, 0, 0, NULL, "agent_bin", NODEF, 0),
+	KEY("temperature", K_NUM, temperature, 0, 2, NULL, "temperature", NODEF, 0),
+	KEY("max_output_tokens", K_INT, max_output_tokens, 1, NOMAX, NULL,
+	    "max_output_tokens", NODEF, 0),
+	KEY("max_iterations", K_INT, max_iterations, 1, NOMAX, NULL, "max_iterations",
+	    NODEF, 0),
+	KEY("max_cost", K_NUM, max_cost, 0, HUGE_VAL, NULL, "max_cost", NODEF, 0),
+	KEY("max_tokens", K_INT, max_tokens, 1, NOMAX, NULL, "max_tokens", NODEF, 0),
+	KEY("stall_after", K_INT, stall_after, 2, NOMAX, NULL, "stall_after", NODEF, 0),
+	KEY("instructions", K_STR, instructions, 0, 0, NULL, "instructions", NODEF, 0),
+	KEYS_END};
+
+const struct key config_task_keys[] = {
+	KEY("name", K_STR, worker_name, 0, 0, NULL, "name", NODEF, 0),
+	KEY("goal", K_STR, goal, 0, 0, NULL, "goal", NODEF, 0),
+	KEY("gates", K_GATES, gates, 0, 0, NULL, "gates", NODEF, 0),
+	KEY("model", K_STR, model, 0, 0, NULL, "model", NODEF, 0),
+	KEY("base_url", K_URL, base_url, 0, 0, NULL, "base_url", NODEF, 0),
+	KEY("agent_cmd", K_STR, agent_cmd, 0, 0, NULL, "agent_cmd", NODEF, 0),
+	KEY("agent", K_STR, agent, 0, 0, NULL, "agent", NODEF, 0),
+	KEY("max_iterations", K_INT, max_iterations, 1, NOMAX, NULL, "max_iterations",
+	    NODEF, 0),
+	KEY("instructions", K_STR, instructions, 0, 0, NULL, "instructions", NODEF, 0),
+	KEYS_END};
 
 const struct key config_preset_keys[] = {
 	PKEY("provider", K_PROVIDER, provider, 0, 0),
@@ -169,6 +208,7 @@ void config_keys_init(const struct key *keys, void *base)
 		switch (k->type) {
 		case K_INT:
 		case K_DUR:
+		case K_WORKERS:
 			*FIELD(base, k, long) = -1;
 			break;
 		case K_NUM:
@@ -211,7 +251,8 @@ void config_keys_overlay(const struct key *keys, void *dst, const void *src)
 		} else if (is_list(k->type) && CFIELD(src, k, struct strlist)->n) {
 			strlist_copy(FIELD(dst, k, struct strlist),
 				     CFIELD(src, k, struct strlist));
-		} else if ((k->type == K_INT || k->type == K_DUR) &&
+		} else if ((k->type == K_INT || k->type == K_DUR ||
+			    k->type == K_WORKERS) &&
 			   *CFIELD(src, k, long) >= 0) {
 			*FIELD(dst, k, long) = *CFIELD(src, k, long);
 		} else if (k->type == K_NUM && *CFIELD(src, k, double) >= 0) {
@@ -229,7 +270,8 @@ void config_keys_defaults(const struct key *keys, void *base)
 			config_keys_defaults(k->sub, base);
 		if (k->def < 0)
 			continue;
-		if ((k->type == K_INT || k->type == K_DUR) && *FIELD(base, k, long) < 0)
+		if ((k->type == K_INT || k->type == K_DUR || k->type == K_WORKERS) &&
+		    *FIELD(base, k, long) < 0)
 			*FIELD(base, k, long) = (long)k->def;
 		else if (k->type == K_NUM && *FIELD(base, k, double) < 0)
 			*FIELD(base, k, double) = k->def;
@@ -318,6 +360,7 @@ int config_flag_set(struct config *c, size_t i, const char *arg, struct buf *err
 		strlist_push(FIELD(c, k, struct strlist), arg);
 		return 0;
 	case K_INT:
+	case K_WORKERS:
 		return flag_long(k, arg, FIELD(c, k, long), err);
 	case K_NUM:
 		return flag_number(k, arg, FIELD(c, k, double), err);

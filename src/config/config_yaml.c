@@ -494,6 +494,67 @@ static int walk_models(struct walk *w, const struct ynode *map, const char *path
 	return 0;
 }
 
+/* tasks: a list of mappings of config_task_keys. */
+static int walk_tasks(struct walk *w, const struct ynode *y, const char *path)
+{
+	char tmp[80];
+	int ret;
+
+	if ((ret = check_plain_yaml(w, y, path)) < 0)
+		return ret;
+	if (y->kind != Y_SEQ || !y->n)
+		return key_err(w, y->line, path,
+			       "expected a list of tasks (- name: ..., goal: ..., "
+			       "gates: [...]), got %s",
+			       describe(y, tmp, sizeof(tmp)));
+	if (y->n > CONFIG_MAX_WORKERS)
+		return key_err(w, y->line, path, "more than %d tasks",
+			       CONFIG_MAX_WORKERS);
+	for (size_t i = 0; i < y->n; i++) {
+		char *sub = xasprintf("%s[%zu]", path, i);
+		ret = walk_map(w, &y->kids[i], config_task_keys,
+			       config_task_spec_add(w->c), sub);
+		free(sub);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* workers: N, or a list of mappings of config_worker_keys. */
+static int walk_workers(struct walk *w, const struct key *k, const struct ynode *y,
+			const char *path, void *field)
+{
+	char tmp[80];
+	int ret;
+
+	if ((ret = check_plain_yaml(w, y, path)) < 0)
+		return ret;
+	if (y->kind == Y_SCALAR) {
+		struct key as_int = *k;
+		as_int.type = K_INT;
+		return set_number_key(w, &as_int, y, path, field);
+	}
+	if (y->kind != Y_SEQ || !y->n)
+		return key_err(w, y->line, path,
+			       "expected a number of workers or a list of worker "
+			       "settings (- model: ...), got %s",
+			       describe(y, tmp, sizeof(tmp)));
+	if (y->n > CONFIG_MAX_WORKERS)
+		return key_err(w, y->line, path, "more than %d workers",
+			       CONFIG_MAX_WORKERS);
+	config_worker_specs_clear(w->c);
+	for (size_t i = 0; i < y->n; i++) {
+		char *sub = xasprintf("%s[%zu]", path, i);
+		ret = walk_map(w, &y->kids[i], config_worker_keys,
+			       config_worker_spec_add(w->c), sub);
+		free(sub);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int walk_value(struct walk *w, const struct key *k, const struct ynode *y,
 		      void *base, const char *path)
 {
@@ -507,6 +568,10 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 		return config_walk_list(w, k, y, path, field);
 	case K_GATES:
 		return set_gates_key(w, y, path, base);
+	case K_WORKERS:
+		return walk_workers(w, k, y, path, field);
+	case K_TASKS:
+		return walk_tasks(w, y, path);
 	case K_INT:
 	case K_NUM:
 		return set_number_key(w, k, y, path, field);

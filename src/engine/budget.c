@@ -4,6 +4,7 @@
 #include "engine/budget.h"
 #include "base/ckd.h"
 #include "base/clock.h"
+#include "engine/ledger.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +27,26 @@ void budget_init(struct budget *b)
 	b->calls = 0;
 	b->bpt = INITIAL_BPT;
 	b->overrun = 0;
+	b->ledger = NULL;
+}
+
+/* This worker's spend now, for the ledger; reservations kept (-1). */
+static struct ledger_use ledger_use_of(const struct budget *b)
+{
+	return (struct ledger_use){.iterations = b->iterations,
+				   .tokens = budget_tokens_used(b),
+				   .cost = b->cost,
+				   .calls = b->calls,
+				   .res_iterations = -1,
+				   .res_tokens = -1,
+				   .res_cost = -1};
+}
+
+static void settle(const struct budget *b)
+{
+	struct ledger_use u = ledger_use_of(b);
+	if (b->ledger)
+		ledger_settle(b->ledger, &u);
 }
 
 double budget_price_at(double price_in, double price_out, long tin, long tout)
@@ -46,6 +67,7 @@ void budget_charge_cost(struct budget *b, long tin, long tout, double cost)
 	b->tokens_in += tin;
 	b->tokens_out += tout;
 	b->cost += cost;
+	settle(b);
 }
 
 long budget_estimate_tokens(const struct budget *b, size_t bytes)
@@ -76,6 +98,7 @@ void budget_charge_at(struct budget *b, long tin, long tout, size_t prompt_bytes
 		if (measured < b->bpt)
 			b->bpt = measured;
 	}
+	settle(b);
 }
 
 long budget_tokens_used(const struct budget *b)
@@ -115,6 +138,12 @@ int budget_precheck_at(const struct budget *b, size_t prompt_bytes, long max_out
 				"$%.4f of --max-cost $%.4f remains",
 				wcost, left < 0 ? 0 : left, b->max_cost);
 	}
+	if (b->ledger) {
+		struct ledger_use u = ledger_use_of(b);
+		u.res_tokens = worst;
+		u.res_cost = budget_price_at(price_in, price_out, est, max_out);
+		return ledger_reserve(b->ledger, &u, why);
+	}
 	return 0;
 }
 
@@ -130,6 +159,12 @@ int budget_spent(const struct budget *b, struct buf *why)
 			       b->max_cost, b->cost);
 	if (b->deadline_at && clock_ms() >= b->deadline_at)
 		return err_set(why, 1, "the --deadline passed");
+	if (b->ledger) {
+		struct ledger_use u = ledger_use_of(b);
+		u.res_iterations = 1;
+		if (ledger_reserve(b->ledger, &u, why) < 0)
+			return 1;
+	}
 	return 0;
 }
 

@@ -13,6 +13,11 @@
  * tokens than bytes/bpt; that case is recorded as an overrun.
  *
  * Every attempt is charged, failed ones included (budget_charge).
+ *
+ * In a fan-out worker (b->ledger set) the same worst case is also reserved
+ * in the run's shared ledger before the call, and each iteration before it
+ * starts, so the run's ceilings hold for the sum of its workers
+ * (docs/design/fanout.md).
  */
 #ifndef LOOPGATE_BUDGET_H
 #define LOOPGATE_BUDGET_H
@@ -37,6 +42,11 @@ struct budget {
 	long calls;  /* attempts, failed ones included */
 	double bpt;  /* bytes per token used for estimates */
 	int overrun; /* a call's reported usage passed its estimate */
+
+	/* A fan-out worker's share of the run's budget (ledger.h), or NULL:
+	 * budget_precheck and budget_spent then also reserve there against
+	 * the run's ceilings, and every charge settles there. */
+	struct ledger *ledger;
 };
 
 void budget_init(struct budget *b);
@@ -48,7 +58,8 @@ void budget_charge(struct budget *b, long tin, long tout, size_t prompt_bytes);
 long budget_estimate_tokens(const struct budget *b, size_t bytes);
 /* tokens_in + tokens_out, saturated at LONG_MAX (never wraps). */
 long budget_tokens_used(const struct budget *b);
-/* 0: the call may be made.  -ENOSPC: it might not fit; why says so. */
+/* 0: the call may be made.  -ENOSPC: it might not fit; why says so.
+ * With a ledger, 0 also means the worst case is reserved there. */
 int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 		    struct buf *why);
 /*
@@ -60,7 +71,8 @@ void budget_charge_at(struct budget *b, long tin, long tout, size_t prompt_bytes
 		      double price_in, double price_out);
 int budget_precheck_at(const struct budget *b, size_t prompt_bytes, long max_out,
 		       double price_in, double price_out, struct buf *why);
-/* NULL while within budget; otherwise which ceiling was reached (why). */
+/* 0 while within budget; otherwise which ceiling was reached (why).
+ * With a ledger, 0 also means one more iteration is reserved there. */
 int budget_spent(const struct budget *b, struct buf *why);
 /* Remaining milliseconds before the deadline (LONG_MAX: none). */
 long budget_ms_left(const struct budget *b);

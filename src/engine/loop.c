@@ -2,6 +2,8 @@
  * loop.c: the act-apply-observe loop.  See loop.h and docs/design/loop.md.
  */
 #include "engine/loop.h"
+#include "engine/fanout.h"
+#include "engine/ledger.h"
 #include "engine/reverify.h"
 #include "engine/route.h"
 #include "engine/verify.h"
@@ -68,6 +70,15 @@ void run_release(struct run *r)
 	r->workers = r->w = NULL;
 	r->nworkers = 0;
 	buf_release(&r->reason);
+	ledger_close(r->budget.ledger);
+	r->budget.ledger = NULL;
+	fanout_free(r->fan);
+	r->fan = NULL;
+	free(r->link.id);
+	free(r->link.parent);
+	free(r->link.worker);
+	free(r->link.ledger);
+	free(r->link.base);
 	free(r->repo);
 	free(r->run_dir);
 	free(r->base_sha);
@@ -660,7 +671,8 @@ int loop_baseline(struct run *r, struct buf *err)
 		      json_pack("{s:b,s:i,s:o}", "passed", r->w->judge.last.passed,
 				"gate", r->w->judge.last.index + 1, "describe",
 				events_str(r->w->judge.last.describe)));
-	if (r->w->judge.last.passed)
+	/* split work: the tasks have gates of their own to satisfy */
+	if (r->w->judge.last.passed && !r->cfg->ntask_specs)
 		return loop_halt(r, "already_satisfied", EXIT_DONE,
 				 "all %zu gates exit 0 "
 				 "on the untouched tree: no model call was made",
@@ -719,7 +731,11 @@ int loop_run(struct run *r, struct buf *err)
 	r->w->git_guard = git_guard_snapshot(r->w->tree, err);
 	if (!r->w->git_guard)
 		return loop_continue(r, cannot(r, -EIO, err->s), err);
-	return loop_continue(r, loop_baseline(r, err), err);
+	code = loop_baseline(r, err);
+	/* several workers: this run coordinates them and acts no more */
+	if (code < 0 && fanout_wanted(c))
+		code = fanout_run(r, err);
+	return loop_continue(r, code, err);
 }
 
 int loop_continue(struct run *r, int code, struct buf *err)

@@ -85,5 +85,10 @@ int loop_once_outcome(struct run *r, const struct iteration *it);
  * -EBUSY with err naming the holder's pid, or another -errno.
  */
 int run_lock(struct run *r, struct buf *err);
+/* A fan-out worker's link (run.h): run_start's "fanout" object, read back
+ * by resume; the ledger opened into r->budget.ledger (0 or -errno). */
+json_t *run_link_json(const struct run *r);
+void run_link_from_json(struct run *r, const json_t *o);
+int run_link_ledger(struct run *r, struct buf *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include "tree/git_repair.h"
 #include "judge/judge.h"
 #include "engine/loop.h"
+#include "engine/fanout.h"
 #include "actor/provider.h"
 
 #include <dirent.h>
@@ -529,6 +530,9 @@ static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 	}
 	r->goal = cfg->goal;
 	r->base_sha = xstrdup(jstr(b, "base") ?: "HEAD");
+	run_link_from_json(r, json_object_get(b, "fanout"));
+	if (r->link.parent && run_link_ledger(r, err) < 0)
+		return EXIT_CANNOT;
 	r->w->branch = rundir_branch(r->id);
 	r->w->tree = rundir_tree(r->run_dir);
 	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
@@ -613,8 +617,15 @@ static int resume_enter(struct run *r, const struct logv *v, long ended, long st
 			buf_sets(err, r->reason.s);
 		return loop_finish(r, code, err);
 	}
-	if (!started && !strcmp(phase, "baseline"))
-		return loop_continue(r, loop_baseline(r, err), err);
+	if (!started && !strcmp(phase, "baseline")) {
+		code = loop_baseline(r, err);
+		if (code < 0 && fanout_wanted(r->cfg))
+			code = fanout_run(r, err);
+		return loop_continue(r, code, err);
+	}
+	/* a coordinator past its baseline: its workers */
+	if (fanout_wanted(r->cfg))
+		return loop_continue(r, fanout_resume(r, v->rec, v->n, err), err);
 	if (started)
 		return loop_continue(r, loop_iterate(r, from, err), err);
 	return loop_continue(r, -1, err);

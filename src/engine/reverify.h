@@ -27,10 +27,32 @@
 
 #include "base/buf.h"
 
+struct config;
 struct run;
 struct worker;
 
 int reverify_candidate(struct run *r, struct worker *w, int iteration, struct buf *why,
 		       struct buf *err);
+
+/*
+ * A fan-out coordinator's check of a worker's claim (fanout.h): the same
+ * check of commit, against the coordinator's own baseline counts and
+ * protected paths (r->w), recorded with "worker" in reverify_start/_end.
+ * tree: the worker's tree, whose untracked files a rejection names (NULL:
+ * not reachable); dir: where the gates' outputs go, relative to the run's
+ * directory.  Returns as reverify_candidate.
+ */
+struct claim {
+	const char *commit;
+	/* the gates to judge by: NULL for the run's; another config (a
+	 * task's, a merge's) is judged without the run's baseline counts */
+	const struct config *cfg;
+	const char *worker; /* NULL in a run of one loop */
+	const char *tree;
+	const char *dir;
+	int iteration;
+};
+int reverify_claim(struct run *r, const struct claim *c, struct buf *why,
+		   struct buf *err);
 
 #endif

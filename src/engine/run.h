@@ -14,6 +14,21 @@
 #include "engine/route.h"
 
 struct store;
+struct fanout;
+
+/*
+ * A fan-out worker's link to its coordinator (docs/design/fanout.md): set
+ * by `loopgate __worker` before run_setup, recorded in run_start and read
+ * back by resume.  parent NULL: a run of its own.
+ */
+struct run_link {
+	char *id;     /* the worker's run id, <parent>-wK (else one is made) */
+	char *parent; /* the coordinator's run id */
+	char *worker; /* "w1" */
+	char *ledger; /* the coordinator's budget ledger (ledger.h) */
+	long slot;    /* this worker's slot in it */
+	char *base;   /* the commit to start from (NULL: HEAD) */
+};
 
 /*
  * One `loopgate run`: what its workers share.  The loop (loop.c) owns it;
@@ -47,6 +62,10 @@ struct run {
 	struct worker *workers;
 	size_t nworkers;
 	struct worker *w; /* the worker the loop drives: workers[0] */
+	/* fan-out: as a worker, its coordinator; as a coordinator, its
+	 * workers (fanout.h; NULL in a run of one loop) */
+	struct run_link link;
+	struct fanout *fan;
 	/* the outcome */
 	const char *status; /* final status, contract names */
 	struct buf reason;

@@ -20,6 +20,8 @@
 #include "engine/agent_turn.h"
 #include "engine/route.h"
 #include "exec/sandbox.h"
+#include "engine/ledger.h"
+#include "engine/fanout.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -151,6 +153,11 @@ static int run_load_audit_key(struct run *r, struct buf *err)
 
 int run_setup_actor(struct run *r, struct buf *err)
 {
+	if (fanout_wanted(r->cfg)) {
+		/* the coordinator acts through its workers only (fanout.h) */
+		r->w->actor = "workers";
+		return 0;
+	}
 	if (r->cfg->agent) {
 		r->w->actor = "agent";
 		return agent_run_setup(r, err);
@@ -196,6 +203,38 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 	return r->w->agent ? agent_run_sandbox(r, err) : 0;
 }
 
+/* A worker's share of the run's budget: the coordinator's ledger. */
+int run_link_ledger(struct run *r, struct buf *err)
+{
+	if (!r->link.ledger)
+		return err_set(err, -EINVAL, "worker %s has no budget ledger", r->id);
+	r->budget.ledger = ledger_open(r->link.ledger, (size_t)r->link.slot, err);
+	return r->budget.ledger ? 0 : -EIO;
+}
+
+json_t *run_link_json(const struct run *r)
+{
+	if (!r->link.parent)
+		return json_null();
+	return json_pack("{s:s,s:s,s:o,s:I}", "parent", r->link.parent, "worker",
+			 r->link.worker ? r->link.worker : "", "ledger",
+			 events_str(r->link.ledger), "slot", (json_int_t)r->link.slot);
+}
+
+void run_link_from_json(struct run *r, const json_t *o)
+{
+	const json_t *v;
+	if (!json_is_object(o))
+		return;
+	if ((v = json_object_get(o, "parent")) && json_is_string(v))
+		r->link.parent = xstrdup(json_string_value(v));
+	if ((v = json_object_get(o, "worker")) && json_is_string(v))
+		r->link.worker = xstrdup(json_string_value(v));
+	if ((v = json_object_get(o, "ledger")) && json_is_string(v))
+		r->link.ledger = xstrdup(json_string_value(v));
+	r->link.slot = (long)json_integer_value(json_object_get(o, "slot"));
+}
+
 int run_setup(struct run *r, struct buf *err)
 {
 	struct buf b = BUF_INIT;
@@ -205,7 +244,7 @@ int run_setup(struct run *r, struct buf *err)
 	if ((ret = git_toplevel(r->cfg->dir, &b, err)) < 0)
 		goto usage;
 	r->repo = buf_detach(&b, NULL);
-	if ((ret = git_rev(r->repo, "HEAD", &b, err)) < 0) {
+	if ((ret = git_rev(r->repo, r->link.base ? r->link.base : "HEAD", &b, err)) < 0) {
 		err_set(err, ret,
 			"the repository %s has no commit yet: commit "
 			"something first (loopgate runs from HEAD)",
@@ -231,7 +270,10 @@ int run_setup(struct run *r, struct buf *err)
 	 * must not leave a run directory naming a branch that never existed */
 	if (run_setup_actor(r, err))
 		goto usage;
-	make_id(r);
+	if (r->link.id)
+		snprintf(r->id, sizeof(r->id), "%s", r->link.id);
+	else
+		make_id(r);
 	r->run_dir = rundir_path(r->repo, r->id);
 	r->w->tree = rundir_tree(r->run_dir);
 	r->w->branch = rundir_branch(r->id);
@@ -251,11 +293,14 @@ int run_setup(struct run *r, struct buf *err)
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, EV_RUN_START,
-		      json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o}", "run_id", r->id,
-				"repo", events_str(r->repo), "base", r->base_sha,
+		      json_pack("{s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "run_id",
+				r->id, "repo", events_str(r->repo), "base", r->base_sha,
 				"branch", r->w->branch, "tree", events_str(r->w->tree),
 				"actor", r->w->actor, "version", LOOPGATE_VERSION,
-				"config", cfgj, "goal", events_str(r->goal)));
+				"config", cfgj, "goal", events_str(r->goal), "fanout",
+				run_link_json(r)));
+	if (r->link.parent && run_link_ledger(r, err) < 0)
+		goto cannot;
 	if (git_worktree_add(r->repo, r->w->tree, r->w->branch, r->base_sha, err) < 0)
 		goto cannot;
 	protect_init(&r->w->protect, r->cfg, r->w->tree);

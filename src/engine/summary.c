@@ -5,6 +5,7 @@
 #include "engine/route.h"
 #include "base/clock.h"
 #include "store/store.h"
+#include "engine/fanout.h"
 
 #include <string.h>
 
@@ -42,5 +43,15 @@ json_t *run_summary(const struct run *r, int exit_code)
 	}
 	/* "--no-sandbox" is on the record wherever the run is read */
 	json_object_set_new(o, "sandbox", json_boolean(r->cfg->sandbox != 0));
+	/* fan-out: every worker, what became of it, who won and why */
+	if (r->fan) {
+		json_object_set_new(o, "workers", fanout_json(r->fan));
+		json_object_set_new(o, "select", json_string(fanout_select(r->fan)));
+	}
+	if (r->link.parent) {
+		json_object_set_new(o, "parent", json_string(r->link.parent));
+		json_object_set_new(o, "worker",
+				    json_string(r->link.worker ? r->link.worker : ""));
+	}
 	return o;
 }

@@ -32,61 +32,6 @@ extern char **environ;
 /* Longest pause between checks of the interrupt flag and the clock. */
 #define TICK_MS 100
 
-const char *proc_status_name(enum proc_status s)
-{
-	switch (s) {
-	case PROC_EXITED:
-		return "exited";
-	case PROC_SIGNALED:
-		return "signaled";
-	case PROC_TIMED_OUT:
-		return "timed_out";
-	case PROC_DEADLINE:
-		return "deadline";
-	case PROC_INTERRUPTED:
-		return "interrupted";
-	}
-	return "unknown";
-}
-
-void proc_describe(const struct proc_result *r, long timeout_ms, struct buf *out)
-{
-	switch (r->status) {
-	case PROC_EXITED:
-		buf_addf(out, "exit %d", r->exit_code);
-		break;
-	case PROC_SIGNALED:
-		buf_addf(out, "killed by signal %d (%s)", r->term_signal,
-			 strsignal(r->term_signal));
-		break;
-	case PROC_TIMED_OUT:
-		if (r->limit && !strcmp(r->limit, "wall_seconds"))
-			timeout_ms = (long)r->limit_value * 1000;
-		buf_addf(out, "timed out after %.1fs and was killed",
-			 timeout_ms / 1000.0);
-		break;
-	case PROC_DEADLINE:
-		buf_adds(out, "stopped: the run's deadline passed");
-		break;
-	case PROC_INTERRUPTED:
-		buf_adds(out, "stopped: loopgate was interrupted");
-		break;
-	}
-	if (r->limit)
-		buf_addf(out, ": it exceeded policy.limits.%s (%lld)", r->limit,
-			 r->limit_value);
-}
-
-void proc_result_release(struct proc_result *r)
-{
-	buf_release(&r->out);
-	buf_release(&r->err);
-	free(r->net_denied);
-	r->net_denied = NULL;
-}
-
-/* ---- spawning ---- */
-
 static const char *env_lookup(const char *const *env, const char *name)
 {
 	size_t len = strlen(name);
@@ -319,9 +264,34 @@ struct run_state {
 	const struct cgroup *cg;
 };
 
+/* Children proc_start made: long-lived (fan-out workers), never part of
+ * the tree a finished spawn leaves behind. */
+#define KEPT_MAX 256
+static pid_t kept[KEPT_MAX];
+static size_t nkept;
+
+static int is_kept(long pid)
+{
+	for (size_t i = 0; i < nkept; i++)
+		if (kept[i] == (pid_t)pid)
+			return 1;
+	return 0;
+}
+
+void proc_forget(pid_t pid)
+{
+	for (size_t i = 0; i < nkept; i++)
+		if (kept[i] == pid) {
+			kept[i] = kept[--nkept];
+			return;
+		}
+}
+
 /* SIGKILLs pid when it is a child of ours, reaping it when reap. */
 static void kill_child(long pid, int reap)
 {
+	if (is_kept(pid))
+		return;
 	kill((pid_t)pid, SIGKILL);
 	if (reap)
 		waitpid((pid_t)pid, NULL, 0);
@@ -353,6 +323,8 @@ static int kill_children_scan(int reap)
 		if (!p || !(p = strrchr(buf, ')')) ||
 		    sscanf(p + 1, " %*c %ld", &ppid) != 1 || ppid != self)
 			continue;
+		if (is_kept(pid))
+			continue;
 		kill_child(pid, reap);
 		n++;
 	}
@@ -374,6 +346,8 @@ static int kill_children(int reap)
 	if (!(f = fopen(path, "re")))
 		return kill_children_scan(reap);
 	while (fscanf(f, "%ld", &pid) == 1) {
+		if (is_kept(pid))
+			continue;
 		kill_child(pid, reap);
 		n++;
 	}
@@ -755,5 +729,52 @@ out:
 		close(in_fd);
 	if (file_fd >= 0)
 		close(file_fd);
+	return ret;
+}
+
+/*
+ * A long-lived child: no sandbox, no capture (output to a file), not
+ * waited for here.  The exec is waited for through the report pipe as in
+ * proc_run, so "could not start" is an error, not an exit status.
+ */
+int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
+{
+	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
+	struct child_ctx cx = {o->argv, -1, NULL, -1, NULL, 0, getpid()};
+	struct run_state s;
+	int in_fd, ret;
+
+	memset(&s, 0, sizeof(s));
+	if (!o->argv || !o->argv[0] || !o->output_path || o->sandbox)
+		return err_set(err, -EINVAL,
+			       "proc_start: a command and an output "
+			       "file, and no sandbox");
+	if (nkept >= KEPT_MAX)
+		return err_set(err, -EAGAIN, "more than %d long-lived children",
+			       KEPT_MAX);
+	if ((in_fd = open_stdin(o, err)) < 0)
+		return in_fd;
+	outp[1] = open(o->output_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (outp[1] < 0) {
+		ret = err_set(err, -errno, "cannot create %s: %s", o->output_path,
+			      strerror(errno));
+		close(in_fd);
+		return ret;
+	}
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		ret = err_set(err, -errno, "cannot create a pipe: %s", strerror(errno));
+		goto out;
+	}
+	struct proc_opts merged = *o;
+	merged.merge_output = 1;
+	ret = spawn_child(&merged, &cx, &s, in_fd, outp, errp, rep, err);
+	if (ret == 0) {
+		*pid = s.pid;
+		kept[nkept++] = s.pid;
+	}
+out:
+	close_pair(outp);
+	close_pair(rep);
+	close(in_fd);
 	return ret;
 }

@@ -39,6 +39,7 @@
 #define LOOPGATE_PROC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "base/buf.h"
 
 struct sandbox;
@@ -107,6 +108,19 @@ struct proc_result {
  * disk): the promise that the full output is on disk no longer holds. */
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err);
 void proc_result_release(struct proc_result *r);
+/*
+ * Starts a long-lived child (a fan-out worker) and returns at once with
+ * *pid, the group leader (its warden: waitpid(*pid) gives the command's
+ * exit status; kill(-*pid, SIGTERM) reaches the command).  stdout and
+ * stderr are appended to o->output_path; stdin from o->stdin_path or
+ * /dev/null; o->sandbox must be NULL (the child applies its own).
+ * Timeouts do not apply: the caller waits and signals.  The tree kill
+ * that ends every other spawn leaves it alone.  0, or -errno
+ * when it could not be started (err says why).
+ */
+int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err);
+/* After the caller reaped a proc_start child: its pid may be reused. */
+void proc_forget(pid_t pid);
 /* "exit 1", "killed by signal 9", "timed out after 5.0s", ... */
 void proc_describe(const struct proc_result *r, long timeout_ms, struct buf *out);
 const char *proc_status_name(enum proc_status s);

@@ -50,6 +50,13 @@
 #define EV_REVERIFY_END	  "reverify_end"
 #define EV_VOTE		  "vote"    /* one verifier call: engine/verify.h */
 #define EV_VERDICT	  "verdict" /* the panel's tally */
+/* fan-out (engine/fanout.h) */
+#define EV_FANOUT_START "fanout_start"
+#define EV_WORKER_START "worker_start"
+#define EV_WORKER_END	"worker_end"
+#define EV_CANDIDATE	"candidate"
+#define EV_SELECTED	"selected"
+#define EV_TASK_MERGE	"task_merge"
 /* after the run, and the log itself */
 #define EV_REVIEW	    "review"
 #define EV_REVIEW_REQUESTED "review_requested"

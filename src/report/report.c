@@ -10,6 +10,7 @@
 #include "tree/git.h"
 #include "engine/prompt.h"
 #include "engine/route.h"
+#include "engine/fanout.h"
 #include "record/redact.h"
 
 #include <stdio.h>
@@ -175,6 +176,45 @@ static void add_continue(const struct run *r, struct buf *b)
 		 r->w->branch, r->run_dir);
 }
 
+/* A fan-out run: every worker, what became of it, and why the winner won. */
+static void add_workers(const struct run *r, struct buf *b)
+{
+	json_t *ws;
+	const json_t *w;
+	size_t i;
+
+	if (!r->fan)
+		return;
+	ws = fanout_json(r->fan);
+	buf_addf(b, "\n## Workers (select: %s)\n\n", fanout_select(r->fan));
+	buf_adds(
+		b,
+		"| worker | who acts | status | iterations | cost | its claim, "
+		"checked by loopgate in a clean checkout |\n|---|---|---|---|---|---|\n");
+	json_array_foreach(ws, i, w)
+	{
+		const json_t *v = json_object_get(w, "verified");
+		const char *rej = json_string_value(json_object_get(w, "rejected"));
+		const char *id = json_string_value(json_object_get(w, "worker"));
+		const char *name = json_string_value(json_object_get(w, "name"));
+		buf_addf(b, "| %s%s%s%s%s | `%s` | %s | %lld | $%.4f | %s%s |\n",
+			 json_is_true(json_object_get(w, "winner")) ? "**won** " : "", id,
+			 strcmp(id, name) ? " (" : "", strcmp(id, name) ? name : "",
+			 strcmp(id, name) ? ")" : "",
+			 json_string_value(json_object_get(w, "settings")) ?: "-",
+			 json_string_value(json_object_get(w, "status")) ?: "?",
+			 (long long)json_integer_value(json_object_get(w, "iterations")),
+			 json_number_value(json_object_get(w, "cost_usd")),
+			 json_is_true(v)    ? "verified"
+			 : json_is_false(v) ? "rejected: "
+					    : "no claim",
+			 json_is_false(v) && rej ? rej : "");
+	}
+	buf_adds(b, "\nEach worker's own run (`loopgate show RUN-wK`) holds its "
+		    "prompts, replies, gate outputs and signed log.\n");
+	json_decref(ws);
+}
+
 int report_handoff(const struct run *r, struct buf *err)
 {
 	struct buf b = BUF_INIT;
@@ -230,6 +270,7 @@ int report_handoff(const struct run *r, struct buf *err)
 	buf_adds(&b, "\n\n## Gates\n\n");
 	for (size_t i = 0; i < r->cfg->gates.n; i++)
 		buf_addf(&b, "%zu. `%s`\n", i + 1, r->cfg->gates.v[i]);
+	add_workers(r, &b);
 	add_table(r, &b);
 	add_actor(r, &b);
 	add_integrity(r, &b);

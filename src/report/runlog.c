@@ -55,9 +55,9 @@ static int lane_of(struct runlog *rl, const json_t *body)
 	char name[64];
 	int i;
 
-	if (!w)
+	if (!w || json_is_null(w))
 		w = json_object_get(body, role = "verifier");
-	if (!w)
+	if (!w || json_is_null(w)) /* a run of one loop: "worker": null */
 		return 0;
 	if (json_is_integer(w))
 		snprintf(name, sizeof(name), "%s %lld", role,

@@ -111,7 +111,8 @@ int store_find_run(struct store *st, const char *prefix, char id[65], struct buf
 			      "`loopgate runs`; `loopgate reindex` if the store "
 			      "is out of date)",
 			      prefix);
-	else if (n > 1)
+	else if (n > 1 && strcmp(id, prefix)) /* an exact id wins (a fan-out
+						 run's workers extend its id) */
 		ret = err_set(err, -EEXIST,
 			      "'%s' is ambiguous: it starts %s; give "
 			      "more of the id",

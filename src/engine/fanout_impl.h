@@ -1,0 +1,95 @@
+/*
+ * fanout_impl.h: PRIVATE to fanout.c (starting and waiting), fanout_end.c
+ * (a worker's end, its check, the choice) and fanout_resume.c.
+ */
+#ifndef LOOPGATE_FANOUT_IMPL_H
+#define LOOPGATE_FANOUT_IMPL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include "base/buf.h"
+#include "config/config.h"
+
+struct run;
+
+enum fw_state { FW_WAITING, FW_RUNNING, FW_ENDED };
+
+/* Ledger slots and worker entries at most: the workers, and in split work
+ * one conflict-resolution worker per task besides. */
+#define FANOUT_MAX_SLOTS (2 * CONFIG_MAX_WORKERS)
+
+/* One worker, as the coordinator sees it. */
+struct fw {
+	char id[24];	    /* "w1" */
+	char *name;	    /* workers: name, else the id */
+	char *run_id;	    /* <run>-w1 */
+	char *run_dir;	    /* its run directory */
+	char *branch;	    /* loopgate/<run>-w1 */
+	char *settings;	    /* who acts: "model openai/x" */
+	size_t slot;	    /* in the ledger, and in workers: or tasks: */
+	struct config *cfg; /* split work: the task's config (its gates judge
+			       its claim), else NULL */
+	char *base;	    /* the commit it starts from; NULL: the run's base */
+	int resolves;	    /* split work: the task (index + 1) whose merge
+			       conflict this worker redoes, else 0 */
+	enum fw_state state;
+	int resume; /* start it as `__worker --resume` */
+	pid_t pid;
+	int pidfd;
+	long long started_ms;
+	int exit_code;
+	/* from its summary.json (or the ledger, when it wrote none) */
+	char *status;
+	char *reason;
+	long iterations, tokens_in, tokens_out, calls;
+	double cost;
+	/* its claim, checked */
+	char *commit;
+	int verified;  /* -1 not a claim, 0 rejected, 1 verified */
+	char *verdict; /* why rejected */
+	long diff_lines, diff_files;
+};
+
+struct fanout {
+	struct fw *w;
+	size_t n;
+	size_t cap;	    /* entries allocated: ledger slots */
+	size_t ntasks;	    /* split work: the first ntasks entries are the tasks */
+	const char *select; /* "first" | "best" | "tasks" (split work) */
+	int tasks;	    /* split work: every verified task is merged */
+	long max_parallel;
+	char *ledger; /* path */
+	int stopping; /* no more workers start */
+	const char *stop_why;
+	int interrupted;
+	int winner; /* index, or -1 */
+	char *why;  /* why it won */
+};
+
+/* fanout.c: the workers as the config describes them (r->fan = f). */
+struct fanout *fanout_new(struct run *r);
+/* fanout.c: starts w now (resume: its own resume); 0 or -errno. */
+int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resume,
+			struct buf *err);
+/* fanout.c: blocks until w ends (passing SIGINT/SIGTERM on), then
+ * fanout_worker_ended. */
+void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w);
+/* fanout.c: a new entry at f->w[f->n] (split work's resolution worker). */
+struct fw *fanout_add_worker(struct run *r, struct fanout *f, const char *id);
+/* fanout.c: runs workers until none is open, then fanout_choose. */
+int fanout_drive(struct run *r, struct fanout *f, struct buf *err);
+/* fanout_end.c */
+void fanout_stop(struct fanout *f, const char *why);
+void fanout_skip(struct run *r, struct fw *w, const char *why);
+void fanout_lost(struct run *r, struct fanout *f, struct fw *w, const char *why);
+void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w);
+/* w's spend into the coordinator's totals. */
+void fanout_account(struct run *r, const struct fw *w);
+int fanout_choose(struct run *r, struct fanout *f, struct buf *err);
+/* fanout_merge.c: split work's end: each task's verified commit merged
+ * in order, each merge verified against every gate so far. */
+int fanout_merge(struct run *r, struct fanout *f, struct buf *err);
+/* fanout_end.c: one line per worker, what became of it. */
+void fanout_outcomes(const struct fanout *f, struct buf *out);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * fanout_resume.c: a coordinator continued after its process died.  See
+ * fanout.h (fanout_resume) and docs/design/fanout.md, "Resume".
+ */
+#include "engine/fanout.h"
+#include "engine/fanout_impl.h"
+#include "engine/run.h"
+#include "record/evkind.h"
+#include "record/rundir.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const json_t *body_of(const json_t *rec, const char *kind)
+{
+	const char *k = json_string_value(json_object_get(rec, "kind"));
+	return k && !strcmp(k, kind) ? json_object_get(rec, "body") : NULL;
+}
+
+static struct fw *named(struct fanout *f, const json_t *b)
+{
+	const char *id = json_string_value(json_object_get(b, "worker"));
+	for (size_t i = 0; id && i < f->n; i++)
+		if (!strcmp(f->w[i].id, id))
+			return &f->w[i];
+	return NULL;
+}
+
+static char *dup_or_null(const json_t *b, const char *k)
+{
+	const char *s = json_string_value(json_object_get(b, k));
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A worker_end as recorded: its outcome and spend. */
+static void take_end(struct fw *w, const json_t *b)
+{
+	const json_t *sp = json_object_get(b, "spend");
+	w->state = FW_ENDED;
+	w->verified = -1;
+	free(w->status);
+	free(w->reason);
+	w->status = dup_or_null(b, "status");
+	w->reason = dup_or_null(b, "reason");
+	w->exit_code = (int)json_integer_value(json_object_get(b, "exit_code"));
+	w->iterations = (long)json_integer_value(json_object_get(sp, "iterations"));
+	w->tokens_in = (long)json_integer_value(json_object_get(sp, "tokens_in"));
+	w->tokens_out = (long)json_integer_value(json_object_get(sp, "tokens_out"));
+	w->calls = (long)json_integer_value(json_object_get(sp, "calls"));
+	w->cost = json_number_value(json_object_get(sp, "cost_usd"));
+}
+
+/* A candidate as recorded: the claim's commit and its check. */
+static void take_candidate(struct fanout *f, struct fw *w, const json_t *b)
+{
+	free(w->commit);
+	free(w->verdict);
+	w->commit = dup_or_null(b, "commit");
+	w->verdict = dup_or_null(b, "reason");
+	w->verified = json_is_true(json_object_get(b, "verified"));
+	w->diff_lines = (long)json_integer_value(json_object_get(b, "diff_lines"));
+	w->diff_files = (long)json_integer_value(json_object_get(b, "diff_files"));
+	if (w->verified && f->winner < 0 && !strcmp(f->select, "first"))
+		f->winner = (int)(w - f->w);
+}
+
+/* What became of the workers the log does not see end. */
+static void plan_open(struct run *r, struct fanout *f, const int *started)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct fw *w = &f->w[i];
+		char *sum, *log;
+		if (w->state == FW_ENDED)
+			continue;
+		sum = rundir_file(w->run_dir, RUNDIR_SUMMARY);
+		log = rundir_file(w->run_dir, RUNDIR_EVENTS);
+		w->state = FW_WAITING;
+		if (started[i] && access(sum, F_OK) == 0) {
+			/* it ended while the coordinator was dead */
+			w->exit_code = -1;
+			w->state = FW_ENDED;
+			fanout_worker_ended(r, f, w);
+		} else {
+			/* begun: its own resume; never begun: a fresh start */
+			w->resume = started[i] && access(log, F_OK) == 0;
+		}
+		free(sum);
+		free(log);
+	}
+}
+
+int fanout_resume(struct run *r, json_t *const *rec, size_t n, struct buf *err)
+{
+	struct fanout *f;
+	int *started, fanned = 0;
+	const json_t *b;
+	struct fw *w;
+
+	for (size_t i = 0; i < n; i++)
+		fanned |= body_of(rec[i], EV_FANOUT_START) != NULL;
+	if (!fanned)
+		return fanout_run(r, err);
+	f = fanout_new(r);
+	started = xcalloc(f->n, sizeof(*started));
+	for (size_t i = 0; i < n; i++) {
+		if ((b = body_of(rec[i], EV_WORKER_START)) && (w = named(f, b))) {
+			started[w - f->w] = 1;
+			free(w->settings);
+			w->settings = dup_or_null(b, "settings");
+		} else if ((b = body_of(rec[i], EV_WORKER_END)) && (w = named(f, b))) {
+			take_end(w, b);
+			fanout_account(r, w);
+		} else if ((b = body_of(rec[i], EV_CANDIDATE)) && (w = named(f, b))) {
+			take_candidate(f, w, b);
+		}
+	}
+	plan_open(r, f, started);
+	free(started);
+	if (f->winner >= 0 && !strcmp(f->select, "first")) {
+		fanout_stop(f, "another worker's candidate was verified first");
+		for (size_t i = 0; i < f->n; i++)
+			if (f->w[i].state == FW_WAITING)
+				fanout_skip(r, &f->w[i], f->stop_why);
+	}
+	return fanout_drive(r, f, err);
+}
