@@ -719,9 +719,7 @@ static int finalize(struct config *c, int need_gates, struct buf *err)
 	if ((need_gates && (ret = check_gates(c, err)) < 0) ||
 	    (ret = check_strings(c, err)) < 0)
 		return ret;
-	/* roles.worker is the actor when no actor is given another way */
-	if (c->role_worker && !c->model && !c->agent_cmd && !c->agent)
-		c->model = xstrdup(c->role_worker);
+	config_route_worker(c);
 	if ((ret = finalize_workers(c, err)) < 0 || (ret = finalize_actor(c, err)) < 0)
 		return ret;
 	defaults(c);
@@ -768,24 +766,6 @@ int config_finalize_gates(struct config *c, struct buf *err)
 		    (ret = check_range(c, k, "", err)) < 0)
 			return ret;
 	return finalize_policy(c, err);
-}
-
-int config_finalize_verify(struct config *c, struct buf *err)
-{
-	int ret;
-
-	if (c->role_worker && !c->model)
-		c->model = xstrdup(c->role_worker);
-	if ((ret = check_strings(c, err)) < 0)
-		return ret;
-	defaults(c);
-	if ((ret = check_ranges(c, config_top_keys, "", err)) < 0)
-		return ret;
-	if (!c->nverifiers)
-		return err_set(err, -EINVAL,
-			       "no verifier: give --brief TEXT (repeatable) or "
-			       "verifiers: in loopgate.yaml");
-	return config_check_roles(c, err);
 }
 
 const struct gate_opts *config_gate_opts(const struct config *c, size_t i)

@@ -39,8 +39,8 @@ enum ktype {
 	K_GATES,
 	K_ROLES,     /* roles: a mapping of flat K_STR fields (like http:) */
 	K_VERIFIERS, /* verifiers: a list of mappings (config_roles.c) */
-	K_WORKERS, /* workers: N, or a list of worker settings */
-	K_TASKS,   /* tasks: a list of sub-tasks (goal, gates) */
+	K_WORKERS,   /* workers: N, or a list of worker settings */
+	K_TASKS,     /* tasks: a list of sub-tasks (goal, gates) */
 	/* policy: (config_policy.c) */
 	K_POLICY,
 	K_PCOMMANDS,
@@ -153,6 +153,8 @@ void config_verifiers_clear(struct config *c);
 void config_verifiers_overlay(struct config *d, const struct config *s);
 struct verifier_brief *config_verifier_add(struct config *c);
 int config_check_roles(struct config *c, struct buf *err);
+/* roles.worker becomes model when no actor is given another way. */
+void config_route_worker(struct config *c);
 /* The YAML list (config_yaml.c). */
 int config_walk_verifiers(struct walk *w, const struct ynode *y, const char *path);
 

@@ -128,3 +128,27 @@ int config_check_roles(struct config *c, struct buf *err)
 			       c->escalations);
 	return check_verifiers(c, err);
 }
+
+/* roles.worker is the actor when no actor is given another way. */
+void config_route_worker(struct config *c)
+{
+	if (c->role_worker && !c->model && !c->agent_cmd && !c->agent)
+		c->model = xstrdup(c->role_worker);
+}
+
+/* `loopgate verify` has no goal, gate or actor: the panel's settings only
+ * (flags there are parsed and range-checked by cmd_verify.c). */
+int config_finalize_verify(struct config *c, struct buf *err)
+{
+	config_route_worker(c);
+	if (c->base_url && !config_is_url(c->base_url))
+		return err_set(err, -EINVAL,
+			       "base_url: expected an http:// or https:// URL "
+			       "(no spaces or control characters)");
+	config_keys_defaults(config_top_keys, c);
+	if (!c->nverifiers)
+		return err_set(err, -EINVAL,
+			       "no verifier: give --brief TEXT (repeatable) or "
+			       "verifiers: in loopgate.yaml");
+	return config_check_roles(c, err);
+}
