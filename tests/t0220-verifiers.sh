@@ -50,6 +50,8 @@ test_expect_success 'a gamed solution passes the gate but the vote rejects it' '
 	assert ends[0]["outcome"] == -1 and ends[0]["gate_failed"] == 0, ends[0]
 	assert "vote" in ends[0]["gate_describe"], ends[0]
 	PY
+	grep -q "verifiers: 1 of 3 accept (2 needed): rejected; goal rejected" "$run_dir/report.html" &&
+	grep -q "iteration 1: verifiers: 1 of 3 accept" g.err &&
 	git -C repo show "$(summary_field g.json branch):calc.py" >final.py &&
 	grep -q "return a + b" final.py && ! grep -q "(2, 3)" final.py
 '
