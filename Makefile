@@ -13,7 +13,7 @@ LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
 
 # One folder per subsystem, layered (docs/design/architecture.md); headers
 # are included by their folder: #include "base/buf.h".
-LAYERS := base record config exec tree store actor judge engine report cli
+LAYERS := base record config exec tree store actor judge dispatch engine report cli
 SRC := $(foreach d,$(LAYERS),$(wildcard src/$(d)/*.c))
 HDR := $(foreach d,$(LAYERS),$(wildcard src/$(d)/*.h))
 OBJ := $(SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -10,7 +10,7 @@ import sys
 # Lowest first.  Folders on the same rank are siblings and may not include
 # each other.
 RANKS = [["base"], ["record"], ["config"], ["exec"], ["tree"], ["store"],
-         ["actor", "judge"], ["engine"], ["report"], ["cli"]]
+         ["actor", "judge"], ["dispatch"], ["engine"], ["report"], ["cli"]]
 RANK = {d: i for i, row in enumerate(RANKS) for d in row}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

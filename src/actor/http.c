@@ -275,15 +275,53 @@ static struct curl_slist *make_headers(const char *const *h)
 	return l;
 }
 
+/* A PEM held in memory, copied by libcurl. */
+static void set_blob(CURL *h, CURLoption opt, const char *pem)
+{
+	struct curl_blob b = {(void *)pem, strlen(pem), CURL_BLOB_COPY};
+	curl_easy_setopt(h, opt, &b);
+}
+
+static void setup_tls(CURL *h, const struct http_request *rq)
+{
+	if (rq->tls.ca_pem)
+		set_blob(h, CURLOPT_CAINFO_BLOB, rq->tls.ca_pem);
+	else if (rq->tls.ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, rq->tls.ca_file);
+	if (rq->tls.cert_pem)
+		set_blob(h, CURLOPT_SSLCERT_BLOB, rq->tls.cert_pem);
+	else if (rq->tls.cert_file)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, rq->tls.cert_file);
+	if (rq->tls.key_pem)
+		set_blob(h, CURLOPT_SSLKEY_BLOB, rq->tls.key_pem);
+	else if (rq->tls.key_file)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, rq->tls.key_file);
+}
+
+static void setup_method(CURL *h, const struct http_request *rq)
+{
+	const char *m = rq->method;
+
+	if (m && !strcmp(m, "GET")) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	curl_easy_setopt(h, CURLOPT_POST, 1L);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	/* DELETE with a body (Kubernetes' DeleteOptions), PUT, PATCH */
+	if (m && strcmp(m, "POST"))
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+}
+
 static void setup(CURL *h, struct xfer *x, struct curl_slist *hdrs, char *errbuf)
 {
 	const struct http_request *rq = x->rq;
 
 	curl_easy_setopt(h, CURLOPT_URL, rq->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	setup_method(h, rq);
+	setup_tls(h, rq);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "loopgate/" LOOPGATE_VERSION);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -319,6 +357,11 @@ static CURLcode drive(CURLM *m, struct xfer *x)
 		if (msg->msg == CURLMSG_DONE)
 			rc = msg->data.result;
 	return rc;
+}
+
+int http_send(const struct http_request *rq, struct http_response *rs, struct buf *err)
+{
+	return http_post(rq, rs, err);
 }
 
 int http_post(const struct http_request *rq, struct http_response *rs, struct buf *err)

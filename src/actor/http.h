@@ -1,5 +1,7 @@
 /*
- * http: one HTTP POST through libcurl, with the timeouts a model call needs.
+ * http: one HTTP request through libcurl, with the timeouts a model call needs.
+ * A POST unless rq.method says otherwise (the Kubernetes client sends GET
+ * and DELETE, with a CA and client certificate of its own: rq.tls).
  *
  *   const char *hdrs[] = { "content-type: application/json", NULL };
  *   struct http_request rq = HTTP_REQUEST_INIT;
@@ -58,6 +60,14 @@ struct http_request {
 	http_data_fn on_data;
 	void *ctx;
 	const char *shown_url; /* url as messages show it (redacted); NULL: url */
+	const char *method;    /* NULL: POST; "GET", "DELETE", "PUT", "PATCH" */
+	/* TLS beyond the system's CAs, PEM in memory or in files (NULL: not
+	 * used): a cluster's own CA, a client certificate and its key. */
+	struct {
+		const char *ca_pem, *ca_file;
+		const char *cert_pem, *cert_file;
+		const char *key_pem, *key_file;
+	} tls;
 };
 #define HTTP_REQUEST_INIT                                                                \
 	{                                                                                \
@@ -82,5 +92,7 @@ void http_response_release(struct http_response *rs);
 int http_global_init(struct buf *err);
 
 int http_post(const struct http_request *rq, struct http_response *rs, struct buf *err);
+/* The same call, named for a request that is not a POST. */
+int http_send(const struct http_request *rq, struct http_response *rs, struct buf *err);
 
 #endif

@@ -62,6 +62,8 @@ extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_agent_entry;
+extern const struct cmd_entry cmd_dispatch_entry;
+extern const struct cmd_entry cmd_kueue_entry;
 
 /* `loopgate __netprobe HOST[:PORT]` (cmd_netprobe.c). */
 int netprobe_main(int argc, char **argv);

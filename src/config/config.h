@@ -154,8 +154,13 @@ struct config {
 	struct config *task_specs; /* tasks: [{name, goal, gates}]: split work,
 				      one worker per task, merged in order */
 	size_t ntask_specs;
-	char *select;	   /* first | best */
-	long max_parallel; /* workers running at once; -1: online CPUs */
+	char *select;	       /* first | best */
+	char *executor;	       /* local | slurm (docs/design/executors.md) */
+	char *slurm_partition; /* sbatch --partition */
+	long worker_cpus;      /* per worker job; -1: 1 */
+	long worker_mem_mb;    /* per worker job; -1: the scheduler's default */
+	long worker_gpus;      /* per worker job; -1: none */
+	long max_parallel;     /* workers running at once; -1: online CPUs */
 	/* set in a workers: entry only */
 	char *worker_name;  /* name: shown in reports */
 	char *instructions; /* instructions: appended to the goal */

@@ -93,6 +93,12 @@ extern const struct key config_verifier_keys[];
 extern const struct key config_worker_keys[];
 /* What one tasks: entry may set. */
 extern const struct key config_task_keys[];
+/* config_workers.c, for finalize: workers:/tasks:/executor: checked and
+ * the worker count set; a list that names an actor for every worker. */
+int config_finalize_workers(struct config *c, struct buf *err);
+int config_every_worker_acts(const struct config *c);
+/* s's gates (with their options) replace d's, when s has any. */
+void config_overlay_gates(struct config *d, const struct config *s);
 
 /* What the rows of keys say, applied to the struct at base (config_keys.c):
  * every field unset; freed and unset; src's set fields over dst's; the

@@ -96,6 +96,7 @@ static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 
 	edits_parse(text->s, text->len, &l, &problems);
 	t->edit_blocks = (int)l.n;
+	events_barrier(&r->ev); /* the reply and its spend, before the tree changes */
 	t->edits_applied = edits_apply(w->tree, &l);
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].status != EDIT_APPLIED)
@@ -174,6 +175,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		err_set(err, ret, "%s", why.s);
 		goto out;
 	}
+	events_barrier(&r->ev); /* the request is on record before it is sent */
 	req.system = sys.s;
 	req.prompt = user.s;
 	req.max_output_tokens = w->max_output_tokens;
@@ -332,6 +334,7 @@ int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",
 				events_str(r->cfg->agent_cmd), "prompt_file", "prompt.md",
 				"prompt_bytes", (json_int_t)text.len));
+	events_barrier(&r->ev);
 	ret = proc_run(&o, &res, err);
 	if (ret == 0)
 		ret = command_ended(r, w, t, &res, o.timeout_ms, out, err);

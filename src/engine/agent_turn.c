@@ -4,6 +4,7 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "engine/agent_turn.h"
+#include "record/events.h"
 #include "base/fileio.h"
 #include "config/policy.h"
 
@@ -273,6 +274,8 @@ int agent_rt_spawn(struct agent_rt *a, const struct config *c, struct agent_spaw
 					       : CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
 	o.deadline_ms = s->deadline_ms;
 	o.sandbox = &a->sb;
+	if (a->sb.ev)
+		events_barrier(a->sb.ev); /* the turn is on record before it runs */
 	ret = proc_run(&o, &s->res, err);
 	if (s->err_path)
 		fileio_write_atomic(s->err_path, s->res.err.s, s->res.err.len, NULL);

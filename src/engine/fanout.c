@@ -52,12 +52,14 @@ void fanout_free(struct fanout *f)
 		free(w->commit);
 		free(w->verdict);
 		free(w->base);
+		free(w->handle);
 		if (w->cfg)
 			config_release(w->cfg);
 		free(w->cfg);
 		if (w->pidfd >= 0)
 			close(w->pidfd);
 	}
+	fanout_remote_close(f);
 	free(f->w);
 	free(f->ledger);
 	free(f->why);
@@ -220,6 +222,25 @@ struct fw *fanout_add_worker(struct run *r, struct fanout *f, const char *id)
 	return w;
 }
 
+/* The job for a worker on a cluster (fanout_remote.c), with the worker's
+ * config read back from cfg_path for the names of its key variables. */
+static int submit_remote(struct run *r, struct fanout *f, struct fw *w,
+			 const char *cfg_path, const char *const *argv, const char *out,
+			 struct buf *err)
+{
+	json_t *j = json_load_file(cfg_path, 0, NULL);
+	struct config wc;
+	int ret;
+
+	config_init(&wc);
+	ret = config_from_json(&wc, j, err);
+	json_decref(j);
+	if (ret == 0)
+		ret = fanout_remote_submit(r, f, w, &wc, argv, out, err);
+	config_release(&wc);
+	return ret;
+}
+
 /* Starts worker w (resume: continues its run); 0 or -errno. */
 int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resume,
 			struct buf *err)
@@ -264,20 +285,25 @@ int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resum
 		o.env = (const char *const *)environ; /* the worker is loopgate: it
 							 keeps keys from its children */
 		o.output_path = out;
-		ret = proc_start(&o, &w->pid, err);
+		if (f->ex)
+			ret = submit_remote(r, f, w, cfg, argv, out, err);
+		else
+			ret = proc_start(&o, &w->pid, err);
 	}
 	if (ret < 0)
 		goto out;
 	w->state = FW_RUNNING;
-	w->pidfd = pidfd_of(w->pid);
+	w->pidfd = f->ex ? -1 : pidfd_of(w->pid);
 	w->started_ms = clock_ms();
 	events_append(&r->ev, EV_WORKER_START,
-		      json_pack("{s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:b,s:o}", "worker", w->id,
-				"name", w->name, "run_id", w->run_id, "pid",
+		      json_pack("{s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:b,s:o,s:s,s:o}", "worker",
+				w->id, "name", w->name, "run_id", w->run_id, "pid",
 				(json_int_t)w->pid, "branch", w->branch, "log",
 				events_str(w->run_dir), "settings",
 				events_str(w->settings), "resumed", resume, "output",
-				events_str(out)));
+				events_str(out), "executor",
+				f->ex ? r->cfg->executor : "local", "handle",
+				events_str(w->handle)));
 out:
 	free(cfg);
 	free(out);
@@ -287,7 +313,9 @@ out:
 static void stop_workers(struct fanout *f, int sig)
 {
 	for (size_t i = 0; i < f->n; i++)
-		if (f->w[i].state == FW_RUNNING && f->w[i].pid > 0)
+		if (f->w[i].state == FW_RUNNING && f->ex)
+			fanout_remote_cancel(f, &f->w[i]);
+		else if (f->w[i].state == FW_RUNNING && f->w[i].pid > 0)
 			kill(-f->w[i].pid, sig);
 }
 
@@ -396,6 +424,17 @@ void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w)
 	int wstatus = 0, sent = 0;
 	pid_t got;
 
+	while (f->ex && w->state == FW_RUNNING) {
+		if (interrupt_pending() && !sent++) {
+			f->interrupted = interrupt_pending();
+			fanout_remote_cancel(f, w);
+		}
+		fanout_remote_wait(f); /* may end others too: they are read later */
+	}
+	if (f->ex) {
+		fanout_worker_ended(r, f, w);
+		return;
+	}
 	while ((got = waitpid(w->pid, &wstatus, 0)) < 0 && errno == EINTR)
 		if (interrupt_pending() && !sent++) {
 			f->interrupted = interrupt_pending();
@@ -425,14 +464,14 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 			open += f->w[i].state == FW_RUNNING;
 		if (!open)
 			break;
-		if (!(w = wait_one(f, &wstatus)))
-			continue;
-		w->state = FW_ENDED;
-		w->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-						  : 128 + WTERMSIG(wstatus);
-		if (w->pidfd >= 0)
-			close(w->pidfd);
-		w->pidfd = -1;
+		if (f->ex) {
+			if (!(w = fanout_remote_wait(f)))
+				continue;
+		} else {
+			if (!(w = wait_one(f, &wstatus)))
+				continue;
+			ended(w, wstatus);
+		}
 		fanout_worker_ended(r, f, w);
 		if (w->verified == 1 && !strcmp(f->select, "first") && !f->stopping &&
 		    !f->tasks) {
@@ -458,6 +497,8 @@ int fanout_run(struct run *r, struct buf *err)
 	free(dir);
 	if (ret == 0)
 		ret = ledger_create(f->ledger, f->cap, &ceil, err);
+	if (ret == 0)
+		ret = fanout_remote_open(r, f, err);
 	if (ret < 0) {
 		json_decref(ws);
 		return loop_halt(r, "error", EXIT_CANNOT, "%s", err->s);

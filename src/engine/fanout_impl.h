@@ -11,6 +11,7 @@
 #include "config/config.h"
 
 struct run;
+struct executor;
 
 enum fw_state { FW_WAITING, FW_RUNNING, FW_ENDED };
 
@@ -32,6 +33,11 @@ struct fw {
 	char *base;	    /* the commit it starts from; NULL: the run's base */
 	int resolves;	    /* split work: the task (index + 1) whose merge
 			       conflict this worker redoes, else 0 */
+	/* executor: slurm (fanout_remote.c) */
+	char *handle;	       /* the scheduler's job id */
+	int queued_noted;      /* its queue reason was taken */
+	char queue_reason[96]; /* why it waited: Resources, Priority */
+	char native[48];       /* the scheduler's last word on it */
 	enum fw_state state;
 	int resume; /* start it as `__worker --resume` */
 	pid_t pid;
@@ -62,8 +68,9 @@ struct fanout {
 	int stopping; /* no more workers start */
 	const char *stop_why;
 	int interrupted;
-	int winner; /* index, or -1 */
-	char *why;  /* why it won */
+	int winner;	     /* index, or -1 */
+	struct executor *ex; /* executor: slurm; NULL: local processes */
+	char *why;	     /* why it won */
 };
 
 /* fanout.c: the workers as the config describes them (r->fan = f). */
@@ -78,6 +85,19 @@ void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w);
 struct fw *fanout_add_worker(struct run *r, struct fanout *f, const char *id);
 /* fanout.c: runs workers until none is open, then fanout_choose. */
 int fanout_drive(struct run *r, struct fanout *f, struct buf *err);
+/* fanout_remote.c: workers as cluster jobs (f->ex).  open: NULL ex for
+ * executor local; submit: the job for argv (wc: the worker's config, for
+ * the names of the variables it needs); wait: polls, returns a worker
+ * whose job ended (exit_code set) or NULL after a tick; attach (resume):
+ * 1 ended, 0 running again, < 0 unknown; cancel: stop it. */
+int fanout_remote_open(struct run *r, struct fanout *f, struct buf *err);
+void fanout_remote_close(struct fanout *f);
+int fanout_remote_submit(struct run *r, struct fanout *f, struct fw *w,
+			 const struct config *wc, const char *const *argv,
+			 const char *out, struct buf *err);
+struct fw *fanout_remote_wait(struct fanout *f);
+int fanout_remote_attach(struct fanout *f, struct fw *w);
+void fanout_remote_cancel(struct fanout *f, struct fw *w);
 /* fanout_end.c */
 void fanout_stop(struct fanout *f, const char *why);
 void fanout_skip(struct run *r, struct fw *w, const char *why);

@@ -5,6 +5,7 @@
 #include "engine/fanout.h"
 #include "engine/fanout_impl.h"
 #include "engine/run.h"
+#include "engine/loop.h"
 #include "record/evkind.h"
 #include "record/rundir.h"
 
@@ -76,7 +77,9 @@ static void plan_open(struct run *r, struct fanout *f, const int *started)
 		sum = rundir_file(w->run_dir, RUNDIR_SUMMARY);
 		log = rundir_file(w->run_dir, RUNDIR_EVENTS);
 		w->state = FW_WAITING;
-		if (started[i] && access(sum, F_OK) == 0) {
+		if (started[i] && f->ex && w->handle && fanout_remote_attach(f, w) == 0) {
+			/* still queued or running on the cluster: re-attached */
+		} else if (started[i] && access(sum, F_OK) == 0) {
 			/* it ended while the coordinator was dead */
 			w->exit_code = -1;
 			w->state = FW_ENDED;
@@ -102,12 +105,16 @@ int fanout_resume(struct run *r, json_t *const *rec, size_t n, struct buf *err)
 	if (!fanned)
 		return fanout_run(r, err);
 	f = fanout_new(r);
-	started = xcalloc(f->n, sizeof(*started));
+	if (fanout_remote_open(r, f, err) < 0)
+		return loop_halt(r, "error", 3, "%s", err->s);
+	started = xcalloc(f->cap, sizeof(*started));
 	for (size_t i = 0; i < n; i++) {
 		if ((b = body_of(rec[i], EV_WORKER_START)) && (w = named(f, b))) {
 			started[w - f->w] = 1;
 			free(w->settings);
 			w->settings = dup_or_null(b, "settings");
+			free(w->handle);
+			w->handle = dup_or_null(b, "handle");
 		} else if ((b = body_of(rec[i], EV_WORKER_END)) && (w = named(f, b))) {
 			take_end(w, b);
 			fanout_account(r, w);

@@ -42,6 +42,10 @@ void run_init(struct run *r, const struct config *cfg)
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	r->ev = (struct events)EVENTS_INIT;
+	/* durable at each action others can see, in one group commit
+	 * (events_barrier), not at every record: docs/design/durability.md */
+	r->ev.sync_each = 0;
+	r->ev.barrier = 1;
 	r->audit_key = (struct checkpoint_key)CHECKPOINT_KEY_INIT;
 	r->lock_fd = -1;
 	budget_init(&r->budget);
@@ -520,7 +524,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		ret = guard_protected(r, it, &changed, err);
 	if (ret == 0)
 		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
-	if (ret == 0 && changed.len)
+	if (ret == 0 && changed.len && (ret = events_barrier(&r->ev)) == 0)
 		ret = git_commit_staged(r->w->tree, msg, &r->w->index, &sha, err);
 	if (ret == 0)
 		ret = save_feedback(r, absdir, err);

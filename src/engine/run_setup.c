@@ -301,6 +301,8 @@ int run_setup(struct run *r, struct buf *err)
 				run_link_json(r)));
 	if (r->link.parent && run_link_ledger(r, err) < 0)
 		goto cannot;
+	if (events_barrier(&r->ev) < 0) /* the run is on record before its tree */
+		goto cannot;
 	if (git_worktree_add(r->repo, r->w->tree, r->w->branch, r->base_sha, err) < 0)
 		goto cannot;
 	protect_init(&r->w->protect, r->cfg, r->w->tree);

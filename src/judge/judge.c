@@ -254,6 +254,7 @@ static int run_gate(struct judge *j, const char *dir, int iteration, size_t i,
 				      j->sandbox,
 				      j->policy};
 		gate_start_event(j, iteration, i, s.cmd, *tag != 0, confirm);
+		events_barrier(j->ev);
 		ret = gate_run(&s, cur, err);
 	}
 	free(abs);

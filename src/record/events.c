@@ -79,6 +79,7 @@ static int write_all(int fd, const char *p, size_t len, size_t *done)
 }
 
 static int checkpoint_due(struct events *ev);
+static int checkpoint_is_due(const struct events *ev);
 
 /* Builds, chains and writes one record with the given seq. */
 static int append_record(struct events *ev, long seq, const char *kind, json_t *body)
@@ -136,9 +137,12 @@ written:
 	memcpy(ev->head, h, sizeof(h));
 	ev->unsynced++;
 	ev->sealed = 0;
-	/* without sync_each (benches) checkpoints still come on time */
+	/* without sync_each checkpoints still come on time; with barrier
+	 * the records they sign are synced first */
 	if (!ev->group &&
-	    (ret = ev->sync_each ? events_sync(ev) : checkpoint_due(ev)) < 0) {
+	    (ret = ev->sync_each || (ev->barrier && checkpoint_is_due(ev))
+			   ? events_sync(ev)
+			   : checkpoint_due(ev)) < 0) {
 		json_decref(rec);
 		return ret;
 	}
@@ -216,7 +220,7 @@ static int write_checkpoint(struct events *ev, int final)
 	line[len++] = '\n';
 	ret = fault_fail("checkpoint") ? -EIO : write_all(ev->cp_fd, line, len, &done);
 	free(line);
-	if (ret == 0 && ev->sync_each && fdatasync(ev->cp_fd) < 0)
+	if (ret == 0 && (ev->sync_each || ev->barrier) && fdatasync(ev->cp_fd) < 0)
 		ret = -errno;
 	if (ret < 0)
 		return fail(ev, ret, "writing checkpoints.jsonl");
@@ -229,12 +233,22 @@ static int write_checkpoint(struct events *ev, int final)
 }
 
 /* A checkpoint when one is due (the header, or cp_every records on). */
+static int checkpoint_is_due(const struct events *ev)
+{
+	return ev->key && ev->cp_fd >= 0 &&
+	       (ev->cp_seq < 0 || ev->seq - ev->cp_seq >= ev->cp_every);
+}
+
 static int checkpoint_due(struct events *ev)
 {
-	if (ev->key && ev->cp_fd >= 0 &&
-	    (ev->cp_seq < 0 || ev->seq - ev->cp_seq >= ev->cp_every))
-		return write_checkpoint(ev, 0);
-	return 0;
+	return checkpoint_is_due(ev) ? write_checkpoint(ev, 0) : 0;
+}
+
+int events_barrier(struct events *ev)
+{
+	if (ev->failed || ev->fd < 0)
+		return ev->failed;
+	return ev->unsynced ? events_sync(ev) : 0;
 }
 
 int events_sync(struct events *ev)

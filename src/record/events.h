@@ -85,6 +85,9 @@ struct events {
 	long seq;
 	int failed;	/* sticky: -errno of the first failure */
 	int sync_each;	/* fdatasync after every record (default 1) */
+	int barrier;	/* with sync_each 0: records are made durable at
+			   events_barrier (before an action others can see)
+			   and before each checkpoint */
 	struct buf err; /* what went wrong, once failed */
 	char head[65];	/* h of the last record written */
 	int group;	/* events_group_begin depth */
@@ -135,6 +138,15 @@ int events_append(struct events *ev, const char *kind, json_t *body);
  */
 json_t *events_str(const char *s);
 json_t *events_strn(const char *s, size_t len);
+/*
+ * Before an action whose effect is visible outside this process (a model
+ * request, an actor or gate spawn, a commit, a file written in the tree):
+ * every record written since the last sync is made durable in one
+ * fdatasync (a group commit), so that a resume after a power loss finds
+ * everything that led to the action.  0 or the sticky -errno.  With
+ * sync_each each record was synced already: nothing to do.
+ */
+int events_barrier(struct events *ev);
 /* fdatasync now (a group commit by hand); 0 or the sticky -errno. */
 int events_sync(struct events *ev);
 /* Appends until the matching _end are written but not synced; groups
