@@ -59,14 +59,19 @@ check:
 		LDFLAGS="-fsanitize=address,undefined" test
 	$(MAKE) fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
 
-bench: $(BUILD)/loopgate $(BUILD)/bench_events $(BUILD)/bench_report
+bench: $(BUILD)/loopgate $(BUILD)/bench_events $(BUILD)/bench_report $(BUILD)/bench_skills
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) \
 		BENCH_EVENTS_BIN=$(abspath $(BUILD)/bench_events) sh bench/run.sh
 	@BENCH_REPORT_BIN=$(abspath $(BUILD)/bench_report) sh bench/report.sh
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) sh bench/fanout.sh
+	@BENCH_SKILLS_BIN=$(abspath $(BUILD)/bench_skills) sh bench/skills.sh
 
 # The event log's write rate and a 1,000,000-record log for `audit verify`.
 $(BUILD)/bench_events: bench/bench_events.c $(LIBOBJ)
+	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+# The Agent Skills index at 960 and 100,000 skills (bench/skills.sh).
+$(BUILD)/bench_skills: bench/bench_skills.c $(LIBOBJ)
 	$(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 # The HTML report of a 1,000-iteration run: render time and page size.

@@ -403,7 +403,7 @@ static long estimate_tokens(size_t bytes)
 static void charge(const struct provider_request *rq, const struct provider_turn *t,
 		   struct attempt *at)
 {
-	size_t prompt = (rq->system ? strlen(rq->system) : 0) + strlen(rq->prompt);
+	size_t prompt = provider_request_bytes(rq);
 
 	if (!at->ok && !t->events && !t->text.len)
 		return;
@@ -535,6 +535,9 @@ static int finish_turn(struct provider *p, const struct provider_request *rq,
 	reply->finish_reason = t->finish_reason;
 	reply->model = t->model;
 	t->finish_reason = t->model = NULL;
+	json_decref(reply->tool_calls);
+	reply->tool_calls = t->tool_calls;
+	t->tool_calls = NULL;
 	reply->tokens_in = at->a.tokens_in;
 	reply->tokens_out = at->a.tokens_out;
 	reply->usage_estimated = at->a.usage_estimated;
@@ -676,25 +679,6 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static int check_opts(const struct provider_opts *o, struct buf *err)
-{
-	if (!o->kind || !o->kind[0])
-		return err_set(err, -EINVAL,
-			       "no model provider given: use openai, "
-			       "anthropic or replay");
-	if (strcmp(o->kind, "replay") && (!o->model || !o->model[0]))
-		return err_set(err, -EINVAL,
-			       "no model name given for the %s provider: "
-			       "set it with --model %s/NAME",
-			       o->kind, o->kind);
-	if (o->max_retries < 0 || o->retry_base_ms < 0 || o->retry_max_ms < 0 ||
-	    o->connect_timeout_ms < 0 || o->read_timeout_ms < 0)
-		return err_set(err, -EINVAL,
-			       "retry counts, waits and timeouts for the "
-			       "model provider must not be negative");
-	return 0;
-}
-
 static int open_record(struct provider *p, struct buf *err)
 {
 	p->record_fd = open(p->record_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
@@ -737,7 +721,7 @@ int provider_new(const struct provider_opts *o, struct provider **out, struct bu
 	struct provider *p;
 	int ret;
 
-	if ((ret = check_opts(o, err)) < 0)
+	if ((ret = provider_check_opts(o, err)) < 0)
 		return ret;
 	p = xcalloc(1, sizeof(*p));
 	p->o = *o;

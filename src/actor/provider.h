@@ -30,6 +30,7 @@
 #ifndef LOOPGATE_PROVIDER_H
 #define LOOPGATE_PROVIDER_H
 
+#include <jansson.h>
 #include "base/buf.h"
 
 struct provider_opts {
@@ -54,11 +55,27 @@ struct provider_opts {
 		.stream = 1, .temperature = -1                                           \
 	}
 
+/*
+ * Function calling, in one neutral shape that each wire turns into its own
+ * (OpenAI tools/tool_calls/role "tool"; Anthropic tools/tool_use/
+ * tool_result):
+ *   tools    [{"name", "description", "parameters": JSON schema}]
+ *   history  the turns after the prompt, in order:
+ *            {"role": "assistant", "text": "...", "tool_calls": [CALL...]}
+ *            {"role": "tool", "id": "...", "name": "...", "content": "...",
+ *             "is_error": bool}
+ *   CALL     {"id": "...", "name": "...", "arguments": "JSON text"}
+ * A reply that calls tools has reply->tool_calls (CALLs, arguments as the
+ * model sent them: perhaps not valid JSON; the caller says so in the
+ * result).
+ */
 struct provider_request {
 	const char *system;
 	const char *prompt;
 	long max_output_tokens;
 	long long deadline_ms; /* absolute, monotonic clock (clock_ms()); 0: none */
+	const json_t *tools;   /* NULL: no function calling */
+	const json_t *history; /* NULL: the prompt is the whole conversation */
 };
 
 /* One attempt, as reported to on_attempt. */
@@ -86,12 +103,16 @@ struct provider_reply {
 	int attempts;
 	int usage_estimated; /* 1: the server sent no usage; tokens are
 					   estimated from bytes (about 4 per token) */
+	json_t *tool_calls;  /* the tools the reply calls, or NULL */
 };
 #define PROVIDER_REPLY_INIT                                                              \
 	{                                                                                \
 		.text = BUF_INIT                                                         \
 	}
 void provider_reply_release(struct provider_reply *r);
+/* The bytes a request sends as its prompt: system, prompt, history and
+ * tool definitions (the size budget estimates are made from). */
+size_t provider_request_bytes(const struct provider_request *rq);
 
 /* Returns non-zero to stop retrying. */
 typedef int (*provider_attempt_fn)(void *ctx, const struct provider_attempt *a);

@@ -30,6 +30,9 @@ struct provider_turn {
 	char *error_type;     /* error.type, e.g. "overloaded_error" */
 	char *error_code;     /* error.code (OpenAI), when a string */
 	struct buf error_msg; /* error.message */
+	json_t *tool_calls;   /* [{id, name, arguments}] as they arrive, or NULL */
+	/* Anthropic streams: content block index -> tool call index + 1 */
+	unsigned char tool_of_block[64];
 };
 
 void provider_turn_init(struct provider_turn *t);
@@ -44,12 +47,20 @@ void provider_turn_bad_json(struct provider_turn *t, const char *what, const jso
 			    const json_error_t *je);
 void provider_turn_error(struct provider_turn *t, json_t *error);
 void provider_turn_set(char **slot, json_t *str);
+/* The tool call at index (created when new): id and name set when given,
+ * args appended to its arguments text. */
+void provider_turn_tool(struct provider_turn *t, size_t index, const char *id,
+			const char *name, const char *args, size_t args_len);
+
 /* Full jitter: uniform in [0, min(retry_max, base * 2^(n-1))] after
  * attempt n. */
 long provider_backoff_ms(const struct provider_opts *o, int n);
 /* Sleeps ms in short slices so that Ctrl-C acts at once; -ECANCELED when
  * a signal asked to stop. */
 int provider_sleep(long ms);
+/* The options' own sense (a kind, a model name, no negative waits): 0,
+ * or -EINVAL with err saying which. */
+int provider_check_opts(const struct provider_opts *o, struct buf *err);
 /* Stores a non-negative integer; returns 1 when v was one. */
 int provider_json_long(json_t *v, long *out);
 

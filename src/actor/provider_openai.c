@@ -17,6 +17,54 @@
 
 #include "actor/provider_impl.h"
 
+/* The neutral history (provider.h) as Chat Completions messages. */
+static void openai_history(json_t *msgs, const json_t *history)
+{
+	size_t i, k;
+	const json_t *m, *c;
+
+	json_array_foreach(history, i, m)
+	{
+		const char *role = json_string_value(json_object_get(m, "role"));
+		if (role && !strcmp(role, "tool")) {
+			json_array_append_new(
+				msgs,
+				json_pack("{s:s,s:O,s:O}", "role", "tool", "tool_call_id",
+					  json_object_get(m, "id"), "content",
+					  json_object_get(m, "content")));
+			continue;
+		}
+		json_t *a = json_pack("{s:s}", "role", "assistant"),
+		       *calls = json_array();
+		const json_t *text = json_object_get(m, "text");
+		json_object_set(a, "content",
+				json_is_string(text) && json_string_length(text)
+					? (json_t *)text
+					: json_null());
+		json_array_foreach(json_object_get(m, "tool_calls"), k, c)
+			json_array_append_new(
+				calls,
+				json_pack("{s:O,s:s,s:{s:O,s:O}}", "id",
+					  json_object_get(c, "id"), "type", "function",
+					  "function", "name", json_object_get(c, "name"),
+					  "arguments", json_object_get(c, "arguments")));
+		if (json_array_size(calls))
+			json_object_set(a, "tool_calls", calls);
+		json_decref(calls);
+		json_array_append_new(msgs, a);
+	}
+}
+
+static json_t *openai_tools(const json_t *tools)
+{
+	json_t *out = json_array();
+	size_t i;
+	const json_t *t;
+	json_array_foreach(tools, i, t) json_array_append_new(
+		out, json_pack("{s:s,s:O}", "type", "function", "function", t));
+	return out;
+}
+
 static json_t *openai_body(const struct provider_opts *o,
 			   const struct provider_request *rq)
 {
@@ -27,6 +75,10 @@ static json_t *openai_body(const struct provider_opts *o,
 						      "content", rq->system));
 	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user", "content",
 					      rq->prompt ? rq->prompt : ""));
+	if (rq->history)
+		openai_history(msgs, rq->history);
+	if (rq->tools && json_array_size(rq->tools))
+		json_object_set_new(root, "tools", openai_tools(rq->tools));
 	json_object_set_new(root, "model", json_string(o->model));
 	json_object_set_new(root, "messages", msgs);
 	if (rq->max_output_tokens > 0)
@@ -61,6 +113,26 @@ static void read_usage(struct provider_turn *t, json_t *usage)
 		t->have_out = 1;
 }
 
+/* tool_calls of a message (whole) or of a delta (streamed fragments). */
+static void read_tool_calls(struct provider_turn *t, json_t *calls, int streamed)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(calls, i, c)
+	{
+		json_t *f = json_object_get(c, "function");
+		json_t *args = json_object_get(f, "arguments");
+		long idx = (long)i;
+		if (streamed && !provider_json_long(json_object_get(c, "index"), &idx))
+			idx = (long)i;
+		provider_turn_tool(t, (size_t)idx,
+				   json_string_value(json_object_get(c, "id")),
+				   json_string_value(json_object_get(f, "name")),
+				   json_string_value(args), json_string_length(args));
+	}
+}
+
 /* Reads one chat.completion.chunk. */
 static void read_chunk(struct provider_turn *t, json_t *c)
 {
@@ -76,6 +148,8 @@ static void read_chunk(struct provider_turn *t, json_t *c)
 	if (json_is_string(content))
 		buf_add(&t->text, json_string_value(content),
 			json_string_length(content));
+	read_tool_calls(
+		t, json_object_get(json_object_get(choice, "delta"), "tool_calls"), 1);
 	fr = json_object_get(choice, "finish_reason");
 	if (json_is_string(fr))
 		provider_turn_set(&t->finish_reason, fr);
@@ -135,6 +209,7 @@ static void openai_whole(struct provider_turn *t, json_t *root)
 		provider_turn_bad(t, "a reply whose message content is not text");
 		return;
 	}
+	read_tool_calls(t, json_object_get(msg, "tool_calls"), 0);
 	provider_turn_set(&t->finish_reason, json_object_get(choice, "finish_reason"));
 	provider_turn_set(&t->model, json_object_get(root, "model"));
 	read_usage(t, json_object_get(root, "usage"));

@@ -31,7 +31,56 @@ void provider_turn_release(struct provider_turn *t)
 	free(t->model);
 	free(t->error_type);
 	free(t->error_code);
+	json_decref(t->tool_calls);
 	memset(t, 0, sizeof(*t));
+}
+
+/* At most this many tool calls in one reply are kept. */
+#define MAX_TOOL_CALLS 64
+
+void provider_turn_tool(struct provider_turn *t, size_t index, const char *id,
+			const char *name, const char *args, size_t args_len)
+{
+	json_t *c;
+	const char *old;
+
+	if (index >= MAX_TOOL_CALLS)
+		return;
+	if (!t->tool_calls)
+		t->tool_calls = json_array();
+	while (json_array_size(t->tool_calls) <= index)
+		json_array_append_new(t->tool_calls,
+				      json_pack("{s:s,s:s,s:s}", "id", "", "name", "",
+						"arguments", ""));
+	c = json_array_get(t->tool_calls, index);
+	if (id && *id)
+		json_object_set_new(c, "id", json_string(id));
+	if (name && *name)
+		json_object_set_new(c, "name", json_string(name));
+	if (args && args_len) {
+		struct buf b = BUF_INIT;
+		old = json_string_value(json_object_get(c, "arguments"));
+		buf_adds(&b, old ? old : "");
+		buf_add(&b, args, args_len);
+		json_object_set_new(c, "arguments", json_stringn(b.s, b.len));
+		buf_release(&b);
+	}
+}
+
+size_t provider_request_bytes(const struct provider_request *rq)
+{
+	size_t n = (rq->system ? strlen(rq->system) : 0) +
+		   (rq->prompt ? strlen(rq->prompt) : 0);
+	char *s;
+	if (rq->history && (s = json_dumps(rq->history, JSON_COMPACT))) {
+		n += strlen(s);
+		free(s);
+	}
+	if (rq->tools && (s = json_dumps(rq->tools, JSON_COMPACT))) {
+		n += strlen(s);
+		free(s);
+	}
+	return n;
 }
 
 void provider_turn_bad(struct provider_turn *t, const char *what)
@@ -97,6 +146,29 @@ void provider_reply_release(struct provider_reply *r)
 	r->finish_reason = r->model = NULL;
 	r->tokens_in = r->tokens_out = 0;
 	r->attempts = r->usage_estimated = 0;
+	json_decref(r->tool_calls);
+	r->tool_calls = NULL;
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+int provider_check_opts(const struct provider_opts *o, struct buf *err)
+{
+	if (!o->kind || !o->kind[0])
+		return err_set(err, -EINVAL,
+			       "no model provider given: use openai, "
+			       "anthropic or replay");
+	if (strcmp(o->kind, "replay") && (!o->model || !o->model[0]))
+		return err_set(err, -EINVAL,
+			       "no model name given for the %s provider: "
+			       "set it with --model %s/NAME",
+			       o->kind, o->kind);
+	if (o->max_retries < 0 || o->retry_base_ms < 0 || o->retry_max_ms < 0 ||
+	    o->connect_timeout_ms < 0 || o->read_timeout_ms < 0)
+		return err_set(err, -EINVAL,
+			       "retry counts, waits and timeouts for the "
+			       "model provider must not be negative");
+	return 0;
 }
 
 /* ---- waiting ------------------------------------------------------------ */

@@ -19,6 +19,7 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_resume_entry;
 extern const struct cmd_entry cmd_worker_entry;
+extern const struct cmd_entry cmd_skills_entry;
 
 /*
  * The end of `loopgate run` and `loopgate resume` (cmd_run.c): the status

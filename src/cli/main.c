@@ -23,6 +23,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_verify_entry,
 	&cmd_serve_entry,
 	&cmd_agent_entry,
+	&cmd_skills_entry,
 	&cmd_dispatch_entry,
 	&cmd_kueue_entry,
 	NULL,

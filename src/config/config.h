@@ -161,6 +161,11 @@ struct config {
 	long worker_mem_mb;    /* per worker job; -1: the scheduler's default */
 	long worker_gpus;      /* per worker job; -1: none */
 	long max_parallel;     /* workers running at once; -1: online CPUs */
+	char *tools;	       /* on | off | auto: the model's function calling */
+	struct strlist skills; /* --skills DIR: more Agent Skills directories */
+	char *mcp_config;      /* --mcp-config FILE: .mcp.json-format MCP servers */
+	long mcp_timeout_ms;   /* an MCP server's start, and each call */
+	long max_tool_turns;   /* tool turns in one iteration */
 	/* set in a workers: entry only */
 	char *worker_name;  /* name: shown in reports */
 	char *instructions; /* instructions: appended to the goal */
@@ -182,6 +187,8 @@ struct config {
 #define CONFIG_MAX_VERIFIERS		  16
 #define CONFIG_MAX_SAMPLES		  10
 #define CONFIG_MAX_WORKERS		  64
+#define CONFIG_DEFAULT_MAX_TOOL_TURNS	  20
+#define CONFIG_DEFAULT_MCP_TIMEOUT_MS	  60000
 
 void config_init(struct config *c);
 void config_release(struct config *c);

@@ -44,6 +44,7 @@ enum ktype {
 	/* policy: (config_policy.c) */
 	K_POLICY,
 	K_PCOMMANDS,
+	K_PTOOLS,
 	K_PLIMITS,
 	K_PNET,
 };
@@ -112,6 +113,7 @@ void config_keys_defaults(const struct key *keys, void *base);
  * into struct policy (config_policy.c). */
 extern const struct key config_policy_keys[];
 extern const struct key config_policy_commands_keys[];
+extern const struct key config_policy_tools_keys[];
 extern const struct key config_policy_limits_keys[];
 
 /* ---- the YAML tree and its walker (config_yaml.c) ------------------------ */

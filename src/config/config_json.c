@@ -305,6 +305,8 @@ static void rpolicy(json_t *o, struct config *c)
 	cmds = json_object_get(o, "commands");
 	rlist(cmds, "allow", &p->allow);
 	rlist(cmds, "deny", &p->deny);
+	rlist(json_object_get(o, "tools"), "allow", &p->tools_allow);
+	rlist(json_object_get(o, "tools"), "deny", &p->tools_deny);
 	rlist(o, "write", &p->write);
 	rlist(o, "read_deny", &p->read_deny);
 	rlist(o, "hosts", &p->hosts);

@@ -24,6 +24,7 @@
 	}
 
 const struct key config_policy_keys[] = {PK("commands", K_PCOMMANDS, allow, 0, 0),
+					 PK("tools", K_PTOOLS, tools_allow, 0, 0),
 					 PK("write", K_LIST, write, 0, 0),
 					 PK("read_deny", K_LIST, read_deny, 0, 0),
 					 PK("network", K_PNET, network, 0, 0),
@@ -34,6 +35,10 @@ const struct key config_policy_keys[] = {PK("commands", K_PCOMMANDS, allow, 0, 0
 
 const struct key config_policy_commands_keys[] = {
 	PK("allow", K_LIST, allow, 0, 0), PK("deny", K_LIST, deny, 0, 0), PKEYS_END};
+
+const struct key config_policy_tools_keys[] = {PK("allow", K_LIST, tools_allow, 0, 0),
+					       PK("deny", K_LIST, tools_deny, 0, 0),
+					       PKEYS_END};
 
 /* Ranges: generous, but a typo of three zeros too many is caught. */
 const struct key config_policy_limits_keys[] = {

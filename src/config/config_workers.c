@@ -88,6 +88,13 @@ one: /* a worker is one loop */
 
 int config_finalize_workers(struct config *c, struct buf *err)
 {
+	if (c->tools && strcmp(c->tools, "on") && strcmp(c->tools, "off") &&
+	    strcmp(c->tools, "auto"))
+		return err_set(
+			err, -EINVAL,
+			"tools: '%s' is not one of on (the model calls tools), off "
+			"(edit blocks only) or auto (on unless the server refuses)",
+			c->tools);
 	if (c->executor && strcmp(c->executor, "local") && strcmp(c->executor, "slurm"))
 		return err_set(
 			err, -EINVAL,

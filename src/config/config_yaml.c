@@ -591,6 +591,7 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 		return walk_models(w, y, path);
 	case K_POLICY:
 	case K_PCOMMANDS:
+	case K_PTOOLS:
 	case K_PLIMITS:
 		if ((ret = check_plain_yaml(w, y, path)) < 0)
 			return ret;
@@ -600,6 +601,8 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 				       describe(y, tmp, sizeof(tmp)));
 		if (k->type == K_PCOMMANDS)
 			return walk_map(w, y, config_policy_commands_keys, base, path);
+		if (k->type == K_PTOOLS)
+			return walk_map(w, y, config_policy_tools_keys, base, path);
 		if (k->type == K_PLIMITS)
 			return walk_map(w, y, config_policy_limits_keys, base, path);
 		if (!*(struct policy **)field)

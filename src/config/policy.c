@@ -33,6 +33,8 @@ void policy_free(struct policy *p)
 	strlist_clear(&p->hosts);
 	strlist_clear(&p->env);
 	strlist_clear(&p->actor_env);
+	strlist_clear(&p->tools_allow);
+	strlist_clear(&p->tools_deny);
 	free(p);
 }
 
@@ -63,6 +65,8 @@ void policy_overlay(struct policy **dst, const struct policy *s)
 	list_over(&d->read_deny, &s->read_deny);
 	list_over(&d->env, &s->env);
 	list_over(&d->actor_env, &s->actor_env);
+	list_over(&d->tools_allow, &s->tools_allow);
+	list_over(&d->tools_deny, &s->tools_deny);
 	if (s->network != POLICY_NET_UNSET) {
 		d->network = s->network;
 		strlist_copy(&d->hosts, &s->hosts);
@@ -164,6 +168,48 @@ int policy_check_command(const struct policy *p, const char *cmd, struct buf *wh
 	return ok;
 }
 
+/* A rule NAME or NAME:GLOB against a call of tool with its main arg. */
+static const char *match_tool(const struct strlist *l, const char *tool, const char *arg)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *r = l->v[i], *colon = strchr(r, ':');
+		size_t n = colon ? (size_t)(colon - r) : strlen(r);
+		char name[128];
+		if (n >= sizeof(name))
+			continue;
+		memcpy(name, r, n);
+		name[n] = 0;
+		if (fnmatch(name, tool, 0))
+			continue;
+		if (!colon || !fnmatch(colon + 1, arg ? arg : "", 0))
+			return r;
+	}
+	return NULL;
+}
+
+int policy_check_tool(const struct policy *p, const char *tool, const char *arg,
+		      struct buf *why)
+{
+	const char *rule;
+
+	buf_reset(why);
+	if (!p)
+		return 1;
+	if ((rule = match_tool(&p->tools_deny, tool, arg))) {
+		buf_addf(why, "tools.deny '%s'", rule);
+		return 0;
+	}
+	if ((rule = match_tool(&p->tools_allow, tool, arg))) {
+		buf_addf(why, "tools.allow '%s'", rule);
+		return 1;
+	}
+	if (p->tools_allow.n) {
+		buf_adds(why, "not in tools.allow");
+		return 0;
+	}
+	return 1;
+}
+
 int policy_check_config(const struct config *c, struct buf *err)
 {
 	const struct policy *p = c->policy;
@@ -251,7 +297,9 @@ void *policy_list_json(const struct strlist *l)
 
 void *policy_to_json(const struct policy *p)
 {
-	return json_pack("{s:{s:o,s:o},s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "commands", "allow",
+	return json_pack("{s:{s:o,s:o},s:{s:o,s:o},s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "tools",
+			 "allow", (json_t *)policy_list_json(&p->tools_allow), "deny",
+			 (json_t *)policy_list_json(&p->tools_deny), "commands", "allow",
 			 (json_t *)policy_list_json(&p->allow), "deny",
 			 (json_t *)policy_list_json(&p->deny), "write",
 			 (json_t *)policy_list_json(&p->write), "read_deny",

@@ -53,6 +53,10 @@ struct policy {
 	struct strlist hosts;	    /* network: [HOST...] */
 	struct strlist env;	    /* extra names for gates and the actor */
 	struct strlist actor_env;   /* names only the command actor gets */
+	/* tools: {allow, deny}: the model's tool calls (engine/tools.h), each
+	 * rule NAME or NAME:GLOB (GLOB matched against the call's main
+	 * argument: a path, a command, a pattern) */
+	struct strlist tools_allow, tools_deny;
 	struct policy_limits lim;
 };
 
@@ -69,6 +73,10 @@ extern const char *const policy_default_read_deny[];
 /* 1 allowed, 0 denied; why gets the rule ("deny 'rm -rf*'", "allow 'make'",
  * "not in commands.allow", "no rule: allowed").  p NULL allows. */
 int policy_check_command(const struct policy *p, const char *cmdline, struct buf *why);
+/* A tool call: 1 allowed, 0 denied; why names the rule ("tools.deny
+ * 'run:rm *'", "not in tools.allow"). */
+int policy_check_tool(const struct policy *p, const char *tool, const char *arg,
+		      struct buf *why);
 /* The program name policy matches: basename of the first word that is not
  * a NAME=value assignment ("" for an empty line).  Into out. */
 void policy_program(const char *cmdline, struct buf *out);

@@ -2,6 +2,7 @@
  * actor.c: the model actor and the command actor.  See actor.h.
  */
 #include "engine/actor.h"
+#include "engine/skillset.h"
 #include "record/evkind.h"
 #include "base/ckd.h"
 #include "base/utf8.h"
@@ -107,7 +108,10 @@ static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 		buf_adds(&w->edit_feedback, "Malformed blocks, not applied:\n");
 		buf_add(&w->edit_feedback, problems.s, problems.len);
 	}
-	if (!l.n && !problems.len)
+	if (!l.n && !problems.len && t->tool_calls)
+		buf_addf(&w->edit_feedback,
+			 "You made your changes with %d tool call(s).\n", t->tool_calls);
+	else if (!l.n && !problems.len)
 		buf_adds(&w->edit_feedback,
 			 "Your reply contained no edit block, so nothing changed. "
 			 "Reply with search/replace or FILE blocks as described.\n");
@@ -124,6 +128,47 @@ static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 	buf_release(&problems);
 }
 
+/* A response.md in the iteration's directory is then always the reply to
+ * the latest model_request: resume applies it, never asks again. */
+static int drop_response(const struct actor_turn *t, struct buf *err)
+{
+	char *old = xasprintf("%s/response.md", t->dir);
+	int ret = 0;
+	if (unlink(old) < 0 && errno != ENOENT)
+		ret = err_set(err, -errno, "cannot remove %s: %s", old, strerror(errno));
+	free(old);
+	return ret;
+}
+
+/* The skills that fit the goal and the latest failure best (skillset.h). */
+static void skills_section(const struct run *r, const struct worker *w, struct buf *out)
+{
+	struct buf q = BUF_INIT;
+	const struct gate_outcome *g = &w->judge.last;
+
+	buf_adds(&q, r->goal ? r->goal : "");
+	if (g->ran && !g->passed && g->output.len)
+		buf_addf(&q, " %.*s", (int)(g->output.len < 4096 ? g->output.len : 4096),
+			 g->output.s);
+	skillset_prompt(w->skills, q.s, 5, out);
+	buf_release(&q);
+}
+
+/* The system text: the edit-block rules, and the tools when offered. */
+static void model_system(const struct run *r, const struct worker *w, struct buf *sys)
+{
+	prompt_system(0, !r->cfg->gates.n, sys);
+	if (actor_tools_on(r, w))
+		buf_adds(sys,
+			 "\n\nYou also have tools: read_file, list_files and search to "
+			 "look at any file of the repository, edit and write_file to "
+			 "change files, run to run a command in the repository "
+			 "(sandboxed) "
+			 "and run_gates to run the gates now. Use them as you need; when "
+			 "you are done, reply without calling a tool. Protected files "
+			 "(tests, CI, gate scripts) cannot be changed.");
+}
+
 int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		     struct buf *err)
 {
@@ -133,8 +178,11 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	struct attempt_ctx ctx = {r, w, t, 0};
 	int ret;
 
-	prompt_system(0, !r->cfg->gates.n, &sys);
+	memset(&req, 0, sizeof(req));
+	model_system(r, w, &sys);
 	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, w}, &raw);
+	if (w->skills && actor_tools_on(r, w))
+		skills_section(r, w, &raw);
 	/* Gate output is cleaned already; the goal and file names may not be:
 	 * the request is JSON, so the whole prompt must be UTF-8. */
 	utf8_clean(raw.s, raw.len, &user);
@@ -144,19 +192,8 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	     (ret = save(r->run_dir, "system.md", sys.s, sys.len, err)) < 0) ||
 	    (ret = save(t->dir, "prompt.md", user.s, user.len, err)) < 0)
 		goto out;
-	/* A response.md in the iteration's directory is then always the reply
-	 * to the latest model_request: resume applies it, never asks again. */
-	{
-		char *old = xasprintf("%s/response.md", t->dir);
-		if (unlink(old) < 0 && errno != ENOENT)
-			ret = err_set(err, -errno, "cannot remove %s: %s", old,
-				      strerror(errno));
-		else
-			ret = 0;
-		free(old);
-		if (ret < 0)
-			goto out;
-	}
+	if ((ret = drop_response(t, err)) < 0)
+		goto out;
 	ret = budget_precheck(&r->budget, ctx.prompt_bytes, w->max_output_tokens, &why);
 	events_append(&r->ev, EV_MODEL_REQUEST,
 		      json_pack("{s:i,s:s,s:o,s:o,s:I,s:I,s:I,s:s,s:o}", "iteration",
@@ -181,7 +218,10 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	req.max_output_tokens = w->max_output_tokens;
 	req.deadline_ms = r->budget.deadline_at;
 	provider_set_attempt_cb(w->prov, on_attempt, &ctx);
-	ret = provider_complete(w->prov, &req, &reply, err);
+	if (actor_tools_on(r, w))
+		ret = actor_tool_turns(r, w, t, &req, &reply, &ctx.prompt_bytes, err);
+	else
+		ret = provider_complete(w->prov, &req, &reply, err);
 	if (ret < 0)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)

@@ -35,6 +35,7 @@ struct actor_turn {
 	int edit_blocks;
 	int edits_applied;
 	int edits_refused;
+	int tool_calls;	 /* tools the model called this turn (tools.h) */
 	int budget_stop; /* the turn ended because the budget could not
 				   carry a call: any error code is then a halt,
 				   not a failure */
@@ -53,6 +54,23 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		     struct buf *err);
 int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		       struct buf *err);
+
+struct provider_request;
+struct provider_reply;
+/*
+ * toolturn.c: the model's turn with function calling (tools.h): requests
+ * until a reply calls no tool (that reply is the turn's), each call run and
+ * its result sent back, at most max_tool_turns turns; every further call
+ * prechecked against the budget (*prompt_bytes: the request's size, for the
+ * charge).  With tools auto, a server that refuses tools (HTTP 400 naming
+ * them) gets the request again without, and the worker keeps to edit
+ * blocks.  Returns as provider_complete.
+ */
+int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
+		     struct provider_request *req, struct provider_reply *reply,
+		     size_t *prompt_bytes, struct buf *err);
+/* Whether this worker's model turns offer tools now. */
+int actor_tools_on(const struct run *r, const struct worker *w);
 /*
  * The second half of a model turn alone, for `loopgate resume`: applies a
  * reply saved before a crash (response.md) as actor_model_turn would have,

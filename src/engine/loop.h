@@ -64,6 +64,9 @@ int run_setup_actor(struct run *r, struct buf *err);
 /* The sandbox for the gates and the command actor (run->sandbox), with its
  * `sandbox` and `policy` records; 3 (EXIT_CANNOT) when it cannot be made. */
 int run_setup_sandbox(struct run *r, struct buf *err);
+/* The Agent Skills index for a model with tools (skillset.h), with its
+ * `skills` record; never fails the run. */
+void run_setup_skills(struct run *r);
 int loop_baseline(struct run *r, struct buf *err);
 int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err);
 int loop_continue(struct run *r, int code, struct buf *err);

@@ -592,6 +592,7 @@ static int resume_prepare(struct run *r, struct config *cfg, const struct logv *
 	/* The same sandbox and policy as before the crash (from the log). */
 	if (run_setup_sandbox(r, err))
 		return EXIT_CANNOT;
+	run_setup_skills(r);
 	/* The git control files as they are now: the guard watches the rest
 	 * of the run (what changed while loopgate was dead is not known). */
 	if (!(r->w->git_guard = git_guard_snapshot(r->w->tree, err)))

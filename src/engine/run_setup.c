@@ -22,6 +22,9 @@
 #include "exec/sandbox.h"
 #include "engine/ledger.h"
 #include "engine/fanout.h"
+#include "engine/actor.h"
+#include "engine/skillset.h"
+#include "engine/mcp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -171,6 +174,34 @@ int run_setup_actor(struct run *r, struct buf *err)
 }
 
 /*
+ * The Agent Skills a model with tools can load (skillset.h): indexed now,
+ * on the record; a broken SKILL.md or index costs a warning, never the run.
+ */
+void run_setup_skills(struct run *r)
+{
+	struct skills_report rep = SKILLS_REPORT_INIT;
+	struct buf err = BUF_INIT;
+
+	if (!r->w->prov || !actor_tools_on(r, r->w))
+		return;
+	if (!r->w->mcp) /* MCP servers: their tools join the built-in ones */
+		r->w->mcp = mcp_start(r, r->w);
+	if (r->w->skills)
+		return;
+	if (skillset_open(r->repo, r->cfg, &r->w->skills, &rep, &err) < 0)
+		buf_addf(&rep.problems, "%s\n", err.s);
+	events_append(&r->ev, EV_SKILLS,
+		      json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "scanned",
+				(json_int_t)rep.scanned, "added", (json_int_t)rep.added,
+				"updated", (json_int_t)rep.updated, "removed",
+				(json_int_t)rep.removed, "unchanged",
+				(json_int_t)rep.unchanged, "problems",
+				events_strn(rep.problems.s, rep.problems.len)));
+	skills_report_release(&rep);
+	buf_release(&err);
+}
+
+/*
  * The sandbox every gate and the command actor run in (sandbox.h), its
  * `sandbox` event, and a `policy` event for each gate (config_finalize
  * refused denied ones).  EXIT_CANNOT when the sandbox cannot be made.
@@ -235,6 +266,20 @@ void run_link_from_json(struct run *r, const json_t *o)
 	r->link.slot = (long)json_integer_value(json_object_get(o, "slot"));
 }
 
+/* The signed event log, and the run store indexing it live. */
+static int open_log(struct run *r, struct buf *err)
+{
+	char *evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
+	int ret;
+
+	events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
+	ret = events_open(&r->ev, evp, r->id, err);
+	free(evp);
+	if (ret == 0)
+		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
+	return ret;
+}
+
 int run_setup(struct run *r, struct buf *err)
 {
 	struct buf b = BUF_INIT;
@@ -281,15 +326,8 @@ int run_setup(struct run *r, struct buf *err)
 	if (fileio_mkdirs(r->run_dir, err) < 0 ||
 	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
 		goto cannot;
-	{
-		char *evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
-		events_set_signer(&r->ev, &r->audit_key, CHECKPOINT_EVERY);
-		ret = events_open(&r->ev, evp, r->id, err);
-		free(evp);
-		if (ret < 0)
-			goto cannot;
-		r->store = store_live_open(r->repo, &r->ev, r->id, r->warn, r->warn_ctx);
-	}
+	if (open_log(r, err) < 0)
+		goto cannot;
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, EV_RUN_START,
@@ -309,7 +347,9 @@ int run_setup(struct run *r, struct buf *err)
 	if (dirty && carry_dirty(r, err) < 0)
 		goto cannot;
 	buf_release(&b);
-	return run_setup_sandbox(r, err);
+	if ((ret = run_setup_sandbox(r, err)) == 0)
+		run_setup_skills(r);
+	return ret;
 usage:
 	buf_release(&b);
 	return EXIT_USAGE;

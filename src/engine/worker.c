@@ -3,6 +3,8 @@
  */
 #include "engine/agent_turn.h"
 #include "engine/worker.h"
+#include "store/skills.h"
+#include "engine/mcp.h"
 #include "engine/run.h"
 #include "actor/provider.h"
 #include "exec/sandbox.h"
@@ -61,6 +63,10 @@ void worker_release(struct worker *w)
 	w->esc_prov = NULL;
 	free(w->vote_note);
 	w->vote_note = NULL;
+	skills_close(w->skills);
+	w->skills = NULL;
+	mcp_stop(w->mcp);
+	w->mcp = NULL;
 	agent_worker_release(w);
 	free(w->reverify_note);
 	w->reverify_note = NULL;

@@ -30,6 +30,7 @@ struct provider;
 struct agent_rt;
 struct git_guard;
 struct sandbox;
+struct mcp;
 struct run;
 
 struct iteration {
@@ -81,6 +82,9 @@ struct worker {
 	int escalate_next;    /* the next turn is the escalation model's */
 	int escalations_used; /* stalls handed over so far */
 	int escalating;	      /* this turn is the escalation model's */
+	int tools_refused;     /* the server refused function calling: edit blocks */
+	struct skills *skills; /* the Agent Skills index (skillset.h), or NULL */
+	struct mcp *mcp;       /* its MCP servers (mcp.h), or NULL */
 	/* the judge */
 	struct judge judge;    /* gate results, counts, cache, file list */
 	char *reverify_note;   /* why the clean checkout rejected the latest

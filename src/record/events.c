@@ -139,10 +139,9 @@ written:
 	ev->sealed = 0;
 	/* without sync_each checkpoints still come on time; with barrier
 	 * the records they sign are synced first */
-	if (!ev->group &&
-	    (ret = ev->sync_each || (ev->barrier && checkpoint_is_due(ev))
-			   ? events_sync(ev)
-			   : checkpoint_due(ev)) < 0) {
+	if (!ev->group && (ret = ev->sync_each || (ev->barrier && checkpoint_is_due(ev))
+					 ? events_sync(ev)
+					 : checkpoint_due(ev)) < 0) {
 		json_decref(rec);
 		return ret;
 	}

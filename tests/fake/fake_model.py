@@ -28,6 +28,12 @@ fields:
   headers {name: value}    extra response headers (e.g. retry-after)
   delay_ms                 sleep before answering (with "stall": the pause)
   chunk_size               characters per streamed delta (default 16)
+  tool_calls [{id, name, arguments}]  the reply calls these tools (arguments:
+                           an object, or a string sent as is, e.g. invalid
+                           JSON): OpenAI tool_calls (streamed as
+                           function.arguments fragments), Anthropic tool_use
+                           blocks (streamed as input_json_delta); the finish
+                           reason becomes tool_calls / tool_use
   fault                    reset | truncate | error_event | invalid_json | stall
                            | endless (a stream that never ends: comment lines
                            of 64 KiB forever) | http09 (a body with no status
@@ -128,6 +134,12 @@ def entry_delay(delay):
     return delay if delay else 0.2
 
 
+def args_text(tool):
+    """A scripted tool call's arguments as the JSON text a model sends."""
+    a = tool.get("arguments", {})
+    return a if isinstance(a, str) else json.dumps(a)
+
+
 def sse(event, obj):
     """One SSE event; obj may be a dict (JSON-encoded) or a raw string."""
     data = obj if isinstance(obj, str) else json.dumps(obj)
@@ -198,7 +210,10 @@ class Handler(BaseHTTPRequestHandler):
         ctx = {"text": text, "in": u_in, "out": u_out, "fault": fault,
                "delay": delay, "headers": entry.get("headers", {}),
                "finish": entry.get("finish_reason"),
-               "chunk": entry.get("chunk_size", 16)}
+               "chunk": entry.get("chunk_size", 16),
+               "tools": entry.get("tool_calls") or []}
+        if ctx["tools"] and not ctx["finish"]:
+            ctx["finish"] = "tool_calls" if self.api == "openai" else "tool_use"
         if self.req.get("stream"):
             self.stream(ctx)
         else:
@@ -265,7 +280,12 @@ class Handler(BaseHTTPRequestHandler):
                    "created": int(time.time()), "model": model,
                    "choices": [{"index": 0, "finish_reason": c["finish"] or "stop",
                                 "message": {"role": "assistant",
-                                            "content": c["text"]}}]}
+                                            "content": c["text"] or (None if c["tools"] else "")}}]}
+            if c["tools"]:
+                obj["choices"][0]["message"]["tool_calls"] = [
+                    {"id": t["id"], "type": "function",
+                     "function": {"name": t["name"], "arguments": args_text(t)}}
+                    for t in c["tools"]]
             if c["in"] is not None:
                 obj["usage"] = {"prompt_tokens": c["in"],
                                 "completion_tokens": c["out"],
@@ -273,7 +293,10 @@ class Handler(BaseHTTPRequestHandler):
         else:
             obj = {"id": "msg_fake", "type": "message", "role": "assistant",
                    "model": model,
-                   "content": [{"type": "text", "text": c["text"]}],
+                   "content": ([{"type": "text", "text": c["text"]}] if c["text"] else []) + [
+                       {"type": "tool_use", "id": t["id"], "name": t["name"],
+                        "input": t["arguments"] if isinstance(t["arguments"], dict) else {}}
+                       for t in c["tools"]],
                    "stop_reason": c["finish"] or "end_turn",
                    "stop_sequence": None}
             if c["in"] is not None:
@@ -369,6 +392,14 @@ class Handler(BaseHTTPRequestHandler):
         for piece in chunks(c["text"], c["chunk"]):
             out.append((chunk([{"index": 0, "finish_reason": None,
                                 "delta": {"content": piece}}]), "delta"))
+        for i, t in enumerate(c["tools"]):
+            text = args_text(t)
+            out.append((chunk([{"index": 0, "finish_reason": None, "delta": {"tool_calls": [
+                {"index": i, "id": t["id"], "type": "function",
+                 "function": {"name": t["name"], "arguments": ""}}]}}]), "delta"))
+            for piece in chunks(text, c["chunk"]):
+                out.append((chunk([{"index": 0, "finish_reason": None, "delta": {"tool_calls": [
+                    {"index": i, "function": {"arguments": piece}}]}}]), "delta"))
         out.append((chunk([{"index": 0, "delta": {},
                             "finish_reason": c["finish"] or "stop"}]), "finish"))
         if include_usage and c["in"] is not None:
@@ -396,6 +427,17 @@ class Handler(BaseHTTPRequestHandler):
                 "delta": {"type": "text_delta", "text": piece}}), "delta"))
         out.append((sse("content_block_stop", {"type": "content_block_stop",
                                                "index": 0}), "stop"))
+        for i, t in enumerate(c["tools"], start=1):
+            out.append((sse("content_block_start", {
+                "type": "content_block_start", "index": i,
+                "content_block": {"type": "tool_use", "id": t["id"], "name": t["name"],
+                                  "input": {}}}), "start"))
+            for piece in chunks(args_text(t), c["chunk"]):
+                out.append((sse("content_block_delta", {
+                    "type": "content_block_delta", "index": i,
+                    "delta": {"type": "input_json_delta", "partial_json": piece}}), "delta"))
+            out.append((sse("content_block_stop", {"type": "content_block_stop",
+                                                   "index": i}), "stop"))
         delta = {"type": "message_delta",
                  "delta": {"stop_reason": c["finish"] or "end_turn",
                            "stop_sequence": None}}
