@@ -64,6 +64,9 @@ static int check_model(const struct config *c, const char *what, const char *spe
 
 static int check_verifiers(struct config *c, struct buf *err)
 {
+	if (c->nverifiers > CONFIG_MAX_VERIFIERS)
+		return err_set(err, -EINVAL, "verifiers: more than %d",
+			       CONFIG_MAX_VERIFIERS);
 	for (size_t i = 0; i < c->nverifiers; i++) {
 		struct verifier_brief *v = &c->verifiers[i];
 		const char *model = v->model	       ? v->model

@@ -79,9 +79,9 @@ struct worker {
 	/* escalation (route.h): the model a stall hands the next turn to */
 	struct provider *esc_prov; /* made at the first escalation */
 	struct model_preset esc_preset;
-	int escalate_next;    /* the next turn is the escalation model's */
-	int escalations_used; /* stalls handed over so far */
-	int escalating;	      /* this turn is the escalation model's */
+	int escalate_next;     /* the next turn is the escalation model's */
+	int escalations_used;  /* stalls handed over so far */
+	int escalating;	       /* this turn is the escalation model's */
 	int tools_refused;     /* the server refused function calling: edit blocks */
 	struct skills *skills; /* the Agent Skills index (skillset.h), or NULL */
 	struct mcp *mcp;       /* its MCP servers (mcp.h), or NULL */
