@@ -60,6 +60,7 @@ extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_reindex_entry;
 extern const struct cmd_entry cmd_review_entry;
 extern const struct cmd_entry cmd_report_entry;
+extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_serve_entry;
 extern const struct cmd_entry cmd_agent_entry;
 extern const struct cmd_entry cmd_dispatch_entry;

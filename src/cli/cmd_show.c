@@ -6,6 +6,8 @@
 #include "cli/cmd.h"
 #include "record/rundir.h"
 #include "store/store.h"
+#include "engine/route.h"
+#include "base/saferead.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -92,6 +94,34 @@ static void print_iterations(const json_t *its)
 		printf("  (no iteration)\n");
 }
 
+/* Spend per role, from the run's summary.json (absent while it runs). */
+static json_t *read_roles(const char *run_dir)
+{
+	char *path = rundir_file(run_dir, RUNDIR_SUMMARY);
+	struct buf b = BUF_INIT;
+	json_t *s = NULL, *roles;
+	/* bounded: the run directory is not ours alone */
+	if (saferead_user(path, "summary", 1 << 20, 0, &b, NULL) == 0)
+		s = json_loadb(b.s, b.len, 0, NULL);
+	buf_release(&b);
+	free(path);
+	roles = json_incref(json_object_get(s, "roles"));
+	json_decref(s);
+	return json_is_object(roles) ? roles : (json_decref(roles), NULL);
+}
+
+static void print_roles(const char *run_dir)
+{
+	json_t *roles = read_roles(run_dir);
+	struct buf t = BUF_INIT;
+	if (roles)
+		route_spend_text(roles, "  ", &t);
+	if (t.len)
+		printf("roles:\n%s", t.s);
+	buf_release(&t);
+	json_decref(roles);
+}
+
 static void print_run(const json_t *r, const char *run_dir)
 {
 	const json_t *e;
@@ -133,6 +163,7 @@ static void print_run(const json_t *r, const char *run_dir)
 		printf("\n");
 	}
 	printf("  directory:  %s\n", run_dir);
+	print_roles(run_dir);
 	print_iterations(json_object_get(r, "per_iteration"));
 	json_array_foreach(json_object_get(r, "integrity"), i, e)
 	{
@@ -316,10 +347,13 @@ static int show(struct store *st, const char *repo, const char *run, long k, int
 			print_parts(parts, k);
 		json_decref(parts);
 	} else if (json) {
+		json_t *roles = read_roles(run_dir);
 		json_t *ws = workers_of(run_dir);
 		json_object_set_new(r, "run_dir", json_string(run_dir));
 		if (ws)
 			json_object_set_new(r, "workers", ws);
+		if (roles)
+			json_object_set_new(r, "roles", roles);
 		cmd_print_json(json_incref(r));
 	} else {
 		json_t *ws = workers_of(run_dir);

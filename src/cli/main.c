@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+/* one subcommand per line (clang-format packs an odd count in columns) */
 /* clang-format off */
 static const struct cmd_entry *const commands[] = {
 	&cmd_run_entry,
@@ -19,6 +20,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_audit_entry,
 	&cmd_reindex_entry,
 	&cmd_report_entry,
+	&cmd_verify_entry,
 	&cmd_serve_entry,
 	&cmd_agent_entry,
 	&cmd_skills_entry,

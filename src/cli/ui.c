@@ -297,6 +297,15 @@ static void on_judge(const char *kind, const json_t *b)
 		   !json_is_true(json_object_get(b, "passed"))) {
 		ui_log("iteration %ld: not converged: %s", num(b, "iteration"),
 		       str(b, "reason"));
+	} else if (!strcmp(kind, EV_VERDICT)) {
+		ui_log("iteration %ld: verifiers: %s", num(b, "iteration"),
+		       str(b, "summary"));
+	} else if (!strcmp(kind, EV_ESCALATION) &&
+		   json_is_true(json_object_get(b, "available"))) {
+		ui_log("iteration %ld: stalled; the next turn goes to the escalation "
+		       "model %s (%ld of %ld)",
+		       num(b, "iteration"), str(b, "model"), num(b, "used"),
+		       num(b, "of"));
 	} else if (!strcmp(kind, EV_BASELINE)) {
 		if (json_is_true(json_object_get(b, "passed")))
 			ui_log("baseline: every gate already passes; nothing to do");

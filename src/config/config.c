@@ -55,6 +55,7 @@ void config_release(struct config *c)
 	for (size_t i = 0; i < c->nmodels; i++)
 		preset_release(&c->models[i]);
 	free(c->models);
+	config_verifiers_clear(c);
 	policy_free(c->policy);
 	config_worker_specs_clear(c);
 	config_init(c);
@@ -136,6 +137,7 @@ void config_overlay(struct config *d, const struct config *s)
 	/* every row whose rule is "a set value wins" */
 	config_keys_overlay(config_top_keys, d, s);
 	config_overlay_gates(d, s);
+	config_verifiers_overlay(d, s);
 	policy_overlay(&d->policy, s->policy);
 	for (size_t i = 0; i < s->nmodels; i++) {
 		struct model_preset *p = preset_find(d, s->models[i].name);
@@ -467,9 +469,8 @@ static int check_ranges(const struct config *c, const struct key *keys,
 			const char *prefix, struct buf *err)
 {
 	for (const struct key *k = keys; k->name; k++) {
-		int ret = k->type == K_HTTP
-				  ? check_ranges(c, config_http_keys, "http.", err)
-				  : check_range(c, k, prefix, err);
+		int ret = k->sub ? check_ranges(c, k->sub, "http.", err)
+				 : check_range(c, k, prefix, err);
 		if (ret < 0)
 			return ret;
 	}
@@ -558,10 +559,13 @@ static int finalize(struct config *c, int need_gates, struct buf *err)
 	if ((need_gates && (ret = check_gates(c, err)) < 0) ||
 	    (ret = check_strings(c, err)) < 0)
 		return ret;
+	config_route_worker(c);
 	if ((ret = config_finalize_workers(c, err)) < 0 ||
 	    (ret = finalize_actor(c, err)) < 0)
 		return ret;
 	defaults(c);
+	if ((ret = config_check_roles(c, err)) < 0)
+		return ret;
 	if ((ret = check_ranges(c, config_top_keys, "", err)) < 0)
 		return ret;
 	if (c->retry_max_ms < c->retry_base_ms)

@@ -69,6 +69,21 @@ struct gate_opts {
 	char *junit;
 };
 
+/*
+ * One voting verifier (docs/design/verifiers.md), from loopgate.yaml:
+ *   verifiers:
+ *     - name: gaming
+ *       brief: Is a test gamed? Hard-coded outputs, special cases ...
+ *       model: openai/strong     optional: else roles.verifier, else model
+ *       samples: 3               optional: N calls scored mean - k*std
+ */
+struct verifier_brief {
+	char *name;
+	char *brief;
+	char *model;
+	long samples; /* -1 unset: 1 */
+};
+
 struct config {
 	char *source; /* file the config came from, or NULL */
 
@@ -116,6 +131,15 @@ struct config {
 
 	struct model_preset *models;
 	size_t nmodels;
+	/* voting verifiers and routing by role (docs/design/verifiers.md) */
+	struct verifier_brief *verifiers; /* a layer that gives some replaces all */
+	size_t nverifiers;
+	long verify_accept;    /* M of K must accept; -1: a majority */
+	double verify_k;       /* samples: a brief scores mean - k*std */
+	char *role_worker;     /* roles.worker: the actor's model when model is unset */
+	char *role_verifier;   /* roles.verifier: a verifier without its own model */
+	char *role_escalation; /* roles.escalation: the model a stall hands over to */
+	long escalations;      /* stalls handed to roles.escalation before halting */
 	/* sandbox (docs/design/sandbox.md): */
 	struct policy *policy; /* policy: / --policy FILE; NULL unset */
 	int sandbox;	       /* -1 unset, 0: --no-sandbox, 1 */
@@ -160,6 +184,8 @@ struct config {
 #define CONFIG_DEFAULT_STALL_AFTER	  3
 #define CONFIG_DEFAULT_MAX_ACTOR_FAILURES 3
 #define CONFIG_DEFAULT_ACTOR_TIMEOUT_MS	  (20L * 60 * 1000)
+#define CONFIG_MAX_VERIFIERS		  16
+#define CONFIG_MAX_SAMPLES		  10
 #define CONFIG_MAX_WORKERS		  64
 #define CONFIG_DEFAULT_MAX_TOOL_TURNS	  20
 #define CONFIG_DEFAULT_MCP_TIMEOUT_MS	  60000
@@ -231,6 +257,13 @@ int config_finalize_once(struct config *c, struct buf *err);
  * Call once instead of config_finalize.  -EINVAL with err set on failure.
  */
 int config_finalize_gates(struct config *c, struct buf *err);
+
+/*
+ * config_finalize for `loopgate verify`: verifiers: (at least one) with a
+ * model for each, roles:, defaults; goal, gates and actor are not needed.
+ * Call once instead of config_finalize.  -EINVAL with err set on failure.
+ */
+int config_finalize_verify(struct config *c, struct buf *err);
 
 /*
  * The preset for a model spec "PROVIDER/NAME".  Looks up models: by the

@@ -37,8 +37,10 @@ enum ktype {
 	K_HTTP,
 	K_MODELS,
 	K_GATES,
-	K_WORKERS, /* workers: N, or a list of worker settings */
-	K_TASKS,   /* tasks: a list of sub-tasks (goal, gates) */
+	K_ROLES,     /* roles: a mapping of flat K_STR fields (like http:) */
+	K_VERIFIERS, /* verifiers: a list of mappings (config_roles.c) */
+	K_WORKERS,   /* workers: N, or a list of worker settings */
+	K_TASKS,     /* tasks: a list of sub-tasks (goal, gates) */
 	/* policy: (config_policy.c) */
 	K_POLICY,
 	K_PCOMMANDS,
@@ -72,6 +74,9 @@ struct key {
 	const char *json; /* key in the run-start JSON; NULL: not there */
 	double def;	  /* the default finalize applies; -1: none (stays unset) */
 	unsigned kf;	  /* KF_* */
+	/* http:, roles: a mapping whose keys are these rows, with fields
+	 * flat in the same struct (init, overlay, defaults, JSON recurse) */
+	const struct key *sub;
 };
 
 /* An upper bound of NOMAX means "no upper bound" in messages. */
@@ -82,6 +87,9 @@ struct key {
 extern const struct key config_top_keys[];
 extern const struct key config_http_keys[];
 extern const struct key config_preset_keys[];
+/* The keys under roles: and of one verifiers: entry (config_keys.c). */
+extern const struct key config_role_keys[];
+extern const struct key config_verifier_keys[];
 /* What one workers: entry may set (offsets into struct config). */
 extern const struct key config_worker_keys[];
 /* What one tasks: entry may set. */
@@ -144,5 +152,18 @@ struct model_preset *config_preset_add(struct config *c, const char *name);
 int config_is_env_name(const char *s);
 /* 1 when s starts with http:// or https:// (in any case). */
 int config_is_url(const char *s);
+
+/* ---- verifiers: and roles: ---------------------------------------------- */
+
+/* verifiers: (config_roles.c): release, overlay (a layer
+ * that gives verifiers replaces them all), the checks of finalize. */
+void config_verifiers_clear(struct config *c);
+void config_verifiers_overlay(struct config *d, const struct config *s);
+struct verifier_brief *config_verifier_add(struct config *c);
+int config_check_roles(struct config *c, struct buf *err);
+/* roles.worker becomes model when no actor is given another way. */
+void config_route_worker(struct config *c);
+/* The YAML list (config_yaml.c). */
+int config_walk_verifiers(struct walk *w, const struct ynode *y, const char *path);
 
 #endif

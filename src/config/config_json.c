@@ -170,8 +170,18 @@ static void keys_to_json(json_t *o, const struct keyvals *r, const struct key *k
 			continue;
 		switch (k->type) {
 		case K_HTTP:
+		case K_ROLES:
 			v = json_object();
-			keys_to_json(v, r, config_http_keys, base);
+			keys_to_json(v, r, k->sub, base);
+			break;
+		case K_VERIFIERS:
+			v = json_array();
+			for (size_t i = 0; i < c->nverifiers; i++) {
+				json_t *e = json_object();
+				keys_to_json(e, r, config_verifier_keys,
+					     &c->verifiers[i]);
+				json_array_append_new(v, e);
+			}
 			break;
 		case K_MODELS:
 			models = json_object();
@@ -367,8 +377,15 @@ static void keys_from_json(json_t *o, const struct key *keys, void *base)
 			rbool(o, k->json, f);
 			break;
 		case K_HTTP:
-			keys_from_json(json_object_get(o, k->json), config_http_keys,
-				       base);
+		case K_ROLES:
+			keys_from_json(json_object_get(o, k->json), k->sub, base);
+			break;
+		case K_VERIFIERS:
+			for (size_t i = 0;
+			     i < json_array_size(json_object_get(o, k->json)); i++)
+				keys_from_json(
+					json_array_get(json_object_get(o, k->json), i),
+					config_verifier_keys, config_verifier_add(c));
 			break;
 		case K_MODELS:
 			json_object_foreach(json_object_get(o, k->json), name, v)

@@ -32,11 +32,32 @@
 		.name = (n), .type = (t), .off = offsetof(struct model_preset, f),       \
 		.lo = (lo_), .hi = (hi_), .json = (n), .def = -1                         \
 	}
+/* A mapping whose keys are the rows sub, fields flat in struct config. */
+#define SUBKEY(n, t, sub_, json_)                                                        \
+	{                                                                                \
+		.name = (n), .type = (t), .json = (json_), .def = NODEF, .sub = (sub_)   \
+	}
+#define VKEY(n, t, f, lo_, hi_)                                                          \
+	{                                                                                \
+		.name = (n), .type = (t), .off = offsetof(struct verifier_brief, f),     \
+		.lo = (lo_), .hi = (hi_), .json = (n), .def = -1                         \
+	}
 #define KEYS_END                                                                         \
 	{                                                                                \
 		.name = NULL                                                             \
 	}
 #define NODEF (-1.0)
+
+const struct key config_role_keys[] = {
+	KEY("worker", K_STR, role_worker, 0, 0, NULL, "worker", NODEF, 0),
+	KEY("verifier", K_STR, role_verifier, 0, 0, NULL, "verifier", NODEF, 0),
+	KEY("escalation", K_STR, role_escalation, 0, 0, NULL, "escalation", NODEF, 0),
+	KEYS_END};
+
+const struct key config_verifier_keys[] = {
+	VKEY("name", K_STR, name, 0, 0), VKEY("brief", K_STR, brief, 0, 0),
+	VKEY("model", K_STR, model, 0, 0),
+	VKEY("samples", K_INT, samples, 1, CONFIG_MAX_SAMPLES), KEYS_END};
 
 const struct key config_http_keys[] = {
 	KEY("connect_timeout", K_DUR, connect_timeout_ms, 1, NOMAX, NULL,
@@ -103,8 +124,15 @@ const struct key config_top_keys[] = {
 	KEY("temperature", K_NUM, temperature, 0, 2, NULL, "temperature", NODEF, 0),
 	KEY("stream", K_BOOL, stream, 0, 0, "--no-stream", "stream", 1, KF_FLAG_OFF),
 	/* http's fields live flat in struct config: the offset is unused */
-	KEY("http", K_HTTP, source, 0, 0, NULL, "http", NODEF, 0),
+	SUBKEY("http", K_HTTP, config_http_keys, "http"),
 	KEY("models", K_MODELS, models, 0, 0, NULL, "models", NODEF, 0),
+	/* voting verifiers and routing by role (docs/design/verifiers.md) */
+	KEY("verifiers", K_VERIFIERS, verifiers, 0, 0, NULL, "verifiers", NODEF, 0),
+	KEY("verify_accept", K_INT, verify_accept, 1, CONFIG_MAX_VERIFIERS, NULL,
+	    "verify_accept", NODEF, 0),
+	KEY("verify_k", K_NUM, verify_k, 0, 10, NULL, "verify_k", 1.0, 0),
+	SUBKEY("roles", K_ROLES, config_role_keys, "roles"),
+	KEY("escalations", K_INT, escalations, 0, 100, NULL, "escalations", NODEF, 0),
 	KEY("policy", K_POLICY, policy, 0, 0, "--policy", "policy", NODEF, 0),
 	KEY("sandbox", K_BOOL, sandbox, 0, 0, "--no-sandbox", "sandbox", 1, KF_FLAG_OFF),
 	KEY("bwrap", K_STR, bwrap, 0, 0, NULL, "bwrap", NODEF, 0),
@@ -205,10 +233,11 @@ void config_keys_init(const struct key *keys, void *base)
 		case K_BOOL:
 			*FIELD(base, k, int) = -1;
 			break;
-		case K_HTTP:
-			config_keys_init(config_http_keys, base);
-			break;
-		default: /* NULL, empty: the struct was zeroed */
+		default:
+			if (k->sub)
+				config_keys_init(
+					k->sub,
+					base); /* NULL, empty: the struct was zeroed */
 			break;
 		}
 }
@@ -216,7 +245,9 @@ void config_keys_init(const struct key *keys, void *base)
 void config_keys_release(const struct key *keys, void *base)
 {
 	for (const struct key *k = keys; k->name; k++)
-		if (is_str(k->type)) {
+		if (k->sub) {
+			config_keys_release(k->sub, base);
+		} else if (is_str(k->type)) {
 			free(*FIELD(base, k, char *));
 			*FIELD(base, k, char *) = NULL;
 		} else if (is_list(k->type)) {
@@ -228,7 +259,9 @@ void config_keys_release(const struct key *keys, void *base)
 void config_keys_overlay(const struct key *keys, void *dst, const void *src)
 {
 	for (const struct key *k = keys; k->name; k++) {
-		if (is_str(k->type) && *CFIELD(src, k, char *)) {
+		if (k->sub) {
+			config_keys_overlay(k->sub, dst, src);
+		} else if (is_str(k->type) && *CFIELD(src, k, char *)) {
 			free(*FIELD(dst, k, char *));
 			*FIELD(dst, k, char *) = xstrdup(*CFIELD(src, k, char *));
 		} else if (is_list(k->type) && CFIELD(src, k, struct strlist)->n) {
@@ -242,8 +275,6 @@ void config_keys_overlay(const struct key *keys, void *dst, const void *src)
 			*FIELD(dst, k, double) = *CFIELD(src, k, double);
 		} else if (k->type == K_BOOL && *CFIELD(src, k, int) >= 0) {
 			*FIELD(dst, k, int) = *CFIELD(src, k, int);
-		} else if (k->type == K_HTTP) {
-			config_keys_overlay(config_http_keys, dst, src);
 		}
 	}
 }
@@ -251,8 +282,8 @@ void config_keys_overlay(const struct key *keys, void *dst, const void *src)
 void config_keys_defaults(const struct key *keys, void *base)
 {
 	for (const struct key *k = keys; k->name; k++) {
-		if (k->type == K_HTTP)
-			config_keys_defaults(config_http_keys, base);
+		if (k->sub)
+			config_keys_defaults(k->sub, base);
 		if (k->def < 0)
 			continue;
 		if ((k->type == K_INT || k->type == K_DUR || k->type == K_WORKERS) &&

@@ -575,7 +575,10 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 	case K_INT:
 	case K_NUM:
 		return set_number_key(w, k, y, path, field);
+	case K_VERIFIERS:
+		return config_walk_verifiers(w, y, path);
 	case K_HTTP:
+	case K_ROLES:
 	case K_MODELS:
 		if ((ret = check_plain_yaml(w, y, path)) < 0)
 			return ret;
@@ -583,8 +586,8 @@ static int walk_value(struct walk *w, const struct key *k, const struct ynode *y
 			return key_err(w, y->line, path,
 				       "expected a mapping (indented keys), got %s",
 				       describe(y, tmp, sizeof(tmp)));
-		if (k->type == K_HTTP)
-			return walk_map(w, y, config_http_keys, base, path);
+		if (k->sub)
+			return walk_map(w, y, k->sub, base, path);
 		return walk_models(w, y, path);
 	case K_POLICY:
 	case K_PCOMMANDS:
@@ -666,6 +669,31 @@ static int walk_map(struct walk *w, const struct ynode *map, const struct key *k
 			ret = walk_value(w, k, &map->kids[i + 1], base, path);
 		}
 		free(path);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* verifiers: a list of mappings, each a brief (config.h). */
+int config_walk_verifiers(struct walk *w, const struct ynode *y, const char *path)
+{
+	char tmp[80];
+	int ret;
+
+	if ((ret = check_plain_yaml(w, y, path)) < 0)
+		return ret;
+	if (y->kind != Y_SEQ)
+		return key_err(w, y->line, path,
+			       "expected a list of verifiers (- name: ... brief: ...), "
+			       "got %s",
+			       describe(y, tmp, sizeof(tmp)));
+	config_verifiers_clear(w->c); /* how many: config_check_roles */
+	for (size_t i = 0; i < y->n; i++) {
+		char *sub = xasprintf("%s[%zu]", path, i);
+		ret = walk_map(w, &y->kids[i], config_verifier_keys,
+			       config_verifier_add(w->c), sub);
+		free(sub);
 		if (ret < 0)
 			return ret;
 	}

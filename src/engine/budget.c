@@ -49,11 +49,16 @@ static void settle(const struct budget *b)
 		ledger_settle(b->ledger, &u);
 }
 
+double budget_price_at(double price_in, double price_out, long tin, long tout)
+{
+	double in = price_in > 0 ? price_in : 0;
+	double out = price_out > 0 ? price_out : 0;
+	return (tin * in + tout * out) / 1e6;
+}
+
 double budget_price(const struct budget *b, long tin, long tout)
 {
-	double in = b->price_in > 0 ? b->price_in : 0;
-	double out = b->price_out > 0 ? b->price_out : 0;
-	return (tin * in + tout * out) / 1e6;
+	return budget_price_at(b->price_in, b->price_out, tin, tout);
 }
 
 void budget_charge_cost(struct budget *b, long tin, long tout, double cost)
@@ -72,11 +77,17 @@ long budget_estimate_tokens(const struct budget *b, size_t bytes)
 
 void budget_charge(struct budget *b, long tin, long tout, size_t prompt_bytes)
 {
+	budget_charge_at(b, tin, tout, prompt_bytes, b->price_in, b->price_out);
+}
+
+void budget_charge_at(struct budget *b, long tin, long tout, size_t prompt_bytes,
+		      double price_in, double price_out)
+{
 	b->calls++;
 	/* a server may report anything up to INT64_MAX: saturate, never wrap */
 	b->tokens_in = ckd_add(b->tokens_in, tin < 0 ? 0 : tin);
 	b->tokens_out = ckd_add(b->tokens_out, tout < 0 ? 0 : tout);
-	b->cost += budget_price(b, tin, tout);
+	b->cost += budget_price_at(price_in, price_out, tin, tout);
 	if (prompt_bytes && tin > 0) {
 		double measured = (double)prompt_bytes / (double)tin;
 		if (tin > budget_estimate_tokens(b, prompt_bytes))
@@ -98,6 +109,13 @@ long budget_tokens_used(const struct budget *b)
 int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 		    struct buf *why)
 {
+	return budget_precheck_at(b, prompt_bytes, max_out, b->price_in, b->price_out,
+				  why);
+}
+
+int budget_precheck_at(const struct budget *b, size_t prompt_bytes, long max_out,
+		       double price_in, double price_out, struct buf *why)
+{
 	long est = budget_estimate_tokens(b, prompt_bytes);
 	long worst = ckd_add(est, max_out); /* --max-output-tokens near INT64_MAX */
 	if (b->max_tokens > 0) {
@@ -111,7 +129,7 @@ int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 				       b->max_tokens);
 	}
 	if (b->max_cost >= 0) {
-		double wcost = budget_price(b, est, max_out);
+		double wcost = budget_price_at(price_in, price_out, est, max_out);
 		double left = b->max_cost - b->cost;
 		if (wcost > left)
 			return err_set(
@@ -123,7 +141,7 @@ int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 	if (b->ledger) {
 		struct ledger_use u = ledger_use_of(b);
 		u.res_tokens = worst;
-		u.res_cost = budget_price(b, est, max_out);
+		u.res_cost = budget_price_at(price_in, price_out, est, max_out);
 		return ledger_reserve(b->ledger, &u, why);
 	}
 	return 0;

@@ -62,6 +62,15 @@ long budget_tokens_used(const struct budget *b);
  * With a ledger, 0 also means the worst case is reserved there. */
 int budget_precheck(const struct budget *b, size_t prompt_bytes, long max_out,
 		    struct buf *why);
+/*
+ * The same at another model's prices (a verifier or the escalation model,
+ * engine/route.h): one budget, calls priced by the model that made them.
+ */
+double budget_price_at(double price_in, double price_out, long tin, long tout);
+void budget_charge_at(struct budget *b, long tin, long tout, size_t prompt_bytes,
+		      double price_in, double price_out);
+int budget_precheck_at(const struct budget *b, size_t prompt_bytes, long max_out,
+		       double price_in, double price_out, struct buf *why);
 /* 0 while within budget; otherwise which ceiling was reached (why).
  * With a ledger, 0 also means one more iteration is reserved there. */
 int budget_spent(const struct budget *b, struct buf *why);

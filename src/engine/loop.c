@@ -5,6 +5,8 @@
 #include "engine/fanout.h"
 #include "engine/ledger.h"
 #include "engine/reverify.h"
+#include "engine/route.h"
+#include "engine/verify.h"
 #include "record/evkind.h"
 #include "record/rundir.h"
 #include "exec/sandbox.h"
@@ -314,11 +316,45 @@ static int reverify_rejected(struct run *r, struct iteration *it, const struct b
 	return judge_failed(r, it);
 }
 
+/*
+ * The verifiers' vote on a commit every gate passed (verify.h): 1 when it
+ * stands, else 0 with *code the round's: a rejection is a failing round
+ * whose dissent the next prompt gets.  A vote can only take a pass away.
+ */
+static int judge_vote(struct run *r, struct iteration *it, int *code, struct buf *err)
+{
+	struct verify_out v = VERIFY_OUT_INIT;
+	int ret = verify_run_candidate(r, r->w, it->n, it->commit ? it->commit : "HEAD",
+				       &v, err);
+
+	if (ret == 0 && !v.accepted) {
+		free(r->w->vote_note);
+		r->w->vote_note = xstrdup(v.feedback.s);
+		*code = judge_failed(r, it);
+		/* no gate failed: the round failed by the vote */
+		it->gate_index = -1;
+		free(it->gate_desc);
+		it->gate_desc = xstrdup("rejected by the verifiers' vote");
+	} else if (ret == -ENOSPC) {
+		*code = loop_halt(r, "budget_exhausted", EXIT_HALTED,
+				  "every gate passed, but the verifiers' vote cannot be "
+				  "paid for: %s",
+				  err->s);
+	} else if (ret == -ECANCELED || ret == -ETIME) {
+		*code = loop_halt(r, ret == -ETIME ? "budget_exhausted" : "interrupted",
+				  EXIT_HALTED, "%s", err->s);
+	} else if (ret < 0) {
+		*code = cannot(r, ret, err->s);
+	}
+	verify_out_release(&v);
+	return ret == 0 && v.accepted;
+}
+
 static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 		      struct buf *err)
 {
 	struct buf why = BUF_INIT;
-	int ret = 0, code;
+	int ret = 0, code = -1;
 
 	if (judge_floor(&r->w->judge, it->n, &why)) {
 		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
@@ -337,6 +373,8 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 		code = cannot(r, ret, err->s);
 	else if (ret > 0)
 		code = loop_halt(r, "integrity_violation", EXIT_HALTED, "%s", why.s);
+	else if (r->cfg->nverifiers && !judge_vote(r, it, &code, err))
+		; /* rejected by the vote, or it could not be held */
 	else {
 		code = loop_halt(r, "converged", EXIT_DONE,
 				 "all %zu gates exit 0 after "
@@ -348,16 +386,11 @@ static int judge_pass(struct run *r, struct iteration *it, const char *dir,
 	return code;
 }
 
-/*
- * The escalation hook: when a loop stalls, a stronger model could take the
- * next turn (routing, a later issue).  Declines today, on record.
- */
+/* The stall detector fired: roles.escalation may take the next turn
+ * (route.h), up to escalations: times; else the loop halts. */
 static int escalate(struct run *r, int iteration)
 {
-	events_append(&r->ev, EV_ESCALATION,
-		      json_pack("{s:i,s:b,s:s}", "iteration", iteration, "available", 0,
-				"note", "no escalation model is configured"));
-	return 0;
+	return route_escalate(r, r->w, iteration);
 }
 
 /*
@@ -439,6 +472,7 @@ static int check_stall(struct run *r, const struct iteration *it)
 static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	       const struct loop_resume *from, struct buf *err)
 {
+	struct route_turn rt;
 	int ret;
 	/* spend recorded before a crash stays this iteration's */
 	t->tokens_in = it->tokens_in;
@@ -447,12 +481,14 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	if (!from)
 		events_append(&r->ev, EV_ITERATION_START,
 			      json_pack("{s:i}", "iteration", it->n));
+	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
 	if (from && from->from == LOOP_FROM_REPLY)
 		ret = actor_model_apply(r, r->w, t, &from->reply);
 	else
 		ret = r->w->prov    ? actor_model_turn(r, r->w, t, err)
 		      : r->w->agent ? actor_agent_turn(r, t, err)
 				    : actor_command_turn(r, r->w, t, err);
+	route_turn_end(r, r->w, &rt);
 	it->tokens_in = t->tokens_in;
 	it->tokens_out = t->tokens_out;
 	it->cost = t->cost;
@@ -511,6 +547,8 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	it->judged = 1;
 	free(r->w->reverify_note);
 	r->w->reverify_note = NULL;
+	free(r->w->vote_note);
+	r->w->vote_note = NULL;
 	if (r->w->judge.last.passed)
 		return judge_pass(r, it, dir, err);
 	return judge_failed(r, it);

@@ -131,6 +131,17 @@ static void add_gate_output(const struct prompt_in *in, struct buf *out)
 
 	if (!g->ran)
 		return;
+	if (in->w->vote_note) {
+		/* every gate passed: the dissent is the feedback, not a gate's */
+		buf_addf(out,
+			 "\n# The verifiers rejected your last commit\n\nEvery gate "
+			 "passed, but a panel of independent verifiers judged the "
+			 "change and too few accepted it. Their reasons:\n\n%s"
+			 "Fix what they name in general (not for the tests' inputs "
+			 "only); the gates must still pass.\n",
+			 in->w->vote_note);
+		return;
+	}
 	if (in->w->reverify_note)
 		buf_addf(out,
 			 "\n# Your last commit did not hold\n\nEvery gate passed in your "
@@ -308,7 +319,8 @@ static void history_line(const struct prompt_in *in, const struct iteration *it,
 			 in->cfg->gates.v[it->gate_index],
 			 it->gate_desc ? it->gate_desc : "");
 	else if (it->judged)
-		buf_adds(out, "; all gates passed\n");
+		buf_addf(out, "; all gates passed%s\n",
+			 it->gate_desc ? ", but the verifiers' vote rejected it" : "");
 	else
 		buf_adds(out, "; the gates did not run\n");
 }

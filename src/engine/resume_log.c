@@ -4,6 +4,7 @@
  */
 #include "engine/resume_impl.h"
 #include "record/evkind.h"
+#include "base/ckd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -65,19 +66,73 @@ long find_last(const struct logv *v, const char *k, long it)
  * the totals and the measured bytes-per-token come out the same; plus what
  * earlier resumes charged for calls killed in flight.
  */
+/* A recorded vote (verify.h): its spend, as the panel charged it. */
+static void replay_vote(struct run *r, const json_t *b)
+{
+	long tin = jlong(b, "tokens_in", 0), tout = jlong(b, "tokens_out", 0);
+	long calls = jlong(b, "calls", 0);
+	double cost = json_number_value(json_object_get(b, "cost_usd"));
+
+	r->budget.calls += calls;
+	r->budget.tokens_in = ckd_add(r->budget.tokens_in, tin);
+	r->budget.tokens_out = ckd_add(r->budget.tokens_out, tout);
+	r->budget.cost += cost;
+	role_spend_add(&r->spend[ROLE_VERIFIER], tin, tout, calls, cost);
+}
+
+/* An attempt of an escalated turn: at the escalation model's prices. */
+static void replay_escalated(struct run *r, const json_t *b, size_t prompt_bytes)
+{
+	struct model_preset p;
+	struct budget *bg = &r->budget;
+	long tin = bg->tokens_in, tout = bg->tokens_out, calls = bg->calls;
+	double cost = bg->cost;
+
+	if (config_resolve_model(r->cfg, r->cfg->role_escalation, &p, NULL) < 0)
+		p.price_in = p.price_out = -1;
+	budget_charge_at(
+		bg, jlong(b, "tokens_in", 0), jlong(b, "tokens_out", 0),
+		json_is_true(json_object_get(b, "usage_estimated")) ? 0 : prompt_bytes,
+		p.price_in, p.price_out);
+	role_spend_add(&r->spend[ROLE_ESCALATION], bg->tokens_in - tin,
+		       bg->tokens_out - tout, bg->calls - calls, bg->cost - cost);
+}
+
+/*
+ * Every attempt charged in log order, exactly as on_attempt charged it, so
+ * the totals and the measured bytes-per-token come out the same; plus what
+ * earlier resumes charged for calls killed in flight, the verifiers' votes
+ * and the escalations (route.h) used so far.
+ */
 void replay_budget(struct run *r, const struct logv *v)
 {
 	size_t prompt_bytes = 0;
+	int escalated = 0;
 	for (size_t i = 0; i < v->n; i++) {
 		const json_t *b = body(v->rec[i]), *c;
 		if (is(v->rec[i], EV_MODEL_REQUEST)) {
 			prompt_bytes = (size_t)jlong(b, "prompt_bytes", 0);
+			escalated = jstr(b, "role") &&
+				    !strcmp(jstr(b, "role"), "escalation");
+			if (escalated)
+				r->w->escalate_next = 0;
+		} else if (is(v->rec[i], EV_MODEL_ATTEMPT) && escalated &&
+			   r->cfg->role_escalation) {
+			replay_escalated(r, b, prompt_bytes);
 		} else if (is(v->rec[i], EV_MODEL_ATTEMPT)) {
 			budget_charge(&r->budget, jlong(b, "tokens_in", 0),
 				      jlong(b, "tokens_out", 0),
 				      json_is_true(json_object_get(b, "usage_estimated"))
 					      ? 0
 					      : prompt_bytes);
+		} else if (is(v->rec[i], EV_VOTE)) {
+			replay_vote(r, b);
+		} else if (is(v->rec[i], EV_ESCALATION) &&
+			   json_is_true(json_object_get(b, "available")) &&
+			   /* an unfinished round decides again on resume */
+			   find_last(v, EV_ITERATION_END, iter_of(v->rec[i])) >= 0) {
+			r->w->escalations_used++;
+			r->w->escalate_next = 1;
 		} else if (is(v->rec[i], EV_RESUME) &&
 			   json_is_object(c = json_object_get(b, "charged"))) {
 			budget_charge(&r->budget, jlong(c, "tokens_in", 0),

@@ -11,6 +11,7 @@
 #include "record/events.h"
 #include "record/checkpoint.h"
 #include "engine/worker.h"
+#include "engine/route.h"
 
 struct store;
 struct fanout;
@@ -54,6 +55,9 @@ struct run {
 	/* budget and spend, shared by every worker; budget.deadline_at is the
 	 * run's deadline */
 	struct budget budget;
+	/* spend of the verifier and escalation roles (route.h); the worker's
+	 * is the rest of budget's */
+	struct role_spend spend[ROLE_N];
 	/* the workers (worker.h): one today */
 	struct worker *workers;
 	size_t nworkers;

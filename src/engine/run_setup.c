@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "record/redact.h"
 #include "engine/agent_turn.h"
+#include "engine/route.h"
 #include "exec/sandbox.h"
 #include "engine/ledger.h"
 #include "engine/fanout.h"
@@ -118,11 +119,8 @@ static void register_secrets(const struct config *c)
 static int setup_model(struct run *r, struct buf *err)
 {
 	const struct config *c = r->cfg;
-	struct provider_opts o = PROVIDER_OPTS_INIT;
-	const char *key = NULL;
-	int ret = config_resolve_model(c, c->model, &r->w->preset, err);
 
-	if (ret < 0)
+	if (route_provider(c, c->model, 1, &r->w->preset, &r->w->prov, err) < 0)
 		return EXIT_USAGE;
 	r->budget.price_in = r->w->preset.price_in;
 	r->budget.price_out = r->w->preset.price_out;
@@ -130,33 +128,6 @@ static int setup_model(struct run *r, struct buf *err)
 				  : r->w->preset.max_output_tokens > 0
 					  ? r->w->preset.max_output_tokens
 					  : CONFIG_DEFAULT_MAX_OUTPUT_TOKENS;
-	if (r->w->preset.api_key_env && *r->w->preset.api_key_env)
-		key = getenv(r->w->preset.api_key_env);
-	redact_add(key); /* never into the log, reports or messages */
-	if ((!key || !*key) && r->w->preset.base_url &&
-	    (strstr(r->w->preset.base_url, "api.openai.com") ||
-	     strstr(r->w->preset.base_url, "api.anthropic.com"))) {
-		err_set(err, -EINVAL,
-			"no API key: set $%s (or name another variable "
-			"with api_key_env in loopgate.yaml)",
-			r->w->preset.api_key_env);
-		return EXIT_USAGE;
-	}
-	o.kind = r->w->preset.provider;
-	o.model = r->w->preset.model;
-	o.base_url = r->w->preset.base_url;
-	o.api_key = key && *key ? key : NULL;
-	o.replay_file = !strcmp(o.kind, "replay") ? r->w->preset.model : NULL;
-	o.record_file = c->record;
-	o.connect_timeout_ms = c->connect_timeout_ms;
-	o.read_timeout_ms = c->read_timeout_ms;
-	o.max_retries = (int)c->retries;
-	o.retry_base_ms = c->retry_base_ms;
-	o.retry_max_ms = c->retry_max_ms;
-	o.stream = c->stream != 0;
-	o.temperature = c->temperature;
-	if (provider_new(&o, &r->w->prov, err) < 0)
-		return EXIT_USAGE;
 	return 0;
 }
 

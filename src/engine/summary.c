@@ -2,6 +2,7 @@
  * summary.c: the run's summary object.  See summary.h.
  */
 #include "engine/summary.h"
+#include "engine/route.h"
 #include "base/clock.h"
 #include "store/store.h"
 #include "engine/fanout.h"
@@ -21,6 +22,8 @@ json_t *run_summary(const struct run *r, int exit_code)
 	json_object_set_new(o, "tokens_out", json_integer(r->budget.tokens_out));
 	json_object_set_new(o, "cost_usd", json_real(r->budget.cost));
 	json_object_set_new(o, "calls", json_integer(r->budget.calls));
+	/* who spent it: worker, verifier, escalation (route.h); they add up */
+	json_object_set_new(o, "roles", route_spend_json(r));
 	json_object_set_new(o, "elapsed_s",
 			    json_real((clock_ms() - r->start_ms) / 1000.0));
 	json_object_set_new(o, "branch", events_str(r->w->branch));

@@ -58,6 +58,11 @@ void worker_release(struct worker *w)
 	if (w->prov)
 		provider_free(w->prov);
 	w->prov = NULL;
+	if (w->esc_prov)
+		provider_free(w->esc_prov);
+	w->esc_prov = NULL;
+	free(w->vote_note);
+	w->vote_note = NULL;
 	skills_close(w->skills);
 	w->skills = NULL;
 	mcp_stop(w->mcp);

@@ -76,6 +76,12 @@ struct worker {
 	struct model_preset preset;
 	const char *actor; /* "model", "agent" or "command" */
 	long max_output_tokens;
+	/* escalation (route.h): the model a stall hands the next turn to */
+	struct provider *esc_prov; /* made at the first escalation */
+	struct model_preset esc_preset;
+	int escalate_next;     /* the next turn is the escalation model's */
+	int escalations_used;  /* stalls handed over so far */
+	int escalating;	       /* this turn is the escalation model's */
 	int tools_refused;     /* the server refused function calling: edit blocks */
 	struct skills *skills; /* the Agent Skills index (skillset.h), or NULL */
 	struct mcp *mcp;       /* its MCP servers (mcp.h), or NULL */
@@ -85,6 +91,8 @@ struct worker {
 				  claim (reverify.h): the next prompt says it */
 	int reverify_rejects;  /* claims the clean checkout rejected */
 	int reverified_at;     /* iteration whose commit held there, or 0 */
+	char *vote_note;       /* why the verifiers rejected the latest passing
+				  commit (verify.h): the next prompt says it */
 	char stall_fp[65];     /* fingerprint of the latest failure */
 	int stall_same;	       /* how many failures in a row had it */
 	int stall_noop;	       /* no-op iterations in a row */

@@ -51,6 +51,8 @@
 #define EV_ESCALATION	  "escalation"
 #define EV_REVERIFY_START "reverify_start"
 #define EV_REVERIFY_END	  "reverify_end"
+#define EV_VOTE		  "vote"    /* one verifier call: engine/verify.h */
+#define EV_VERDICT	  "verdict" /* the panel's tally */
 /* fan-out (engine/fanout.h) */
 #define EV_FANOUT_START "fanout_start"
 #define EV_WORKER_START "worker_start"

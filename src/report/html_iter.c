@@ -246,7 +246,14 @@ static void mark_text(struct buf *b, const char *kind, const json_t *body)
 	} else if (!strcmp(kind, "stall")) {
 		svg_escs(b, runlog_str(body, "reason", "stalled"));
 	} else if (!strcmp(kind, EV_ESCALATION)) {
-		svg_escs(b, runlog_str(body, "note", ""));
+		/* taken: the model the next turn goes to; declined: why */
+		if (runlog_str(body, "model", NULL))
+			buf_adds(b, "the next turn goes to the escalation model ");
+		svg_escs(b, runlog_str(body, "model", runlog_str(body, "note", "")));
+	} else if (!strcmp(kind, EV_VERDICT)) {
+		/* the vote, dissent included (engine/verify.h) */
+		buf_adds(b, "verifiers: ");
+		svg_escs(b, runlog_str(body, "summary", ""));
 	} else if (!strcmp(kind, "test floor")) {
 		buf_addf(b, "gate %.0f: tests now ", runlog_num(body, "gate", 0));
 		svg_escs(b, runlog_str(body, "now", "?"));

@@ -9,6 +9,7 @@
 #include "base/fileio.h"
 #include "tree/git.h"
 #include "engine/prompt.h"
+#include "engine/route.h"
 #include "engine/fanout.h"
 #include "record/redact.h"
 
@@ -251,6 +252,19 @@ int report_handoff(const struct run *r, struct buf *err)
 			? "**Sandbox:** on (bubblewrap, seccomp; see the sandbox event)\n"
 			: "**Sandbox:** OFF (--no-sandbox): the gates and the actor ran "
 			  "with loopgate's own access\n");
+	{
+		/* who spent it: the roles add up to the figures above */
+		json_t *roles = route_spend_json(r);
+		struct buf t = BUF_INIT;
+		route_spend_text(roles, "    ", &t);
+		if (r->spend[ROLE_VERIFIER].calls || r->spend[ROLE_ESCALATION].calls)
+			buf_addf(&b,
+				 "\n**Spend by role** (worker, verifier, "
+				 "escalation):\n\n%s",
+				 t.s);
+		buf_release(&t);
+		json_decref(roles);
+	}
 	buf_adds(&b, "\n## Goal\n\n");
 	buf_adds(&b, r->goal ? r->goal : "");
 	buf_adds(&b, "\n\n## Gates\n\n");

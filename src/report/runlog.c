@@ -127,7 +127,7 @@ static void take_iter_record(struct runlog_iter *it, const char *kind, json_t *b
 	} else if (!strcmp(kind, EV_ITERATION_END)) {
 		it->end = body;
 	} else if (!strcmp(kind, EV_INTEGRITY) || !strcmp(kind, EV_ESCALATION) ||
-		   !strcmp(kind, EV_FLAKY)) {
+		   !strcmp(kind, EV_FLAKY) || !strcmp(kind, EV_VERDICT)) {
 		mark(it, kind, body);
 	} else if (!strcmp(kind, EV_TEST_FLOOR) &&
 		   json_is_true(json_object_get(body, "violated"))) {

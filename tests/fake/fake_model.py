@@ -40,6 +40,11 @@ fields:
                            line) | trickle_headers (the status line, then one
                            header line every delay_ms, forever)
 
+Per-model replies: {"models": {"NAME": {"replies": [...], "repeat_last":
+...}}, ...}: a request whose body names model NAME takes its entries from
+that list (with its own repeat_last / cycle); other requests use the
+top-level replies.  Request numbers count all requests.
+
 Log: one JSON line per request, written and flushed before answering:
 {"n", "path", "headers", "body", "raw", "t", "entry"}.
 """
@@ -64,28 +69,18 @@ class Script:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
         self.dir = os.path.dirname(os.path.abspath(path))
-        self.replies = doc.get("replies", [])
-        self.repeat_last = bool(doc.get("repeat_last", False))
-        self.cycle = bool(doc.get("cycle", False))
-        self.next = 0
         self.count = 0
         self.lock = threading.Lock()
+        self.queues = {None: Queue(doc)}
+        for name, sub in (doc.get("models") or {}).items():
+            self.queues[name] = Queue(sub)
 
-    def take(self):
+    def take(self, model=None):
         """Returns (request number, entry index or None, entry or None)."""
         with self.lock:
             self.count += 1
-            n = self.count
-            if self.cycle and self.replies and self.next >= len(self.replies):
-                self.next = 0
-            if self.next < len(self.replies):
-                i = self.next
-                self.next += 1
-            elif self.repeat_last and self.replies:
-                i = len(self.replies) - 1
-            else:
-                return n, None, None
-            return n, i, self.replies[i]
+            q = self.queues.get(model, self.queues[None])
+            return (self.count,) + q.take()
 
     def content(self, entry):
         if "content_file" in entry:
@@ -93,6 +88,29 @@ class Script:
                       encoding="utf-8") as f:
                 return f.read()
         return entry.get("content", "")
+
+
+class Queue:
+    """One list of scripted replies with its own position."""
+
+    def __init__(self, doc):
+        self.replies = doc.get("replies", [])
+        self.repeat_last = bool(doc.get("repeat_last", False))
+        self.cycle = bool(doc.get("cycle", False))
+        self.next = 0
+
+    def take(self):
+        """Returns (entry index or None, entry or None); caller locks."""
+        if self.cycle and self.replies and self.next >= len(self.replies):
+            self.next = 0
+        if self.next < len(self.replies):
+            i = self.next
+            self.next += 1
+        elif self.repeat_last and self.replies:
+            i = len(self.replies) - 1
+        else:
+            return None, None
+        return i, self.replies[i]
 
 
 class Log:
@@ -146,7 +164,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         srv = self.server
-        n, index, entry = srv.script.take()
+        model = body.get("model") if isinstance(body, dict) else None
+        n, index, entry = srv.script.take(model)
         self.request_number = n
         srv.log.write({
             "n": n, "path": self.path,

@@ -677,6 +677,97 @@ TEST(json_redacts)
 	buf_release(&err);
 }
 
+/* verifiers: and roles: read, checked, layered and round-tripped. */
+TEST(verifiers_and_roles)
+{
+	static const char text[] = "goal: g\ngates: [true]\nmodel: openai/w\n"
+				   "verifiers:\n"
+				   "  - name: goal\n    brief: Does it meet the goal?\n"
+				   "  - name: gaming\n    brief: Gamed?\n    model: openai/v\n"
+				   "    samples: 3\n"
+				   "verify_accept: 2\nverify_k: 0.5\n"
+				   "roles:\n  verifier: openai/judge\n  escalation: openai/big\n";
+	struct buf err = BUF_INIT;
+	struct config c, back, top;
+	void *json;
+
+	config_init(&c);
+	CHECK_INT(load(&c, text, &err), 0);
+	CHECK_INT(c.nverifiers, 2);
+	CHECK_STR(c.verifiers[1].model, "openai/v");
+	CHECK_INT(c.verifiers[1].samples, 3);
+	CHECK_INT(c.verifiers[0].samples, -1);
+	CHECK_STR(c.role_escalation, "openai/big");
+	CHECK_INT(config_finalize(&c, &err), 0);
+	CHECK_INT(c.escalations, 1); /* an escalation model: one hand-over */
+	CHECK(c.verify_k == 0.5);
+	/* the run-start JSON gives the same back (resume) */
+	config_to_json(&c, &json);
+	config_init(&back);
+	CHECK_INT(config_from_json(&back, json, &err), 0);
+	CHECK_INT(back.nverifiers, 2);
+	CHECK_STR(back.verifiers[1].brief, "Gamed?");
+	CHECK_STR(back.role_verifier, "openai/judge");
+	CHECK_INT(back.verify_accept, 2);
+	json_decref(json);
+	config_release(&back);
+	/* a layer that gives verifiers replaces them all */
+	config_init(&top);
+	CHECK_INT(load(&top, "verifiers:\n  - name: only\n    brief: b\n", &err), 0);
+	config_overlay(&c, &top);
+	CHECK_INT(c.nverifiers, 1);
+	CHECK_STR(c.verifiers[0].name, "only");
+	config_release(&top);
+	config_release(&c);
+
+	CHECK_STR(load_err("verifiers:\n  name: x\n"),
+		  "t.yaml:2: key 'verifiers': expected a list of verifiers (- name: ... "
+		  "brief: ...), got a mapping");
+	CHECK_STR(load_err("verifiers:\n  - name: x\n    sample: 2\n"),
+		  "t.yaml:3: key 'verifiers[0].sample': unknown key; did you mean 'samples'?");
+	CHECK_STR(load_err("verifiers:\n  - name: x\n    samples: 11\n"),
+		  "t.yaml:3: key 'verifiers[0].samples': expected an integer from 1 to 10, got 11");
+	CHECK_STR(load_err("roles:\n  judge: x\n"),
+		  "t.yaml:2: key 'roles.judge': unknown key (see 'Configuration file' in "
+		  "docs/manual.md)");
+	buf_release(&err);
+}
+
+/* What finalize refuses about verifiers and roles. */
+TEST(verifiers_and_roles_errors)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"verifiers:\n  - name: a\n", "verifiers[0]: a verifier needs a name and a brief"},
+		{"verifiers:\n  - {name: a, brief: x}\n  - {name: a, brief: y}\n",
+		 "verifiers: 'a' is named twice"},
+		{"verifiers:\n  - {name: a b, brief: x}\n", "holds a space"},
+		{"verifiers:\n  - {name: a, brief: x}\nverify_accept: 2\n",
+		 "verify_accept: 2 of 1 verifiers can never accept"},
+		{"escalations: 2\n", "no roles.escalation model"},
+		{"roles: {escalation: nope}\n", "roles.escalation: unknown model 'nope'"},
+		{"verifiers:\n  - {name: a, brief: x, model: openai/v}\nmax_cost: 1\n"
+		 "models: {w: {provider: openai, price_in: 1, price_out: 1}}\n",
+		 "verifiers.a.model: --max-cost needs the price of model 'openai/v'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf err = BUF_INIT, text = BUF_INIT;
+		struct config c;
+		config_init(&c);
+		buf_addf(&text, "goal: g\ngates: [true]\nmodel: openai/w\n%s", cases[i].text);
+		if (load(&c, text.s, &err) == 0 && config_finalize(&c, &err) == 0)
+			buf_sets(&err, "(accepted)");
+		if (!strstr(err.s, cases[i].want)) {
+			fprintf(stderr, "case %zu: %s\n  got: %s\n", i, cases[i].text, err.s);
+			unit_cur_failed = 1;
+		}
+		config_release(&c);
+		buf_release(&err);
+		buf_release(&text);
+	}
+}
+
 int main(void)
 {
 	RUN(full_file);
@@ -698,5 +789,7 @@ int main(void)
 	RUN(durations);
 	RUN(strlist_helpers);
 	RUN(json_redacts);
+	RUN(verifiers_and_roles);
+	RUN(verifiers_and_roles_errors);
 	return unit_done();
 }
