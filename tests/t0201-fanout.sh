@@ -164,13 +164,14 @@ test_expect_success 'one budget: 4 concurrent workers and a slow model never pas
 	assert abs(total - s["cost_usd"]) < 1e-9, (total, s["cost_usd"])
 	assert refused >= 1, [x["reason"] for x in s["workers"]]
 	PY
-	# the four ran at once: the fake server saw requests overlap
+	# the workers ran at once: requests overlapped at the fake server (each
+	# takes 0.3 s); how many fit at once is for the ledger to say, and the
+	# worst case of a call is more than its real cost, so not all four
 	python3 - "$TRASH/bud.log" <<-\PY
 	import json, sys
 	reqs = [json.loads(l) for l in open(sys.argv[1])]
-	assert len(reqs) >= 4, len(reqs)
 	ts = sorted(r["t"] for r in reqs)
-	assert ts[3] - ts[0] < 0.3 * 4, ts[:4]
+	assert len(ts) >= 2 and any(b - a < 0.3 for a, b in zip(ts, ts[1:])), ts
 	PY
 '
 
