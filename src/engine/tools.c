@@ -498,8 +498,10 @@ static void record(struct run *r, int iteration, int turn, const json_t *call,
 int tools_parse_args(const char *text, json_t **args, struct buf *why)
 {
 	json_error_t je;
-	json_t *a = text && *text ? json_loads(text, JSON_REJECT_DUPLICATES, &je)
-				  : json_object();
+	json_t *a = text && *text
+			    ? json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+					 &je)
+			    : json_object();
 
 	*args = NULL;
 	if (json_is_object(a)) {
