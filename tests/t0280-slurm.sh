@@ -87,11 +87,14 @@ until_state() {
 		sleep 0.05
 	done
 }
+# until_grep TEXT GLOB: waits (bounded: 2 minutes) until a file GLOB names
+# holds TEXT; GLOB is expanded on each look (the file may not exist yet)
 until_grep() {
 	i=0
-	while ! grep -q "$1" "$2" 2>/dev/null; do
+	# shellcheck disable=SC2086
+	while ! grep -q "$1" $2 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -lt 600 ] || { echo "never saw $1 in $2" >&2; return 1; }
+		[ $i -lt 2400 ] || { echo "never saw $1 in $2" >&2; return 1; }
 		sleep 0.05
 	done
 }
@@ -127,7 +130,7 @@ test_expect_success 'a job cancelled mid-run is reported cancelled; its spend so
 	c=$(cut -d" " -f3 handles) &&
 	until_state "$c" running &&
 	# its first iteration ended (charged); its second model call hangs
-	until_grep "\"iteration_end\"" "$TRASH/work-c/.loopgate/runs/"*/events.jsonl &&
+	until_grep "\"iteration_end\"" "$TRASH/work-c/.loopgate/runs/*/events.jsonl" &&
 	"$LOOPGATE" dispatch cancel --executor slurm "$c" &&
 	"$LOOPGATE" dispatch wait --executor slurm --interval-ms 100 "$c" >wait.jsonl &&
 	last_of "$c" wait.jsonl >c.json &&

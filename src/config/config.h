@@ -139,6 +139,8 @@ struct config {
 	long max_parallel;     /* workers running at once; -1: online CPUs */
 	char *tools;	       /* on | off | auto: the model's function calling */
 	struct strlist skills; /* --skills DIR: more Agent Skills directories */
+	char *mcp_config;      /* --mcp-config FILE: .mcp.json-format MCP servers */
+	long mcp_timeout_ms;   /* an MCP server's start, and each call */
 	long max_tool_turns;   /* tool turns in one iteration */
 	/* set in a workers: entry only */
 	char *worker_name;  /* name: shown in reports */
@@ -160,6 +162,7 @@ struct config {
 #define CONFIG_DEFAULT_ACTOR_TIMEOUT_MS	  (20L * 60 * 1000)
 #define CONFIG_MAX_WORKERS		  64
 #define CONFIG_DEFAULT_MAX_TOOL_TURNS	  20
+#define CONFIG_DEFAULT_MCP_TIMEOUT_MS	  60000
 
 void config_init(struct config *c);
 void config_release(struct config *c);

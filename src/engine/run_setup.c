@@ -23,6 +23,7 @@
 #include "engine/fanout.h"
 #include "engine/actor.h"
 #include "engine/skillset.h"
+#include "engine/mcp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -210,7 +211,11 @@ void run_setup_skills(struct run *r)
 	struct skills_report rep = SKILLS_REPORT_INIT;
 	struct buf err = BUF_INIT;
 
-	if (!r->w->prov || !actor_tools_on(r, r->w) || r->w->skills)
+	if (!r->w->prov || !actor_tools_on(r, r->w))
+		return;
+	if (!r->w->mcp) /* MCP servers: their tools join the built-in ones */
+		r->w->mcp = mcp_start(r, r->w);
+	if (r->w->skills)
 		return;
 	if (skillset_open(r->repo, r->cfg, &r->w->skills, &rep, &err) < 0)
 		buf_addf(&rep.problems, "%s\n", err.s);

@@ -16,6 +16,7 @@
 #include "tree/git.h"
 #include "tree/protect.h"
 #include "store/skills.h"
+#include "engine/mcp.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -462,6 +463,8 @@ static void dispatch(struct run *r, struct worker *w, const char *name,
 		tool_run_gates(r, w, res);
 	else if (!strcmp(name, "load_skill"))
 		tool_load_skill(w, args, res);
+	else if (mcp_owns(name) && w->mcp)
+		mcp_call(w->mcp, name, args, &res->text, &res->is_error);
 	else {
 		buf_addf(&res->text,
 			 "error: there is no tool named \"%s\"; the tools are read_file, "

@@ -7,6 +7,8 @@
 #include "engine/actor.h"
 #include "engine/budget.h"
 #include "engine/tools.h"
+#include "engine/mcp.h"
+#include "engine/worker.h"
 #include "actor/provider.h"
 #include "base/fileio.h"
 #include "record/events.h"
@@ -93,10 +95,14 @@ int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
 		     size_t *prompt_bytes, struct buf *err)
 {
 	json_t *defs = tools_definitions(), *hist = json_array();
+	json_t *more = w->mcp ? mcp_definitions(w->mcp) : NULL;
 	long cap = r->cfg->max_tool_turns > 0 ? r->cfg->max_tool_turns : 20;
 	char *path, *text;
 	int ret = 0;
 
+	if (more)
+		json_array_extend(defs, more);
+	json_decref(more);
 	req->tools = defs;
 	req->history = hist;
 	for (int turn = 1; ret == 0; turn++) {

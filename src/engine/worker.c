@@ -4,6 +4,7 @@
 #include "engine/agent_turn.h"
 #include "engine/worker.h"
 #include "store/skills.h"
+#include "engine/mcp.h"
 #include "engine/run.h"
 #include "actor/provider.h"
 #include "exec/sandbox.h"
@@ -59,6 +60,8 @@ void worker_release(struct worker *w)
 	w->prov = NULL;
 	skills_close(w->skills);
 	w->skills = NULL;
+	mcp_stop(w->mcp);
+	w->mcp = NULL;
 	agent_worker_release(w);
 	free(w->reverify_note);
 	w->reverify_note = NULL;

@@ -30,6 +30,7 @@ struct provider;
 struct agent_rt;
 struct git_guard;
 struct sandbox;
+struct mcp;
 struct run;
 
 struct iteration {
@@ -77,6 +78,7 @@ struct worker {
 	long max_output_tokens;
 	int tools_refused;     /* the server refused function calling: edit blocks */
 	struct skills *skills; /* the Agent Skills index (skillset.h), or NULL */
+	struct mcp *mcp;       /* its MCP servers (mcp.h), or NULL */
 	/* the judge */
 	struct judge judge;    /* gate results, counts, cache, file list */
 	char *reverify_note;   /* why the clean checkout rejected the latest

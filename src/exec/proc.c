@@ -2,6 +2,7 @@
  * proc.c: spawning, draining and reaping children.  See proc.h.
  */
 #include "exec/proc.h"
+#include "exec/proc_impl.h"
 #include "exec/cgroup.h"
 #include "base/clock.h"
 #include "exec/netproxy.h"
@@ -87,16 +88,6 @@ static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
 	if (cg->kind == CGROUP_NONE && l->memory_mb > 0)
 		set_limit(RLIMIT_AS, (rlim_t)l->memory_mb << 20);
 }
-
-struct child_ctx {
-	const char *const *argv;
-	int seccomp_fd;
-	const struct cgroup *cg;
-	int net_fd;    /* the network relay's end (netproxy.h) */
-	int *file_fds; /* sandbox->files, one memfd each */
-	size_t nfiles;
-	pid_t loopgate; /* the warden kills the tree when this process dies */
-};
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
 		       int out_fd, int err_fd, int report_fd, const char *path_var)
@@ -222,7 +213,7 @@ static int drain_some(struct drain *d)
 	return 0;
 }
 
-static int pidfd_open_compat(pid_t pid)
+int proc_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -233,14 +224,14 @@ static int pidfd_open_compat(pid_t pid)
 #endif
 }
 
-static void kill_group(pid_t pgid, int sig)
+void proc_kill_group(pid_t pgid, int sig)
 {
 	if (pgid > 0)
 		kill(-pgid, sig);
 }
 
 /* Opens the child's ends; returns the spawn result (0 or -errno). */
-static int open_stdin(const struct proc_opts *o, struct buf *err)
+int proc_open_stdin(const struct proc_opts *o, struct buf *err)
 {
 	const char *p = o->stdin_path ? o->stdin_path : "/dev/null";
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
@@ -250,25 +241,19 @@ static int open_stdin(const struct proc_opts *o, struct buf *err)
 	return fd;
 }
 
-struct run_state {
-	pid_t pid;
-	int pidfd;
-	int exited;
-	int wstatus;
-	long long start, kill_at, term_sent_at;
-	enum proc_status why;
-	int killing;
-	long timeout_ms;   /* o->timeout_ms, or limits.wall_seconds if sooner */
-	int wall_limited;  /* timeout_ms is the wall_seconds limit */
-	int output_killed; /* killed for output past limits.output_bytes */
-	const struct cgroup *cg;
-};
-
 /* Children proc_start made: long-lived (fan-out workers), never part of
  * the tree a finished spawn leaves behind. */
 #define KEPT_MAX 256
 static pid_t kept[KEPT_MAX];
 static size_t nkept;
+
+int proc_keep(pid_t pid)
+{
+	if (nkept >= KEPT_MAX)
+		return -EAGAIN;
+	kept[nkept++] = pid;
+	return 0;
+}
 
 static int is_kept(long pid)
 {
@@ -391,7 +376,7 @@ static int check_limits(const struct proc_opts *o, struct run_state *s)
 		if (why != PROC_EXITED) {
 			s->killing = 1;
 			s->why = why;
-			kill_group(s->pid, SIGTERM);
+			proc_kill_group(s->pid, SIGTERM);
 			s->term_sent_at = now;
 		} else {
 			if (s->timeout_ms && s->start + s->timeout_ms < next)
@@ -402,7 +387,7 @@ static int check_limits(const struct proc_opts *o, struct run_state *s)
 	}
 	if (s->killing) {
 		if (now - s->term_sent_at >= grace) {
-			kill_group(s->pid, SIGKILL);
+			proc_kill_group(s->pid, SIGKILL);
 			next = now + TICK_MS;
 		} else if (s->term_sent_at + grace < next) {
 			next = s->term_sent_at + grace;
@@ -463,14 +448,14 @@ static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d
 			s->output_killed = 1;
 			s->why = PROC_EXITED;
 			s->term_sent_at = clock_ms();
-			kill_group(s->pid, SIGKILL);
+			proc_kill_group(s->pid, SIGKILL);
 		}
 		reap_if_exited(s, 0);
 		if (s->exited && !reaped_kill) {
 			/* The child is gone: anything left in its group is an
 			 * orphan nobody will wait for.  Pipe data already
 			 * written stays readable. */
-			kill_group(s->pid, SIGKILL);
+			proc_kill_group(s->pid, SIGKILL);
 			if (o->sandbox)
 				kill_tree(s, 0);
 			reaped_kill = 1;
@@ -525,7 +510,7 @@ static void fill_result(const struct proc_opts *o, const struct run_state *s,
 	}
 }
 
-static void close_pair(int p[2])
+void proc_close_pair(int p[2])
 {
 	if (p[0] >= 0)
 		close(p[0]);
@@ -539,7 +524,7 @@ static void close_pair(int p[2])
  * a cgroup, the seccomp program, the network proxy and the bubblewrap
  * argv.  On failure everything made so far is undone.
  */
-static void close_files(struct child_ctx *cx)
+void proc_close_files(struct child_ctx *cx)
 {
 	sandbox_files_close(cx->file_fds, cx->nfiles);
 	free(cx->file_fds);
@@ -547,10 +532,10 @@ static void close_files(struct child_ctx *cx)
 	cx->nfiles = 0;
 }
 
-static int jail_enter(const struct sandbox *sb, const char *const *argv,
-		      struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
-		      struct netproxy *np, struct strlist *wrapped, size_t *file_max,
-		      struct buf *err)
+int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
+		    struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
+		    struct netproxy *np, struct strlist *wrapped, size_t *file_max,
+		    struct buf *err)
 {
 	if (sb->lim.wall_seconds > 0 &&
 	    (!s->timeout_ms || sb->lim.wall_seconds * 1000 < s->timeout_ms)) {
@@ -581,7 +566,7 @@ static int jail_enter(const struct sandbox *sb, const char *const *argv,
 	cx->nfiles = sb->nfiles;
 	cx->file_fds = sb->nfiles ? xcalloc(sb->nfiles, sizeof(int)) : NULL;
 	if (sb->nfiles && sandbox_files_open(sb, cx->file_fds, err) < 0) {
-		close_files(cx);
+		proc_close_files(cx);
 		if (cx->seccomp_fd >= 0)
 			close(cx->seccomp_fd);
 		cx->seccomp_fd = -1;
@@ -598,9 +583,8 @@ static int jail_enter(const struct sandbox *sb, const char *const *argv,
  * Forks the child and waits for its exec: the report pipe closes on a
  * successful exec, so EOF means it ran; a number is the exec's errno.
  */
-static int spawn_child(const struct proc_opts *o, struct child_ctx *cx,
-		       struct run_state *s, int in_fd, int outp[2], int errp[2],
-		       int rep[2], struct buf *err)
+int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run_state *s,
+		     int in_fd, int outp[2], int errp[2], int rep[2], struct buf *err)
 {
 	int code = 0;
 	ssize_t n;
@@ -637,7 +621,7 @@ static void drain_child(const struct proc_opts *o, struct run_state *s,
 			struct proc_result *r, int outp[2], int errp[2], int file_fd,
 			size_t file_max, struct drain d[2])
 {
-	s->pidfd = pidfd_open_compat(s->pid);
+	s->pidfd = proc_pidfd_open(s->pid);
 	if (s->pidfd >= 0)
 		fcntl(s->pidfd, F_SETFD, FD_CLOEXEC);
 	d[0] = (struct drain){outp[0], &r->out, &r->out_total, file_fd, 0, file_max,
@@ -671,13 +655,13 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	s.timeout_ms = o->timeout_ms;
 	if (!o->argv || !o->argv[0])
 		return err_set(err, -EINVAL, "no command to run");
-	if (sb && (ret = jail_enter(sb, o->argv, &s, &cg, &cx, &np, &wrapped, &file_max,
-				    err)) < 0)
+	if (sb && (ret = proc_jail_enter(sb, o->argv, &s, &cg, &cx, &np, &wrapped,
+					 &file_max, err)) < 0)
 		return ret;
 	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	r->out_total = r->err_total = 0;
-	if ((in_fd = open_stdin(o, err)) < 0) {
+	if ((in_fd = proc_open_stdin(o, err)) < 0) {
 		ret = in_fd;
 		goto out;
 	}
@@ -695,7 +679,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		ret = err_set(err, -errno, "cannot create pipes: %s", strerror(errno));
 		goto out;
 	}
-	if ((ret = spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err)) < 0)
+	if ((ret = proc_spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err)) < 0)
 		goto out;
 	drain_child(o, &s, r, outp, errp, file_fd, file_max, d);
 	if (sb) {
@@ -713,7 +697,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 			      o->output_path, strerror(d[0].file_err), d[0].file_written,
 			      r->out_total);
 out:
-	close_files(&cx);
+	proc_close_files(&cx);
 	if (s.pidfd >= 0)
 		close(s.pidfd);
 	if (cx.seccomp_fd >= 0)
@@ -722,59 +706,12 @@ out:
 		netproxy_end(sb, &np, NULL);
 	cgroup_destroy(&cg);
 	strlist_clear(&wrapped);
-	close_pair(outp);
-	close_pair(errp);
-	close_pair(rep);
+	proc_close_pair(outp);
+	proc_close_pair(errp);
+	proc_close_pair(rep);
 	if (in_fd >= 0)
 		close(in_fd);
 	if (file_fd >= 0)
 		close(file_fd);
-	return ret;
-}
-
-/*
- * A long-lived child: no sandbox, no capture (output to a file), not
- * waited for here.  The exec is waited for through the report pipe as in
- * proc_run, so "could not start" is an error, not an exit status.
- */
-int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
-{
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-	struct child_ctx cx = {o->argv, -1, NULL, -1, NULL, 0, getpid()};
-	struct run_state s;
-	int in_fd, ret;
-
-	memset(&s, 0, sizeof(s));
-	if (!o->argv || !o->argv[0] || !o->output_path || o->sandbox)
-		return err_set(err, -EINVAL,
-			       "proc_start: a command and an output "
-			       "file, and no sandbox");
-	if (nkept >= KEPT_MAX)
-		return err_set(err, -EAGAIN, "more than %d long-lived children",
-			       KEPT_MAX);
-	if ((in_fd = open_stdin(o, err)) < 0)
-		return in_fd;
-	outp[1] = open(o->output_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (outp[1] < 0) {
-		ret = err_set(err, -errno, "cannot create %s: %s", o->output_path,
-			      strerror(errno));
-		close(in_fd);
-		return ret;
-	}
-	if (pipe2(rep, O_CLOEXEC) < 0) {
-		ret = err_set(err, -errno, "cannot create a pipe: %s", strerror(errno));
-		goto out;
-	}
-	struct proc_opts merged = *o;
-	merged.merge_output = 1;
-	ret = spawn_child(&merged, &cx, &s, in_fd, outp, errp, rep, err);
-	if (ret == 0) {
-		*pid = s.pid;
-		kept[nkept++] = s.pid;
-	}
-out:
-	close_pair(outp);
-	close_pair(rep);
-	close(in_fd);
 	return ret;
 }

@@ -121,6 +121,23 @@ void proc_result_release(struct proc_result *r);
 int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err);
 /* After the caller reaped a proc_start child: its pid may be reused. */
 void proc_forget(pid_t pid);
+
+/*
+ * A child the caller talks to over pipes, for as long as it needs (a tool
+ * server speaking JSON-RPC on stdio): with o->sandbox it runs in the jail
+ * like any spawn (bwrap, seccomp, limits, cgroup, the network proxy while
+ * it lives); stderr is appended to o->output_path (NULL: dropped).
+ *   proc_live_start(&o, &l, &err);
+ *   write(proc_live_in(l), ...);  read(proc_live_out(l), ...);
+ *   proc_live_stop(l);     EOF on its stdin, then SIGTERM, then SIGKILL,
+ *                          reaped, and the jail taken down
+ */
+struct proc_live;
+int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct buf *err);
+int proc_live_in(const struct proc_live *l);
+int proc_live_out(const struct proc_live *l);
+pid_t proc_live_pid(const struct proc_live *l);
+void proc_live_stop(struct proc_live *l);
 /* "exit 1", "killed by signal 9", "timed out after 5.0s", ... */
 void proc_describe(const struct proc_result *r, long timeout_ms, struct buf *out);
 const char *proc_status_name(enum proc_status s);

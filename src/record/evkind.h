@@ -37,6 +37,7 @@
 #define EV_EDITS	   "edits"
 #define EV_TOOL_CALL	   "tool_call"
 #define EV_SKILLS	   "skills"
+#define EV_MCP		   "mcp"
 #define EV_DIFF		   "diff"
 #define EV_COMMIT	   "commit"
 #define EV_INTEGRITY	   "integrity"

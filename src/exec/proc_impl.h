@@ -1,0 +1,55 @@
+/*
+ * proc_impl.h: PRIVATE to proc.c (run a child to its end) and proc_live.c
+ * (children that stay: fan-out workers, MCP servers).  Other modules use
+ * proc.h.
+ */
+#ifndef LOOPGATE_PROC_IMPL_H
+#define LOOPGATE_PROC_IMPL_H
+
+#include "exec/proc.h"
+#include "exec/cgroup.h"
+#include "exec/netproxy.h"
+#include "base/strlist.h"
+
+struct child_ctx {
+	const char *const *argv;
+	int seccomp_fd;
+	const struct cgroup *cg;
+	int net_fd;    /* the network relay's end (netproxy.h) */
+	int *file_fds; /* sandbox->files, one memfd each */
+	size_t nfiles;
+	pid_t loopgate; /* the warden kills the tree when this process dies */
+};
+
+struct run_state {
+	pid_t pid;
+	int pidfd;
+	int exited;
+	int wstatus;
+	long long start, kill_at, term_sent_at;
+	enum proc_status why;
+	int killing;
+	long timeout_ms;   /* o->timeout_ms, or limits.wall_seconds if sooner */
+	int wall_limited;  /* timeout_ms is the wall_seconds limit */
+	int output_killed; /* killed for output past limits.output_bytes */
+	const struct cgroup *cg;
+};
+
+int proc_pidfd_open(pid_t pid);
+void proc_kill_group(pid_t pgid, int sig);
+int proc_open_stdin(const struct proc_opts *o, struct buf *err);
+void proc_close_pair(int p[2]);
+void proc_close_files(struct child_ctx *cx);
+/* What the sandbox adds to one spawn (limits, cgroup, seccomp, the network
+ * proxy, the bwrap argv into wrapped); undone on failure. */
+int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
+		    struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
+		    struct netproxy *np, struct strlist *wrapped, size_t *file_max,
+		    struct buf *err);
+/* Forks the child (under its warden) and waits for its exec. */
+int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run_state *s,
+		     int in_fd, int outp[2], int errp[2], int rep[2], struct buf *err);
+/* A long-lived child the tree kill of other spawns must spare. */
+int proc_keep(pid_t pid);
+
+#endif
