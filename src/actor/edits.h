@@ -82,6 +82,15 @@ int edits_apply(const char *root, struct edit_list *l);
 /* A factual account of each edit's outcome, for the next prompt. */
 void edits_feedback(const struct edit_list *l, struct buf *out);
 const char *edit_status_name(enum edit_status s);
+/*
+ * Where file[0..flen) is most like text (a search text the model gave that
+ * is not in it), appended to out as the edit blocks' refusal says it:
+ * "; the most similar lines of the file are A-B:" and those lines numbered,
+ * then "LABEL line I differs from file line J; ..." (label names text for
+ * the model: "SEARCH", "search"); or "; none of its lines occur ...".
+ */
+void edits_nearest(const char *file, size_t flen, const char *text, const char *label,
+		   struct buf *out);
 void edit_list_release(struct edit_list *l);
 
 /*

@@ -241,20 +241,17 @@ static void show_line(struct buf *m, const struct line *l, size_t no, int width)
 		buf_addf(m, "%*zu | %.*s\n", width, no, (int)n, l->p);
 }
 
-static void refuse_no_match(struct edit *e, const struct lines *f, const struct lines *s)
+/* Appends where the file is most like s: "; the most similar lines of the
+ * file are A-B:" with them numbered, and the first line of s (called label)
+ * that differs; or that none of its lines occur. */
+static void near_lines(const struct lines *f, const struct lines *s, const char *label,
+		       struct buf *m)
 {
-	struct buf m = BUF_INIT;
 	size_t at, from, to, i;
 	int width;
 
-	e->status = EDIT_NO_MATCH;
-	buf_addf(&m,
-		 "the SEARCH text is not in %s, not even ignoring trailing "
-		 "whitespace",
-		 e->path);
 	if (!nearest(f, s, &at)) {
-		buf_addf(&m, "; none of its lines occur in the file (%zu lines)", f->n);
-		e->message = buf_detach(&m, NULL);
+		buf_addf(m, "; none of its lines occur in the file (%zu lines)", f->n);
 		return;
 	}
 	from = at > EDITS_NEAR_CONTEXT ? at - EDITS_NEAR_CONTEXT : 0;
@@ -264,24 +261,48 @@ static void refuse_no_match(struct edit *e, const struct lines *f, const struct 
 	if (to - from > EDITS_NEAR_MAX_LINES)
 		to = from + EDITS_NEAR_MAX_LINES;
 	width = snprintf(NULL, 0, "%zu", to);
-	buf_addf(&m, "; the most similar lines of the file are %zu-%zu:\n", from + 1, to);
+	buf_addf(m, "; the most similar lines of the file are %zu-%zu:\n", from + 1, to);
 	for (i = from; i < to; i++)
-		show_line(&m, &f->v[i], i + 1, width);
+		show_line(m, &f->v[i], i + 1, width);
 	/* The first line that differs is usually the whole story. */
 	for (i = 0; i < s->n && at + i < f->n; i++)
 		if (!eq_rtrim(&f->v[at + i], &s->v[i]))
 			break;
 	if (i < s->n && at + i < f->n) {
 		size_t n = edits_rtrim_len(s->v[i].p, s->v[i].len);
-		buf_addf(&m,
-			 "SEARCH line %zu differs from file line %zu; the "
-			 "SEARCH line is:\n%.*s\n",
-			 i + 1, at + i + 1,
+		buf_addf(m,
+			 "%s line %zu differs from file line %zu; the "
+			 "%s line is:\n%.*s\n",
+			 label, i + 1, at + i + 1, label,
 			 (int)(n > EDITS_SHOW_LINE_MAX ? EDITS_SHOW_LINE_MAX : n),
 			 s->v[i].p);
 	}
-	buf_rtrim(&m);
+	buf_rtrim(m);
+}
+
+static void refuse_no_match(struct edit *e, const struct lines *f, const struct lines *s)
+{
+	struct buf m = BUF_INIT;
+
+	e->status = EDIT_NO_MATCH;
+	buf_addf(&m,
+		 "the SEARCH text is not in %s, not even ignoring trailing "
+		 "whitespace",
+		 e->path);
+	near_lines(f, s, "SEARCH", &m);
 	e->message = buf_detach(&m, NULL);
+}
+
+void edits_nearest(const char *file, size_t flen, const char *text, const char *label,
+		   struct buf *out)
+{
+	struct lines fl, sl;
+
+	split_lines(file, flen, &fl);
+	split_lines(text, strlen(text), &sl);
+	near_lines(&fl, &sl, label, out);
+	free(fl.v);
+	free(sl.v);
 }
 
 /* ---- the new content ------------------------------------------------- */

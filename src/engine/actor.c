@@ -187,6 +187,8 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	 * the request is JSON, so the whole prompt must be UTF-8. */
 	utf8_clean(raw.s, raw.len, &user);
 	ctx.prompt_bytes = sys.len + user.len;
+	if (actor_tools_on(r, w))
+		ctx.prompt_bytes += actor_tools_bytes(w);
 	/* The system text is the same every turn: saved once per run. */
 	if ((t->iteration == 1 &&
 	     (ret = save(r->run_dir, "system.md", sys.s, sys.len, err)) < 0) ||

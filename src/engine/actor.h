@@ -71,6 +71,9 @@ int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
 		     size_t *prompt_bytes, struct buf *err);
 /* Whether this worker's model turns offer tools now. */
 int actor_tools_on(const struct run *r, const struct worker *w);
+/* The size of the tool definitions a request carries when tools are on
+ * (counted in the first request's budget estimate, as in the later ones). */
+size_t actor_tools_bytes(const struct worker *w);
 /*
  * The second half of a model turn alone, for `loopgate resume`: applies a
  * reply saved before a crash (response.md) as actor_model_turn would have,

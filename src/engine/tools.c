@@ -300,6 +300,34 @@ static void tool_write(struct worker *w, const json_t *args, struct tool_result 
 		buf_addf(&res->text, "wrote %s (%zu bytes)", path, strlen(content));
 }
 
+/* Why an edit's search text, found n times (not once) in the file data,
+ * was not applied: as precise as an edit block's refusal, the lines of the
+ * matches or the file's most similar lines (actor/edits.h). */
+static void edit_refusal(const char *path, const struct buf *data, const char *search,
+			 size_t n, struct buf *out)
+{
+	size_t line = 1, listed = 0;
+	const char *p, *q = data->s;
+
+	if (!n) {
+		buf_addf(out,
+			 "not applied: the search text is not in %s (it must match "
+			 "exactly, whitespace and indentation included)",
+			 path);
+		edits_nearest(data->s, data->len, search, "search", out);
+		return;
+	}
+	buf_addf(out, "not applied: the search text occurs %zu times in %s, at lines", n,
+		 path);
+	for (p = data->s; listed < 20 && (p = strstr(p, search)); p++, listed++) {
+		for (; q < p; q++)
+			line += *q == '\n';
+		buf_addf(out, "%s %zu", listed ? "," : "", line);
+	}
+	buf_addf(out, "%s; include more of the lines around it so that it occurs once",
+		 n > listed ? ", ..." : "");
+}
+
 /* edit: the exact text search, found once, replaced (str_replace). */
 static void tool_edit(struct worker *w, const json_t *args, struct tool_result *res)
 {
@@ -328,20 +356,7 @@ static void tool_edit(struct worker *w, const json_t *args, struct tool_result *
 		if (!at)
 			at = p;
 	if (n != 1) {
-		if (n)
-			buf_addf(&res->text,
-				 "not applied: the search text occurs %zu times in %s; "
-				 "include more of the lines around it so that it occurs "
-				 "once",
-				 n, path);
-		else
-			buf_addf(
-				&res->text,
-				"not applied: the search text is not in %s (it must "
-				"match "
-				"exactly, whitespace and indentation included; read_file "
-				"shows the file)",
-				path);
+		edit_refusal(path, &data, search, n, &res->text);
 		res->is_error = 1;
 		goto out;
 	}
@@ -501,8 +516,10 @@ static void record(struct run *r, int iteration, int turn, const json_t *call,
 int tools_parse_args(const char *text, json_t **args, struct buf *why)
 {
 	json_error_t je;
-	json_t *a = text && *text ? json_loads(text, JSON_REJECT_DUPLICATES, &je)
-				  : json_object();
+	json_t *a = text && *text
+			    ? json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+					 &je)
+			    : json_object();
 
 	*args = NULL;
 	if (json_is_object(a)) {

@@ -90,19 +90,36 @@ static void answer_calls(struct run *r, struct worker *w, struct actor_turn *t, 
 	}
 }
 
+/* What the model is offered: the built-in tools and the MCP servers'. */
+static json_t *tool_defs(const struct worker *w)
+{
+	json_t *defs = tools_definitions();
+	json_t *more = w->mcp ? mcp_definitions(w->mcp) : NULL;
+	if (more)
+		json_array_extend(defs, more);
+	json_decref(more);
+	return defs;
+}
+
+size_t actor_tools_bytes(const struct worker *w)
+{
+	json_t *defs = tool_defs(w);
+	char *s = json_dumps(defs, JSON_COMPACT);
+	size_t n = s ? strlen(s) : 0;
+	free(s);
+	json_decref(defs);
+	return n;
+}
+
 int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
 		     struct provider_request *req, struct provider_reply *reply,
 		     size_t *prompt_bytes, struct buf *err)
 {
-	json_t *defs = tools_definitions(), *hist = json_array();
-	json_t *more = w->mcp ? mcp_definitions(w->mcp) : NULL;
+	json_t *defs = tool_defs(w), *hist = json_array();
 	long cap = r->cfg->max_tool_turns > 0 ? r->cfg->max_tool_turns : 20;
 	char *path, *text;
 	int ret = 0;
 
-	if (more)
-		json_array_extend(defs, more);
-	json_decref(more);
 	req->tools = defs;
 	req->history = hist;
 	for (int turn = 1; ret == 0; turn++) {
