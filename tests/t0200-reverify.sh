@@ -117,4 +117,18 @@ test_expect_success 'a resume after a kill during re-verification finishes it' '
 	test ! -e "$rd/verify"
 '
 
+test_expect_success 'a worktree another process is adding right now survives a re-verification (no worktree prune)' '
+	make_repo wt &&
+	# the moment inside `git worktree add` before it writes gitdir: a record
+	# with nothing in it (a fan-out worker making its tree looks so to the
+	# others; `git worktree prune` deleted it, and that add failed)
+	mkdir -p wt/.git/worktrees/inflight &&
+	echo "sed -i \"s/a - b/a + b/\" calc.py" >fixit.sh &&
+	expect_code 0 $LOOPGATE run --dir wt --goal "make add() add" --gate "sh test.sh" \
+		--agent-cmd "sh $TRASH/fixit.sh" --json >s.json 2>err &&
+	test "$(summary_field s.json status)" = converged &&
+	grep -q "\"kind\":\"reverify_end\"" "$(summary_field s.json run_dir)/events.jsonl" &&
+	test -d wt/.git/worktrees/inflight
+'
+
 test_done

@@ -75,7 +75,6 @@ static int make_tree(const struct run *r, const char *path, const char *commit,
 {
 	git_worktree_remove(r->repo, path, NULL);
 	fileio_remove_tree(path);
-	git_run(r->repo, NULL, NULL, "worktree", "prune", NULL);
 	return git_worktree_add_detached(r->repo, path, commit, err);
 }
 

@@ -708,23 +708,6 @@ int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 
 /* ---- worktrees and excludes for loopgate's own directories --------------- */
 
-int git_worktree_add_detached(const char *repo, const char *path, const char *rev,
-			      struct buf *err)
-{
-	return git_run(repo, NULL, err, "worktree", "add", "-q", "--detach", path, rev,
-		       NULL);
-}
-
-int git_worktree_remove(const char *repo, const char *path, struct buf *err)
-{
-	int ret = git_run(repo, NULL, err, "worktree", "remove", "--force", "--force",
-			  path, NULL);
-	/* A half-made worktree is not one git knows: prune its record. */
-	if (ret < 0)
-		git_run(repo, NULL, NULL, "worktree", "prune", NULL);
-	return ret;
-}
-
 /* Keeps .loopgate/ out of the user's `git status` without touching their
  * tree: info/exclude lives in the (common) git directory. */
 int git_exclude_loopgate_dir(const char *repo, struct buf *err)

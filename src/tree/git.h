@@ -83,6 +83,9 @@ int git_restore(const char *tree, struct buf *err);
 int git_worktree_add_detached(const char *repo, const char *path, const char *rev,
 			      struct buf *err);
 int git_worktree_remove(const char *repo, const char *path, struct buf *err);
+/* The administrative directory (under common, the git common directory)
+ * whose gitdir file names <tree>/.git, into out ("" when there is none). */
+void git_worktree_admin(const char *common, const char *tree, struct buf *out);
 /* Adds "/.loopgate/" to the repository's info/exclude (once), so loopgate's
  * run and check directories never show in the user's `git status`. */
 int git_exclude_loopgate_dir(const char *repo, struct buf *err);

@@ -96,37 +96,6 @@ static void drop(const char *path, struct buf *did, const char *what)
 		note(did, what);
 }
 
-/*
- * The administrative directory whose gitdir file names <tree>/.git, into
- * out ("" when there is none): worktree add names it after the tree's base
- * name plus a number when taken, so it is found by what it points to.
- */
-static void find_admin(const char *common, const char *tree, struct buf *out)
-{
-	char *dir = xasprintf("%s/worktrees", common), *want = xasprintf("%s/.git", tree);
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	buf_reset(out);
-	while (d && (e = readdir(d))) {
-		struct buf l = BUF_INIT;
-		char *p;
-		if (e->d_name[0] == '.')
-			continue;
-		p = xasprintf("%s/%s/gitdir", dir, e->d_name);
-		if (fileio_read_line(p, &l) == 0 && !strcmp(l.s, want))
-			buf_addf(out, "%s/%s", dir, e->d_name);
-		free(p);
-		buf_release(&l);
-		if (out->len)
-			break;
-	}
-	if (d)
-		closedir(d);
-	free(dir);
-	free(want);
-}
-
 /* The worktree was never finished: remove what there is, make it again. */
 static int remake(const char *repo, const char *tree, const char *branch,
 		  const char *head, const char *admin, struct buf *did, struct buf *err)
@@ -143,7 +112,10 @@ static int remake(const char *repo, const char *tree, const char *branch,
 		free(locked);
 	}
 	fileio_remove_tree(tree);
-	git_run(repo, NULL, NULL, "worktree", "prune", NULL);
+	/* its own record only: `worktree prune` would also delete the
+	 * half-made record of a worktree another run is adding right now */
+	if (*admin)
+		fileio_remove_tree(admin);
 	note(did, "made the worktree again (it was never finished)");
 	if (git_rev(repo, ref, &sha, NULL) == 0)
 		ret = git_run(repo, NULL, err, "worktree", "add", "-q", tree, branch,
@@ -235,7 +207,7 @@ int git_repair_worktree(const char *repo, const char *tree, const char *branch,
 
 	if (ret == 0) {
 		buf_rtrim(&common);
-		find_admin(common.s, tree, &admin);
+		git_worktree_admin(common.s, tree, &admin);
 		if (finished(tree, admin.s))
 			ret = repair_admin(repo, common.s, branch, head, admin.s, did,
 					   err);
