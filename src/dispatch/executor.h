@@ -55,6 +55,9 @@ struct executor_job {
 	 * environment on Slurm, from the Secret on Kueue). */
 	const char *secret_env;
 	const char *const *env_names; /* more variables to pass by name */
+	/* Kueue: NAME=value pairs the container gets as they are (never a
+	 * secret: they are in the manifest); NULL-terminated, or NULL. */
+	const char *const *env_values;
 	int cpus;		      /* 0: 1 */
 	long mem_mb;		      /* 0: the scheduler's default */
 	int gpus;
