@@ -125,9 +125,9 @@ test_expect_success '409: the same worker submitted again re-attaches; another r
 	test "$(submit a)" = lg-0a1b2c3d4e5f60718293-a &&
 	grep -c "\"method\": \"POST\"" kube.log >posts &&
 	expect_code 3 env OPENAI_API_KEY=x "$LOOPGATE" dispatch submit --executor kueue \
-		--kubeconfig kc.yaml --queue loopgate --image i --run 0a1b2c3d4e5fOTHER \
+		--kubeconfig kc.yaml --queue loopgate --image i --run 0A1B2C3D4E5F60718293 \
 		--worker a -- true 2>err &&
-	grep "a Job named lg-0a1b2c3d4e5f60718293-a already exists in namespace loopgate-team-a and is not run 0a1b2c3d4e5fOTHER" err
+	grep "a Job named lg-0a1b2c3d4e5f60718293-a already exists in namespace loopgate-team-a and is not run 0A1B2C3D4E5F60718293" err
 '
 
 test_expect_success 'cancel deletes the Job with propagationPolicy Background; it is then gone' '

@@ -161,4 +161,31 @@ test_expect_success 'executor: kueue without a remote, a queue or an image: clea
 	! grep -q "\"kind\": \"Job\"" kube.log.nr 2>/dev/null
 '
 
+test_expect_success 'the coordinator SIGKILLed after submitting: resume re-attaches to its Jobs by name, submits none twice' '
+	kube_repo k1 <<-YAML &&
+	$KUBE
+	select: best
+	workers:
+	  - agent_cmd: sh $TRASH/fix.sh
+	  - agent_cmd: sh $TRASH/wrong.sh
+	YAML
+	LOOPGATE_FAULT=kill:event.worker_start@2 expect_code 137 $LOOPGATE run --dir k1 \
+		--goal "make add() add" --gate "sh test.sh" >/dev/null 2>killed.err &&
+	id=$(ls k1/.loopgate/runs | grep -v -- "-w") &&
+	expect_code 0 $LOOPGATE resume "$id" --dir k1 --json >r.json 2>resumed.err &&
+	test "$(summary_field r.json status)" = converged &&
+	python3 - r.json "k1/.loopgate/runs/$id/events.jsonl" "$id" <<-\PY
+	import json, sys
+	s = json.load(open(sys.argv[1]))
+	recs = [json.loads(l) for l in open(sys.argv[2])]
+	starts = [r["body"]["worker"] for r in recs if r["kind"] == "worker_start"]
+	assert sorted(starts) == ["w1", "w2"], starts
+	posts = [json.loads(l) for l in open("kube.log")]
+	jobs = [p["body"]["metadata"]["name"] for p in posts if p["method"] == "POST"
+	        and p["body"].get("kind") == "Job" and sys.argv[3] in p["body"]["metadata"]["name"]]
+	assert sorted(jobs) == ["lg-%s-w1" % sys.argv[3], "lg-%s-w2" % sys.argv[3]], jobs
+	assert [x["worker"] for x in s["workers"] if x["winner"]] == ["w1"], s["workers"]
+	PY
+'
+
 test_done
