@@ -1,10 +1,10 @@
 #!/bin/sh
 # The Kueue executor (issue 14, item 2) against tests/fake/fake_kube.py, a
 # TLS API server speaking the Kubernetes and Kueue REST API loopgate uses
-# and admitting Jobs under a 2-CPU ClusterQueue quota like Kueue.  The
-# fan-out engine is not on main yet: `loopgate dispatch` drives the backend
-# with a test worker command (the fake runs no container; the test ends a
-# worker's pod through the fake's control port).  Every manifest loopgate
+# and admitting Jobs under a 2-CPU ClusterQueue quota like Kueue.
+# `loopgate dispatch` drives the backend by hand here, with a test worker
+# command (the fake runs no container; the test ends a worker's pod through
+# the fake's control port); t0286 runs a whole fan-out through it.  Every manifest loopgate
 # sent or printed is validated against the Kubernetes OpenAPI schema (npm
 # kubernetes-models, tools/npm-schemas.sh) and Kueue's v1beta1 objects.
 . "$(dirname "$0")/lib.sh"

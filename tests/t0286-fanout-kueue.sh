@@ -29,6 +29,13 @@ cat >slow.sh <<SH
 i=0; while [ ! -e $TRASH/never ] && [ \$i -lt 1200 ]; do i=\$((i+1)); sleep 0.05; done
 SH
 
+# waits (bounded) for $TRASH/go, then fixes calc.py: a worker the test can
+# preempt while it runs
+cat >gated.sh <<SH
+i=0; while [ ! -e $TRASH/go ] && [ \$i -lt 1200 ]; do i=\$((i+1)); sleep 0.05; done
+sed -i "s/a - b/a + b/" calc.py
+SH
+
 # kube_repo DIR: make_repo's calc.py, loopgate.yaml from stdin, pushed to
 # the bare remote DIR.git (its origin)
 kube_repo() {
@@ -186,6 +193,34 @@ test_expect_success 'the coordinator SIGKILLed after submitting: resume re-attac
 	assert sorted(jobs) == ["lg-%s-w1" % sys.argv[3], "lg-%s-w2" % sys.argv[3]], jobs
 	assert [x["worker"] for x in s["workers"] if x["winner"]] == ["w1"], s["workers"]
 	PY
+'
+
+test_expect_success 'a worker preempted by Kueue is requeued and readmitted, and its lost attempt is charged its whole slice' '
+	kube_repo p1 <<-YAML &&
+	$KUBE
+	max_tokens: 8000
+	workers:
+	  - agent_cmd: sh $TRASH/gated.sh
+	YAML
+	n0=$(ls pods | wc -l) &&
+	{ $LOOPGATE run --dir p1 --goal "make add() add" --gate "sh test.sh" --json >s.json 2>err & } &&
+	# until its pod runs (a pod directory per attempt)
+	i=0 && while [ "$(ls pods | wc -l)" -lt $((n0 + 1)) ] && [ $i -lt 1500 ]; do i=$((i+1)); sleep 0.02; done &&
+	id=$(ls p1/.loopgate/runs | grep -v -- "-w") &&
+	ctl "preempt?job=lg-$id-w1" &&
+	# readmitted only once the coordinator saw the eviction
+	i=0 && while ! grep -q "\"state\":\"preempted\"" "p1/.loopgate/runs/$id/events.jsonl" &&
+		[ $i -lt 1500 ]; do i=$((i+1)); sleep 0.02; done &&
+	ctl unblock &&
+	i=0 && while [ "$(ls pods | wc -l)" -lt $((n0 + 2)) ] && [ $i -lt 1500 ]; do i=$((i+1)); sleep 0.02; done &&
+	touch go && wait $! &&
+	test "$(summary_field s.json status)" = converged &&
+	event_bodies "p1/.loopgate/runs/$id" worker_state >ps.json &&
+	json_get ps.json "[x[\"state\"] for x in d]" | grep -q "preempted.*running" &&
+	grep -q "worker w1: job lg-$id-w1 preempted: Preempted: Preempted to accommodate" err &&
+	event_bodies "p1/.loopgate/runs/$id" worker_end >we.json &&
+	# the first attempt: its slice (all 8000 tokens), on top of what the second spent
+	test "$(json_get we.json "d[0][\"spend\"][\"tokens_in\"]")" -ge 8000
 '
 
 test_done

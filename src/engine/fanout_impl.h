@@ -36,6 +36,10 @@ struct fw {
 	/* executor: slurm (fanout_remote.c) */
 	char *handle;	       /* the scheduler's job id */
 	int job_state;	       /* enum worker_state last recorded */
+	int preemptions;       /* times its job was evicted and requeued */
+	/* kueue: its budget slice (the ceilings it was given) */
+	long slice_iterations, slice_tokens;
+	double slice_cost;
 	char native[48];       /* the scheduler's last word on it */
 	enum fw_state state;
 	int resume; /* start it as `__worker --resume` */
@@ -103,8 +107,9 @@ struct fw *fanout_remote_wait(struct run *r, struct fanout *f);
  * are; slurm: nothing to do), before its summary is read. */
 void fanout_remote_collect(struct run *r, struct fanout *f, struct fw *w);
 /* fanout_remote.c: its ledger slot settled to the spend its summary
- * reports (kueue: the slice reserved at submit is released). */
-void fanout_remote_settle(struct fanout *f, const struct fw *w);
+ * reports (kueue: the slice reserved at submit is released), plus a whole
+ * slice for each attempt Kueue preempted (w's spend grows by as much). */
+void fanout_remote_settle(struct fanout *f, struct fw *w);
 int fanout_remote_attach(struct run *r, struct fanout *f, struct fw *w);
 void fanout_remote_cancel(struct fanout *f, struct fw *w);
 /* fanout_end.c */

@@ -155,6 +155,9 @@ static int kueue_slice(struct run *r, struct fanout *f, struct fw *w, json_t *cf
 		json_object_set_new(cfg, "max_cost",
 				    json_real(req.res_cost > 0 ? req.res_cost : 0));
 	}
+	w->slice_iterations = req.res_iterations;
+	w->slice_tokens = req.res_tokens;
+	w->slice_cost = req.res_cost;
 	if (!(l = ledger_open(f->ledger, w->slot, err)))
 		return -EIO;
 	ret = ledger_reserve(l, &req, err);
@@ -308,12 +311,19 @@ out:
 	free(log);
 }
 
-void fanout_remote_settle(struct fanout *f, const struct fw *w)
+void fanout_remote_settle(struct fanout *f, struct fw *w)
 {
 	struct ledger_use spent;
 	struct ledger *l;
 
-	if (!f->remote || !(l = ledger_open(f->ledger, w->slot, NULL)))
+	if (!f->remote)
+		return;
+	/* each attempt Kueue evicted ran with the same slice and reported
+	 * nothing: it is charged the whole slice, the most it could spend */
+	w->iterations += w->preemptions * w->slice_iterations;
+	w->tokens_in += w->preemptions * w->slice_tokens;
+	w->cost += w->preemptions * w->slice_cost;
+	if (!(l = ledger_open(f->ledger, w->slot, NULL)))
 		return;
 	memset(&spent, 0, sizeof(spent));
 	spent.iterations = w->iterations;
@@ -333,6 +343,7 @@ static void note_state(struct run *r, struct fw *w, const struct executor_status
 		return;
 	if (w->job_state == (int)st->state && !strcmp(w->native, st->native))
 		return;
+	w->preemptions += st->state == WS_PREEMPTED;
 	w->job_state = (int)st->state;
 	snprintf(w->native, sizeof(w->native), "%.47s", st->native);
 	if (worker_state_final(st->state))
