@@ -102,7 +102,8 @@ int config_finalize_workers(struct config *c, struct buf *err)
 			       "machine), slurm (batch jobs) or kueue (Kubernetes Jobs "
 			       "queued by Kueue)",
 			       c->executor);
-	if (c->executor && !strcmp(c->executor, "kueue") && (!c->kube_queue || !c->kube_image))
+	if (c->executor && !strcmp(c->executor, "kueue") &&
+	    (!c->kube_queue || !c->kube_image))
 		return err_set(err, -EINVAL,
 			       "executor: kueue needs the LocalQueue (kube_queue:, "
 			       "--kube-queue) and the loopgate image (kube_image:, "

@@ -187,8 +187,8 @@ struct fanout *fanout_new(struct run *r)
 	 * queues them under its quota, not loopgate */
 	f->max_parallel = c->max_parallel > 0 ? c->max_parallel
 			  : c->executor && strcmp(c->executor, "local")
-			  ? (long)f->n
-			  : sysconf(_SC_NPROCESSORS_ONLN);
+				  ? (long)f->n
+				  : sysconf(_SC_NPROCESSORS_ONLN);
 	if (f->max_parallel < 1)
 		f->max_parallel = 1;
 	f->ledger = rundir_file(r->run_dir, LEDGER_FILE);

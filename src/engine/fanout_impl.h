@@ -34,13 +34,13 @@ struct fw {
 	int resolves;	    /* split work: the task (index + 1) whose merge
 			       conflict this worker redoes, else 0 */
 	/* executor: slurm (fanout_remote.c) */
-	char *handle;	       /* the scheduler's job id */
-	int job_state;	       /* enum worker_state last recorded */
-	int preemptions;       /* times its job was evicted and requeued */
+	char *handle;	 /* the scheduler's job id */
+	int job_state;	 /* enum worker_state last recorded */
+	int preemptions; /* times its job was evicted and requeued */
 	/* kueue: its budget slice (the ceilings it was given) */
 	long slice_iterations, slice_tokens;
 	double slice_cost;
-	char native[48];       /* the scheduler's last word on it */
+	char native[48]; /* the scheduler's last word on it */
 	enum fw_state state;
 	int resume; /* start it as `__worker --resume` */
 	pid_t pid;

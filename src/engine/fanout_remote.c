@@ -123,7 +123,8 @@ static int kueue_slice(struct run *r, struct fanout *f, struct fw *w, json_t *cf
 {
 	struct ledger_use use[FANOUT_MAX_SLOTS], req;
 	struct ledger_ceil ceil;
-	long n = ledger_read(f->ledger, use, f->n, &ceil, err), it = 0, tok = 0, waiting = 0;
+	long n = ledger_read(f->ledger, use, f->n, &ceil, err), it = 0, tok = 0,
+	     waiting = 0;
 	double cost = 0;
 	struct ledger *l;
 	int ret;
@@ -142,13 +143,15 @@ static int kueue_slice(struct run *r, struct fanout *f, struct fw *w, json_t *cf
 	memset(&req, 0, sizeof(req));
 	if (ceil.max_iterations > 0) {
 		req.res_iterations = (ceil.max_iterations - it) / waiting;
-		json_object_set_new(cfg, "max_iterations",
-				    json_integer(req.res_iterations > 0 ? req.res_iterations : 1));
+		json_object_set_new(
+			cfg, "max_iterations",
+			json_integer(req.res_iterations > 0 ? req.res_iterations : 1));
 	}
 	if (ceil.max_tokens > 0) {
 		req.res_tokens = (ceil.max_tokens - tok) / waiting;
-		json_object_set_new(cfg, "max_tokens",
-				    json_integer(req.res_tokens > 0 ? req.res_tokens : 1));
+		json_object_set_new(
+			cfg, "max_tokens",
+			json_integer(req.res_tokens > 0 ? req.res_tokens : 1));
 	}
 	if (ceil.max_cost >= 0) {
 		req.res_cost = (ceil.max_cost - cost) / (double)waiting;
@@ -293,7 +296,8 @@ void fanout_remote_collect(struct run *r, struct fanout *f, struct fw *w)
 	char *branch = xasprintf("+refs/heads/loopgate/%s/%s:refs/heads/%s", r->id, w->id,
 				 w->branch);
 	char *log = xasprintf("+refs/loopgate/%s/%s/log:%s", r->id, w->id, ref);
-	const char *args[] = {"fetch", "--quiet", "--no-tags", f->remote, branch, log, NULL};
+	const char *args[] = {"fetch", "--quiet", "--no-tags", f->remote,
+			      branch,  log,	  NULL};
 
 	if (!f->remote)
 		goto out;
@@ -350,8 +354,8 @@ static void note_state(struct run *r, struct fw *w, const struct executor_status
 		return; /* worker_end says it */
 	events_append(&r->ev, EV_WORKER_STATE,
 		      json_pack("{s:s,s:s,s:s,s:s,s:s}", "worker", w->id, "handle",
-				w->handle, "state", worker_state_name(st->state), "native",
-				st->native, "reason", st->reason));
+				w->handle, "state", worker_state_name(st->state),
+				"native", st->native, "reason", st->reason));
 }
 
 /* 1 when w's job has ended for good (its exit code set), 0 while it is

@@ -13,8 +13,9 @@
 
 int git_transfer(const char *dir, const char *const *args, struct buf *err)
 {
-	static const char *const pre[] = {"git", "-c", "core.hooksPath=/dev/null", "-c",
-					  "core.fsmonitor=false", NULL};
+	static const char *const pre[] = {
+		"git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+		NULL};
 	struct proc_opts o = PROC_OPTS_INIT;
 	struct proc_result r = PROC_RESULT_INIT;
 	struct proc_env env = PROC_ENV_INIT;
