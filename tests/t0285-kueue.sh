@@ -1,68 +1,24 @@
 #!/bin/sh
 # The Kueue executor (issue 14, item 2) against tests/fake/fake_kube.py, a
 # TLS API server speaking the Kubernetes and Kueue REST API loopgate uses
-# and admitting Jobs under a 2-CPU ClusterQueue quota like Kueue.  The
-# fan-out engine is not on main yet: `loopgate dispatch` drives the backend
-# with a test worker command (the fake runs no container; the test ends a
-# worker's pod through the fake's control port).  Every manifest loopgate
+# and admitting Jobs under a 2-CPU ClusterQueue quota like Kueue.
+# `loopgate dispatch` drives the backend by hand here, with a test worker
+# command (the fake runs no container; the test ends a worker's pod through
+# the fake's control port); t0286 runs a whole fan-out through it.  Every manifest loopgate
 # sent or printed is validated against the Kubernetes OpenAPI schema (npm
 # kubernetes-models, tools/npm-schemas.sh) and Kueue's v1beta1 objects.
 . "$(dirname "$0")/lib.sh"
 
-FAKE_KUBE=$TEST_DIR/fake/fake_kube.py
 SCHEMAS=${LOOPGATE_SCHEMAS_DIR:-$TEST_DIR/../build/npm-schemas}
 sh "$TEST_DIR/../tools/npm-schemas.sh" "$SCHEMAS" >"$TRASH/npm.log" 2>&1
 schemas_rc=$?
 K8S_NODE_MODULES=$(cd "$SCHEMAS" 2>/dev/null && pwd)/node_modules
 KEY_VALUE=sk-kueue-never-in-a-manifest-93c1
 RUN=0a1b2c3d4e5f60718293
-export FAKE_KUBE K8S_NODE_MODULES KEY_VALUE RUN
+export K8S_NODE_MODULES KEY_VALUE RUN
 
-cd "$TRASH" || exit 1
-# A CA, the server's certificate for 127.0.0.1, a tenant's client certificate
-{
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lg-ca -keyout ca.key -out ca.pem &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr &&
-	printf 'subjectAltName=IP:127.0.0.1\n' >ext &&
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-		-extfile ext -out server.pem &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=tenant -keyout client.key -out client.csr &&
-	openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
-} >openssl.log 2>&1 || { cat openssl.log; echo "not ok 1 - certificates"; exit 1; }
-
-python3 "$FAKE_KUBE" --port-file kube.port --control-port-file ctl.port --log kube.log \
-	--cert server.pem --key server.key --client-ca ca.pem --token tok-good \
-	--forbidden-token tok-rbac --queue loopgate --quota-cpu 2 >kube.out 2>&1 &
-echo $! >"$TRASH/kube.fakepid"
-i=0
-while [ ! -s kube.port ] || [ ! -s ctl.port ]; do
-	i=$((i + 1))
-	[ $i -lt 500 ] || { cat kube.out; echo "not ok 1 - the fake API server starts"; exit 1; }
-	sleep 0.01
-done
-PORT=$(cat kube.port)
-CTL=http://127.0.0.1:$(cat ctl.port)
-export PORT CTL
-
-# kubeconfig FILE USER-YAML [CLUSTER-EXTRA]: a kubeconfig with one context
-kubeconfig() {
-	cat >"$1" <<-YAML
-	apiVersion: v1
-	kind: Config
-	current-context: tenant
-	contexts:
-	- name: tenant
-	  context: {cluster: lab, user: me, namespace: loopgate-team-a}
-	clusters:
-	- name: lab
-	  cluster:
-	    server: https://127.0.0.1:$PORT/
-	    ${3:-certificate-authority-data: $(base64 -w0 ca.pem)}
-	users:
-	- name: me
-	  user: $2
-	YAML
-}
+. "$TEST_DIR/kube_lib.sh"
+kube_start
 kubeconfig kc.yaml '{token: tok-good}'
 
 # kq CMD ARGS...: loopgate dispatch CMD on the fake cluster
@@ -81,7 +37,6 @@ submit() {
 }
 # state H: the job's state word (a fresh process: re-attach by handle)
 state() { kq poll "$1" >st.json && json_get st.json 'd["state"]'; }
-ctl() { curl -sf -X POST "$CTL/$1" ${2:+--data "$2"} >/dev/null; }
 # watches: how many watch requests the fake got; until_watch N: until more
 watches() { grep -c '"watch": \[' kube.log || true; }
 until_watch() {
@@ -95,7 +50,7 @@ until_watch() {
 
 test_expect_success 'three workers queue under a 2-CPU quota: two admitted, one pending with Kueue'"'"'s reason' '
 	a=$(submit a) && b=$(submit b) && c=$(submit c) &&
-	test "$a" = lg-0a1b2c3d4e5f-a &&
+	test "$a" = lg-0a1b2c3d4e5f60718293-a &&
 	test "$(state "$a")" = running && test "$(state "$b")" = running &&
 	test "$(state "$c")" = queued &&
 	json_get st.json "d[\"native\"]" | grep -x Pending &&
@@ -103,23 +58,23 @@ test_expect_success 'three workers queue under a 2-CPU quota: two admitted, one 
 '
 
 test_expect_success 'a preempted worker is reported, requeued and readmitted; the queued one takes its quota' '
-	ctl "preempt?job=lg-0a1b2c3d4e5f-b" &&
-	test "$(state lg-0a1b2c3d4e5f-b)" = preempted &&
+	ctl "preempt?job=lg-0a1b2c3d4e5f60718293-b" &&
+	test "$(state lg-0a1b2c3d4e5f60718293-b)" = preempted &&
 	json_get st.json "d[\"reason\"]" | grep "^Preempted: Preempted to accommodate a workload" &&
-	ctl "finish?job=lg-0a1b2c3d4e5f-a&exit=0" &&
-	test "$(state lg-0a1b2c3d4e5f-c)" = running &&
-	test "$(state lg-0a1b2c3d4e5f-b)" = preempted &&
+	ctl "finish?job=lg-0a1b2c3d4e5f60718293-a&exit=0" &&
+	test "$(state lg-0a1b2c3d4e5f60718293-c)" = running &&
+	test "$(state lg-0a1b2c3d4e5f60718293-b)" = preempted &&
 	ctl unblock &&
-	test "$(state lg-0a1b2c3d4e5f-b)" = running
+	test "$(state lg-0a1b2c3d4e5f60718293-b)" = running
 '
 
 test_expect_success 'wait follows the Jobs by a watch (not the poll interval): exit codes, log' '
 	start=$(date +%s) && n=$(watches) &&
-	{ kq wait --interval-ms 20000 lg-0a1b2c3d4e5f-a lg-0a1b2c3d4e5f-b lg-0a1b2c3d4e5f-c >wait.jsonl 2>wait.err & } &&
+	{ kq wait --interval-ms 20000 lg-0a1b2c3d4e5f60718293-a lg-0a1b2c3d4e5f60718293-b lg-0a1b2c3d4e5f60718293-c >wait.jsonl 2>wait.err & } &&
 	wpid=$! && until_watch $n &&
-	ctl "log?job=lg-0a1b2c3d4e5f-c" "worker c: 2 iterations, cost 0.12" &&
-	ctl "finish?job=lg-0a1b2c3d4e5f-c&exit=3" &&
-	ctl "finish?job=lg-0a1b2c3d4e5f-b&exit=0" &&
+	ctl "log?job=lg-0a1b2c3d4e5f60718293-c" "worker c: 2 iterations, cost 0.12" &&
+	ctl "finish?job=lg-0a1b2c3d4e5f60718293-c&exit=3" &&
+	ctl "finish?job=lg-0a1b2c3d4e5f60718293-b&exit=0" &&
 	wait $wpid &&
 	test $(( $(date +%s) - start )) -lt 15 &&
 	python3 - <<-PY &&
@@ -127,12 +82,12 @@ test_expect_success 'wait follows the Jobs by a watch (not the poll interval): e
 	last = {}
 	for l in open("wait.jsonl"):
 	    d = json.loads(l); last[d["handle"]] = d
-	assert last["lg-0a1b2c3d4e5f-a"]["state"] == "succeeded", last
-	assert last["lg-0a1b2c3d4e5f-b"]["state"] == "succeeded" and last["lg-0a1b2c3d4e5f-b"]["exit_code"] == 0, last
-	c = last["lg-0a1b2c3d4e5f-c"]
+	assert last["lg-0a1b2c3d4e5f60718293-a"]["state"] == "succeeded", last
+	assert last["lg-0a1b2c3d4e5f60718293-b"]["state"] == "succeeded" and last["lg-0a1b2c3d4e5f60718293-b"]["exit_code"] == 0, last
+	c = last["lg-0a1b2c3d4e5f60718293-c"]
 	assert c["state"] == "failed" and c["exit_code"] == 3 and c["native"] == "Failed", c
 	PY
-	kq log lg-0a1b2c3d4e5f-c | grep -x "worker c: 2 iterations, cost 0.12" &&
+	kq log lg-0a1b2c3d4e5f60718293-c | grep -x "worker c: 2 iterations, cost 0.12" &&
 	# the watch asked for bookmarks from a version it had
 	python3 - <<-PY
 	import json
@@ -167,22 +122,22 @@ test_expect_success 'a watch from a compacted version gets 410 Gone: loopgate li
 '
 
 test_expect_success '409: the same worker submitted again re-attaches; another run'"'"'s Job of that name is refused' '
-	test "$(submit a)" = lg-0a1b2c3d4e5f-a &&
+	test "$(submit a)" = lg-0a1b2c3d4e5f60718293-a &&
 	grep -c "\"method\": \"POST\"" kube.log >posts &&
 	expect_code 3 env OPENAI_API_KEY=x "$LOOPGATE" dispatch submit --executor kueue \
-		--kubeconfig kc.yaml --queue loopgate --image i --run 0a1b2c3d4e5fOTHER \
+		--kubeconfig kc.yaml --queue loopgate --image i --run 0A1B2C3D4E5F60718293 \
 		--worker a -- true 2>err &&
-	grep "a Job named lg-0a1b2c3d4e5f-a already exists in namespace loopgate-team-a and is not run 0a1b2c3d4e5fOTHER" err
+	grep "a Job named lg-0a1b2c3d4e5f60718293-a already exists in namespace loopgate-team-a and is not run 0A1B2C3D4E5F60718293" err
 '
 
 test_expect_success 'cancel deletes the Job with propagationPolicy Background; it is then gone' '
-	kq cancel lg-0a1b2c3d4e5f-a &&
-	test "$(state lg-0a1b2c3d4e5f-a)" = lost &&
-	kq cancel lg-0a1b2c3d4e5f-a &&
+	kq cancel lg-0a1b2c3d4e5f60718293-a &&
+	test "$(state lg-0a1b2c3d4e5f60718293-a)" = lost &&
+	kq cancel lg-0a1b2c3d4e5f60718293-a &&
 	python3 - <<-PY
 	import json
 	d = [json.loads(l) for l in open("kube.log") if json.loads(l)["method"] == "DELETE"]
-	assert d and d[0]["path"] == "/apis/batch/v1/namespaces/loopgate-team-a/jobs/lg-0a1b2c3d4e5f-a", d
+	assert d and d[0]["path"] == "/apis/batch/v1/namespaces/loopgate-team-a/jobs/lg-0a1b2c3d4e5f60718293-a", d
 	assert d[0]["body"]["propagationPolicy"] == "Background", d[0]
 	PY
 '
@@ -200,14 +155,14 @@ test_expect_success '401 and 403 are clear errors naming what was refused' '
 
 test_expect_success 'credentials: client certificate data, CA and token files, the pod'"'"'s service account' '
 	kubeconfig kcert.yaml "{client-certificate-data: $(base64 -w0 client.pem), client-key-data: $(base64 -w0 client.key)}" &&
-	"$LOOPGATE" dispatch poll --executor kueue --kubeconfig kcert.yaml lg-0a1b2c3d4e5f-b | grep "\"succeeded\"" &&
+	"$LOOPGATE" dispatch poll --executor kueue --kubeconfig kcert.yaml lg-0a1b2c3d4e5f60718293-b | grep "\"succeeded\"" &&
 	printf "tok-good\n" >token &&
 	kubeconfig kfile.yaml "{tokenFile: token}" "certificate-authority: ca.pem" &&
-	"$LOOPGATE" dispatch poll --executor kueue --kubeconfig kfile.yaml lg-0a1b2c3d4e5f-b | grep "\"succeeded\"" &&
+	"$LOOPGATE" dispatch poll --executor kueue --kubeconfig kfile.yaml lg-0a1b2c3d4e5f60718293-b | grep "\"succeeded\"" &&
 	mkdir -p sa && cp ca.pem sa/ca.crt && echo tok-good >sa/token && echo loopgate-team-a >sa/namespace &&
 	env -u KUBECONFIG HOME="$TRASH/nohome" KUBERNETES_SERVICE_HOST=127.0.0.1 \
 		KUBERNETES_SERVICE_PORT=$PORT LOOPGATE_KUBE_SA_DIR="$TRASH/sa" \
-		"$LOOPGATE" dispatch poll --executor kueue lg-0a1b2c3d4e5f-b | grep "\"succeeded\"" &&
+		"$LOOPGATE" dispatch poll --executor kueue lg-0a1b2c3d4e5f60718293-b | grep "\"succeeded\"" &&
 	grep "\"auth\": \"cert\"" kube.log &&
 	kubeconfig kinsecure.yaml "{token: tok-good}" "insecure-skip-tls-verify: true" &&
 	expect_code 3 "$LOOPGATE" dispatch poll --executor kueue --kubeconfig kinsecure.yaml x 2>err &&

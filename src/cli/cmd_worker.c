@@ -5,6 +5,13 @@
  *   loopgate __worker --start|--resume --config-json FILE --run-id ID
  *                     --parent ID --worker wK --slot K --ledger PATH
  *                     [--base COMMIT]
+ *   loopgate __worker --start --config-env NAME --run-id ID --parent ID
+ *                     --worker wK --slot K [--base COMMIT]
+ *
+ * --config-env: the configuration is the value of the variable NAME (a
+ * worker on a cluster node that shares no filesystem with its coordinator:
+ * executor kueue).  Without --ledger the worker shares no budget file: its
+ * own ceilings, the slice the coordinator gave it, hold alone.
  *
  * --start: a run of one loop from the configuration the coordinator wrote
  * (its id, branch and directory given), its budget shared through the
@@ -27,7 +34,7 @@
 
 struct worker_args {
 	int resume;
-	const char *config, *run_id, *parent, *worker, *ledger, *base;
+	const char *config, *config_env, *run_id, *parent, *worker, *ledger, *base;
 	long slot;
 };
 
@@ -37,6 +44,7 @@ static int parse(int argc, char **argv, struct worker_args *a)
 		{"start", no_argument, NULL, 's'},
 		{"resume", no_argument, NULL, 'r'},
 		{"config-json", required_argument, NULL, 'c'},
+		{"config-env", required_argument, NULL, 'e'},
 		{"run-id", required_argument, NULL, 'i'},
 		{"parent", required_argument, NULL, 'p'},
 		{"worker", required_argument, NULL, 'w'},
@@ -62,6 +70,9 @@ static int parse(int argc, char **argv, struct worker_args *a)
 		case 'c':
 			a->config = optarg;
 			break;
+		case 'e':
+			a->config_env = optarg;
+			break;
 		case 'i':
 			a->run_id = optarg;
 			break;
@@ -84,23 +95,27 @@ static int parse(int argc, char **argv, struct worker_args *a)
 			return -EINVAL;
 		}
 	}
-	if (!a->run_id || (!a->resume && (!a->config || !a->parent || !a->worker ||
-					  !a->ledger || a->slot < 0)))
+	if (!a->run_id || (!a->resume && (!(a->config || a->config_env) || !a->parent ||
+					  !a->worker || a->slot < 0)))
 		return -EINVAL;
 	return 0;
 }
 
-/* The configuration the coordinator wrote; 0 or -errno with err set. */
-static int load(struct config *cfg, const char *path, struct buf *err)
+/* The configuration the coordinator wrote (a file, or the variable
+ * a->config_env); 0 or -errno with err set. */
+static int load(struct config *cfg, const struct worker_args *a, struct buf *err)
 {
 	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je);
+	const char *text = a->config_env ? getenv(a->config_env) : NULL;
+	json_t *j = a->config_env ? json_loads(text ? text : "", 0, &je)
+				  : json_load_file(a->config, 0, &je);
 	int ret;
 
 	if (!j)
 		return err_set(err, -EINVAL,
-			       "cannot read the worker's configuration %s: %s", path,
-			       je.text);
+			       "cannot read the worker's configuration %s%s: %s",
+			       a->config_env ? "from $" : "",
+			       a->config_env ? a->config_env : a->config, je.text);
 	ret = config_from_json(cfg, j, err);
 	json_decref(j);
 	if (ret == 0)
@@ -127,13 +142,13 @@ static int cmd_worker(int argc, char **argv)
 	ui_watch(&r);
 	if (a.resume) {
 		code = resume_run(&r, &cfg, ".", a.run_id, &err);
-	} else if (load(&cfg, a.config, &err) < 0) {
+	} else if (load(&cfg, &a, &err) < 0) {
 		code = 2;
 	} else {
 		r.link.id = xstrdup(a.run_id);
 		r.link.parent = xstrdup(a.parent);
 		r.link.worker = xstrdup(a.worker);
-		r.link.ledger = xstrdup(a.ledger);
+		r.link.ledger = a.ledger ? xstrdup(a.ledger) : NULL;
 		r.link.slot = a.slot;
 		r.link.base = a.base ? xstrdup(a.base) : NULL;
 		code = loop_run(&r, &err);

@@ -389,6 +389,10 @@ static void on_fanout(const char *kind, const json_t *b)
 		       str(b, "worker"), str(b, "status"), num(sp, "iterations"),
 		       json_number_value(json_object_get(sp, "cost_usd")),
 		       *str(b, "reason") ? ": " : "", str(b, "reason"));
+	else if (!strcmp(kind, EV_WORKER_STATE))
+		ui_log("worker %s: job %s %s: %s", str(b, "worker"), str(b, "handle"),
+		       str(b, "state"),
+		       *str(b, "reason") ? str(b, "reason") : str(b, "native"));
 	else if (!strcmp(kind, EV_SELECTED))
 		ui_log("worker %s's commit %.12s chosen: %s", str(b, "worker"),
 		       str(b, "commit"), str(b, "why"));

@@ -155,8 +155,13 @@ struct config {
 				      one worker per task, merged in order */
 	size_t ntask_specs;
 	char *select;	       /* first | best */
-	char *executor;	       /* local | slurm (docs/design/executors.md) */
+	char *executor;	       /* local | slurm | kueue (docs/design/executors.md) */
 	char *slurm_partition; /* sbatch --partition */
+	/* executor kueue: where the Jobs go, and the git remote the workers
+	 * clone and push to (NULL: the repository's origin) */
+	char *kubeconfig, *kube_namespace, *kube_queue, *kube_image;
+	char *kube_secret, *kube_secret_key, *kube_service_account;
+	char *remote;
 	long worker_cpus;      /* per worker job; -1: 1 */
 	long worker_mem_mb;    /* per worker job; -1: the scheduler's default */
 	long worker_gpus;      /* per worker job; -1: none */

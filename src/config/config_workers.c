@@ -95,16 +95,20 @@ int config_finalize_workers(struct config *c, struct buf *err)
 			"tools: '%s' is not one of on (the model calls tools), off "
 			"(edit blocks only) or auto (on unless the server refuses)",
 			c->tools);
-	if (c->executor && strcmp(c->executor, "local") && strcmp(c->executor, "slurm"))
-		return err_set(
-			err, -EINVAL,
-			!strcmp(c->executor, "kueue")
-				? "executor: kueue runs workers through `loopgate "
-				  "dispatch` for now; `loopgate run` takes local or "
-				  "slurm"
-				: "executor: '%s' is not one: local (processes on "
-				  "this machine) or slurm (batch jobs)",
-			c->executor);
+	if (c->executor && strcmp(c->executor, "local") && strcmp(c->executor, "slurm") &&
+	    strcmp(c->executor, "kueue"))
+		return err_set(err, -EINVAL,
+			       "executor: '%s' is not one: local (processes on this "
+			       "machine), slurm (batch jobs) or kueue (Kubernetes Jobs "
+			       "queued by Kueue)",
+			       c->executor);
+	if (c->executor && !strcmp(c->executor, "kueue") &&
+	    (!c->kube_queue || !c->kube_image))
+		return err_set(err, -EINVAL,
+			       "executor: kueue needs the LocalQueue (kube_queue:, "
+			       "--kube-queue) and the loopgate image (kube_image:, "
+			       "--kube-image); `loopgate kueue manifests` prints what a "
+			       "tenant needs");
 	if (c->select && strcmp(c->select, "first") && strcmp(c->select, "best"))
 		return err_set(err, -EINVAL,
 			       "select: '%s' is not a selection policy: first (the "

@@ -633,7 +633,7 @@ static int walk_map(struct walk *w, const struct ynode *map, const struct key *k
 {
 	/* the line each key was given on, by its index in keys: room for
 	 * every table's keys (the top level has the most, about 40) */
-	size_t seen[64] = {0};
+	size_t seen[128] = {0};
 	char tmp[80];
 	int ret;
 

@@ -117,10 +117,13 @@ void executor_job_name(const struct executor_job *job, char out[64])
 {
 	size_t n = 0;
 
+	size_t len = strlen(job->run_id);
+
 	n = name_part(out, n, 63, "lg-");
-	/* a run id is a long hash: its first 12 characters name it well
-	 * enough and leave room for the worker */
-	n = name_part(out, n, n + 12, job->run_id);
+	/* the whole run id (a loopgate id is 22 characters: its time, then a
+	 * random part): two runs must never share a job name.  A longer one
+	 * keeps its last 40, where an id's random part is. */
+	n = name_part(out, n, 63, job->run_id + (len > 40 ? len - 40 : 0));
 	n = name_part(out, n, 63, "-");
 	n = name_part(out, n, 63, job->worker_id);
 	/* a DNS label ends with an alphanumeric */

@@ -55,8 +55,11 @@ struct executor_job {
 	 * environment on Slurm, from the Secret on Kueue). */
 	const char *secret_env;
 	const char *const *env_names; /* more variables to pass by name */
-	int cpus;		      /* 0: 1 */
-	long mem_mb;		      /* 0: the scheduler's default */
+	/* Kueue: NAME=value pairs the container gets as they are (never a
+	 * secret: they are in the manifest); NULL-terminated, or NULL. */
+	const char *const *env_values;
+	int cpus;    /* 0: 1 */
+	long mem_mb; /* 0: the scheduler's default */
 	int gpus;
 	long time_limit_s;	 /* from the run's deadline; 0: none */
 	const char *log_path;	 /* Slurm: --output (absolute) */

@@ -45,6 +45,13 @@ static json_t *job_env(const struct executor_job *job, const struct executor_opt
 		json_array_append_new(env, env_value("LOOPGATE_REPO", job->repo_url));
 	if (job->base_commit)
 		json_array_append_new(env, env_value("LOOPGATE_BASE", job->base_commit));
+	for (const char *const *v = job->env_values; v && *v; v++) {
+		const char *eq = strchr(*v, '=');
+		if (eq && eq > *v)
+			json_array_append_new(env, json_pack("{s:s%, s:s}", "name", *v,
+							     (size_t)(eq - *v), "value",
+							     eq + 1));
+	}
 	if (job->secret_env)
 		json_array_append_new(
 			env, json_pack("{s:s, s:{s:{s:s, s:s}}}", "name", job->secret_env,

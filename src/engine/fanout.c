@@ -183,8 +183,12 @@ struct fanout *fanout_new(struct run *r)
 	f->select = f->tasks				      ? "tasks"
 		    : c->select && !strcmp(c->select, "best") ? "best"
 							      : "first";
+	/* on a cluster every worker is submitted at once: its scheduler
+	 * queues them under its quota, not loopgate */
 	f->max_parallel = c->max_parallel > 0 ? c->max_parallel
-					      : sysconf(_SC_NPROCESSORS_ONLN);
+			  : c->executor && strcmp(c->executor, "local")
+				  ? (long)f->n
+				  : sysconf(_SC_NPROCESSORS_ONLN);
 	if (f->max_parallel < 1)
 		f->max_parallel = 1;
 	f->ledger = rundir_file(r->run_dir, LEDGER_FILE);
@@ -236,7 +240,7 @@ static int submit_remote(struct run *r, struct fanout *f, struct fw *w,
 	ret = config_from_json(&wc, j, err);
 	json_decref(j);
 	if (ret == 0)
-		ret = fanout_remote_submit(r, f, w, &wc, argv, out, err);
+		ret = fanout_remote_submit(r, f, w, &wc, cfg_path, argv, out, err);
 	config_release(&wc);
 	return ret;
 }
@@ -429,7 +433,7 @@ void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w)
 			f->interrupted = interrupt_pending();
 			fanout_remote_cancel(f, w);
 		}
-		fanout_remote_wait(f); /* may end others too: they are read later */
+		fanout_remote_wait(r, f); /* may end others too: they are read later */
 	}
 	if (f->ex) {
 		fanout_worker_ended(r, f, w);
@@ -465,7 +469,7 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 		if (!open)
 			break;
 		if (f->ex) {
-			if (!(w = fanout_remote_wait(f)))
+			if (!(w = fanout_remote_wait(r, f)))
 				continue;
 		} else {
 			if (!(w = wait_one(f, &wstatus)))

@@ -229,7 +229,12 @@ void fanout_lost(struct run *r, struct fanout *f, struct fw *w, const char *why)
 void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w)
 {
 	w->verified = -1;
-	if (read_summary(w) < 0) {
+	if (f->ex)
+		fanout_remote_collect(r, f, w);
+	if (read_summary(w) == 0) {
+		if (f->ex)
+			fanout_remote_settle(f, w);
+	} else {
 		char why[96];
 		snprintf(why, sizeof(why),
 			 "the worker ended (status %d) without a summary: its "

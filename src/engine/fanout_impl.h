@@ -34,10 +34,13 @@ struct fw {
 	int resolves;	    /* split work: the task (index + 1) whose merge
 			       conflict this worker redoes, else 0 */
 	/* executor: slurm (fanout_remote.c) */
-	char *handle;	       /* the scheduler's job id */
-	int queued_noted;      /* its queue reason was taken */
-	char queue_reason[96]; /* why it waited: Resources, Priority */
-	char native[48];       /* the scheduler's last word on it */
+	char *handle;	 /* the scheduler's job id */
+	int job_state;	 /* enum worker_state last recorded */
+	int preemptions; /* times its job was evicted and requeued */
+	/* kueue: its budget slice (the ceilings it was given) */
+	long slice_iterations, slice_tokens;
+	double slice_cost;
+	char native[48]; /* the scheduler's last word on it */
 	enum fw_state state;
 	int resume; /* start it as `__worker --resume` */
 	pid_t pid;
@@ -69,7 +72,8 @@ struct fanout {
 	const char *stop_why;
 	int interrupted;
 	int winner;	     /* index, or -1 */
-	struct executor *ex; /* executor: slurm; NULL: local processes */
+	struct executor *ex; /* executor: slurm, kueue; NULL: local processes */
+	char *remote;	     /* kueue: the git remote workers clone and push to */
 	char *why;	     /* why it won */
 };
 
@@ -88,15 +92,25 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err);
 /* fanout_remote.c: workers as cluster jobs (f->ex).  open: NULL ex for
  * executor local; submit: the job for argv (wc: the worker's config, for
  * the names of the variables it needs); wait: polls, returns a worker
- * whose job ended (exit_code set) or NULL after a tick; attach (resume):
+ * whose job ended (exit_code set) or NULL after a tick, recording each
+ * change of a job's state (worker_state: queued with the scheduler's
+ * reason, running, preempted); attach (resume):
  * 1 ended, 0 running again, < 0 unknown; cancel: stop it. */
 int fanout_remote_open(struct run *r, struct fanout *f, struct buf *err);
 void fanout_remote_close(struct fanout *f);
 int fanout_remote_submit(struct run *r, struct fanout *f, struct fw *w,
-			 const struct config *wc, const char *const *argv,
-			 const char *out, struct buf *err);
-struct fw *fanout_remote_wait(struct fanout *f);
-int fanout_remote_attach(struct fanout *f, struct fw *w);
+			 const struct config *wc, const char *cfg_path,
+			 const char *const *argv, const char *out, struct buf *err);
+struct fw *fanout_remote_wait(struct run *r, struct fanout *f);
+/* fanout_remote.c: a remote worker that ended, brought back (kueue: its
+ * branch and log fetched from the remote into the places a local worker's
+ * are; slurm: nothing to do), before its summary is read. */
+void fanout_remote_collect(struct run *r, struct fanout *f, struct fw *w);
+/* fanout_remote.c: its ledger slot settled to the spend its summary
+ * reports (kueue: the slice reserved at submit is released), plus a whole
+ * slice for each attempt Kueue preempted (w's spend grows by as much). */
+void fanout_remote_settle(struct fanout *f, struct fw *w);
+int fanout_remote_attach(struct run *r, struct fanout *f, struct fw *w);
 void fanout_remote_cancel(struct fanout *f, struct fw *w);
 /* fanout_end.c */
 void fanout_stop(struct fanout *f, const char *why);

@@ -77,7 +77,8 @@ static void plan_open(struct run *r, struct fanout *f, const int *started)
 		sum = rundir_file(w->run_dir, RUNDIR_SUMMARY);
 		log = rundir_file(w->run_dir, RUNDIR_EVENTS);
 		w->state = FW_WAITING;
-		if (started[i] && f->ex && w->handle && fanout_remote_attach(f, w) == 0) {
+		if (started[i] && f->ex && w->handle &&
+		    fanout_remote_attach(r, f, w) == 0) {
 			/* still queued or running on the cluster: re-attached */
 		} else if (started[i] && access(sum, F_OK) == 0) {
 			/* it ended while the coordinator was dead */

@@ -57,6 +57,7 @@
 #define EV_FANOUT_START "fanout_start"
 #define EV_WORKER_START "worker_start"
 #define EV_WORKER_END	"worker_end"
+#define EV_WORKER_STATE "worker_state" /* a cluster job's state changed */
 #define EV_CANDIDATE	"candidate"
 #define EV_SELECTED	"selected"
 #define EV_TASK_MERGE	"task_merge"

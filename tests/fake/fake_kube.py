@@ -37,6 +37,15 @@ Control (plain HTTP on --control-port-file, for the test):
   POST /compact                  every resourceVersion so far is compacted: the
                                  next watch, from whatever version, gets 410
 
+Pods (--run-pods ENTRYPOINT, a kubelet for tests): an admitted Job's pod
+really runs, as a local process: ENTRYPOINT (the image's, here
+tools/loopgate-worker) with the container's args, the container's env
+(value entries as given, secretKeyRef resolved from --secrets, a JSON file
+{"secret": {"key": "value"}}; an unknown one fails the pod like
+CreateContainerConfigError), PATH from --pod-path first, in a fresh
+directory (LOOPGATE_WORKDIR below it).  Its output is the pod's log; its
+exit ends the Job as /finish would.  Preemption or deletion kills it.
+
 Log: one JSON line per API request {"method","path","query","body","raw","auth"}.
 """
 import argparse
@@ -46,6 +55,8 @@ import hashlib
 import json
 import os
 import ssl
+import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -111,6 +122,11 @@ class Cluster:
         self.events = []  # (rv, type, kind, ns, obj)
         self.blocked = 0  # millicpu taken by a higher-priority workload
         self.order = 0
+        self.procs = {}  # pod name -> Popen (--run-pods)
+        self.secrets = {}
+        if args.secrets:
+            with open(args.secrets) as f:
+                self.secrets = json.load(f)
 
     def bump(self, obj):
         self.rv += 1
@@ -199,6 +215,63 @@ class Cluster:
                     "state": {"running": {"startedAt": now()}}}]}}
         self.bump(pod)
         self.pods[(ns, pod["metadata"]["name"])] = pod
+        if self.args.run_pods:
+            self.start_pod(ns, name, pod)
+
+    # --- the kubelet (--run-pods) --------------------------------------
+    def pod_env(self, c):
+        env = {"PATH": os.pathsep.join(filter(None, [self.args.pod_path, os.environ.get("PATH")])),
+               "HOME": os.environ.get("HOME", "/"), "LC_ALL": "C"}
+        for k in ("GIT_CONFIG_NOSYSTEM", "LOOPGATE_TEST_TMP"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        for e in c.get("env", []):
+            if "value" in e:
+                env[e["name"]] = e["value"]
+            else:
+                ref = e["valueFrom"]["secretKeyRef"]
+                env[e["name"]] = self.secrets[ref["name"]][ref["key"]]
+        return env
+
+    def start_pod(self, ns, job, pod):
+        name = pod["metadata"]["name"]
+        c = pod["spec"]["containers"][0]
+        work = tempfile.mkdtemp(prefix="pod-", dir=self.args.pod_dir)
+        try:
+            env = self.pod_env(c)
+        except KeyError as e:
+            self.logs[name] = "Error: secret key %s not found\n" % e
+            threading.Thread(target=self.end_pod, args=(job, name, 1, None), daemon=True).start()
+            return
+        env["LOOPGATE_WORKDIR"] = os.path.join(work, "repo")
+        out = open(os.path.join(work, "log"), "w+")
+        proc = subprocess.Popen([self.args.run_pods] + c.get("args", []), cwd=work, env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs[name] = proc
+        threading.Thread(target=self.end_pod, args=(job, name, None, (proc, out)), daemon=True).start()
+
+    def end_pod(self, job, name, code, po):
+        if po:
+            proc, out = po
+            code = proc.wait()
+            out.seek(0)
+            text = out.read()
+            out.close()
+        with self.lock:
+            if po:
+                self.logs[name] = text
+            alive = self.procs.pop(name, None) is not None or not po
+            if alive and any(p["metadata"]["name"] == name for p in self.pods.values()):
+                self.finish(job, code if code >= 0 else 128 - code)
+
+    def kill_pod(self, name):
+        proc = self.procs.pop(name, None)
+        if proc:
+            try:
+                os.killpg(proc.pid, 9)
+            except ProcessLookupError:
+                pass
 
     def job_pods(self, ns, name):
         return [p for (pns, _), p in self.pods.items()
@@ -250,6 +323,7 @@ class Cluster:
         wl["_order"] = self.order  # to the back of the queue
         self.bump(wl)
         for p in self.job_pods(*key):
+            self.kill_pod(p["metadata"]["name"])
             del self.pods[(key[0], p["metadata"]["name"])]
         job["spec"]["suspend"] = True
         job["status"]["active"] = 0
@@ -381,6 +455,7 @@ class Handler(BaseHTTPRequestHandler):
         job = c.jobs.pop((ns, name))
         c.workloads.pop((ns, name), None)
         for p in c.job_pods(ns, name):
+            c.kill_pod(p["metadata"]["name"])
             del c.pods[(ns, p["metadata"]["name"])]
         c.bump(job)
         c.emit("DELETED", "Job", job)
@@ -483,6 +558,10 @@ def main():
     ap.add_argument("--forbidden-token")
     ap.add_argument("--queue", default="loopgate")
     ap.add_argument("--quota-cpu", default="2")
+    ap.add_argument("--run-pods", help="the image's entrypoint: admitted pods run locally")
+    ap.add_argument("--pod-path", help="put first in a pod's PATH")
+    ap.add_argument("--pod-dir", help="where pods' directories go")
+    ap.add_argument("--secrets", help="JSON {secret: {key: value}} for secretKeyRef")
     args = ap.parse_args()
     cluster = Cluster(args)
     Handler.cluster = Control.cluster = cluster

@@ -119,13 +119,18 @@ TEST(names)
 	static const struct {
 		const char *run, *worker, *name;
 	} t[] = {
-		{"0a1b2c3d4e5f60718293", "a", "lg-0a1b2c3d4e5f-a"},
+		{"0a1b2c3d4e5f60718293", "a", "lg-0a1b2c3d4e5f60718293-a"},
+		/* two runs of the same minute: their names differ */
+		{"20261205-142506-acf2bf", "w1", "lg-20261205-142506-acf2bf-w1"},
+		{"20261205-142506-0d4e11", "w1", "lg-20261205-142506-0d4e11-w1"},
+		{"x123456789012345678901234567890123456789012345678901234567890", "w1",
+		 "lg-1234567890123456789012345678901234567890-w1"},
 		{"ABC", "Worker_1", "lg-abc-worker-1"},
 		{"r", "w-", "lg-r-w"},
 		{"0123456789abcdef",
 		 "a-very-long-worker-name-that-goes-on-and-on-past-sixty-three-"
 		 "characters",
-		 "lg-0123456789ab-a-very-long-worker-name-that-goes-on-and-on-pas"},
+		 "lg-0123456789abcdef-a-very-long-worker-name-that-goes-on-and-on"},
 	};
 	static const struct {
 		const char *in, *out;

@@ -176,7 +176,7 @@ TEST(script)
 	job.env_names = env;
 	job.base_commit = "0123abcd";
 	CHECK_INT(slurm_script(&job, "gpu", &s, &err), 0);
-	CHECK_CONTAINS(s.s, "#!/bin/sh\n#SBATCH --job-name=lg-abcdef012345-w-1\n");
+	CHECK_CONTAINS(s.s, "#!/bin/sh\n#SBATCH --job-name=lg-abcdef0123456789abcdef-w-1\n");
 	CHECK_CONTAINS(s.s, "#SBATCH --cpus-per-task=2\n");
 	CHECK_CONTAINS(s.s, "#SBATCH --mem=2048M\n");
 	CHECK_CONTAINS(s.s, "#SBATCH --gres=gpu:1\n");
