@@ -141,23 +141,30 @@ const char *proc_resolve(const char *file, const char *path_var)
 	return resolved[nresolved++].full;
 }
 
-static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
-		       int out_fd, int err_fd, int report_fd, const char *path_var,
-		       const char *found)
+/* What the command's process needs, on the warden's stack (warden.h). */
+struct cmd_args {
+	const struct proc_opts *o;
+	const struct child_ctx *cx;
+	int in_fd, out_fd, err_fd, report_fd;
+	const char *path_var, *found;
+};
+
+/* In the command's process, a vfork child of the warden: system calls
+ * only, no return (exec, or child_fail's _exit). */
+static void cmd_exec(void *arg)
 {
 	static const char *const empty_env[] = {NULL};
+	const struct cmd_args *a = arg;
+	const struct proc_opts *o = a->o;
+	const struct child_ctx *cx = a->cx;
 	const char *const *env = o->env ? o->env : empty_env;
 	const char *const *argv = cx->argv;
-	const char *file = argv[0];
-	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
+	const char *file = argv[0], *path_var = a->path_var, *found = a->found;
+	int in_fd = a->in_fd, out_fd = a->out_fd, err_fd = a->err_fd,
+	    report_fd = a->report_fd;
 	sigset_t none;
 	int i;
 
-	/* The warden leads the group and outlives loopgate until every
-	 * process under it is dead (warden.h); this goes on in the command. */
-	setsid();
-	if ((i = warden_start(cx->loopgate, pipes, 4)) < 0)
-		child_fail(report_fd, -i);
 	if (o->sandbox) {
 		cgroup_join(cx->cg);
 		child_limits(o->sandbox, cx->cg);
@@ -208,6 +215,21 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 		}
 		child_fail(report_fd, saved);
 	}
+}
+
+static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
+		       int out_fd, int err_fd, int report_fd, const char *path_var,
+		       const char *found)
+{
+	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
+	struct cmd_args a = {o, cx, in_fd, out_fd, err_fd, report_fd, path_var, found};
+	int ret;
+
+	/* The warden leads the group and outlives loopgate until every
+	 * process under it is dead (warden.h); the command is its child. */
+	setsid();
+	ret = warden_start(cx->loopgate, pipes, 4, cmd_exec, &a);
+	child_fail(report_fd, -ret);
 }
 
 struct drain {
