@@ -321,12 +321,19 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 	struct cfg_stamp now[2];
 	struct override_cache *c = NULL;
 	struct buf why = BUF_INIT;
+	char *abs;
 	size_t i;
 
-	/* only absolute directories are keys: "." or NULL (the current
-	 * directory) would go stale if it changed */
-	if (!dir || dir[0] != '/')
-		return driver_overrides(dir, x, err);
+	/* the key is an absolute directory: "." or NULL (the current
+	 * directory) is resolved now, so it cannot go stale if that changes */
+	if (!dir || dir[0] != '/') {
+		int ret;
+		if (!(abs = realpath(dir ? dir : ".", NULL)))
+			return driver_overrides(dir, x, err);
+		ret = cached_overrides(abs, x, err);
+		free(abs);
+		return ret;
+	}
 	for (i = 0; i < CACHE_SLOTS; i++)
 		if (cache[i].dir && !strcmp(cache[i].dir, dir))
 			c = &cache[i];
