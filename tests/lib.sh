@@ -51,7 +51,9 @@ trap cleanup EXIT
 test_expect_success() {
 	test_count=$((test_count + 1))
 	desc=$1
-	(cd "$TRASH" && set -e && { [ "${LOOPGATE_TRACE:-0}" = 1 ] && set -x; eval "$2"; }) >"$TRASH/.out.$test_count" 2>&1
+	# fd 9: the case's log whatever the body redirects (expect_code's
+	# complaints reach it even from `expect_code ... 2>err`)
+	(cd "$TRASH" && set -e && { [ "${LOOPGATE_TRACE:-0}" = 1 ] && set -x; eval "$2"; }) >"$TRASH/.out.$test_count" 2>&1 9>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "ok $test_count - $desc"
@@ -125,6 +127,19 @@ expect_code() {
 	set -e
 	if [ "$got" -ne "$want" ]; then
 		echo "expected exit $want, got $got from: $*" >&2
+		# into the case's log too, with the command's stderr when that
+		# went to a file (2>err): a failure is never silent
+		where=$(readlink /proc/self/fd/3 3>&2 2>/dev/null || true)
+		log=$( (readlink /proc/self/fd/3 3>&9) 2>/dev/null || true)
+		if [ -n "$log" ] && [ "$where" != "$log" ]; then
+			{
+				echo "expected exit $want, got $got from: $*"
+				if [ -f "$where" ]; then
+					echo "--- its stderr ($where), last lines:"
+					tail -n 25 "$where"
+				fi
+			} >&9
+		fi
 		return 1
 	fi
 }

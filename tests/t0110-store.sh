@@ -160,7 +160,7 @@ test_expect_success 'a database that is not SQLite: the run still converges, run
 # until the other run's agent has started too, then fixes calc.py; it
 # fixes nothing when the other never came, so the run cannot converge.
 rendezvous() {
-	echo "touch $TRASH/$1.started; i=0; while [ ! -e $TRASH/$2.started ] && [ \$i -lt 1000 ]; do i=\$((i+1)); sleep 0.01; done; [ -e $TRASH/$2.started ] && sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py"
+	echo "touch $TRASH/$1.started; i=0; while [ ! -e $TRASH/$2.started ] && [ \$i -lt 6000 ]; do i=\$((i+1)); sleep 0.01; done; [ -e $TRASH/$2.started ] && sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py"
 }
 
 test_expect_success 'two runs at once in one repository are both indexed' '
@@ -171,15 +171,23 @@ test_expect_success 'two runs at once in one repository are both indexed' '
 	$LOOPGATE run --dir r5 --goal "run B" --gate "sh test.sh" --agent-cmd "$(rendezvous B A)" $TRASH_WRITABLE \
 		--max-iterations 1 --json >b.json 2>b.err &
 	pb=$!
-	wait $pa
-	wait $pb
-	test -e A.started && test -e B.started &&
-	test "$(summary_field a.json status)" = converged &&
-	test "$(summary_field b.json status)" = converged &&
-	! grep -q "run store" a.err b.err &&
+	ra=0 && wait $pa || ra=$?
+	rb=0 && wait $pb || rb=$?
+	{
+		test $ra = 0 && test $rb = 0 &&
+		test -e A.started && test -e B.started &&
+		test "$(summary_field a.json status)" = converged &&
+		test "$(summary_field b.json status)" = converged &&
+		! grep -q "run store" a.err b.err
+	} || {
+		echo "exit codes $ra $rb; started: $(ls *.started)"
+		for f in a.err b.err a.json b.json; do echo "--- $f"; tail -n 15 $f; done
+		false
+	} &&
 	runs_json r5 both.json &&
 	test "$(json_get both.json "sorted((r[\"goal\"], r[\"status\"], r[\"iterations\"]) for r in d)")" = \
-		"[(${SQ}run A${SQ}, ${SQ}converged${SQ}, 1), (${SQ}run B${SQ}, ${SQ}converged${SQ}, 1)]" &&
+		"[(${SQ}run A${SQ}, ${SQ}converged${SQ}, 1), (${SQ}run B${SQ}, ${SQ}converged${SQ}, 1)]" ||
+		{ echo "--- runs --json"; cat both.json; false; }
 	expect_code 0 $LOOPGATE reindex --dir r5 && runs_json r5 both2.json && cmp both.json both2.json
 '
 

@@ -35,35 +35,43 @@ sed -i 's/a - b/b + a/' calc.py
 SH
 
 test_expect_success 'two tasks whose verified results merge cleanly: merged in order, the merge verified, converged' '
-	two_repo ok <<-YAML &&
-	tasks:
-	  - name: add
-	    goal: make add() add
-	    gates: ["sh test_add.sh"]
-	    agent_cmd: sh $TRASH/fix-add.sh
-	  - name: mul
-	    goal: make mul() multiply
-	    gates: ["sh test_mul.sh"]
-	    agent_cmd: sh $TRASH/fix-mul.sh
-	YAML
-	expect_code 0 $LOOPGATE run --dir ok --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
-		--json >s.json 2>err &&
-	test "$(summary_field s.json status)" = converged &&
-	id=$(summary_field s.json run_id) &&
-	git -C ok show "loopgate/$id:calc.py" >merged.py &&
-	grep -q "return a + b" merged.py && grep -q "return a \* b" merged.py &&
-	git -C ok log --format=%s "loopgate/$id" | grep -q "loopgate: task add (worker w1)" &&
-	git -C ok log --format=%s "loopgate/$id" | grep -q "loopgate: task mul (worker w2)" &&
-	event_bodies "ok/.loopgate/runs/$id" task_merge >m.json &&
-	json_get m.json "[(x[\"task\"], x[\"merged\"]) for x in d]" >mv &&
-	test "$(cat mv)" = "[('"'"'add'"'"', True), ('"'"'mul'"'"', True)]" &&
-	# the second merge was judged by the run gate and both tasks gates
-	grep "\"kind\":\"gate_end\"" "ok/.loopgate/runs/$id/events.jsonl" |
-		grep "\"phase\":\"reverify\"" | grep -c "workers/merge-2/gate-" >n2 &&
-	test "$(cat n2)" = 3 &&
-	# a task worker judged its claim by its own gate only
-	grep -q "sh test_add.sh" "ok/.loopgate/runs/$id-w1/events.jsonl" &&
-	! grep -q "sh test_mul.sh" "ok/.loopgate/runs/$id-w1/events.jsonl"
+	{
+		two_repo ok <<-YAML &&
+		tasks:
+		  - name: add
+		    goal: make add() add
+		    gates: ["sh test_add.sh"]
+		    agent_cmd: sh $TRASH/fix-add.sh
+		  - name: mul
+		    goal: make mul() multiply
+		    gates: ["sh test_mul.sh"]
+		    agent_cmd: sh $TRASH/fix-mul.sh
+		YAML
+		expect_code 0 $LOOPGATE run --dir ok --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
+			--json >s.json 2>err &&
+		test "$(summary_field s.json status)" = converged &&
+		id=$(summary_field s.json run_id) &&
+		git -C ok show "loopgate/$id:calc.py" >merged.py &&
+		grep -q "return a + b" merged.py && grep -q "return a \* b" merged.py &&
+		git -C ok log --format=%s "loopgate/$id" | grep -q "loopgate: task add (worker w1)" &&
+		git -C ok log --format=%s "loopgate/$id" | grep -q "loopgate: task mul (worker w2)" &&
+		event_bodies "ok/.loopgate/runs/$id" task_merge >m.json &&
+		json_get m.json "[(x[\"task\"], x[\"merged\"]) for x in d]" >mv &&
+		test "$(cat mv)" = "[('"'"'add'"'"', True), ('"'"'mul'"'"', True)]" &&
+		# the second merge was judged by the run gate and both tasks gates
+		grep "\"kind\":\"gate_end\"" "ok/.loopgate/runs/$id/events.jsonl" |
+			grep "\"phase\":\"reverify\"" | grep -c "workers/merge-2/gate-" >n2 &&
+		test "$(cat n2)" = 3 &&
+		# a task worker judged its claim by its own gate only
+		grep -q "sh test_add.sh" "ok/.loopgate/runs/$id-w1/events.jsonl" &&
+		! grep -q "sh test_mul.sh" "ok/.loopgate/runs/$id-w1/events.jsonl"
+	} || {
+		echo "--- err"; tail -n 20 err; echo "--- s.json"; cat s.json; cat mv n2 2>/dev/null
+		for d in ok/.loopgate/runs/*/; do
+			echo "--- $d"; tail -n 4 "$d/events.jsonl" | cut -c 1-400
+		done
+		false
+	}
 '
 
 test_expect_success 'a task whose merge breaks another task'"'"'s gate is not kept, and the record says which gate' '
