@@ -11,7 +11,7 @@
 FROM debian:12-slim AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	--no-install-recommends build-essential pkg-config libcurl4-openssl-dev \
-	libjansson-dev libyaml-dev libssl-dev libsqlite3-dev libseccomp-dev \
+	libjansson-dev libyaml-dev libssl-dev libsqlite3-dev libseccomp-dev zlib1g-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -20,7 +20,7 @@ RUN make -j"$(nproc)" build/loopgate
 FROM debian:12-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	--no-install-recommends ca-certificates git bubblewrap python3 \
-	libcurl4 libjansson4 libyaml-0-2 libssl3 libsqlite3-0 libseccomp2 \
+	libcurl4 libjansson4 libyaml-0-2 libssl3 libsqlite3-0 libseccomp2 zlib1g \
 	&& rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/loopgate /usr/local/bin/loopgate
 COPY tools/loopgate-worker /usr/local/bin/loopgate-worker

@@ -1,7 +1,7 @@
 # loopgate — GNU make.  `make`, `make test`, `make check`, `make bench`,
 # `make install PREFIX=/usr/local`.
 VERSION := 0.1.0
-PKGS := libcurl jansson yaml-0.1 libcrypto sqlite3 libseccomp
+PKGS := libcurl jansson yaml-0.1 libcrypto sqlite3 libseccomp zlib
 BUILD ?= build
 PREFIX ?= /usr/local
 

@@ -258,6 +258,13 @@ fi
 python3 "$BENCH_DIR/stats.py" report "$W"
 rc=$?
 
+# A run's fixed cost and the processes of one iteration (bench/fixed.sh;
+# BENCH_FIXED=0 skips it).
+if [ "${BENCH_FIXED:-1}" != 0 ]; then
+	echo
+	LOOPGATE_BIN=$LOOPGATE sh "$BENCH_DIR/fixed.sh" || die "the fixed-cost bench failed"
+fi
+
 # The audit log: append rate with and without fdatasync, and audit verify
 # on a 1,000,000-record log (bench/audit.sh; BENCH_AUDIT=0 skips it).
 if [ "${BENCH_AUDIT:-1}" != 0 ]; then

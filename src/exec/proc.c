@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,22 +90,81 @@ static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
 		set_limit(RLIMIT_AS, (rlim_t)l->memory_mb << 20);
 }
 
-static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
-		       int out_fd, int err_fd, int report_fd, const char *path_var)
+/*
+ * Where a command without a slash was found in a PATH, remembered for the
+ * life of the process: git runs dozens of times a run, and a PATH search in
+ * the child is one failed execve per directory before git's (a dozen here).
+ * The parent searches as the child would (the first regular file it may
+ * execute); the child execs that path, and only when it is gone (ENOENT)
+ * falls back to its own search, so a stale entry costs one failed execve
+ * and never changes what runs or what an exec failure says.
+ */
+#define RESOLVED_MAX 16
+static struct resolved {
+	char *name, *path_var, *full;
+} resolved[RESOLVED_MAX];
+static size_t nresolved;
+
+const char *proc_resolve(const char *file, const char *path_var)
+{
+	const char *p = path_var ? path_var : "/usr/bin:/bin";
+	size_t fl = strlen(file);
+	struct stat st;
+	char full[4096];
+
+	if (strchr(file, '/'))
+		return NULL;
+	for (size_t i = 0; i < nresolved; i++)
+		if (!strcmp(resolved[i].name, file) && !strcmp(resolved[i].path_var, p))
+			return resolved[i].full;
+	while (*p) {
+		size_t dl = strcspn(p, ":");
+		if (dl && p[0] != '/')
+			return NULL; /* relative to the child's cwd: its own search */
+		if (dl && dl + fl + 2 < sizeof(full)) {
+			memcpy(full, p, dl);
+			full[dl] = '/';
+			memcpy(full + dl + 1, file, fl + 1);
+			if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+			    access(full, X_OK) == 0)
+				break;
+		}
+		p += dl;
+		if (*p == ':')
+			p++;
+	}
+	if (!*p || nresolved == RESOLVED_MAX)
+		return NULL; /* not found: the child searches and says why */
+	resolved[nresolved].name = xstrdup(file);
+	resolved[nresolved].path_var = xstrdup(path_var ? path_var : "/usr/bin:/bin");
+	resolved[nresolved].full = xstrdup(full);
+	return resolved[nresolved++].full;
+}
+
+/* What the command's process needs, on the warden's stack (warden.h). */
+struct cmd_args {
+	const struct proc_opts *o;
+	const struct child_ctx *cx;
+	int in_fd, out_fd, err_fd, report_fd;
+	const char *path_var, *found;
+};
+
+/* In the command's process, a vfork child of the warden: system calls
+ * only, no return (exec, or child_fail's _exit). */
+static void cmd_exec(void *arg)
 {
 	static const char *const empty_env[] = {NULL};
+	const struct cmd_args *a = arg;
+	const struct proc_opts *o = a->o;
+	const struct child_ctx *cx = a->cx;
 	const char *const *env = o->env ? o->env : empty_env;
 	const char *const *argv = cx->argv;
-	const char *file = argv[0];
-	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
+	const char *file = argv[0], *path_var = a->path_var, *found = a->found;
+	int in_fd = a->in_fd, out_fd = a->out_fd, err_fd = a->err_fd,
+	    report_fd = a->report_fd;
 	sigset_t none;
 	int i;
 
-	/* The warden leads the group and outlives loopgate until every
-	 * process under it is dead (warden.h); this goes on in the command. */
-	setsid();
-	if ((i = warden_start(cx->loopgate, pipes, 4)) < 0)
-		child_fail(report_fd, -i);
 	if (o->sandbox) {
 		cgroup_join(cx->cg);
 		child_limits(o->sandbox, cx->cg);
@@ -129,6 +189,11 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 		execve(file, (char *const *)argv, (char *const *)env);
 		child_fail(report_fd, errno);
 	}
+	if (found) {
+		execve(found, (char *const *)argv, (char *const *)env);
+		if (errno != ENOENT)
+			child_fail(report_fd, errno);
+	}
 	/* PATH search by hand: execvpe would use the parent's PATH. */
 	{
 		const char *p = path_var ? path_var : "/usr/bin:/bin";
@@ -150,6 +215,21 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 		}
 		child_fail(report_fd, saved);
 	}
+}
+
+static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
+		       int out_fd, int err_fd, int report_fd, const char *path_var,
+		       const char *found)
+{
+	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
+	struct cmd_args a = {o, cx, in_fd, out_fd, err_fd, report_fd, path_var, found};
+	int ret;
+
+	/* The warden leads the group and outlives loopgate until every
+	 * process under it is dead (warden.h); the command is its child. */
+	setsid();
+	ret = warden_start(cx->loopgate, pipes, 4, cmd_exec, &a);
+	child_fail(report_fd, -ret);
 }
 
 struct drain {
@@ -589,13 +669,16 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	int code = 0;
 	ssize_t n;
 
+	const char *path_var = env_lookup(o->env, "PATH");
+	const char *found = proc_resolve(cx->argv[0], path_var);
+
 	s->start = clock_ms();
 	s->pid = fork();
 	if (s->pid < 0)
 		return err_set(err, -errno, "cannot fork: %s", strerror(errno));
 	if (s->pid == 0)
 		child_exec(o, cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
-			   rep[1], env_lookup(o->env, "PATH"));
+			   rep[1], path_var, found);
 	close(rep[1]);
 	rep[1] = -1;
 	close(outp[1]);

@@ -79,7 +79,8 @@ static void __attribute__((noreturn)) exit_as(int st)
 	_exit(128 + sig); /* a signal whose default is not to die */
 }
 
-int warden_start(pid_t loopgate, const int *close_fds, int nclose)
+int warden_start(pid_t loopgate, const int *close_fds, int nclose,
+		 void (*exec_cmd)(void *), void *arg)
 {
 	static const int ignored[] = {SIGTERM, SIGINT, SIGQUIT, SIGPIPE, SIGTSTP};
 	sigset_t set;
@@ -97,14 +98,18 @@ int warden_start(pid_t loopgate, const int *close_fds, int nclose)
 	prctl(PR_SET_PDEATHSIG, SIGHUP);
 	if (getppid() != loopgate)
 		_exit(128 + SIGKILL); /* died before the signal was armed */
-	cmd = fork();
+	/* vfork: the warden waits anyway, and nothing between here and the
+	 * command's exec touches memory but its own stack frames, so its
+	 * page tables (a copy of loopgate's) need not be copied again */
+	cmd = vfork();
 	if (cmd < 0)
 		return -errno;
 	if (cmd == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != self)
 			_exit(128 + SIGKILL);
-		return 0;
+		exec_cmd(arg); /* execs or _exits: a vfork child never returns */
+		_exit(127);
 	}
 	prctl(PR_SET_NAME, "loopgate-warden");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -8,8 +8,9 @@
  * becomes a warden before it does anything else:
  *
  *   setsid();                       the group loopgate signals
- *   warden_start(loopgate_pid, fds, nfds);
- *   ... returns only in the command's process: go on to exec ...
+ *   warden_start(loopgate_pid, fds, nfds, exec_cmd, arg);
+ *   ... returns only on failure; exec_cmd(arg) runs in the command's
+ *   process (a vfork child: it must exec or _exit, never return) ...
  *
  * The warden leads the group, is a child subreaper, ignores the group's
  * SIGTERM/SIGINT (the command gets them), and exits as the command does
@@ -27,12 +28,15 @@
 #include <sys/types.h>
 
 /*
- * Forks the command's process and returns in it (its PR_SET_PDEATHSIG set
- * to SIGKILL, the signal mask left blocking SIGCHLD and SIGHUP: the caller
- * resets it).  In the warden never returns.  close_fds: descriptors the
- * warden closes (the command's pipe ends and the exec-report pipe, whose
- * EOF must come from the command alone).  Returns -errno when fork fails.
+ * vforks the command's process and calls exec_cmd(arg) in it (its
+ * PR_SET_PDEATHSIG set to SIGKILL, the signal mask left blocking SIGCHLD
+ * and SIGHUP: exec_cmd resets it); exec_cmd must exec or _exit, with system
+ * calls only, on the stack.  In the warden never returns.  close_fds:
+ * descriptors the warden closes once the command has exec'd (the command's
+ * pipe ends and the exec-report pipe, whose EOF must come from the command
+ * alone).  Returns -errno when vfork fails.
  */
-int warden_start(pid_t loopgate, const int *close_fds, int nclose);
+int warden_start(pid_t loopgate, const int *close_fds, int nclose,
+		 void (*exec_cmd)(void *), void *arg);
 
 #endif

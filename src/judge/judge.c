@@ -28,13 +28,7 @@ struct judge_cache {
 
 int judge_tree_id(struct judge *j, struct buf *err)
 {
-	struct buf out = BUF_INIT;
-	int ret = git_run(j->tree, &out, err, "rev-parse", "HEAD^{tree}", NULL);
-	buf_rtrim(&out);
-	if (ret == 0)
-		snprintf(j->tree_id, sizeof(j->tree_id), "%s", out.s);
-	buf_release(&out);
-	return ret;
+	return git_head_tree(j->tree, j->tree_id, err);
 }
 
 static void cache_key(const struct judge *j, const char *cmd, const struct proc_env *env,

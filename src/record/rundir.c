@@ -6,10 +6,32 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 char *rundir_runs(const char *repo)
 {
 	return xasprintf("%s/.loopgate/runs", repo);
+}
+
+char *rundir_repo_of(const char *run_dir)
+{
+	static const char mid[] = "/.loopgate/runs/";
+	size_t len = strlen(run_dir), m = sizeof(mid) - 1;
+	const char *p, *id;
+
+	while (len > 1 && run_dir[len - 1] == '/')
+		len--;
+	if (run_dir[0] != '/')
+		return NULL;
+	/* the last "/.loopgate/runs/" with one non-empty component after it */
+	for (p = run_dir + len - 1; p > run_dir; p--)
+		if (*p == '/')
+			break;
+	id = p + 1;
+	if (p <= run_dir || (size_t)(p + 1 - run_dir) < m + 1 || id >= run_dir + len ||
+	    memcmp(p + 1 - m, mid, m) || !strcmp(id, ".") || !strncmp(id, "..", 2))
+		return NULL;
+	return xstrndup(run_dir, (size_t)(p + 1 - m - run_dir));
 }
 
 char *rundir_path(const char *repo, const char *id)

@@ -29,6 +29,10 @@
 char *rundir_runs(const char *repo);
 /* <repo>/.loopgate/runs/<id>. */
 char *rundir_path(const char *repo, const char *id);
+/* The inverse of rundir_path: the <repo> of an absolute
+ * "<repo>/.loopgate/runs/<id>" (a trailing slash allowed), by its
+ * spelling alone; NULL for any other path.  Free it. */
+char *rundir_repo_of(const char *run_dir);
 /* <run_dir>/tree: the run's worktree. */
 char *rundir_tree(const char *run_dir);
 /* loopgate/<id>: the run's branch. */

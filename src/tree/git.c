@@ -2,6 +2,7 @@
  * git.c: hardened git invocations.  See git.h.
  */
 #include "tree/git.h"
+#include "tree/git_impl.h"
 #include "exec/proc.h"
 #include "base/fileio.h"
 #include "base/fault.h"
@@ -320,12 +321,19 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 	struct cfg_stamp now[2];
 	struct override_cache *c = NULL;
 	struct buf why = BUF_INIT;
+	char *abs;
 	size_t i;
 
-	/* only absolute directories are keys: "." or NULL (the current
-	 * directory) would go stale if it changed */
-	if (!dir || dir[0] != '/')
-		return driver_overrides(dir, x, err);
+	/* the key is an absolute directory: "." or NULL (the current
+	 * directory) is resolved now, so it cannot go stale if that changes */
+	if (!dir || dir[0] != '/') {
+		int ret;
+		if (!(abs = realpath(dir ? dir : ".", NULL)))
+			return driver_overrides(dir, x, err);
+		ret = cached_overrides(abs, x, err);
+		free(abs);
+		return ret;
+	}
 	for (i = 0; i < CACHE_SLOTS; i++)
 		if (cache[i].dir && !strcmp(cache[i].dir, dir))
 			c = &cache[i];
@@ -452,19 +460,6 @@ static int parse_add_verbose(const struct buf *out, struct buf *changed)
 	return 0;
 }
 
-/* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
-static int worktree_gitdir(const char *tree, struct buf *out)
-{
-	struct buf l = BUF_INIT;
-	char *path = xasprintf("%s/.git", tree);
-	int ret = fileio_read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
-	if (!ret)
-		buf_sets(out, l.s + 8);
-	free(path);
-	buf_release(&l);
-	return ret;
-}
-
 /* Identity of the index file: equal stamps mean nobody rewrote it. */
 static void index_stamp(const char *tree, struct git_index_stamp *st)
 {
@@ -472,7 +467,7 @@ static void index_stamp(const char *tree, struct git_index_stamp *st)
 	struct stat sb;
 	char *path;
 	memset(st, 0, sizeof(*st));
-	if (worktree_gitdir(tree, &gd) < 0) {
+	if (git_worktree_gitdir(tree, &gd) < 0) {
 		buf_release(&gd);
 		return;
 	}
@@ -493,47 +488,6 @@ static int stamp_equal(const struct git_index_stamp *a, const struct git_index_s
 {
 	return a->valid && b->valid && a->dev == b->dev && a->ino == b->ino &&
 	       a->size == b->size && a->mtime_ns == b->mtime_ns;
-}
-
-/*
- * HEAD's sha without a process: <tree>/.git names the worktree's git dir,
- * its HEAD names the branch, the loose ref in the common dir holds the sha
- * (we just committed, and gc is off, so the ref is loose).  -1 whenever any
- * step is not what we expect; the caller falls back to rev-parse.
- */
-static int head_from_files(const char *tree, struct buf *sha)
-{
-	struct buf l = BUF_INIT, gitdir = BUF_INIT, common = BUF_INIT;
-	char *path = NULL;
-	int ret = -1;
-
-	if (worktree_gitdir(tree, &gitdir) < 0)
-		goto out;
-	path = xasprintf("%s/HEAD", gitdir.s);
-	if (fileio_read_line(path, &l) < 0 || strncmp(l.s, "ref: refs/", 10))
-		goto out;
-	{
-		char *ref = xstrdup(l.s + 5), *cd = xasprintf("%s/commondir", gitdir.s);
-		if (fileio_read_line(cd, &common) < 0)
-			buf_sets(&common, ".");
-		free(cd);
-		free(path);
-		path = common.s[0] == '/'
-			       ? xasprintf("%s/%s", common.s, ref)
-			       : xasprintf("%s/%s/%s", gitdir.s, common.s, ref);
-		free(ref);
-	}
-	if (fileio_read_line(path, &l) < 0 || l.len != 40 ||
-	    strspn(l.s, "0123456789abcdef") != 40)
-		goto out;
-	buf_add(sha, l.s, l.len);
-	ret = 0;
-out:
-	free(path);
-	buf_release(&l);
-	buf_release(&gitdir);
-	buf_release(&common);
-	return ret;
 }
 
 /*
@@ -570,7 +524,7 @@ int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp 
 {
 	int ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
 			  "--allow-empty-message", "-m", msg, NULL);
-	if (ret == 0 && sha && head_from_files(tree, sha) < 0)
+	if (ret == 0 && sha && git_head_from_files(tree, sha) < 0)
 		ret = git_rev(tree, "HEAD", sha, err);
 	if (stamp && ret == 0)
 		index_stamp(tree, stamp); /* the index now equals HEAD */

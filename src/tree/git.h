@@ -26,6 +26,9 @@ int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 
 /* The top level of the work tree containing dir, realpath'd. */
 int git_toplevel(const char *dir, struct buf *out, struct buf *err);
+/* HEAD's tree id (40 hex) into out: read from the worktree's files when
+ * HEAD is a loose commit (as right after a commit), else `rev-parse`. */
+int git_head_tree(const char *tree, char out[41], struct buf *err);
 /* Full sha of HEAD (or of rev) into out. */
 int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
 /* 1 when tracked files differ from HEAD (staged or not), 0 when clean. */

@@ -6,6 +6,7 @@
  * and checks what checkpoint_verify says.
  */
 #include "unit.h"
+#include "record/rundir.h"
 #include "record/audit.h"
 #include "record/checkpoint.h"
 #include "record/events.h"
@@ -461,6 +462,31 @@ static void remove_dir(void)
 	rmdir(dir);
 }
 
+/* rundir_repo_of: the repository in a run directory's spelling, or NULL. */
+TEST(rundir_repo_of_table)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{"/r/.loopgate/runs/20261205-1", "/r"},
+		{"/a/b/.loopgate/runs/x/", "/a/b"},
+		{"/.loopgate/runs/x", NULL}, /* the repository would be "" */
+		{"r/.loopgate/runs/x", NULL},
+		{"/r/.loopgate/runs/", NULL},
+		{"/r/.loopgate/runs/x/tree", NULL},
+		{"/r/.loopgate/runs/..", NULL},
+		{"/r/loopgate/runs/x", NULL},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		char *got = rundir_repo_of(t[i].in);
+		if (t[i].want)
+			CHECK_STR(got, t[i].want);
+		else
+			CHECK(got == NULL);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -481,5 +507,6 @@ int main(void)
 	RUN(secrets_are_redacted_before_hashing);
 	checkpoint_key_release(&key);
 	remove_dir();
+	RUN(rundir_repo_of_table);
 	return unit_done();
 }

@@ -180,6 +180,36 @@ TEST(guard_detects_and_restores)
 	free(d);
 }
 
+/* git_head_tree reads a loose commit itself and agrees with rev-parse;
+ * packed (after gc: rev-parse's answer) and detached it still agrees. */
+TEST(head_tree_from_files)
+{
+	char *d = setup("headtree"), *tree = xasprintf("%s/tree", d);
+	char id[41];
+	struct buf want = BUF_INIT, err = BUF_INIT;
+
+	for (int round = 0; round < 4; round++) {
+		if (round == 1) { /* a new commit in the worktree: loose */
+			CHECK_INT(sh("cd %s/tree && echo w >>a.txt", d), 0);
+			CHECK_INT(git_commit_all(tree, "m", NULL, NULL, &want, NULL, &err), 0);
+		}
+		if (round == 2)
+			CHECK_INT(sh("cd %s/repo && git gc -q --prune=now", d), 0);
+		if (round == 3)
+			CHECK_INT(sh("cd %s/tree && git checkout -q --detach HEAD~1", d), 0);
+		buf_reset(&want);
+		CHECK_INT(git_run(tree, &want, &err, "rev-parse", "HEAD^{tree}", NULL), 0);
+		buf_rtrim(&want);
+		memset(id, 0, sizeof(id));
+		CHECK_INT(git_head_tree(tree, id, &err), 0);
+		CHECK_STR(id, want.s);
+	}
+	buf_release(&want);
+	buf_release(&err);
+	free(tree);
+	free(d);
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch))
@@ -190,6 +220,7 @@ int main(void)
 	RUN(include_and_worktree_refused);
 	RUN(outside_git_env_ignored);
 	RUN(guard_detects_and_restores);
+	RUN(head_tree_from_files);
 	sh("rm -rf %s", scratch);
 	return unit_done();
 }

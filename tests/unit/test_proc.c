@@ -1,11 +1,14 @@
 /* Unit tests for proc: spawning, exit classification, group kill, caps. */
 #include "unit.h"
 #include "exec/proc.h"
+#include "exec/proc_impl.h"
+#include "base/fileio.h"
 #include "base/clock.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* 1 once pid is gone or a zombie, polling /proc; 0 if still alive at the end. */
@@ -212,10 +215,76 @@ TEST(term_ignoring_child_gets_killed)
 	proc_result_release(&r);
 }
 
+/* Writes an executable script printing word at dir/name. */
+static void put_script(const char *dir, const char *name, const char *word)
+{
+	char path[512], text[128];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(text, sizeof(text), "#!/bin/sh\necho %s\n", word);
+	CHECK_INT(fileio_write_atomic(path, text, strlen(text), NULL), 0);
+	CHECK_INT(chmod(path, 0755), 0);
+}
+
+static const char *run_named(const char *name, const char *path_var, int *ret)
+{
+	static char got[64];
+	const char *argv[] = {name, NULL};
+	char pv[1200];
+	const char *env[] = {pv, NULL};
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct buf err = BUF_INIT;
+	snprintf(pv, sizeof(pv), "PATH=%s", path_var);
+	o.argv = argv;
+	o.env = env;
+	*ret = proc_run(&o, &r, &err);
+	snprintf(got, sizeof(got), "%s", *ret == 0 ? r.out.s : err.s);
+	proc_result_release(&r);
+	buf_release(&err);
+	return got;
+}
+
+/* A PATH search is done once, in the parent; an entry gone stale (the
+ * program moved) falls back to the child's own search. */
+TEST(path_resolved_once)
+{
+	char base[] = "/tmp/lg-resolve.XXXXXX", a[600], b[600], pv[1200];
+	int ret;
+	CHECK(mkdtemp(base) != NULL);
+	snprintf(a, sizeof(a), "%s/a", base);
+	snprintf(b, sizeof(b), "%s/b", base);
+	CHECK_INT(mkdir(a, 0755), 0);
+	CHECK_INT(mkdir(b, 0755), 0);
+	snprintf(pv, sizeof(pv), "%s:%s", a, b);
+	put_script(b, "lg-prog", "from-b");
+	CHECK(proc_resolve("lg-prog", "lg-rel:/bin") == NULL); /* relative: the child's */
+	CHECK(proc_resolve("/bin/sh", pv) == NULL);
+	CHECK(proc_resolve("lg-missing", pv) == NULL);
+	const char *full = proc_resolve("lg-prog", pv);
+	CHECK(full && !strcmp(full + strlen(full) - 9, "b/lg-prog"));
+	CHECK(proc_resolve("lg-prog", pv) == full); /* remembered */
+	CHECK_STR(run_named("lg-prog", pv, &ret), "from-b\n");
+	/* moved: the remembered path is gone, the child searches again */
+	char old[700];
+	snprintf(old, sizeof(old), "%s/lg-prog", b);
+	CHECK_INT(unlink(old), 0);
+	put_script(a, "lg-prog", "from-a");
+	CHECK_STR(run_named("lg-prog", pv, &ret), "from-a\n");
+	/* not found anywhere: the child's error, as before */
+	snprintf(old, sizeof(old), "%s/lg-prog", a);
+	CHECK_INT(unlink(old), 0);
+	CHECK_CONTAINS(run_named("lg-prog", pv, &ret), "cannot run lg-prog: No such file");
+	CHECK_INT(ret, -ENOENT);
+	rmdir(a);
+	rmdir(b);
+	rmdir(base);
+}
+
 int main(void)
 {
 	RUN(exit_code_is_data);
 	RUN(spawn_failure_is_an_error);
+	RUN(path_resolved_once);
 	RUN(merged_output_keeps_terminal_order);
 	RUN(separate_streams);
 	RUN(timeout_kills_the_whole_group);

@@ -1,0 +1,157 @@
+/*
+ * git_files.c: what loopgate reads from a worktree's git files itself,
+ * instead of asking a git process: HEAD's sha and its tree id.  Every
+ * reader gives up (-1) on anything it does not expect, and the caller asks
+ * git.  See git_impl.h.
+ */
+#include "tree/git.h"
+#include "tree/git_impl.h"
+#include "base/fileio.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
+int git_worktree_gitdir(const char *tree, struct buf *out)
+{
+	struct buf l = BUF_INIT;
+	char *path = xasprintf("%s/.git", tree);
+	int ret = fileio_read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
+	if (!ret)
+		buf_sets(out, l.s + 8);
+	free(path);
+	buf_release(&l);
+	return ret;
+}
+
+/*
+ * HEAD's sha without a process: <tree>/.git names the worktree's git dir,
+ * its HEAD names the branch, the loose ref in the common dir holds the sha
+ * (we just committed, and gc is off, so the ref is loose).  -1 whenever any
+ * step is not what we expect; the caller falls back to rev-parse.
+ */
+int git_head_from_files(const char *tree, struct buf *sha)
+{
+	struct buf l = BUF_INIT, gitdir = BUF_INIT, common = BUF_INIT;
+	char *path = NULL;
+	int ret = -1;
+
+	if (git_worktree_gitdir(tree, &gitdir) < 0)
+		goto out;
+	path = xasprintf("%s/HEAD", gitdir.s);
+	if (fileio_read_line(path, &l) < 0)
+		goto out;
+	if (l.len == 40 && strspn(l.s, "0123456789abcdef") == 40) {
+		buf_add(sha, l.s, l.len); /* detached */
+		ret = 0;
+		goto out;
+	}
+	if (strncmp(l.s, "ref: refs/", 10))
+		goto out;
+	{
+		char *ref = xstrdup(l.s + 5), *cd = xasprintf("%s/commondir", gitdir.s);
+		if (fileio_read_line(cd, &common) < 0)
+			buf_sets(&common, ".");
+		free(cd);
+		free(path);
+		path = common.s[0] == '/'
+			       ? xasprintf("%s/%s", common.s, ref)
+			       : xasprintf("%s/%s/%s", gitdir.s, common.s, ref);
+		free(ref);
+	}
+	if (fileio_read_line(path, &l) < 0 || l.len != 40 ||
+	    strspn(l.s, "0123456789abcdef") != 40)
+		goto out;
+	buf_add(sha, l.s, l.len);
+	ret = 0;
+out:
+	free(path);
+	buf_release(&l);
+	buf_release(&gitdir);
+	buf_release(&common);
+	return ret;
+}
+
+/*
+ * The tree id of commit sha, from its loose object in the common dir:
+ * zlib("commit LEN\0tree HEX\n...").  A commit loopgate just made is
+ * loose (gc is off); a packed one gives -1.
+ */
+static int tree_of_loose_commit(const char *tree, const char *sha, char out[41])
+{
+	struct buf gitdir = BUF_INIT, common = BUF_INIT;
+	unsigned char in[4096], o[128];
+	char *path = NULL, *cd;
+	z_stream z;
+	ssize_t n = -1;
+	int fd, zr, ret = -1;
+
+	if (git_worktree_gitdir(tree, &gitdir) < 0)
+		goto out;
+	cd = xasprintf("%s/commondir", gitdir.s);
+	if (fileio_read_line(cd, &common) < 0)
+		buf_sets(&common, ".");
+	free(cd);
+	path = common.s[0] == '/'
+		       ? xasprintf("%s/objects/%.2s/%s", common.s, sha, sha + 2)
+		       : xasprintf("%s/%s/objects/%.2s/%s", gitdir.s, common.s, sha,
+				   sha + 2);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, in, sizeof(in));
+		close(fd);
+	}
+	if (n <= 0)
+		goto out;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK)
+		goto out;
+	z.next_in = in;
+	z.avail_in = (uInt)n;
+	z.next_out = o;
+	z.avail_out = sizeof(o) - 1;
+	zr = inflate(&z, Z_SYNC_FLUSH);
+	o[sizeof(o) - 1 - z.avail_out] = '\0';
+	inflateEnd(&z);
+	if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+		goto out;
+	{
+		const char *p = (const char *)o, *end = p + (sizeof(o) - 1 - z.avail_out);
+		if (strncmp(p, "commit ", 7))
+			goto out;
+		p += 7 + strspn(p + 7, "0123456789");
+		if (p >= end || *p || end - (p + 1) < 46 || strncmp(p + 1, "tree ", 5) ||
+		    strspn(p + 6, "0123456789abcdef") != 40 || p[46] != '\n')
+			goto out;
+		memcpy(out, p + 6, 40);
+		out[40] = '\0';
+		ret = 0;
+	}
+out:
+	free(path);
+	buf_release(&gitdir);
+	buf_release(&common);
+	return ret;
+}
+
+int git_head_tree(const char *tree, char out[41], struct buf *err)
+{
+	struct buf sha = BUF_INIT;
+	int ret;
+
+	if (git_head_from_files(tree, &sha) == 0 &&
+	    tree_of_loose_commit(tree, sha.s, out) == 0) {
+		buf_release(&sha);
+		return 0;
+	}
+	buf_reset(&sha);
+	ret = git_run(tree, &sha, err, "rev-parse", "HEAD^{tree}", NULL);
+	buf_rtrim(&sha);
+	if (ret == 0)
+		snprintf(out, 41, "%s", sha.s);
+	buf_release(&sha);
+	return ret;
+}

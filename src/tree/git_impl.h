@@ -1,0 +1,15 @@
+/*
+ * git_impl.h: PRIVATE to tree/git*.c.  Reading a worktree's git files
+ * directly (git_files.c); -1 on anything unexpected, and the caller asks git.
+ */
+#ifndef LOOPGATE_GIT_IMPL_H
+#define LOOPGATE_GIT_IMPL_H
+
+#include "base/buf.h"
+
+/* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
+int git_worktree_gitdir(const char *tree, struct buf *out);
+/* HEAD's sha: detached, or through a loose ref in the common dir. */
+int git_head_from_files(const char *tree, struct buf *sha);
+
+#endif
