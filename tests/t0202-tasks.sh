@@ -18,6 +18,21 @@ two_repo() {
 		git add . && git commit -q -m initial
 	)
 }
+# add_mul_tasks MUL-SCRIPT: tasks: add (fixed by fix-add.sh) and mul (by
+# MUL-SCRIPT), each judged by its own test
+add_mul_tasks() {
+	cat <<-YAML
+	tasks:
+	  - name: add
+	    goal: make add() add
+	    gates: ["sh test_add.sh"]
+	    agent_cmd: sh $TRASH/fix-add.sh
+	  - name: mul
+	    goal: make mul() multiply
+	    gates: ["sh test_mul.sh"]
+	    agent_cmd: sh $TRASH/$1
+	YAML
+}
 cat >"$TRASH/fix-add.sh" <<'SH'
 sed -i 's/a - b/a + b/' calc.py
 SH
@@ -36,17 +51,7 @@ SH
 
 test_expect_success 'two tasks whose verified results merge cleanly: merged in order, the merge verified, converged' '
 	{
-		two_repo ok <<-YAML &&
-		tasks:
-		  - name: add
-		    goal: make add() add
-		    gates: ["sh test_add.sh"]
-		    agent_cmd: sh $TRASH/fix-add.sh
-		  - name: mul
-		    goal: make mul() multiply
-		    gates: ["sh test_mul.sh"]
-		    agent_cmd: sh $TRASH/fix-mul.sh
-		YAML
+		add_mul_tasks fix-mul.sh | two_repo ok &&
 		expect_code 0 $LOOPGATE run --dir ok --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
 			--json >s.json 2>err &&
 		test "$(summary_field s.json status)" = converged &&
@@ -75,17 +80,7 @@ test_expect_success 'two tasks whose verified results merge cleanly: merged in o
 '
 
 test_expect_success 'a task whose merge breaks another task'"'"'s gate is not kept, and the record says which gate' '
-	two_repo br <<-YAML &&
-	tasks:
-	  - name: add
-	    goal: make add() add
-	    gates: ["sh test_add.sh"]
-	    agent_cmd: sh $TRASH/fix-add.sh
-	  - name: mul
-	    goal: make mul() multiply
-	    gates: ["sh test_mul.sh"]
-	    agent_cmd: sh $TRASH/fix-mul-badly.sh
-	YAML
+	add_mul_tasks fix-mul-badly.sh | two_repo br &&
 	expect_code 1 $LOOPGATE run --dir br --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
 		--json >s.json 2>err &&
 	test "$(summary_field s.json status)" = stalled &&

@@ -45,6 +45,14 @@ kube_repo() {
 		git push -q origin main
 	)
 }
+# kube_converges DIR: the fan-out of DIR's loopgate.yaml converges; id is
+# its run (summary in s.json, stderr in err)
+kube_converges() {
+	expect_code 0 $LOOPGATE run --dir "$1" --goal "make add() add" --gate "sh test.sh" \
+		--json >s.json 2>err &&
+	test "$(summary_field s.json status)" = converged &&
+	id=$(summary_field s.json run_id)
+}
 KUBE="executor: kueue
 kubeconfig: $TRASH/kc.yaml
 kube_queue: loopgate
@@ -61,10 +69,7 @@ test_expect_success 'best of three as Kueue Jobs: queued on the quota, run as po
 	  - agent_cmd: sh $TRASH/fix.sh
 	  - agent_cmd: sh $TRASH/wrong.sh
 	YAML
-	expect_code 0 $LOOPGATE run --dir b3 --goal "make add() add" --gate "sh test.sh" \
-		--json >s.json 2>err &&
-	test "$(summary_field s.json status)" = converged &&
-	id=$(summary_field s.json run_id) &&
+	kube_converges b3 &&
 	git -C b3 show "loopgate/$id:calc.py" | grep -q "return a + b" &&
 	event_bodies "b3/.loopgate/runs/$id" worker_start >ws.json &&
 	json_get ws.json "sorted((w[\"worker\"], w[\"executor\"], w[\"handle\"]) for w in d)" >handles &&
@@ -117,9 +122,7 @@ test_expect_success 'a model worker in a pod: the API key comes from the Secret,
 	  - model: openai/test-model
 	    base_url: $url
 	YAML
-	expect_code 0 $LOOPGATE run --dir m1 --goal "make add() add" --gate "sh test.sh" \
-		--json >s.json 2>err &&
-	test "$(summary_field s.json status)" = converged &&
+	kube_converges m1 &&
 	# the pod called the model with the key the Secret holds
 	req_field oa.log 1 "h.get(\"authorization\")" | grep -qx "Bearer $KEY_VALUE" &&
 	! grep -rq "$KEY_VALUE" kube.log m1/.loopgate err s.json &&
@@ -141,10 +144,7 @@ test_expect_success 'select first: the loser still running is cancelled (its Job
 	  - agent_cmd: sh $TRASH/slow.sh
 	  - agent_cmd: sh $TRASH/fix.sh
 	YAML
-	expect_code 0 $LOOPGATE run --dir f2 --goal "make add() add" --gate "sh test.sh" \
-		--json >s.json 2>err &&
-	test "$(summary_field s.json status)" = converged &&
-	id=$(summary_field s.json run_id) &&
+	kube_converges f2 &&
 	event_bodies "f2/.loopgate/runs/$id" selected >sel.json &&
 	json_get sel.json "d[0][\"worker\"]" | grep -x w2 &&
 	grep "\"method\": \"DELETE\"" kube.log | grep -q "lg-.*-w1" &&

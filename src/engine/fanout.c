@@ -266,24 +266,35 @@ int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resum
 	if (!resume && (ret = write_worker_config(r, w, cfg, err)) < 0)
 		goto out;
 	{
-		const char *argv[] = {self,
-				      "__worker",
-				      resume ? "--resume" : "--start",
-				      "--config-json",
-				      cfg,
-				      "--run-id",
-				      w->run_id,
-				      "--parent",
-				      r->id,
-				      "--worker",
-				      w->id,
-				      "--slot",
-				      slot,
-				      "--ledger",
-				      f->ledger,
-				      w->base ? "--base" : NULL,
-				      w->base,
-				      NULL};
+		/* kueue: the pod shares nothing but the git remote: its loopgate
+		 * is the image's, its settings come in the Job's environment and
+		 * its budget is the slice it is given, not the ledger file */
+		int pod = f->remote != NULL;
+		const char *argv[18];
+		size_t k = 0;
+
+		argv[k++] = pod ? "loopgate" : self;
+		argv[k++] = "__worker";
+		argv[k++] = resume ? "--resume" : "--start";
+		argv[k++] = pod ? "--config-env" : "--config-json";
+		argv[k++] = pod ? WORKER_CONFIG_ENV : cfg;
+		argv[k++] = "--run-id";
+		argv[k++] = w->run_id;
+		argv[k++] = "--parent";
+		argv[k++] = r->id;
+		argv[k++] = "--worker";
+		argv[k++] = w->id;
+		argv[k++] = "--slot";
+		argv[k++] = slot;
+		if (!pod) {
+			argv[k++] = "--ledger";
+			argv[k++] = f->ledger;
+		}
+		if (w->base) {
+			argv[k++] = "--base";
+			argv[k++] = w->base;
+		}
+		argv[k] = NULL;
 		o.argv = argv;
 		o.cwd = r->repo;
 		o.env = (const char *const *)environ; /* the worker is loopgate: it

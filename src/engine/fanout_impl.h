@@ -15,6 +15,10 @@ struct executor;
 
 enum fw_state { FW_WAITING, FW_RUNNING, FW_ENDED };
 
+/* executor kueue: the variable of a worker's Job holding its settings
+ * (`__worker --config-env`) */
+#define WORKER_CONFIG_ENV "LOOPGATE_WORKER_CONFIG"
+
 /* Ledger slots and worker entries at most: the workers, and in split work
  * one conflict-resolution worker per task besides. */
 #define FANOUT_MAX_SLOTS (2 * CONFIG_MAX_WORKERS)

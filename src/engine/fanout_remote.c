@@ -118,8 +118,7 @@ static const char *key_env(const struct config *wc, struct model_preset *p)
  * share is reserved in w's ledger slot (released when w's summary is
  * read, kept when w never reports) and becomes w's own ceilings.
  */
-static int kueue_slice(struct run *r, struct fanout *f, struct fw *w, json_t *cfg,
-		       struct buf *err)
+static int kueue_slice(struct fanout *f, struct fw *w, json_t *cfg, struct buf *err)
 {
 	struct ledger_use use[FANOUT_MAX_SLOTS], req;
 	struct ledger_ceil ceil;
@@ -129,7 +128,6 @@ static int kueue_slice(struct run *r, struct fanout *f, struct fw *w, json_t *cf
 	struct ledger *l;
 	int ret;
 
-	(void)r;
 	if (n < 0)
 		return (int)n;
 	for (long i = 0; i < n; i++) {
@@ -170,8 +168,8 @@ static int kueue_slice(struct run *r, struct fanout *f, struct fw *w, json_t *cf
 
 /* The worker's settings for its Job's environment: the coordinator's
  * file, in the pod's clone ("dir": "."), with its slice. */
-static char *kueue_config(struct run *r, struct fanout *f, struct fw *w,
-			  const char *cfg_path, struct buf *err)
+static char *kueue_config(struct fanout *f, struct fw *w, const char *cfg_path,
+			  struct buf *err)
 {
 	json_error_t je;
 	json_t *j = json_load_file(cfg_path, 0, &je);
@@ -182,12 +180,12 @@ static char *kueue_config(struct run *r, struct fanout *f, struct fw *w,
 		return NULL;
 	}
 	json_object_set_new(j, "dir", json_string("."));
-	if (kueue_slice(r, f, w, j, err) == 0)
+	if (kueue_slice(f, w, j, err) == 0)
 		text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	if (!text)
 		return NULL;
-	env = xasprintf("LOOPGATE_WORKER_CONFIG=%s", text);
+	env = xasprintf("%s=%s", WORKER_CONFIG_ENV, text);
 	free(text);
 	return env;
 }
@@ -212,28 +210,10 @@ int fanout_remote_submit(struct run *r, struct fanout *f, struct fw *w,
 	struct buf handle = BUF_INIT;
 	struct model_preset p;
 	char *script = xasprintf("%s/workers/%s.sbatch", r->run_dir, w->id);
-	char slot[24];
-	const char *kargv[] = {"loopgate",
-			       "__worker",
-			       "--start",
-			       "--config-env",
-			       "LOOPGATE_WORKER_CONFIG",
-			       "--run-id",
-			       w->run_id,
-			       "--parent",
-			       r->id,
-			       "--worker",
-			       w->id,
-			       "--slot",
-			       slot,
-			       w->base ? "--base" : NULL,
-			       w->base,
-			       NULL};
 	const char *envv[2] = {NULL, NULL};
 	int ret = 0;
 
 	memset(&p, 0, sizeof(p));
-	snprintf(slot, sizeof(slot), "%zu", w->slot);
 	job.run_id = r->id;
 	job.worker_id = w->id;
 	job.argv = argv;
@@ -242,11 +222,10 @@ int fanout_remote_submit(struct run *r, struct fanout *f, struct fw *w,
 	job.secret_env = key_env(wc, &p);
 	job.env_names = (const char *const *)wc->agent_env.v;
 	if (f->remote) { /* kueue: nothing shared but the remote */
-		job.argv = kargv;
 		job.repo_url = f->remote;
 		job.env_values = envv;
 		if ((ret = kueue_push_base(r, f, w, job.base_commit, err)) < 0 ||
-		    !(envv[0] = kueue_config(r, f, w, cfg_path, err)))
+		    !(envv[0] = kueue_config(f, w, cfg_path, err)))
 			ret = ret < 0 ? ret : -EIO;
 	}
 	job.cpus = r->cfg->worker_cpus > 0 ? (int)r->cfg->worker_cpus : 1;
@@ -343,8 +322,6 @@ void fanout_remote_settle(struct fanout *f, struct fw *w)
  * preempted (requeued by Kueue: its first attempt's spend still counts). */
 static void note_state(struct run *r, struct fw *w, const struct executor_status *st)
 {
-	if (w->job_state == (int)st->state && st->state != WS_QUEUED)
-		return;
 	if (w->job_state == (int)st->state && !strcmp(w->native, st->native))
 		return;
 	w->preemptions += st->state == WS_PREEMPTED;

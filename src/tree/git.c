@@ -70,6 +70,22 @@ static int diff_command(const char *cmd)
 	return !strcmp(cmd, "diff") || !strcmp(cmd, "show") || !strcmp(cmd, "log");
 }
 
+int git_exit_status(struct proc_result *r, long timeout_ms, const char *cmd,
+		    struct buf *err)
+{
+	struct buf what = BUF_INIT;
+	int ret;
+
+	if (r->status == PROC_EXITED && r->exit_code == 0)
+		return 0;
+	buf_rtrim(&r->err);
+	proc_describe(r, timeout_ms, &what);
+	ret = err_set(err, -EIO, "git %s failed (%s): %s", cmd, what.s,
+		      r->err.len ? r->err.s : "(no message)");
+	buf_release(&what);
+	return ret;
+}
+
 /* Runs git with the fixed hardening, extra (may be NULL) and args. */
 static int git_exec(const char *dir, const char *const *extra, const char *const *args,
 		    const char *stdin_path, struct buf *out, struct buf *err)
@@ -118,15 +134,8 @@ static int git_exec(const char *dir, const char *const *extra, const char *const
 	proc_env_release(&env);
 	if (ret < 0)
 		goto done;
-	if (r.status != PROC_EXITED || r.exit_code != 0) {
-		struct buf what = BUF_INIT;
-		buf_rtrim(&r.err);
-		proc_describe(&r, o.timeout_ms, &what);
-		ret = err_set(err, -EIO, "git %s failed (%s): %s", args[0], what.s,
-			      r.err.len ? r.err.s : "(no message)");
-		buf_release(&what);
+	if ((ret = git_exit_status(&r, o.timeout_ms, args[0], err)) < 0)
 		goto done;
-	}
 	if (out)
 		buf_add(out, r.out.s, r.out.len);
 done:

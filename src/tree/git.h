@@ -23,6 +23,11 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
 int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 	     struct buf *out, struct buf *err);
+/* A finished git process as loopgate reports it: 0 when it exited 0, else
+ * -EIO with "git CMD failed (how): its stderr" in err. */
+struct proc_result;
+int git_exit_status(struct proc_result *r, long timeout_ms, const char *cmd,
+		    struct buf *err);
 
 /* The top level of the work tree containing dir, realpath'd. */
 int git_toplevel(const char *dir, struct buf *out, struct buf *err);

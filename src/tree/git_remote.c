@@ -3,6 +3,7 @@
  * (git_remote.h).
  */
 #include "tree/git_remote.h"
+#include "tree/git.h"
 #include "exec/proc.h"
 
 #include <errno.h>
@@ -41,14 +42,8 @@ int git_transfer(const char *dir, const char *const *args, struct buf *err)
 	o.timeout_ms = TRANSFER_TIMEOUT_MS;
 	o.no_interrupt = 1;
 	ret = proc_run(&o, &r, err);
-	if (ret == 0 && (r.status != PROC_EXITED || r.exit_code != 0)) {
-		struct buf what = BUF_INIT;
-		buf_rtrim(&r.err);
-		proc_describe(&r, o.timeout_ms, &what);
-		ret = err_set(err, -EIO, "git %s failed (%s): %s", args[0], what.s,
-			      r.err.len ? r.err.s : "(no message)");
-		buf_release(&what);
-	}
+	if (ret == 0)
+		ret = git_exit_status(&r, o.timeout_ms, args[0], err);
 	proc_env_release(&env);
 	proc_result_release(&r);
 	free(argv);
