@@ -131,4 +131,40 @@ test_expect_success 'a worktree another process is adding right now survives a r
 	test -d wt/.git/worktrees/inflight
 '
 
+# lock_entries INODE: the flock entries on that inode in /proc/locks
+# ("->" marks a process waiting for it)
+lock_entries() {
+	grep " FLOCK .*:$1 " /proc/locks || true
+}
+holds_lock() { lock_entries "$1" | grep -qv -- "->"; }
+waits_for_lock() { lock_entries "$1" | grep -q -- "->"; }
+# await TRIES CMD...: CMD every 20 ms until it succeeds, at most TRIES times
+await() {
+	n=$1 && shift
+	until "$@"; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || { echo "gave up waiting for: $*" >&2; return 1; }
+		sleep 0.02
+	done
+}
+
+test_expect_success 'worktrees are made under the repository'"'"'s worktrees lock: a run waits while another holds it' '
+	make_repo lk &&
+	echo "sed -i \"s/a - b/a + b/\" calc.py" >fixit.sh &&
+	lock=lk/.git/loopgate-worktrees.lock && : >"$lock" &&
+	ino=$(stat -c %i "$lock") && mkfifo release && holder= && run= &&
+	{
+		# another loopgate process in the middle of a worktree add
+		{ (flock 7 && exec cat release) 7>"$lock" & } && holder=$! &&
+		await 500 holds_lock "$ino" &&
+		{ $LOOPGATE run --dir lk --goal "make add() add" --gate "sh test.sh" \
+			--agent-cmd "sh $TRASH/fixit.sh" --json >s.json 2>err & } && run=$! &&
+		await 1500 waits_for_lock "$ino" &&
+		# waiting: no worktree of its own yet
+		test -z "$(ls lk/.loopgate/runs/*/tree/calc.py 2>/dev/null)" &&
+		echo >release && wait $holder &&
+		wait $run && test "$(summary_field s.json status)" = converged
+	} || { kill $holder $run 2>/dev/null; cat err; false; }
+'
+
 test_done

@@ -18,6 +18,13 @@ two_repo() {
 		git add . && git commit -q -m initial
 	)
 }
+# runs_diag REPO: what a failed case needs to be understood from CI's log
+runs_diag() {
+	echo "--- err"; tail -n 20 err; echo "--- s.json"; cat s.json; cat reason 2>/dev/null
+	for d in "$1"/.loopgate/runs/*/; do
+		echo "--- $d"; tail -n 6 "$d/events.jsonl" | cut -c 1-600
+	done
+}
 # add_mul_tasks MUL-SCRIPT: tasks: add (fixed by fix-add.sh) and mul (by
 # MUL-SCRIPT), each judged by its own test
 add_mul_tasks() {
@@ -80,18 +87,20 @@ test_expect_success 'two tasks whose verified results merge cleanly: merged in o
 '
 
 test_expect_success 'a task whose merge breaks another task'"'"'s gate is not kept, and the record says which gate' '
-	add_mul_tasks fix-mul-badly.sh | two_repo br &&
-	expect_code 1 $LOOPGATE run --dir br --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
-		--json >s.json 2>err &&
-	test "$(summary_field s.json status)" = stalled &&
-	summary_field s.json reason >reason &&
-	grep -q "1 of 2 tasks merged" reason &&
-	grep -q "mul merged after the tasks before it, it breaks the merged tree: gate 2 .sh test_add.sh. fails" reason &&
-	id=$(summary_field s.json run_id) &&
-	# the branch keeps the task that held, not the one that broke it
-	git -C br show "loopgate/$id:calc.py" >kept.py &&
-	grep -q "return a + b" kept.py && ! grep -q "return 0" kept.py &&
-	grep -q "mul merged after the tasks before it" "br/.loopgate/runs/$id/handoff.md"
+	{
+		add_mul_tasks fix-mul-badly.sh | two_repo br &&
+		expect_code 1 $LOOPGATE run --dir br --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
+			--json >s.json 2>err &&
+		test "$(summary_field s.json status)" = stalled &&
+		summary_field s.json reason >reason &&
+		grep -q "1 of 2 tasks merged" reason &&
+		grep -q "mul merged after the tasks before it, it breaks the merged tree: gate 2 .sh test_add.sh. fails" reason &&
+		id=$(summary_field s.json run_id) &&
+		# the branch keeps the task that held, not the one that broke it
+		git -C br show "loopgate/$id:calc.py" >kept.py &&
+		grep -q "return a + b" kept.py && ! grep -q "return 0" kept.py &&
+		grep -q "mul merged after the tasks before it" "br/.loopgate/runs/$id/handoff.md"
+	} || { runs_diag br; false; }
 '
 
 test_expect_success 'two tasks that change the same line: the second conflicts, is not kept, the files are named' '
@@ -106,12 +115,14 @@ test_expect_success 'two tasks that change the same line: the second conflicts, 
 	    gates: ["sh test_add.sh"]
 	    agent_cmd: sh $TRASH/fix-add-other.sh
 	YAML
-	expect_code 1 $LOOPGATE run --dir cf --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
-		--json >s.json 2>err &&
-	summary_field s.json reason >reason &&
-	grep -q "add-too its change conflicts with the tasks merged before it in: calc.py; a worker that redid the task on the merged tree did not converge to a verified result" reason &&
-	id=$(summary_field s.json run_id) &&
-	test -z "$(git -C "cf/.loopgate/runs/$id/tree" status --porcelain)"
+	{
+		expect_code 1 $LOOPGATE run --dir cf --goal "fix calc" --gate "python3 -B -c \"import calc\"" \
+			--json >s.json 2>err &&
+		summary_field s.json reason >reason &&
+		grep -q "add-too its change conflicts with the tasks merged before it in: calc.py; a worker that redid the task on the merged tree did not converge to a verified result" reason &&
+		id=$(summary_field s.json run_id) &&
+		test -z "$(git -C "cf/.loopgate/runs/$id/tree" status --porcelain)"
+	} || { runs_diag cf; false; }
 '
 
 # adds a docstring to add(), and writes its own add() fix on the same lines

@@ -272,6 +272,7 @@ void fanout_remote_collect(struct run *r, struct fanout *f, struct fw *w)
 					    "summary.json", "handoff.md"};
 	struct buf err = BUF_INIT;
 	char *ref = xasprintf("refs/loopgate/%s/log", w->run_id);
+	int lk, ret;
 	char *branch = xasprintf("+refs/heads/loopgate/%s/%s:refs/heads/%s", r->id, w->id,
 				 w->branch);
 	char *log = xasprintf("+refs/loopgate/%s/%s/log:%s", r->id, w->id, ref);
@@ -282,7 +283,11 @@ void fanout_remote_collect(struct run *r, struct fanout *f, struct fw *w)
 		goto out;
 	/* what the worker pushed: none when it died before it could, and
 	 * then it has no summary here either (lost, charged its slice) */
-	if (git_transfer(r->repo, args, &err) < 0 || fileio_mkdirs(w->run_dir, &err) < 0)
+	/* fetch into refs/heads lists the worktrees: not while one is made */
+	lk = git_worktrees_lock(r->repo);
+	ret = git_transfer(r->repo, args, &err);
+	git_worktrees_unlock(lk);
+	if (ret < 0 || fileio_mkdirs(w->run_dir, &err) < 0)
 		goto out;
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
 		if (kueue_log_file(r, w, ref, files[i], &err) < 0)

@@ -435,13 +435,6 @@ int git_is_dirty(const char *dir, struct buf *err)
 	return ret;
 }
 
-int git_worktree_add(const char *repo, const char *path, const char *branch,
-		     const char *base, struct buf *err)
-{
-	return git_run(repo, NULL, err, "worktree", "add", "-q", "-b", branch, path, base,
-		       NULL);
-}
-
 /*
  * Parses `git add -v` output ("add 'path'" / "remove 'path'" per changed
  * path; LC_ALL=C keeps it untranslated) into a NUL-separated list.  Returns
@@ -673,15 +666,31 @@ int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 
 /* Keeps .loopgate/ out of the user's `git status` without touching their
  * tree: info/exclude lives in the (common) git directory. */
+int git_common_dir(const char *repo, struct buf *out, struct buf *err)
+{
+	struct stat st;
+	char *dot = xasprintf("%s/.git", repo);
+	int ret = 0;
+
+	buf_reset(out);
+	/* the usual case without a spawn: repo is a main worktree */
+	if (repo[0] == '/' && lstat(dot, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    !getenv("GIT_DIR") && !getenv("GIT_COMMON_DIR"))
+		buf_adds(out, dot);
+	else if ((ret = git_run(repo, out, err, "rev-parse", "--path-format=absolute",
+				"--git-common-dir", NULL)) == 0)
+		buf_rtrim(out);
+	free(dot);
+	return ret;
+}
+
 int git_exclude_loopgate_dir(const char *repo, struct buf *err)
 {
 	struct buf gd = BUF_INIT;
 	char *path;
-	int ret = git_run(repo, &gd, err, "rev-parse", "--path-format=absolute",
-			  "--git-common-dir", NULL);
+	int ret = git_common_dir(repo, &gd, err);
 	if (ret < 0)
 		goto out;
-	buf_rtrim(&gd);
 	path = xasprintf("%s/info", gd.s);
 	ret = fileio_mkdirs(path, err);
 	free(path);

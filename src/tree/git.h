@@ -38,9 +38,6 @@ int git_head_tree(const char *tree, char out[41], struct buf *err);
 int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
 /* 1 when tracked files differ from HEAD (staged or not), 0 when clean. */
 int git_is_dirty(const char *dir, struct buf *err);
-/* Creates branch at base and a worktree for it at path. */
-int git_worktree_add(const char *repo, const char *path, const char *branch,
-		     const char *base, struct buf *err);
 /*
  * Stages everything in the tree and commits it when anything changed.
  * excludes (optional) is a gitignore-format file of paths not to stage
@@ -83,6 +80,27 @@ int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 /* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
 int git_restore(const char *tree, struct buf *err);
 
+/*
+ * Worktrees (git_worktree.c).  Every add and remove holds the repository's
+ * worktrees lock (a flock on <common dir>/loopgate-worktrees.lock) for all
+ * loopgate processes: git does not serialise them itself, and while one
+ * `worktree add` has made its record but not yet written its commondir,
+ * another add, remove or fetch that lists the worktrees dies ("failed to
+ * read .git/worktrees/tree1/commondir").  git_worktrees_lock waits for it
+ * and returns a descriptor for git_worktrees_unlock (-1: no lock, the git
+ * command then runs unlocked and reports its own errors).
+ */
+int git_worktrees_lock(const char *repo);
+void git_worktrees_unlock(int fd);
+/* The git common directory of repo (absolute): <repo>/.git when that is a
+ * directory, else asked of `git rev-parse`. */
+int git_common_dir(const char *repo, struct buf *out, struct buf *err);
+/* Creates branch at base and a worktree for it at path. */
+int git_worktree_add(const char *repo, const char *path, const char *branch,
+		     const char *base, struct buf *err);
+/* A worktree at path for the existing branch. */
+int git_worktree_checkout(const char *repo, const char *path, const char *branch,
+			  struct buf *err);
 /*
  * A detached worktree of rev at path (`worktree add --detach`): no branch
  * is created.  git_worktree_remove deletes it with `worktree remove

@@ -118,8 +118,7 @@ static int remake(const char *repo, const char *tree, const char *branch,
 		fileio_remove_tree(admin);
 	note(did, "made the worktree again (it was never finished)");
 	if (git_rev(repo, ref, &sha, NULL) == 0)
-		ret = git_run(repo, NULL, err, "worktree", "add", "-q", tree, branch,
-			      NULL);
+		ret = git_worktree_checkout(repo, tree, branch, err);
 	else
 		ret = git_worktree_add(repo, tree, branch, head, err);
 	free(ref);
@@ -202,11 +201,9 @@ int git_repair_worktree(const char *repo, const char *tree, const char *branch,
 			const char *head, struct buf *did, struct buf *err)
 {
 	struct buf common = BUF_INIT, admin = BUF_INIT;
-	int ret = git_run(repo, &common, err, "rev-parse", "--path-format=absolute",
-			  "--git-common-dir", NULL);
+	int ret = git_common_dir(repo, &common, err);
 
 	if (ret == 0) {
-		buf_rtrim(&common);
 		git_worktree_admin(common.s, tree, &admin);
 		if (finished(tree, admin.s))
 			ret = repair_admin(repo, common.s, branch, head, admin.s, did,

@@ -6,8 +6,42 @@
 #include "base/fileio.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+int git_worktrees_lock(const char *repo)
+{
+	struct buf common = BUF_INIT;
+	int fd = -1;
+
+	if (git_common_dir(repo, &common, NULL) == 0) {
+		char *p = xasprintf("%s/loopgate-worktrees.lock", common.s);
+		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		while (fd >= 0 && flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+		free(p);
+	}
+	buf_release(&common);
+	return fd;
+}
+
+void git_worktrees_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* the flock goes with the last descriptor */
+}
+
+/* `git worktree ARGS...` in repo under the worktrees lock. */
+static int worktree_locked(const char *repo, struct buf *err, const char *const *args)
+{
+	int fd = git_worktrees_lock(repo), ret = git_runv(repo, args, NULL, NULL, err);
+	git_worktrees_unlock(fd);
+	return ret;
+}
 
 /* worktree add names the record after the tree's base name plus a number
  * when taken, so it is found by what it points to. */
@@ -48,9 +82,7 @@ static void forget_worktree(const char *repo, const char *path)
 {
 	struct buf common = BUF_INIT, admin = BUF_INIT;
 
-	if (git_run(repo, &common, NULL, "rev-parse", "--path-format=absolute",
-		    "--git-common-dir", NULL) == 0) {
-		buf_rtrim(&common);
+	if (git_common_dir(repo, &common, NULL) == 0) {
 		git_worktree_admin(common.s, path, &admin);
 		if (admin.len)
 			fileio_remove_tree(admin.s);
@@ -59,18 +91,33 @@ static void forget_worktree(const char *repo, const char *path)
 	buf_release(&admin);
 }
 
+int git_worktree_add(const char *repo, const char *path, const char *branch,
+		     const char *base, struct buf *err)
+{
+	const char *args[] = {"worktree", "add", "-q", "-b", branch, path, base, NULL};
+	return worktree_locked(repo, err, args);
+}
+
+int git_worktree_checkout(const char *repo, const char *path, const char *branch,
+			  struct buf *err)
+{
+	const char *args[] = {"worktree", "add", "-q", path, branch, NULL};
+	return worktree_locked(repo, err, args);
+}
+
 int git_worktree_add_detached(const char *repo, const char *path, const char *rev,
 			      struct buf *err)
 {
 	/* -f -f: a record of path left by a killed run does not stop it */
-	return git_run(repo, NULL, err, "worktree", "add", "-q", "-f", "-f", "--detach",
-		       path, rev, NULL);
+	const char *args[] = {"worktree", "add", "-q",	 "-f", "-f",
+			      "--detach", path,	 rev,	 NULL};
+	return worktree_locked(repo, err, args);
 }
 
 int git_worktree_remove(const char *repo, const char *path, struct buf *err)
 {
-	int ret = git_run(repo, NULL, err, "worktree", "remove", "--force", "--force",
-			  path, NULL);
+	const char *args[] = {"worktree", "remove", "--force", "--force", path, NULL};
+	int ret = worktree_locked(repo, err, args);
 	/* a half-made worktree is not one git knows: forget its record */
 	if (ret < 0)
 		forget_worktree(repo, path);
