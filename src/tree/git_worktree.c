@@ -109,8 +109,8 @@ int git_worktree_add_detached(const char *repo, const char *path, const char *re
 			      struct buf *err)
 {
 	/* -f -f: a record of path left by a killed run does not stop it */
-	const char *args[] = {"worktree", "add", "-q",	 "-f", "-f",
-			      "--detach", path,	 rev,	 NULL};
+	const char *args[] = {"worktree", "add", "-q", "-f", "-f",
+			      "--detach", path,	 rev,  NULL};
 	return worktree_locked(repo, err, args);
 }
 
