@@ -193,6 +193,63 @@ test_expect_success 'configuration errors name the worker and start nothing' '
 	test ! -d c/.loopgate/runs || test -z "$(ls c/.loopgate/runs)"
 '
 
+cat >"$TRASH/swapped.sh" <<'SH'
+sed -i 's/a - b/b + a/' calc.py
+SH
+# a verifier's verdict as a fake-server reply
+verdict() {
+	printf '{"content": "{\\"verdict\\": \\"%s\\", \\"confidence\\": %s, \\"reasons\\": []}"}' "$1" "$2"
+}
+
+test_expect_success 'select best: two verified changes of the same size, the verifiers'"'"' vote decides, and every report shows the votes' '
+	cat >vs.json <<-JSON &&
+	{"routes": [
+	  {"contains": "return b + a", "replies": [$(verdict accept 1.0)], "repeat_last": true},
+	  {"contains": "return a + b", "replies": [$(verdict accept 0.6)], "repeat_last": true}]}
+	JSON
+	url=$(start_fake v vs.json) &&
+	fan_repo vb <<-YAML &&
+	select: best
+	workers:
+	  - name: plain
+	    agent_cmd: sh $TRASH/right.sh
+	  - name: swapped
+	    agent_cmd: sh $TRASH/swapped.sh
+	verifiers:
+	  - name: goal
+	    brief: Does the change meet the goal?
+	    model: openai/v-goal
+	  - name: gaming
+	    brief: Is a test gamed?
+	    model: openai/v-gaming
+	YAML
+	expect_code 0 $LOOPGATE run --dir vb --goal "make add() add" --gate "sh test.sh" \
+		--base-url "$url" --json >s.json 2>err &&
+	python3 - s.json <<-\PY &&
+	import json, sys
+	s = json.load(open(sys.argv[1]))
+	w = {x["name"]: x for x in s["workers"]}
+	assert (w["plain"]["diff_lines"], w["plain"]["diff_files"]) == (w["swapped"]["diff_lines"], w["swapped"]["diff_files"]), w
+	assert w["plain"]["vote"] == {"accepted": True, "accepts": 2, "of": 2, "score": 0.8}, w["plain"]
+	assert w["swapped"]["vote"] == {"accepted": True, "accepts": 2, "of": 2, "score": 1.0}, w["swapped"]
+	# the verifier calls of the workers are the verifier spend of the run
+	assert s["roles"]["verifier"]["calls"] == 4 and s["roles"]["worker"]["calls"] == 0, s["roles"]
+	assert s["roles"]["verifier"]["tokens_in"] == s["tokens_in"] > 0, s
+	# without the vote the lower number (plain) would have won
+	assert w["swapped"]["winner"] and not w["plain"]["winner"], w
+	assert "its verifiers'"'"' vote (2 of 2 accept, score 1.00) was the stronger" in s["reason"], s["reason"]
+	PY
+	id=$(summary_field s.json run_id) &&
+	grep -q "<td>2 of 2 (0.80)</td>" "vb/.loopgate/runs/$id/report.html" &&
+	grep -q "<tr class=\"won\"><td><b>won</b> w2 (swapped).*<td>2 of 2 (1.00)</td>" \
+		"vb/.loopgate/runs/$id/report.html" &&
+	$LOOPGATE show --dir vb "$id" >show.out &&
+	grep -q "swapped .* 2 of 2 (1.00)" show.out &&
+	event_bodies "vb/.loopgate/runs/$id" candidate >c.json &&
+	json_get c.json "sorted((x[\"worker\"], x[\"vote\"][\"score\"]) for x in d)" >cv &&
+	test "$(cat cv)" = "[('"'"'w1'"'"', 0.8), ('"'"'w2'"'"', 1.0)]"
+'
+
 test_expect_success 'SIGKILL of the coordinator mid fan-out, then resume: same result, spend counted once, every log verifies' '
 	printf "workers:\n  - agent_cmd: sh %s/right-after-go.sh %s\n  - agent_cmd: sh %s/wrong.sh\n" \
 		"$TRASH" "$TRASH" "$TRASH" | fan_repo k &&

@@ -7,6 +7,7 @@
 #include "record/rundir.h"
 #include "store/store.h"
 #include "engine/route.h"
+#include "engine/fanout.h"
 #include "base/saferead.h"
 
 #include <errno.h>
@@ -296,21 +297,22 @@ static void print_workers(const json_t *ws)
 
 	if (!json_array_size(ws))
 		return;
-	printf("\n%-4s %-12s %-17s %5s %9s  %-10s %s\n", "", "WORKER", "STATUS", "ITERS",
-	       "COST", "CHECK", "WHO ACTS");
+	printf("\n%-4s %-12s %-17s %5s %9s  %-10s %-14s %s\n", "", "WORKER", "STATUS",
+	       "ITERS", "COST", "CHECK", "VOTE", "WHO ACTS");
 	json_array_foreach(ws, i, w)
 	{
 		const json_t *v = json_object_get(w, "verified");
-		char cost[32];
+		char cost[32], vote[64];
 		snprintf(cost, sizeof(cost), "$%.4f", num(w, "cost_usd"));
-		printf("%-4s %-12.12s %-17.17s %5.0f %9s  %-10s %s\n",
+		fanout_vote_text(json_object_get(w, "vote"), vote, sizeof(vote));
+		printf("%-4s %-12.12s %-17.17s %5.0f %9s  %-10s %-14s %s\n",
 		       json_is_true(json_object_get(w, "winner")) ? "won" : "",
 		       str(w, "name", "?"), str(w, "status", "?"), num(w, "iterations"),
 		       cost,
 		       json_is_true(v)	  ? "verified"
 		       : json_is_false(v) ? "rejected"
 					  : "-",
-		       str(w, "settings", ""));
+		       vote, str(w, "settings", ""));
 		if (json_is_false(v))
 			printf("     rejected in a clean checkout: %s\n",
 			       str(w, "rejected", ""));

@@ -47,6 +47,9 @@ int fanout_run(struct run *r, struct buf *err);
 int fanout_resume(struct run *r, json_t *const *rec, size_t n, struct buf *err);
 /* Every worker for summary.json, handoff.md and show: an array. */
 json_t *fanout_json(const struct fanout *f);
+/* A worker's "vote" from fanout_json as "2 of 3 (0.81)": the briefs that
+ * accepted, of how many, and the panel's score; "-" when none was taken. */
+void fanout_vote_text(const json_t *vote, char *out, size_t n);
 /* "first" or "best". */
 const char *fanout_select(const struct fanout *f);
 void fanout_free(struct fanout *f);

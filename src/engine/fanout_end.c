@@ -28,12 +28,38 @@ void fanout_stop(struct fanout *f, const char *why)
 	f->stop_why = why;
 }
 
+static json_t *role_json(const struct role_spend *s)
+{
+	return json_pack("{s:I,s:I,s:I,s:f}", "tokens_in", (json_int_t)s->tokens_in,
+			 "tokens_out", (json_int_t)s->tokens_out, "calls",
+			 (json_int_t)s->calls, "cost_usd", s->cost);
+}
+
+/* A worker's spend as worker_end records it; "roles": the part of it its
+ * verifiers and escalations spent (fanout_spend_roles reads it back). */
 static json_t *spend_json(const struct fw *w)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:f}", "iterations", (json_int_t)w->iterations,
-			 "tokens_in", (json_int_t)w->tokens_in, "tokens_out",
-			 (json_int_t)w->tokens_out, "calls", (json_int_t)w->calls,
-			 "cost_usd", w->cost);
+	json_t *roles = json_object();
+	for (int k = ROLE_VERIFIER; k < ROLE_N; k++)
+		json_object_set_new(roles, role_name((enum role)k),
+				    role_json(&w->roles[k]));
+	return json_pack("{s:I,s:I,s:I,s:I,s:f,s:o}", "iterations",
+			 (json_int_t)w->iterations, "tokens_in", (json_int_t)w->tokens_in,
+			 "tokens_out", (json_int_t)w->tokens_out, "calls",
+			 (json_int_t)w->calls, "cost_usd", w->cost, "roles", roles);
+}
+
+void fanout_spend_roles(struct fw *w, const json_t *roles)
+{
+	memset(w->roles, 0, sizeof(w->roles));
+	for (int k = ROLE_VERIFIER; k < ROLE_N; k++) {
+		const json_t *s = json_object_get(roles, role_name((enum role)k));
+		role_spend_add(&w->roles[k],
+			       (long)json_integer_value(json_object_get(s, "tokens_in")),
+			       (long)json_integer_value(json_object_get(s, "tokens_out")),
+			       (long)json_integer_value(json_object_get(s, "calls")),
+			       json_number_value(json_object_get(s, "cost_usd")));
+	}
 }
 
 void fanout_skip(struct run *r, struct fw *w, const char *why)
@@ -89,6 +115,8 @@ static int read_summary(struct fw *w)
 	w->tokens_out = (long)json_integer_value(json_object_get(s, "tokens_out"));
 	w->calls = (long)json_integer_value(json_object_get(s, "calls"));
 	w->cost = json_number_value(json_object_get(s, "cost_usd"));
+	vote_tally_from_json(&w->vote, json_object_get(s, "vote"));
+	fanout_spend_roles(w, json_object_get(s, "roles"));
 	json_decref(s);
 	return 0;
 }
@@ -187,11 +215,12 @@ static void check_claim(struct run *r, struct fanout *f, struct fw *w)
 	w->verified = ret == 0;
 	w->verdict = ret ? buf_detach(&why, NULL) : NULL;
 	events_append(&r->ev, EV_CANDIDATE,
-		      json_pack("{s:s,s:o,s:b,s:o,s:I,s:I}", "worker", w->id, "commit",
-				events_str(w->commit), "verified", w->verified, "reason",
-				events_str(w->verdict), "diff_lines",
+		      json_pack("{s:s,s:o,s:b,s:o,s:I,s:I,s:o}", "worker", w->id,
+				"commit", events_str(w->commit), "verified", w->verified,
+				"reason", events_str(w->verdict), "diff_lines",
 				(json_int_t)w->diff_lines, "diff_files",
-				(json_int_t)w->diff_files));
+				(json_int_t)w->diff_files, "vote",
+				vote_tally_json(&w->vote)));
 	if (w->verified && f->winner < 0 && !strcmp(f->select, "first"))
 		f->winner = (int)(w - f->w);
 	free(tree);
@@ -208,6 +237,10 @@ void fanout_account(struct run *r, const struct fw *w)
 	r->budget.tokens_out += w->tokens_out;
 	r->budget.calls += w->calls;
 	r->budget.cost += w->cost;
+	for (int k = ROLE_VERIFIER; k < ROLE_N; k++)
+		role_spend_add(&r->spend[k], w->roles[k].tokens_in,
+			       w->roles[k].tokens_out, w->roles[k].calls,
+			       w->roles[k].cost);
 }
 
 void fanout_lost(struct run *r, struct fanout *f, struct fw *w, const char *why)
@@ -257,20 +290,52 @@ void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w)
 		check_claim(r, f, w);
 }
 
-/* `best`: the verified candidate with the smallest diff, then the fewest
- * files, then the lowest number. */
-static int best_of(const struct fanout *f)
+/* <0 when a is the better `best` candidate: the smaller diff, then the
+ * fewer files, then the stronger vote of its verifiers. */
+static int best_cmp(const struct fw *a, const struct fw *b)
+{
+	if (a->diff_lines != b->diff_lines)
+		return a->diff_lines < b->diff_lines ? -1 : 1;
+	if (a->diff_files != b->diff_files)
+		return a->diff_files < b->diff_files ? -1 : 1;
+	return -vote_tally_cmp(&a->vote, &b->vote);
+}
+
+/* `best`: the best verified candidate by best_cmp, then the lowest number;
+ * *by_vote: the vote decided it (another verified candidate's diff was as
+ * small). */
+static int best_of(const struct fanout *f, int *by_vote)
 {
 	int best = -1;
-	for (size_t i = 0; i < f->n; i++) {
-		const struct fw *w = &f->w[i], *b = best >= 0 ? &f->w[best] : NULL;
-		if (w->verified != 1)
-			continue;
-		if (!b || w->diff_lines < b->diff_lines ||
-		    (w->diff_lines == b->diff_lines && w->diff_files < b->diff_files))
+	for (size_t i = 0; i < f->n; i++)
+		if (f->w[i].verified == 1 &&
+		    (best < 0 || best_cmp(&f->w[i], &f->w[best]) < 0))
 			best = (int)i;
+	*by_vote = 0;
+	for (size_t i = 0; best >= 0 && i < f->n; i++) {
+		const struct fw *w = &f->w[i], *b = &f->w[best];
+		if ((int)i != best && w->verified == 1 &&
+		    w->diff_lines == b->diff_lines && w->diff_files == b->diff_files &&
+		    best_cmp(b, w) < 0)
+			*by_vote = 1;
 	}
 	return best;
+}
+
+/* Why the winner won, for the record and the reports. */
+static char *why_won(const struct fanout *f, const struct fw *w, int by_vote)
+{
+	if (strcmp(f->select, "best"))
+		return xstrdup("the first candidate verified in a clean checkout");
+	if (by_vote)
+		return xasprintf("the smallest verified change (%ld lines in %ld files), "
+				 "as small as another's; its verifiers' vote (%ld of %ld "
+				 "accept, score %.2f) was the stronger",
+				 w->diff_lines, w->diff_files, w->vote.accepts,
+				 w->vote.of, w->vote.score);
+	return xasprintf("the smallest verified change (%ld lines in %ld files) of the "
+			 "verified candidates",
+			 w->diff_lines, w->diff_files);
 }
 
 /* One line per worker: what became of it. */
@@ -310,12 +375,12 @@ int fanout_choose(struct run *r, struct fanout *f, struct buf *err)
 {
 	struct buf out = BUF_INIT;
 	struct fw *w;
-	int ret;
+	int ret, by_vote = 0;
 
 	if (f->tasks)
 		return fanout_merge(r, f, err);
 	if (!strcmp(f->select, "best"))
-		f->winner = best_of(f);
+		f->winner = best_of(f, &by_vote);
 	if (f->winner < 0)
 		return no_winner(r, f);
 	w = &f->w[f->winner];
@@ -328,11 +393,7 @@ int fanout_choose(struct run *r, struct fanout *f, struct buf *err)
 				 r->w->branch, w->id, err->s);
 	fanout_outcomes(f, &out);
 	free(f->why);
-	f->why = !strcmp(f->select, "best")
-			 ? xasprintf("the smallest verified change (%ld lines in %ld "
-				     "files) of the verified candidates",
-				     w->diff_lines, w->diff_files)
-			 : xstrdup("the first candidate verified in a clean checkout");
+	f->why = why_won(f, w, by_vote);
 	events_append(&r->ev, EV_SELECTED,
 		      json_pack("{s:s,s:s,s:s,s:o,s:s}", "worker", w->id, "commit",
 				w->commit, "select", f->select, "why", events_str(f->why),
@@ -343,6 +404,16 @@ int fanout_choose(struct run *r, struct fanout *f, struct buf *err)
 			w->id, w->settings ? w->settings : w->name, f->why, out.s);
 	buf_release(&out);
 	return ret;
+}
+
+void fanout_vote_text(const json_t *vote, char *out, size_t n)
+{
+	struct vote_tally t;
+	vote_tally_from_json(&t, vote);
+	if (t.voted)
+		snprintf(out, n, "%ld of %ld (%.2f)", t.accepts, t.of, t.score);
+	else
+		snprintf(out, n, "-");
 }
 
 json_t *fanout_json(const struct fanout *f)
@@ -365,6 +436,7 @@ json_t *fanout_json(const struct fanout *f)
 		json_object_set_new(o, "rejected", events_str(w->verdict));
 		json_object_set_new(o, "diff_lines", json_integer(w->diff_lines));
 		json_object_set_new(o, "diff_files", json_integer(w->diff_files));
+		json_object_set_new(o, "vote", vote_tally_json(&w->vote));
 		json_object_set_new(o, "winner", json_boolean(f->winner == (int)i));
 		json_array_append_new(a, o);
 	}

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include "base/buf.h"
 #include "config/config.h"
+#include "engine/verify.h"
 
 struct run;
 struct executor;
@@ -61,6 +62,10 @@ struct fw {
 	int verified;  /* -1 not a claim, 0 rejected, 1 verified */
 	char *verdict; /* why rejected */
 	long diff_lines, diff_files;
+	struct vote_tally vote; /* its verifiers' latest tally (summary.json) */
+	/* of its spend, what its verifiers and escalations spent (summary.json
+	 * "roles"): the coordinator reports spend per role across workers */
+	struct role_spend roles[ROLE_N];
 };
 
 struct fanout {
@@ -123,6 +128,8 @@ void fanout_lost(struct run *r, struct fanout *f, struct fw *w, const char *why)
 void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w);
 /* w's spend into the coordinator's totals. */
 void fanout_account(struct run *r, const struct fw *w);
+/* w->roles from a "roles" object of spend_json / summary.json. */
+void fanout_spend_roles(struct fw *w, const json_t *roles);
 int fanout_choose(struct run *r, struct fanout *f, struct buf *err);
 /* fanout_merge.c: split work's end: each task's verified commit merged
  * in order, each merge verified against every gate so far. */

@@ -50,6 +50,7 @@ static void take_end(struct fw *w, const json_t *b)
 	w->tokens_out = (long)json_integer_value(json_object_get(sp, "tokens_out"));
 	w->calls = (long)json_integer_value(json_object_get(sp, "calls"));
 	w->cost = json_number_value(json_object_get(sp, "cost_usd"));
+	fanout_spend_roles(w, json_object_get(sp, "roles"));
 }
 
 /* A candidate as recorded: the claim's commit and its check. */
@@ -62,6 +63,7 @@ static void take_candidate(struct fanout *f, struct fw *w, const json_t *b)
 	w->verified = json_is_true(json_object_get(b, "verified"));
 	w->diff_lines = (long)json_integer_value(json_object_get(b, "diff_lines"));
 	w->diff_files = (long)json_integer_value(json_object_get(b, "diff_files"));
+	vote_tally_from_json(&w->vote, json_object_get(b, "vote"));
 	if (w->verified && f->winner < 0 && !strcmp(f->select, "first"))
 		f->winner = (int)(w - f->w);
 }

@@ -327,6 +327,8 @@ static int judge_vote(struct run *r, struct iteration *it, int *code, struct buf
 	int ret = verify_run_candidate(r, r->w, it->n, it->commit ? it->commit : "HEAD",
 				       &v, err);
 
+	if (ret == 0)
+		vote_tally_set(&r->w->vote, &v);
 	if (ret == 0 && !v.accepted) {
 		free(r->w->vote_note);
 		r->w->vote_note = xstrdup(v.feedback.s);

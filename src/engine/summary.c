@@ -43,6 +43,8 @@ json_t *run_summary(const struct run *r, int exit_code)
 	}
 	/* "--no-sandbox" is on the record wherever the run is read */
 	json_object_set_new(o, "sandbox", json_boolean(r->cfg->sandbox != 0));
+	/* the verifiers' latest tally (a fan-out's `best` reads it) */
+	json_object_set_new(o, "vote", vote_tally_json(&r->w->vote));
 	/* fan-out: every worker, what became of it, who won and why */
 	if (r->fan) {
 		json_object_set_new(o, "workers", fanout_json(r->fan));

@@ -239,6 +239,7 @@ int verify_panel(const struct verify_in *in, struct verify_out *out, struct buf 
 	out->k = in->nbriefs;
 	out->needed = vote_needed(in->accept, in->nbriefs);
 	out->accepts = 0;
+	out->score = 0;
 	out->briefs = json_array();
 	for (size_t i = 0; ret == 0 && i < in->nbriefs; i++) {
 		int acc = 0;
@@ -251,6 +252,14 @@ int verify_panel(const struct verify_in *in, struct verify_out *out, struct buf 
 			json_array_append_new(names, events_str(in->briefs[i].name));
 	}
 	if (ret == 0) {
+		for (size_t i = 0; i < json_array_size(out->briefs); i++) {
+			const json_t *b = json_array_get(out->briefs, i);
+			out->score += json_number_value(json_object_get(b, "mean")) -
+				      in->k * json_number_value(
+						      json_object_get(b, "std"));
+		}
+		if (json_array_size(out->briefs))
+			out->score /= (double)json_array_size(out->briefs);
 		out->accepted = out->accepts >= out->needed;
 		buf_add(&tail, out->summary.s, out->summary.len);
 		buf_reset(&out->summary);
@@ -284,6 +293,47 @@ void verify_out_release(struct verify_out *out)
 	buf_release(&out->feedback);
 	json_decref(out->briefs);
 	out->briefs = NULL;
+}
+
+void vote_tally_set(struct vote_tally *t, const struct verify_out *out)
+{
+	t->voted = 1;
+	t->accepted = out->accepted;
+	t->accepts = (long)out->accepts;
+	t->of = (long)out->k;
+	t->score = out->score;
+}
+
+json_t *vote_tally_json(const struct vote_tally *t)
+{
+	if (!t->voted)
+		return json_null();
+	return json_pack("{s:b,s:I,s:I,s:f}", "accepted", t->accepted, "accepts",
+			 (json_int_t)t->accepts, "of", (json_int_t)t->of, "score",
+			 t->score);
+}
+
+void vote_tally_from_json(struct vote_tally *t, const json_t *j)
+{
+	memset(t, 0, sizeof(*t));
+	if (!json_is_object(j))
+		return;
+	t->voted = 1;
+	t->accepted = json_is_true(json_object_get(j, "accepted"));
+	t->accepts = (long)json_integer_value(json_object_get(j, "accepts"));
+	t->of = (long)json_integer_value(json_object_get(j, "of"));
+	t->score = json_number_value(json_object_get(j, "score"));
+}
+
+int vote_tally_cmp(const struct vote_tally *a, const struct vote_tally *b)
+{
+	if (a->voted != b->voted)
+		return a->voted ? 1 : -1;
+	if (a->accepts != b->accepts)
+		return a->accepts > b->accepts ? 1 : -1;
+	if (a->score != b->score)
+		return a->score > b->score ? 1 : -1;
+	return 0;
 }
 
 /* ---- in a run: the panel on a commit every gate passed ------------------ */

@@ -56,6 +56,7 @@ struct verify_out {
 	struct buf summary;  /* one line, every dissent named */
 	struct buf feedback; /* the dissenting briefs' reasons, for a prompt */
 	json_t *briefs;	     /* [{name, model, accepted, mean, std, votes}] */
+	double score;	     /* the briefs' mean of (mean - k*std), 0..1 */
 };
 #define VERIFY_OUT_INIT                                                                  \
 	{                                                                                \
@@ -64,6 +65,24 @@ struct verify_out {
 
 int verify_panel(const struct verify_in *in, struct verify_out *out, struct buf *err);
 void verify_out_release(struct verify_out *out);
+
+/*
+ * The panel's latest tally in a run: summary.json's "vote" (null when no
+ * vote was taken), which a fan-out reads for every worker: `best` breaks a
+ * tie of diff size by it, and the reports show it.
+ */
+struct vote_tally {
+	int voted; /* 0: no vote was taken */
+	int accepted;
+	long accepts, of;
+	double score; /* verify_out.score */
+};
+void vote_tally_set(struct vote_tally *t, const struct verify_out *out);
+json_t *vote_tally_json(const struct vote_tally *t);
+void vote_tally_from_json(struct vote_tally *t, const json_t *j);
+/* -1, 0, 1 as a's vote is weaker, equal, stronger than b's (more accepts,
+ * then the higher score; no vote is weakest). */
+int vote_tally_cmp(const struct vote_tally *a, const struct vote_tally *b);
 
 struct run;
 struct worker;

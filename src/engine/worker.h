@@ -25,6 +25,7 @@
 #include "tree/protect.h"
 #include "tree/fresh.h"
 #include "judge/judge.h"
+#include "engine/verify.h"
 
 struct provider;
 struct agent_rt;
@@ -86,19 +87,20 @@ struct worker {
 	struct skills *skills; /* the Agent Skills index (skillset.h), or NULL */
 	struct mcp *mcp;       /* its MCP servers (mcp.h), or NULL */
 	/* the judge */
-	struct judge judge;    /* gate results, counts, cache, file list */
-	char *reverify_note;   /* why the clean checkout rejected the latest
+	struct judge judge;	/* gate results, counts, cache, file list */
+	char *reverify_note;	/* why the clean checkout rejected the latest
 				  claim (reverify.h): the next prompt says it */
-	int reverify_rejects;  /* claims the clean checkout rejected */
-	int reverified_at;     /* iteration whose commit held there, or 0 */
-	char *vote_note;       /* why the verifiers rejected the latest passing
+	int reverify_rejects;	/* claims the clean checkout rejected */
+	int reverified_at;	/* iteration whose commit held there, or 0 */
+	char *vote_note;	/* why the verifiers rejected the latest passing
 				  commit (verify.h): the next prompt says it */
-	char stall_fp[65];     /* fingerprint of the latest failure */
-	int stall_same;	       /* how many failures in a row had it */
-	int stall_noop;	       /* no-op iterations in a row */
-	int protect_streak;    /* iterations in a row with protected changes */
-	int actor_fail_streak; /* failed actor turns in a row that changed nothing */
-	long integrity_events; /* protected changes reverted, and the like */
+	struct vote_tally vote; /* the latest vote taken (verify.h) */
+	char stall_fp[65];	/* fingerprint of the latest failure */
+	int stall_same;		/* how many failures in a row had it */
+	int stall_noop;		/* no-op iterations in a row */
+	int protect_streak;	/* iterations in a row with protected changes */
+	int actor_fail_streak;	/* failed actor turns in a row that changed nothing */
+	long integrity_events;	/* protected changes reverted, and the like */
 	/* the history */
 	struct buf edit_feedback; /* the previous iteration's edit outcomes */
 	struct iteration *its;

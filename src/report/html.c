@@ -6,6 +6,7 @@
 #include "record/evkind.h"
 #include "report/html_impl.h"
 #include "base/fileio.h"
+#include "engine/fanout.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,52 @@ static void summary(const struct page *pg, const struct report_html_opts *o)
 	fact(pg->b, "run directory", NULL, rl->dir);
 	buf_adds(pg->b, "</table></section>\n");
 	buf_release(&t);
+}
+
+/* A fan-out's workers (summary "workers"): what each did, the coordinator's
+ * own check of its claim, its verifiers' vote, and who won. */
+static void workers(const struct page *pg)
+{
+	const json_t *ws = json_object_get(pg->rl->end, "workers"), *w;
+	size_t i;
+
+	if (!json_array_size(ws))
+		return;
+	buf_adds(pg->b,
+		 "<section id=\"workers\"><h2>Workers</h2><p class=\"mut\">select: ");
+	svg_escs(pg->b, runlog_str(pg->rl->end, "select", "?"));
+	buf_adds(pg->b, "</p><table class=\"facts\"><tr><th>worker</th><th>who acts</th>"
+			"<th>status</th><th>iterations</th><th>cost</th><th>change</th>"
+			"<th>verifiers' vote</th><th>its claim, checked in a clean "
+			"checkout</th></tr>\n");
+	json_array_foreach(ws, i, w)
+	{
+		const json_t *v = json_object_get(w, "verified");
+		char vote[64];
+		fanout_vote_text(json_object_get(w, "vote"), vote, sizeof(vote));
+		buf_addf(pg->b, "<tr%s><td>%s",
+			 json_is_true(json_object_get(w, "winner")) ? " class=\"won\""
+								    : "",
+			 json_is_true(json_object_get(w, "winner")) ? "<b>won</b> " : "");
+		svg_escs(pg->b, runlog_str(w, "worker", "?"));
+		buf_adds(pg->b, " (");
+		svg_escs(pg->b, runlog_str(w, "name", "?"));
+		buf_adds(pg->b, ")</td><td><code>");
+		svg_escs(pg->b, runlog_str(w, "settings", "-"));
+		buf_adds(pg->b, "</code></td><td>");
+		svg_escs(pg->b, runlog_str(w, "status", "?"));
+		buf_addf(pg->b,
+			 "</td><td>%.0f</td><td>$%.4f</td><td>%.0f lines, %.0f "
+			 "files</td><td>%s</td><td>",
+			 runlog_num(w, "iterations", 0), runlog_num(w, "cost_usd", 0),
+			 runlog_num(w, "diff_lines", 0), runlog_num(w, "diff_files", 0),
+			 vote);
+		svg_escs(pg->b, json_is_true(v)	   ? "verified"
+				: json_is_false(v) ? runlog_str(w, "rejected", "rejected")
+						   : "no claim");
+		buf_adds(pg->b, "</td></tr>\n");
+	}
+	buf_adds(pg->b, "</table></section>\n");
 }
 
 static void budget_bar(struct buf *b, const char *name, double v, double max,
@@ -595,6 +642,7 @@ int report_html(const char *run_dir, const struct report_html_opts *o, struct bu
 	series_alloc(&s, &rl);
 	head(&pg, o);
 	summary(&pg, o);
+	workers(&pg);
 	budgets(&pg);
 	convergence(&pg, &s);
 	spend(&pg, &s);

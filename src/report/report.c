@@ -187,24 +187,26 @@ static void add_workers(const struct run *r, struct buf *b)
 		return;
 	ws = fanout_json(r->fan);
 	buf_addf(b, "\n## Workers (select: %s)\n\n", fanout_select(r->fan));
-	buf_adds(
-		b,
-		"| worker | who acts | status | iterations | cost | its claim, "
-		"checked by loopgate in a clean checkout |\n|---|---|---|---|---|---|\n");
+	buf_adds(b,
+		 "| worker | who acts | status | iterations | cost | verifiers' vote | "
+		 "its claim, checked by loopgate in a clean checkout "
+		 "|\n|---|---|---|---|---|---|---|\n");
 	json_array_foreach(ws, i, w)
 	{
 		const json_t *v = json_object_get(w, "verified");
 		const char *rej = json_string_value(json_object_get(w, "rejected"));
 		const char *id = json_string_value(json_object_get(w, "worker"));
 		const char *name = json_string_value(json_object_get(w, "name"));
-		buf_addf(b, "| %s%s%s%s%s | `%s` | %s | %lld | $%.4f | %s%s |\n",
+		char vote[64];
+		fanout_vote_text(json_object_get(w, "vote"), vote, sizeof(vote));
+		buf_addf(b, "| %s%s%s%s%s | `%s` | %s | %lld | $%.4f | %s | %s%s |\n",
 			 json_is_true(json_object_get(w, "winner")) ? "**won** " : "", id,
 			 strcmp(id, name) ? " (" : "", strcmp(id, name) ? name : "",
 			 strcmp(id, name) ? ")" : "",
 			 json_string_value(json_object_get(w, "settings")) ?: "-",
 			 json_string_value(json_object_get(w, "status")) ?: "?",
 			 (long long)json_integer_value(json_object_get(w, "iterations")),
-			 json_number_value(json_object_get(w, "cost_usd")),
+			 json_number_value(json_object_get(w, "cost_usd")), vote,
 			 json_is_true(v)    ? "verified"
 			 : json_is_false(v) ? "rejected: "
 					    : "no claim",

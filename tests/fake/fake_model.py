@@ -45,6 +45,11 @@ Per-model replies: {"models": {"NAME": {"replies": [...], "repeat_last":
 that list (with its own repeat_last / cycle); other requests use the
 top-level replies.  Request numbers count all requests.
 
+Routed replies: {"routes": [{"contains": "TEXT", "replies": [...], ...}]}:
+a request whose raw body contains TEXT takes its entries from that list
+(the first route that matches; before models), so concurrent callers (a
+fan-out's workers) get their own answers whatever order they come in.
+
 Log: one JSON line per request, written and flushed before answering:
 {"n", "path", "headers", "body", "raw", "t", "entry"}.
 """
@@ -74,12 +79,15 @@ class Script:
         self.queues = {None: Queue(doc)}
         for name, sub in (doc.get("models") or {}).items():
             self.queues[name] = Queue(sub)
+        self.routes = [(r["contains"], Queue(r)) for r in doc.get("routes") or []]
 
-    def take(self, model=None):
+    def take(self, model=None, raw=""):
         """Returns (request number, entry index or None, entry or None)."""
         with self.lock:
             self.count += 1
-            q = self.queues.get(model, self.queues[None])
+            q = next((q for text, q in self.routes if text in raw), None)
+            if q is None:
+                q = self.queues.get(model, self.queues[None])
             return (self.count,) + q.take()
 
     def content(self, entry):
@@ -165,7 +173,7 @@ class Handler(BaseHTTPRequestHandler):
             body = None
         srv = self.server
         model = body.get("model") if isinstance(body, dict) else None
-        n, index, entry = srv.script.take(model)
+        n, index, entry = srv.script.take(model, raw)
         self.request_number = n
         srv.log.write({
             "n": n, "path": self.path,
