@@ -54,7 +54,16 @@ test_expect_success 'three workers queue under a 2-CPU quota: two admitted, one 
 	test "$(state "$a")" = running && test "$(state "$b")" = running &&
 	test "$(state "$c")" = queued &&
 	json_get st.json "d[\"native\"]" | grep -x Pending &&
-	json_get st.json "d[\"reason\"]" | grep "insufficient unused quota for cpu in flavor loopgate-default, 1 more needed"
+	json_get st.json "d[\"reason\"]" | grep "insufficient unused quota for cpu in flavor loopgate-default, 1 more needed; position 1 of 1 in LocalQueue loopgate$" &&
+	d=$(submit d) && test "$(state "$d")" = queued &&
+	test "$(json_get st.json "(d[\"position\"], d[\"waiting\"])")" = "(2, 2)" &&
+	# the visibility API asked in the queue'"'"'s namespace, by LocalQueue
+	grep -q "\"path\": \"/apis/visibility.kueue.x-k8s.io/v1beta1/namespaces/[a-z-]*/localqueues/loopgate/pendingworkloads\"" kube.log &&
+	# a Kueue without the visibility API: the state as before, no position
+	ctl "visibility?on=0" && test "$(state "$d")" = queued &&
+	test "$(json_get st.json "d.get(\"position\")")" = None &&
+	json_get st.json "d[\"reason\"]" | grep "insufficient unused quota for cpu in flavor loopgate-default, 1 more needed$" &&
+	ctl "visibility?on=1" && kq cancel "$d" >/dev/null
 '
 
 test_expect_success 'a preempted worker is reported, requeued and readmitted; the queued one takes its quota' '
@@ -136,7 +145,8 @@ test_expect_success 'cancel deletes the Job with propagationPolicy Background; i
 	kq cancel lg-0a1b2c3d4e5f60718293-a &&
 	python3 - <<-PY
 	import json
-	d = [json.loads(l) for l in open("kube.log") if json.loads(l)["method"] == "DELETE"]
+	d = [json.loads(l) for l in open("kube.log") if json.loads(l)["method"] == "DELETE"
+	     and json.loads(l)["path"].endswith("-a")]
 	assert d and d[0]["path"] == "/apis/batch/v1/namespaces/loopgate-team-a/jobs/lg-0a1b2c3d4e5f60718293-a", d
 	assert d[0]["body"]["propagationPolicy"] == "Background", d[0]
 	PY
@@ -256,7 +266,8 @@ test_expect_success 'kueue manifests: one namespace and LocalQueue per tenant, q
 	rules = {(r["apiGroups"][0], r["resources"][0]): r["verbs"] for r in objs["Role"]["rules"]}
 	assert rules == {("batch", "jobs"): ["create", "get", "list", "watch", "delete"],
 	                 ("kueue.x-k8s.io", "workloads"): ["get", "list", "watch"],
-	                 ("", "pods"): ["get", "list"], ("", "pods/log"): ["get"]}, rules
+	                 ("", "pods"): ["get", "list"], ("", "pods/log"): ["get"],
+	                 ("visibility.kueue.x-k8s.io", "localqueues/pendingworkloads"): ["get"]}, rules
 	assert objs["RoleBinding"]["subjects"][0]["namespace"] == "loopgate-team-b"
 	PY
 	expect_code 2 "$LOOPGATE" kueue manifests --tenant Team_B 2>err && grep "tenant name" err &&

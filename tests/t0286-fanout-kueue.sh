@@ -92,6 +92,10 @@ test_expect_success 'best of three as Kueue Jobs: queued on the quota, run as po
 	grep -q "(.w3., .queued., .Pending.)" states && grep -q "(.w3., .running., .Admitted.)" states &&
 	grep -q "insufficient unused quota for cpu" st.json &&
 	grep -q "worker w3: job lg-$id-w3 queued: Pending: couldn.t assign flavors" err &&
+	# and where it stood in line (Kueue'"'"'s visibility API)
+	json_get st.json "[(x[\"position\"], x[\"waiting\"]) for x in d if x[\"state\"] == \"queued\"]" >pos &&
+	grep -q "(1, 1)" pos &&
+	grep -q "worker w3: job lg-$id-w3 queued: .*; position 1 of 1 in LocalQueue loopgate" err &&
 	# the budget: two iterations each (six over three), reserved in the ledger
 	python3 - <<-PY
 	import json

@@ -235,6 +235,10 @@ static void print_status(const char *handle, const struct executor_status *st)
 			      "reason", st->reason);
 	if (st->exit_code >= 0)
 		json_object_set_new(o, "exit_code", json_integer(st->exit_code));
+	if (st->position > 0) {
+		json_object_set_new(o, "position", json_integer(st->position));
+		json_object_set_new(o, "waiting", json_integer(st->waiting));
+	}
 	cmd_print_json(o);
 	fflush(stdout);
 }

@@ -75,6 +75,9 @@ struct executor_status {
 	int exit_code;	  /* -1 unknown */
 	char native[48];  /* the scheduler's own word: RUNNING, Admitted, ... */
 	char reason[256]; /* why: Resources, Preempted, quota message, ... */
+	/* queued: its place in line, 1 = next (0: the scheduler does not
+	 * say; Kueue's visibility API), of how many waiting in its queue */
+	int position, waiting;
 };
 #define EXECUTOR_STATUS_INIT                                                             \
 	{                                                                                \

@@ -198,14 +198,17 @@ static json_t *role(const char *ns)
 	json_t *o = object("rbac.authorization.k8s.io/v1", "Role", meta("loopgate", ns));
 	json_object_set_new(
 		o, "rules",
-		json_pack("[o, o, o, o]",
+		json_pack("[o, o, o, o, o]",
 			  rule("batch", "jobs",
 			       json_pack("[s, s, s, s, s]", "create", "get", "list",
 					 "watch", "delete")),
 			  rule("kueue.x-k8s.io", "workloads",
 			       json_pack("[s, s, s]", "get", "list", "watch")),
 			  rule("", "pods", json_pack("[s, s]", "get", "list")),
-			  rule("", "pods/log", json_pack("[s]", "get"))));
+			  rule("", "pods/log", json_pack("[s]", "get")),
+			  /* a queued worker's place in line (visibility API) */
+			  rule("visibility.kueue.x-k8s.io",
+			       "localqueues/pendingworkloads", json_pack("[s]", "get"))));
 	return o;
 }
 

@@ -31,6 +31,7 @@ struct kueue {
 	char *ns;
 	struct executor_opts o; /* its strings are ours */
 	char *rv;		/* where the next watch starts; NULL: list first */
+	int no_visibility;	/* Kueue's visibility API is absent or denied */
 };
 
 static char *dup_or_null(const char *s)
@@ -177,6 +178,53 @@ static void pod_exit(struct kueue *k, const char *name, struct executor_status *
 	free(path);
 }
 
+/*
+ * Where a waiting Workload stands in its LocalQueue, from Kueue's on-demand
+ * visibility API (PendingWorkloadsSummary, positions from 0).  A Kueue
+ * without it (404) or a Role that does not grant it (403) is asked no
+ * more: the position is a courtesy, never a failure.
+ */
+static void queue_position(struct kueue *k, json_t *wl, struct executor_status *st)
+{
+	const char *name = json_string_value(
+		json_object_get(json_object_get(wl, "metadata"), "name"));
+	const char *queue = json_string_value(
+		json_object_get(json_object_get(wl, "spec"), "queueName"));
+	struct buf err = BUF_INIT;
+	json_t *sum = NULL, *items, *it;
+	char *path;
+	size_t i;
+	int ret;
+
+	if (k->no_visibility || !name || !queue || name_ok(queue, NULL) < 0)
+		return;
+	path = xasprintf("/apis/visibility.kueue.x-k8s.io/v1beta1/namespaces/%s/"
+			 "localqueues/%s/pendingworkloads",
+			 k->ns, queue);
+	ret = kube_call(&k->c, "GET", path, NULL, &sum, &err);
+	if (ret == -ENOENT || ret == -EPERM)
+		k->no_visibility = 1;
+	items = json_object_get(sum, "items");
+	json_array_foreach(items, i, it)
+	{
+		const char *n = json_string_value(
+			json_object_get(json_object_get(it, "metadata"), "name"));
+		size_t len = strlen(st->reason);
+		if (!n || strcmp(n, name))
+			continue;
+		st->position = 1 + (int)json_integer_value(
+					   json_object_get(it, "positionInLocalQueue"));
+		st->waiting = (int)json_array_size(items);
+		snprintf(st->reason + len, sizeof(st->reason) - len,
+			 "%sposition %d of %d in LocalQueue %s", len ? "; " : "",
+			 st->position, st->waiting, queue);
+		break;
+	}
+	json_decref(sum);
+	buf_release(&err);
+	free(path);
+}
+
 static int kueue_poll(struct executor *ex, const char *name, struct executor_status *st,
 		      struct buf *err)
 {
@@ -206,6 +254,8 @@ static int kueue_poll(struct executor *ex, const char *name, struct executor_sta
 		kube_job_state(job, wl, st);
 		if (st->state == WS_FAILED || st->state == WS_SUCCEEDED)
 			pod_exit(k, name, st);
+		else if (st->state == WS_QUEUED && wl)
+			queue_position(k, wl, st);
 	}
 	free(sel);
 	free(wpath);

@@ -46,6 +46,7 @@ struct fw {
 	long slice_iterations, slice_tokens;
 	double slice_cost;
 	char native[48]; /* the scheduler's last word on it */
+	int position;	 /* its place in the queue last recorded (0: none) */
 	enum fw_state state;
 	int resume; /* start it as `__worker --resume` */
 	pid_t pid;

@@ -327,17 +327,26 @@ void fanout_remote_settle(struct fanout *f, struct fw *w)
  * preempted (requeued by Kueue: its first attempt's spend still counts). */
 static void note_state(struct run *r, struct fw *w, const struct executor_status *st)
 {
-	if (w->job_state == (int)st->state && !strcmp(w->native, st->native))
+	json_t *b;
+
+	if (w->job_state == (int)st->state && !strcmp(w->native, st->native) &&
+	    w->position == st->position)
 		return;
-	w->preemptions += st->state == WS_PREEMPTED;
+	w->preemptions += st->state == WS_PREEMPTED && w->job_state != WS_PREEMPTED;
 	w->job_state = (int)st->state;
+	w->position = st->position;
 	snprintf(w->native, sizeof(w->native), "%.47s", st->native);
 	if (worker_state_final(st->state))
 		return; /* worker_end says it */
-	events_append(&r->ev, EV_WORKER_STATE,
-		      json_pack("{s:s,s:s,s:s,s:s,s:s}", "worker", w->id, "handle",
-				w->handle, "state", worker_state_name(st->state),
-				"native", st->native, "reason", st->reason));
+	b = json_pack("{s:s,s:s,s:s,s:s,s:s}", "worker", w->id, "handle", w->handle,
+		      "state", worker_state_name(st->state), "native", st->native,
+		      "reason", st->reason);
+	/* queued: its place in line (Kueue's visibility API), 1 = next */
+	if (st->position > 0) {
+		json_object_set_new(b, "position", json_integer(st->position));
+		json_object_set_new(b, "waiting", json_integer(st->waiting));
+	}
+	events_append(&r->ev, EV_WORKER_STATE, b);
 }
 
 /* 1 when w's job has ended for good (its exit code set), 0 while it is

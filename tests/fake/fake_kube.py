@@ -14,6 +14,11 @@ status codes and Status objects as a real API server:
   DELETE .../jobs/NAME  (DeleteOptions propagationPolicy)  200; pods and Workload go too
   GET    /apis/kueue.x-k8s.io/v1beta1/namespaces/NS/workloads?labelSelector=...
   GET    /api/v1/namespaces/NS/pods?labelSelector=..., /pods/NAME/log (text)
+  GET    /apis/visibility.kueue.x-k8s.io/v1beta1/namespaces/NS/localqueues/LQ/pendingworkloads
+         Kueue's on-demand visibility API: a PendingWorkloadsSummary of the
+         workloads waiting for quota in admission order, positionInLocalQueue
+         and positionInClusterQueue from 0; 404 with --no-visibility or after
+         /visibility?on=0 (a Kueue without the VisibilityOnDemand feature)
 
 Kueue, as its Job integration does: a Job labelled kueue.x-k8s.io/queue-name
 and created suspended gets a Workload (job-NAME-XXXXX, labelled
@@ -34,6 +39,7 @@ Control (plain HTTP on --control-port-file, for the test):
                                  Job suspended, pod deleted; the free quota is
                                  taken by a higher-priority workload until /unblock
   POST /unblock                  that workload ends: the preempted is readmitted
+  POST /visibility?on=0|1        the visibility API is gone (404) or back
   POST /compact                  every resourceVersion so far is compacted: the
                                  next watch, from whatever version, gets 410
 
@@ -186,6 +192,23 @@ class Cluster:
             if not old or old[0]["message"] != c["message"]:
                 set_cond(wl, c)
                 self.bump(wl)
+
+    def pending(self, ns, queue):
+        """The visibility API's PendingWorkloadsSummary for LocalQueue ns/queue."""
+        waiting = [(k, wl) for k, wl in sorted(self.workloads.items(), key=lambda kv: kv[1]["_order"])
+                   if k in self.jobs and not wl.get("status", {}).get("admission")
+                   and wl["spec"]["queueName"] == self.args.queue
+                   and not any(c["type"] == "Finished" and c["status"] == "True"
+                               for c in wl.get("status", {}).get("conditions", []))]
+        items = []
+        for i, ((wns, _), wl) in enumerate(waiting):
+            if wns == ns and queue == self.args.queue:
+                md = {k: wl["metadata"][k] for k in ("name", "namespace", "uid", "creationTimestamp",
+                                                     "ownerReferences")}
+                items.append({"metadata": md, "priority": wl["spec"]["priority"], "localQueueName": queue,
+                              "positionInClusterQueue": i, "positionInLocalQueue": len(items)})
+        return {"kind": "PendingWorkloadsSummary", "apiVersion": "visibility.kueue.x-k8s.io/v1beta1",
+                "metadata": {"creationTimestamp": None}, "items": items}
 
     def admit(self, key, wl, job):
         ns, name = key
@@ -413,6 +436,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.delete_job(ns, name, body)
         if parts[:3] == ["apis", "kueue.x-k8s.io", "v1beta1"] and parts[5:] == ["workloads"] and self.command == "GET":
             return self.listing("WorkloadList", KUEUE, parts[4], c.workloads, q)
+        if (parts[:4] == ["apis", "visibility.kueue.x-k8s.io", "v1beta1", "namespaces"] and len(parts) == 8
+                and parts[5] == "localqueues" and parts[7] == "pendingworkloads" and self.command == "GET"
+                and not c.args.no_visibility):
+            return self.reply(200, c.pending(parts[4], parts[6]))
         if parts[:3] == ["api", "v1", "namespaces"] and parts[4:5] == ["pods"] and self.command == "GET":
             ns = parts[3]
             if len(parts) == 5:
@@ -523,6 +550,8 @@ class Control(BaseHTTPRequestHandler):
                 elif u.path == "/unblock":
                     c.blocked = 0
                     c.schedule()
+                elif u.path == "/visibility":
+                    c.args.no_visibility = q.get("on") == "0"
                 elif u.path == "/compact":
                     c.compacted = c.rv + 1
                     c.expire_next = True
@@ -558,6 +587,7 @@ def main():
     ap.add_argument("--forbidden-token")
     ap.add_argument("--queue", default="loopgate")
     ap.add_argument("--quota-cpu", default="2")
+    ap.add_argument("--no-visibility", action="store_true")
     ap.add_argument("--run-pods", help="the image's entrypoint: admitted pods run locally")
     ap.add_argument("--pod-path", help="put first in a pod's PATH")
     ap.add_argument("--pod-dir", help="where pods' directories go")
