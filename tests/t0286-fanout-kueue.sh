@@ -227,4 +227,41 @@ test_expect_success 'a worker preempted by Kueue is requeued and readmitted, and
 	test "$(json_get we.json "d[0][\"spend\"][\"tokens_in\"]")" -ge 8000
 '
 
+test_expect_success 'loopgate rm: the Jobs deleted on the cluster and the refs the pods pushed gone from the remote, then the run' '
+	kube_repo rm1 <<-YAML &&
+	$KUBE
+	workers:
+	  - agent_cmd: sh $TRASH/fix.sh
+	YAML
+	kube_converges rm1 &&
+	test -n "$(git -C rm1.git for-each-ref "refs/loopgate/$id/" "refs/heads/loopgate/$id/")" &&
+	expect_code 0 $LOOPGATE rm --dir rm1 "$id" >rm.out &&
+	grep -q "deleted kueue job lg-$id-w1" rm.out &&
+	grep -q "deleted 3 ref(s) the workers pushed to $TRASH/rm1.git" rm.out &&
+	grep "\"method\": \"DELETE\"" kube.log | grep -q "/jobs/lg-$id-w1\"" &&
+	test -z "$(git -C rm1.git for-each-ref "refs/loopgate/$id/" "refs/heads/loopgate/$id/")" &&
+	test -z "$(git -C rm1 for-each-ref refs/heads/loopgate/ refs/loopgate/)" &&
+	test ! -e "rm1/.loopgate/runs/$id" && test ! -e "rm1/.loopgate/runs/$id-w1" &&
+	test "$(git -C rm1 worktree list | wc -l)" = 1
+'
+
+test_expect_success 'loopgate rm of a run whose cluster does not answer: refused and kept, unless --force' '
+	kube_repo rm2 <<-YAML &&
+	$KUBE
+	workers:
+	  - agent_cmd: sh $TRASH/fix.sh
+	YAML
+	kube_converges rm2 &&
+	cp kc.yaml kc.good &&
+	sed -i "s|server: https://127.0.0.1:[0-9]*/|server: https://127.0.0.1:9/|" kc.yaml &&
+	expect_code 1 $LOOPGATE rm --dir rm2 "$id" >rm.out 2>rm.err &&
+	grep -q "run $id: its workers. jobs cannot be deleted: .*nothing was removed" rm.err &&
+	test -d "rm2/.loopgate/runs/$id" && test -d "rm2/.loopgate/runs/$id-w1" &&
+	git -C rm2 rev-parse -q --verify "loopgate/$id" >/dev/null &&
+	expect_code 0 $LOOPGATE rm --dir rm2 --force "$id" >rm.out 2>rm.err &&
+	grep -q "its jobs are left where they run (kueue)" rm.out &&
+	test ! -e "rm2/.loopgate/runs/$id" &&
+	cp kc.good kc.yaml
+'
+
 test_done

@@ -58,6 +58,7 @@ extern const struct cmd_entry cmd_audit_entry;
 extern const struct cmd_entry cmd_runs_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_reindex_entry;
+extern const struct cmd_entry cmd_rm_entry;
 extern const struct cmd_entry cmd_review_entry;
 extern const struct cmd_entry cmd_report_entry;
 extern const struct cmd_entry cmd_verify_entry;

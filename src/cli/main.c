@@ -19,6 +19,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_gate_entry,
 	&cmd_audit_entry,
 	&cmd_reindex_entry,
+	&cmd_rm_entry,
 	&cmd_report_entry,
 	&cmd_verify_entry,
 	&cmd_serve_entry,

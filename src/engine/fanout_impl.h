@@ -108,6 +108,12 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err);
  * 1 ended, 0 running again, < 0 unknown; cancel: stop it. */
 int fanout_remote_open(struct run *r, struct fanout *f, struct buf *err);
 void fanout_remote_close(struct fanout *f);
+/* The executor (NULL for local) and, for kueue, the git remote (owned)
+ * that config c names for a run in repo: what fanout_remote_open opens,
+ * for others that must reach a run's jobs (run_remove.h). */
+struct executor;
+int fanout_remote_connect(const struct config *c, const char *repo, struct executor **ex,
+			  char **remote, struct buf *err);
 int fanout_remote_submit(struct run *r, struct fanout *f, struct fw *w,
 			 const struct config *wc, const char *cfg_path,
 			 const char *const *argv, const char *out, struct buf *err);

@@ -42,18 +42,19 @@
 
 /* executor kueue: the remote the pods clone and push to (remote:, else
  * the repository's origin). */
-static int kueue_remote(struct run *r, struct fanout *f, struct buf *err)
+static int kueue_remote(const struct config *c, const char *repo, char **remote,
+			struct buf *err)
 {
 	struct buf url = BUF_INIT;
 
-	if (r->cfg->remote) {
-		f->remote = xstrdup(r->cfg->remote);
+	if (c->remote) {
+		*remote = xstrdup(c->remote);
 		return 0;
 	}
-	if (git_run(r->repo, &url, NULL, "remote", "get-url", "origin", NULL) == 0) {
+	if (git_run(repo, &url, NULL, "remote", "get-url", "origin", NULL) == 0) {
 		buf_rtrim(&url);
 		if (url.len) {
-			f->remote = buf_detach(&url, NULL);
+			*remote = buf_detach(&url, NULL);
 			return 0;
 		}
 	}
@@ -62,14 +63,16 @@ static int kueue_remote(struct run *r, struct fanout *f, struct buf *err)
 		       "executor: kueue: the workers clone the repository from a git "
 		       "remote and push their branches back to it, and %s has no "
 		       "origin: name one with remote: (--remote URL)",
-		       r->repo);
+		       repo);
 }
 
-int fanout_remote_open(struct run *r, struct fanout *f, struct buf *err)
+int fanout_remote_connect(const struct config *c, const char *repo, struct executor **ex,
+			  char **remote, struct buf *err)
 {
-	const struct config *c = r->cfg;
 	struct executor_opts o = EXECUTOR_OPTS_INIT;
 
+	*ex = NULL;
+	*remote = NULL;
 	if (!c->executor || !strcmp(c->executor, "local"))
 		return 0;
 	o.slurm_partition = c->slurm_partition;
@@ -80,15 +83,22 @@ int fanout_remote_open(struct run *r, struct fanout *f, struct buf *err)
 	o.kube_secret = c->kube_secret;
 	o.kube_secret_key = c->kube_secret_key;
 	o.kube_account = c->kube_service_account;
-	if (!strcmp(c->executor, "kueue") && kueue_remote(r, f, err) < 0)
+	if (!strcmp(c->executor, "kueue") && kueue_remote(c, repo, remote, err) < 0)
 		return -EINVAL;
-	f->ex = xcalloc(1, sizeof(*f->ex));
-	if (executor_open(f->ex, c->executor, &o, err) < 0) {
-		free(f->ex);
-		f->ex = NULL;
+	*ex = xcalloc(1, sizeof(**ex));
+	if (executor_open(*ex, c->executor, &o, err) < 0) {
+		free(*ex);
+		*ex = NULL;
+		free(*remote);
+		*remote = NULL;
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int fanout_remote_open(struct run *r, struct fanout *f, struct buf *err)
+{
+	return fanout_remote_connect(r->cfg, r->repo, &f->ex, &f->remote, err);
 }
 
 void fanout_remote_close(struct fanout *f)

@@ -86,6 +86,9 @@ void store_live_close(struct store *st, struct events *ev);
 
 /* A unique run id starting with prefix, into id (65 bytes). */
 int store_find_run(struct store *st, const char *prefix, char id[65], struct buf *err);
+/* Forgets run id and everything indexed of it (its logs are not touched;
+ * `loopgate reindex` would bring it back while they exist). */
+int store_delete_run(struct store *st, const char *id, struct buf *err);
 
 struct store_filter {
 	const char *status; /* NULL: any */

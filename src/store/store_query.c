@@ -382,3 +382,16 @@ out:
 	free(path);
 	return rc;
 }
+
+int store_delete_run(struct store *st, const char *id, struct buf *err)
+{
+	sqlite3_stmt *s;
+	int ret = store_prepare(st, "DELETE FROM runs WHERE id = ?1", &s, err), rc;
+
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : store_sqlerr(st, err, "delete run");
+}

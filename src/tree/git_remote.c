@@ -14,6 +14,12 @@
 
 int git_transfer(const char *dir, const char *const *args, struct buf *err)
 {
+	return git_transfer_out(dir, args, NULL, err);
+}
+
+int git_transfer_out(const char *dir, const char *const *args, struct buf *out,
+		     struct buf *err)
+{
 	static const char *const pre[] = {
 		"git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
 		NULL};
@@ -44,6 +50,8 @@ int git_transfer(const char *dir, const char *const *args, struct buf *err)
 	ret = proc_run(&o, &r, err);
 	if (ret == 0)
 		ret = git_exit_status(&r, o.timeout_ms, args[0], err);
+	if (ret == 0 && out)
+		buf_add(out, r.out.s ? r.out.s : "", r.out.len);
 	proc_env_release(&env);
 	proc_result_release(&r);
 	free(argv);

@@ -18,5 +18,8 @@
 #include "base/buf.h"
 
 int git_transfer(const char *dir, const char *const *args, struct buf *err);
+/* The same, with git's standard output into out (ls-remote). */
+int git_transfer_out(const char *dir, const char *const *args, struct buf *out,
+		     struct buf *err);
 
 #endif
