@@ -88,7 +88,12 @@ test_expect_success 'three workers as Slurm jobs on 2 CPUs: queued, run, the rig
 	test "$(git -C r rev-parse "loopgate/$id")" = "$(git -C r rev-parse "loopgate/$id-w3")" &&
 	for x in "$id" "$id-w1" "$id-w3"; do
 		$LOOPGATE audit verify "$x" --dir r >/dev/null || exit 1
-	done
+	done &&
+	# loopgate rm: each job cancelled (ended ones too: scancel says nothing),
+	# then the runs
+	expect_code 0 $LOOPGATE rm --dir r "$id" >rm.out &&
+	test "$(grep -c "^deleted slurm job [0-9]*$" rm.out)" = 3 &&
+	test ! -e "$rd" && test ! -e "$rd-w1"
 '
 
 test_expect_success 'the coordinator SIGKILLed while its jobs run: resume re-attaches to them by their job ids' '
