@@ -82,4 +82,19 @@ test_expect_success 'invalid UTF-8 in the goal: the model still gets the prompt'
 	test "$(req_field ug.log 1 "\"fix \\ufffd add\" in b[\"messages\"][1][\"content\"]")" = True
 '
 
+test_expect_success 'a gate whose program is not installed: stopped at the baseline with the name, no turn spent' '
+	make_repo ni &&
+	expect_code 3 $LOOPGATE run --dir ni --goal "make add() add" --gate "nosuchtool-lg --check" \
+		--agent-cmd "touch $TRASH/acted" $TRASH_WRITABLE --json >ni.json 2>ni.err &&
+	test "$(summary_field ni.json status)" = error &&
+	summary_field ni.json reason | grep -q "gate 1 .nosuchtool-lg --check. cannot run: .nosuchtool-lg. is not installed" &&
+	grep -q "baseline: gate 1 .nosuchtool-lg --check. cannot run: nosuchtool-lg is not installed (exit 127)" ni.err &&
+	test ! -e acted &&
+	# a program in the tree that the actor is to write is no such case
+	make_repo mk &&
+	expect_code 0 $LOOPGATE run --dir mk --goal "write check.sh" --gate "./check.sh" \
+		--agent-cmd "printf \"#!/bin/sh\\nexit 0\\n\" >check.sh && chmod +x check.sh" --json >mk.json 2>mk.err &&
+	test "$(summary_field mk.json status)" = converged
+'
+
 test_done

@@ -309,6 +309,10 @@ static void on_judge(const char *kind, const json_t *b)
 	} else if (!strcmp(kind, EV_BASELINE)) {
 		if (json_is_true(json_object_get(b, "passed")))
 			ui_log("baseline: every gate already passes; nothing to do");
+		else if (*str(b, "missing"))
+			ui_log("baseline: gate %ld `%s` cannot run: %s is not installed "
+			       "(%s)",
+			       g, gate_cmd(g), str(b, "missing"), str(b, "describe"));
 		else
 			ui_log("baseline: gate %ld `%s` fails (%s), as expected", g,
 			       gate_cmd(g), str(b, "describe"));

@@ -666,17 +666,30 @@ out:
 
 int loop_baseline(struct run *r, struct buf *err)
 {
-	int ret;
+	char prog[128];
+	int ret, missing;
 	worker_bind_judge(r->w, r);
 	ret = judge_tree_id(&r->w->judge, err);
 	if (ret == 0)
 		ret = judge_gates(&r->w->judge, "baseline", 0, JUDGE_ALL, err);
 	if (ret < 0)
 		return cannot(r, ret, err->s);
+	/* a gate whose program is not installed: no change can fix it */
+	missing = !r->w->judge.last.passed &&
+		  gate_program_missing(&r->w->judge.last, prog, sizeof(prog));
 	events_append(&r->ev, EV_BASELINE,
-		      json_pack("{s:b,s:i,s:o}", "passed", r->w->judge.last.passed,
+		      json_pack("{s:b,s:i,s:o,s:o}", "passed", r->w->judge.last.passed,
 				"gate", r->w->judge.last.index + 1, "describe",
-				events_str(r->w->judge.last.describe)));
+				events_str(r->w->judge.last.describe), "missing",
+				events_str(missing ? prog : NULL)));
+	if (missing)
+		return loop_halt(r, "error", EXIT_CANNOT,
+				 "gate %d `%s` cannot run: `%s` is not installed where "
+				 "the gates look (not found on PATH, exit 127), and no "
+				 "change to the tree can fix that; install it or fix the "
+				 "gate command, then run again",
+				 r->w->judge.last.index + 1,
+				 r->cfg->gates.v[r->w->judge.last.index], prog);
 	/* split work: the tasks have gates of their own to satisfy */
 	if (r->w->judge.last.passed && !r->cfg->ntask_specs)
 		return loop_halt(r, "already_satisfied", EXIT_DONE,

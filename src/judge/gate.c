@@ -29,6 +29,33 @@ void gate_outcome_release(struct gate_outcome *g)
 	buf_init(&g->output, 0);
 }
 
+int gate_program_missing(const struct gate_outcome *g, char *name, size_t n)
+{
+	static const char *const tails[] = {": command not found", ": not found"};
+	const char *s = g->output.s, *end, *start;
+
+	if (!s || g->status != PROC_EXITED || g->exit_code != 127)
+		return 0;
+	for (size_t t = 0; t < sizeof(tails) / sizeof(*tails); t++) {
+		if (!(end = strstr(s, tails[t])))
+			continue;
+		/* the name: back to the ": " (or line start) before it */
+		for (start = end;
+		     start > s && start[-1] != '\n' &&
+		     !(start[-1] == ' ' && start - 1 > s && start[-2] == ':');
+		     start--)
+			;
+		if (end == start || (size_t)(end - start) >= n ||
+		    memchr(start, '/', (size_t)(end - start)) ||
+		    memchr(start, ' ', (size_t)(end - start)))
+			return 0;
+		memcpy(name, start, (size_t)(end - start));
+		name[end - start] = 0;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- condensing an output too large for memory ------------------------- */
 
 /*

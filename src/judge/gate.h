@@ -53,6 +53,13 @@ struct gate_outcome {
 };
 
 void gate_outcome_release(struct gate_outcome *g);
+/*
+ * The program a failed gate could not find: the shell's exit 127 with
+ * "NAME: not found" (dash) or "NAME: command not found" (bash) in its
+ * output, NAME looked up in PATH (no '/': a path such as ./t is something
+ * the actor may yet create).  1 with NAME in name[n], else 0.
+ */
+int gate_program_missing(const struct gate_outcome *g, char *name, size_t n);
 
 struct gate_spec {
 	const char *cmd;

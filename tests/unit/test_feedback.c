@@ -1,6 +1,7 @@
 /* Unit tests for src/feedback.c: condensing, key lines, locations, excerpts. */
 #include "unit.h"
 #include "judge/feedback.h"
+#include "judge/gate.h"
 #include "base/utf8.h"
 
 #include <ftw.h>
@@ -602,6 +603,38 @@ TEST(excerpts_number_mark_merge)
 	buf_release(&src);
 }
 
+/* gate_program_missing: what dash and bash print for a program that is not
+ * installed, and what they print for a path the actor may yet create */
+static int missing(const char *out, int code, char *name)
+{
+	struct gate_outcome g = {.status = PROC_EXITED, .exit_code = code};
+	int r;
+	buf_init(&g.output, 0);
+	buf_adds(&g.output, out);
+	r = gate_program_missing(&g, name, 32);
+	buf_release(&g.output);
+	return r;
+}
+
+TEST(gate_program_missing)
+{
+	char name[32] = "";
+	CHECK_INT(missing("sh: 1: nosuchtool: not found\n", 127, name), 1);
+	CHECK_STR(name, "nosuchtool");
+	CHECK_INT(missing("building...\nbash: line 1: go: command not found\n", 127, name), 1);
+	CHECK_STR(name, "go");
+	CHECK_INT(missing("/bin/sh: 1: pytest: not found", 127, name), 1);
+	CHECK_STR(name, "pytest");
+	/* a path in the tree: the actor may create it */
+	CHECK_INT(missing("sh: 1: ./t: not found\n", 127, name), 0);
+	CHECK_INT(missing("sh: 1: bin/run: not found\n", 127, name), 0);
+	/* not the shell's 127, or no such line */
+	CHECK_INT(missing("sh: 1: nosuchtool: not found\n", 1, name), 0);
+	CHECK_INT(missing("test failed: expected 5\n", 127, name), 0);
+	CHECK_INT(missing("error: file not found\n", 127, name), 0);
+	CHECK_INT(missing("", 127, name), 0);
+}
+
 int main(void)
 {
 	top = mkdtemp(tmpl);
@@ -629,6 +662,7 @@ int main(void)
 	RUN(locations_javac);
 	RUN(locations_cap_and_false_positives);
 	RUN(excerpts_number_mark_merge);
+	RUN(gate_program_missing);
 	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
