@@ -267,11 +267,12 @@ assert all(x[\"status\"]==\"signaled\" and x[\"signal\"]==9 and x[\"describe\"].
 
 # ---- 6. a gate whose command is not found ----------------------------------
 
+# (a program not installed at all stops the run at the baseline: t0061)
 test_expect_success 'a gate whose command is not found: exit 127 and the shell message' '
 	make_repo nf &&
 	one_reply nf "No edit this time." &&
 	url=$(start_fake nf nf.json) &&
-	expect_code 1 $LOOPGATE run --dir nf --goal g --gate "no-such-tool-xyz --check" \
+	expect_code 1 $LOOPGATE run --dir nf --goal g --gate "./no-such-tool-xyz --check" \
 		--model openai/m --base-url "$url" --max-iterations 1 --json >nf.sum 2>nf.err &&
 	prompt_of nf.log 1 >p1 &&
 	grep -q "failed: exit 127" p1 &&
