@@ -84,6 +84,23 @@ test_expect_success 'best of three as Kueue Jobs: queued on the quota, run as po
 	grep -x "refs/loopgate/$id/w1/base" refs &&
 	# fetched back where a local worker leaves them
 	test "$(summary_field "b3/.loopgate/runs/$id-w2/summary.json" status)" = converged &&
+	# the pod signed its log with a key made in the pod; the coordinator'"'"'s
+	# signed worker_end names that key and the log'"'"'s final checkpoint
+	expect_code 0 $LOOPGATE audit verify --dir b3 "$id-w2" >av.out &&
+	grep -q "signed by the worker.s own key .* which run $id.s verified log, seq [0-9]* names" av.out &&
+	# a pub swapped for another key is no longer the key vouched for
+	cp -r "b3/.loopgate/runs/$id-w2" "b3/.loopgate/runs/$id-w2.orig" &&
+	python3 - "b3/.loopgate/runs/$id-w2/checkpoints.jsonl" <<-\PY &&
+	import json, sys
+	p = sys.argv[1]
+	lines = [json.loads(l) for l in open(p)]
+	for c in lines:
+	    c["pub"] = "11" * 32
+	open(p, "w").write("".join(json.dumps(c, sort_keys=True, separators=(",", ":")) + "\n" for c in lines))
+	PY
+	expect_code 1 $LOOPGATE audit verify --dir b3 "$id-w2" >av2.out &&
+	grep -q "signed by another key\|nothing here vouches" av2.out &&
+	rm -rf "b3/.loopgate/runs/$id-w2" && mv "b3/.loopgate/runs/$id-w2.orig" "b3/.loopgate/runs/$id-w2" &&
 	test "$(summary_field "b3/.loopgate/runs/$id-w1/summary.json" status)" != converged &&
 	grep -q "\"kind\":\"run_end\"" "b3/.loopgate/runs/$id-w2/events.jsonl" &&
 	# the third waited for quota, said so, then ran

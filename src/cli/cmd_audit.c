@@ -145,6 +145,10 @@ struct verdict {
 	struct checkpoint_result cr;
 	long ncheckpoints;
 	const char *key_id;
+	/* a worker's log signed by its own key (in its pod), which the log of
+	 * the run that started it vouches for (auditkey_vouched) */
+	struct checkpoint_key alt;
+	struct buf vouched;
 };
 
 static void fold_checkpoints(struct verdict *v)
@@ -169,6 +173,10 @@ static void print_text(const char *path, const struct verdict *v)
 		       res->head);
 		printf("  %ld checkpoints verified, signed up to seq %ld%s\n",
 		       cr->checked, cr->signed_seq, cr->final ? " (final)" : "");
+		if (v->alt.pkey)
+			printf("  signed by the worker's own key %.16s... (made where it "
+			       "ran), which %s names\n",
+			       v->alt.key_id, v->vouched.s);
 		if (cr->unsigned_records > 0)
 			printf("  note: the last %ld records (seq %ld..%ld) are after "
 			       "the "
@@ -221,6 +229,9 @@ static void print_json(const char *path, const struct verdict *v, const char *er
 				  (json_int_t)v->cr.signed_seq, "final", v->cr.final,
 				  "unsigned_records", (json_int_t)v->cr.unsigned_records,
 				  "key_id", v->key_id, "error", v->cr.reason));
+		if (v->alt.pkey)
+			json_object_set_new(json_object_get(o, "checkpoints"),
+					    "vouched_by", json_string(v->vouched.s));
 	}
 	s = json_dumps(o, JSON_SORT_KEYS);
 	if (s)
@@ -267,6 +278,18 @@ static int verify(const char *path, const struct verify_args *a, struct checkpoi
 	}
 	if ((ret = checkpoint_verify(&l, k, path, &v->res, &v->cr, err)) < 0)
 		goto out;
+	if (v->cr.reason && !strcmp(v->cr.reason, "signed by another key")) {
+		if (auditkey_vouched(path, &l, k, &v->alt, &v->vouched) == 0) {
+			checkpoint_result_release(&v->cr);
+			if ((ret = checkpoint_verify(&l, &v->alt, path, &v->res, &v->cr,
+						     err)) < 0)
+				goto out;
+			v->key_id = v->alt.key_id;
+		} else {
+			buf_addf(&v->cr.detail, "; nothing here vouches for that key: %s",
+				 v->vouched.s);
+		}
+	}
 	if (file_bad && v->cr.reason) {
 		v->cr.reason = file_bad == -ENOENT ? "no checkpoints file"
 						   : "bad checkpoints file";
@@ -296,6 +319,8 @@ static int cmd_audit_verify(int argc, char **argv)
 	int ret, code;
 
 	memset(&v, 0, sizeof(v));
+	v.alt = (struct checkpoint_key)CHECKPOINT_KEY_INIT;
+	buf_init(&v.vouched, 0);
 	ret = parse_args(argc, argv, &a, &err);
 	if (ret != 0) {
 		if (ret > 0)
@@ -320,6 +345,8 @@ static int cmd_audit_verify(int argc, char **argv)
 	}
 	checkpoint_result_release(&v.cr);
 	checkpoint_key_release(&k);
+	checkpoint_key_release(&v.alt);
+	buf_release(&v.vouched);
 	free(path);
 	buf_release(&err);
 	return code;

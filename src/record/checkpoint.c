@@ -103,6 +103,9 @@ int checkpoint_key_path(const char *configured, const char *repo, char **ret_pat
 
 /* ---- loading and creating it ------------------------------------------- */
 
+static void to_hex(const unsigned char *p, size_t n, char *out);
+static int from_hex(const char *s, unsigned char *p, size_t n);
+
 static int set_key_id(struct checkpoint_key *k)
 {
 	unsigned char pub[PUB_LEN];
@@ -111,7 +114,20 @@ static int set_key_id(struct checkpoint_key *k)
 	if (EVP_PKEY_get_raw_public_key(k->pkey, pub, &len) != 1 || len != PUB_LEN)
 		return -EINVAL;
 	hash_sha256_hex(pub, len, k->key_id);
+	to_hex(pub, len, k->pub);
 	return 0;
+}
+
+int checkpoint_key_from_pub(struct checkpoint_key *k, const char *pub_hex)
+{
+	unsigned char pub[PUB_LEN];
+
+	if (!pub_hex || strlen(pub_hex) != 2 * PUB_LEN ||
+	    from_hex(pub_hex, pub, PUB_LEN) < 0)
+		return -EINVAL;
+	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, PUB_LEN);
+	k->has_private = 0;
+	return k->pkey && set_key_id(k) == 0 ? 0 : -EINVAL;
 }
 
 /*
@@ -377,6 +393,7 @@ int checkpoint_sign(const struct checkpoint_key *k, const char *run_id, const ch
 	snprintf(cp->h, sizeof(cp->h), "%s", h);
 	snprintf(cp->run_id, sizeof(cp->run_id), "%s", run_id);
 	memcpy(cp->key_id, k->key_id, sizeof(cp->key_id));
+	memcpy(cp->pub, k->pub, sizeof(cp->pub));
 	to_hex(sig, SIG_LEN, cp->sig);
 	clock_iso8601(cp->ts, sizeof(cp->ts));
 	return 0;
@@ -408,6 +425,8 @@ char *checkpoint_line(const struct checkpoint *cp)
 	json_t *o = json_pack("{s:b,s:s,s:s,s:s,s:I,s:s,s:s}", "final", cp->final, "h",
 			      cp->h, "key_id", cp->key_id, "run_id", cp->run_id, "seq",
 			      (json_int_t)cp->seq, "sig", cp->sig, "ts", cp->ts);
+	if (o && cp->pub[0])
+		json_object_set_new(o, "pub", json_string(cp->pub));
 	char *s = o ? json_dumps(o, AUDIT_JSON_FLAGS) : NULL;
 
 	json_decref(o);
@@ -442,6 +461,9 @@ int checkpoint_parse(const char *line, size_t len, struct checkpoint *cp)
 	    copy_field(o, "sig", cp->sig, sizeof(cp->sig)) ||
 	    copy_field(o, "ts", cp->ts, sizeof(cp->ts)))
 		goto out;
+	/* pub is optional (older logs): a malformed one is no pub */
+	if (json_object_get(o, "pub") && copy_field(o, "pub", cp->pub, sizeof(cp->pub)))
+		cp->pub[0] = 0;
 	cp->seq = (long)json_integer_value(seq);
 	cp->final = json_is_true(fin);
 	ret = 0;

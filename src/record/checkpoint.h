@@ -23,8 +23,11 @@
  *
  * (run_id and nonce from the log's header, seq decimal, final "1"/"0") and
  * is one line of checkpoints.jsonl beside events.jsonl:
- * {"final":B,"h":H,"key_id":K,"run_id":R,"seq":N,"sig":S,"ts":T}, key_id the
- * SHA-256 hex of the raw public key, sig 128 hex characters.
+ * {"final":B,"h":H,"key_id":K,"pub":P,"run_id":R,"seq":N,"sig":S,"ts":T},
+ * key_id the SHA-256 hex of the raw public key, pub that key (64 hex; absent
+ * in logs written before it was added), sig 128 hex characters.  The pub
+ * lets a log signed by a key that is not here (a worker's in its pod) be
+ * checked once a trusted record names its key_id (auditkey_vouched).
  *
  * Verifying (loopgate audit verify, and the run store's copy, which passes
  * its own list):
@@ -54,6 +57,7 @@ struct checkpoint_key {
 	void *pkey; /* EVP_PKEY * (OpenSSL stays out of this header) */
 	int has_private;
 	char key_id[65];
+	char pub[65]; /* the raw public key, hex */
 	char *path;
 };
 #define CHECKPOINT_KEY_INIT                                                              \
@@ -67,6 +71,7 @@ struct checkpoint {
 	char h[65];
 	char run_id[65];
 	char key_id[65];
+	char pub[65]; /* "" when the line has none */
 	char sig[129];
 	char ts[40];
 };
@@ -99,6 +104,9 @@ int checkpoint_key_path(const char *configured, const char *repo, char **ret_pat
 int checkpoint_key_load(struct checkpoint_key *k, const char *path, int create,
 			struct buf *err);
 void checkpoint_key_release(struct checkpoint_key *k);
+/* A verifying key from a checkpoint's pub (64 hex); its key_id is the
+ * SHA-256 of it.  0 or -EINVAL. */
+int checkpoint_key_from_pub(struct checkpoint_key *k, const char *pub_hex);
 
 /* Signs (run_id, nonce, seq, h, final) into *cp; 0 or -errno. */
 int checkpoint_sign(const struct checkpoint_key *k, const char *run_id, const char *nonce,

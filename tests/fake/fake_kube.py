@@ -49,7 +49,8 @@ tools/loopgate-worker) with the container's args, the container's env
 (value entries as given, secretKeyRef resolved from --secrets, a JSON file
 {"secret": {"key": "value"}}; an unknown one fails the pod like
 CreateContainerConfigError), PATH from --pod-path first, in a fresh
-directory (LOOPGATE_WORKDIR below it).  Its output is the pod's log; its
+directory (LOOPGATE_WORKDIR below it, HOME its own: a pod makes its own
+audit key).  Its output is the pod's log; its
 exit ends the Job as /finish would.  Preemption or deletion kills it.
 
 Log: one JSON line per API request {"method","path","query","body","raw","auth"}.
@@ -267,6 +268,10 @@ class Cluster:
             threading.Thread(target=self.end_pod, args=(job, name, 1, None), daemon=True).start()
             return
         env["LOOPGATE_WORKDIR"] = os.path.join(work, "repo")
+        # a container's own file system: nothing of the test's HOME (its
+        # audit key, its git config) reaches the pod
+        env["HOME"] = os.path.join(work, "home")
+        os.makedirs(env["HOME"])
         out = open(os.path.join(work, "log"), "w+")
         proc = subprocess.Popen([self.args.run_pods] + c.get("args", []), cwd=work, env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

@@ -327,6 +327,35 @@ TEST(bad_signature_and_foreign_key)
 	drop_log(&s);
 }
 
+/* Each checkpoint carries its public key: a key made from it alone checks
+ * the log (a pod's log, auditkey_vouched), a malformed one is refused. */
+TEST(pub_in_checkpoints_makes_a_verifying_key)
+{
+	struct signed_log s = make_log("pub", 5);
+	struct checkpoint_list l = CHECKPOINT_LIST_INIT;
+	struct checkpoint_key pk = CHECKPOINT_KEY_INIT, bad = CHECKPOINT_KEY_INIT;
+	struct checkpoint_result cr;
+	struct audit_result r;
+	struct buf err = BUF_INIT;
+
+	CHECK_INT(checkpoint_load(s.checkpoints, &l, &err), 0);
+	CHECK(l.n > 0);
+	CHECK_STR(l.n ? l.v[0].pub : NULL, key.pub);
+	CHECK_INT(checkpoint_key_from_pub(&pk, l.n ? l.v[0].pub : ""), 0);
+	CHECK_STR(pk.key_id, key.key_id);
+	CHECK_INT(pk.has_private, 0);
+	verify(&s, &pk, &r, &cr);
+	CHECK(cr.reason == NULL);
+	checkpoint_result_release(&cr);
+	CHECK_INT(checkpoint_key_from_pub(&bad, "abc"), -EINVAL);
+	CHECK_INT(checkpoint_key_from_pub(&bad, NULL), -EINVAL);
+	checkpoint_key_release(&bad);
+	checkpoint_key_release(&pk);
+	checkpoint_list_release(&l);
+	buf_release(&err);
+	drop_log(&s);
+}
+
 TEST(no_checkpoint_and_a_killed_run)
 {
 	struct signed_log s = make_log("none", 6);
@@ -501,6 +530,7 @@ int main(void)
 	RUN(truncated_log_names_the_first_missing_record);
 	RUN(records_after_the_final_checkpoint);
 	RUN(bad_signature_and_foreign_key);
+	RUN(pub_in_checkpoints_makes_a_verifying_key);
 	RUN(no_checkpoint_and_a_killed_run);
 	RUN(observed_checkpoints_are_a_list_that_verifies);
 	RUN(group_commit_syncs_once_at_the_end);
