@@ -244,13 +244,14 @@ test_expect_success 'a worker preempted by Kueue is requeued and readmitted, and
 	test "$(json_get we.json "d[0][\"spend\"][\"tokens_in\"]")" -ge 8000
 '
 
+# fixed_by_one_pod DIR: a run of one worker (fix.sh) in a pod converges; id
+fixed_by_one_pod() {
+	printf "%s\nworkers:\n  - agent_cmd: sh %s/fix.sh\n" "$KUBE" "$TRASH" | kube_repo "$1" &&
+	kube_converges "$1"
+}
+
 test_expect_success 'loopgate rm: the Jobs deleted on the cluster and the refs the pods pushed gone from the remote, then the run' '
-	kube_repo rm1 <<-YAML &&
-	$KUBE
-	workers:
-	  - agent_cmd: sh $TRASH/fix.sh
-	YAML
-	kube_converges rm1 &&
+	fixed_by_one_pod rm1 &&
 	test -n "$(git -C rm1.git for-each-ref "refs/loopgate/$id/" "refs/heads/loopgate/$id/")" &&
 	expect_code 0 $LOOPGATE rm --dir rm1 "$id" >rm.out &&
 	grep -q "deleted kueue job lg-$id-w1" rm.out &&
@@ -263,12 +264,7 @@ test_expect_success 'loopgate rm: the Jobs deleted on the cluster and the refs t
 '
 
 test_expect_success 'loopgate rm of a run whose cluster does not answer: refused and kept, unless --force' '
-	kube_repo rm2 <<-YAML &&
-	$KUBE
-	workers:
-	  - agent_cmd: sh $TRASH/fix.sh
-	YAML
-	kube_converges rm2 &&
+	fixed_by_one_pod rm2 &&
 	cp kc.yaml kc.good &&
 	sed -i "s|server: https://127.0.0.1:[0-9]*/|server: https://127.0.0.1:9/|" kc.yaml &&
 	expect_code 1 $LOOPGATE rm --dir rm2 "$id" >rm.out 2>rm.err &&
