@@ -25,7 +25,8 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 COPY --from=build /src/build/loopgate /usr/local/bin/loopgate
 COPY tools/loopgate-worker /usr/local/bin/loopgate-worker
 RUN useradd --create-home --uid 10001 loopgate && mkdir -p /work && chown loopgate /work
-USER loopgate
+# numeric: runAsNonRoot (the Job's securityContext) can check it
+USER 10001
 WORKDIR /work
 ENTRYPOINT ["/usr/local/bin/loopgate-worker"]
 CMD ["loopgate", "run", "--help"]

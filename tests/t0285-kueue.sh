@@ -199,6 +199,9 @@ test_expect_success 'the Job: suspended, queue label, requests, image, repo; the
 	c = pod["containers"][0]
 	assert c["image"] == "loopgate:test" and c["args"][:2] == ["loopgate", "run"], c
 	assert c["resources"]["requests"] == {"cpu": "1", "memory": "512Mi"}, c
+	# the pod is the jail: not root, no capabilities, the runtime seccomp
+	assert pod["securityContext"] == {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}, pod
+	assert c["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}, c
 	env = {e["name"]: e for e in c["env"]}
 	assert env["LOOPGATE_REPO"]["value"] == "https://git.example/team-a/app.git", env
 	assert env["LOOPGATE_BASE"]["value"].startswith("0123456789abcdef"), env

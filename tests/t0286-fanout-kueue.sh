@@ -84,6 +84,7 @@ test_expect_success 'best of three as Kueue Jobs: queued on the quota, run as po
 	grep -x "refs/loopgate/$id/w1/base" refs &&
 	# fetched back where a local worker leaves them
 	test "$(summary_field "b3/.loopgate/runs/$id-w2/summary.json" status)" = converged &&
+	test "$(summary_field "b3/.loopgate/runs/$id-w2/summary.json" sandbox)" = False &&
 	# the pod signed its log with a key made in the pod; the coordinator'"'"'s
 	# signed worker_end names that key and the log'"'"'s final checkpoint
 	expect_code 0 $LOOPGATE audit verify --dir b3 "$id-w2" >av.out &&
@@ -124,6 +125,8 @@ test_expect_success 'best of three as Kueue Jobs: queued on the quota, run as po
 	    env = {e["name"]: e for e in c["env"]}
 	    cfg = json.loads(env["LOOPGATE_WORKER_CONFIG"]["value"])
 	    assert cfg["max_iterations"] == 2 and cfg["dir"] == ".", cfg
+	    # bubblewrap needs user namespaces a pod seldom has: the pod is the jail
+	    assert cfg["sandbox"] is False and cfg["kube_sandbox"] is False, cfg
 	    assert env["LOOPGATE_REPO"]["value"].endswith("/b3.git"), env
 	    assert c["args"][:3] == ["loopgate", "__worker", "--start"], c["args"]
 	    assert j["metadata"]["labels"]["kueue.x-k8s.io/queue-name"] == "loopgate"
@@ -244,14 +247,18 @@ test_expect_success 'a worker preempted by Kueue is requeued and readmitted, and
 	test "$(json_get we.json "d[0][\"spend\"][\"tokens_in\"]")" -ge 8000
 '
 
-# fixed_by_one_pod DIR: a run of one worker (fix.sh) in a pod converges; id
+# fixed_by_one_pod DIR [YAML-LINE]: a run of one worker (fix.sh) in a pod
+# converges; id
 fixed_by_one_pod() {
-	printf "%s\nworkers:\n  - agent_cmd: sh %s/fix.sh\n" "$KUBE" "$TRASH" | kube_repo "$1" &&
+	printf "%s\n%s\nworkers:\n  - agent_cmd: sh %s/fix.sh\n" "$KUBE" "${2:-}" "$TRASH" |
+		kube_repo "$1" &&
 	kube_converges "$1"
 }
 
 test_expect_success 'loopgate rm: the Jobs deleted on the cluster and the refs the pods pushed gone from the remote, then the run' '
-	fixed_by_one_pod rm1 &&
+	# (kube_sandbox: the pod runs its gates under bubblewrap too)
+	fixed_by_one_pod rm1 "kube_sandbox: true" &&
+	test "$(summary_field "rm1/.loopgate/runs/$id-w1/summary.json" sandbox)" = True &&
 	test -n "$(git -C rm1.git for-each-ref "refs/loopgate/$id/" "refs/heads/loopgate/$id/")" &&
 	expect_code 0 $LOOPGATE rm --dir rm1 "$id" >rm.out &&
 	grep -q "deleted kueue job lg-$id-w1" rm.out &&

@@ -44,19 +44,26 @@ test_expect_success '--keep-branch keeps the result; a prefix names the run' '
 
 test_expect_success 'a run still running is refused and left whole; once it ends it goes' '
 	make_repo b &&
+	# the agent says it started (the run is locked, its tree made), then
+	# waits for go
 	{ $LOOPGATE run --dir b --goal "make add() add" --gate "sh test.sh" \
-		--agent-cmd "i=0; while [ ! -e $TRASH/go ] && [ \$i -lt 3000 ]; do i=\$((i+1)); sleep 0.02; done; $(fix)" \
+		--agent-cmd "touch $TRASH/started; i=0; while [ ! -e $TRASH/go ] && [ \$i -lt 3000 ]; do i=\$((i+1)); sleep 0.02; done; $(fix)" \
 		$TRASH_WRITABLE --json >b.json 2>b.err & } && pid=$! &&
-	i=0 && until id=$(ls b/.loopgate/runs 2>/dev/null) && [ -n "$id" ] &&
-		! flock -n "b/.loopgate/runs/$id/lock" true 2>/dev/null; do
-		i=$((i + 1)) && [ $i -lt 1500 ] || { echo "the run never locked"; break; }; sleep 0.02; done &&
-	expect_code 1 $LOOPGATE rm --dir b "$id" 2>e &&
-	grep -q "run $id is still running (loopgate pid $pid holds " e &&
-	test -d "b/.loopgate/runs/$id/tree" &&
-	touch go && wait $pid &&
-	test "$(summary_field b.json status)" = converged &&
-	expect_code 0 $LOOPGATE rm --dir b "$id" >rm.out &&
-	test -z "$(ls b/.loopgate/runs)"
+	i=0 && until [ -e started ]; do
+		i=$((i + 1)) && [ $i -lt 3000 ] || { echo "the agent never started"; break; }; sleep 0.02; done &&
+	id=$(ls b/.loopgate/runs) &&
+	{
+		expect_code 1 $LOOPGATE rm --dir b "$id" 2>e &&
+		grep -q "run $id is still running (loopgate pid $pid holds " e &&
+		test -d "b/.loopgate/runs/$id/tree" &&
+		touch go && wait $pid &&
+		test "$(summary_field b.json status)" = converged &&
+		expect_code 0 $LOOPGATE rm --dir b "$id" >rm.out &&
+		test -z "$(ls b/.loopgate/runs)"
+	} || {
+		touch go; echo "--- rm said"; cat e rm.out 2>/dev/null
+		echo "--- the run"; tail -n 5 b.err; ls -la "b/.loopgate/runs/$id"; false
+	}
 '
 
 test_expect_success 'usage: no run, an unknown option' '

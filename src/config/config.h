@@ -161,6 +161,10 @@ struct config {
 	 * clone and push to (NULL: the repository's origin) */
 	char *kubeconfig, *kube_namespace, *kube_queue, *kube_image;
 	char *kube_secret, *kube_secret_key, *kube_service_account;
+	/* bubblewrap inside the worker pods too (-1 unset, 0 default: the pod,
+	 * non-root with no capabilities and RuntimeDefault seccomp, is the
+	 * jail; 1 needs pods that may make user namespaces) */
+	int kube_sandbox;
 	char *remote;
 	long worker_cpus;      /* per worker job; -1: 1 */
 	long worker_mem_mb;    /* per worker job; -1: the scheduler's default */

@@ -157,6 +157,7 @@ const struct key config_top_keys[] = {
 	    NODEF, 0),
 	KEY("kube_service_account", K_STR, kube_service_account, 0, 0, NULL,
 	    "kube_service_account", NODEF, 0),
+	KEY("kube_sandbox", K_BOOL, kube_sandbox, 0, 0, NULL, "kube_sandbox", 0, 0),
 	KEY("remote", K_STR, remote, 0, 0, "--remote", "remote", NODEF, 0),
 	KEY("worker_cpus", K_INT, worker_cpus, 1, 1024, "--worker-cpus", "worker_cpus",
 	    NODEF, 0),

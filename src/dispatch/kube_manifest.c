@@ -91,10 +91,16 @@ static json_t *job_pod(const struct executor_job *job, const struct executor_opt
 
 	for (a = job->argv; *a; a++)
 		json_array_append_new(args, json_string(*a));
-	spec = json_pack("{s:s, s:b, s:[{s:s, s:s, s:o, s:o, s:o}]}", "restartPolicy",
-			 "Never", "automountServiceAccountToken", 0, "containers", "name",
-			 "worker", "image", o->kube_image, "args", args, "env",
-			 job_env(job, o), "resources", job_resources(job));
+	/* the pod is the worker's jail (kube_sandbox): not root, no
+	 * capabilities, no privilege escalation, the runtime's seccomp */
+	spec = json_pack("{s:s, s:b, s:{s:b, s:{s:s}}, s:[{s:s, s:s, s:o, s:o, s:o, "
+			 "s:{s:b, s:{s:[s]}}}]}",
+			 "restartPolicy", "Never", "automountServiceAccountToken", 0,
+			 "securityContext", "runAsNonRoot", 1, "seccompProfile", "type",
+			 "RuntimeDefault", "containers", "name", "worker", "image",
+			 o->kube_image, "args", args, "env", job_env(job, o), "resources",
+			 job_resources(job), "securityContext",
+			 "allowPrivilegeEscalation", 0, "capabilities", "drop", "ALL");
 	if (o->kube_account)
 		json_object_set_new(spec, "serviceAccountName",
 				    json_string(o->kube_account));

@@ -190,6 +190,11 @@ static char *kueue_config(struct fanout *f, struct fw *w, const char *cfg_path,
 		return NULL;
 	}
 	json_object_set_new(j, "dir", json_string("."));
+	/* in a pod the container is the jail: bubblewrap needs user
+	 * namespaces, which RuntimeDefault seccomp denies (kube_sandbox) */
+	json_object_set_new(
+		j, "sandbox",
+		json_boolean(json_is_true(json_object_get(j, "kube_sandbox"))));
 	if (kueue_slice(f, w, j, err) == 0)
 		text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
