@@ -113,6 +113,30 @@ def loopgate_phases(run_dirs):
     return out, [d for d in durations if d is not None]
 
 
+def fresh_waits(run_dir):
+    """{iteration: waited_ms} from the run's fresh records: the wait for the
+    wall clock to pass the second of the turn's last write (fresh judgment,
+    docs/design/judge-fresh.md)."""
+    out = {}
+    with open(os.path.join(run_dir, "events.jsonl")) as f:
+        for line in f:
+            if '"kind":"fresh"' in line:
+                b = json.loads(line)["body"]
+                out[b["iteration"]] = out.get(b["iteration"], 0) + b.get("waited_ms", 0)
+    return out
+
+
+def intervals_without_wait(lg_runs):
+    """Each loopgate interval minus its iteration's freshness wait: interval
+    j lies between requests j+1 and j+2, and holds iteration j+1's wait."""
+    out = []
+    for d in lg_runs:
+        waits = fresh_waits(json.load(open(os.path.join(d, "sum.json")))["run_dir"])
+        for j, iv in enumerate(intervals_ms(os.path.join(d, "fake.log"))):
+            out.append(iv - waits.get(j + 1, 0))
+    return out
+
+
 def floor_phases(stamp_files):
     """[(name, [ms...])] from 'i t0 t1 t2 t3' lines (seconds, bash)."""
     names = ["curl (HTTP call, process start)",
@@ -363,6 +387,16 @@ def report(wd):
            for a, b in zip(lg_runs, fl_runs)]
     print("  overhead of each repeat (median vs median, ms): %s"
           % ", ".join("%+.2f" % x for x in per))
+    # every iteration edits the file within the second the gate last saw it:
+    # fresh judgment waits for the next whole second (by design; a real
+    # agent's turn seldom ends in the second of its last write)
+    lg_nowait = intervals_without_wait(lg_runs)
+    nowait_med = median(lg_nowait) - median(fl)
+    print("  %-20s %8.2f          (each interval minus its iteration's wait "
+          "for the next whole second: fresh judgment)"
+          % ("overhead, wait apart", nowait_med))
+    print("  the wait itself: mean %.1f ms per iteration"
+          % (mean([a - b for a, b in zip(lg, lg_nowait)]) if lg_nowait else 0))
 
     phases, durations = loopgate_phases(
         [json.load(open(os.path.join(d, "sum.json")))["run_dir"] for d in lg_runs])
@@ -428,6 +462,8 @@ def report(wd):
         print("verdict: same, HTTP call at equal cost on both sides: %s "
               "(%+.2f ms)" % ("MET" if strict < TARGET_OVERHEAD_MS else "NOT MET",
                              strict))
+    print("verdict: same, the fresh-judgment wait apart: %s (median %+.2f ms)"
+          % ("MET" if nowait_med < TARGET_OVERHEAD_MS else "NOT MET", nowait_med))
     if rss_mb is None:
         print("verdict: peak RSS < %.0f MB: NOT MEASURED" % TARGET_RSS_MB)
     else:
