@@ -40,7 +40,7 @@ test_expect_success 'the failing gate output reaches the next request byte for b
 import sys
 out=open(sys.argv[1]).read(); req=open(sys.argv[2]).read()
 assert out in req, (out, req[:2000])
-assert \"returned 6, expected 5\" in out
+assert \"returned 6, expected 5\" in out, out
 " "$run_dir/iter-001/gate-1.out" req2.txt &&
 	req_field oa.log 1 "b[\"messages\"][1][\"content\"]" >req1.txt &&
 	grep -q "returned -1, expected 5" req1.txt

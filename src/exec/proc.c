@@ -91,37 +91,31 @@ static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
 }
 
 /*
- * Where a command without a slash was found in a PATH, remembered for the
- * life of the process: git runs dozens of times a run, and a PATH search in
- * the child is one failed execve per directory before git's (a dozen here).
+ * Where a command without a slash is found in a PATH, searched in the
+ * parent before every spawn: a PATH search in the child costs one failed
+ * execve per directory before the command's (a dozen here, for git dozens
+ * of times a run), a stat each costs microseconds.  Never remembered: a
+ * program installed earlier in PATH during a run (`npm install` into
+ * node_modules/.bin) is the one that runs next, as a shell would find it.
  * The parent searches as the child would (the first regular file it may
  * execute); the child execs that path, and only when it is gone (ENOENT)
- * falls back to its own search, so a stale entry costs one failed execve
- * and never changes what runs or what an exec failure says.
+ * falls back to its own search, which never changes what runs or what an
+ * exec failure says.
  */
-#define RESOLVED_MAX 16
-static struct resolved {
-	char *name, *path_var, *full;
-} resolved[RESOLVED_MAX];
-static size_t nresolved;
-
-const char *proc_resolve(const char *file, const char *path_var)
+const char *proc_resolve(const char *file, const char *path_var,
+			 char full[PROC_RESOLVE_MAX])
 {
 	const char *p = path_var ? path_var : "/usr/bin:/bin";
 	size_t fl = strlen(file);
 	struct stat st;
-	char full[4096];
 
 	if (strchr(file, '/'))
 		return NULL;
-	for (size_t i = 0; i < nresolved; i++)
-		if (!strcmp(resolved[i].name, file) && !strcmp(resolved[i].path_var, p))
-			return resolved[i].full;
 	while (*p) {
 		size_t dl = strcspn(p, ":");
 		if (dl && p[0] != '/')
 			return NULL; /* relative to the child's cwd: its own search */
-		if (dl && dl + fl + 2 < sizeof(full)) {
+		if (dl && dl + fl + 2 < PROC_RESOLVE_MAX) {
 			memcpy(full, p, dl);
 			full[dl] = '/';
 			memcpy(full + dl + 1, file, fl + 1);
@@ -133,12 +127,7 @@ const char *proc_resolve(const char *file, const char *path_var)
 		if (*p == ':')
 			p++;
 	}
-	if (!*p || nresolved == RESOLVED_MAX)
-		return NULL; /* not found: the child searches and says why */
-	resolved[nresolved].name = xstrdup(file);
-	resolved[nresolved].path_var = xstrdup(path_var ? path_var : "/usr/bin:/bin");
-	resolved[nresolved].full = xstrdup(full);
-	return resolved[nresolved++].full;
+	return *p ? full : NULL; /* not found: the child searches and says why */
 }
 
 /* What the command's process needs, on the warden's stack (warden.h). */
@@ -670,7 +659,8 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	ssize_t n;
 
 	const char *path_var = env_lookup(o->env, "PATH");
-	const char *found = proc_resolve(cx->argv[0], path_var);
+	char where[PROC_RESOLVE_MAX];
+	const char *found = proc_resolve(cx->argv[0], path_var, where);
 
 	s->start = clock_ms();
 	s->pid = fork();

@@ -49,10 +49,12 @@ int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
 /* Forks the child (under its warden) and waits for its exec. */
 int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run_state *s,
 		     int in_fd, int outp[2], int errp[2], int rep[2], struct buf *err);
-/* The absolute path a PATH search finds for file (no slash in it),
- * remembered for the process's life; NULL when it has a slash or is not
- * found (the child then searches itself).  path_var NULL: /usr/bin:/bin. */
-const char *proc_resolve(const char *file, const char *path_var);
+/* The absolute path a PATH search finds for file (no slash in it), into
+ * out; NULL when it has a slash or is not found (the child then searches
+ * itself).  path_var NULL: /usr/bin:/bin. */
+#define PROC_RESOLVE_MAX 4096
+const char *proc_resolve(const char *file, const char *path_var,
+			 char out[PROC_RESOLVE_MAX]);
 /* A long-lived child the tree kill of other spawns must spare. */
 int proc_keep(pid_t pid);
 

@@ -246,9 +246,11 @@ static const char *run_named(const char *name, const char *path_var, int *ret)
 
 /* A PATH search is done once, in the parent; an entry gone stale (the
  * program moved) falls back to the child's own search. */
-TEST(path_resolved_once)
+TEST(path_resolved_in_the_parent_every_spawn)
 {
 	char base[] = "/tmp/lg-resolve.XXXXXX", a[600], b[600], pv[1200];
+	char out[PROC_RESOLVE_MAX], old[700];
+	const char *full;
 	int ret;
 	CHECK(mkdtemp(base) != NULL);
 	snprintf(a, sizeof(a), "%s/a", base);
@@ -257,21 +259,24 @@ TEST(path_resolved_once)
 	CHECK_INT(mkdir(b, 0755), 0);
 	snprintf(pv, sizeof(pv), "%s:%s", a, b);
 	put_script(b, "lg-prog", "from-b");
-	CHECK(proc_resolve("lg-prog", "lg-rel:/bin") == NULL); /* relative: the child's */
-	CHECK(proc_resolve("/bin/sh", pv) == NULL);
-	CHECK(proc_resolve("lg-missing", pv) == NULL);
-	const char *full = proc_resolve("lg-prog", pv);
+	CHECK(proc_resolve("lg-prog", "lg-rel:/bin", out) == NULL); /* relative: the child's */
+	CHECK(proc_resolve("/bin/sh", pv, out) == NULL);
+	CHECK(proc_resolve("lg-missing", pv, out) == NULL);
+	full = proc_resolve("lg-prog", pv, out);
 	CHECK(full && !strcmp(full + strlen(full) - 9, "b/lg-prog"));
-	CHECK(proc_resolve("lg-prog", pv) == full); /* remembered */
 	CHECK_STR(run_named("lg-prog", pv, &ret), "from-b\n");
-	/* moved: the remembered path is gone, the child searches again */
-	char old[700];
-	snprintf(old, sizeof(old), "%s/lg-prog", b);
-	CHECK_INT(unlink(old), 0);
+	/* installed earlier in PATH during the run (npm install into
+	 * node_modules/.bin): the next spawn runs it, as a shell would */
 	put_script(a, "lg-prog", "from-a");
+	full = proc_resolve("lg-prog", pv, out);
+	CHECK(full && !strcmp(full + strlen(full) - 9, "a/lg-prog"));
 	CHECK_STR(run_named("lg-prog", pv, &ret), "from-a\n");
-	/* not found anywhere: the child's error, as before */
+	/* gone from there: the one later in PATH again */
 	snprintf(old, sizeof(old), "%s/lg-prog", a);
+	CHECK_INT(unlink(old), 0);
+	CHECK_STR(run_named("lg-prog", pv, &ret), "from-b\n");
+	/* not found anywhere: the child's error, as before */
+	snprintf(old, sizeof(old), "%s/lg-prog", b);
 	CHECK_INT(unlink(old), 0);
 	CHECK_CONTAINS(run_named("lg-prog", pv, &ret), "cannot run lg-prog: No such file");
 	CHECK_INT(ret, -ENOENT);
@@ -284,7 +289,7 @@ int main(void)
 {
 	RUN(exit_code_is_data);
 	RUN(spawn_failure_is_an_error);
-	RUN(path_resolved_once);
+	RUN(path_resolved_in_the_parent_every_spawn);
 	RUN(merged_output_keeps_terminal_order);
 	RUN(separate_streams);
 	RUN(timeout_kills_the_whole_group);
