@@ -94,7 +94,13 @@ test_expect_success 'a gate whose program is not installed: stopped at the basel
 	make_repo mk &&
 	expect_code 0 $LOOPGATE run --dir mk --goal "write check.sh" --gate "./check.sh" \
 		--agent-cmd "printf \"#!/bin/sh\\nexit 0\\n\" >check.sh && chmod +x check.sh" --json >mk.json 2>mk.err &&
-	test "$(summary_field mk.json status)" = converged
+	test "$(summary_field mk.json status)" = converged &&
+	# python -m of a module that is not there: maybe the goal, so a warning
+	# and the run goes on
+	expect_code 1 $LOOPGATE run --dir mk --goal "write lgmod" --gate "python3 -m lg_no_such_mod" \
+		--agent-cmd true --max-iterations 1 --json >pm.json 2>pm.err &&
+	grep -q "warning: gate 1: Python has no module lg_no_such_mod" pm.err &&
+	test "$(summary_field pm.json iterations)" = 1
 '
 
 test_done

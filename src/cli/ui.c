@@ -316,6 +316,13 @@ static void on_judge(const char *kind, const json_t *b)
 		else
 			ui_log("baseline: gate %ld `%s` fails (%s), as expected", g,
 			       gate_cmd(g), str(b, "describe"));
+		if (*str(b, "missing_module"))
+			ui_log("warning: gate %ld: Python has no module %s. If it is a "
+			       "tool that is not installed (pip install %s, or the "
+			       "python3 it runs is not the one you meant), no change to "
+			       "the tree can fix that; the run goes on in case writing "
+			       "it is the goal",
+			       g, str(b, "missing_module"), str(b, "missing_module"));
 	} else if (!strcmp(kind, EV_INTEGRITY)) {
 		size_t n = json_array_size(json_object_get(b, "paths"));
 		if (!strcmp(str(b, "kind"), "protected_change"))

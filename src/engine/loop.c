@@ -666,8 +666,8 @@ out:
 
 int loop_baseline(struct run *r, struct buf *err)
 {
-	char prog[128];
-	int ret, missing;
+	char prog[128], mod[128];
+	int ret, missing, module;
 	worker_bind_judge(r->w, r);
 	ret = judge_tree_id(&r->w->judge, err);
 	if (ret == 0)
@@ -677,11 +677,16 @@ int loop_baseline(struct run *r, struct buf *err)
 	/* a gate whose program is not installed: no change can fix it */
 	missing = !r->w->judge.last.passed &&
 		  gate_program_missing(&r->w->judge.last, prog, sizeof(prog));
+	/* `python -m X` without X: maybe a tool not installed, maybe the goal */
+	module = !missing && !r->w->judge.last.passed &&
+		 gate_module_missing(&r->w->judge.last, mod, sizeof(mod));
 	events_append(&r->ev, EV_BASELINE,
-		      json_pack("{s:b,s:i,s:o,s:o}", "passed", r->w->judge.last.passed,
-				"gate", r->w->judge.last.index + 1, "describe",
+		      json_pack("{s:b,s:i,s:o,s:o,s:o}", "passed",
+				r->w->judge.last.passed, "gate",
+				r->w->judge.last.index + 1, "describe",
 				events_str(r->w->judge.last.describe), "missing",
-				events_str(missing ? prog : NULL)));
+				events_str(missing ? prog : NULL), "missing_module",
+				events_str(module ? mod : NULL)));
 	if (missing)
 		return loop_halt(r, "error", EXIT_CANNOT,
 				 "gate %d `%s` cannot run: `%s` is not installed where "

@@ -56,6 +56,32 @@ int gate_program_missing(const struct gate_outcome *g, char *name, size_t n)
 	return 0;
 }
 
+int gate_module_missing(const struct gate_outcome *g, char *name, size_t n)
+{
+	static const char mark[] = ": No module named ";
+	const char *s = g->output.s, *hit, *start, *end;
+
+	if (!s || g->status != PROC_EXITED || g->exit_code == 0)
+		return 0;
+	for (hit = strstr(s, mark); hit; hit = strstr(hit + 1, mark)) {
+		const char *base = hit;
+		for (start = hit; start > s && start[-1] != '\n'; start--)
+			;
+		while (base > start && base[-1] != '/')
+			base--;
+		end = hit + sizeof(mark) - 1;
+		end += strcspn(end, "\n");
+		hit += sizeof(mark) - 1;
+		if (strncmp(base, "python", 6) || end == hit || *hit == '\'' ||
+		    (size_t)(end - hit) >= n || memchr(hit, ' ', (size_t)(end - hit)))
+			continue;
+		memcpy(name, hit, (size_t)(end - hit));
+		name[end - hit] = 0;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- condensing an output too large for memory ------------------------- */
 
 /*

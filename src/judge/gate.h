@@ -60,6 +60,14 @@ void gate_outcome_release(struct gate_outcome *g);
  * the actor may yet create).  1 with NAME in name[n], else 0.
  */
 int gate_program_missing(const struct gate_outcome *g, char *name, size_t n);
+/*
+ * The module `python -m NAME` could not find: Python's own line
+ * ".../python3: No module named NAME" (runpy's, unquoted; an import error
+ * in the code quotes the name).  1 with NAME in name[n], else 0.  Unlike a
+ * missing program this may be the goal (a package still to be written), so
+ * the run only warns.
+ */
+int gate_module_missing(const struct gate_outcome *g, char *name, size_t n);
 
 struct gate_spec {
 	const char *cmd;

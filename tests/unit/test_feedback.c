@@ -635,6 +635,32 @@ TEST(gate_program_missing)
 	CHECK_INT(missing("", 127, name), 0);
 }
 
+static int no_module(const char *out, int code, char *name)
+{
+	struct gate_outcome g = {.status = PROC_EXITED, .exit_code = code};
+	int r;
+	buf_init(&g.output, 0);
+	buf_adds(&g.output, out);
+	r = gate_module_missing(&g, name, 32);
+	buf_release(&g.output);
+	return r;
+}
+
+TEST(gate_module_missing)
+{
+	char name[32] = "";
+	CHECK_INT(no_module("/usr/bin/python3: No module named pytest\n", 1, name), 1);
+	CHECK_STR(name, "pytest");
+	CHECK_INT(no_module("x\n/root/.pyenv/versions/3.11.7/bin/python3.11: No module named mypy\n",
+			    1, name), 1);
+	CHECK_STR(name, "mypy");
+	/* the code's own import error quotes the name: not the -m case */
+	CHECK_INT(no_module("ModuleNotFoundError: No module named 'calc'\n", 1, name), 0);
+	/* not Python, or a passing gate */
+	CHECK_INT(no_module("node: No module named x\n", 1, name), 0);
+	CHECK_INT(no_module("/usr/bin/python3: No module named pytest\n", 0, name), 0);
+}
+
 int main(void)
 {
 	top = mkdtemp(tmpl);
@@ -663,6 +689,7 @@ int main(void)
 	RUN(locations_cap_and_false_positives);
 	RUN(excerpts_number_mark_merge);
 	RUN(gate_program_missing);
+	RUN(gate_module_missing);
 	nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
