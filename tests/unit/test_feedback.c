@@ -603,18 +603,21 @@ TEST(excerpts_number_mark_merge)
 	buf_release(&src);
 }
 
-/* gate_program_missing: what dash and bash print for a program that is not
- * installed, and what they print for a path the actor may yet create */
-static int missing(const char *out, int code, char *name)
+/* gate_program_missing and gate_module_missing on an output and exit code:
+ * what dash, bash and Python print */
+static int scan(int (*fn)(const struct gate_outcome *, char *, size_t), const char *out,
+		int code, char *name)
 {
 	struct gate_outcome g = {.status = PROC_EXITED, .exit_code = code};
 	int r;
 	buf_init(&g.output, 0);
 	buf_adds(&g.output, out);
-	r = gate_program_missing(&g, name, 32);
+	r = fn(&g, name, 32);
 	buf_release(&g.output);
 	return r;
 }
+#define missing(out, code, name)   scan(gate_program_missing, out, code, name)
+#define no_module(out, code, name) scan(gate_module_missing, out, code, name)
 
 TEST(gate_program_missing)
 {
@@ -633,17 +636,6 @@ TEST(gate_program_missing)
 	CHECK_INT(missing("test failed: expected 5\n", 127, name), 0);
 	CHECK_INT(missing("error: file not found\n", 127, name), 0);
 	CHECK_INT(missing("", 127, name), 0);
-}
-
-static int no_module(const char *out, int code, char *name)
-{
-	struct gate_outcome g = {.status = PROC_EXITED, .exit_code = code};
-	int r;
-	buf_init(&g.output, 0);
-	buf_adds(&g.output, out);
-	r = gate_module_missing(&g, name, 32);
-	buf_release(&g.output);
-	return r;
 }
 
 TEST(gate_module_missing)
