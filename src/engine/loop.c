@@ -484,6 +484,7 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 		events_append(&r->ev, EV_ITERATION_START,
 			      json_pack("{s:i}", "iteration", it->n));
 	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
+	fresh_turn_begin(&r->w->fresh);
 	if (from && from->from == LOOP_FROM_REPLY)
 		ret = actor_model_apply(r, r->w, t, &from->reply);
 	else
@@ -516,7 +517,8 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	int ret = guard_git(r, it, err);
 
 	if (ret == 0)
-		ret = fresh_touched(r->w->tree, &touched, err);
+		ret = fresh_touched(&r->w->fresh, r->w->tree, &r->w->judge.files,
+				    &touched, err);
 	if (ret == 0)
 		ret = git_stage_all(r->w->tree, r->w->artifacts, &r->w->index, &changed,
 				    err);

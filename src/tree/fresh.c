@@ -18,10 +18,46 @@
 /* A poll step while waiting for the next second: Ctrl-C stays prompt. */
 #define WAIT_STEP_NS 50000000L
 
-int fresh_touched(const char *tree, struct buf *out, struct buf *err)
+void fresh_turn_begin(struct fresh *f)
 {
-	return git_run(tree, out, err, "diff-files", "--name-only", "-z", "--no-ext-diff",
-		       NULL);
+	struct timespec now;
+	/* the clock the kernel stamps ctime with: any later write is at or
+	 * after it (CLOCK_REALTIME may run a tick ahead of it) */
+	clock_gettime(CLOCK_REALTIME_COARSE, &now);
+	f->turn_start_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/* 1 when path is one of the NUL-separated entries in s[0..len). */
+static int in_span(const char *s, size_t len, const char *path)
+{
+	for (const char *p = s; p < s + len; p += strlen(p) + 1)
+		if (!strcmp(p, path))
+			return 1;
+	return 0;
+}
+
+int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tracked,
+		  struct buf *out, struct buf *err)
+{
+	size_t from = out->len;
+	int ret = git_run(tree, out, err, "diff-files", "--name-only", "-z",
+			  "--no-ext-diff", NULL);
+	size_t git_len = out->len;
+	const char *p;
+
+	for (p = tracked ? tracked->s : NULL;
+	     ret == 0 && p && p < tracked->s + tracked->len; p += strlen(p) + 1) {
+		struct stat st;
+		char *full = xasprintf("%s/%s", tree, p);
+		/* tracked holds each path once: only git's list can repeat it */
+		if (lstat(full, &st) == 0 &&
+		    (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec >=
+			    f->turn_start_ns &&
+		    !(git_len > from && in_span(out->s + from, git_len - from, p)))
+			buf_add(out, p, strlen(p) + 1);
+		free(full);
+	}
+	return ret;
 }
 
 void fresh_report_release(struct fresh_report *rep)
@@ -34,13 +70,7 @@ void fresh_report_release(struct fresh_report *rep)
 
 static int in_list(const struct buf *list, const char *path)
 {
-	const char *p;
-	if (!list)
-		return 0;
-	for (p = list->s; p < list->s + list->len; p += strlen(p) + 1)
-		if (!strcmp(p, path))
-			return 1;
-	return 0;
+	return list && list->s && in_span(list->s, list->len, path);
 }
 
 void fresh_merge(struct buf *paths, const struct buf *more)

@@ -17,8 +17,9 @@
  * changed .py files is removed.
  *
  *   struct fresh f = FRESH_INIT;                     one per worktree
+ *   fresh_turn_begin(&f);                            before the actor's turn
  *   struct buf paths = BUF_INIT;
- *   fresh_touched(tree, &paths, &err);               tracked files touched
+ *   fresh_touched(&f, tree, tracked, &paths, &err);  tracked files touched
  *   ... append the staged change's paths (new, deleted, reverted) ...
  *   struct fresh_report rep = FRESH_REPORT_INIT;
  *   if (fresh_apply(&f, tree, &paths, tracked, &rep, &err) < 0) ...
@@ -35,12 +36,16 @@
 #include "base/buf.h"
 
 struct fresh {
-	long long last_sec; /* the whole second of the latest stamp given */
+	long long last_sec;	 /* the whole second of the latest stamp given */
+	long long turn_start_ns; /* fresh_turn_begin's coarse clock; 0: none */
 };
 #define FRESH_INIT                                                                       \
 	{                                                                                \
 		.last_sec = 0                                                            \
 	}
+
+/* The actor's turn begins: see fresh_touched. */
+void fresh_turn_begin(struct fresh *f);
 
 struct fresh_report {
 	int stamped;	     /* paths given a new mtime */
@@ -54,12 +59,20 @@ struct fresh_report {
 	}
 
 /*
- * Tracked paths whose stat data differs from what the index recorded
- * (`git diff-files`): content changes, and files rewritten or touched with
- * the same content, whose intermediate states a cache may have seen.
+ * The tracked paths the turn touched: content changes, and files rewritten
+ * or touched with the same content, whose intermediate states a cache may
+ * have seen.  Two sources, each path once:
+ *   - `git diff-files`: stat data that differs from what the index holds;
+ *   - every path of tracked (NUL-separated) whose ctime is at or after
+ *     fresh_turn_begin.  git's check alone misses a file rewritten and put
+ *     back with its old mtime and size when its inode number is reused and
+ *     its ctime falls in the second the index recorded (git compares
+ *     whole seconds): the bytecode of the version in between then passed
+ *     the gate.  A ctime cannot be set back by anything the actor runs.
  * Appends NUL-separated paths to out.
  */
-int fresh_touched(const char *tree, struct buf *out, struct buf *err);
+int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tracked,
+		  struct buf *out, struct buf *err);
 /* Appends the NUL-separated paths of more to paths, each one once. */
 void fresh_merge(struct buf *paths, const struct buf *more);
 /* tracked (NUL-separated, may be NULL): bytecode files in it are kept. */
