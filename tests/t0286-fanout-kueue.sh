@@ -89,6 +89,9 @@ test_expect_success 'best of three as Kueue Jobs: queued on the quota, run as po
 	# signed worker_end names that key and the log'"'"'s final checkpoint
 	expect_code 0 $LOOPGATE audit verify --dir b3 "$id-w2" >av.out &&
 	grep -q "signed by the worker.s own key .* which run $id.s verified log, seq [0-9]* names" av.out &&
+	# the same for the log named by its file, from its own directory
+	(cd "b3/.loopgate/runs/$id-w2" && $LOOPGATE audit verify events.jsonl) >av1.out &&
+	grep -q "signed by the worker.s own key" av1.out &&
 	# a pub swapped for another key is no longer the key vouched for
 	cp -r "b3/.loopgate/runs/$id-w2" "b3/.loopgate/runs/$id-w2.orig" &&
 	python3 - "b3/.loopgate/runs/$id-w2/checkpoints.jsonl" <<-\PY &&

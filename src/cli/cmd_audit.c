@@ -240,22 +240,13 @@ static void print_json(const char *path, const struct verdict *v, const char *er
 	json_decref(o);
 }
 
-/* The checkpoints file beside the log at path. */
-static char *checkpoints_path(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? xasprintf("%.*s/%s", (int)(slash - path), path, CHECKPOINT_FILE)
-		     : xstrdup(CHECKPOINT_FILE);
-}
-
 /* 0 with v filled, or -errno (err says why: exit 3). */
 static int verify(const char *path, const struct verify_args *a, struct checkpoint_key *k,
 		  struct verdict *v, struct buf *err)
 {
 	struct checkpoint_list l = CHECKPOINT_LIST_INIT;
 	struct buf why = BUF_INIT;
-	char *kpath = NULL, *cpath = checkpoints_path(path);
+	char *kpath = NULL, *cpath = checkpoint_file_beside(path);
 	int ret, file_bad = 0;
 
 	if (access(path, R_OK) < 0) { /* the log first: a mistyped run */

@@ -100,9 +100,7 @@ static int parent_intact(const char *events, const struct checkpoint_key *k,
 	struct audit_result res;
 	struct checkpoint_result cr;
 	struct buf err = BUF_INIT;
-	char *slash = strrchr(events, '/');
-	char *cpath = xasprintf("%.*s/%s", (int)(slash - events), events,
-				CHECKPOINT_FILE);
+	char *cpath = checkpoint_file_beside(events);
 	int ret = checkpoint_load(cpath, &pl, &err);
 
 	memset(&cr, 0, sizeof(cr));
@@ -139,10 +137,11 @@ int auditkey_vouched(const char *events_path, const struct checkpoint_list *l,
 		buf_adds(why, "its checkpoints carry no public key to check them with");
 		return -ENOENT;
 	}
-	run_dir = xasprintf("%.*s", (int)(strrchr(events_path, '/') - events_path),
-			    events_path);
-	if (logv_load(&v, events_path, NULL) < 0 || parent_of(&v, &parent, &id) < 0 ||
-	    !(repo = rundir_repo_of(run_dir))) {
+	/* absolute: `audit verify events.jsonl` names no directory */
+	if ((run_dir = realpath(events_path, NULL)))
+		*strrchr(run_dir, '/') = 0;
+	if (!run_dir || logv_load(&v, events_path, NULL) < 0 ||
+	    parent_of(&v, &parent, &id) < 0 || !(repo = rundir_repo_of(run_dir))) {
 		buf_adds(why, "it is not a worker of another run on this machine");
 		goto out;
 	}

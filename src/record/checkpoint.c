@@ -101,6 +101,15 @@ int checkpoint_key_path(const char *configured, const char *repo, char **ret_pat
 	return 0;
 }
 
+char *checkpoint_file_beside(const char *events_path)
+{
+	const char *slash = strrchr(events_path, '/');
+
+	return slash ? xasprintf("%.*s/%s", (int)(slash - events_path), events_path,
+				 CHECKPOINT_FILE)
+		     : xstrdup(CHECKPOINT_FILE);
+}
+
 /* ---- loading and creating it ------------------------------------------- */
 
 static void to_hex(const unsigned char *p, size_t n, char *out);

@@ -96,6 +96,8 @@ struct checkpoint_result {
 	struct buf detail;     /* the reason with figures */
 };
 
+/* checkpoints.jsonl beside the event log at events_path (malloc'd). */
+char *checkpoint_file_beside(const char *events_path);
 /* Resolves the key file's path (see above); *ret_path is malloc'd. */
 int checkpoint_key_path(const char *configured, const char *repo, char **ret_path,
 			struct buf *err);

@@ -186,10 +186,7 @@ void events_set_signer(struct events *ev, const struct checkpoint_key *key, long
 static int open_checkpoints(struct events *ev, const char *path, int flags,
 			    struct buf *err)
 {
-	const char *slash = strrchr(path, '/');
-	char *cpath = slash ? xasprintf("%.*s/%s", (int)(slash - path), path,
-					CHECKPOINT_FILE)
-			    : xstrdup(CHECKPOINT_FILE);
+	char *cpath = checkpoint_file_beside(path);
 	int ret = 0;
 
 	ev->cp_fd = open(cpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | flags, 0644);
