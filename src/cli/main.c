@@ -3,6 +3,7 @@
  */
 #include "cli/cmd.h"
 #include "exec/netproxy.h"
+#include "exec/onejail.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,9 @@ int main(int argc, char **argv)
 	/* hidden: the sandbox's network relay (netproxy.h) */
 	if (!strcmp(argv[1], "__netrelay"))
 		return netrelay_main(argc - 1, argv + 1);
+	/* hidden: the per-run sandbox's spawner (onejail.h) */
+	if (!strcmp(argv[1], "__spawner"))
+		return spawner_main(argc - 1, argv + 1);
 	/* hidden: the agent pre-flight's host check (cmd_netprobe.c) */
 	if (!strcmp(argv[1], "__netprobe"))
 		return netprobe_main(argc - 1, argv + 1);

@@ -508,6 +508,11 @@ static int finalize_policy(struct config *c, struct buf *err)
 	policy_finalize(c->policy);
 	if (c->bwrap && !*c->bwrap)
 		return err_set(err, -EINVAL, "bwrap: empty path");
+	if (c->sandbox_mode && strcmp(c->sandbox_mode, "per-run") &&
+	    strcmp(c->sandbox_mode, "per-spawn"))
+		return err_set(err, -EINVAL,
+			       "sandbox_mode: '%s' is neither per-run nor per-spawn",
+			       c->sandbox_mode);
 	return policy_check_config(c, err);
 }
 

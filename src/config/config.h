@@ -144,6 +144,8 @@ struct config {
 	struct policy *policy; /* policy: / --policy FILE; NULL unset */
 	int sandbox;	       /* -1 unset, 0: --no-sandbox, 1 */
 	char *bwrap;	       /* bubblewrap binary; NULL: "bwrap" from PATH */
+	/* "per-spawn" (NULL) or "per-run": one bwrap per run (onejail.md) */
+	char *sandbox_mode;
 
 	/* fan-out (docs/design/fanout.md): */
 	long workers;		     /* --workers N / workers:; 1: one loop */

@@ -136,6 +136,7 @@ const struct key config_top_keys[] = {
 	KEY("policy", K_POLICY, policy, 0, 0, "--policy", "policy", NODEF, 0),
 	KEY("sandbox", K_BOOL, sandbox, 0, 0, "--no-sandbox", "sandbox", 1, KF_FLAG_OFF),
 	KEY("bwrap", K_STR, bwrap, 0, 0, NULL, "bwrap", NODEF, 0),
+	KEY("sandbox_mode", K_STR, sandbox_mode, 0, 0, NULL, "sandbox_mode", NODEF, 0),
 	KEY("workers", K_WORKERS, workers, 1, CONFIG_MAX_WORKERS, "--workers", "workers",
 	    1, 0),
 	KEY("select", K_STR, select, 0, 0, "--select", "select", NODEF, 0),

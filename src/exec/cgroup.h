@@ -41,6 +41,10 @@ void cgroup_join(const struct cgroup *cg);
 /* SIGKILL to every task in it, once (the child's tree, escapees too). */
 void cgroup_kill(const struct cgroup *cg);
 const char *cgroup_limit_hit(const struct cgroup *cg);
+/* The counters cgroup_limit_hit looks at: out[0] OOM kills, out[1] forks
+ * refused at pids.max (0 each when there is no cgroup); for a cgroup many
+ * spawns share, a counter that moved names the limit one of them hit. */
+void cgroup_counts(const struct cgroup *cg, long long out[2]);
 void cgroup_destroy(struct cgroup *cg);
 
 #endif

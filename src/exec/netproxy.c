@@ -493,16 +493,18 @@ static void add_denied(struct buf *list, json_t *o)
 	free(hp);
 }
 
-static void record(const struct sandbox *sb, int fd, char **denied)
+/* The decisions from offset *seen on; *seen moves past the whole lines
+ * read (a torn last one is read again next time). */
+static void record(const struct sandbox *sb, int fd, off_t *seen, char **denied)
 {
 	off_t size = lseek(fd, 0, SEEK_END);
 	struct buf b = BUF_INIT, list = BUF_INIT;
 	char *line, *nl;
 
-	if (size <= 0 || (!sb->ev && !denied))
+	if (size <= *seen || (!sb->ev && !denied))
 		return;
-	buf_init(&b, (size_t)size + 1);
-	if (lseek(fd, 0, SEEK_SET) < 0 || buf_read_fd(&b, fd) < 0) {
+	buf_init(&b, (size_t)(size - *seen) + 1);
+	if (lseek(fd, *seen, SEEK_SET) < 0 || buf_read_fd(&b, fd) < 0) {
 		buf_release(&b);
 		return;
 	}
@@ -512,6 +514,7 @@ static void record(const struct sandbox *sb, int fd, char **denied)
 		if (!nl)
 			break; /* a torn last line: not a decision */
 		*nl = 0;
+		*seen += nl + 1 - line;
 		o = json_loads(line, 0, NULL);
 		if (!json_is_object(o)) {
 			json_decref(o);
@@ -545,8 +548,16 @@ void netproxy_end(const struct sandbox *sb, struct netproxy *np, char **denied)
 		waitpid(np->pid, NULL, 0);
 	}
 	if (np->log_fd >= 0) {
-		record(sb, np->log_fd, denied);
+		off_t seen = 0;
+		record(sb, np->log_fd, &seen, denied);
 		close(np->log_fd);
 	}
 	*np = (struct netproxy)NETPROXY_INIT;
+}
+
+void netproxy_take(const struct sandbox *sb, const struct netproxy *np, off_t *seen,
+		   char **denied)
+{
+	if (np->log_fd >= 0)
+		record(sb, np->log_fd, seen, denied);
 }

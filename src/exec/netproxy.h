@@ -38,6 +38,10 @@ struct netproxy {
 
 int netproxy_start(const struct sandbox *sb, struct netproxy *np, struct buf *err);
 void netproxy_end(const struct sandbox *sb, struct netproxy *np, char **denied);
+/* A proxy that serves many spawns (onejail.h): the decisions logged since
+ * *seen, recorded and listed as netproxy_end does; *seen moves on. */
+void netproxy_take(const struct sandbox *sb, const struct netproxy *np, off_t *seen,
+		   char **denied);
 
 /* `loopgate __netrelay FD -- CMD...` (cmd_netrelay.c). */
 int netrelay_main(int argc, char **argv);

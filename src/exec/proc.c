@@ -6,6 +6,7 @@
 #include "exec/cgroup.h"
 #include "base/clock.h"
 #include "exec/netproxy.h"
+#include "exec/onejail.h"
 #include "exec/sandbox.h"
 #include "exec/seccomp.h"
 #include "exec/warden.h"
@@ -90,46 +91,6 @@ static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
 		set_limit(RLIMIT_AS, (rlim_t)l->memory_mb << 20);
 }
 
-/*
- * Where a command without a slash is found in a PATH, searched in the
- * parent before every spawn: a PATH search in the child costs one failed
- * execve per directory before the command's (a dozen here, for git dozens
- * of times a run), a stat each costs microseconds.  Never remembered: a
- * program installed earlier in PATH during a run (`npm install` into
- * node_modules/.bin) is the one that runs next, as a shell would find it.
- * The parent searches as the child would (the first regular file it may
- * execute); the child execs that path, and only when it is gone (ENOENT)
- * falls back to its own search, which never changes what runs or what an
- * exec failure says.
- */
-const char *proc_resolve(const char *file, const char *path_var,
-			 char full[PROC_RESOLVE_MAX])
-{
-	const char *p = path_var ? path_var : "/usr/bin:/bin";
-	size_t fl = strlen(file);
-	struct stat st;
-
-	if (strchr(file, '/'))
-		return NULL;
-	while (*p) {
-		size_t dl = strcspn(p, ":");
-		if (dl && p[0] != '/')
-			return NULL; /* relative to the child's cwd: its own search */
-		if (dl && dl + fl + 2 < PROC_RESOLVE_MAX) {
-			memcpy(full, p, dl);
-			full[dl] = '/';
-			memcpy(full + dl + 1, file, fl + 1);
-			if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
-			    access(full, X_OK) == 0)
-				break;
-		}
-		p += dl;
-		if (*p == ':')
-			p++;
-	}
-	return *p ? full : NULL; /* not found: the child searches and says why */
-}
-
 /* What the command's process needs, on the warden's stack (warden.h). */
 struct cmd_args {
 	const struct proc_opts *o;
@@ -156,7 +117,10 @@ static void cmd_exec(void *arg)
 
 	if (o->sandbox) {
 		cgroup_join(cx->cg);
-		child_limits(o->sandbox, cx->cg);
+		if (cx->jail_fd <= 2) /* the jail: each spawn gets its own */
+			child_limits(o->sandbox, cx->cg);
+		if (cx->jail_fd > 2 && fcntl(cx->jail_fd, F_SETFD, 0) < 0)
+			child_fail(report_fd, errno);
 		if (cx->seccomp_fd >= 0 && fcntl(cx->seccomp_fd, F_SETFD, 0) < 0)
 			child_fail(report_fd, errno);
 		if (cx->net_fd >= 0 && fcntl(cx->net_fd, F_SETFD, 0) < 0)
@@ -419,8 +383,19 @@ static void kill_tree(const struct run_state *s, int reap)
 		;
 }
 
+/* The command's group, or through the jail (onejail.h). */
+static void state_kill(struct run_state *s, int sig)
+{
+	if (s->jailed)
+		onejail_kill(s, sig);
+	else
+		proc_kill_group(s->pid, sig);
+}
+
 static void reap_if_exited(struct run_state *s, int block)
 {
+	if (s->jailed)
+		onejail_poll_exit(s, block);
 	if (s->exited)
 		return;
 	if (waitpid(s->pid, &s->wstatus, block ? 0 : WNOHANG) == s->pid)
@@ -445,7 +420,7 @@ static int check_limits(const struct proc_opts *o, struct run_state *s)
 		if (why != PROC_EXITED) {
 			s->killing = 1;
 			s->why = why;
-			proc_kill_group(s->pid, SIGTERM);
+			state_kill(s, SIGTERM);
 			s->term_sent_at = now;
 		} else {
 			if (s->timeout_ms && s->start + s->timeout_ms < next)
@@ -456,7 +431,7 @@ static int check_limits(const struct proc_opts *o, struct run_state *s)
 	}
 	if (s->killing) {
 		if (now - s->term_sent_at >= grace) {
-			proc_kill_group(s->pid, SIGKILL);
+			state_kill(s, SIGKILL);
 			next = now + TICK_MS;
 		} else if (s->term_sent_at + grace < next) {
 			next = s->term_sent_at + grace;
@@ -481,8 +456,8 @@ static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d
 				p[np].events = POLLIN;
 				np++;
 			}
-		if (!s->exited && s->pidfd >= 0) {
-			p[np].fd = s->pidfd;
+		if (!s->exited && (s->pidfd >= 0 || s->jailed)) {
+			p[np].fd = s->jailed ? s->ctl : s->pidfd;
 			p[np].events = POLLIN;
 			np++;
 		}
@@ -493,7 +468,7 @@ static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d
 			if (left < timeout)
 				timeout = (int)left;
 		}
-		if (s->pidfd < 0 && !s->exited && timeout > 10)
+		if (s->pidfd < 0 && !s->jailed && !s->exited && timeout > 10)
 			timeout = 10; /* no pidfd: poll for the exit */
 		if (o->fault_kill) {
 			long long at = s->start + fault_delay_ms();
@@ -517,15 +492,16 @@ static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d
 			s->output_killed = 1;
 			s->why = PROC_EXITED;
 			s->term_sent_at = clock_ms();
-			proc_kill_group(s->pid, SIGKILL);
+			state_kill(s, SIGKILL);
 		}
 		reap_if_exited(s, 0);
 		if (s->exited && !reaped_kill) {
 			/* The child is gone: anything left in its group is an
 			 * orphan nobody will wait for.  Pipe data already
 			 * written stays readable. */
-			proc_kill_group(s->pid, SIGKILL);
-			if (o->sandbox)
+			if (!s->jailed) /* in the jail: its namespace is gone */
+				proc_kill_group(s->pid, SIGKILL);
+			if (o->sandbox && !s->jailed)
 				kill_tree(s, 0);
 			reaped_kill = 1;
 			eof_wait_until = clock_ms() + 1000;
@@ -549,7 +525,8 @@ static void fill_result(const struct proc_opts *o, const struct run_state *s,
 		r->status = PROC_EXITED;
 		r->exit_code = WEXITSTATUS(s->wstatus);
 		/* bwrap exits 128+N when the command died of signal N */
-		if (sb && sb->bwrap_on && r->exit_code > 128 && r->exit_code < 128 + 65) {
+		if (sb && sb->bwrap_on && !s->jailed && r->exit_code > 128 &&
+		    r->exit_code < 128 + 65) {
 			r->status = PROC_SIGNALED;
 			r->term_signal = r->exit_code - 128;
 			r->exit_code = 0;
@@ -601,10 +578,7 @@ void proc_close_files(struct child_ctx *cx)
 	cx->nfiles = 0;
 }
 
-int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
-		    struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
-		    struct netproxy *np, struct strlist *wrapped, size_t *file_max,
-		    struct buf *err)
+void proc_jail_limits(const struct sandbox *sb, struct run_state *s, size_t *file_max)
 {
 	if (sb->lim.wall_seconds > 0 &&
 	    (!s->timeout_ms || sb->lim.wall_seconds * 1000 < s->timeout_ms)) {
@@ -613,6 +587,14 @@ int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
 	}
 	if (sb->lim.output_bytes > 0 && (size_t)sb->lim.output_bytes < *file_max)
 		*file_max = (size_t)sb->lim.output_bytes;
+}
+
+int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
+		    struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
+		    struct netproxy *np, struct strlist *wrapped, size_t *file_max,
+		    struct buf *err)
+{
+	proc_jail_limits(sb, s, file_max);
 	/* orphans of the tree come back to us, to be killed */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if (cgroup_create(cg, sb->cgroup, &sb->lim) == 0)
@@ -632,6 +614,11 @@ int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
 		return -EIO;
 	}
 	cx->net_fd = np->relay_fd;
+	if (cx->jail_fd > 2) {
+		sandbox_argv_jail(sb, cx->seccomp_fd, cx->net_fd, cx->jail_fd, wrapped);
+		cx->argv = (const char *const *)wrapped->v;
+		return 0;
+	}
 	cx->nfiles = sb->nfiles;
 	cx->file_fds = sb->nfiles ? xcalloc(sb->nfiles, sizeof(int)) : NULL;
 	if (sb->nfiles && sandbox_files_open(sb, cx->file_fds, err) < 0) {
@@ -694,7 +681,7 @@ static void drain_child(const struct proc_opts *o, struct run_state *s,
 			struct proc_result *r, int outp[2], int errp[2], int file_fd,
 			size_t file_max, struct drain d[2])
 {
-	s->pidfd = proc_pidfd_open(s->pid);
+	s->pidfd = s->jailed ? -1 : proc_pidfd_open(s->pid);
 	if (s->pidfd >= 0)
 		fcntl(s->pidfd, F_SETFD, FD_CLOEXEC);
 	d[0] = (struct drain){outp[0], &r->out, &r->out_total, file_fd, 0, file_max,
@@ -713,23 +700,27 @@ static void drain_child(const struct proc_opts *o, struct run_state *s,
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-	int in_fd, file_fd = -1, ret = 0;
+	int in_fd, file_fd = -1, ret = 0, jail = 0;
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid()};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid(), -1};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;
 	struct drain d[2];
 
 	memset(&s, 0, sizeof(s));
-	s.pidfd = -1;
+	s.pidfd = s.ctl = -1;
 	s.timeout_ms = o->timeout_ms;
 	if (!o->argv || !o->argv[0])
 		return err_set(err, -EINVAL, "no command to run");
-	if (sb && (ret = proc_jail_enter(sb, o->argv, &s, &cg, &cx, &np, &wrapped,
-					 &file_max, err)) < 0)
+	if (sb && (jail = onejail_use(sb, err)) < 0)
+		return jail;
+	if (jail)
+		proc_jail_limits(sb, &s, &file_max);
+	else if (sb && (ret = proc_jail_enter(sb, o->argv, &s, &cg, &cx, &np, &wrapped,
+					      &file_max, err)) < 0)
 		return ret;
 	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
@@ -752,14 +743,19 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		ret = err_set(err, -errno, "cannot create pipes: %s", strerror(errno));
 		goto out;
 	}
-	if ((ret = proc_spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err)) < 0)
+	if ((ret = jail ? onejail_spawn(sb, o, &s, in_fd, outp, errp, rep, err)
+			: proc_spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err)) < 0)
 		goto out;
 	drain_child(o, &s, r, outp, errp, file_fd, file_max, d);
-	if (sb) {
+	if (jail) {
+		fill_result(o, &s, r);
+		onejail_after(sb, &s, r);
+	} else if (sb) {
 		netproxy_end(sb, &np, &r->net_denied); /* before the tree kill */
 		kill_tree(&s, 1);
 	}
-	fill_result(o, &s, r);
+	if (!jail)
+		fill_result(o, &s, r);
 	r->output_cut = d[0].file_cut;
 	/* The child ran, but "the full output is always kept on disk" no
 	 * longer holds: that is the caller's to stop on, not data. */

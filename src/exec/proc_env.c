@@ -5,10 +5,12 @@
  * explicitly, by name, for the one spawn that needs them.
  */
 #include "exec/proc.h"
+#include "exec/proc_impl.h"
 #include "base/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int env_allowed(const char *kv)
@@ -64,4 +66,44 @@ void proc_env_release(struct proc_env *e)
 	free(e->v);
 	e->v = NULL;
 	e->n = 0;
+}
+
+/*
+ * Where a command without a slash is found in a PATH, searched in the
+ * parent before every spawn: a PATH search in the child costs one failed
+ * execve per directory before the command's (a dozen here, for git dozens
+ * of times a run), a stat each costs microseconds.  Never remembered: a
+ * program installed earlier in PATH during a run (`npm install` into
+ * node_modules/.bin) is the one that runs next, as a shell would find it.
+ * The parent searches as the child would (the first regular file it may
+ * execute); the child execs that path, and only when it is gone (ENOENT)
+ * falls back to its own search, which never changes what runs or what an
+ * exec failure says.
+ */
+const char *proc_resolve(const char *file, const char *path_var,
+			 char full[PROC_RESOLVE_MAX])
+{
+	const char *p = path_var ? path_var : "/usr/bin:/bin";
+	size_t fl = strlen(file);
+	struct stat st;
+
+	if (strchr(file, '/'))
+		return NULL;
+	while (*p) {
+		size_t dl = strcspn(p, ":");
+		if (dl && p[0] != '/')
+			return NULL; /* relative to the child's cwd: its own search */
+		if (dl && dl + fl + 2 < PROC_RESOLVE_MAX) {
+			memcpy(full, p, dl);
+			full[dl] = '/';
+			memcpy(full + dl + 1, file, fl + 1);
+			if (stat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+			    access(full, X_OK) == 0)
+				break;
+		}
+		p += dl;
+		if (*p == ':')
+			p++;
+	}
+	return *p ? full : NULL; /* not found: the child searches and says why */
 }

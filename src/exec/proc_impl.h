@@ -19,6 +19,8 @@ struct child_ctx {
 	int *file_fds; /* sandbox->files, one memfd each */
 	size_t nfiles;
 	pid_t loopgate; /* the warden kills the tree when this process dies */
+	int jail_fd;	/* > 2: starting the per-run jail (onejail.h), the
+			 * spawner's socket: bwrap's argv is the jail's */
 };
 
 struct run_state {
@@ -33,6 +35,8 @@ struct run_state {
 	int wall_limited;  /* timeout_ms is the wall_seconds limit */
 	int output_killed; /* killed for output past limits.output_bytes */
 	const struct cgroup *cg;
+	int jailed; /* spawned through the per-run jail (onejail.h): */
+	int ctl;    /* its control socket, in place of pid and pidfd */
 };
 
 int proc_pidfd_open(pid_t pid);
@@ -46,6 +50,8 @@ int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
 		    struct run_state *s, struct cgroup *cg, struct child_ctx *cx,
 		    struct netproxy *np, struct strlist *wrapped, size_t *file_max,
 		    struct buf *err);
+/* The sandbox's wall-clock and output limits for one spawn. */
+void proc_jail_limits(const struct sandbox *sb, struct run_state *s, size_t *file_max);
 /* Forks the child (under its warden) and waits for its exec. */
 int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run_state *s,
 		     int in_fd, int outp[2], int errp[2], int rep[2], struct buf *err);

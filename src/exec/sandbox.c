@@ -8,6 +8,7 @@
 #include "record/events.h"
 #include "exec/netproxy.h"
 #include "exec/proc.h"
+#include "exec/onejail.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -239,6 +240,11 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 						 POLICY_DEFAULT_OUTPUT_BYTES,
 						 0};
 	sb->seccomp = sb->bwrap_on;
+	if (sb->bwrap_on && c->sandbox_mode && !strcmp(c->sandbox_mode, "per-run")) {
+		sb->jail = onejail_new();
+		if (!sb->self_exe && realpath("/proc/self/exe", real))
+			sb->self_exe = xstrdup(real);
+	}
 	/* the tree's .git file, and the repository's .git it points into */
 	s = xasprintf("%s/.git", sb->tree);
 	add_existing(&sb->ro, s);
@@ -282,6 +288,7 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 
 void sandbox_release(struct sandbox *sb)
 {
+	onejail_free(sb->jail); /* first: its spawns use the rest */
 	free(sb->bwrap);
 	free(sb->version);
 	free(sb->tree);
@@ -397,10 +404,12 @@ static int covers(const char *dir, const char *path)
 static const char *const proc_ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
 				      "/proc/bus", NULL};
 
-void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
-		  int net_fd, const int *file_fds, struct strlist *out)
+/* jail_fd >= 0: the per-run jail's argv (sandbox_argv_jail). */
+static void build_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
+		       int net_fd, const int *file_fds, int jail_fd, struct strlist *out)
 {
 	int relay = sb->network == POLICY_NET_HOSTS && net_fd >= 0 && sb->self_exe;
+	int jail = jail_fd >= 0 && sb->self_exe;
 	char num[32];
 	size_t i;
 
@@ -417,9 +426,9 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp
 			push3(out, "--ro-bind", proc_ro[i], proc_ro[i]);
 	push2(out, "--tmpfs", "/tmp");
 	/* the actor's scratch home, on that fresh /tmp */
-	if (sb->home)
+	if (sb->home && !jail)
 		push2(out, "--dir", sb->home);
-	for (i = 0; file_fds && i < sb->nfiles; i++) {
+	for (i = 0; file_fds && !jail && i < sb->nfiles; i++) {
 		snprintf(num, sizeof(num), "%d", file_fds[i]);
 		push2(out, "--perms", "0600");
 		push3(out, "--file", num, sb->files[i].path);
@@ -447,7 +456,7 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp
 		if (still_there(sb->mask_files.v[i]))
 			push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
 	/* the relay's binary, whatever the masks hid */
-	if (relay)
+	if (relay || jail)
 		push3(out, "--ro-bind", sb->self_exe, sb->self_exe);
 	strlist_push(out, "--unshare-pid");
 	strlist_push(out, "--unshare-ipc");
@@ -458,8 +467,13 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp
 	strlist_push(out, "--die-with-parent");
 	strlist_push(out, "--new-session");
 	push2(out, "--cap-drop", "ALL");
+	if (jail) {
+		/* each spawn's namespaces and mounts; dropped in the command */
+		push2(out, "--cap-add", "CAP_SYS_ADMIN");
+		push2(out, "--cap-add", "CAP_SETPCAP");
+	}
 	push2(out, "--chdir", sb->tree);
-	if (seccomp_fd >= 0) {
+	if (seccomp_fd >= 0 && !jail) {
 		snprintf(num, sizeof(num), "%d", seccomp_fd);
 		push2(out, "--seccomp", num);
 	}
@@ -474,10 +488,29 @@ void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp
 					  : "localhost,127.0.0.1,::1");
 		strlist_push(out, "--");
 	}
-	for (i = 0; argv[i]; i++)
+	if (jail) {
+		snprintf(num, sizeof(num), "%d", jail_fd);
+		push3(out, sb->self_exe, "__spawner", num);
+		snprintf(num, sizeof(num), "%d", seccomp_fd);
+		strlist_push(out, num);
+	}
+	for (i = 0; !jail && argv[i]; i++)
 		strlist_push(out, argv[i]);
 	out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
 	out->v[out->n] = NULL;
+}
+
+void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
+		  int net_fd, const int *file_fds, struct strlist *out)
+{
+	build_argv(sb, argv, seccomp_fd, net_fd, file_fds, -1, out);
+}
+
+void sandbox_argv_jail(const struct sandbox *sb, int seccomp_fd, int net_fd, int jail_fd,
+		       struct strlist *out)
+{
+	static const char *const none[] = {NULL};
+	build_argv(sb, none, seccomp_fd, net_fd, NULL, jail_fd, out);
 }
 
 /* ---- probe ------------------------------------------------------------- */
@@ -577,6 +610,12 @@ void *sandbox_json(const struct sandbox *sb)
 		      (json_t *)policy_list_json(&sb->mask_dirs), "masked_files",
 		      (json_t *)policy_list_json(&sb->mask_files), "limits",
 		      policy_limits_json(&p));
+	if (sb->bwrap_on) {
+		const char *note, *mode = onejail_mode(sb->jail, &note);
+		json_object_set_new(o, "mode", json_string(mode));
+		if (note)
+			json_object_set_new(o, "mode_note", events_str(note));
+	}
 	if (sb->home) {
 		/* the seed files' names only: they may hold credentials */
 		json_t *names = json_array();

@@ -23,6 +23,7 @@
 #include "config/policy.h"
 
 struct events;
+struct onejail;
 
 enum cgroup_kind { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
 
@@ -52,6 +53,9 @@ struct sandbox {
 	struct sandbox_file *files;
 	size_t nfiles;
 	struct policy_limits lim;
+	/* sandbox_mode: per-run (docs/design/onejail.md): one bwrap for all
+	 * the spawns of this sandbox, started by the first; NULL: per spawn */
+	struct onejail *jail;
 	enum cgroup_kind cgroup;
 	char *cgroup_note; /* why none, when none */
 };
@@ -97,6 +101,15 @@ int sandbox_probe(struct sandbox *sb, struct buf *err);
  */
 void sandbox_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
 		  int net_fd, const int *file_fds, struct strlist *out);
+/*
+ * The argv of the per-run jail (onejail.h): the same binds and masks, the
+ * capabilities the spawner needs to make each spawn's namespaces and no
+ * filter (it installs it in each command), and `loopgate __spawner
+ * jail_fd seccomp_fd` as the command, under the network relay with a host
+ * list.  Owned by out, as for sandbox_argv.
+ */
+void sandbox_argv_jail(const struct sandbox *sb, int seccomp_fd, int net_fd, int jail_fd,
+		       struct strlist *out);
 /* json_t * for the `sandbox` event. */
 void *sandbox_json(const struct sandbox *sb);
 const char *sandbox_cgroup_name(enum cgroup_kind k);

@@ -1,0 +1,674 @@
+/*
+ * spawner.c: `loopgate __spawner SOCK SECCOMP`, the process inside the
+ * run's one bubblewrap sandbox that starts every spawn of the run
+ * (onejail.h, docs/design/onejail.md).
+ *
+ * Started by bwrap with CAP_SYS_ADMIN and CAP_SETPCAP and no seccomp
+ * filter; it reads the filter (BPF) from SECCOMP once, says it is ready
+ * ("R" on SOCK), then forks one process (A) per request.  A unshares
+ * mounts, PIDs and IPC, puts fresh tmpfs on /tmp and /dev/shm, and forks
+ * B, pid 1 of the new PID namespace: a fresh /proc, then C, the command,
+ * with every capability dropped, no_new_privs and the filter.  B exits as
+ * C does, taking every process left in the namespace; A reaps B and sends
+ * C's wait status on the spawn's control socket, on which it also takes
+ * signals to pass on.  Every setup failure goes to the exec-report pipe:
+ * the spawn did not start, it never runs with less isolation.
+ *
+ * This is a program of its own (single-threaded, it never returns to
+ * loopgate's code), so it may allocate between fork and exec.
+ */
+#include "exec/onejail.h"
+#include "exec/proc_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Mounts under /tmp or /dev/shm bound back on the fresh tmpfs. */
+#define MAX_SUBMOUNTS 64
+
+struct req {
+	struct onejail_req h;
+	int fd[JFD_NFIXED + ONEJAIL_MAX_FILES];
+	int nfd;
+	char *blob; /* the JFD_ARGS strings */
+	const char *cwd, *found, *home;
+	char **argv, **env, **files;
+};
+
+static struct sock_fprog filter;
+
+static void __attribute__((noreturn)) fail(int rep, int code)
+{
+	ssize_t w = write(rep, &code, sizeof(code));
+	(void)w;
+	_exit(127);
+}
+
+/* ---- the request ------------------------------------------------------- */
+
+static int read_all(int fd, char **out, size_t *len)
+{
+	struct stat st;
+	char *p;
+	size_t done = 0;
+
+	if (fstat(fd, &st) < 0 || st.st_size < 0 || st.st_size > (64 << 20))
+		return -EINVAL;
+	p = malloc((size_t)st.st_size + 1);
+	if (!p)
+		return -ENOMEM;
+	while (done < (size_t)st.st_size) {
+		ssize_t n = pread(fd, p + done, (size_t)st.st_size - done, (off_t)done);
+		if (n <= 0) {
+			free(p);
+			return n < 0 ? -errno : -EIO;
+		}
+		done += (size_t)n;
+	}
+	p[done] = 0;
+	*out = p;
+	*len = done;
+	return 0;
+}
+
+/* The next of n strings from *p (bounded by end) into v; -EINVAL when the
+ * blob is short. */
+static int take(char **p, const char *end, char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t l;
+		if (*p >= end)
+			return -EINVAL;
+		l = strnlen(*p, (size_t)(end - *p));
+		if (*p + l >= end)
+			return -EINVAL;
+		v[i] = *p;
+		*p += l + 1;
+	}
+	v[n] = NULL;
+	return 0;
+}
+
+/* The proxy variables __netrelay set in the spawner's environment win
+ * over the request's (the command talks to the run's proxy). */
+static int is_proxy_var(const char *kv)
+{
+	static const char *const names[] = {
+		"HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=",
+		"ALL_PROXY=",  "all_proxy=",   "NO_PROXY=",   "no_proxy=",  NULL};
+	for (size_t i = 0; names[i]; i++)
+		if (!strncmp(kv, names[i], strlen(names[i])))
+			return 1;
+	return 0;
+}
+
+static char **with_proxy_env(char **env, size_t n)
+{
+	size_t extra = 0, k = 0;
+	char **out;
+
+	for (char **e = environ; e && *e; e++)
+		extra += is_proxy_var(*e);
+	out = calloc(n + extra + 1, sizeof(*out));
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!extra || !is_proxy_var(env[i]))
+			out[k++] = env[i];
+	for (char **e = environ; extra && e && *e; e++)
+		if (is_proxy_var(*e))
+			out[k++] = *e;
+	out[k] = NULL;
+	return out;
+}
+
+static int parse(struct req *q)
+{
+	size_t len;
+	char *p, *end, *one[4];
+	int ret = read_all(q->fd[JFD_ARGS], &q->blob, &len);
+
+	if (ret < 0)
+		return ret;
+	p = q->blob;
+	end = q->blob + len;
+	q->argv = calloc(q->h.argc + 1, sizeof(char *));
+	q->env = calloc(q->h.envc + 1, sizeof(char *));
+	q->files = calloc(q->h.nfiles + 1, sizeof(char *));
+	if (!q->argv || !q->env || !q->files)
+		return -ENOMEM;
+	if ((ret = take(&p, end, one, 3)) < 0 ||
+	    (ret = take(&p, end, q->argv, q->h.argc)) < 0 ||
+	    (ret = take(&p, end, q->env, q->h.envc)) < 0 ||
+	    (ret = take(&p, end, q->files, q->h.nfiles)) < 0)
+		return ret;
+	if (!q->h.argc)
+		return -EINVAL;
+	q->cwd = one[0];
+	q->found = one[1];
+	q->home = one[2];
+	return (q->env = with_proxy_env(q->env, q->h.envc)) ? 0 : -ENOMEM;
+}
+
+/* ---- mounts (in A and B) ----------------------------------------------- */
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char p[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, path, n + 1);
+	for (size_t i = 1; i <= n; i++)
+		if (p[i] == '/' || !p[i]) {
+			char c = p[i];
+			p[i] = 0;
+			if (mkdir(p, mode) < 0 && errno != EEXIST)
+				return -errno;
+			p[i] = c;
+		}
+	return 0;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char p[4096];
+	char *s;
+
+	if (strlen(path) >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, path, strlen(path) + 1);
+	s = strrchr(p, '/');
+	if (!s || s == p)
+		return 0;
+	*s = 0;
+	return mkdir_p(p, 0755);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = 0;
+}
+
+static int under(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+	return !strncmp(dir, path, n) && path[n] == '/';
+}
+
+/* The mount points strictly under dir, outermost only, into pts. */
+static int submounts(const char *dir, char pts[][4096], int max)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *mp = line;
+		int covered = 0;
+		for (int i = 0; i < 4 && mp; i++)
+			mp = strchr(mp, ' ') ? strchr(mp, ' ') + 1 : NULL;
+		if (!mp)
+			continue;
+		mp[strcspn(mp, " ")] = 0;
+		unescape(mp);
+		if (!under(dir, mp) || strlen(mp) >= 4096)
+			continue;
+		for (int i = 0; i < n && !covered; i++)
+			covered = !strcmp(pts[i], mp) || under(pts[i], mp);
+		if (covered)
+			continue;
+		/* one listed earlier under this one: this one replaces it */
+		for (int i = 0; i < n; i++)
+			if (under(mp, pts[i]))
+				memcpy(pts[i], pts[--n], 4096), i--;
+		if (n == max) {
+			fclose(f);
+			return -E2BIG;
+		}
+		memcpy(pts[n++], mp, strlen(mp) + 1);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * A fresh tmpfs on dir, with what the jail had mounted under it (a run
+ * directory and tree under /tmp, with their own read-only parts) bound
+ * back recursively from descriptors opened before it was covered.
+ */
+static int fresh_tmpfs(const char *dir)
+{
+	static char pts[MAX_SUBMOUNTS][4096];
+	int fds[MAX_SUBMOUNTS], n = submounts(dir, pts, MAX_SUBMOUNTS), ret = 0;
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = open(pts[i], O_PATH | O_CLOEXEC)) < 0)
+			return -errno;
+	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return -errno;
+	for (int i = 0; i < n && !ret; i++) {
+		char src[64];
+		struct stat st;
+		if (fstat(fds[i], &st) < 0 || (ret = mkdir_parent(pts[i])) < 0)
+			return ret < 0 ? ret : -errno;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdir(pts[i], 0755) < 0 && errno != EEXIST)
+				return -errno;
+		} else {
+			int t = open(pts[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			if (t < 0)
+				return -errno;
+			close(t);
+		}
+		snprintf(src, sizeof(src), "/proc/self/fd/%d", fds[i]);
+		if (mount(src, pts[i], NULL, MS_BIND | MS_REC, NULL) < 0)
+			ret = -errno;
+		close(fds[i]);
+	}
+	return ret;
+}
+
+/* The agent's scratch home and its seed files, on the fresh /tmp. */
+static int seed(const struct req *q)
+{
+	int ret = 0;
+
+	if (*q->home && (ret = mkdir_p(q->home, 0700)) < 0)
+		return ret;
+	for (uint32_t i = 0; i < q->h.nfiles; i++) {
+		int in = q->fd[JFD_NFIXED + i], out;
+		char b[65536];
+		ssize_t n;
+		off_t at = 0;
+		if ((ret = mkdir_parent(q->files[i])) < 0)
+			return ret;
+		out = open(q->files[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+			   0600);
+		if (out < 0)
+			return -errno;
+		while ((n = pread(in, b, sizeof(b), at)) > 0) {
+			if (write(out, b, (size_t)n) != n) {
+				close(out);
+				return -EIO;
+			}
+			at += n;
+		}
+		close(out);
+		if (n < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static const char *const proc_ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+				      "/proc/bus", NULL};
+
+static int fresh_proc(void)
+{
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -errno;
+	for (int i = 0; proc_ro[i]; i++) {
+		if (access(proc_ro[i], F_OK) < 0)
+			continue;
+		if (mount(proc_ro[i], proc_ro[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    mount(NULL, proc_ro[i], NULL,
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  NULL) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* ---- C: the command ---------------------------------------------------- */
+
+static void set_limit(int res, rlim_t soft, rlim_t hard)
+{
+	struct rlimit rl;
+	if (getrlimit(res, &rl) == 0 &&
+	    (rl.rlim_max == RLIM_INFINITY || hard < rl.rlim_max))
+		rl.rlim_max = hard;
+	rl.rlim_cur = soft < rl.rlim_max ? soft : rl.rlim_max;
+	setrlimit(res, &rl);
+}
+
+static void limits(const struct onejail_req *h)
+{
+	set_limit(RLIMIT_CORE, 0, 0);
+	set_limit(RLIMIT_NOFILE, 65536, 65536);
+	if (h->fsize > 0)
+		set_limit(RLIMIT_FSIZE, (rlim_t)h->fsize, (rlim_t)h->fsize);
+	if (h->cpu > 0)
+		set_limit(RLIMIT_CPU, (rlim_t)h->cpu, (rlim_t)h->cpu + 1);
+	if (h->nproc > 0)
+		set_limit(RLIMIT_NPROC, (rlim_t)h->nproc, (rlim_t)h->nproc);
+	if (h->as > 0)
+		set_limit(RLIMIT_AS, (rlim_t)h->as, (rlim_t)h->as);
+}
+
+/* Every capability gone for good: bounding set, ambient, then the sets. */
+static int drop_caps(void)
+{
+	struct __user_cap_header_struct hd = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	for (int c = 0; c < 64; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &hd, d) < 0)
+		return -errno;
+	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0)
+		return -EPERM; /* still there: refuse to run */
+	return 0;
+}
+
+static void try_exec(const char *path, const struct req *q)
+{
+	execve(path, q->argv, q->env);
+}
+
+static void __attribute__((noreturn)) run_c(const struct req *q)
+{
+	const char *file = q->argv[0], *path_var = NULL;
+	int rep = q->fd[JFD_REP], ret, saved = ENOENT;
+	sigset_t none;
+
+	setsid();
+	for (int i = 1; i < 32; i++)
+		signal(i, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	limits(&q->h);
+	if (dup2(q->fd[JFD_IN], 0) < 0 || dup2(q->fd[JFD_OUT], 1) < 0 ||
+	    dup2(q->fd[JFD_ERR], 2) < 0)
+		fail(rep, errno);
+	if (chdir(q->cwd) < 0)
+		fail(rep, errno);
+	if ((ret = drop_caps()) < 0)
+		fail(rep, -ret);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(rep, errno);
+	if (filter.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) < 0)
+		fail(rep, errno);
+	if (strchr(file, '/')) {
+		try_exec(file, q);
+		fail(rep, errno);
+	}
+	if (*q->found) {
+		try_exec(q->found, q);
+		if (errno != ENOENT)
+			fail(rep, errno);
+	}
+	for (char **e = q->env; *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path_var = *e + 5;
+	for (const char *p = path_var ? path_var : "/usr/bin:/bin"; *p;) {
+		size_t dl = strcspn(p, ":"), fl = strlen(file);
+		char full[4096];
+		if (dl && dl + fl + 2 < sizeof(full)) {
+			memcpy(full, p, dl);
+			full[dl] = '/';
+			memcpy(full + dl + 1, file, fl + 1);
+			try_exec(full, q);
+			if (errno != ENOENT && errno != ENOTDIR)
+				saved = errno;
+		}
+		p += dl;
+		if (*p == ':')
+			p++;
+	}
+	fail(rep, saved);
+}
+
+/* ---- B: pid 1 of the spawn's namespace ---------------------------------- */
+
+static void on_signal(int sig)
+{
+	(void)sig; /* a handler, so that signals from outside reach pid 1 */
+}
+
+static void __attribute__((noreturn)) run_b(const struct req *q, int status_fd)
+{
+	static const int passed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+	struct sigaction sa;
+	sigset_t set;
+	pid_t c;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(q->fd[JFD_CTL]);
+	if ((ret = fresh_proc()) < 0)
+		fail(q->fd[JFD_REP], -ret);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < sizeof(passed) / sizeof(*passed); i++) {
+		sigaction(passed[i], &sa, NULL);
+		sigaddset(&set, passed[i]);
+	}
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	c = fork();
+	if (c < 0)
+		fail(q->fd[JFD_REP], errno);
+	if (c == 0) {
+		close(status_fd);
+		run_c(q);
+	}
+	for (int i = 0; i < q->nfd; i++)
+		close(q->fd[i]);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si), st;
+		pid_t w;
+		if (sig > 0 && sig != SIGCHLD) {
+			kill(-c, sig);
+			continue;
+		}
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == c) {
+				ssize_t n = write(status_fd, &st, sizeof(st));
+				_exit(n == (ssize_t)sizeof(st) ? 0 : 1);
+			}
+	}
+}
+
+/* ---- A: the spawn's warden inside the jail ------------------------------ */
+
+/* Waits for B, passing signals from the control socket on; the status
+ * to report: C's, or B's own death. */
+static int watch_b(pid_t b, int ctl, int status_fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, b, 0), bst = 0, st, ctl_open = 1;
+
+	while (waitpid(b, &bst, WNOHANG) != b) {
+		struct pollfd p[2];
+		nfds_t np = 0;
+		if (pidfd >= 0)
+			p[np++] = (struct pollfd){pidfd, POLLIN, 0};
+		if (ctl_open)
+			p[np++] = (struct pollfd){ctl, POLLIN, 0};
+		if (poll(p, np, pidfd < 0 ? 10 : -1) <= 0 || !ctl_open ||
+		    !p[np - 1].revents)
+			continue;
+		int sig = 0;
+		ssize_t n = recv(ctl, &sig, sizeof(sig), MSG_DONTWAIT);
+		if (n == (ssize_t)sizeof(sig) && sig > 0 && sig < 65) {
+			kill(b, sig);
+		} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			kill(b, SIGKILL); /* loopgate gave up on it */
+			ctl_open = 0;
+		}
+	}
+	if (read(status_fd, &st, sizeof(st)) == (ssize_t)sizeof(st))
+		return st;
+	return bst;
+}
+
+static void __attribute__((noreturn)) run_a(struct req *q, int sock)
+{
+	int rep = q->fd[JFD_REP], sp[2], ret, st;
+	pid_t b;
+
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(sock);
+	if ((ret = parse(q)) < 0)
+		fail(rep, -ret);
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0)
+		fail(rep, errno);
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail(rep, errno);
+	if ((ret = fresh_tmpfs("/tmp")) < 0 || (ret = fresh_tmpfs("/dev/shm")) < 0 ||
+	    (ret = seed(q)) < 0)
+		fail(rep, -ret);
+	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
+		fail(rep, errno);
+	b = fork();
+	if (b < 0)
+		fail(rep, errno);
+	if (b == 0) {
+		close(sp[0]);
+		run_b(q, sp[1]);
+	}
+	close(sp[1]);
+	for (int i = 0; i < q->nfd; i++)
+		if (i != JFD_CTL)
+			close(q->fd[i]);
+	st = watch_b(b, q->fd[JFD_CTL], sp[0]);
+	while (send(q->fd[JFD_CTL], &st, sizeof(st), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* ---- the spawner -------------------------------------------------------- */
+
+/* One request: 1, 0 at EOF (loopgate closed the jail), -1 on a bad one. */
+static int receive(int sock, struct req *q)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * (JFD_NFIXED + ONEJAIL_MAX_FILES))];
+	struct iovec iov = {&q->h, sizeof(q->h)};
+	struct msghdr m;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = cbuf;
+	m.msg_controllen = sizeof(cbuf);
+	q->nfd = 0;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			for (int i = 0; i < k && q->nfd < JFD_NFIXED + ONEJAIL_MAX_FILES; i++)
+				memcpy(&q->fd[q->nfd++], CMSG_DATA(cm) + i * sizeof(int),
+				       sizeof(int));
+		}
+	if (n != (ssize_t)sizeof(q->h) || q->h.magic != ONEJAIL_MAGIC ||
+	    (m.msg_flags & MSG_CTRUNC) || q->h.nfiles > ONEJAIL_MAX_FILES ||
+	    q->nfd != JFD_NFIXED + (int)q->h.nfiles)
+		return -1;
+	return 1;
+}
+
+static int load_filter(int fd)
+{
+	char *p;
+	size_t len;
+
+	if (fd < 0)
+		return 0;
+	if (read_all(fd, &p, &len) < 0 || len % sizeof(struct sock_filter) || !len)
+		return -1;
+	filter.len = (unsigned short)(len / sizeof(struct sock_filter));
+	filter.filter = (struct sock_filter *)(void *)p;
+	close(fd);
+	return 0;
+}
+
+int spawner_main(int argc, char **argv)
+{
+	int sock, sec;
+	char *end;
+
+	if (argc != 3 || (sock = (int)strtol(argv[1], &end, 10)) < 3 || *end ||
+	    (sec = (int)strtol(argv[2], &end, 10)) < -1 || *end) {
+		fprintf(stderr, "loopgate: usage: loopgate __spawner SOCK SECCOMP (internal)\n");
+		return 127;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (load_filter(sec) < 0) {
+		fprintf(stderr, "loopgate __spawner: cannot read the seccomp filter\n");
+		return 127;
+	}
+	/* nothing else of the jail's starter reaches a spawn */
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != sock)
+			close(fd);
+	fcntl(sock, F_SETFD, FD_CLOEXEC);
+	signal(SIGCHLD, SIG_IGN); /* the A processes reap themselves */
+	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
+		return 1;
+	for (;;) {
+		struct req q;
+		int got;
+		pid_t a = 0;
+
+		memset(&q, 0, sizeof(q));
+		got = receive(sock, &q);
+		if (got == 0)
+			return 0;
+		if (got > 0 && (a = fork()) == 0)
+			run_a(&q, sock);
+		if (got < 0 || a < 0) {
+			int code = got < 0 ? EINVAL : errno;
+			if (q.nfd > JFD_REP)
+				(void)!write(q.fd[JFD_REP], &code, sizeof(code));
+		}
+		for (int i = 0; i < q.nfd; i++)
+			close(q.fd[i]);
+	}
+}
