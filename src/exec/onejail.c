@@ -418,6 +418,21 @@ void onejail_after(const struct sandbox *sb, struct run_state *s, struct proc_re
 	netproxy_take(sb, &j->np, &j->net_seen, &r->net_denied);
 	if (r->limit)
 		return;
+	/* a shell reports its child's death by a limit's signal as 128+N
+	 * (the status comes through as it is here, not converted as bwrap's
+	 * was): still that limit */
+	if (r->status == PROC_EXITED && r->exit_code == 128 + SIGXFSZ &&
+	    sb->lim.file_size_mb > 0) {
+		r->limit = "file_size_mb";
+		r->limit_value = sb->lim.file_size_mb;
+		return;
+	}
+	if (r->status == PROC_EXITED && r->exit_code == 128 + SIGXCPU &&
+	    sb->lim.cpu_seconds > 0) {
+		r->limit = "cpu_seconds";
+		r->limit_value = sb->lim.cpu_seconds;
+		return;
+	}
 	/* the run's cgroup: a counter that moved during this spawn */
 	cgroup_counts(&j->cg, now);
 	if (now[0] > j->cg_before[0]) {

@@ -21,6 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* sandbox_mode when the config does not say (docs/design/onejail.md). */
+#ifndef SANDBOX_MODE_DEFAULT
+#define SANDBOX_MODE_DEFAULT "per-spawn"
+#endif
+
 /* Bounds on the walk for .env files (systemd style: bound everything). */
 #define ENV_WALK_DEPTH	 8
 #define ENV_WALK_ENTRIES 50000
@@ -240,7 +245,8 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 						 POLICY_DEFAULT_OUTPUT_BYTES,
 						 0};
 	sb->seccomp = sb->bwrap_on;
-	if (sb->bwrap_on && c->sandbox_mode && !strcmp(c->sandbox_mode, "per-run")) {
+	if (sb->bwrap_on &&
+	    !strcmp(c->sandbox_mode ? c->sandbox_mode : SANDBOX_MODE_DEFAULT, "per-run")) {
 		sb->jail = onejail_new();
 		if (!sb->self_exe && realpath("/proc/self/exe", real))
 			sb->self_exe = xstrdup(real);

@@ -1,0 +1,139 @@
+#!/bin/sh
+# One sandbox per run (issue 16, item 1; docs/design/onejail.md): with
+# sandbox_mode: per-run bubblewrap starts once, and each spawn inside it
+# still starts clean: nothing one leaves behind is visible to the next.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TRASH/oj" && REPORT=$TRASH/oj/report.txt
+
+# leave.sh: a gate that leaves a daemon (double-forked, holding a unix
+# socket in /tmp and an abstract one), files in /tmp and /dev/shm and a
+# SysV shared memory segment, and says so once all of them exist.
+cat >"$TRASH/oj/leave.sh" <<EOF
+#!/bin/sh
+echo left >/tmp/left-file && echo left >/dev/shm/left-shm &&
+ipcmk -M 4099 >/dev/null || exit 1
+(setsid python3 -c '
+import socket, time
+s = socket.socket(socket.AF_UNIX); s.bind("/tmp/left.sock"); s.listen(1)
+a = socket.socket(socket.AF_UNIX); a.bind("\0loopgate-left"); a.listen(1)
+open("/tmp/daemon-up", "w").close()
+time.sleep(4242.5)
+' </dev/null >/dev/null 2>&1 &)
+i=0
+while [ ! -e /tmp/daemon-up ] && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i + 1)); done
+test -S /tmp/left.sock && test -e /dev/shm/left-shm && ipcs -m | grep -q 4099 &&
+	ps -eo args | grep -q "[4]242.5" && echo "leave: all made" >>$REPORT
+exit 0
+EOF
+# check.sh WHO: what this spawn sees of them, one line in the report.
+cat >"$TRASH/oj/check.sh" <<EOF
+#!/bin/sh
+seen=
+[ -e /tmp/left-file ] && seen="\$seen tmp-file"
+[ -e /dev/shm/left-shm ] && seen="\$seen shm-file"
+[ -e /tmp/left.sock ] && seen="\$seen tmp-socket"
+ipcs -m | grep -q 4099 && seen="\$seen sysv-shm"
+ps -eo args | grep -q "[4]242.5" && seen="\$seen daemon"
+python3 -c 'import socket; socket.socket(socket.AF_UNIX).connect("\0loopgate-left")' 2>/dev/null &&
+	seen="\$seen abstract-socket"
+echo "\$1:\${seen:- none}" >>$REPORT
+EOF
+
+# per_run DIR [MORE CONFIG]: a repository whose loopgate.yaml asks for it.
+per_run() {
+	make_repo "$1" &&
+	printf "sandbox_mode: per-run\n%s" "${2:-}" >"$1/loopgate.yaml" &&
+	git -C "$1" add loopgate.yaml && git -C "$1" commit -qm cfg
+}
+
+test_expect_success 'the next gate and the actor see nothing a gate left behind' '
+	per_run iso &&
+	rm -f "$REPORT" &&
+	expect_code 1 $LOOPGATE run --dir iso --goal g --gate "sh $TRASH/oj/leave.sh" \
+		--gate "sh $TRASH/oj/check.sh gate" --gate "sh test.sh" \
+		--agent-cmd "sh $TRASH/oj/check.sh actor" --max-iterations 1 --json \
+		$TRASH_WRITABLE >iso.sum 2>iso.err &&
+	run_dir=$(summary_field iso.sum run_dir) &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	test "$(json_get sb.json "d[0][\"mode\"]")" = per-run &&
+	grep -q "^leave: all made$" "$REPORT" &&
+	grep -q "^gate: none$" "$REPORT" &&
+	grep -q "^actor: none$" "$REPORT" &&
+	! grep -v -e "^leave: all made$" -e ": none$" "$REPORT" &&
+	! pgrep -f "time.sleep.4242" >/dev/null
+'
+
+# A bwrap that counts its sandboxes (not `--version`).
+cat >"$TRASH/oj/bwrap" <<EOF
+#!/bin/sh
+case " \$* " in *" --version "*) ;; *) echo x >>"$TRASH/oj/bwrap.count" ;; esac
+exec bwrap "\$@"
+EOF
+chmod +x "$TRASH/oj/bwrap"
+
+test_expect_success 'bubblewrap starts once per run: probe, gates and actor turns included' '
+	per_run once "bwrap: $TRASH/oj/bwrap
+" &&
+	rm -f "$TRASH/oj/bwrap.count" &&
+	expect_code 1 $LOOPGATE run --dir once --goal g --gate "true" --gate "sh test.sh" \
+		--agent-cmd "echo 1 >>turns.txt" --max-iterations 3 --json >once.sum 2>once.err &&
+	test "$(wc -l <"$TRASH/oj/bwrap.count")" -eq 1
+'
+
+test_expect_success 'per-spawn (the default) starts one per spawn: the counter counts' '
+	make_repo each &&
+	printf "bwrap: %s\n" "$TRASH/oj/bwrap" >each/loopgate.yaml &&
+	git -C each add loopgate.yaml && git -C each commit -qm cfg &&
+	rm -f "$TRASH/oj/bwrap.count" &&
+	expect_code 1 $LOOPGATE run --dir each --goal g --gate "true" --gate "sh test.sh" \
+		--agent-cmd "echo 1 >>turns.txt" --max-iterations 3 --json >each.sum 2>each.err &&
+	test "$(wc -l <"$TRASH/oj/bwrap.count")" -ge 5 &&
+	run_dir=$(summary_field each.sum run_dir) &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	test "$(json_get sb.json "d[0][\"mode\"]")" = per-spawn
+'
+
+test_expect_success 'exit codes and signals come through as they are; a timeout kills the tree' '
+	per_run codes &&
+	expect_code 1 $LOOPGATE run --dir codes --goal g --gate "exit 130" --agent-cmd true \
+		--max-iterations 1 --json >c1.sum 2>c1.err &&
+	event_bodies "$(summary_field c1.sum run_dir)" gate_end >c1.json &&
+	test "$(json_get c1.json "d[0][\"describe\"]")" = "exit 130" &&
+	expect_code 1 $LOOPGATE run --dir codes --goal g --gate "kill -TERM \$\$" \
+		--agent-cmd true --max-iterations 1 --json >c2.sum 2>c2.err &&
+	event_bodies "$(summary_field c2.sum run_dir)" gate_end >c2.json &&
+	json_get c2.json "d[0][\"describe\"]" | grep -q "^killed by signal 15" &&
+	per_run slow "gate_timeout: 1
+" &&
+	expect_code 1 $LOOPGATE run --dir slow --goal g --agent-cmd true \
+		--gate "(setsid sleep 4243.5 &); sleep 4243.5" --max-iterations 1 \
+		--json >slow.sum 2>slow.err &&
+	event_bodies "$(summary_field slow.sum run_dir)" gate_end >slow.json &&
+	json_get slow.json "d[0][\"describe\"]" | grep -q "timed out" &&
+	! pgrep -f "sleep 4243.5" >/dev/null
+'
+
+# A bwrap that refuses what the jail needs: the run falls back to one
+# sandbox per spawn, and says so.
+cat >"$TRASH/oj/nocap" <<EOF
+#!/bin/sh
+case " \$* " in *" --cap-add "*) echo "bwrap: no --cap-add here" >&2; exit 1 ;; esac
+exec bwrap "\$@"
+EOF
+chmod +x "$TRASH/oj/nocap"
+
+test_expect_success 'a jail that cannot start: per-spawn, recorded in the sandbox event' '
+	per_run fb "bwrap: $TRASH/oj/nocap
+" &&
+	expect_code 1 $LOOPGATE run --dir fb --goal g --gate "sh test.sh" \
+		--agent-cmd true --max-iterations 1 --json >fb.sum 2>fb.err &&
+	run_dir=$(summary_field fb.sum run_dir) &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	test "$(json_get sb.json "d[0][\"mode\"]")" = per-spawn &&
+	json_get sb.json "d[0][\"mode_note\"]" >note &&
+	grep -q "did not start" note &&
+	grep -q "no --cap-add here" note
+'
+
+test_done
