@@ -396,7 +396,7 @@ static void reap_if_exited(struct run_state *s, int block)
 {
 	if (s->jailed)
 		onejail_poll_exit(s, block);
-	if (s->exited)
+	if (s->exited || s->jailed) /* no pid of ours: never waitpid(0) */
 		return;
 	if (waitpid(s->pid, &s->wstatus, block ? 0 : WNOHANG) == s->pid)
 		s->exited = 1;
