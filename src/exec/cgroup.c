@@ -317,8 +317,9 @@ void cgroup_counts(const struct cgroup *cg, long long out[2])
 		out[0] = read_key(cg->dir[0], "memory.events", "oom_kill");
 		out[1] = read_key(cg->dir[0], "pids.events", "max");
 	} else if (cg->kind == CGROUP_V1) {
-		out[0] = cg->dir[1] ? read_key(cg->dir[1], "memory.oom_control", "oom_kill")
-				    : 0;
+		out[0] = cg->dir[1]
+				 ? read_key(cg->dir[1], "memory.oom_control", "oom_kill")
+				 : 0;
 		if (out[0] < 0 && cg->dir[1])
 			out[0] = read_num(cg->dir[1], "memory.failcnt");
 		out[1] = cg->dir[0] ? read_key(cg->dir[0], "pids.events", "max") : 0;

@@ -27,9 +27,9 @@ enum jail_state { JAIL_UNTRIED, JAIL_UP, JAIL_FALLBACK, JAIL_DEAD };
 
 struct onejail {
 	enum jail_state state;
-	char *note;  /* why per-spawn, or why dead */
-	int sock;    /* requests go here */
-	pid_t pid;   /* the jail's warden (bwrap under it) */
+	char *note; /* why per-spawn, or why dead */
+	int sock;   /* requests go here */
+	pid_t pid;  /* the jail's warden (bwrap under it) */
 	struct cgroup cg;
 	struct netproxy np;
 	off_t net_seen; /* the proxy's log read up to here */
@@ -132,7 +132,8 @@ static int boot(const struct sandbox *sb, struct onejail *j, int child_sock, int
 	struct proc_opts o = PROC_OPTS_INIT;
 	struct child_ctx cx = {none, -1, &j->cg, -1, NULL, 0, getpid(), child_sock};
 	struct strlist wrapped = {NULL, 0};
-	int outp[2] = {-1, fcntl(log, F_DUPFD_CLOEXEC, 3)}, errp[2] = {-1, -1}, rep[2] = {-1, -1}, in_fd, ret;
+	int outp[2] = {-1, fcntl(log, F_DUPFD_CLOEXEC, 3)}, errp[2] = {-1, -1},
+	    rep[2] = {-1, -1}, in_fd, ret;
 	struct run_state s;
 	size_t file_max = 0;
 
@@ -202,7 +203,9 @@ static int start(const struct sandbox *sb, struct onejail *j)
 	if (ret < 0) {
 		stop(j);
 		fallback(j, "the per-run sandbox did not start",
-			 said ? said : err.len ? err.s : strerror(-ret));
+			 said	   ? said
+			 : err.len ? err.s
+				   : strerror(-ret));
 	} else {
 		j->state = JAIL_UP;
 	}
@@ -227,8 +230,8 @@ int onejail_use(const struct sandbox *sb, struct buf *err)
 }
 
 /* The request's strings into a memfd (onejail.h). */
-static int args_fd(const struct sandbox *sb, const struct proc_opts *o,
-		   const char *found, struct onejail_req *h)
+static int args_fd(const struct sandbox *sb, const struct proc_opts *o, const char *found,
+		   struct onejail_req *h)
 {
 	static const char *const empty[] = {NULL};
 	const char *const *env = o->env ? o->env : empty;
@@ -271,8 +274,9 @@ static void fill_limits(const struct sandbox *sb, struct onejail_req *h)
 	h->cpu = l->cpu_seconds > 0 ? l->cpu_seconds : 0;
 	/* without the run's cgroup, the rlimits are all there is (sandbox.md) */
 	h->nproc = j->cg.kind == CGROUP_NONE && l->processes > 0 ? l->processes : 0;
-	h->as = j->cg.kind == CGROUP_NONE && l->memory_mb > 0 ? (int64_t)l->memory_mb << 20
-							    : 0;
+	h->as = j->cg.kind == CGROUP_NONE && l->memory_mb > 0
+			? (int64_t)l->memory_mb << 20
+			: 0;
 }
 
 static int send_req(int sock, const struct onejail_req *h, const int *fds, int n)
@@ -324,7 +328,8 @@ static int request(const struct sandbox *sb, const struct proc_opts *o, int in_f
 	fds[JFD_ARGS] = args_fd(sb, o, proc_resolve(o->argv[0], path_var, where), &h);
 	if (fds[JFD_ARGS] < 0) {
 		sandbox_files_close(files, sb->nfiles);
-		return err_set(err, fds[JFD_ARGS], "cannot pass the command to the sandbox");
+		return err_set(err, fds[JFD_ARGS],
+			       "cannot pass the command to the sandbox");
 	}
 	fds[JFD_IN] = in_fd;
 	fds[JFD_OUT] = out_fd;
@@ -377,7 +382,8 @@ int onejail_spawn(const struct sandbox *sb, const struct proc_opts *o,
 		onejail_poll_exit(s, 1);
 		close(s->ctl);
 		s->ctl = -1;
-		return err_set(err, -code, "cannot run %s: %s", o->argv[0], strerror(code));
+		return err_set(err, -code, "cannot run %s: %s", o->argv[0],
+			       strerror(code));
 	}
 	return 0;
 }

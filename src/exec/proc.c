@@ -697,6 +697,23 @@ static void drain_child(const struct proc_opts *o, struct run_state *s,
 	reap_if_exited(s, 1);
 }
 
+/* The output file and the pipes of one spawn; -errno with err set. */
+static int open_ends(const struct proc_opts *o, int *file_fd, int outp[2], int errp[2],
+		     int rep[2], struct buf *err)
+{
+	if (o->output_path) {
+		*file_fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				0644);
+		if (*file_fd < 0)
+			return err_set(err, -errno, "cannot create %s: %s",
+				       o->output_path, strerror(errno));
+	}
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
+	    (!o->merge_output && pipe2(errp, O_CLOEXEC) < 0))
+		return err_set(err, -errno, "cannot create pipes: %s", strerror(errno));
+	return 0;
+}
+
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
@@ -729,33 +746,19 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		ret = in_fd;
 		goto out;
 	}
-	if (o->output_path) {
-		file_fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			       0644);
-		if (file_fd < 0) {
-			ret = err_set(err, -errno, "cannot create %s: %s", o->output_path,
-				      strerror(errno));
-			goto out;
-		}
-	}
-	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
-	    (!o->merge_output && pipe2(errp, O_CLOEXEC) < 0)) {
-		ret = err_set(err, -errno, "cannot create pipes: %s", strerror(errno));
+	if ((ret = open_ends(o, &file_fd, outp, errp, rep, err)) < 0)
 		goto out;
-	}
 	if ((ret = jail ? onejail_spawn(sb, o, &s, in_fd, outp, errp, rep, err)
 			: proc_spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err)) < 0)
 		goto out;
 	drain_child(o, &s, r, outp, errp, file_fd, file_max, d);
-	if (jail) {
-		fill_result(o, &s, r);
-		onejail_after(sb, &s, r);
-	} else if (sb) {
+	if (!jail && sb) {
 		netproxy_end(sb, &np, &r->net_denied); /* before the tree kill */
 		kill_tree(&s, 1);
 	}
-	if (!jail)
-		fill_result(o, &s, r);
+	fill_result(o, &s, r);
+	if (jail)
+		onejail_after(sb, &s, r);
 	r->output_cut = d[0].file_cut;
 	/* The child ran, but "the full output is always kept on disk" no
 	 * longer holds: that is the caller's to stop on, not data. */

@@ -246,7 +246,8 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 						 0};
 	sb->seccomp = sb->bwrap_on;
 	if (sb->bwrap_on &&
-	    !strcmp(c->sandbox_mode ? c->sandbox_mode : SANDBOX_MODE_DEFAULT, "per-run")) {
+	    !strcmp(c->sandbox_mode ? c->sandbox_mode : SANDBOX_MODE_DEFAULT,
+		    "per-run")) {
 		sb->jail = onejail_new();
 		if (!sb->self_exe && realpath("/proc/self/exe", real))
 			sb->self_exe = xstrdup(real);
@@ -410,26 +411,14 @@ static int covers(const char *dir, const char *path)
 static const char *const proc_ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
 				      "/proc/bus", NULL};
 
-/* jail_fd >= 0: the per-run jail's argv (sandbox_argv_jail). */
-static void build_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
-		       int net_fd, const int *file_fds, int jail_fd, struct strlist *out)
+/* /tmp, the seed files, the tree, the writable and read-only paths and
+ * the masks, in the order they must be stacked. */
+static void push_binds(const struct sandbox *sb, const int *file_fds, int jail,
+		       struct strlist *out)
 {
-	int relay = sb->network == POLICY_NET_HOSTS && net_fd >= 0 && sb->self_exe;
-	int jail = jail_fd >= 0 && sb->self_exe;
 	char num[32];
 	size_t i;
 
-	strlist_clear(out);
-	strlist_push(out, sb->bwrap);
-	push3(out, "--ro-bind", "/", "/");
-	push2(out, "--dev", "/dev");
-	push2(out, "--tmpfs", "/dev/shm");
-	push2(out, "--proc", "/proc");
-	/* a root without capabilities still passes the mode checks of the
-	 * kernel's knobs: /proc/sys and friends are read-only */
-	for (i = 0; proc_ro[i]; i++)
-		if (access(proc_ro[i], F_OK) == 0)
-			push3(out, "--ro-bind", proc_ro[i], proc_ro[i]);
 	push2(out, "--tmpfs", "/tmp");
 	/* the actor's scratch home, on that fresh /tmp */
 	if (sb->home && !jail)
@@ -461,6 +450,29 @@ static void build_argv(const struct sandbox *sb, const char *const *argv, int se
 	for (i = 0; i < sb->mask_files.n; i++)
 		if (still_there(sb->mask_files.v[i]))
 			push3(out, "--ro-bind", "/dev/null", sb->mask_files.v[i]);
+}
+
+/* jail_fd >= 0: the per-run jail's argv (sandbox_argv_jail). */
+static void build_argv(const struct sandbox *sb, const char *const *argv, int seccomp_fd,
+		       int net_fd, const int *file_fds, int jail_fd, struct strlist *out)
+{
+	int relay = sb->network == POLICY_NET_HOSTS && net_fd >= 0 && sb->self_exe;
+	int jail = jail_fd >= 0 && sb->self_exe;
+	char num[32];
+	size_t i;
+
+	strlist_clear(out);
+	strlist_push(out, sb->bwrap);
+	push3(out, "--ro-bind", "/", "/");
+	push2(out, "--dev", "/dev");
+	push2(out, "--tmpfs", "/dev/shm");
+	push2(out, "--proc", "/proc");
+	/* a root without capabilities still passes the mode checks of the
+	 * kernel's knobs: /proc/sys and friends are read-only */
+	for (i = 0; proc_ro[i]; i++)
+		if (access(proc_ro[i], F_OK) == 0)
+			push3(out, "--ro-bind", proc_ro[i], proc_ro[i]);
+	push_binds(sb, file_fds, jail, out);
 	/* the relay's binary, whatever the masks hid */
 	if (relay || jail)
 		push3(out, "--ro-bind", sb->self_exe, sb->self_exe);

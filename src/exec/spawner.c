@@ -112,9 +112,9 @@ static int take(char **p, const char *end, char **v, size_t n)
  * over the request's (the command talks to the run's proxy). */
 static int is_proxy_var(const char *kv)
 {
-	static const char *const names[] = {
-		"HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=",
-		"ALL_PROXY=",  "all_proxy=",   "NO_PROXY=",   "no_proxy=",  NULL};
+	static const char *const names[] = {"HTTP_PROXY=",  "HTTPS_PROXY=", "http_proxy=",
+					    "https_proxy=", "ALL_PROXY=",   "all_proxy=",
+					    "NO_PROXY=",    "no_proxy=",    NULL};
 	for (size_t i = 0; names[i]; i++)
 		if (!strncmp(kv, names[i], strlen(names[i])))
 			return 1;
@@ -211,7 +211,8 @@ static void unescape(char *s)
 	char *w = s;
 	for (char *r = s; *r; r++) {
 		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
+				      (r[3] - '0'));
 			r += 3;
 		} else {
 			*w++ = *r;
@@ -317,8 +318,8 @@ static int seed(const struct req *q)
 		off_t at = 0;
 		if ((ret = mkdir_parent(q->files[i])) < 0)
 			return ret;
-		out = open(q->files[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-			   0600);
+		out = open(q->files[i],
+			   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (out < 0)
 			return -errno;
 		while ((n = pread(in, b, sizeof(b), at)) > 0) {
@@ -347,7 +348,8 @@ static int fresh_proc(void)
 			continue;
 		if (mount(proc_ro[i], proc_ro[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
 		    mount(NULL, proc_ro[i], NULL,
-			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+				  MS_NOEXEC,
 			  NULL) < 0)
 			return -errno;
 	}
@@ -603,7 +605,8 @@ static int receive(int sock, struct req *q)
 	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
 			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			for (int i = 0; i < k && q->nfd < JFD_NFIXED + ONEJAIL_MAX_FILES; i++)
+			for (int i = 0; i < k && q->nfd < JFD_NFIXED + ONEJAIL_MAX_FILES;
+			     i++)
 				memcpy(&q->fd[q->nfd++], CMSG_DATA(cm) + i * sizeof(int),
 				       sizeof(int));
 		}
@@ -636,7 +639,8 @@ int spawner_main(int argc, char **argv)
 
 	if (argc != 3 || (sock = (int)strtol(argv[1], &end, 10)) < 3 || *end ||
 	    (sec = (int)strtol(argv[2], &end, 10)) < -1 || *end) {
-		fprintf(stderr, "loopgate: usage: loopgate __spawner SOCK SECCOMP (internal)\n");
+		fprintf(stderr,
+			"loopgate: usage: loopgate __spawner SOCK SECCOMP (internal)\n");
 		return 127;
 	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
