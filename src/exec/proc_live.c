@@ -6,6 +6,7 @@
 #include "exec/proc.h"
 #include "exec/proc_impl.h"
 #include "base/clock.h"
+#include "exec/onejail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +72,7 @@ struct proc_live {
 	struct netproxy np;
 	struct child_ctx cx;
 	struct strlist wrapped;
+	struct run_state js; /* through the per-run jail: js.ctl >= 0 */
 };
 
 int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct buf *err)
@@ -79,7 +81,7 @@ int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct bu
 	int inp[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
 	size_t file_max = 0;
 	struct run_state s;
-	int ret = 0;
+	int ret = 0, jail = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.pidfd = -1;
@@ -88,9 +90,12 @@ int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct bu
 	l->np = (struct netproxy)NETPROXY_INIT;
 	l->cx = (struct child_ctx){o->argv, -1, &l->cg, -1, NULL, 0, getpid(), -1};
 	l->sb = o->sandbox;
+	l->js.ctl = -1;
 	*out = NULL;
 	if (!o->argv || !o->argv[0])
 		ret = err_set(err, -EINVAL, "no command to run");
+	else if (l->sb && (jail = onejail_use(l->sb, err)) != 0)
+		l->sb = NULL; /* nothing to undo: the jail is the run's */
 	else if (l->sb &&
 		 (ret = proc_jail_enter(l->sb, o->argv, &s, &l->cg, &l->cx, &l->np,
 					&l->wrapped, &file_max, err)) < 0)
@@ -106,9 +111,14 @@ int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct bu
 	if (ret == 0 && errp[1] < 0 &&
 	    (errp[1] = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 		ret = -errno;
-	if (ret == 0 &&
-	    (ret = proc_spawn_child(o, &l->cx, &s, inp[0], outp, errp, rep, err)) == 0 &&
-	    proc_keep(s.pid) < 0) {
+	if (jail < 0)
+		ret = jail;
+	else if (ret == 0 && jail)
+		ret = onejail_spawn(o->sandbox, o, &l->js, inp[0], outp, errp, rep, err);
+	else if (ret == 0 &&
+		 (ret = proc_spawn_child(o, &l->cx, &s, inp[0], outp, errp, rep, err)) ==
+			 0 &&
+		 proc_keep(s.pid) < 0) {
 		kill(-s.pid, SIGKILL);
 		waitpid(s.pid, NULL, 0);
 		ret = err_set(err, -EAGAIN, "too many long-lived children");
@@ -158,6 +168,30 @@ static int reaped_within(pid_t pid, long ms)
 	}
 }
 
+/* Waits up to ms for the jailed child's exit status; 1 when it came. */
+static int jail_ended_within(struct run_state *js, long ms)
+{
+	struct pollfd p = {js->ctl, POLLIN, 0};
+
+	if (!js->exited && poll(&p, 1, (int)ms) == 1)
+		onejail_poll_exit(js, 0);
+	return js->exited;
+}
+
+/* The same steps through the jail: its namespace goes with the kill. */
+static void jail_stop(struct run_state *js)
+{
+	if (!jail_ended_within(js, 500)) {
+		onejail_kill(js, SIGTERM);
+		if (!jail_ended_within(js, 2000)) {
+			onejail_kill(js, SIGKILL);
+			onejail_poll_exit(js, 1);
+		}
+	}
+	close(js->ctl);
+	js->ctl = -1;
+}
+
 void proc_live_stop(struct proc_live *l)
 {
 	if (!l)
@@ -166,6 +200,8 @@ void proc_live_stop(struct proc_live *l)
 		close(l->in_fd); /* EOF: a stdio server's cue to end */
 	if (l->out_fd >= 0)
 		close(l->out_fd);
+	if (l->js.ctl >= 0)
+		jail_stop(&l->js);
 	if (l->pid > 0 && !reaped_within(l->pid, 500)) {
 		proc_kill_group(l->pid, SIGTERM);
 		if (!reaped_within(l->pid, 2000)) {

@@ -475,6 +475,8 @@ static void __attribute__((noreturn)) run_b(const struct req *q, int status_fd)
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* what the command sees as pid 1: not a "loopgate" to hunt for */
+	prctl(PR_SET_NAME, "init");
 	close(q->fd[JFD_CTL]);
 	if ((ret = fresh_proc()) < 0)
 		fail(q->fd[JFD_REP], -ret);
