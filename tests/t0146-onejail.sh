@@ -111,7 +111,7 @@ test_expect_success 'exit codes and signals come through as they are; a timeout 
 		--json >slow.sum 2>slow.err &&
 	event_bodies "$(summary_field slow.sum run_dir)" gate_end >slow.json &&
 	json_get slow.json "d[0][\"describe\"]" | grep -q "timed out" &&
-	! pgrep -f "sleep 4243.5" >/dev/null
+	! pgrep -f "^sleep 4243.5" >/dev/null
 '
 
 # A bwrap that refuses what the jail needs: the run falls back to one
@@ -134,6 +134,30 @@ test_expect_success 'a jail that cannot start: per-spawn, recorded in the sandbo
 	json_get sb.json "d[0][\"mode_note\"]" >note &&
 	grep -q "did not start" note &&
 	grep -q "no --cap-add here" note
+'
+
+# gone PATTERN: no process matches PATTERN, polled for at most 10 s.
+gone() {
+	i=0
+	while pgrep -f "$1" >/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 1000 ] || { pgrep -af "$1" >&2; return 1; }
+		sleep 0.01
+	done
+}
+
+test_expect_success 'loopgate SIGKILLed mid-gate: the jail and everything in it die' '
+	per_run dead &&
+	{ $LOOPGATE run --dir dead --goal g --agent-cmd true --max-iterations 1 \
+		--gate "(setsid sleep 4244.5 &); touch $TRASH/oj/gate-up; exec sleep 4244.5" \
+		$TRASH_WRITABLE >dead.sum 2>dead.err & } &&
+	lg=$! &&
+	i=0 &&
+	while [ ! -e "$TRASH/oj/gate-up" ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done &&
+	test "$(pgrep -fc "^sleep 4244.5")" -eq 2 &&
+	kill -KILL $lg &&
+	{ wait $lg || :; } &&
+	gone "^sleep 4244.5" && gone "$TRASH/dead"
 '
 
 test_done
