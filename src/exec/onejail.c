@@ -49,8 +49,12 @@ struct onejail *onejail_new(void)
  * then exits; whatever is left is killed with its group. */
 static void stop(struct onejail *j)
 {
-	if (j->sock >= 0)
+	/* shutdown, not only close: every process forked from loopgate
+	 * since (the jail's own warden among them) holds a copy */
+	if (j->sock >= 0) {
+		shutdown(j->sock, SHUT_RDWR);
 		close(j->sock);
+	}
 	j->sock = -1;
 	if (j->pid > 0) {
 		long long until = clock_ms() + 2000;
@@ -124,13 +128,16 @@ static int wait_ready(int sock)
 }
 
 /* bwrap with the spawner, as a long-lived child like proc_live's. */
-static int boot(const struct sandbox *sb, struct onejail *j, int child_sock, int log,
-		struct buf *err)
+static int boot(const struct sandbox *sb, struct onejail *j, int log, struct buf *err)
 {
 	static const char *const none[] = {"true", NULL};
 	struct proc_env env = PROC_ENV_INIT;
 	struct proc_opts o = PROC_OPTS_INIT;
-	struct child_ctx cx = {none, -1, &j->cg, -1, NULL, 0, getpid(), child_sock};
+	/* jail_fd: 3 picks the jail's argv; the socket's real number once
+	 * the proxy is forked (it must not hold the spawner's end: a dead
+	 * spawner then shows as EPIPE on the next request) */
+	struct child_ctx cx = {none, -1, &j->cg, -1, NULL, 0, getpid(), 3};
+	int sp[2] = {-1, -1};
 	struct strlist wrapped = {NULL, 0};
 	int outp[2] = {-1, fcntl(log, F_DUPFD_CLOEXEC, 3)}, errp[2] = {-1, -1},
 	    rep[2] = {-1, -1}, in_fd, ret;
@@ -147,6 +154,15 @@ static int boot(const struct sandbox *sb, struct onejail *j, int child_sock, int
 	if ((ret = proc_jail_enter(sb, none, &s, &j->cg, &cx, &j->np, &wrapped, &file_max,
 				   err)) < 0)
 		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		ret = err_set(err, -errno, "cannot make the jail's socket: %s",
+			      strerror(errno));
+		goto undo;
+	}
+	j->sock = sp[0];
+	cx.jail_fd = sp[1];
+	sandbox_argv_jail(sb, cx.seccomp_fd, cx.net_fd, cx.jail_fd, &wrapped);
+	cx.argv = (const char *const *)wrapped.v;
 	if ((in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
 	    pipe2(rep, O_CLOEXEC) < 0) {
 		ret = err_set(err, -errno, "cannot open: %s", strerror(errno));
@@ -168,6 +184,8 @@ undo:
 	netproxy_end(sb, &j->np, NULL);
 	cgroup_destroy(&j->cg);
 out:
+	if (sp[1] >= 0)
+		close(sp[1]);
 	if (cx.seccomp_fd >= 0)
 		close(cx.seccomp_fd);
 	strlist_clear(&wrapped);
@@ -178,7 +196,7 @@ out:
 static int start(const struct sandbox *sb, struct onejail *j)
 {
 	struct buf err = BUF_INIT;
-	int sp[2], log, ret;
+	int log, ret;
 	char *said = NULL;
 
 	if (geteuid() != 0)
@@ -188,16 +206,9 @@ static int start(const struct sandbox *sb, struct onejail *j)
 				NULL);
 	if (!sb->self_exe)
 		return fallback(j, "loopgate's own binary cannot be found", NULL);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return fallback(j, "cannot make the jail's socket", strerror(errno));
-	if ((log = memfd_create("loopgate-jail", MFD_CLOEXEC)) < 0) {
-		close(sp[0]);
-		close(sp[1]);
+	if ((log = memfd_create("loopgate-jail", MFD_CLOEXEC)) < 0)
 		return fallback(j, "cannot make the jail's log", strerror(errno));
-	}
-	ret = boot(sb, j, sp[1], log, &err);
-	close(sp[1]);
-	j->sock = sp[0];
+	ret = boot(sb, j, log, &err);
 	if (ret == 0 && (ret = wait_ready(j->sock)) < 0)
 		said = first_line(log);
 	if (ret < 0) {
