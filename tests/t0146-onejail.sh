@@ -81,9 +81,9 @@ test_expect_success 'bubblewrap starts once per run: probe, gates and actor turn
 	test "$(wc -l <"$TRASH/oj/bwrap.count")" -eq 1
 '
 
-test_expect_success 'per-spawn (the default) starts one per spawn: the counter counts' '
+test_expect_success 'per-spawn starts one per spawn: the counter counts' '
 	make_repo each &&
-	printf "bwrap: %s\n" "$TRASH/oj/bwrap" >each/loopgate.yaml &&
+	printf "bwrap: %s\nsandbox_mode: per-spawn\n" "$TRASH/oj/bwrap" >each/loopgate.yaml &&
 	git -C each add loopgate.yaml && git -C each commit -qm cfg &&
 	rm -f "$TRASH/oj/bwrap.count" &&
 	expect_code 1 $LOOPGATE run --dir each --goal g --gate "true" --gate "sh test.sh" \
