@@ -144,7 +144,7 @@ struct config {
 	struct policy *policy; /* policy: / --policy FILE; NULL unset */
 	int sandbox;	       /* -1 unset, 0: --no-sandbox, 1 */
 	char *bwrap;	       /* bubblewrap binary; NULL: "bwrap" from PATH */
-	/* "per-spawn" (NULL) or "per-run": one bwrap per run (onejail.md) */
+	/* "per-run" (NULL: the default) or "per-spawn" (docs/design/onejail.md) */
 	char *sandbox_mode;
 
 	/* fan-out (docs/design/fanout.md): */

@@ -21,9 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* sandbox_mode when the config does not say (docs/design/onejail.md). */
+/* sandbox_mode when the config does not say (docs/design/onejail.md):
+ * per-run, falling back to per-spawn where it cannot start (not root). */
 #ifndef SANDBOX_MODE_DEFAULT
-#define SANDBOX_MODE_DEFAULT "per-spawn"
+#define SANDBOX_MODE_DEFAULT "per-run"
 #endif
 
 /* Bounds on the walk for .env files (systemd style: bound everything). */
