@@ -56,7 +56,7 @@ struct condense {
 	struct lineq tail;	  /* the last lines within 35% (at least one) */
 	struct lineq first, last; /* key lines of the middle */
 	int head_done, first_full;
-	size_t peak;
+	size_t peak, replaced;
 };
 
 /* ---- line queues -------------------------------------------------------- */
@@ -288,6 +288,13 @@ static void take(struct condense *c, const char *s, size_t n)
 
 static const char fffd[] = "\xEF\xBF\xBD";
 
+/* One U+FFFD for an invalid sequence or a NUL, counted. */
+static void replace(struct condense *c)
+{
+	take(c, fffd, 3);
+	c->replaced++;
+}
+
 /* A sequence the last feed cut: its bytes one at a time until it is whole
  * or proves invalid.  Returns how many of p it used. */
 static size_t finish_carry(struct condense *c, const unsigned char *p, size_t n)
@@ -303,7 +310,7 @@ static size_t finish_carry(struct condense *c, const unsigned char *p, size_t n)
 		} else if (bad < c->ncarry) {
 			/* only the byte just added can break it: it starts anew */
 			assert(c->ncarry - bad == 1);
-			take(c, fffd, 3);
+			replace(c);
 			c->ncarry = 0;
 			i--;
 		}
@@ -332,7 +339,7 @@ void condense_feed(struct condense *c, const void *data, size_t n)
 			c->ncarry = bad;
 			return;
 		}
-		take(c, fffd, 3);
+		replace(c);
 		i += bad;
 		run = i;
 	}
@@ -474,7 +481,7 @@ int condense_end(struct condense *c, struct buf *dst)
 	int ret = 0;
 
 	if (c->ncarry) /* a sequence the output itself cut */
-		take(c, fffd, 3);
+		replace(c);
 	if (c->line_len)
 		end_line(c, c->nlines == 0);
 	for (size_t i = 0; !c->over && i < c->all.n && !ret; i++)
@@ -485,7 +492,13 @@ int condense_end(struct condense *c, struct buf *dst)
 	return ret;
 }
 
-int condense_file(const char *path, size_t max, condense_key_fn *is_key, struct buf *dst)
+size_t condense_replaced(const struct condense *c)
+{
+	return c->replaced;
+}
+
+int condense_file(const char *path, size_t max, condense_key_fn *is_key, struct buf *dst,
+		  size_t *replaced)
 {
 	struct condense *c;
 	char tmp[65536];
@@ -509,5 +522,7 @@ int condense_file(const char *path, size_t max, condense_key_fn *is_key, struct 
 		condense_free(c);
 		return ret;
 	}
+	if (replaced)
+		*replaced = c->replaced;
 	return condense_end(c, dst);
 }

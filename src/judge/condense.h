@@ -5,7 +5,7 @@
  *   condense_feed(c, p, n);          as often as output arrives, any sizes
  *   condense_end(c, &dst);           appends the result to dst, frees c
  *
- *   condense_file(path, max, feedback_line_is_key, &dst);   a whole file
+ *   condense_file(path, max, feedback_line_is_key, &dst, NULL);   a file
  *
  * Callers normally go through feedback.h (feedback_condense for a buffer,
  * feedback_condense_file for a file), which pass the key-line classifier;
@@ -54,9 +54,14 @@ int condense_end(struct condense *c, struct buf *dst);
 /* The most bytes c has held so far (line text, queues, line buffer, ring):
  * what the bound above is about. */
 size_t condense_peak(const struct condense *c);
+/* How many invalid sequences and NULs became U+FFFD so far (in the whole
+ * output, kept or not). */
+size_t condense_replaced(const struct condense *c);
 
-/* The file at path, condensed into dst.  0, or -errno when it cannot be
- * read (dst then unchanged). */
-int condense_file(const char *path, size_t max, condense_key_fn *is_key, struct buf *dst);
+/* The file at path, condensed into dst; *replaced (when not NULL) as
+ * condense_replaced.  0, or -errno when it cannot be read (dst then
+ * unchanged). */
+int condense_file(const char *path, size_t max, condense_key_fn *is_key, struct buf *dst,
+		  size_t *replaced);
 
 #endif

@@ -369,9 +369,13 @@ int feedback_condense(const char *out, size_t len, size_t max, struct buf *dst)
 	return condense_end(c, dst);
 }
 
-int feedback_condense_file(const char *path, size_t max, struct buf *dst)
+int feedback_condense_file(const char *path, size_t max, struct buf *dst, int *not_text)
 {
-	return condense_file(path, max, feedback_line_is_key, dst);
+	size_t replaced = 0;
+	int ret = condense_file(path, max, feedback_line_is_key, dst, &replaced);
+
+	*not_text = replaced > 0;
+	return ret;
 }
 
 /* ---- excerpts ----------------------------------------------------------- */

@@ -27,8 +27,10 @@
 #include "base/buf.h"
 
 int feedback_condense(const char *out, size_t len, size_t max, struct buf *dst);
-/* 0, or -errno when the file cannot be read (dst then unchanged). */
-int feedback_condense_file(const char *path, size_t max, struct buf *dst);
+/* 0, or -errno when the file cannot be read (dst then unchanged).
+ * *not_text: 1 when any byte of the file was not UTF-8 text (the result
+ * then shows U+FFFD; the caller may say so, as for feedback_is_binary). */
+int feedback_condense_file(const char *path, size_t max, struct buf *dst, int *not_text);
 int feedback_is_binary(const char *out, size_t len);
 /* 1 when the line names a location or a failure (what condense keeps). */
 int feedback_line_is_key(const char *line, size_t len);

@@ -125,9 +125,8 @@ int gate_run(const struct gate_spec *s, struct gate_outcome *g, struct buf *err)
 	/* Too much for memory: the head alone would lose the tail (where
 	 * test runners put their summary) and every failure past the cap. */
 	if (r.out_total > r.out.len && s->feedback_max &&
-	    feedback_condense_file(s->output_path, s->feedback_max, &small) == 0) {
-		/* the condensed copy holds U+FFFD: say now what the raw was */
-		binary = feedback_is_binary(r.out.s, r.out.len);
+	    feedback_condense_file(s->output_path, s->feedback_max, &small, &binary) ==
+		    0) {
 		buf_release(&r.out);
 		r.out = small;
 		r.out.truncated = 1;

@@ -12,7 +12,7 @@
  * line naming a location or a failure, the gaps marked "[... N lines
  * elided ...]" with counts of the real output's lines, invalid UTF-8 as
  * U+FFFD, at most feedback_max bytes), g->output.truncated is set and
- * g->output_binary says whether the raw bytes were text.  So a 20 MB log's
+ * g->output_binary says whether any byte was not UTF-8 text.  So a 20 MB log's
  * last line and the failure in its middle still reach the prompt, and
  * memory stays bounded.
  *
@@ -49,8 +49,8 @@ struct gate_outcome {
 	char *describe;	     /* "exit 1", "timed out after 5.0s and was killed" */
 	struct buf output;   /* raw merged output, capped in memory */
 	size_t output_total; /* bytes printed, even past the cap */
-	int output_binary;   /* condensed from the file, whose raw bytes are
-				not UTF-8 text (feedback_is_binary) */
+	int output_binary;   /* condensed from the file, which held bytes
+				that are not UTF-8 text (now U+FFFD) */
 	char *output_file;   /* path relative to the run directory */
 	double elapsed_ms;
 	struct testcount counts; /* tests the output reports, if recognised */
