@@ -167,6 +167,7 @@ static void accept_line(struct condense *c, struct cline l)
 			note_peak(c);
 			while (c->all.n)
 				select_line(c, lineq_pop(&c->all));
+			lineq_release(&c->all);
 		}
 	}
 	note_peak(c);
