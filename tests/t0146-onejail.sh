@@ -146,6 +146,30 @@ gone() {
 	done
 }
 
+# A bwrap that starts the jail without CAP_SYS_ADMIN: the spawner is up,
+# but no spawn can make its namespaces: the probe says so, per-spawn.
+cat >"$TRASH/oj/noadmin" <<EOF
+#!/bin/sh
+for a in "\$@"; do
+	shift
+	[ "\$a" = CAP_SYS_ADMIN ] && a=CAP_CHOWN
+	set -- "\$@" "\$a"
+done
+exec bwrap "\$@"
+EOF
+chmod +x "$TRASH/oj/noadmin"
+
+test_expect_success 'a jail whose spawns fail at the probe: per-spawn, recorded' '
+	per_run na "bwrap: $TRASH/oj/noadmin
+" &&
+	expect_code 1 $LOOPGATE run --dir na --goal g --gate "sh test.sh" \
+		--agent-cmd true --max-iterations 1 --json >na.sum 2>na.err &&
+	run_dir=$(summary_field na.sum run_dir) &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	test "$(json_get sb.json "d[0][\"mode\"]")" = per-spawn &&
+	json_get sb.json "d[0][\"mode_note\"]" | grep -q "spawns in the per-run sandbox fail"
+'
+
 test_expect_success 'loopgate SIGKILLed mid-gate: the jail and everything in it die' '
 	per_run dead &&
 	{ $LOOPGATE run --dir dead --goal g --agent-cmd true --max-iterations 1 \

@@ -74,17 +74,22 @@ static void stop(struct onejail *j)
 	cgroup_destroy(&j->cg);
 }
 
+/* The jail's proxy, after the jail: the decisions of its spawns were
+ * taken by onejail_after. */
+static void end_proxy(struct onejail *j)
+{
+	struct sandbox none;
+
+	memset(&none, 0, sizeof(none));
+	netproxy_end(&none, &j->np, NULL);
+}
+
 void onejail_free(struct onejail *j)
 {
 	if (!j)
 		return;
 	stop(j);
-	/* decisions of the last spawns were taken by onejail_after */
-	if (j->np.relay_fd >= 0 || j->np.pid > 0 || j->np.log_fd >= 0) {
-		struct sandbox none;
-		memset(&none, 0, sizeof(none));
-		netproxy_end(&none, &j->np, NULL);
-	}
+	end_proxy(j);
 	free(j->note);
 	free(j);
 }
@@ -101,6 +106,16 @@ static int fallback(struct onejail *j, const char *why, const char *detail)
 	j->note = detail && *detail ? xasprintf("%s: %s", why, detail) : xstrdup(why);
 	j->state = JAIL_FALLBACK;
 	return 0;
+}
+
+int onejail_give_up(struct onejail *j, const char *why)
+{
+	if (!j || j->state != JAIL_UP)
+		return 0;
+	stop(j);
+	end_proxy(j);
+	fallback(j, "spawns in the per-run sandbox fail", why);
+	return 1;
 }
 
 /* The first line bwrap or the spawner printed, from the memfd. */

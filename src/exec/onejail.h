@@ -49,6 +49,9 @@ struct onejail *onejail_new(void);
 void onejail_free(struct onejail *j);
 /* "per-run" or "per-spawn" (the fallback, *note says why; NULL: asked). */
 const char *onejail_mode(const struct onejail *j, const char **note);
+/* A jail that is up but whose spawns fail (the probe): stopped, per-spawn
+ * from now on, why in the note; 1 when it was up, 0 otherwise (NULL). */
+int onejail_give_up(struct onejail *j, const char *why);
 
 int onejail_use(const struct sandbox *sb, struct buf *err);
 int onejail_spawn(const struct sandbox *sb, const struct proc_opts *o,

@@ -605,6 +605,12 @@ int sandbox_probe(struct sandbox *sb, struct buf *err)
 	proc_result_release(&r);
 	proc_env_release(&env);
 	buf_release(&why);
+	/* the jail started but cannot make a spawn's namespaces here: one
+	 * bwrap per spawn, as without it, said in the sandbox event */
+	if (ret < 0 && onejail_give_up(sb->jail, err->s)) {
+		buf_reset(err);
+		return sandbox_probe(sb, err);
+	}
 	return ret;
 }
 
