@@ -8,6 +8,9 @@
  *   for (size_t i = 0; i < v.n; i++)
  *           if (is(v.rec[i], EV_RUN_START)) ... jstr(body(v.rec[i]), "base")
  *   logv_release(&v);
+ *
+ * Resume itself never walks the records: it reduces them (resume_state.h)
+ * and replays the reduced charges with resume_replay_budget.
  */
 #ifndef LOOPGATE_RESUME_IMPL_H
 #define LOOPGATE_RESUME_IMPL_H
