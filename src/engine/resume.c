@@ -461,8 +461,10 @@ static int load_start(struct run *r, struct config *cfg, const struct resume_sta
 	r->budget.max_iterations = cfg->max_iterations;
 	r->budget.max_tokens = cfg->max_tokens > 0 ? cfg->max_tokens : 0;
 	r->budget.max_cost = cfg->max_cost;
-	if (run_setup_actor(r, err))
-		return EXIT_USAGE;
+	int ret = run_setup_actor(r, err); /* 2, or 3 without libcurl */
+
+	if (ret != 0)
+		return ret;
 	r->start_ms = clock_ms() - resume_state_alive_ms(s);
 	if (cfg->deadline_ms > 0)
 		r->budget.deadline_at = r->start_ms + cfg->deadline_ms;
