@@ -1,4 +1,5 @@
 # tests/lib.sh: the end-to-end test library, sourced by tests/tNNNN-*.sh.
+# tests/README.md says how the scripts are laid out and how to write a case.
 #
 #   . "$(dirname "$0")/lib.sh"
 #   test_expect_success 'what it shows' '
@@ -7,9 +8,19 @@
 #   '
 #   test_done
 #
-# Each test body runs in a subshell with `set -e` inside the scratch directory
-# $TRASH (removed at the end unless LOOPGATE_KEEP=1).  Prints TAP lines that
-# tests/run.sh counts.  $LOOPGATE is the binary under test.
+# Each case runs in a subshell with `set -e` in its own directory
+# $TRASH_ROOT/cN, which is $TRASH and $PWD inside the case, with its own
+# HOME ($TRASH/home): no case can read what an earlier case left behind.
+# Files the script writes at top level (outside any case, into $TRASH before
+# the first case) are its shared fixtures: each case sees them as symlinks
+# in its own $TRASH.  Setup that several cases need and that depends on
+# nothing is a function called in each case (see tests/README.md).
+# Everything is removed at the end unless LOOPGATE_KEEP=1.
+#
+# Run only some cases: LOOPGATE_CASES=3,5-7 sh tests/t0001-cli.sh, or
+# sh tests/t0001-cli.sh --run=3,5-7 (as git's t/).  The others print
+# "ok N # skip" and tests/run.sh counts them neither passed nor failed.
+# Prints TAP lines that tests/run.sh counts.  $LOOPGATE is the binary under test.
 set -u
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
 LOOPGATE=${LOOPGATE_BIN:-$TEST_DIR/../loopgate}
@@ -17,11 +28,12 @@ FAKE=$TEST_DIR/fake/fake_model.py
 # Not under /tmp: the sandbox mounts a fresh /tmp over it, and gates and
 # agent scripts here must see the scratch files (read-only by default).
 TRASH=$(mktemp -d "${LOOPGATE_TEST_TMP:-/var/tmp}/loopgate-t.XXXXXX")
+TRASH_ROOT=$TRASH
 # Gates and agents that write scratch files outside their tree need this:
 #   $LOOPGATE run ... $TRASH_WRITABLE
 printf 'write: ["%s"]\n' "$TRASH" >"$TRASH/trash-writable.yaml"
 TRASH_WRITABLE="--policy $TRASH/trash-writable.yaml"
-export LOOPGATE TRASH FAKE TEST_DIR TRASH_WRITABLE
+export LOOPGATE TRASH TRASH_ROOT FAKE TEST_DIR TRASH_WRITABLE
 # A predictable environment: no user config, no real keys.
 unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG XDG_CONFIG_HOME LOOPGATE_AUDIT_KEY || true
 export HOME=$TRASH/home GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
@@ -30,37 +42,78 @@ export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 mkdir -p "$HOME"
 test_count=0
 test_failures=0
+# --run=LIST (the script's argument) or LOOPGATE_CASES=LIST: which cases run
+test_run=${LOOPGATE_CASES:-}
+for arg in "$@"; do
+	case $arg in --run=*) test_run=${arg#--run=} ;; esac
+done
 
 cleanup() {
 	# tmpfs mounts made by small_disk come off first
-	if [ -f "$TRASH/.mounts" ]; then
-		while read -r m; do umount -l "$m" || echo "# could not unmount $m" >&2; done <"$TRASH/.mounts"
+	if [ -f "$TRASH_ROOT/.mounts" ]; then
+		while read -r m; do umount -l "$m" || echo "# could not unmount $m" >&2; done <"$TRASH_ROOT/.mounts"
 	fi
-	# start_fake runs inside $(...): its pids come back through files
-	for f in "$TRASH"/*.fakepid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	# start_fake runs inside $(...): its pids come back through files, in
+	# the script's fixtures or in a case's directory
+	for f in "$TRASH_ROOT"/*.fakepid "$TRASH_ROOT"/c[0-9]*/*.fakepid; do
+		[ -f "$f" ] && [ ! -L "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	if [ "${LOOPGATE_KEEP:-0}" = 1 ]; then
-		echo "# kept $TRASH" >&2
+		echo "# kept $TRASH_ROOT" >&2
 	else
-		rm -rf "$TRASH"
+		rm -rf "$TRASH_ROOT"
 	fi
 }
 trap cleanup EXIT
 
+# test_selected N: true when case N is to run (no list: every case).  A list
+# is numbers and ranges separated by commas: 3,5-7.
+test_selected() {
+	[ -z "$test_run" ] && return 0
+	for r in $(echo "$test_run" | tr ',' ' '); do
+		case $r in
+		*-*) [ "$1" -ge "${r%-*}" ] && [ "$1" -le "${r#*-}" ] && return 0 ;;
+		*) [ "$1" -eq "$r" ] && return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# case_dir N: makes $TRASH_ROOT/cN with its HOME and a symlink to each of
+# the script's shared fixtures (the top-level entries of $TRASH_ROOT).
+case_dir() {
+	d=$TRASH_ROOT/c$1
+	mkdir -p "$d/home"
+	# the case's HOME starts as what the top level put in the script's HOME
+	cp -a "$TRASH_ROOT/home/." "$d/home/"
+	for f in "$TRASH_ROOT"/*; do
+		case ${f##*/} in c[0-9]*) continue ;; esac
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		[ -e "$d/${f##*/}" ] || ln -s "$f" "$d/${f##*/}"
+	done
+	echo "$d"
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
 	desc=$1
+	if ! test_selected "$test_count"; then
+		echo "ok $test_count # skip - $desc"
+		return 0
+	fi
+	case_trash=$(case_dir "$test_count")
 	# fd 9: the case's log whatever the body redirects (expect_code's
 	# complaints reach it even from `expect_code ... 2>err`)
-	(cd "$TRASH" && set -e && { [ "${LOOPGATE_TRACE:-0}" = 1 ] && set -x; eval "$2"; }) >"$TRASH/.out.$test_count" 2>&1 9>&1
+	(TRASH=$case_trash HOME=$case_trash/home && export TRASH HOME && cd "$TRASH" &&
+		set -e && { [ "${LOOPGATE_TRACE:-0}" = 1 ] && set -x; eval "$2"; }) \
+		>"$TRASH_ROOT/.out.$test_count" 2>&1 9>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "ok $test_count - $desc"
 	else
 		test_failures=$((test_failures + 1))
 		echo "not ok $test_count - $desc"
-		tail -n 40 "$TRASH/.out.$test_count" | sed 's/^/#   /'
+		tail -n 40 "$TRASH_ROOT/.out.$test_count" | sed 's/^/#   /'
 	fi
 }
 
@@ -258,5 +311,5 @@ small_disk() {
 			"and mount(2)): $(cat mount.err)" >&2
 		return 1
 	fi
-	echo "$1" >>"$TRASH/.mounts"
+	echo "$1" >>"$TRASH_ROOT/.mounts"
 }
