@@ -55,7 +55,7 @@ cleanup() {
 	fi
 	# start_fake runs inside $(...): its pids come back through files, in
 	# the script's fixtures or in a case's directory
-	for f in "$TRASH_ROOT"/*.fakepid "$TRASH_ROOT"/c[0-9]*/*.fakepid; do
+	for f in "$TRASH_ROOT"/*.fakepid "$TRASH_ROOT"/c[0-9]*/*.fakepid "$TRASH_ROOT"/setup/*/*.fakepid; do
 		[ -f "$f" ] && [ ! -L "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	if [ "${LOOPGATE_KEEP:-0}" = 1 ]; then
@@ -79,15 +79,16 @@ test_selected() {
 	return 1
 }
 
-# case_dir N: makes $TRASH_ROOT/cN with its HOME and a symlink to each of
-# the script's shared fixtures (the top-level entries of $TRASH_ROOT).
+# case_dir DIR: makes DIR (a case's or a shared setup's) with its HOME and
+# a symlink to each of the script's shared fixtures (the top-level entries
+# of $TRASH_ROOT).
 case_dir() {
-	d=$TRASH_ROOT/c$1
+	d=$1
 	mkdir -p "$d/home"
 	# the case's HOME starts as what the top level put in the script's HOME
 	cp -a "$TRASH_ROOT/home/." "$d/home/"
 	for f in "$TRASH_ROOT"/*; do
-		case ${f##*/} in c[0-9]*) continue ;; esac
+		case ${f##*/} in c[0-9]* | setup) continue ;; esac
 		[ -e "$f" ] || [ -L "$f" ] || continue
 		[ -e "$d/${f##*/}" ] || ln -s "$f" "$d/${f##*/}"
 	done
@@ -101,7 +102,7 @@ test_expect_success() {
 		echo "ok $test_count # skip - $desc"
 		return 0
 	fi
-	case_trash=$(case_dir "$test_count")
+	case_trash=$(case_dir "$TRASH_ROOT/c$test_count")
 	# fd 9: the case's log whatever the body redirects (expect_code's
 	# complaints reach it even from `expect_code ... 2>err`)
 	(TRASH=$case_trash HOME=$case_trash/home && export TRASH HOME && cd "$TRASH" &&
@@ -115,6 +116,38 @@ test_expect_success() {
 		echo "not ok $test_count - $desc"
 		tail -n 40 "$TRASH_ROOT/.out.$test_count" | sed 's/^/#   /'
 	fi
+}
+
+# shared_setup NAME FUNC [ARG...]: an expensive setup several cases need,
+# made once per script.  The first call runs FUNC ARG... in its own
+# directory $TRASH_ROOT/setup/NAME (its $TRASH and $PWD, with its own HOME
+# and the script's fixtures, as a case has); later calls only print that
+# directory.  Every case that needs it calls it, so each case still runs on
+# its own; FUNC must make the same thing whichever case calls it first,
+# and its output goes to stderr (the case's log).
+shared_setup() {
+	ss_name=$1
+	shift
+	ss_dir=$TRASH_ROOT/setup/$ss_name
+	if [ ! -f "$ss_dir.done" ]; then
+		rm -rf "$ss_dir"
+		case_dir "$ss_dir" >/dev/null &&
+		(TRASH=$ss_dir HOME=$ss_dir/home && export TRASH HOME && cd "$TRASH" && "$@") >&2 &&
+		touch "$ss_dir.done" || { echo "shared setup $ss_name failed" >&2; return 1; }
+	fi
+	echo "$ss_dir"
+}
+
+# use_setup NAME FUNC [ARG...]: shared_setup, then a symlink in the case's
+# directory to each thing the setup made, so the case reads them by their
+# names (repo, sum.json, m.log) while what it writes stays its own.
+use_setup() {
+	us_dir=$(shared_setup "$@") || return 1
+	for f in "$us_dir"/* "$us_dir"/.[!.]*; do
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		case ${f##*/} in home) continue ;; esac
+		[ -e "${f##*/}" ] || [ -L "${f##*/}" ] || ln -s "$f" "${f##*/}"
+	done
 }
 
 test_done() {

@@ -4,14 +4,31 @@
 # request, the run directory, the user's tree untouched.
 . "$(dirname "$0")/lib.sh"
 
-test_expect_success 'openai (SSE): converges on the second iteration' '
+# The OpenAI run that cases 1-6 look at (lib.sh use_setup: made once, by
+# whichever of them runs first).
+openai_run() {
 	make_repo repo &&
 	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
 	url=$(start_fake oa s.json) &&
-	head_before=$(git -C repo rev-parse HEAD) &&
+	git -C repo rev-parse HEAD >head_before &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "make add() add" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \
-		--max-iterations 5 --json >sum.json 2>err &&
+		--max-iterations 5 --json >sum.json 2>err
+}
+
+# The Anthropic run that cases 7-8 look at.
+anthropic_run() {
+	make_repo arepo &&
+	replies_json "$REPLY_FIX" >a.json &&
+	url=$(start_fake an a.json) &&
+	ANTHROPIC_API_KEY=sk-ant-test-secret expect_code 0 $LOOPGATE run --dir arepo \
+		--goal "make add() add" --gate "sh test.sh" \
+		--model anthropic/claude-test --base-url "$url" --json >asum.json 2>err
+}
+
+test_expect_success 'openai (SSE): converges on the second iteration' '
+	use_setup oa openai_run &&
+	head_before=$(cat head_before) &&
 	test "$(summary_field sum.json status)" = converged &&
 	test "$(summary_field sum.json iterations)" = 2 &&
 	test "$(req_count oa.log)" = 2 &&
@@ -27,6 +44,7 @@ test_expect_success 'openai (SSE): converges on the second iteration' '
 '
 
 test_expect_success 'the user tree and branch are untouched' '
+	use_setup oa openai_run &&
 	grep -q "return a - b" repo/calc.py &&
 	test "$(git -C repo symbolic-ref --short HEAD)" = main &&
 	test -z "$(git -C repo status --porcelain)" &&
@@ -34,6 +52,7 @@ test_expect_success 'the user tree and branch are untouched' '
 '
 
 test_expect_success 'the failing gate output reaches the next request byte for byte' '
+	use_setup oa openai_run &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	req_field oa.log 2 "b[\"messages\"][1][\"content\"]" >req2.txt &&
 	python3 -c "
@@ -47,6 +66,7 @@ assert \"returned 6, expected 5\" in out, out
 '
 
 test_expect_success 'the request is real Chat Completions with streaming usage' '
+	use_setup oa openai_run &&
 	test "$(req_field oa.log 1 "b[\"model\"]")" = test-model &&
 	test "$(req_field oa.log 1 "b[\"stream\"]")" = True &&
 	test "$(req_field oa.log 1 "b[\"messages\"][0][\"role\"]")" = system &&
@@ -55,6 +75,7 @@ test_expect_success 'the request is real Chat Completions with streaming usage' 
 '
 
 test_expect_success 'events record every step in order' '
+	use_setup oa openai_run &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	events_kinds "$run_dir" >kinds &&
 	head -n 1 kinds | grep -qx header &&
@@ -76,6 +97,7 @@ assert ends[0][\"exit_code\"]==1 and ends[-1][\"exit_code\"]==0, ends
 '
 
 test_expect_success 'token totals in the summary match the server usage' '
+	use_setup oa openai_run &&
 	python3 -c "
 import json,sys
 s=json.load(open(sys.argv[1]))
@@ -86,12 +108,7 @@ assert s[\"tokens_in\"]==exp_in, (s[\"tokens_in\"], exp_in)
 '
 
 test_expect_success 'anthropic (SSE): converges, real Messages request' '
-	make_repo arepo &&
-	replies_json "$REPLY_FIX" >a.json &&
-	url=$(start_fake an a.json) &&
-	ANTHROPIC_API_KEY=sk-ant-test-secret expect_code 0 $LOOPGATE run --dir arepo \
-		--goal "make add() add" --gate "sh test.sh" \
-		--model anthropic/claude-test --base-url "$url" --json >asum.json 2>err &&
+	use_setup an anthropic_run &&
 	test "$(summary_field asum.json status)" = converged &&
 	test "$(req_field an.log 1 "r[\"path\"]")" = /v1/messages &&
 	test "$(req_field an.log 1 "h[\"x-api-key\"]")" = sk-ant-test-secret &&
@@ -101,6 +118,7 @@ test_expect_success 'anthropic (SSE): converges, real Messages request' '
 '
 
 test_expect_success 'the API key is in no file of the run' '
+	use_setup an anthropic_run &&
 	run_dir=$(summary_field asum.json run_dir) &&
 	! grep -r "sk-ant-test-secret" "$run_dir" arepo/.loopgate
 '
