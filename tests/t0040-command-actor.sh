@@ -21,25 +21,32 @@ echo "agent turn $LOOPGATE_ITERATION done"
 SH
 chmod +x "$TRASH/agent.sh"
 
-test_expect_success 'converges through the command actor' '
+# Made once (lib.sh use_setup) for the cases that look at it, by whichever runs first.
+agent_run() {
 	make_repo repo &&
 	mkdir -p agentlog &&
 	printf "agent_env:\n  - AGENT_LOG\n" >repo/loopgate.yaml &&
 	git -C repo add loopgate.yaml && git -C repo commit -qm cfg &&
 	AGENT_LOG=$TRASH/agentlog OPENAI_API_KEY=sk-never-leak-1 ANTHROPIC_API_KEY=sk-never-leak-2 \
 		expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir repo --goal "fix add" --gate "env >>$TRASH/gate-env; sh test.sh" \
-		--agent-cmd "$TRASH/agent.sh" --json >s.json 2>err &&
+		--agent-cmd "$TRASH/agent.sh" --json >s.json 2>err
+}
+
+test_expect_success 'converges through the command actor' '
+	use_setup agent agent_run &&
 	test "$(summary_field s.json status)" = converged &&
 	test "$(summary_field s.json iterations)" = 2
 '
 
 test_expect_success 'prompt on stdin and in LOOPGATE_PROMPT_FILE, identical' '
+	use_setup agent agent_run &&
 	cmp agentlog/iter-1/stdin agentlog/iter-1/prompt-file &&
 	grep -q "fix add" agentlog/iter-1/stdin &&
 	grep -q "sh test.sh" agentlog/iter-1/stdin
 '
 
 test_expect_success 'the protocol variables are set; cwd is the run tree' '
+	use_setup agent agent_run &&
 	run_id=$(summary_field s.json run_id) &&
 	run_dir=$(summary_field s.json run_dir) &&
 	grep -qx "LOOPGATE_ITERATION=1" agentlog/iter-1/env &&
@@ -49,6 +56,7 @@ test_expect_success 'the protocol variables are set; cwd is the run tree' '
 '
 
 test_expect_success 'LOOPGATE_GATE_OUTPUT_FILE holds the previous gate output' '
+	use_setup agent agent_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cmp agentlog/iter-1/gate-output "$run_dir/baseline/gate-1.out" &&
 	cmp agentlog/iter-2/gate-output "$run_dir/iter-001/gate-1.out" &&
@@ -56,6 +64,7 @@ test_expect_success 'LOOPGATE_GATE_OUTPUT_FILE holds the previous gate output' '
 '
 
 test_expect_success 'API keys reach neither the agent nor the gate unless named' '
+	use_setup agent agent_run &&
 	! grep -q "sk-never-leak" agentlog/iter-1/env &&
 	! grep -q "sk-never-leak" gate-env &&
 	grep -q "AGENT_LOG=" agentlog/iter-1/env &&
@@ -63,6 +72,7 @@ test_expect_success 'API keys reach neither the agent nor the gate unless named'
 '
 
 test_expect_success 'the actor output and exit status are recorded' '
+	use_setup agent agent_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	grep -q "agent turn 1 done" "$run_dir/iter-001/actor.out" &&
 	grep -q "\"kind\":\"actor_end\"" "$run_dir/events.jsonl"
