@@ -59,8 +59,10 @@ not_converged() {
 	test "$(summary_field "$1.sum" status)" != converged
 }
 
+# The "del" run is looked at by two cases: made once (lib.sh use_setup).
 test_expect_success 'deleting the failing test is reverted' '
-	cheat del "rm tests/test_calc.py" &&
+	use_setup del cheat del "rm tests/test_calc.py" &&
+	run_dir=$(summary_field del.sum run_dir) &&
 	not_converged del && reverted "$run_dir" tests/test_calc.py &&
 	test -f "$run_dir/tree/tests/test_calc.py" &&
 	git -C del show "$(summary_field del.sum branch):tests/test_calc.py" | grep -q test_small
@@ -99,6 +101,7 @@ test_expect_success 'creating a file in a protected directory is reverted' '
 '
 
 test_expect_success 'the actor is told, and the handoff shows it' '
+	use_setup del cheat del "rm tests/test_calc.py" &&
 	run_dir=$(summary_field del.sum run_dir) &&
 	grep -q "reverted your changes to protected files" "$run_dir/iter-002/prompt.md" &&
 	grep -q "tests/test_calc.py" "$run_dir/iter-002/prompt.md" &&
