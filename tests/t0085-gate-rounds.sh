@@ -33,14 +33,20 @@ test_expect_success 'a tree that returns to a judged state is not judged again' 
 	grep "\"kind\":\"gate_cached\"" "$run_dir/events.jsonl" | grep -q "baseline/gate-1.out"
 '
 
-test_expect_success 'a gate that passes every other run is flaky, never converged' '
-	make_repo flaky &&
-	cat >flaky-gate.sh <<-SH &&
+# write_flaky_gate: $TRASH/flaky-gate.sh, a gate that passes every other run
+# (it counts its runs in $TRASH/flaky.count).
+write_flaky_gate() {
+	cat >"$TRASH/flaky-gate.sh" <<-SH &&
 	#!/bin/sh
 	n=\$(cat $TRASH/flaky.count 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >$TRASH/flaky.count
 	echo "run \$n"; [ \$((n % 2)) -eq 0 ]
 	SH
-	chmod +x flaky-gate.sh &&
+	chmod +x "$TRASH/flaky-gate.sh"
+}
+
+test_expect_success 'a gate that passes every other run is flaky, never converged' '
+	make_repo flaky &&
+	write_flaky_gate &&
 	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir flaky --goal g --gate "$TRASH/flaky-gate.sh" \
 		--agent-cmd "echo x >>calc.py" --confirm 2 --max-iterations 3 --json >flaky.sum 2>err &&
 	test "$(summary_field flaky.sum status)" = integrity_violation &&
@@ -55,7 +61,7 @@ test_expect_success 'a gate that passes every other run is flaky, never converge
 # in a clean checkout (docs/design/reverify.md) runs the gate again, and an
 # alternating gate fails there.
 test_expect_success 'without --confirm the re-verification still runs the gate again' '
-	make_repo once && rm -f flaky.count &&
+	make_repo once && rm -f flaky.count && write_flaky_gate &&
 	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir once --goal g --gate "$TRASH/flaky-gate.sh" \
 		--agent-cmd "echo x >>calc.py" --max-iterations 3 --json >once.sum 2>err &&
 	test "$(summary_field once.sum status)" != converged &&
