@@ -140,9 +140,14 @@ shared_setup() {
 
 # use_setup NAME FUNC [ARG...]: shared_setup, then a symlink in the case's
 # directory to each thing the setup made, so the case reads them by their
-# names (repo, sum.json, m.log) while what it writes stays its own.
+# names (repo, sum.json, m.log) while what it writes stays its own; HOME
+# becomes the setup's (its runs were signed with the audit key there).
+# For cases that only look: a case that changes the setup's run makes its
+# own with FUNC instead.
 use_setup() {
 	us_dir=$(shared_setup "$@") || return 1
+	HOME=$us_dir/home
+	export HOME
 	for f in "$us_dir"/* "$us_dir"/.[!.]*; do
 		[ -e "$f" ] || [ -L "$f" ] || continue
 		case ${f##*/} in home) continue ;; esac

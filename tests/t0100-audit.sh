@@ -51,10 +51,20 @@ tamper() {
 	PY
 }
 
-test_expect_success 'a real run: its event log verifies by run id' '
+# real_run: a real run in the case's directory (repo, s.json), its log and
+# checkpoints kept as pristine.jsonl and pristine-cp.jsonl.  Each case that
+# tampers with a log makes its own.
+real_run() {
 	make_repo repo &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "fix add" --gate "sh test.sh" \
 		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --json >s.json 2>err &&
+	run_dir=$(summary_field s.json run_dir) &&
+	cp "$run_dir/events.jsonl" pristine.jsonl &&
+	cp "$run_dir/checkpoints.jsonl" pristine-cp.jsonl
+}
+
+test_expect_success 'a real run: its event log verifies by run id' '
+	real_run &&
 	run_id=$(summary_field s.json run_id) &&
 	run_dir=$(summary_field s.json run_dir) &&
 	events_ok "$run_dir" &&
@@ -62,12 +72,13 @@ test_expect_success 'a real run: its event log verifies by run id' '
 	n=$(wc -l <"$run_dir/events.jsonl") &&
 	grep -qx "ok: $n records, head $((n - 1)) [0-9a-f]\{64\}" out &&
 	grep -qx "  2 checkpoints verified, signed up to seq $((n - 1)) (final)" out &&
-	cp "$run_dir/events.jsonl" pristine.jsonl &&
-	cp "$run_dir/checkpoints.jsonl" pristine-cp.jsonl
-
+	cmp "$run_dir/events.jsonl" pristine.jsonl &&
+	cmp "$run_dir/checkpoints.jsonl" pristine-cp.jsonl
 '
 
 test_expect_success 'the run directory, the file and --json name the same log' '
+	real_run &&
+	expect_code 0 $LOOPGATE audit verify "$(summary_field s.json run_id)" --dir repo >out &&
 	run_dir=$(summary_field s.json run_dir) &&
 	expect_code 0 $LOOPGATE audit verify "$run_dir" >o1 &&
 	expect_code 0 $LOOPGATE audit verify "$run_dir/events.jsonl" >o2 &&
@@ -78,6 +89,7 @@ test_expect_success 'the run directory, the file and --json name the same log' '
 '
 
 test_expect_success 'a flipped byte in the middle: exit 1, the line named' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cp pristine.jsonl "$run_dir/events.jsonl" &&
 	n=$(wc -l <pristine.jsonl) && mid=$((n / 2)) &&
@@ -88,6 +100,7 @@ test_expect_success 'a flipped byte in the middle: exit 1, the line named' '
 '
 
 test_expect_success 'a deleted line: exit 1, prev does not match' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cp pristine.jsonl "$run_dir/events.jsonl" &&
 	tamper del "$run_dir/events.jsonl" 3 &&
@@ -96,6 +109,7 @@ test_expect_success 'a deleted line: exit 1, prev does not match' '
 '
 
 test_expect_success 'two swapped lines: exit 1, --json names the line' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cp pristine.jsonl "$run_dir/events.jsonl" &&
 	tamper swap "$run_dir/events.jsonl" 4 &&
@@ -106,6 +120,7 @@ test_expect_success 'two swapped lines: exit 1, --json names the line' '
 '
 
 test_expect_success 'an inserted copy of a line: exit 1, the copy named' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cp pristine.jsonl "$run_dir/events.jsonl" &&
 	tamper ins "$run_dir/events.jsonl" 4 &&
@@ -114,6 +129,7 @@ test_expect_success 'an inserted copy of a line: exit 1, the copy named' '
 '
 
 test_expect_success 'cut short and continued with re-chained records: the checkpoint catches it' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cp pristine.jsonl "$run_dir/events.jsonl" &&
 	n=$(wc -l <pristine.jsonl) && keep=$((n - 3)) &&
@@ -128,6 +144,7 @@ test_expect_success 'cut short and continued with re-chained records: the checkp
 '
 
 test_expect_success 'cut short by whole records: truncated, the first missing record named' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	n=$(wc -l <pristine.jsonl) &&
 	head -n $((n - 4)) pristine.jsonl >"$run_dir/events.jsonl" &&
@@ -136,6 +153,7 @@ test_expect_success 'cut short by whole records: truncated, the first missing re
 '
 
 test_expect_success 'checkpoints deleted, forged or from another key are caught' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cp pristine.jsonl "$run_dir/events.jsonl" &&
 	rm "$run_dir/checkpoints.jsonl" &&
@@ -160,6 +178,7 @@ test_expect_success 'checkpoints deleted, forged or from another key are caught'
 '
 
 test_expect_success 'a torn last line is told apart from tampering' '
+	real_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	cp pristine.jsonl "$run_dir/events.jsonl" &&
 	n=$(wc -l <pristine.jsonl) &&
@@ -169,6 +188,7 @@ test_expect_success 'a torn last line is told apart from tampering' '
 '
 
 test_expect_success 'usage and unreadable logs' '
+	make_repo repo &&
 	expect_code 2 $LOOPGATE audit verify &&
 	expect_code 2 $LOOPGATE audit frobnicate &&
 	expect_code 2 $LOOPGATE audit verify a b &&

@@ -59,12 +59,13 @@ killed_at() {
 # charged: a resume record charged a call cut off; else the log's sum only.
 check_resumed() {
 	sum=resumed.json ref=${3:-ref}
+	refdir=$(ref_path "$ref") || return 1
 	id=$(summary_field $sum run_id)
-	test "$(summary_field $sum status)" = "$(summary_field "$TRASH/$ref.json" status)"
+	test "$(summary_field $sum status)" = "$(summary_field "$refdir/$ref.json" status)"
 	test "$(summary_field $sum exit_code)" = 0
-	test "$(summary_field $sum iterations)" = "$(summary_field "$TRASH/$ref.json" iterations)"
+	test "$(summary_field $sum iterations)" = "$(summary_field "$refdir/$ref.json" iterations)"
 	test "$(summary_field $sum resumed)" -ge 1
-	test "$(git -C "$1" rev-parse "loopgate/$id^{tree}")" = "$(cat "$TRASH/$ref.tree")"
+	test "$(git -C "$1" rev-parse "loopgate/$id^{tree}")" = "$(cat "$refdir/$ref.tree")"
 	# the spend is the log's: every attempt and every resume charge, once
 	python3 - "$1/.loopgate/runs/$id/events.jsonl" $sum <<-'PY'
 	import json, sys
@@ -86,23 +87,36 @@ check_resumed() {
 	if [ "$2" = charged ]; then test "$n" -ge 1; else test "$n" = 0; fi
 	if [ "$2" = same_spend ]; then
 		for k in tokens_in tokens_out cost_usd calls; do
-			test "$(summary_field $sum $k)" = "$(summary_field "$TRASH/$ref.json" $k)" ||
+			test "$(summary_field $sum $k)" = "$(summary_field "$refdir/$ref.json" $k)" ||
 				{ echo "$k differs from the uninterrupted run" >&2; return 1; }
 		done
 	fi
 	$LOOPGATE audit verify "$id" --dir "$1"
 }
 
-test_expect_success 'the uninterrupted run (reference)' '
+# The uninterrupted run the resumed ones are compared with (made once:
+# lib.sh shared_setup); ref_path REF: the directory holding REF.json and
+# REF.tree (the holding-gate reference refh is made in each case that
+# needs it: its gate command names the case's directory, and so its prompts
+# do).
+reference_run() {
 	two_replies >s.json &&
 	make_repo ref &&
 	url=$(start_fake ref s.json) &&
 	lg_run ref "$url" >ref.json &&
+	git -C ref rev-parse "loopgate/$(summary_field ref.json run_id)^{tree}" >ref.tree
+}
+ref_path() {
+	if [ "$1" = ref ]; then shared_setup ref reference_run; else echo "$TRASH"; fi
+}
+
+test_expect_success 'the uninterrupted run (reference)' '
+	use_setup ref reference_run &&
 	test "$(summary_field ref.json status)" = converged &&
 	test "$(summary_field ref.json iterations)" = 2 &&
 	test "$(summary_field ref.json resumed)" = 0 &&
 	id=$(summary_field ref.json run_id) &&
-	git -C ref rev-parse "loopgate/$id^{tree}" >ref.tree &&
+	test "$(git -C ref rev-parse "loopgate/$id^{tree}")" = "$(cat ref.tree)" &&
 	test -s ref.tree
 '
 
@@ -163,7 +177,7 @@ test_expect_success 'SIGKILL while the model reply streams: the call is made aga
 	check_resumed stream charged &&
 	test "$(req_count stream.log)" = 3 &&
 	id=$(summary_field resumed.json run_id) &&
-	python3 - stream/.loopgate/runs/$id/events.jsonl resumed.json "$TRASH/$ref.json" <<-\PY
+	python3 - stream/.loopgate/runs/$id/events.jsonl resumed.json "$(ref_path ref)/ref.json" <<-\PY
 	import json, sys
 	recs = [json.loads(l) for l in open(sys.argv[1])]
 	s, ref = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
@@ -194,18 +208,26 @@ hold_gate() {
 	EOF
 }
 
-test_expect_success 'the uninterrupted run with the holding gate (reference)' '
+# refh_run: the uninterrupted run with the holding gate, in the case's own
+# directory (the gate command, and so the prompts, name it).
+refh_run() {
 	hold_gate 0 &&
 	two_replies >s.json &&
 	make_repo refh &&
 	url=$(start_fake refh s.json) &&
 	lg_run refh "$url" "sh $TRASH/hold.sh" >refh.json &&
-	test "$(summary_field refh.json status)" = converged &&
 	git -C refh rev-parse "loopgate/$(summary_field refh.json run_id)^{tree}" >refh.tree
+}
+
+test_expect_success 'the uninterrupted run with the holding gate (reference)' '
+	refh_run &&
+	test "$(summary_field refh.json status)" = converged &&
+	test -s refh.tree
 '
 
 for n in 1 2; do
 	test_expect_success "SIGKILL while gate run $n is running (baseline, iteration 1)" "
+		refh_run &&
 		hold_gate $n &&
 		two_replies >s.json &&
 		make_repo g$n &&

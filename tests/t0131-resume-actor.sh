@@ -7,22 +7,23 @@
 # The agent: iteration 1 writes a wrong fix, iteration 2 the right one.
 # On its Nth turn (never with 0) it first writes half a change, marks that
 # it started and waits for a release file (bounded).
-cat >"$TRASH/agent.sh" <<EOF
-n=\$(cat "$TRASH/agent.count" 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >"$TRASH/agent.count"
-if [ "\$n" = "\$(cat "$TRASH/agent.hold")" ]; then
-	echo "half a change" >>calc.py
-	echo junk >new-file.txt
-	echo \$\$ >"$TRASH/agent.marker"
-	i=0; while [ ! -f "$TRASH/agent.release" ] && [ \$i -lt 600 ]; do i=\$((i + 1)); sleep 0.1; done
-	exit 0
-fi
-if [ "\$LOOPGATE_ITERATION" = 1 ]; then op='*'; else op='+'; fi
-printf 'def add(a, b):\n    return a %s b\n' "\$op" >calc.py
-EOF
 
+# agent_reset [N]: writes the case's $TRASH/agent.sh, holding on turn N.
 agent_reset() {
 	rm -f "$TRASH/agent.count" "$TRASH/agent.marker" "$TRASH/agent.release"
 	echo "${1:-0}" >"$TRASH/agent.hold"
+	cat >"$TRASH/agent.sh" <<-EOF
+	n=\$(cat "$TRASH/agent.count" 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >"$TRASH/agent.count"
+	if [ "\$n" = "\$(cat "$TRASH/agent.hold")" ]; then
+		echo "half a change" >>calc.py
+		echo junk >new-file.txt
+		echo \$\$ >"$TRASH/agent.marker"
+		i=0; while [ ! -f "$TRASH/agent.release" ] && [ \$i -lt 600 ]; do i=\$((i + 1)); sleep 0.1; done
+		exit 0
+	fi
+	if [ "\$LOOPGATE_ITERATION" = 1 ]; then op='*'; else op='+'; fi
+	printf 'def add(a, b):\n    return a %s b\n' "\$op" >calc.py
+	EOF
 }
 
 lg_exec() {
@@ -40,18 +41,25 @@ check_same() {
 	test "$(summary_field resumed.json status)" = converged
 	test "$(summary_field resumed.json iterations)" = 2
 	test "$(summary_field resumed.json resumed)" -ge 1
-	test "$(git -C "$1" rev-parse "loopgate/$id^{tree}")" = "$(cat "$TRASH/refc.tree")"
+	test "$(git -C "$1" rev-parse "loopgate/$id^{tree}")" = "$(cat "$(shared_setup refc refc_run)/refc.tree")"
 	test "$(git -C "$1" log --format=%s "loopgate/$id" | grep -c '^loopgate: iteration')" = 2
 	$LOOPGATE audit verify "$id" --dir "$1"
 }
 
-test_expect_success 'the uninterrupted command-actor run (reference)' '
+# The uninterrupted run every resumed one is compared with (made once:
+# lib.sh shared_setup).
+refc_run() {
 	agent_reset 0 &&
 	make_repo refc &&
 	(lg_exec refc) >refc.json &&
+	git -C refc rev-parse "loopgate/$(summary_field refc.json run_id)^{tree}" >refc.tree
+}
+
+test_expect_success 'the uninterrupted command-actor run (reference)' '
+	use_setup refc refc_run &&
 	test "$(summary_field refc.json status)" = converged &&
 	test "$(summary_field refc.json iterations)" = 2 &&
-	git -C refc rev-parse "loopgate/$(summary_field refc.json run_id)^{tree}" >refc.tree
+	test "$(git -C refc rev-parse "loopgate/$(summary_field refc.json run_id)^{tree}")" = "$(cat refc.tree)"
 '
 
 for point in actor_start@1 actor_end@1 commit@1 actor_start@2 actor_end@2; do
