@@ -24,6 +24,7 @@ test_expect_success 'a failing fdatasync, at several points: exit 3, told why, t
 '
 
 test_expect_success 'the first fdatasync (the header) failing: exit 3 before anything runs' '
+	make_repo repo &&
 	expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@1 $LOOPGATE run --dir repo \
 		--goal "fix add" --gate "sh test.sh" --agent-cmd "$FIXCMD" 2>err &&
 	grep -q "writing the event log failed (fdatasync: Input/output error)" err &&
@@ -31,6 +32,7 @@ test_expect_success 'the first fdatasync (the header) failing: exit 3 before any
 '
 
 test_expect_success 'without the fault the same run converges and its log is sealed' '
+	make_repo repo &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "fix add" --gate "sh test.sh" \
 		--agent-cmd "$FIXCMD" --json >ok.json 2>err &&
 	run_dir=$(summary_field ok.json run_dir) &&
@@ -103,13 +105,23 @@ test_expect_success 'a command actor handed a key through agent_env: the key is 
 	! grep -q "$KEY" a.err a.sum
 '
 
+# default_key_run: a run with the default signing key, which makes the key
+# in the case's HOME (~/.config/loopgate/audit-key.pem).
+default_key_run() {
+	make_repo keyrepo &&
+	expect_code 0 $LOOPGATE run --dir keyrepo --goal "fix add" --gate "sh test.sh" \
+		--agent-cmd "$FIXCMD" >/dev/null 2>&1
+}
+
 test_expect_success 'the signing key is created 0600 in a 0700 directory, outside the repo' '
+	default_key_run &&
 	test "$(stat -c %a "$HOME/.config/loopgate")" = 700 &&
 	test "$(stat -c %a "$HOME/.config/loopgate/audit-key.pem")" = 600 &&
 	grep -q "BEGIN PRIVATE KEY" "$HOME/.config/loopgate/audit-key.pem"
 '
 
 test_expect_success 'no usable key: the run refuses to start (exit 3), naming the path and audit_key' '
+	default_key_run &&
 	make_repo rr &&
 	expect_code 3 env LOOPGATE_AUDIT_KEY="$PWD/rr/key.pem" $LOOPGATE run --dir rr \
 		--goal g --gate "sh test.sh" --agent-cmd true 2>err1 &&
@@ -132,6 +144,7 @@ test_expect_success 'no usable key: the run refuses to start (exit 3), naming th
 '
 
 test_expect_success 'audit_key: in loopgate.yaml names the key; $LOOPGATE_AUDIT_KEY wins over it' '
+	default_key_run &&
 	make_repo rc &&
 	printf "audit_key: %s\n" "$PWD/cfg-key.pem" >rc/loopgate.yaml &&
 	git -C rc add loopgate.yaml && git -C rc commit -qm cfg &&
