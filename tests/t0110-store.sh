@@ -12,13 +12,27 @@ runs_json() {
 	expect_code 0 $LOOPGATE runs --dir "$1" --json >"$2"
 }
 
-test_expect_success 'a two-iteration run against the fake model is indexed live' '
+# The runs the cases look at, made once (lib.sh use_setup) by whichever
+# case needs them first.  one_run: a two-iteration run against the fake
+# model in repo (sum1.json); two_runs: that, then a second run with an agent
+# command in the same repo (sum2.json).  A case that changes them (deletes
+# the database) calls two_runs itself.
+one_run() {
 	make_repo repo &&
 	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
 	url=$(start_fake oa s.json) &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "make add() add" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \
-		--max-iterations 5 --json >sum1.json 2>err &&
+		--max-iterations 5 --json >sum1.json 2>err
+}
+two_runs() {
+	one_run &&
+	expect_code 0 $LOOPGATE run --dir repo --goal "fix add, second run" --gate "sh test.sh" \
+		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --json >sum2.json 2>err2
+}
+
+test_expect_success 'a two-iteration run against the fake model is indexed live' '
+	use_setup one one_run &&
 	! grep -q "run store" err &&
 	test -f repo/.loopgate/loopgate.db &&
 	runs_json repo runs.json &&
@@ -38,11 +52,12 @@ test_expect_success 'a two-iteration run against the fake model is indexed live'
 '
 
 test_expect_success 'runs prints a table; show prints each iteration' '
+	use_setup one one_run &&
 	id=$(summary_field sum1.json run_id) &&
 	expect_code 0 $LOOPGATE runs --dir repo >table &&
 	head -n 1 table | grep -q "^ID  *STARTED (UTC)  *STATUS  *ITER  *COST  *TIME  *GOAL" &&
 	grep -q "^$id .* converged  *2 .* make add() add$" table &&
-	(cd repo && expect_code 0 $LOOPGATE show "$id" >../show) &&
+	(cd repo && expect_code 0 $LOOPGATE show "$id" >"$TRASH/show") &&
 	grep -q "^  status:     converged (exit 0)" show &&
 	grep -q "^  1  gate 1: exit 1 .*calc.py$" show &&
 	grep -q "^  2  all passed .*calc.py$" show &&
@@ -54,6 +69,7 @@ test_expect_success 'runs prints a table; show prints each iteration' '
 '
 
 test_expect_success 'show --iteration K: prompt, response and gate output; a missing file is named' '
+	use_setup one one_run &&
 	id=$(summary_field sum1.json run_id) &&
 	run_dir=$(summary_field sum1.json run_dir) &&
 	expect_code 0 $LOOPGATE show "$id" --dir repo --iteration 1 >it1 &&
@@ -73,8 +89,7 @@ test_expect_success 'show --iteration K: prompt, response and gate output; a mis
 '
 
 test_expect_success 'a second run (agent command); unique prefixes, unknown and ambiguous ids' '
-	expect_code 0 $LOOPGATE run --dir repo --goal "fix add, second run" --gate "sh test.sh" \
-		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --json >sum2.json 2>err2 &&
+	use_setup two two_runs &&
 	id1=$(summary_field sum1.json run_id) && id2=$(summary_field sum2.json run_id) &&
 	runs_json repo runs2.json &&
 	test "$(json_get runs2.json "[r[\"id\"] for r in d]")" = "[${SQ}$id2${SQ}, ${SQ}$id1${SQ}]" &&
@@ -88,6 +103,7 @@ test_expect_success 'a second run (agent command); unique prefixes, unknown and 
 '
 
 test_expect_success 'filters: --status, --since, --until, --limit; bad values are usage errors' '
+	use_setup two two_runs &&
 	id1=$(summary_field sum1.json run_id) && id2=$(summary_field sum2.json run_id) &&
 	expect_code 0 $LOOPGATE runs --dir repo --json --limit 1 >l1 &&
 	test "$(json_get l1 "[r[\"id\"] for r in d]")" = "[${SQ}$id2${SQ}]" &&
@@ -104,6 +120,7 @@ test_expect_success 'filters: --status, --since, --until, --limit; bad values ar
 '
 
 test_expect_success 'reindex rebuilds exactly what the live store holds' '
+	use_setup two two_runs &&
 	runs_json repo live.json &&
 	expect_code 0 $LOOPGATE show "$(summary_field sum1.json run_id)" --dir repo --json >live-show.json &&
 	expect_code 0 $LOOPGATE reindex --dir repo >ri &&
@@ -122,6 +139,8 @@ test_expect_success 'reindex rebuilds exactly what the live store holds' '
 '
 
 test_expect_success 'a deleted database is rebuilt by `loopgate runs`' '
+	two_runs &&
+	runs_json repo live.json &&
 	rm -f repo/.loopgate/loopgate.db repo/.loopgate/loopgate.db-wal repo/.loopgate/loopgate.db-shm &&
 	runs_json repo rebuilt.json &&
 	test -f repo/.loopgate/loopgate.db &&
@@ -191,7 +210,19 @@ test_expect_success 'two runs at once in one repository are both indexed' '
 	expect_code 0 $LOOPGATE reindex --dir r5 && runs_json r5 both2.json && cmp both.json both2.json
 '
 
+# runs_ab: two runs, A then B, in r5 (a.json, b.json), for the cases that
+# change their logs.
+runs_ab() {
+	make_repo r5 &&
+	for r in a b; do
+		expect_code 0 $LOOPGATE run --dir r5 --goal "run $r" --gate "sh test.sh" \
+			--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --max-iterations 1 \
+			--json >$r.json 2>$r.err || return 1
+	done
+}
+
 test_expect_success 'reindex: a tampered log is indexed up to its last good record and named' '
+	runs_ab &&
 	id=$(summary_field a.json run_id) &&
 	log=$(summary_field a.json run_dir)/events.jsonl &&
 	n=$(wc -l <"$log") &&
@@ -212,6 +243,7 @@ test_expect_success 'reindex: a tampered log is indexed up to its last good reco
 '
 
 test_expect_success 'reindex imports checkpoints.jsonl when present' '
+	runs_ab &&
 	id=$(summary_field b.json run_id) &&
 	printf "{\"run_id\":\"%s\",\"seq\":3,\"h\":\"%s\",\"key_id\":\"k\",\"sig\":\"c2ln\",\"ts\":\"2026-01-01T00:00:00Z\"}\n" \
 		"$id" "$(printf %064d 0)" >"$(summary_field b.json run_dir)/checkpoints.jsonl" &&
