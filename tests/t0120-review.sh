@@ -19,13 +19,28 @@ picked() {
 	python3 -c 'import hashlib,sys; x=int.from_bytes(hashlib.sha256(sys.argv[1].encode()).digest()[:8],"big"); print(int(x < float(sys.argv[2]) * 2**64))' "$1" "$2"
 }
 
-test_expect_success 'review_sample: 1 marks a converged run, before run_end' '
+# sampled_run: a converged run marked for review (repo, sum.json); the
+# cases that only look share one (lib.sh use_setup), the ones that give a
+# verdict make their own.  judged_run: that run accepted by alice, then
+# rejected by bob with --force.
+sampled_run() {
 	with_sample repo 1 &&
 	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
 	url=$(start_fake oa s.json) &&
 	(cd repo && expect_code 0 $LOOPGATE run --goal "make add() add" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \
-		--json >../sum.json 2>../err) &&
+		--json >../sum.json 2>../err)
+}
+judged_run() {
+	sampled_run &&
+	id=$(summary_field sum.json run_id) &&
+	expect_code 0 $LOOPGATE review "$id" --accept --note "looks right" \
+		--reviewer alice --dir repo >/dev/null &&
+	USER=bob expect_code 0 $LOOPGATE review "$id" --reject --force --dir repo >/dev/null
+}
+
+test_expect_success 'review_sample: 1 marks a converged run, before run_end' '
+	use_setup sampled sampled_run &&
 	test "$(summary_field sum.json review_requested)" = True &&
 	events_kinds "$(summary_field sum.json run_dir)" | tail -n 2 >kinds &&
 	printf "review_requested\nrun_end\n" | cmp - kinds &&
@@ -34,6 +49,7 @@ test_expect_success 'review_sample: 1 marks a converged run, before run_end' '
 '
 
 test_expect_success 'loopgate review lists it with its diff and the final gate evidence' '
+	use_setup sampled sampled_run &&
 	id=$(summary_field sum.json run_id) &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	expect_code 0 $LOOPGATE review --dir repo >list &&
@@ -58,6 +74,7 @@ test_expect_success 'loopgate review lists it with its diff and the final gate e
 '
 
 test_expect_success 'a verdict goes into the run log and the store; a second needs --force' '
+	sampled_run &&
 	id=$(summary_field sum.json run_id) &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	expect_code 0 $LOOPGATE review "${id%???}" --accept --note "looks right" \
@@ -83,6 +100,7 @@ test_expect_success 'a verdict goes into the run log and the store; a second nee
 '
 
 test_expect_success 'the verdict survives a rebuild of the store (it is in the log)' '
+	judged_run &&
 	id=$(summary_field sum.json run_id) &&
 	rm -f repo/.loopgate/loopgate.db* &&
 	expect_code 0 $LOOPGATE show "$id" --dir repo --json >s2.json &&
@@ -90,6 +108,7 @@ test_expect_success 'the verdict survives a rebuild of the store (it is in the l
 '
 
 test_expect_success 'verdict usage errors: no verdict, both, unknown run, no reviewer' '
+	use_setup sampled sampled_run &&
 	id=$(summary_field sum.json run_id) &&
 	expect_code 2 $LOOPGATE review "$id" --dir repo 2>e1 && grep -q "accept or --reject" e1 &&
 	expect_code 2 $LOOPGATE review "$id" --accept --reject --dir repo 2>e2 && grep -q "one verdict" e2 &&
@@ -112,10 +131,15 @@ test_expect_success 'a run whose log does not end in run_end is not judged' '
 	cmp cut "$log"
 '
 
-test_expect_success 'review_sample: 0 marks nothing; out of range or not a number is refused' '
+# unsampled_run: a converged run with review_sample: 0 (r3, s3.json).
+unsampled_run() {
 	with_sample r3 0 &&
 	expect_code 0 $LOOPGATE run --dir r3 --goal "fix" --gate "sh test.sh" \
-		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --json >s3.json 2>/dev/null &&
+		--agent-cmd "sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py" --json >s3.json 2>/dev/null
+}
+
+test_expect_success 'review_sample: 0 marks nothing; out of range or not a number is refused' '
+	unsampled_run &&
 	! events_kinds "$(summary_field s3.json run_dir)" | grep -q review_requested &&
 	expect_code 0 $LOOPGATE review --dir r3 >l3 && grep -qx "no run awaits review" l3 &&
 	make_repo r4 &&
@@ -129,6 +153,7 @@ test_expect_success 'review_sample: 0 marks nothing; out of range or not a numbe
 '
 
 test_expect_success 'a tampered log gets no verdict (exit 3) and is left as it was' '
+	unsampled_run &&
 	id=$(summary_field s3.json run_id) &&
 	log=$(summary_field s3.json run_dir)/events.jsonl &&
 	python3 - "$log" <<-PY
