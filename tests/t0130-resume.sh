@@ -232,7 +232,7 @@ for n in 1 2; do
 		two_replies >s.json &&
 		make_repo g$n &&
 		url=\$(start_fake g$n s.json) &&
-		{ lg_exec g$n \"\$url\" \"sh $TRASH/hold.sh\" >/dev/null 2>g.err & } &&
+		{ lg_exec g$n \"\$url\" \"sh \$TRASH/hold.sh\" >/dev/null 2>g.err & } &&
 		lg=\$! &&
 		i=0 &&
 		while [ ! -s gate.marker ] && [ \$i -lt 3000 ]; do i=\$((i + 1)); sleep 0.01; done &&
