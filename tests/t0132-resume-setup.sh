@@ -27,22 +27,24 @@ lg_resume() {
 	$LOOPGATE resume "$(ls "$1/.loopgate/runs")" --dir "$1" --json
 }
 
-# big_repo DIR: make_repo with 3,000 more files (copied from one made once).
+# big_repo DIR: make_repo with 3,000 more files (copied from one made once
+# per script: lib.sh shared_setup).
+big_tmpl() {
+	make_repo big &&
+	python3 - big <<-'PY' &&
+	import os, sys
+	for i in range(3000):
+	    d = os.path.join(sys.argv[1], "src", "d%02d" % (i % 60))
+	    os.makedirs(d, exist_ok=True)
+	    with open(os.path.join(d, "f%04d.txt" % i), "w") as f:
+	        f.write(("line %d of a file that makes the checkout slow\n" % i) * 40)
+	PY
+	git -C big add -A &&
+	git -C big commit -q -m "3000 files"
+}
 big_repo() {
-	if [ ! -d "$TRASH/big.tmpl" ]; then
-		make_repo "$TRASH/big.tmpl" &&
-		python3 - "$TRASH/big.tmpl" <<-'PY' &&
-		import os, sys
-		for i in range(3000):
-		    d = os.path.join(sys.argv[1], "src", "d%02d" % (i % 60))
-		    os.makedirs(d, exist_ok=True)
-		    with open(os.path.join(d, "f%04d.txt" % i), "w") as f:
-		        f.write(("line %d of a file that makes the checkout slow\n" % i) * 40)
-		PY
-		git -C "$TRASH/big.tmpl" add -A &&
-		git -C "$TRASH/big.tmpl" commit -q -m "3000 files"
-	fi
-	cp -a "$TRASH/big.tmpl" "$1"
+	tmpl=$(shared_setup big.tmpl big_tmpl) &&
+	cp -a "$tmpl/big" "$1"
 }
 
 # no_survivors REPO: once the run lock is free (the dead run's wardens hold
@@ -66,8 +68,8 @@ no_survivors() {
 # iterations, tree, spend), the spend is the log's (every attempt, once),
 # and the log verifies.
 check_resumed() {
-	ensure_reference "$2" &&
-	sum=resumed.json ref=$TRASH/$2
+	refdir=$(ensure_reference "$2") &&
+	sum=resumed.json ref=$refdir/$2
 	id=$(summary_field $sum run_id)
 	for k in status iterations tokens_in tokens_out cost_usd calls; do
 		test "$(summary_field $sum $k)" = "$(summary_field "$ref.json" $k)" ||
@@ -121,19 +123,20 @@ killed() {
 		lg_run "$1" "$url" >/dev/null 2>"$1.killed.err"
 }
 
-# ensure_reference NAME: the reference NAME (bigref, ref), made by the
-# first case that needs it: each case stands on its own, in any order.
+# ensure_reference NAME: the reference NAME (bigref, ref), made once per
+# script (lib.sh shared_setup) by the first case that needs it: each case
+# stands on its own, in any order.  Prints the directory holding NAME.json
+# and NAME.tree.
 ensure_reference() {
-	test -f "$TRASH/$1.tree" && return 0
 	case $1 in
-	bigref) (cd "$TRASH" && reference bigref big_repo) ;;
-	*) (cd "$TRASH" && reference ref make_repo) ;;
+	bigref) shared_setup bigref reference bigref big_repo ;;
+	*) shared_setup ref reference ref make_repo ;;
 	esac
 }
 
 test_expect_success 'the uninterrupted runs (references)' '
-	ensure_reference bigref &&
-	ensure_reference ref
+	ensure_reference bigref >/dev/null &&
+	ensure_reference ref >/dev/null
 '
 
 # The high one: `git worktree add` checks out 3,000 files through a child
