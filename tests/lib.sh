@@ -148,6 +148,7 @@ use_setup() {
 	us_dir=$(shared_setup "$@") || return 1
 	HOME=$us_dir/home
 	export HOME
+	rmdir home 2>/dev/null && ln -s "$HOME" home
 	for f in "$us_dir"/* "$us_dir"/.[!.]*; do
 		[ -e "$f" ] || [ -L "$f" ] || continue
 		case ${f##*/} in home) continue ;; esac

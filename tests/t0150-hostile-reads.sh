@@ -45,19 +45,25 @@ for f in key.md shadow.md abs.md rel.md dotenv.md zero.md fifo.md dir.md sock.md
 done
 SH
 
-test_expect_success 'traps in the tree: the run converges, nothing blocks' '
+# The hostile run the cases look at, made once (lib.sh use_setup).
+traps_run() {
 	make_repo repo &&
 	echo "DOTENV-SECRET-77" >repo/.env &&
 
 	printf "gates:\n  - run: sh test.sh; rc=\$?; sh $TRASH/names.sh; exit \$rc\n    junit: reports/TEST-*.xml\ncontext: [\"*.md\"]\nagent_env: [TRASH]\n" >repo/loopgate.yaml &&
 	git -C repo add -A && git -C repo commit -qm setup &&
 	expect_code 0 timeout 120 $LOOPGATE run $TRASH_WRITABLE --dir repo --goal "fix add" \
-		--agent-cmd "$TRASH/hostile.sh" --json >s.json 2>err &&
+		--agent-cmd "$TRASH/hostile.sh" --json >s.json 2>err
+}
+
+test_expect_success 'traps in the tree: the run converges, nothing blocks' '
+	use_setup traps traps_run &&
 	test "$(summary_field s.json status)" = converged &&
 	test -s home/.config/loopgate/audit-key.pem
 '
 
 test_expect_success 'the prompt says why each trap was left out' '
+	use_setup traps traps_run &&
 	grep -q "an honest note" prompt-2 &&
 	grep -q "context file omitted: key.md: refused: it leads out of the tree" prompt-2 &&
 	grep -q "context file omitted: rel.md: refused: it leads out of the tree" prompt-2 &&
@@ -68,6 +74,7 @@ test_expect_success 'the prompt says why each trap was left out' '
 '
 
 test_expect_success 'no secret in any prompt, log, report or output' '
+	use_setup traps traps_run &&
 	run_dir=$(summary_field s.json run_dir) &&
 	for f in prompt-2 s.json err $(find "$run_dir" repo/.loopgate -type f); do
 		case $f in */tree/*) continue ;; esac
