@@ -96,13 +96,53 @@ render() {
 	! grep "CONSOLE" "$1.console"
 }
 
-test_expect_success 'a converged run leaves report.html; numbers match summary.json' '
+# The runs and pages the cases look at, each made once (lib.sh use_setup)
+# by whichever case needs it first; a case that changes a run (gives a
+# verdict) makes its own.
+# converged_run: a converged model run (repo, sum.json).
+converged_run() {
 	make_repo repo && priced repo &&
 	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
 	url=$(start_fake oa s.json) &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "make add() <b>add</b>" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \
-		--max-iterations 5 --max-cost 2 --json >sum.json 2>err &&
+		--max-iterations 5 --max-cost 2 --json >sum.json 2>err
+}
+# hostile_run: a run whose gate prints HTML; its report as hostile.html.
+hostile_run() {
+	make_repo hrepo &&
+	cp hostile.sh hrepo/test.sh && git -C hrepo commit -qam hostile &&
+	expect_code 0 $LOOPGATE run --dir hrepo --goal "fix add" --gate "sh test.sh" \
+		--agent-cmd "$TRASH/agent.sh" --json >hsum.json 2>err &&
+	cp "$(summary_field hsum.json run_dir)/report.html" hostile.html
+}
+# stalled_run: a run that stalls; its report as stalled.html.
+stalled_run() {
+	make_repo srepo &&
+	expect_code 1 $LOOPGATE run --dir srepo --goal "fix add" --gate "sh test.sh" \
+		--agent-cmd "$TRASH/idle.sh" --max-iterations 6 --json >ssum.json 2>err &&
+	cp "$(summary_field ssum.json run_dir)/report.html" stalled.html
+}
+# lanes_page: the converged run's log doctored into several workers'
+# (lanes/), rendered as lanes.html.
+lanes_page() {
+	run_dir=$(summary_field "$(shared_setup conv converged_run)/sum.json" run_dir) &&
+	cp -r "$run_dir" lanes &&
+	python3 - lanes/events.jsonl <<-EOF &&
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1])]
+	with open(sys.argv[1], "w") as f:
+	    for r in recs:
+	        it = r["body"].get("iteration")
+	        if isinstance(it, int) and it > 0:
+	            r["body"]["worker"] = it
+	        f.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
+	EOF
+	$LOOPGATE report lanes -o lanes.html
+}
+
+test_expect_success 'a converged run leaves report.html; numbers match summary.json' '
+	use_setup conv converged_run &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	test -f "$run_dir/report.html" &&
 	grep -q "report $run_dir/report.html" err &&
@@ -114,9 +154,10 @@ test_expect_success 'a converged run leaves report.html; numbers match summary.j
 '
 
 test_expect_success 'loopgate report renders any past run, by id prefix or directory' '
+	use_setup conv converged_run &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	id=$(summary_field sum.json run_id) &&
-	(cd repo && $LOOPGATE report "$(echo $id | cut -c1-15)" -o ../again.html) &&
+	(cd repo && $LOOPGATE report "$(echo $id | cut -c1-15)" -o "$TRASH/again.html") &&
 	$LOOPGATE report "$run_dir" -o - >stdout.html &&
 	cmp again.html stdout.html &&
 	check_html again.html "$run_dir/summary.json" &&
@@ -126,13 +167,10 @@ test_expect_success 'loopgate report renders any past run, by id prefix or direc
 '
 
 test_expect_success 'hostile gate output is text; failure lines are marked' '
-	make_repo hrepo &&
-	cp hostile.sh hrepo/test.sh && git -C hrepo commit -qam hostile &&
-	expect_code 0 $LOOPGATE run --dir hrepo --goal "fix add" --gate "sh test.sh" \
-		--agent-cmd "$TRASH/agent.sh" --json >hsum.json 2>err &&
+	use_setup hostile hostile_run &&
 	run_dir=$(summary_field hsum.json run_dir) &&
 	check_html "$run_dir/report.html" "$run_dir/summary.json" &&
-	cp "$run_dir/report.html" hostile.html &&
+	cmp "$run_dir/report.html" hostile.html &&
 	grep -q "&lt;script&gt;document.title=&quot;PWNED&quot;&lt;/script&gt;" hostile.html &&
 	grep -q "&lt;img src=x onerror=alert(2)&gt; &amp; &quot;quotes&quot;" hostile.html &&
 	grep -q "<mark>calc.py:2: FAIL add(2, 3) returned 6</mark>" hostile.html &&
@@ -148,32 +186,18 @@ test_expect_success 'hostile gate output is text; failure lines are marked' '
 '
 
 test_expect_success 'a stalled run: halted, report written, stall marked on the timeline' '
-	make_repo srepo &&
-	expect_code 1 $LOOPGATE run --dir srepo --goal "fix add" --gate "sh test.sh" \
-		--agent-cmd "$TRASH/idle.sh" --max-iterations 6 --json >ssum.json 2>err &&
+	use_setup stalled stalled_run &&
 	test "$(summary_field ssum.json status)" = stalled &&
 	run_dir=$(summary_field ssum.json run_dir) &&
 	check_html "$run_dir/report.html" "$run_dir/summary.json" &&
-	cp "$run_dir/report.html" stalled.html &&
+	cmp "$run_dir/report.html" stalled.html &&
 	grep -q "<span class=\"tag\">stall</span>" stalled.html &&
 	grep -q "<line class=\"mark\"" stalled.html &&
 	grep -q "pill stalled" stalled.html
 '
 
 test_expect_success 'a log with several workers gets one lane each; a doctored log says so' '
-	run_dir=$(summary_field sum.json run_dir) &&
-	cp -r "$run_dir" lanes &&
-	python3 - lanes/events.jsonl <<-EOF &&
-	import json, sys
-	recs = [json.loads(l) for l in open(sys.argv[1])]
-	with open(sys.argv[1], "w") as f:
-	    for r in recs:
-	        it = r["body"].get("iteration")
-	        if isinstance(it, int) and it > 0:
-	            r["body"]["worker"] = it
-	        f.write(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n")
-	EOF
-	$LOOPGATE report lanes -o lanes.html &&
+	use_setup lanes lanes_page &&
 	check_html lanes.html &&
 	test "$(grep -c "<tr class=\"lane\">" lanes.html)" = 3 &&
 	grep -q "worker 2 · gate 1" lanes.html &&
@@ -181,6 +205,7 @@ test_expect_success 'a log with several workers gets one lane each; a doctored l
 '
 
 test_expect_success 'a recorded path that leaves the run directory is not read' '
+	use_setup conv converged_run &&
 	mkdir -p evil && run_dir=$(summary_field sum.json run_dir) &&
 	cp "$run_dir/events.jsonl" evil/ &&
 	echo "SECRET-OUTSIDE" >outside.txt &&
@@ -207,6 +232,7 @@ test_expect_success 'a killed run has no report; its resume writes one with the 
 '
 
 test_expect_success 'a review verdict is rendered into report.html' '
+	converged_run &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	id=$(summary_field sum.json run_id) &&
 	! grep -q "class=\"verdict\"" "$run_dir/report.html" &&
@@ -216,6 +242,8 @@ test_expect_success 'a review verdict is rendered into report.html' '
 '
 
 test_expect_success 'chromium renders the pages from file:// with no console error' '
+	use_setup conv converged_run && use_setup hostile hostile_run &&
+	use_setup stalled stalled_run && use_setup lanes lanes_page &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	render converged "$run_dir/report.html" &&
 	render hostile "$TRASH/hostile.html" &&
@@ -248,6 +276,7 @@ test_expect_success 'chromium renders the pages from file:// with no console err
 '
 
 test_expect_success 'the page forbids script even if escaping failed (CSP)' '
+	use_setup hostile hostile_run &&
 	sed "s|<meta name=\"referrer\"|<script>document.title=\"PWNED\"</script><meta name=\"referrer\"|" \
 		hostile.html >injected.html &&
 	grep -q "<script>document.title" injected.html &&

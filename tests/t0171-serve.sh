@@ -20,18 +20,38 @@ http() {
 	PY
 }
 
-test_expect_success 'a run to look at' '
+# a_run: the run to look at (repo, sum.json).  start_serve: `loopgate
+# serve` on repo, its URL in serve.out, its pid in serve.fakepid.
+# serve_run: both, the server the cases query (made once, lib.sh
+# use_setup; serve_env then sets PORT and TOKEN from its URL).  The case
+# that stops a server starts its own.
+a_run() {
 	make_repo repo &&
 	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
 	url=$(start_fake oa s.json) &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "fix add" --gate "sh test.sh" \
 		--model openai/test-model --base-url "$url" --json >sum.json 2>err
+}
+start_serve() {
+	$LOOPGATE serve --dir repo >serve.out 2>serve.err &
+	echo $! >serve.fakepid &&
+	i=0 && while [ ! -s serve.out ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+}
+serve_run() {
+	use_setup run a_run && start_serve
+}
+serve_env() {
+	PORT=$(sed "s#http://127.0.0.1:\([0-9]*\)/.*#\1#" serve.out) &&
+	TOKEN=$(sed "s#http://127.0.0.1:[0-9]*/\([0-9a-f]*\)/#\1#" serve.out)
+}
+
+test_expect_success 'a run to look at' '
+	use_setup run a_run
 '
 
 test_expect_success 'serve prints a 127.0.0.1 URL with a token and listens there only' '
-	$LOOPGATE serve --dir repo >serve.out 2>serve.err &
-	echo $! >serve.fakepid &&
-	i=0 && while [ ! -s serve.out ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done &&
+	use_setup run a_run &&
+	start_serve &&
 	grep -Eq "^http://127\.0\.0\.1:[0-9]+/[0-9a-f]{32}/$" serve.out &&
 	port=$(sed "s#http://127.0.0.1:\([0-9]*\)/.*#\1#" serve.out) &&
 	python3 -c "
@@ -43,10 +63,9 @@ assert mine and all(r[1].split(\":\")[0] == \"0100007F\" for r in mine), mine
 " "$port"
 '
 
-PORT=$(sed "s#http://127.0.0.1:\([0-9]*\)/.*#\1#" "$TRASH/serve.out" 2>/dev/null)
-TOKEN=$(sed "s#http://127.0.0.1:[0-9]*/\([0-9a-f]*\)/#\1#" "$TRASH/serve.out" 2>/dev/null)
 
 test_expect_success 'no token, a wrong token or a foreign Host: 403' '
+	use_setup serve serve_run && serve_env &&
 	id=$(summary_field sum.json run_id) &&
 	http / | head -n 1 | grep -qx 403 &&
 	http /0123456789abcdef0123456789abcdef/ | head -n 1 | grep -qx 403 &&
@@ -57,6 +76,7 @@ test_expect_success 'no token, a wrong token or a foreign Host: 403' '
 '
 
 test_expect_success 'the run list and a run page; path traversal gets 404' '
+	use_setup serve serve_run && serve_env &&
 	id=$(summary_field sum.json run_id) &&
 	http /$TOKEN/ >index && grep -q "href=\"/$TOKEN/run/$id\"" index &&
 	http /$TOKEN/run/$id >page && head -n 1 page | grep -qx 200 &&
@@ -72,6 +92,7 @@ test_expect_success 'the run list and a run page; path traversal gets 404' '
 '
 
 test_expect_success 'a run in progress: a new record streams within a second, the page follows' '
+	use_setup serve serve_run && serve_env &&
 	id=$(summary_field sum.json run_id) &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	cp -r "$run_dir" "repo/.loopgate/runs/live-1" &&
@@ -105,6 +126,7 @@ test_expect_success 'a run in progress: a new record streams within a second, th
 
 test_expect_success 'in Chromium, the run page shows a new iteration within a second (live.js)' '
 	command -v chromium >/dev/null || { echo "chromium is not installed (./bootstrap installs it)"; exit 1; }
+	use_setup serve serve_run && serve_env &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	cp -r "$run_dir" "repo/.loopgate/runs/live-2" &&
 	timeout 60 python3 "$TEST_DIR/browser/live_page.py" "http://127.0.0.1:$PORT/$TOKEN/run/live-2" \
@@ -113,6 +135,8 @@ test_expect_success 'in Chromium, the run page shows a new iteration within a se
 '
 
 test_expect_success 'serve stops on SIGTERM' '
+	use_setup run a_run &&
+	start_serve &&
 	pid=$(cat serve.fakepid) && kill -TERM "$pid" &&
 	i=0 && while ! proc_dead "$pid" && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done &&
 	proc_dead "$pid" && rm serve.fakepid
