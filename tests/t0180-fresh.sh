@@ -28,7 +28,8 @@ make_pyrepo() {
 	)
 }
 
-test_expect_success 'python: a same-size edit within the same second is judged fresh' '
+# The python run that cases 1 and 2 look at, made once (lib.sh use_setup).
+py_run() {
 	make_pyrepo py &&
 	cat >agent.sh <<-EOF &&
 	#!/bin/sh
@@ -38,7 +39,11 @@ test_expect_success 'python: a same-size edit within the same second is judged f
 	chmod +x agent.sh &&
 	expect_code 0 $LOOPGATE run --dir py --goal "add" --stall-after 5 \
 		--gate "python3 -m unittest -q 2>&1" --agent-cmd "$TRASH/agent.sh" \
-		--json >py.json 2>err &&
+		--json >py.json 2>err
+}
+
+test_expect_success 'python: a same-size edit within the same second is judged fresh' '
+	use_setup py py_run &&
 	test "$(summary_field py.json status)" = converged &&
 	d=$(summary_field py.json run_dir) &&
 	grep -q "1016 != 5" "$d/baseline/gate-1.out" &&
@@ -47,6 +52,7 @@ test_expect_success 'python: a same-size edit within the same second is judged f
 '
 
 test_expect_success 'the stale bytecode of changed files is removed, and said so' '
+	use_setup py py_run &&
 	d=$(summary_field py.json run_dir) &&
 	event_bodies "$d" fresh >fresh.json &&
 	python3 -c "
