@@ -5,10 +5,15 @@
 # and no "all passed" for gates that did not run.
 . "$(dirname "$0")/lib.sh"
 
-test_expect_success 'an agent command that is not found: actor_failed, exit 1' '
+# The failing run that cases 1-3 look at, made once (lib.sh use_setup).
+nf_run() {
 	make_repo nf &&
 	expect_code 1 $LOOPGATE run --dir nf --goal "fix add" --gate "sh test.sh" \
-		--agent-cmd "no-such-agent-cli --go" --max-iterations 10 --json >nf.json 2>nf.err &&
+		--agent-cmd "no-such-agent-cli --go" --max-iterations 10 --json >nf.json 2>nf.err
+}
+
+test_expect_success 'an agent command that is not found: actor_failed, exit 1' '
+	use_setup nf nf_run &&
 	test "$(summary_field nf.json status)" = actor_failed &&
 	test "$(summary_field nf.json exit_code)" = 1 &&
 	summary_field nf.json reason >reason &&
@@ -17,12 +22,14 @@ test_expect_success 'an agent command that is not found: actor_failed, exit 1' '
 '
 
 test_expect_success 'the console shows the exit status and the last lines each turn' '
+	use_setup nf nf_run &&
 	test "$(grep -c "the agent command failed: exit 127; its last lines:" nf.err)" -ge 2 &&
 	grep -q "no-such-agent-cli: not found" nf.err &&
 	grep -q "loopgate: actor_failed:" nf.err
 '
 
 test_expect_success 'handoff.md: the actor section with the exit status and last lines' '
+	use_setup nf nf_run &&
 	h="$(summary_field nf.json run_dir)/handoff.md" &&
 	grep -q "^## Actor" "$h" &&
 	grep -q "the agent command failed: exit 127" "$h" &&
