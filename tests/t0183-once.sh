@@ -10,11 +10,16 @@ test_expect_success 'a loop without a gate is refused, and points at once' '
 	grep -q "no gate" err && grep -q "loopgate once" err
 '
 
-test_expect_success 'once with a command actor: exit 0, the diff printed and on the branch' '
+# The once run that cases 2-4 look at, made once (lib.sh use_setup).
+once_run() {
 	make_repo o &&
 	expect_code 0 $LOOPGATE once --dir o --goal "write a README" \
 		--agent-cmd "printf \"# calc\\n\" >README.md; (echo escaped >$TRASH/escaped) 2>/dev/null; true" \
-		>out 2>err &&
+		>out 2>err
+}
+
+test_expect_success 'once with a command actor: exit 0, the diff printed and on the branch' '
+	use_setup once once_run &&
 	grep -q "^+# calc" out && grep -q "README.md" out &&
 	grep -q "loopgate: completed:" err &&
 	b=$(sed -n "s/.*the result is on branch //p" err) &&
@@ -24,10 +29,12 @@ test_expect_success 'once with a command actor: exit 0, the diff printed and on 
 '
 
 test_expect_success 'it was sandboxed: nothing outside the tree was written' '
-	! test -e "$TRASH/escaped"
+	use_setup once once_run &&
+	! test -e "$(shared_setup once once_run)/escaped"
 '
 
 test_expect_success 'the run directory: signed log, summary, diff.patch' '
+	use_setup once once_run &&
 	d=$(ls -d o/.loopgate/runs/*) && id=$(basename "$d") &&
 	test -s "$d/diff.patch" && grep -q "^+# calc" "$d/diff.patch" &&
 	events_ok "$d" &&
