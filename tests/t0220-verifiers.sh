@@ -19,14 +19,21 @@ run_panel() {
 		--json "$@" >"$name.json" 2>"$name.err"
 }
 
+# panel_setup CODE KIND NAME ITERATIONS: a fresh repo and run_panel KIND
+# NAME, exiting CODE.  The runs several cases look at are made once with it
+# (lib.sh use_setup).
+panel_setup() {
+	make_repo repo &&
+	expect_code "$1" run_panel "$2" "$3" --max-iterations "$4"
+}
+
 # models LOG: the model of every request, in order, one line.
 models() {
 	python3 -c 'import json,sys; print(" ".join(json.loads(l)["body"]["model"] for l in open(sys.argv[1])))' "$1"
 }
 
 test_expect_success 'a gamed solution passes the gate but the vote rejects it' '
-	make_repo repo &&
-	expect_code 0 run_panel gamed g --max-iterations 4 &&
+	use_setup g panel_setup 0 gamed g 4 &&
 	test "$(summary_field g.json status)" = converged &&
 	test "$(summary_field g.json iterations)" = 2 &&
 	test "$(models g.log)" = "worker v-goal v-gaming v-lenient worker v-goal v-gaming v-lenient" &&
@@ -57,6 +64,7 @@ test_expect_success 'a gamed solution passes the gate but the vote rejects it' '
 '
 
 test_expect_success 'the rejecting reasons reach the next prompt, with file:line' '
+	use_setup g panel_setup 0 gamed g 4 &&
 	python3 -c "
 import json,sys
 reqs=[json.loads(l) for l in open(sys.argv[1])]
@@ -88,8 +96,7 @@ assert \"gaming rejected\" in v[0][\"summary\"], v
 '
 
 test_expect_success 'the lenient verifier alone is outvoted: never converged' '
-	rm -rf repo && make_repo repo &&
-	expect_code 1 run_panel lenient-outvoted o --max-iterations 2 &&
+	use_setup o panel_setup 1 lenient-outvoted o 2 &&
 	status=$(summary_field o.json status) &&
 	test "$status" = budget_exhausted &&
 	test "$(event_bodies "$(summary_field o.json run_dir)" verdict |
@@ -107,8 +114,7 @@ test_expect_success 'a failing gate never becomes a pass: no verifier is asked' 
 '
 
 test_expect_success 'a malformed verdict is a recorded abstention, not a crash' '
-	rm -rf repo && make_repo repo &&
-	expect_code 0 run_panel malformed m --max-iterations 2 &&
+	use_setup m panel_setup 0 malformed m 2 &&
 	test "$(summary_field m.json status)" = converged &&
 	event_bodies "$(summary_field m.json run_dir)" vote >mv.json &&
 	python3 -c "
@@ -122,6 +128,9 @@ assert v[\"goal\"][\"verdict\"]==\"accept\" and v[\"lenient\"][\"verdict\"]==\"a
 '
 
 test_expect_success 'per-role spend adds up to the total; verifier calls are charged' '
+	use_setup g panel_setup 0 gamed g 4 &&
+	use_setup o panel_setup 1 lenient-outvoted o 2 &&
+	use_setup m panel_setup 0 malformed m 2 &&
 	for f in g.json m.json o.json; do
 		python3 -c "
 import json,sys
@@ -157,6 +166,7 @@ test_expect_success 'verifiers are charged at their own prices against --max-cos
 '
 
 test_expect_success 'a verifier model without a price under --max-cost is a usage error' '
+	make_repo repo &&
 	{ cat "$PANEL" && printf "models:\n  worker: {provider: openai, price_in: 1, price_out: 1}\n"; } >pe.yaml &&
 	expect_code 2 $LOOPGATE run --dir repo --config pe.yaml --goal g --gate true \
 		--model openai/worker --max-cost 1 2>pe.err &&

@@ -10,22 +10,29 @@ models() {
 	python3 -c 'import json,sys; print(" ".join(json.loads(l)["body"]["model"] for l in open(sys.argv[1])))' "$1"
 }
 
-test_expect_success 'a stall hands the next turn to the escalation model, which converges' '
+# The roles every escalating run uses (a fixture: each case sees it).
+cat >"$TRASH/roles.yaml" <<-EOF
+roles:
+  worker: openai/cheap
+  escalation: openai/strong
+escalations: 1
+models:
+  cheap: {provider: openai, price_in: 1, price_out: 2}
+  strong: {provider: openai, price_in: 10, price_out: 30}
+EOF
+
+# The escalating run cases 1-3 look at, made once (lib.sh use_setup).
+escalated_run() {
 	make_repo repo &&
-	cat >roles.yaml <<-EOF &&
-	roles:
-	  worker: openai/cheap
-	  escalation: openai/strong
-	escalations: 1
-	models:
-	  cheap: {provider: openai, price_in: 1, price_out: 2}
-	  strong: {provider: openai, price_in: 10, price_out: 30}
-	EOF
 	python3 "$GEN" escalation >e.json &&
 	url=$(start_fake e e.json) &&
 	expect_code 0 $LOOPGATE run --dir repo --config roles.yaml --goal "make add() add" \
 		--gate "sh test.sh" --base-url "$url" --max-iterations 8 --max-cost 1 \
-		--json >s.json 2>err &&
+		--json >s.json 2>err
+}
+
+test_expect_success 'a stall hands the next turn to the escalation model, which converges' '
+	use_setup esc escalated_run &&
 	test "$(summary_field s.json status)" = converged &&
 	models e.log >m &&
 	test "$(cat m)" = "cheap cheap strong" &&
@@ -41,6 +48,7 @@ assert e[0][\"used\"]==1 and e[0][\"of\"]==1, e
 '
 
 test_expect_success 'cost, tokens and calls per role add up to the total' '
+	use_setup esc escalated_run &&
 	python3 -c "
 import json,sys
 s=json.load(open(sys.argv[1])); r=s[\"roles\"]
@@ -59,6 +67,7 @@ assert r[\"escalation\"][\"model\"]==\"openai/strong\", r
 '
 
 test_expect_success 'the per-role spend is in loopgate show and in handoff.md' '
+	use_setup esc escalated_run &&
 	run_id=$(summary_field s.json run_id) &&
 	$LOOPGATE show --dir repo "$run_id" >show.out &&
 	grep -q "^roles:" show.out &&
@@ -101,6 +110,7 @@ test_expect_success 'no escalation model: the stall halts on record, as before' 
 '
 
 test_expect_success 'escalations without an escalation model is a usage error' '
+	make_repo repo &&
 	printf "escalations: 2\n" >bad.yaml &&
 	expect_code 2 $LOOPGATE run --dir repo --config bad.yaml --goal g --gate true \
 		--model openai/x 2>bad.err &&

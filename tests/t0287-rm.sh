@@ -34,6 +34,7 @@ test_expect_success 'a fan-out removed whole: workers, worktrees, branches, dire
 '
 
 test_expect_success '--keep-branch keeps the result; a prefix names the run' '
+	make_repo r &&
 	expect_code 0 $LOOPGATE run --dir r --goal "make add() add" --gate "sh test.sh" \
 		--agent-cmd "$(fix)" --json >k.json 2>err &&
 	k=$(run_id k.json) && sha=$(git -C r rev-parse "loopgate/$k") &&
@@ -67,6 +68,7 @@ test_expect_success 'a run still running is refused and left whole; once it ends
 '
 
 test_expect_success 'usage: no run, an unknown option' '
+	make_repo r &&
 	expect_code 2 $LOOPGATE rm --dir r 2>e && grep -q "which run" e &&
 	expect_code 2 $LOOPGATE rm --dir r --frobnicate x 2>e2
 '
