@@ -8,11 +8,13 @@
 # (run_end last), and no child left behind.
 . "$(dirname "$0")/lib.sh"
 
-# A git that is slow where the test wants it: setup (worktree add) or commit,
-# as the file slowgit says (loopgate gives git a fixed environment).
-mkdir -p "$TRASH/bin" "$TRASH/m"
+# slow_git: $TRASH/bin/git, a git that is slow where the test wants it:
+# setup (worktree add) or commit, as the case's file slowgit says (loopgate
+# gives git a fixed environment); it marks the phase in $TRASH/m.
 REAL_GIT=$(command -v git)
-cat >"$TRASH/bin/git" <<SH
+slow_git() {
+	mkdir -p "$TRASH/bin" "$TRASH/m" &&
+	cat >"$TRASH/bin/git" <<SH &&
 #!/bin/sh
 mode=\$(cat "$TRASH/slowgit" 2>/dev/null)
 case " \$* " in
@@ -21,7 +23,8 @@ case " \$* " in
 esac
 exec "$REAL_GIT" "\$@"
 SH
-chmod +x "$TRASH/bin/git"
+	chmod +x "$TRASH/bin/git"
+}
 
 # wait_for WHAT REPO: until the phase shows (at most 30 s).
 wait_for() {
@@ -48,6 +51,7 @@ interrupt() {
 	shift 2
 	repo=r-$sig-$phase
 	make_repo $repo
+	slow_git
 	rm -f "$TRASH/m/"*
 	[ $phase = setup ] || [ $phase = commit ] || rm -f "$TRASH/slowgit"
 	set +e
