@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every unit binary and end-to-end test script, each in its own process
 # under a timeout, and prints the plain closing line "N passed, N failed".
-# Usage: tests/run.sh [PATTERN]   (PATTERN filters test file names)
+# Usage: tests/run.sh [PATTERN]   (PATTERN filters test file names: t3030
+# one script, t3 a family; tests/README.md)
 # Needs LOOPGATE_BIN and UNIT_DIR (set by `make test`).
 here=$(cd "$(dirname "$0")" && pwd)
 pattern=${1:-}

@@ -75,7 +75,7 @@ test_expect_success 'the user tree, branch and status are untouched; no worktree
 '
 
 # --no-sandbox: inside the sandbox $PPID is the namespace's init, and loopgate
-# cannot be signalled from a gate at all (t0140 checks that).
+# cannot be signalled from a gate at all (t4000 checks that).
 test_expect_success 'an interrupted check removes its worktree too (exit 3)' '
 	fixed_repo stop &&
 	# the gate'"'"'s parent is its warden (exec/warden.h); loopgate is the

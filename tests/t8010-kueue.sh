@@ -4,7 +4,7 @@
 # and admitting Jobs under a 2-CPU ClusterQueue quota like Kueue.
 # `loopgate dispatch` drives the backend by hand here, with a test worker
 # command (the fake runs no container; the test ends a worker's pod through
-# the fake's control port); t0286 runs a whole fan-out through it.  Every manifest loopgate
+# the fake's control port); t8011 runs a whole fan-out through it.  Every manifest loopgate
 # sent or printed is validated against the Kubernetes OpenAPI schema (npm
 # kubernetes-models, tools/npm-schemas.sh) and Kueue's v1beta1 objects.
 . "$(dirname "$0")/lib.sh"

@@ -267,7 +267,7 @@ assert all(x[\"status\"]==\"signaled\" and x[\"signal\"]==9 and x[\"describe\"].
 
 # ---- 6. a gate whose command is not found ----------------------------------
 
-# (a program not installed at all stops the run at the baseline: t0061)
+# (a program not installed at all stops the run at the baseline: t1041)
 test_expect_success 'a gate whose command is not found: exit 127 and the shell message' '
 	make_repo nf &&
 	one_reply nf "No edit this time." &&
@@ -283,7 +283,7 @@ test_expect_success 'a gate whose command is not found: exit 127 and the shell m
 
 # ---- 7. a control character in the model's edit path ------------------------
 # (A NUL in the reply is a known breakage in the providers: see
-# tests/pending/t0061-robustness-pending.sh.)
+# tests/pending/t1041-robustness-pending.sh.)
 
 test_expect_success 'a control character in an edit path is refused and told' '
 	make_repo ctl &&

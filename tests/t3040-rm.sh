@@ -2,7 +2,7 @@
 # `loopgate rm RUN...` (engine/run_remove.h): a run and everything it made
 # goes (its workers' runs, worktrees, branches, directories, rows in the
 # run store); other runs stay; a run still driven by a loopgate process is
-# refused and untouched.  t0286 covers the cluster side (Kueue Jobs and the
+# refused and untouched.  t8011 covers the cluster side (Kueue Jobs and the
 # refs the pods pushed).
 . "$(dirname "$0")/lib.sh"
 

@@ -88,7 +88,7 @@ test_expect_success 'a config bwrap: path pointing nowhere: exit 3 naming --no-s
 '
 
 test_expect_success 'a repository under /tmp: the command actor still reads its prompt file' '
-	tmprepo=$(mktemp -d /tmp/loopgate-t0140.XXXXXX) &&
+	tmprepo=$(mktemp -d /tmp/loopgate-t4000.XXXXXX) &&
 	make_repo "$tmprepo/r" &&
 	cat >"$TRASH/tmp.agent" <<-\SH &&
 	#!/bin/sh
