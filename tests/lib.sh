@@ -242,35 +242,37 @@ script_file() {
 	echo "$TRASH/$1"
 }
 
-# reply_fix: an edit block fixing calc.py's add().
-REPLY_FIX='The subtraction should be an addition.
+# Canned model replies (tests/replies/, tests/README.md): the edit blocks
+# as $REPLY_FIX (fixes calc.py's add()), $REPLY_WRONG (a wrong fix) and
+# $REPLY_FIX_AFTER_WRONG (the fix after the wrong one), byte for byte (the
+# x keeps the last newline from $(...)).
+REPLIES=$TEST_DIR/replies
+reply_text() {
+	cat "$REPLIES/$1" && echo x
+}
+REPLY_FIX=$(reply_text fix.txt)
+REPLY_FIX=${REPLY_FIX%x}
+REPLY_WRONG=$(reply_text wrong.txt)
+REPLY_WRONG=${REPLY_WRONG%x}
+REPLY_FIX_AFTER_WRONG=$(reply_text fix-after-wrong.txt)
+REPLY_FIX_AFTER_WRONG=${REPLY_FIX_AFTER_WRONG%x}
+export REPLIES REPLY_FIX REPLY_WRONG REPLY_FIX_AFTER_WRONG
 
-calc.py
-<<<<<<< SEARCH
-    return a - b
-=======
-    return a + b
->>>>>>> REPLACE
-'
-REPLY_WRONG='Maybe multiplication.
-
-calc.py
-<<<<<<< SEARCH
-    return a - b
-=======
-    return a * b
->>>>>>> REPLACE
-'
-REPLY_FIX_AFTER_WRONG='It must be an addition.
-
-calc.py
-<<<<<<< SEARCH
-    return a * b
-=======
-    return a + b
->>>>>>> REPLACE
-'
-export REPLY_FIX REPLY_WRONG REPLY_FIX_AFTER_WRONG
+# reply_script NAME: the canned fake-server script tests/replies/NAME.json
+# (fix, wrong-then-fix, wrong-forever), its content_file names made absolute so that a
+# copy (reply_script fix >s.json) works from any directory.  A case can
+# also pass "$REPLIES/NAME.json" to start_fake as it is.
+reply_script() {
+	python3 - "$REPLIES/$1.json" <<-'PY'
+	import json, os, sys
+	d = os.path.dirname(sys.argv[1])
+	s = json.load(open(sys.argv[1]))
+	for e in s.get("replies", []):
+	    if "content_file" in e:
+	        e["content_file"] = os.path.join(d, e["content_file"])
+	print(json.dumps(s))
+	PY
+}
 
 # replies_json TEXT...: a fake-server script whose replies are the texts.
 replies_json() {

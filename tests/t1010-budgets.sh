@@ -95,7 +95,7 @@ test_expect_success '--deadline stops a model call in flight' '
 
 test_expect_success '--deadline stops a gate in flight' '
 	make_repo dg &&
-	replies_json "$REPLY_FIX" >dg.json &&
+	reply_script fix >dg.json &&
 	url=$(start_fake dg dg.json) &&
 	expect_code 1 $LOOPGATE run --stall-after 100 --dir dg --goal g \
 		--gate "sh test.sh && sleep 60" \

@@ -5,7 +5,7 @@
 
 test_expect_success 'SIGINT while a gate runs (sandboxed: pids are the namespace'"'"'s)' '
 	make_repo repo &&
-	replies_json "$REPLY_FIX" >s.json &&
+	reply_script fix >s.json &&
 	url=$(start_fake sig s.json) &&
 	mark=300.$$ &&
 	gate="sh test.sh || exit 1; echo \$\$ >$TRASH/gate.pid; sleep $mark & echo \$! >$TRASH/sleep.pid; wait" &&
@@ -31,7 +31,7 @@ test_expect_success 'SIGINT while a gate runs (sandboxed: pids are the namespace
 
 test_expect_success 'SIGINT while a gate runs, --no-sandbox' '
 	make_repo nrepo &&
-	replies_json "$REPLY_FIX" >s.json &&
+	reply_script fix >s.json &&
 	url=$(start_fake nsig s.json) &&
 	gate="sh test.sh || exit 1; echo \$\$ >$TRASH/ngate.pid; sleep 300 & echo \$! >$TRASH/nsleep.pid; wait" &&
 	set +e

@@ -19,7 +19,7 @@ runs_json() {
 # the database) calls two_runs itself.
 one_run() {
 	make_repo repo &&
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+	reply_script wrong-then-fix >s.json &&
 	url=$(start_fake oa s.json) &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "make add() add" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \

@@ -25,7 +25,7 @@ picked() {
 # rejected by bob with --force.
 sampled_run() {
 	with_sample repo 1 &&
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+	reply_script wrong-then-fix >s.json &&
 	url=$(start_fake oa s.json) &&
 	(cd repo && expect_code 0 $LOOPGATE run --goal "make add() add" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \

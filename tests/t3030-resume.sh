@@ -17,7 +17,7 @@ EOF
 
 # The scenario: a wrong fix (gate fails), then the right one (gate passes).
 two_replies() {
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG"
+	reply_script wrong-then-fix
 }
 
 # lg_run REPO URL [GATE]: the run under test, --json summary on stdout.

@@ -12,7 +12,7 @@ lines() {
 
 test_expect_success 'a converging model run: setup, baseline, each iteration' '
 	make_repo conv &&
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >conv.json &&
+	reply_script wrong-then-fix >conv.json &&
 	url=$(start_fake conv conv.json) &&
 	expect_code 0 $LOOPGATE run --dir conv --goal "make add() add" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \

@@ -102,7 +102,7 @@ render() {
 # converged_run: a converged model run (repo, sum.json).
 converged_run() {
 	make_repo repo && priced repo &&
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+	reply_script wrong-then-fix >s.json &&
 	url=$(start_fake oa s.json) &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "make add() <b>add</b>" \
 		--gate "sh test.sh" --model openai/test-model --base-url "$url" \

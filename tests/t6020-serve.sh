@@ -27,7 +27,7 @@ http() {
 # that stops a server starts its own.
 a_run() {
 	make_repo repo &&
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+	reply_script wrong-then-fix >s.json &&
 	url=$(start_fake oa s.json) &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "fix add" --gate "sh test.sh" \
 		--model openai/test-model --base-url "$url" --json >sum.json 2>err

@@ -100,7 +100,7 @@ assert \"every escalation\" in e[1][\"note\"], e
 
 test_expect_success 'no escalation model: the stall halts on record, as before' '
 	rm -rf repo && make_repo repo &&
-	python3 -c "import json,os; print(json.dumps({\"replies\":[{\"content\":os.environ[\"REPLY_WRONG\"]}],\"repeat_last\":True}))" >n-s.json &&
+	reply_script wrong-forever >n-s.json &&
 	url=$(start_fake n n-s.json) &&
 	expect_code 1 $LOOPGATE run --dir repo --goal "make add() add" \
 		--gate "sh test.sh" --model openai/cheap --base-url "$url" --max-iterations 12 \

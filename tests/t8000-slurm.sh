@@ -42,8 +42,8 @@ git clone -q --bare src "$TRASH/origin.git"
 BASE=$(git -C src rev-parse HEAD)
 export BASE
 # the workers' models: a fixes add(), b never does, c answers once, then hangs
-replies_json "$REPLY_FIX" >fix.json
-python3 -c 'import json,sys; print(json.dumps({"replies":[{"content":sys.argv[1]}],"repeat_last":True}))' "$REPLY_WRONG" >wrong.json
+reply_script fix >fix.json
+reply_script wrong-forever >wrong.json
 python3 -c 'import json,sys; print(json.dumps({"replies":[{"content":sys.argv[1]},{"content":sys.argv[1],"delay_ms":120000}]}))' "$REPLY_WRONG" >slow.json
 URL_A=$(start_fake a fix.json) && URL_B=$(start_fake b wrong.json) &&
 	URL_C=$(start_fake c slow.json) || exit 1

@@ -26,11 +26,10 @@ export OPENAI_API_KEY=$KEY
 cd "$TRASH" || exit 1
 # the models: w1 multiplies forever (quickly stalls), w2 answers after a
 # long wait (it is running when the winner is found: cancelled), w3 fixes
-python3 -c "import json,sys; print(json.dumps({\"replies\":[{\"content\":sys.argv[1]}],\"repeat_last\":True}))" \
-	"$REPLY_WRONG" >wrong.json
+reply_script wrong-forever >wrong.json
 python3 -c "import json,sys; print(json.dumps({\"replies\":[{\"content\":sys.argv[1],\"delay_ms\":120000}]}))" \
 	"$REPLY_WRONG" >slow.json
-replies_json "$REPLY_FIX" >fix.json
+reply_script fix >fix.json
 # slurm_repo DIR: make_repo with three priced model workers, each with a
 # fake server of its own (DIR-1, DIR-2, DIR-3)
 slurm_repo() {

@@ -138,7 +138,7 @@ test_expect_success 'best of three as Kueue Jobs: queued on the quota, run as po
 '
 
 test_expect_success 'a model worker in a pod: the API key comes from the Secret, never in a manifest, a request or the log' '
-	replies_json "$REPLY_FIX" >fix.json &&
+	reply_script fix >fix.json &&
 	url=$(start_fake oa fix.json) &&
 	kube_repo m1 <<-YAML &&
 	$KUBE
