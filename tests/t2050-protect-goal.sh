@@ -62,14 +62,20 @@ test_expect_success 'an actor that keeps editing a test file: integrity_violatio
 	grep -q "\-\-unprotect .tests/test_calc.py." treason
 '
 
-test_expect_success '--unprotect lets the actor change a default-protected file' '
-	make_repo u &&
-	cat >fixer.sh <<-\SH &&
+# write_fixer: $TRASH/fixer.sh, an agent that fixes add() and rewords the
+# (protected by default) test.sh.
+write_fixer() {
+	cat >"$TRASH/fixer.sh" <<-\SH &&
 	#!/bin/sh
 	sed -i "s/expected 5/expected five/" test.sh
 	sed -i "s/a - b/a + b/" calc.py
 	SH
-	chmod +x fixer.sh &&
+	chmod +x "$TRASH/fixer.sh"
+}
+
+test_expect_success '--unprotect lets the actor change a default-protected file' '
+	make_repo u &&
+	write_fixer &&
 	expect_code 0 $LOOPGATE run --dir u --goal "fix add, reword the test" \
 		--gate "sh test.sh" --unprotect test.sh \
 		--agent-cmd "$TRASH/fixer.sh" --json >u.json 2>err &&
@@ -78,7 +84,7 @@ test_expect_success '--unprotect lets the actor change a default-protected file'
 '
 
 test_expect_success 'unprotect: in loopgate.yaml works the same' '
-	make_repo y &&
+	make_repo y && write_fixer &&
 	printf "unprotect:\n  - test.sh\n" >y/loopgate.yaml &&
 	git -C y add loopgate.yaml && git -C y commit -qm cfg &&
 	expect_code 0 $LOOPGATE run --dir y --goal "fix" --gate "sh test.sh" \

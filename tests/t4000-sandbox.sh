@@ -12,10 +12,16 @@ run_gate() {
 		--max-iterations 1 --json "$@" >"$n.sum" 2>"$n.err"
 }
 
-test_expect_success 'a gate that writes outside the tree fails with EROFS; the file stays absent' '
+# ro_run: a run whose gate writes outside the tree ($TRASH/outside), in
+# ro.sum; cases 1 and 3 each make one.
+ro_run() {
 	make_repo ro &&
 	rm -f "$TRASH/outside" &&
-	expect_code 1 run_gate ro ro "echo x >$TRASH/outside" &&
+	expect_code 1 run_gate ro ro "echo x >$TRASH/outside"
+}
+
+test_expect_success 'a gate that writes outside the tree fails with EROFS; the file stays absent' '
+	ro_run &&
 	run_dir=$(summary_field ro.sum run_dir) &&
 	grep -q "Read-only file system" "$run_dir/baseline/gate-1.out" &&
 	test ! -e "$TRASH/outside" &&
@@ -36,6 +42,7 @@ test_expect_success 'the same gate with --no-sandbox writes the file, and that i
 '
 
 test_expect_success 'the sandbox event records bwrap, seccomp, cgroup, network and limits' '
+	ro_run &&
 	run_dir=$(summary_field ro.sum run_dir) &&
 	event_bodies "$run_dir" sandbox >sb.json &&
 	json_get sb.json "(len(d), d[0][\"enabled\"], d[0][\"bwrap\"].startswith(\"bubblewrap \"), d[0][\"seccomp\"], d[0][\"cgroup\"] in (\"v1\", \"v2\", \"none\"), d[0][\"network\"], d[0][\"limits\"][\"memory_mb\"], d[0][\"limits\"][\"processes\"])" >got &&
