@@ -104,7 +104,7 @@ ended_resume() {
 
 # reference NAME MAKE: the uninterrupted run on a repository made by MAKE.
 reference() {
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+	reply_script wrong-then-fix >s.json &&
 	$2 "$1" &&
 	url=$(start_fake "$1" s.json) &&
 	lg_run "$1" "$url" >"$1.json" &&
@@ -116,7 +116,7 @@ reference() {
 # killed REPO MAKE FAULT [DELAY_MS]: a run on a repository made by MAKE,
 # SIGKILLed by LOOPGATE_FAULT=FAULT; its fake server's URL in url.
 killed() {
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+	reply_script wrong-then-fix >s.json &&
 	$2 "$1" &&
 	url=$(start_fake "$1" s.json) &&
 	LOOPGATE_FAULT=$3 LOOPGATE_FAULT_DELAY_MS=${4:-0} expect_code 137 \
@@ -201,7 +201,7 @@ test_expect_success 'an empty run branch ref (a power loss) is set back to the r
 test_expect_success 'SIGKILL during each git call of a run, each resumed' '
 	n=1 &&
 	while [ $n -le 80 ]; do
-		replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+		reply_script wrong-then-fix >s.json &&
 		make_repo g$n &&
 		url=$(start_fake g$n s.json) &&
 		set +e &&

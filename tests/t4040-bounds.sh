@@ -67,7 +67,7 @@ test_expect_success 'a server reporting INT64_MAX tokens: totals saturate, --max
 
 test_expect_success '--max-output-tokens near INT64_MAX does not wrap the estimate' '
 	make_repo mo &&
-	replies_json "$REPLY_FIX" >mo.json &&
+	reply_script fix >mo.json &&
 	url=$(start_fake mo mo.json) &&
 	expect_code 1 $LOOPGATE run --dir mo --goal g --gate "sh test.sh" --model openai/m \
 		--base-url "$url" --max-tokens 100000 --max-output-tokens 9223372036854775800 \

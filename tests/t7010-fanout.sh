@@ -102,7 +102,7 @@ test_expect_success 'each worker keeps its own signed log; the coordinator links
 '
 
 # fake_model scripts for model workers
-fix_script() { replies_json "$REPLY_FIX" >"$1"; }
+fix_script() { reply_script fix >"$1"; }
 wrong_script() {
 	python3 -c "import json,sys; print(json.dumps({\"replies\":[{\"content\":sys.argv[1],
 		\"delay_ms\":int(sys.argv[2])}],\"repeat_last\":True}))" "$REPLY_WRONG" "$2" >"$1"
