@@ -138,12 +138,12 @@ shared_setup() {
 	echo "$ss_dir"
 }
 
-# use_setup NAME FUNC [ARG...]: shared_setup, then a symlink in the case's
-# directory to each thing the setup made, so the case reads them by their
-# names (repo, sum.json, m.log) while what it writes stays its own; HOME
-# becomes the setup's (its runs were signed with the audit key there).
-# For cases that only look: a case that changes the setup's run makes its
-# own with FUNC instead.
+# use_setup NAME FUNC [ARG...]: shared_setup, then each thing the setup
+# made in the case's directory, so the case reads them by their names
+# (repo, sum.json, m.log): a copy of each file (what the case writes over it
+# stays its own), a symlink to each directory; HOME becomes the setup's (its
+# runs were signed with the audit key there).  For cases that only look: a
+# case that changes the setup's run makes its own with FUNC instead.
 use_setup() {
 	us_dir=$(shared_setup "$@") || return 1
 	HOME=$us_dir/home
@@ -152,7 +152,12 @@ use_setup() {
 	for f in "$us_dir"/* "$us_dir"/.[!.]*; do
 		[ -e "$f" ] || [ -L "$f" ] || continue
 		case ${f##*/} in home) continue ;; esac
-		[ -e "${f##*/}" ] || [ -L "${f##*/}" ] || ln -s "$f" "${f##*/}"
+		[ -e "${f##*/}" ] || [ -L "${f##*/}" ] && continue
+		if [ -f "$f" ] && [ ! -L "$f" ]; then
+			cp -p "$f" "${f##*/}"
+		else
+			ln -s "$f" "${f##*/}"
+		fi
 	done
 }
 

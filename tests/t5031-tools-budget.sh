@@ -19,12 +19,19 @@ extra_bytes() {
 	PY
 }
 
-test_expect_success 'the first request counts the tool definitions; --tools off counts none' '
+# on_run: a run with tools on; what its first request carried besides the
+# text in x-on (extra_bytes).  Cases 1 and 2 look at it (made once, lib.sh
+# use_setup).
+on_run() {
 	make_repo on && one_reply on "$REPLY_FIX" &&
 	url=$(start_fake on on.json) &&
 	expect_code 0 $LOOPGATE run --dir on --goal "make add() add" --gate "sh test.sh" \
-		--model openai/m --base-url "$url" --json >sum.json 2>err &&
-	extra_bytes "$(summary_field sum.json run_dir)" >x-on &&
+		--model openai/m --base-url "$url" --json >on-sum.json 2>err &&
+	extra_bytes "$(summary_field on-sum.json run_dir)" >x-on
+}
+
+test_expect_success 'the first request counts the tool definitions; --tools off counts none' '
+	use_setup on on_run &&
 	test "$(cut -d" " -f1 x-on)" -gt 1500 &&
 	make_repo off && one_reply off "$REPLY_FIX" &&
 	url=$(start_fake off off.json) &&
@@ -38,6 +45,7 @@ test_expect_success 'the first request counts the tool definitions; --tools off 
 # token); the definitions add 500 more: a ceiling 200 tokens above the text's
 # worst case, far enough for the prompt's small differences, must stop it.
 test_expect_success 'a --max-tokens ceiling the text alone fits but the tool definitions do not stops the first request unsent' '
+	use_setup on on_run &&
 	est=$(cut -d" " -f2 x-on) text=$(cut -d" " -f3 x-on) &&
 	make_repo tight && one_reply tight "$REPLY_FIX" &&
 	url=$(start_fake tight tight.json) &&
