@@ -8,7 +8,7 @@
 # whichever of them runs first).
 openai_run() {
 	make_repo repo &&
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >s.json &&
+	reply_script wrong-then-fix >s.json &&
 	url=$(start_fake oa s.json) &&
 	git -C repo rev-parse HEAD >head_before &&
 	expect_code 0 $LOOPGATE run --dir repo --goal "make add() add" \
@@ -19,7 +19,7 @@ openai_run() {
 # The Anthropic run that cases 7-8 look at.
 anthropic_run() {
 	make_repo arepo &&
-	replies_json "$REPLY_FIX" >a.json &&
+	reply_script fix >a.json &&
 	url=$(start_fake an a.json) &&
 	ANTHROPIC_API_KEY=sk-ant-test-secret expect_code 0 $LOOPGATE run --dir arepo \
 		--goal "make add() add" --gate "sh test.sh" \
@@ -125,7 +125,7 @@ test_expect_success 'the API key is in no file of the run' '
 
 test_expect_success 'non-streaming replies work too (--no-stream)' '
 	make_repo nrepo &&
-	replies_json "$REPLY_FIX" >n.json &&
+	reply_script fix >n.json &&
 	url=$(start_fake ns n.json) &&
 	expect_code 0 $LOOPGATE run --dir nrepo --goal g --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --no-stream --json >nsum.json 2>err &&
@@ -135,7 +135,7 @@ test_expect_success 'non-streaming replies work too (--no-stream)' '
 
 test_expect_success 'an already satisfied baseline makes no model call' '
 	make_repo srepo &&
-	replies_json "$REPLY_FIX" >sat.json &&
+	reply_script fix >sat.json &&
 	url=$(start_fake sat sat.json) &&
 	expect_code 0 $LOOPGATE run --dir srepo --goal g --gate true \
 		--model openai/m --base-url "$url" --json >ssum.json 2>err &&
@@ -146,7 +146,7 @@ test_expect_success 'an already satisfied baseline makes no model call' '
 
 test_expect_success 'the baseline runs every gate; iterations stop at the first failure' '
 	make_repo grepo &&
-	replies_json "$REPLY_FIX" >g.json &&
+	reply_script fix >g.json &&
 	url=$(start_fake gg g.json) &&
 	expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir grepo --goal g \
 		--gate "echo first >>$TRASH/gates.log" --gate "sh test.sh" \
@@ -167,7 +167,7 @@ test_expect_success 'a replayed transcript drives the loop offline' '
 
 test_expect_success '--record writes a transcript that replays to the same result' '
 	make_repo rec1 && make_repo rec2 &&
-	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >rec.json &&
+	reply_script wrong-then-fix >rec.json &&
 	url=$(start_fake rec rec.json) &&
 	expect_code 0 $LOOPGATE run --dir rec1 --goal g --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --record "$TRASH/rec.jsonl" 2>err &&
