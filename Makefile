@@ -9,7 +9,9 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DLOOPGATE_VERSION='"$(VERSION)"' $(WARN) \
 	$(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
-LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
+# libcurl is dlopen()ed when the first HTTP request needs it (actor/curl_api.h):
+# its headers are needed to build, its library is not linked.
+LDLIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS))) -lm
 
 # One folder per subsystem, layered (docs/design/architecture.md); headers
 # are included by their folder: #include "base/buf.h".

@@ -265,6 +265,13 @@ if [ "${BENCH_FIXED:-1}" != 0 ]; then
 	LOOPGATE_BIN=$LOOPGATE sh "$BENCH_DIR/fixed.sh" || die "the fixed-cost bench failed"
 fi
 
+# Many loops at once: 1,000 by default, each waiting 20 s on the model
+# (bench/many.sh; BENCH_MANY=0 skips it, BENCH_MANY=N runs N).
+if [ "${BENCH_MANY:-1000}" != 0 ]; then
+	echo
+	LOOPGATE_BIN=$LOOPGATE sh "$BENCH_DIR/many.sh" || die "the many-loops bench failed"
+fi
+
 # The audit log: append rate with and without fdatasync, and audit verify
 # on a 1,000,000-record log (bench/audit.sh; BENCH_AUDIT=0 skips it).
 if [ "${BENCH_AUDIT:-1}" != 0 ]; then

@@ -133,4 +133,32 @@ test_expect_success 'retries run out: exit 3 after retries+1 attempts' '
 	grep -q run_end "$run_dir/events.jsonl"
 '
 
+test_expect_success 'a libcurl that cannot be loaded: exit 3 before any request, with the fix' '
+	make_repo nolib && printf "%s" "{\"replies\":[$FIX]}" >nolib.json &&
+	url=$(start_fake nolib nolib.json) &&
+	LOOPGATE_LIBCURL=$TRASH/no-such-libcurl.so.4 expect_code 3 $LOOPGATE run --dir nolib \
+		--goal "fix add" --gate "sh test.sh" --model openai/m --base-url "$url" \
+		--max-iterations 2 >nolib.out 2>nolib.err &&
+	grep -q "LOOPGATE_LIBCURL names a libcurl that could not be loaded" nolib.err &&
+	grep -q "no-such-libcurl.so.4" nolib.err &&
+	test "$(req_count nolib.log)" = 0
+'
+
+test_expect_success 'a command actor never loads libcurl' '
+	make_repo cmdonly &&
+	cat >maps.sh <<-EOF &&
+	#!/bin/sh
+	# exec'"'"'d by sh -c, so the parent is the warden, a fork of
+	# loopgate: its memory map is loopgate'"'"'s
+	cat /proc/\$PPID/maps >"$TRASH/actor-maps"
+	cp "$TRASH/fixed.py" calc.py
+	EOF
+	chmod +x maps.sh &&
+	printf "def add(a, b):\n    return a + b\n" >fixed.py &&
+	expect_code 0 $LOOPGATE run --no-sandbox --dir cmdonly --goal "fix add" \
+		--gate "sh test.sh" --agent-cmd "exec $TRASH/maps.sh" --max-iterations 2 >cmd.out 2>cmd.err &&
+	grep -q "/loopgate\$" actor-maps && grep -q "libc[.]so" actor-maps &&
+	! grep -q "libcurl" actor-maps
+'
+
 test_done

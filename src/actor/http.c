@@ -10,13 +10,12 @@
  */
 #include "actor/http.h"
 
-#include <curl/curl.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "actor/curl_api.h"
 #include "base/clock.h"
 
 /* How long one curl_multi_poll may sleep: the precision of every limit. */
@@ -34,21 +33,16 @@ struct xfer {
 	int headers_done;	/* the blank line after the headers arrived */
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc;
-
-static void global_init_once(void)
-{
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int http_global_init(struct buf *err)
 {
-	pthread_once(&global_once, global_init_once);
-	if (global_rc != CURLE_OK)
-		return err_set(err, -EIO, "could not initialise libcurl: %s",
-			       curl_easy_strerror(global_rc));
-	return 0;
+	return curl_api_load(err);
+}
+
+time_t http_date(const char *s)
+{
+	if (curl_api_load(NULL) < 0)
+		return (time_t)-1;
+	return CU.getdate(s, NULL);
 }
 
 void http_response_init(struct http_response *rs, size_t max_body)
@@ -128,7 +122,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ctx)
 
 	x->last_rx_ms = clock_ms();
 	x->rs->received += n;
-	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	CU.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	x->rs->status = status;
 	/* a stream is capped like a body: an endless one of tiny events,
 	 * none of which any parser keeps, must end too */
@@ -263,11 +257,11 @@ static struct curl_slist *make_headers(const char *const *h)
 {
 	struct curl_slist *l = NULL, *t;
 	/* No "Expect: 100-continue" round trip for large prompts. */
-	l = curl_slist_append(l, "Expect:");
+	l = CU.slist_append(l, "Expect:");
 	for (; h && *h && l; h++) {
-		t = curl_slist_append(l, *h);
+		t = CU.slist_append(l, *h);
 		if (!t) {
-			curl_slist_free_all(l);
+			CU.slist_free_all(l);
 			return NULL;
 		}
 		l = t;
@@ -279,7 +273,7 @@ static struct curl_slist *make_headers(const char *const *h)
 static void set_blob(CURL *h, CURLoption opt, const char *pem)
 {
 	struct curl_blob b = {(void *)pem, strlen(pem), CURL_BLOB_COPY};
-	curl_easy_setopt(h, opt, &b);
+	CU.easy_setopt(h, opt, &b);
 }
 
 static void setup_tls(CURL *h, const struct http_request *rq)
@@ -287,15 +281,15 @@ static void setup_tls(CURL *h, const struct http_request *rq)
 	if (rq->tls.ca_pem)
 		set_blob(h, CURLOPT_CAINFO_BLOB, rq->tls.ca_pem);
 	else if (rq->tls.ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, rq->tls.ca_file);
+		CU.easy_setopt(h, CURLOPT_CAINFO, rq->tls.ca_file);
 	if (rq->tls.cert_pem)
 		set_blob(h, CURLOPT_SSLCERT_BLOB, rq->tls.cert_pem);
 	else if (rq->tls.cert_file)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, rq->tls.cert_file);
+		CU.easy_setopt(h, CURLOPT_SSLCERT, rq->tls.cert_file);
 	if (rq->tls.key_pem)
 		set_blob(h, CURLOPT_SSLKEY_BLOB, rq->tls.key_pem);
 	else if (rq->tls.key_file)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, rq->tls.key_file);
+		CU.easy_setopt(h, CURLOPT_SSLKEY, rq->tls.key_file);
 }
 
 static void setup_method(CURL *h, const struct http_request *rq)
@@ -303,39 +297,39 @@ static void setup_method(CURL *h, const struct http_request *rq)
 	const char *m = rq->method;
 
 	if (m && !strcmp(m, "GET")) {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		CU.easy_setopt(h, CURLOPT_HTTPGET, 1L);
 		return;
 	}
-	curl_easy_setopt(h, CURLOPT_POST, 1L);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	CU.easy_setopt(h, CURLOPT_POST, 1L);
+	CU.easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	CU.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
 	/* DELETE with a body (Kubernetes' DeleteOptions), PUT, PATCH */
 	if (m && strcmp(m, "POST"))
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+		CU.easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
 }
 
 static void setup(CURL *h, struct xfer *x, struct curl_slist *hdrs, char *errbuf)
 {
 	const struct http_request *rq = x->rq;
 
-	curl_easy_setopt(h, CURLOPT_URL, rq->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	CU.easy_setopt(h, CURLOPT_URL, rq->url);
+	CU.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	setup_method(h, rq);
 	setup_tls(h, rq);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "loopgate/" LOOPGATE_VERSION);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	CU.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	CU.easy_setopt(h, CURLOPT_USERAGENT, "loopgate/" LOOPGATE_VERSION);
+	CU.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	CU.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (rq->connect_timeout_ms > 0)
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+		CU.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms);
+	CU.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	CU.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	CU.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	CU.easy_setopt(h, CURLOPT_XFERINFODATA, x);
+	CU.easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	CU.easy_setopt(h, CURLOPT_WRITEDATA, x);
+	CU.easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	CU.easy_setopt(h, CURLOPT_HEADERDATA, x);
 }
 
 /* Runs the transfer to its end; returns libcurl's result for it. */
@@ -346,14 +340,14 @@ static CURLcode drive(CURLM *m, struct xfer *x)
 	int running = 1, left;
 
 	while (running) {
-		if (curl_multi_perform(m, &running) != CURLM_OK)
+		if (CU.multi_perform(m, &running) != CURLM_OK)
 			return CURLE_OUT_OF_MEMORY;
 		if (!running || check_limits(x))
 			break;
-		curl_multi_poll(m, NULL, 0, POLL_SLICE_MS, NULL);
+		CU.multi_poll(m, NULL, 0, POLL_SLICE_MS, NULL);
 		tick();
 	}
-	while ((msg = curl_multi_info_read(m, &left)))
+	while ((msg = CU.multi_info_read(m, &left)))
 		if (msg->msg == CURLMSG_DONE)
 			rc = msg->data.result;
 	return rc;
@@ -382,8 +376,8 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 	rs->received = 0;
 	clear_headers(rs);
 	buf_reset(&rs->body);
-	x.h = curl_easy_init();
-	m = curl_multi_init();
+	x.h = CU.easy_init();
+	m = CU.multi_init();
 	hdrs = make_headers(rq->headers);
 	if (!x.h || !m || !hdrs) {
 		rs->failure = "error";
@@ -392,10 +386,10 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 		goto out;
 	}
 	setup(x.h, &x, hdrs, errbuf);
-	curl_multi_add_handle(m, x.h);
+	CU.multi_add_handle(m, x.h);
 	rc = drive(m, &x);
-	curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &rs->status);
-	curl_multi_remove_handle(m, x.h);
+	CU.easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &rs->status);
+	CU.multi_remove_handle(m, x.h);
 	if (x.abort_code) {
 		rs->failure = x.abort_kind;
 		if (!strcmp(x.abort_kind, "timeout") && x.first_hdr_ms && !x.headers_done)
@@ -421,15 +415,15 @@ int http_post(const struct http_request *rq, struct http_response *rs, struct bu
 		f = classify(rc, errbuf);
 		rs->failure = f.kind;
 		ret = err_set(err, f.code, "%s %s: %s", f.what, shown,
-			      errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			      errbuf[0] ? errbuf : CU.easy_strerror(rc));
 	} else {
 		ret = 0;
 	}
 out:
-	curl_slist_free_all(hdrs);
+	CU.slist_free_all(hdrs);
 	if (m)
-		curl_multi_cleanup(m);
+		CU.multi_cleanup(m);
 	if (x.h)
-		curl_easy_cleanup(x.h);
+		CU.easy_cleanup(x.h);
 	return ret;
 }

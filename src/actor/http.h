@@ -44,6 +44,7 @@
 
 #include <stddef.h>
 
+#include <time.h>
 #include "base/buf.h"
 
 /* Returns 0 to go on, a negative errno to abort the transfer. */
@@ -88,8 +89,13 @@ struct http_response {
 void http_response_init(struct http_response *rs, size_t max_body);
 void http_response_release(struct http_response *rs);
 
-/* Call once before any thread starts (curl_global_init); idempotent. */
+/* Loads libcurl (actor/curl_api.h) and initialises it, once per process;
+ * thread-safe and idempotent.  Every request calls it too; a provider calls
+ * it at creation so that a missing libcurl is reported before the run. */
 int http_global_init(struct buf *err);
+/* An HTTP date (Retry-After: Wed, 21 Oct 2026 07:28:00 GMT) as a time_t,
+ * (time_t)-1 when it does not parse. */
+time_t http_date(const char *s);
 
 int http_post(const struct http_request *rq, struct http_response *rs, struct buf *err);
 /* The same call, named for a request that is not a POST. */

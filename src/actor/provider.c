@@ -20,7 +20,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <curl/curl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,7 +169,7 @@ static long retry_after_ms(const struct http_response *rs)
 	v = strtod(rs->retry_after, &end);
 	if (end != rs->retry_after && !*end && v >= 0)
 		return v > 86400 ? 86400000L : (long)(v * 1000);
-	when = curl_getdate(rs->retry_after, NULL);
+	when = http_date(rs->retry_after);
 	if (when == (time_t)-1)
 		return -1;
 	return when <= time(NULL) ? 0 : (long)(when - time(NULL)) * 1000;

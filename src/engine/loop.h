@@ -59,7 +59,8 @@ int loop_run(struct run *r, struct buf *err);
  * or 3 (could not create the run) with err set. */
 int run_setup(struct run *r, struct buf *err);
 /* The actor: a command, or the model's provider (API key from the
- * environment); 0 or EXIT 2 with err set. */
+ * environment); 0, EXIT_USAGE (2) or, when libcurl cannot be loaded,
+ * EXIT_CANNOT (3), with err set. */
 int run_setup_actor(struct run *r, struct buf *err);
 /* The sandbox for the gates and the command actor (run->sandbox), with its
  * `sandbox` and `policy` records; 3 (EXIT_CANNOT) when it cannot be made. */

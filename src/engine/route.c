@@ -58,7 +58,8 @@ int route_provider(const struct config *c, const char *spec, int record,
 	o.retry_max_ms = c->retry_max_ms;
 	o.stream = c->stream != 0;
 	o.temperature = c->temperature;
-	return provider_new(&o, out, err) < 0 ? -EINVAL : 0;
+	ret = provider_new(&o, out, err);
+	return ret == -ELIBACC ? ret : ret < 0 ? -EINVAL : 0;
 }
 
 int route_escalate(struct run *r, struct worker *w, int iteration)

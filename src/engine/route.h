@@ -45,7 +45,8 @@ void role_spend_add(struct role_spend *s, long tin, long tout, long calls, doubl
  * A client for the model spec (config_resolve_model), with the config's
  * HTTP settings (record: its turns go to --record too); preset is filled (borrowed strings).  Its API key is
  * registered for redaction.  -EINVAL with err set: unknown provider, or
- * no key for a public API.
+ * no key for a public API; -ELIBACC: libcurl cannot be loaded (the
+ * machine lacks it: the run cannot start).
  */
 int route_provider(const struct config *c, const char *spec, int record,
 		   struct model_preset *preset, struct provider **out, struct buf *err);

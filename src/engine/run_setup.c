@@ -120,8 +120,10 @@ static int setup_model(struct run *r, struct buf *err)
 {
 	const struct config *c = r->cfg;
 
-	if (route_provider(c, c->model, 1, &r->w->preset, &r->w->prov, err) < 0)
-		return EXIT_USAGE;
+	int ret = route_provider(c, c->model, 1, &r->w->preset, &r->w->prov, err);
+
+	if (ret < 0) /* no libcurl: the machine's fault, not the config's */
+		return ret == -ELIBACC ? EXIT_CANNOT : EXIT_USAGE;
 	r->budget.price_in = r->w->preset.price_in;
 	r->budget.price_out = r->w->preset.price_out;
 	r->w->max_output_tokens = c->max_output_tokens > 0 ? c->max_output_tokens
@@ -315,8 +317,10 @@ int run_setup(struct run *r, struct buf *err)
 		goto cannot;
 	/* before anything is created: a bad model or transcript (replay:/nonexistent)
 	 * must not leave a run directory naming a branch that never existed */
-	if (run_setup_actor(r, err))
-		goto usage;
+	if ((ret = run_setup_actor(r, err)) != 0) {
+		buf_release(&b);
+		return ret;
+	}
 	if (r->link.id)
 		snprintf(r->id, sizeof(r->id), "%s", r->link.id);
 	else

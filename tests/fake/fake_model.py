@@ -463,6 +463,8 @@ def main():
     ap.add_argument("--port-file", required=True)
     args = ap.parse_args()
 
+    # a deep accept queue: bench/many.sh connects 1,000 clients at once
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.script = Script(args.script)

@@ -1,0 +1,92 @@
+/*
+ * curl_api: libcurl's functions looked up once with dlopen/dlsym (see
+ * curl_api.h for why loopgate is not linked against it).
+ */
+#include "actor/curl_api.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct curl_api CU;
+
+/* The soname libcurl has had since 7.16 (Debian: libcurl4, libcurl3-gnutls
+ * ships libcurl-gnutls.so.4, tried second). */
+static const char *const sonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4"};
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_ret;
+static char load_why[512];
+
+/* Each member of CU and the symbol it comes from, in one table. */
+#define SYM(member)                                                                      \
+	{                                                                                \
+		(void **)&CU.member, "curl_" #member                                     \
+	}
+static const struct {
+	void **slot;
+	const char *name;
+} syms[] = {
+	SYM(global_init),      SYM(easy_init),		 SYM(easy_setopt),
+	SYM(easy_getinfo),     SYM(easy_cleanup),	 SYM(easy_strerror),
+	SYM(slist_append),     SYM(slist_free_all),	 SYM(multi_init),
+	SYM(multi_add_handle), SYM(multi_remove_handle), SYM(multi_perform),
+	SYM(multi_poll),       SYM(multi_info_read),	 SYM(multi_cleanup),
+	SYM(getdate),
+};
+#undef SYM
+
+static void fail(int ret, const char *what, const char *detail)
+{
+	load_ret = ret;
+	snprintf(load_why, sizeof(load_why), "%s%s%s", what, detail ? ": " : "",
+		 detail ? detail : "");
+}
+
+static void load(void)
+{
+	void *lib = NULL;
+	const char *dl_err = NULL;
+	CURLcode rc;
+
+	const char *own = getenv("LOOPGATE_LIBCURL");
+
+	if (own && *own) {
+		if (!(lib = dlopen(own, RTLD_NOW | RTLD_LOCAL)))
+			return fail(-ELIBACC,
+				    "LOOPGATE_LIBCURL names a libcurl that could not "
+				    "be loaded",
+				    dlerror());
+	}
+	for (size_t i = 0; i < sizeof(sonames) / sizeof(*sonames) && !lib; i++) {
+		lib = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+		if (!lib && !dl_err)
+			dl_err = dlerror();
+	}
+	if (!lib)
+		return fail(-ELIBACC,
+			    "libcurl (libcurl.so.4) could not be loaded; model "
+			    "providers need it (Debian: apt-get install libcurl4, "
+			    "or set LOOPGATE_LIBCURL to its path)",
+			    dl_err);
+	for (size_t i = 0; i < sizeof(syms) / sizeof(*syms); i++) {
+		*syms[i].slot = dlsym(lib, syms[i].name);
+		if (!*syms[i].slot)
+			return fail(-ELIBACC, "the libcurl found is too old: it lacks",
+				    syms[i].name);
+	}
+	rc = CU.global_init(CURL_GLOBAL_DEFAULT);
+	if (rc != CURLE_OK)
+		fail(-ELIBACC, "could not initialise libcurl", CU.easy_strerror(rc));
+}
+
+int curl_api_load(struct buf *err)
+{
+	pthread_once(&load_once, load);
+	if (load_ret < 0)
+		return err_set(err, load_ret, "%s", load_why);
+	return 0;
+}
