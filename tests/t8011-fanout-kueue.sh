@@ -275,8 +275,9 @@ test_expect_success 'loopgate rm: the Jobs deleted on the cluster and the refs t
 
 test_expect_success 'loopgate rm of a run whose cluster does not answer: refused and kept, unless --force' '
 	fixed_by_one_pod rm2 &&
-	cp kc.yaml kc.good &&
-	sed -i "s|server: https://127.0.0.1:[0-9]*/|server: https://127.0.0.1:9/|" kc.yaml &&
+	# the kubeconfig the run names ($KUBE: the script'"'"'s, not the case'"'"'s link)
+	cp "$TRASH_ROOT/kc.yaml" kc.good &&
+	sed -i "s|server: https://127.0.0.1:[0-9]*/|server: https://127.0.0.1:9/|" "$TRASH_ROOT/kc.yaml" &&
 	expect_code 1 $LOOPGATE rm --dir rm2 "$id" >rm.out 2>rm.err &&
 	grep -q "run $id: its workers. jobs cannot be deleted: .*nothing was removed" rm.err &&
 	test -d "rm2/.loopgate/runs/$id" && test -d "rm2/.loopgate/runs/$id-w1" &&
@@ -284,7 +285,7 @@ test_expect_success 'loopgate rm of a run whose cluster does not answer: refused
 	expect_code 0 $LOOPGATE rm --dir rm2 --force "$id" >rm.out 2>rm.err &&
 	grep -q "its jobs are left where they run (kueue)" rm.out &&
 	test ! -e "rm2/.loopgate/runs/$id" &&
-	cp kc.good kc.yaml
+	cp kc.good "$TRASH_ROOT/kc.yaml"
 '
 
 test_done
