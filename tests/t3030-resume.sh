@@ -280,6 +280,7 @@ test_expect_success 'a replayed transcript resumes with the reply it would have 
 '
 
 test_expect_success 'resume of an ended run, of no run, of an ambiguous prefix: exit 2' '
+	reference_run &&
 	id=$(summary_field ref.json run_id) &&
 	expect_code 2 $LOOPGATE resume "$id" --dir ref 2>err &&
 	grep -q "run $id already ended (status converged)" err &&
