@@ -17,6 +17,11 @@
 # nothing is a function called in each case (see tests/README.md).
 # Everything is removed at the end unless LOOPGATE_KEEP=1.
 #
+# One exception: a script that sets TEST_STEPS=1 before sourcing lib.sh is
+# one scenario on one shared resource (a cluster whose jobs live across
+# cases): its cases are steps, run in order in one directory ($TRASH_ROOT),
+# and selecting step N runs the steps before it too.
+#
 # Run only some cases: LOOPGATE_CASES=3,5-7 sh tests/t0001-cli.sh, or
 # sh tests/t0001-cli.sh --run=3,5-7 (as git's t/).  The others print
 # "ok N # skip" and tests/run.sh counts them neither passed nor failed.
@@ -79,6 +84,16 @@ test_selected() {
 	return 1
 }
 
+# test_step_needed N: in a TEST_STEPS script, step N comes before a
+# selected one (it is that one's setup).
+test_step_needed() {
+	[ "${TEST_STEPS:-0}" = 1 ] && [ -n "$test_run" ] || return 1
+	for r in $(echo "$test_run" | tr ',' ' '); do
+		[ "$1" -lt "${r#*-}" ] && return 0
+	done
+	return 1
+}
+
 # case_dir DIR: makes DIR (a case's or a shared setup's) with its HOME and
 # a symlink to each of the script's shared fixtures (the top-level entries
 # of $TRASH_ROOT).
@@ -98,11 +113,15 @@ case_dir() {
 test_expect_success() {
 	test_count=$((test_count + 1))
 	desc=$1
-	if ! test_selected "$test_count"; then
+	if ! test_selected "$test_count" && ! test_step_needed "$test_count"; then
 		echo "ok $test_count # skip - $desc"
 		return 0
 	fi
-	case_trash=$(case_dir "$TRASH_ROOT/c$test_count")
+	if [ "${TEST_STEPS:-0}" = 1 ]; then
+		case_trash=$TRASH_ROOT
+	else
+		case_trash=$(case_dir "$TRASH_ROOT/c$test_count")
+	fi
 	# fd 9: the case's log whatever the body redirects (expect_code's
 	# complaints reach it even from `expect_code ... 2>err`)
 	(TRASH=$case_trash HOME=$case_trash/home && export TRASH HOME && cd "$TRASH" &&

@@ -10,6 +10,9 @@
 # part itself (re-verify each pushed branch in a clean checkout, add up
 # the spend from the workers' logs).  Each dispatch call is a new process
 # that knows a job only by its handle: a resumed coordinator's re-attach.
+# Its cases are steps of one scenario on one cluster (lib.sh TEST_STEPS):
+# the three jobs submitted in case 1 are cancelled, verified and inspected by the cases after it.
+TEST_STEPS=1
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/slurm_cluster.sh"
 

@@ -7,6 +7,9 @@
 # the fake's control port); t8011 runs a whole fan-out through it.  Every manifest loopgate
 # sent or printed is validated against the Kubernetes OpenAPI schema (npm
 # kubernetes-models, tools/npm-schemas.sh) and Kueue's v1beta1 objects.
+# Its cases are steps of one scenario on one cluster (lib.sh TEST_STEPS):
+# the workers submitted in case 1 are preempted, waited for and cancelled by the cases after it.
+TEST_STEPS=1
 . "$(dirname "$0")/lib.sh"
 
 SCHEMAS=${LOOPGATE_SCHEMAS_DIR:-$TEST_DIR/../build/npm-schemas}
