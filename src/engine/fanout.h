@@ -29,6 +29,7 @@
 
 struct run;
 struct fanout;
+struct resume_state;
 
 /* More than one worker asked for (--workers N > 1, or a workers: list). */
 int fanout_wanted(const struct config *c);
@@ -36,15 +37,15 @@ int fanout_wanted(const struct config *c);
  * Returns the run's exit code (0 converged, 1 halted, 3 could not). */
 int fanout_run(struct run *r, struct buf *err);
 /*
- * `loopgate resume` of a coordinator past its baseline (rec[0..n): its
- * log's records).  Without a fanout_start record, fanout_run.  Else the
+ * `loopgate resume` of a coordinator past its baseline (s: its log
+ * reduced, engine/resume_state.h).  Without a fanout_start record, fanout_run.  Else the
  * workers that ended are taken as the log recorded them (spend, claim and
  * its check), those whose run ended while the coordinator was dead are
  * read now, those that started are continued (`__worker --resume`: their
  * own resume, spend from their own logs) and the others started; the
  * ledger is kept.  Returns as fanout_run.
  */
-int fanout_resume(struct run *r, json_t *const *rec, size_t n, struct buf *err);
+int fanout_resume(struct run *r, const struct resume_state *s, struct buf *err);
 /* Every worker for summary.json, handoff.md and show: an array. */
 json_t *fanout_json(const struct fanout *f);
 /* A worker's "vote" from fanout_json as "2 of 3 (0.81)": the briefs that

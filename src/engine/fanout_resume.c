@@ -4,6 +4,7 @@
  */
 #include "engine/fanout.h"
 #include "engine/fanout_impl.h"
+#include "engine/resume_state.h"
 #include "engine/run.h"
 #include "engine/loop.h"
 #include "record/evkind.h"
@@ -13,15 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const json_t *body_of(const json_t *rec, const char *kind)
+static struct fw *named(struct fanout *f, const char *id)
 {
-	const char *k = json_string_value(json_object_get(rec, "kind"));
-	return k && !strcmp(k, kind) ? json_object_get(rec, "body") : NULL;
-}
-
-static struct fw *named(struct fanout *f, const json_t *b)
-{
-	const char *id = json_string_value(json_object_get(b, "worker"));
 	for (size_t i = 0; id && i < f->n; i++)
 		if (!strcmp(f->w[i].id, id))
 			return &f->w[i];
@@ -54,7 +48,7 @@ static void take_end(struct fw *w, const json_t *b)
 }
 
 /* A candidate as recorded: the claim's commit and its check. */
-static void take_candidate(struct fanout *f, struct fw *w, const json_t *b)
+static void take_candidate(struct fw *w, const json_t *b)
 {
 	free(w->commit);
 	free(w->verdict);
@@ -64,12 +58,10 @@ static void take_candidate(struct fanout *f, struct fw *w, const json_t *b)
 	w->diff_lines = (long)json_integer_value(json_object_get(b, "diff_lines"));
 	w->diff_files = (long)json_integer_value(json_object_get(b, "diff_files"));
 	vote_tally_from_json(&w->vote, json_object_get(b, "vote"));
-	if (w->verified && f->winner < 0 && !strcmp(f->select, "first"))
-		f->winner = (int)(w - f->w);
 }
 
 /* What became of the workers the log does not see end. */
-static void plan_open(struct run *r, struct fanout *f, const int *started)
+static void plan_open(struct run *r, struct fanout *f, const char *started)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		struct fw *w = &f->w[i];
@@ -96,35 +88,54 @@ static void plan_open(struct run *r, struct fanout *f, const int *started)
 	}
 }
 
-int fanout_resume(struct run *r, json_t *const *rec, size_t n, struct buf *err)
+/*
+ * The workers as the reduced log (resume_state.h) tells them: begun (with
+ * their settings and cluster handle), ended (their spend is the run's),
+ * checked (the claim); with select "first", the first claim verified in
+ * log order wins.
+ */
+static void take_workers(struct run *r, struct fanout *f, const struct resume_state *s,
+			 char *started)
+{
+	long first = -1;
+	for (size_t i = 0; i < s->nfw; i++) {
+		const struct resume_fw *rw = &s->fw[i];
+		struct fw *w = named(f, rw->id);
+		if (!w)
+			continue;
+		if (rw->start) {
+			started[w - f->w] = 1;
+			free(w->settings);
+			w->settings = dup_or_null(rw->start, "settings");
+			free(w->handle);
+			w->handle = dup_or_null(rw->start, "handle");
+		}
+		if (rw->end) {
+			take_end(w, rw->end);
+			fanout_account(r, w);
+		}
+		if (rw->candidate)
+			take_candidate(w, rw->candidate);
+		if (rw->verified_seq >= 0 && !strcmp(f->select, "first") &&
+		    (first < 0 || rw->verified_seq < first)) {
+			first = rw->verified_seq;
+			f->winner = (int)(w - f->w);
+		}
+	}
+}
+
+int fanout_resume(struct run *r, const struct resume_state *s, struct buf *err)
 {
 	struct fanout *f;
-	int *started, fanned = 0;
-	const json_t *b;
-	struct fw *w;
+	char *started;
 
-	for (size_t i = 0; i < n; i++)
-		fanned |= body_of(rec[i], EV_FANOUT_START) != NULL;
-	if (!fanned)
+	if (!s->fanned)
 		return fanout_run(r, err);
 	f = fanout_new(r);
 	if (fanout_remote_open(r, f, err) < 0)
 		return loop_halt(r, "error", 3, "%s", err->s);
 	started = xcalloc(f->cap, sizeof(*started));
-	for (size_t i = 0; i < n; i++) {
-		if ((b = body_of(rec[i], EV_WORKER_START)) && (w = named(f, b))) {
-			started[w - f->w] = 1;
-			free(w->settings);
-			w->settings = dup_or_null(b, "settings");
-			free(w->handle);
-			w->handle = dup_or_null(b, "handle");
-		} else if ((b = body_of(rec[i], EV_WORKER_END)) && (w = named(f, b))) {
-			take_end(w, b);
-			fanout_account(r, w);
-		} else if ((b = body_of(rec[i], EV_CANDIDATE)) && (w = named(f, b))) {
-			take_candidate(f, w, b);
-		}
-	}
+	take_workers(r, f, s, started);
 	plan_open(r, f, started);
 	free(started);
 	if (f->winner >= 0 && !strcmp(f->select, "first")) {

@@ -160,7 +160,7 @@ static void add_gate_output(const struct prompt_in *in, struct buf *out)
 		 g->index + 1, in->cfg->gates.n, in->cfg->gates.v[g->index], g->describe,
 		 g->elapsed_ms / 1000.0);
 	feedback_condense(g->output.s, g->output.len, max, &body);
-	if (feedback_is_binary(g->output.s, g->output.len))
+	if (g->output_binary || feedback_is_binary(g->output.s, g->output.len))
 		buf_adds(out, " The output holds bytes that are not UTF-8 text; "
 			      "they are shown as U+FFFD.");
 	/* g->output is the raw output, or already condensed from the file by

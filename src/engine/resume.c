@@ -11,6 +11,7 @@
 #include "record/checkpoint.h"
 #include "store/store.h"
 #include "engine/resume_impl.h"
+#include "engine/resume_state.h"
 #include "engine/actor.h"
 #include "base/clock.h"
 #include "config/config.h"
@@ -106,29 +107,14 @@ static void counts_from(const json_t *c, struct testcount *tc)
 	tc->skipped = jlong(c, "skipped", 0);
 }
 
-/* The gate_end a gate_cached record stands for (same output file). */
-static long cached_source(const struct logv *v, long at)
-{
-	const char *file = jstr(body(v->rec[at]), "output_file");
-	for (long i = at; i-- > 0;)
-		if (is(v->rec[i], EV_GATE_END) && file &&
-		    !strcmp(file, jstr(body(v->rec[i]), "output_file") ?: ""))
-			return i;
-	return -1;
-}
-
-/* r->w->judge.last from a gate_end record and the output file it names. */
-static void load_outcome(struct run *r, const struct logv *v, long at)
+/* r->w->judge.last from a deciding gate_end and the output file it names. */
+static void load_outcome(struct run *r, const json_t *b)
 {
 	struct gate_outcome *g = &r->w->judge.last;
-	const json_t *b;
 	char *path;
 
-	if (at >= 0 && is(v->rec[at], EV_GATE_CACHED))
-		at = cached_source(v, at);
-	if (at < 0)
+	if (!b)
 		return;
-	b = body(v->rec[at]);
 	gate_outcome_release(g);
 	g->ran = 1;
 	g->passed = json_is_true(json_object_get(b, "passed"));
@@ -149,39 +135,16 @@ static void load_outcome(struct run *r, const struct logv *v, long at)
 	free(path);
 }
 
-/* The deciding gate record of iteration it's round (0: the baseline's). */
-static long decider(const struct logv *v, long it)
-{
-	long base, best = -1;
-	if (it > 0) {
-		long a = find_last(v, EV_GATE_END, it),
-		     c = find_last(v, EV_GATE_CACHED, it);
-		return a > c ? a : c;
-	}
-	if ((base = find_last(v, EV_BASELINE, -2)) < 0)
-		return -1;
-	/* the baseline runs every gate: its record names the decider */
-	for (long i = 0; i < base; i++)
-		if (is(v->rec[i], EV_GATE_END) && iter_of(v->rec[i]) == 0 &&
-		    jlong(body(v->rec[i]), "gate", 0) ==
-			    jlong(body(v->rec[base]), "gate", -1))
-			best = i;
-	return best;
-}
-
-static void load_base_counts(struct run *r, const struct logv *v)
+/* The executed-test floor: the baseline's counts per gate. */
+static void load_base_counts(struct run *r, const struct resume_state *s)
 {
 	size_t n = r->cfg->gates.n;
 	r->w->judge.base_counts = xcalloc(n, sizeof(*r->w->judge.base_counts));
 	r->w->judge.round_counts = xcalloc(n, sizeof(*r->w->judge.round_counts));
-	for (size_t i = 0; i < v->n; i++) {
-		const json_t *b = body(v->rec[i]);
-		long g = jlong(b, "gate", 0) - 1;
-		if (is(v->rec[i], EV_GATE_END) && iter_of(v->rec[i]) == 0 && g >= 0 &&
-		    (size_t)g < n)
-			counts_from(json_object_get(b, "counts"),
+	for (size_t g = 0; g < n && g < s->nbase_gate; g++)
+		if (s->base_gate[g])
+			counts_from(json_object_get(s->base_gate[g], "counts"),
 				    &r->w->judge.base_counts[g]);
-	}
 }
 
 /* ---- iterations -------------------------------------------------------- */
@@ -197,20 +160,18 @@ static void load_feedback(struct run *r, long it)
 
 /* What iteration n did up to its commit, from its records; returns how many
  * integrity records it has (counted into r->w->integrity_events). */
-static int fill_iteration(struct run *r, const struct logv *v, long n,
+static int fill_iteration(struct run *r, const struct resume_iter *ri, long n,
 			  struct iteration *it)
 {
-	long c = find_last(v, EV_COMMIT, n), e = find_last(v, EV_EDITS, n);
 	struct buf rev = BUF_INIT;
-	json_t *x;
-	size_t k;
-	int nint = 0;
+	const json_t *b;
+	json_t *x, *y;
+	size_t k, j;
 
 	memset(it, 0, sizeof(*it));
 	it->n = (int)n;
 	it->gate_index = -1;
-	if (c >= 0) {
-		const json_t *b = body(v->rec[c]);
+	if (ri && (b = ri->commit)) {
 		json_array_foreach(json_object_get(b, "files"), k, x)
 		{
 			it->changed = xrealloc(it->changed,
@@ -221,18 +182,14 @@ static int fill_iteration(struct run *r, const struct logv *v, long n,
 		if (jstr(b, "sha"))
 			it->commit = xstrdup(jstr(b, "sha"));
 	}
-	if (e >= 0) {
-		it->edit_blocks = (int)jlong(body(v->rec[e]), "blocks", 0);
-		it->edits_applied = (int)jlong(body(v->rec[e]), "applied", 0);
-		it->edits_refused = (int)jlong(body(v->rec[e]), "refused", 0);
+	if (ri && (b = ri->edits)) {
+		it->edit_blocks = (int)jlong(b, "blocks", 0);
+		it->edits_applied = (int)jlong(b, "applied", 0);
+		it->edits_refused = (int)jlong(b, "refused", 0);
 	}
-	for (size_t i = 0; i < v->n; i++) {
-		const json_t *b = body(v->rec[i]);
-		if (!is(v->rec[i], EV_INTEGRITY) || iter_of(v->rec[i]) != n)
-			continue;
-		r->w->integrity_events++;
-		nint++;
-		json_array_foreach(json_object_get(b, "paths"), k, x)
+	json_array_foreach(ri ? ri->integrity : NULL, j, y)
+	{
+		json_array_foreach(json_object_get(y, "paths"), k, x)
 		{
 			buf_addf(&rev, "%s%s", rev.len ? ", " : "",
 				 json_string_value(x) ?: "");
@@ -242,72 +199,45 @@ static int fill_iteration(struct run *r, const struct logv *v, long n,
 	if (rev.len)
 		it->reverted_paths = buf_detach(&rev, NULL);
 	buf_release(&rev);
-	return nint;
-}
-
-/* Spend of iteration n so far: its attempts and earlier resume charges. */
-static void iteration_spend(const struct logv *v, long n, struct iteration *it)
-{
-	for (size_t i = 0; i < v->n; i++) {
-		const json_t *b = body(v->rec[i]), *c;
-		if (is(v->rec[i], EV_MODEL_ATTEMPT) && iter_of(v->rec[i]) == n) {
-			it->tokens_in = ckd_add(it->tokens_in, jlong(b, "tokens_in", 0));
-			it->tokens_out = ckd_add(it->tokens_out,
-						 jlong(b, "tokens_out", 0));
-			it->cost += jreal(b, "cost_usd");
-		} else if (is(v->rec[i], EV_RESUME) &&
-			   json_is_object(c = json_object_get(b, "charged")) &&
-			   jlong(c, "iteration", -1) == n) {
-			it->tokens_in = ckd_add(it->tokens_in, jlong(c, "tokens_in", 0));
-			it->tokens_out = ckd_add(it->tokens_out,
-						 jlong(c, "tokens_out", 0));
-			it->cost += jreal(c, "cost_usd");
-		}
-	}
+	k = ri ? json_array_size(ri->integrity) : 0;
+	r->w->integrity_events += (long)k;
+	return (int)k;
 }
 
 /* The per-iteration table of the iterations that ended. */
-static void load_iterations(struct run *r, const struct logv *v, long ended)
+static void load_iterations(struct run *r, const struct resume_state *s)
 {
-	for (long n = 1; n <= ended; n++) {
-		long e = find_last(v, EV_ITERATION_END, n), d = decider(v, n);
+	for (long n = 1; n <= s->ended; n++) {
+		const struct resume_iter *ri = resume_state_iter(s, n);
+		const json_t *b = ri->end, *d = resume_state_decider(s, n);
 		struct iteration *it;
 		r->w->its = xrealloc(r->w->its, (r->w->nits + 1) * sizeof(*r->w->its));
 		it = &r->w->its[r->w->nits++];
-		fill_iteration(r, v, n, it);
-		if (e >= 0) {
-			const json_t *b = body(v->rec[e]);
-			it->noop = json_is_true(json_object_get(b, "noop"));
-			it->gate_index = (int)jlong(b, "gate_failed", 0) - 1;
-			it->judged = json_is_integer(json_object_get(b, "gate_failed"));
-			it->tokens_in = jlong(b, "tokens_in", 0);
-			it->tokens_out = jlong(b, "tokens_out", 0);
-			it->cost = jreal(b, "cost_usd");
-			it->elapsed_ms = jreal(b, "duration_ms");
-		}
-		if (it->gate_index >= 0 && d >= 0 && is(v->rec[d], EV_GATE_CACHED))
-			d = cached_source(v, d);
-		if (it->gate_index >= 0 && d >= 0) {
-			it->gate_exit = (int)jlong(body(v->rec[d]), "exit_code", 0);
-			it->gate_desc = xstrdup(jstr(body(v->rec[d]), "describe") ?: "");
+		fill_iteration(r, ri, n, it);
+		it->noop = json_is_true(json_object_get(b, "noop"));
+		it->gate_index = (int)jlong(b, "gate_failed", 0) - 1;
+		it->judged = json_is_integer(json_object_get(b, "gate_failed"));
+		it->tokens_in = jlong(b, "tokens_in", 0);
+		it->tokens_out = jlong(b, "tokens_out", 0);
+		it->cost = jreal(b, "cost_usd");
+		it->elapsed_ms = jreal(b, "duration_ms");
+		if (it->gate_index >= 0 && d) {
+			it->gate_exit = (int)jlong(d, "exit_code", 0);
+			it->gate_desc = xstrdup(jstr(d, "describe") ?: "");
 		}
 	}
-	r->budget.iterations = ended;
+	r->budget.iterations = s->ended;
 }
 
 /* Stall counters as the last finished round left them. */
-static void load_stall(struct run *r, const struct logv *v, long ended)
+static void load_stall(struct run *r, const struct resume_state *s)
 {
-	for (size_t i = v->n; i-- > 0;) {
-		const json_t *b = body(v->rec[i]);
-		if (!is(v->rec[i], EV_FINGERPRINT) || iter_of(v->rec[i]) > ended)
-			continue;
-		snprintf(r->w->stall_fp, sizeof(r->w->stall_fp), "%s",
-			 jstr(b, "fingerprint") ?: "");
-		r->w->stall_same = (int)jlong(b, "same_in_a_row", 0);
-		r->w->stall_noop = (int)jlong(b, "noop_in_a_row", 0);
+	if (!s->stall)
 		return;
-	}
+	snprintf(r->w->stall_fp, sizeof(r->w->stall_fp), "%s",
+		 jstr(s->stall, "fingerprint") ?: "");
+	r->w->stall_same = (int)jlong(s->stall, "same_in_a_row", 0);
+	r->w->stall_noop = (int)jlong(s->stall, "noop_in_a_row", 0);
 }
 
 /* ---- the tree ---------------------------------------------------------- */
@@ -336,15 +266,9 @@ static int rollback(struct run *r, const char *head, struct buf *err)
 }
 
 /* The last commit the log records: the run branch's head by the log. */
-static const char *recorded_head(const struct run *r, const struct logv *v)
+static const char *recorded_head(const struct run *r, const struct resume_state *s)
 {
-	for (size_t i = v->n; i-- > 0;) {
-		const char *sha = jstr(body(v->rec[i]), "sha");
-		if ((is(v->rec[i], EV_COMMIT) || is(v->rec[i], EV_CARRIED_CHANGES)) &&
-		    sha)
-			return sha;
-	}
-	return r->base_sha;
+	return s->head ? s->head : r->base_sha;
 }
 
 /* ---- the phase in progress --------------------------------------------- */
@@ -356,20 +280,15 @@ static const char *const phase_names[] = {"actor", "reply", "gates"};
  * it: charge the request's input estimate (what was sent), once — a call
  * an earlier resume already charged sits before that resume's record.
  */
-static json_t *charge_in_flight(struct run *r, const struct logv *v, long n,
+static json_t *charge_in_flight(struct run *r, const struct resume_state *s, long n,
 				struct iteration *it)
 {
-	long req = find_last(v, EV_MODEL_REQUEST, n), res = find_last(v, EV_RESUME, -2);
-	long att = find_last(v, EV_MODEL_ATTEMPT, n), tin;
+	const json_t *b = resume_state_in_flight(s, n);
 	double before = r->budget.cost;
-	const json_t *b;
+	long tin;
 
-	if (req < 0 || req < res ||
-	    !json_is_null(json_object_get(body(v->rec[req]), "refused")))
+	if (!b)
 		return json_null();
-	if (att > req && !json_is_true(json_object_get(body(v->rec[att]), "will_retry")))
-		return json_null(); /* the call ended; its attempts are charged */
-	b = body(v->rec[req]);
 	tin = jlong(b, "estimate_tokens_in", 0);
 	budget_charge(&r->budget, tin, 0, 0);
 	it->tokens_in = ckd_add(it->tokens_in, tin);
@@ -383,13 +302,17 @@ static json_t *charge_in_flight(struct run *r, const struct logv *v, long n,
 }
 
 /* Which part of iteration n is still to do, into from. */
-static int plan_iteration(struct run *r, const struct logv *v, long n,
+static int plan_iteration(struct run *r, const struct resume_state *s, long n,
 			  struct loop_resume *from, json_t **charged, struct buf *err)
 {
-	int nint = fill_iteration(r, v, n, &from->it);
-	iteration_spend(v, n, &from->it);
+	const struct resume_iter *ri = resume_state_iter(s, n);
+	int nint = fill_iteration(r, ri, n, &from->it);
+	/* its spend so far: its attempts and earlier resume charges */
+	from->it.tokens_in = ri->tokens_in;
+	from->it.tokens_out = ri->tokens_out;
+	from->it.cost = ri->cost;
 	*charged = json_null();
-	if (find_last(v, EV_COMMIT, n) >= 0) {
+	if (ri->commit) {
 		from->from = LOOP_FROM_GATES;
 		return 0;
 	}
@@ -406,7 +329,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 	/* the reply was saved (actor.c removes it before each request): even
 	 * without its model_response record it answers the last request */
 	char *path = rundir_iter(r->run_dir, n, "response.md");
-	if (r->w->prov && (find_last(v, EV_MODEL_RESPONSE, n) >= 0 || exists(path))) {
+	if (r->w->prov && (ri->responded || exists(path))) {
 		int ret = buf_read_file(&from->reply, path);
 		if (ret < 0)
 			err_set(err, ret, "cannot read the saved reply %s: %s", path,
@@ -419,7 +342,7 @@ static int plan_iteration(struct run *r, const struct logv *v, long n,
 	from->from = LOOP_FROM_ACTOR;
 	if (r->w->prov) {
 		json_decref(*charged);
-		*charged = charge_in_flight(r, v, n, &from->it);
+		*charged = charge_in_flight(r, s, n, &from->it);
 	}
 	return 0;
 }
@@ -440,12 +363,11 @@ static const char *status_static(const char *s)
 }
 
 /* Repository, run, lock, an unended log with a run_start: else exit 2. */
-static int open_run(struct run *r, const char *dir, const char *spec, struct logv *v,
-		    struct buf *err)
+static int open_run(struct run *r, const char *dir, const char *spec,
+		    struct resume_state *s, struct buf *err)
 {
 	struct buf b = BUF_INIT;
 	char *evp;
-	long end;
 	int ret;
 
 	if ((ret = git_toplevel(dir, &b, err)) < 0)
@@ -457,7 +379,7 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 	if (run_lock(r, err) < 0)
 		return EXIT_USAGE;
 	evp = rundir_file(r->run_dir, RUNDIR_EVENTS);
-	ret = logv_load(v, evp, err);
+	ret = resume_load(s, evp, err);
 	if (ret == -ENOENT) {
 		/* killed between making the directory and opening the log */
 		buf_reset(err);
@@ -465,12 +387,12 @@ static int open_run(struct run *r, const char *dir, const char *spec, struct log
 			      "run %s died before its event log began: nothing "
 			      "to resume; start a new run (%s can be removed)",
 			      r->id, r->run_dir);
-	} else if (ret == 0 && (end = find_last(v, EV_RUN_END, -2)) >= 0) {
+	} else if (ret == 0 && s->run_end) {
 		ret = err_set(err, -EALREADY,
 			      "run %s already ended (status %s): "
 			      "nothing to resume",
-			      r->id, jstr(body(v->rec[end]), "status") ?: "unknown");
-	} else if (ret == 0 && find_last(v, EV_RUN_START, -2) < 0) {
+			      r->id, jstr(s->run_end, "status") ?: "unknown");
+	} else if (ret == 0 && !s->run_start) {
 		ret = err_set(err, -ENOENT,
 			      "run %s died before it recorded its "
 			      "start: nothing to resume; start a new run",
@@ -512,10 +434,10 @@ static const char *redacted(const struct config *c)
 }
 
 /* Config, paths and actor from run_start; 0 or exit 2. */
-static int load_start(struct run *r, struct config *cfg, const struct logv *v,
+static int load_start(struct run *r, struct config *cfg, const struct resume_state *s,
 		      struct buf *err)
 {
-	const json_t *b = body(v->rec[find_last(v, EV_RUN_START, -2)]);
+	const json_t *b = s->run_start;
 
 	if (config_from_json(cfg, json_object_get(b, "config"), err) < 0 ||
 	    config_finalize(cfg, err) < 0)
@@ -541,18 +463,10 @@ static int load_start(struct run *r, struct config *cfg, const struct logv *v,
 	r->budget.max_cost = cfg->max_cost;
 	if (run_setup_actor(r, err))
 		return EXIT_USAGE;
-	r->start_ms = clock_ms() - alive_ms(v);
+	r->start_ms = clock_ms() - resume_state_alive_ms(s);
 	if (cfg->deadline_ms > 0)
 		r->budget.deadline_at = r->start_ms + cfg->deadline_ms;
 	return 0;
-}
-
-static long count(const struct logv *v, const char *k)
-{
-	long n = 0;
-	for (size_t i = 0; i < v->n; i++)
-		n += is(v->rec[i], k);
-	return n;
 }
 
 /* The `resume` record: what was found, what is done next, what was charged. */
@@ -574,11 +488,10 @@ static void resume_event(struct run *r, const char *phase, long n, const char *h
  * What a resumed run needs before its log is replayed: the same tree,
  * sandbox and policy as before the crash.  0, or an exit code with err set.
  */
-static int resume_prepare(struct run *r, struct config *cfg, const struct logv *v,
+static int resume_prepare(struct run *r, struct config *cfg, const struct resume_state *s,
 			  struct buf *repaired, struct buf *err)
 {
-	if (cfg->allow_dirty > 0 && find_last(v, EV_BASELINE, -2) < 0 &&
-	    find_last(v, EV_CARRIED_CHANGES, -2) < 0) {
+	if (cfg->allow_dirty > 0 && !s->baseline && !s->carried) {
 		err_set(err, -EINVAL,
 			"run %s died while carrying --allow-dirty "
 			"changes: your tree may have changed since; start a new run",
@@ -586,7 +499,7 @@ static int resume_prepare(struct run *r, struct config *cfg, const struct logv *
 		return EXIT_USAGE;
 	}
 	/* the worktree made, or repaired where a killed git left it */
-	if (git_repair_worktree(r->repo, r->w->tree, r->w->branch, recorded_head(r, v),
+	if (git_repair_worktree(r->repo, r->w->tree, r->w->branch, recorded_head(r, s),
 				repaired, err) < 0)
 		return EXIT_CANNOT;
 	/* The same sandbox and policy as before the crash (from the log). */
@@ -602,15 +515,16 @@ static int resume_prepare(struct run *r, struct config *cfg, const struct logv *
 }
 
 /* Enters the loop where the crash left it; returns the run's exit code. */
-static int resume_enter(struct run *r, const struct logv *v, long ended, long started,
-			const char *phase, struct loop_resume *from, struct buf *err)
+static int resume_enter(struct run *r, const struct resume_state *s, const char *phase,
+			struct loop_resume *from, struct buf *err)
 {
-	long end = ended ? find_last(v, EV_ITERATION_END, ended) : -1;
+	const json_t *end = s->ended ? resume_state_iter(s, s->ended)->end : NULL;
+	long started = s->started;
 	int code;
 
-	if (!started && end >= 0 && jlong(body(v->rec[end]), "outcome", -1) >= 0) {
+	if (!started && end && jlong(end, "outcome", -1) >= 0) {
 		/* the loop had ended; only its record of the end is missing */
-		const json_t *b = body(v->rec[end]);
+		const json_t *b = end;
 		r->status = status_static(jstr(b, "status"));
 		buf_sets(&r->reason, jstr(b, "reason") ?: "");
 		code = (int)jlong(b, "outcome", 1);
@@ -626,55 +540,61 @@ static int resume_enter(struct run *r, const struct logv *v, long ended, long st
 	}
 	/* a coordinator past its baseline: its workers */
 	if (fanout_wanted(r->cfg))
-		return loop_continue(r, fanout_resume(r, v->rec, v->n, err), err);
+		return loop_continue(r, fanout_resume(r, s, err), err);
 	if (started)
 		return loop_continue(r, loop_iterate(r, from, err), err);
 	return loop_continue(r, -1, err);
 }
 
+/* The run's state from the reduced log; the phase to resume, or NULL. */
+static const char *resume_load_state(struct run *r, const struct resume_state *s,
+				     struct loop_resume *from, json_t **charged,
+				     struct buf *err)
+{
+	long started = s->started;
+
+	resume_replay_budget(r, s);
+	/* a transcript goes on after the replies the log says were received */
+	provider_skip_replies(r->w->prov, (size_t)s->responses);
+	r->resumes = (int)s->resumes + 1;
+	load_base_counts(r, s);
+	load_iterations(r, s);
+	load_stall(r, s);
+	load_outcome(r, resume_state_decider(s, s->ended));
+	load_feedback(r, s->ended);
+	if (started && plan_iteration(r, s, started, from, charged, err) < 0)
+		return NULL;
+	if (started && from->from == LOOP_FROM_GATES)
+		load_feedback(r, started);
+	if (started)
+		return phase_names[from->from];
+	if (s->ended || (resume_state_iter(s, 0) && resume_state_iter(s, 0)->fingerprint))
+		return "next";
+	return "baseline";
+}
+
 int resume_run(struct run *r, struct config *cfg, const char *dir, const char *spec,
 	       struct buf *err)
 {
-	struct logv v = {NULL, 0};
+	struct resume_state s;
 	struct loop_resume from;
 	struct buf cur = BUF_INIT, repaired = BUF_INIT;
 	json_t *charged = json_null();
-	const char *phase = "baseline", *head;
-	long ended, started;
+	const char *phase, *head;
 	int code, ret;
 
+	resume_state_init(&s);
 	memset(&from, 0, sizeof(from));
 	buf_init(&from.reply, 0);
-	if ((code = open_run(r, dir, spec, &v, err)) ||
-	    (code = load_start(r, cfg, &v, err)))
+	if ((code = open_run(r, dir, spec, &s, err)) ||
+	    (code = load_start(r, cfg, &s, err)))
 		goto out;
-	if ((code = resume_prepare(r, cfg, &v, &repaired, err)))
+	if ((code = resume_prepare(r, cfg, &s, &repaired, err)))
 		goto out;
 	code = EXIT_CANNOT;
-	replay_budget(r, &v);
-	/* a transcript goes on after the replies the log says were received */
-	provider_skip_replies(r->w->prov, (size_t)count(&v, EV_MODEL_RESPONSE));
-	r->resumes = (int)count(&v, EV_RESUME) + 1;
-	ended = 0;
-	while (find_last(&v, EV_ITERATION_END, ended + 1) >= 0)
-		ended++;
-	started = find_last(&v, EV_ITERATION_START, ended + 1) >= 0 ? ended + 1 : 0;
-	load_base_counts(r, &v);
-	load_iterations(r, &v, ended);
-	load_stall(r, &v, ended);
-	load_outcome(r, &v, decider(&v, ended));
-	load_feedback(r, ended);
-	if (started && (ret = plan_iteration(r, &v, started, &from, &charged, err)) < 0)
+	if (!(phase = resume_load_state(r, &s, &from, &charged, err)))
 		goto out;
-	if (started)
-		phase = phase_names[from.from];
-	else if (ended)
-		phase = "next";
-	else if (find_last(&v, EV_FINGERPRINT, 0) >= 0)
-		phase = "next";
-	if (started && from.from == LOOP_FROM_GATES)
-		load_feedback(r, started);
-	head = recorded_head(r, &v);
+	head = recorded_head(r, &s);
 	git_rev(r->w->tree, "HEAD", &cur, NULL);
 	worker_bind_judge(r->w, r);
 	if ((ret = rollback(r, head, err)) < 0 ||
@@ -682,11 +602,11 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	    (ret = git_scan_tree(r->w->tree, r->w->artifacts, &r->w->judge.files, err)) <
 		    0)
 		goto out;
-	resume_event(r, phase, started ? started : ended, head,
+	resume_event(r, phase, s.started ? s.started : s.ended, head,
 		     cur.len && strcmp(cur.s, head) ? cur.s : NULL,
 		     repaired.len ? repaired.s : NULL, charged);
 	charged = NULL;
-	code = resume_enter(r, &v, ended, started, phase, &from, err);
+	code = resume_enter(r, &s, phase, &from, err);
 	goto done;
 out:
 	/* Nothing was continued: the run stays as it was, resumable again.
@@ -704,6 +624,6 @@ done:
 	buf_release(&from.reply);
 	buf_release(&cur);
 	buf_release(&repaired);
-	logv_release(&v);
+	resume_state_release(&s);
 	return code;
 }

@@ -19,6 +19,8 @@
  * the logged configuration, rolls the tree back to the last recorded
  * commit, writes a `resume` record, and continues the loop from the phase
  * the crash interrupted, to the end (handoff.md, summary.json, run_end).
+ * The log is read once and reduced (resume_state.h); the run is built from
+ * the reduced state.
  *
  * Returns the run's exit code as loop_run does (0, 1, 3), or 2 when nothing
  * was resumed: no such run, an ambiguous prefix, a run that already ended,

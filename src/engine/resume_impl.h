@@ -1,19 +1,23 @@
 /*
- * resume_impl.h: the event log as records, for resume.c (and its helper
- * resume_log.c).  Not a public interface.
+ * resume_impl.h: the event log as records and their fields, for resume*.c
+ * and the engine's other readers of a log (auditkey.c, run_remove.c).  Not
+ * a public interface.
  *
  *   struct logv v = { NULL, 0 };
  *   logv_load(&v, "events.jsonl", &err);      whole lines only
- *   long i = find_last(&v, EV_COMMIT, 3);     index, or -1
- *   const char *sha = jstr(body(v.rec[i]), "sha");
+ *   for (size_t i = 0; i < v.n; i++)
+ *           if (is(v.rec[i], EV_RUN_START)) ... jstr(body(v.rec[i]), "base")
  *   logv_release(&v);
+ *
+ * Resume itself never walks the records: it reduces them (resume_state.h)
+ * and replays the reduced charges with resume_replay_budget.
  */
 #ifndef LOOPGATE_RESUME_IMPL_H
 #define LOOPGATE_RESUME_IMPL_H
 
 #include <jansson.h>
 #include <string.h>
-#include "engine/run.h"
+#include "base/buf.h"
 
 /* The log's records, in order, header included. */
 struct logv {
@@ -58,16 +62,10 @@ static inline int is(const json_t *rec, const char *k)
 	return !strcmp(kind(rec), k);
 }
 
-static inline long iter_of(const json_t *rec)
-{
-	return jlong(body(rec), "iteration", -1);
-}
-
-/* Index of the last record of kind k (of iteration it; -2: any), or -1. */
-long find_last(const struct logv *v, const char *k, long it);
-/* Every model_attempt and resume charge into r->budget, in log order. */
-void replay_budget(struct run *r, const struct logv *v);
-/* Wall time the run was alive, from the records' timestamps. */
-long long alive_ms(const struct logv *v);
+struct run;
+struct resume_state;
+/* The charges of s replayed into r->budget (and r->spend), in log order,
+ * and the escalations used so far into r->w. */
+void resume_replay_budget(struct run *r, const struct resume_state *s);
 
 #endif

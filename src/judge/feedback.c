@@ -10,6 +10,7 @@
 #include "judge/feedback.h"
 #include "base/saferead.h"
 #include "base/utf8.h"
+#include "judge/condense.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -17,9 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Upper bound of one marker line, "[... N lines elided ...]\n" with a
- * 20-digit N is 43 bytes; rounded up. */
-#define MARK_MAX 48
 /* Larger files get no excerpt (no source file is this big). */
 #define EXCERPT_FILE_MAX (16u << 20)
 /* Longer source lines are shortened in excerpts. */
@@ -361,172 +359,22 @@ void feedback_locations_free(struct location *v, size_t n)
 
 /* ---- condensing --------------------------------------------------------- */
 
-struct piece {
-	const char *p;
-	size_t len; /* with its '\n' when it had one */
-};
-
-/* Marker text for a cut, returned in a static-size buffer. */
-static size_t cut_marker(char *m, size_t cap, size_t elided)
-{
-	int k = snprintf(m, cap, "[... %zu bytes elided ...]", elided);
-	return k > 0 ? (size_t)k : 0;
-}
-
-/*
- * A line longer than the whole budget: its first and last bytes kept, the
- * middle replaced by a marker, the result at most target bytes when target
- * leaves room for the marker.  Cut points move to UTF-8 character starts.
- */
-static char *cut_line(const char *p, size_t len, size_t target, size_t *ret)
-{
-	char m[64];
-	size_t mlen = cut_marker(m, sizeof(m), len), keep, head, tail;
-	int nl = len && p[len - 1] == '\n';
-	struct buf b = BUF_INIT;
-
-	keep = target > mlen + (size_t)nl ? target - mlen : (size_t)nl;
-	head = (keep - (size_t)nl) / 2;
-	tail = keep - head;
-	while (head && ((unsigned char)p[head] & 0xC0) == 0x80)
-		head--;
-	while (tail > (size_t)nl && ((unsigned char)p[len - tail] & 0xC0) == 0x80)
-		tail--;
-	mlen = cut_marker(m, sizeof(m), len - head - tail);
-	buf_add(&b, p, head);
-	buf_add(&b, m, mlen);
-	buf_add(&b, p + len - tail, tail);
-	return buf_detach(&b, ret);
-}
-
-static void split_pieces(const char *s, size_t len, struct piece **ret, size_t *ret_n)
-{
-	struct piece *v = NULL;
-	size_t n = 0, alloc = 0, i = 0;
-
-	while (i < len) {
-		const char *nl = memchr(s + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - s) + 1 : len;
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 256;
-			v = xrealloc(v, alloc * sizeof(*v));
-		}
-		v[n].p = s + i;
-		v[n++].len = end - i;
-		i = end;
-	}
-	*ret = v;
-	*ret_n = n;
-}
-
-/*
- * Takes key lines in [lo, hi], alternating from the head side and the tail
- * side.  A line costs its bytes, plus MARK_MAX when neither neighbour is
- * kept yet: only then can it split a gap in two.  (A neighbour kept later
- * only ever merges gaps, so the charge made at pick time stays an upper
- * bound.)
- */
-static void pick_keys(const struct piece *v, size_t n, char *keep, size_t lo, size_t hi,
-		      size_t avail)
-{
-	int side = 0;
-
-	while (lo <= hi && hi != (size_t)-1) {
-		size_t i = side ? hi : lo, cost = v[i].len;
-		if ((i == 0 || !keep[i - 1]) && (i + 1 == n || !keep[i + 1]))
-			cost += MARK_MAX;
-		if (cost <= avail && feedback_line_is_key(v[i].p, v[i].len)) {
-			keep[i] = 1;
-			avail -= cost;
-		}
-		if (side)
-			hi--;
-		else
-			lo++;
-		side = !side;
-	}
-}
-
-/* Head, tail and key lines, marked in keep. */
-static void select_lines(const struct piece *v, size_t n, size_t max, char *keep)
-{
-	size_t i = 0, j = n, head = 0, tail = 0, avail;
-
-	/* head: a quarter of the budget, or the first 20 lines within 40% */
-	while (i < n && head + v[i].len <= max / 4)
-		head += v[i].len, keep[i++] = 1;
-	while (i < n && i < 20 && head + v[i].len <= max / 5 * 2)
-		head += v[i].len, keep[i++] = 1;
-	/* tail: 35%; the last line even when larger, if it fits at all */
-	while (j > i && tail + v[j - 1].len <= max / 20 * 7)
-		tail += v[j - 1].len, keep[--j] = 1;
-	if (j == n && j > i && head + v[n - 1].len + MARK_MAX <= max)
-		tail += v[n - 1].len, keep[--j] = 1;
-	if (i >= j)
-		return;
-	avail = max - head - tail;
-	avail = avail > MARK_MAX ? avail - MARK_MAX : 0; /* the gap marker */
-	pick_keys(v, n, keep, i, j - 1, avail);
-}
-
-/*
- * The bound (tested): every byte added to dst is an input byte (after
- * UTF-8 cleaning) except the marker lines and cut markers; the input bytes
- * total at most max; and the whole addition is at most max bytes when
- * max >= 4 * MARK_MAX (192), at most max + MARK_MAX below that.  Markers
- * fit because a kept middle line that may split a gap in two is charged
- * MARK_MAX on top of its bytes, and one MARK_MAX is set aside for the gap
- * between head and tail, which take at most 40% and 35% of max.
- *
- * When not every key line fits, those nearest the head and the tail win,
- * alternately: compilers put the first (root-cause) errors first, test
- * runners put their summary last.
- */
+/* The selection is condense.c's, the one condenser; what it keeps from the
+ * middle is feedback_line_is_key's. */
 int feedback_condense(const char *out, size_t len, size_t max, struct buf *dst)
 {
-	struct buf c = BUF_INIT;
-	struct piece *v;
-	char **owned, *keep;
-	size_t n, i, total = 0, nowned = 0;
-	int ret = 0;
+	struct condense *c = condense_begin(max, feedback_line_is_key);
 
-	utf8_clean(out, len, &c);
-	if (c.len <= max) {
-		ret = buf_add(dst, c.s, c.len);
-		buf_release(&c);
-		return ret;
-	}
-	split_pieces(c.s, c.len, &v, &n);
-	owned = xcalloc(n, sizeof(*owned));
-	for (i = 0; i < n; i++) {
-		if (v[i].len > max) {
-			owned[nowned] = cut_line(v[i].p, v[i].len, n == 1 ? max : max / 4,
-						 &v[i].len);
-			v[i].p = owned[nowned++];
-		}
-		total += v[i].len;
-	}
-	keep = xcalloc(n, 1);
-	if (total <= max)
-		memset(keep, 1, n);
-	else
-		select_lines(v, n, max, keep);
-	for (i = 0; i < n && ret == 0;) {
-		size_t run = 0;
-		while (i < n && !keep[i])
-			run++, i++;
-		if (run)
-			ret = buf_addf(dst, "[... %zu lines elided ...]\n", run);
-		if (i < n && ret == 0)
-			ret = buf_add(dst, v[i].p, v[i].len);
-		i++;
-	}
-	for (i = 0; i < nowned; i++)
-		free(owned[i]);
-	free(owned);
-	free(keep);
-	free(v);
-	buf_release(&c);
+	condense_feed(c, out, len);
+	return condense_end(c, dst);
+}
+
+int feedback_condense_file(const char *path, size_t max, struct buf *dst, int *not_text)
+{
+	size_t replaced = 0;
+	int ret = condense_file(path, max, feedback_line_is_key, dst, &replaced);
+
+	*not_text = replaced > 0;
 	return ret;
 }
 

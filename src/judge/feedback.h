@@ -9,7 +9,11 @@
  * in place of each gap.  Only a single line longer than the whole budget is
  * cut, marked "[... N bytes elided ...]".  Invalid UTF-8 bytes and NULs are
  * replaced with U+FFFD (the prompt is JSON text); feedback_is_binary tells
- * the caller when that happened so it can say so.
+ * the caller when that happened so it can say so.  The result is at most
+ * max bytes (for max >= 192).  feedback_condense_file does the same to a
+ * file of any size in memory bounded by a few times max.  Both are the one
+ * condenser (condense.h: the exact rule, streaming) with the key lines of
+ * feedback_line_is_key.
  *
  * feedback_locations finds file:line[:col] references (gcc/clang, python
  * tracebacks 'File "x", line N', go, rustc "--> x:N:M", tsc "x(N,M)", ...).
@@ -23,6 +27,10 @@
 #include "base/buf.h"
 
 int feedback_condense(const char *out, size_t len, size_t max, struct buf *dst);
+/* 0, or -errno when the file cannot be read (dst then unchanged).
+ * *not_text: 1 when any byte of the file was not UTF-8 text (the result
+ * then shows U+FFFD; the caller may say so, as for feedback_is_binary). */
+int feedback_condense_file(const char *path, size_t max, struct buf *dst, int *not_text);
 int feedback_is_binary(const char *out, size_t len);
 /* 1 when the line names a location or a failure (what condense keeps). */
 int feedback_line_is_key(const char *line, size_t len);

@@ -7,12 +7,14 @@
  * are merged into one pipe so the output reads as on a terminal; the full
  * output is saved to a file (proc.h: up to 256 MiB).  g->output holds the
  * output itself when it fits in memory (1 MiB, or feedback_max if larger);
- * past that it holds the output condensed from the file the way
- * feedback_condense does it, to at most feedback_max bytes once cleaned
- * (head, tail, every line naming a location or a failure, the gaps marked
- * "[... N lines elided ...]" with counts of the real output's lines), and
- * g->output.truncated is set.  So a 20 MB log's last line and the failure
- * in its middle still reach the prompt, and memory stays bounded.
+ * past that it holds the output condensed from the file by
+ * feedback_condense_file (the one condenser, condense.h: head, tail, every
+ * line naming a location or a failure, the gaps marked "[... N lines
+ * elided ...]" with counts of the real output's lines, invalid UTF-8 as
+ * U+FFFD, at most feedback_max bytes), g->output.truncated is set and
+ * g->output_binary says whether any byte was not UTF-8 text.  So a 20 MB log's
+ * last line and the failure in its middle still reach the prompt, and
+ * memory stays bounded.
  *
  *   struct gate_outcome g = {0};
  *   gate_run(&spec, &g, &err);     one gate
@@ -47,6 +49,8 @@ struct gate_outcome {
 	char *describe;	     /* "exit 1", "timed out after 5.0s and was killed" */
 	struct buf output;   /* raw merged output, capped in memory */
 	size_t output_total; /* bytes printed, even past the cap */
+	int output_binary;   /* condensed from the file, which held bytes
+				that are not UTF-8 text (now U+FFFD) */
 	char *output_file;   /* path relative to the run directory */
 	double elapsed_ms;
 	struct testcount counts; /* tests the output reports, if recognised */

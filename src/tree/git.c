@@ -303,16 +303,20 @@ static void cache_drop(struct override_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The config files of dir, from `git rev-parse` (which runs no driver). */
+/* The config files of dir, from `git rev-parse` (which runs no driver)
+ * when they cannot be read off the files. */
 static int config_files(const char *dir, char *files[2])
 {
 	static const char *const q[] = {"rev-parse", "--path-format=absolute",
 					"--git-common-dir", "--git-dir", NULL};
 	struct buf out = BUF_INIT;
 	char *nl;
-	int ret = git_exec(dir, NULL, q, NULL, &out, NULL);
+	int ret;
 
 	files[0] = files[1] = NULL;
+	if (git_config_files_fast(dir, files) == 0)
+		return 0;
+	ret = git_exec(dir, NULL, q, NULL, &out, NULL);
 	if (ret < 0 || !(nl = memchr(out.s, '\n', out.len))) {
 		buf_release(&out);
 		return -1;
@@ -325,10 +329,28 @@ static int config_files(const char *dir, char *files[2])
 	return 0;
 }
 
+/*
+ * Another directory of the same repository already listed: the same
+ * common config, unchanged, and neither has a config.worktree (a run's
+ * tree and its repository), so `git config --list` would say the same.
+ */
+static const struct override_cache *sibling(const struct override_cache *c)
+{
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		const struct override_cache *o = &cache[i];
+		if (o != c && o->dir && !strcmp(o->files[0], c->files[0]) &&
+		    stamp_eq(&o->stamp[0], &c->stamp[0]) && !o->stamp[1].exists &&
+		    !c->stamp[1].exists)
+			return o;
+	}
+	return NULL;
+}
+
 static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 {
 	struct cfg_stamp now[2];
 	struct override_cache *c = NULL;
+	const struct override_cache *o;
 	struct buf why = BUF_INIT;
 	char *abs;
 	size_t i;
@@ -366,8 +388,15 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 	/* stamps first: a change while listing makes the next call list again */
 	stamp_of(c->files[0], &c->stamp[0]);
 	stamp_of(c->files[1], &c->stamp[1]);
-	c->ret = driver_overrides(dir, &c->x, &why);
-	c->why = c->ret < 0 ? xstrdup(why.s) : NULL;
+	if ((o = sibling(c))) {
+		for (i = 0; i < o->x.n; i++)
+			strlist_push(&c->x, o->x.v[i]);
+		c->ret = o->ret;
+		c->why = o->why ? xstrdup(o->why) : NULL;
+	} else {
+		c->ret = driver_overrides(dir, &c->x, &why);
+		c->why = c->ret < 0 ? xstrdup(why.s) : NULL;
+	}
 	c->dir = xstrdup(dir);
 	buf_release(&why);
 hit:
@@ -405,9 +434,32 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	return git_runv(dir, args, NULL, out, err);
 }
 
+/*
+ * The last answer is remembered, keyed by the directory's real path: the
+ * CLI asks once to find loopgate.yaml, the run's setup again, and the top
+ * of a directory does not move while loopgate runs.
+ */
 int git_toplevel(const char *dir, struct buf *out, struct buf *err)
 {
-	int ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	static char *memo_dir, *memo_top;
+	char *real = realpath(dir, NULL);
+	int ret;
+
+	if (real && memo_dir && !strcmp(real, memo_dir)) {
+		free(real);
+		buf_sets(out, memo_top);
+		return 0;
+	}
+	ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	if (ret == 0 && real) {
+		buf_rtrim(out);
+		free(memo_dir);
+		free(memo_top);
+		memo_dir = real;
+		memo_top = xstrdup(out->s);
+		real = NULL;
+	}
+	free(real);
 	if (ret < 0)
 		return err_set(err, ret,
 			       "%s is not inside a git work tree: "
@@ -419,7 +471,15 @@ int git_toplevel(const char *dir, struct buf *out, struct buf *err)
 
 int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err)
 {
-	int ret = git_run(dir, out, err, "rev-parse", "--verify", "-q", rev, NULL);
+	int ret;
+
+	/* HEAD of a work tree's top read off its files, the usual case */
+	buf_reset(out);
+	if (!strcmp(rev, "HEAD") && !getenv("GIT_DIR") &&
+	    git_head_from_files(dir, out) == 0)
+		return 0;
+	buf_reset(out);
+	ret = git_run(dir, out, err, "rev-parse", "--verify", "-q", rev, NULL);
 	buf_rtrim(out);
 	return ret;
 }

@@ -13,14 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
-/* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
+/* The worktree's git dir, from the "gitdir: " line of <tree>/.git, or
+ * <tree>/.git itself when it is a directory (a main work tree). */
 int git_worktree_gitdir(const char *tree, struct buf *out)
 {
+	struct stat st;
 	struct buf l = BUF_INIT;
 	char *path = xasprintf("%s/.git", tree);
-	int ret = fileio_read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
+	int ret;
+
+	if (tree[0] == '/' && lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		buf_sets(out, path);
+		free(path);
+		return 0;
+	}
+	ret = fileio_read_line(path, &l) < 0 || strncmp(l.s, "gitdir: ", 8) ? -1 : 0;
 	if (!ret)
 		buf_sets(out, l.s + 8);
 	free(path);
@@ -153,5 +163,43 @@ int git_head_tree(const char *tree, char out[41], struct buf *err)
 	if (ret == 0)
 		snprintf(out, 41, "%s", sha.s);
 	buf_release(&sha);
+	return ret;
+}
+
+/*
+ * The config files of dir without a process when dir is a work tree's top:
+ * <dir>/.git is the git dir, or a file naming it ("gitdir: "), whose
+ * commondir file names the common dir.  -1 for anything else (a
+ * subdirectory, GIT_DIR in the environment): the caller asks git.
+ */
+int git_config_files_fast(const char *dir, char *files[2])
+{
+	struct buf gd = BUF_INIT, common = BUF_INIT;
+	struct stat st;
+	char *dot = xasprintf("%s/.git", dir), *cd;
+	int ret = -1;
+
+	if (getenv("GIT_DIR") || getenv("GIT_COMMON_DIR") || lstat(dot, &st) < 0)
+		goto out;
+	if (S_ISDIR(st.st_mode)) {
+		files[0] = xasprintf("%s/config", dot);
+		files[1] = xasprintf("%s/config.worktree", dot);
+		ret = 0;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || git_worktree_gitdir(dir, &gd) < 0 || gd.s[0] != '/')
+		goto out;
+	cd = xasprintf("%s/commondir", gd.s);
+	if (fileio_read_line(cd, &common) < 0)
+		buf_sets(&common, gd.s);
+	free(cd);
+	files[0] = common.s[0] == '/' ? xasprintf("%s/config", common.s)
+				      : xasprintf("%s/%s/config", gd.s, common.s);
+	files[1] = xasprintf("%s/config.worktree", gd.s);
+	ret = 0;
+out:
+	free(dot);
+	buf_release(&gd);
+	buf_release(&common);
 	return ret;
 }

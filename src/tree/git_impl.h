@@ -7,9 +7,13 @@
 
 #include "base/buf.h"
 
-/* The worktree's git dir, from the "gitdir: " line of <tree>/.git. */
+/* The worktree's git dir, from the "gitdir: " line of <tree>/.git, or
+ * <tree>/.git itself when it is a directory. */
 int git_worktree_gitdir(const char *tree, struct buf *out);
 /* HEAD's sha: detached, or through a loose ref in the common dir. */
 int git_head_from_files(const char *tree, struct buf *sha);
+/* The common config and config.worktree of dir (malloc'd paths), read off
+ * <dir>/.git when dir is a work tree's top and GIT_DIR is not set. */
+int git_config_files_fast(const char *dir, char *files[2]);
 
 #endif

@@ -32,9 +32,11 @@ static int exists(const char *path)
 static char *setup(const char *name)
 {
 	char *d = xasprintf("%s/%s", scratch, name);
-	int rc = sh("set -e; mkdir -p %s && cd %s && git init -q -b main repo && cd repo && "
-		    "echo x >a.txt && git add a.txt && git -c user.name=t -c user.email=t@t "
-		    "commit -qm i && git worktree add -q -b run ../tree >/dev/null 2>&1", d);
+	int rc = sh(
+		"set -e; mkdir -p %s && cd %s && git init -q -b main repo && cd repo && "
+		"echo x >a.txt && git add a.txt && git -c user.name=t -c user.email=t@t "
+		"commit -qm i && git worktree add -q -b run ../tree >/dev/null 2>&1",
+		d);
 	CHECK_INT(rc, 0);
 	return d;
 }
@@ -44,13 +46,16 @@ TEST(filter_driver_blanked)
 	char *d = setup("filter"), *tree = xasprintf("%s/tree", d);
 	char *marker = xasprintf("%s/filter-ran", d);
 	struct buf err = BUF_INIT;
-	CHECK_INT(sh("set -e; cd %s/tree && printf '* filter=pwn diff=pwn\\n' >.gitattributes && "
+	CHECK_INT(sh("set -e; cd %s/tree && printf '* filter=pwn diff=pwn\\n' "
+		     ">.gitattributes && "
 		     "git config filter.pwn.clean \"touch ../filter-ran; cat\" && "
 		     "git config filter.pwn.process \"touch ../filter-ran\" && "
 		     "git config filter.pwn.required true && "
 		     "git config diff.pwn.textconv \"touch ../filter-ran; cat\" && "
 		     "git config diff.pwn.command \"touch ../filter-ran\" && "
-		     "echo y >>a.txt", d), 0);
+		     "echo y >>a.txt",
+		     d),
+		  0);
 	CHECK_INT(git_run(tree, NULL, &err, "add", "-A", NULL), 0);
 	CHECK_INT(git_run(tree, NULL, &err, "diff", "--cached", "HEAD", NULL), 0);
 	CHECK_INT(git_run(tree, NULL, &err, "log", "-p", NULL), 0);
@@ -72,7 +77,9 @@ TEST(include_and_worktree_refused)
 	CHECK_INT(git_run(tree, NULL, &err, "status", NULL), -EPERM);
 	CHECK_CONTAINS(err.s, "include.path");
 	CHECK_INT(sh("cd %s/tree && git config --unset include.path && "
-		     "git config core.worktree /", d), 0);
+		     "git config core.worktree /",
+		     d),
+		  0);
 	buf_reset(&err);
 	CHECK_INT(git_run(tree, NULL, &err, "status", NULL), -EPERM);
 	CHECK_CONTAINS(err.s, "core.worktree");
@@ -87,8 +94,11 @@ TEST(outside_git_env_ignored)
 	char *marker = xasprintf("%s/env-ran", d);
 	char *hook = xasprintf("%s/hooks", d);
 	struct buf err = BUF_INIT, out = BUF_INIT;
-	CHECK_INT(sh("set -e; mkdir -p %s/hooks && printf '#!/bin/sh\\ntouch %s/env-ran\\n' "
-		     ">%s/hooks/pre-commit && chmod +x %s/hooks/pre-commit", d), 0);
+	CHECK_INT(sh("set -e; mkdir -p %s/hooks && printf '#!/bin/sh\\ntouch "
+		     "%s/env-ran\\n' "
+		     ">%s/hooks/pre-commit && chmod +x %s/hooks/pre-commit",
+		     d),
+		  0);
 	setenv("GIT_DIR", "/nonexistent", 1);
 	setenv("GIT_CONFIG_COUNT", "1", 1);
 	setenv("GIT_CONFIG_KEY_0", "core.hooksPath", 1);
@@ -142,29 +152,41 @@ TEST(guard_detects_and_restores)
 	CHECK(g != NULL);
 	if (!g)
 		return;
-	CHECK_INT(git_guard_check(g, &ch, &err), 0);	/* nothing changed yet */
-	CHECK_INT(sh("cd %s/repo && git config remote.origin.url https://u:tok-USER-SECRET@h/r", d), 0);
+	CHECK_INT(git_guard_check(g, &ch, &err), 0); /* nothing changed yet */
+	CHECK_INT(sh("cd %s/repo && git config remote.origin.url "
+		     "https://u:tok-USER-SECRET@h/r",
+		     d),
+		  0);
 	git_guard_free(g);
-	g = git_guard_snapshot(tree, &err);	/* the user's config holds a token */
+	g = git_guard_snapshot(tree, &err); /* the user's config holds a token */
 	buf_read_file(&before, cfg);
-	CHECK_INT(sh("set -e; cd %s/repo/.git && git config --file config core.fsmonitor evil && "
+	CHECK_INT(sh("set -e; cd %s/repo/.git && git config --file config core.fsmonitor "
+		     "evil && "
 		     "printf '#!/bin/sh\\n' >hooks/pre-commit && mkdir -p info && "
 		     "echo '* filter=x' >info/attributes && rm -f info/exclude && "
-		     "echo 'gitdir: /elsewhere' >../../tree/.git", d), 0);
+		     "echo 'gitdir: /elsewhere' >../../tree/.git",
+		     d),
+		  0);
 	CHECK_INT(git_guard_check(g, &ch, &err), 5);
 	CHECK(has_change_found(&ch, ".git/config", "modified", "fsmonitor = evil"));
-	CHECK(!memmem(ch.s, ch.len, "USER-SECRET", 11));	/* old lines stay out */
+	CHECK(!memmem(ch.s, ch.len, "USER-SECRET", 11)); /* old lines stay out */
 	CHECK(has_change(&ch, ".git/hooks/pre-commit", "created"));
 	CHECK(has_change_found(&ch, ".git/info/attributes", "created", "* filter=x"));
 	CHECK(has_change(&ch, ".git/info/exclude", "deleted"));
 	buf_read_file(&after, cfg);
 	CHECK_INT(after.len, before.len);
 	CHECK(!memcmp(after.s, before.s, before.len));
-	CHECK_INT(sh("test ! -e %s/repo/.git/hooks/pre-commit && test -f %s/repo/.git/info/exclude "
-		     "&& grep -q gitdir: %s/tree/.git && ! grep -q elsewhere %s/tree/.git", d), 0);
+	CHECK_INT(
+		sh("test ! -e %s/repo/.git/hooks/pre-commit && test -f "
+		   "%s/repo/.git/info/exclude "
+		   "&& grep -q gitdir: %s/tree/.git && ! grep -q elsewhere %s/tree/.git",
+		   d),
+		0);
 	/* the hooks directory swapped for a symlink */
 	buf_reset(&ch);
-	CHECK_INT(sh("set -e; cd %s/repo/.git && mv hooks hooks.real && ln -s /tmp hooks", d), 0);
+	CHECK_INT(sh("set -e; cd %s/repo/.git && mv hooks hooks.real && ln -s /tmp hooks",
+		     d),
+		  0);
 	CHECK(git_guard_check(g, &ch, &err) >= 1);
 	CHECK(has_change_found(&ch, ".git/hooks", "replaced by a symlink", "-> /tmp"));
 	CHECK_INT(sh("test -d %s/repo/.git/hooks && test ! -L %s/repo/.git/hooks", d), 0);
@@ -191,14 +213,18 @@ TEST(head_tree_from_files)
 	for (int round = 0; round < 4; round++) {
 		if (round == 1) { /* a new commit in the worktree: loose */
 			CHECK_INT(sh("cd %s/tree && echo w >>a.txt", d), 0);
-			CHECK_INT(git_commit_all(tree, "m", NULL, NULL, &want, NULL, &err), 0);
+			CHECK_INT(
+				git_commit_all(tree, "m", NULL, NULL, &want, NULL, &err),
+				0);
 		}
 		if (round == 2)
 			CHECK_INT(sh("cd %s/repo && git gc -q --prune=now", d), 0);
 		if (round == 3)
-			CHECK_INT(sh("cd %s/tree && git checkout -q --detach HEAD~1", d), 0);
+			CHECK_INT(sh("cd %s/tree && git checkout -q --detach HEAD~1", d),
+				  0);
 		buf_reset(&want);
-		CHECK_INT(git_run(tree, &want, &err, "rev-parse", "HEAD^{tree}", NULL), 0);
+		CHECK_INT(git_run(tree, &want, &err, "rev-parse", "HEAD^{tree}", NULL),
+			  0);
 		buf_rtrim(&want);
 		memset(id, 0, sizeof(id));
 		CHECK_INT(git_head_tree(tree, id, &err), 0);
@@ -206,6 +232,42 @@ TEST(head_tree_from_files)
 	}
 	buf_release(&want);
 	buf_release(&err);
+	free(tree);
+	free(d);
+}
+
+/* git_rev(dir, "HEAD") reads a main work tree's HEAD and a run tree's off
+ * their files and agrees with rev-parse: loose, packed (fallback),
+ * detached, and a branch with no commit yet (an error either way). */
+TEST(head_rev_from_files)
+{
+	char *d = setup("headrev"), *tree = xasprintf("%s/tree", d),
+	     *repo = xasprintf("%s/repo", d);
+	const char *dirs[] = {repo, tree};
+	struct buf got = BUF_INIT, want = BUF_INIT, err = BUF_INIT;
+
+	for (int round = 0; round < 3; round++) {
+		if (round == 1)
+			CHECK_INT(sh("cd %s/repo && git pack-refs --all", d), 0);
+		if (round == 2)
+			CHECK_INT(sh("cd %s/repo && git checkout -q --detach HEAD", d),
+				  0);
+		for (size_t k = 0; k < 2; k++) {
+			buf_reset(&want);
+			CHECK_INT(git_run(dirs[k], &want, &err, "rev-parse", "--verify",
+					  "-q", "HEAD", NULL),
+				  0);
+			buf_rtrim(&want);
+			CHECK_INT(git_rev(dirs[k], "HEAD", &got, &err), 0);
+			CHECK_STR(got.s, want.s);
+		}
+	}
+	CHECK_INT(sh("cd %s/repo && git checkout -q --orphan unborn", d), 0);
+	CHECK(git_rev(repo, "HEAD", &got, &err) < 0);
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&err);
+	free(repo);
 	free(tree);
 	free(d);
 }
@@ -221,6 +283,7 @@ int main(void)
 	RUN(outside_git_env_ignored);
 	RUN(guard_detects_and_restores);
 	RUN(head_tree_from_files);
+	RUN(head_rev_from_files);
 	sh("rm -rf %s", scratch);
 	return unit_done();
 }
