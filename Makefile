@@ -48,7 +48,9 @@ $(BUILD)/tests:
 unit: $(UNIT_BIN)
 
 # The whole suite: unit binaries and end-to-end shell tests, each under a
-# timeout; ends with the line "N passed, N failed".
+# timeout; ends with the line "N passed, N failed".  T=PATTERN runs the tests
+# whose name contains it: T=t3030 one script, T=t3 a family (tests/README.md
+# has the table), T=test_edits one unit binary.
 test: $(BUILD)/loopgate $(UNIT_BIN) $(FUZZ_DRV)
 	@LOOPGATE_BIN=$(abspath $(BUILD)/loopgate) UNIT_DIR=$(abspath $(BUILD)/tests) \
 		FUZZ_DIR=$(abspath $(BUILD)/fuzz) \

@@ -24,6 +24,9 @@ kube_start() {
 		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem
 	} >openssl.log 2>&1 || { cat openssl.log; echo "not ok 1 - certificates"; exit 1; }
 
+	# the log exists before the first request: the cases see it (lib.sh
+	# links the script's top-level files into each case's directory)
+	: >kube.log
 	python3 "$FAKE_KUBE" --port-file kube.port --control-port-file ctl.port --log kube.log \
 		--cert server.pem --key server.key --client-ca ca.pem --token tok-good \
 		--forbidden-token tok-rbac --queue loopgate --quota-cpu 2 "$@" >kube.out 2>&1 &

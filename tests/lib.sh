@@ -1,4 +1,5 @@
 # tests/lib.sh: the end-to-end test library, sourced by tests/tNNNN-*.sh.
+# tests/README.md says how the scripts are laid out and how to write a case.
 #
 #   . "$(dirname "$0")/lib.sh"
 #   test_expect_success 'what it shows' '
@@ -7,9 +8,24 @@
 #   '
 #   test_done
 #
-# Each test body runs in a subshell with `set -e` inside the scratch directory
-# $TRASH (removed at the end unless LOOPGATE_KEEP=1).  Prints TAP lines that
-# tests/run.sh counts.  $LOOPGATE is the binary under test.
+# Each case runs in a subshell with `set -e` in its own directory
+# $TRASH_ROOT/cN, which is $TRASH and $PWD inside the case, with its own
+# HOME ($TRASH/home): no case can read what an earlier case left behind.
+# Files the script writes at top level (outside any case, into $TRASH before
+# the first case) are its shared fixtures: each case sees them as symlinks
+# in its own $TRASH.  Setup that several cases need and that depends on
+# nothing is a function called in each case (see tests/README.md).
+# Everything is removed at the end unless LOOPGATE_KEEP=1.
+#
+# One exception: a script that sets TEST_STEPS=1 before sourcing lib.sh is
+# one scenario on one shared resource (a cluster whose jobs live across
+# cases): its cases are steps, run in order in one directory ($TRASH_ROOT),
+# and selecting step N runs the steps before it too.
+#
+# Run only some cases: LOOPGATE_CASES=3,5-7 sh tests/t0001-cli.sh, or
+# sh tests/t0001-cli.sh --run=3,5-7 (as git's t/).  The others print
+# "ok N # skip" and tests/run.sh counts them neither passed nor failed.
+# Prints TAP lines that tests/run.sh counts.  $LOOPGATE is the binary under test.
 set -u
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
 LOOPGATE=${LOOPGATE_BIN:-$TEST_DIR/../loopgate}
@@ -17,11 +33,12 @@ FAKE=$TEST_DIR/fake/fake_model.py
 # Not under /tmp: the sandbox mounts a fresh /tmp over it, and gates and
 # agent scripts here must see the scratch files (read-only by default).
 TRASH=$(mktemp -d "${LOOPGATE_TEST_TMP:-/var/tmp}/loopgate-t.XXXXXX")
+TRASH_ROOT=$TRASH
 # Gates and agents that write scratch files outside their tree need this:
 #   $LOOPGATE run ... $TRASH_WRITABLE
 printf 'write: ["%s"]\n' "$TRASH" >"$TRASH/trash-writable.yaml"
 TRASH_WRITABLE="--policy $TRASH/trash-writable.yaml"
-export LOOPGATE TRASH FAKE TEST_DIR TRASH_WRITABLE
+export LOOPGATE TRASH TRASH_ROOT FAKE TEST_DIR TRASH_WRITABLE
 # A predictable environment: no user config, no real keys.
 unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG XDG_CONFIG_HOME LOOPGATE_AUDIT_KEY || true
 export HOME=$TRASH/home GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
@@ -30,38 +47,137 @@ export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 mkdir -p "$HOME"
 test_count=0
 test_failures=0
+# --run=LIST (the script's argument) or LOOPGATE_CASES=LIST: which cases run
+test_run=${LOOPGATE_CASES:-}
+for arg in "$@"; do
+	case $arg in --run=*) test_run=${arg#--run=} ;; esac
+done
 
 cleanup() {
 	# tmpfs mounts made by small_disk come off first
-	if [ -f "$TRASH/.mounts" ]; then
-		while read -r m; do umount -l "$m" || echo "# could not unmount $m" >&2; done <"$TRASH/.mounts"
+	if [ -f "$TRASH_ROOT/.mounts" ]; then
+		while read -r m; do umount -l "$m" || echo "# could not unmount $m" >&2; done <"$TRASH_ROOT/.mounts"
 	fi
-	# start_fake runs inside $(...): its pids come back through files
-	for f in "$TRASH"/*.fakepid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	# start_fake runs inside $(...): its pids come back through files, in
+	# the script's fixtures or in a case's directory
+	for f in "$TRASH_ROOT"/*.fakepid "$TRASH_ROOT"/c[0-9]*/*.fakepid "$TRASH_ROOT"/setup/*/*.fakepid; do
+		[ -f "$f" ] && [ ! -L "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	if [ "${LOOPGATE_KEEP:-0}" = 1 ]; then
-		echo "# kept $TRASH" >&2
+		echo "# kept $TRASH_ROOT" >&2
 	else
-		rm -rf "$TRASH"
+		rm -rf "$TRASH_ROOT"
 	fi
 }
 trap cleanup EXIT
 
+# test_selected N: true when case N is to run (no list: every case).  A list
+# is numbers and ranges separated by commas: 3,5-7.
+test_selected() {
+	[ -z "$test_run" ] && return 0
+	for r in $(echo "$test_run" | tr ',' ' '); do
+		case $r in
+		*-*) [ "$1" -ge "${r%-*}" ] && [ "$1" -le "${r#*-}" ] && return 0 ;;
+		*) [ "$1" -eq "$r" ] && return 0 ;;
+		esac
+	done
+	return 1
+}
+
+# test_step_needed N: in a TEST_STEPS script, step N comes before a
+# selected one (it is that one's setup).
+test_step_needed() {
+	[ "${TEST_STEPS:-0}" = 1 ] && [ -n "$test_run" ] || return 1
+	for r in $(echo "$test_run" | tr ',' ' '); do
+		[ "$1" -lt "${r#*-}" ] && return 0
+	done
+	return 1
+}
+
+# case_dir DIR: makes DIR (a case's or a shared setup's) with its HOME and
+# a symlink to each of the script's shared fixtures (the top-level entries
+# of $TRASH_ROOT).
+case_dir() {
+	d=$1
+	mkdir -p "$d/home"
+	# the case's HOME starts as what the top level put in the script's HOME
+	cp -a "$TRASH_ROOT/home/." "$d/home/"
+	for f in "$TRASH_ROOT"/*; do
+		case ${f##*/} in c[0-9]* | setup) continue ;; esac
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		[ -e "$d/${f##*/}" ] || ln -s "$f" "$d/${f##*/}"
+	done
+	echo "$d"
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
 	desc=$1
+	if ! test_selected "$test_count" && ! test_step_needed "$test_count"; then
+		echo "ok $test_count # skip - $desc"
+		return 0
+	fi
+	if [ "${TEST_STEPS:-0}" = 1 ]; then
+		case_trash=$TRASH_ROOT
+	else
+		case_trash=$(case_dir "$TRASH_ROOT/c$test_count")
+	fi
 	# fd 9: the case's log whatever the body redirects (expect_code's
 	# complaints reach it even from `expect_code ... 2>err`)
-	(cd "$TRASH" && set -e && { [ "${LOOPGATE_TRACE:-0}" = 1 ] && set -x; eval "$2"; }) >"$TRASH/.out.$test_count" 2>&1 9>&1
+	(TRASH=$case_trash HOME=$case_trash/home && export TRASH HOME && cd "$TRASH" &&
+		set -e && { [ "${LOOPGATE_TRACE:-0}" = 1 ] && set -x; eval "$2"; }) \
+		>"$TRASH_ROOT/.out.$test_count" 2>&1 9>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
 		echo "ok $test_count - $desc"
 	else
 		test_failures=$((test_failures + 1))
 		echo "not ok $test_count - $desc"
-		tail -n 40 "$TRASH/.out.$test_count" | sed 's/^/#   /'
+		tail -n 40 "$TRASH_ROOT/.out.$test_count" | sed 's/^/#   /'
 	fi
+}
+
+# shared_setup NAME FUNC [ARG...]: an expensive setup several cases need,
+# made once per script.  The first call runs FUNC ARG... in its own
+# directory $TRASH_ROOT/setup/NAME (its $TRASH and $PWD, with its own HOME
+# and the script's fixtures, as a case has); later calls only print that
+# directory.  Every case that needs it calls it, so each case still runs on
+# its own; FUNC must make the same thing whichever case calls it first,
+# and its output goes to stderr (the case's log).
+shared_setup() {
+	ss_name=$1
+	shift
+	ss_dir=$TRASH_ROOT/setup/$ss_name
+	if [ ! -f "$ss_dir.done" ]; then
+		rm -rf "$ss_dir"
+		case_dir "$ss_dir" >/dev/null &&
+		(TRASH=$ss_dir HOME=$ss_dir/home && export TRASH HOME && cd "$TRASH" && "$@") >&2 &&
+		touch "$ss_dir.done" || { echo "shared setup $ss_name failed" >&2; return 1; }
+	fi
+	echo "$ss_dir"
+}
+
+# use_setup NAME FUNC [ARG...]: shared_setup, then each thing the setup
+# made in the case's directory, so the case reads them by their names
+# (repo, sum.json, m.log): a copy of each file (what the case writes over it
+# stays its own), a symlink to each directory; HOME becomes the setup's (its
+# runs were signed with the audit key there).  For cases that only look: a
+# case that changes the setup's run makes its own with FUNC instead.
+use_setup() {
+	us_dir=$(shared_setup "$@") || return 1
+	HOME=$us_dir/home
+	export HOME
+	rmdir home 2>/dev/null && ln -s "$HOME" home
+	for f in "$us_dir"/* "$us_dir"/.[!.]*; do
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		case ${f##*/} in home) continue ;; esac
+		[ -e "${f##*/}" ] || [ -L "${f##*/}" ] && continue
+		if [ -f "$f" ] && [ ! -L "$f" ]; then
+			cp -p "$f" "${f##*/}"
+		else
+			ln -s "$f" "${f##*/}"
+		fi
+	done
 }
 
 test_done() {
@@ -150,35 +266,37 @@ script_file() {
 	echo "$TRASH/$1"
 }
 
-# reply_fix: an edit block fixing calc.py's add().
-REPLY_FIX='The subtraction should be an addition.
+# Canned model replies (tests/replies/, tests/README.md): the edit blocks
+# as $REPLY_FIX (fixes calc.py's add()), $REPLY_WRONG (a wrong fix) and
+# $REPLY_FIX_AFTER_WRONG (the fix after the wrong one), byte for byte (the
+# x keeps the last newline from $(...)).
+REPLIES=$TEST_DIR/replies
+reply_text() {
+	cat "$REPLIES/$1" && echo x
+}
+REPLY_FIX=$(reply_text fix.txt)
+REPLY_FIX=${REPLY_FIX%x}
+REPLY_WRONG=$(reply_text wrong.txt)
+REPLY_WRONG=${REPLY_WRONG%x}
+REPLY_FIX_AFTER_WRONG=$(reply_text fix-after-wrong.txt)
+REPLY_FIX_AFTER_WRONG=${REPLY_FIX_AFTER_WRONG%x}
+export REPLIES REPLY_FIX REPLY_WRONG REPLY_FIX_AFTER_WRONG
 
-calc.py
-<<<<<<< SEARCH
-    return a - b
-=======
-    return a + b
->>>>>>> REPLACE
-'
-REPLY_WRONG='Maybe multiplication.
-
-calc.py
-<<<<<<< SEARCH
-    return a - b
-=======
-    return a * b
->>>>>>> REPLACE
-'
-REPLY_FIX_AFTER_WRONG='It must be an addition.
-
-calc.py
-<<<<<<< SEARCH
-    return a * b
-=======
-    return a + b
->>>>>>> REPLACE
-'
-export REPLY_FIX REPLY_WRONG REPLY_FIX_AFTER_WRONG
+# reply_script NAME: the canned fake-server script tests/replies/NAME.json
+# (fix, wrong-then-fix, wrong-forever), its content_file names made absolute so that a
+# copy (reply_script fix >s.json) works from any directory.  A case can
+# also pass "$REPLIES/NAME.json" to start_fake as it is.
+reply_script() {
+	python3 - "$REPLIES/$1.json" <<-'PY'
+	import json, os, sys
+	d = os.path.dirname(sys.argv[1])
+	s = json.load(open(sys.argv[1]))
+	for e in s.get("replies", []):
+	    if "content_file" in e:
+	        e["content_file"] = os.path.join(d, e["content_file"])
+	print(json.dumps(s))
+	PY
+}
 
 # replies_json TEXT...: a fake-server script whose replies are the texts.
 replies_json() {
@@ -258,5 +376,5 @@ small_disk() {
 			"and mount(2)): $(cat mount.err)" >&2
 		return 1
 	fi
-	echo "$1" >>"$TRASH/.mounts"
+	echo "$1" >>"$TRASH_ROOT/.mounts"
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tools/npm-schemas.sh [DIR]: installs the Kubernetes OpenAPI schema
-# validators the Kueue tests check every manifest with (tests/t0285) into
+# validators the Kueue tests check every manifest with (tests/t8010) into
 # DIR (default build/npm-schemas), with npm, unless that version is there.
 # Pinned: a schema that moves under the tests would make them flaky.
 # Exit 0 installed (or already there), 1 failed, 77 npm is not available.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """fake_kube.py: a fake Kubernetes API server with Kueue's behaviour, for
-tests only (tests/t0285-kueue.sh).
+tests only (tests/t8010-kueue.sh).
 
 Speaks, over TLS on 127.0.0.1, the part of the Kubernetes REST API that
 loopgate's Kueue executor uses (src/dispatch/kueue.c), with the same paths,

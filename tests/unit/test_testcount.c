@@ -50,32 +50,76 @@ static int junit_str(const char *s)
 	CHECK_INT(tc.passed, pa); CHECK_INT(tc.failed, fa); \
 	CHECK_INT(tc.skipped, sk); } while (0)
 
-TEST(pytest_real)
-{
+/* Output captured from the real runners, recognised: the runner and the
+ * four counts of each (tests/fixtures/testcount/README says how each was
+ * made).  Each row is a case of its own (RUN_CASE). */
+static const struct fixture {
+	const char *file, *runner;
+	int executed, passed, failed, skipped;
+} fixtures[] = {
 	/* 1 failed, 3 passed, 1 skipped, 1 xfailed, 1 error */
-	CHECK_INT(parse_file("pytest-fail.txt"), 1);
-	CHECK_TC("pytest", 6, 4, 2, 1);
-	CHECK_INT(parse_file("pytest-q.txt"), 1);
-	CHECK_TC("pytest", 6, 4, 2, 1);
-	CHECK_INT(parse_file("pytest-pass.txt"), 1);
-	CHECK_TC("pytest", 2, 2, 0, 0);
+	{ "pytest-fail.txt", "pytest", 6, 4, 2, 1 },
+	{ "pytest-q.txt", "pytest", 6, 4, 2, 1 },
+	{ "pytest-pass.txt", "pytest", 2, 2, 0, 0 },
 	/* 1 passed, 1 xpassed, 1 warning */
-	CHECK_INT(parse_file("pytest-warn.txt"), 1);
-	CHECK_TC("pytest", 2, 2, 0, 0);
-}
+	{ "pytest-warn.txt", "pytest", 2, 2, 0, 0 },
+	{ "pytest-deselected.txt", "pytest", 0, 0, 0, 0 },
+	{ "pytest-none.txt", "pytest", 0, 0, 0, 0 },
+	{ "pytest-color.txt", "pytest", 6, 4, 2, 1 },
+	/* Ran 6, failures=1, errors=1, skipped=2 */
+	{ "unittest-fail.txt", "unittest", 4, 2, 2, 2 },
+	/* Ran 4, OK (skipped=1) */
+	{ "unittest-skip.txt", "unittest", 3, 3, 0, 1 },
+	{ "unittest-ok.txt", "unittest", 2, 2, 0, 0 },
+	/* cargo stops after the failing binary without --no-fail-fast */
+	{ "cargo-fail.txt", "cargo", 3, 2, 1, 1 },
+	/* lib (2+1 fail, 1 ignored) + tests/integ.rs (2, 1 ignored) + doc */
+	{ "cargo-two.txt", "cargo", 5, 4, 1, 2 },
+	{ "cargo-pass.txt", "cargo", 5, 5, 0, 2 },
+	/* --color=always: "ESC[31mFAILED ESC(B ESC[m" */
+	{ "cargo-color.txt", "cargo", 5, 4, 1, 2 },
+	/* 2 pass, 1 fail, 1 SKIP_RETURN_CODE, 1 DISABLED: "out of 4" */
+	{ "ctest-fail.txt", "ctest", 3, 2, 1, 2 },
+	{ "ctest-pass.txt", "ctest", 3, 3, 0, 0 },
+	/* TestAdd, TestBroken, TestSkipped, TestTable{zero,one,wrong},
+	 * TestTwice, TestTwiceEmpty: parents and subtests both count. */
+	{ "go-verbose.txt", "go", 8, 5, 3, 1 },
+	{ "go-json.txt", "go-json", 8, 5, 3, 1 },
+	/* 1 failed, 1 skipped, 1 todo, 4 passed, 7 total */
+	{ "jest-fail.txt", "jest", 5, 4, 1, 2 },
+	{ "jest-color.txt", "jest", 5, 4, 1, 2 },
+	{ "jest-pass.txt", "jest", 1, 1, 0, 0 },
+	/* vitest colours even into a file; "Test Files" must not count */
+	{ "vitest-fail.txt", "vitest", 5, 4, 1, 2 },
+	{ "vitest-nocolor.txt", "vitest", 5, 4, 1, 2 },
+	{ "vitest-pass.txt", "vitest", 1, 1, 0, 0 },
+	/* 3 passing, 2 pending, 1 failing */
+	{ "mocha-fail.txt", "mocha", 4, 3, 1, 2 },
+	{ "mocha-pass.txt", "mocha", 2, 2, 0, 0 },
+	/* node --test: 8 points at two depths; SKIP x2, TODO x1 */
+	{ "node-tap.txt", "tap", 5, 4, 1, 3 },
+	{ "mocha-tap.txt", "tap", 4, 3, 1, 2 },
+	{ "tap-unit.txt", "tap", 3, 2, 1, 0 },
+	{ "plain-runsh.txt", "plain", 16, 16, 0, 0 },
+	/* run.sh replays a failing unit test's TAP: the total wins */
+	{ "plain-runsh-fail.txt", "plain", 19, 18, 1, 0 },
+	/* pytest: tests=7 errors=1 failures=1 skipped=2 (xfail is skipped
+	 * there, unlike pytest's own summary line) */
+	{ "pytest-junit.xml", "junit", 5, 3, 2, 2 },
+	/* vitest: wrapper without skipped=, two suites */
+	{ "vitest-junit.xml", "junit", 5, 4, 1, 2 },
+	/* ctest --output-junit: tests=5 failures=1 disabled=1 skipped=1 */
+	{ "ctest-junit.xml", "junit", 3, 2, 1, 2 },
+};
 
-TEST(pytest_nothing_ran)
+static void check_fixture(const struct fixture *f)
 {
-	CHECK_INT(parse_file("pytest-deselected.txt"), 1);
-	CHECK_TC("pytest", 0, 0, 0, 0);
-	CHECK_INT(parse_file("pytest-none.txt"), 1);
-	CHECK_TC("pytest", 0, 0, 0, 0);
+	CHECK_INT(parse_file(f->file), 1);
+	CHECK_TC(f->runner, f->executed, f->passed, f->failed, f->skipped);
 }
 
 TEST(pytest_ansi)
 {
-	CHECK_INT(parse_file("pytest-color.txt"), 1);
-	CHECK_TC("pytest", 6, 4, 2, 1);
 	/* An OSC hyperlink and a charset switch around the numbers. */
 	CHECK_INT(parse_str("\033]8;;http://x\033\\\033(B= \033[1m2 passed"
 			    "\033[0m, 1 skipped in 62.00s (0:01:02) =\n"), 1);
@@ -90,18 +134,6 @@ TEST(pytest_anchored)
 	CHECK_INT(parse_str("= 3 passed, 2 bananas in 0.1s =\n"), 0);
 	CHECK_INT(parse_str("=3 passed in 0.1s=\n"), 0);
 	CHECK_INT(parse_str("3 passeder in 0.1s\n"), 0);
-}
-
-TEST(unittest_real)
-{
-	/* Ran 6, failures=1, errors=1, skipped=2 */
-	CHECK_INT(parse_file("unittest-fail.txt"), 1);
-	CHECK_TC("unittest", 4, 2, 2, 2);
-	/* Ran 4, OK (skipped=1) */
-	CHECK_INT(parse_file("unittest-skip.txt"), 1);
-	CHECK_TC("unittest", 3, 3, 0, 1);
-	CHECK_INT(parse_file("unittest-ok.txt"), 1);
-	CHECK_TC("unittest", 2, 2, 0, 0);
 }
 
 TEST(unittest_edges)
@@ -119,21 +151,6 @@ TEST(unittest_edges)
 	CHECK_INT(parse_str("Ran 3 tests in 0.1s\n\nOK (bananas=2)\n"), 0);
 }
 
-TEST(cargo_real)
-{
-	/* cargo stops after the failing binary without --no-fail-fast */
-	CHECK_INT(parse_file("cargo-fail.txt"), 1);
-	CHECK_TC("cargo", 3, 2, 1, 1);
-	/* lib (2+1 fail, 1 ignored) + tests/integ.rs (2, 1 ignored) + doc */
-	CHECK_INT(parse_file("cargo-two.txt"), 1);
-	CHECK_TC("cargo", 5, 4, 1, 2);
-	CHECK_INT(parse_file("cargo-pass.txt"), 1);
-	CHECK_TC("cargo", 5, 5, 0, 2);
-	/* --color=always: "ESC[31mFAILED ESC(B ESC[m" */
-	CHECK_INT(parse_file("cargo-color.txt"), 1);
-	CHECK_TC("cargo", 5, 4, 1, 2);
-}
-
 TEST(cargo_anchored)
 {
 	CHECK_INT(parse_str("test result: ok. 3 passed; 0 failed; 1 ignored; "
@@ -142,15 +159,6 @@ TEST(cargo_anchored)
 	CHECK_INT(parse_str("test result: ok. 3 passed; 1 ignored\n"), 0);
 	CHECK_INT(parse_str("test result: maybe. 3 passed; 0 failed\n"), 0);
 	CHECK_INT(parse_str("test result: ok. 3 passed; 0 failed; 2 cats\n"), 0);
-}
-
-TEST(ctest_real)
-{
-	/* 2 pass, 1 fail, 1 SKIP_RETURN_CODE, 1 DISABLED: "out of 4" */
-	CHECK_INT(parse_file("ctest-fail.txt"), 1);
-	CHECK_TC("ctest", 3, 2, 1, 2);
-	CHECK_INT(parse_file("ctest-pass.txt"), 1);
-	CHECK_TC("ctest", 3, 3, 0, 0);
 }
 
 TEST(ctest_wins_and_fallback)
@@ -167,16 +175,6 @@ TEST(ctest_wins_and_fallback)
 			    "3/3 Test #3: c ....***Not Run (Disabled)   0 sec\n"
 			    "100% tests passed, 0 tests failed out of 2\n"), 1);
 	CHECK_TC("ctest", 1, 1, 0, 2);
-}
-
-TEST(go_verbose_real)
-{
-	/* TestAdd, TestBroken, TestSkipped, TestTable{zero,one,wrong},
-	 * TestTwice, TestTwiceEmpty: parents and subtests both count. */
-	CHECK_INT(parse_file("go-verbose.txt"), 1);
-	CHECK_TC("go", 8, 5, 3, 1);
-	CHECK_INT(parse_file("go-json.txt"), 1);
-	CHECK_TC("go-json", 8, 5, 3, 1);
 }
 
 TEST(go_not_verbose)
@@ -207,53 +205,19 @@ TEST(go_json_edges)
 	CHECK_TC("go-json", 1, 0, 1, 0);
 }
 
-TEST(jest_real)
+TEST(vitest_edges)
 {
-	/* 1 failed, 1 skipped, 1 todo, 4 passed, 7 total */
-	CHECK_INT(parse_file("jest-fail.txt"), 1);
-	CHECK_TC("jest", 5, 4, 1, 2);
-	CHECK_INT(parse_file("jest-color.txt"), 1);
-	CHECK_TC("jest", 5, 4, 1, 2);
-	CHECK_INT(parse_file("jest-pass.txt"), 1);
-	CHECK_TC("jest", 1, 1, 0, 0);
-}
-
-TEST(vitest_real)
-{
-	/* vitest colours even into a file; "Test Files" must not count */
-	CHECK_INT(parse_file("vitest-fail.txt"), 1);
-	CHECK_TC("vitest", 5, 4, 1, 2);
-	CHECK_INT(parse_file("vitest-nocolor.txt"), 1);
-	CHECK_TC("vitest", 5, 4, 1, 2);
-	CHECK_INT(parse_file("vitest-pass.txt"), 1);
-	CHECK_TC("vitest", 1, 1, 0, 0);
 	CHECK_INT(parse_str(" Tests  2 passed | 1 expected fail (3)\n"), 1);
 	CHECK_TC("vitest", 3, 3, 0, 0);
 }
 
-TEST(mocha_real)
+TEST(mocha_edges)
 {
-	/* 3 passing, 2 pending, 1 failing */
-	CHECK_INT(parse_file("mocha-fail.txt"), 1);
-	CHECK_TC("mocha", 4, 3, 1, 2);
-	CHECK_INT(parse_file("mocha-pass.txt"), 1);
-	CHECK_TC("mocha", 2, 2, 0, 0);
 	/* CRLF line ends keep the three lines together */
 	CHECK_INT(parse_str("  3 passing (5ms)\r\n  1 failing\r\n"), 1);
 	CHECK_TC("mocha", 4, 3, 1, 0);
 	/* "N failing" alone is not mocha's summary */
 	CHECK_INT(parse_str("  1 failing\n  2 pending\n"), 0);
-}
-
-TEST(tap_real)
-{
-	/* node --test: 8 points at two depths; SKIP x2, TODO x1 */
-	CHECK_INT(parse_file("node-tap.txt"), 1);
-	CHECK_TC("tap", 5, 4, 1, 3);
-	CHECK_INT(parse_file("mocha-tap.txt"), 1);
-	CHECK_TC("tap", 4, 3, 1, 2);
-	CHECK_INT(parse_file("tap-unit.txt"), 1);
-	CHECK_TC("tap", 3, 2, 1, 0);
 }
 
 TEST(tap_edges)
@@ -280,11 +244,6 @@ TEST(tap_edges)
 
 TEST(plain)
 {
-	CHECK_INT(parse_file("plain-runsh.txt"), 1);
-	CHECK_TC("plain", 16, 16, 0, 0);
-	/* run.sh replays a failing unit test's TAP: the total wins */
-	CHECK_INT(parse_file("plain-runsh-fail.txt"), 1);
-	CHECK_TC("plain", 19, 18, 1, 0);
 	CHECK_INT(parse_str("tests: 3 passed, 1 failed, 2 skipped\n"), 1);
 	CHECK_TC("plain", 4, 3, 1, 2);
 	CHECK_INT(parse_str("3 passed, 1 failed, 2 skipped later\n"), 0);
@@ -314,20 +273,6 @@ TEST(several_runners_add_up)
 	/* Huge numbers are capped, not wrapped. */
 	CHECK_INT(parse_str("99999999999999999999999 passed, 0 failed\n"), 1);
 	CHECK_INT(tc.passed, 1000000000L);
-}
-
-TEST(junit_real)
-{
-	/* pytest: tests=7 errors=1 failures=1 skipped=2 (xfail is skipped
-	 * there, unlike pytest's own summary line) */
-	CHECK_INT(parse_file("pytest-junit.xml"), 1);
-	CHECK_TC("junit", 5, 3, 2, 2);
-	/* vitest: wrapper without skipped=, two suites */
-	CHECK_INT(parse_file("vitest-junit.xml"), 1);
-	CHECK_TC("junit", 5, 4, 1, 2);
-	/* ctest --output-junit: tests=5 failures=1 disabled=1 skipped=1 */
-	CHECK_INT(parse_file("ctest-junit.xml"), 1);
-	CHECK_TC("junit", 3, 2, 1, 2);
 }
 
 TEST(junit_edges)
@@ -390,28 +335,21 @@ TEST(add_and_describe)
 
 int main(void)
 {
-	RUN(pytest_real);
-	RUN(pytest_nothing_ran);
+	for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++)
+		RUN_CASE(check_fixture(&fixtures[i]), fixtures[i].file);
 	RUN(pytest_ansi);
 	RUN(pytest_anchored);
-	RUN(unittest_real);
 	RUN(unittest_edges);
-	RUN(cargo_real);
 	RUN(cargo_anchored);
-	RUN(ctest_real);
 	RUN(ctest_wins_and_fallback);
-	RUN(go_verbose_real);
 	RUN(go_not_verbose);
 	RUN(go_json_edges);
-	RUN(jest_real);
-	RUN(vitest_real);
-	RUN(mocha_real);
-	RUN(tap_real);
+	RUN(vitest_edges);
+	RUN(mocha_edges);
 	RUN(tap_edges);
 	RUN(plain);
 	RUN(false_positives);
 	RUN(several_runners_add_up);
-	RUN(junit_real);
 	RUN(junit_edges);
 	RUN(add_and_describe);
 	return unit_done();

@@ -2,7 +2,7 @@
  * test_tools.c: the tool-call argument parser, the main argument a policy
  * rule is matched against, and the policy's tools: rules (engine/tools.h,
  * config/policy.h), as tables of same-shape cases.  The tools' effects on a
- * tree are t0240's; the parser is also fuzzed (fuzz/fuzz_tool_call.c).
+ * tree are t5030's; the parser is also fuzzed (fuzz/fuzz_tool_call.c).
  */
 #include "unit.h"
 #include "base/buf.h"

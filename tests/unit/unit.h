@@ -4,6 +4,8 @@
  *   TEST(name) { CHECK(x == 1); CHECK_STR(s, "a"); }
  *   int main(void) { RUN(name); return unit_done(); }
  *
+ * Same-shape cases are a table, each row run as its own case (RUN_CASE).
+ *
  * Prints "ok N - name" or "not ok N - name" per test (TAP), with the failing
  * check's file:line and values on stderr; exits non-zero when any failed.
  */
@@ -30,9 +32,12 @@ static int unit_n, unit_failed, unit_cur_failed;
 	if (!h_ || !strstr(h_, n_)) { fprintf(stderr, \
 	"%s:%d: %s does not contain \"%s\":\n%s\n", __FILE__, __LINE__, #hay, \
 	n_, h_ ? h_ : "(null)"); unit_cur_failed = 1; } } while (0)
-#define RUN(name) do { unit_cur_failed = 0; test_##name(); unit_n++; \
+#define RUN(name) RUN_CASE(test_##name(), #name)
+/* RUN_CASE(call, label): one case of a table, its own TAP line:
+ *   for (i = 0; i < N; i++) RUN_CASE(check_row(&rows[i]), rows[i].name); */
+#define RUN_CASE(call, label) do { unit_cur_failed = 0; call; unit_n++; \
 	if (unit_cur_failed) unit_failed++; \
-	printf("%s %d - %s\n", unit_cur_failed ? "not ok" : "ok", unit_n, #name); \
+	printf("%s %d - %s\n", unit_cur_failed ? "not ok" : "ok", unit_n, label); \
 	fflush(stdout); } while (0)
 
 static inline int unit_done(void)
