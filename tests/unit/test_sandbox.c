@@ -262,7 +262,7 @@ TEST(per_run_spawns_start_clean)
 	char *tree;
 
 	if (!bin || geteuid() != 0)
-		return; /* not here: t0146 covers the fallback */
+		return; /* not here: t4025 covers the fallback */
 	config_init(&c);
 	c.sandbox_mode = xstrdup("per-run");
 	strlist_push(&c.gates, "true");
