@@ -138,36 +138,8 @@ static void cmd_exec(void *arg)
 		child_fail(report_fd, errno);
 	if (o->cwd && chdir(o->cwd) < 0)
 		child_fail(report_fd, errno);
-	if (strchr(file, '/')) {
-		execve(file, (char *const *)argv, (char *const *)env);
-		child_fail(report_fd, errno);
-	}
-	if (found) {
-		execve(found, (char *const *)argv, (char *const *)env);
-		if (errno != ENOENT)
-			child_fail(report_fd, errno);
-	}
-	/* PATH search by hand: execvpe would use the parent's PATH. */
-	{
-		const char *p = path_var ? path_var : "/usr/bin:/bin";
-		char full[4096];
-		int saved = ENOENT;
-		while (*p) {
-			size_t dl = strcspn(p, ":"), fl = strlen(file);
-			if (dl && dl + fl + 2 < sizeof(full)) {
-				memcpy(full, p, dl);
-				full[dl] = '/';
-				memcpy(full + dl + 1, file, fl + 1);
-				execve(full, (char *const *)argv, (char *const *)env);
-				if (errno != ENOENT && errno != ENOTDIR)
-					saved = errno;
-			}
-			p += dl;
-			if (*p == ':')
-				p++;
-		}
-		child_fail(report_fd, saved);
-	}
+	child_fail(report_fd, proc_exec_search(file, found, path_var, (char *const *)argv,
+					       (char *const *)env));
 }
 
 static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,

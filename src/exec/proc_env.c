@@ -9,6 +9,7 @@
 #include "base/buf.h"
 
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,4 +107,37 @@ const char *proc_resolve(const char *file, const char *path_var,
 			p++;
 	}
 	return *p ? full : NULL; /* not found: the child searches and says why */
+}
+
+int proc_exec_search(const char *file, const char *found, const char *path_var,
+		     char *const argv[], char *const env[])
+{
+	char full[PROC_RESOLVE_MAX];
+	int saved = ENOENT;
+
+	if (strchr(file, '/')) {
+		execve(file, argv, env);
+		return errno;
+	}
+	if (found && *found) {
+		execve(found, argv, env);
+		if (errno != ENOENT)
+			return errno;
+	}
+	/* PATH search by hand: execvpe would use the parent's PATH. */
+	for (const char *p = path_var ? path_var : "/usr/bin:/bin"; *p;) {
+		size_t dl = strcspn(p, ":"), fl = strlen(file);
+		if (dl && dl + fl + 2 < sizeof(full)) {
+			memcpy(full, p, dl);
+			full[dl] = '/';
+			memcpy(full + dl + 1, file, fl + 1);
+			execve(full, argv, env);
+			if (errno != ENOENT && errno != ENOTDIR)
+				saved = errno;
+		}
+		p += dl;
+		if (*p == ':')
+			p++;
+	}
+	return saved;
 }

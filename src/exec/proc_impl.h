@@ -61,6 +61,15 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 #define PROC_RESOLVE_MAX 4096
 const char *proc_resolve(const char *file, const char *path_var,
 			 char out[PROC_RESOLVE_MAX]);
+/*
+ * Between fork and exec (system calls only, on the stack): execs file as
+ * the child's own search would: a name with a slash as it is, else found
+ * (proc_resolve's answer in the parent; NULL or "" for none), else each
+ * entry of path_var (NULL: /usr/bin:/bin).  Returns only on failure, with
+ * the errno to report (ENOENT unless an entry failed otherwise).
+ */
+int proc_exec_search(const char *file, const char *found, const char *path_var,
+		     char *const argv[], char *const env[]);
 /* A long-lived child the tree kill of other spawns must spare. */
 int proc_keep(pid_t pid);
 

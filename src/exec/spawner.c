@@ -401,15 +401,10 @@ static int drop_caps(void)
 	return 0;
 }
 
-static void try_exec(const char *path, const struct req *q)
-{
-	execve(path, q->argv, q->env);
-}
-
 static void __attribute__((noreturn)) run_c(const struct req *q)
 {
 	const char *file = q->argv[0], *path_var = NULL;
-	int rep = q->fd[JFD_REP], ret, saved = ENOENT;
+	int rep = q->fd[JFD_REP], ret;
 	sigset_t none;
 
 	setsid();
@@ -429,34 +424,10 @@ static void __attribute__((noreturn)) run_c(const struct req *q)
 		fail(rep, errno);
 	if (filter.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) < 0)
 		fail(rep, errno);
-	if (strchr(file, '/')) {
-		try_exec(file, q);
-		fail(rep, errno);
-	}
-	if (*q->found) {
-		try_exec(q->found, q);
-		if (errno != ENOENT)
-			fail(rep, errno);
-	}
 	for (char **e = q->env; *e; e++)
 		if (!strncmp(*e, "PATH=", 5))
 			path_var = *e + 5;
-	for (const char *p = path_var ? path_var : "/usr/bin:/bin"; *p;) {
-		size_t dl = strcspn(p, ":"), fl = strlen(file);
-		char full[4096];
-		if (dl && dl + fl + 2 < sizeof(full)) {
-			memcpy(full, p, dl);
-			full[dl] = '/';
-			memcpy(full + dl + 1, file, fl + 1);
-			try_exec(full, q);
-			if (errno != ENOENT && errno != ENOTDIR)
-				saved = errno;
-		}
-		p += dl;
-		if (*p == ':')
-			p++;
-	}
-	fail(rep, saved);
+	fail(rep, proc_exec_search(file, q->found, path_var, q->argv, q->env));
 }
 
 /* ---- B: pid 1 of the spawn's namespace ---------------------------------- */
