@@ -70,7 +70,11 @@ test_expect_success 'killed after an escalation: the resumed run hands the turn 
 	LOOPGATE_FAULT=kill:event.escalation@1 expect_code 137 $LOOPGATE run --dir repo \
 		--config roles.yaml --goal "make add() add" --gate "sh test.sh" \
 		--base-url "$url" --max-iterations 8 --max-cost 1 --json >/dev/null 2>k2.err &&
-	expect_code 0 lg_resume repo >r2.json 2>r2.err &&
+	{ expect_code 0 lg_resume repo >r2.json 2>r2.err || {
+		# it failed once under a loaded full suite, exit 2, no message
+		cat r2.json; tail -n 8 repo/.loopgate/runs/*/events.jsonl | cut -c1-400
+		false
+	}; } &&
 	test "$(summary_field r2.json status)" = converged &&
 	test "$(models e.log)" = "cheap cheap strong" &&
 	run_dir=$(summary_field r2.json run_dir) &&

@@ -236,6 +236,13 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 	ui_finish();
 	redact_buf(err);
 	redact_buf(&r->reason);
+	if ((code == 2 || code == 3) && !err->len) /* never an empty error */
+		buf_addf(err,
+			 "loopgate stopped with exit %d (%s%s%s) without saying why: "
+			 "please report it; the run's records are in %s",
+			 code, r->status ? r->status : "error", r->reason.len ? ": " : "",
+			 r->reason.len ? r->reason.s : "",
+			 r->run_dir ? r->run_dir : "(no run directory)");
 	if (code == 2 || code == 3)
 		fprintf(stderr, "loopgate: error: %s\n", err->s);
 	else
