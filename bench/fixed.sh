@@ -26,11 +26,7 @@ case $N in '' | *[!0-9]*) die "BENCH_FIXED_REPEATS must be a number" ;; esac
 W=$(mktemp -d "${TMPDIR:-/tmp}/loopgate-fixed.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM
-unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG GIT_DIR GIT_WORK_TREE 2>/dev/null || true
-export HOME=$W/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null LC_ALL=C
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
-mkdir -p "$HOME"
+. "$BENCH_DIR/env.sh"
 
 repo() {
 	rm -rf "$1" && mkdir -p "$1" && (cd "$1" && git init -q -b main . &&

@@ -45,13 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-unset OPENAI_API_KEY ANTHROPIC_API_KEY LOOPGATE_CONFIG http_proxy HTTP_PROXY \
-	https_proxy HTTPS_PROXY all_proxy ALL_PROXY GIT_DIR GIT_WORK_TREE 2>/dev/null || true
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-export HOME=$W/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null LC_ALL=C
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost
-mkdir -p "$HOME"
+. "$BENCH_DIR/env.sh"
 ulimit -n 65536 2>/dev/null || true
 
 python3 - "$W/script.json" "$LATENCY_MS" <<'PY' || die "cannot write the fake server script"

@@ -38,6 +38,23 @@ int git_worktree_gitdir(const char *tree, struct buf *out)
 	return ret;
 }
 
+void git_common_dir_of(const char *gitdir, struct buf *out)
+{
+	struct buf l = BUF_INIT;
+	char *cd = xasprintf("%s/commondir", gitdir);
+
+	if (fileio_read_line(cd, &l) < 0)
+		buf_sets(out, gitdir);
+	else if (l.s[0] == '/')
+		buf_sets(out, l.s);
+	else {
+		buf_reset(out);
+		buf_addf(out, "%s/%s", gitdir, l.s);
+	}
+	free(cd);
+	buf_release(&l);
+}
+
 /*
  * HEAD's sha without a process: <tree>/.git names the worktree's git dir,
  * its HEAD names the branch, the loose ref in the common dir holds the sha
@@ -63,14 +80,10 @@ int git_head_from_files(const char *tree, struct buf *sha)
 	if (strncmp(l.s, "ref: refs/", 10))
 		goto out;
 	{
-		char *ref = xstrdup(l.s + 5), *cd = xasprintf("%s/commondir", gitdir.s);
-		if (fileio_read_line(cd, &common) < 0)
-			buf_sets(&common, ".");
-		free(cd);
+		char *ref = xstrdup(l.s + 5);
+		git_common_dir_of(gitdir.s, &common);
 		free(path);
-		path = common.s[0] == '/'
-			       ? xasprintf("%s/%s", common.s, ref)
-			       : xasprintf("%s/%s/%s", gitdir.s, common.s, ref);
+		path = xasprintf("%s/%s", common.s, ref);
 		free(ref);
 	}
 	if (fileio_read_line(path, &l) < 0 || l.len != 40 ||
@@ -95,21 +108,15 @@ static int tree_of_loose_commit(const char *tree, const char *sha, char out[41])
 {
 	struct buf gitdir = BUF_INIT, common = BUF_INIT;
 	unsigned char in[4096], o[128];
-	char *path = NULL, *cd;
+	char *path = NULL;
 	z_stream z;
 	ssize_t n = -1;
 	int fd, zr, ret = -1;
 
 	if (git_worktree_gitdir(tree, &gitdir) < 0)
 		goto out;
-	cd = xasprintf("%s/commondir", gitdir.s);
-	if (fileio_read_line(cd, &common) < 0)
-		buf_sets(&common, ".");
-	free(cd);
-	path = common.s[0] == '/'
-		       ? xasprintf("%s/objects/%.2s/%s", common.s, sha, sha + 2)
-		       : xasprintf("%s/%s/objects/%.2s/%s", gitdir.s, common.s, sha,
-				   sha + 2);
+	git_common_dir_of(gitdir.s, &common);
+	path = xasprintf("%s/objects/%.2s/%s", common.s, sha, sha + 2);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		n = read(fd, in, sizeof(in));
 		close(fd);
@@ -175,30 +182,15 @@ int git_head_tree(const char *tree, char out[41], struct buf *err)
 int git_config_files_fast(const char *dir, char *files[2])
 {
 	struct buf gd = BUF_INIT, common = BUF_INIT;
-	struct stat st;
-	char *dot = xasprintf("%s/.git", dir), *cd;
 	int ret = -1;
 
-	if (getenv("GIT_DIR") || getenv("GIT_COMMON_DIR") || lstat(dot, &st) < 0)
-		goto out;
-	if (S_ISDIR(st.st_mode)) {
-		files[0] = xasprintf("%s/config", dot);
-		files[1] = xasprintf("%s/config.worktree", dot);
+	if (!getenv("GIT_DIR") && !getenv("GIT_COMMON_DIR") &&
+	    git_worktree_gitdir(dir, &gd) == 0 && gd.s[0] == '/') {
+		git_common_dir_of(gd.s, &common);
+		files[0] = xasprintf("%s/config", common.s);
+		files[1] = xasprintf("%s/config.worktree", gd.s);
 		ret = 0;
-		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || git_worktree_gitdir(dir, &gd) < 0 || gd.s[0] != '/')
-		goto out;
-	cd = xasprintf("%s/commondir", gd.s);
-	if (fileio_read_line(cd, &common) < 0)
-		buf_sets(&common, gd.s);
-	free(cd);
-	files[0] = common.s[0] == '/' ? xasprintf("%s/config", common.s)
-				      : xasprintf("%s/%s/config", gd.s, common.s);
-	files[1] = xasprintf("%s/config.worktree", gd.s);
-	ret = 0;
-out:
-	free(dot);
 	buf_release(&gd);
 	buf_release(&common);
 	return ret;

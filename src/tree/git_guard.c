@@ -3,6 +3,7 @@
  * See git_guard.h.
  */
 #include "tree/git_guard.h"
+#include "tree/git_impl.h"
 #include "base/fileio.h"
 
 #include <dirent.h>
@@ -119,11 +120,8 @@ struct git_guard *git_guard_snapshot(const char *tree, struct buf *err)
 	}
 	free(p);
 	buf_sets(&gitdir, l.s + 8);
-	p = xasprintf("%s/commondir", gitdir.s);
-	if (fileio_read_line(p, &l) < 0)
-		buf_sets(&l, ".");
-	free(p);
-	q = l.s[0] == '/' ? xstrdup(l.s) : xasprintf("%s/%s", gitdir.s, l.s);
+	git_common_dir_of(gitdir.s, &l);
+	q = xstrdup(l.s);
 	p = realpath(q, NULL);
 	buf_sets(&common, p ? p : q);
 	free(p);

@@ -10,6 +10,9 @@
 /* The worktree's git dir, from the "gitdir: " line of <tree>/.git, or
  * <tree>/.git itself when it is a directory. */
 int git_worktree_gitdir(const char *tree, struct buf *out);
+/* The common dir of a git dir: its commondir file (relative to the git
+ * dir when not absolute), or the git dir itself (a main work tree's). */
+void git_common_dir_of(const char *gitdir, struct buf *out);
 /* HEAD's sha: detached, or through a loose ref in the common dir. */
 int git_head_from_files(const char *tree, struct buf *sha);
 /* The common config and config.worktree of dir (malloc'd paths), read off
