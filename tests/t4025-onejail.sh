@@ -184,4 +184,28 @@ test_expect_success 'loopgate SIGKILLed mid-gate: the jail and everything in it 
 	gone "^sleep 4244.5" && gone "$TRASH/dead"
 '
 
+# warden.h: a warden that lives as long as the run re-execs loopgate, so
+# it holds none of the pages loopgate dirties later, and keeps only the
+# run lock of loopgate's descriptors.
+test_expect_success 'the jail'"'"'s warden is re-exec'"'"'d: the run lock only, and it still kills the jail' '
+	per_run lean &&
+	rm -f "$TRASH/oj/gate-up" &&
+	{ $LOOPGATE run --dir lean --goal g --agent-cmd true --max-iterations 1 \
+		--gate "(setsid sleep 4245.5 &); touch $TRASH/oj/gate-up; exec sleep 4245.5" \
+		$TRASH_WRITABLE >lean.sum 2>lean.err & } &&
+	lg=$! &&
+	i=0 &&
+	while [ ! -e "$TRASH/oj/gate-up" ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done &&
+	w=$(pgrep -f "^loopgate __warden $lg [0-9]+\$") &&
+	test "$(cat /proc/$w/comm)" = loopgate-warden &&
+	ls -l /proc/$w/fd >wfd.txt &&
+	grep -q "lean/.loopgate/runs/.*/lock\$" wfd.txt &&
+	ls -l /proc/$lg/fd | grep -q "events.jsonl\$" &&
+	! grep -q "events.jsonl" wfd.txt &&
+	test "$(pgrep -fc "^sleep 4245.5")" -eq 2 &&
+	kill -KILL $lg &&
+	{ wait $lg || :; } &&
+	gone "^sleep 4245.5" && gone "^loopgate __warden $lg "
+'
+
 test_done

@@ -4,6 +4,7 @@
 #include "cli/cmd.h"
 #include "exec/netproxy.h"
 #include "exec/onejail.h"
+#include "exec/warden.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
 	/* hidden: the sandbox's network relay (netproxy.h) */
 	if (!strcmp(argv[1], "__netrelay"))
 		return netrelay_main(argc - 1, argv + 1);
+	/* hidden: a long-lived child's warden, re-exec'd (warden.h) */
+	if (!strcmp(argv[1], "__warden"))
+		return warden_main(argc - 1, argv + 1);
+	warden_enable_reexec();
 	/* hidden: the per-run sandbox's spawner (onejail.h) */
 	if (!strcmp(argv[1], "__spawner"))
 		return spawner_main(argc - 1, argv + 1);

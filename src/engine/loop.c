@@ -4,6 +4,7 @@
 #include "engine/loop.h"
 #include "engine/fanout.h"
 #include "engine/ledger.h"
+#include "exec/warden.h"
 #include "engine/reverify.h"
 #include "engine/route.h"
 #include "engine/verify.h"
@@ -66,8 +67,10 @@ void run_release(struct run *r)
 	store_live_close(r->store, &r->ev);
 	r->store = NULL;
 	checkpoint_key_release(&r->audit_key);
-	if (r->lock_fd >= 0)
+	if (r->lock_fd >= 0) {
+		warden_drop_fd(r->lock_fd);
 		close(r->lock_fd); /* drops the run lock */
+	}
 	for (size_t i = 0; i < r->nworkers; i++)
 		worker_release(&r->workers[i]);
 	free(r->workers);

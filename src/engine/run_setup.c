@@ -20,6 +20,7 @@
 #include "engine/agent_turn.h"
 #include "engine/route.h"
 #include "exec/sandbox.h"
+#include "exec/warden.h"
 #include "engine/ledger.h"
 #include "engine/fanout.h"
 #include "engine/actor.h"
@@ -436,6 +437,7 @@ locked:
 		goto out;
 	}
 	r->lock_fd = fd;
+	warden_keep_fd(fd); /* a re-exec'd warden holds the lock too */
 out:
 	free(path);
 	return ret;

@@ -153,7 +153,7 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 	/* The warden leads the group and outlives loopgate until every
 	 * process under it is dead (warden.h); the command is its child. */
 	setsid();
-	ret = warden_start(cx->loopgate, pipes, 4, cmd_exec, &a);
+	ret = warden_start(cx->loopgate, pipes, 4, cmd_exec, &a, cx->lean);
 	child_fail(report_fd, -ret);
 }
 
@@ -693,7 +693,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid(), -1};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid(), -1, 0};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;

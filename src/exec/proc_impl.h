@@ -21,6 +21,7 @@ struct child_ctx {
 	pid_t loopgate; /* the warden kills the tree when this process dies */
 	int jail_fd;	/* > 2: starting the per-run jail (onejail.h), the
 			 * spawner's socket: bwrap's argv is the jail's */
+	int lean;	/* a long-lived child: its warden re-execs (warden.h) */
 };
 
 struct run_state {

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -79,13 +81,98 @@ static void __attribute__((noreturn)) exit_as(int st)
 	_exit(128 + sig); /* a signal whose default is not to die */
 }
 
+/* The run lock and such (warden_keep_fd); read between fork and exec. */
+#define KEEP_MAX 16
+static int keep[KEEP_MAX];
+static int nkeep;
+static int reexec_ok;
+
+void warden_keep_fd(int fd)
+{
+	if (fd > 2 && nkeep < KEEP_MAX)
+		keep[nkeep++] = fd;
+}
+
+void warden_drop_fd(int fd)
+{
+	for (int i = 0; i < nkeep; i++)
+		if (keep[i] == fd) {
+			keep[i] = keep[--nkeep];
+			return;
+		}
+}
+
+void warden_enable_reexec(void)
+{
+	reexec_ok = 1;
+}
+
+/* Waits for the command: exits as it does, or kills the tree when
+ * loopgate dies.  SIGCHLD and SIGHUP are blocked (a pending one is
+ * taken here). */
+static void __attribute__((noreturn)) watch(pid_t loopgate, pid_t cmd)
+{
+	sigset_t set;
+	int st;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	prctl(PR_SET_NAME, "loopgate-warden");
+	if (getppid() != loopgate)
+		kill_all(); /* loopgate died before (or while) the warden re-exec'd */
+	for (;;) {
+		siginfo_t si;
+		pid_t w;
+		int sig = sigwaitinfo(&set, &si);
+
+		if (sig == SIGHUP && getppid() != loopgate)
+			kill_all();
+		if (sig != SIGCHLD)
+			continue; /* EINTR, or a SIGHUP from someone else */
+		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+			if (w == cmd)
+				exit_as(st);
+	}
+}
+
+/* The re-exec (warden.h): returns only when it failed. */
+static void reexec(pid_t loopgate, pid_t cmd)
+{
+	static const char *const env[] = {NULL};
+	char a[24], b[24];
+	const char *argv[] = {"loopgate", "__warden", a, b, NULL};
+	char *p;
+	unsigned long v;
+
+	/* decimal by hand: no stdio between fork and exec */
+	for (int k = 0; k < 2; k++) {
+		char *out = k ? b : a, tmp[24];
+		int n = 0;
+		v = (unsigned long)(k ? cmd : loopgate);
+		do
+			tmp[n++] = (char)('0' + v % 10);
+		while ((v /= 10) && n < 23);
+		p = out;
+		while (n)
+			*p++ = tmp[--n];
+		*p = 0;
+	}
+	for (int i = 0; i < nkeep; i++)
+		if (fcntl(keep[i], F_SETFD, 0) < 0)
+			return;
+	execve("/proc/self/exe", (char *const *)argv, (char *const *)env);
+	for (int i = 0; i < nkeep; i++)
+		fcntl(keep[i], F_SETFD, FD_CLOEXEC);
+}
+
 int warden_start(pid_t loopgate, const int *close_fds, int nclose,
-		 void (*exec_cmd)(void *), void *arg)
+		 void (*exec_cmd)(void *), void *arg, int lean)
 {
 	static const int ignored[] = {SIGTERM, SIGINT, SIGQUIT, SIGPIPE, SIGTSTP};
 	sigset_t set;
 	pid_t self = getpid(), cmd;
-	int st;
 
 	/* signals before the fork: the command inherits the mask and the
 	 * ignored dispositions, and proc.c resets both before exec */
@@ -111,22 +198,38 @@ int warden_start(pid_t loopgate, const int *close_fds, int nclose,
 		exec_cmd(arg); /* execs or _exits: a vfork child never returns */
 		_exit(127);
 	}
-	prctl(PR_SET_NAME, "loopgate-warden");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	for (int i = 0; i < nclose; i++)
 		if (close_fds[i] > 2)
 			close(close_fds[i]);
-	for (;;) {
-		siginfo_t si;
-		pid_t w;
-		int sig = sigwaitinfo(&set, &si);
+	if (lean && reexec_ok)
+		reexec(loopgate, cmd);
+	watch(loopgate, cmd);
+}
 
-		if (sig == SIGHUP && getppid() != loopgate)
-			kill_all();
-		if (sig != SIGCHLD)
-			continue; /* EINTR, or a SIGHUP from someone else */
-		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-			if (w == cmd)
-				exit_as(st);
+/* ---- `loopgate __warden LOOPGATE_PID CMD_PID` ---------------------------- */
+
+static pid_t pid_arg(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	return *s && !*end && v > 0 ? (pid_t)v : 0;
+}
+
+int warden_main(int argc, char **argv)
+{
+	pid_t loopgate = argc == 3 ? pid_arg(argv[1]) : 0,
+	      cmd = argc == 3 ? pid_arg(argv[2]) : 0;
+	siginfo_t si;
+
+	/* only the re-exec of a warden: the command is its child (alive or
+	 * a zombie not yet reaped); loopgate its parent, or dead */
+	si.si_pid = 0;
+	if (!loopgate || !cmd ||
+	    waitid(P_PID, (id_t)cmd, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
+		fprintf(stderr, "loopgate __warden: loopgate starts this itself; "
+				"it is not a command\n");
+		return 2;
 	}
+	watch(loopgate, cmd);
 }

@@ -8,7 +8,7 @@
  * becomes a warden before it does anything else:
  *
  *   setsid();                       the group loopgate signals
- *   warden_start(loopgate_pid, fds, nfds, exec_cmd, arg);
+ *   warden_start(loopgate_pid, fds, nfds, exec_cmd, arg, lean);
  *   ... returns only on failure; exec_cmd(arg) runs in the command's
  *   process (a vfork child: it must exec or _exit, never return) ...
  *
@@ -16,9 +16,22 @@
  * SIGTERM/SIGINT (the command gets them), and exits as the command does
  * (the same exit code, or the same signal).  When loopgate dies (its
  * PR_SET_PDEATHSIG is SIGHUP) it SIGKILLs every descendant, reaping each,
- * until none is left, and only then exits.  It holds loopgate's descriptors
- * (it never execs), the run lock among them: a resume cannot take the lock
+ * until none is left, and only then exits.  It holds loopgate's
+ * descriptors, the run lock among them: a resume cannot take the lock
  * while any process the dead run started is still alive.
+ *
+ * A warden is a fork of loopgate, so every page loopgate dirties after the
+ * fork leaves the old copy private to the warden: about 1.2 MB for a
+ * warden that lives as long as the run (the per-run jail's, a tool
+ * server's, a fan-out worker's).  Such a warden (lean = 1) re-execs
+ * loopgate as `loopgate __warden LOOPGATE_PID CMD_PID` once the command
+ * has exec'd (warden_main; the signal mask, the ignored signals, the death
+ * signal and the subreaper flag survive the exec, and so does a signal
+ * already pending), keeping only the descriptors named by warden_keep_fd.
+ * Only a program whose main dispatches `__warden` enables it
+ * (warden_enable_reexec: loopgate's, not a unit test's); when the exec
+ * fails the warden goes on as it is.  A warden of a short-lived child
+ * (a git call, a gate) does not: the exec would cost more than it saves.
  *
  * Everything here runs between fork and exec: system calls only.
  */
@@ -37,6 +50,16 @@
  * alone).  Returns -errno when vfork fails.
  */
 int warden_start(pid_t loopgate, const int *close_fds, int nclose,
-		 void (*exec_cmd)(void *), void *arg);
+		 void (*exec_cmd)(void *), void *arg, int lean);
+
+/* Descriptors a re-exec'd warden keeps (the run lock): at most 16; a
+ * descriptor is dropped from the list before it is closed. */
+void warden_keep_fd(int fd);
+void warden_drop_fd(int fd);
+/* Called by loopgate's main, whose dispatch runs warden_main. */
+void warden_enable_reexec(void);
+/* `loopgate __warden LOOPGATE_PID CMD_PID`: only as the re-exec above;
+ * 2 with a message when the process is not such a warden. */
+int warden_main(int argc, char **argv);
 
 #endif
