@@ -9,9 +9,12 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DLOOPGATE_VERSION='"$(VERSION)"' $(WARN) \
 	$(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
-# libcurl is dlopen()ed when the first HTTP request needs it (actor/curl_api.h):
-# its headers are needed to build, its library is not linked.
-LDLIBS := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS))) -lm
+# libcurl is dlopen()ed when the first HTTP request needs it (actor/curl_api.h),
+# libcrypto when loopgate first hashes or signs (base/crypto_api.h): their
+# headers are needed to build, their libraries are not linked.
+LDLIBS := $(shell pkg-config --libs $(filter-out libcurl libcrypto,$(PKGS))) -lm
+# test_checkpoint checks the key decoder against OpenSSL's own, called directly
+UNIT_LDLIBS := $(shell pkg-config --libs libcrypto)
 
 # One folder per subsystem, layered (docs/design/architecture.md); headers
 # are included by their folder: #include "base/buf.h".
@@ -40,7 +43,8 @@ $(BUILD)/obj/%.o: src/%.c $(HDR)
 	$(CC) $(ALL_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBOBJ) | $(BUILD)/tests
-	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+	@echo "  LD $@"; $(CC) $(ALL_CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS) \
+		$(UNIT_LDLIBS)
 
 $(BUILD)/tests:
 	mkdir -p $@

@@ -161,4 +161,15 @@ test_expect_success 'a command actor never loads libcurl' '
 	! grep -q "libcurl" actor-maps
 '
 
+test_expect_success 'a libcrypto that cannot be loaded: exit 3 before anything is made' '
+	make_repo nocrypto &&
+	LOOPGATE_LIBCRYPTO=$TRASH/no-such-libcrypto.so.3 expect_code 3 $LOOPGATE run \
+		--dir nocrypto --goal g --gate "sh test.sh" --agent-cmd true \
+		--max-iterations 1 >nocrypto.out 2>nocrypto.err &&
+	grep -q "libcrypto (libcrypto.so.3) could not be loaded" nocrypto.err &&
+	grep -q "LOOPGATE_LIBCRYPTO" nocrypto.err &&
+	grep -q "no-such-libcrypto.so.3" nocrypto.err &&
+	test ! -e nocrypto/.loopgate
+'
+
 test_done

@@ -1,11 +1,11 @@
 /*
- * hash.c: SHA-256 through OpenSSL's EVP interface.  See hash.h.
+ * hash.c: SHA-256 through OpenSSL's EVP interface (base/crypto_api.h).  See hash.h.
  */
 #include "base/hash.h"
+#include "base/crypto_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -17,7 +17,7 @@ void hash_sha256_hex(const void *data, size_t len, char hex[65])
 	/* EVP_Digest fails only on allocation failure; a zero digest then is
 	 * still a valid (if useless) key, and allocation failure aborts
 	 * elsewhere first. */
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+	if (crypto_api_load(NULL) < 0 || !CR.EVP_Digest(data, len, md, &n, CR.EVP_sha256(), NULL) || n != 32)
 		n = 0;
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", i < n ? md[i] : 0);

@@ -2,6 +2,7 @@
  * main.c: parses the first argument and dispatches to a subcommand.
  */
 #include "cli/cmd.h"
+#include "base/crypto_api.h"
 #include "exec/netproxy.h"
 #include "exec/onejail.h"
 #include "exec/warden.h"
@@ -49,6 +50,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	struct buf err = BUF_INIT;
 	int i;
 	if (argc < 2) {
 		usage(stderr);
@@ -76,6 +78,13 @@ int main(int argc, char **argv)
 	/* hidden: the agent pre-flight's host check (cmd_netprobe.c) */
 	if (!strcmp(argv[1], "__netprobe"))
 		return netprobe_main(argc - 1, argv + 1);
+	/* every command hashes (cache keys, fingerprints) or signs (the audit
+	 * log): a missing libcrypto is said here, before anything is done */
+	if (crypto_api_load(&err) < 0) {
+		fprintf(stderr, "loopgate: %s\n", err.s);
+		buf_release(&err);
+		return 3;
+	}
 	/* hidden: a fan-out worker (cmd_worker.c) */
 	if (!strcmp(argv[1], "__worker"))
 		return cmd_worker_entry.exec(argc - 1, argv + 1);

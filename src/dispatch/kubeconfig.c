@@ -5,9 +5,9 @@
  * its own directory, as kubectl reads them.
  */
 #include "dispatch/kube.h"
+#include "base/crypto_api.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +27,7 @@ void kube_conn_release(struct kube_conn *c)
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (*f[i] == c->token || *f[i] == c->key_pem)
 			if (*f[i])
-				OPENSSL_cleanse(*f[i], strlen(*f[i]));
+				explicit_bzero(*f[i], strlen(*f[i]));
 		free(*f[i]);
 		*f[i] = NULL;
 	}
@@ -72,8 +72,13 @@ static const struct ynode *ynamed(const struct ynode *root, const char *list,
 static char *b64_decode(const char *s, struct buf *err, const char *what)
 {
 	size_t n = strlen(s);
-	unsigned char *out = xmalloc(n / 4 * 3 + 4);
-	int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+	unsigned char *out;
+	int len;
+
+	if (crypto_api_load(err) < 0)
+		return NULL;
+	out = xmalloc(n / 4 * 3 + 4);
+	len = CR.EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
 
 	if (len < 0 || n % 4) {
 		free(out);

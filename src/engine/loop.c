@@ -495,6 +495,10 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 		      : r->w->agent ? actor_agent_turn(r, t, err)
 				    : actor_command_turn(r, r->w, t, err);
 	route_turn_end(r, r->w, &rt);
+	/* a model's edit blocks and nothing else: no process saw the turn's
+	 * intermediate states (judge-fresh.md) */
+	if (r->w->prov && !r->w->agent && !r->w->mcp && !t->tool_calls)
+		fresh_turn_quiet(&r->w->fresh);
 	it->tokens_in = t->tokens_in;
 	it->tokens_out = t->tokens_out;
 	it->cost = t->cost;

@@ -3,6 +3,7 @@
  * See checkpoint.h and docs/design/audit.md.
  */
 #include "record/checkpoint.h"
+#include "base/crypto_api.h"
 #include "base/clock.h"
 #include "base/hash.h"
 
@@ -15,8 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #define SIG_LEN 64
 #define PUB_LEN 32
@@ -120,7 +119,7 @@ static int set_key_id(struct checkpoint_key *k)
 	unsigned char pub[PUB_LEN];
 	size_t len = sizeof(pub);
 
-	if (EVP_PKEY_get_raw_public_key(k->pkey, pub, &len) != 1 || len != PUB_LEN)
+	if (CR.EVP_PKEY_get_raw_public_key(k->pkey, pub, &len) != 1 || len != PUB_LEN)
 		return -EINVAL;
 	hash_sha256_hex(pub, len, k->key_id);
 	to_hex(pub, len, k->pub);
@@ -134,7 +133,9 @@ int checkpoint_key_from_pub(struct checkpoint_key *k, const char *pub_hex)
 	if (!pub_hex || strlen(pub_hex) != 2 * PUB_LEN ||
 	    from_hex(pub_hex, pub, PUB_LEN) < 0)
 		return -EINVAL;
-	k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, PUB_LEN);
+	if (crypto_api_load(NULL) < 0)
+		return -ELIBACC;
+	k->pkey = CR.EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, PUB_LEN);
 	k->has_private = 0;
 	return k->pkey && set_key_id(k) == 0 ? 0 : -EINVAL;
 }
@@ -167,10 +168,10 @@ static EVP_PKEY *key_from_pem_fast(FILE *f)
 	b64[64] = '\0';
 	/* 64 characters decode to 48 bytes; EVP_DecodeBlock counts the "="
 	 * padding as zero bytes, and there is none here */
-	if (EVP_DecodeBlock(der, (unsigned char *)b64, 64) != 48 ||
+	if (CR.EVP_DecodeBlock(der, (unsigned char *)b64, 64) != 48 ||
 	    memcmp(der, prefix, sizeof(prefix)))
 		return NULL;
-	return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, der + 16, 32);
+	return CR.EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, der + 16, 32);
 }
 
 static int read_key(struct checkpoint_key *k, const char *path, struct buf *err)
@@ -184,11 +185,11 @@ static int read_key(struct checkpoint_key *k, const char *path, struct buf *err)
 	pkey = key_from_pem_fast(f);
 	if (!pkey) {
 		rewind(f);
-		pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		pkey = CR.PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	}
 	fclose(f);
-	if (!pkey || EVP_PKEY_id(pkey) != EVP_PKEY_ED25519) {
-		EVP_PKEY_free(pkey);
+	if (!pkey || CR.EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		CR.EVP_PKEY_free(pkey);
 		return err_set(err, -EINVAL,
 			       "the audit signing key %s is not an "
 			       "Ed25519 private key in PEM",
@@ -237,14 +238,14 @@ out:
  * first runs racing end up with one key: the loser reads the winner's. */
 static int create_key(const char *path, struct buf *err)
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+	EVP_PKEY_CTX *ctx = CR.EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
 	EVP_PKEY *pkey = NULL;
 	char rnd[17];
 	char *tmp = NULL;
 	FILE *f = NULL;
 	int fd = -1, ret = -EIO;
 
-	if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_keygen(ctx, &pkey) != 1) {
+	if (!ctx || CR.EVP_PKEY_keygen_init(ctx) != 1 || CR.EVP_PKEY_keygen(ctx, &pkey) != 1) {
 		err_set(err, -EIO, "cannot generate an Ed25519 key (OpenSSL)");
 		goto out;
 	}
@@ -259,7 +260,7 @@ static int create_key(const char *path, struct buf *err)
 		goto out;
 	}
 	fd = -1;
-	if (PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
+	if (CR.PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
 	    fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		ret = err_set(err, -EIO, "cannot write the audit signing key %s", tmp);
 		goto out;
@@ -276,8 +277,8 @@ out:
 	if (tmp)
 		unlink(tmp);
 	free(tmp);
-	EVP_PKEY_free(pkey);
-	EVP_PKEY_CTX_free(ctx);
+	CR.EVP_PKEY_free(pkey);
+	CR.EVP_PKEY_CTX_free(ctx);
 	return ret;
 }
 
@@ -287,6 +288,8 @@ int checkpoint_key_load(struct checkpoint_key *k, const char *path, int create,
 	struct stat st;
 	int ret;
 
+	if ((ret = crypto_api_load(err)) < 0)
+		return ret;
 	if (create && stat(path, &st) < 0 && errno == ENOENT &&
 	    (ret = create_key(path, err)) < 0)
 		return ret;
@@ -317,7 +320,8 @@ int checkpoint_key_load(struct checkpoint_key *k, const char *path, int create,
 
 void checkpoint_key_release(struct checkpoint_key *k)
 {
-	EVP_PKEY_free(k->pkey);
+	if (k->pkey)
+		CR.EVP_PKEY_free(k->pkey);
 	k->pkey = NULL;
 	k->has_private = 0;
 	k->key_id[0] = '\0';
@@ -378,7 +382,7 @@ int checkpoint_sign(const struct checkpoint_key *k, const char *run_id, const ch
 		    long seq, const char *h, int final, struct checkpoint *cp,
 		    struct buf *err)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md = CR.EVP_MD_CTX_new();
 	unsigned char sig[SIG_LEN];
 	size_t siglen = sizeof(sig);
 	struct buf m = BUF_INIT;
@@ -386,10 +390,10 @@ int checkpoint_sign(const struct checkpoint_key *k, const char *run_id, const ch
 
 	message(&m, run_id, nonce, seq, h, final);
 	ok = md && k->has_private &&
-	     EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
-	     EVP_DigestSign(md, sig, &siglen, (unsigned char *)m.s, m.len) == 1 &&
+	     CR.EVP_DigestSignInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
+	     CR.EVP_DigestSign(md, sig, &siglen, (unsigned char *)m.s, m.len) == 1 &&
 	     siglen == SIG_LEN;
-	EVP_MD_CTX_free(md);
+	CR.EVP_MD_CTX_free(md);
 	buf_release(&m);
 	if (!ok)
 		return err_set(err, -EIO,
@@ -418,11 +422,11 @@ int checkpoint_sig_ok(const struct checkpoint_key *k, const struct checkpoint *c
 
 	if (!k->pkey || from_hex(cp->sig, sig, SIG_LEN) < 0)
 		return 0;
-	md = EVP_MD_CTX_new();
+	md = CR.EVP_MD_CTX_new();
 	message(&m, run_id, nonce, cp->seq, cp->h, cp->final);
-	ok = md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
-	     EVP_DigestVerify(md, sig, SIG_LEN, (unsigned char *)m.s, m.len) == 1;
-	EVP_MD_CTX_free(md);
+	ok = md && CR.EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) == 1 &&
+	     CR.EVP_DigestVerify(md, sig, SIG_LEN, (unsigned char *)m.s, m.len) == 1;
+	CR.EVP_MD_CTX_free(md);
 	buf_release(&m);
 	return ok;
 }

@@ -38,6 +38,7 @@
 struct fresh {
 	long long last_sec;	 /* the whole second of the latest stamp given */
 	long long turn_start_ns; /* fresh_turn_begin's coarse clock; 0: none */
+	int quiet;		 /* fresh_turn_quiet: no process ran this turn */
 };
 #define FRESH_INIT                                                                       \
 	{                                                                                \
@@ -46,6 +47,16 @@ struct fresh {
 
 /* The actor's turn begins: see fresh_touched. */
 void fresh_turn_begin(struct fresh *f);
+/*
+ * Only loopgate wrote the tree this turn: a model's edit blocks applied,
+ * no tool called, no tool server, no command run.  Then no cache can have
+ * seen a state of a changed path newer than the turn's start (the gates,
+ * the last processes that ran, had ended by then), so the stamp need only
+ * be past that second and the latest stamp's, not past the second of
+ * loopgate's own writes: a model that answers in a second or more is
+ * never waited for.  Cleared by fresh_turn_begin.
+ */
+void fresh_turn_quiet(struct fresh *f);
 
 struct fresh_report {
 	int stamped;	     /* paths given a new mtime */
