@@ -142,4 +142,24 @@ test_expect_success 'a file rewritten and put back with its mtime and size: touc
 	} || { cat err; cat "$d/iter-001/gate-1.out"; cat fr.json; false; }
 '
 
+# A model's edit blocks are the only writes of its turn: nothing saw them
+# before the stamp, so the stamp need only pass the turn's start.  A model
+# that thinks for over a second is not waited for (an agent or a command
+# is: it may have run the tests on an intermediate state itself).
+test_expect_success 'a model turn of over a second: same-size edit stamped without a wait' '
+	make_repo slow &&
+	python3 -c "
+import json, sys
+json.dump({\"replies\": [{\"content\": sys.argv[1], \"delay_ms\": 1100}]}, open(\"slow.json\", \"w\"))
+" "$REPLY_FIX" &&
+	url=$(start_fake slow slow.json) &&
+	expect_code 0 $LOOPGATE run --dir slow --goal "fix add" --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --max-iterations 2 --json >slow.sum 2>slow.err &&
+	test "$(summary_field slow.sum status)" = converged &&
+	d=$(summary_field slow.sum run_dir) &&
+	event_bodies "$d" fresh >fresh.json &&
+	test "$(json_get fresh.json "d[0][\"stamped\"]")" -ge 1 &&
+	test "$(json_get fresh.json "d[0][\"waited_ms\"]")" = 0
+'
+
 test_done
