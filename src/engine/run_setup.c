@@ -291,6 +291,8 @@ int run_setup(struct run *r, struct buf *err)
 	json_t *cfgj = NULL;
 	int ret, dirty;
 
+	if (r->cfg->sandbox)
+		sandbox_scan_begin(); /* meanwhile: git, the key, the worktree */
 	if ((ret = git_toplevel(r->cfg->dir, &b, err)) < 0)
 		goto usage;
 	r->repo = buf_detach(&b, NULL);

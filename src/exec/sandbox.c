@@ -9,11 +9,15 @@
 #include "exec/netproxy.h"
 #include "exec/proc.h"
 #include "exec/onejail.h"
+#include "exec/proc_impl.h"
+#include "base/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,12 +137,24 @@ static void walk_env(struct sandbox *sb, const char *dir, int depth, size_t *see
 /*
  * Unix sockets are reachable through a read-only bind (connect() needs no
  * write access to the filesystem): docker.sock is root.  Every socket
- * found under /run, /var/run, /var/tmp and HOME at run start is masked.
+ * found under /run, /var/run, /var/tmp and HOME is masked.  The walk (up
+ * to 20,000 entries: 10-20 ms with a large HOME) is made once per process,
+ * in a thread started before the run's worktree is made
+ * (sandbox_scan_begin), so it costs nothing a run waits for; each sandbox
+ * takes its result, and the kernel's table of bound sockets, read fresh
+ * for each, covers a socket made since in this network namespace.
  */
 #define SOCK_WALK_DEPTH	  4
 #define SOCK_WALK_ENTRIES 20000
 
-static void walk_sockets(struct sandbox *sb, const char *dir, int depth, size_t *seen)
+static struct {
+	pthread_mutex_t lock;
+	pthread_t thread;
+	int state; /* 0 not begun, 1 running in the thread, 2 done */
+	struct strlist found;
+} scan = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {NULL, 0}};
+
+static void walk_sockets(const char *dir, int depth, size_t *seen)
 {
 	DIR *d;
 	struct dirent *e;
@@ -147,17 +163,65 @@ static void walk_sockets(struct sandbox *sb, const char *dir, int depth, size_t 
 		return;
 	while ((e = readdir(d)) && ++*seen < SOCK_WALK_ENTRIES) {
 		char *p;
+		/* .loopgate: runs' trees, masked whole anyway */
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    !strcmp(e->d_name, ".git") || !strcmp(e->d_name, "node_modules"))
+		    !strcmp(e->d_name, ".git") || !strcmp(e->d_name, "node_modules") ||
+		    !strcmp(e->d_name, ".loopgate"))
 			continue;
 		p = xasprintf("%s/%s", dir, e->d_name);
 		if (e->d_type == DT_SOCK)
-			add_mask(sb, p);
-		else if (e->d_type == DT_DIR && strcmp(p, sb->tree))
-			walk_sockets(sb, p, depth + 1, seen);
+			strlist_push(&scan.found, p);
+		else if (e->d_type == DT_DIR)
+			walk_sockets(p, depth + 1, seen);
 		free(p);
 	}
 	closedir(d);
+}
+
+static void *scan_main(void *arg)
+{
+	const char *roots[] = {"/run", "/var/run", "/var/tmp", getenv("HOME")};
+	char real[PATH_MAX];
+	struct strlist done = {NULL, 0};
+	size_t seen = 0;
+	sigset_t all;
+
+	(void)arg;
+	/* signals are the main thread's business (SIGCHLD, Ctrl-C) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		if (!roots[i] || !realpath(roots[i], real) || list_has(&done, real) ||
+		    !strcmp(real, "/"))
+			continue;
+		strlist_push(&done, real);
+		walk_sockets(real, 0, &seen);
+	}
+	strlist_clear(&done);
+	return NULL;
+}
+
+void sandbox_scan_begin(void)
+{
+	pthread_mutex_lock(&scan.lock);
+	if (scan.state == 0 && pthread_create(&scan.thread, NULL, scan_main, NULL) == 0)
+		scan.state = 1;
+	pthread_mutex_unlock(&scan.lock);
+}
+
+/* The walk's result (waited for, or made now), the tree's own left out. */
+static void scan_take(struct sandbox *sb)
+{
+	pthread_mutex_lock(&scan.lock);
+	if (scan.state == 1)
+		pthread_join(scan.thread, NULL);
+	else if (scan.state == 0)
+		scan_main(NULL);
+	scan.state = 2;
+	for (size_t i = 0; i < scan.found.n; i++)
+		if (!covers(sb->tree, scan.found.v[i]))
+			add_mask(sb, scan.found.v[i]);
+	pthread_mutex_unlock(&scan.lock);
 }
 
 /*
@@ -189,19 +253,7 @@ static void mask_bound_sockets(struct sandbox *sb)
 
 static void mask_sockets(struct sandbox *sb)
 {
-	const char *roots[] = {"/run", "/var/run", "/var/tmp", getenv("HOME")};
-	char real[PATH_MAX];
-	struct strlist done = {NULL, 0};
-	size_t seen = 0;
-
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		if (!roots[i] || !realpath(roots[i], real) || list_has(&done, real) ||
-		    !strcmp(real, "/"))
-			continue;
-		strlist_push(&done, real);
-		walk_sockets(sb, real, 0, &seen);
-	}
-	strlist_clear(&done);
+	scan_take(sb);
 	mask_bound_sockets(sb);
 }
 
@@ -534,7 +586,64 @@ void sandbox_argv_jail(const struct sandbox *sb, int seccomp_fd, int net_fd, int
 
 /* ---- probe ------------------------------------------------------------- */
 
-/* "bubblewrap 0.8.0" from `bwrap --version`, unsandboxed. */
+/*
+ * `bwrap --version` is a process at every run's start (3-4 ms): its answer
+ * is kept in $XDG_CACHE_HOME/loopgate/bwrap-version (~/.cache), under a key
+ * naming the binary found and its inode, size, mtime and ctime, so that a
+ * new bubblewrap (an upgrade is a new inode) is asked again.  NULL: no key
+ * (not found), no cache.
+ */
+static char *version_key(const char *bwrap, const struct proc_env *env)
+{
+	char where[PROC_RESOLVE_MAX];
+	const char *path_var = NULL, *path;
+	struct stat st;
+
+	for (size_t i = 0; env->v && env->v[i]; i++)
+		if (!strncmp(env->v[i], "PATH=", 5))
+			path_var = env->v[i] + 5;
+	path = strchr(bwrap, '/') ? bwrap : proc_resolve(bwrap, path_var, where);
+	if (!path || stat(path, &st) < 0)
+		return NULL;
+	return xasprintf("%s %lu %lu %lld %lld.%09ld %lld.%09ld", path,
+			 (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+			 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			 st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+			 st.st_ctim.tv_nsec);
+}
+
+static char *version_cache_path(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (x && x[0] == '/')
+		return xasprintf("%s/loopgate/bwrap-version", x);
+	return home && home[0] == '/'
+		       ? xasprintf("%s/.cache/loopgate/bwrap-version", home)
+		       : NULL;
+}
+
+/* The cached version when its key is key; 0 when found. */
+static int version_cached(struct sandbox *sb, const char *path, const char *key)
+{
+	char line[PATH_MAX + 160], ver[256];
+	FILE *f = fopen(path, "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && fgets(ver, sizeof(ver), f)) {
+		line[strcspn(line, "\n")] = ver[strcspn(ver, "\n")] = 0;
+		if (!strcmp(line, key) && ver[0]) {
+			free(sb->version);
+			sb->version = xstrdup(ver);
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* "bubblewrap 0.8.0" from `bwrap --version`, unsandboxed (or the cache). */
 static void read_version(struct sandbox *sb)
 {
 	const char *argv[] = {sb->bwrap, "--version", NULL};
@@ -542,8 +651,12 @@ static void read_version(struct sandbox *sb)
 	struct proc_result r = PROC_RESULT_INIT;
 	struct proc_env env = PROC_ENV_INIT;
 	struct buf err = BUF_INIT;
+	char *key, *cache = version_cache_path();
 
 	proc_env_base(&env);
+	key = version_key(sb->bwrap, &env);
+	if (key && cache && version_cached(sb, cache, key) == 0)
+		goto out;
 	o.argv = argv;
 	o.env = (const char *const *)env.v;
 	o.merge_output = 1;
@@ -555,7 +668,19 @@ static void read_version(struct sandbox *sb)
 		r.out.s[strcspn(r.out.s, "\n")] = 0;
 		free(sb->version);
 		sb->version = xstrdup(r.out.s);
+		if (key && cache) { /* best effort: the next run asks again */
+			char *dir = xstrdup(cache), *text;
+			*strrchr(dir, '/') = 0;
+			text = xasprintf("%s\n%s\n", key, sb->version);
+			if (fileio_mkdirs(dir, &err) == 0)
+				fileio_write_atomic(cache, text, strlen(text), &err);
+			free(text);
+			free(dir);
+		}
 	}
+out:
+	free(key);
+	free(cache);
 	proc_result_release(&r);
 	proc_env_release(&env);
 	buf_release(&err);

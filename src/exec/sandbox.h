@@ -72,6 +72,10 @@ struct sandbox_file {
 void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 		  const char *repo);
 void sandbox_release(struct sandbox *sb);
+/* Starts, in a thread, the walk for unix sockets that sandbox_init masks
+ * (once per process; sandbox_init waits for it, or walks itself when it
+ * was not begun): a run begins it before making its worktree. */
+void sandbox_scan_begin(void);
 /*
  * What the actor's sandbox adds to the run's: a host rule on the network
  * allow-list (network off becomes the list; on stays on), a path bound

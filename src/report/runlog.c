@@ -291,10 +291,17 @@ static void load_diffs(struct runlog *rl)
 {
 	const char *base = runlog_str(rl->start, "base", NULL);
 	const char *branch = runlog_str(rl->start, "branch", NULL);
-	char *repo = repo_of(rl->dir), *range;
+	char *repo = NULL, *range;
 	struct buf err = BUF_INIT;
+	size_t i;
 
 	buf_init(&rl->diffs, RUNLOG_DIFF_MAX);
+	/* diffs are shown per committed iteration: none, no git process */
+	for (i = 0; i < rl->nits && !runlog_str(rl->its[i].commit, "sha", NULL); i++)
+		;
+	if (i == rl->nits)
+		return;
+	repo = repo_of(rl->dir);
 	if (!repo || !base || !branch) {
 		buf_sets(&rl->diff_note, "the run's repository or branch is not known");
 		goto out;

@@ -159,8 +159,9 @@ static long long floor_sec(const struct fresh *f, const char *tree,
 	const char *p;
 
 	if (f->quiet)
-		return m > f->turn_start_ns / 1000000000LL ? m
-							  : f->turn_start_ns / 1000000000LL;
+		return m > f->turn_start_ns / 1000000000LL
+			       ? m
+			       : f->turn_start_ns / 1000000000LL;
 	for (p = paths->s; p < paths->s + paths->len; p += strlen(p) + 1) {
 		struct stat st;
 		char *full = xasprintf("%s/%s", tree, p);

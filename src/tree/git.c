@@ -442,7 +442,7 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 int git_toplevel(const char *dir, struct buf *out, struct buf *err)
 {
 	static char *memo_dir, *memo_top;
-	char *real = realpath(dir, NULL);
+	char *real = realpath(dir ? dir : ".", NULL); /* NULL: the current directory */
 	int ret;
 
 	if (real && memo_dir && !strcmp(real, memo_dir)) {

@@ -48,8 +48,14 @@ void git_common_dir_of(const char *gitdir, struct buf *out)
 	else if (l.s[0] == '/')
 		buf_sets(out, l.s);
 	else {
-		buf_reset(out);
-		buf_addf(out, "%s/%s", gitdir, l.s);
+		/* "../.." from a worktree's git dir: one spelling of the common
+		 * dir, so that paths under it compare equal (the config files
+		 * that key git.c's override cache) */
+		char *joined = xasprintf("%s/%s", gitdir, l.s),
+		     *real = realpath(joined, NULL);
+		buf_sets(out, real ? real : joined);
+		free(real);
+		free(joined);
 	}
 	free(cd);
 	buf_release(&l);
