@@ -178,18 +178,13 @@ static void walk_sockets(const char *dir, int depth, size_t *seen)
 	closedir(d);
 }
 
-static void *scan_main(void *arg)
+static void scan_walk(void)
 {
 	const char *roots[] = {"/run", "/var/run", "/var/tmp", getenv("HOME")};
 	char real[PATH_MAX];
 	struct strlist done = {NULL, 0};
 	size_t seen = 0;
-	sigset_t all;
 
-	(void)arg;
-	/* signals are the main thread's business (SIGCHLD, Ctrl-C) */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
 		if (!roots[i] || !realpath(roots[i], real) || list_has(&done, real) ||
 		    !strcmp(real, "/"))
@@ -198,13 +193,24 @@ static void *scan_main(void *arg)
 		walk_sockets(real, 0, &seen);
 	}
 	strlist_clear(&done);
+}
+
+static void *scan_thread(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	/* signals are the main thread's business (SIGCHLD, Ctrl-C) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	scan_walk();
 	return NULL;
 }
 
 void sandbox_scan_begin(void)
 {
 	pthread_mutex_lock(&scan.lock);
-	if (scan.state == 0 && pthread_create(&scan.thread, NULL, scan_main, NULL) == 0)
+	if (scan.state == 0 && pthread_create(&scan.thread, NULL, scan_thread, NULL) == 0)
 		scan.state = 1;
 	pthread_mutex_unlock(&scan.lock);
 }
@@ -216,7 +222,7 @@ static void scan_take(struct sandbox *sb)
 	if (scan.state == 1)
 		pthread_join(scan.thread, NULL);
 	else if (scan.state == 0)
-		scan_main(NULL);
+		scan_walk();
 	scan.state = 2;
 	for (size_t i = 0; i < scan.found.n; i++)
 		if (!covers(sb->tree, scan.found.v[i]))
