@@ -633,7 +633,7 @@ int report_html(const char *run_dir, const struct report_html_opts *o, struct bu
 	struct runlog rl = RUNLOG_INIT;
 	struct page pg = {out, &rl};
 	struct series_set s;
-	int ret = runlog_load(&rl, run_dir, err);
+	int ret = runlog_load_window(&rl, run_dir, HTML_FULL_HEAD, HTML_FULL_TAIL, err);
 
 	if (ret < 0) {
 		runlog_release(&rl);
