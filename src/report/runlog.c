@@ -141,7 +141,6 @@ static void slim(struct runlog_iter *it)
 	hold(&it->actor, NULL);
 	hold(&it->edits, NULL);
 	hold(&it->commit, NULL);
-	hold(&it->budget, NULL);
 }
 
 static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
@@ -231,8 +230,6 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 			mark(*cur, "stall", body);
 	} else if (!strcmp(kind, EV_BUDGET)) {
 		hold(&rl->budget, body);
-		if (*cur)
-			hold(&(*cur)->budget, body);
 	} else if (!strcmp(kind, EV_REVIEW) || !strcmp(kind, EV_RESUME) ||
 		   !strcmp(kind, EV_RECOVERED_TAIL) ||
 		   !strcmp(kind, EV_REVIEW_REQUESTED) ||
@@ -437,7 +434,6 @@ void runlog_release(struct runlog *rl)
 		json_decref(it->edits);
 		json_decref(it->commit);
 		json_decref(it->end);
-		json_decref(it->budget);
 	}
 	free(rl->its);
 	json_decref(rl->start);

@@ -21,7 +21,7 @@
  * other round is slim (its.slim): it keeps t0, t1, model_ms, gate_ms, its
  * gates with only gate, passed, cached, describe and counts, its marks with
  * only kind, model and end with only tokens_in, tokens_out, cost_usd and
- * status, and no actor, edits, commit, budget or diff: what a one-line
+ * status, and no actor, edits, commit or diff: what a one-line
  * summary, the gate grid, the plots and the lanes table read.
  * A torn or tampered log still loads: the records read so far are kept and
  * the audit section says where the log breaks.  Lines that are not JSON are
@@ -47,7 +47,6 @@ struct runlog_iter {
 	json_t *edits;	  /* edits body, or NULL */
 	json_t *commit;	  /* commit body, or NULL */
 	json_t *end;	  /* iteration_end body, or NULL: did not finish */
-	json_t *budget;	  /* the budget record after it, or NULL */
 	double model_ms;  /* model attempts (elapsed + waits) */
 	double gate_ms;	  /* gate_end durations */
 	const char *diff; /* this iteration's patch (into runlog.diffs), or NULL */
