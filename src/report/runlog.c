@@ -136,8 +136,11 @@ static void slim(struct runlog_iter *it)
 	it->slim = 1;
 	pick_all(&it->gates, gate_keys);
 	pick_all(&it->marks, mark_keys);
-	pick_one(&it->model, spend_keys);
 	pick_one(&it->end, spend_keys);
+	if (it->end) /* the page reads end, else model */
+		hold(&it->model, NULL);
+	else
+		pick_one(&it->model, spend_keys);
 	hold(&it->actor, NULL);
 	hold(&it->edits, NULL);
 	hold(&it->commit, NULL);

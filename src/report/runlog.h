@@ -20,8 +20,8 @@
  * keeps the whole bodies of rl.its[0..19] and of the last 80 rounds; every
  * other round is slim (its.slim): it keeps t0, t1, model_ms, gate_ms, its
  * gates with only gate, passed, cached, describe and counts, its marks with
- * only kind, model and end with only tokens_in, tokens_out, cost_usd and
- * status, and no actor, edits, commit or diff: what a one-line
+ * only kind, end (else model) with only tokens_in, tokens_out, cost_usd
+ * and status, and no actor, edits, commit or diff: what a one-line
  * summary, the gate grid, the plots and the lanes table read.
  * A torn or tampered log still loads: the records read so far are kept and
  * the audit section says where the log breaks.  Lines that are not JSON are
