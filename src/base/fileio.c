@@ -12,41 +12,76 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int fileio_write_atomic(const char *path, const void *data, size_t len, struct buf *err)
+int fileio_atomic_open(struct fileio_atomic *a, const char *path, struct buf *err)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	const char *p = data;
-	int fd, ret = 0;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = err_set(err, -errno, "cannot create %s: %s", tmp, strerror(errno));
-		free(tmp);
-		return ret;
+	a->path = xstrdup(path);
+	a->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	a->ret = 0;
+	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (a->fd < 0) {
+		a->ret = err_set(err, -errno, "cannot create %s: %s", a->tmp,
+				 strerror(errno));
+		free(a->tmp);
+		free(a->path);
+		a->tmp = a->path = NULL;
 	}
-	while (len) {
-		ssize_t n = write(fd, p, len);
+	return a->ret;
+}
+
+int fileio_atomic_write(struct fileio_atomic *a, const void *data, size_t len,
+			struct buf *err)
+{
+	const char *p = data;
+
+	while (!a->ret && len) {
+		ssize_t n = write(a->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ret = err_set(err, n < 0 ? -errno : -EIO, "cannot write %s: %s",
-				      tmp, strerror(n < 0 ? errno : EIO));
+			a->ret = err_set(err, n < 0 ? -errno : -EIO,
+					 "cannot write %s: %s", a->tmp,
+					 strerror(n < 0 ? errno : EIO));
 			break;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
-	if (!ret && fsync(fd) < 0)
-		ret = err_set(err, -errno, "fsync of %s failed: %s", tmp,
+	return a->ret;
+}
+
+int fileio_atomic_close(struct fileio_atomic *a, struct buf *err)
+{
+	int ret = a->ret;
+
+	if (!a->tmp)
+		return ret;
+	if (!ret && fsync(a->fd) < 0)
+		ret = err_set(err, -errno, "fsync of %s failed: %s", a->tmp,
 			      strerror(errno));
-	if (close(fd) < 0 && !ret)
-		ret = err_set(err, -errno, "cannot close %s: %s", tmp, strerror(errno));
-	if (!ret && rename(tmp, path) < 0)
-		ret = err_set(err, -errno, "cannot rename %s to %s: %s", tmp, path,
+	if (close(a->fd) < 0 && !ret)
+		ret = err_set(err, -errno, "cannot close %s: %s", a->tmp,
+			      strerror(errno));
+	if (!ret && rename(a->tmp, a->path) < 0)
+		ret = err_set(err, -errno, "cannot rename %s to %s: %s", a->tmp, a->path,
 			      strerror(errno));
 	if (ret)
-		unlink(tmp);
-	free(tmp);
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+	a->fd = -1;
+	return ret;
+}
+
+int fileio_write_atomic(const char *path, const void *data, size_t len, struct buf *err)
+{
+	struct fileio_atomic a;
+	int ret = fileio_atomic_open(&a, path, err);
+
+	if (ret == 0) {
+		fileio_atomic_write(&a, data, len, err);
+		ret = fileio_atomic_close(&a, err);
+	}
 	return ret;
 }
 

@@ -5,6 +5,15 @@
  * fsyncs it and renames it over path, so a reader sees the old content or
  * the new one, never a torn file.  An fsync failure is returned, never
  * retried (the page cache may already have dropped the data).
+ *
+ * The same, written piece by piece (a page too large to build in memory):
+ *
+ *   struct fileio_atomic a;
+ *   if (fileio_atomic_open(&a, path, err) < 0) ...
+ *   fileio_atomic_write(&a, p, n, err);   ...as often as needed; after the
+ *                                         first failure it does nothing
+ *   ret = fileio_atomic_close(&a, err);   fsync + rename, or the first
+ *                                         error (path then untouched)
  */
 #ifndef LOOPGATE_FILEIO_H
 #define LOOPGATE_FILEIO_H
@@ -13,6 +22,15 @@
 #include "base/buf.h"
 
 int fileio_write_atomic(const char *path, const void *data, size_t len, struct buf *err);
+struct fileio_atomic {
+	char *path, *tmp;
+	int fd;
+	int ret; /* the first error, or 0 */
+};
+int fileio_atomic_open(struct fileio_atomic *a, const char *path, struct buf *err);
+int fileio_atomic_write(struct fileio_atomic *a, const void *data, size_t len,
+			struct buf *err);
+int fileio_atomic_close(struct fileio_atomic *a, struct buf *err);
 /* mkdir -p with mode 0755; 0 when it exists already. */
 int fileio_mkdirs(const char *path, struct buf *err);
 /* Appends bytes to path (created 0644 if missing) in one write. */

@@ -7,6 +7,7 @@
 #include "exec/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,11 @@
 /* Raw output kept in memory; past it the output is condensed from the
  * file (gate.h).  Small on purpose: the prompt shows a few KiB anyway. */
 #define GATE_MEMORY_MAX (1u << 20)
+
+static size_t gate_memory_max(size_t feedback_max)
+{
+	return feedback_max > GATE_MEMORY_MAX ? feedback_max : GATE_MEMORY_MAX;
+}
 
 void gate_outcome_release(struct gate_outcome *g)
 {
@@ -96,12 +102,56 @@ static void gate_env(const struct gate_spec *s, struct proc_env *env)
 	}
 }
 
+/* out holds the head of the output (total bytes, all in path): too much for
+ * memory, it becomes the condensed whole, since the head alone would lose
+ * the tail (where test runners put their summary) and every failure past
+ * the cap. */
+static void condense_big(const char *path, size_t feedback_max, size_t total,
+			 struct buf *out, int *binary)
+{
+	struct buf small = BUF_INIT;
+
+	if (total > out->len && feedback_max &&
+	    feedback_condense_file(path, feedback_max, &small, binary) == 0) {
+		buf_release(out);
+		*out = small;
+		out->truncated = 1;
+	} else {
+		buf_release(&small);
+	}
+}
+
+int gate_output_reload(struct gate_outcome *g, const char *run_dir, size_t feedback_max)
+{
+	char *path;
+	struct buf out;
+	int fd, binary = 0;
+
+	if (!g->output_file)
+		return -ENOENT;
+	path = xasprintf("%s/%s", run_dir, g->output_file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(path);
+		return -ENOENT;
+	}
+	buf_init(&out, gate_memory_max(feedback_max));
+	buf_read_fd(&out, fd);
+	close(fd);
+	condense_big(path, feedback_max, g->output_total, &out, &binary);
+	free(path);
+	buf_release(&g->output);
+	g->output = out;
+	g->output_binary = binary;
+	return 0;
+}
+
 int gate_run(const struct gate_spec *s, struct gate_outcome *g, struct buf *err)
 {
 	const char *argv[] = {"/bin/sh", "-c", s->cmd, NULL};
 	struct proc_opts o = PROC_OPTS_INIT;
 	struct proc_result r = PROC_RESULT_INIT;
-	struct buf what = BUF_INIT, small = BUF_INIT;
+	struct buf what = BUF_INIT;
 	struct proc_env env = PROC_ENV_INIT;
 	int ret, binary = 0;
 
@@ -112,8 +162,7 @@ int gate_run(const struct gate_spec *s, struct gate_outcome *g, struct buf *err)
 	o.sandbox = s->sandbox;
 	o.merge_output = 1;
 	o.output_path = s->output_path;
-	o.max_output = s->feedback_max > GATE_MEMORY_MAX ? s->feedback_max
-							 : GATE_MEMORY_MAX;
+	o.max_output = gate_memory_max(s->feedback_max);
 	o.timeout_ms = s->timeout_ms;
 	o.deadline_ms = s->deadline_ms;
 	ret = proc_run(&o, &r, err);
@@ -122,17 +171,7 @@ int gate_run(const struct gate_spec *s, struct gate_outcome *g, struct buf *err)
 		proc_result_release(&r);
 		return ret;
 	}
-	/* Too much for memory: the head alone would lose the tail (where
-	 * test runners put their summary) and every failure past the cap. */
-	if (r.out_total > r.out.len && s->feedback_max &&
-	    feedback_condense_file(s->output_path, s->feedback_max, &small, &binary) ==
-		    0) {
-		buf_release(&r.out);
-		r.out = small;
-		r.out.truncated = 1;
-	} else {
-		buf_release(&small);
-	}
+	condense_big(s->output_path, s->feedback_max, r.out_total, &r.out, &binary);
 	gate_outcome_release(g);
 	g->ran = 1;
 	g->index = s->index;

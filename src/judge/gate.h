@@ -58,6 +58,13 @@ struct gate_outcome {
 
 void gate_outcome_release(struct gate_outcome *g);
 /*
+ * g->output read back from run_dir/g->output_file as gate_run kept it (the
+ * head that fits in memory, or, when the gate printed more, the condensed
+ * file), output_binary with it: the gate cache keeps no output in memory.
+ * feedback_max as in gate_spec.  -ENOENT when the file is gone.
+ */
+int gate_output_reload(struct gate_outcome *g, const char *run_dir, size_t feedback_max);
+/*
  * The program a failed gate could not find: the shell's exit 127 with
  * "NAME: not found" (dash) or "NAME: command not found" (bash) in its
  * output, NAME looked up in PATH (no '/': a path such as ./t is something

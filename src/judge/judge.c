@@ -21,10 +21,24 @@
 /* A JUnit report larger than this is not read (its counts are ignored). */
 #define JUNIT_MAX (64u << 20)
 
+/* A result without its output, which stays in its file (the run's own):
+ * sum is the SHA-256 of the output as it was, so a reload that reads
+ * anything else is a miss, never a different result. */
 struct judge_cache {
 	char key[65];
+	char sum[65];
 	struct gate_outcome o;
 };
+
+static void output_sum(const struct gate_outcome *g, char hex[65])
+{
+	struct buf k = BUF_INIT;
+
+	buf_addf(&k, "%d %d %zu:", g->output.truncated, g->output_binary, g->output.len);
+	buf_add(&k, g->output.s, g->output.len);
+	hash_sha256_hex(k.s, k.len, hex);
+	buf_release(&k);
+}
 
 int judge_tree_id(struct judge *j, struct buf *err)
 {
@@ -53,14 +67,6 @@ static void outcome_copy(struct gate_outcome *dst, const struct gate_outcome *sr
 	buf_add(&dst->output, src->output.s, src->output.len);
 }
 
-static const struct gate_outcome *cache_get(const struct judge *j, const char *key)
-{
-	for (size_t i = 0; i < j->ncache; i++)
-		if (!strcmp(j->cache[i].key, key))
-			return &j->cache[i].o;
-	return NULL;
-}
-
 static void cache_put(struct judge *j, const char *key, const struct gate_outcome *o)
 {
 	struct judge_cache *e;
@@ -68,8 +74,29 @@ static void cache_put(struct judge *j, const char *key, const struct gate_outcom
 	e = &j->cache[j->ncache++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->key, sizeof(e->key), "%s", key);
+	output_sum(o, e->sum);
 	buf_init(&e->o.output, 0);
 	outcome_copy(&e->o, o);
+	buf_release(&e->o.output); /* in e->o.output_file */
+}
+
+/* The cached result of key into cur, its output read back; NULL: a miss. */
+static const struct gate_outcome *cache_hit(const struct judge *j, const char *key,
+					    struct gate_outcome *cur)
+{
+	const struct judge_cache *e = NULL;
+	char sum[65];
+
+	for (size_t i = 0; i < j->ncache && !e; i++)
+		if (!strcmp(j->cache[i].key, key))
+			e = &j->cache[i];
+	if (!e)
+		return NULL;
+	outcome_copy(cur, &e->o);
+	if (gate_output_reload(cur, j->run_dir, (size_t)j->cfg->feedback_max_bytes) < 0)
+		return NULL;
+	output_sum(cur, sum);
+	return strcmp(sum, e->sum) ? NULL : &e->o;
 }
 
 void judge_release(struct judge *j)
@@ -220,8 +247,7 @@ static int run_gate(struct judge *j, const char *dir, int iteration, size_t i,
 
 	if (!confirm && j->tree_id[0]) {
 		cache_key(j, cmd, env, key);
-		if ((hit = cache_get(j, key))) {
-			outcome_copy(cur, hit);
+		if ((hit = cache_hit(j, key, cur))) {
 			events_append(j->ev, EV_GATE_CACHED,
 				      json_pack("{s:i,s:i,s:o,s:s,s:s,s:b,s:s}",
 						"iteration", iteration, "gate",

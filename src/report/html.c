@@ -368,8 +368,10 @@ static void grid(const struct page *pg)
 				buf_addf(pg->b, "<th>%s%ld</th>",
 					 pg->rl->its[i].n ? "" : "b", pg->rl->its[i].n);
 		buf_adds(pg->b, "</tr>\n");
-		for (k = 1; k <= ngates; k++)
+		for (k = 1; k <= ngates; k++) {
 			grid_row(pg, lane, k);
+			html_flush(pg, 0);
+		}
 		buf_adds(pg->b, "<tr><th>events</th>");
 		for (i = 0; i < pg->rl->nits; i++) {
 			const struct runlog_iter *it = &pg->rl->its[i];
@@ -627,14 +629,27 @@ static void series_free(struct series_set *s)
 		free(s->v[i]);
 }
 
-int report_html(const char *run_dir, const struct report_html_opts *o, struct buf *out,
-		struct buf *err)
+void html_flush(const struct page *pg, int all)
+{
+	if (pg->file && (all || pg->b->len >= HTML_FLUSH_AT)) {
+		fileio_atomic_write(pg->file, pg->b->s, pg->b->len, pg->err);
+		buf_reset(pg->b);
+	}
+}
+
+/* The page into out, or, with path, through out into that file (created
+ * once the run has loaded: a run that cannot be read leaves it alone). */
+static int render(const char *run_dir, const struct report_html_opts *o, struct buf *out,
+		  const char *path, struct buf *err)
 {
 	struct runlog rl = RUNLOG_INIT;
-	struct page pg = {out, &rl};
+	struct fileio_atomic file;
+	struct page pg = {out, &rl, path ? &file : NULL, err};
 	struct series_set s;
-	int ret = runlog_load(&rl, run_dir, err);
+	int ret = runlog_load_window(&rl, run_dir, HTML_FULL_HEAD, HTML_FULL_TAIL, err);
 
+	if (ret == 0 && path)
+		ret = fileio_atomic_open(&file, path, err);
 	if (ret < 0) {
 		runlog_release(&rl);
 		return ret;
@@ -645,6 +660,7 @@ int report_html(const char *run_dir, const struct report_html_opts *o, struct bu
 	workers(&pg);
 	budgets(&pg);
 	convergence(&pg, &s);
+	html_flush(&pg, 0);
 	spend(&pg, &s);
 	lanes(&pg);
 	html_iterations(&pg);
@@ -652,19 +668,24 @@ int report_html(const char *run_dir, const struct report_html_opts *o, struct bu
 	buf_adds(out, "<footer class=\"mut\"><p>Rendered by loopgate " LOOPGATE_VERSION
 		      " from the run directory; every file named here is in it.</p>"
 		      "</footer></main></body></html>\n");
+	html_flush(&pg, 1);
 	series_free(&s);
 	runlog_release(&rl);
-	return 0;
+	return path ? fileio_atomic_close(&file, err) : 0;
+}
+
+int report_html(const char *run_dir, const struct report_html_opts *o, struct buf *out,
+		struct buf *err)
+{
+	return render(run_dir, o, out, NULL, err);
 }
 
 int report_html_write(const char *run_dir, const char *path, struct buf *err)
 {
 	struct buf page = BUF_INIT;
 	char *dflt = path ? NULL : xasprintf("%s/%s", run_dir, REPORT_HTML_FILE);
-	int ret = report_html(run_dir, NULL, &page, err);
+	int ret = render(run_dir, NULL, &page, path ? path : dflt, err);
 
-	if (ret == 0)
-		ret = fileio_write_atomic(path ? path : dflt, page.s, page.len, err);
 	buf_release(&page);
 	free(dflt);
 	return ret;

@@ -6,6 +6,7 @@
 
 #include "report/runlog.h"
 #include "report/svg.h"
+#include "base/fileio.h"
 
 /* Per-iteration text shown in the page at most (the files stay whole). */
 #define HTML_TEXT_MAX (32u << 10)
@@ -14,10 +15,20 @@
 #define HTML_FULL_HEAD 20
 #define HTML_FULL_TAIL 80
 
+/* report_html_write writes the page out each time it holds this much, so
+ * a long run's page is never whole in memory. */
+#define HTML_FLUSH_AT (64u << 10)
+
 struct page {
 	struct buf *b;
 	const struct runlog *rl;
+	struct fileio_atomic *file; /* the page's file, or NULL: all in b */
+	struct buf *err;	    /* why writing it failed */
 };
+
+/* Moves what b holds to the file once it passes HTML_FLUSH_AT (every
+ * byte when all is set); nothing without a file. */
+void html_flush(const struct page *pg, int all);
 
 /* "1.2 s", "3m04s" */
 void html_duration(struct buf *b, double ms);

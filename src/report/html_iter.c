@@ -388,8 +388,10 @@ void html_iterations(const struct page *pg)
 		 "diff, edits, raw gate output (lines naming a location or a failure "
 		 "are marked), prompt and reply.</p>\n",
 		 n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		iteration(pg, &pg->rl->its[i],
 			  i < HTML_FULL_HEAD || i + HTML_FULL_TAIL >= n, i + 1 == n);
+		html_flush(pg, 0);
+	}
 	buf_adds(pg->b, "</section>\n");
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,74 @@ static int lane_of(struct runlog *rl, const json_t *body)
 	return rl->nlanes++;
 }
 
+/* *slot = v, counted: the record v came from can then be freed. */
+static void hold(json_t **slot, json_t *v)
+{
+	json_t *old = *slot;
+
+	*slot = json_incref(v);
+	json_decref(old);
+}
+
+/* A new object with o's keys among keys (the values shared), or NULL. */
+static json_t *pick(const json_t *o, const char *const *keys)
+{
+	json_t *c;
+
+	if (!o)
+		return NULL;
+	c = json_object();
+	for (; *keys; keys++)
+		if (json_object_get(o, *keys))
+			json_object_set(c, *keys, json_object_get(o, *keys));
+	return c;
+}
+
+static void pick_all(json_t **arr, const char *const *keys)
+{
+	json_t *n = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(*arr, i, v) json_array_append_new(n, pick(v, keys));
+	json_decref(*arr);
+	*arr = n;
+}
+
+static void pick_one(json_t **slot, const char *const *keys)
+{
+	json_t *n = pick(*slot, keys);
+
+	json_decref(*slot);
+	*slot = n;
+}
+
+/*
+ * A round the page shows as one line keeps what that line, the gate grid,
+ * the plots and the lanes table read (runlog.h), nothing else: the records
+ * of a long run are not all held at once.  Idempotent: a record that comes
+ * for a slim round (another lane's, later) is slimmed in turn.
+ */
+static void slim(struct runlog_iter *it)
+{
+	static const char *const gate_keys[] = {"gate",	    "passed", "cached",
+						"describe", "counts", NULL};
+	static const char *const spend_keys[] = {"tokens_in", "tokens_out", "cost_usd",
+						 "status", NULL};
+	static const char *const mark_keys[] = {"kind", NULL};
+
+	it->slim = 1;
+	pick_all(&it->gates, gate_keys);
+	pick_all(&it->marks, mark_keys);
+	pick_one(&it->end, spend_keys);
+	if (it->end) /* the page reads end, else model */
+		hold(&it->model, NULL);
+	else
+		pick_one(&it->model, spend_keys);
+	hold(&it->actor, NULL);
+	hold(&it->edits, NULL);
+	hold(&it->commit, NULL);
+}
+
 static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
 {
 	struct runlog_iter *it;
@@ -93,7 +162,13 @@ static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
 	it->t0 = it->t1 = -1;
 	it->gates = json_array();
 	it->marks = json_array();
-	return it;
+	/* the round this one pushes out of the last whole_tail (runlog.h) */
+	if (rl->nits > rl->whole_tail) {
+		i = rl->nits - 1 - rl->whole_tail;
+		if (i >= rl->whole_head && !rl->its[i].slim)
+			slim(&rl->its[i]);
+	}
+	return &rl->its[rl->nits - 1];
 }
 
 static void mark(struct runlog_iter *it, const char *kind, json_t *body)
@@ -116,16 +191,16 @@ static void take_iter_record(struct runlog_iter *it, const char *kind, json_t *b
 		it->model_ms += runlog_num(body, "elapsed_ms", 0) +
 				runlog_num(body, "wait_ms", 0);
 	} else if (!strcmp(kind, EV_MODEL_RESPONSE)) {
-		it->model = body;
+		hold(&it->model, body);
 	} else if (!strcmp(kind, EV_ACTOR_END)) {
-		it->actor = body;
+		hold(&it->actor, body);
 		it->model_ms += runlog_num(body, "duration_ms", 0);
 	} else if (!strcmp(kind, EV_EDITS)) {
-		it->edits = body;
+		hold(&it->edits, body);
 	} else if (!strcmp(kind, EV_COMMIT)) {
-		it->commit = body;
+		hold(&it->commit, body);
 	} else if (!strcmp(kind, EV_ITERATION_END)) {
-		it->end = body;
+		hold(&it->end, body);
 	} else if (!strcmp(kind, EV_INTEGRITY) || !strcmp(kind, EV_ESCALATION) ||
 		   !strcmp(kind, EV_FLAKY) || !strcmp(kind, EV_VERDICT)) {
 		mark(it, kind, body);
@@ -151,15 +226,13 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 		rl->t_last = t;
 	}
 	if (!strcmp(kind, EV_RUN_START)) {
-		rl->start = body;
+		hold(&rl->start, body);
 	} else if (!strcmp(kind, EV_RUN_END)) {
-		rl->end = body;
+		hold(&rl->end, body);
 		if (*cur && !strcmp(runlog_str(body, "status", ""), "stalled"))
 			mark(*cur, "stall", body);
 	} else if (!strcmp(kind, EV_BUDGET)) {
-		rl->budget = body;
-		if (*cur)
-			(*cur)->budget = body;
+		hold(&rl->budget, body);
 	} else if (!strcmp(kind, EV_REVIEW) || !strcmp(kind, EV_RESUME) ||
 		   !strcmp(kind, EV_RECOVERED_TAIL) ||
 		   !strcmp(kind, EV_REVIEW_REQUESTED) ||
@@ -179,6 +252,8 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 		take_iter_record(it, kind, body);
 		*cur = it;
 	}
+	if (*cur && (*cur)->slim)
+		slim(*cur);
 }
 
 static int read_records(struct runlog *rl, const char *path, struct buf *err)
@@ -199,8 +274,8 @@ static int read_records(struct runlog *rl, const char *path, struct buf *err)
 			rl->bad_lines++;
 			continue;
 		}
-		json_array_append_new(rl->records, rec);
 		take_record(rl, rec, &cur);
+		json_decref(rec); /* what the page needs of it is held */
 	}
 	free(line);
 	fclose(f);
@@ -324,11 +399,18 @@ out:
 
 int runlog_load(struct runlog *rl, const char *dir, struct buf *err)
 {
+	return runlog_load_window(rl, dir, SIZE_MAX, 0, err);
+}
+
+int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t tail,
+		       struct buf *err)
+{
 	char *events = rundir_file(dir, RUNDIR_EVENTS);
 	int ret;
 
 	rl->dir = xstrdup(dir);
-	rl->records = json_array();
+	rl->whole_head = head;
+	rl->whole_tail = tail;
 	rl->record = json_array();
 	rl->owned = json_array();
 	rl->t_first = rl->t_last = -1;
@@ -339,10 +421,7 @@ int runlog_load(struct runlog *rl, const char *dir, struct buf *err)
 	if (ret == 0) {
 		if (!rl->end) {
 			char *sum = rundir_file(dir, RUNDIR_SUMMARY);
-			json_t *s = json_load_file(sum, 0, NULL);
-			if (s)
-				json_array_append_new(rl->owned, s);
-			rl->end = s;
+			rl->end = json_load_file(sum, 0, NULL);
 			free(sum);
 		}
 		check_audit(rl, events);
@@ -357,11 +436,19 @@ void runlog_release(struct runlog *rl)
 	size_t i;
 
 	for (i = 0; i < rl->nits; i++) {
-		json_decref(rl->its[i].gates);
-		json_decref(rl->its[i].marks);
+		struct runlog_iter *it = &rl->its[i];
+		json_decref(it->gates);
+		json_decref(it->marks);
+		json_decref(it->model);
+		json_decref(it->actor);
+		json_decref(it->edits);
+		json_decref(it->commit);
+		json_decref(it->end);
 	}
 	free(rl->its);
-	json_decref(rl->records);
+	json_decref(rl->start);
+	json_decref(rl->end);
+	json_decref(rl->budget);
 	json_decref(rl->record);
 	json_decref(rl->owned);
 	free(rl->dir);

@@ -9,7 +9,20 @@
  *
  * Everything comes from events.jsonl, checkpoints.jsonl and summary.json
  * (and the files their records name, read by the renderer).  The json_t
- * pointers are borrowed from rl.records, which owns every parsed record.
+ * pointers are owned by rl (runlog_release frees them); only the record
+ * bodies named here are kept, read one line at a time.
+ *
+ * A long run is loaded windowed, so that its size does not set the memory
+ * of the process rendering it (`loopgate run` renders its page at the end):
+ *
+ *   runlog_load_window(&rl, dir, 20, 80, &err);
+ *
+ * keeps the whole bodies of rl.its[0..19] and of the last 80 rounds; every
+ * other round is slim (its.slim): it keeps t0, t1, model_ms, gate_ms, its
+ * gates with only gate, passed, cached, describe and counts, its marks with
+ * only kind, end (else model) with only tokens_in, tokens_out, cost_usd
+ * and status, and no actor, edits, commit or diff: what a one-line
+ * summary, the gate grid, the plots and the lanes table read.
  * A torn or tampered log still loads: the records read so far are kept and
  * the audit section says where the log breaks.  Lines that are not JSON are
  * counted in rl.bad_lines and skipped.
@@ -34,21 +47,20 @@ struct runlog_iter {
 	json_t *edits;	  /* edits body, or NULL */
 	json_t *commit;	  /* commit body, or NULL */
 	json_t *end;	  /* iteration_end body, or NULL: did not finish */
-	json_t *budget;	  /* the budget record after it, or NULL */
 	double model_ms;  /* model attempts (elapsed + waits) */
 	double gate_ms;	  /* gate_end durations */
 	const char *diff; /* this iteration's patch (into runlog.diffs), or NULL */
 	size_t diff_len;
+	int slim; /* outside the whole window: the fields above only in part */
 };
 
 struct runlog {
-	char *dir;	 /* the run directory as given */
-	json_t *records; /* every record, in order (owned) */
-	json_t *start;	 /* run_start body, or NULL */
-	json_t *end;	 /* run_end body, else summary.json, or NULL */
-	json_t *budget;	 /* the last budget record's body, or NULL */
-	json_t *record;	 /* review, resume, recovered_tail, vote records */
-	json_t *owned;	 /* summary.json and lane names, kept alive here */
+	char *dir;	/* the run directory as given */
+	json_t *start;	/* run_start body, or NULL */
+	json_t *end;	/* run_end body, else summary.json, or NULL */
+	json_t *budget; /* the last budget record's body, or NULL */
+	json_t *record; /* review, resume, recovered_tail, vote records */
+	json_t *owned;	/* summary.json and lane names, kept alive here */
 	struct runlog_iter *its;
 	size_t nits; /* its[0] always exists (the baseline) */
 	const char *lanes[RUNLOG_MAX_LANES];
@@ -56,20 +68,26 @@ struct runlog {
 	long bad_lines;		/* lines that were not JSON */
 	double t_first, t_last; /* ms of the first and last record */
 	/* the record section */
-	struct audit_result audit; /* the chain */
-	int audit_ok;		   /* audit_verify ran */
-	struct buf audit_note;	   /* checkpoints: verified, or why not */
-	long checkpoints;	   /* lines in checkpoints.jsonl */
-	int checkpoint_final;	   /* the last one is final (log closed) */
-	struct buf diffs;	   /* git log --patch of base..branch */
-	struct buf diff_note;	   /* why there is no diff, when there is none */
+	struct audit_result audit;     /* the chain */
+	int audit_ok;		       /* audit_verify ran */
+	struct buf audit_note;	       /* checkpoints: verified, or why not */
+	long checkpoints;	       /* lines in checkpoints.jsonl */
+	int checkpoint_final;	       /* the last one is final (log closed) */
+	struct buf diffs;	       /* git log --patch of base..branch */
+	struct buf diff_note;	       /* why there is no diff, when there is none */
+	size_t whole_head, whole_tail; /* the window (runlog_load_window) */
 };
 #define RUNLOG_INIT                                                                      \
 	{                                                                                \
 		.audit_note = BUF_INIT, .diffs = BUF_INIT, .diff_note = BUF_INIT         \
 	}
 
+/* Every round whole. */
 int runlog_load(struct runlog *rl, const char *dir, struct buf *err);
+/* The first head rounds (its[] order) and the last tail whole, the others
+ * slim (see above). */
+int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t tail,
+		       struct buf *err);
 void runlog_release(struct runlog *rl);
 
 /* The text of key in o, or dflt. */
