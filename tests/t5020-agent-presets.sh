@@ -99,7 +99,9 @@ test_expect_success 'the agent CLIs are installed at their pinned versions' '
 # what is under the real HOME, but loopgate's own audit key (made on the
 # first run): an agent's state must never land there
 home_list() {
-	find "$HOME" -mindepth 1 | grep -v -e "^$HOME/.config\$" -e "^$HOME/.config/loopgate" | sort
+	# loopgate's own: its config and key, its cache (bwrap --version)
+	find "$HOME" -mindepth 1 | grep -v -e "^$HOME/.config\$" -e "^$HOME/.config/loopgate" \
+		-e "^$HOME/.cache\$" -e "^$HOME/.cache/loopgate" | sort
 }
 home_list >"$TRASH/home.before"
 

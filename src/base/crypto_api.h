@@ -25,7 +25,9 @@
 #include <openssl/pem.h>
 #include "base/buf.h"
 
-#define CRYPTO_API_FN(name) __typeof__(name) *name;
+/* a declarator: name cannot be parenthesised */
+#define CRYPTO_API_FN(name)                                                              \
+	__typeof__(name) *name; /* NOLINT(bugprone-macro-parentheses) */
 struct crypto_api {
 	CRYPTO_API_FN(EVP_Digest)
 	CRYPTO_API_FN(EVP_sha256)

@@ -17,7 +17,8 @@ void hash_sha256_hex(const void *data, size_t len, char hex[65])
 	/* EVP_Digest fails only on allocation failure; a zero digest then is
 	 * still a valid (if useless) key, and allocation failure aborts
 	 * elsewhere first. */
-	if (crypto_api_load(NULL) < 0 || !CR.EVP_Digest(data, len, md, &n, CR.EVP_sha256(), NULL) || n != 32)
+	if (crypto_api_load(NULL) < 0 ||
+	    !CR.EVP_Digest(data, len, md, &n, CR.EVP_sha256(), NULL) || n != 32)
 		n = 0;
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", i < n ? md[i] : 0);

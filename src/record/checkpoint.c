@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #define SIG_LEN 64
 #define PUB_LEN 32
 
@@ -245,7 +244,8 @@ static int create_key(const char *path, struct buf *err)
 	FILE *f = NULL;
 	int fd = -1, ret = -EIO;
 
-	if (!ctx || CR.EVP_PKEY_keygen_init(ctx) != 1 || CR.EVP_PKEY_keygen(ctx, &pkey) != 1) {
+	if (!ctx || CR.EVP_PKEY_keygen_init(ctx) != 1 ||
+	    CR.EVP_PKEY_keygen(ctx, &pkey) != 1) {
 		err_set(err, -EIO, "cannot generate an Ed25519 key (OpenSSL)");
 		goto out;
 	}
