@@ -170,14 +170,22 @@ test_expect_success 'a jail whose spawns fail at the probe: per-spawn, recorded'
 	json_get sb.json "d[0][\"mode_note\"]" | grep -q "spawns in the per-run sandbox fail"
 '
 
-test_expect_success 'loopgate SIGKILLed mid-gate: the jail and everything in it die' '
-	per_run dead &&
-	{ $LOOPGATE run --dir dead --goal g --agent-cmd true --max-iterations 1 \
-		--gate "(setsid sleep 4244.5 &); touch $TRASH/oj/gate-up; exec sleep 4244.5" \
-		$TRASH_WRITABLE >dead.sum 2>dead.err & } &&
+# held_gate DIR S: a run in DIR whose gate leaves a setsid `sleep S` and
+# then becomes `sleep S` itself; returns once the gate runs, loopgate's pid
+# in $lg.
+held_gate() {
+	per_run "$1" &&
+	rm -f "$TRASH/oj/gate-up" &&
+	{ $LOOPGATE run --dir "$1" --goal g --agent-cmd true --max-iterations 1 \
+		--gate "(setsid sleep $2 &); touch $TRASH/oj/gate-up; exec sleep $2" \
+		$TRASH_WRITABLE >"$1.sum" 2>"$1.err" & } &&
 	lg=$! &&
 	i=0 &&
-	while [ ! -e "$TRASH/oj/gate-up" ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done &&
+	while [ ! -e "$TRASH/oj/gate-up" ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done
+}
+
+test_expect_success 'loopgate SIGKILLed mid-gate: the jail and everything in it die' '
+	held_gate dead 4244.5 &&
 	test "$(pgrep -fc "^sleep 4244.5")" -eq 2 &&
 	kill -KILL $lg &&
 	{ wait $lg || :; } &&
@@ -207,14 +215,7 @@ lean_seen() {
 }
 
 test_expect_success 'the jail'"'"'s warden is re-exec'"'"'d: the run lock only, and it still kills the jail' '
-	per_run lean &&
-	rm -f "$TRASH/oj/gate-up" &&
-	{ $LOOPGATE run --dir lean --goal g --agent-cmd true --max-iterations 1 \
-		--gate "(setsid sleep 4245.5 &); touch $TRASH/oj/gate-up; exec sleep 4245.5" \
-		$TRASH_WRITABLE >lean.sum 2>lean.err & } &&
-	lg=$! &&
-	i=0 &&
-	while [ ! -e "$TRASH/oj/gate-up" ] && [ $i -lt 3000 ]; do i=$((i + 1)); sleep 0.01; done &&
+	held_gate lean 4245.5 &&
 	{ lean_seen $lg; seen=$?; } &&
 	kill -KILL $lg &&
 	{ wait $lg || :; } &&

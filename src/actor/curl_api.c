@@ -3,8 +3,8 @@
  * curl_api.h for why loopgate is not linked against it).
  */
 #include "actor/curl_api.h"
+#include "base/dlib.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -26,10 +26,7 @@ static char load_why[512];
 	{                                                                                \
 		(void **)&CU.member, "curl_" #member                                     \
 	}
-static const struct {
-	void **slot;
-	const char *name;
-} syms[] = {
+static const struct dlib_sym syms[] = {
 	SYM(global_init),      SYM(easy_init),		 SYM(easy_setopt),
 	SYM(easy_getinfo),     SYM(easy_cleanup),	 SYM(easy_strerror),
 	SYM(slist_append),     SYM(slist_free_all),	 SYM(multi_init),
@@ -48,35 +45,26 @@ static void fail(int ret, const char *what, const char *detail)
 
 static void load(void)
 {
-	void *lib = NULL;
-	const char *dl_err = NULL;
+	const char *why = NULL;
 	CURLcode rc;
 
-	const char *own = getenv("LOOPGATE_LIBCURL");
-
-	if (own && *own) {
-		if (!(lib = dlopen(own, RTLD_NOW | RTLD_LOCAL)))
-			return fail(-ELIBACC,
-				    "LOOPGATE_LIBCURL names a libcurl that could not "
-				    "be loaded",
-				    dlerror());
-	}
-	for (size_t i = 0; i < sizeof(sonames) / sizeof(*sonames) && !lib; i++) {
-		lib = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
-		if (!lib && !dl_err)
-			dl_err = dlerror();
-	}
-	if (!lib)
+	switch (dlib_load(getenv("LOOPGATE_LIBCURL"), sonames,
+			  sizeof(sonames) / sizeof(*sonames), syms,
+			  sizeof(syms) / sizeof(*syms), &why)) {
+	case 0:
+		break;
+	case DLIB_OWN:
+		return fail(-ELIBACC,
+			    "LOOPGATE_LIBCURL names a libcurl that could not be loaded",
+			    why);
+	case DLIB_NONE:
 		return fail(-ELIBACC,
 			    "libcurl (libcurl.so.4) could not be loaded; model "
 			    "providers need it (Debian: apt-get install libcurl4, "
 			    "or set LOOPGATE_LIBCURL to its path)",
-			    dl_err);
-	for (size_t i = 0; i < sizeof(syms) / sizeof(*syms); i++) {
-		*syms[i].slot = dlsym(lib, syms[i].name);
-		if (!*syms[i].slot)
-			return fail(-ELIBACC, "the libcurl found is too old: it lacks",
-				    syms[i].name);
+			    why);
+	default:
+		return fail(-ELIBACC, "the libcurl found is too old: it lacks", why);
 	}
 	rc = CU.global_init(CURL_GLOBAL_DEFAULT);
 	if (rc != CURLE_OK)

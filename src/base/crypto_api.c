@@ -3,8 +3,8 @@
  * crypto_api.h for why loopgate is not linked against it).
  */
 #include "base/crypto_api.h"
+#include "base/dlib.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,10 +21,7 @@ static char load_why[512];
 	{                                                                                \
 		(void **)&CR.name, #name                                                 \
 	}
-static const struct {
-	void **slot;
-	const char *name;
-} syms[] = {
+static const struct dlib_sym syms[] = {
 	SYM(EVP_Digest),
 	SYM(EVP_sha256),
 	SYM(EVP_get_digestbyname),
@@ -55,26 +52,23 @@ static const struct {
 
 static void load(void)
 {
-	const char *own = getenv("LOOPGATE_LIBCRYPTO");
-	void *lib = dlopen(own && *own ? own : "libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+	static const char *const sonames[] = {"libcrypto.so.3"};
+	const char *why = NULL;
+	int r = dlib_load(getenv("LOOPGATE_LIBCRYPTO"), sonames, 1, syms,
+			  sizeof(syms) / sizeof(*syms), &why);
 
-	if (!lib) {
+	if (r == DLIB_OWN || r == DLIB_NONE) {
 		load_ret = -ELIBACC;
 		snprintf(load_why, sizeof(load_why),
 			 "OpenSSL's libcrypto (libcrypto.so.3) could not be loaded; "
 			 "loopgate hashes and signs with it (Debian: apt-get install "
 			 "libssl3, or set LOOPGATE_LIBCRYPTO to its path): %s",
-			 dlerror());
-		return;
+			 why);
+	} else if (r == DLIB_SYMBOL) {
+		load_ret = -ELIBACC;
+		snprintf(load_why, sizeof(load_why),
+			 "the libcrypto found is not OpenSSL 3: it lacks %s", why);
 	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(*syms); i++)
-		if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
-			load_ret = -ELIBACC;
-			snprintf(load_why, sizeof(load_why),
-				 "the libcrypto found is not OpenSSL 3: it lacks %s",
-				 syms[i].name);
-			return;
-		}
 }
 
 int crypto_api_load(struct buf *err)

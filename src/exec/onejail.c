@@ -337,14 +337,11 @@ static int request(const struct sandbox *sb, const struct proc_opts *o, int in_f
 	struct onejail *j = sb->jail;
 	struct onejail_req h;
 	char where[PROC_RESOLVE_MAX];
-	const char *path_var = NULL;
+	const char *path_var = proc_env_get(o->env, "PATH");
 	int fds[JFD_NFIXED + ONEJAIL_MAX_FILES], files[ONEJAIL_MAX_FILES], ret;
 
 	if (sb->nfiles > ONEJAIL_MAX_FILES)
 		return err_set(err, -E2BIG, "too many seed files for the sandbox");
-	for (const char *const *e = o->env; e && *e; e++)
-		if (!strncmp(*e, "PATH=", 5))
-			path_var = *e + 5;
 	memset(&h, 0, sizeof(h));
 	h.magic = ONEJAIL_MAGIC;
 	h.nfiles = (uint32_t)sb->nfiles;

@@ -35,15 +35,6 @@ extern char **environ;
 /* Longest pause between checks of the interrupt flag and the clock. */
 #define TICK_MS 100
 
-static const char *env_lookup(const char *const *env, const char *name)
-{
-	size_t len = strlen(name);
-	for (; env && *env; env++)
-		if (!strncmp(*env, name, len) && (*env)[len] == '=')
-			return *env + len + 1;
-	return NULL;
-}
-
 /*
  * In the child, between fork and exec: only async-signal-safe calls.  An
  * error is written to the report pipe as errno, then _exit(127).
@@ -617,7 +608,7 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	int code = 0;
 	ssize_t n;
 
-	const char *path_var = env_lookup(o->env, "PATH");
+	const char *path_var = proc_env_get(o->env, "PATH");
 	char where[PROC_RESOLVE_MAX];
 	const char *found = proc_resolve(cx->argv[0], path_var, where);
 

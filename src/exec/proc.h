@@ -159,5 +159,7 @@ struct proc_env {
 void proc_env_base(struct proc_env *e);
 void proc_env_set(struct proc_env *e, const char *name, const char *value);
 void proc_env_release(struct proc_env *e);
+/* The value of name in a NULL-terminated env array (NULL: not there). */
+const char *proc_env_get(const char *const *env, const char *name);
 
 #endif

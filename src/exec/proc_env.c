@@ -59,6 +59,15 @@ void proc_env_set(struct proc_env *e, const char *name, const char *value)
 	env_push(e, kv);
 }
 
+const char *proc_env_get(const char *const *env, const char *name)
+{
+	size_t len = strlen(name);
+	for (; env && *env; env++)
+		if (!strncmp(*env, name, len) && (*env)[len] == '=')
+			return *env + len + 1;
+	return NULL;
+}
+
 void proc_env_release(struct proc_env *e)
 {
 	size_t i;

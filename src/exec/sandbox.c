@@ -602,12 +602,9 @@ void sandbox_argv_jail(const struct sandbox *sb, int seccomp_fd, int net_fd, int
 static char *version_key(const char *bwrap, const struct proc_env *env)
 {
 	char where[PROC_RESOLVE_MAX];
-	const char *path_var = NULL, *path;
+	const char *path_var = proc_env_get((const char *const *)env->v, "PATH"), *path;
 	struct stat st;
 
-	for (size_t i = 0; env->v && env->v[i]; i++)
-		if (!strncmp(env->v[i], "PATH=", 5))
-			path_var = env->v[i] + 5;
 	path = strchr(bwrap, '/') ? bwrap : proc_resolve(bwrap, path_var, where);
 	if (!path || stat(path, &st) < 0)
 		return NULL;

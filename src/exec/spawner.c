@@ -403,7 +403,7 @@ static int drop_caps(void)
 
 static void __attribute__((noreturn)) run_c(const struct req *q)
 {
-	const char *file = q->argv[0], *path_var = NULL;
+	const char *file = q->argv[0];
 	int rep = q->fd[JFD_REP], ret;
 	sigset_t none;
 
@@ -424,10 +424,9 @@ static void __attribute__((noreturn)) run_c(const struct req *q)
 		fail(rep, errno);
 	if (filter.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &filter) < 0)
 		fail(rep, errno);
-	for (char **e = q->env; *e; e++)
-		if (!strncmp(*e, "PATH=", 5))
-			path_var = *e + 5;
-	fail(rep, proc_exec_search(file, q->found, path_var, q->argv, q->env));
+	fail(rep, proc_exec_search(file, q->found,
+				   proc_env_get((const char *const *)q->env, "PATH"),
+				   q->argv, q->env));
 }
 
 /* ---- B: pid 1 of the spawn's namespace ---------------------------------- */
