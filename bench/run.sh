@@ -29,6 +29,9 @@ GATE_REPEATS=${BENCH_GATE_REPEATS:-5}
 GATE_ITERS=${BENCH_GATE_ITERS:-10}
 GATE_MS=${BENCH_GATE_MS:-200}
 SB_REPEATS=${BENCH_SANDBOX_REPEATS:-$REPEATS}
+LAT_MS=${BENCH_LATENCY_MS:-1000}
+LAT_ITERS=${BENCH_LATENCY_ITERS:-10}
+LAT_REPEATS=${BENCH_LATENCY_REPEATS:-3}
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -37,9 +40,11 @@ command -v python3 >/dev/null || die "python3 is needed (fake model server, stat
 command -v git >/dev/null || die "git is needed"
 command -v curl >/dev/null || die "the floor needs the curl command-line tool \
 (Debian package curl; the build only needs libcurl): apt-get install curl"
-for v in "$ITERS" "$REPEATS" "$LONG_ITERS" "$GATE_REPEATS" "$GATE_ITERS" "$GATE_MS" "$SB_REPEATS"; do
+for v in "$ITERS" "$REPEATS" "$LONG_ITERS" "$GATE_REPEATS" "$GATE_ITERS" "$GATE_MS" "$SB_REPEATS" \
+	"$LAT_MS" "$LAT_ITERS" "$LAT_REPEATS"; do
 	case $v in '' | *[!0-9]*) die "BENCH_ITERS, BENCH_REPEATS, BENCH_LONG_ITERS, \
-BENCH_GATE_REPEATS, BENCH_GATE_ITERS, BENCH_GATE_MS must be numbers" ;; esac
+BENCH_GATE_REPEATS, BENCH_GATE_ITERS, BENCH_GATE_MS, BENCH_LATENCY_MS, BENCH_LATENCY_ITERS, \
+BENCH_LATENCY_REPEATS must be numbers" ;; esac
 done
 [ "$ITERS" -ge 3 ] && [ "$ITERS" -le 10000 ] || die "BENCH_ITERS must be 3..10000"
 [ "$REPEATS" -ge 1 ] && [ "$REPEATS" -le 100 ] || die "BENCH_REPEATS must be 1..100"
@@ -47,6 +52,9 @@ done
 [ "$GATE_REPEATS" -le 100 ] || die "BENCH_GATE_REPEATS must be 0..100"
 [ "$GATE_ITERS" -ge 3 ] && [ "$GATE_ITERS" -le 1000 ] || die "BENCH_GATE_ITERS must be 3..1000"
 [ "$GATE_MS" -ge 10 ] && [ "$GATE_MS" -le 10000 ] || die "BENCH_GATE_MS must be 10..10000"
+[ "$LAT_MS" -ge 1000 ] && [ "$LAT_MS" -le 60000 ] || die "BENCH_LATENCY_MS must be 1000..60000"
+[ "$LAT_ITERS" -ge 3 ] && [ "$LAT_ITERS" -le 1000 ] || die "BENCH_LATENCY_ITERS must be 3..1000"
+[ "$LAT_REPEATS" -le 100 ] || die "BENCH_LATENCY_REPEATS must be 0..100"
 # A hung run must not hang `make bench`: every run is capped by timeout(1).
 TIMEOUT=
 command -v timeout >/dev/null && TIMEOUT="timeout 600"
@@ -69,12 +77,22 @@ trap 'exit 130' INT TERM
 # block whose content is the request number ("number": every reply differs),
 # so every iteration makes a new tree and a real commit: loopgate's gate
 # cache, which skips trees it has judged, never gets a hit the floor lacks.
-python3 - "$W/script.json" <<'PY' || die "cannot write the fake server script"
+#
+# The same script answering after LAT_MS (script-lat.json) is the model of
+# a real run: a turn that takes a second or more is never waited for by
+# fresh judgment (a quiet turn, docs/design/judge-fresh.md), so those runs
+# measure loopgate's overhead as a real model run pays it.
+python3 - "$W/script.json" "$W/script-lat.json" "$LAT_MS" <<'PY' || die "cannot write the fake server script"
 import json, sys
-def reply(v):
-    return {"content": "Rewriting the counter.\n\n<<<<<<< FILE counter.txt\n%s\n>>>>>>> END\n" % v, "number": True}
+def reply(v, delay=0):
+    r = {"content": "Rewriting the counter.\n\n<<<<<<< FILE counter.txt\n%s\n>>>>>>> END\n" % v, "number": True}
+    if delay:
+        r["delay_ms"] = delay
+    return r
 json.dump({"replies": [reply("{n}")], "repeat_last": True}, open(sys.argv[1], "w"))
+json.dump({"replies": [reply("{n}", int(sys.argv[3]))], "repeat_last": True}, open(sys.argv[2], "w"))
 PY
+SCRIPT=$W/script.json
 
 make_repo() {
 	mkdir -p "$1" && (
@@ -86,7 +104,7 @@ make_repo() {
 # start_fake DIR: a fresh fake server logging to DIR/fake.log; sets URL.
 start_fake() {
 	rm -f "$1/port"
-	python3 "$FAKE" --script "$W/script.json" --log "$1/fake.log" \
+	python3 "$FAKE" --script "$SCRIPT" --log "$1/fake.log" \
 		--port-file "$1/port" >"$1/fake.out" 2>&1 &
 	FAKE_PID=$!
 	i=0
@@ -187,6 +205,19 @@ while [ $r -lt "$SB_REPEATS" ]; do
 done
 printf '                  \r' >&2
 
+# A model that answers after LAT_MS: no fresh-judgment wait, the overhead a
+# real model run pays (floor and loopgate wait for the same server alike).
+SCRIPT=$W/script-lat.json
+r=0
+while [ $r -lt "$LAT_REPEATS" ]; do
+	r=$((r + 1))
+	printf '  latency %d/%d\r' "$r" "$LAT_REPEATS" >&2
+	loopgate_run "$W/lat-lg.$r" "$LAT_ITERS"
+	floor_run "$W/lat-floor.$r" "$LAT_ITERS"
+done
+SCRIPT=$W/script.json
+printf '                  \r' >&2
+
 # Peak RSS, in separate runs (ptrace stops would disturb the timing).
 loopgate_run "$W/rss" "$ITERS" python3 "$BENCH_DIR/rss.py" "$W/rss.json" --
 if [ "$LONG_ITERS" -gt "$ITERS" ]; then
@@ -223,8 +254,8 @@ if [ "$GATE_REPEATS" -gt 0 ]; then
 		"$GATE_ITERS" >"$W/gates.json"
 fi
 
-printf '{"iters": %d, "long_iters": %d, "body_bytes": %d}\n' "$ITERS" "$LONG_ITERS" \
-	"$(wc -c <"$W/body.json")" >"$W/info.json"
+printf '{"iters": %d, "long_iters": %d, "body_bytes": %d, "latency_ms": %d, "latency_iters": %d}\n' \
+	"$ITERS" "$LONG_ITERS" "$(wc -c <"$W/body.json")" "$LAT_MS" "$LAT_ITERS" >"$W/info.json"
 echo
 if [ "$SB_REPEATS" -gt 0 ]; then
 	python3 - "$W" "$SB_REPEATS" <<'PY' || die "cannot compute the sandbox figures"

@@ -9,7 +9,8 @@
 
 WORKDIR holds lg.1 .. lg.R (loopgate runs: fake.log, sum.json and the
 repository holding the run directory), floor.1 .. floor.R (shell-loop runs:
-fake.log, stamps) and rss.json / rss-long.json from rss.py; then, for the
+fake.log, stamps), lat-lg.R and lat-floor.R (the same against a model
+answering after latency_ms), and rss.json / rss-long.json from rss.py; then, for the
 gate figures, cache-noop.R, cache-toggle.R and cascade.R (command-actor runs:
 sum.json and the repository) and gates.json.
 
@@ -155,6 +156,46 @@ def floor_phases(stamp_files):
                 for i in range(3):
                     cols[i].append((t[i + 1] - t[i]) * 1000.0)
     return list(zip(names, cols)) if cols[0] else []
+
+
+def latency_report(wd, info):
+    """The runs against a model that answers after latency_ms: the verdict
+    line's text, or None when they were not run."""
+    lg_runs = sorted(glob.glob(os.path.join(wd, "lat-lg.[0-9]*")))
+    fl_runs = sorted(glob.glob(os.path.join(wd, "lat-floor.[0-9]*")))
+    lg = [x for d in lg_runs for x in intervals_ms(os.path.join(d, "fake.log"))]
+    fl = [x for d in fl_runs for x in intervals_ms(os.path.join(d, "fake.log"))]
+    if not lg or not fl:
+        return None
+    lat = info.get("latency_ms", "?")
+    print()
+    print("a model answering after %s ms (as real models do), %s iterations x %d "
+          "repeats per side:" % (lat, info.get("latency_iters", "?"), len(lg_runs)))
+    print("  per iteration (ms)      median     p95    mean")
+    for name, xs in (("loopgate", lg), ("floor (shell loop)", fl)):
+        print("    %-20s %8.2f %7.2f %7.2f" % (name, median(xs), pct(xs, 95), mean(xs)))
+    over = median(lg) - median(fl)
+    per = [median(intervals_ms(os.path.join(a, "fake.log"))) -
+           median(intervals_ms(os.path.join(b, "fake.log")))
+           for a, b in zip(lg_runs, fl_runs)]
+    print("    overhead (difference) %+.2f ms; of each repeat: %s"
+          % (over, ", ".join("%+.2f" % x for x in per)))
+    waits = [w for d in lg_runs for w in fresh_waits(
+        json.load(open(os.path.join(d, "sum.json")))["run_dir"]).values()]
+    print("    fresh-judgment wait: mean %.1f ms per iteration (a quiet turn that "
+          "took a second or more is not waited for)" % mean(waits or [0]))
+    phases, _ = loopgate_phases(
+        [json.load(open(os.path.join(d, "sum.json")))["run_dir"] for d in lg_runs])
+    fp = floor_phases([os.path.join(d, "stamps") for d in fl_runs])
+    if not fp or not phases[1]:
+        return "%s (%+.2f ms as measured)" % (
+            "MET" if over < TARGET_OVERHEAD_MS else "NOT MET", over)
+    curl_ms, http_ms = mean(fp[0][1]), mean(phases[1])
+    strict = over + curl_ms - http_ms
+    print("    HTTP call: the floor's curl %.2f ms, loopgate's %.2f ms; at "
+          "loopgate's cost on both sides: %+.2f ms" % (curl_ms, http_ms, strict))
+    return "%s (%+.2f ms with the HTTP call at equal cost; %+.2f ms as measured)" % (
+        "MET" if strict < TARGET_OVERHEAD_MS else "NOT MET", strict, over)
 
 
 def machine():
@@ -453,6 +494,7 @@ def report(wd):
           "280-3500 ms and 130-600 MB for one prompt against a local fake "
           "server")
     gate_report(wd)
+    lat_verdict = latency_report(wd, info)
     print()
     ok1 = over_med < TARGET_OVERHEAD_MS
     print("verdict: overhead above the floor < %.0f ms/iteration: %s "
@@ -464,6 +506,9 @@ def report(wd):
                              strict))
     print("verdict: same, the fresh-judgment wait apart: %s (median %+.2f ms)"
           % ("MET" if nowait_med < TARGET_OVERHEAD_MS else "NOT MET", nowait_med))
+    if lat_verdict:
+        print("verdict: same, a model answering after %s ms (no fresh-judgment "
+              "wait): %s" % (info.get("latency_ms", "?"), lat_verdict))
     if rss_mb is None:
         print("verdict: peak RSS < %.0f MB: NOT MEASURED" % TARGET_RSS_MB)
     else:
