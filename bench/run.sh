@@ -288,6 +288,13 @@ if [ "${BENCH_FIXED:-1}" != 0 ]; then
 	LOOPGATE_BIN=$LOOPGATE sh "$BENCH_DIR/fixed.sh" || die "the fixed-cost bench failed"
 fi
 
+# One model round trip against `codex exec` on the same fake server
+# (bench/roundtrip.sh; BENCH_ROUNDTRIP=0 skips it).
+if [ "${BENCH_ROUNDTRIP:-1}" != 0 ]; then
+	echo
+	LOOPGATE_BIN=$LOOPGATE sh "$BENCH_DIR/roundtrip.sh" || die "the round-trip bench failed"
+fi
+
 # Many loops at once: 1,000 by default, each waiting 20 s on the model
 # (bench/many.sh; BENCH_MANY=0 skips it, BENCH_MANY=N runs N).
 if [ "${BENCH_MANY:-1000}" != 0 ]; then

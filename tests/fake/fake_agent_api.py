@@ -39,7 +39,10 @@ prompt), or from the scenario's "cwd".
 
 Scenario (JSON): {"file": "calc.py", "old": "a - b", "new": "a + b",
   "answer": "Fixed.", "usage": {"in": 1000, "out": 50, "cached": 0},
-  "cwd": null, "delay_ms": 0, "hang": false, "shell_edit": false}
+  "cwd": null, "delay_ms": 0, "hang": false, "shell_edit": false,
+  "direct": false}
+  direct    answer every request with the final text at once, no tool
+            call (one model round trip: bench/roundtrip.sh)
   usage     reported on every reply (side requests too)
   hang      accept requests, then never answer (a CLI's turn that hangs)
   shell_edit  codex: edit with the shell even when apply_patch is offered
@@ -252,6 +255,8 @@ class Step:
         return f
 
     def decide(self):
+        if self.scen.get("direct"):
+            return ("text", self.scen.get("answer", "Done: the check passes now."))
         if not self.tools:
             return ("text", "Fix the failing check")
         if self.calls == 0:
