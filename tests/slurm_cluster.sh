@@ -6,6 +6,10 @@
 #   sbatch ... / loopgate dispatch --executor slurm ...
 #   slurm_stop                              (also run by the test's cleanup)
 #
+# or, for a test whose every case needs the cluster:
+#   slurm_test_cluster    skips the whole test without the packages, fails it
+#                         when the cluster does not start, stops it on exit
+#
 # Its own munged on its own socket and key, its own slurm.conf with free
 # ports, spool, state and logs under DIR: nothing of the machine's own
 # configuration is used or changed, and two tests can run at once.  Facts
@@ -109,4 +113,22 @@ slurm_stop() {
 		rm -f "$f"
 	done
 	SLURM_DIR=
+}
+
+# slurm_test_cluster: the cluster of a test that needs it in every case,
+# under $TRASH/slurm: "ok 1 # skip" and exit 0 without the packages, "not ok
+# 1" and exit 1 when it does not start; stopped (and the trash cleaned) on
+# exit.
+slurm_test_cluster() {
+	if ! slurm_have; then
+		echo "ok 1 # skip slurm-wlm and munge are not installed (./bootstrap test installs them)"
+		echo "1..1"
+		exit 0
+	fi
+	trap 'slurm_stop; cleanup' EXIT
+	if ! slurm_start "$TRASH/slurm"; then
+		echo "not ok 1 - the one-node Slurm cluster starts"
+		echo "1..1"
+		exit 1
+	fi
 }

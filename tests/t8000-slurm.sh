@@ -16,17 +16,7 @@ TEST_STEPS=1
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/slurm_cluster.sh"
 
-if ! slurm_have; then
-	echo "ok 1 # skip slurm-wlm and munge are not installed (./bootstrap test installs them)"
-	echo "1..1"
-	exit 0
-fi
-trap 'slurm_stop; cleanup' EXIT
-if ! slurm_start "$TRASH/slurm"; then
-	echo "not ok 1 - the one-node Slurm cluster starts"
-	echo "1..1"
-	exit 1
-fi
+slurm_test_cluster
 WORKER=$TEST_DIR/../tools/loopgate-worker
 RUN=0123456789abcdef0123
 KEY=sk-slurm-test-never-logged-51d2
