@@ -78,6 +78,7 @@ struct standby *standby_new(void)
 static void drop(struct ready *sby, int wait_ms)
 {
 	long long until = clock_ms() + wait_ms;
+	struct pollfd pfd = {-1, POLLIN, 0};
 
 	if (sby->sock >= 0) {
 		/* shutdown: wardens forked since hold copies of this end */
@@ -87,14 +88,19 @@ static void drop(struct ready *sby, int wait_ms)
 	sby->sock = -1;
 	if (sby->pid <= 0)
 		return;
+	pfd.fd = proc_pidfd_open(sby->pid);
 	while (waitpid(sby->pid, NULL, WNOHANG) == 0) {
-		if (clock_ms() >= until) {
+		long long left = until - clock_ms();
+		if (left <= 0) {
 			kill(-sby->pid, SIGKILL);
 			waitpid(sby->pid, NULL, 0);
 			break;
 		}
-		poll(NULL, 0, 1); /* bounded: C is in its cgroup write, or gone */
+		/* bounded: C is in its cgroup write, or gone */
+		poll(&pfd, pfd.fd >= 0, pfd.fd >= 0 ? (int)left : 1);
 	}
+	if (pfd.fd >= 0)
+		close(pfd.fd);
 	proc_forget(sby->pid);
 	sby->pid = 0;
 }
