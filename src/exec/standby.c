@@ -74,18 +74,24 @@ struct standby *standby_new(void)
 	return sby;
 }
 
-/* Ends W (and C, which exits at EOF once it has joined); reaped. */
-static void drop(struct ready *sby, int wait_ms)
+/* EOF to C, which exits once it has joined; W then exits as C did. */
+static void hang_up(struct ready *sby)
 {
-	long long until = clock_ms() + wait_ms;
-	struct pollfd pfd = {-1, POLLIN, 0};
-
 	if (sby->sock >= 0) {
 		/* shutdown: wardens forked since hold copies of this end */
 		shutdown(sby->sock, SHUT_RDWR);
 		close(sby->sock);
 	}
 	sby->sock = -1;
+}
+
+/* Ends W (and C); reaped. */
+static void drop(struct ready *sby, int wait_ms)
+{
+	long long until = clock_ms() + wait_ms;
+	struct pollfd pfd = {-1, POLLIN, 0};
+
+	hang_up(sby);
 	if (sby->pid <= 0)
 		return;
 	pfd.fd = proc_pidfd_open(sby->pid);
@@ -109,6 +115,8 @@ void standby_free(struct standby *sby)
 {
 	if (!sby)
 		return;
+	for (int i = 0; i < sby->n; i++)
+		hang_up(&sby->q[i]); /* all of them first: they end together */
 	for (int i = 0; i < sby->n; i++) {
 		drop(&sby->q[i], STOP_WAIT);
 		cgroup_destroy(&sby->q[i].cg);
