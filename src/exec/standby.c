@@ -56,6 +56,7 @@ struct standby {
 	struct ready q[DEPTH]; /* the oldest first */
 	int n;
 	struct ready cur; /* taken for the spawn under way */
+	int spawns;	  /* so far: one-shot users make one standby, not two */
 };
 
 static void ready_init(struct ready *r)
@@ -279,7 +280,9 @@ void standby_refill(const struct sandbox *sb)
 	if (!sby || sb->bwrap_on || sb->cgroup == CGROUP_NONE)
 		return;
 	drop(&sby->cur, STOP_WAIT); /* taken, but the spawn did not start */
-	while (sby->n < DEPTH && make(sb, &sby->q[sby->n]) == 0)
+	if (sby->spawns < DEPTH)
+		sby->spawns++;
+	while (sby->n < sby->spawns && make(sb, &sby->q[sby->n]) == 0)
 		sby->n++;
 }
 

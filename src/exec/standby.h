@@ -4,10 +4,11 @@
  *
  * Joining a cgroup (a write to cgroup.procs) waits on the kernel (v1: an
  * RCU grace period, ~10 ms); the process that joins is the command, so
- * it used to be on every spawn's path.  A standby is the warden of the
- * next spawn, forked when the last one ended: its command process (a
- * vfork child, as for every spawn) joins a cgroup made for it alone and
- * then waits for the command on a socket.  When the spawn comes, proc.c
+ * it used to be on every spawn's path.  A standby is the warden of a
+ * later spawn, forked when one ended (two wait, the oldest taken first, so
+ * each had two spawns' time): its command process (a vfork child, as for
+ * every spawn) joins a cgroup made for it alone and then waits for the
+ * command on a socket.  When the spawn comes, proc.c
  * sends it (argv, env, cwd, stdio, the exec-report pipe) and the rest is
  * what it always was: the same cgroup (one per spawn, the same limits),
  * the same warden, group, rlimits, kill and accounting.  Only the wait
