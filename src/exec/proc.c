@@ -9,6 +9,7 @@
 #include "exec/onejail.h"
 #include "exec/sandbox.h"
 #include "exec/seccomp.h"
+#include "exec/standby.h"
 #include "exec/warden.h"
 #include "base/fault.h"
 
@@ -82,20 +83,10 @@ static void child_limits(const struct sandbox *sb, const struct cgroup *cg)
 		set_limit(RLIMIT_AS, (rlim_t)l->memory_mb << 20);
 }
 
-/* What the command's process needs, on the warden's stack (warden.h). */
-struct cmd_args {
-	const struct proc_opts *o;
-	const struct child_ctx *cx;
-	int in_fd, out_fd, err_fd, report_fd;
-	const char *path_var, *found;
-};
-
-/* In the command's process, a vfork child of the warden: system calls
- * only, no return (exec, or child_fail's _exit). */
-static void cmd_exec(void *arg)
+void proc_cmd_exec(void *arg)
 {
 	static const char *const empty_env[] = {NULL};
-	const struct cmd_args *a = arg;
+	const struct proc_cmd_args *a = arg;
 	const struct proc_opts *o = a->o;
 	const struct child_ctx *cx = a->cx;
 	const char *const *env = o->env ? o->env : empty_env;
@@ -138,13 +129,14 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 		       const char *found)
 {
 	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
-	struct cmd_args a = {o, cx, in_fd, out_fd, err_fd, report_fd, path_var, found};
+	struct proc_cmd_args a = {o,	  cx,	     in_fd,    out_fd,
+				  err_fd, report_fd, path_var, found};
 	int ret;
 
 	/* The warden leads the group and outlives loopgate until every
 	 * process under it is dead (warden.h); the command is its child. */
 	setsid();
-	ret = warden_start(cx->loopgate, pipes, 4, cmd_exec, &a, cx->lean);
+	ret = warden_start(cx->loopgate, pipes, 4, proc_cmd_exec, &a, cx->lean);
 	child_fail(report_fd, -ret);
 }
 
@@ -605,9 +597,6 @@ int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
 int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run_state *s,
 		     int in_fd, int outp[2], int errp[2], int rep[2], struct buf *err)
 {
-	int code = 0;
-	ssize_t n;
-
 	const char *path_var = proc_env_get(o->env, "PATH");
 	char where[PROC_RESOLVE_MAX];
 	const char *found = proc_resolve(cx->argv[0], path_var, where);
@@ -619,6 +608,15 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	if (s->pid == 0)
 		child_exec(o, cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
 			   rep[1], path_var, found);
+	return proc_await_exec(s->pid, cx->argv[0], outp, errp, rep, err);
+}
+
+int proc_await_exec(pid_t pid, const char *what, int outp[2], int errp[2], int rep[2],
+		    struct buf *err)
+{
+	int code = 0;
+	ssize_t n;
+
 	close(rep[1]);
 	rep[1] = -1;
 	close(outp[1]);
@@ -631,11 +629,20 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 		n = read(rep[0], &code, sizeof(code));
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(code)) {
-		waitpid(s->pid, NULL, 0);
-		return err_set(err, -code, "cannot run %s: %s", cx->argv[0],
-			       strerror(code));
+		waitpid(pid, NULL, 0);
+		return err_set(err, -code, "cannot run %s: %s", what, strerror(code));
 	}
 	return 0;
+}
+
+/* A spawn through a standby (standby.h): what proc_jail_enter does when
+ * the sandbox is off, with the standby's cgroup. */
+static void enter_ready(struct run_state *s, const struct cgroup *cg)
+{
+	if (!cg)
+		return;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	s->cg = cg;
 }
 
 /* Drains the child's output into r (and the output file) until it ends
@@ -680,7 +687,7 @@ static int open_ends(const struct proc_opts *o, int *file_fd, int outp[2], int e
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-	int in_fd, file_fd = -1, ret = 0, jail = 0;
+	int in_fd, file_fd = -1, ret = 0, jail = 0, ready = 0;
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
@@ -697,10 +704,11 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		return err_set(err, -EINVAL, "no command to run");
 	if (sb && (jail = onejail_use(sb, err)) < 0)
 		return jail;
-	if (jail)
+	if (jail || (sb && (ready = standby_take(sb, &cg)))) {
 		proc_jail_limits(sb, &s, &file_max);
-	else if (sb && (ret = proc_jail_enter(sb, o->argv, &s, &cg, &cx, &np, &wrapped,
-					      &file_max, err)) < 0)
+		enter_ready(&s, ready ? &cg : NULL);
+	} else if (sb && (ret = proc_jail_enter(sb, o->argv, &s, &cg, &cx, &np, &wrapped,
+						&file_max, err)) < 0)
 		return ret;
 	buf_init(&r->out, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
 	buf_init(&r->err, o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT);
@@ -711,8 +719,12 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	}
 	if ((ret = open_ends(o, &file_fd, outp, errp, rep, err)) < 0)
 		goto out;
-	if ((ret = jail ? onejail_spawn(sb, o, &s, in_fd, outp, errp, rep, err)
-			: proc_spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err)) < 0)
+	if (jail)
+		ret = onejail_spawn(sb, o, &s, in_fd, outp, errp, rep, err);
+	else if (!ready ||
+		 (ret = standby_spawn(sb, o, &s, in_fd, outp, errp, rep, err)) == -EAGAIN)
+		ret = proc_spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err);
+	if (ret < 0)
 		goto out;
 	drain_child(o, &s, r, outp, errp, file_fd, file_max, d);
 	if (!jail && sb) {
@@ -748,5 +760,7 @@ out:
 		close(in_fd);
 	if (file_fd >= 0)
 		close(file_fd);
+	if (sb && !jail && !interrupt_pending())
+		standby_refill(sb); /* the next spawn's, off its path */
 	return ret;
 }

@@ -71,6 +71,22 @@ const char *proc_resolve(const char *file, const char *path_var,
  */
 int proc_exec_search(const char *file, const char *found, const char *path_var,
 		     char *const argv[], char *const env[]);
+/* What the command's process needs, on the warden's stack (warden.h). */
+struct proc_cmd_args {
+	const struct proc_opts *o;
+	const struct child_ctx *cx;
+	int in_fd, out_fd, err_fd, report_fd;
+	const char *path_var, *found;
+};
+/* In the command's process, a vfork child of the warden (warden_start's
+ * exec_cmd): joins cx->cg, the sandbox's rlimits, stdio, cwd, exec; system
+ * calls only, no return (exec, or _exit(127) with the errno reported). */
+void proc_cmd_exec(void *arg);
+/* After the child's ends were handed over: closes the parent's copies of
+ * them (outp[1], errp[1], rep[1]) and waits for the exec's report; 0 when
+ * the command runs, else -errno (pid reaped, err says why). */
+int proc_await_exec(pid_t pid, const char *what, int outp[2], int errp[2], int rep[2],
+		    struct buf *err);
 /* A long-lived child the tree kill of other spawns must spare. */
 int proc_keep(pid_t pid);
 

@@ -9,6 +9,7 @@
 #include "exec/netproxy.h"
 #include "exec/proc.h"
 #include "exec/onejail.h"
+#include "exec/standby.h"
 #include "exec/proc_impl.h"
 #include "base/fileio.h"
 
@@ -350,11 +351,14 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 	walk_env(sb, sb->tree, 0, &seen);
 	mask_sockets(sb);
 	sb->cgroup = cgroup_detect(&sb->cgroup_note);
+	if (!sb->bwrap_on && sb->cgroup != CGROUP_NONE)
+		sb->standby = standby_new();
 }
 
 void sandbox_release(struct sandbox *sb)
 {
 	onejail_free(sb->jail); /* first: its spawns use the rest */
+	standby_free(sb->standby);
 	free(sb->bwrap);
 	free(sb->version);
 	free(sb->tree);

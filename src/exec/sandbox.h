@@ -24,6 +24,7 @@
 
 struct events;
 struct onejail;
+struct standby;
 
 enum cgroup_kind { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
 
@@ -56,6 +57,9 @@ struct sandbox {
 	/* sandbox_mode: per-run (docs/design/onejail.md): one bwrap for all
 	 * the spawns of this sandbox, started by the first; NULL: per spawn */
 	struct onejail *jail;
+	/* --no-sandbox with a cgroup: the next spawn, made ahead and already
+	 * in its own cgroup (standby.h); NULL: each spawn joins its own */
+	struct standby *standby;
 	enum cgroup_kind cgroup;
 	char *cgroup_note; /* why none, when none */
 };

@@ -102,6 +102,32 @@ void warden_drop_fd(int fd)
 		}
 }
 
+void warden_close_except(const int *also, int n)
+{
+	int k[KEEP_MAX + 8], m = 0;
+	unsigned lo = 3;
+
+	for (int i = 0; i < nkeep; i++)
+		k[m++] = keep[i];
+	for (int i = 0; i < n && m < KEEP_MAX + 8; i++)
+		if (also[i] > 2)
+			k[m++] = also[i];
+	for (int i = 1; i < m; i++) /* insertion sort: a handful */
+		for (int j = i; j > 0 && k[j - 1] > k[j]; j--) {
+			int t = k[j];
+			k[j] = k[j - 1];
+			k[j - 1] = t;
+		}
+	for (int i = 0; i <= m; i++) {
+		unsigned hi = i < m ? (unsigned)k[i] : ~0U;
+		if (hi > lo && close_range(lo, hi - 1, 0) < 0)
+			for (unsigned fd = lo; fd < hi && fd < 65536; fd++)
+				close((int)fd); /* no close_range: one by one */
+		if (i < m && hi + 1 > lo)
+			lo = hi + 1;
+	}
+}
+
 void warden_enable_reexec(void)
 {
 	reexec_ok = 1;

@@ -56,6 +56,10 @@ int warden_start(pid_t loopgate, const int *close_fds, int nclose,
  * descriptor is dropped from the list before it is closed. */
 void warden_keep_fd(int fd);
 void warden_drop_fd(int fd);
+/* Closes every descriptor above 2 but those warden_keep_fd named and the
+ * n in also (a warden that waits long: it holds no pipe or socket of
+ * loopgate's that another process waits to see closed). */
+void warden_close_except(const int *also, int n);
 /* Called by loopgate's main, whose dispatch runs warden_main. */
 void warden_enable_reexec(void);
 /* `loopgate __warden LOOPGATE_PID CMD_PID`: only as the re-exec above;
