@@ -6,6 +6,7 @@
 #include "record/evkind.h"
 #include "record/rundir.h"
 #include "record/checkpoint.h"
+#include "store/sqlmem.h"
 #include "store/store_impl.h"
 #include "base/fault.h"
 #include "base/hash.h"
@@ -328,6 +329,7 @@ int store_open(struct store **retp, const char *path, struct buf *err)
 	struct store *st = xcalloc(1, sizeof(*st));
 	int rc, ret = -EIO;
 
+	sqlmem_setup();
 	rc = sqlite3_open_v2(
 		path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
