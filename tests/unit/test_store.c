@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -419,6 +420,30 @@ TEST(review_sample_is_deterministic_and_fair)
 	CHECK(picked > 850 && picked < 1150);
 }
 
+/* A connection's page cache holds the pages it read, not a bulk of 20
+ * slots allocated and written at its first read (store/sqlmem.h): a store
+ * reopened to read its version costs a few pages. */
+TEST(open_allocates_no_page_cache_bulk)
+{
+	struct buf err = BUF_INIT;
+	struct store *st = open_fresh("bulk.db");
+	char *p = db_path("bulk.db");
+	sqlite3_int64 before;
+
+	CHECK(st != NULL);
+	store_close(st);
+	st = NULL;
+	before = sqlite3_memory_used();
+	CHECK_INT(store_open(&st, p, &err), 0);
+	CHECK_INT(store_version(st), store_nmigrations);
+	fprintf(stderr, "  reopened store: %lld bytes\n",
+		(long long)(sqlite3_memory_used() - before));
+	CHECK(sqlite3_memory_used() - before < 48 * 1024);
+	store_close(st);
+	free(p);
+	buf_release(&err);
+}
+
 static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *f)
 {
 	(void)sb; (void)type; (void)f;
@@ -430,6 +455,9 @@ int main(void)
 	snprintf(tmp, sizeof(tmp), "/tmp/loopgate-store.XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;
+	/* first: SQLite's settings are made before its first connection,
+	 * and the next tests open some directly */
+	RUN(open_allocates_no_page_cache_bulk);
 	RUN(migrates_an_older_schema);
 	RUN(refuses_a_newer_schema);
 	RUN(ingests_every_kind);
