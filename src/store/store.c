@@ -634,6 +634,11 @@ struct store *store_live_open(const char *repo, struct events *ev, const char *r
 		store_close(st);
 		st = NULL;
 	}
+	/* a run only appends: its inserts touch the b-trees' right edges and
+	 * a few index pages, so SQLite's default page cache (2 MB, filled as
+	 * a long run's pages go by) would hold mostly pages never read again */
+	if (st)
+		(void)store_exec(st, "PRAGMA cache_size = " STORE_LIVE_CACHE, NULL);
 	if (!st && warn_fn) {
 		struct buf msg = BUF_INIT;
 		buf_addf(&msg,
