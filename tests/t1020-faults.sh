@@ -182,6 +182,27 @@ test_expect_success 'a model run leaves GnuTLS, a dependency of libcurl, uniniti
 	fi
 '
 
+test_expect_success 'a run ends without the libraries'"'"' destructors, its output whole' '
+	# cli/main.c: fflush, then _exit (docs/design/heap.md); under a
+	# sanitizer the normal exit stays, for its leak check
+	make_repo fini && printf "%s" "{\"replies\":[$FIX]}" >fini.json &&
+	url=$(start_fake fini fini.json) && mkdir ldf &&
+	LD_DEBUG=files LD_DEBUG_OUTPUT=$TRASH/ldf/out expect_code 0 $LOOPGATE run \
+		--no-sandbox --dir fini --goal "fix add" --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --max-iterations 2 --json \
+		>fini.sum 2>fini.err &&
+	test "$(summary_field fini.sum status)" = converged &&
+	grep -q "loopgate: report " fini.err &&
+	f=$(grep -l "file=[^ ]*libcurl" ldf/*) && test -n "$f" &&
+	test "$(echo "$f" | wc -l)" = 1 &&
+	grep -q "calling init: [^ ]*libcurl" "$f" &&
+	if grep -q __asan_init "$LOOPGATE"; then
+		echo "sanitizer build: the normal exit stays"
+	else
+		! grep -q "calling fini" "$f"
+	fi
+'
+
 test_expect_success 'a libcrypto that cannot be loaded: exit 3 before anything is made' '
 	make_repo nocrypto &&
 	LOOPGATE_LIBCRYPTO=$TRASH/no-such-libcrypto.so.3 expect_code 3 $LOOPGATE run \
