@@ -417,6 +417,12 @@ struct series_set {
 	double *v[8];
 };
 
+/* svg_plot's flush: a long run's plot goes to the file as it is drawn */
+static void plot_flush(const void *pg)
+{
+	html_flush(pg, 0);
+}
+
 static void convergence(const struct page *pg, struct series_set *s)
 {
 	struct svg_plot p = SVG_PLOT_INIT;
@@ -432,6 +438,8 @@ static void convergence(const struct page *pg, struct series_set *s)
 	p.n = pg->rl->nits;
 	p.x = s->x;
 	p.marks = s->marks;
+	p.flush = plot_flush;
+	p.flush_ctx = pg;
 	p.nseries = 3;
 	p.series[0] = (struct svg_series){"executed", C_MODEL, s->v[0]};
 	p.series[1] = (struct svg_series){"failed", C_FAIL, s->v[1]};
@@ -472,14 +480,14 @@ static void spend(const struct page *pg, struct series_set *s)
 	const json_t *cfg = json_object_get(pg->rl->start, "config");
 	struct svg_plot p = SVG_PLOT_INIT;
 
-	/* a stacked bar plot is ~220 bytes a bar (200 rounds: ~130 KB of the
-	 * time plot): each goes to the file before the next is drawn */
 	spend_series(pg->rl, s);
 	buf_adds(pg->b, "<section id=\"spend\"><h2>Where the time and money went</h2>\n"
 			"<div class=\"plots\">");
 	p.n = pg->rl->nits;
 	p.x = s->x;
 	p.marks = s->marks;
+	p.flush = plot_flush;
+	p.flush_ctx = pg;
 	p.bars = 1;
 	p.unit = " s";
 	p.title = "Time per round (seconds, stacked)";
@@ -489,7 +497,6 @@ static void spend(const struct page *pg, struct series_set *s)
 	p.series[2] = (struct svg_series){"loopgate", C_SELF, s->v[2]};
 	buf_adds(pg->b, "<div id=\"plot-time\">");
 	svg_plot(pg->b, &p);
-	html_flush(pg, 0);
 	p.title = "Tokens per iteration (stacked)";
 	p.unit = "";
 	p.nseries = 2;
@@ -497,14 +504,12 @@ static void spend(const struct page *pg, struct series_set *s)
 	p.series[1] = (struct svg_series){"tokens out", C_OUT, s->v[4]};
 	buf_adds(pg->b, "</div><div id=\"plot-tokens\">");
 	svg_plot(pg->b, &p);
-	html_flush(pg, 0);
 	p.title = "Cost per iteration (USD)";
 	p.unit = "$";
 	p.nseries = 1;
 	p.series[0] = (struct svg_series){"cost", C_COST, s->v[5]};
 	buf_adds(pg->b, "</div><div id=\"plot-cost\">");
 	svg_plot(pg->b, &p);
-	html_flush(pg, 0);
 	if (pg->rl->nits && s->v[6][pg->rl->nits - 1] <= 0)
 		buf_adds(pg->b,
 			 "<p class=\"mut\">No cost recorded: a replayed transcript, an "
@@ -516,7 +521,6 @@ static void spend(const struct page *pg, struct series_set *s)
 	p.ceiling_label = "max cost";
 	buf_adds(pg->b, "</div><div id=\"plot-cumcost\">");
 	svg_plot(pg->b, &p);
-	html_flush(pg, 0);
 	buf_adds(pg->b, "</div></div></section>\n");
 }
 
