@@ -13,6 +13,9 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DLOOPGATE_VERSION='"$(VERSION)"' $(WARN) \
 # libcrypto when loopgate first hashes or signs (base/crypto_api.h): their
 # headers are needed to build, their libraries are not linked.
 LDLIBS := $(shell pkg-config --libs $(filter-out libcurl libcrypto,$(PKGS))) -lm
+# libgnutls (a dependency of libcurl's) finds actor/curl_api.c's opt-out of
+# its constructor's initialisation through the binary's dynamic symbols
+LOOPGATE_LDFLAGS := -Wl,--export-dynamic-symbol=_gnutls_global_init_skip
 # test_checkpoint checks the key decoder against OpenSSL's own, called directly
 UNIT_LDLIBS := $(shell pkg-config --libs libcrypto)
 
@@ -36,7 +39,7 @@ loopgate: $(BUILD)/loopgate
 	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/loopgate loopgate; fi
 
 $(BUILD)/loopgate: $(OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(LOOPGATE_LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 $(BUILD)/obj/%.o: src/%.c $(HDR)
 	@mkdir -p $(dir $@)

@@ -161,6 +161,48 @@ test_expect_success 'a command actor never loads libcurl' '
 	! grep -q "libcurl" actor-maps
 '
 
+test_expect_success 'a model run leaves GnuTLS, a dependency of libcurl, uninitialised' '
+	# libcurl.so.4 (OpenSSL) loads libgnutls for RTMP and LDAP, which
+	# loopgate never enables; its constructor initialises it unless the
+	# program defines _gnutls_global_init_skip (actor/curl_api.c): the
+	# dynamic linker must bind libgnutls to loopgate'"'"'s own
+	make_repo tls && printf "%s" "{\"replies\":[$FIX]}" >tls.json &&
+	url=$(start_fake tls tls.json) && mkdir ld &&
+	LD_DEBUG=bindings LD_DEBUG_OUTPUT=$TRASH/ld/out expect_code 0 $LOOPGATE run \
+		--no-sandbox --dir tls --goal "fix add" --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --max-iterations 2 >tls.out 2>tls.err &&
+	f=$(grep -l "binding file [^ ]*libcurl" ld/*) && test -n "$f" &&
+	test "$(echo "$f" | wc -l)" = 1 &&
+	if grep -q "libgnutls" "$f"; then
+		grep "_gnutls_global_init_skip" "$f" >skip.txt &&
+		grep -q "libgnutls[^ ]* .0. to [^ ]*/loopgate .0.: normal symbol" skip.txt &&
+		! grep -q "to [^ ]*libgnutls" skip.txt
+	else
+		echo "no libgnutls in this libcurl: nothing to check"
+	fi
+'
+
+test_expect_success 'a run ends without the libraries'"'"' destructors, its output whole' '
+	# cli/main.c: fflush, then _exit (docs/design/heap.md); under a
+	# sanitizer the normal exit stays, for its leak check
+	make_repo fini && printf "%s" "{\"replies\":[$FIX]}" >fini.json &&
+	url=$(start_fake fini fini.json) && mkdir ldf &&
+	LD_DEBUG=files LD_DEBUG_OUTPUT=$TRASH/ldf/out expect_code 0 $LOOPGATE run \
+		--no-sandbox --dir fini --goal "fix add" --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --max-iterations 2 --json \
+		>fini.sum 2>fini.err &&
+	test "$(summary_field fini.sum status)" = converged &&
+	grep -q "loopgate: report " fini.err &&
+	f=$(grep -l "file=[^ ]*libcurl" ldf/*) && test -n "$f" &&
+	test "$(echo "$f" | wc -l)" = 1 &&
+	grep -q "calling init: [^ ]*libcurl" "$f" &&
+	if grep -q __asan_init "$LOOPGATE"; then
+		echo "sanitizer build: the normal exit stays"
+	else
+		! grep -q "calling fini" "$f"
+	fi
+'
+
 test_expect_success 'a libcrypto that cannot be loaded: exit 3 before anything is made' '
 	make_repo nocrypto &&
 	LOOPGATE_LIBCRYPTO=$TRASH/no-such-libcrypto.so.3 expect_code 3 $LOOPGATE run \

@@ -417,6 +417,12 @@ struct series_set {
 	double *v[8];
 };
 
+/* svg_plot's flush: a long run's plot goes to the file as it is drawn */
+static void plot_flush(const void *pg)
+{
+	html_flush(pg, 0);
+}
+
 static void convergence(const struct page *pg, struct series_set *s)
 {
 	struct svg_plot p = SVG_PLOT_INIT;
@@ -432,6 +438,8 @@ static void convergence(const struct page *pg, struct series_set *s)
 	p.n = pg->rl->nits;
 	p.x = s->x;
 	p.marks = s->marks;
+	p.flush = plot_flush;
+	p.flush_ctx = pg;
 	p.nseries = 3;
 	p.series[0] = (struct svg_series){"executed", C_MODEL, s->v[0]};
 	p.series[1] = (struct svg_series){"failed", C_FAIL, s->v[1]};
@@ -478,6 +486,8 @@ static void spend(const struct page *pg, struct series_set *s)
 	p.n = pg->rl->nits;
 	p.x = s->x;
 	p.marks = s->marks;
+	p.flush = plot_flush;
+	p.flush_ctx = pg;
 	p.bars = 1;
 	p.unit = " s";
 	p.title = "Time per round (seconds, stacked)";

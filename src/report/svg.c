@@ -204,6 +204,8 @@ static void lines(struct buf *b, const struct svg_plot *p, double max)
 				 p->series[s].color);
 			point_title(b, p, i, s);
 			buf_adds(b, "</circle>");
+			if (p->flush)
+				p->flush(p->flush_ctx);
 		}
 	}
 }
@@ -231,6 +233,8 @@ static void bars(struct buf *b, const struct svg_plot *p, double max)
 			buf_adds(b, "</rect>");
 			base += v;
 		}
+		if (p->flush)
+			p->flush(p->flush_ctx);
 	}
 }
 

@@ -40,6 +40,10 @@ struct svg_plot {
 	double ceiling; /* > 0: a dashed line at this value, labelled */
 	const char *ceiling_label;
 	const unsigned char *marks; /* per point: nonzero draws an event marker */
+	/* optional: called after each point's or bar's markup, so a page that
+	 * is written as it is rendered need not hold a long run's plot whole */
+	void (*flush)(const void *ctx);
+	const void *flush_ctx;
 };
 #define SVG_PLOT_INIT                                                                    \
 	{                                                                                \

@@ -3,6 +3,7 @@
  */
 #include "store/skills.h"
 #include "base/hash.h"
+#include "store/sqlmem.h"
 #include "base/saferead.h"
 #include "config/yamltree.h"
 
@@ -47,6 +48,7 @@ int skills_open(struct skills **out, const char *db_path, struct buf *err)
 	struct skills *s = xcalloc(1, sizeof(*s));
 
 	*out = NULL;
+	sqlmem_setup();
 	if (sqlite3_open_v2(db_path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOMUTEX,

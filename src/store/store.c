@@ -6,6 +6,7 @@
 #include "record/evkind.h"
 #include "record/rundir.h"
 #include "record/checkpoint.h"
+#include "store/sqlmem.h"
 #include "store/store_impl.h"
 #include "base/fault.h"
 #include "base/hash.h"
@@ -328,6 +329,7 @@ int store_open(struct store **retp, const char *path, struct buf *err)
 	struct store *st = xcalloc(1, sizeof(*st));
 	int rc, ret = -EIO;
 
+	sqlmem_setup();
 	rc = sqlite3_open_v2(
 		path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -632,6 +634,11 @@ struct store *store_live_open(const char *repo, struct events *ev, const char *r
 		store_close(st);
 		st = NULL;
 	}
+	/* a run only appends: its inserts touch the b-trees' right edges and
+	 * a few index pages, so SQLite's default page cache (2 MB, filled as
+	 * a long run's pages go by) would hold mostly pages never read again */
+	if (st)
+		(void)store_exec(st, "PRAGMA cache_size = " STORE_LIVE_CACHE, NULL);
 	if (!st && warn_fn) {
 		struct buf msg = BUF_INIT;
 		buf_addf(&msg,

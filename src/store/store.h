@@ -38,6 +38,9 @@
 
 #define STORE_FILE    "loopgate.db"
 #define STORE_BUSY_MS 5000
+/* The live store's page cache during a run (PRAGMA cache_size: negative
+ * is KiB) */
+#define STORE_LIVE_CACHE "-256"
 
 struct store;
 

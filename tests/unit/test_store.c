@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -419,6 +421,64 @@ TEST(review_sample_is_deterministic_and_fair)
 	CHECK(picked > 850 && picked < 1150);
 }
 
+/* A connection's page cache holds the pages it read, not a bulk of 20
+ * slots allocated and written at its first read (store/sqlmem.h): a store
+ * reopened to read its version costs a few pages. */
+TEST(open_allocates_no_page_cache_bulk)
+{
+	struct buf err = BUF_INIT;
+	struct store *st = open_fresh("bulk.db");
+	char *p = db_path("bulk.db");
+	sqlite3_int64 before;
+
+	CHECK(st != NULL);
+	store_close(st);
+	st = NULL;
+	before = sqlite3_memory_used();
+	CHECK_INT(store_open(&st, p, &err), 0);
+	CHECK_INT(store_version(st), store_nmigrations);
+	fprintf(stderr, "  reopened store: %lld bytes\n",
+		(long long)(sqlite3_memory_used() - before));
+	CHECK(sqlite3_memory_used() - before < 48 * 1024);
+	store_close(st);
+	free(p);
+	buf_release(&err);
+}
+
+/* A run's live store keeps a bounded page cache however much it has
+ * indexed (SQLite's default would grow to 2 MB with a long run). */
+TEST(live_store_page_cache_is_bounded)
+{
+	struct events ev;
+	struct store *st;
+	char *repo = db_path("live"), *dir = xasprintf("%s/.loopgate", repo);
+	char *db = xasprintf("%s/" STORE_FILE, dir), id[32];
+	struct stat sb;
+	int cur = 0, hi = 0, i;
+
+	memset(&ev, 0, sizeof(ev));
+	CHECK(mkdir(repo, 0700) == 0 && mkdir(dir, 0700) == 0);
+	st = store_live_open(repo, &ev, "live", NULL, NULL);
+	CHECK(st != NULL);
+	if (!st)
+		goto out;
+	for (i = 0; i < 2000 && (stat(db, &sb) < 0 || sb.st_size < (2 << 20)); i++) {
+		snprintf(id, sizeof(id), "run-%04d", i);
+		if (feed_run(st, id) < 0)
+			break;
+	}
+	CHECK(stat(db, &sb) == 0 && sb.st_size >= (2 << 20));
+	sqlite3_db_status(store_db(st), SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0);
+	fprintf(stderr, "  %d runs, %lld bytes indexed: page cache %d bytes\n", i,
+		(long long)sb.st_size, cur);
+	CHECK(cur < 512 * 1024);
+	store_live_close(st, &ev);
+out:
+	free(db);
+	free(dir);
+	free(repo);
+}
+
 static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *f)
 {
 	(void)sb; (void)type; (void)f;
@@ -430,6 +490,9 @@ int main(void)
 	snprintf(tmp, sizeof(tmp), "/tmp/loopgate-store.XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;
+	/* first: SQLite's settings are made before its first connection,
+	 * and the next tests open some directly */
+	RUN(open_allocates_no_page_cache_bulk);
 	RUN(migrates_an_older_schema);
 	RUN(refuses_a_newer_schema);
 	RUN(ingests_every_kind);
@@ -438,6 +501,7 @@ int main(void)
 	RUN(lists_with_filters_newest_first);
 	RUN(imports_checkpoints);
 	RUN(review_sample_is_deterministic_and_fair);
+	RUN(live_store_page_cache_is_bounded);
 	if (nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
 	return unit_done();
