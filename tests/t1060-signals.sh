@@ -18,7 +18,7 @@ slow_git() {
 #!/bin/sh
 mode=\$(cat "$TRASH/slowgit" 2>/dev/null)
 case " \$* " in
-*" worktree add "*) [ "\$mode" = setup ] && { touch "$TRASH/m/setup"; sleep 1; } ;;
+*" worktree add "* | *" checkout -q -f -b "*) [ "\$mode" = setup ] && { touch "$TRASH/m/setup"; sleep 1; } ;;
 *" commit "*) [ "\$mode" = commit ] && { touch "$TRASH/m/commit"; sleep 1; } ;;
 esac
 exec "$REAL_GIT" "\$@"

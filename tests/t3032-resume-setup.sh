@@ -139,11 +139,12 @@ test_expect_success 'the uninterrupted runs (references)' '
 	ensure_reference ref >/dev/null
 '
 
-# The high one: `git worktree add` checks out 3,000 files through a child
-# `git reset --hard`; loopgate dies at several moments of it.
+# The high one: the run's worktree (its record written by loopgate, then
+# one `git checkout -f -b`, tree/git_worktree.c) checks out 3,000 files;
+# loopgate dies at several moments of the checkout.
 for ms in 0 5 15 30 50 80 1000; do
-	test_expect_success "SIGKILL ${ms} ms into git worktree add (3,000 files): no git survives, resumed" "
-		killed big$ms big_repo kill:git.worktree $ms &&
+	test_expect_success "SIGKILL ${ms} ms into the worktree checkout (3,000 files): no git survives, resumed" "
+		killed big$ms big_repo kill:git.checkout $ms &&
 		no_survivors \"\$TRASH/big$ms\" &&
 		lg_resume big$ms >resumed.json 2>resumed.err &&
 		check_resumed big$ms bigref
