@@ -437,7 +437,8 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 /*
  * The last answer is remembered, keyed by the directory's real path: the
  * CLI asks once to find loopgate.yaml, the run's setup again, and the top
- * of a directory does not move while loopgate runs.
+ * of a directory does not move while loopgate runs.  Read off the files
+ * in the usual case (git_toplevel_fast), else asked of git.
  */
 int git_toplevel(const char *dir, struct buf *out, struct buf *err)
 {
@@ -450,7 +451,10 @@ int git_toplevel(const char *dir, struct buf *out, struct buf *err)
 		buf_sets(out, memo_top);
 		return 0;
 	}
-	ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	if (!real || git_toplevel_fast(real, out) < 0)
+		ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	else
+		ret = 0;
 	if (ret == 0 && real) {
 		buf_rtrim(out);
 		free(memo_dir);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -199,5 +200,123 @@ int git_config_files_fast(const char *dir, char *files[2])
 	}
 	buf_release(&gd);
 	buf_release(&common);
+	return ret;
+}
+
+/* 1 when the config text sets nothing that moves or removes the work
+ * tree: core.bare true, core.worktree, an include; 0 for anything else,
+ * or for a line this reader does not understand. */
+static int config_plain(char *text)
+{
+	int core = 0;
+
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+		char *k = l + strspn(l, " \t"), *v;
+		size_t n = strcspn(k, " \t=");
+		if (!*k || *k == '#' || *k == ';')
+			continue;
+		if (l[strlen(l) - 1] == '\\')
+			return 0; /* a continued value */
+		if (*k == '[') {
+			if (strchr(k, '"') || !strchr(k, ']'))
+				return 0; /* a subsection: include, includeIf */
+			core = !strncasecmp(k, "[core]", 6);
+			if (!strncasecmp(k, "[include", 8))
+				return 0;
+			continue;
+		}
+		if (!core)
+			continue;
+		if (n == 8 && !strncasecmp(k, "worktree", 8))
+			return 0;
+		if (n == 4 && !strncasecmp(k, "bare", 4)) {
+			v = k + 4 + strspn(k + 4, " \t");
+			if (*v++ != '=')
+				return 0;
+			v += strspn(v, " \t");
+			if (strncasecmp(v, "false", 5) && strncasecmp(v, "no", 2) &&
+			    strncasecmp(v, "off", 3) && strncmp(v, "0", 1))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* 1 when gd is a git dir as git's discovery accepts one, owned by this
+ * user and with a plain config (config_plain). */
+static int plain_git_dir(const char *gd)
+{
+	static const char *const need[] = {"objects", "refs", NULL};
+	struct buf l = BUF_INIT;
+	struct stat st;
+	char *p;
+	int ok = lstat(gd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+
+	for (size_t i = 0; ok && need[i]; i++) {
+		p = xasprintf("%s/%s", gd, need[i]);
+		ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+		free(p);
+	}
+	p = xasprintf("%s/commondir", gd);
+	ok = ok && lstat(p, &st) < 0;
+	free(p);
+	p = xasprintf("%s/HEAD", gd);
+	ok = ok && fileio_read_line(p, &l) == 0 &&
+	     (!strncmp(l.s, "ref: refs/", 10) ||
+	      (l.len == 40 && strspn(l.s, "0123456789abcdef") == 40));
+	free(p);
+	p = xasprintf("%s/config", gd);
+	buf_reset(&l);
+	ok = ok && buf_read_file(&l, p) == 0 && l.len && !memchr(l.s, 0, l.len) &&
+	     config_plain(l.s);
+	free(p);
+	buf_release(&l);
+	return ok;
+}
+
+int git_toplevel_fast(const char *real, struct buf *out)
+{
+	static const char *const env[] = {"GIT_DIR",
+					  "GIT_WORK_TREE",
+					  "GIT_COMMON_DIR",
+					  "GIT_CEILING_DIRECTORIES",
+					  "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+					  NULL};
+	struct stat st, top;
+	char *d = xstrdup(real), *s;
+	int ret = -1;
+
+	for (size_t i = 0; env[i]; i++)
+		if (getenv(env[i]))
+			goto out;
+	if (d[0] != '/' || strstr(d, "/.git/") ||
+	    (strlen(d) >= 5 && !strcmp(d + strlen(d) - 5, "/.git")) || stat(d, &top) < 0)
+		goto out;
+	for (;;) {
+		char *g = xasprintf("%s/.git", *d ? d : "");
+		int found = lstat(g, &st) == 0;
+		if (found) { /* a .git file (a linked worktree): git answers */
+			if (S_ISDIR(st.st_mode) && plain_git_dir(g) &&
+			    stat(*d ? d : "/", &st) == 0 && st.st_uid == geteuid()) {
+				buf_sets(out, *d ? d : "/");
+				ret = 0;
+			}
+			free(g);
+			break;
+		}
+		free(g);
+		/* a directory that is a git dir itself (bare): git answers */
+		g = xasprintf("%s/objects", *d ? d : "");
+		found = stat(g, &st) == 0;
+		free(g);
+		if (found || !*d || !(s = strrchr(d, '/')))
+			break;
+		*s = '\0';
+		/* git stops at a filesystem boundary */
+		if (stat(*d ? d : "/", &st) < 0 || st.st_dev != top.st_dev)
+			break;
+	}
+out:
+	free(d);
 	return ret;
 }

@@ -19,4 +19,15 @@ int git_head_from_files(const char *tree, struct buf *sha);
  * <dir>/.git when dir is a work tree's top and GIT_DIR is not set. */
 int git_config_files_fast(const char *dir, char *files[2]);
 
+/*
+ * The top of the work tree holding real (an absolute, realpath'd
+ * directory) as `rev-parse --show-toplevel` finds it: the nearest ancestor
+ * with a .git directory, when nothing could make git answer otherwise (no
+ * GIT_DIR and the like in the environment, not inside a .git, no
+ * filesystem boundary on the way, owned by this user as git's
+ * safe.directory check wants, a git dir git would accept, a config
+ * without core.worktree, core.bare or includes).
+ */
+int git_toplevel_fast(const char *real, struct buf *out);
+
 #endif
