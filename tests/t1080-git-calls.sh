@@ -1,10 +1,11 @@
 #!/bin/sh
 # The git processes of a run that ends at its baseline (issue 16 item 4,
-# docs/design/fast.md): one listing of the repository's config, one status
-# (the dirty check), one checkout that makes the worktree whose record
-# loopgate wrote (tree/git_worktree.c), one ls-files after the gates; the
-# work tree's top is read off .git.  The worktree is an ordinary one, and
-# a repository git must be asked about still gets `worktree add`.
+# docs/design/fast.md): one status (the dirty check), one checkout that
+# makes the worktree whose record loopgate wrote (tree/git_worktree.c), one
+# ls-files after the gates.  The work tree's top is read off .git, and a
+# config with no driver to blank is not listed (git_files.c); one with a
+# driver still is.  The worktree is an ordinary one, and a repository git
+# must be asked about still gets `worktree add`.
 . "$(dirname "$0")/lib.sh"
 
 # $TRASH_ROOT/bin/git: logs each call's subcommand (the first argument
@@ -30,10 +31,10 @@ run_logged() {
 	test "$(summary_field "$1.json" status)" = already_satisfied
 }
 
-test_expect_success 'a run that ends at its baseline: four git processes' '
+test_expect_success 'a run that ends at its baseline: three git processes' '
 	make_repo r &&
 	run_logged r &&
-	printf "config\nstatus\ncheckout\nls-files\n" >want &&
+	printf "status\ncheckout\nls-files\n" >want &&
 	diff -u want "$LOG"
 '
 
@@ -50,6 +51,14 @@ test_expect_success 'its worktree is an ordinary one: listed, clean, on the run 
 	test "$(git -C "$tree" rev-parse HEAD)" = "$(git -C r rev-parse main)" &&
 	git -C r worktree remove "$tree" &&
 	! git -C r worktree list --porcelain | grep -q "$branch"
+'
+
+test_expect_success 'a config with a filter driver is listed, once' '
+	make_repo f &&
+	git -C f config filter.x.clean cat &&
+	run_logged f &&
+	printf "config\nstatus\ncheckout\nls-files\n" >want &&
+	diff -u want "$LOG"
 '
 
 test_expect_success 'a repository with an extension: git makes the worktree (worktree add)' '

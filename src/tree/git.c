@@ -249,7 +249,9 @@ static int driver_overrides(const char *dir, struct strlist *x, struct buf *err)
  * worktree's config.worktree; includes are refused.  Listing them costs a
  * git process, so the result is kept per dir while both files are
  * unchanged: same inode, size, mtime and ctime (ctime cannot be set back,
- * and git rewrites its config through a rename, a new inode).
+ * and git rewrites its config through a rename, a new inode).  A config
+ * that provably has no driver, include or core.worktree (git_config_inert:
+ * a fresh `git init`'s) needs no listing at all.
  */
 #define CACHE_SLOTS 8
 
@@ -393,6 +395,8 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 			strlist_push(&c->x, o->x.v[i]);
 		c->ret = o->ret;
 		c->why = o->why ? xstrdup(o->why) : NULL;
+	} else if (!c->stamp[1].exists && git_config_inert(c->files[0])) {
+		c->ret = 0; /* nothing to blank or refuse: no listing needed */
 	} else {
 		c->ret = driver_overrides(dir, &c->x, &why);
 		c->why = c->ret < 0 ? xstrdup(why.s) : NULL;

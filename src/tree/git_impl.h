@@ -29,5 +29,9 @@ int git_config_files_fast(const char *dir, char *files[2]);
  * without core.worktree, core.bare or includes).
  */
 int git_toplevel_fast(const char *real, struct buf *out);
+/* 1 when the config file at path provably defines no filter, diff or merge
+ * driver, no include and no core.worktree (read strictly; anything unusual
+ * is 0): `git config --list` would give git.c nothing to blank or refuse. */
+int git_config_inert(const char *path);
 
 #endif

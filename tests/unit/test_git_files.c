@@ -1,8 +1,9 @@
 /*
  * Unit tests for what loopgate does with git's files instead of a git
- * process: the work tree's top (git_toplevel_fast, git_files.c) and the
- * run's worktree made by hand (git_worktree_add, git_worktree.c).  Each
- * answer is compared with git's own.
+ * process: the work tree's top (git_toplevel_fast, git_files.c), a config
+ * with nothing to blank (git_config_inert), and the run's worktree made by
+ * hand (git_worktree_add, git_worktree.c).  Each answer is compared with
+ * git's own.
  */
 #include "unit.h"
 #include "tree/git.h"
@@ -10,6 +11,7 @@
 #include "base/fileio.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -202,6 +204,67 @@ TEST(worktree_with_extensions_left_to_git)
 	buf_release(&err);
 }
 
+/* Config files and whether git_config_inert may skip `git config --list`
+ * for them; every one it calls inert is checked against git's own list. */
+static const struct {
+	const char *name, *text;
+	int inert;
+} configs[] = {
+	{"fresh",
+	 "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n"
+	 "\tbare = false\n\tlogallrefupdates = true\n",
+	 1},
+	{"cloned",
+	 "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = x\n"
+	 "\tfetch = +refs/heads/*:refs/remotes/origin/*\n"
+	 "[branch \"main\"]\n\tremote = origin\n\tmerge = refs/heads/main\n",
+	 1},
+	{"crlf", "[core]\r\n\tbare = false\r\n# c\r\n", 1},
+	{"filter", "[core]\n[filter \"pwn\"]\n\tclean = touch x\n", 0},
+	{"filter-case", "[FiLtEr \"pwn\"]\n\tclean = touch x\n", 0},
+	{"filter-dotted", "[filter.pwn]\n\tclean = touch x\n", 0},
+	{"diff", "[diff \"pwn\"]\n\ttextconv = touch x\n", 0},
+	{"merge", "[merge \"pwn\"]\n\tdriver = touch x\n", 0},
+	{"include", "[include]\n\tpath = /dev/null\n", 0},
+	{"includeif", "[includeIf \"gitdir:/\"]\n\tpath = /dev/null\n", 0},
+	{"worktree", "[core]\n\tworktree = /tmp\n", 0},
+	{"worktree-case", "[CORE]\n\tWorkTree=/tmp\n", 0},
+	{"key-on-header", "[core] worktree = /tmp\n", 0},
+	{"continued", "[user]\n\tname = a\\\n[filter \"pwn\"]\n\tclean = x\n", 0},
+	{"bom", "\xef\xbb\xbf[filter \"pwn\"]\n\tclean = x\n", 0},
+	{"escaped-sub", "[remote \"o\\\"x\"]\n\turl = y\n", 0},
+	{"indented-filter", "\t[filter \"pwn\"] ; c\n\tclean = x\n", 0},
+	{"key-before-section", "bare = false\n[core]\n", 0},
+};
+
+static void check_config(size_t i)
+{
+	char *dir = xasprintf("%s/cfg", scratch), *path, *list;
+	struct buf err = BUF_INIT;
+	int inert;
+
+	fileio_mkdirs(dir, &err);
+	path = xasprintf("%s/%s", dir, configs[i].name);
+	CHECK_INT(
+		fileio_write_atomic(path, configs[i].text, strlen(configs[i].text), &err),
+		0);
+	inert = git_config_inert(path);
+	CHECK_INT(inert, configs[i].inert);
+	if (inert) { /* git agrees: nothing git.c would blank or refuse */
+		list = out_of("git config --file %s --list --name-only", path);
+		CHECK(*list);
+		for (char *l = list; *l; l += strcspn(l, "\n"), l += *l == '\n')
+			CHECK(strncasecmp(l, "filter.", 7) &&
+			      strncasecmp(l, "diff.", 5) && strncasecmp(l, "merge.", 6) &&
+			      strncasecmp(l, "include", 7) &&
+			      strncasecmp(l, "core.worktree", 13));
+		free(list);
+	}
+	free(path);
+	free(dir);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch))
@@ -210,6 +273,8 @@ int main(void)
 	RUN(toplevel_left_to_git);
 	RUN(worktree_by_hand_as_git_makes_it);
 	RUN(worktree_with_extensions_left_to_git);
+	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
+		RUN_CASE(check_config(i), configs[i].name);
 	sh("rm -rf %s", scratch);
 	return unit_done();
 }
