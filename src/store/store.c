@@ -766,6 +766,10 @@ void store_live_close(struct store *st, struct events *ev)
 	made(st, 1);
 	if (ev)
 		events_unobserve(ev, st);
+	/* the WAL stays for the next opener to go on with: a run does not
+	 * end waiting for a checkpoint's fsyncs (the index can be rebuilt) */
+	if (st->db)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	store_close(st);
 }
 
