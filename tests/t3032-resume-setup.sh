@@ -197,6 +197,24 @@ test_expect_success 'an empty run branch ref (a power loss) is set back to the r
 		"set the run branch to the recorded head"
 '
 
+# A dead run's processes (its wardens, killing what it started) hold the
+# run lock for a moment after it died: resume waits for them, takes the
+# lock and goes on (run_lock once returned the wait's EWOULDBLOCK after
+# getting the lock: exit 2 "without saying why").
+test_expect_success 'a lock a dead run still holds for a moment: resume waits and goes on' '
+	killed lk make_repo kill:event.iteration_start@1 &&
+	no_survivors "$TRASH/lk" &&
+	lock=$(ls -d lk/.loopgate/runs/*)/lock &&
+	dead=$(sh -c "echo \$\$") &&
+	echo "$dead" >"$lock" &&
+	flock -x "$lock" sh -c "touch held; sleep 0.5" &
+	holder=$! &&
+	while [ ! -f held ]; do sleep 0.01; done &&
+	lg_resume lk >resumed.json 2>resumed.err &&
+	wait $holder &&
+	check_resumed lk ref
+'
+
 # Every git call of a run, in turn: loopgate dies while git N runs
 # (LOOPGATE_FAULT=kill:git@N), until a run makes fewer than N calls.
 test_expect_success 'SIGKILL during each git call of a run, each resumed' '
