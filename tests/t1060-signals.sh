@@ -1,5 +1,5 @@
 #!/bin/sh
-# SIGINT and SIGTERM end a run from every phase: setup (git worktree add),
+# SIGINT and SIGTERM end a run from every phase: setup (the worktree),
 # the baseline gate, a model call, the command actor's turn, an iteration's
 # gate, the commit.  Each phase is held by something slow (a git wrapper, a
 # blocking gate or actor, the fake server's delay) and detected from
@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # slow_git: $TRASH/bin/git, a git that is slow where the test wants it:
-# setup (worktree add) or commit, as the case's file slowgit says (loopgate
+# setup (the worktree) or commit, as the case's file slowgit says (loopgate
 # gives git a fixed environment); it marks the phase in $TRASH/m.
 REAL_GIT=$(command -v git)
 slow_git() {
@@ -18,7 +18,7 @@ slow_git() {
 #!/bin/sh
 mode=\$(cat "$TRASH/slowgit" 2>/dev/null)
 case " \$* " in
-*" worktree add "*) [ "\$mode" = setup ] && { touch "$TRASH/m/setup"; sleep 1; } ;;
+*" worktree add "* | *" checkout -q -f -b "*) [ "\$mode" = setup ] && { touch "$TRASH/m/setup"; sleep 1; } ;;
 *" commit "*) [ "\$mode" = commit ] && { touch "$TRASH/m/commit"; sleep 1; } ;;
 esac
 exec "$REAL_GIT" "\$@"
@@ -80,7 +80,7 @@ interrupt() {
 mark=300.$$
 BLOCK="sh test.sh; exec sleep $mark"
 for sig in INT TERM; do
-	test_expect_success "SIG$sig during setup (git worktree add)" '
+	test_expect_success "SIG$sig during setup (the worktree's checkout)" '
 		echo setup >slowgit && interrupt '$sig' setup --gate "sh test.sh" --agent-cmd true
 	'
 	test_expect_success "SIG$sig during the baseline gate" '

@@ -139,11 +139,12 @@ test_expect_success 'the uninterrupted runs (references)' '
 	ensure_reference ref >/dev/null
 '
 
-# The high one: `git worktree add` checks out 3,000 files through a child
-# `git reset --hard`; loopgate dies at several moments of it.
+# The high one: the run's worktree (its record written by loopgate, then
+# one `git checkout -f -b`, tree/git_worktree.c) checks out 3,000 files;
+# loopgate dies at several moments of the checkout.
 for ms in 0 5 15 30 50 80 1000; do
-	test_expect_success "SIGKILL ${ms} ms into git worktree add (3,000 files): no git survives, resumed" "
-		killed big$ms big_repo kill:git.worktree $ms &&
+	test_expect_success "SIGKILL ${ms} ms into the worktree checkout (3,000 files): no git survives, resumed" "
+		killed big$ms big_repo kill:git.checkout $ms &&
 		no_survivors \"\$TRASH/big$ms\" &&
 		lg_resume big$ms >resumed.json 2>resumed.err &&
 		check_resumed big$ms bigref
@@ -194,6 +195,24 @@ test_expect_success 'a worktree git never finished (no .git, locked) is made aga
 test_expect_success 'an empty run branch ref (a power loss) is set back to the recorded head' '
 	damaged d-ref ": >d-ref/.git/refs/heads/loopgate/\$(ls d-ref/.loopgate/runs)" \
 		"set the run branch to the recorded head"
+'
+
+# A dead run's processes (its wardens, killing what it started) hold the
+# run lock for a moment after it died: resume waits for them, takes the
+# lock and goes on (run_lock once returned the wait's EWOULDBLOCK after
+# getting the lock: exit 2 "without saying why").
+test_expect_success 'a lock a dead run still holds for a moment: resume waits and goes on' '
+	killed lk make_repo kill:event.iteration_start@1 &&
+	no_survivors "$TRASH/lk" &&
+	lock=$(ls -d lk/.loopgate/runs/*)/lock &&
+	dead=$(sh -c "echo \$\$") &&
+	echo "$dead" >"$lock" &&
+	flock -x "$lock" sh -c "touch held; sleep 0.5" &
+	holder=$! &&
+	while [ ! -f held ]; do sleep 0.01; done &&
+	lg_resume lk >resumed.json 2>resumed.err &&
+	wait $holder &&
+	check_resumed lk ref
 '
 
 # Every git call of a run, in turn: loopgate dies while git N runs

@@ -431,6 +431,7 @@ int run_lock(struct run *r, struct buf *err)
 		goto out;
 	}
 locked:
+	ret = 0; /* a lock waited for (wait_lock) is as good as one taken at once */
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
 		ret = err_set(err, -errno, "cannot write the run lock %s: %s", path,

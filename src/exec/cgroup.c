@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,49 @@ void cgroup_join(const struct cgroup *cg)
 			ssize_t w = write(cg->procs_fd[i], "0", 1);
 			(void)w; /* not joined: the limits are the rlimits */
 		}
+}
+
+/*
+ * The kernel's first migration into a cgroup after a quiet moment waits for
+ * an RCU grace period (the cgroup threadgroup lock goes to its slow mode:
+ * 8-10 ms here); migrations within about a grace period after one are
+ * quick.  A no-op one, loopgate moving itself into the cgroup it is in,
+ * takes that wait in a thread while git works, so the jail's join does not.
+ */
+static void *prime_thread(void *arg)
+{
+	sigset_t all;
+	char *own, *p = NULL;
+	int fd;
+
+	(void)arg;
+	sigfillset(&all); /* signals are the main thread's business */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (v2_usable())
+		p = (own = base_dir(CG_ROOT, "")) ? xasprintf("%s/cgroup.procs", own)
+						  : NULL;
+	else
+		p = (own = base_dir(CG_ROOT "/pids", "pids"))
+			    ? xasprintf("%s/cgroup.procs", own)
+			    : NULL;
+	if (p && (fd = open(p, O_WRONLY | O_CLOEXEC)) >= 0) {
+		ssize_t w = write(fd, "0", 1);
+		(void)w; /* refused or not: the wait is what it is for */
+		close(fd);
+	}
+	free(p);
+	free(own);
+	return NULL;
+}
+
+void cgroup_prime(void)
+{
+	pthread_t t;
+
+	if (geteuid() != 0) /* the cgroups loopgate can make are root's */
+		return;
+	if (pthread_create(&t, NULL, prime_thread, NULL) == 0)
+		pthread_detach(t);
 }
 
 const char *cgroup_limit_hit(const struct cgroup *cg)

@@ -38,6 +38,9 @@ enum cgroup_kind cgroup_detect(char **note);
 int cgroup_create(struct cgroup *cg, enum cgroup_kind kind,
 		  const struct policy_limits *lim);
 void cgroup_join(const struct cgroup *cg);
+/* Starts, in a detached thread, the grace period the next join would wait
+ * for (cgroup.c): call it ~10 ms before a join; it changes nothing. */
+void cgroup_prime(void);
 /* SIGKILL to every task in it, once (the child's tree, escapees too). */
 void cgroup_kill(const struct cgroup *cg);
 const char *cgroup_limit_hit(const struct cgroup *cg);

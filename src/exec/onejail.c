@@ -58,14 +58,20 @@ static void stop(struct onejail *j)
 	j->sock = -1;
 	if (j->pid > 0) {
 		long long until = clock_ms() + 2000;
+		/* woken by its exit (a pidfd), else every 2 ms */
+		struct pollfd p = {proc_pidfd_open(j->pid), POLLIN, 0};
 		while (waitpid(j->pid, NULL, WNOHANG) == 0) {
-			if (clock_ms() >= until) {
+			long long left = until - clock_ms();
+			if (left <= 0) {
 				proc_kill_group(j->pid, SIGKILL);
 				waitpid(j->pid, NULL, 0);
 				break;
 			}
-			poll(NULL, 0, 2); /* bounded: the spawner exits at EOF */
+			/* bounded: the spawner exits at EOF */
+			poll(p.fd >= 0 ? &p : NULL, p.fd >= 0, p.fd >= 0 ? (int)left : 2);
 		}
+		if (p.fd >= 0)
+			close(p.fd);
 		proc_forget(j->pid);
 	}
 	j->pid = 0;

@@ -211,8 +211,11 @@ static void *scan_thread(void *arg)
 void sandbox_scan_begin(void)
 {
 	pthread_mutex_lock(&scan.lock);
-	if (scan.state == 0 && pthread_create(&scan.thread, NULL, scan_thread, NULL) == 0)
+	if (scan.state == 0 &&
+	    pthread_create(&scan.thread, NULL, scan_thread, NULL) == 0) {
 		scan.state = 1;
+		cgroup_prime(); /* the jail's cgroup join, ~10 ms from now */
+	}
 	pthread_mutex_unlock(&scan.lock);
 }
 

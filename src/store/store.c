@@ -12,57 +12,15 @@
 #include "base/hash.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-
-const char *const store_migrations[] = {
-	/* 0 -> 1: the index proper */
-	"CREATE TABLE runs(id TEXT PRIMARY KEY, started TEXT, ended TEXT,"
-	" goal TEXT, status TEXT, reason TEXT, exit_code INTEGER,"
-	" iterations INTEGER, tokens_in INTEGER, tokens_out INTEGER,"
-	" cost_usd REAL, calls INTEGER, duration_s REAL, branch TEXT, base TEXT,"
-	" actor TEXT, provider TEXT, model TEXT, last_seq INTEGER,"
-	" log_status TEXT, log_detail TEXT);"
-	"CREATE INDEX runs_started ON runs(started);"
-	"CREATE TABLE iterations(run_id TEXT NOT NULL REFERENCES runs(id)"
-	" ON DELETE CASCADE, n INTEGER NOT NULL, started TEXT,"
-	" gate_failed INTEGER, gate_exit INTEGER, describe TEXT, cost_usd REAL,"
-	" tokens_in INTEGER, tokens_out INTEGER, files TEXT, noop INTEGER,"
-	" duration_ms REAL, commit_sha TEXT, edits_applied INTEGER,"
-	" edits_refused INTEGER, edit_blocks INTEGER, PRIMARY KEY(run_id, n));"
-	"CREATE TABLE model_calls(run_id TEXT NOT NULL REFERENCES runs(id)"
-	" ON DELETE CASCADE, seq INTEGER NOT NULL, iteration INTEGER,"
-	" attempt INTEGER, http_status INTEGER, outcome TEXT, detail TEXT,"
-	" tokens_in INTEGER, tokens_out INTEGER, usage_estimated INTEGER,"
-	" cost_usd REAL, will_retry INTEGER, wait_ms INTEGER, ms REAL,"
-	" stopped_by TEXT, PRIMARY KEY(run_id, seq));"
-	"CREATE TABLE gate_results(run_id TEXT NOT NULL REFERENCES runs(id)"
-	" ON DELETE CASCADE, seq INTEGER NOT NULL, iteration INTEGER,"
-	" gate INTEGER, command TEXT, status TEXT, exit_code INTEGER,"
-	" signal INTEGER, describe TEXT, duration_ms REAL, output_file TEXT,"
-	" output_bytes INTEGER, passed INTEGER, tests TEXT, cached INTEGER,"
-	" PRIMARY KEY(run_id, seq));"
-	"CREATE INDEX gate_results_iteration ON gate_results(run_id, iteration);"
-	"CREATE TABLE integrity_events(run_id TEXT NOT NULL REFERENCES runs(id)"
-	" ON DELETE CASCADE, seq INTEGER NOT NULL, iteration INTEGER,"
-	" kind TEXT, gate INTEGER, paths TEXT, detail TEXT,"
-	" PRIMARY KEY(run_id, seq));",
-	/* 1 -> 2: sampling review and signed checkpoints */
-	"ALTER TABLE runs ADD COLUMN review TEXT;"
-	"ALTER TABLE runs ADD COLUMN review_sample REAL;"
-	"ALTER TABLE runs ADD COLUMN reviewer TEXT;"
-	"ALTER TABLE runs ADD COLUMN review_note TEXT;"
-	"ALTER TABLE runs ADD COLUMN review_ts TEXT;"
-	"CREATE INDEX runs_review ON runs(review);"
-	"CREATE TABLE checkpoints(run_id TEXT NOT NULL REFERENCES runs(id)"
-	" ON DELETE CASCADE, seq INTEGER NOT NULL, h TEXT, key_id TEXT,"
-	" sig TEXT, ts TEXT, PRIMARY KEY(run_id, seq));",
-};
-const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
 
 /*
  * The one mapping from records to rows.  Each entry is a statement run for
@@ -205,6 +163,7 @@ struct store {
 	int failed;
 	store_warn_fn *warn; /* the first failure goes there (store_attach) */
 	void *warn_ctx;
+	struct making *making; /* a new store still being made (store_live_open) */
 };
 
 static void live_warn(const struct store *st, const char *msg)
@@ -324,9 +283,10 @@ out:
 	return ret;
 }
 
-int store_open(struct store **retp, const char *path, struct buf *err)
+/* Opens (creating and migrating) the database at path into st; on failure
+ * st holds no database. */
+static int open_into(struct store *st, const char *path, struct buf *err)
 {
-	struct store *st = xcalloc(1, sizeof(*st));
 	int rc, ret = -EIO;
 
 	sqlmem_setup();
@@ -349,11 +309,24 @@ int store_open(struct store **retp, const char *path, struct buf *err)
 		ret = rc;
 		goto fail;
 	}
-	*retp = st;
 	return 0;
 fail:
-	store_close(st);
+	sqlite3_close(st->db);
+	st->db = NULL;
 	return ret;
+}
+
+int store_open(struct store **retp, const char *path, struct buf *err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	int ret = open_into(st, path, err);
+
+	if (ret < 0) {
+		free(st);
+		return ret;
+	}
+	*retp = st;
+	return 0;
 }
 
 void store_close(struct store *st)
@@ -558,9 +531,117 @@ out:
 }
 
 /* The events observer: index each record; the first failure warns once. */
-static void observe(void *ctx, const json_t *rec)
+/* The store cannot be used at all: one warning, and the run goes on. */
+static void unusable(store_warn_fn *warn_fn, void *warn_ctx, const struct buf *err)
 {
-	struct store *st = ctx;
+	struct buf msg = BUF_INIT;
+
+	if (!warn_fn)
+		return;
+	buf_addf(&msg,
+		 "%s; the run goes on without "
+		 "indexing it (the event log is complete): run `loopgate "
+		 "reindex` later",
+		 err->s);
+	warn_fn(warn_ctx, msg.s);
+	buf_release(&msg);
+}
+
+/*
+ * A repository's first run makes its store (the schema, the WAL switch and
+ * the reindex of the logs already there: 3-4 ms and several fsyncs) in a
+ * thread while the run sets up (the worktree, the sandbox).  The thread
+ * touches only the database, and never this run's log (its thread is
+ * writing it): the records and checkpoints that come meanwhile are kept in
+ * order and ingested when the run's thread takes the store over (made), at
+ * the first record after it is done or at store_live_close.
+ */
+struct making {
+	pthread_t thread;
+	atomic_int done;
+	char *repo, *path, *run_id;
+	int ret;
+	struct buf err;
+	json_t *queue; /* [{"r": record} or {"c": checkpoint}, ...] */
+};
+
+/* A run only appends: its inserts touch the b-trees' right edges and a few
+ * index pages, so SQLite's default page cache (2 MB, filled as a long run's
+ * pages go by) would hold mostly pages never read again. */
+static void live_cache(struct store *st)
+{
+	(void)store_exec(st, "PRAGMA cache_size = " STORE_LIVE_CACHE, NULL);
+}
+
+static void *make_thread(void *arg)
+{
+	struct store *st = arg;
+	struct making *m = st->making;
+	struct store_reindex_report rep = {0, 0, 0, BUF_INIT};
+	sigset_t all;
+
+	sigfillset(&all); /* signals are the run's thread's business */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	m->ret = open_into(st, m->path, &m->err);
+	if (m->ret == 0 &&
+	    (m->ret = store_reindex_but(st, m->repo, m->run_id, &rep, &m->err)) < 0) {
+		sqlite3_close(st->db);
+		st->db = NULL;
+	}
+	if (m->ret == 0)
+		live_cache(st);
+	buf_release(&rep.notes);
+	atomic_store(&m->done, 1);
+	return NULL;
+}
+
+static void ingest_record(struct store *st, const json_t *rec);
+static void ingest_checkpoint(struct store *st, const json_t *o);
+
+/* 1 when the store is made (or failed, and warned) and taken over; 0 while
+ * the thread is still at it and wait is 0. */
+static int made(struct store *st, int wait)
+{
+	struct making *m = st->making;
+	size_t i;
+	json_t *it;
+
+	if (!m)
+		return 1;
+	if (!wait && !atomic_load(&m->done))
+		return 0;
+	pthread_join(m->thread, NULL);
+	st->making = NULL;
+	if (m->ret < 0) {
+		st->failed = 1;
+		unusable(st->warn, st->warn_ctx, &m->err);
+	}
+	json_array_foreach(m->queue, i, it)
+	{
+		const json_t *r = json_object_get(it, "r");
+		if (r)
+			ingest_record(st, r);
+		else
+			ingest_checkpoint(st, json_object_get(it, "c"));
+	}
+	if (!st->failed) { /* the log's first checkpoint came before the observer */
+		char *dir = rundir_path(m->repo, st->run_id);
+		buf_reset(&m->err);
+		if (store_import_checkpoints(st, st->run_id, dir, &m->err) < 0)
+			live_failed(st, &m->err);
+		free(dir);
+	}
+	json_decref(m->queue);
+	buf_release(&m->err);
+	free(m->repo);
+	free(m->path);
+	free(m->run_id);
+	free(m);
+	return 1;
+}
+
+static void ingest_record(struct store *st, const json_t *rec)
+{
 	struct buf err = BUF_INIT;
 
 	if (st->failed)
@@ -570,24 +651,31 @@ static void observe(void *ctx, const json_t *rec)
 	buf_release(&err);
 }
 
+static void observe(void *ctx, const json_t *rec)
+{
+	struct store *st = ctx;
+
+	if (!made(st, 0)) {
+		json_array_append_new(st->making->queue,
+				      json_pack("{s:o}", "r", json_deep_copy(rec)));
+		return;
+	}
+	ingest_record(st, rec);
+}
+
 /*
  * The checkpoint observer: the store's own copy of each signed checkpoint,
  * taken as it is written (a checkpoints.jsonl cut or rewritten later does
  * not change it).  Failures warn once, like records.
  */
-static void observe_checkpoint(void *ctx, const struct checkpoint *cp)
+static void ingest_checkpoint(struct store *st, const json_t *o)
 {
-	struct store *st = ctx;
 	struct buf err = BUF_INIT;
 	sqlite3_stmt *s = NULL;
-	char *line;
-	json_t *o;
 	int ret;
 
 	if (st->failed)
 		return;
-	line = checkpoint_line(cp);
-	o = line ? json_loads(line, 0, NULL) : NULL;
 	ret = o ? store_prepare(st, checkpoint_sql, &s, &err)
 		: err_set(&err, -EINVAL, "run store: a checkpoint could not be encoded");
 	if (ret == 0)
@@ -595,9 +683,26 @@ static void observe_checkpoint(void *ctx, const struct checkpoint *cp)
 	if (ret < 0)
 		live_failed(st, &err);
 	sqlite3_finalize(s);
+	buf_release(&err);
+}
+
+static void observe_checkpoint(void *ctx, const struct checkpoint *cp)
+{
+	struct store *st = ctx;
+	char *line;
+	json_t *o;
+
+	if (st->failed)
+		return;
+	line = checkpoint_line(cp);
+	o = line ? json_loads(line, 0, NULL) : NULL;
+	if (!made(st, 0))
+		json_array_append_new(st->making->queue, o ? json_pack("{s:O}", "c", o)
+							   : json_pack("{s:n}", "c"));
+	else
+		ingest_checkpoint(st, o);
 	json_decref(o);
 	free(line);
-	buf_release(&err);
 }
 
 int store_attach(struct store *st, struct events *ev, const char *run_id,
@@ -619,6 +724,8 @@ int store_attach(struct store *st, struct events *ev, const char *run_id,
 	return 0;
 }
 
+/* A new store is made in a thread (struct making); one that exists is
+ * opened here (it is quick). */
 struct store *store_live_open(const char *repo, struct events *ev, const char *run_id,
 			      store_warn_fn *warn_fn, void *warn_ctx)
 {
@@ -628,27 +735,36 @@ struct store *store_live_open(const char *repo, struct events *ev, const char *r
 	struct stat sb;
 	char *path = rundir_state(repo, STORE_FILE);
 	int fresh = stat(path, &sb) < 0;
+	struct making *m;
 
+	if (fresh) {
+		st = xcalloc(1, sizeof(*st));
+		m = st->making = xcalloc(1, sizeof(*m));
+		m->repo = xstrdup(repo);
+		m->path = xstrdup(path);
+		m->run_id = xstrdup(run_id);
+		m->queue = json_array();
+		fault_active(); /* parsed here, not first in the thread */
+		if (pthread_create(&m->thread, NULL, make_thread, st) == 0)
+			goto attach;
+		json_decref(m->queue);
+		free(m->repo);
+		free(m->path);
+		free(m->run_id);
+		free(m);
+		free(st);
+		st = NULL;
+	}
 	if (store_open(&st, path, &err) == 0 && fresh &&
 	    store_reindex(st, repo, &rep, &err) < 0) {
 		store_close(st);
 		st = NULL;
 	}
-	/* a run only appends: its inserts touch the b-trees' right edges and
-	 * a few index pages, so SQLite's default page cache (2 MB, filled as
-	 * a long run's pages go by) would hold mostly pages never read again */
-	if (st)
-		(void)store_exec(st, "PRAGMA cache_size = " STORE_LIVE_CACHE, NULL);
-	if (!st && warn_fn) {
-		struct buf msg = BUF_INIT;
-		buf_addf(&msg,
-			 "%s; the run goes on without "
-			 "indexing it (the event log is complete): run `loopgate "
-			 "reindex` later",
-			 err.s);
-		warn_fn(warn_ctx, msg.s);
-		buf_release(&msg);
-	}
+	if (!st)
+		unusable(warn_fn, warn_ctx, &err);
+	else
+		live_cache(st);
+attach:
 	if (store_attach(st, ev, run_id, warn_fn, warn_ctx, &err) < 0 && warn_fn)
 		warn_fn(warn_ctx, err.s);
 	buf_release(&rep.notes);
@@ -661,8 +777,13 @@ void store_live_close(struct store *st, struct events *ev)
 {
 	if (!st)
 		return;
+	made(st, 1);
 	if (ev)
 		events_unobserve(ev, st);
+	/* the WAL stays for the next opener to go on with: a run does not
+	 * end waiting for a checkpoint's fsyncs (the index can be rebuilt) */
+	if (st->db)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	store_close(st);
 }
 

@@ -18,4 +18,9 @@ int store_bind_json(sqlite3_stmt *s, int i, const json_t *v);
 /* While on, store_ingest runs inside the caller's transaction. */
 void store_set_in_txn(struct store *st, int on);
 
+/* store_reindex without the run skip (NULL: none): a live run's log, which
+ * its own thread is writing, is indexed live instead. */
+int store_reindex_but(struct store *st, const char *repo, const char *skip,
+		      struct store_reindex_report *rep, struct buf *err);
+
 #endif

@@ -298,6 +298,12 @@ out:
 int store_reindex(struct store *st, const char *repo, struct store_reindex_report *rep,
 		  struct buf *err)
 {
+	return store_reindex_but(st, repo, NULL, rep, err);
+}
+
+int store_reindex_but(struct store *st, const char *repo, const char *skip,
+		      struct store_reindex_report *rep, struct buf *err)
+{
 	char *runs = rundir_runs(repo);
 	char **names = list_runs(runs, err);
 	size_t i;
@@ -317,7 +323,7 @@ int store_reindex(struct store *st, const char *repo, struct store_reindex_repor
 		char *dir = xasprintf("%s/%s", runs, names[i]);
 		char *log = rundir_file(dir, RUNDIR_EVENTS);
 		struct stat sb;
-		if (stat(log, &sb) == 0) {
+		if ((!skip || strcmp(names[i], skip)) && stat(log, &sb) == 0) {
 			ret = reindex_log(st, names[i], log, rep, err);
 			if (ret == 0)
 				ret = store_import_checkpoints(st, names[i], dir, err);

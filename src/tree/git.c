@@ -249,7 +249,9 @@ static int driver_overrides(const char *dir, struct strlist *x, struct buf *err)
  * worktree's config.worktree; includes are refused.  Listing them costs a
  * git process, so the result is kept per dir while both files are
  * unchanged: same inode, size, mtime and ctime (ctime cannot be set back,
- * and git rewrites its config through a rename, a new inode).
+ * and git rewrites its config through a rename, a new inode).  A config
+ * that provably has no driver, include or core.worktree (git_config_inert:
+ * a fresh `git init`'s) needs no listing at all.
  */
 #define CACHE_SLOTS 8
 
@@ -393,6 +395,8 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 			strlist_push(&c->x, o->x.v[i]);
 		c->ret = o->ret;
 		c->why = o->why ? xstrdup(o->why) : NULL;
+	} else if (!c->stamp[1].exists && git_config_inert(c->files[0])) {
+		c->ret = 0; /* nothing to blank or refuse: no listing needed */
 	} else {
 		c->ret = driver_overrides(dir, &c->x, &why);
 		c->why = c->ret < 0 ? xstrdup(why.s) : NULL;
@@ -437,7 +441,8 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 /*
  * The last answer is remembered, keyed by the directory's real path: the
  * CLI asks once to find loopgate.yaml, the run's setup again, and the top
- * of a directory does not move while loopgate runs.
+ * of a directory does not move while loopgate runs.  Read off the files
+ * in the usual case (git_toplevel_fast), else asked of git.
  */
 int git_toplevel(const char *dir, struct buf *out, struct buf *err)
 {
@@ -450,7 +455,10 @@ int git_toplevel(const char *dir, struct buf *out, struct buf *err)
 		buf_sets(out, memo_top);
 		return 0;
 	}
-	ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	if (!real || git_toplevel_fast(real, out) < 0)
+		ret = git_run(dir, out, err, "rev-parse", "--show-toplevel", NULL);
+	else
+		ret = 0;
 	if (ret == 0 && real) {
 		buf_rtrim(out);
 		free(memo_dir);

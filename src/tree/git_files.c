@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -199,5 +200,200 @@ int git_config_files_fast(const char *dir, char *files[2])
 	}
 	buf_release(&gd);
 	buf_release(&common);
+	return ret;
+}
+
+/*
+ * A git config file read strictly, line by line: blank lines, comments,
+ * section headers ([name], [name.sub], [name "sub"] with a subsection of
+ * plain characters, nothing after the ']' but a comment) and variables
+ * (name, or name = value on one line).  Anything else (a continued value,
+ * a variable on a header's line, a byte order mark, a NUL) makes the file
+ * not simple, and the caller asks git.  What it found that matters:
+ */
+struct config_facts {
+	int drivers;  /* a filter, diff or merge section: programs to blank */
+	int includes; /* include or includeIf: other files */
+	int worktree; /* core.worktree */
+	int bare;     /* core.bare, unless plainly false */
+};
+
+static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789-";
+
+static int is_word(const char *s, size_t n, const char *w)
+{
+	return n == strlen(w) && !strncasecmp(s, w, n);
+}
+
+/* A section header at k ("[..."); 1 when simple, facts and *core set. */
+static int config_header(const char *k, struct config_facts *f, int *core)
+{
+	const char *p = k + 1, *q;
+	size_t n = strspn(p, name_chars), sec = n;
+
+	if (!n)
+		return 0;
+	q = p + n;
+	if (*q == '.') { /* [section.subsection], the old spelling */
+		q++;
+		q += strspn(q, name_chars);
+		q += strspn(q, ".");
+	} else if (*q == ' ' && q[1] == '"') {
+		const char *end = strchr(q + 2, '"');
+		if (!end || memchr(q + 2, '\\', (size_t)(end - q - 2)))
+			return 0;
+		q = end + 1;
+	}
+	if (*q++ != ']')
+		return 0;
+	q += strspn(q, " \t\r");
+	if (*q && *q != '#' && *q != ';')
+		return 0;
+	*core = is_word(p, sec, "core") && p[sec] == ']';
+	if (is_word(p, sec, "filter") || is_word(p, sec, "diff") ||
+	    is_word(p, sec, "merge"))
+		f->drivers = 1;
+	if (is_word(p, sec, "include") || is_word(p, sec, "includeif"))
+		f->includes = 1;
+	return 1;
+}
+
+/* 1 when text (NUL-free; cut into lines here) is simple; facts filled. */
+static int config_simple(char *text, struct config_facts *f)
+{
+	int core = 0, in_section = 0;
+	char *save = NULL;
+
+	memset(f, 0, sizeof(*f));
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *k = l + strspn(l, " \t\r"), *e = l + strlen(l), *v;
+		size_t n;
+		if (!*k || *k == '#' || *k == ';')
+			continue;
+		while (e > k && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e[-1] == '\\')
+			return 0; /* a value continued on the next line */
+		if (*k == '[') {
+			if (!config_header(k, f, &core))
+				return 0;
+			in_section = 1;
+			continue;
+		}
+		n = strspn(k, name_chars);
+		if (!in_section || !n || !((*k | 32) >= 'a' && (*k | 32) <= 'z'))
+			return 0;
+		v = k + n + strspn(k + n, " \t");
+		if (*v && *v != '=' && *v != '#' && *v != ';' && *v != '\r')
+			return 0;
+		if (core && is_word(k, n, "worktree"))
+			f->worktree = 1;
+		if (core && is_word(k, n, "bare")) {
+			v += *v == '=';
+			v += strspn(v, " \t");
+			if (strncasecmp(v, "false", 5) && strncasecmp(v, "no", 2) &&
+			    strncasecmp(v, "off", 3) && strncmp(v, "0", 1))
+				f->bare = 1;
+		}
+	}
+	return 1;
+}
+
+/* The file at path read by config_simple: 1 when simple, 0 when not (or
+ * unreadable, or holding a NUL). */
+static int config_file_simple(const char *path, struct config_facts *f)
+{
+	struct buf b = BUF_INIT;
+	int ok = buf_read_file(&b, path) == 0 && b.len && !memchr(b.s, 0, b.len) &&
+		 config_simple(b.s, f);
+
+	buf_release(&b);
+	return ok;
+}
+
+int git_config_inert(const char *path)
+{
+	struct config_facts f;
+
+	return config_file_simple(path, &f) && !f.drivers && !f.includes && !f.worktree;
+}
+
+/* 1 when gd is a git dir as git's discovery accepts one, owned by this
+ * user, with a simple config that neither moves nor removes the work
+ * tree nor includes another file. */
+static int plain_git_dir(const char *gd)
+{
+	static const char *const need[] = {"objects", "refs", NULL};
+	struct config_facts f;
+	struct buf l = BUF_INIT;
+	struct stat st;
+	char *p;
+	int ok = lstat(gd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+
+	for (size_t i = 0; ok && need[i]; i++) {
+		p = xasprintf("%s/%s", gd, need[i]);
+		ok = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+		free(p);
+	}
+	p = xasprintf("%s/commondir", gd);
+	ok = ok && lstat(p, &st) < 0;
+	free(p);
+	p = xasprintf("%s/HEAD", gd);
+	ok = ok && fileio_read_line(p, &l) == 0 &&
+	     (!strncmp(l.s, "ref: refs/", 10) ||
+	      (l.len == 40 && strspn(l.s, "0123456789abcdef") == 40));
+	free(p);
+	p = xasprintf("%s/config", gd);
+	ok = ok && config_file_simple(p, &f) && !f.worktree && !f.bare && !f.includes;
+	free(p);
+	buf_release(&l);
+	return ok;
+}
+
+int git_toplevel_fast(const char *real, struct buf *out)
+{
+	static const char *const env[] = {"GIT_DIR",
+					  "GIT_WORK_TREE",
+					  "GIT_COMMON_DIR",
+					  "GIT_CEILING_DIRECTORIES",
+					  "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+					  NULL};
+	struct stat st, top;
+	char *d = xstrdup(real), *s;
+	int ret = -1;
+
+	for (size_t i = 0; env[i]; i++)
+		if (getenv(env[i]))
+			goto out;
+	if (d[0] != '/' || strstr(d, "/.git/") ||
+	    (strlen(d) >= 5 && !strcmp(d + strlen(d) - 5, "/.git")) || stat(d, &top) < 0)
+		goto out;
+	for (;;) {
+		char *g = xasprintf("%s/.git", *d ? d : "");
+		int found = lstat(g, &st) == 0;
+		if (found) { /* a .git file (a linked worktree): git answers */
+			if (S_ISDIR(st.st_mode) && plain_git_dir(g) &&
+			    stat(*d ? d : "/", &st) == 0 && st.st_uid == geteuid()) {
+				buf_sets(out, *d ? d : "/");
+				ret = 0;
+			}
+			free(g);
+			break;
+		}
+		free(g);
+		/* a directory that is a git dir itself (bare): git answers */
+		g = xasprintf("%s/objects", *d ? d : "");
+		found = stat(g, &st) == 0;
+		free(g);
+		if (found || !*d || !(s = strrchr(d, '/')))
+			break;
+		*s = '\0';
+		/* git stops at a filesystem boundary */
+		if (stat(*d ? d : "/", &st) < 0 || st.st_dev != top.st_dev)
+			break;
+	}
+out:
+	free(d);
 	return ret;
 }

@@ -19,4 +19,19 @@ int git_head_from_files(const char *tree, struct buf *sha);
  * <dir>/.git when dir is a work tree's top and GIT_DIR is not set. */
 int git_config_files_fast(const char *dir, char *files[2]);
 
+/*
+ * The top of the work tree holding real (an absolute, realpath'd
+ * directory) as `rev-parse --show-toplevel` finds it: the nearest ancestor
+ * with a .git directory, when nothing could make git answer otherwise (no
+ * GIT_DIR and the like in the environment, not inside a .git, no
+ * filesystem boundary on the way, owned by this user as git's
+ * safe.directory check wants, a git dir git would accept, a config
+ * without core.worktree, core.bare or includes).
+ */
+int git_toplevel_fast(const char *real, struct buf *out);
+/* 1 when the config file at path provably defines no filter, diff or merge
+ * driver, no include and no core.worktree (read strictly; anything unusual
+ * is 0): `git config --list` would give git.c nothing to blank or refuse. */
+int git_config_inert(const char *path);
+
 #endif

@@ -8,9 +8,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int git_worktrees_lock(const char *repo)
@@ -91,11 +94,169 @@ static void forget_worktree(const char *repo, const char *path)
 	buf_release(&admin);
 }
 
+/* Writes text and a newline to path (created or truncated). */
+static int write_line(const char *path, const char *text)
+{
+	struct buf b = BUF_INIT;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	buf_addf(&b, "%s\n", text);
+	n = write(fd, b.s, b.len);
+	if (n != (ssize_t)b.len)
+		ret = n < 0 ? -errno : -EIO;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	buf_release(&b);
+	return ret;
+}
+
+/* A repository whose worktrees git_worktree_add may make by hand: the
+ * plain layout (<repo>/.git a directory, no GIT_* override) and a config
+ * that names no extension (worktreeConfig, a ref storage, an object
+ * format: what `worktree add` would have to honour).  The common dir, or
+ * NULL. */
+static char *plain_common(const char *repo)
+{
+	static const char *const env[] = {
+		"GIT_DIR",	  "GIT_COMMON_DIR",	  "GIT_WORK_TREE",
+		"GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", NULL};
+	struct stat st;
+	struct buf cfg = BUF_INIT;
+	char *dot = xasprintf("%s/.git", repo), *p;
+	int ok = repo[0] == '/' && lstat(dot, &st) == 0 && S_ISDIR(st.st_mode);
+
+	for (size_t i = 0; ok && env[i]; i++)
+		ok = !getenv(env[i]);
+	p = xasprintf("%s/config", dot);
+	if (ok && (ok = buf_read_file(&cfg, p) == 0))
+		ok = !cfg.len ||
+		     (!memchr(cfg.s, 0, cfg.len) && !strcasestr(cfg.s, "extensions"));
+	free(p);
+	buf_release(&cfg);
+	if (!ok) {
+		free(dot);
+		return NULL;
+	}
+	return dot;
+}
+
+/* The record's name as `worktree add` chooses it: the tree's base name,
+ * when it needs no sanitising. */
+static const char *plain_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	if (!*b || *b == '.' ||
+	    strspn(b, "abcdefghijklmnopqrstuvwxyz"
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(b))
+		return NULL;
+	return b;
+}
+
+/*
+ * What `git worktree add -b BRANCH PATH BASE` does, in one git process
+ * instead of four (worktree add starts `branch`, `symbolic-ref` and
+ * `reset --hard`): the record <common>/worktrees/NAME made here as git
+ * makes it (locked "initializing" while it is made; gitdir, commondir,
+ * HEAD detached at base; <path>/.git), then `git checkout -f -b BRANCH
+ * BASE` in the tree makes the branch, points HEAD at it and writes the
+ * index and the files.  An ordinary worktree: `worktree list/remove` and
+ * git_repair know it (a kill at any step leaves what a killed `worktree
+ * add` leaves).  1 when the repository is not plain (plain_common): the
+ * caller asks `worktree add`.  Under the worktrees lock.
+ */
+static int add_by_hand(const char *repo, const char *path, const char *branch,
+		       const char *base, struct buf *err)
+{
+	const char *args[] = {"checkout", "-q", "-f", "-b", branch, base, NULL};
+	const char *name = plain_name(path);
+	char *common = name ? plain_common(repo) : NULL, *dir, *admin = NULL, *p;
+	char real[PATH_MAX], areal[PATH_MAX];
+	int ret = 0, made_tree = 0;
+
+	if (!common)
+		return 1;
+	dir = xasprintf("%s/worktrees", common);
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		ret = -errno;
+	for (unsigned n = 0; ret == 0 && !admin; n++) {
+		p = n ? xasprintf("%s/%s%u", dir, name, n)
+		      : xasprintf("%s/%s", dir, name);
+		if (mkdir(p, 0777) == 0)
+			admin = p;
+		else {
+			ret = errno == EEXIST ? 0 : -errno;
+			free(p);
+		}
+	}
+	if (ret < 0)
+		goto out;
+	p = xasprintf("%s/locked", admin);
+	ret = write_line(p, "initializing");
+	free(p);
+	if (ret == 0 && mkdir(path, 0777) < 0)
+		ret = -errno;
+	made_tree = ret == 0;
+	if (ret == 0 && (!realpath(path, real) || !realpath(admin, areal)))
+		ret = -errno;
+	if (ret == 0) { /* the order worktree add writes them in */
+		char *dotgit = xasprintf("%s/.git", real), *line;
+		p = xasprintf("%s/gitdir", admin);
+		ret = write_line(p, dotgit);
+		free(p);
+		line = xasprintf("gitdir: %s", areal);
+		if (ret == 0)
+			ret = write_line(dotgit, line);
+		free(line);
+		free(dotgit);
+	}
+	if (ret == 0) {
+		p = xasprintf("%s/commondir", admin);
+		ret = write_line(p, "../..");
+		free(p);
+	}
+	if (ret == 0) {
+		p = xasprintf("%s/HEAD", admin);
+		ret = write_line(p, base);
+		free(p);
+	}
+	if (ret < 0) {
+		err_set(err, ret, "cannot make the worktree %s: %s", path,
+			strerror(-ret));
+		goto out;
+	}
+	if ((ret = git_runv(path, args, NULL, NULL, err)) < 0)
+		goto out;
+	p = xasprintf("%s/locked", admin);
+	unlink(p);
+	free(p);
+out:
+	if (ret < 0 && admin) { /* as worktree add removes its junk */
+		if (made_tree)
+			fileio_remove_tree(path);
+		fileio_remove_tree(admin);
+	}
+	free(admin);
+	free(dir);
+	free(common);
+	return ret;
+}
+
 int git_worktree_add(const char *repo, const char *path, const char *branch,
 		     const char *base, struct buf *err)
 {
 	const char *args[] = {"worktree", "add", "-q", "-b", branch, path, base, NULL};
-	return worktree_locked(repo, err, args);
+	int fd = git_worktrees_lock(repo),
+	    ret = add_by_hand(repo, path, branch, base, err);
+
+	if (ret > 0)
+		ret = git_runv(repo, args, NULL, NULL, err);
+	git_worktrees_unlock(fd);
+	return ret;
 }
 
 int git_worktree_checkout(const char *repo, const char *path, const char *branch,

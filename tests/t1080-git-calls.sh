@@ -1,0 +1,82 @@
+#!/bin/sh
+# The git processes of a run that ends at its baseline (issue 16 item 4,
+# docs/design/fast.md): one status (the dirty check), one checkout that
+# makes the worktree whose record loopgate wrote (tree/git_worktree.c), one
+# ls-files after the gates.  The work tree's top is read off .git, and a
+# config with no driver to blank is not listed (git_files.c); one with a
+# driver still is.  The worktree is an ordinary one, and a repository git
+# must be asked about still gets `worktree add`.
+. "$(dirname "$0")/lib.sh"
+
+# $TRASH_ROOT/bin/git: logs each call's subcommand (the first argument
+# after loopgate's -c pairs) to $TRASH_ROOT/git.log, then runs git.
+REAL_GIT=$(command -v git)
+LOG=$TRASH_ROOT/git.log
+mkdir -p "$TRASH_ROOT/bin"
+cat >"$TRASH_ROOT/bin/git" <<SH
+#!/bin/sh
+for a in "\$@"; do
+	case \$skip in 1) skip= ; continue ;; esac
+	case \$a in -c) skip=1 ;; -*) ;; *) echo "\$a" >>"$LOG"; break ;; esac
+done
+exec "$REAL_GIT" "\$@"
+SH
+chmod +x "$TRASH_ROOT/bin/git"
+
+# run_logged REPO: a run that ends at its baseline, git calls logged.
+run_logged() {
+	rm -f "$LOG" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 0 $LOOPGATE run $TRASH_WRITABLE --dir "$1" \
+		--goal g --gate true --agent-cmd true --json >"$1.json" 2>"$1.err" &&
+	test "$(summary_field "$1.json" status)" = already_satisfied
+}
+
+test_expect_success 'a run that ends at its baseline: three git processes' '
+	make_repo r &&
+	run_logged r &&
+	printf "status\ncheckout\nls-files\n" >want &&
+	diff -u want "$LOG"
+'
+
+test_expect_success 'its worktree is an ordinary one: listed, clean, on the run branch, removable' '
+	make_repo r &&
+	run_logged r &&
+	tree=$(ls -d r/.loopgate/runs/*/tree) &&
+	branch=loopgate/$(ls r/.loopgate/runs) &&
+	git -C r worktree list --porcelain >list &&
+	grep -q "^branch refs/heads/$branch$" list &&
+	! grep -q "^locked" list &&
+	test -z "$(git -C "$tree" status --porcelain)" &&
+	test "$(git -C "$tree" symbolic-ref HEAD)" = "refs/heads/$branch" &&
+	test "$(git -C "$tree" rev-parse HEAD)" = "$(git -C r rev-parse main)" &&
+	git -C r worktree remove "$tree" &&
+	! git -C r worktree list --porcelain | grep -q "$branch"
+'
+
+test_expect_success 'a config with a filter driver is listed, once' '
+	make_repo f &&
+	git -C f config filter.x.clean cat &&
+	run_logged f &&
+	printf "config\nstatus\ncheckout\nls-files\n" >want &&
+	diff -u want "$LOG"
+'
+
+test_expect_success 'a repository with an extension: git makes the worktree (worktree add)' '
+	make_repo x &&
+	git -C x config extensions.worktreeConfig true &&
+	run_logged x &&
+	grep -q "^worktree$" "$LOG" &&
+	! grep -q "^checkout$" "$LOG" &&
+	test -z "$(git -C x/.loopgate/runs/*/tree status --porcelain)"
+'
+
+test_expect_success 'from a subdirectory: the same top, still no rev-parse' '
+	make_repo s && mkdir -p s/sub/dir &&
+	rm -f "$LOG" &&
+	(cd s/sub/dir && PATH=$TRASH_ROOT/bin:$PATH expect_code 0 $LOOPGATE run $TRASH_WRITABLE \
+		--goal g --gate true --agent-cmd true --json >"$TRASH/s.json" 2>"$TRASH/s.err") &&
+	test "$(summary_field s.json run_dir)" = "$(cd s && pwd -P)/.loopgate/runs/$(ls s/.loopgate/runs)" &&
+	! grep -q "^rev-parse$" "$LOG"
+'
+
+test_done
