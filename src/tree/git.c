@@ -189,23 +189,31 @@ static void blank_driver(struct strlist *x, const char *var, size_t sec, size_t 
 /*
  * The overrides blanking every program-running driver the repository's
  * configuration defines (includes followed: listing runs nothing), or
- * -EPERM when it holds what cannot be overridden.
+ * -EPERM when it holds what cannot be overridden.  *plain (optional): 1
+ * when no key changes git's stat comparison (git_stat_key_plain).
  */
-static int driver_overrides(const char *dir, struct strlist *x, struct buf *err)
+static int driver_overrides(const char *dir, struct strlist *x, int *plain,
+			    struct buf *err)
 {
 	static const char *const list[] = {"config", "--list", "-z", NULL};
 	struct buf out = BUF_INIT;
 	const char *p, *end;
 	int ret = git_exec(dir, NULL, list, NULL, &out, NULL);
 
+	if (plain)
+		*plain = 0;
 	if (ret < 0) { /* not a repository, or a config git cannot parse */
 		buf_release(&out);
 		return 0;
 	}
+	if (plain)
+		*plain = 1;
 	end = out.s + out.len;
 	for (p = out.s; ret == 0 && p < end; p += strlen(p) + 1) {
 		size_t keylen = strcspn(p, "\n"), s, dot;
 		const char *last;
+		if (plain && !git_stat_key_plain(p, keylen))
+			*plain = 0;
 		if (!strncmp(p, "include.", 8) || !strncmp(p, "includeif.", 10)) {
 			ret = err_set(
 				err, -EPERM,
@@ -267,6 +275,7 @@ static struct override_cache {
 	struct cfg_stamp stamp[2];
 	struct strlist x;
 	int ret;
+	int plain; /* git_stat_key_plain holds for every key */
 	char *why;
 } cache[CACHE_SLOTS];
 static unsigned cache_next;
@@ -346,7 +355,8 @@ static const struct override_cache *sibling(const struct override_cache *c)
 	return NULL;
 }
 
-static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
+static int cached_overrides(const char *dir, struct strlist *x, int *plain,
+			    struct buf *err)
 {
 	struct cfg_stamp now[2];
 	struct override_cache *c = NULL;
@@ -360,8 +370,8 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 	if (!dir || dir[0] != '/') {
 		int ret;
 		if (!(abs = realpath(dir ? dir : ".", NULL)))
-			return driver_overrides(dir, x, err);
-		ret = cached_overrides(abs, x, err);
+			return driver_overrides(dir, x, plain, err);
+		ret = cached_overrides(abs, x, plain, err);
 		free(abs);
 		return ret;
 	}
@@ -383,7 +393,7 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 		free(c->files[0]);
 		free(c->files[1]);
 		memset(c, 0, sizeof(*c));
-		return driver_overrides(dir, x, err);
+		return driver_overrides(dir, x, plain, err);
 	}
 	/* stamps first: a change while listing makes the next call list again */
 	stamp_of(c->files[0], &c->stamp[0]);
@@ -392,14 +402,17 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 		for (i = 0; i < o->x.n; i++)
 			strlist_push(&c->x, o->x.v[i]);
 		c->ret = o->ret;
+		c->plain = o->plain;
 		c->why = o->why ? xstrdup(o->why) : NULL;
 	} else {
-		c->ret = driver_overrides(dir, &c->x, &why);
+		c->ret = driver_overrides(dir, &c->x, &c->plain, &why);
 		c->why = c->ret < 0 ? xstrdup(why.s) : NULL;
 	}
 	c->dir = xstrdup(dir);
 	buf_release(&why);
 hit:
+	if (plain)
+		*plain = c->plain;
 	if (c->ret < 0)
 		return err_set(err, c->ret, "%s", c->why);
 	for (i = 0; i < c->x.n; i++)
@@ -411,7 +424,7 @@ int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 	     struct buf *out, struct buf *err)
 {
 	struct strlist x = {NULL, 0};
-	int ret = cached_overrides(dir, &x, err);
+	int ret = cached_overrides(dir, &x, NULL, err);
 	if (ret == 0) {
 		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
 		x.v[x.n] = NULL;
@@ -432,6 +445,15 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	va_end(ap);
 	args[n] = NULL;
 	return git_runv(dir, args, NULL, out, err);
+}
+
+int git_config_stat_plain(const char *dir)
+{
+	struct strlist x = {NULL, 0};
+	int plain = 0;
+	int ret = cached_overrides(dir, &x, &plain, NULL);
+	strlist_clear(&x);
+	return ret == 0 && plain;
 }
 
 /*

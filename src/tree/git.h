@@ -36,6 +36,13 @@ int git_toplevel(const char *dir, struct buf *out, struct buf *err);
 int git_head_tree(const char *tree, char out[41], struct buf *err);
 /* Full sha of HEAD (or of rev) into out. */
 int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
+/*
+ * The tracked paths whose stat data differ from the index (NUL-separated,
+ * appended to out): what `git diff-files --name-only` names, or more, read
+ * off the index file without a process when the repository's configuration
+ * allows (git_index.c), else from git.
+ */
+int git_diff_files(const char *tree, struct buf *out, struct buf *err);
 /* 1 when tracked files differ from HEAD (staged or not), 0 when clean. */
 int git_is_dirty(const char *dir, struct buf *err);
 /*

@@ -19,4 +19,18 @@ int git_head_from_files(const char *tree, struct buf *sha);
  * <dir>/.git when dir is a work tree's top and GIT_DIR is not set. */
 int git_config_files_fast(const char *dir, char *files[2]);
 
+/*
+ * The tracked paths of tree whose stat data differ from the index's record
+ * (git_index.c): every path `git diff-files --name-only` names, or more,
+ * never fewer, appended NUL-separated to out.  -1 (out as it was) on
+ * anything it does not expect: the caller asks git.
+ */
+int git_index_dirty(const char *tree, struct buf *out);
+/* 0 when a `config --list -z` entry (kv, its key keylen bytes) changes
+ * what git_index_dirty assumes, else 1 (git_index.c). */
+int git_stat_key_plain(const char *kv, size_t keylen);
+/* 1 when no key of dir's configuration does (git.c keeps the answer with
+ * its driver overrides); 0 otherwise or when unknown. */
+int git_config_stat_plain(const char *dir);
+
 #endif
