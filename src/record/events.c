@@ -249,6 +249,8 @@ int events_barrier(struct events *ev)
 
 int events_sync(struct events *ev)
 {
+	int ret;
+
 	if (ev->failed || ev->fd < 0)
 		return ev->failed;
 	if (ev->unsynced) {
@@ -258,7 +260,11 @@ int events_sync(struct events *ev)
 			return fail(ev, -errno, "fdatasync");
 		ev->unsynced = 0;
 	}
-	return checkpoint_due(ev);
+	ret = checkpoint_due(ev);
+	for (int i = 0; ret == 0 && i < ev->nobs; i++)
+		if (ev->obs[i].synced)
+			ev->obs[i].synced(ev->obs[i].ctx);
+	return ret;
 }
 
 void events_group_begin(struct events *ev)

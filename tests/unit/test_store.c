@@ -6,12 +6,15 @@
 #include "unit.h"
 #include "store/store.h"
 #include "store/store_impl.h"
+#include "record/events.h"
+#include "record/rundir.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <ftw.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmp[64];
@@ -419,6 +422,69 @@ TEST(review_sample_is_deterministic_and_fair)
 	CHECK(picked > 850 && picked < 1150);
 }
 
+/* Iterations of run id another connection to the store sees. */
+static size_t seen_iterations(const char *db, const char *id)
+{
+	struct store *st = NULL;
+	struct buf err = BUF_INIT;
+	json_t *r = NULL;
+	size_t n = 0;
+
+	if (store_open(&st, db, &err) == 0 && store_show_run(st, id, &r, &err) == 0)
+		n = json_array_size(json_object_get(r, "per_iteration"));
+	json_decref(r);
+	store_close(st);
+	buf_release(&err);
+	return n;
+}
+
+/* The live store indexes a run's records at the log's sync, in one
+ * transaction, not one per record; records a killed run never flushed are
+ * indexed when the run's store is opened again (resume). */
+TEST(live_index_at_each_sync_and_catches_up)
+{
+	static const char id[] = "20260101-000000-live";
+	char *repo = db_path("live"), *dir = xasprintf("%s/.loopgate/runs/%s", repo, id);
+	char *log = rundir_file(dir, RUNDIR_EVENTS), *db = rundir_state(repo, STORE_FILE);
+	char *mk = xasprintf("mkdir -p %s", dir);
+	struct events ev = EVENTS_INIT, ev2 = EVENTS_INIT;
+	struct buf err = BUF_INIT;
+	struct store *st;
+	pid_t pid;
+	int status = -1;
+
+	CHECK_INT(system(mk), 0);
+	ev.sync_each = 0;
+	ev.barrier = 1;
+	CHECK_INT(events_open(&ev, log, id, &err), 0);
+	st = store_live_open(repo, &ev, id, NULL, NULL);
+	CHECK(st != NULL);
+	events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 1));
+	CHECK_INT(seen_iterations(db, id), 0); /* waits for the sync */
+	CHECK_INT(events_sync(&ev), 0);
+	CHECK_INT(seen_iterations(db, id), 1);
+	/* a run killed before its next sync: the record is in the log only */
+	pid = fork();
+	if (pid == 0) {
+		events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 2));
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CHECK_INT(status, 0);
+	CHECK_INT(seen_iterations(db, id), 1);
+	store_live_close(st, &ev);
+	events_close(&ev);
+	st = store_live_open(repo, &ev2, id, NULL, NULL);
+	CHECK_INT(seen_iterations(db, id), 2);
+	store_live_close(st, &ev2);
+	buf_release(&err);
+	free(mk);
+	free(db);
+	free(log);
+	free(dir);
+	free(repo);
+}
+
 static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *f)
 {
 	(void)sb; (void)type; (void)f;
@@ -438,6 +504,7 @@ int main(void)
 	RUN(lists_with_filters_newest_first);
 	RUN(imports_checkpoints);
 	RUN(review_sample_is_deterministic_and_fair);
+	RUN(live_index_at_each_sync_and_catches_up);
 	if (nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
 	return unit_done();
