@@ -101,17 +101,14 @@ static int append_record(struct events *ev, long seq, const char *kind, json_t *
 	json_object_set_new(rec, "body",
 			    body ? body : json_pack("{s:s}", "error", BAD_BODY));
 	json_object_set_new(rec, "prev", json_string(ev->head));
-	line = NULL;
-	if (audit_record_hash(rec, h) == 0) {
-		json_object_set_new(rec, "h", json_string(h));
-		line = json_dumps(rec, AUDIT_JSON_FLAGS);
-	}
+	line = audit_record_line(rec, h);
 	if (!line) {
 		json_decref(rec);
 		return fail(ev, -EINVAL, "unserialisable record");
 	}
+	json_object_set_new(rec, "h", json_string(h)); /* the observers' copy */
 	len = strlen(line);
-	line[len++] = '\n'; /* json_dumps leaves room: replaces the NUL */
+	line[len++] = '\n'; /* the dump leaves room: replaces the NUL */
 	/* Where this record starts, to cut a torn one off again. */
 	end = lseek(ev->fd, 0, SEEK_END);
 	if (fault_active()) {
