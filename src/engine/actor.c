@@ -214,7 +214,11 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		err_set(err, ret, "%s", why.s);
 		goto out;
 	}
-	events_barrier(&r->ev); /* the request is on record before it is sent */
+	/* the request is on record before it is sent, or not sent */
+	if ((ret = events_barrier(&r->ev)) < 0) {
+		err_set(err, ret, "%s", r->ev.err.s);
+		goto out;
+	}
 	req.system = sys.s;
 	req.prompt = user.s;
 	req.max_output_tokens = w->max_output_tokens;

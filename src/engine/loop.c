@@ -584,9 +584,12 @@ static int judge_failed(struct run *r, struct iteration *it)
 	return ret;
 }
 
+/* The iteration's last records.  No sync of their own: nothing others
+ * can see happens before the next barrier (the next request or turn, or
+ * the run's end), which makes them durable with what follows
+ * (docs/design/durability.md). */
 static void iteration_end(struct run *r, struct iteration *it, int code)
 {
-	events_group_begin(&r->ev); /* the two records share one fdatasync */
 	events_append(
 		&r->ev, EV_ITERATION_END,
 		json_pack("{s:i,s:b,s:o,s:o,s:f,s:I,s:I,s:f,s:i,s:o,s:o}", "iteration",
@@ -602,7 +605,6 @@ static void iteration_end(struct run *r, struct iteration *it, int code)
 			  code >= 0 ? json_string(r->status) : json_null(), "reason",
 			  code >= 0 ? events_str(r->reason.s) : json_null()));
 	budget_event(r);
-	events_group_end(&r->ev);
 }
 
 int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)
