@@ -584,10 +584,8 @@ static int judge_failed(struct run *r, struct iteration *it)
 	return ret;
 }
 
-/* The iteration's last records.  No sync of their own: nothing others
- * can see happens before the next barrier (the next request or turn, or
- * the run's end), which makes them durable with what follows
- * (docs/design/durability.md). */
+/* The iteration's last records, made durable by the next barrier (next
+ * request, turn or the run's end): docs/design/durability.md. */
 static void iteration_end(struct run *r, struct iteration *it, int code)
 {
 	events_append(
