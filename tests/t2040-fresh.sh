@@ -162,4 +162,38 @@ json.dump({\"replies\": [{\"content\": sys.argv[1], \"delay_ms\": 1100}]}, open(
 	test "$(json_get fresh.json "d[0][\"waited_ms\"]")" = 0
 '
 
+# What the turn touched is read off the index (tree/git_index.c): no `git
+# diff-files` process per iteration, unless the repository's configuration
+# changes how git compares stat data (then git is asked).  The fresh stamp
+# still lands on the edited file.
+test_expect_success 'the touched files come from the index, not a git diff-files process' '
+	make_repo ix &&
+	mkdir -p gitlog &&
+	real=$(command -v git) &&
+	printf "#!/bin/sh\necho \"\$*\" >>$TRASH/gitlog/\$\$.log\nexec %s \"\$@\"\n" \
+		"$real" >gitlog/git &&
+	chmod +x gitlog/git &&
+	replies_json "$REPLY_WRONG" "$REPLY_FIX_AFTER_WRONG" >ix.json &&
+	url=$(start_fake ix ix.json) &&
+	PATH=$TRASH/gitlog:$PATH expect_code 0 $LOOPGATE run --dir ix --goal "fix add" \
+		--gate "sh test.sh" --model openai/m --base-url "$url" --max-iterations 3 \
+		--json >ix.sum 2>ix.err &&
+	test "$(summary_field ix.sum status)" = converged &&
+	cat gitlog/*.log >calls.txt &&
+	grep -q " add -A" calls.txt &&
+	! grep -q " diff-files" calls.txt &&
+	d=$(summary_field ix.sum run_dir) &&
+	event_bodies "$d" fresh >ixf.json &&
+	test "$(json_get ixf.json "len(d)")" = 2 &&
+	test "$(json_get ixf.json "d[1][\"stamped\"]")" = 1 &&
+	git -C ix config core.trustctime false &&
+	rm -f gitlog/*.log &&
+	url=$(start_fake ix2 ix.json) &&
+	PATH=$TRASH/gitlog:$PATH expect_code 0 $LOOPGATE run --dir ix --goal "fix add" \
+		--gate "sh test.sh" --model openai/m --base-url "$url" --max-iterations 3 \
+		--json >ix2.sum 2>ix2.err &&
+	cat gitlog/*.log | grep -c " diff-files" >n.txt &&
+	test "$(cat n.txt)" = 2
+'
+
 test_done

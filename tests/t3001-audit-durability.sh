@@ -10,7 +10,7 @@ FIXCMD="sed -i s/a\\ -\\ b/a\\ +\\ b/ calc.py"
 
 test_expect_success 'a failing fdatasync, at several points: exit 3, told why, the log verifies' '
 	make_repo repo &&
-	for n in 2 5 8; do
+	for n in 2 5 7; do
 		expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@$n $LOOPGATE run --dir repo \
 			--goal "fix add" --gate "sh test.sh" --agent-cmd "$FIXCMD" \
 			--json >s$n.json 2>err$n &&
@@ -21,6 +21,44 @@ test_expect_success 'a failing fdatasync, at several points: exit 3, told why, t
 		grep -q "^ok: " v$n &&
 		! grep -q "run_end" "$run_dir/events.jsonl" || return 1
 	done
+'
+
+# One group commit per action (docs/design/durability.md): an iteration's
+# last records (iteration_end, budget) are made durable by the next action's
+# barrier, not by a sync of their own.  Three iterations of a command actor
+# that changes a file: header, setup, baseline gate, then per iteration the
+# actor, the commit and the gate, and the seal: 13 fdatasyncs (16 when each
+# iteration ended with a sync of its own).  The 13th failing is the seal's.
+test_expect_success 'a 3-iteration run makes 13 fdatasyncs: the iteration end shares the next barrier' '
+	make_repo rs &&
+	actor="echo \$LOOPGATE_ITERATION >n.txt" &&
+	expect_code 1 env LOOPGATE_FAULT=fail:fdatasync@14 $LOOPGATE run --dir rs \
+		--goal "fix add" --gate "sh test.sh" --agent-cmd "$actor" --max-iterations 3 \
+		--stall-after 100 --json >rs14.json 2>err14 &&
+	test "$(summary_field rs14.json status)" = budget_exhausted &&
+	expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@13 $LOOPGATE run --dir rs \
+		--goal "fix add" --gate "sh test.sh" --agent-cmd "$actor" --max-iterations 3 \
+		--stall-after 100 --json >rs13.json 2>err13 &&
+	grep -q "writing the event log failed (fdatasync: Input/output error)" err13 &&
+	run_dir=$(summary_field rs13.json run_dir) &&
+	grep -q "run_end" "$run_dir/events.jsonl"
+'
+
+# The request is on record before it is sent, or it is not sent: the 4th
+# fdatasync (header, setup, baseline gate, then the request's barrier)
+# failing stops the run before the model is asked.
+test_expect_success 'a failing fdatasync before a model request: the request is not sent' '
+	make_repo rq &&
+	one_reply rq "$REPLY_FIX" &&
+	url=$(start_fake rq rq.json) &&
+	expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@4 $LOOPGATE run --dir rq \
+		--goal "fix add" --gate "sh test.sh" --model openai/m --base-url "$url" \
+		--json >rq.sum 2>rq.err &&
+	grep -q "writing the event log failed (fdatasync: Input/output error)" rq.err &&
+	test "$(req_count "$TRASH/rq.log")" = 0 &&
+	run_dir=$(summary_field rq.sum run_dir) &&
+	grep -q "model_request" "$run_dir/events.jsonl" &&
+	expect_code 0 $LOOPGATE audit verify "$run_dir" >/dev/null
 '
 
 test_expect_success 'the first fdatasync (the header) failing: exit 3 before anything runs' '

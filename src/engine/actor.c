@@ -87,13 +87,18 @@ static json_t *edit_items(const struct edit_list *l)
 	return a;
 }
 
-/* Parses and applies the reply's edit blocks; fills w->edit_feedback. */
-static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
-			const struct buf *text)
+/* Parses and applies the reply's edit blocks; fills w->edit_feedback.
+ * What the last gates created is known first (judge_scan_join). */
+static int apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
+		       const struct buf *text, struct buf *err)
 {
 	struct edit_list l = EDIT_LIST_INIT;
 	struct buf problems = BUF_INIT;
 	size_t i;
+	int ret = judge_scan_join(&w->judge, err);
+
+	if (ret < 0)
+		return ret;
 
 	edits_parse(text->s, text->len, &l, &problems);
 	t->edit_blocks = (int)l.n;
@@ -126,6 +131,7 @@ static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 				(json_int_t)t->tokens_out, "turn_cost_usd", t->cost));
 	edit_list_release(&l);
 	buf_release(&problems);
+	return 0;
 }
 
 /* A response.md in the iteration's directory is then always the reply to
@@ -214,7 +220,11 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		err_set(err, ret, "%s", why.s);
 		goto out;
 	}
-	events_barrier(&r->ev); /* the request is on record before it is sent */
+	/* the request is on record before it is sent, or not sent */
+	if ((ret = events_barrier(&r->ev)) < 0) {
+		err_set(err, ret, "%s", r->ev.err.s);
+		goto out;
+	}
 	req.system = sys.s;
 	req.prompt = user.s;
 	req.max_output_tokens = w->max_output_tokens;
@@ -238,7 +248,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 			  reply.finish_reason ? events_str(reply.finish_reason)
 					      : json_null(),
 			  "response_file", "response.md"));
-	apply_reply(r, w, t, &reply.text);
+	ret = apply_reply(r, w, t, &reply.text, err);
 out:
 	provider_reply_release(&reply);
 	buf_release(&sys);
@@ -248,11 +258,16 @@ out:
 	return ret;
 }
 
+int actor_model_only(const struct run *r, const struct worker *w)
+{
+	(void)r;
+	return w->prov && !w->agent && !w->mcp;
+}
+
 int actor_model_apply(struct run *r, struct worker *w, struct actor_turn *t,
 		      const struct buf *reply)
 {
-	apply_reply(r, w, t, reply);
-	return 0;
+	return apply_reply(r, w, t, reply, NULL);
 }
 
 static void command_env(const struct run *r, const struct actor_turn *t,

@@ -32,7 +32,8 @@ static int is_hex64(const char *s)
 	return 1;
 }
 
-int audit_record_hash(json_t *rec, char h[65])
+/* The canonical dump of rec (malloc'd) and its hash, or NULL. */
+static char *hash_canon(json_t *rec, char h[65])
 {
 	static const char domain[] = AUDIT_DOMAIN; /* its NUL is hashed too */
 	const char *prev = json_string_value(json_object_get(rec, "prev"));
@@ -40,18 +41,67 @@ int audit_record_hash(json_t *rec, char h[65])
 	char *canon;
 
 	if (!is_hex64(prev) || json_object_get(rec, "h"))
-		return -EINVAL;
+		return NULL;
 	canon = json_dumps(rec, AUDIT_JSON_FLAGS);
 	if (!canon)
-		return -EINVAL;
+		return NULL;
 	buf_add(&in, domain, sizeof(domain));
 	buf_add(&in, prev, 64);
 	buf_addch(&in, '\0');
 	buf_adds(&in, canon);
 	hash_sha256_hex(in.s, in.len, h);
-	free(canon);
 	buf_release(&in);
-	return 0;
+	return canon;
+}
+
+int audit_record_hash(json_t *rec, char h[65])
+{
+	char *canon = hash_canon(rec, h);
+	free(canon);
+	return canon ? 0 : -EINVAL;
+}
+
+/* 1 when s is printed by the dump as it is between quotes: printable
+ * ASCII without a quote or a backslash. */
+static int plain_str(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return 0;
+	return s != NULL;
+}
+
+/*
+ * Sorted keys put "h" between "body" and "kind": the line is the canonical
+ * dump with "h":"..." inserted before the tail that follows the body, a
+ * tail this function prints itself and checks against the dump's own.
+ */
+char *audit_record_line(json_t *rec, char h[65])
+{
+	const char *kind = json_string_value(json_object_get(rec, "kind")),
+		   *prev = json_string_value(json_object_get(rec, "prev")),
+		   *ts = json_string_value(json_object_get(rec, "ts"));
+	json_t *seq = json_object_get(rec, "seq");
+	char *canon = hash_canon(rec, h), *line = NULL, *tail = NULL;
+	size_t cl, tl;
+
+	if (canon && json_object_size(rec) == 5 && json_object_get(rec, "body") &&
+	    plain_str(kind) && plain_str(prev) && plain_str(ts) && json_is_integer(seq))
+		tail = xasprintf(
+			",\"kind\":\"%s\",\"prev\":\"%s\",\"seq\":%" JSON_INTEGER_FORMAT
+			",\"ts\":\"%s\"}",
+			kind, prev, json_integer_value(seq), ts);
+	if (tail && (cl = strlen(canon)) > (tl = strlen(tail)) &&
+	    !strcmp(canon + cl - tl, tail))
+		line = xasprintf("%.*s,\"h\":\"%s\"%s", (int)(cl - tl), canon, h, tail);
+	free(tail);
+	if (canon && !line) {
+		json_object_set_new(rec, "h", json_string(h));
+		line = json_dumps(rec, AUDIT_JSON_FLAGS);
+		json_object_del(rec, "h");
+	}
+	free(canon);
+	return line;
 }
 
 /* ---- reading a line at a time ------------------------------------------ */

@@ -66,6 +66,13 @@ struct audit_result {
  * 0, or -EINVAL when rec cannot be serialised.
  */
 int audit_record_hash(json_t *rec, char h[65]);
+/*
+ * The hash of rec (as audit_record_hash) and its line on disk (the same
+ * dump with "h" added, malloc'd, no newline), from one dump of the record
+ * when the fields after its body are plain (they always are in a log
+ * events.c writes), else from a second dump.  NULL on failure.
+ */
+char *audit_record_line(json_t *rec, char h[65]);
 
 /* Verifies the log at path; see above. */
 int audit_verify(const char *path, struct audit_result *res, struct buf *err);

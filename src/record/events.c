@@ -101,17 +101,14 @@ static int append_record(struct events *ev, long seq, const char *kind, json_t *
 	json_object_set_new(rec, "body",
 			    body ? body : json_pack("{s:s}", "error", BAD_BODY));
 	json_object_set_new(rec, "prev", json_string(ev->head));
-	line = NULL;
-	if (audit_record_hash(rec, h) == 0) {
-		json_object_set_new(rec, "h", json_string(h));
-		line = json_dumps(rec, AUDIT_JSON_FLAGS);
-	}
+	line = audit_record_line(rec, h);
 	if (!line) {
 		json_decref(rec);
 		return fail(ev, -EINVAL, "unserialisable record");
 	}
+	json_object_set_new(rec, "h", json_string(h)); /* the observers' copy */
 	len = strlen(line);
-	line[len++] = '\n'; /* json_dumps leaves room: replaces the NUL */
+	line[len++] = '\n'; /* the dump leaves room: replaces the NUL */
 	/* Where this record starts, to cut a torn one off again. */
 	end = lseek(ev->fd, 0, SEEK_END);
 	if (fault_active()) {
@@ -249,6 +246,8 @@ int events_barrier(struct events *ev)
 
 int events_sync(struct events *ev)
 {
+	int ret;
+
 	if (ev->failed || ev->fd < 0)
 		return ev->failed;
 	if (ev->unsynced) {
@@ -258,7 +257,11 @@ int events_sync(struct events *ev)
 			return fail(ev, -errno, "fdatasync");
 		ev->unsynced = 0;
 	}
-	return checkpoint_due(ev);
+	ret = checkpoint_due(ev);
+	for (int i = 0; ret == 0 && i < ev->nobs; i++)
+		if (ev->obs[i].synced)
+			ev->obs[i].synced(ev->obs[i].ctx);
+	return ret;
 }
 
 void events_group_begin(struct events *ev)

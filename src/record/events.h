@@ -70,12 +70,16 @@ struct checkpoint;
  * view prints progress from it (the engine itself never prints), a live
  * view could follow it.  record is called after each record is written
  * (and synced, with sync_each) with the whole record, borrowed for the
- * call; checkpoint after each checkpoint is written (checkpoint.h).
- * Either may be NULL.  Observers are called in the order they were added.
+ * call (an observer may keep a reference: the record is not changed
+ * afterwards); checkpoint after each checkpoint is written (checkpoint.h);
+ * synced after each events_sync, once what was written is durable (an
+ * observer that batches its own work flushes it there).  Any may be NULL.
+ * Observers are called in the order they were added.
  */
 struct events_observer {
 	void (*record)(void *ctx, const json_t *rec);
 	void (*checkpoint)(void *ctx, const struct checkpoint *cp);
+	void (*synced)(void *ctx);
 	void *ctx;
 };
 #define EVENTS_OBSERVERS_MAX 4

@@ -158,9 +158,12 @@ struct store {
 	sqlite3_stmt *ensure;
 	sqlite3_stmt *stmts[NMAPPINGS];
 	int in_txn; /* inside store_begin: ingest opens none */
-	/* live indexing */
+	/* live indexing: records wait in pend for the log's next sync, then
+	 * go in one transaction (flush) */
 	char run_id[65];
 	int failed;
+	json_t **pend;
+	size_t npend;
 	store_warn_fn *warn; /* the first failure goes there (store_attach) */
 	void *warn_ctx;
 	struct making *making; /* a new store still being made (store_live_open) */
@@ -184,6 +187,37 @@ static void live_failed(struct store *st, const struct buf *err)
 		 err->s);
 	live_warn(st, msg.s);
 	buf_release(&msg);
+}
+
+/*
+ * Indexes the records waiting for the log's sync, in one transaction (a
+ * transaction per record cost about as much as the rest of writing it).
+ * The store is never left holding its write lock between two flushes:
+ * other runs of the repository index theirs meanwhile.
+ */
+static void flush(struct store *st)
+{
+	struct buf err = BUF_INIT;
+	int ret = 0;
+
+	if (st->npend && !st->failed) {
+		if (store_exec(st, "BEGIN IMMEDIATE", &err) < 0)
+			ret = -EBUSY;
+		st->in_txn = 1;
+		for (size_t i = 0; ret == 0 && i < st->npend; i++)
+			ret = store_ingest(st, st->run_id, st->pend[i], &err);
+		st->in_txn = 0;
+		if (ret == 0 && store_exec(st, "COMMIT", &err) < 0)
+			ret = -EIO;
+		if (ret < 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			live_failed(st, &err);
+		}
+	}
+	for (size_t i = 0; i < st->npend; i++)
+		json_decref(st->pend[i]);
+	st->npend = 0;
+	buf_release(&err);
 }
 
 sqlite3 *store_db(struct store *st)
@@ -334,6 +368,8 @@ void store_close(struct store *st)
 	size_t i;
 	if (!st)
 		return;
+	flush(st);
+	free(st->pend);
 	sqlite3_finalize(st->ensure);
 	for (i = 0; i < NMAPPINGS; i++)
 		sqlite3_finalize(st->stmts[i]);
@@ -530,7 +566,6 @@ out:
 	return ret;
 }
 
-/* The events observer: index each record; the first failure warns once. */
 /* The store cannot be used at all: one warning, and the run goes on. */
 static void unusable(store_warn_fn *warn_fn, void *warn_ctx, const struct buf *err)
 {
@@ -624,6 +659,7 @@ static int made(struct store *st, int wait)
 		else
 			ingest_checkpoint(st, json_object_get(it, "c"));
 	}
+	flush(st); /* the records first: the checkpoints need the run's row */
 	if (!st->failed) { /* the log's first checkpoint came before the observer */
 		char *dir = rundir_path(m->repo, st->run_id);
 		buf_reset(&m->err);
@@ -640,15 +676,28 @@ static int made(struct store *st, int wait)
 	return 1;
 }
 
+/* Each record waits for the log's next sync (at most PENDING_MAX of them),
+ * then they go in one transaction (flush); the first failure warns once. */
+#define PENDING_MAX 64
 static void ingest_record(struct store *st, const json_t *rec)
 {
-	struct buf err = BUF_INIT;
 
 	if (st->failed)
 		return;
-	if (store_ingest(st, st->run_id, rec, &err) < 0)
-		live_failed(st, &err);
-	buf_release(&err);
+	if (!st->pend)
+		st->pend = xcalloc(PENDING_MAX, sizeof(*st->pend));
+	st->pend[st->npend++] = json_incref((json_t *)rec);
+	if (st->npend == PENDING_MAX)
+		flush(st);
+}
+
+/* The log was synced: the records waiting go in. */
+static void observe_synced(void *ctx)
+{
+	struct store *st = ctx;
+
+	if (made(st, 0))
+		flush(st);
 }
 
 static void observe(void *ctx, const json_t *rec)
@@ -674,6 +723,7 @@ static void ingest_checkpoint(struct store *st, const json_t *o)
 	sqlite3_stmt *s = NULL;
 	int ret;
 
+	flush(st); /* the records it signs first: their run's row exists */
 	if (st->failed)
 		return;
 	ret = o ? store_prepare(st, checkpoint_sql, &s, &err)
@@ -716,12 +766,50 @@ int store_attach(struct store *st, struct events *ev, const char *run_id,
 	/* a full observer table leaves the run unindexed, like a failed open */
 	if (events_observe(ev, &(struct events_observer){.record = observe,
 							 .checkpoint = observe_checkpoint,
+							 .synced = observe_synced,
 							 .ctx = st}) < 0)
 		return err_set(err, -ENOSPC,
 			       "too many event observers; the run "
 			       "goes on without indexing it: run `loopgate reindex` "
 			       "later");
 	return 0;
+}
+
+/*
+ * The records of the run's log beyond what the store holds: a run killed
+ * between two syncs of its log never flushed the last ones (observe), and
+ * the resumed run indexes them now.  A new run's log has none.
+ */
+static void catch_up(struct store *st, const char *repo)
+{
+	char *runs = rundir_runs(repo), *dir = xasprintf("%s/%s", runs, st->run_id);
+	char *path = rundir_file(dir, RUNDIR_EVENTS), *line = NULL;
+	FILE *f = fopen(path, "re");
+	sqlite3_stmt *s = NULL;
+	long long last = -1;
+	size_t cap = 0;
+
+	if (f && sqlite3_prepare_v2(st->db, "SELECT last_seq FROM runs WHERE id = ?1", -1,
+				    &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, st->run_id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(s) == SQLITE_ROW &&
+		    sqlite3_column_type(s, 0) != SQLITE_NULL)
+			last = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	while (f && !st->failed && getline(&line, &cap, f) > 0) {
+		json_t *rec = json_loads(line, 0, NULL);
+		if (json_integer_value(json_object_get(rec, "seq")) > last)
+			observe(st, rec);
+		json_decref(rec);
+	}
+	flush(st);
+	if (f)
+		fclose(f);
+	free(line);
+	free(path);
+	free(dir);
+	free(runs);
 }
 
 /* A new store is made in a thread (struct making); one that exists is
@@ -767,6 +855,8 @@ struct store *store_live_open(const char *repo, struct events *ev, const char *r
 attach:
 	if (store_attach(st, ev, run_id, warn_fn, warn_ctx, &err) < 0 && warn_fn)
 		warn_fn(warn_ctx, err.s);
+	if (st && !fresh)
+		catch_up(st, repo);
 	buf_release(&rep.notes);
 	buf_release(&err);
 	free(path);

@@ -46,8 +46,7 @@ int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tra
 		  struct buf *out, struct buf *err)
 {
 	size_t from = out->len;
-	int ret = git_run(tree, out, err, "diff-files", "--name-only", "-z",
-			  "--no-ext-diff", NULL);
+	int ret = git_diff_files(tree, out, err);
 	size_t git_len = out->len;
 	const char *p;
 

@@ -87,15 +87,11 @@ int git_exit_status(struct proc_result *r, long timeout_ms, const char *cmd,
 }
 
 /* Runs git with the fixed hardening, extra (may be NULL) and args. */
-static int git_exec(const char *dir, const char *const *extra, const char *const *args,
-		    const char *stdin_path, struct buf *out, struct buf *err)
+/* git's argv: the hardening, extra (the driver overrides), args. */
+static const char **git_argv(const char *const *extra, const char *const *args)
 {
 	const char **argv;
-	struct proc_opts o = PROC_OPTS_INIT;
-	struct proc_result r = PROC_RESULT_INIT;
-	struct proc_env env = PROC_ENV_INIT;
 	size_t n = 0, i, cap = 1;
-	int ret;
 
 	for (i = 0; hardening[i]; i++)
 		cap++;
@@ -117,6 +113,18 @@ static int git_exec(const char *dir, const char *const *extra, const char *const
 		}
 	}
 	argv[n] = NULL;
+	return argv;
+}
+
+static int git_exec(const char *dir, const char *const *extra, const char *const *args,
+		    const char *stdin_path, struct buf *out, struct buf *err)
+{
+	const char **argv = git_argv(extra, args);
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	int ret;
+
 	git_env(&env);
 	o.argv = argv;
 	o.cwd = dir;
@@ -189,23 +197,31 @@ static void blank_driver(struct strlist *x, const char *var, size_t sec, size_t 
 /*
  * The overrides blanking every program-running driver the repository's
  * configuration defines (includes followed: listing runs nothing), or
- * -EPERM when it holds what cannot be overridden.
+ * -EPERM when it holds what cannot be overridden.  *plain (optional): 1
+ * when no key changes git's stat comparison (git_stat_key_plain).
  */
-static int driver_overrides(const char *dir, struct strlist *x, struct buf *err)
+static int driver_overrides(const char *dir, struct strlist *x, int *plain,
+			    struct buf *err)
 {
 	static const char *const list[] = {"config", "--list", "-z", NULL};
 	struct buf out = BUF_INIT;
 	const char *p, *end;
 	int ret = git_exec(dir, NULL, list, NULL, &out, NULL);
 
+	if (plain)
+		*plain = 0;
 	if (ret < 0) { /* not a repository, or a config git cannot parse */
 		buf_release(&out);
 		return 0;
 	}
+	if (plain)
+		*plain = 1;
 	end = out.s + out.len;
 	for (p = out.s; ret == 0 && p < end; p += strlen(p) + 1) {
 		size_t keylen = strcspn(p, "\n"), s, dot;
 		const char *last;
+		if (plain && !git_stat_key_plain(p, keylen))
+			*plain = 0;
 		if (!strncmp(p, "include.", 8) || !strncmp(p, "includeif.", 10)) {
 			ret = err_set(
 				err, -EPERM,
@@ -269,6 +285,7 @@ static struct override_cache {
 	struct cfg_stamp stamp[2];
 	struct strlist x;
 	int ret;
+	int plain; /* git_stat_key_plain holds for every key */
 	char *why;
 } cache[CACHE_SLOTS];
 static unsigned cache_next;
@@ -348,7 +365,8 @@ static const struct override_cache *sibling(const struct override_cache *c)
 	return NULL;
 }
 
-static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
+static int cached_overrides(const char *dir, struct strlist *x, int *plain,
+			    struct buf *err)
 {
 	struct cfg_stamp now[2];
 	struct override_cache *c = NULL;
@@ -362,8 +380,8 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 	if (!dir || dir[0] != '/') {
 		int ret;
 		if (!(abs = realpath(dir ? dir : ".", NULL)))
-			return driver_overrides(dir, x, err);
-		ret = cached_overrides(abs, x, err);
+			return driver_overrides(dir, x, plain, err);
+		ret = cached_overrides(abs, x, plain, err);
 		free(abs);
 		return ret;
 	}
@@ -385,7 +403,7 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 		free(c->files[0]);
 		free(c->files[1]);
 		memset(c, 0, sizeof(*c));
-		return driver_overrides(dir, x, err);
+		return driver_overrides(dir, x, plain, err);
 	}
 	/* stamps first: a change while listing makes the next call list again */
 	stamp_of(c->files[0], &c->stamp[0]);
@@ -394,16 +412,19 @@ static int cached_overrides(const char *dir, struct strlist *x, struct buf *err)
 		for (i = 0; i < o->x.n; i++)
 			strlist_push(&c->x, o->x.v[i]);
 		c->ret = o->ret;
+		c->plain = o->plain;
 		c->why = o->why ? xstrdup(o->why) : NULL;
 	} else if (!c->stamp[1].exists && git_config_inert(c->files[0])) {
 		c->ret = 0; /* nothing to blank or refuse: no listing needed */
 	} else {
-		c->ret = driver_overrides(dir, &c->x, &why);
+		c->ret = driver_overrides(dir, &c->x, &c->plain, &why);
 		c->why = c->ret < 0 ? xstrdup(why.s) : NULL;
 	}
 	c->dir = xstrdup(dir);
 	buf_release(&why);
 hit:
+	if (plain)
+		*plain = c->plain;
 	if (c->ret < 0)
 		return err_set(err, c->ret, "%s", c->why);
 	for (i = 0; i < c->x.n; i++)
@@ -415,7 +436,7 @@ int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 	     struct buf *out, struct buf *err)
 {
 	struct strlist x = {NULL, 0};
-	int ret = cached_overrides(dir, &x, err);
+	int ret = cached_overrides(dir, &x, NULL, err);
 	if (ret == 0) {
 		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
 		x.v[x.n] = NULL;
@@ -436,6 +457,41 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	va_end(ap);
 	args[n] = NULL;
 	return git_runv(dir, args, NULL, out, err);
+}
+
+int git_start(const char *dir, const char *const *args, const char *out_path, pid_t *pid,
+	      struct buf *err)
+{
+	struct strlist x = {NULL, 0};
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	const char **argv = NULL;
+	int ret = cached_overrides(dir, &x, NULL, err);
+
+	if (ret == 0) {
+		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
+		x.v[x.n] = NULL;
+		argv = git_argv((const char *const *)x.v, args);
+		git_env(&env);
+		o.argv = argv;
+		o.cwd = dir;
+		o.env = (const char *const *)env.v;
+		o.output_path = out_path;
+		ret = proc_start(&o, pid, err);
+	}
+	free(argv);
+	proc_env_release(&env);
+	strlist_clear(&x);
+	return ret;
+}
+
+int git_config_stat_plain(const char *dir)
+{
+	struct strlist x = {NULL, 0};
+	int plain = 0;
+	int ret = cached_overrides(dir, &x, &plain, NULL);
+	strlist_clear(&x);
+	return ret == 0 && plain;
 }
 
 /*
@@ -688,46 +744,6 @@ int git_restore(const char *tree, struct buf *err)
 	if (ret < 0)
 		return ret;
 	return git_run(tree, NULL, err, "clean", "-q", "-fdx", NULL);
-}
-
-/* Escapes a path into a gitignore pattern matching exactly that path. */
-static void add_pattern(struct buf *b, const char *path)
-{
-	const char *p;
-	buf_addch(b, '/');
-	for (p = path; *p; p++) {
-		if (strchr("*?[]\\!# ", *p))
-			buf_addch(b, '\\');
-		buf_addch(b, *p);
-	}
-	buf_addch(b, '\n');
-}
-
-int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
-		  struct buf *err)
-{
-	struct buf out = BUF_INIT, lines = BUF_INIT;
-	char *opt = xasprintf("core.excludesFile=%s", excludes);
-	const char *p;
-	int ret = git_run(tree, &out, err, "-c", opt, "ls-files", "-z", "-t", "--cached",
-			  "--others", "--exclude-standard", NULL);
-	free(opt);
-	if (tracked)
-		buf_reset(tracked);
-	/* Each entry is "T path\0": H (and other letters) tracked, ? untracked. */
-	for (p = out.s; ret == 0 && p + 2 < out.s + out.len; p += strlen(p) + 1) {
-		if (p[0] == '?') {
-			if (!strchr(p + 2, '\n'))
-				add_pattern(&lines, p + 2);
-		} else if (tracked) {
-			buf_add(tracked, p + 2, strlen(p + 2) + 1);
-		}
-	}
-	if (ret == 0 && lines.len)
-		ret = fileio_append(excludes, lines.s, lines.len, err);
-	buf_release(&out);
-	buf_release(&lines);
-	return ret;
 }
 
 /* ---- worktrees and excludes for loopgate's own directories --------------- */

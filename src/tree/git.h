@@ -19,6 +19,8 @@
 
 #include "base/buf.h"
 
+#include <sys/types.h>
+
 int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
 int git_runv(const char *dir, const char *const *args, const char *stdin_path,
@@ -36,6 +38,13 @@ int git_toplevel(const char *dir, struct buf *out, struct buf *err);
 int git_head_tree(const char *tree, char out[41], struct buf *err);
 /* Full sha of HEAD (or of rev) into out. */
 int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
+/*
+ * The tracked paths whose stat data differ from the index (NUL-separated,
+ * appended to out): what `git diff-files --name-only` names, or more, read
+ * off the index file without a process when the repository's configuration
+ * allows (git_index.c), else from git.
+ */
+int git_diff_files(const char *tree, struct buf *out, struct buf *err);
 /* 1 when tracked files differ from HEAD (staged or not), 0 when clean. */
 int git_is_dirty(const char *dir, struct buf *err);
 /*
@@ -77,6 +86,25 @@ int git_commit_all(const char *tree, const char *msg, const char *excludes,
  */
 int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 		  struct buf *err);
+/*
+ * The same scan, its git process running while the caller goes on (the
+ * next prompt and the model's call, which do not touch the tree): tracked
+ * is filled at once from the index, the untracked files land in excludes
+ * when git_scan_finish has waited for them.  Finish before anything can
+ * write the tree or read excludes.  A scan that cannot start, or a git
+ * that fails, is done synchronously instead (git_scan_tree).
+ */
+struct git_scan {
+	pid_t pid; /* the ls-files process; 0: nothing pending */
+};
+int git_scan_start(const char *tree, const char *excludes, const char *out_path,
+		   struct git_scan *s, struct buf *tracked, struct buf *err);
+int git_scan_finish(struct git_scan *s, const char *tree, const char *excludes,
+		    const char *out_path, struct buf *err);
+/* `git ARGS` started with its output appended to out_path (proc_start):
+ * waitpid(*pid) gives its exit status; then proc_forget(*pid). */
+int git_start(const char *dir, const char *const *args, const char *out_path, pid_t *pid,
+	      struct buf *err);
 /* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
 int git_restore(const char *tree, struct buf *err);
 

@@ -33,5 +33,21 @@ int git_toplevel_fast(const char *real, struct buf *out);
  * driver, no include and no core.worktree (read strictly; anything unusual
  * is 0): `git config --list` would give git.c nothing to blank or refuse. */
 int git_config_inert(const char *path);
+/*
+ * The tracked paths of tree whose stat data differ from the index's record
+ * (git_index.c): every path `git diff-files --name-only` names, or more,
+ * never fewer, appended NUL-separated to out.  -1 (out as it was) on
+ * anything it does not expect: the caller asks git.
+ */
+int git_index_dirty(const char *tree, struct buf *out);
+/* Every path the index holds, once each, in its order (what `ls-files
+ * --cached` lists); -1 (out as it was) as git_index_dirty. */
+int git_index_paths(const char *tree, struct buf *out);
+/* 0 when a `config --list -z` entry (kv, its key keylen bytes) changes
+ * what git_index_dirty assumes, else 1 (git_index.c). */
+int git_stat_key_plain(const char *kv, size_t keylen);
+/* 1 when no key of dir's configuration does (git.c keeps the answer with
+ * its driver overrides); 0 otherwise or when unknown. */
+int git_config_stat_plain(const char *dir);
 
 #endif

@@ -552,6 +552,33 @@ static void remove_dir(void)
 	rmdir(dir);
 }
 
+/* audit_record_line splices "h" into the one dump it hashes: the line is
+ * byte for byte the dump of the record with "h", whatever the body holds
+ * (nested objects, escapes, non-ASCII, a key sorting after "h"). */
+TEST(record_line_is_the_dump_with_h)
+{
+	static const char *const bodies[] = {
+		"{}", "{\"a\":1,\"z\":[1,2,{\"k\":\"v\"}]}",
+		"{\"s\":\"quote \\\" back \\\\ nl \\n \\u00e9 \\u2603\"}",
+		"{\"kind\":\"x\",\"prev\":\"y\",\"h\":\"z\"}", NULL};
+	for (size_t i = 0; bodies[i]; i++) {
+		json_t *rec = json_pack(
+			"{s:I,s:s,s:s,s:o,s:s}", "seq", (json_int_t)(i + 7), "ts",
+			"2026-12-06T02:33:38.006Z", "kind", "gate_end", "body",
+			json_loads(bodies[i], 0, NULL), "prev", AUDIT_ZERO_HASH);
+		char h[65], h2[65], *line = audit_record_line(rec, h), *want;
+		CHECK_INT(audit_record_hash(rec, h2), 0);
+		CHECK_STR(h, h2);
+		json_object_set_new(rec, "h", json_string(h));
+		want = json_dumps(rec, AUDIT_JSON_FLAGS);
+		CHECK(line != NULL);
+		CHECK_STR(line ? line : "", want);
+		free(line);
+		free(want);
+		json_decref(rec);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -559,6 +586,7 @@ int main(void)
 		return 1;
 	}
 	RUN(intact_log_verifies);
+	RUN(record_line_is_the_dump_with_h);
 	RUN(header_opens_the_chain);
 	RUN(open_refuses_an_existing_log);
 	RUN(bit_flip_in_a_body_value_is_a_bad_hash);

@@ -6,6 +6,7 @@
 #include "unit.h"
 #include "tree/git.h"
 #include "tree/git_guard.h"
+#include "tree/git_impl.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -272,6 +273,66 @@ TEST(head_rev_from_files)
 	free(d);
 }
 
+/* The paths of a NUL-separated list, one per line (for CHECK_STR). */
+static char *lines(const struct buf *b)
+{
+	struct buf o = BUF_INIT;
+	for (const char *p = b->s; p < b->s + b->len; p += strlen(p) + 1)
+		buf_addf(&o, "%s\n", p);
+	return buf_detach(&o, NULL);
+}
+
+/* git_index_dirty reads the index itself and names what `git diff-files`
+ * names: clean (racily: checked out in the index's second), a content
+ * change, a same-content rewrite (new inode), a mode change, a deletion,
+ * an untracked file (not named); a configuration that changes git's stat
+ * comparison leaves it to git. */
+TEST(diff_files_from_index)
+{
+	static const char *const steps[] = {
+		":",
+		"echo y >>a.txt",
+		"git -c user.name=t -c user.email=t@t commit -qam c && cp a.txt t && "
+		"mv t a.txt",
+		"git add a.txt && chmod +x a.txt",
+		"git add a.txt && rm a.txt",
+		"git checkout -q a.txt && echo n >new.txt",
+		NULL};
+	char *d = setup("difffiles"), *tree = xasprintf("%s/tree", d);
+	struct buf got = BUF_INIT, want = BUF_INIT, err = BUF_INIT;
+
+	for (size_t i = 0; steps[i]; i++) {
+		char *cmd = xasprintf("cd %%s/tree && %s", steps[i]), *g, *w;
+		CHECK_INT(sh(cmd, d), 0);
+		free(cmd);
+		buf_reset(&got);
+		buf_reset(&want);
+		CHECK_INT(git_run(tree, &want, &err, "diff-files", "--name-only", "-z",
+				  NULL),
+			  0);
+		CHECK_INT(git_config_stat_plain(tree), 1);
+		CHECK_INT(git_index_dirty(tree, &got), 0);
+		g = lines(&got);
+		w = lines(&want);
+		CHECK_STR(g, w);
+		CHECK_INT(i == 0 || i == 5 ? !*w : !strcmp(w, "a.txt\n"), 1);
+		free(g);
+		free(w);
+	}
+	CHECK_INT(
+		sh("cd %s/tree && git config core.trustctime false && echo z >>a.txt", d),
+		0);
+	CHECK_INT(git_config_stat_plain(tree), 0);
+	buf_reset(&got);
+	CHECK_INT(git_diff_files(tree, &got, &err), 0);
+	CHECK_STR(got.s, "a.txt");
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&err);
+	free(tree);
+	free(d);
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch))
@@ -284,6 +345,7 @@ int main(void)
 	RUN(guard_detects_and_restores);
 	RUN(head_tree_from_files);
 	RUN(head_rev_from_files);
+	RUN(diff_files_from_index);
 	sh("rm -rf %s", scratch);
 	return unit_done();
 }

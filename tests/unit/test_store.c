@@ -6,6 +6,8 @@
 #include "unit.h"
 #include "store/store.h"
 #include "store/store_impl.h"
+#include "record/events.h"
+#include "record/rundir.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <ftw.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmp[64];
@@ -449,6 +452,7 @@ TEST(open_allocates_no_page_cache_bulk)
  * indexed (SQLite's default would grow to 2 MB with a long run). */
 TEST(live_store_page_cache_is_bounded)
 {
+	struct buf err = BUF_INIT;
 	struct events ev;
 	struct store *st;
 	char *repo = db_path("live"), *dir = xasprintf("%s/.loopgate", repo);
@@ -458,6 +462,10 @@ TEST(live_store_page_cache_is_bounded)
 
 	memset(&ev, 0, sizeof(ev));
 	CHECK(mkdir(repo, 0700) == 0 && mkdir(dir, 0700) == 0);
+	/* made first: a new store is made in a thread, which the direct
+	 * ingests below would race */
+	CHECK_INT(store_open(&st, db, &err), 0);
+	store_close(st);
 	st = store_live_open(repo, &ev, "live", NULL, NULL);
 	CHECK(st != NULL);
 	if (!st)
@@ -474,7 +482,71 @@ TEST(live_store_page_cache_is_bounded)
 	CHECK(cur < 512 * 1024);
 	store_live_close(st, &ev);
 out:
+	buf_release(&err);
 	free(db);
+	free(dir);
+	free(repo);
+}
+
+/* Iterations of run id another connection to the store sees. */
+static size_t seen_iterations(const char *db, const char *id)
+{
+	struct store *st = NULL;
+	struct buf err = BUF_INIT;
+	json_t *r = NULL;
+	size_t n = 0;
+
+	if (store_open(&st, db, &err) == 0 && store_show_run(st, id, &r, &err) == 0)
+		n = json_array_size(json_object_get(r, "per_iteration"));
+	json_decref(r);
+	store_close(st);
+	buf_release(&err);
+	return n;
+}
+
+/* The live store indexes a run's records at the log's sync, in one
+ * transaction, not one per record; records a killed run never flushed are
+ * indexed when the run's store is opened again (resume). */
+TEST(live_index_at_each_sync_and_catches_up)
+{
+	static const char id[] = "20260101-000000-live";
+	char *repo = db_path("live2"), *dir = xasprintf("%s/.loopgate/runs/%s", repo, id);
+	char *log = rundir_file(dir, RUNDIR_EVENTS), *db = rundir_state(repo, STORE_FILE);
+	char *mk = xasprintf("mkdir -p %s", dir);
+	struct events ev = EVENTS_INIT, ev2 = EVENTS_INIT;
+	struct buf err = BUF_INIT;
+	struct store *st;
+	pid_t pid;
+	int status = -1;
+
+	CHECK_INT(system(mk), 0);
+	ev.sync_each = 0;
+	ev.barrier = 1;
+	CHECK_INT(events_open(&ev, log, id, &err), 0);
+	st = store_live_open(repo, &ev, id, NULL, NULL);
+	CHECK(st != NULL);
+	events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 1));
+	CHECK_INT(seen_iterations(db, id), 0); /* waits for the sync */
+	CHECK_INT(events_sync(&ev), 0);
+	CHECK_INT(seen_iterations(db, id), 1);
+	/* a run killed before its next sync: the record is in the log only */
+	pid = fork();
+	if (pid == 0) {
+		events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 2));
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CHECK_INT(status, 0);
+	CHECK_INT(seen_iterations(db, id), 1);
+	store_live_close(st, &ev);
+	events_close(&ev);
+	st = store_live_open(repo, &ev2, id, NULL, NULL);
+	CHECK_INT(seen_iterations(db, id), 2);
+	store_live_close(st, &ev2);
+	buf_release(&err);
+	free(mk);
+	free(db);
+	free(log);
 	free(dir);
 	free(repo);
 }
@@ -502,6 +574,7 @@ int main(void)
 	RUN(imports_checkpoints);
 	RUN(review_sample_is_deterministic_and_fair);
 	RUN(live_store_page_cache_is_bounded);
+	RUN(live_index_at_each_sync_and_catches_up);
 	if (nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
 	return unit_done();
