@@ -659,7 +659,7 @@ static int made(struct store *st, int wait)
 		else
 			ingest_checkpoint(st, json_object_get(it, "c"));
 	}
-	flush(st); /* the records first: the checkpoints need the run's row */
+	flush(st);	   /* the records first: the checkpoints need the run's row */
 	if (!st->failed) { /* the log's first checkpoint came before the observer */
 		char *dir = rundir_path(m->repo, st->run_id);
 		buf_reset(&m->err);
@@ -681,7 +681,6 @@ static int made(struct store *st, int wait)
 #define PENDING_MAX 64
 static void ingest_record(struct store *st, const json_t *rec)
 {
-
 	if (st->failed)
 		return;
 	if (!st->pend)

@@ -414,7 +414,7 @@ static int cached_overrides(const char *dir, struct strlist *x, int *plain,
 		c->ret = o->ret;
 		c->plain = o->plain;
 		c->why = o->why ? xstrdup(o->why) : NULL;
-	} else if (!c->stamp[1].exists && git_config_inert(c->files[0])) {
+	} else if (!c->stamp[1].exists && git_config_inert(c->files[0], &c->plain)) {
 		c->ret = 0; /* nothing to blank or refuse: no listing needed */
 	} else {
 		c->ret = driver_overrides(dir, &c->x, &c->plain, &why);

@@ -8,6 +8,7 @@
 #include "tree/git_impl.h"
 #include "base/fileio.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,7 @@ struct config_facts {
 	int includes; /* include or includeIf: other files */
 	int worktree; /* core.worktree */
 	int bare;     /* core.bare, unless plainly false */
+	int stat;     /* a key git_stat_key_plain says changes git's stat check */
 };
 
 static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -259,11 +261,37 @@ static int config_header(const char *k, struct config_facts *f, int *core)
 	return 1;
 }
 
+/* The variable k (n name bytes; its value, if any, after v's '=') of
+ * section sec as `config --list` spells it ("section.key\nvalue",
+ * lowercased names), judged by git_stat_key_plain. */
+static int stat_plain_var(const char *sec, const char *k, size_t n, const char *v)
+{
+	struct buf kv = BUF_INIT;
+	size_t keylen, vl;
+	int plain;
+
+	buf_addf(&kv, "%s.%.*s", sec, (int)n, k);
+	for (size_t i = 0; i < kv.len; i++)
+		kv.s[i] = (char)tolower((unsigned char)kv.s[i]);
+	keylen = kv.len;
+	if (*v == '=') {
+		v++;
+		v += strspn(v, " \t");
+		vl = strcspn(v, "#;\r");
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		buf_addf(&kv, "\n%.*s", (int)vl, v);
+	}
+	plain = git_stat_key_plain(kv.s, keylen);
+	buf_release(&kv);
+	return plain;
+}
+
 /* 1 when text (NUL-free; cut into lines here) is simple; facts filled. */
 static int config_simple(char *text, struct config_facts *f)
 {
 	int core = 0, in_section = 0;
-	char *save = NULL;
+	char *save = NULL, sec[80] = "";
 
 	memset(f, 0, sizeof(*f));
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -279,6 +307,11 @@ static int config_simple(char *text, struct config_facts *f)
 			if (!config_header(k, f, &core))
 				return 0;
 			in_section = 1;
+			/* the section's name; a subsection only needs to keep
+			 * it from reading as a plain one */
+			snprintf(sec, sizeof(sec), "%.*s%s",
+				 (int)strspn(k + 1, name_chars), k + 1,
+				 k[1 + strspn(k + 1, name_chars)] == ']' ? "" : ".sub");
 			continue;
 		}
 		n = strspn(k, name_chars);
@@ -287,6 +320,8 @@ static int config_simple(char *text, struct config_facts *f)
 		v = k + n + strspn(k + n, " \t");
 		if (*v && *v != '=' && *v != '#' && *v != ';' && *v != '\r')
 			return 0;
+		if (!stat_plain_var(sec, k, n, v))
+			f->stat = 1;
 		if (core && is_word(k, n, "worktree"))
 			f->worktree = 1;
 		if (core && is_word(k, n, "bare")) {
@@ -312,11 +347,14 @@ static int config_file_simple(const char *path, struct config_facts *f)
 	return ok;
 }
 
-int git_config_inert(const char *path)
+int git_config_inert(const char *path, int *stat_plain)
 {
 	struct config_facts f;
+	int inert = config_file_simple(path, &f) && !f.drivers && !f.includes &&
+		    !f.worktree;
 
-	return config_file_simple(path, &f) && !f.drivers && !f.includes && !f.worktree;
+	*stat_plain = inert && !f.stat;
+	return inert;
 }
 
 /* 1 when gd is a git dir as git's discovery accepts one, owned by this

@@ -31,8 +31,10 @@ int git_config_files_fast(const char *dir, char *files[2]);
 int git_toplevel_fast(const char *real, struct buf *out);
 /* 1 when the config file at path provably defines no filter, diff or merge
  * driver, no include and no core.worktree (read strictly; anything unusual
- * is 0): `git config --list` would give git.c nothing to blank or refuse. */
-int git_config_inert(const char *path);
+ * is 0): `git config --list` would give git.c nothing to blank or refuse.
+ * *stat_plain: 1 when it is inert and no key of it changes git's stat
+ * check (git_stat_key_plain), as driver_overrides' *plain would say. */
+int git_config_inert(const char *path, int *stat_plain);
 /*
  * The tracked paths of tree whose stat data differ from the index's record
  * (git_index.c): every path `git diff-files --name-only` names, or more,

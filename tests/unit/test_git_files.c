@@ -235,21 +235,49 @@ static const struct {
 	{"escaped-sub", "[remote \"o\\\"x\"]\n\turl = y\n", 0},
 	{"indented-filter", "\t[filter \"pwn\"] ; c\n\tclean = x\n", 0},
 	{"key-before-section", "bare = false\n[core]\n", 0},
+	/* inert, but git's stat check is not the plain one */
+	{"trustctime", "[core]\n\tbare = false\n\tTrustCtime = false\n", 1},
+	{"checkstat", "[core]\n\tcheckStat = minimal ; nfs\n", 1},
+	{"filemode-off", "[core]\n\tfilemode = false\n", 1},
+	{"index-version", "[index]\n\tversion = 4\n", 1},
+	{"extensions",
+	 "[core]\n\trepositoryformatversion = 1\n"
+	 "[extensions]\n\tobjectformat = sha256\n",
+	 1},
+	{"filemode-quoted", "[core]\n\tfilemode = \"true\"\n", 1},
 };
 
 static void check_config(size_t i)
 {
 	char *dir = xasprintf("%s/cfg", scratch), *path, *list;
 	struct buf err = BUF_INIT;
-	int inert;
+	int inert, plain;
 
 	fileio_mkdirs(dir, &err);
 	path = xasprintf("%s/%s", dir, configs[i].name);
 	CHECK_INT(
 		fileio_write_atomic(path, configs[i].text, strlen(configs[i].text), &err),
 		0);
-	inert = git_config_inert(path);
+	inert = git_config_inert(path, &plain);
 	CHECK_INT(inert, configs[i].inert);
+	if (inert) { /* *plain as driver_overrides would find it in git's list */
+		char *l = out_of("git config --file %s --list -z | tr '\\0' '\\1'", path);
+		int want = 1;
+		for (char *e = l; *e; e += strcspn(e, "\1"), e += *e == 1) {
+			size_t n = strcspn(e, "\1"), keylen = strcspn(e, "\n\1");
+			char *kv = xasprintf("%.*s", (int)n, e);
+			/* a quoted value git unquotes: judged before unquoting
+			 * here, so stricter (not plain) is all that may differ */
+			if (!git_stat_key_plain(kv, keylen))
+				want = 0;
+			free(kv);
+		}
+		if (strcmp(configs[i].name, "filemode-quoted"))
+			CHECK_INT(plain, want);
+		else
+			CHECK_INT(plain, 0);
+		free(l);
+	}
 	if (inert) { /* git agrees: nothing git.c would blank or refuse */
 		list = out_of("git config --file %s --list --name-only", path);
 		CHECK(*list);

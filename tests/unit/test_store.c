@@ -38,8 +38,8 @@ static int ingest(struct store *st, const char *run, long seq, const char *kind,
 		fprintf(stderr, "bad test JSON: %s\n", body_json);
 		return -EINVAL;
 	}
-	rec = json_pack("{s:I,s:s,s:s,s:o}", "seq", (json_int_t)seq, "kind", kind,
-			"ts", "2026-01-02T03:04:05.000Z", "body", body);
+	rec = json_pack("{s:I,s:s,s:s,s:o}", "seq", (json_int_t)seq, "kind", kind, "ts",
+			"2026-01-02T03:04:05.000Z", "body", body);
 	ret = store_ingest(st, run, rec, &err);
 	if (ret < 0)
 		fprintf(stderr, "ingest %s: %s\n", kind, err.s);
@@ -68,15 +68,17 @@ TEST(migrates_an_older_schema)
 	struct store *st = NULL;
 	sqlite3 *db;
 	json_t *runs = NULL;
-	struct store_filter f = { NULL, NULL, NULL, NULL, 0 };
+	struct store_filter f = {NULL, NULL, NULL, NULL, 0};
 
 	unlink(p);
 	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, store_migrations[0], NULL, NULL, NULL) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "PRAGMA user_version = 1;"
-			   "INSERT INTO runs(id, status, started) VALUES"
-			   "('20250101-000000-abcdef', 'converged', '2025-01-01T00:00:00Z')",
-			   NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(
+		      db,
+		      "PRAGMA user_version = 1;"
+		      "INSERT INTO runs(id, status, started) VALUES"
+		      "('20250101-000000-abcdef', 'converged', '2025-01-01T00:00:00Z')",
+		      NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open(&st, p, &err), 0);
 	CHECK(st != NULL);
@@ -106,7 +108,8 @@ TEST(refuses_a_newer_schema)
 
 	unlink(p);
 	CHECK(sqlite3_open(p, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) ==
+	      SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(store_open(&st, p, &err), -EPROTO);
 	CHECK(st == NULL);
@@ -134,69 +137,100 @@ static const char *str(const json_t *o, const char *k)
 /* A whole run, one record of each kind, as the loop writes them. */
 static int feed_run(struct store *st, const char *id)
 {
-	static const struct { const char *kind, *body; } recs[] = {
-		{ "header", "{\"format\":\"loopgate-events-1\",\"nonce\":\"n\",\"run_id\":\"x\"}" },
-		{ "run_start", "{\"goal\":\"fix add\",\"branch\":\"loopgate/x\",\"base\":\"abc\","
-		  "\"actor\":\"model\",\"config\":{\"model\":\"openai/m\"},\"repo\":\"/r\"}" },
-		{ "carried_changes", "{\"patch\":\"carried.patch\",\"bytes\":3}" },
-		{ "gate_start", "{\"iteration\":0,\"gate\":1,\"command\":\"sh t\",\"focus\":false}" },
-		{ "gate_end", "{\"iteration\":0,\"gate\":1,\"command\":\"sh t\",\"status\":\"exited\","
-		  "\"exit_code\":1,\"signal\":0,\"describe\":\"exit 1\",\"duration_ms\":5.0,"
-		  "\"output_file\":\"baseline/gate-1.out\",\"output_bytes\":10,\"passed\":false,"
-		  "\"tests\":\"\"}" },
-		{ "baseline", "{\"passed\":false,\"gate\":1,\"describe\":\"exit 1\"}" },
-		{ "iteration_start", "{\"iteration\":1}" },
-		{ "model_request", "{\"iteration\":1,\"provider\":\"openai\",\"model\":\"m\"}" },
-		{ "model_attempt", "{\"iteration\":1,\"attempt\":1,\"http_status\":500,"
-		  "\"outcome\":\"http_error\",\"detail\":\"boom\",\"tokens_in\":0,\"tokens_out\":0,"
-		  "\"usage_estimated\":false,\"cost_usd\":0.0,\"will_retry\":true,\"wait_ms\":250,"
-		  "\"elapsed_ms\":12.5,\"stopped_by\":null}" },
-		{ "model_attempt", "{\"iteration\":1,\"attempt\":2,\"http_status\":200,"
-		  "\"outcome\":\"ok\",\"detail\":\"\",\"tokens_in\":100,\"tokens_out\":20,"
-		  "\"usage_estimated\":false,\"cost_usd\":0.5,\"will_retry\":false,\"wait_ms\":0,"
-		  "\"elapsed_ms\":30.0,\"stopped_by\":null}" },
-		{ "model_response", "{\"iteration\":1,\"tokens_in\":100,\"tokens_out\":20}" },
-		{ "edits", "{\"iteration\":1,\"blocks\":2,\"applied\":1,\"refused\":1,"
-		  "\"items\":[],\"problems\":\"\"}" },
-		{ "integrity", "{\"iteration\":1,\"kind\":\"protected_change\","
-		  "\"paths\":[\"test.sh\"],\"diff\":\"-x\\n+y\",\"diff_truncated\":false}" },
-		{ "commit", "{\"iteration\":1,\"sha\":\"c1\",\"files\":[\"calc.py\",\"b.py\"],"
-		  "\"noop\":false}" },
-		{ "gate_end", "{\"iteration\":1,\"gate\":1,\"command\":\"sh t\",\"status\":\"exited\","
-		  "\"exit_code\":0,\"signal\":0,\"describe\":\"exit 0\",\"duration_ms\":5.0,"
-		  "\"output_file\":\"iter-001/gate-1.out\",\"output_bytes\":10,\"passed\":true,"
-		  "\"tests\":\"1 passed\"}" },
-		{ "gate_end", "{\"iteration\":1,\"gate\":2,\"command\":\"make\",\"status\":\"timed_out\","
-		  "\"exit_code\":-1,\"signal\":9,\"describe\":\"timed out after 1.0s\","
-		  "\"duration_ms\":1000.0,\"output_file\":\"iter-001/gate-2.out\","
-		  "\"output_bytes\":0,\"passed\":false,\"tests\":\"\"}" },
-		{ "fingerprint", "{\"iteration\":1,\"gate\":2,\"fingerprint\":\"f\","
-		  "\"same_in_a_row\":1,\"noop_in_a_row\":0}" },
-		{ "iteration_end", "{\"iteration\":1,\"noop\":false,\"gate_failed\":2,"
-		  "\"duration_ms\":1100.0,\"tokens_in\":100,\"tokens_out\":20,\"cost_usd\":0.5}" },
-		{ "budget", "{\"iterations\":1,\"tokens_in\":100,\"tokens_out\":20,"
-		  "\"cost_usd\":0.5,\"calls\":1}" },
-		{ "iteration_start", "{\"iteration\":2}" },
-		{ "actor_start", "{\"iteration\":2,\"command\":\"a\"}" },
-		{ "actor_end", "{\"iteration\":2,\"status\":\"exited\",\"exit_code\":0}" },
-		{ "gate_cached", "{\"iteration\":2,\"gate\":1,\"command\":\"sh t\",\"tree\":\"t\","
-		  "\"key\":\"k\",\"passed\":true,\"output_file\":\"iter-001/gate-1.out\"}" },
-		{ "flaky", "{\"iteration\":2,\"gate\":2,\"command\":\"make\","
-		  "\"passed_output\":\"a\",\"failed_output\":\"b\",\"confirm_run\":1}" },
-		{ "test_floor", "{\"iteration\":2,\"gate\":1,\"known\":true,\"baseline\":\"3\","
-		  "\"now\":\"1\",\"violated\":true}" },
-		{ "test_floor", "{\"iteration\":2,\"gate\":1,\"known\":true,\"baseline\":\"3\","
-		  "\"now\":\"3\",\"violated\":false}" },
-		{ "escalation", "{\"iteration\":2,\"available\":false,\"note\":\"n\"}" },
-		{ "iteration_end", "{\"iteration\":2,\"noop\":true,\"gate_failed\":0,"
-		  "\"duration_ms\":50.0,\"tokens_in\":0,\"tokens_out\":0,\"cost_usd\":0.0}" },
-		{ "recovered_tail", "{\"dropped_bytes\":7,\"line\":30}" },
-		{ "review_requested", "{\"sample\":0.5}" },
-		{ "run_end", "{\"run_id\":\"x\",\"status\":\"converged\",\"reason\":\"done\","
-		  "\"exit_code\":0,\"iterations\":2,\"tokens_in\":100,\"tokens_out\":20,"
-		  "\"cost_usd\":0.5,\"calls\":1,\"elapsed_s\":1.25}" },
-		{ "review", "{\"verdict\":\"rejected\",\"reviewer\":\"bob\",\"note\":\"meh\"}" },
-		{ "some_future_kind", "{\"x\":1}" },
+	static const struct {
+		const char *kind, *body;
+	} recs[] = {
+		{"header",
+		 "{\"format\":\"loopgate-events-1\",\"nonce\":\"n\",\"run_id\":\"x\"}"},
+		{"run_start",
+		 "{\"goal\":\"fix add\",\"branch\":\"loopgate/x\",\"base\":\"abc\","
+		 "\"actor\":\"model\",\"config\":{\"model\":\"openai/m\"},\"repo\":\"/"
+		 "r\"}"},
+		{"carried_changes", "{\"patch\":\"carried.patch\",\"bytes\":3}"},
+		{"gate_start",
+		 "{\"iteration\":0,\"gate\":1,\"command\":\"sh t\",\"focus\":false}"},
+		{"gate_end",
+		 "{\"iteration\":0,\"gate\":1,\"command\":\"sh t\",\"status\":\"exited\","
+		 "\"exit_code\":1,\"signal\":0,\"describe\":\"exit "
+		 "1\",\"duration_ms\":5.0,"
+		 "\"output_file\":\"baseline/"
+		 "gate-1.out\",\"output_bytes\":10,\"passed\":false,"
+		 "\"tests\":\"\"}"},
+		{"baseline", "{\"passed\":false,\"gate\":1,\"describe\":\"exit 1\"}"},
+		{"iteration_start", "{\"iteration\":1}"},
+		{"model_request",
+		 "{\"iteration\":1,\"provider\":\"openai\",\"model\":\"m\"}"},
+		{"model_attempt", "{\"iteration\":1,\"attempt\":1,\"http_status\":500,"
+				  "\"outcome\":\"http_error\",\"detail\":\"boom\","
+				  "\"tokens_in\":0,\"tokens_out\":0,"
+				  "\"usage_estimated\":false,\"cost_usd\":0.0,\"will_"
+				  "retry\":true,\"wait_ms\":250,"
+				  "\"elapsed_ms\":12.5,\"stopped_by\":null}"},
+		{"model_attempt",
+		 "{\"iteration\":1,\"attempt\":2,\"http_status\":200,"
+		 "\"outcome\":\"ok\",\"detail\":\"\",\"tokens_in\":100,\"tokens_out\":20,"
+		 "\"usage_estimated\":false,\"cost_usd\":0.5,\"will_retry\":false,\"wait_"
+		 "ms\":0,"
+		 "\"elapsed_ms\":30.0,\"stopped_by\":null}"},
+		{"model_response",
+		 "{\"iteration\":1,\"tokens_in\":100,\"tokens_out\":20}"},
+		{"edits", "{\"iteration\":1,\"blocks\":2,\"applied\":1,\"refused\":1,"
+			  "\"items\":[],\"problems\":\"\"}"},
+		{"integrity", "{\"iteration\":1,\"kind\":\"protected_change\","
+			      "\"paths\":[\"test.sh\"],\"diff\":\"-x\\n+y\",\"diff_"
+			      "truncated\":false}"},
+		{"commit",
+		 "{\"iteration\":1,\"sha\":\"c1\",\"files\":[\"calc.py\",\"b.py\"],"
+		 "\"noop\":false}"},
+		{"gate_end",
+		 "{\"iteration\":1,\"gate\":1,\"command\":\"sh t\",\"status\":\"exited\","
+		 "\"exit_code\":0,\"signal\":0,\"describe\":\"exit "
+		 "0\",\"duration_ms\":5.0,"
+		 "\"output_file\":\"iter-001/"
+		 "gate-1.out\",\"output_bytes\":10,\"passed\":true,"
+		 "\"tests\":\"1 passed\"}"},
+		{"gate_end",
+		 "{\"iteration\":1,\"gate\":2,\"command\":\"make\",\"status\":\"timed_"
+		 "out\","
+		 "\"exit_code\":-1,\"signal\":9,\"describe\":\"timed out after 1.0s\","
+		 "\"duration_ms\":1000.0,\"output_file\":\"iter-001/gate-2.out\","
+		 "\"output_bytes\":0,\"passed\":false,\"tests\":\"\"}"},
+		{"fingerprint", "{\"iteration\":1,\"gate\":2,\"fingerprint\":\"f\","
+				"\"same_in_a_row\":1,\"noop_in_a_row\":0}"},
+		{"iteration_end", "{\"iteration\":1,\"noop\":false,\"gate_failed\":2,"
+				  "\"duration_ms\":1100.0,\"tokens_in\":100,\"tokens_"
+				  "out\":20,\"cost_usd\":0.5}"},
+		{"budget", "{\"iterations\":1,\"tokens_in\":100,\"tokens_out\":20,"
+			   "\"cost_usd\":0.5,\"calls\":1}"},
+		{"iteration_start", "{\"iteration\":2}"},
+		{"actor_start", "{\"iteration\":2,\"command\":\"a\"}"},
+		{"actor_end", "{\"iteration\":2,\"status\":\"exited\",\"exit_code\":0}"},
+		{"gate_cached",
+		 "{\"iteration\":2,\"gate\":1,\"command\":\"sh t\",\"tree\":\"t\","
+		 "\"key\":\"k\",\"passed\":true,\"output_file\":\"iter-001/"
+		 "gate-1.out\"}"},
+		{"flaky",
+		 "{\"iteration\":2,\"gate\":2,\"command\":\"make\","
+		 "\"passed_output\":\"a\",\"failed_output\":\"b\",\"confirm_run\":1}"},
+		{"test_floor",
+		 "{\"iteration\":2,\"gate\":1,\"known\":true,\"baseline\":\"3\","
+		 "\"now\":\"1\",\"violated\":true}"},
+		{"test_floor",
+		 "{\"iteration\":2,\"gate\":1,\"known\":true,\"baseline\":\"3\","
+		 "\"now\":\"3\",\"violated\":false}"},
+		{"escalation", "{\"iteration\":2,\"available\":false,\"note\":\"n\"}"},
+		{"iteration_end", "{\"iteration\":2,\"noop\":true,\"gate_failed\":0,"
+				  "\"duration_ms\":50.0,\"tokens_in\":0,\"tokens_out\":0,"
+				  "\"cost_usd\":0.0}"},
+		{"recovered_tail", "{\"dropped_bytes\":7,\"line\":30}"},
+		{"review_requested", "{\"sample\":0.5}"},
+		{"run_end",
+		 "{\"run_id\":\"x\",\"status\":\"converged\",\"reason\":\"done\","
+		 "\"exit_code\":0,\"iterations\":2,\"tokens_in\":100,\"tokens_out\":20,"
+		 "\"cost_usd\":0.5,\"calls\":1,\"elapsed_s\":1.25}"},
+		{"review",
+		 "{\"verdict\":\"rejected\",\"reviewer\":\"bob\",\"note\":\"meh\"}"},
+		{"some_future_kind", "{\"x\":1}"},
 	};
 	size_t i;
 	for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
@@ -243,7 +277,8 @@ TEST(ingests_every_kind)
 	CHECK_INT(num(it, "gate_exit"), -1);
 	CHECK_STR(str(it, "commit_sha"), "c1");
 	CHECK_INT(json_array_size(json_object_get(it, "files")), 2);
-	CHECK_STR(json_string_value(json_array_get(json_object_get(it, "files"), 1)), "b.py");
+	CHECK_STR(json_string_value(json_array_get(json_object_get(it, "files"), 1)),
+		  "b.py");
 	CHECK_INT(num(it, "edits_refused"), 1);
 	CHECK(num(it, "cost_usd") == 0.5);
 	it = row(r, "per_iteration", 1);
@@ -264,8 +299,9 @@ TEST(ingests_every_kind)
 	/* integrity: protected change, flaky, the violated floor, the tail */
 	CHECK_INT(json_array_size(json_object_get(r, "integrity")), 4);
 	CHECK_STR(str(row(r, "integrity", 0), "kind"), "protected_change");
-	CHECK_STR(json_string_value(json_array_get(json_object_get(row(r, "integrity", 0),
-						   "paths"), 0)), "test.sh");
+	CHECK_STR(json_string_value(json_array_get(
+			  json_object_get(row(r, "integrity", 0), "paths"), 0)),
+		  "test.sh");
 	CHECK_STR(str(row(r, "integrity", 1), "kind"), "flaky");
 	CHECK_STR(str(row(r, "integrity", 2), "kind"), "test_floor");
 	CHECK_STR(str(row(r, "integrity", 3), "kind"), "recovered_tail");
@@ -329,7 +365,7 @@ TEST(lists_with_filters_newest_first)
 {
 	struct store *st = open_fresh("list.db");
 	struct buf err = BUF_INIT;
-	struct store_filter f = { NULL, NULL, NULL, NULL, 0 };
+	struct store_filter f = {NULL, NULL, NULL, NULL, 0};
 	json_t *runs = NULL;
 
 	CHECK(st != NULL);
@@ -338,8 +374,11 @@ TEST(lists_with_filters_newest_first)
 	CHECK_INT(feed_run(st, "A"), 0);
 	CHECK_INT(ingest(st, "B", 1, "run_start", "{\"goal\":\"g\"}"), 0);
 	/* B started later than A (ingest stamps one ts: fix it up) */
-	CHECK_INT(store_exec(st, "UPDATE runs SET started = '2026-02-01T00:00:00.000Z'"
-			     " WHERE id = 'B'", &err), 0);
+	CHECK_INT(store_exec(st,
+			     "UPDATE runs SET started = '2026-02-01T00:00:00.000Z'"
+			     " WHERE id = 'B'",
+			     &err),
+		  0);
 	CHECK_INT(store_list_runs(st, &f, &runs, &err), 0);
 	CHECK_INT(json_array_size(runs), 2);
 	CHECK_STR(str(json_array_get(runs, 0), "id"), "B");
@@ -383,12 +422,13 @@ TEST(imports_checkpoints)
 	if (!st)
 		return;
 	mkdir(dir, 0700);
-	CHECK_INT(store_import_checkpoints(st, "C", dir, &err), 0);	/* absent: fine */
+	CHECK_INT(store_import_checkpoints(st, "C", dir, &err), 0); /* absent: fine */
 	file = xasprintf("%s/checkpoints.jsonl", dir);
 	f = fopen(file, "w");
 	fputs("{\"run_id\":\"C\",\"seq\":10,\"h\":\"aa\",\"key_id\":\"k1\",\"sig\":\"s\","
 	      "\"ts\":\"t\"}\nnot json\n{\"run_id\":\"C\",\"seq\":20,\"h\":\"bb\","
-	      "\"key_id\":\"k1\",\"sig\":\"s2\",\"ts\":\"t2\"}\n", f);
+	      "\"key_id\":\"k1\",\"sig\":\"s2\",\"ts\":\"t2\"}\n",
+	      f);
 	fclose(f);
 	CHECK_INT(ingest(st, "C", 1, "budget", "{}"), 0);
 	CHECK_INT(store_import_checkpoints(st, "C", dir, &err), 0);
@@ -553,7 +593,9 @@ TEST(live_index_at_each_sync_and_catches_up)
 
 static int rm_one(const char *path, const struct stat *sb, int type, struct FTW *f)
 {
-	(void)sb; (void)type; (void)f;
+	(void)sb;
+	(void)type;
+	(void)f;
 	return remove(path);
 }
 
