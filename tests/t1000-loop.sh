@@ -214,4 +214,31 @@ print(json.dumps({\"replies\":[{\"content\":bad},{\"content\":os.environ[\"REPLY
 	grep -q "\"refused\":3" "$run_dir/events.jsonl"
 '
 
+test_expect_success 'model calls go over one kept-alive connection when the server keeps it (real APIs do)' '
+	make_repo ka &&
+	python3 -c "
+import json,os
+r = lambda t: {\"content\": t, \"keepalive\": True}
+print(json.dumps({\"replies\": [r(os.environ[\"REPLY_WRONG\"]), r(os.environ[\"REPLY_FIX_AFTER_WRONG\"])]}))" >ka.json &&
+	url=$(start_fake ka ka.json) &&
+	expect_code 0 $LOOPGATE run --dir ka --goal g --gate "sh test.sh" \
+		--model openai/m --base-url "$url" --json >kasum.json 2>err &&
+	test "$(summary_field kasum.json iterations)" = 2 &&
+	python3 -c "
+import json,sys
+peers = [json.loads(l)[\"peer\"] for l in open(sys.argv[1])]
+print(peers)
+assert len(peers) == 2 and len(set(peers)) == 1, peers" "$TRASH/ka.log" &&
+	make_repo ka2 &&
+	url=$(start_fake ka2 ka.json) &&
+	ANTHROPIC_API_KEY=sk-ant-test-ka expect_code 0 $LOOPGATE run --dir ka2 --goal g \
+		--gate "sh test.sh" --model anthropic/claude-test --base-url "$url" \
+		--json >ka2sum.json 2>err2 &&
+	python3 -c "
+import json,sys
+peers = [json.loads(l)[\"peer\"] for l in open(sys.argv[1])]
+print(peers)
+assert len(peers) == 2 and len(set(peers)) == 1, peers" "$TRASH/ka2.log"
+'
+
 test_done

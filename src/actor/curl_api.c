@@ -50,7 +50,7 @@ static const struct dlib_sym syms[] = {
 	SYM(slist_append),     SYM(slist_free_all),	 SYM(multi_init),
 	SYM(multi_add_handle), SYM(multi_remove_handle), SYM(multi_perform),
 	SYM(multi_poll),       SYM(multi_info_read),	 SYM(multi_cleanup),
-	SYM(getdate),
+	SYM(getdate),	       SYM(share_init),		 SYM(share_setopt),
 };
 #undef SYM
 

@@ -44,6 +44,8 @@ struct curl_api {
 	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
 	CURLMcode (*multi_cleanup)(CURLM *m);
 	time_t (*getdate)(const char *s, const time_t *unused);
+	CURLSH *(*share_init)(void);
+	CURLSHcode (*share_setopt)(CURLSH *sh, CURLSHoption opt, ...);
 };
 
 extern struct curl_api CU;

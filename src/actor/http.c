@@ -11,6 +11,7 @@
 #include "actor/http.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,9 +34,55 @@ struct xfer {
 	int headers_done;	/* the blank line after the headers arrived */
 };
 
+/*
+ * One share for every request of the process: its connections (kept
+ * alive between a run's model calls, so a call to a provider does not pay
+ * a new TCP and TLS handshake and a reload of the CA store each time),
+ * TLS sessions and DNS answers.  libcurl reuses a connection only for the
+ * same host, port, proxy and TLS settings (client certificate, CA), and
+ * never one a transfer was cut short on.  Requests may come from several
+ * threads: each kind of shared data has its own lock.
+ */
+static CURLSH *share;
+static pthread_once_t share_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
+{
+	(void)h, (void)a, (void)u;
+	if ((unsigned)d < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&share_locks[d]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data d, void *u)
+{
+	(void)h, (void)u;
+	if ((unsigned)d < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&share_locks[d]);
+}
+
+static void share_make(void)
+{
+	static const curl_lock_data kinds[] = {
+		CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_DNS};
+
+	for (size_t i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_locks[i], NULL);
+	if (!(share = CU.share_init()))
+		return; /* each request then connects on its own, as before */
+	CU.share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+	CU.share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
+		CU.share_setopt(share, CURLSHOPT_SHARE, kinds[i]);
+}
+
 int http_global_init(struct buf *err)
 {
-	return curl_api_load(err);
+	int ret = curl_api_load(err);
+
+	if (ret == 0)
+		pthread_once(&share_once, share_make);
+	return ret;
 }
 
 time_t http_date(const char *s)
@@ -314,6 +361,8 @@ static void setup(CURL *h, struct xfer *x, struct curl_slist *hdrs, char *errbuf
 
 	CU.easy_setopt(h, CURLOPT_URL, rq->url);
 	CU.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (share)
+		CU.easy_setopt(h, CURLOPT_SHARE, share);
 	setup_method(h, rq);
 	setup_tls(h, rq);
 	CU.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);

@@ -28,6 +28,11 @@ fields:
   headers {name: value}    extra response headers (e.g. retry-after)
   delay_ms                 sleep before answering (with "stall": the pause)
   chunk_size               characters per streamed delta (default 16)
+  keepalive                true: a streamed reply is sent with
+                           transfer-encoding: chunked and the connection
+                           stays open for the next request, as the real
+                           APIs do (default: "connection: close", the body
+                           ends when the server closes)
   tool_calls [{id, name, arguments}]  the reply calls these tools (arguments:
                            an object, or a string sent as is, e.g. invalid
                            JSON): OpenAI tool_calls (streamed as
@@ -51,7 +56,8 @@ a request whose raw body contains TEXT takes its entries from that list
 fan-out's workers) get their own answers whatever order they come in.
 
 Log: one JSON line per request, written and flushed before answering:
-{"n", "path", "headers", "body", "raw", "t", "entry"}.
+{"n", "path", "headers", "body", "raw", "t", "entry", "peer"} (peer: the
+client's port, the same for requests sent over one kept-alive connection).
 """
 import argparse
 import json
@@ -179,6 +185,7 @@ class Handler(BaseHTTPRequestHandler):
             "n": n, "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "body": body, "raw": raw, "t": time.time(), "entry": index,
+            "peer": self.client_address[1],
         })
         if self.path in OPENAI_PATHS:
             self.api = "openai"
@@ -219,6 +226,7 @@ class Handler(BaseHTTPRequestHandler):
                "delay": delay, "headers": entry.get("headers", {}),
                "finish": entry.get("finish_reason"),
                "chunk": entry.get("chunk_size", 16),
+               "keepalive": bool(entry.get("keepalive")),
                "tools": entry.get("tool_calls") or []}
         if ctx["tools"] and not ctx["finish"]:
             ctx["finish"] = "tool_calls" if self.api == "openai" else "tool_use"
@@ -343,11 +351,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
+        self.chunked = c["keepalive"]
+        if self.chunked:
+            self.send_header("transfer-encoding", "chunked")
+        else:
+            self.send_header("connection", "close")
         for k, v in c["headers"].items():
             self.send_header(k, str(v))
         self.end_headers()
-        self.close_connection = True
+        self.close_connection = not self.chunked
         events = (self.openai_events(c) if self.api == "openai"
                   else self.anthropic_events(c))
         deltas = [i for i, (_, kind) in enumerate(events) if kind == "delta"]
@@ -369,10 +381,22 @@ class Handler(BaseHTTPRequestHandler):
                     pad = b": " + b"x" * 65533 + b"\n\n"
                     while True:
                         self.write(pad)
+            if self.chunked:
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+                self.chunked = False
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (read timeout, deadline): fine
+        finally:
+            if self.chunked:  # cut short by a fault: the body ends at close
+                self.close_connection = True
+                self.chunked = False
+
+    chunked = False
 
     def write(self, data):
+        if self.chunked and data:
+            data = b"%x\r\n%s\r\n" % (len(data), data)
         self.wfile.write(data)
         self.wfile.flush()
 
