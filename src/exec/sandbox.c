@@ -354,8 +354,7 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 	walk_env(sb, sb->tree, 0, &seen);
 	mask_sockets(sb);
 	sb->cgroup = cgroup_detect(&sb->cgroup_note);
-	if (!sb->bwrap_on && sb->cgroup != CGROUP_NONE)
-		sb->standby = standby_new();
+	sb->standby = standby_new(sb);
 }
 
 void sandbox_release(struct sandbox *sb)

@@ -66,9 +66,13 @@ static void ready_init(struct ready *r)
 	r->cg = (struct cgroup)CGROUP_INIT;
 }
 
-struct standby *standby_new(void)
+struct standby *standby_new(const struct sandbox *sb)
 {
-	struct standby *sby = xcalloc(1, sizeof(*sby));
+	struct standby *sby;
+
+	if (sb->bwrap_on || sb->cgroup == CGROUP_NONE)
+		return NULL;
+	sby = xcalloc(1, sizeof(*sby));
 	for (int i = 0; i < DEPTH; i++)
 		ready_init(&sby->q[i]);
 	ready_init(&sby->cur);

@@ -16,8 +16,9 @@
  *
  * proc.c uses it; nothing else needs to:
  *
- *   sb->standby = standby_new();       sandbox_init, --no-sandbox with
- *                                      a cgroup; standby_free at release
+ *   sb->standby = standby_new(sb);     sandbox_init (NULL unless
+ *                                      --no-sandbox with a cgroup);
+ *                                      standby_free at release
  *   if (standby_take(sb, &cg)) ...     1: cg is the standby's cgroup
  *                                      (the caller's now, destroyed as
  *                                      any spawn's)
@@ -38,7 +39,7 @@ struct run_state;
 struct cgroup;
 
 struct standby;
-struct standby *standby_new(void);
+struct standby *standby_new(const struct sandbox *sb);
 /* Ends the waiting process (EOF on its socket) and removes its cgroup. */
 void standby_free(struct standby *sby);
 
