@@ -142,4 +142,28 @@ test_expect_success 'JUnit reports count for the floor: a skip they show is caug
 	summary_field ju.sum reason | grep -q "1 skipped"
 '
 
+# What a gate creates in the tree is the gate's, not the actor's change: it
+# never lands in the next commit (the scan after each round puts it in the
+# run's excludes file), while the files a model's edit blocks create do.
+test_expect_success 'a model run: files the gates create stay out of the commits, the model'"'"'s new files go in' '
+	make_repo art &&
+	python3 -c "
+import json, sys
+r = lambda n: {\"content\": \"<<<<<<< FILE notes%d.txt\\nnote %d\\n>>>>>>> END\\n\" % (n, n)}
+json.dump({\"replies\": [r(1), r(2), r(3)]}, open(\"art.json\", \"w\"))
+" &&
+	url=$(start_fake art art.json) &&
+	expect_code 1 $LOOPGATE run --dir art --goal "fix add" --model openai/m \
+		--base-url "$url" --gate "echo made >gate-made-\$(date +%N).txt; sh test.sh" \
+		--max-iterations 3 --stall-after 100 --json >art.sum 2>art.err &&
+	test "$(summary_field art.sum iterations)" = 3 &&
+	br=$(summary_field art.sum branch) &&
+	git -C art log --name-only --format= "main..$br" >committed.txt &&
+	grep -qx notes1.txt committed.txt && grep -qx notes2.txt committed.txt &&
+	grep -qx notes3.txt committed.txt &&
+	! grep -q gate-made committed.txt &&
+	d=$(summary_field art.sum run_dir) &&
+	test "$(grep -c "^/gate-made-" "$d/gate-artifacts.exclude")" = 4
+'
+
 test_done
