@@ -143,9 +143,8 @@ test_expect_success 'JUnit reports count for the floor: a skip they show is caug
 '
 
 # What a gate creates in the tree is the gate's, not the actor's change: it
-# never lands in the next commit, while the files a model's edit blocks
-# create do.  With a model actor the scan after the gates runs while the
-# next prompt is sent (tree/git_scan.c); it is finished before the edits.
+# never lands in the next commit (the scan after each round puts it in the
+# run's excludes file), while the files a model's edit blocks create do.
 test_expect_success 'a model run: files the gates create stay out of the commits, the model'"'"'s new files go in' '
 	make_repo art &&
 	python3 -c "

@@ -87,18 +87,13 @@ static json_t *edit_items(const struct edit_list *l)
 	return a;
 }
 
-/* Parses and applies the reply's edit blocks; fills w->edit_feedback.
- * What the last gates created is known first (judge_scan_join). */
-static int apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
-		       const struct buf *text, struct buf *err)
+/* Parses and applies the reply's edit blocks; fills w->edit_feedback. */
+static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
+			const struct buf *text)
 {
 	struct edit_list l = EDIT_LIST_INIT;
 	struct buf problems = BUF_INIT;
 	size_t i;
-	int ret = judge_scan_join(&w->judge, err);
-
-	if (ret < 0)
-		return ret;
 
 	edits_parse(text->s, text->len, &l, &problems);
 	t->edit_blocks = (int)l.n;
@@ -131,7 +126,6 @@ static int apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 				(json_int_t)t->tokens_out, "turn_cost_usd", t->cost));
 	edit_list_release(&l);
 	buf_release(&problems);
-	return 0;
 }
 
 /* A response.md in the iteration's directory is then always the reply to
@@ -248,7 +242,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 			  reply.finish_reason ? events_str(reply.finish_reason)
 					      : json_null(),
 			  "response_file", "response.md"));
-	ret = apply_reply(r, w, t, &reply.text, err);
+	apply_reply(r, w, t, &reply.text);
 out:
 	provider_reply_release(&reply);
 	buf_release(&sys);
@@ -258,16 +252,11 @@ out:
 	return ret;
 }
 
-int actor_model_only(const struct run *r, const struct worker *w)
-{
-	(void)r;
-	return w->prov && !w->agent && !w->mcp;
-}
-
 int actor_model_apply(struct run *r, struct worker *w, struct actor_turn *t,
 		      const struct buf *reply)
 {
-	return apply_reply(r, w, t, reply, NULL);
+	apply_reply(r, w, t, reply);
+	return 0;
 }
 
 static void command_env(const struct run *r, const struct actor_turn *t,

@@ -71,11 +71,6 @@ int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
 		     size_t *prompt_bytes, struct buf *err);
 /* Whether this worker's model turns offer tools now. */
 int actor_tools_on(const struct run *r, const struct worker *w);
-/* A model turn whose changes loopgate itself makes (edit blocks, its own
- * tools; no agent, no tool server): nothing else writes the tree during
- * it, and loopgate finishes the last gates' scan before its first write
- * (judge_scan_join before a tool call and before the edits). */
-int actor_model_only(const struct run *r, const struct worker *w);
 /* The size of the tool definitions a request carries when tools are on
  * (counted in the first request's budget estimate, as in the later ones). */
 size_t actor_tools_bytes(const struct worker *w);

@@ -5,8 +5,6 @@
 #include "base/ckd.h"
 #include "base/clock.h"
 #include "engine/ledger.h"
-#include "record/evkind.h"
-#include "record/events.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -177,19 +175,4 @@ long budget_ms_left(const struct budget *b)
 		return LONG_MAX;
 	left = b->deadline_at - clock_ms();
 	return left > 0 ? (long)left : 0;
-}
-
-/* The budget record: spend so far and what is left. */
-void budget_event(struct events *ev, const struct budget *b)
-{
-	events_append(ev, EV_BUDGET,
-		      json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:b}", "iterations",
-				(json_int_t)b->iterations, "max_iterations",
-				(json_int_t)b->max_iterations, "tokens_in",
-				(json_int_t)b->tokens_in, "tokens_out",
-				(json_int_t)b->tokens_out, "cost_usd", b->cost,
-				"max_tokens", (json_int_t)b->max_tokens, "calls",
-				(json_int_t)b->calls, "max_cost", b->max_cost, "ms_left",
-				(json_int_t)(b->deadline_at ? budget_ms_left(b) : -1),
-				"overrun", b->overrun));
 }

@@ -77,8 +77,4 @@ int budget_spent(const struct budget *b, struct buf *why);
 /* Remaining milliseconds before the deadline (LONG_MAX: none). */
 long budget_ms_left(const struct budget *b);
 
-/* Appends a budget record (EV_BUDGET) of b to ev: spend and limits. */
-struct events;
-void budget_event(struct events *ev, const struct budget *b);
-
 #endif

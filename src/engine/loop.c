@@ -194,6 +194,21 @@ static int save_feedback(struct run *r, const char *absdir, struct buf *err)
 	return ret;
 }
 
+static void budget_event(struct run *r)
+{
+	const struct budget *b = &r->budget;
+	events_append(&r->ev, EV_BUDGET,
+		      json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:b}", "iterations",
+				(json_int_t)b->iterations, "max_iterations",
+				(json_int_t)b->max_iterations, "tokens_in",
+				(json_int_t)b->tokens_in, "tokens_out",
+				(json_int_t)b->tokens_out, "cost_usd", b->cost,
+				"max_tokens", (json_int_t)b->max_tokens, "calls",
+				(json_int_t)b->calls, "max_cost", b->max_cost, "ms_left",
+				(json_int_t)(b->deadline_at ? budget_ms_left(b) : -1),
+				"overrun", b->overrun));
+}
+
 /*
  * The staged change must not touch protected paths, whoever made it: each
  * such path is put back as it is in HEAD before anything is committed or
@@ -473,12 +488,7 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 			      json_pack("{s:i}", "iteration", it->n));
 	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
 	fresh_turn_begin(&r->w->fresh);
-	/* the last gates' scan before a process may touch the tree (a
-	 * model's edits wait for it in actor.c) */
-	if ((ret = actor_model_only(r, r->w) ? 0 : judge_scan_join(&r->w->judge, err)) <
-	    0)
-		;
-	else if (from && from->from == LOOP_FROM_REPLY)
+	if (from && from->from == LOOP_FROM_REPLY)
 		ret = actor_model_apply(r, r->w, t, &from->reply);
 	else
 		ret = r->w->prov    ? actor_model_turn(r, r->w, t, err)
@@ -543,8 +553,6 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 		       struct buf *err)
 {
 	int ret;
-	/* the scan of what the gates made overlaps the next model call */
-	r->w->judge.defer_scan = actor_model_only(r, r->w);
 	if ((ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err)) < 0)
 		return cannot(r, ret, err->s);
 	it->judged = 1;
@@ -552,8 +560,6 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 	r->w->reverify_note = NULL;
 	free(r->w->vote_note);
 	r->w->vote_note = NULL;
-	if (r->w->judge.last.passed && (ret = judge_scan_join(&r->w->judge, err)) < 0)
-		return cannot(r, ret, err->s);
 	if (r->w->judge.last.passed)
 		return judge_pass(r, it, dir, err);
 	return judge_failed(r, it);
@@ -596,7 +602,7 @@ static void iteration_end(struct run *r, struct iteration *it, int code)
 			  "outcome", code, "status",
 			  code >= 0 ? json_string(r->status) : json_null(), "reason",
 			  code >= 0 ? events_str(r->reason.s) : json_null()));
-	budget_event(&r->ev, &r->budget);
+	budget_event(r);
 }
 
 int loop_iterate(struct run *r, struct loop_resume *from, struct buf *err)

@@ -141,9 +141,6 @@ int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
 		}
 		if (ret < 0 || !json_array_size(reply->tool_calls) || turn > cap + 1)
 			break;
-		/* a tool may write the tree: what the gates made is known first */
-		if ((ret = judge_scan_join(&w->judge, err)) < 0)
-			break;
 		answer_calls(r, w, t, turn, reply, hist);
 	}
 	/* the conversation, for a human reading the iteration */

@@ -17,7 +17,6 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A JUnit report larger than this is not read (its counts are ignored). */
 #define JUNIT_MAX (64u << 20)
@@ -100,29 +99,8 @@ static const struct gate_outcome *cache_hit(const struct judge *j, const char *k
 	return strcmp(sum, e->sum) ? NULL : &e->o;
 }
 
-/* Where a deferred scan's git writes its list. */
-static char *scan_out(const struct judge *j)
-{
-	return xasprintf("%s/gate-scan.z", j->run_dir);
-}
-
-int judge_scan_join(struct judge *j, struct buf *err)
-{
-	char *out;
-	int ret;
-
-	if (j->scan.pid <= 0)
-		return 0;
-	out = scan_out(j);
-	ret = git_scan_finish(&j->scan, j->tree, j->artifacts, out, err);
-	unlink(out);
-	free(out);
-	return ret;
-}
-
 void judge_release(struct judge *j)
 {
-	judge_scan_join(j, NULL);
 	free(j->base_counts);
 	buf_release(&j->files);
 	gate_outcome_release(&j->last);
@@ -348,10 +326,6 @@ int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode
 	char *absdir = xasprintf("%s/%s", j->run_dir, dir);
 	int ret, decided = 0, ran_any = 0;
 
-	if ((ret = judge_scan_join(j, err)) < 0) {
-		free(absdir);
-		return ret;
-	}
 	memset(&cur, 0, sizeof(cur));
 	buf_init(&cur.output, 0);
 	if (!j->base_counts) {
@@ -385,14 +359,8 @@ int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode
 			break;
 	}
 	/* Whatever the gates created is theirs, not the actor's next change. */
-	if (ret == 0 && ran_any && j->defer_scan) {
-		char *out = scan_out(j);
-		ret = git_scan_start(j->tree, j->artifacts, out, &j->scan, &j->files,
-				     err);
-		free(out);
-	} else if (ret == 0 && ran_any) {
+	if (ret == 0 && ran_any)
 		ret = git_scan_tree(j->tree, j->artifacts, &j->files, err);
-	}
 out:
 	gate_outcome_release(&cur);
 	proc_env_release(&env);

@@ -31,7 +31,6 @@
 #include "record/events.h"
 #include "judge/gate.h"
 #include "judge/testcount.h"
-#include "tree/git.h"
 
 struct sandbox;
 struct policy;
@@ -51,9 +50,6 @@ struct judge {
 	const struct sandbox *sandbox; /* where gates run; NULL: none */
 	const struct policy *policy;   /* extra env names; NULL: none */
 	const char *phase;	       /* "reverify": named in gate records */
-	int defer_scan; /* 1: the scan after a round (what the gates created)
-			   runs while the caller goes on: judge_scan_join
-			   before anything writes the tree */
 	/* State, owned. */
 	char tree_id[41];		/* HEAD's tree: the cache key */
 	struct testcount *base_counts;	/* per gate, from the baseline round */
@@ -63,7 +59,6 @@ struct judge {
 	struct gate_outcome last; /* the latest deciding gate result */
 	struct buf files;	  /* tracked paths (NUL-separated), scanned
 				     after the gates: the prompt's file list */
-	struct git_scan scan;	  /* a deferred scan's git, until joined */
 };
 #define JUDGE_INIT                                                                       \
 	{                                                                                \
@@ -72,9 +67,6 @@ struct judge {
 
 /* The id of HEAD's tree in j->tree, into j->tree_id. */
 int judge_tree_id(struct judge *j, struct buf *err);
-/* A deferred scan (defer_scan) finished: the files the gates created are
- * in the excludes file.  0 (also when none is pending) or -errno. */
-int judge_scan_join(struct judge *j, struct buf *err);
 /* 0 when the gates ran (pass or fail); -errno when one could not start. */
 int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode mode,
 		struct buf *err);

@@ -19,8 +19,6 @@
 
 #include "base/buf.h"
 
-#include <sys/types.h>
-
 int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
 int git_runv(const char *dir, const char *const *args, const char *stdin_path,
@@ -86,25 +84,6 @@ int git_commit_all(const char *tree, const char *msg, const char *excludes,
  */
 int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 		  struct buf *err);
-/*
- * The same scan, its git process running while the caller goes on (the
- * next prompt and the model's call, which do not touch the tree): tracked
- * is filled at once from the index, the untracked files land in excludes
- * when git_scan_finish has waited for them.  Finish before anything can
- * write the tree or read excludes.  A scan that cannot start, or a git
- * that fails, is done synchronously instead (git_scan_tree).
- */
-struct git_scan {
-	pid_t pid; /* the ls-files process; 0: nothing pending */
-};
-int git_scan_start(const char *tree, const char *excludes, const char *out_path,
-		   struct git_scan *s, struct buf *tracked, struct buf *err);
-int git_scan_finish(struct git_scan *s, const char *tree, const char *excludes,
-		    const char *out_path, struct buf *err);
-/* `git ARGS` started with its output appended to out_path (proc_start):
- * waitpid(*pid) gives its exit status; then proc_forget(*pid). */
-int git_start(const char *dir, const char *const *args, const char *out_path, pid_t *pid,
-	      struct buf *err);
 /* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
 int git_restore(const char *tree, struct buf *err);
 

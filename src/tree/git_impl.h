@@ -42,9 +42,6 @@ int git_config_inert(const char *path, int *stat_plain);
  * anything it does not expect: the caller asks git.
  */
 int git_index_dirty(const char *tree, struct buf *out);
-/* Every path the index holds, once each, in its order (what `ls-files
- * --cached` lists); -1 (out as it was) as git_index_dirty. */
-int git_index_paths(const char *tree, struct buf *out);
 /* 0 when a `config --list -z` entry (kv, its key keylen bytes) changes
  * what git_index_dirty assumes, else 1 (git_index.c). */
 int git_stat_key_plain(const char *kv, size_t keylen);
