@@ -1,11 +1,42 @@
 /*
- * store_impl.h: what store.c shares with store_query.c (not for callers).
+ * store_impl.h: what store.c shares with store_query.c and store_live.c
+ * (not for callers).
  */
 #ifndef LOOPGATE_STORE_IMPL_H
 #define LOOPGATE_STORE_IMPL_H
 
 #include <sqlite3.h>
 #include "store/store.h"
+
+/* The most mapping entries store.c may have (its table is checked). */
+#define STORE_MAX_MAPPINGS 64
+
+struct making;
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *ensure;
+	sqlite3_stmt *stmts[STORE_MAX_MAPPINGS];
+	int in_txn; /* inside store_begin: ingest opens none */
+	/* live indexing: records wait in pend for the log's next sync, then
+	 * go in one transaction (flush) */
+	char run_id[65];
+	int failed;
+	json_t **pend;
+	size_t npend;
+	store_warn_fn *warn; /* the first failure goes there (store_attach) */
+	void *warn_ctx;
+	struct making *making; /* a new store still being made (store_live_open) */
+};
+
+/* Opens (creating and migrating) the database at path into st; on failure
+ * st holds no database. */
+int store_open_into(struct store *st, const char *path, struct buf *err);
+/* One checkpoint (checkpoint_line's JSON; NULL: could not be encoded). */
+int store_put_checkpoint(struct store *st, const char *run_id, const json_t *o,
+			 struct buf *err);
+/* store_live.c: indexes the records waiting for the log's sync, in one
+ * transaction (store_close calls it). */
+void store_live_flush(struct store *st);
 
 sqlite3 *store_db(struct store *st);
 /* err = "run store: WHAT: sqlite's message"; returns -EBUSY, -ENOSPC or -EIO. */
