@@ -656,7 +656,7 @@ static int render(const char *run_dir, const struct report_html_opts *o, struct 
 	struct fileio_atomic file;
 	struct page pg = {out, &rl, path ? &file : NULL, err};
 	struct series_set s;
-	int ret = runlog_load_window(&rl, run_dir, HTML_FULL_HEAD, HTML_FULL_TAIL, err);
+	int ret = runlog_load_window(&rl, run_dir, 0, 0, err);
 
 	if (ret == 0 && path)
 		ret = fileio_atomic_open(&file, path, err);

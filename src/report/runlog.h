@@ -31,6 +31,7 @@
 #define LOOPGATE_RUNLOG_H
 
 #include <jansson.h>
+#include <sys/types.h>
 #include "base/buf.h"
 #include "record/audit.h"
 
@@ -51,7 +52,8 @@ struct runlog_iter {
 	double gate_ms;	  /* gate_end durations */
 	const char *diff; /* this iteration's patch (into runlog.diffs), or NULL */
 	size_t diff_len;
-	int slim; /* outside the whole window: the fields above only in part */
+	int slim;	  /* outside the whole window: the fields above only in part */
+	off_t off0, off1; /* its records lie between these offsets of events.jsonl */
 };
 
 struct runlog {
@@ -76,6 +78,7 @@ struct runlog {
 	struct buf diffs;	       /* git log --patch of base..branch */
 	struct buf diff_note;	       /* why there is no diff, when there is none */
 	size_t whole_head, whole_tail; /* the window (runlog_load_window) */
+	off_t line_at, line_end;       /* the line being read */
 };
 #define RUNLOG_INIT                                                                      \
 	{                                                                                \
@@ -89,6 +92,18 @@ int runlog_load(struct runlog *rl, const char *dir, struct buf *err);
 int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t tail,
 		       struct buf *err);
 void runlog_release(struct runlog *rl);
+
+/* A slim round whole again, read back from events.jsonl (only its own
+ * records, between the offsets the load noted), into *w; release it with
+ * runlog_iter_release.  A page can so show any number of rounds whole
+ * while holding one at a time:
+ *
+ *   runlog_load_window(&rl, dir, 0, 0, &err);      every round slim
+ *   runlog_iter_whole(&rl, &rl.its[i], &w); ... runlog_iter_release(&w);
+ */
+void runlog_iter_whole(const struct runlog *rl, const struct runlog_iter *it,
+		       struct runlog_iter *w);
+void runlog_iter_release(struct runlog_iter *it);
 
 /* The text of key in o, or dflt. */
 const char *runlog_str(const json_t *o, const char *key, const char *dflt);
