@@ -21,8 +21,10 @@
  * other round is slim (its.slim): it keeps t0, t1, model_ms, gate_ms, its
  * gates with only gate, passed, cached, describe and counts, its marks with
  * only kind, end (else model) with only tokens_in, tokens_out, cost_usd
- * and status, and no actor, edits, commit or diff: what a one-line
- * summary, the gate grid, the plots and the lanes table read.
+ * and status, its commit with only sha (and so its diff), and no actor or
+ * edits: what a one-line summary, the gate grid, the plots and the lanes
+ * table read.  The HTML page loads every round slim (0, 0) and reads the
+ * rounds it shows whole back one at a time (runlog_iter_whole, below).
  * A torn or tampered log still loads: the records read so far are kept and
  * the audit section says where the log breaks.  Lines that are not JSON are
  * counted in rl.bad_lines and skipped.
