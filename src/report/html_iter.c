@@ -392,13 +392,12 @@ void html_iterations(const struct page *pg)
 		const struct runlog_iter *it = &pg->rl->its[i];
 		int full = i < HTML_FULL_HEAD || i + HTML_FULL_TAIL >= n;
 		struct runlog_iter w;
-		if (full && it->slim) { /* read back, one round at a time */
+		if (full && it->slim) /* read back, one round at a time */
 			runlog_iter_whole(pg->rl, it, &w);
-			iteration(pg, &w, full, i + 1 == n);
-			runlog_iter_release(&w);
-		} else {
-			iteration(pg, it, full, i + 1 == n);
-		}
+		else
+			runlog_iter_view(it, &w);
+		iteration(pg, &w, full, i + 1 == n);
+		runlog_iter_release(&w);
 		html_flush(pg, 0);
 	}
 	buf_adds(pg->b, "</section>\n");

@@ -166,6 +166,79 @@ static void slim(struct runlog_iter *it)
 	pick_one(&it->commit, commit_keys); /* its diff is found by it */
 }
 
+/*
+ * A slim round not being read is held as the compact JSON text of what it
+ * keeps (~250 bytes with one gate, against ~2 KB as jansson objects):
+ * runlog_iter_view parses it back for the page, one round at a time.
+ */
+static void pack(struct runlog_iter *it)
+{
+	json_t *o;
+
+	if (!it->slim || it->packed)
+		return;
+	o = json_pack("{s:O,s:O}", "g", it->gates, "m", it->marks);
+	if (it->end)
+		json_object_set(o, "e", it->end);
+	if (it->model)
+		json_object_set(o, "o", it->model);
+	if (it->commit)
+		json_object_set(o, "c", it->commit);
+	it->packed = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!it->packed) /* out of memory: keep it as it is */
+		return;
+	json_decref(it->gates);
+	json_decref(it->marks);
+	json_decref(it->end);
+	json_decref(it->model);
+	json_decref(it->commit);
+	it->gates = it->marks = it->end = it->model = it->commit = NULL;
+}
+
+/* The packed fields of it into w's (new references). */
+static void unpack_into(const struct runlog_iter *it, struct runlog_iter *w)
+{
+	json_t *o = json_loads(it->packed, 0, NULL);
+
+	w->gates = json_incref(json_object_get(o, "g"));
+	w->marks = json_incref(json_object_get(o, "m"));
+	w->end = json_incref(json_object_get(o, "e"));
+	w->model = json_incref(json_object_get(o, "o"));
+	w->commit = json_incref(json_object_get(o, "c"));
+	if (!w->gates)
+		w->gates = json_array();
+	if (!w->marks)
+		w->marks = json_array();
+	json_decref(o);
+}
+
+static void unpack(struct runlog_iter *it)
+{
+	if (!it->packed)
+		return;
+	unpack_into(it, it);
+	free(it->packed);
+	it->packed = NULL;
+}
+
+void runlog_iter_view(const struct runlog_iter *it, struct runlog_iter *w)
+{
+	*w = *it;
+	w->packed = NULL;
+	if (it->packed) {
+		unpack_into(it, w);
+		return;
+	}
+	json_incref(w->gates);
+	json_incref(w->marks);
+	json_incref(w->model);
+	json_incref(w->actor);
+	json_incref(w->edits);
+	json_incref(w->commit);
+	json_incref(w->end);
+}
+
 static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
 {
 	struct runlog_iter *it;
@@ -263,8 +336,12 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 			mark(*cur, EV_RESUME, body);
 	}
 	if (json_is_integer(n)) {
+		size_t was = *cur ? (size_t)(*cur - rl->its) : SIZE_MAX; /* its moves */
 		struct runlog_iter *it = iter_get(rl, (long)json_integer_value(n),
 						  lane_of(rl, body));
+		if (was != SIZE_MAX && &rl->its[was] != it)
+			pack(&rl->its[was]);
+		unpack(it);
 		if (t >= 0) {
 			if (it->t0 < 0)
 				it->t0 = t;
@@ -302,6 +379,8 @@ static int read_records(struct runlog *rl, const char *path, struct buf *err)
 		take_record(rl, rec, &cur);
 		json_decref(rec); /* what the page needs of it is held */
 	}
+	if (cur)
+		pack(cur);
 	free(line);
 	fclose(f);
 	return 0;
@@ -370,13 +449,15 @@ static void split_diffs(struct runlog *rl)
 	size_t i;
 
 	for (i = 0; i < rl->nits; i++) {
-		struct runlog_iter *it = &rl->its[i];
-		const char *sha = runlog_str(it->commit, "sha", NULL), *p, *e;
+		struct runlog_iter *it = &rl->its[i], v;
+		const char *sha, *p, *e;
 		char key[48];
-		if (!sha || strlen(sha) < 40)
-			continue;
-		snprintf(key, sizeof(key), "\001%.40s\n", sha);
-		if (!(p = strstr(rl->diffs.s, key)))
+		runlog_iter_view(it, &v);
+		sha = runlog_str(v.commit, "sha", NULL);
+		if (sha && strlen(sha) >= 40)
+			snprintf(key, sizeof(key), "\001%.40s\n", sha);
+		runlog_iter_release(&v);
+		if (!sha || !(p = strstr(rl->diffs.s, key)))
 			continue;
 		p += strlen(key);
 		while (*p == '\n')
@@ -397,8 +478,15 @@ static void load_diffs(struct runlog *rl)
 
 	buf_init(&rl->diffs, RUNLOG_DIFF_MAX);
 	/* diffs are shown per committed iteration: none, no git process */
-	for (i = 0; i < rl->nits && !runlog_str(rl->its[i].commit, "sha", NULL); i++)
-		;
+	for (i = 0; i < rl->nits; i++) {
+		struct runlog_iter v;
+		int has;
+		runlog_iter_view(&rl->its[i], &v);
+		has = runlog_str(v.commit, "sha", NULL) != NULL;
+		runlog_iter_release(&v);
+		if (has)
+			break;
+	}
 	if (i == rl->nits)
 		return;
 	repo = repo_of(rl->dir);
@@ -431,6 +519,7 @@ int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t t
 		       struct buf *err)
 {
 	char *events = rundir_file(dir, RUNDIR_EVENTS);
+	size_t i;
 	int ret;
 
 	rl->dir = xstrdup(dir);
@@ -443,6 +532,13 @@ int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t t
 	rl->nlanes = 1;
 	iter_get(rl, 0, 0);
 	ret = read_records(rl, events, err);
+	for (i = 0; i < rl->nits; i++) {
+		struct runlog_iter v;
+		runlog_iter_view(&rl->its[i], &v);
+		if (json_array_size(v.gates) > rl->gates_max)
+			rl->gates_max = json_array_size(v.gates);
+		runlog_iter_release(&v);
+	}
 	if (ret == 0) {
 		if (!rl->end) {
 			char *sum = rundir_file(dir, RUNDIR_SUMMARY);
@@ -465,6 +561,7 @@ void runlog_iter_release(struct runlog_iter *it)
 	json_decref(it->edits);
 	json_decref(it->commit);
 	json_decref(it->end);
+	free(it->packed);
 	memset(it, 0, sizeof(*it));
 }
 

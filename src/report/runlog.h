@@ -56,6 +56,7 @@ struct runlog_iter {
 	size_t diff_len;
 	int slim;	  /* outside the whole window: the fields above only in part */
 	off_t off0, off1; /* its records lie between these offsets of events.jsonl */
+	char *packed;	  /* a slim round's json fields, as text: see runlog_iter_view */
 };
 
 struct runlog {
@@ -81,6 +82,7 @@ struct runlog {
 	struct buf diff_note;	       /* why there is no diff, when there is none */
 	size_t whole_head, whole_tail; /* the window (runlog_load_window) */
 	off_t line_at, line_end;       /* the line being read */
+	size_t gates_max;	       /* the most gates a round ran */
 };
 #define RUNLOG_INIT                                                                      \
 	{                                                                                \
@@ -106,6 +108,16 @@ void runlog_release(struct runlog *rl);
 void runlog_iter_whole(const struct runlog *rl, const struct runlog_iter *it,
 		       struct runlog_iter *w);
 void runlog_iter_release(struct runlog_iter *it);
+
+/* A slim round holds its json fields (gates, marks, model, end, commit) as
+ * compact JSON text, not as objects (packed, non-NULL; the fields NULL):
+ * read any round's fields through a view, released with
+ * runlog_iter_release.  A round not slim is viewed as it is (references).
+ *
+ *   struct runlog_iter v;
+ *   runlog_iter_view(&rl.its[i], &v); ... v.gates ... runlog_iter_release(&v);
+ */
+void runlog_iter_view(const struct runlog_iter *it, struct runlog_iter *v);
 
 /* The text of key in o, or dflt. */
 const char *runlog_str(const json_t *o, const char *key, const char *dflt);
