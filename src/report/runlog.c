@@ -454,10 +454,11 @@ static void split_diffs(struct runlog *rl)
 		char key[48];
 		runlog_iter_view(it, &v);
 		sha = runlog_str(v.commit, "sha", NULL);
+		key[0] = 0;
 		if (sha && strlen(sha) >= 40)
 			snprintf(key, sizeof(key), "\001%.40s\n", sha);
-		runlog_iter_release(&v);
-		if (!sha || !(p = strstr(rl->diffs.s, key)))
+		runlog_iter_release(&v); /* sha with it: key holds it */
+		if (!key[0] || !(p = strstr(rl->diffs.s, key)))
 			continue;
 		p += strlen(key);
 		while (*p == '\n')
