@@ -23,6 +23,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/err.h>
+#include <stddef.h>
 #include "base/buf.h"
 
 /* a declarator: name cannot be parenthesised */
@@ -54,6 +56,8 @@ struct crypto_api {
 	CRYPTO_API_FN(EVP_DigestSign)
 	CRYPTO_API_FN(EVP_DigestVerifyInit)
 	CRYPTO_API_FN(EVP_DigestVerify)
+	CRYPTO_API_FN(OPENSSL_init_crypto)
+	CRYPTO_API_FN(ERR_error_string_n)
 };
 #undef CRYPTO_API_FN
 
@@ -63,5 +67,20 @@ extern struct crypto_api CR;
  * (may be NULL) saying what is missing: the machine's problem, not the
  * configuration's (exit 3). */
 int crypto_api_load(struct buf *err);
+
+/*
+ * The text of OpenSSL's error code e (ERR_get_error, SSL_get_error's
+ * queue...) into buf of size n, as ERR_error_string_n writes it:
+ * "error:0A000086:SSL routines::certificate verify failed".  Returns buf.
+ *
+ * crypto_api_load tells libcrypto not to load its error strings (~0.4 MB
+ * every process would pay for an error it never prints); this loads them
+ * at the first error formatted, libcrypto's and, when libssl.so.3 is
+ * loaded, libssl's.  So format OpenSSL errors only through this function:
+ * ERR_error_string_n, ERR_print_errors and the like would give numbers
+ * ("lib(20)::reason(134)").  Thread-safe; crypto_api_load must have
+ * returned 0.
+ */
+char *crypto_error_string(unsigned long e, char *buf, size_t n);
 
 #endif

@@ -109,12 +109,9 @@ const json_t *html_gate(const struct runlog_iter *it, int k)
 int html_ngates(const struct runlog *rl)
 {
 	const json_t *cfg = json_object_get(rl->start, "config");
-	size_t n = json_array_size(json_object_get(cfg, "gates")), i;
+	size_t n = json_array_size(json_object_get(cfg, "gates"));
 
-	for (i = 0; i < rl->nits; i++) /* a log without run_start */
-		if (json_array_size(rl->its[i].gates) > n)
-			n = json_array_size(rl->its[i].gates);
-	return (int)n;
+	return (int)(rl->gates_max > n ? rl->gates_max : n); /* a log without run_start */
 }
 
 void html_iter_name(const struct page *pg, const struct runlog_iter *it)
@@ -331,14 +328,17 @@ static void grid_row(const struct page *pg, int lane, int k)
 	buf_addf(pg->b, "gate %d</th>", k);
 	for (i = 0; i < pg->rl->nits; i++) {
 		const struct runlog_iter *it = &pg->rl->its[i];
+		struct runlog_iter v;
 		const json_t *g;
 		if (it->lane != lane)
 			continue;
-		g = html_gate(it, k);
+		runlog_iter_view(it, &v);
+		g = html_gate(&v, k);
 		if (!g) {
 			buf_addf(pg->b,
 				 "<td class=\"cell c-none\" title=\"%ld: not run\"></td>",
 				 it->n);
+			runlog_iter_release(&v);
 			continue;
 		}
 		buf_addf(pg->b, "<td class=\"cell %s%s\" title=\"%ld: ",
@@ -351,6 +351,7 @@ static void grid_row(const struct page *pg, int lane, int k)
 						   : "failed"));
 		buf_addf(pg->b, "\">%s</td>",
 			 json_is_true(json_object_get(g, "passed")) ? "✓" : "✗");
+		runlog_iter_release(&v);
 	}
 	buf_adds(pg->b, "</tr>\n");
 }
@@ -374,19 +375,21 @@ static void grid(const struct page *pg)
 		}
 		buf_adds(pg->b, "<tr><th>events</th>");
 		for (i = 0; i < pg->rl->nits; i++) {
-			const struct runlog_iter *it = &pg->rl->its[i];
-			if (it->lane != lane)
+			struct runlog_iter v;
+			if (pg->rl->its[i].lane != lane)
 				continue;
+			runlog_iter_view(&pg->rl->its[i], &v);
 			buf_adds(pg->b, "<td class=\"c-mark\"");
-			if (json_array_size(it->marks)) {
+			if (json_array_size(v.marks)) {
 				buf_adds(pg->b, " title=\"");
-				svg_escs(pg->b, runlog_str(json_array_get(it->marks, 0),
+				svg_escs(pg->b, runlog_str(json_array_get(v.marks, 0),
 							   "kind", ""));
 				buf_adds(pg->b, "\">!");
 			} else {
 				buf_adds(pg->b, ">");
 			}
 			buf_adds(pg->b, "</td>");
+			runlog_iter_release(&v);
 		}
 		buf_adds(pg->b, "</tr>\n");
 	}
@@ -429,7 +432,10 @@ static void convergence(const struct page *pg, struct series_set *s)
 	size_t i, known = 0;
 
 	for (i = 0; i < pg->rl->nits; i++) {
-		test_counts(&pg->rl->its[i], &s->v[0][i], &s->v[1][i], &s->v[2][i]);
+		struct runlog_iter v;
+		runlog_iter_view(&pg->rl->its[i], &v);
+		test_counts(&v, &s->v[0][i], &s->v[1][i], &s->v[2][i]);
+		runlog_iter_release(&v);
 		known += s->v[0][i] >= 0;
 	}
 	buf_adds(pg->b, "<section id=\"convergence\"><h2>Convergence</h2>\n");
@@ -461,8 +467,11 @@ static void spend_series(const struct runlog *rl, struct series_set *s)
 
 	for (i = 0; i < rl->nits; i++) {
 		const struct runlog_iter *it = &rl->its[i];
-		const json_t *src = it->end ? it->end : it->model;
+		struct runlog_iter v;
+		const json_t *src;
 		double wall = it->t0 >= 0 ? it->t1 - it->t0 : 0, self;
+		runlog_iter_view(it, &v);
+		src = v.end ? v.end : v.model;
 		self = wall - it->model_ms - it->gate_ms;
 		s->v[0][i] = it->model_ms / 1000;
 		s->v[1][i] = it->gate_ms / 1000;
@@ -470,6 +479,7 @@ static void spend_series(const struct runlog *rl, struct series_set *s)
 		s->v[3][i] = runlog_num(src, "tokens_in", 0);
 		s->v[4][i] = runlog_num(src, "tokens_out", 0);
 		s->v[5][i] = runlog_num(src, "cost_usd", 0);
+		runlog_iter_release(&v);
 		cum += s->v[5][i];
 		s->v[6][i] = cum;
 	}
@@ -607,9 +617,15 @@ static void lanes(const struct page *pg)
 		buf_adds(pg->b, "<tr class=\"lane\"><td>");
 		svg_escs(pg->b, pg->rl->lanes[l]);
 		buf_addf(pg->b, "</td><td class=\"num\">%zu</td><td>", n);
-		svg_escs(pg->b, last && last->end
-					? runlog_str(last->end, "status", "failed")
-					: "-");
+		if (last) {
+			struct runlog_iter v;
+			runlog_iter_view(last, &v);
+			svg_escs(pg->b,
+				 v.end ? runlog_str(v.end, "status", "failed") : "-");
+			runlog_iter_release(&v);
+		} else {
+			svg_escs(pg->b, "-");
+		}
 		buf_adds(pg->b, "</td></tr>\n");
 	}
 	buf_adds(pg->b, "</table></section>\n");
@@ -624,8 +640,11 @@ static void series_alloc(struct series_set *s, const struct runlog *rl)
 	for (i = 0; i < sizeof(s->v) / sizeof(s->v[0]); i++)
 		s->v[i] = xcalloc(n, sizeof(double));
 	for (i = 0; i < rl->nits; i++) {
+		struct runlog_iter v;
+		runlog_iter_view(&rl->its[i], &v);
 		s->x[i] = rl->its[i].n;
-		s->marks[i] = json_array_size(rl->its[i].marks) > 0;
+		s->marks[i] = json_array_size(v.marks) > 0;
+		runlog_iter_release(&v);
 	}
 }
 
@@ -656,7 +675,7 @@ static int render(const char *run_dir, const struct report_html_opts *o, struct 
 	struct fileio_atomic file;
 	struct page pg = {out, &rl, path ? &file : NULL, err};
 	struct series_set s;
-	int ret = runlog_load_window(&rl, run_dir, HTML_FULL_HEAD, HTML_FULL_TAIL, err);
+	int ret = runlog_load_window(&rl, run_dir, 0, 0, err);
 
 	if (ret == 0 && path)
 		ret = fileio_atomic_open(&file, path, err);

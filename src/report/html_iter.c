@@ -389,8 +389,15 @@ void html_iterations(const struct page *pg)
 		 "are marked), prompt and reply.</p>\n",
 		 n);
 	for (i = 0; i < n; i++) {
-		iteration(pg, &pg->rl->its[i],
-			  i < HTML_FULL_HEAD || i + HTML_FULL_TAIL >= n, i + 1 == n);
+		const struct runlog_iter *it = &pg->rl->its[i];
+		int full = i < HTML_FULL_HEAD || i + HTML_FULL_TAIL >= n;
+		struct runlog_iter w;
+		if (full && it->slim) /* read back, one round at a time */
+			runlog_iter_whole(pg->rl, it, &w);
+		else
+			runlog_iter_view(it, &w);
+		iteration(pg, &w, full, i + 1 == n);
+		runlog_iter_release(&w);
 		html_flush(pg, 0);
 	}
 	buf_adds(pg->b, "</section>\n");

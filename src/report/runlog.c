@@ -48,29 +48,48 @@ double runlog_ts_ms(const char *ts)
 	return (double)timegm(&tm) * 1000.0 + ms;
 }
 
-/* The lane a record belongs to: its body's worker or verifier, else main. */
-static int lane_of(struct runlog *rl, const json_t *body)
+/* The name of the lane a record belongs to (its body's worker or verifier)
+ * into name, or 0: main. */
+static int lane_name(const json_t *body, char *name, size_t size)
 {
 	const char *role = "worker";
 	const json_t *w = json_object_get(body, role);
-	char name[64];
-	int i;
 
 	if (!w || json_is_null(w))
 		w = json_object_get(body, role = "verifier");
 	if (!w || json_is_null(w)) /* a run of one loop: "worker": null */
 		return 0;
 	if (json_is_integer(w))
-		snprintf(name, sizeof(name), "%s %lld", role,
-			 (long long)json_integer_value(w));
+		snprintf(name, size, "%s %lld", role, (long long)json_integer_value(w));
 	else
-		snprintf(name, sizeof(name), "%.60s",
+		snprintf(name, size, "%.60s",
 			 json_is_string(w) ? json_string_value(w) : "?");
+	return 1;
+}
+
+/* The lane of a record among those known, or -1. */
+static int lane_find(const struct runlog *rl, const json_t *body)
+{
+	char name[64];
+	int i;
+
+	if (!lane_name(body, name, sizeof(name)))
+		return 0;
 	for (i = 0; i < rl->nlanes; i++)
 		if (!strcmp(rl->lanes[i], name))
 			return i;
-	if (rl->nlanes == RUNLOG_MAX_LANES)
-		return RUNLOG_MAX_LANES - 1;
+	return rl->nlanes == RUNLOG_MAX_LANES ? RUNLOG_MAX_LANES - 1 : -1;
+}
+
+/* The lane a record belongs to: its body's worker or verifier, else main. */
+static int lane_of(struct runlog *rl, const json_t *body)
+{
+	char name[64];
+	int i = lane_find(rl, body);
+
+	if (i >= 0)
+		return i;
+	lane_name(body, name, sizeof(name));
 	/* lane names live as long as the records: keep them there */
 	json_array_append_new(rl->owned, json_string(name));
 	rl->lanes[rl->nlanes] = json_string_value(
@@ -132,6 +151,7 @@ static void slim(struct runlog_iter *it)
 	static const char *const spend_keys[] = {"tokens_in", "tokens_out", "cost_usd",
 						 "status", NULL};
 	static const char *const mark_keys[] = {"kind", NULL};
+	static const char *const commit_keys[] = {"sha", NULL};
 
 	it->slim = 1;
 	pick_all(&it->gates, gate_keys);
@@ -143,7 +163,80 @@ static void slim(struct runlog_iter *it)
 		pick_one(&it->model, spend_keys);
 	hold(&it->actor, NULL);
 	hold(&it->edits, NULL);
-	hold(&it->commit, NULL);
+	pick_one(&it->commit, commit_keys); /* its diff is found by it */
+}
+
+/*
+ * A slim round not being read is held as the compact JSON text of what it
+ * keeps (~250 bytes with one gate, against ~2 KB as jansson objects):
+ * runlog_iter_view parses it back for the page, one round at a time.
+ */
+static void pack(struct runlog_iter *it)
+{
+	json_t *o;
+
+	if (!it->slim || it->packed)
+		return;
+	o = json_pack("{s:O,s:O}", "g", it->gates, "m", it->marks);
+	if (it->end)
+		json_object_set(o, "e", it->end);
+	if (it->model)
+		json_object_set(o, "o", it->model);
+	if (it->commit)
+		json_object_set(o, "c", it->commit);
+	it->packed = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!it->packed) /* out of memory: keep it as it is */
+		return;
+	json_decref(it->gates);
+	json_decref(it->marks);
+	json_decref(it->end);
+	json_decref(it->model);
+	json_decref(it->commit);
+	it->gates = it->marks = it->end = it->model = it->commit = NULL;
+}
+
+/* The packed fields of it into w's (new references). */
+static void unpack_into(const struct runlog_iter *it, struct runlog_iter *w)
+{
+	json_t *o = json_loads(it->packed, 0, NULL);
+
+	w->gates = json_incref(json_object_get(o, "g"));
+	w->marks = json_incref(json_object_get(o, "m"));
+	w->end = json_incref(json_object_get(o, "e"));
+	w->model = json_incref(json_object_get(o, "o"));
+	w->commit = json_incref(json_object_get(o, "c"));
+	if (!w->gates)
+		w->gates = json_array();
+	if (!w->marks)
+		w->marks = json_array();
+	json_decref(o);
+}
+
+static void unpack(struct runlog_iter *it)
+{
+	if (!it->packed)
+		return;
+	unpack_into(it, it);
+	free(it->packed);
+	it->packed = NULL;
+}
+
+void runlog_iter_view(const struct runlog_iter *it, struct runlog_iter *w)
+{
+	*w = *it;
+	w->packed = NULL;
+	if (it->packed) {
+		unpack_into(it, w);
+		return;
+	}
+	json_incref(w->gates);
+	json_incref(w->marks);
+	json_incref(w->model);
+	json_incref(w->actor);
+	json_incref(w->edits);
+	json_incref(w->commit);
+	json_incref(w->end);
 }
 
 static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
@@ -160,6 +253,7 @@ static struct runlog_iter *iter_get(struct runlog *rl, long n, int lane)
 	it->n = n;
 	it->lane = lane;
 	it->t0 = it->t1 = -1;
+	it->off0 = it->off1 = rl->line_at;
 	it->gates = json_array();
 	it->marks = json_array();
 	/* the round this one pushes out of the last whole_tail (runlog.h) */
@@ -242,8 +336,12 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 			mark(*cur, EV_RESUME, body);
 	}
 	if (json_is_integer(n)) {
+		size_t was = *cur ? (size_t)(*cur - rl->its) : SIZE_MAX; /* its moves */
 		struct runlog_iter *it = iter_get(rl, (long)json_integer_value(n),
 						  lane_of(rl, body));
+		if (was != SIZE_MAX && &rl->its[was] != it)
+			pack(&rl->its[was]);
+		unpack(it);
 		if (t >= 0) {
 			if (it->t0 < 0)
 				it->t0 = t;
@@ -254,6 +352,8 @@ static void take_record(struct runlog *rl, json_t *rec, struct runlog_iter **cur
 	}
 	if (*cur && (*cur)->slim)
 		slim(*cur);
+	if (*cur)
+		(*cur)->off1 = rl->line_end;
 }
 
 static int read_records(struct runlog *rl, const char *path, struct buf *err)
@@ -268,6 +368,8 @@ static int read_records(struct runlog *rl, const char *path, struct buf *err)
 		return err_set(err, -errno, "cannot open %s: %s", path, strerror(errno));
 	while ((n = getline(&line, &cap, f)) > 0) {
 		json_t *rec;
+		rl->line_at = rl->line_end;
+		rl->line_end += n;
 		if ((size_t)n > RUNLOG_LINE_MAX ||
 		    !(rec = json_loadb(line, (size_t)n, 0, NULL)) ||
 		    !json_is_object(rec)) {
@@ -277,6 +379,8 @@ static int read_records(struct runlog *rl, const char *path, struct buf *err)
 		take_record(rl, rec, &cur);
 		json_decref(rec); /* what the page needs of it is held */
 	}
+	if (cur)
+		pack(cur);
 	free(line);
 	fclose(f);
 	return 0;
@@ -345,13 +449,16 @@ static void split_diffs(struct runlog *rl)
 	size_t i;
 
 	for (i = 0; i < rl->nits; i++) {
-		struct runlog_iter *it = &rl->its[i];
-		const char *sha = runlog_str(it->commit, "sha", NULL), *p, *e;
+		struct runlog_iter *it = &rl->its[i], v;
+		const char *sha, *p, *e;
 		char key[48];
-		if (!sha || strlen(sha) < 40)
-			continue;
-		snprintf(key, sizeof(key), "\001%.40s\n", sha);
-		if (!(p = strstr(rl->diffs.s, key)))
+		runlog_iter_view(it, &v);
+		sha = runlog_str(v.commit, "sha", NULL);
+		key[0] = 0;
+		if (sha && strlen(sha) >= 40)
+			snprintf(key, sizeof(key), "\001%.40s\n", sha);
+		runlog_iter_release(&v); /* sha with it: key holds it */
+		if (!key[0] || !(p = strstr(rl->diffs.s, key)))
 			continue;
 		p += strlen(key);
 		while (*p == '\n')
@@ -372,8 +479,15 @@ static void load_diffs(struct runlog *rl)
 
 	buf_init(&rl->diffs, RUNLOG_DIFF_MAX);
 	/* diffs are shown per committed iteration: none, no git process */
-	for (i = 0; i < rl->nits && !runlog_str(rl->its[i].commit, "sha", NULL); i++)
-		;
+	for (i = 0; i < rl->nits; i++) {
+		struct runlog_iter v;
+		int has;
+		runlog_iter_view(&rl->its[i], &v);
+		has = runlog_str(v.commit, "sha", NULL) != NULL;
+		runlog_iter_release(&v);
+		if (has)
+			break;
+	}
 	if (i == rl->nits)
 		return;
 	repo = repo_of(rl->dir);
@@ -406,6 +520,7 @@ int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t t
 		       struct buf *err)
 {
 	char *events = rundir_file(dir, RUNDIR_EVENTS);
+	size_t i;
 	int ret;
 
 	rl->dir = xstrdup(dir);
@@ -418,6 +533,13 @@ int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t t
 	rl->nlanes = 1;
 	iter_get(rl, 0, 0);
 	ret = read_records(rl, events, err);
+	for (i = 0; i < rl->nits; i++) {
+		struct runlog_iter v;
+		runlog_iter_view(&rl->its[i], &v);
+		if (json_array_size(v.gates) > rl->gates_max)
+			rl->gates_max = json_array_size(v.gates);
+		runlog_iter_release(&v);
+	}
 	if (ret == 0) {
 		if (!rl->end) {
 			char *sum = rundir_file(dir, RUNDIR_SUMMARY);
@@ -431,20 +553,87 @@ int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t t
 	return ret;
 }
 
+void runlog_iter_release(struct runlog_iter *it)
+{
+	json_decref(it->gates);
+	json_decref(it->marks);
+	json_decref(it->model);
+	json_decref(it->actor);
+	json_decref(it->edits);
+	json_decref(it->commit);
+	json_decref(it->end);
+	free(it->packed);
+	memset(it, 0, sizeof(*it));
+}
+
+/*
+ * The records of it lie between it->off0 and it->off1 (with other lanes'
+ * between them): read again, taken as read_records and take_record took
+ * them, the marks of a run_end or resume going to the round current then.
+ */
+void runlog_iter_whole(const struct runlog *rl, const struct runlog_iter *it,
+		       struct runlog_iter *w)
+{
+	char *events = rundir_file(rl->dir, RUNDIR_EVENTS);
+	FILE *f = fopen(events, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	off_t at = it->off0;
+	int cur = 0; /* it is the current round */
+
+	memset(w, 0, sizeof(*w));
+	w->n = it->n;
+	w->lane = it->lane;
+	w->t0 = it->t0;
+	w->t1 = it->t1;
+	w->diff = it->diff;
+	w->diff_len = it->diff_len;
+	w->off0 = it->off0;
+	w->off1 = it->off1;
+	w->gates = json_array();
+	w->marks = json_array();
+	free(events);
+	if (!f || fseeko(f, at, SEEK_SET) < 0) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	while (at < it->off1 && (n = getline(&line, &cap, f)) > 0) {
+		json_t *rec, *body;
+		const json_t *num;
+		const char *kind;
+		at += n;
+		if ((size_t)n > RUNLOG_LINE_MAX ||
+		    !(rec = json_loadb(line, (size_t)n, 0, NULL)))
+			continue;
+		kind = runlog_str(rec, "kind", "");
+		body = json_object_get(rec, "body");
+		num = json_object_get(body, "iteration");
+		if (cur && ((!strcmp(kind, EV_RUN_END) &&
+			     !strcmp(runlog_str(body, "status", ""), "stalled")) ||
+			    !strcmp(kind, EV_RESUME)))
+			mark(w, !strcmp(kind, EV_RESUME) ? EV_RESUME : "stall", body);
+		if (json_is_object(rec) && json_is_integer(num)) {
+			cur = (long)json_integer_value(num) == it->n &&
+			      lane_find(rl, body) == it->lane;
+			if (cur)
+				take_iter_record(w, kind, body);
+		}
+		json_decref(rec);
+	}
+	free(line);
+	fclose(f);
+	w->model_ms = it->model_ms;
+	w->gate_ms = it->gate_ms;
+}
+
 void runlog_release(struct runlog *rl)
 {
 	size_t i;
 
-	for (i = 0; i < rl->nits; i++) {
-		struct runlog_iter *it = &rl->its[i];
-		json_decref(it->gates);
-		json_decref(it->marks);
-		json_decref(it->model);
-		json_decref(it->actor);
-		json_decref(it->edits);
-		json_decref(it->commit);
-		json_decref(it->end);
-	}
+	for (i = 0; i < rl->nits; i++)
+		runlog_iter_release(&rl->its[i]);
 	free(rl->its);
 	json_decref(rl->start);
 	json_decref(rl->end);

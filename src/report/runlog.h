@@ -21,8 +21,10 @@
  * other round is slim (its.slim): it keeps t0, t1, model_ms, gate_ms, its
  * gates with only gate, passed, cached, describe and counts, its marks with
  * only kind, end (else model) with only tokens_in, tokens_out, cost_usd
- * and status, and no actor, edits, commit or diff: what a one-line
- * summary, the gate grid, the plots and the lanes table read.
+ * and status, its commit with only sha (and so its diff), and no actor or
+ * edits: what a one-line summary, the gate grid, the plots and the lanes
+ * table read.  The HTML page loads every round slim (0, 0) and reads the
+ * rounds it shows whole back one at a time (runlog_iter_whole, below).
  * A torn or tampered log still loads: the records read so far are kept and
  * the audit section says where the log breaks.  Lines that are not JSON are
  * counted in rl.bad_lines and skipped.
@@ -31,6 +33,7 @@
 #define LOOPGATE_RUNLOG_H
 
 #include <jansson.h>
+#include <sys/types.h>
 #include "base/buf.h"
 #include "record/audit.h"
 
@@ -51,7 +54,9 @@ struct runlog_iter {
 	double gate_ms;	  /* gate_end durations */
 	const char *diff; /* this iteration's patch (into runlog.diffs), or NULL */
 	size_t diff_len;
-	int slim; /* outside the whole window: the fields above only in part */
+	int slim;	  /* outside the whole window: the fields above only in part */
+	off_t off0, off1; /* its records lie between these offsets of events.jsonl */
+	char *packed;	  /* a slim round's json fields, as text: see runlog_iter_view */
 };
 
 struct runlog {
@@ -76,6 +81,8 @@ struct runlog {
 	struct buf diffs;	       /* git log --patch of base..branch */
 	struct buf diff_note;	       /* why there is no diff, when there is none */
 	size_t whole_head, whole_tail; /* the window (runlog_load_window) */
+	off_t line_at, line_end;       /* the line being read */
+	size_t gates_max;	       /* the most gates a round ran */
 };
 #define RUNLOG_INIT                                                                      \
 	{                                                                                \
@@ -89,6 +96,28 @@ int runlog_load(struct runlog *rl, const char *dir, struct buf *err);
 int runlog_load_window(struct runlog *rl, const char *dir, size_t head, size_t tail,
 		       struct buf *err);
 void runlog_release(struct runlog *rl);
+
+/* A slim round whole again, read back from events.jsonl (only its own
+ * records, between the offsets the load noted), into *w; release it with
+ * runlog_iter_release.  A page can so show any number of rounds whole
+ * while holding one at a time:
+ *
+ *   runlog_load_window(&rl, dir, 0, 0, &err);      every round slim
+ *   runlog_iter_whole(&rl, &rl.its[i], &w); ... runlog_iter_release(&w);
+ */
+void runlog_iter_whole(const struct runlog *rl, const struct runlog_iter *it,
+		       struct runlog_iter *w);
+void runlog_iter_release(struct runlog_iter *it);
+
+/* A slim round holds its json fields (gates, marks, model, end, commit) as
+ * compact JSON text, not as objects (packed, non-NULL; the fields NULL):
+ * read any round's fields through a view, released with
+ * runlog_iter_release.  A round not slim is viewed as it is (references).
+ *
+ *   struct runlog_iter v;
+ *   runlog_iter_view(&rl.its[i], &v); ... v.gates ... runlog_iter_release(&v);
+ */
+void runlog_iter_view(const struct runlog_iter *it, struct runlog_iter *v);
 
 /* The text of key in o, or dflt. */
 const char *runlog_str(const json_t *o, const char *key, const char *dflt);

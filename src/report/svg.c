@@ -60,6 +60,28 @@ void svg_escs(struct buf *b, const char *s)
 		svg_esc(b, s, strlen(s));
 }
 
+/*
+ * The largest power of ten not above raw (> 0), as pow(10, floor(log10(raw)))
+ * but without libm: those two map ~200 KB of its code and tables at their
+ * first call, at the end of every run (heap.md, Session 11).  Exact powers
+ * for raw >= 1 (10^k is a double up to 1e22), the correctly rounded 1/10^k
+ * below.  Within an ULP under a power of ten log10 rounds up and this does
+ * not: the step nice_step makes of it is the same (1 x 10^k or 10 x 10^k-1).
+ */
+static double pow10_floor(double raw)
+{
+	double d = 1;
+
+	if (raw >= 1) {
+		while (d * 10 <= raw && d < 1e300)
+			d *= 10;
+		return d;
+	}
+	while (raw * d < 1 && d < 1e300)
+		d *= 10;
+	return 1 / d;
+}
+
 /* A round step for an axis from 0 to max with about 4 ticks. */
 static double nice_step(double max)
 {
@@ -67,7 +89,7 @@ static double nice_step(double max)
 
 	if (raw <= 0)
 		return 1;
-	mag = pow(10, floor(log10(raw)));
+	mag = pow10_floor(raw);
 	f = raw / mag;
 	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
