@@ -496,6 +496,21 @@ static int exchange(struct wire *w, const char *head, size_t head_len)
 	return 0;
 }
 
+/* http_conn_open's failure (its sentence in w->err) as the contract's. */
+static int open_fail(struct wire *w, int ret)
+{
+	char detail[512];
+
+	if (ret == -ECANCELED && w->l.abort_code)
+		return http_limits_error(&w->l, w->err);
+	snprintf(detail, sizeof(detail), "%s", w->err ? w->err->s : "");
+	if (ret == -ETIMEDOUT)
+		return fail(w, ret, "timeout", "timed out connecting to", detail);
+	if (ret == -EPROTO)
+		return fail(w, ret, "tls", "could not verify TLS for", detail);
+	return fail(w, -ECONNREFUSED, "connect_failed", "could not connect to", detail);
+}
+
 int http_wire_send(const struct http_request *rq, struct http_response *rs,
 		   struct buf *err)
 {
@@ -528,17 +543,7 @@ int http_wire_send(const struct http_request *rq, struct http_response *rs,
 			}
 			if (ret < 0) {
 				w->c = NULL;
-				if (ret == -ECANCELED && w->l.abort_code)
-					ret = http_limits_error(&w->l, err);
-				else if (ret == -ETIMEDOUT)
-					ret = fail(w, ret, "timeout", "timed out connecting to",
-						   err->s);
-				else if (ret == -EPROTO)
-					ret = fail(w, ret, "tls", "could not verify TLS for",
-						   err->s);
-				else
-					ret = fail(w, -ECONNREFUSED, "connect_failed",
-						   "could not connect to", err->s);
+				ret = open_fail(w, ret);
 				break;
 			}
 		}
