@@ -34,8 +34,7 @@ static int curl_for_all(void)
 static int needs_curl(const struct http_request *rq)
 {
 	return rq->tls.ca_pem || rq->tls.ca_file || rq->tls.cert_pem ||
-	       rq->tls.cert_file || rq->tls.key_pem || rq->tls.key_file ||
-	       curl_for_all();
+	       rq->tls.cert_file || rq->tls.key_pem || rq->tls.key_file || curl_for_all();
 }
 
 int http_global_init(struct buf *err)

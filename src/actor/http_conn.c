@@ -34,7 +34,7 @@ struct http_conn {
 #define CONNECT_DEFAULT_MS 300000
 /* an idle connection older than this is not reused (libcurl's MAXAGE_CONN) */
 #define IDLE_MAX_MS 118000
-#define POOL_MAX 8
+#define POOL_MAX    8
 
 /* Waits until fd is ready for events, in slices, until until_ms (0: no
  * end of its own).  0 ready, -ETIMEDOUT at until_ms, -ECANCELED when check
@@ -127,13 +127,14 @@ static int tls_start(struct http_conn *c, const struct http_target *t, long long
 		return -ELIBACC;
 	if (!(c->ssl = SL.SSL_new(sctx)) || SL.SSL_set_fd(c->ssl, c->fd) != 1)
 		return err_set(err, -ECONNREFUSED, "could not start TLS");
-	is_ip = inet_pton(AF_INET, t->host, ip) == 1 || inet_pton(AF_INET6, t->host, ip) == 1;
+	is_ip = inet_pton(AF_INET, t->host, ip) == 1 ||
+		inet_pton(AF_INET6, t->host, ip) == 1;
 	if (is_ip) {
 		SL.X509_VERIFY_PARAM_set1_ip_asc(SL.SSL_get0_param(c->ssl), t->host);
 	} else {
 		SL.SSL_set1_host(c->ssl, t->host);
-		SL.SSL_ctrl(c->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-			    (void *)t->host);
+		SL.SSL_ctrl(c->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+			    TLSEXT_NAMETYPE_host_name, (void *)t->host);
 	}
 	SL.ERR_clear_error();
 	while ((r = SL.SSL_connect(c->ssl)) != 1) {
@@ -142,7 +143,8 @@ static int tls_start(struct http_conn *c, const struct http_target *t, long long
 			ret = wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 				      until_ms, check, ctx);
 			if (ret == -ETIMEDOUT)
-				return err_set(err, ret, "the TLS handshake took too long");
+				return err_set(err, ret,
+					       "the TLS handshake took too long");
 			if (ret < 0)
 				return ret;
 			continue;
@@ -172,7 +174,8 @@ int http_conn_open(const struct http_target *t, long connect_ms, http_conn_check
 	*out = NULL;
 	ret = getaddrinfo(t->host, t->port, &hints, &res);
 	if (ret)
-		return err_set(err, -ECONNREFUSED, "could not resolve host %s: %s", t->host,
+		return err_set(err, -ECONNREFUSED, "could not resolve host %s: %s",
+			       t->host,
 			       ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
 	for (ai = res; ai; ai = ai->ai_next) {
 		last = tcp_connect(ai, until, check, ctx, &fd);
@@ -241,8 +244,8 @@ static int sock_error(struct http_conn *c, int e)
 	return e == EPIPE ? -ECONNRESET : -e;
 }
 
-ssize_t http_conn_read(struct http_conn *c, void *p, size_t size, http_conn_check_fn check,
-		       void *ctx)
+ssize_t http_conn_read(struct http_conn *c, void *p, size_t size,
+		       http_conn_check_fn check, void *ctx)
 {
 	ssize_t n;
 	int r, ev;
@@ -251,7 +254,8 @@ ssize_t http_conn_read(struct http_conn *c, void *p, size_t size, http_conn_chec
 		if (c->ssl) {
 			SL.ERR_clear_error();
 			errno = 0;
-			r = SL.SSL_read(c->ssl, p, size > INT32_MAX ? INT32_MAX : (int)size);
+			r = SL.SSL_read(c->ssl, p,
+					size > INT32_MAX ? INT32_MAX : (int)size);
 			if (r > 0)
 				return r;
 			if ((ev = tls_result(c, r)) <= 0)
@@ -283,7 +287,8 @@ ssize_t http_conn_write(struct http_conn *c, const void *p, size_t n, int more,
 			if (r > 0)
 				return r;
 			if ((ev = tls_result(c, r)) == 0) {
-				snprintf(c->why, sizeof(c->why), "the server closed the connection");
+				snprintf(c->why, sizeof(c->why),
+					 "the server closed the connection");
 				return -ECONNRESET;
 			}
 			if (ev < 0)

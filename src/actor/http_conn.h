@@ -42,8 +42,8 @@ typedef int (*http_conn_check_fn)(void *ctx);
 
 int http_conn_open(const struct http_target *t, long connect_ms, http_conn_check_fn check,
 		   void *ctx, struct http_conn **out, struct buf *err);
-ssize_t http_conn_read(struct http_conn *c, void *p, size_t size, http_conn_check_fn check,
-		       void *ctx);
+ssize_t http_conn_read(struct http_conn *c, void *p, size_t size,
+		       http_conn_check_fn check, void *ctx);
 /* more: more bytes follow at once (the body after the head) */
 ssize_t http_conn_write(struct http_conn *c, const void *p, size_t n, int more,
 			http_conn_check_fn check, void *ctx);

@@ -34,9 +34,9 @@ struct wire {
 	struct http_conn *c;
 	const char *shown;
 	struct buf *err;
-	size_t got;	 /* reply bytes received on this connection */
-	int minor;	 /* HTTP/1.minor */
-	int close;	 /* "connection: close" */
+	size_t got; /* reply bytes received on this connection */
+	int minor;  /* HTTP/1.minor */
+	int close;  /* "connection: close" */
 	enum framing framing;
 	unsigned long long length; /* BODY_LENGTH: bytes announced */
 	size_t off, len;	   /* unread bytes of in */
@@ -61,7 +61,8 @@ static int conn_fail(struct wire *w, int code)
 {
 	if (code == -ECANCELED && w->l.abort_code)
 		return http_limits_error(&w->l, w->err);
-	return fail(w, -ECONNRESET, "reset", "lost the connection to", http_conn_why(w->c));
+	return fail(w, -ECONNRESET, "reset", "lost the connection to",
+		    http_conn_why(w->c));
 }
 
 /* ---- the URL ------------------------------------------------------------ */
@@ -150,7 +151,8 @@ static void make_head(const struct http_request *rq, const struct http_target *t
 	int dflt = !strcmp(t->port, t->tls ? "443" : "80");
 	size_t tl = strcspn(target, "#");
 
-	buf_addf(h, "%s %s%.*s HTTP/1.1\r\n", m, *target == '/' ? "" : "/", (int)tl, target);
+	buf_addf(h, "%s %s%.*s HTTP/1.1\r\n", m, *target == '/' ? "" : "/", (int)tl,
+		 target);
 	buf_addf(h, "Host: %s%s%s%s%s\r\n", v6 ? "[" : "", t->host, v6 ? "]" : "",
 		 dflt ? "" : ":", dflt ? "" : t->port);
 	buf_adds(h, "User-Agent: loopgate/" LOOPGATE_VERSION "\r\n");
@@ -278,14 +280,15 @@ static int parse_head(struct wire *w, char *s, size_t n)
 		w->framing = BODY_CHUNKED;
 	else if (have_length)
 		w->framing = BODY_LENGTH;
-	if (status == 204 || status == 304 || (w->l.rq->method && !strcmp(w->l.rq->method, "HEAD")))
+	if (status == 204 || status == 304 ||
+	    (w->l.rq->method && !strcmp(w->l.rq->method, "HEAD")))
 		w->framing = BODY_NONE;
 	return 0;
 }
 
 /* A read of the head or body that returned n <= 0: the failure. */
-static int read_fail(struct wire *w, ssize_t n, const char *eof_what, const char *eof_kind,
-		     int eof_code, const char *eof_detail)
+static int read_fail(struct wire *w, ssize_t n, const char *eof_what,
+		     const char *eof_kind, int eof_code, const char *eof_detail)
 {
 	if (n < 0)
 		return conn_fail(w, (int)n);
@@ -318,11 +321,12 @@ static int read_head(struct wire *w)
 	buf_init(&h, HEAD_MAX);
 	for (;;) {
 		if (w->off == w->len && (n = fill(w)) <= 0) {
-			ret = read_fail(w, n, "lost the connection to", "reset", -ECONNRESET,
-					h.len ? "the connection closed in the middle of the "
-						"reply headers"
-					      : "the server closed the connection without "
-						"a reply");
+			ret = read_fail(
+				w, n, "lost the connection to", "reset", -ECONNRESET,
+				h.len ? "the connection closed in the middle of the "
+					"reply headers"
+				      : "the server closed the connection without "
+					"a reply");
 			break;
 		}
 		if (buf_add(&h, w->in + w->off, w->len - w->off) < 0) {
@@ -332,9 +336,10 @@ static int read_head(struct wire *w)
 		}
 		w->off = w->len;
 		if (memcmp(h.s, "HTTP/", h.len < 5 ? h.len : 5)) {
-			ret = fail(w, -ECONNRESET, "reset",
-				   "got a reply without an HTTP status line (HTTP/0.9) from",
-				   "the server sent something else");
+			ret = fail(
+				w, -ECONNRESET, "reset",
+				"got a reply without an HTTP status line (HTTP/0.9) from",
+				"the server sent something else");
 			break;
 		}
 		e = block_end(h.s, h.len, from);
@@ -424,11 +429,13 @@ static int body_chunked(struct wire *w)
 		if (!size)
 			break;
 		while (size) {
-			k = take(w, size > sizeof(w->in) ? sizeof(w->in) : (size_t)size, &p);
+			k = take(w, size > sizeof(w->in) ? sizeof(w->in) : (size_t)size,
+				 &p);
 			if (k <= 0)
 				return k < 0 ? conn_fail(w, (int)k)
-					     : truncated(w, "the connection closed in the "
-							    "middle of a chunk");
+					     : truncated(w,
+							 "the connection closed in the "
+							 "middle of a chunk");
 			if (http_deliver(&w->l, p, (size_t)k))
 				return http_limits_error(&w->l, w->err);
 			size -= (unsigned long long)k;
@@ -455,8 +462,9 @@ static int body_plain(struct wire *w)
 	ssize_t k;
 
 	while (w->framing == BODY_CLOSE || left) {
-		k = take(w, w->framing == BODY_CLOSE || left > sizeof(w->in) ? sizeof(w->in)
-									   : (size_t)left,
+		k = take(w,
+			 w->framing == BODY_CLOSE || left > sizeof(w->in) ? sizeof(w->in)
+									  : (size_t)left,
 			 &p);
 		if (k == 0 && w->framing == BODY_CLOSE)
 			return 0;
@@ -527,7 +535,8 @@ int http_wire_send(const struct http_request *rq, struct http_response *rs,
 		struct http_limits l;
 		http_limits_init(&l, rq, rs);
 		rs->failure = "bad_url";
-		return err_set(err, ret, "cannot use the URL %s: %s", http_shown(rq), why);
+		return err_set(err, ret, "cannot use the URL %s: %s", http_shown(rq),
+			       why);
 	}
 	w = xcalloc(1, sizeof(*w));
 	http_limits_init(&w->l, rq, rs);
@@ -536,7 +545,8 @@ int http_wire_send(const struct http_request *rq, struct http_response *rs,
 	make_head(rq, &t, target, &head);
 	for (tries = 0; tries < 2; tries++) {
 		if (!(w->c = http_pool_take(&t))) {
-			ret = http_conn_open(&t, rq->connect_timeout_ms, check, &w->l, &w->c, err);
+			ret = http_conn_open(&t, rq->connect_timeout_ms, check, &w->l,
+					     &w->c, err);
 			if (ret == -ELIBACC) {
 				ret = HTTP_WIRE_UNABLE; /* no libssl: libcurl has TLS */
 				break;
@@ -549,7 +559,8 @@ int http_wire_send(const struct http_request *rq, struct http_response *rs,
 		}
 		ret = exchange(w, head.s, head.len);
 		/* a pooled connection the server had closed: once more, anew */
-		if (ret == -ECONNRESET && !w->got && http_conn_reused(w->c) && !w->l.abort_code) {
+		if (ret == -ECONNRESET && !w->got && http_conn_reused(w->c) &&
+		    !w->l.abort_code) {
 			http_conn_close(w->c);
 			w->c = NULL;
 			rs->failure = NULL;
