@@ -174,6 +174,8 @@ static int send_all(struct wire *w, const char *p, size_t n, int more)
 	ssize_t k;
 
 	while (n) {
+		if (http_limits_check(&w->l))
+			return -ECANCELED;
 		k = http_conn_write(w->c, p, n, more, check, &w->l);
 		if (k < 0)
 			return (int)k;
@@ -190,7 +192,13 @@ static int send_all(struct wire *w, const char *p, size_t n, int more)
  * negative errno of the connection. */
 static ssize_t fill(struct wire *w)
 {
-	ssize_t n = http_conn_read(w->c, w->in, sizeof(w->in), check, &w->l);
+	ssize_t n;
+
+	/* a reply that never pauses never waits: the limits are checked
+	 * between reads too (an endless stream must still meet its deadline) */
+	if (http_limits_check(&w->l))
+		return -ECANCELED;
+	n = http_conn_read(w->c, w->in, sizeof(w->in), check, &w->l);
 
 	w->off = 0;
 	w->len = n > 0 ? (size_t)n : 0;
