@@ -228,6 +228,25 @@ start_fake() {
 	echo "http://127.0.0.1:$(cat "$TRASH/$name.port")/v1"
 }
 
+# start_fake_tls NAME SCRIPT.json CERT KEY HOST: start_fake over https, with
+# that certificate; prints https://HOST:PORT/v1 (HOST: a name or address of
+# 127.0.0.1, the one the certificate is checked against).
+start_fake_tls() {
+	name=$1 script=$2
+	rm -f "$TRASH/$name.port"
+	python3 "$FAKE" --script "$script" --log "$TRASH/$name.log" \
+		--port-file "$TRASH/$name.port" --tls-cert "$3" --tls-key "$4" \
+		>"$TRASH/$name.stdout" 2>"$TRASH/$name.err" &
+	echo $! >"$TRASH/$name.fakepid"
+	i=0
+	while [ ! -s "$TRASH/$name.port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 500 ]; then echo "fake server did not start" >&2; cat "$TRASH/$name.err" >&2; return 1; fi
+		sleep 0.01
+	done
+	echo "https://$5:$(cat "$TRASH/$name.port")/v1"
+}
+
 # json_get FILE EXPR: evaluates a python expression on the parsed JSON in d.
 json_get() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

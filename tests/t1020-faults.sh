@@ -134,9 +134,11 @@ test_expect_success 'retries run out: exit 3 after retries+1 attempts' '
 '
 
 test_expect_success 'a libcurl that cannot be loaded: exit 3 before any request, with the fix' '
+	# a model run needs libcurl only when it goes through a proxy, or is
+	# told to (LOOPGATE_HTTP=curl); it is then checked before the run
 	make_repo nolib && printf "%s" "{\"replies\":[$FIX]}" >nolib.json &&
 	url=$(start_fake nolib nolib.json) &&
-	LOOPGATE_LIBCURL=$TRASH/no-such-libcurl.so.4 expect_code 3 $LOOPGATE run --dir nolib \
+	LOOPGATE_HTTP=curl LOOPGATE_LIBCURL=$TRASH/no-such-libcurl.so.4 expect_code 3 $LOOPGATE run --dir nolib \
 		--goal "fix add" --gate "sh test.sh" --model openai/m --base-url "$url" \
 		--max-iterations 2 >nolib.out 2>nolib.err &&
 	grep -q "LOOPGATE_LIBCURL names a libcurl that could not be loaded" nolib.err &&
@@ -168,7 +170,8 @@ test_expect_success 'a model run leaves GnuTLS, a dependency of libcurl, uniniti
 	# dynamic linker must bind libgnutls to loopgate'"'"'s own
 	make_repo tls && printf "%s" "{\"replies\":[$FIX]}" >tls.json &&
 	url=$(start_fake tls tls.json) && mkdir ld &&
-	LD_DEBUG=bindings LD_DEBUG_OUTPUT=$TRASH/ld/out expect_code 0 $LOOPGATE run \
+	LOOPGATE_HTTP=curl LD_DEBUG=bindings LD_DEBUG_OUTPUT=$TRASH/ld/out \
+		expect_code 0 $LOOPGATE run \
 		--no-sandbox --dir tls --goal "fix add" --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --max-iterations 2 >tls.out 2>tls.err &&
 	f=$(grep -l "binding file [^ ]*libcurl" ld/*) && test -n "$f" &&
@@ -187,7 +190,8 @@ test_expect_success 'a run ends without the libraries'"'"' destructors, its outp
 	# sanitizer the normal exit stays, for its leak check
 	make_repo fini && printf "%s" "{\"replies\":[$FIX]}" >fini.json &&
 	url=$(start_fake fini fini.json) && mkdir ldf &&
-	LD_DEBUG=files LD_DEBUG_OUTPUT=$TRASH/ldf/out expect_code 0 $LOOPGATE run \
+	LOOPGATE_HTTP=curl LD_DEBUG=files LD_DEBUG_OUTPUT=$TRASH/ldf/out \
+		expect_code 0 $LOOPGATE run \
 		--no-sandbox --dir fini --goal "fix add" --gate "sh test.sh" \
 		--model openai/m --base-url "$url" --max-iterations 2 --json \
 		>fini.sum 2>fini.err &&

@@ -1,5 +1,6 @@
 /*
- * curl_api: libcurl, loaded when the first HTTP request needs it.
+ * curl_api: libcurl, loaded when the first request that goes through it
+ * needs it (actor/http.h says which do: not a model call's, as a rule).
  *
  * loopgate is not linked against libcurl: a run whose actor is an agent
  * CLI or a command never makes an HTTP request, and libcurl brings 27 of

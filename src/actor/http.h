@@ -1,7 +1,22 @@
 /*
- * http: one HTTP request through libcurl, with the timeouts a model call needs.
- * A POST unless rq.method says otherwise (the Kubernetes client sends GET
- * and DELETE, with a CA and client certificate of its own: rq.tls).
+ * http: one HTTP request, with the timeouts a model call needs.  A POST
+ * unless rq.method says otherwise (the Kubernetes client sends GET and
+ * DELETE, with a CA and client certificate of its own: rq.tls).
+ *
+ * Two transports carry requests, the same contract for both:
+ *  - loopgate's own HTTP/1.1 client (actor/http_wire.c), for http:// and
+ *    https:// URLs: TLS through OpenSSL's libssl, loaded at the first https
+ *    URL (actor/ssl_api.h), the peer verified against the system's CAs
+ *    (SSL_CERT_FILE / SSL_CERT_DIR as for any OpenSSL program) and its host
+ *    name; idle connections kept per scheme, host and port.  A model run
+ *    never loads libcurl (docs/design/heap.md, Session 11).
+ *  - libcurl (actor/http_curl.c, loaded when first needed), for a request
+ *    with rq.tls set, for every request when a proxy variable is set
+ *    (http_proxy, https_proxy, HTTPS_PROXY, ALL_PROXY, all_proxy: libcurl
+ *    applies them and no_proxy), for credentials in the URL, when libssl
+ *    cannot be loaded, and for every request when LOOPGATE_HTTP=curl (to
+ *    compare the two).  libcurl uses its own CA bundle: SSL_CERT_FILE is
+ *    the own client's.
  *
  *   const char *hdrs[] = { "content-type: application/json", NULL };
  *   struct http_request rq = HTTP_REQUEST_INIT;
@@ -29,7 +44,8 @@
  *   -E2BIG         "too_big"         the body passed the cap (streamed: counted)
  *   -EINVAL        "bad_url"         malformed URL or unsupported scheme
  *   -EPROTO        "tls"             TLS certificate or protocol failure
- *   -EIO           "error"           anything else libcurl reported
+ *   -EIO           "error"           anything else (a reply that cannot be
+ *                                    read, anything libcurl reported)
  *   (callback's)   "callback"        on_data returned a negative value
  *
  * With on_data set, the body of a 2xx response goes to on_data as it
@@ -55,7 +71,7 @@ struct http_request {
 	const char *const *headers; /* "name: value", NULL-terminated */
 	const char *body;
 	size_t body_len;
-	long connect_timeout_ms; /* 0: libcurl's default */
+	long connect_timeout_ms; /* 0: 300 s (libcurl's default) */
 	long read_timeout_ms;	 /* longest silence; 0: none */
 	long long deadline_ms;	 /* absolute clock_ms(); 0: none */
 	http_data_fn on_data;
@@ -89,9 +105,11 @@ struct http_response {
 void http_response_init(struct http_response *rs, size_t max_body);
 void http_response_release(struct http_response *rs);
 
-/* Loads libcurl (actor/curl_api.h) and initialises it, once per process;
- * thread-safe and idempotent.  Every request calls it too; a provider calls
- * it at creation so that a missing libcurl is reported before the run. */
+/* When every request goes through libcurl (a proxy variable or
+ * LOOPGATE_HTTP=curl), loads it (actor/curl_api.h) and initialises it, once
+ * per process; else does nothing.  Thread-safe and idempotent.  A provider
+ * calls it at creation so that a missing libcurl is reported before the
+ * run. */
 int http_global_init(struct buf *err);
 /* An HTTP date (Retry-After: Wed, 21 Oct 2026 07:28:00 GMT) as a time_t,
  * (time_t)-1 when it does not parse. */

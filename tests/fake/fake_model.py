@@ -6,6 +6,7 @@ Speaks the OpenAI Chat Completions and Anthropic Messages wire formats on
 real SSE framing and scripted faults.
 
     python3 fake_model.py --script SCRIPT.json --log LOG.jsonl --port-file FILE
+        [--tls-cert CERT.pem --tls-key KEY.pem]     (https)
 
 The port is written to FILE (temp file + rename) once the server listens.
 
@@ -63,6 +64,7 @@ import argparse
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -485,6 +487,8 @@ def main():
     ap.add_argument("--script", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--tls-cert", help="serve https with this PEM chain")
+    ap.add_argument("--tls-key", help="the key of --tls-cert")
     args = ap.parse_args()
 
     # a deep accept queue: bench/many.sh connects 1,000 clients at once
@@ -493,6 +497,14 @@ def main():
     server.daemon_threads = True
     server.script = Script(args.script)
     server.log = Log(args.log)
+    if args.tls_cert:
+        # https: each accepted connection's handshake runs in its own
+        # handler thread (a client that refuses the certificate must not
+        # hold up the others)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % server.server_address[1])
