@@ -486,6 +486,11 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	if (!from)
 		events_append(&r->ev, EV_ITERATION_START,
 			      json_pack("{s:i}", "iteration", it->n));
+	/* the turn changes the tree: the scan after the gates (judge.h) ends
+	 * first, but for a model's call (actor.c waits before the reply) */
+	if ((!r->w->prov || (from && from->from == LOOP_FROM_REPLY)) &&
+	    (ret = judge_scan_wait(&r->w->judge, err)) < 0)
+		return ret;
 	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
 	fresh_turn_begin(&r->w->fresh);
 	if (from && from->from == LOOP_FROM_REPLY)
@@ -521,7 +526,11 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 {
 	struct buf changed = BUF_INIT, sha = BUF_INIT, touched = BUF_INIT;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
-	int ret = guard_git(r, it, err);
+	/* the excludes are complete before git stages (none runs by now) */
+	int ret = judge_scan_wait(&r->w->judge, err);
+
+	if (ret == 0)
+		ret = guard_git(r, it, err);
 
 	if (ret == 0)
 		ret = fresh_touched(&r->w->fresh, r->w->tree, &r->w->judge.files,
@@ -553,15 +562,21 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 		       struct buf *err)
 {
 	int ret;
-	if ((ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err)) < 0)
+	/* the scan after the gates runs on while the next turn starts */
+	r->w->judge.scan_later = 1;
+	ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err);
+	r->w->judge.scan_later = 0;
+	if (ret < 0)
 		return cannot(r, ret, err->s);
 	it->judged = 1;
 	free(r->w->reverify_note);
 	r->w->reverify_note = NULL;
 	free(r->w->vote_note);
 	r->w->vote_note = NULL;
-	if (r->w->judge.last.passed)
-		return judge_pass(r, it, dir, err);
+	if (r->w->judge.last.passed) /* more gates, verifiers: scan first */
+		return (ret = judge_scan_wait(&r->w->judge, err)) < 0
+			       ? cannot(r, ret, err->s)
+			       : judge_pass(r, it, dir, err);
 	return judge_failed(r, it);
 }
 
@@ -719,6 +734,9 @@ int loop_finish(struct run *r, int code, struct buf *err)
 	json_t *sum;
 	char *path, *text;
 
+	/* a scan still running: nothing needs it now (resume scans again) */
+	if (r->w)
+		judge_scan_wait(&r->w->judge, NULL);
 	sum = run_summary(r, code);
 	if (json_is_true(json_object_get(sum, "review_requested")))
 		events_append(&r->ev, EV_REVIEW_REQUESTED,

@@ -141,6 +141,9 @@ int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
 		}
 		if (ret < 0 || !json_array_size(reply->tool_calls) || turn > cap + 1)
 			break;
+		/* tools read and change the tree: the gates' scan is done */
+		if ((ret = judge_scan_wait(&w->judge, err)) < 0)
+			break;
 		answer_calls(r, w, t, turn, reply, hist);
 	}
 	/* the conversation, for a human reading the iteration */
