@@ -65,8 +65,10 @@ struct proc_opts {
 	 * ends when that comes first (before its result is looked at). */
 	int fault_kill;
 	/* proc_start only: a child that ends soon (a git call in the
-	 * background), whose warden does not re-exec (warden.h); and its
-	 * stderr appended to this file instead of output_path (NULL: merged). */
+	 * background): its warden does not re-exec (warden.h), and the call
+	 * returns once it is forked, not exec'd (an exec that fails is an
+	 * exit 127 of *pid); and its stderr appended to this file instead of
+	 * output_path (NULL: merged). */
 	int brief;
 	const char *error_path;
 };
