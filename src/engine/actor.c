@@ -24,6 +24,8 @@ struct attempt_ctx {
 	struct worker *w;
 	struct actor_turn *t;
 	size_t prompt_bytes;
+	int scan_ret; /* the gates' scan, waited for at the first attempt */
+	struct buf scan_err;
 };
 
 /* Charges and records each attempt; stops retries the budget can't carry. */
@@ -34,6 +36,12 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 	double before = b->cost;
 	struct buf why = BUF_INIT;
 	int stop = 0;
+
+	/* The scan after the last gates (judge.h) ran during the call; it ends
+	 * before the first attempt is on record: a resume that finds no
+	 * attempt knows nothing but the gates changed the tree (resume.c). */
+	if (c->scan_ret == 0)
+		c->scan_ret = judge_scan_wait(&c->w->judge, &c->scan_err);
 
 	budget_charge(b, a->tokens_in, a->tokens_out,
 		      a->usage_estimated ? 0 : c->prompt_bytes);
@@ -175,7 +183,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	struct buf sys = BUF_INIT, user = BUF_INIT, why = BUF_INIT, raw = BUF_INIT;
 	struct provider_reply reply = PROVIDER_REPLY_INIT;
 	struct provider_request req;
-	struct attempt_ctx ctx = {r, w, t, 0};
+	struct attempt_ctx ctx = {r, w, t, 0, 0, BUF_INIT};
 	int ret;
 
 	memset(&req, 0, sizeof(req));
@@ -233,6 +241,10 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		ret = actor_tool_turns(r, w, t, &req, &reply, &ctx.prompt_bytes, err);
 	else
 		ret = provider_complete(w->prov, &req, &reply, err);
+	if (ctx.scan_ret < 0) {
+		ret = err_set(err, ctx.scan_ret, "%s", ctx.scan_err.s);
+		goto out;
+	}
 	if (ret < 0)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
@@ -247,7 +259,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 			  reply.finish_reason ? events_str(reply.finish_reason)
 					      : json_null(),
 			  "response_file", "response.md"));
-	if ((ret = judge_scan_wait(&w->judge, err)) < 0)
+	if ((ret = judge_scan_wait(&w->judge, err)) < 0) /* no attempt made? */
 		goto out;
 	apply_reply(r, w, t, &reply.text);
 out:
@@ -256,6 +268,7 @@ out:
 	buf_release(&user);
 	buf_release(&raw);
 	buf_release(&why);
+	buf_release(&ctx.scan_err);
 	return ret;
 }
 

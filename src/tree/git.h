@@ -92,8 +92,9 @@ int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
  * prints); the untracked paths are listed by `git ls-files --others` while
  * the caller goes on, and appended to excludes by git_scan_finish, which
  * must come before anything changes the tree or reads excludes.  When the
- * index cannot be read exactly (git_index_paths) or a fault point is set,
- * the scan is git_scan_tree's, done when this returns.  A scan still
+ * index cannot be read exactly (git_index_paths),
+ * the scan is git_scan_tree's, done when this returns; so it is under a
+ * "kill:git" fault point (base/fault.h), which counts git calls.  A scan still
  * running is finished first.
  *
  *   struct git_scan s = GIT_SCAN_INIT;

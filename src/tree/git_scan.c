@@ -92,8 +92,8 @@ int git_scan_start(const char *tree, const char *excludes, struct buf *tracked,
 	if (s->pid > 0 && (ret = git_scan_finish(s, err)) < 0)
 		return ret;
 	buf_reset(tracked);
-	/* the fault points count git calls one by one: as before, then */
-	if (fault_active() || !git_config_stat_plain(tree) ||
+	/* fault points that count git calls one by one: as before, then */
+	if ((fault_active() && fault_named("kill:git")) || !git_config_stat_plain(tree) ||
 	    git_index_paths(tree, tracked) < 0)
 		return git_scan_tree(tree, excludes, tracked, err);
 	s->excludes = xstrdup(excludes);
