@@ -177,6 +177,25 @@ static void model_system(const struct run *r, const struct worker *w, struct buf
 			 "(tests, CI, gate scripts) cannot be changed.");
 }
 
+/* The call (with the tool turns when tools are on), each attempt charged
+ * and recorded by on_attempt. */
+static int call_model(struct attempt_ctx *c, struct provider_request *req,
+		      struct provider_reply *reply, struct buf *err)
+{
+	int ret;
+
+	provider_set_attempt_cb(c->w->prov, on_attempt, c);
+	if (actor_tools_on(c->r, c->w))
+		ret = actor_tool_turns(c->r, c->w, c->t, req, reply, &c->prompt_bytes,
+				       err);
+	else
+		ret = provider_complete(c->w->prov, req, reply, err);
+	if (c->scan_ret < 0)
+		ret = err_set(err, c->scan_ret, "%s", c->scan_err.s);
+	buf_release(&c->scan_err);
+	return ret;
+}
+
 int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		     struct buf *err)
 {
@@ -236,16 +255,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	req.prompt = user.s;
 	req.max_output_tokens = w->max_output_tokens;
 	req.deadline_ms = r->budget.deadline_at;
-	provider_set_attempt_cb(w->prov, on_attempt, &ctx);
-	if (actor_tools_on(r, w))
-		ret = actor_tool_turns(r, w, t, &req, &reply, &ctx.prompt_bytes, err);
-	else
-		ret = provider_complete(w->prov, &req, &reply, err);
-	if (ctx.scan_ret < 0) {
-		ret = err_set(err, ctx.scan_ret, "%s", ctx.scan_err.s);
-		goto out;
-	}
-	if (ret < 0)
+	if ((ret = call_model(&ctx, &req, &reply, err)) < 0)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
 		goto out;
@@ -268,7 +278,6 @@ out:
 	buf_release(&user);
 	buf_release(&raw);
 	buf_release(&why);
-	buf_release(&ctx.scan_err);
 	return ret;
 }
 

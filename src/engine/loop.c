@@ -210,63 +210,6 @@ static void budget_event(struct run *r)
 }
 
 /*
- * The staged change must not touch protected paths, whoever made it: each
- * such path is put back as it is in HEAD before anything is committed or
- * judged, the attempt is recorded with its diff, and the actor is told.
- * Removes the reverted paths from changed.
- */
-static int guard_protected(struct run *r, struct iteration *it, struct buf *changed,
-			   struct buf *err)
-{
-	struct buf bad = BUF_INIT, keep = BUF_INIT, diff = BUF_INIT;
-	const char *p;
-	json_t *paths = json_array();
-	int ret = 0;
-
-	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1)
-		buf_add(protect_match(&r->w->protect, p) ? &bad : &keep, p,
-			strlen(p) + 1);
-	if (!bad.len)
-		goto out;
-	buf_init(&diff, 65536);
-	git_run(r->w->tree, &diff, NULL, "diff", "--cached", "--no-ext-diff",
-		"--no-textconv", "--stat", "--patch", "HEAD", NULL);
-	ret = git_revert_paths(r->w->tree, &bad, err);
-	if (ret < 0)
-		goto out;
-	buf_addf(&r->w->edit_feedback,
-		 "loopgate reverted your changes to protected "
-		 "files: the tests, the gate scripts and CI configuration define "
-		 "the goal and are not yours to change. Fix the code under test "
-		 "instead. Reverted:\n");
-	{
-		struct buf list = BUF_INIT;
-		for (p = bad.s; p < bad.s + bad.len; p += strlen(p) + 1) {
-			buf_addf(&r->w->edit_feedback, "- %s\n", p);
-			buf_addf(&list, "%s%s", list.len ? ", " : "", p);
-			json_array_append_new(paths, events_str(p));
-			it->reverted++;
-		}
-		it->reverted_paths = buf_detach(&list, NULL);
-	}
-	r->w->integrity_events++;
-	events_append(&r->ev, EV_INTEGRITY,
-		      json_pack("{s:i,s:s,s:o,s:o,s:b}", "iteration", it->n, "kind",
-				"protected_change", "paths", paths, "diff",
-				events_strn(diff.s, diff.len), "diff_truncated",
-				diff.truncated));
-	paths = NULL;
-	buf_reset(changed);
-	buf_add(changed, keep.s, keep.len);
-out:
-	json_decref(paths);
-	buf_release(&bad);
-	buf_release(&keep);
-	buf_release(&diff);
-	return ret;
-}
-
-/*
  * The actor must not touch git's control files (config, hooks, attributes,
  * the worktree link): loopgate's own git commands would read them.  What
  * changed is put back as it was at run start and recorded (git_guard.h).
@@ -541,7 +484,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	/* reverted paths too: a cache may have seen the actor's version */
 	fresh_merge(&touched, &changed);
 	if (ret == 0)
-		ret = guard_protected(r, it, &changed, err);
+		ret = turn_guard_protected(r, it, &changed, err);
 	if (ret == 0)
 		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
 	if (ret == 0 && changed.len && (ret = events_barrier(&r->ev)) == 0)
