@@ -206,11 +206,6 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	int ret;
 
 	memset(&req, 0, sizeof(req));
-	/* Else the scan after the last gates (judge.h) runs during the call:
-	 * nothing changes the tree before the reply is applied or a tool runs
-	 * (toolturn.c); a tool server or an agent might. */
-	if ((w->mcp || w->agent) && (ret = judge_scan_wait(&w->judge, err)) < 0)
-		return ret;
 	model_system(r, w, &sys);
 	prompt_user(&(struct prompt_in){r->cfg, r->goal, r->run_dir, w}, &raw);
 	if (w->skills && actor_tools_on(r, w))

@@ -430,8 +430,11 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 		events_append(&r->ev, EV_ITERATION_START,
 			      json_pack("{s:i}", "iteration", it->n));
 	/* the turn changes the tree: the scan after the gates (judge.h) ends
-	 * first, but for a model's call (actor.c waits before the reply) */
-	if ((!r->w->prov || (from && from->from == LOOP_FROM_REPLY)) &&
+	 * first, but for a model's call, which nothing but its reply or its
+	 * tools change the tree in (actor.c waits at its first attempt; a tool
+	 * server or an agent might act any time) */
+	if ((!r->w->prov || r->w->mcp || r->w->agent ||
+	     (from && from->from == LOOP_FROM_REPLY)) &&
 	    (ret = judge_scan_wait(&r->w->judge, err)) < 0)
 		return ret;
 	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
