@@ -279,6 +279,27 @@ test_expect_success 'a replayed transcript resumes with the reply it would have 
 		"$(git -C rec rev-parse "loopgate/$(summary_field rec.json run_id)^{tree}")"
 '
 
+# The scan after an iteration's gates runs during the next model call and is
+# waited for at its first attempt: killed before that, the resume scans
+# before its rollback, so the file the gate round made stays (excluded, as
+# in a run not killed) instead of being cleaned.  Each round makes a new one.
+test_expect_success 'SIGKILL during the call after a gate round that made a file: the file stays, never committed' '
+	two_replies >s.json &&
+	make_repo gm &&
+	url=$(start_fake gm s.json) &&
+	gate="sh test.sh; s=\$?; touch made-\$(date +%s%N); exit \$s" &&
+	LOOPGATE_FAULT=kill:event.model_request@2 expect_code 137 lg_run gm "$url" "$gate" \
+		>/dev/null 2>killed.err &&
+	tree=$(ls -d gm/.loopgate/runs/*/tree) &&
+	test "$(ls "$tree" | grep -c "^made-")" = 2 &&
+	lg_resume gm >resumed.json 2>resumed.err &&
+	test "$(summary_field resumed.json status)" = converged &&
+	test "$(ls "$tree" | grep -c "^made-")" = 3 &&
+	test "$(grep -c "^/made-" gm/.loopgate/runs/*/gate-artifacts.exclude)" = 3 &&
+	id=$(summary_field resumed.json run_id) &&
+	! git -C gm log --name-only --format= "loopgate/$id" | grep made-
+'
+
 test_expect_success 'resume of an ended run, of no run, of an ambiguous prefix: exit 2' '
 	reference_run &&
 	id=$(summary_field ref.json run_id) &&

@@ -47,6 +47,17 @@ int fault_active(void)
 	return nfaults > 0;
 }
 
+int fault_named(const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (nfaults < 0)
+		parse();
+	for (int i = 0; i < nfaults; i++)
+		if (!strncmp(faults[i].name, prefix, n))
+			return 1;
+	return 0;
+}
+
 static int due(const char *prefix, const char *point)
 {
 	size_t plen = strlen(prefix);

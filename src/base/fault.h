@@ -32,5 +32,7 @@ int fault_fail(const char *point);
 long fault_delay_ms(void);
 /* Is any fault configured at all?  (Lets callers skip building names.) */
 int fault_active(void);
+/* 1 when a configured fault's name starts with prefix ("kill:git"). */
+int fault_named(const char *prefix);
 
 #endif

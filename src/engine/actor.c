@@ -24,6 +24,8 @@ struct attempt_ctx {
 	struct worker *w;
 	struct actor_turn *t;
 	size_t prompt_bytes;
+	int scan_ret; /* the gates' scan, waited for at the first attempt */
+	struct buf scan_err;
 };
 
 /* Charges and records each attempt; stops retries the budget can't carry. */
@@ -34,6 +36,12 @@ static int on_attempt(void *ctx, const struct provider_attempt *a)
 	double before = b->cost;
 	struct buf why = BUF_INIT;
 	int stop = 0;
+
+	/* The scan after the last gates (judge.h) ran during the call; it ends
+	 * before the first attempt is on record: a resume that finds no
+	 * attempt knows nothing but the gates changed the tree (resume.c). */
+	if (c->scan_ret == 0)
+		c->scan_ret = judge_scan_wait(&c->w->judge, &c->scan_err);
 
 	budget_charge(b, a->tokens_in, a->tokens_out,
 		      a->usage_estimated ? 0 : c->prompt_bytes);
@@ -179,13 +187,32 @@ static void model_system(const struct run *r, const struct worker *w, struct buf
 			 "(tests, CI, gate scripts) cannot be changed.");
 }
 
+/* The call (with the tool turns when tools are on), each attempt charged
+ * and recorded by on_attempt. */
+static int call_model(struct attempt_ctx *c, struct provider_request *req,
+		      struct provider_reply *reply, struct buf *err)
+{
+	int ret;
+
+	provider_set_attempt_cb(c->w->prov, on_attempt, c);
+	if (actor_tools_on(c->r, c->w))
+		ret = actor_tool_turns(c->r, c->w, c->t, req, reply, &c->prompt_bytes,
+				       err);
+	else
+		ret = provider_complete(c->w->prov, req, reply, err);
+	if (c->scan_ret < 0)
+		ret = err_set(err, c->scan_ret, "%s", c->scan_err.s);
+	buf_release(&c->scan_err);
+	return ret;
+}
+
 int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		     struct buf *err)
 {
 	struct buf sys = BUF_INIT, user = BUF_INIT, why = BUF_INIT, raw = BUF_INIT;
 	struct provider_reply reply = PROVIDER_REPLY_INIT;
 	struct provider_request req;
-	struct attempt_ctx ctx = {r, w, t, 0};
+	struct attempt_ctx ctx = {r, w, t, 0, 0, BUF_INIT};
 	int ret;
 
 	memset(&req, 0, sizeof(req));
@@ -233,12 +260,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	req.prompt = user.s;
 	req.max_output_tokens = w->max_output_tokens;
 	req.deadline_ms = r->budget.deadline_at;
-	provider_set_attempt_cb(w->prov, on_attempt, &ctx);
-	if (actor_tools_on(r, w))
-		ret = actor_tool_turns(r, w, t, &req, &reply, &ctx.prompt_bytes, err);
-	else
-		ret = provider_complete(w->prov, &req, &reply, err);
-	if (ret < 0)
+	if ((ret = call_model(&ctx, &req, &reply, err)) < 0)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
 		goto out;
@@ -252,6 +274,8 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 			  reply.finish_reason ? events_str(reply.finish_reason)
 					      : json_null(),
 			  "response_file", "response.md"));
+	if ((ret = judge_scan_wait(&w->judge, err)) < 0) /* no attempt made? */
+		goto out;
 	ret = apply_reply(r, w, t, &reply.text, err);
 out:
 	provider_reply_release(&reply);

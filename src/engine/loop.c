@@ -210,63 +210,6 @@ static void budget_event(struct run *r)
 }
 
 /*
- * The staged change must not touch protected paths, whoever made it: each
- * such path is put back as it is in HEAD before anything is committed or
- * judged, the attempt is recorded with its diff, and the actor is told.
- * Removes the reverted paths from changed.
- */
-static int guard_protected(struct run *r, struct iteration *it, struct buf *changed,
-			   struct buf *err)
-{
-	struct buf bad = BUF_INIT, keep = BUF_INIT, diff = BUF_INIT;
-	const char *p;
-	json_t *paths = json_array();
-	int ret = 0;
-
-	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1)
-		buf_add(protect_match(&r->w->protect, p) ? &bad : &keep, p,
-			strlen(p) + 1);
-	if (!bad.len)
-		goto out;
-	buf_init(&diff, 65536);
-	git_run(r->w->tree, &diff, NULL, "diff", "--cached", "--no-ext-diff",
-		"--no-textconv", "--stat", "--patch", "HEAD", NULL);
-	ret = git_revert_paths(r->w->tree, &bad, err);
-	if (ret < 0)
-		goto out;
-	buf_addf(&r->w->edit_feedback,
-		 "loopgate reverted your changes to protected "
-		 "files: the tests, the gate scripts and CI configuration define "
-		 "the goal and are not yours to change. Fix the code under test "
-		 "instead. Reverted:\n");
-	{
-		struct buf list = BUF_INIT;
-		for (p = bad.s; p < bad.s + bad.len; p += strlen(p) + 1) {
-			buf_addf(&r->w->edit_feedback, "- %s\n", p);
-			buf_addf(&list, "%s%s", list.len ? ", " : "", p);
-			json_array_append_new(paths, events_str(p));
-			it->reverted++;
-		}
-		it->reverted_paths = buf_detach(&list, NULL);
-	}
-	r->w->integrity_events++;
-	events_append(&r->ev, EV_INTEGRITY,
-		      json_pack("{s:i,s:s,s:o,s:o,s:b}", "iteration", it->n, "kind",
-				"protected_change", "paths", paths, "diff",
-				events_strn(diff.s, diff.len), "diff_truncated",
-				diff.truncated));
-	paths = NULL;
-	buf_reset(changed);
-	buf_add(changed, keep.s, keep.len);
-out:
-	json_decref(paths);
-	buf_release(&bad);
-	buf_release(&keep);
-	buf_release(&diff);
-	return ret;
-}
-
-/*
  * The actor must not touch git's control files (config, hooks, attributes,
  * the worktree link): loopgate's own git commands would read them.  What
  * changed is put back as it was at run start and recorded (git_guard.h).
@@ -486,6 +429,14 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	if (!from)
 		events_append(&r->ev, EV_ITERATION_START,
 			      json_pack("{s:i}", "iteration", it->n));
+	/* the turn changes the tree: the scan after the gates (judge.h) ends
+	 * first, but for a model's call, which nothing but its reply or its
+	 * tools change the tree in (actor.c waits at its first attempt; a tool
+	 * server or an agent might act any time) */
+	if ((!r->w->prov || r->w->mcp || r->w->agent ||
+	     (from && from->from == LOOP_FROM_REPLY)) &&
+	    (ret = judge_scan_wait(&r->w->judge, err)) < 0)
+		return ret;
 	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
 	fresh_turn_begin(&r->w->fresh);
 	if (from && from->from == LOOP_FROM_REPLY)
@@ -521,7 +472,11 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 {
 	struct buf changed = BUF_INIT, sha = BUF_INIT, touched = BUF_INIT;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
-	int ret = guard_git(r, it, err);
+	/* the excludes are complete before git stages (none runs by now) */
+	int ret = judge_scan_wait(&r->w->judge, err);
+
+	if (ret == 0)
+		ret = guard_git(r, it, err);
 
 	if (ret == 0)
 		ret = fresh_touched(&r->w->fresh, r->w->tree, &r->w->judge.files,
@@ -532,7 +487,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	/* reverted paths too: a cache may have seen the actor's version */
 	fresh_merge(&touched, &changed);
 	if (ret == 0)
-		ret = guard_protected(r, it, &changed, err);
+		ret = turn_guard_protected(r, it, &changed, err);
 	if (ret == 0)
 		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
 	if (ret == 0 && changed.len && (ret = events_barrier(&r->ev)) == 0)
@@ -553,15 +508,21 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 		       struct buf *err)
 {
 	int ret;
-	if ((ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err)) < 0)
+	/* the scan after the gates runs on while the next turn starts */
+	r->w->judge.scan_later = 1;
+	ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err);
+	r->w->judge.scan_later = 0;
+	if (ret < 0)
 		return cannot(r, ret, err->s);
 	it->judged = 1;
 	free(r->w->reverify_note);
 	r->w->reverify_note = NULL;
 	free(r->w->vote_note);
 	r->w->vote_note = NULL;
-	if (r->w->judge.last.passed)
-		return judge_pass(r, it, dir, err);
+	if (r->w->judge.last.passed) /* more gates, verifiers: scan first */
+		return (ret = judge_scan_wait(&r->w->judge, err)) < 0
+			       ? cannot(r, ret, err->s)
+			       : judge_pass(r, it, dir, err);
 	return judge_failed(r, it);
 }
 
@@ -719,6 +680,9 @@ int loop_finish(struct run *r, int code, struct buf *err)
 	json_t *sum;
 	char *path, *text;
 
+	/* a scan still running: nothing needs it now (resume scans again) */
+	if (r->w)
+		judge_scan_wait(&r->w->judge, NULL);
 	sum = run_summary(r, code);
 	if (json_is_true(json_object_get(sum, "review_requested")))
 		events_append(&r->ev, EV_REVIEW_REQUESTED,

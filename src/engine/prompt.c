@@ -244,8 +244,8 @@ done:
 
 /*
  * Context files and the file list.  The list is the tracked paths the loop
- * scanned right after the last gate run (git_scan_tree): the tree has not
- * changed since, so no git call is needed here.
+ * scanned right after the last gate run (git_scan_start: read off the
+ * index): the tree has not changed since, so no git call is needed here.
  */
 static void add_files(const struct prompt_in *in, struct buf *out)
 {

@@ -575,6 +575,28 @@ static const char *resume_load_state(struct run *r, const struct resume_state *s
 	return "baseline";
 }
 
+/*
+ * The scan after a gate round runs on during the next model call and is
+ * waited for at its first attempt (judge.h, actor.c): a run killed before
+ * that left the gates' new files out of gate-artifacts.exclude, and the
+ * rollback would clean them.  When nothing but the gates changed the tree
+ * since (between iterations, or a model's turn with no attempt on record
+ * and neither tool server nor agent), the scan is made before the rollback.
+ */
+static int scan_first(const struct run *r, const struct resume_state *s,
+		      const char *phase, const struct loop_resume *from)
+{
+	const struct resume_iter *ri;
+
+	if (!strcmp(phase, "next"))
+		return 1;
+	if (!s->started || from->from != LOOP_FROM_ACTOR || !r->w->prov || r->w->agent ||
+	    r->w->mcp)
+		return 0;
+	ri = resume_state_iter(s, s->started);
+	return ri && !ri->attempt;
+}
+
 int resume_run(struct run *r, struct config *cfg, const char *dir, const char *spec,
 	       struct buf *err)
 {
@@ -599,7 +621,9 @@ int resume_run(struct run *r, struct config *cfg, const char *dir, const char *s
 	head = recorded_head(r, &s);
 	git_rev(r->w->tree, "HEAD", &cur, NULL);
 	worker_bind_judge(r->w, r);
-	if ((ret = rollback(r, head, err)) < 0 ||
+	if ((scan_first(r, &s, phase, &from) &&
+	     (ret = git_scan_tree(r->w->tree, r->w->artifacts, NULL, err)) < 0) ||
+	    (ret = rollback(r, head, err)) < 0 ||
 	    (ret = judge_tree_id(&r->w->judge, err)) < 0 ||
 	    (ret = git_scan_tree(r->w->tree, r->w->artifacts, &r->w->judge.files, err)) <
 		    0)

@@ -142,6 +142,12 @@ int actor_tool_turns(struct run *r, struct worker *w, struct actor_turn *t,
 		}
 		if (ret < 0 || !json_array_size(reply->tool_calls) || turn > cap + 1)
 			break;
+		/* tools read and change the tree: the gates' scan is done
+		 * (actor.c waits at the first attempt), and the attempts are on
+		 * disk first, as before any change to the tree (durability.md) */
+		if ((ret = judge_scan_wait(&w->judge, err)) < 0)
+			break;
+		events_barrier(&r->ev);
 		answer_calls(r, w, t, turn, reply, hist);
 	}
 	/* the conversation, for a human reading the iteration */

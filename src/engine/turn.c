@@ -114,3 +114,55 @@ halt:
 			 "anything (%s): %s",
 			 r->w->actor_fail_streak, it->actor_desc, it->actor_advice);
 }
+
+/* The staged change against the protected paths (turn.h). */
+int turn_guard_protected(struct run *r, struct iteration *it, struct buf *changed,
+			 struct buf *err)
+{
+	struct buf bad = BUF_INIT, keep = BUF_INIT, diff = BUF_INIT;
+	const char *p;
+	json_t *paths = json_array();
+	int ret = 0;
+
+	for (p = changed->s; p < changed->s + changed->len; p += strlen(p) + 1)
+		buf_add(protect_match(&r->w->protect, p) ? &bad : &keep, p,
+			strlen(p) + 1);
+	if (!bad.len)
+		goto out;
+	buf_init(&diff, 65536);
+	git_run(r->w->tree, &diff, NULL, "diff", "--cached", "--no-ext-diff",
+		"--no-textconv", "--stat", "--patch", "HEAD", NULL);
+	ret = git_revert_paths(r->w->tree, &bad, err);
+	if (ret < 0)
+		goto out;
+	buf_addf(&r->w->edit_feedback,
+		 "loopgate reverted your changes to protected "
+		 "files: the tests, the gate scripts and CI configuration define "
+		 "the goal and are not yours to change. Fix the code under test "
+		 "instead. Reverted:\n");
+	{
+		struct buf list = BUF_INIT;
+		for (p = bad.s; p < bad.s + bad.len; p += strlen(p) + 1) {
+			buf_addf(&r->w->edit_feedback, "- %s\n", p);
+			buf_addf(&list, "%s%s", list.len ? ", " : "", p);
+			json_array_append_new(paths, events_str(p));
+			it->reverted++;
+		}
+		it->reverted_paths = buf_detach(&list, NULL);
+	}
+	r->w->integrity_events++;
+	events_append(&r->ev, EV_INTEGRITY,
+		      json_pack("{s:i,s:s,s:o,s:o,s:b}", "iteration", it->n, "kind",
+				"protected_change", "paths", paths, "diff",
+				events_strn(diff.s, diff.len), "diff_truncated",
+				diff.truncated));
+	paths = NULL;
+	buf_reset(changed);
+	buf_add(changed, keep.s, keep.len);
+out:
+	json_decref(paths);
+	buf_release(&bad);
+	buf_release(&keep);
+	buf_release(&diff);
+	return ret;
+}

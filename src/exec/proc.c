@@ -608,6 +608,15 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	if (s->pid == 0)
 		child_exec(o, cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
 			   rep[1], path_var, found);
+	if (o->brief) { /* proc_start's: the exec not waited for (proc.h) */
+		proc_close_pair(rep);
+		close(outp[1]);
+		outp[1] = -1;
+		if (errp[1] >= 0)
+			close(errp[1]);
+		errp[1] = -1;
+		return 0;
+	}
 	return proc_await_exec(s->pid, cx->argv[0], outp, errp, rep, err);
 }
 

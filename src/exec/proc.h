@@ -64,6 +64,13 @@ struct proc_opts {
 	 * fault_delay_ms() after the child started, or as soon as the child
 	 * ends when that comes first (before its result is looked at). */
 	int fault_kill;
+	/* proc_start only: a child that ends soon (a git call in the
+	 * background): its warden does not re-exec (warden.h), and the call
+	 * returns once it is forked, not exec'd (an exec that fails is an
+	 * exit 127 of *pid); and its stderr appended to this file instead of
+	 * output_path (NULL: merged). */
+	int brief;
+	const char *error_path;
 };
 #define PROC_OPTS_INIT                                                                   \
 	{                                                                                \
@@ -109,7 +116,8 @@ struct proc_result {
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err);
 void proc_result_release(struct proc_result *r);
 /*
- * Starts a long-lived child (a fan-out worker) and returns at once with
+ * Starts a long-lived child (a fan-out worker; o->brief: a short one run in
+ * the background, a git call) and returns at once with
  * *pid, the group leader (its warden: waitpid(*pid) gives the command's
  * exit status; kill(-*pid, SIGTERM) reaches the command).  stdout and
  * stderr are appended to o->output_path; stdin from o->stdin_path or

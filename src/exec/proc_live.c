@@ -25,7 +25,7 @@
 int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-	struct child_ctx cx = {o->argv, -1, NULL, -1, NULL, 0, getpid(), -1, 1};
+	struct child_ctx cx = {o->argv, -1, NULL, -1, NULL, 0, getpid(), -1, !o->brief};
 	struct run_state s;
 	int in_fd, ret;
 
@@ -47,8 +47,15 @@ int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
 		ret = err_set(err, -errno, "cannot create a pipe: %s", strerror(errno));
 		goto out;
 	}
+	if (o->error_path &&
+	    (errp[1] = open(o->error_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			    0644)) < 0) {
+		ret = err_set(err, -errno, "cannot create %s: %s", o->error_path,
+			      strerror(errno));
+		goto out;
+	}
 	struct proc_opts merged = *o;
-	merged.merge_output = 1;
+	merged.merge_output = errp[1] < 0;
 	ret = proc_spawn_child(&merged, &cx, &s, in_fd, outp, errp, rep, err);
 	if (ret == 0 && proc_keep(s.pid) < 0) {
 		kill(-s.pid, SIGKILL);
@@ -59,6 +66,7 @@ int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
 		*pid = s.pid;
 out:
 	proc_close_pair(outp);
+	proc_close_pair(errp);
 	proc_close_pair(rep);
 	close(in_fd);
 	return ret;

@@ -99,8 +99,14 @@ static const struct gate_outcome *cache_hit(const struct judge *j, const char *k
 	return strcmp(sum, e->sum) ? NULL : &e->o;
 }
 
+int judge_scan_wait(struct judge *j, struct buf *err)
+{
+	return git_scan_finish(&j->scan, err);
+}
+
 void judge_release(struct judge *j)
 {
+	git_scan_finish(&j->scan, NULL);
 	free(j->base_counts);
 	buf_release(&j->files);
 	gate_outcome_release(&j->last);
@@ -336,7 +342,7 @@ int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode
 		j->round_counts = xcalloc(j->cfg->gates.n, sizeof(*j->round_counts));
 	}
 	memset(j->round_counts, 0, j->cfg->gates.n * sizeof(*j->round_counts));
-	if ((ret = fileio_mkdirs(absdir, err)) < 0)
+	if ((ret = judge_scan_wait(j, err)) < 0 || (ret = fileio_mkdirs(absdir, err)) < 0)
 		goto out;
 	gate_env(j, &env);
 	for (size_t i = 0; i < j->cfg->gates.n; i++) {
@@ -363,7 +369,10 @@ int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode
 	}
 	/* Whatever the gates created is theirs, not the actor's next change. */
 	if (ret == 0 && ran_any)
-		ret = git_scan_tree(j->tree, j->artifacts, &j->files, err);
+		ret = j->scan_later
+			      ? git_scan_start(j->tree, j->artifacts, &j->files, &j->scan,
+					       err)
+			      : git_scan_tree(j->tree, j->artifacts, &j->files, err);
 out:
 	gate_outcome_release(&cur);
 	proc_env_release(&env);
@@ -380,6 +389,8 @@ int judge_confirm(struct judge *j, const char *dir, int iteration, struct buf *w
 
 	memset(&cur, 0, sizeof(cur));
 	buf_init(&cur.output, 0);
+	if ((ret = judge_scan_wait(j, err)) < 0)
+		return ret;
 	gate_env(j, &env);
 	for (long k = 1; k <= j->cfg->confirm && ret == 0; k++) {
 		char *sub = xasprintf("%s/confirm-%ld", dir, k);

@@ -31,6 +31,7 @@
 #include "record/events.h"
 #include "judge/gate.h"
 #include "judge/testcount.h"
+#include "tree/git.h"
 
 struct sandbox;
 struct policy;
@@ -59,6 +60,10 @@ struct judge {
 	struct gate_outcome last; /* the latest deciding gate result */
 	struct buf files;	  /* tracked paths (NUL-separated), scanned
 				     after the gates: the prompt's file list */
+	/* Set by the owner around judge_gates: the scan after the gates
+	 * runs in the background (git_scan_start) until judge_scan_wait. */
+	int scan_later;
+	struct git_scan scan;
 };
 #define JUDGE_INIT                                                                       \
 	{                                                                                \
@@ -87,6 +92,12 @@ int judge_confirm(struct judge *j, const char *dir, int iteration, struct buf *w
  * and the event says so.
  */
 int judge_floor(struct judge *j, int iteration, struct buf *why);
+/*
+ * Waits for the scan judge_gates left running (scan_later): what the gates
+ * created is then in j->artifacts.  Before anything changes the tree, runs
+ * git with the excludes, or judges again.  0 when none was running.
+ */
+int judge_scan_wait(struct judge *j, struct buf *err);
 void judge_release(struct judge *j);
 
 #endif

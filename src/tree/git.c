@@ -86,16 +86,12 @@ int git_exit_status(struct proc_result *r, long timeout_ms, const char *cmd,
 	return ret;
 }
 
-/* Runs git with the fixed hardening, extra (may be NULL) and args. */
-static int git_exec(const char *dir, const char *const *extra, const char *const *args,
-		    const char *stdin_path, struct buf *out, struct buf *err)
+/* The argv of a git call: the fixed hardening, extra (may be NULL) and
+ * args, diff commands with --no-ext-diff --no-textconv; free() the array. */
+static const char **git_argv(const char *const *extra, const char *const *args)
 {
 	const char **argv;
-	struct proc_opts o = PROC_OPTS_INIT;
-	struct proc_result r = PROC_RESULT_INIT;
-	struct proc_env env = PROC_ENV_INIT;
 	size_t n = 0, i, cap = 1;
-	int ret;
 
 	for (i = 0; hardening[i]; i++)
 		cap++;
@@ -117,6 +113,19 @@ static int git_exec(const char *dir, const char *const *extra, const char *const
 		}
 	}
 	argv[n] = NULL;
+	return argv;
+}
+
+/* Runs git with the fixed hardening, extra (may be NULL) and args. */
+static int git_exec(const char *dir, const char *const *extra, const char *const *args,
+		    const char *stdin_path, struct buf *out, struct buf *err)
+{
+	const char **argv = git_argv(extra, args);
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	int ret;
+
 	git_env(&env);
 	o.argv = argv;
 	o.cwd = dir;
@@ -451,6 +460,36 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	return git_runv(dir, args, NULL, out, err);
 }
 
+int git_start(const char *dir, const char *const *args, const char *out_path,
+	      const char *err_path, pid_t *pid, struct buf *err)
+{
+	struct strlist x = {NULL, 0};
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_env env = PROC_ENV_INIT;
+	const char **argv;
+	int ret = cached_overrides(dir, &x, NULL, err);
+
+	if (ret < 0) {
+		strlist_clear(&x);
+		return ret;
+	}
+	x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
+	x.v[x.n] = NULL;
+	argv = git_argv((const char *const *)x.v, args);
+	git_env(&env);
+	o.argv = argv;
+	o.cwd = dir;
+	o.env = (const char *const *)env.v;
+	o.output_path = out_path;
+	o.error_path = err_path;
+	o.brief = 1;
+	ret = proc_start(&o, pid, err);
+	proc_env_release(&env);
+	free(argv);
+	strlist_clear(&x);
+	return ret;
+}
+
 int git_config_stat_plain(const char *dir)
 {
 	struct strlist x = {NULL, 0};
@@ -710,46 +749,6 @@ int git_restore(const char *tree, struct buf *err)
 	if (ret < 0)
 		return ret;
 	return git_run(tree, NULL, err, "clean", "-q", "-fdx", NULL);
-}
-
-/* Escapes a path into a gitignore pattern matching exactly that path. */
-static void add_pattern(struct buf *b, const char *path)
-{
-	const char *p;
-	buf_addch(b, '/');
-	for (p = path; *p; p++) {
-		if (strchr("*?[]\\!# ", *p))
-			buf_addch(b, '\\');
-		buf_addch(b, *p);
-	}
-	buf_addch(b, '\n');
-}
-
-int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
-		  struct buf *err)
-{
-	struct buf out = BUF_INIT, lines = BUF_INIT;
-	char *opt = xasprintf("core.excludesFile=%s", excludes);
-	const char *p;
-	int ret = git_run(tree, &out, err, "-c", opt, "ls-files", "-z", "-t", "--cached",
-			  "--others", "--exclude-standard", NULL);
-	free(opt);
-	if (tracked)
-		buf_reset(tracked);
-	/* Each entry is "T path\0": H (and other letters) tracked, ? untracked. */
-	for (p = out.s; ret == 0 && p + 2 < out.s + out.len; p += strlen(p) + 1) {
-		if (p[0] == '?') {
-			if (!strchr(p + 2, '\n'))
-				add_pattern(&lines, p + 2);
-		} else if (tracked) {
-			buf_add(tracked, p + 2, strlen(p + 2) + 1);
-		}
-	}
-	if (ret == 0 && lines.len)
-		ret = fileio_append(excludes, lines.s, lines.len, err);
-	buf_release(&out);
-	buf_release(&lines);
-	return ret;
 }
 
 /* ---- worktrees and excludes for loopgate's own directories --------------- */

@@ -19,6 +19,8 @@
 
 #include "base/buf.h"
 
+#include <sys/types.h>
+
 int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	__attribute__((sentinel));
 int git_runv(const char *dir, const char *const *args, const char *stdin_path,
@@ -84,6 +86,32 @@ int git_commit_all(const char *tree, const char *msg, const char *excludes,
  */
 int git_scan_tree(const char *tree, const char *excludes, struct buf *tracked,
 		  struct buf *err);
+/*
+ * The same scan with its git process in the background (git_scan.c):
+ * tracked is filled at once from the index file (what `ls-files --cached`
+ * prints); the untracked paths are listed by `git ls-files --others` while
+ * the caller goes on, and appended to excludes by git_scan_finish, which
+ * must come before anything changes the tree or reads excludes.  When the
+ * index cannot be read exactly (git_index_paths),
+ * the scan is git_scan_tree's, done when this returns; so it is under a
+ * "kill:git" fault point (base/fault.h), which counts git calls.  A scan still
+ * running is finished first.
+ *
+ *   struct git_scan s = GIT_SCAN_INIT;
+ *   git_scan_start(tree, excludes, &files, &s, err);   ... the model call ...
+ *   git_scan_finish(&s, err);                            0 when none runs
+ */
+struct git_scan {
+	pid_t pid; /* 0: none running */
+	char *out, *errout, *excludes;
+};
+#define GIT_SCAN_INIT                                                                    \
+	{                                                                                \
+		.pid = 0                                                                 \
+	}
+int git_scan_start(const char *tree, const char *excludes, struct buf *tracked,
+		   struct git_scan *s, struct buf *err);
+int git_scan_finish(struct git_scan *s, struct buf *err);
 /* Discards uncommitted changes in the tree (reset --hard + clean -fdx). */
 int git_restore(const char *tree, struct buf *err);
 

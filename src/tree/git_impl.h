@@ -7,6 +7,8 @@
 
 #include "base/buf.h"
 
+#include <sys/types.h>
+
 /* The worktree's git dir, from the "gitdir: " line of <tree>/.git, or
  * <tree>/.git itself when it is a directory. */
 int git_worktree_gitdir(const char *tree, struct buf *out);
@@ -42,6 +44,21 @@ int git_config_inert(const char *path, int *stat_plain);
  * anything it does not expect: the caller asks git.
  */
 int git_index_dirty(const char *tree, struct buf *out);
+/*
+ * Every path of tree's index once, NUL-separated, in the index's order:
+ * what `git ls-files -z --cached` prints, appended to out; -1 (out as it
+ * was) when an entry is unmerged, a gitlink or skip-worktree, or on
+ * anything git_index_dirty gives up on.  Only when git_config_stat_plain:
+ * the entry layout depends on the configuration (extensions).
+ */
+int git_index_paths(const char *tree, struct buf *out);
+/*
+ * Starts git (with the hardening and the overrides of git_run) in the
+ * background (proc_start, brief): stdout appended to out_path, stderr to
+ * err_path; the caller waits for *pid and calls proc_forget.
+ */
+int git_start(const char *dir, const char *const *args, const char *out_path,
+	      const char *err_path, pid_t *pid, struct buf *err);
 /* 0 when a `config --list -z` entry (kv, its key keylen bytes) changes
  * what git_index_dirty assumes, else 1 (git_index.c). */
 int git_stat_key_plain(const char *kv, size_t keylen);

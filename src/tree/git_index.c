@@ -149,8 +149,10 @@ static int extensions_ok(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+/* all: every path (an unmerged one gives up: ls-files names each stage),
+ * else the changed ones (git_index_dirty). */
 static int parse(const char *tree, const unsigned char *d, size_t len, uint32_t index_sec,
-		 struct buf *out)
+		 int all, struct buf *out)
 {
 	const unsigned char *p = d + 12, *end;
 	struct buf name = BUF_INIT, last = BUF_INIT;
@@ -205,8 +207,12 @@ static int parse(const char *tree, const unsigned char *d, size_t len, uint32_t 
 			goto out;
 		else
 			p = e + ((hdr + nl + 8) & ~(size_t)7);
-		if (!name.len || name.s[0] == '/')
+		if (!name.len || name.s[0] == '/' || (all && (flags & 0x3000)))
 			goto out;
+		if (all) {
+			buf_add(out, name.s, name.len + 1);
+			continue;
+		}
 		/* an unmerged path (its stages are adjacent) is named once */
 		if ((flags & 0x3000) ? strcmp(last.s, name.s) != 0
 		    : (xflags & 0x2000) /* intent to add: git always names it */
@@ -223,7 +229,7 @@ out:
 	return ret;
 }
 
-int git_index_dirty(const char *tree, struct buf *out)
+static int read_index(const char *tree, int all, struct buf *out)
 {
 	struct buf gd = BUF_INIT, data = BUF_INIT;
 	struct stat st;
@@ -245,12 +251,22 @@ int git_index_dirty(const char *tree, struct buf *out)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= INDEX_MAX &&
 	    buf_read_fd(&data, fd) == 0 && data.len == (size_t)st.st_size)
 		ret = parse(tree, (const unsigned char *)data.s, data.len,
-			    (uint32_t)st.st_mtim.tv_sec, out);
+			    (uint32_t)st.st_mtim.tv_sec, all, out);
 	close(fd);
 	buf_release(&data);
 	if (ret < 0)
 		buf_setlen(out, from);
 	return ret;
+}
+
+int git_index_dirty(const char *tree, struct buf *out)
+{
+	return read_index(tree, 0, out);
+}
+
+int git_index_paths(const char *tree, struct buf *out)
+{
+	return read_index(tree, 1, out);
 }
 
 /*

@@ -333,6 +333,71 @@ TEST(diff_files_from_index)
 	free(d);
 }
 
+/* The scan after the gates with its git process in the background
+ * (git_scan.c): the tracked paths read off the index are `ls-files
+ * --cached`'s (a name with a space, one in a directory, an intent-to-add
+ * entry), and the excludes file ends as the scan in one process leaves it
+ * (an untracked file and directory, an ignored file left out).  A
+ * configuration git_index_paths does not read exactly: the scan is done
+ * by git when git_scan_start returns. */
+TEST(scan_in_background)
+{
+	char *d = setup("scan"), *tree = xasprintf("%s/tree", d);
+	char *ex_bg = xasprintf("%s/bg.exclude", d),
+	     *ex_fg = xasprintf("%s/fg.exclude", d);
+	struct buf files = BUF_INIT, want = BUF_INIT, err = BUF_INIT, a = BUF_INIT,
+		   b = BUF_INIT;
+	struct git_scan s = GIT_SCAN_INIT;
+
+	CHECK_INT(
+		unit_sh("set -e; cd %s/tree && mkdir -p 'sub dir' && echo 1 >'sub dir/c "
+			"d.txt' "
+			"&& echo ign.txt >.gitignore && git add -A && git -c user.name=t "
+			"-c "
+			"user.email=t@t commit -qm c && echo 2 >later.txt && git add -N "
+			"later.txt && echo 3 >made.txt && echo 4 >ign.txt && mkdir out "
+			"&& "
+			"echo 5 >out/x",
+			d),
+		0);
+	CHECK_INT(git_run(tree, &want, &err, "ls-files", "-z", "--cached", NULL), 0);
+	CHECK_INT(git_config_stat_plain(tree), 1);
+	CHECK_INT(git_index_paths(tree, &files), 0);
+	CHECK_INT(files.len == want.len && !memcmp(files.s, want.s, want.len), 1);
+	buf_reset(&files);
+	CHECK_INT(git_scan_start(tree, ex_bg, &files, &s, &err), 0);
+	CHECK_INT(s.pid > 0, 1); /* git runs in the background */
+	CHECK_INT(files.len == want.len && !memcmp(files.s, want.s, want.len), 1);
+	CHECK_INT(git_scan_finish(&s, &err), 0);
+	CHECK_INT(s.pid, 0);
+	CHECK_INT(git_scan_tree(tree, ex_fg, NULL, &err), 0);
+	CHECK_INT(buf_read_file(&a, ex_bg), 0);
+	CHECK_INT(buf_read_file(&b, ex_fg), 0);
+	CHECK_STR(a.s, b.s);
+	CHECK_STR(a.s, "/made.txt\n/out/x\n");
+	CHECK_INT(git_scan_finish(&s, &err), 0); /* none running: nothing */
+	/* not plain: git does it all, before git_scan_start returns */
+	CHECK_INT(unit_sh("cd %s/tree && git config core.trustctime false && echo 6 "
+			  ">more.txt",
+			  d),
+		  0);
+	CHECK_INT(git_scan_start(tree, ex_bg, &files, &s, &err), 0);
+	CHECK_INT(s.pid, 0);
+	CHECK_INT(files.len == want.len && !memcmp(files.s, want.s, want.len), 1);
+	buf_reset(&a);
+	CHECK_INT(buf_read_file(&a, ex_bg), 0);
+	CHECK_STR(a.s, "/made.txt\n/out/x\n/more.txt\n");
+	buf_release(&files);
+	buf_release(&want);
+	buf_release(&err);
+	buf_release(&a);
+	buf_release(&b);
+	free(ex_bg);
+	free(ex_fg);
+	free(tree);
+	free(d);
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch))
@@ -346,6 +411,7 @@ int main(void)
 	RUN(head_tree_from_files);
 	RUN(head_rev_from_files);
 	RUN(diff_files_from_index);
+	RUN(scan_in_background);
 	unit_sh("rm -rf %s", scratch);
 	return unit_done();
 }
