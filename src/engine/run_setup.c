@@ -191,7 +191,9 @@ void run_setup_skills(struct run *r)
 		r->w->mcp = mcp_start(r, r->w);
 	if (r->w->skills)
 		return;
-	if (skillset_open(r->repo, r->cfg, &r->w->skills, &rep, &err) < 0)
+	/* no skill directory and no index: nothing to open or make */
+	if (skillset_wanted(r->repo, r->cfg) &&
+	    skillset_open(r->repo, r->cfg, &r->w->skills, &rep, &err) < 0)
 		buf_addf(&rep.problems, "%s\n", err.s);
 	events_append(&r->ev, EV_SKILLS,
 		      json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "scanned",
