@@ -172,6 +172,22 @@ actor_run() {
 	fi
 }
 
+# interleaved LABEL N CMD...: each CMD (eval'd; $R is the round, 1..N) in
+# turn, N rounds, so that machine noise falls on every side alike.
+interleaved() {
+	il_label=$1 il_n=$2
+	shift 2
+	R=0
+	while [ $R -lt "$il_n" ]; do
+		R=$((R + 1))
+		printf '  %s %d/%d\r' "$il_label" "$R" "$il_n" >&2
+		for il_cmd in "$@"; do
+			eval "$il_cmd"
+		done
+	done
+	printf '                  \r' >&2
+}
+
 echo "loopgate bench: $LOOPGATE"
 echo "  $ITERS iterations x $REPEATS repeats per side, floor run by $SHELL_FOR_FLOOR; work dir $W"
 [ "$GATE_REPEATS" -gt 0 ] && echo "  then the gates: cache and cascade, $GATE_ITERS iterations x \
@@ -185,38 +201,21 @@ python3 "$BENCH_DIR/stats.py" body "$W/warm-lg/fake.log" $(((ITERS + 1) / 2)) "$
 floor_run "$W/warm-floor" "$ITERS"
 
 # Measured runs, interleaved so machine noise falls on both sides alike.
-r=0
-while [ $r -lt "$REPEATS" ]; do
-	r=$((r + 1))
-	printf '  repeat %d/%d\r' "$r" "$REPEATS" >&2
-	loopgate_run "$W/lg.$r" "$ITERS"
-	floor_run "$W/floor.$r" "$ITERS"
-done
-printf '                  \r' >&2
+interleaved repeat "$REPEATS" 'loopgate_run "$W/lg.$R" "$ITERS"' \
+	'floor_run "$W/floor.$R" "$ITERS"'
 
 # The sandbox's cost: the same runs without it, interleaved with more
 # sandboxed ones.
-r=0
-while [ $r -lt "$SB_REPEATS" ]; do
-	r=$((r + 1))
-	printf '  sandbox %d/%d\r' "$r" "$SB_REPEATS" >&2
-	LG_EXTRA=--no-sandbox loopgate_run "$W/nosb.$r" "$ITERS"
-	loopgate_run "$W/sb.$r" "$ITERS"
-done
-printf '                  \r' >&2
+interleaved sandbox "$SB_REPEATS" \
+	'LG_EXTRA=--no-sandbox loopgate_run "$W/nosb.$R" "$ITERS"' \
+	'loopgate_run "$W/sb.$R" "$ITERS"'
 
 # A model that answers after LAT_MS: no fresh-judgment wait, the overhead a
 # real model run pays (floor and loopgate wait for the same server alike).
 SCRIPT=$W/script-lat.json
-r=0
-while [ $r -lt "$LAT_REPEATS" ]; do
-	r=$((r + 1))
-	printf '  latency %d/%d\r' "$r" "$LAT_REPEATS" >&2
-	loopgate_run "$W/lat-lg.$r" "$LAT_ITERS"
-	floor_run "$W/lat-floor.$r" "$LAT_ITERS"
-done
+interleaved latency "$LAT_REPEATS" 'loopgate_run "$W/lat-lg.$R" "$LAT_ITERS"' \
+	'floor_run "$W/lat-floor.$R" "$LAT_ITERS"'
 SCRIPT=$W/script.json
-printf '                  \r' >&2
 
 # Peak RSS, in separate runs (ptrace stops would disturb the timing).
 loopgate_run "$W/rss" "$ITERS" python3 "$BENCH_DIR/rss.py" "$W/rss.json" --
@@ -241,15 +240,10 @@ if [ "$GATE_REPEATS" -gt 0 ]; then
 	A_NOOP=true
 	A_TOGGLE='if [ $((LOOPGATE_ITERATION % 2)) = 1 ]; then echo 1; else echo 0; fi >counter.txt'
 	A_NEW='echo "$LOOPGATE_ITERATION" >counter.txt'
-	r=0
-	while [ $r -lt "$GATE_REPEATS" ]; do
-		r=$((r + 1))
-		printf '  gates %d/%d\r' "$r" "$GATE_REPEATS" >&2
-		actor_run "$W/cache-noop.$r" noop "$A_NOOP" "$WORK_GATE"
-		actor_run "$W/cache-toggle.$r" toggle "$A_TOGGLE" "$WORK_GATE"
-		actor_run "$W/cascade.$r" cascade "$A_NEW" "$G_BUILD" "$G_LINT" "$G_TEST"
-	done
-	printf '                  \r' >&2
+	interleaved gates "$GATE_REPEATS" \
+		'actor_run "$W/cache-noop.$R" noop "$A_NOOP" "$WORK_GATE"' \
+		'actor_run "$W/cache-toggle.$R" toggle "$A_TOGGLE" "$WORK_GATE"' \
+		'actor_run "$W/cascade.$R" cascade "$A_NEW" "$G_BUILD" "$G_LINT" "$G_TEST"'
 	printf '{"rounds": %d, "target_ms": %d, "iters": %d}\n' "$ROUNDS" "$GATE_MS" \
 		"$GATE_ITERS" >"$W/gates.json"
 fi

@@ -61,6 +61,54 @@ test_expect_success 'a failing fdatasync before a model request: the request is 
 	expect_code 0 $LOOPGATE audit verify "$run_dir" >/dev/null
 '
 
+# Every action visible outside the process is on record first, or it does
+# not happen (docs/design/durability.md): the 4th fdatasync is the barrier
+# before the first actor turn (header, setup, baseline gate, then the turn)
+# and the 5th, in a model run, the one before the reply's edits are applied.
+test_expect_success 'a failing fdatasync before an actor turn: the command does not run' '
+	make_repo ra &&
+	expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@4 $LOOPGATE run --dir ra \
+		--no-sandbox --goal "fix add" --gate "sh test.sh" \
+		--agent-cmd "touch \"$TRASH/actor-ran\"" --json >ra.sum 2>ra.err &&
+	grep -q "writing the event log failed (fdatasync: Input/output error)" ra.err &&
+	! test -e "$TRASH/actor-ran" &&
+	run_dir=$(summary_field ra.sum run_dir) &&
+	grep -q "actor_start" "$run_dir/events.jsonl" &&
+	expect_code 0 $LOOPGATE audit verify "$run_dir" >/dev/null &&
+	expect_code 1 $LOOPGATE run --dir ra --no-sandbox --goal "fix add" \
+		--gate "sh test.sh" --agent-cmd "touch \"$TRASH/actor-ran\"" \
+		--max-iterations 1 >/dev/null 2>&1 &&
+	test -e "$TRASH/actor-ran"
+'
+
+test_expect_success 'a failing fdatasync before the baseline gate: the gate does not run' '
+	make_repo rg &&
+	expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@3 $LOOPGATE run --dir rg \
+		--no-sandbox --goal "fix add" --gate "touch \"$TRASH/gate-ran\"; sh test.sh" \
+		--agent-cmd "$FIXCMD" --json >rg.sum 2>rg.err &&
+	grep -q "writing the event log failed (fdatasync: Input/output error)" rg.err &&
+	! test -e "$TRASH/gate-ran" &&
+	run_dir=$(summary_field rg.sum run_dir) &&
+	grep -q "gate_start" "$run_dir/events.jsonl" &&
+	expect_code 0 $LOOPGATE audit verify "$run_dir" >/dev/null
+'
+
+test_expect_success 'a failing fdatasync before a reply is applied: the tree is not changed' '
+	make_repo re &&
+	one_reply re "$REPLY_FIX" &&
+	url=$(start_fake re re.json) &&
+	expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@5 $LOOPGATE run --dir re \
+		--goal "fix add" --gate "sh test.sh" --model openai/m --base-url "$url" \
+		--json >re.sum 2>re.err &&
+	grep -q "writing the event log failed (fdatasync: Input/output error)" re.err &&
+	test "$(req_count "$TRASH/re.log")" = 1 &&
+	run_dir=$(summary_field re.sum run_dir) &&
+	grep -q "model_response" "$run_dir/events.jsonl" &&
+	! grep -q "\"edits\"" "$run_dir/events.jsonl" &&
+	grep -q "a - b" "$run_dir/tree/calc.py" &&
+	expect_code 0 $LOOPGATE audit verify "$run_dir" >/dev/null
+'
+
 test_expect_success 'the first fdatasync (the header) failing: exit 3 before anything runs' '
 	make_repo repo &&
 	expect_code 3 env LOOPGATE_FAULT=fail:fdatasync@1 $LOOPGATE run --dir repo \

@@ -129,7 +129,9 @@ test_expect_success 'memory, file size and output limits: killed, and the descri
 test_expect_success 'cpu and wall-clock limits: the describe text names them' '
 	make_repo cw &&
 	printf "limits: { cpu_seconds: 1, wall_seconds: 2 }\n" >cw.yaml &&
-	expect_code 1 $LOOPGATE run --dir cw --goal g --policy cw.yaml \
+	# the CPU limit with a wall clock it cannot reach first on a busy machine
+	printf "limits: { cpu_seconds: 1, wall_seconds: 60 }\n" >cpu.yaml &&
+	expect_code 1 $LOOPGATE run --dir cw --goal g --policy cpu.yaml \
 		--gate "while :; do :; done" --agent-cmd true --max-iterations 1 --json >c.sum 2>err &&
 	event_bodies "$(summary_field c.sum run_dir)" gate_end >c.json &&
 	json_get c.json "d[0][\"describe\"]" >cdesc && cat cdesc &&

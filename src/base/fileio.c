@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -172,4 +173,27 @@ int fileio_remove_tree(const char *path)
 	if (S_ISDIR(st.st_mode))
 		return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int fileio_memfd(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC), code = 0;
+	size_t done = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (done < len && !code) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+		if (n > 0)
+			done += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			code = n < 0 ? errno : EIO;
+	}
+	if (!code && lseek(fd, 0, SEEK_SET) != 0)
+		code = errno ? errno : EIO;
+	if (code) {
+		close(fd);
+		return -code;
+	}
+	return fd;
 }

@@ -40,6 +40,10 @@ int fileio_append(const char *path, const void *data, size_t len, struct buf *er
 int fileio_read_line(const char *path, struct buf *out);
 /* Appends line (plus '\n') to path unless an identical line is present. */
 int fileio_ensure_line(const char *path, const char *line, struct buf *err);
+/* A memfd named name (close-on-exec) holding len bytes of data, its
+ * offset at 0: a request or a file handed to another process.  The fd, or
+ * -errno (EINTR retried). */
+int fileio_memfd(const char *name, const void *data, size_t len);
 /* Removes path: a file, or a directory with everything under it (symlinks
  * removed, never followed).  0 when it is gone (or never was), -errno for
  * the first entry that could not be removed. */

@@ -11,6 +11,7 @@
  * CMD died of signal N.
  */
 #include "exec/netproxy.h"
+#include "base/fdpass.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,25 +39,9 @@ static void on_chld(int sig)
 
 static void hand_over(int ctl, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], b = 'c';
-	struct iovec iov = {&b, 1};
-	struct msghdr m;
-	struct cmsghdr *cm;
-
-	memset(&m, 0, sizeof(m));
-	memset(cbuf, 0, sizeof(cbuf));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	char b = 'c';
 	/* the proxy gone: the client sees its connection closed */
-	while (sendmsg(ctl, &m, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	(void)fdpass_send(ctl, &b, 1, &fd, 1);
 }
 
 static int set_env(int port, const char *no_proxy)

@@ -87,17 +87,26 @@ static json_t *edit_items(const struct edit_list *l)
 	return a;
 }
 
-/* Parses and applies the reply's edit blocks; fills w->edit_feedback. */
-static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
-			const struct buf *text)
+/* Parses and applies the reply's edit blocks; fills w->edit_feedback.
+ * Returns 0, or the log's sticky -errno (err set) when the barrier before
+ * the tree changes failed: then nothing is applied. */
+static int apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
+		       const struct buf *text, struct buf *err)
 {
 	struct edit_list l = EDIT_LIST_INIT;
 	struct buf problems = BUF_INIT;
 	size_t i;
+	int ret;
 
 	edits_parse(text->s, text->len, &l, &problems);
 	t->edit_blocks = (int)l.n;
-	events_barrier(&r->ev); /* the reply and its spend, before the tree changes */
+	/* the reply and its spend on record before the tree changes, or no change */
+	if ((ret = events_barrier(&r->ev)) < 0) {
+		err_set(err, ret, "%s", r->ev.err.s);
+		edit_list_release(&l);
+		buf_release(&problems);
+		return ret;
+	}
 	t->edits_applied = edits_apply(w->tree, &l);
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].status != EDIT_APPLIED)
@@ -126,6 +135,7 @@ static void apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 				(json_int_t)t->tokens_out, "turn_cost_usd", t->cost));
 	edit_list_release(&l);
 	buf_release(&problems);
+	return 0;
 }
 
 /* A response.md in the iteration's directory is then always the reply to
@@ -242,7 +252,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 			  reply.finish_reason ? events_str(reply.finish_reason)
 					      : json_null(),
 			  "response_file", "response.md"));
-	apply_reply(r, w, t, &reply.text);
+	ret = apply_reply(r, w, t, &reply.text, err);
 out:
 	provider_reply_release(&reply);
 	buf_release(&sys);
@@ -253,10 +263,9 @@ out:
 }
 
 int actor_model_apply(struct run *r, struct worker *w, struct actor_turn *t,
-		      const struct buf *reply)
+		      const struct buf *reply, struct buf *err)
 {
-	apply_reply(r, w, t, reply);
-	return 0;
+	return apply_reply(r, w, t, reply, err);
 }
 
 static void command_env(const struct run *r, const struct actor_turn *t,
@@ -380,8 +389,11 @@ int actor_command_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		      json_pack("{s:i,s:o,s:s,s:I}", "iteration", t->iteration, "command",
 				events_str(r->cfg->agent_cmd), "prompt_file", "prompt.md",
 				"prompt_bytes", (json_int_t)text.len));
-	events_barrier(&r->ev);
-	ret = proc_run(&o, &res, err);
+	/* the turn is on record before it runs, or it does not run */
+	if ((ret = events_barrier(&r->ev)) < 0)
+		err_set(err, ret, "%s", r->ev.err.s);
+	else
+		ret = proc_run(&o, &res, err);
 	if (ret == 0)
 		ret = command_ended(r, w, t, &res, o.timeout_ms, out, err);
 done:

@@ -77,10 +77,11 @@ size_t actor_tools_bytes(const struct worker *w);
 /*
  * The second half of a model turn alone, for `loopgate resume`: applies a
  * reply saved before a crash (response.md) as actor_model_turn would have,
- * edits record and feedback included.  Returns 0.
+ * edits record and feedback included.  Returns 0, or the log's -errno
+ * (err set) when its barrier before the tree changes failed: nothing applied.
  */
 int actor_model_apply(struct run *r, struct worker *w, struct actor_turn *t,
-		      const struct buf *reply);
+		      const struct buf *reply, struct buf *err);
 
 struct proc_result;
 /*

@@ -274,8 +274,11 @@ int agent_rt_spawn(struct agent_rt *a, const struct config *c, struct agent_spaw
 					       : CONFIG_DEFAULT_ACTOR_TIMEOUT_MS;
 	o.deadline_ms = s->deadline_ms;
 	o.sandbox = &a->sb;
-	if (a->sb.ev)
-		events_barrier(a->sb.ev); /* the turn is on record before it runs */
+	/* the turn is on record before it runs, or it does not run */
+	if (a->sb.ev && (ret = events_barrier(a->sb.ev)) < 0) {
+		err_set(err, ret, "%s", a->sb.ev->err.s);
+		goto out;
+	}
 	ret = proc_run(&o, &s->res, err);
 	if (s->err_path)
 		fileio_write_atomic(s->err_path, s->res.err.s, s->res.err.len, NULL);

@@ -436,7 +436,7 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
 	fresh_turn_begin(&r->w->fresh);
 	if (from && from->from == LOOP_FROM_REPLY)
-		ret = actor_model_apply(r, r->w, t, &from->reply);
+		ret = actor_model_apply(r, r->w, t, &from->reply, err);
 	else
 		ret = r->w->prov    ? actor_model_turn(r, r->w, t, err)
 		      : r->w->agent ? actor_agent_turn(r, t, err)

@@ -303,8 +303,10 @@ static void start_one(struct run *r, struct worker *w, struct server *sv, const 
 	o.cwd = w->tree;
 	o.env = (const char *const *)env.v;
 	o.output_path = log;
-	events_barrier(&r->ev);
-	if (cmd && w->sandbox && w->sandbox->bwrap_on)
+	/* the start is on record before the server runs, or it does not run */
+	if (events_barrier(&r->ev) < 0)
+		buf_addf(&why, "not started: %s", r->ev.err.s);
+	else if (cmd && w->sandbox && w->sandbox->bwrap_on)
 		server_sandbox(r, w, sv, &argv, &why);
 	o.sandbox = sv->sb ? sv->sb : w->sandbox;
 	if (!cmd)

@@ -399,7 +399,13 @@ static void run_one(struct run *r, struct worker *w, const char *cmd,
 						   : RUN_TIMEOUT_MS;
 	o.deadline_ms = r->budget.deadline_at;
 	o.sandbox = w->sandbox;
-	events_barrier(&r->ev);
+	/* the call is on record before it runs, or it does not run (the run
+	 * stops at the next request's barrier, which fails the same way) */
+	if (events_barrier(&r->ev) < 0) {
+		buf_addf(&res->text, "error: not run: %s", r->ev.err.s);
+		res->is_error = 1;
+		goto out;
+	}
 	if (proc_run(&o, &pr, &why) < 0) {
 		buf_addf(&res->text, "error: could not run it: %s", why.s);
 		res->is_error = 1;

@@ -51,7 +51,8 @@ static int precheck(struct run *r, struct worker *w, struct actor_turn *t, size_
 		ret = err_set(err, -ENOSPC, "%s", why.s);
 	}
 	buf_release(&why);
-	events_barrier(&r->ev);
+	if (ret == 0 && (ret = events_barrier(&r->ev)) < 0)
+		err_set(err, ret, "%s", r->ev.err.s);
 	return ret;
 }
 

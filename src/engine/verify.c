@@ -118,8 +118,11 @@ static int ask(const struct verify_in *in, const struct verifier_brief *v, int s
 					.max_output_tokens = c.max_out,
 					.deadline_ms = in->budget->deadline_at};
 	provider_set_attempt_cb(p, on_attempt, &c);
-	if (in->ev)
-		events_barrier(in->ev); /* what came before is on record first */
+	/* what came before is on record first, or the verifier is not asked */
+	if (in->ev && (ret = events_barrier(in->ev)) < 0) {
+		err_set(err, ret, "%s", in->ev->err.s);
+		goto out;
+	}
 	ret = provider_complete(p, &req, &reply, &why);
 	if (ret == 0) {
 		vote_parse(reply.text.s, reply.text.len, b);

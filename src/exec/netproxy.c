@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "record/events.h"
 #include "exec/sandbox.h"
+#include "base/fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -325,25 +326,14 @@ static short want(const struct conn *c, int fdi)
 /* -1: the relay is gone. */
 static int take_conn(struct proxy *px, int ctl)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], b;
-	struct iovec iov = {&b, 1};
-	struct msghdr m;
-	struct cmsghdr *cm;
-	int fd = -1, i;
+	char b;
+	int fd = -1, i, n;
+	ssize_t got = fdpass_recv(ctl, &b, 1, &fd, 1, &n, MSG_DONTWAIT);
 
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = sizeof(cbuf);
-	i = (int)recvmsg(ctl, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (i == 0 || (i < 0 && errno != EAGAIN && errno != EINTR))
+	if (got == 0 || (got < 0 && got != -EAGAIN && got != -EBADMSG))
 		return -1;
-	cm = CMSG_FIRSTHDR(&m);
-	if (i < 0 || !cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int)))
-		return 0;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (got < 0 || n != 1)
+		return 0; /* nothing yet, or a message without one descriptor */
 	for (i = 0; i < MAX_CONN && px->c[i].fd[0] >= 0; i++)
 		;
 	if (i == MAX_CONN) {

@@ -8,6 +8,8 @@
 #include "exec/proc_impl.h"
 #include "exec/sandbox.h"
 #include "base/clock.h"
+#include "base/fileio.h"
+#include "base/fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -286,10 +288,8 @@ static int args_fd(const struct sandbox *sb, const struct proc_opts *o, const ch
 	static const char *const empty[] = {NULL};
 	const char *const *env = o->env ? o->env : empty;
 	struct buf b = BUF_INIT;
-	int fd = memfd_create("loopgate-spawn", MFD_CLOEXEC), ret = 0;
+	int fd;
 
-	if (fd < 0)
-		return -errno;
 	buf_init(&b, 0);
 	buf_add(&b, o->cwd ? o->cwd : sb->tree, strlen(o->cwd ? o->cwd : sb->tree) + 1);
 	buf_add(&b, found ? found : "", strlen(found ? found : "") + 1);
@@ -300,18 +300,8 @@ static int args_fd(const struct sandbox *sb, const struct proc_opts *o, const ch
 		buf_add(&b, env[h->envc], strlen(env[h->envc]) + 1);
 	for (size_t i = 0; i < sb->nfiles; i++)
 		buf_add(&b, sb->files[i].path, strlen(sb->files[i].path) + 1);
-	for (size_t done = 0; done < b.len && !ret;) {
-		ssize_t n = write(fd, b.s + done, b.len - done);
-		if (n <= 0)
-			ret = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
-	}
+	fd = fileio_memfd("loopgate-spawn", b.s, b.len);
 	buf_release(&b);
-	if (ret < 0) {
-		close(fd);
-		return ret;
-	}
 	return fd;
 }
 
@@ -327,31 +317,6 @@ static void fill_limits(const struct sandbox *sb, struct onejail_req *h)
 	h->as = j->cg.kind == CGROUP_NONE && l->memory_mb > 0
 			? (int64_t)l->memory_mb << 20
 			: 0;
-}
-
-static int send_req(int sock, const struct onejail_req *h, const int *fds, int n)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * (JFD_NFIXED + ONEJAIL_MAX_FILES))];
-	struct iovec iov = {(void *)h, sizeof(*h)};
-	struct msghdr m;
-	struct cmsghdr *cm;
-	ssize_t w;
-
-	memset(&m, 0, sizeof(m));
-	memset(cbuf, 0, sizeof(cbuf));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
-	memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)n);
-	do
-		w = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	return w == (ssize_t)sizeof(*h) ? 0 : -(errno ? errno : EIO);
 }
 
 /* Sends the request; the descriptors are the caller's to close. */
@@ -385,7 +350,7 @@ static int request(const struct sandbox *sb, const struct proc_opts *o, int in_f
 	fds[JFD_CTL] = ctl_fd;
 	memcpy(fds + JFD_NFIXED, files, sizeof(int) * sb->nfiles);
 	cgroup_counts(&j->cg, j->cg_before);
-	ret = send_req(j->sock, &h, fds, JFD_NFIXED + (int)sb->nfiles);
+	ret = fdpass_send(j->sock, &h, sizeof(h), fds, JFD_NFIXED + (int)sb->nfiles);
 	close(fds[JFD_ARGS]);
 	sandbox_files_close(files, sb->nfiles);
 	if (ret < 0) {

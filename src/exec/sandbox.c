@@ -472,17 +472,9 @@ int sandbox_files_open(const struct sandbox *sb, int *fds, struct buf *err)
 		fds[i] = -1;
 	for (size_t i = 0; i < sb->nfiles; i++) {
 		const struct sandbox_file *f = &sb->files[i];
-		int fd = memfd_create("loopgate-file", MFD_CLOEXEC);
-		size_t done = 0;
-		ssize_t w = 0;
-		while (fd >= 0 && done < f->len &&
-		       ((w = write(fd, f->data + done, f->len - done)) > 0 ||
-			(w < 0 && errno == EINTR)))
-			done += w > 0 ? (size_t)w : 0;
-		if (fd < 0 || done < f->len || lseek(fd, 0, SEEK_SET) < 0) {
-			int code = errno ? errno : EIO;
-			if (fd >= 0)
-				close(fd);
+		int fd = fileio_memfd("loopgate-file", f->data, f->len);
+		if (fd < 0) {
+			int code = -fd;
 			sandbox_files_close(fds, i);
 			return err_set(err, -code, "cannot copy %s into the sandbox: %s",
 				       f->path, strerror(code));

@@ -3,6 +3,7 @@
  * exported as BPF.  See seccomp.h.
  */
 #include "exec/seccomp.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -161,16 +162,9 @@ int seccomp_program_fd(int network_off, struct buf *err)
 
 	if (!p->built && (ret = build(p, network_off, err)) < 0)
 		return -1;
-	fd = memfd_create("loopgate-seccomp", MFD_CLOEXEC);
+	fd = fileio_memfd("loopgate-seccomp", p->bytes, p->len);
 	if (fd < 0) {
-		err_set(err, -errno, "memfd_create: %s", strerror(errno));
-		return -1;
-	}
-	if (write(fd, p->bytes, p->len) != (ssize_t)p->len ||
-	    lseek(fd, 0, SEEK_SET) != 0) {
-		err_set(err, -EIO, "cannot write the seccomp filter: %s",
-			strerror(errno));
-		close(fd);
+		err_set(err, fd, "cannot write the seccomp filter: %s", strerror(-fd));
 		return -1;
 	}
 	return fd;

@@ -19,6 +19,7 @@
  */
 #include "exec/onejail.h"
 #include "exec/proc_impl.h"
+#include "base/fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -557,34 +558,15 @@ static void __attribute__((noreturn)) run_a(struct req *q, int sock)
 /* One request: 1, 0 at EOF (loopgate closed the jail), -1 on a bad one. */
 static int receive(int sock, struct req *q)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * (JFD_NFIXED + ONEJAIL_MAX_FILES))];
-	struct iovec iov = {&q->h, sizeof(q->h)};
-	struct msghdr m;
-	struct cmsghdr *cm;
-	ssize_t n;
+	ssize_t n = fdpass_recv(sock, &q->h, sizeof(q->h), q->fd,
+				JFD_NFIXED + ONEJAIL_MAX_FILES, &q->nfd, 0);
 
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = sizeof(cbuf);
-	q->nfd = 0;
-	do
-		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	if (n == -EBADMSG)
+		return -1;
 	if (n <= 0)
 		return 0;
-	for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			for (int i = 0; i < k && q->nfd < JFD_NFIXED + ONEJAIL_MAX_FILES;
-			     i++)
-				memcpy(&q->fd[q->nfd++], CMSG_DATA(cm) + i * sizeof(int),
-				       sizeof(int));
-		}
 	if (n != (ssize_t)sizeof(q->h) || q->h.magic != ONEJAIL_MAGIC ||
-	    (m.msg_flags & MSG_CTRUNC) || q->h.nfiles > ONEJAIL_MAX_FILES ||
-	    q->nfd != JFD_NFIXED + (int)q->h.nfiles)
+	    q->h.nfiles > ONEJAIL_MAX_FILES || q->nfd != JFD_NFIXED + (int)q->h.nfiles)
 		return -1;
 	return 1;
 }

@@ -16,7 +16,9 @@
 #include "exec/proc_impl.h"
 #include "exec/sandbox.h"
 #include "exec/warden.h"
+#include "base/fdpass.h"
 #include "base/clock.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,25 +144,14 @@ struct wait_ctx {
 /* The request's descriptors into fd (close-on-exec); its header into h. */
 static int receive(int sock, struct req *h, int fd[FD_N])
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * FD_N)];
-	struct iovec iov = {h, sizeof(*h)};
-	struct msghdr m;
-	struct cmsghdr *cm;
-	ssize_t n;
+	int n;
+	ssize_t got = fdpass_recv(sock, h, sizeof(*h), fd, FD_N, &n, 0);
 
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = sizeof(cbuf);
-	do
-		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (n != (ssize_t)sizeof(*h) || !cm || cm->cmsg_level != SOL_SOCKET ||
-	    cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int) * FD_N))
+	if (got != (ssize_t)sizeof(*h) || n != FD_N) {
+		while (got > 0 && n > 0)
+			close(fd[--n]);
 		return -1;
-	memcpy(fd, CMSG_DATA(cm), sizeof(int) * FD_N);
+	}
 	return h->magic == MAGIC && h->argc > 0 ? 0 : -1;
 }
 
@@ -313,10 +304,8 @@ static int args_fd(const struct proc_opts *o, const char *found, struct req *h)
 	static const char *const empty[] = {NULL};
 	const char *const *env = o->env ? o->env : empty;
 	struct buf b = BUF_INIT;
-	int fd = memfd_create("loopgate-spawn", MFD_CLOEXEC), ret = 0;
+	int fd;
 
-	if (fd < 0)
-		return -errno;
 	buf_init(&b, 0);
 	buf_add(&b, o->cwd ? o->cwd : "", strlen(o->cwd ? o->cwd : "") + 1);
 	buf_add(&b, found ? found : "", strlen(found ? found : "") + 1);
@@ -324,44 +313,9 @@ static int args_fd(const struct proc_opts *o, const char *found, struct req *h)
 		buf_add(&b, o->argv[h->argc], strlen(o->argv[h->argc]) + 1);
 	for (h->envc = 0; env[h->envc]; h->envc++)
 		buf_add(&b, env[h->envc], strlen(env[h->envc]) + 1);
-	for (size_t done = 0; done < b.len && !ret;) {
-		ssize_t n = write(fd, b.s + done, b.len - done);
-		if (n <= 0)
-			ret = n < 0 ? -errno : -EIO;
-		else
-			done += (size_t)n;
-	}
+	fd = fileio_memfd("loopgate-spawn", b.s, b.len);
 	buf_release(&b);
-	if (ret < 0) {
-		close(fd);
-		return ret;
-	}
 	return fd;
-}
-
-static int send_req(int sock, const struct req *h, const int fd[FD_N])
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * FD_N)];
-	struct iovec iov = {(void *)h, sizeof(*h)};
-	struct msghdr m;
-	struct cmsghdr *cm;
-	ssize_t w;
-
-	memset(&m, 0, sizeof(m));
-	memset(cbuf, 0, sizeof(cbuf));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = cbuf;
-	m.msg_controllen = sizeof(cbuf);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int) * FD_N);
-	memcpy(CMSG_DATA(cm), fd, sizeof(int) * FD_N);
-	do
-		w = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	return w == (ssize_t)sizeof(*h) ? 0 : -1;
 }
 
 int standby_spawn(const struct sandbox *sb, const struct proc_opts *o,
@@ -383,7 +337,7 @@ int standby_spawn(const struct sandbox *sb, const struct proc_opts *o,
 	fd[FD_ERR] = o->merge_output ? outp[1] : errp[1];
 	fd[FD_REP] = rep[1];
 	s->start = clock_ms();
-	sent = send_req(sby->sock, &h, fd);
+	sent = fdpass_send(sby->sock, &h, sizeof(h), fd, FD_N);
 	close(fd[FD_ARGS]);
 	if (sent < 0) { /* gone (killed from outside): spawn as usual */
 		drop(sby, STOP_WAIT);

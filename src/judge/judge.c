@@ -274,8 +274,11 @@ static int run_gate(struct judge *j, const char *dir, int iteration, size_t i,
 				      j->sandbox,
 				      j->policy};
 		gate_start_event(j, iteration, i, s.cmd, *tag != 0, confirm);
-		events_barrier(j->ev);
-		ret = gate_run(&s, cur, err);
+		/* the gate is on record before it runs, or it does not run */
+		if ((ret = events_barrier(j->ev)) < 0)
+			err_set(err, ret, "%s", j->ev->err.s);
+		else
+			ret = gate_run(&s, cur, err);
 	}
 	free(abs);
 	free(rel);

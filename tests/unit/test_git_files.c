@@ -6,6 +6,7 @@
  * git's own.
  */
 #include "unit.h"
+#include "unit_shell.h"
 #include "tree/git.h"
 #include "tree/git_impl.h"
 #include "base/fileio.h"
@@ -18,40 +19,14 @@
 
 static char scratch[] = "/tmp/loopgate-ut-gitfiles.XXXXXX";
 
-static int sh(const char *fmt, const char *arg)
-{
-	char *cmd = xasprintf(fmt, arg, arg, arg, arg);
-	int rc = system(cmd);
-	free(cmd);
-	return rc;
-}
-
-/* The output of a shell command, trimmed ("" when it failed). */
-static char *out_of(const char *fmt, const char *arg)
-{
-	char *cmd = xasprintf(fmt, arg, arg, arg, arg);
-	struct buf b = BUF_INIT;
-	char line[4096];
-	FILE *p = popen(cmd, "r");
-	size_t n;
-
-	while (p && (n = fread(line, 1, sizeof(line), p)) > 0)
-		buf_add(&b, line, n);
-	if (p && pclose(p) != 0)
-		buf_reset(&b);
-	buf_rtrim(&b);
-	free(cmd);
-	return buf_detach(&b, NULL);
-}
-
 /* <scratch>/NAME/repo with one commit and a subdirectory sub/dir. */
 static char *repo(const char *name)
 {
 	char *d = xasprintf("%s/%s/repo", scratch, name);
-	CHECK_INT(sh("set -e; mkdir -p %s && cd %s && git init -q -b main . && "
-		     "mkdir -p sub/dir && echo x >sub/dir/a.txt && git add -A && "
-		     "git -c user.name=t -c user.email=t@t commit -qm i",
-		     d),
+	CHECK_INT(unit_sh("set -e; mkdir -p %s && cd %s && git init -q -b main . && "
+			  "mkdir -p sub/dir && echo x >sub/dir/a.txt && git add -A && "
+			  "git -c user.name=t -c user.email=t@t commit -qm i",
+			  d),
 		  0);
 	return d;
 }
@@ -74,18 +49,18 @@ static char *fast(const char *dir)
 TEST(toplevel_as_git_says)
 {
 	char *r = repo("top"), *sub = xasprintf("%s/sub/dir", r);
-	char *want = out_of("cd %s && git rev-parse --show-toplevel", r), *got;
+	char *want = unit_out("cd %s && git rev-parse --show-toplevel", r), *got;
 
 	CHECK_STR((got = fast(r)), want);
 	free(got);
 	CHECK_STR((got = fast(sub)), want);
 	free(got);
 	/* a repository nested in another: the inner one */
-	CHECK_INT(sh("set -e; cd %s/sub && git init -q -b main inner", r), 0);
+	CHECK_INT(unit_sh("set -e; cd %s/sub && git init -q -b main inner", r), 0);
 	free(sub);
 	sub = xasprintf("%s/sub/inner", r);
 	free(want);
-	want = out_of("cd %s && git rev-parse --show-toplevel", sub);
+	want = unit_out("cd %s && git rev-parse --show-toplevel", sub);
 	CHECK_STR((got = fast(sub)), want);
 	free(got);
 	free(want);
@@ -102,33 +77,33 @@ TEST(toplevel_left_to_git)
 	CHECK(fast(p) == NULL);
 	free(p);
 	/* core.worktree moves the work tree; core.bare removes it */
-	CHECK_INT(sh("git -C %s config core.worktree /tmp", r), 0);
+	CHECK_INT(unit_sh("git -C %s config core.worktree /tmp", r), 0);
 	CHECK(fast(r) == NULL);
-	CHECK_INT(sh("git -C %s config --unset core.worktree && "
-		     "git -C %s config core.bare true",
-		     r),
+	CHECK_INT(unit_sh("git -C %s config --unset core.worktree && "
+			  "git -C %s config core.bare true",
+			  r),
 		  0);
 	CHECK(fast(r) == NULL);
-	CHECK_INT(sh("git -C %s config core.bare false", r), 0);
+	CHECK_INT(unit_sh("git -C %s config core.bare false", r), 0);
 	p = fast(r);
 	CHECK(p != NULL);
 	free(p);
 	/* an include could set either */
-	CHECK_INT(sh("git -C %s config include.path /dev/null", r), 0);
+	CHECK_INT(unit_sh("git -C %s config include.path /dev/null", r), 0);
 	CHECK(fast(r) == NULL);
-	CHECK_INT(sh("git -C %s config --unset include.path", r), 0);
+	CHECK_INT(unit_sh("git -C %s config --unset include.path", r), 0);
 	/* someone else's repository: git's safe.directory check */
 	if (geteuid() == 0) {
-		CHECK_INT(sh("chown 12345 %s/.git", r), 0);
+		CHECK_INT(unit_sh("chown 12345 %s/.git", r), 0);
 		CHECK(fast(r) == NULL);
-		CHECK_INT(sh("chown 0 %s/.git", r), 0);
+		CHECK_INT(unit_sh("chown 0 %s/.git", r), 0);
 	}
 	/* the environment can point git elsewhere */
 	setenv("GIT_DIR", "/nonexistent", 1);
 	CHECK(fast(r) == NULL);
 	unsetenv("GIT_DIR");
 	/* a linked worktree's .git file */
-	CHECK_INT(sh("git -C %s worktree add -q ../linked", r), 0);
+	CHECK_INT(unit_sh("git -C %s worktree add -q ../linked", r), 0);
 	p = xasprintf("%s/../linked", r);
 	CHECK(fast(p) == NULL);
 	free(p);
@@ -140,29 +115,29 @@ TEST(toplevel_left_to_git)
 /* The worktree git_worktree_add makes, as git sees it. */
 static char *describe(const char *tree)
 {
-	return out_of("cd %s && git status --porcelain=v2 --branch && git ls-files -s "
-		      "--debug | grep -v ctime | grep -v mtime | grep -v ino && "
-		      "git symbolic-ref HEAD && git rev-parse HEAD && "
-		      "cat $(git rev-parse --git-dir)/commondir && ls -a",
-		      tree);
+	return unit_out("cd %s && git status --porcelain=v2 --branch && git ls-files -s "
+			"--debug | grep -v ctime | grep -v mtime | grep -v ino && "
+			"git symbolic-ref HEAD && git rev-parse HEAD && "
+			"cat $(git rev-parse --git-dir)/commondir && ls -a",
+			tree);
 }
 
 TEST(worktree_by_hand_as_git_makes_it)
 {
 	char *r = repo("wt"), *t = xasprintf("%s/../t1", r),
 	     *g = xasprintf("%s/../t2", r);
-	char *base = out_of("git -C %s rev-parse HEAD", r), *mine, *gits, *list;
+	char *base = unit_out("git -C %s rev-parse HEAD", r), *mine, *gits, *list;
 	struct buf err = BUF_INIT;
 
 	CHECK_INT(git_worktree_add(r, t, "run-one", base, &err), 0);
 	/* the same through `git worktree add`, for comparison */
-	CHECK_INT(sh("git -C %s worktree add -q -b run-two ../t2 HEAD", r), 0);
+	CHECK_INT(unit_sh("git -C %s worktree add -q -b run-two ../t2 HEAD", r), 0);
 	mine = describe(t);
 	gits = describe(g);
 	CHECK(*mine);
-	CHECK_INT(sh("cd %s && git worktree list --porcelain | grep -q 'branch "
-		     "refs/heads/run-one'",
-		     r),
+	CHECK_INT(unit_sh("cd %s && git worktree list --porcelain | grep -q 'branch "
+			  "refs/heads/run-one'",
+			  r),
 		  0);
 	/* same files, index entries, HEAD; branch names differ */
 	for (char *c = mine; (c = strstr(c, "run-one")); c += 7)
@@ -171,10 +146,11 @@ TEST(worktree_by_hand_as_git_makes_it)
 		memcpy(c, "run-XXX", 7);
 	CHECK_STR(mine, gits);
 	/* not locked, and removable as any worktree */
-	CHECK_INT(sh("cd %s && ! git worktree list --porcelain | grep -q locked", r), 0);
+	CHECK_INT(unit_sh("cd %s && ! git worktree list --porcelain | grep -q locked", r),
+		  0);
 	CHECK_INT(git_worktree_remove(r, t, &err), 0);
 	CHECK_INT(access(t, F_OK) < 0 && errno == ENOENT, 1);
-	list = out_of("git -C %s worktree list --porcelain", r);
+	list = unit_out("git -C %s worktree list --porcelain", r);
 	CHECK(!strstr(list, "/t1\n"));
 	free(list);
 	free(mine);
@@ -189,13 +165,13 @@ TEST(worktree_by_hand_as_git_makes_it)
 TEST(worktree_with_extensions_left_to_git)
 {
 	char *r = repo("ext"), *t = xasprintf("%s/../t", r);
-	char *base = out_of("git -C %s rev-parse HEAD", r), *st;
+	char *base = unit_out("git -C %s rev-parse HEAD", r), *st;
 	struct buf err = BUF_INIT;
 
 	/* worktreeConfig: what `worktree add` does with it is git's business */
-	CHECK_INT(sh("git -C %s config extensions.worktreeConfig true", r), 0);
+	CHECK_INT(unit_sh("git -C %s config extensions.worktreeConfig true", r), 0);
 	CHECK_INT(git_worktree_add(r, t, "b", base, &err), 0);
-	st = out_of("cd %s && git status --porcelain --branch", t);
+	st = unit_out("cd %s && git status --porcelain --branch", t);
 	CHECK_STR(st, "## b");
 	free(st);
 	free(base);
@@ -261,7 +237,8 @@ static void check_config(size_t i)
 	inert = git_config_inert(path, &plain);
 	CHECK_INT(inert, configs[i].inert);
 	if (inert) { /* *plain as driver_overrides would find it in git's list */
-		char *l = out_of("git config --file %s --list -z | tr '\\0' '\\1'", path);
+		char *l = unit_out("git config --file %s --list -z | tr '\\0' '\\1'",
+				   path);
 		int want = 1;
 		for (char *e = l; *e; e += strcspn(e, "\1"), e += *e == 1) {
 			size_t n = strcspn(e, "\1"), keylen = strcspn(e, "\n\1");
@@ -279,7 +256,7 @@ static void check_config(size_t i)
 		free(l);
 	}
 	if (inert) { /* git agrees: nothing git.c would blank or refuse */
-		list = out_of("git config --file %s --list --name-only", path);
+		list = unit_out("git config --file %s --list --name-only", path);
 		CHECK(*list);
 		for (char *l = list; *l; l += strcspn(l, "\n"), l += *l == '\n')
 			CHECK(strncasecmp(l, "filter.", 7) &&
@@ -303,6 +280,6 @@ int main(void)
 	RUN(worktree_with_extensions_left_to_git);
 	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
 		RUN_CASE(check_config(i), configs[i].name);
-	sh("rm -rf %s", scratch);
+	unit_sh("rm -rf %s", scratch);
 	return unit_done();
 }

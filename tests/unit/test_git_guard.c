@@ -4,6 +4,7 @@
  * test builds a repository with a linked worktree in a scratch directory.
  */
 #include "unit.h"
+#include "unit_shell.h"
 #include "tree/git.h"
 #include "tree/git_guard.h"
 #include "tree/git_impl.h"
@@ -15,14 +16,6 @@
 
 static char scratch[] = "/tmp/loopgate-ut-git.XXXXXX";
 
-static int sh(const char *fmt, const char *arg)
-{
-	char *cmd = xasprintf(fmt, arg, arg, arg, arg);
-	int rc = system(cmd);
-	free(cmd);
-	return rc;
-}
-
 static int exists(const char *path)
 {
 	struct stat st;
@@ -33,7 +26,7 @@ static int exists(const char *path)
 static char *setup(const char *name)
 {
 	char *d = xasprintf("%s/%s", scratch, name);
-	int rc = sh(
+	int rc = unit_sh(
 		"set -e; mkdir -p %s && cd %s && git init -q -b main repo && cd repo && "
 		"echo x >a.txt && git add a.txt && git -c user.name=t -c user.email=t@t "
 		"commit -qm i && git worktree add -q -b run ../tree >/dev/null 2>&1",
@@ -47,22 +40,22 @@ TEST(filter_driver_blanked)
 	char *d = setup("filter"), *tree = xasprintf("%s/tree", d);
 	char *marker = xasprintf("%s/filter-ran", d);
 	struct buf err = BUF_INIT;
-	CHECK_INT(sh("set -e; cd %s/tree && printf '* filter=pwn diff=pwn\\n' "
-		     ">.gitattributes && "
-		     "git config filter.pwn.clean \"touch ../filter-ran; cat\" && "
-		     "git config filter.pwn.process \"touch ../filter-ran\" && "
-		     "git config filter.pwn.required true && "
-		     "git config diff.pwn.textconv \"touch ../filter-ran; cat\" && "
-		     "git config diff.pwn.command \"touch ../filter-ran\" && "
-		     "echo y >>a.txt",
-		     d),
+	CHECK_INT(unit_sh("set -e; cd %s/tree && printf '* filter=pwn diff=pwn\\n' "
+			  ">.gitattributes && "
+			  "git config filter.pwn.clean \"touch ../filter-ran; cat\" && "
+			  "git config filter.pwn.process \"touch ../filter-ran\" && "
+			  "git config filter.pwn.required true && "
+			  "git config diff.pwn.textconv \"touch ../filter-ran; cat\" && "
+			  "git config diff.pwn.command \"touch ../filter-ran\" && "
+			  "echo y >>a.txt",
+			  d),
 		  0);
 	CHECK_INT(git_run(tree, NULL, &err, "add", "-A", NULL), 0);
 	CHECK_INT(git_run(tree, NULL, &err, "diff", "--cached", "HEAD", NULL), 0);
 	CHECK_INT(git_run(tree, NULL, &err, "log", "-p", NULL), 0);
 	CHECK(!exists(marker));
 	/* the same command without loopgate's overrides would run it */
-	sh("cd %s/tree && echo z >>a.txt && git add -A 2>/dev/null", d);
+	unit_sh("cd %s/tree && echo z >>a.txt && git add -A 2>/dev/null", d);
 	CHECK(exists(marker));
 	buf_release(&err);
 	free(marker);
@@ -74,12 +67,12 @@ TEST(include_and_worktree_refused)
 {
 	char *d = setup("include"), *tree = xasprintf("%s/tree", d);
 	struct buf err = BUF_INIT;
-	CHECK_INT(sh("cd %s/tree && git config include.path /dev/null", d), 0);
+	CHECK_INT(unit_sh("cd %s/tree && git config include.path /dev/null", d), 0);
 	CHECK_INT(git_run(tree, NULL, &err, "status", NULL), -EPERM);
 	CHECK_CONTAINS(err.s, "include.path");
-	CHECK_INT(sh("cd %s/tree && git config --unset include.path && "
-		     "git config core.worktree /",
-		     d),
+	CHECK_INT(unit_sh("cd %s/tree && git config --unset include.path && "
+			  "git config core.worktree /",
+			  d),
 		  0);
 	buf_reset(&err);
 	CHECK_INT(git_run(tree, NULL, &err, "status", NULL), -EPERM);
@@ -95,17 +88,17 @@ TEST(outside_git_env_ignored)
 	char *marker = xasprintf("%s/env-ran", d);
 	char *hook = xasprintf("%s/hooks", d);
 	struct buf err = BUF_INIT, out = BUF_INIT;
-	CHECK_INT(sh("set -e; mkdir -p %s/hooks && printf '#!/bin/sh\\ntouch "
-		     "%s/env-ran\\n' "
-		     ">%s/hooks/pre-commit && chmod +x %s/hooks/pre-commit",
-		     d),
+	CHECK_INT(unit_sh("set -e; mkdir -p %s/hooks && printf '#!/bin/sh\\ntouch "
+			  "%s/env-ran\\n' "
+			  ">%s/hooks/pre-commit && chmod +x %s/hooks/pre-commit",
+			  d),
 		  0);
 	setenv("GIT_DIR", "/nonexistent", 1);
 	setenv("GIT_CONFIG_COUNT", "1", 1);
 	setenv("GIT_CONFIG_KEY_0", "core.hooksPath", 1);
 	setenv("GIT_CONFIG_VALUE_0", hook, 1);
 	setenv("GIT_EXTERNAL_DIFF", "touch", 1);
-	CHECK_INT(sh("echo w >>%s/tree/a.txt", d), 0);
+	CHECK_INT(unit_sh("echo w >>%s/tree/a.txt", d), 0);
 	CHECK_INT(git_run(tree, NULL, &err, "commit", "-qam", "m", NULL), 0);
 	CHECK_INT(git_run(tree, &out, &err, "log", "--oneline", NULL), 0);
 	CHECK(!exists(marker));
@@ -154,19 +147,20 @@ TEST(guard_detects_and_restores)
 	if (!g)
 		return;
 	CHECK_INT(git_guard_check(g, &ch, &err), 0); /* nothing changed yet */
-	CHECK_INT(sh("cd %s/repo && git config remote.origin.url "
-		     "https://u:tok-USER-SECRET@h/r",
-		     d),
+	CHECK_INT(unit_sh("cd %s/repo && git config remote.origin.url "
+			  "https://u:tok-USER-SECRET@h/r",
+			  d),
 		  0);
 	git_guard_free(g);
 	g = git_guard_snapshot(tree, &err); /* the user's config holds a token */
 	buf_read_file(&before, cfg);
-	CHECK_INT(sh("set -e; cd %s/repo/.git && git config --file config core.fsmonitor "
-		     "evil && "
-		     "printf '#!/bin/sh\\n' >hooks/pre-commit && mkdir -p info && "
-		     "echo '* filter=x' >info/attributes && rm -f info/exclude && "
-		     "echo 'gitdir: /elsewhere' >../../tree/.git",
-		     d),
+	CHECK_INT(unit_sh("set -e; cd %s/repo/.git && git config --file config "
+			  "core.fsmonitor "
+			  "evil && "
+			  "printf '#!/bin/sh\\n' >hooks/pre-commit && mkdir -p info && "
+			  "echo '* filter=x' >info/attributes && rm -f info/exclude && "
+			  "echo 'gitdir: /elsewhere' >../../tree/.git",
+			  d),
 		  0);
 	CHECK_INT(git_guard_check(g, &ch, &err), 5);
 	CHECK(has_change_found(&ch, ".git/config", "modified", "fsmonitor = evil"));
@@ -177,20 +171,23 @@ TEST(guard_detects_and_restores)
 	buf_read_file(&after, cfg);
 	CHECK_INT(after.len, before.len);
 	CHECK(!memcmp(after.s, before.s, before.len));
-	CHECK_INT(
-		sh("test ! -e %s/repo/.git/hooks/pre-commit && test -f "
-		   "%s/repo/.git/info/exclude "
-		   "&& grep -q gitdir: %s/tree/.git && ! grep -q elsewhere %s/tree/.git",
-		   d),
-		0);
+	CHECK_INT(unit_sh("test ! -e %s/repo/.git/hooks/pre-commit && test -f "
+			  "%s/repo/.git/info/exclude "
+			  "&& grep -q gitdir: %s/tree/.git && ! grep -q elsewhere "
+			  "%s/tree/.git",
+			  d),
+		  0);
 	/* the hooks directory swapped for a symlink */
 	buf_reset(&ch);
-	CHECK_INT(sh("set -e; cd %s/repo/.git && mv hooks hooks.real && ln -s /tmp hooks",
-		     d),
+	CHECK_INT(unit_sh("set -e; cd %s/repo/.git && mv hooks hooks.real && ln -s /tmp "
+			  "hooks",
+			  d),
 		  0);
 	CHECK(git_guard_check(g, &ch, &err) >= 1);
 	CHECK(has_change_found(&ch, ".git/hooks", "replaced by a symlink", "-> /tmp"));
-	CHECK_INT(sh("test -d %s/repo/.git/hooks && test ! -L %s/repo/.git/hooks", d), 0);
+	CHECK_INT(
+		unit_sh("test -d %s/repo/.git/hooks && test ! -L %s/repo/.git/hooks", d),
+		0);
 	buf_reset(&ch);
 	CHECK_INT(git_guard_check(g, &ch, &err), 0);
 	git_guard_free(g);
@@ -213,15 +210,16 @@ TEST(head_tree_from_files)
 
 	for (int round = 0; round < 4; round++) {
 		if (round == 1) { /* a new commit in the worktree: loose */
-			CHECK_INT(sh("cd %s/tree && echo w >>a.txt", d), 0);
+			CHECK_INT(unit_sh("cd %s/tree && echo w >>a.txt", d), 0);
 			CHECK_INT(
 				git_commit_all(tree, "m", NULL, NULL, &want, NULL, &err),
 				0);
 		}
 		if (round == 2)
-			CHECK_INT(sh("cd %s/repo && git gc -q --prune=now", d), 0);
+			CHECK_INT(unit_sh("cd %s/repo && git gc -q --prune=now", d), 0);
 		if (round == 3)
-			CHECK_INT(sh("cd %s/tree && git checkout -q --detach HEAD~1", d),
+			CHECK_INT(unit_sh("cd %s/tree && git checkout -q --detach HEAD~1",
+					  d),
 				  0);
 		buf_reset(&want);
 		CHECK_INT(git_run(tree, &want, &err, "rev-parse", "HEAD^{tree}", NULL),
@@ -249,10 +247,11 @@ TEST(head_rev_from_files)
 
 	for (int round = 0; round < 3; round++) {
 		if (round == 1)
-			CHECK_INT(sh("cd %s/repo && git pack-refs --all", d), 0);
+			CHECK_INT(unit_sh("cd %s/repo && git pack-refs --all", d), 0);
 		if (round == 2)
-			CHECK_INT(sh("cd %s/repo && git checkout -q --detach HEAD", d),
-				  0);
+			CHECK_INT(
+				unit_sh("cd %s/repo && git checkout -q --detach HEAD", d),
+				0);
 		for (size_t k = 0; k < 2; k++) {
 			buf_reset(&want);
 			CHECK_INT(git_run(dirs[k], &want, &err, "rev-parse", "--verify",
@@ -263,7 +262,7 @@ TEST(head_rev_from_files)
 			CHECK_STR(got.s, want.s);
 		}
 	}
-	CHECK_INT(sh("cd %s/repo && git checkout -q --orphan unborn", d), 0);
+	CHECK_INT(unit_sh("cd %s/repo && git checkout -q --orphan unborn", d), 0);
 	CHECK(git_rev(repo, "HEAD", &got, &err) < 0);
 	buf_release(&got);
 	buf_release(&want);
@@ -303,7 +302,7 @@ TEST(diff_files_from_index)
 
 	for (size_t i = 0; steps[i]; i++) {
 		char *cmd = xasprintf("cd %%s/tree && %s", steps[i]), *g, *w;
-		CHECK_INT(sh(cmd, d), 0);
+		CHECK_INT(unit_sh(cmd, d), 0);
 		free(cmd);
 		buf_reset(&got);
 		buf_reset(&want);
@@ -319,9 +318,10 @@ TEST(diff_files_from_index)
 		free(g);
 		free(w);
 	}
-	CHECK_INT(
-		sh("cd %s/tree && git config core.trustctime false && echo z >>a.txt", d),
-		0);
+	CHECK_INT(unit_sh("cd %s/tree && git config core.trustctime false && echo z "
+			  ">>a.txt",
+			  d),
+		  0);
 	CHECK_INT(git_config_stat_plain(tree), 0);
 	buf_reset(&got);
 	CHECK_INT(git_diff_files(tree, &got, &err), 0);
@@ -346,6 +346,6 @@ int main(void)
 	RUN(head_tree_from_files);
 	RUN(head_rev_from_files);
 	RUN(diff_files_from_index);
-	sh("rm -rf %s", scratch);
+	unit_sh("rm -rf %s", scratch);
 	return unit_done();
 }
