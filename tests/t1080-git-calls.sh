@@ -38,6 +38,19 @@ test_expect_success 'a run that ends at its baseline: three git processes' '
 	diff -u want "$LOG"
 '
 
+# handoff.md of a run whose branch never moved: its diff is known to be
+# empty (HEAD read off the files is the base), no `git diff` is asked.
+test_expect_success 'a run that halts with no commit: no git diff for handoff.md' '
+	make_repo h &&
+	rm -f "$LOG" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir h \
+		--goal g --gate false --agent-cmd true --max-iterations 1 --json \
+		>h.json 2>h.err &&
+	test "$(grep -c "^diff$" "$LOG")" -le 1 &&
+	grep -q "No change was committed on the run branch" \
+		"$(summary_field h.json run_dir)/handoff.md"
+'
+
 test_expect_success 'its worktree is an ordinary one: listed, clean, on the run branch, removable' '
 	make_repo r &&
 	run_logged r &&

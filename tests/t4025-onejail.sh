@@ -223,4 +223,58 @@ test_expect_success 'the jail'"'"'s warden is re-exec'"'"'d: the run lock only, 
 	test $seen -eq 0
 '
 
+# The jail starts while git checks the run's tree out (docs/design/fast.md,
+# session 11): for the tree as it is before the checkout, kept when the
+# files checked out give it nothing new.  Killed in the checkout, the jail
+# started meanwhile dies with loopgate, and the run resumes.
+test_expect_success 'SIGKILLed in the checkout: the jail started meanwhile dies too; resumed' '
+	per_run ck "bwrap: $TRASH/oj/bwrap
+" &&
+	rm -f "$TRASH/oj/bwrap.count" &&
+	LOOPGATE_FAULT=kill:git.checkout LOOPGATE_FAULT_DELAY_MS=0 expect_code 137 \
+		$LOOPGATE run --dir ck --goal g --gate "sh test.sh" --agent-cmd true \
+		--max-iterations 1 --json >ck.sum 2>ck.err &&
+	test "$(wc -l <"$TRASH/oj/bwrap.count")" -eq 1 &&
+	gone "$TRASH/ck/" &&
+	expect_code 1 $LOOPGATE resume "$(ls ck/.loopgate/runs)" --dir ck --json \
+		>ck.res 2>ck.rerr &&
+	test "$(summary_field ck.res status)" = budget_exhausted &&
+	test -f "$(summary_field ck.res run_dir)/tree/test.sh"
+'
+
+# A .env file checked out into the tree: a jail made before git wrote it
+# lacks its mask, so it is made again (once: two bwraps at most), and the
+# file stays hidden.
+test_expect_success 'a .env file in the checked-out tree: masked in the jail' '
+	per_run env "bwrap: $TRASH/oj/bwrap
+" &&
+	echo "TOKEN=tree-secret-4246" >env/.env &&
+	git -C env add .env && git -C env commit -qm env &&
+	rm -f "$TRASH/oj/bwrap.count" &&
+	expect_code 1 $LOOPGATE run --dir env --goal g --gate "cat .env; sh test.sh" \
+		--agent-cmd true --max-iterations 1 --json >env.sum 2>env.err &&
+	test "$(wc -l <"$TRASH/oj/bwrap.count")" -le 2 &&
+	run_dir=$(summary_field env.sum run_dir) &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	test "$(json_get sb.json "d[0][\"mode\"]")" = per-run &&
+	json_get sb.json "d[0][\"masked_files\"]" | grep -q "tree/.env" &&
+	! grep -rq tree-secret-4246 "$run_dir"/baseline "$run_dir"/iter-*
+'
+
+# No bubblewrap at all: the clear error, with the tree checked out whole
+# beside the jail that never started, its worktree record unlocked.
+test_expect_success 'no bubblewrap: the clear error, and the tree made whole beside it' '
+	per_run nob "bwrap: $TRASH/oj/no-such-bwrap
+" &&
+	expect_code 3 $LOOPGATE run --dir nob --goal g --gate "sh test.sh" \
+		--agent-cmd true --max-iterations 1 >nob.out 2>nob.err &&
+	grep -q "is bubblewrap installed" nob.err &&
+	run_dir=$(ls -d nob/.loopgate/runs/*) &&
+	event_bodies "$run_dir" sandbox >sb.json &&
+	json_get sb.json "d[0][\"error\"]" | grep -q "is bubblewrap installed" &&
+	test -f "$run_dir/tree/test.sh" &&
+	git -C "$run_dir/tree" diff --quiet HEAD &&
+	! ls nob/.git/worktrees/*/locked 2>/dev/null
+'
+
 test_done

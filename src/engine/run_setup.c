@@ -191,7 +191,9 @@ void run_setup_skills(struct run *r)
 		r->w->mcp = mcp_start(r, r->w);
 	if (r->w->skills)
 		return;
-	if (skillset_open(r->repo, r->cfg, &r->w->skills, &rep, &err) < 0)
+	/* no skill directory and no index: nothing to open or make */
+	if (skillset_wanted(r->repo, r->cfg) &&
+	    skillset_open(r->repo, r->cfg, &r->w->skills, &rep, &err) < 0)
 		buf_addf(&rep.problems, "%s\n", err.s);
 	events_append(&r->ev, EV_SKILLS,
 		      json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "scanned",
@@ -205,21 +207,82 @@ void run_setup_skills(struct run *r)
 }
 
 /*
+ * The sandbox made while git checks the run's tree out (run_setup): the
+ * sandbox of the tree as it is then (its .git, no files yet), its jail
+ * started and, when it came up, probed.  Kept when the tree after the
+ * checkout gives it nothing new (sandbox_tree_same: no .env file, no
+ * read_deny or write path in the files); else let go, and the sandbox is
+ * made again, as without it.
+ */
+struct early_sandbox {
+	struct sandbox *sb; /* NULL: none made */
+	int probed;	    /* the probe ran: ret, err are its answer */
+	int ret;
+	struct buf err;
+};
+
+static void early_sandbox(struct run *r, struct early_sandbox *e)
+{
+	if (!r->cfg->sandbox)
+		return;
+	e->sb = xcalloc(1, sizeof(*e->sb));
+	sandbox_init(e->sb, r->cfg, r->w->tree, r->repo);
+	if (sandbox_start(e->sb)) { /* per-run and up: its probe too */
+		e->probed = 1;
+		e->ret = sandbox_probe(e->sb, &e->err);
+	}
+}
+
+static void early_sandbox_release(struct early_sandbox *e)
+{
+	if (e->sb) {
+		sandbox_release(e->sb);
+		free(e->sb);
+	}
+	e->sb = NULL;
+	buf_release(&e->err);
+}
+
+/* The sandbox for the tree as it is now: the early one when the tree
+ * gives it nothing new (its probe's answer in *probed, *ret and err),
+ * else a new one. */
+static struct sandbox *sandbox_for_tree(struct run *r, struct early_sandbox *e,
+					int *probed, int *ret, struct buf *err)
+{
+	struct sandbox *sb;
+
+	*probed = 0;
+	if (!e || !e->sb || !sandbox_tree_same(e->sb, r->cfg)) {
+		sb = xcalloc(1, sizeof(*sb));
+		sandbox_init(sb, r->cfg, r->w->tree, r->repo);
+		return sb;
+	}
+	sb = e->sb;
+	e->sb = NULL;
+	if ((*probed = e->probed)) {
+		*ret = e->ret;
+		if (e->ret < 0)
+			buf_adds(err, e->err.s);
+	}
+	return sb;
+}
+
+/*
  * The sandbox every gate and the command actor run in (sandbox.h), its
  * `sandbox` event, and a `policy` event for each gate (config_finalize
  * refused denied ones).  EXIT_CANNOT when the sandbox cannot be made.
  */
-int run_setup_sandbox(struct run *r, struct buf *err)
+static int setup_sandbox(struct run *r, struct early_sandbox *e, struct buf *err)
 {
 	const struct policy *p = r->cfg->policy;
 	struct buf why = BUF_INIT;
 	json_t *ev;
-	int ret;
+	int ret = 0, probed;
 
-	r->w->sandbox = xcalloc(1, sizeof(*r->w->sandbox));
-	sandbox_init(r->w->sandbox, r->cfg, r->w->tree, r->repo);
+	r->w->sandbox = sandbox_for_tree(r, e, &probed, &ret, err);
 	r->w->sandbox->ev = &r->ev; /* the network proxy's decisions */
-	ret = sandbox_probe(r->w->sandbox, err);
+	if (!probed)
+		ret = sandbox_probe(r->w->sandbox, err);
 	ev = sandbox_json(r->w->sandbox);
 	if (ret < 0)
 		json_object_set_new(ev, "error", events_str(err->s));
@@ -235,6 +298,11 @@ int run_setup_sandbox(struct run *r, struct buf *err)
 	buf_release(&why);
 	/* the agent's own sandbox, and its pre-flight before the baseline */
 	return r->w->agent ? agent_run_sandbox(r, err) : 0;
+}
+
+int run_setup_sandbox(struct run *r, struct buf *err)
+{
+	return setup_sandbox(r, NULL, err);
 }
 
 /* A worker's share of the run's budget: the coordinator's ledger, or
@@ -285,45 +353,66 @@ static int open_log(struct run *r, struct buf *err)
 	return ret;
 }
 
-int run_setup(struct run *r, struct buf *err)
+/*
+ * The repository, its base, the dirty check, the key and the actor:
+ * before anything is created (a bad model or transcript, replay:/nonexistent,
+ * must not leave a run directory naming a branch that never existed).  The
+ * dirty check runs while the key and the actor are loaded; its answer comes
+ * first, as if it had been asked first.  0, or the exit code.
+ */
+static int setup_repo(struct run *r, int *dirty, struct buf *err)
 {
-	struct buf b = BUF_INIT;
-	json_t *cfgj = NULL;
-	int ret, dirty;
+	struct buf b = BUF_INIT, later = BUF_INIT; /* the key's or the actor's error */
+	struct git_pending *status;
+	int ret, kret;
 
-	if (r->cfg->sandbox)
-		sandbox_scan_begin(); /* meanwhile: git, the key, the worktree */
-	if ((ret = git_toplevel(r->cfg->dir, &b, err)) < 0)
-		goto usage;
+	if ((ret = git_toplevel(r->cfg->dir, &b, err)) < 0) {
+		buf_release(&b);
+		return EXIT_USAGE;
+	}
 	r->repo = buf_detach(&b, NULL);
 	if ((ret = git_rev(r->repo, r->link.base ? r->link.base : "HEAD", &b, err)) < 0) {
 		err_set(err, ret,
 			"the repository %s has no commit yet: commit "
 			"something first (loopgate runs from HEAD)",
 			r->repo);
-		goto usage;
+		buf_release(&b);
+		return EXIT_USAGE;
 	}
 	r->base_sha = buf_detach(&b, NULL);
-	dirty = git_is_dirty(r->repo, err);
-	if (dirty < 0)
-		goto cannot;
-	if (dirty && !r->cfg->allow_dirty) {
+	status = git_dirty_begin(r->repo);
+	register_secrets(r->cfg);
+	if ((kret = run_load_audit_key(r, &later)) == 0)
+		ret = run_setup_actor(r, &later);
+	*dirty = git_dirty_end(status, err);
+	if (*dirty < 0) {
+		ret = EXIT_CANNOT;
+	} else if (*dirty && !r->cfg->allow_dirty) {
 		err_set(err, -EINVAL,
 			"%s has uncommitted changes to tracked files; "
 			"loopgate starts from HEAD and never touches your tree: commit "
 			"or stash them, or pass --allow-dirty to carry them into the run",
 			r->repo);
-		goto usage;
+		ret = EXIT_USAGE;
+	} else if (kret < 0 || ret != 0) {
+		buf_add(err, later.s, later.len);
+		ret = kret < 0 ? EXIT_CANNOT : ret;
 	}
-	register_secrets(r->cfg);
-	if ((ret = run_load_audit_key(r, err)) < 0)
-		goto cannot;
-	/* before anything is created: a bad model or transcript (replay:/nonexistent)
-	 * must not leave a run directory naming a branch that never existed */
-	if ((ret = run_setup_actor(r, err)) != 0) {
-		buf_release(&b);
+	buf_release(&later);
+	return ret;
+}
+
+int run_setup(struct run *r, struct buf *err)
+{
+	json_t *cfgj = NULL;
+	struct git_worktree_pending *wt;
+	struct early_sandbox early = {NULL, 0, 0, BUF_INIT};
+	int ret, dirty;
+
+	if (r->cfg->sandbox)
+		sandbox_scan_begin(); /* meanwhile: git, the key, the worktree */
+	if ((ret = setup_repo(r, &dirty, err)) != 0)
 		return ret;
-	}
 	if (r->link.id)
 		snprintf(r->id, sizeof(r->id), "%s", r->link.id);
 	else
@@ -334,9 +423,9 @@ int run_setup(struct run *r, struct buf *err)
 	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 	if (fileio_mkdirs(r->run_dir, err) < 0 ||
 	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
-		goto cannot;
+		return EXIT_CANNOT;
 	if (open_log(r, err) < 0)
-		goto cannot;
+		return EXIT_CANNOT;
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, EV_RUN_START,
@@ -347,24 +436,25 @@ int run_setup(struct run *r, struct buf *err)
 				"config", cfgj, "goal", events_str(r->goal), "fanout",
 				run_link_json(r)));
 	if (r->link.parent && run_link_ledger(r, err) < 0)
-		goto cannot;
+		return EXIT_CANNOT;
 	if (events_barrier(&r->ev) < 0) /* the run is on record before its tree */
-		goto cannot;
-	if (git_worktree_add(r->repo, r->w->tree, r->w->branch, r->base_sha, err) < 0)
-		goto cannot;
-	protect_init(&r->w->protect, r->cfg, r->w->tree);
-	if (dirty && carry_dirty(r, err) < 0)
-		goto cannot;
-	buf_release(&b);
-	if ((ret = run_setup_sandbox(r, err)) == 0)
+		return EXIT_CANNOT;
+	/* the jail starts while git checks the files out */
+	if (git_worktree_add_begin(r->repo, r->w->tree, r->w->branch, r->base_sha, &wt,
+				   err) < 0)
+		return EXIT_CANNOT;
+	early_sandbox(r, &early);
+	ret = git_worktree_add_end(wt, err) < 0 ? EXIT_CANNOT : 0;
+	if (ret == 0)
+		protect_init(&r->w->protect, r->cfg, r->w->tree);
+	if (ret == 0 && dirty && carry_dirty(r, err) < 0)
+		ret = EXIT_CANNOT;
+	if (ret == 0)
+		ret = setup_sandbox(r, &early, err);
+	if (ret == 0)
 		run_setup_skills(r);
+	early_sandbox_release(&early);
 	return ret;
-usage:
-	buf_release(&b);
-	return EXIT_USAGE;
-cannot:
-	buf_release(&b);
-	return EXIT_CANNOT;
 }
 
 /*

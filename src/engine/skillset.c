@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void skillset_dirs(const char *repo, const struct config *c, struct strlist *dirs)
 {
@@ -27,6 +28,20 @@ void skillset_dirs(const char *repo, const struct config *c, struct strlist *dir
 	free(p);
 	for (size_t i = 0; c && i < c->skills.n; i++)
 		strlist_push(dirs, c->skills.v[i]);
+}
+
+int skillset_wanted(const char *repo, const struct config *c)
+{
+	struct strlist dirs = STRLIST_INIT;
+	char *db = rundir_state(repo, "skills.db");
+	int any = access(db, F_OK) == 0;
+
+	skillset_dirs(repo, c, &dirs);
+	for (size_t i = 0; !any && i < dirs.n; i++)
+		any = access(dirs.v[i], F_OK) == 0;
+	strlist_clear(&dirs);
+	free(db);
+	return any;
 }
 
 int skillset_open(const char *repo, const struct config *c, struct skills **out,

@@ -22,6 +22,9 @@
 
 /* The directories above, into dirs. */
 void skillset_dirs(const char *repo, const struct config *c, struct strlist *dirs);
+/* 1 when one of the directories or the index exists: a run opens the
+ * index only then (with neither there is nothing to index). */
+int skillset_wanted(const char *repo, const struct config *c);
 /* Opens and refreshes the index: 0, or -errno with err set. */
 int skillset_open(const char *repo, const struct config *c, struct skills **out,
 		  struct skills_report *rep, struct buf *err);

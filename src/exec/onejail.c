@@ -25,7 +25,8 @@
 /* How long the spawner has to say it is ready. */
 #define READY_MS 30000
 
-enum jail_state { JAIL_UNTRIED, JAIL_UP, JAIL_FALLBACK, JAIL_DEAD };
+/* STOPPING: the socket is shut (onejail_stop_begin), the jail exiting */
+enum jail_state { JAIL_UNTRIED, JAIL_UP, JAIL_FALLBACK, JAIL_DEAD, JAIL_STOPPING };
 
 struct onejail {
 	enum jail_state state;
@@ -249,12 +250,29 @@ static int start(const struct sandbox *sb, struct onejail *j)
 	return 0;
 }
 
+void onejail_stop_begin(struct onejail *j)
+{
+	if (!j || j->state != JAIL_UP)
+		return;
+	/* EOF ends the spawner; stop() waits for the rest */
+	shutdown(j->sock, SHUT_RDWR);
+	close(j->sock);
+	j->sock = -1;
+	j->state = JAIL_STOPPING;
+}
+
 int onejail_use(const struct sandbox *sb, struct buf *err)
 {
 	struct onejail *j = sb->jail;
 
 	if (!j || !sb->bwrap_on)
 		return 0;
+	if (j->state == JAIL_STOPPING) { /* wanted again: a new one */
+		stop(j);
+		end_proxy(j);
+		j->net_seen = 0;
+		j->state = JAIL_UNTRIED;
+	}
 	if (j->state == JAIL_UNTRIED)
 		start(sb, j);
 	if (j->state == JAIL_DEAD)

@@ -53,6 +53,9 @@ const char *onejail_mode(const struct onejail *j, const char **note);
  * from now on, why in the note; 1 when it was up, 0 otherwise (NULL). */
 int onejail_give_up(struct onejail *j, const char *why);
 
+/* Shuts the jail's socket: it goes down while loopgate goes on;
+ * onejail_free waits for it, onejail_use starts a new one. */
+void onejail_stop_begin(struct onejail *j);
 int onejail_use(const struct sandbox *sb, struct buf *err);
 int onejail_spawn(const struct sandbox *sb, const struct proc_opts *o,
 		  struct run_state *s, int in_fd, int outp[2], int errp[2], int rep[2],

@@ -30,9 +30,7 @@
 
 extern char **environ;
 
-#define DEFAULT_MAX_OUTPUT (8u << 20)
-#define DEFAULT_MAX_FILE   (256u << 20)
-#define DEFAULT_GRACE_MS   2000
+#define DEFAULT_GRACE_MS 2000
 /* Longest pause between checks of the interrupt flag and the clock. */
 #define TICK_MS 100
 
@@ -139,16 +137,6 @@ static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, in
 	ret = warden_start(cx->loopgate, pipes, 4, proc_cmd_exec, &a, cx->lean);
 	child_fail(report_fd, -ret);
 }
-
-struct drain {
-	int fd;
-	struct buf *b;
-	size_t *total;
-	int file_fd;
-	size_t file_written, file_max;
-	int file_cut;
-	int file_err; /* errno of the first failed write to file_fd */
-};
 
 /* Writes all of p to fd: 0, or -1 with *err set to errno (EIO when a
  * write makes no progress without saying why). */
@@ -469,8 +457,8 @@ static void pump(const struct proc_opts *o, struct run_state *s, struct drain *d
 		}
 }
 
-static void fill_result(const struct proc_opts *o, const struct run_state *s,
-			struct proc_result *r)
+void proc_fill_result(const struct proc_opts *o, const struct run_state *s,
+		      struct proc_result *r)
 {
 	const struct sandbox *sb = o->sandbox;
 
@@ -656,9 +644,9 @@ static void enter_ready(struct run_state *s, const struct cgroup *cg)
 
 /* Drains the child's output into r (and the output file) until it ends
  * or its time is up; outp[0] and errp[0] are closed after. */
-static void drain_child(const struct proc_opts *o, struct run_state *s,
-			struct proc_result *r, int outp[2], int errp[2], int file_fd,
-			size_t file_max, struct drain d[2])
+void proc_drain_child(const struct proc_opts *o, struct run_state *s,
+		      struct proc_result *r, int outp[2], int errp[2], int file_fd,
+		      size_t file_max, struct drain d[2])
 {
 	s->pidfd = s->jailed ? -1 : proc_pidfd_open(s->pid);
 	if (s->pidfd >= 0)
@@ -677,8 +665,8 @@ static void drain_child(const struct proc_opts *o, struct run_state *s,
 }
 
 /* The output file and the pipes of one spawn; -errno with err set. */
-static int open_ends(const struct proc_opts *o, int *file_fd, int outp[2], int errp[2],
-		     int rep[2], struct buf *err)
+int proc_open_ends(const struct proc_opts *o, int *file_fd, int outp[2], int errp[2],
+		   int rep[2], struct buf *err)
 {
 	if (o->output_path) {
 		*file_fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -726,7 +714,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		ret = in_fd;
 		goto out;
 	}
-	if ((ret = open_ends(o, &file_fd, outp, errp, rep, err)) < 0)
+	if ((ret = proc_open_ends(o, &file_fd, outp, errp, rep, err)) < 0)
 		goto out;
 	if (jail)
 		ret = onejail_spawn(sb, o, &s, in_fd, outp, errp, rep, err);
@@ -735,12 +723,12 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 		ret = proc_spawn_child(o, &cx, &s, in_fd, outp, errp, rep, err);
 	if (ret < 0)
 		goto out;
-	drain_child(o, &s, r, outp, errp, file_fd, file_max, d);
+	proc_drain_child(o, &s, r, outp, errp, file_fd, file_max, d);
 	if (!jail && sb) {
 		netproxy_end(sb, &np, &r->net_denied); /* before the tree kill */
 		kill_tree(&s, 1);
 	}
-	fill_result(o, &s, r);
+	proc_fill_result(o, &s, r);
 	if (jail)
 		onejail_after(sb, &s, r);
 	r->output_cut = d[0].file_cut;

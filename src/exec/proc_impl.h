@@ -11,6 +11,11 @@
 #include "exec/netproxy.h"
 #include "base/strlist.h"
 
+/* What a spawn keeps of its output when proc_opts says nothing: in
+ * memory, per stream (max_output), and in output_path (max_file_output). */
+#define DEFAULT_MAX_OUTPUT (8u << 20)
+#define DEFAULT_MAX_FILE   (256u << 20)
+
 struct child_ctx {
 	const char *const *argv;
 	int seccomp_fd;
@@ -87,6 +92,26 @@ void proc_cmd_exec(void *arg);
  * the command runs, else -errno (pid reaped, err says why). */
 int proc_await_exec(pid_t pid, const char *what, int outp[2], int errp[2], int rep[2],
 		    struct buf *err);
+/* The halves of proc_run that proc_pending.c shares: the output file and
+ * pipes of a spawn (-errno with err set); the child's output drained until
+ * it ends (outp[0], errp[0] closed after; d is pump's); r filled from s. */
+int proc_open_ends(const struct proc_opts *o, int *file_fd, int outp[2], int errp[2],
+		   int rep[2], struct buf *err);
+/* One output stream of a child, being drained. */
+struct drain {
+	int fd;
+	struct buf *b;
+	size_t *total;
+	int file_fd;
+	size_t file_written, file_max;
+	int file_cut;
+	int file_err; /* errno of the first failed write to file_fd */
+};
+void proc_drain_child(const struct proc_opts *o, struct run_state *s,
+		      struct proc_result *r, int outp[2], int errp[2], int file_fd,
+		      size_t file_max, struct drain d[2]);
+void proc_fill_result(const struct proc_opts *o, const struct run_state *s,
+		      struct proc_result *r);
 /* A long-lived child the tree kill of other spawns must spare. */
 int proc_keep(pid_t pid);
 

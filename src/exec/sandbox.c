@@ -274,6 +274,64 @@ static void add_existing(struct strlist *l, const char *p)
 		strlist_push(l, real);
 }
 
+/* What the policy's write and read_deny paths give, some relative to the
+ * tree (what is in it decides: sandbox_tree_same). */
+static void tree_paths(struct sandbox *sb, const struct policy *p)
+{
+	char *s;
+
+	for (size_t i = 0; p && i < p->write.n; i++) {
+		const char *w = p->write.v[i];
+		const char *home = getenv("HOME");
+		if (w[0] == '~' && (w[1] == '/' || !w[1]) && home)
+			s = xasprintf("%s%s", home, w + 1);
+		else if (w[0] == '/')
+			s = xstrdup(w);
+		else
+			s = xasprintf("%s/%s", sb->tree, w);
+		if (access(s, F_OK) == 0)
+			add_existing(&sb->rw, s);
+		else
+			strlist_push(&sb->rw_missing, s);
+		free(s);
+	}
+	for (size_t i = 0; policy_default_read_deny[i]; i++)
+		add_mask_pattern(sb, policy_default_read_deny[i], sb->tree);
+	for (size_t i = 0; p && i < p->read_deny.n; i++)
+		add_mask_pattern(sb, p->read_deny.v[i], sb->tree);
+}
+
+static int list_within(const struct strlist *a, const struct strlist *b)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!list_has(b, a->v[i]))
+			return 0;
+	return 1;
+}
+
+int sandbox_tree_same(const struct sandbox *sb, const struct config *c)
+{
+	struct sandbox now;
+	size_t seen = sb->env_seen; /* as sandbox_init counts */
+	int same;
+
+	memset(&now, 0, sizeof(now));
+	now.tree = sb->tree;
+	tree_paths(&now, c->policy);
+	walk_env(&now, sb->tree, 0, &seen);
+	/* writable: exactly as before; masked: nothing new */
+	same = now.rw.n == sb->rw.n && list_within(&now.rw, &sb->rw) &&
+	       now.rw_missing.n == sb->rw_missing.n &&
+	       list_within(&now.rw_missing, &sb->rw_missing) &&
+	       list_within(&now.mask_dirs, &sb->mask_dirs) &&
+	       list_within(&now.mask_files, &sb->mask_files);
+	strlist_clear(&now.rw);
+	strlist_clear(&now.rw_missing);
+	strlist_clear(&now.mask_dirs);
+	strlist_clear(&now.mask_files);
+	return same;
+}
+
 void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 		  const char *repo)
 {
@@ -324,25 +382,7 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 		add_existing(&sb->ro, s);
 		free(s);
 	}
-	for (size_t i = 0; p && i < p->write.n; i++) {
-		const char *w = p->write.v[i];
-		const char *home = getenv("HOME");
-		if (w[0] == '~' && (w[1] == '/' || !w[1]) && home)
-			s = xasprintf("%s%s", home, w + 1);
-		else if (w[0] == '/')
-			s = xstrdup(w);
-		else
-			s = xasprintf("%s/%s", sb->tree, w);
-		if (access(s, F_OK) == 0)
-			add_existing(&sb->rw, s);
-		else
-			strlist_push(&sb->rw_missing, s);
-		free(s);
-	}
-	for (size_t i = 0; policy_default_read_deny[i]; i++)
-		add_mask_pattern(sb, policy_default_read_deny[i], sb->tree);
-	for (size_t i = 0; p && i < p->read_deny.n; i++)
-		add_mask_pattern(sb, p->read_deny.v[i], sb->tree);
+	tree_paths(sb, p);
 	if (repo) {
 		/* other runs' trees, logs and the run store: not this run's
 		 * business (its own run directory and tree are bound back) */
@@ -351,6 +391,7 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 		free(s);
 		walk_env(sb, repo, 0, &seen);
 	}
+	sb->env_seen = seen;
 	walk_env(sb, sb->tree, 0, &seen);
 	mask_sockets(sb);
 	sb->cgroup = cgroup_detect(&sb->cgroup_note);
@@ -586,158 +627,6 @@ void sandbox_argv_jail(const struct sandbox *sb, int seccomp_fd, int net_fd, int
 {
 	static const char *const none[] = {NULL};
 	build_argv(sb, none, seccomp_fd, net_fd, NULL, jail_fd, out);
-}
-
-/* ---- probe ------------------------------------------------------------- */
-
-/*
- * `bwrap --version` is a process at every run's start (3-4 ms): its answer
- * is kept in $XDG_CACHE_HOME/loopgate/bwrap-version (~/.cache), under a key
- * naming the binary found and its inode, size, mtime and ctime, so that a
- * new bubblewrap (an upgrade is a new inode) is asked again.  NULL: no key
- * (not found), no cache.
- */
-static char *version_key(const char *bwrap, const struct proc_env *env)
-{
-	char where[PROC_RESOLVE_MAX];
-	const char *path_var = proc_env_get((const char *const *)env->v, "PATH"), *path;
-	struct stat st;
-
-	path = strchr(bwrap, '/') ? bwrap : proc_resolve(bwrap, path_var, where);
-	if (!path || stat(path, &st) < 0)
-		return NULL;
-	return xasprintf("%s %lu %lu %lld %lld.%09ld %lld.%09ld", path,
-			 (unsigned long)st.st_dev, (unsigned long)st.st_ino,
-			 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-			 st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
-			 st.st_ctim.tv_nsec);
-}
-
-static char *version_cache_path(void)
-{
-	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	if (x && x[0] == '/')
-		return xasprintf("%s/loopgate/bwrap-version", x);
-	return home && home[0] == '/'
-		       ? xasprintf("%s/.cache/loopgate/bwrap-version", home)
-		       : NULL;
-}
-
-/* The cached version when its key is key; 0 when found. */
-static int version_cached(struct sandbox *sb, const char *path, const char *key)
-{
-	char line[PATH_MAX + 160], ver[256];
-	FILE *f = fopen(path, "re");
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	if (fgets(line, sizeof(line), f) && fgets(ver, sizeof(ver), f)) {
-		line[strcspn(line, "\n")] = ver[strcspn(ver, "\n")] = 0;
-		if (!strcmp(line, key) && ver[0]) {
-			free(sb->version);
-			sb->version = xstrdup(ver);
-			ret = 0;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
-/* "bubblewrap 0.8.0" from `bwrap --version`, unsandboxed (or the cache). */
-static void read_version(struct sandbox *sb)
-{
-	const char *argv[] = {sb->bwrap, "--version", NULL};
-	struct proc_opts o = PROC_OPTS_INIT;
-	struct proc_result r = PROC_RESULT_INIT;
-	struct proc_env env = PROC_ENV_INIT;
-	struct buf err = BUF_INIT;
-	char *key, *cache = version_cache_path();
-
-	proc_env_base(&env);
-	key = version_key(sb->bwrap, &env);
-	if (key && cache && version_cached(sb, cache, key) == 0)
-		goto out;
-	o.argv = argv;
-	o.env = (const char *const *)env.v;
-	o.merge_output = 1;
-	o.max_output = 4096;
-	o.timeout_ms = 10000;
-	o.no_interrupt = 1;
-	if (proc_run(&o, &r, &err) == 0 && r.status == PROC_EXITED && !r.exit_code &&
-	    r.out.len) {
-		r.out.s[strcspn(r.out.s, "\n")] = 0;
-		free(sb->version);
-		sb->version = xstrdup(r.out.s);
-		if (key && cache) { /* best effort: the next run asks again */
-			char *dir = xstrdup(cache), *text;
-			*strrchr(dir, '/') = 0;
-			text = xasprintf("%s\n%s\n", key, sb->version);
-			if (fileio_mkdirs(dir, &err) == 0)
-				fileio_write_atomic(cache, text, strlen(text), &err);
-			free(text);
-			free(dir);
-		}
-	}
-out:
-	free(key);
-	free(cache);
-	proc_result_release(&r);
-	proc_env_release(&env);
-	buf_release(&err);
-}
-
-int sandbox_probe(struct sandbox *sb, struct buf *err)
-{
-	const char *argv[] = {"/bin/sh", "-c", "exit 0", NULL};
-	struct proc_opts o = PROC_OPTS_INIT;
-	struct proc_result r = PROC_RESULT_INIT;
-	struct proc_env env = PROC_ENV_INIT;
-	struct buf why = BUF_INIT;
-	int ret;
-
-	if (!sb->bwrap_on)
-		return 0;
-	proc_env_base(&env);
-	o.argv = argv;
-	o.env = (const char *const *)env.v;
-	o.cwd = sb->tree;
-	o.merge_output = 1;
-	o.max_output = 4096;
-	o.timeout_ms = 30000;
-	o.no_interrupt = 1;
-	o.sandbox = sb;
-	ret = proc_run(&o, &r, &why);
-	if (ret < 0) {
-		ret = err_set(err, ret,
-			      "cannot start the sandbox: %s (is bubblewrap "
-			      "installed? set bwrap: in loopgate.yaml to its path, or "
-			      "pass --no-sandbox to run without one)",
-			      why.s);
-	} else if (r.status != PROC_EXITED || r.exit_code) {
-		buf_reset(&why);
-		proc_describe(&r, o.timeout_ms, &why);
-		while (r.out.len && (r.out.s[r.out.len - 1] == '\n'))
-			r.out.s[--r.out.len] = 0;
-		ret = err_set(err, -EPERM,
-			      "the sandbox cannot be created here: %s "
-			      "ended with %s%s%s (pass --no-sandbox to run without "
-			      "one)",
-			      sb->bwrap, why.s, r.out.len ? ": " : "",
-			      r.out.len ? r.out.s : "");
-	} else {
-		read_version(sb);
-	}
-	proc_result_release(&r);
-	proc_env_release(&env);
-	buf_release(&why);
-	/* the jail started but cannot make a spawn's namespaces here: one
-	 * bwrap per spawn, as without it, said in the sandbox event */
-	if (ret < 0 && onejail_give_up(sb->jail, err->s)) {
-		buf_reset(err);
-		return sandbox_probe(sb, err);
-	}
-	return ret;
 }
 
 void *sandbox_json(const struct sandbox *sb)

@@ -39,6 +39,7 @@ struct sandbox {
 	struct strlist rw_missing; /* policy.write paths that do not exist */
 	struct strlist mask_dirs;  /* read_deny: a tmpfs over each */
 	struct strlist mask_files; /* read_deny: /dev/null over each */
+	size_t env_seen;	   /* entries the repository's .env walk took */
 	int network;		   /* POLICY_NET_OFF, _ON or _HOSTS */
 	struct strlist hosts;	   /* POLICY_NET_HOSTS: the allow-list */
 	char *self_exe;		   /* loopgate, for `__netrelay` (netproxy.h) */
@@ -95,6 +96,23 @@ void sandbox_add_file(struct sandbox *sb, const char *path, const void *data, si
  * sandbox_files_close closes the n that are open. */
 int sandbox_files_open(const struct sandbox *sb, int *fds, struct buf *err);
 void sandbox_files_close(int *fds, size_t n);
+/*
+ * Starts the per-run jail now, when the mode is per-run (it is otherwise
+ * started by the first spawn): 1 when it is up, 0 otherwise (per-spawn,
+ * the sandbox off, a jail that did not start: the probe says why).
+ */
+int sandbox_start(const struct sandbox *sb);
+/*
+ * 1 when what sb's tree holds now gives sb nothing new: the same writable
+ * paths, no mask it lacks (a .env file, a read_deny match).  A sandbox
+ * made for a tree before its files were checked out serves the tree after
+ * (run_setup); 0: make it again.
+ */
+int sandbox_tree_same(const struct sandbox *sb, const struct config *c);
+/* The run's spawns are over: the jail starts going down now, while the
+ * run writes its end (sandbox_release waits for it).  A spawn after
+ * this starts a new jail. */
+void sandbox_quiesce(struct sandbox *sb);
 /* Runs `true` through the sandbox: 0, or -errno with err saying why and
  * naming --no-sandbox.  Fills sb->version.  A no-op when !bwrap_on. */
 int sandbox_probe(struct sandbox *sb, struct buf *err);

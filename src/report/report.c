@@ -136,7 +136,9 @@ static void add_diff(const struct run *r, struct buf *b)
 {
 	struct buf diff = BUF_INIT, clean = BUF_INIT;
 	buf_init(&diff, DIFF_MAX);
-	if (git_run(r->w->tree, &diff, NULL, "diff", "--no-ext-diff", "--no-textconv",
+	/* HEAD still at the base (no commit): nothing to ask git */
+	if (!git_head_is(r->w->tree, r->base_sha) &&
+	    git_run(r->w->tree, &diff, NULL, "diff", "--no-ext-diff", "--no-textconv",
 		    "--stat", "--patch", r->base_sha, "HEAD", NULL) < 0 &&
 	    !diff.truncated)
 		buf_sets(&diff, "(the diff could not be computed)\n");

@@ -18,58 +18,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-/*
- * Configuration that must not come from the repository: every key that
- * names a program or turns one on is overridden on the command line, which
- * wins over any file.  External diff drivers and textconv filters are
- * turned off for every diff, show and log (--no-ext-diff --no-textconv,
- * added by git_exec): an empty diff.external would make git try to
- * execute "".  Drivers whose names the
- * repository chooses are blanked per call (driver_overrides).  See
- * docs/design/git-hardening.md.
- */
-static const char *const hardening[] = {"-c", "core.hooksPath=/dev/null",
-					"-c", "core.fsmonitor=false",
-					"-c", "core.pager=cat",
-					"-c", "core.editor=false",
-					"-c", "sequence.editor=false",
-					"-c", "core.askPass=",
-					"-c", "core.sshCommand=false",
-					"-c", "credential.helper=",
-					"-c", "gpg.program=false",
-					"-c", "commit.gpgsign=false",
-					"-c", "tag.gpgsign=false",
-					"-c", "core.alternateRefsCommand=false",
-					"-c", "uploadpack.packObjectsHook=false",
-					"-c", "protocol.allow=never",
-					"-c", "gc.auto=0",
-					"-c", "maintenance.auto=false",
-					"-c", "advice.detachedHead=false",
-					"-c", "user.name=loopgate",
-					"-c", "user.email=loopgate@localhost",
-					"-c", "init.defaultBranch=main",
-					NULL};
-
-static void git_env(struct proc_env *env)
-{
-	const char *path = getenv("PATH"), *home = getenv("HOME");
-	proc_env_set(env, "PATH", path ? path : "/usr/bin:/bin");
-	proc_env_set(env, "HOME", home ? home : "/");
-	proc_env_set(env, "LC_ALL", "C");
-	proc_env_set(env, "GIT_CONFIG_NOSYSTEM", "1");
-	proc_env_set(env, "GIT_ATTR_NOSYSTEM", "1");
-	proc_env_set(env, "GIT_CONFIG_GLOBAL", "/dev/null");
-	proc_env_set(env, "GIT_TERMINAL_PROMPT", "0");
-	proc_env_set(env, "GIT_OPTIONAL_LOCKS", "0");
-}
-
-/* Subcommands that can run external diff drivers and textconv filters:
- * they always get --no-ext-diff --no-textconv. */
-static int diff_command(const char *cmd)
-{
-	return !strcmp(cmd, "diff") || !strcmp(cmd, "show") || !strcmp(cmd, "log");
-}
-
 int git_exit_status(struct proc_result *r, long timeout_ms, const char *cmd,
 		    struct buf *err)
 {
@@ -86,59 +34,17 @@ int git_exit_status(struct proc_result *r, long timeout_ms, const char *cmd,
 	return ret;
 }
 
-/* The argv of a git call: the fixed hardening, extra (may be NULL) and
- * args, diff commands with --no-ext-diff --no-textconv; free() the array. */
-static const char **git_argv(const char *const *extra, const char *const *args)
-{
-	const char **argv;
-	size_t n = 0, i, cap = 1;
-
-	for (i = 0; hardening[i]; i++)
-		cap++;
-	for (i = 0; extra && extra[i]; i++)
-		cap++;
-	for (i = 0; args[i]; i++)
-		cap++;
-	argv = xcalloc(cap + 3, sizeof(*argv));
-	argv[n++] = "git";
-	for (i = 0; hardening[i]; i++)
-		argv[n++] = hardening[i];
-	for (i = 0; extra && extra[i]; i++)
-		argv[n++] = extra[i];
-	for (i = 0; args[i]; i++) {
-		argv[n++] = args[i];
-		if (i == 0 && diff_command(args[0])) {
-			argv[n++] = "--no-ext-diff";
-			argv[n++] = "--no-textconv";
-		}
-	}
-	argv[n] = NULL;
-	return argv;
-}
-
 /* Runs git with the fixed hardening, extra (may be NULL) and args. */
 static int git_exec(const char *dir, const char *const *extra, const char *const *args,
 		    const char *stdin_path, struct buf *out, struct buf *err)
 {
-	const char **argv = git_argv(extra, args);
+	const char **argv;
 	struct proc_opts o = PROC_OPTS_INIT;
 	struct proc_result r = PROC_RESULT_INIT;
 	struct proc_env env = PROC_ENV_INIT;
 	int ret;
 
-	git_env(&env);
-	o.argv = argv;
-	o.cwd = dir;
-	o.env = (const char *const *)env.v;
-	o.stdin_path = stdin_path;
-	o.max_output = 64u << 20;
-	o.no_interrupt = 1; /* short and must complete: state depends on it */
-	o.timeout_ms = 10 * 60 * 1000;
-	if (fault_active()) { /* kill:git (every call) or kill:git.SUBCOMMAND */
-		char point[64];
-		snprintf(point, sizeof(point), "git.%.50s", args[0]);
-		o.fault_kill = fault_kill_due("git") | fault_kill_due(point);
-	}
+	git_opts(dir, extra, args, stdin_path, &o, &argv, &env);
 	ret = proc_run(&o, &r, err);
 	proc_env_release(&env);
 	if (ret < 0)
@@ -153,7 +59,7 @@ done:
 	return ret;
 }
 
-/* Keys of driver sections that run a program, by section. */
+/* Keys of driver sections that run a program, by section. */ /* Keys of driver sections that run a program, by section. */
 static const struct {
 	const char *section;
 	const char *const keys[5];
@@ -366,8 +272,7 @@ static const struct override_cache *sibling(const struct override_cache *c)
 	return NULL;
 }
 
-static int cached_overrides(const char *dir, struct strlist *x, int *plain,
-			    struct buf *err)
+int git_cached_overrides(const char *dir, struct strlist *x, int *plain, struct buf *err)
 {
 	struct cfg_stamp now[2];
 	struct override_cache *c = NULL;
@@ -382,7 +287,7 @@ static int cached_overrides(const char *dir, struct strlist *x, int *plain,
 		int ret;
 		if (!(abs = realpath(dir ? dir : ".", NULL)))
 			return driver_overrides(dir, x, plain, err);
-		ret = cached_overrides(abs, x, plain, err);
+		ret = git_cached_overrides(abs, x, plain, err);
 		free(abs);
 		return ret;
 	}
@@ -437,7 +342,7 @@ int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 	     struct buf *out, struct buf *err)
 {
 	struct strlist x = {NULL, 0};
-	int ret = cached_overrides(dir, &x, NULL, err);
+	int ret = git_cached_overrides(dir, &x, NULL, err);
 	if (ret == 0) {
 		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
 		x.v[x.n] = NULL;
@@ -460,41 +365,11 @@ int git_run(const char *dir, struct buf *out, struct buf *err, ...)
 	return git_runv(dir, args, NULL, out, err);
 }
 
-int git_start(const char *dir, const char *const *args, const char *out_path,
-	      const char *err_path, pid_t *pid, struct buf *err)
-{
-	struct strlist x = {NULL, 0};
-	struct proc_opts o = PROC_OPTS_INIT;
-	struct proc_env env = PROC_ENV_INIT;
-	const char **argv;
-	int ret = cached_overrides(dir, &x, NULL, err);
-
-	if (ret < 0) {
-		strlist_clear(&x);
-		return ret;
-	}
-	x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
-	x.v[x.n] = NULL;
-	argv = git_argv((const char *const *)x.v, args);
-	git_env(&env);
-	o.argv = argv;
-	o.cwd = dir;
-	o.env = (const char *const *)env.v;
-	o.output_path = out_path;
-	o.error_path = err_path;
-	o.brief = 1;
-	ret = proc_start(&o, pid, err);
-	proc_env_release(&env);
-	free(argv);
-	strlist_clear(&x);
-	return ret;
-}
-
 int git_config_stat_plain(const char *dir)
 {
 	struct strlist x = {NULL, 0};
 	int plain = 0;
-	int ret = cached_overrides(dir, &x, &plain, NULL);
+	int ret = git_cached_overrides(dir, &x, &plain, NULL);
 	strlist_clear(&x);
 	return ret == 0 && plain;
 }
@@ -555,13 +430,7 @@ int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err)
 
 int git_is_dirty(const char *dir, struct buf *err)
 {
-	struct buf out = BUF_INIT;
-	int ret = git_run(dir, &out, err, "status", "--porcelain", "--untracked-files=no",
-			  NULL);
-	if (ret == 0)
-		ret = out.len > 0;
-	buf_release(&out);
-	return ret;
+	return git_dirty_end(git_dirty_begin(dir), err);
 }
 
 /*

@@ -36,6 +36,9 @@ int git_toplevel(const char *dir, struct buf *out, struct buf *err);
 /* HEAD's tree id (40 hex) into out: read from the worktree's files when
  * HEAD is a loose commit (as right after a commit), else `rev-parse`. */
 int git_head_tree(const char *tree, char out[41], struct buf *err);
+/* 1 when the HEAD of the work tree tree, read off its files, is sha; 0
+ * when it is not, or cannot be read so (ask git). */
+int git_head_is(const char *tree, const char *sha);
 /* Full sha of HEAD (or of rev) into out. */
 int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
 /*
@@ -47,6 +50,18 @@ int git_rev(const char *dir, const char *rev, struct buf *out, struct buf *err);
 int git_diff_files(const char *tree, struct buf *out, struct buf *err);
 /* 1 when tracked files differ from HEAD (staged or not), 0 when clean. */
 int git_is_dirty(const char *dir, struct buf *err);
+/*
+ * A git call in two halves (proc_begin, proc.h): git_begin starts `git
+ * ARGS` in dir (hardened as git_runv's) and returns at once; git_end waits
+ * for it and returns what git_runv would have (its stdout into out, may
+ * be NULL).  Every git_begin needs its git_end.  git_dirty_begin/_end:
+ * git_is_dirty in two halves.
+ */
+struct git_pending;
+struct git_pending *git_begin(const char *dir, const char *const *args);
+int git_end(struct git_pending *g, struct buf *out, struct buf *err);
+struct git_pending *git_dirty_begin(const char *dir);
+int git_dirty_end(struct git_pending *g, struct buf *err);
 /*
  * Stages everything in the tree and commits it when anything changed.
  * excludes (optional) is a gitignore-format file of paths not to stage
@@ -133,6 +148,18 @@ int git_common_dir(const char *repo, struct buf *out, struct buf *err);
 /* Creates branch at base and a worktree for it at path. */
 int git_worktree_add(const char *repo, const char *path, const char *branch,
 		     const char *base, struct buf *err);
+/*
+ * The same in two halves, for work done while git checks the files out:
+ * git_worktree_add_begin makes path and its record (<path>/.git exists
+ * when it returns 0; the files come later) under the worktrees lock, and
+ * git_worktree_add_end waits for the checkout: 0, or -errno with what
+ * was made removed.  Every begin that returned 0 needs its end.
+ */
+struct git_worktree_pending;
+int git_worktree_add_begin(const char *repo, const char *path, const char *branch,
+			   const char *base, struct git_worktree_pending **out,
+			   struct buf *err);
+int git_worktree_add_end(struct git_worktree_pending *w, struct buf *err);
 /* A worktree at path for the existing branch. */
 int git_worktree_checkout(const char *repo, const char *path, const char *branch,
 			  struct buf *err);

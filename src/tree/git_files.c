@@ -107,6 +107,15 @@ out:
 	return ret;
 }
 
+int git_head_is(const char *tree, const char *sha)
+{
+	struct buf head = BUF_INIT;
+	int is = sha && git_head_from_files(tree, &head) == 0 && !strcmp(head.s, sha);
+
+	buf_release(&head);
+	return is;
+}
+
 /*
  * The tree id of commit sha, from its loose object in the common dir:
  * zlib("commit LEN\0tree HEX\n...").  A commit loopgate just made is

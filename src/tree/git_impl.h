@@ -66,4 +66,16 @@ int git_stat_key_plain(const char *kv, size_t keylen);
  * its driver overrides); 0 otherwise or when unknown. */
 int git_config_stat_plain(const char *dir);
 
+/* The options of one git call in dir (git_proc.c): the fixed hardening,
+ * extra (may be NULL) and args; *argv and env are the caller's to free. */
+struct proc_opts;
+struct proc_env;
+void git_opts(const char *dir, const char *const *extra, const char *const *args,
+	      const char *stdin_path, struct proc_opts *o, const char ***argv,
+	      struct proc_env *env);
+/* The "-c" overrides that blank dir's configured drivers, appended to x
+ * (git.c keeps them per configuration); *plain as git_config_stat_plain. */
+struct strlist;
+int git_cached_overrides(const char *dir, struct strlist *x, int *plain, struct buf *err);
+
 #endif

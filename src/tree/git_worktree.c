@@ -157,6 +157,23 @@ static const char *plain_name(const char *path)
 	return b;
 }
 
+/* A worktree being added (git_worktree_add_begin): what its end needs. */
+struct git_worktree_pending {
+	int lock_fd;
+	char *path, *admin;	      /* admin: the record made by hand */
+	struct git_pending *checkout; /* NULL: nothing left to wait for */
+	int made_tree;
+};
+
+/* As worktree add removes its junk when it fails. */
+static void undo_by_hand(struct git_worktree_pending *w)
+{
+	if (w->made_tree)
+		fileio_remove_tree(w->path);
+	if (w->admin)
+		fileio_remove_tree(w->admin);
+}
+
 /*
  * What `git worktree add -b BRANCH PATH BASE` does, in one git process
  * instead of four (worktree add starts `branch`, `symbolic-ref` and
@@ -164,30 +181,31 @@ static const char *plain_name(const char *path)
  * makes it (locked "initializing" while it is made; gitdir, commondir,
  * HEAD detached at base; <path>/.git), then `git checkout -f -b BRANCH
  * BASE` in the tree makes the branch, points HEAD at it and writes the
- * index and the files.  An ordinary worktree: `worktree list/remove` and
+ * index and the files; the checkout is started here and waited for by
+ * git_worktree_add_end.  An ordinary worktree: `worktree list/remove` and
  * git_repair know it (a kill at any step leaves what a killed `worktree
  * add` leaves).  1 when the repository is not plain (plain_common): the
  * caller asks `worktree add`.  Under the worktrees lock.
  */
-static int add_by_hand(const char *repo, const char *path, const char *branch,
-		       const char *base, struct buf *err)
+static int add_by_hand(struct git_worktree_pending *w, const char *repo,
+		       const char *branch, const char *base, struct buf *err)
 {
 	const char *args[] = {"checkout", "-q", "-f", "-b", branch, base, NULL};
-	const char *name = plain_name(path);
-	char *common = name ? plain_common(repo) : NULL, *dir, *admin = NULL, *p;
+	const char *path = w->path, *name = plain_name(path);
+	char *common = name ? plain_common(repo) : NULL, *dir, *p;
 	char real[PATH_MAX], areal[PATH_MAX];
-	int ret = 0, made_tree = 0;
+	int ret = 0;
 
 	if (!common)
 		return 1;
 	dir = xasprintf("%s/worktrees", common);
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
 		ret = -errno;
-	for (unsigned n = 0; ret == 0 && !admin; n++) {
+	for (unsigned n = 0; ret == 0 && !w->admin; n++) {
 		p = n ? xasprintf("%s/%s%u", dir, name, n)
 		      : xasprintf("%s/%s", dir, name);
 		if (mkdir(p, 0777) == 0)
-			admin = p;
+			w->admin = p;
 		else {
 			ret = errno == EEXIST ? 0 : -errno;
 			free(p);
@@ -195,17 +213,17 @@ static int add_by_hand(const char *repo, const char *path, const char *branch,
 	}
 	if (ret < 0)
 		goto out;
-	p = xasprintf("%s/locked", admin);
+	p = xasprintf("%s/locked", w->admin);
 	ret = write_line(p, "initializing");
 	free(p);
 	if (ret == 0 && mkdir(path, 0777) < 0)
 		ret = -errno;
-	made_tree = ret == 0;
-	if (ret == 0 && (!realpath(path, real) || !realpath(admin, areal)))
+	w->made_tree = ret == 0;
+	if (ret == 0 && (!realpath(path, real) || !realpath(w->admin, areal)))
 		ret = -errno;
 	if (ret == 0) { /* the order worktree add writes them in */
 		char *dotgit = xasprintf("%s/.git", real), *line;
-		p = xasprintf("%s/gitdir", admin);
+		p = xasprintf("%s/gitdir", w->admin);
 		ret = write_line(p, dotgit);
 		free(p);
 		line = xasprintf("gitdir: %s", areal);
@@ -215,12 +233,12 @@ static int add_by_hand(const char *repo, const char *path, const char *branch,
 		free(dotgit);
 	}
 	if (ret == 0) {
-		p = xasprintf("%s/commondir", admin);
+		p = xasprintf("%s/commondir", w->admin);
 		ret = write_line(p, "../..");
 		free(p);
 	}
 	if (ret == 0) {
-		p = xasprintf("%s/HEAD", admin);
+		p = xasprintf("%s/HEAD", w->admin);
 		ret = write_line(p, base);
 		free(p);
 	}
@@ -229,34 +247,68 @@ static int add_by_hand(const char *repo, const char *path, const char *branch,
 			strerror(-ret));
 		goto out;
 	}
-	if ((ret = git_runv(path, args, NULL, NULL, err)) < 0)
-		goto out;
-	p = xasprintf("%s/locked", admin);
-	unlink(p);
-	free(p);
+	w->checkout = git_begin(path, args);
 out:
-	if (ret < 0 && admin) { /* as worktree add removes its junk */
-		if (made_tree)
-			fileio_remove_tree(path);
-		fileio_remove_tree(admin);
-	}
-	free(admin);
 	free(dir);
 	free(common);
+	return ret;
+}
+
+int git_worktree_add_begin(const char *repo, const char *path, const char *branch,
+			   const char *base, struct git_worktree_pending **out,
+			   struct buf *err)
+{
+	const char *args[] = {"worktree", "add", "-q", "-b", branch, path, base, NULL};
+	struct git_worktree_pending *w = xcalloc(1, sizeof(*w));
+	int ret;
+
+	*out = NULL;
+	w->path = xstrdup(path);
+	w->lock_fd = git_worktrees_lock(repo);
+	ret = add_by_hand(w, repo, branch, base, err);
+	if (ret > 0)
+		ret = git_runv(repo, args, NULL, NULL, err);
+	if (ret == 0) {
+		*out = w;
+		return 0;
+	}
+	undo_by_hand(w);
+	git_worktrees_unlock(w->lock_fd);
+	free(w->admin);
+	free(w->path);
+	free(w);
+	return ret;
+}
+
+int git_worktree_add_end(struct git_worktree_pending *w, struct buf *err)
+{
+	int ret = 0;
+
+	if (!w)
+		return 0;
+	if (w->checkout)
+		ret = git_end(w->checkout, NULL, err);
+	if (ret == 0 && w->admin) {
+		char *p = xasprintf("%s/locked", w->admin);
+		unlink(p);
+		free(p);
+	} else if (ret < 0) {
+		undo_by_hand(w);
+	}
+	git_worktrees_unlock(w->lock_fd);
+	free(w->admin);
+	free(w->path);
+	free(w);
 	return ret;
 }
 
 int git_worktree_add(const char *repo, const char *path, const char *branch,
 		     const char *base, struct buf *err)
 {
-	const char *args[] = {"worktree", "add", "-q", "-b", branch, path, base, NULL};
-	int fd = git_worktrees_lock(repo),
-	    ret = add_by_hand(repo, path, branch, base, err);
+	struct git_worktree_pending *w;
+	int ret = git_worktree_add_begin(repo, path, branch, base, &w, err);
 
-	if (ret > 0)
-		ret = git_runv(repo, args, NULL, NULL, err);
-	git_worktrees_unlock(fd);
-	return ret;
+	return ret < 0 ? ret : git_worktree_add_end(w, err);
 }
 
 int git_worktree_checkout(const char *repo, const char *path, const char *branch,
