@@ -213,10 +213,19 @@ SH
 # FAKE_URL_<NAME> style variables via the files NAME.port and NAME.log.
 # Prints the base URL (http://127.0.0.1:PORT/v1).
 start_fake() {
+	fake_launch "$1" "$2" || return 1
+	echo "http://127.0.0.1:$(cat "$TRASH/$1.port")/v1"
+}
+
+# fake_launch NAME SCRIPT.json [OPTION...]: the fake server in the
+# background with those options (its pid in NAME.fakepid); returns once it
+# listens (its port in NAME.port).
+fake_launch() {
 	name=$1 script=$2
+	shift 2
 	rm -f "$TRASH/$name.port"
 	python3 "$FAKE" --script "$script" --log "$TRASH/$name.log" \
-		--port-file "$TRASH/$name.port" >"$TRASH/$name.stdout" 2>"$TRASH/$name.err" &
+		--port-file "$TRASH/$name.port" "$@" >"$TRASH/$name.stdout" 2>"$TRASH/$name.err" &
 	echo $! >"$TRASH/$name.fakepid"
 	# wait for the port file: the server writes it once it listens
 	i=0
@@ -225,26 +234,14 @@ start_fake() {
 		if [ $i -gt 500 ]; then echo "fake server did not start" >&2; cat "$TRASH/$name.err" >&2; return 1; fi
 		sleep 0.01
 	done
-	echo "http://127.0.0.1:$(cat "$TRASH/$name.port")/v1"
 }
 
 # start_fake_tls NAME SCRIPT.json CERT KEY HOST: start_fake over https, with
 # that certificate; prints https://HOST:PORT/v1 (HOST: a name or address of
 # 127.0.0.1, the one the certificate is checked against).
 start_fake_tls() {
-	name=$1 script=$2
-	rm -f "$TRASH/$name.port"
-	python3 "$FAKE" --script "$script" --log "$TRASH/$name.log" \
-		--port-file "$TRASH/$name.port" --tls-cert "$3" --tls-key "$4" \
-		>"$TRASH/$name.stdout" 2>"$TRASH/$name.err" &
-	echo $! >"$TRASH/$name.fakepid"
-	i=0
-	while [ ! -s "$TRASH/$name.port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 500 ]; then echo "fake server did not start" >&2; cat "$TRASH/$name.err" >&2; return 1; fi
-		sleep 0.01
-	done
-	echo "https://$5:$(cat "$TRASH/$name.port")/v1"
+	fake_launch "$1" "$2" --tls-cert "$3" --tls-key "$4" || return 1
+	echo "https://$5:$(cat "$TRASH/$1.port")/v1"
 }
 
 # json_get FILE EXPR: evaluates a python expression on the parsed JSON in d.
