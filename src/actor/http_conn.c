@@ -130,13 +130,15 @@ static int tls_start(struct http_conn *c, const struct http_target *t, long long
 		return err_set(err, -ECONNREFUSED, "could not start TLS");
 	is_ip = inet_pton(AF_INET, t->host, ip) == 1 ||
 		inet_pton(AF_INET6, t->host, ip) == 1;
-	if (is_ip) {
-		SL.X509_VERIFY_PARAM_set1_ip_asc(SL.SSL_get0_param(c->ssl), t->host);
-	} else {
-		SL.SSL_set1_host(c->ssl, t->host);
+	/* the name (or address) the certificate must carry: never skipped */
+	if (is_ip ? SL.X509_VERIFY_PARAM_set1_ip_asc(SL.SSL_get0_param(c->ssl),
+						     t->host) != 1
+		  : SL.SSL_set1_host(c->ssl, t->host) != 1)
+		return err_set(err, -EPROTO, "could not set the host name to check (%s)",
+			       t->host);
+	if (!is_ip)
 		SL.SSL_ctrl(c->ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME,
 			    TLSEXT_NAMETYPE_host_name, (void *)t->host);
-	}
 	SL.ERR_clear_error();
 	while ((r = SL.SSL_connect(c->ssl)) != 1) {
 		e = SL.SSL_get_error(c->ssl, r);
