@@ -272,7 +272,8 @@ static const struct override_cache *sibling(const struct override_cache *c)
 	return NULL;
 }
 
-int git_cached_overrides(const char *dir, struct strlist *x, int *plain, struct buf *err)
+static int cached_overrides(const char *dir, struct strlist *x, int *plain,
+			    struct buf *err)
 {
 	struct cfg_stamp now[2];
 	struct override_cache *c = NULL;
@@ -287,7 +288,7 @@ int git_cached_overrides(const char *dir, struct strlist *x, int *plain, struct 
 		int ret;
 		if (!(abs = realpath(dir ? dir : ".", NULL)))
 			return driver_overrides(dir, x, plain, err);
-		ret = git_cached_overrides(abs, x, plain, err);
+		ret = cached_overrides(abs, x, plain, err);
 		free(abs);
 		return ret;
 	}
@@ -338,16 +339,23 @@ hit:
 	return 0;
 }
 
+int git_cached_overrides(const char *dir, struct strlist *x, int *plain, struct buf *err)
+{
+	int ret = cached_overrides(dir, x, plain, err);
+	if (ret == 0) { /* an argv's middle part: NULL-terminated */
+		x->v = xrealloc(x->v, (x->n + 1) * sizeof(*x->v));
+		x->v[x->n] = NULL;
+	}
+	return ret;
+}
+
 int git_runv(const char *dir, const char *const *args, const char *stdin_path,
 	     struct buf *out, struct buf *err)
 {
 	struct strlist x = {NULL, 0};
 	int ret = git_cached_overrides(dir, &x, NULL, err);
-	if (ret == 0) {
-		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
-		x.v[x.n] = NULL;
+	if (ret == 0)
 		ret = git_exec(dir, (const char *const *)x.v, args, stdin_path, out, err);
-	}
 	strlist_clear(&x);
 	return ret;
 }

@@ -74,7 +74,8 @@ void git_opts(const char *dir, const char *const *extra, const char *const *args
 	      const char *stdin_path, struct proc_opts *o, const char ***argv,
 	      struct proc_env *env);
 /* The "-c" overrides that blank dir's configured drivers, appended to x
- * (git.c keeps them per configuration); *plain as git_config_stat_plain. */
+ * and NULL-terminated (x->v is an argv's middle part; git.c keeps them per
+ * configuration); *plain as git_config_stat_plain. */
 struct strlist;
 int git_cached_overrides(const char *dir, struct strlist *x, int *plain, struct buf *err);
 

@@ -143,8 +143,6 @@ struct git_pending *git_begin(const char *dir, const char *const *args)
 	int ret = git_cached_overrides(dir, &x, NULL, &why);
 
 	if (ret == 0) {
-		x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
-		x.v[x.n] = NULL;
 		g = git_exec_begin(dir, (const char *const *)x.v, args);
 	} else {
 		g = xcalloc(1, sizeof(*g));
@@ -206,8 +204,6 @@ int git_start(const char *dir, const char *const *args, const char *out_path,
 		strlist_clear(&x);
 		return ret;
 	}
-	x.v = xrealloc(x.v, (x.n + 1) * sizeof(*x.v));
-	x.v[x.n] = NULL;
 	git_opts(dir, (const char *const *)x.v, args, NULL, &o, &argv, &env);
 	o.output_path = out_path;
 	o.error_path = err_path;

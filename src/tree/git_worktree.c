@@ -254,6 +254,15 @@ out:
 	return ret;
 }
 
+/* Lets the worktrees' lock go and frees w. */
+static void pending_free(struct git_worktree_pending *w)
+{
+	git_worktrees_unlock(w->lock_fd);
+	free(w->admin);
+	free(w->path);
+	free(w);
+}
+
 int git_worktree_add_begin(const char *repo, const char *path, const char *branch,
 			   const char *base, struct git_worktree_pending **out,
 			   struct buf *err)
@@ -273,10 +282,7 @@ int git_worktree_add_begin(const char *repo, const char *path, const char *branc
 		return 0;
 	}
 	undo_by_hand(w);
-	git_worktrees_unlock(w->lock_fd);
-	free(w->admin);
-	free(w->path);
-	free(w);
+	pending_free(w);
 	return ret;
 }
 
@@ -295,10 +301,7 @@ int git_worktree_add_end(struct git_worktree_pending *w, struct buf *err)
 	} else if (ret < 0) {
 		undo_by_hand(w);
 	}
-	git_worktrees_unlock(w->lock_fd);
-	free(w->admin);
-	free(w->path);
-	free(w);
+	pending_free(w);
 	return ret;
 }
 
