@@ -48,6 +48,31 @@ test_expect_success 'index, search ranked by BM25, list; malformed files reporte
 	expect_code 2 $LOOPGATE skills search --dir r 2>/dev/null
 '
 
+# In a library of 2,000 skills or more, a word more than 1 in 20 of them
+# hold is left out of the query (docs/design/skills.md), looked up as the
+# index holds it: "deploys" is the porter term "deploi", so a lookup of the
+# word as written found nothing and every skill matched (12 ms a query at
+# 100,000 skills).
+cat >"$TRASH/biglib.py" <<-\PY
+	import os, sys
+	for i in range(2000):
+	    d = os.path.join(sys.argv[1], "s%04d" % i)
+	    os.makedirs(d)
+	    extra = " zyxquork" if i == 1234 else ""
+	    with open(os.path.join(d, "SKILL.md"), "w") as f:
+	        f.write("---\nname: s%04d\ndescription: Deploying service %d%s\n---\nbody\n"
+	                % (i, i, extra))
+	PY
+test_expect_success 'a word most skills hold is left out of a large library query, stemmed as indexed' '
+	make_repo big && python3 "$TRASH/biglib.py" big/.agents/skills &&
+	$LOOPGATE skills index --dir big >/dev/null &&
+	$LOOPGATE skills search --dir big --json "zyxquork deploys" >big.json &&
+	test "$(json_get big.json "\" \".join(h[\"name\"] for h in d)")" = s1234 &&
+	# only the common word: ranked by it after all
+	$LOOPGATE skills search --dir big --json "deploys" >big2.json &&
+	test "$(json_get big2.json "len(d)")" = 5
+'
+
 test_expect_success 'a run: the prompt names the skills that fit the failure, the model loads one with load_skill' '
 	make_repo m && lib m/.agents/skills &&
 	python3 -c "import json,sys; print(json.dumps({\"replies\": [

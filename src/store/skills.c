@@ -25,6 +25,11 @@ struct skills {
 	sqlite3_stmt *known;  /* path -> hash, stat */
 	sqlite3_stmt *vocab;  /* term -> documents holding it */
 	long docs;	      /* skills indexed, for the vocabulary's cut */
+	/* the index's own tokenizer (porter over unicode61), to turn a
+	 * query word into the term the index holds: "deploy" is "deploi" */
+	fts5_tokenizer stemmer;
+	Fts5Tokenizer *stem;
+	int stem_tried;
 };
 
 void skills_report_release(struct skills_report *rep)
@@ -86,6 +91,8 @@ void skills_close(struct skills *s)
 	sqlite3_finalize(s->search);
 	sqlite3_finalize(s->known);
 	sqlite3_finalize(s->vocab);
+	if (s->stem)
+		s->stemmer.xDelete(s->stem);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -381,22 +388,74 @@ static int stopword(const char *w, size_t n)
 	return 0;
 }
 
-/* How many skills hold the (lower-cased) word w as a term; -1 unknown. */
+/* FTS5's API of this connection (SQLite's documented way: SELECT fts5(?)
+ * with a pointer bound), or NULL. */
+static fts5_api *fts5_api_of(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return api;
+}
+
+/* The index's tokenizer, made at the first look-up: 0, or -1 when it
+ * cannot be had (the caller then keeps the word). */
+static int stemmer_open(struct skills *s)
+{
+	const char *args[] = {"unicode61"};
+	fts5_api *api;
+	void *ud = NULL;
+
+	if (!s->stem_tried) {
+		s->stem_tried = 1;
+		if ((api = fts5_api_of(s->db)) &&
+		    api->xFindTokenizer(api, "porter", &ud, &s->stemmer) == SQLITE_OK &&
+		    s->stemmer.xCreate(ud, args, 1, &s->stem) != SQLITE_OK)
+			s->stem = NULL;
+	}
+	return s->stem ? 0 : -1;
+}
+
+struct stem_out {
+	char term[64];
+	int n; /* tokens seen */
+};
+
+static int stem_token(void *ctx, int flags, const char *tok, int len, int start, int end)
+{
+	struct stem_out *o = ctx;
+
+	(void)flags, (void)start, (void)end;
+	if (o->n++ == 0 && len > 0 && (size_t)len < sizeof(o->term)) {
+		memcpy(o->term, tok, (size_t)len);
+		o->term[len] = 0;
+	}
+	return SQLITE_OK;
+}
+
+/* How many skills hold the word w (n bytes) as the index holds it: the
+ * tokenizer's term for it ("Deploy" -> "deploi"); -1 unknown. */
 static long doc_freq(struct skills *s, const char *w, size_t n)
 {
+	struct stem_out o = {"", 0};
 	long d = -1;
-	char term[64];
 
-	if (!s || !s->docs)
+	if (!s || !s->docs || stemmer_open(s) < 0)
 		return -1;
 	if (!s->vocab &&
 	    sqlite3_prepare_v3(s->db, "SELECT doc FROM skills_vocab WHERE term = ?1", -1,
 			       SQLITE_PREPARE_PERSISTENT, &s->vocab, NULL) != SQLITE_OK)
 		return -1;
-	for (size_t i = 0; i < n && i + 1 < sizeof(term); i++)
-		term[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] + 32 : w[i]);
-	term[n < sizeof(term) ? n : sizeof(term) - 1] = 0;
-	sqlite3_bind_text(s->vocab, 1, term, -1, SQLITE_STATIC);
+	if (s->stemmer.xTokenize(s->stem, &o, FTS5_TOKENIZE_QUERY, w, (int)n,
+				 stem_token) != SQLITE_OK ||
+	    o.n != 1 || !o.term[0])
+		return -1;
+	sqlite3_bind_text(s->vocab, 1, o.term, -1, SQLITE_STATIC);
 	if (sqlite3_step(s->vocab) == SQLITE_ROW)
 		d = sqlite3_column_int64(s->vocab, 0);
 	sqlite3_reset(s->vocab);
