@@ -88,9 +88,9 @@ priced() {
 # (NAME.dom, console in NAME.console) and saves a screenshot.
 render() {
 	command -v chromium >/dev/null || { echo "chromium is not installed (./bootstrap installs it)"; return 1; }
-	timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TRASH/chrome" \
+	TMPDIR="$TRASH" timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TRASH/chrome" \
 		--enable-logging=stderr --v=0 --dump-dom "file://$2" >"$1.dom" 2>"$1.console" &&
-	timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TRASH/chrome" \
+	TMPDIR="$TRASH" timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TRASH/chrome" \
 		--window-size=1200,2400 --screenshot="$SHOTS/$1.png" "file://$2" >/dev/null 2>&1 &&
 	test -s "$SHOTS/$1.png" && test -s "$1.dom" &&
 	! grep "CONSOLE" "$1.console"
@@ -280,7 +280,7 @@ test_expect_success 'the page forbids script even if escaping failed (CSP)' '
 	sed "s|<meta name=\"referrer\"|<script>document.title=\"PWNED\"</script><meta name=\"referrer\"|" \
 		hostile.html >injected.html &&
 	grep -q "<script>document.title" injected.html &&
-	timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TRASH/chrome" \
+	TMPDIR="$TRASH" timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TRASH/chrome" \
 		--enable-logging=stderr --v=0 --dump-dom "file://$TRASH/injected.html" >inj.dom 2>inj.console &&
 	grep "<title>" inj.dom | head -n 1 | grep -v PWNED &&
 	grep -q "violates the following Content Security Policy" inj.console

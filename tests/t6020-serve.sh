@@ -129,7 +129,7 @@ test_expect_success 'in Chromium, the run page shows a new iteration within a se
 	use_setup serve serve_run && serve_env &&
 	run_dir=$(summary_field sum.json run_dir) &&
 	cp -r "$run_dir" "repo/.loopgate/runs/live-2" &&
-	timeout 60 python3 "$TEST_DIR/browser/live_page.py" "http://127.0.0.1:$PORT/$TOKEN/run/live-2" \
+	TMPDIR="$TRASH" timeout 60 python3 "$TEST_DIR/browser/live_page.py" "http://127.0.0.1:$PORT/$TOKEN/run/live-2" \
 		"$TRASH/repo/.loopgate/runs/live-2/events.jsonl" "$TRASH/chrome" >live.out &&
 	cat live.out && grep -q "iterations 3 -> 4" live.out
 '
