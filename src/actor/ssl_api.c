@@ -3,6 +3,7 @@
  * process's client context (see ssl_api.h).
  */
 #include "actor/ssl_api.h"
+#include "actor/ssl_cas.h"
 #include "base/crypto_api.h"
 #include "base/dlib.h"
 
@@ -26,7 +27,7 @@ static char load_why[512];
 static const struct dlib_sym syms[] = {
 	SYM(TLS_client_method),
 	SYM(SSL_CTX_new),
-	SYM(SSL_CTX_set_default_verify_paths),
+	SYM(SSL_CTX_free),
 	SYM(SSL_CTX_set_verify),
 	SYM(SSL_CTX_ctrl),
 	SYM(SSL_CTX_set_options),
@@ -47,6 +48,23 @@ static const struct dlib_sym syms[] = {
 	SYM(X509_verify_cert_error_string),
 	SYM(ERR_get_error),
 	SYM(ERR_clear_error),
+	SYM(SSL_CTX_get_cert_store),
+	SYM(SSL_CTX_set_cert_verify_callback),
+	SYM(X509_STORE_add_lookup),
+	SYM(X509_LOOKUP_file),
+	SYM(X509_LOOKUP_hash_dir),
+	SYM(X509_LOOKUP_ctrl),
+	SYM(X509_STORE_CTX_new),
+	SYM(X509_STORE_CTX_free),
+	SYM(X509_STORE_CTX_init),
+	SYM(X509_STORE_CTX_get0_store),
+	SYM(X509_STORE_CTX_get0_cert),
+	SYM(X509_STORE_CTX_get0_untrusted),
+	SYM(X509_STORE_CTX_get0_param),
+	SYM(X509_VERIFY_PARAM_set1),
+	SYM(X509_verify_cert),
+	SYM(ERR_set_mark),
+	SYM(ERR_pop_to_mark),
 };
 #undef SYM
 
@@ -83,8 +101,13 @@ static void load(void)
 		return;
 	}
 	SL.SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-	/* the system's CAs, or SSL_CERT_FILE / SSL_CERT_DIR */
-	SL.SSL_CTX_set_default_verify_paths(c);
+	/* the system's CAs, or SSL_CERT_FILE / SSL_CERT_DIR: the directory
+	 * first, the bundle when needed */
+	if (ssl_cas_use(c) < 0) {
+		SL.SSL_CTX_free(c);
+		snprintf(load_why, sizeof(load_why), "could not set up the TLS CAs");
+		return;
+	}
 	SL.SSL_CTX_ctrl(c, SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, NULL);
 	/* a close-delimited body ends at the TCP close; a body with a length
 	 * or chunks is checked for its end by the HTTP client */
