@@ -15,6 +15,7 @@
 struct ssl_api SL;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static pthread_once_t strings_once = PTHREAD_ONCE_INIT;
 static SSL_CTX *ctx;
 static char load_why[512];
 
@@ -25,6 +26,7 @@ static char load_why[512];
 		(void **)&SL.name, #name                                                 \
 	}
 static const struct dlib_sym syms[] = {
+	SYM(OPENSSL_init_ssl),
 	SYM(TLS_client_method),
 	SYM(SSL_CTX_new),
 	SYM(SSL_CTX_free),
@@ -48,6 +50,7 @@ static const struct dlib_sym syms[] = {
 	SYM(X509_verify_cert_error_string),
 	SYM(ERR_get_error),
 	SYM(ERR_clear_error),
+	SYM(ERR_load_SSL_strings),
 	SYM(SSL_CTX_get_cert_store),
 	SYM(SSL_CTX_set_cert_verify_callback),
 	SYM(X509_STORE_add_lookup),
@@ -96,6 +99,9 @@ static void load(void)
 			 "the libssl found is not OpenSSL 3: it lacks %s", why);
 		return;
 	}
+	/* libssl's error strings are loaded when an error is named
+	 * (ssl_api_error_string), as libcrypto's are */
+	SL.OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_SSL_STRINGS, NULL);
 	if (!(c = SL.SSL_CTX_new(SL.TLS_client_method()))) {
 		snprintf(load_why, sizeof(load_why), "could not make a TLS context");
 		return;
@@ -113,6 +119,8 @@ static void load(void)
 	 * or chunks is checked for its end by the HTTP client */
 	SL.SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SL.SSL_CTX_set_alpn_protos(c, alpn, sizeof(alpn) - 1);
+	/* an idle connection (the pool) holds no record buffers (~34 KB) */
+	SL.SSL_CTX_ctrl(c, SSL_CTRL_MODE, SSL_MODE_RELEASE_BUFFERS, NULL);
 	ctx = c;
 }
 
@@ -122,4 +130,15 @@ SSL_CTX *ssl_api_ctx(struct buf *err)
 	if (!ctx && err)
 		err_set(err, -ELIBACC, "%s", load_why);
 	return ctx;
+}
+
+static void load_strings(void)
+{
+	SL.ERR_load_SSL_strings();
+}
+
+char *ssl_api_error_string(unsigned long e, char *buf, size_t n)
+{
+	pthread_once(&strings_once, load_strings);
+	return crypto_error_string(e, buf, n);
 }

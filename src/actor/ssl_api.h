@@ -27,6 +27,7 @@
 /* a declarator: name cannot be parenthesised */
 #define SSL_API_FN(name) __typeof__(name) *name; /* NOLINT(bugprone-macro-parentheses) */
 struct ssl_api {
+	SSL_API_FN(OPENSSL_init_ssl)
 	SSL_API_FN(TLS_client_method)
 	SSL_API_FN(SSL_CTX_new)
 	SSL_API_FN(SSL_CTX_free)
@@ -50,6 +51,7 @@ struct ssl_api {
 	SSL_API_FN(X509_verify_cert_error_string)
 	SSL_API_FN(ERR_get_error)
 	SSL_API_FN(ERR_clear_error)
+	int (*ERR_load_SSL_strings)(void); /* deprecated: its prototype warns */
 	SSL_API_FN(SSL_CTX_get_cert_store)
 	SSL_API_FN(SSL_CTX_set_cert_verify_callback)
 	SSL_API_FN(X509_STORE_add_lookup)
@@ -75,5 +77,11 @@ extern struct ssl_api SL;
 /* Loads libssl and makes the context, once per process.  The context, or
  * NULL with err (may be NULL) saying why. */
 SSL_CTX *ssl_api_ctx(struct buf *err);
+
+/* crypto_error_string (base/crypto_api.h) with libssl's reasons: the
+ * context is made without libssl's error strings (~20 KB of a run that
+ * never prints one), loaded here at the first error named.  Format
+ * OpenSSL's errors on the TLS path only through this. */
+char *ssl_api_error_string(unsigned long e, char *buf, size_t n);
 
 #endif
