@@ -47,13 +47,14 @@ static int verifies_now(X509_STORE_CTX *real)
 /* libssl's chain verification (SSL_CTX_set_cert_verify_callback): the
  * bundle read first when the directory alone does not vouch, then
  * OpenSSL's own verification of the handshake's context, whose result is
- * the handshake's. */
+ * the handshake's (an internal error, < 0, a failure, as libssl counts it
+ * without a callback). */
 static int verify(X509_STORE_CTX *real, void *arg)
 {
 	(void)arg;
 	if (!__atomic_load_n(&bundle_done, __ATOMIC_ACQUIRE) && !verifies_now(real))
 		pthread_once(&bundle_once, bundle_read);
-	return SL.X509_verify_cert(real);
+	return SL.X509_verify_cert(real) == 1;
 }
 
 int ssl_cas_use(SSL_CTX *c)
