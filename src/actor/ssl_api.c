@@ -119,7 +119,7 @@ static void load(void)
 	 * or chunks is checked for its end by the HTTP client */
 	SL.SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SL.SSL_CTX_set_alpn_protos(c, alpn, sizeof(alpn) - 1);
-	/* an idle connection (the pool) holds no record buffers (~34 KB) */
+	/* an idle connection (the pool) holds no record buffers (2 x ~17 KB) */
 	SL.SSL_CTX_ctrl(c, SSL_CTRL_MODE, SSL_MODE_RELEASE_BUFFERS, NULL);
 	ctx = c;
 }

@@ -79,7 +79,7 @@ extern struct ssl_api SL;
 SSL_CTX *ssl_api_ctx(struct buf *err);
 
 /* crypto_error_string (base/crypto_api.h) with libssl's reasons: the
- * context is made without libssl's error strings (~20 KB of a run that
+ * context is made without libssl's error strings (~15 KB of a run that
  * never prints one), loaded here at the first error named.  Format
  * OpenSSL's errors on the TLS path only through this. */
 char *ssl_api_error_string(unsigned long e, char *buf, size_t n);
