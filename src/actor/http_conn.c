@@ -3,7 +3,6 @@
  * http_conn.h).
  */
 #include "actor/http_conn.h"
-#include "base/crypto_api.h"
 #include "actor/http_impl.h"
 #include "actor/ssl_api.h"
 #include "base/clock.h"
@@ -111,7 +110,7 @@ static void ssl_why(char *out, size_t size, const char *what)
 		snprintf(out, size, "%s", what);
 		return;
 	}
-	crypto_error_string(e, s, sizeof(s)); /* names, loaded when needed */
+	ssl_api_error_string(e, s, sizeof(s)); /* names, loaded when needed */
 	snprintf(out, size, "%s (%s)", what, s);
 	SL.ERR_clear_error();
 }

@@ -5,8 +5,8 @@
  * loopgate is not linked against libssl (nor libcrypto, base/crypto_api.h):
  * only a model run over https needs it.  The context verifies the peer
  * against the system's CA certificates (SSL_CERT_FILE and SSL_CERT_DIR
- * override them, as for every OpenSSL program), speaks TLS 1.2 or later and
- * offers ALPN "http/1.1".
+ * override them, as for every OpenSSL program; read as actor/ssl_cas.h
+ * says), speaks TLS 1.2 or later and offers ALPN "http/1.1".
  *
  *   SSL_CTX *ctx = ssl_api_ctx(err);  once per process; thread-safe
  *   if (!ctx) ...                     err says why (libssl missing)
@@ -27,9 +27,10 @@
 /* a declarator: name cannot be parenthesised */
 #define SSL_API_FN(name) __typeof__(name) *name; /* NOLINT(bugprone-macro-parentheses) */
 struct ssl_api {
+	SSL_API_FN(OPENSSL_init_ssl)
 	SSL_API_FN(TLS_client_method)
 	SSL_API_FN(SSL_CTX_new)
-	SSL_API_FN(SSL_CTX_set_default_verify_paths)
+	SSL_API_FN(SSL_CTX_free)
 	SSL_API_FN(SSL_CTX_set_verify)
 	SSL_API_FN(SSL_CTX_ctrl)
 	SSL_API_FN(SSL_CTX_set_options)
@@ -50,6 +51,24 @@ struct ssl_api {
 	SSL_API_FN(X509_verify_cert_error_string)
 	SSL_API_FN(ERR_get_error)
 	SSL_API_FN(ERR_clear_error)
+	int (*ERR_load_SSL_strings)(void); /* deprecated: its prototype warns */
+	SSL_API_FN(SSL_CTX_get_cert_store)
+	SSL_API_FN(SSL_CTX_set_cert_verify_callback)
+	SSL_API_FN(X509_STORE_add_lookup)
+	SSL_API_FN(X509_LOOKUP_file)
+	SSL_API_FN(X509_LOOKUP_hash_dir)
+	SSL_API_FN(X509_LOOKUP_ctrl)
+	SSL_API_FN(X509_STORE_CTX_new)
+	SSL_API_FN(X509_STORE_CTX_free)
+	SSL_API_FN(X509_STORE_CTX_init)
+	SSL_API_FN(X509_STORE_CTX_get0_store)
+	SSL_API_FN(X509_STORE_CTX_get0_cert)
+	SSL_API_FN(X509_STORE_CTX_get0_untrusted)
+	SSL_API_FN(X509_STORE_CTX_get0_param)
+	SSL_API_FN(X509_VERIFY_PARAM_set1)
+	SSL_API_FN(X509_verify_cert)
+	SSL_API_FN(ERR_set_mark)
+	SSL_API_FN(ERR_pop_to_mark)
 };
 #undef SSL_API_FN
 
@@ -58,5 +77,11 @@ extern struct ssl_api SL;
 /* Loads libssl and makes the context, once per process.  The context, or
  * NULL with err (may be NULL) saying why. */
 SSL_CTX *ssl_api_ctx(struct buf *err);
+
+/* crypto_error_string (base/crypto_api.h) with libssl's reasons: the
+ * context is made without libssl's error strings (~15 KB of a run that
+ * never prints one), loaded here at the first error named.  Format
+ * OpenSSL's errors on the TLS path only through this. */
+char *ssl_api_error_string(unsigned long e, char *buf, size_t n);
 
 #endif
