@@ -233,6 +233,7 @@ static int start(const struct sandbox *sb, struct onejail *j)
 	if ((log = memfd_create("loopgate-jail", MFD_CLOEXEC)) < 0)
 		return fallback(j, "cannot make the jail's log", strerror(errno));
 	ret = boot(sb, j, log, &err);
+	cgroup_prime_end(); /* the jail is in its cgroup (boot saw bwrap exec) */
 	if (ret == 0 && (ret = wait_ready(j->sock)) < 0)
 		said = first_line(log);
 	if (ret < 0) {
