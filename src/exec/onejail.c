@@ -160,7 +160,7 @@ static int boot(const struct sandbox *sb, struct onejail *j, int log, struct buf
 	/* jail_fd: 3 picks the jail's argv; the socket's real number once
 	 * the proxy is forked (it must not hold the spawner's end: a dead
 	 * spawner then shows as EPIPE on the next request) */
-	struct child_ctx cx = {none, -1, &j->cg, -1, NULL, 0, getpid(), 3, 1};
+	struct child_ctx cx = {none, -1, &j->cg, -1, NULL, 0, getpid(), 3, 1, 0};
 	int sp[2] = {-1, -1};
 	struct strlist wrapped = {NULL, 0};
 	int outp[2] = {-1, fcntl(log, F_DUPFD_CLOEXEC, 3)}, errp[2] = {-1, -1},

@@ -27,6 +27,8 @@ struct child_ctx {
 	int jail_fd;	/* > 2: starting the per-run jail (onejail.h), the
 			 * spawner's socket: bwrap's argv is the jail's */
 	int lean;	/* a long-lived child: its warden re-execs (warden.h) */
+	int exec_later; /* proc_spawn_child returns once forked, rep[0] kept
+			 * open: proc_await_exec reads it later (proc_begin) */
 };
 
 struct run_state {

@@ -25,7 +25,8 @@
 int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-	struct child_ctx cx = {o->argv, -1, NULL, -1, NULL, 0, getpid(), -1, !o->brief};
+	struct child_ctx cx = {o->argv, -1,	  NULL, -1,	   NULL,
+			       0,	getpid(), -1,	!o->brief, 0};
 	struct run_state s;
 	int in_fd, ret;
 
@@ -96,7 +97,7 @@ int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct bu
 	l->in_fd = l->out_fd = -1;
 	l->cg = (struct cgroup)CGROUP_INIT;
 	l->np = (struct netproxy)NETPROXY_INIT;
-	l->cx = (struct child_ctx){o->argv, -1, &l->cg, -1, NULL, 0, getpid(), -1, 1};
+	l->cx = (struct child_ctx){o->argv, -1, &l->cg, -1, NULL, 0, getpid(), -1, 1, 0};
 	l->sb = o->sandbox;
 	l->js.ctl = -1;
 	*out = NULL;
