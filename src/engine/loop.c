@@ -587,8 +587,13 @@ int loop_baseline(struct run *r, struct buf *err)
 	int ret, missing, module;
 	worker_bind_judge(r->w, r);
 	ret = judge_tree_id(&r->w->judge, err);
+	/* the scan after the gates runs on while the first turn starts, as an
+	 * iteration's does (judge_round; a resume scans before its rollback);
+	 * a coordinator of workers takes it at once */
+	r->w->judge.scan_later = !fanout_wanted(r->cfg);
 	if (ret == 0)
 		ret = judge_gates(&r->w->judge, "baseline", 0, JUDGE_ALL, err);
+	r->w->judge.scan_later = 0;
 	if (ret < 0)
 		return cannot(r, ret, err->s);
 	/* a gate whose program is not installed: no change can fix it */
