@@ -51,6 +51,32 @@ test_expect_success 'a run that halts with no commit: no git diff for handoff.md
 		"$(summary_field h.json run_dir)/handoff.md"
 '
 
+# The checkout leaves the index equal to HEAD: the first staging trusts
+# `add -v` for what changed, as a staging after a commit does, and asks no
+# `git diff --cached`.
+test_expect_success 'the first staging after the checkout: add, no diff --cached' '
+	make_repo s &&
+	rm -f "$LOG" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir s \
+		--goal g --gate false --agent-cmd true --max-iterations 1 --json \
+		>s.json 2>s.err &&
+	printf "status\ncheckout\nls-files\nadd\nls-files\n" >want &&
+	diff -u want "$LOG"
+'
+
+# ... and what `add -v` names is what is committed: a change the actor made
+# in its first turn is the iteration's commit, whole.
+test_expect_success 'the first staging after the checkout: what add names is committed' '
+	make_repo c &&
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir c --goal g --gate false \
+		--agent-cmd "echo \"# changed\" >>calc.py; echo new >new.txt" \
+		--max-iterations 1 --json >c.json 2>c.err &&
+	id=$(summary_field c.json run_id) &&
+	git -C c show --name-only --format= "loopgate/$id" | sort >got &&
+	printf "calc.py\nnew.txt\n" >want &&
+	diff -u want got
+'
+
 test_expect_success 'its worktree is an ordinary one: listed, clean, on the run branch, removable' '
 	make_repo r &&
 	run_logged r &&
