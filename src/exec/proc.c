@@ -686,8 +686,21 @@ int proc_open_ends(const struct proc_opts *o, int *file_fd, int outp[2], int err
 	return 0;
 }
 
+static unsigned long long spawns;
+
+unsigned long long proc_spawns(void)
+{
+	return spawns;
+}
+
+void proc_count_spawn(void)
+{
+	spawns++;
+}
+
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
+	proc_count_spawn();
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
 	int in_fd, file_fd = -1, ret = 0, jail = 0, ready = 0;
 	const struct sandbox *sb = o->sandbox;

@@ -133,6 +133,10 @@ void proc_result_release(struct proc_result *r);
  * empty); p is freed either way.
  */
 struct proc_pending;
+/* How many commands this process has started so far (proc_run, proc_begin,
+ * proc_start, proc_live_start, whether they ran or failed): equal counts
+ * at two moments mean loopgate ran nothing in between. */
+unsigned long long proc_spawns(void);
 int proc_begin(const struct proc_opts *o, struct proc_pending **out, struct buf *err);
 int proc_end(struct proc_pending *p, struct proc_result *r, struct buf *err);
 /*

@@ -48,6 +48,8 @@ struct run_state {
 };
 
 int proc_pidfd_open(pid_t pid);
+/* Counts a command started (proc_spawns, proc.h). */
+void proc_count_spawn(void);
 void proc_kill_group(pid_t pgid, int sig);
 int proc_open_stdin(const struct proc_opts *o, struct buf *err);
 void proc_close_pair(int p[2]);

@@ -30,6 +30,7 @@ int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
 	struct run_state s;
 	int in_fd, ret;
 
+	proc_count_spawn();
 	memset(&s, 0, sizeof(s));
 	if (!o->argv || !o->argv[0] || !o->output_path || o->sandbox)
 		return err_set(err, -EINVAL,
@@ -92,6 +93,7 @@ int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct bu
 	struct run_state s;
 	int ret = 0, jail = 0;
 
+	proc_count_spawn();
 	memset(&s, 0, sizeof(s));
 	s.pidfd = -1;
 	l->in_fd = l->out_fd = -1;

@@ -27,6 +27,7 @@ int proc_begin(const struct proc_opts *o, struct proc_pending **out, struct buf 
 	struct child_ctx cx = {o->argv, -1, NULL, -1, NULL, 0, getpid(), -1, 0, 1};
 	int file_fd = -1, in_fd, ret;
 
+	proc_count_spawn();
 	*out = NULL;
 	if (!o->argv || !o->argv[0] || o->sandbox || o->output_path)
 		return err_set(err, -EINVAL, "proc_begin: not a plain command");

@@ -505,6 +505,14 @@ static int stamp_equal(const struct git_index_stamp *a, const struct git_index_s
  * index since our last commit: the stamp proves that.  Otherwise git lists
  * the staged paths itself.
  */
+int git_index_stamp_same(const char *tree, const struct git_index_stamp *st)
+{
+	struct git_index_stamp now;
+
+	git_index_stamp_take(tree, &now);
+	return st && stamp_equal(st, &now);
+}
+
 int git_stage_all(const char *tree, const char *excludes,
 		  const struct git_index_stamp *stamp, struct buf *changed,
 		  struct buf *err)
