@@ -79,7 +79,9 @@ test_expect_success 'the first staging after the checkout: what add names is com
 
 # A model's turn with no edit block, no command run since the scan after
 # the gates, every tracked file as the index has it: nothing to stage, and
-# no `git add` is asked (engine/loop.c nothing_to_stage).
+# no `git add` is asked (engine/loop.c nothing_to_stage); the gate round
+# after it is the cache's and nothing ran since the baseline's scan: no
+# second ls-files (judge.c scan_unless_unchanged).
 # model_logged REPO GATE: one iteration of a model that answers with text.
 model_logged() {
 	replies_json "Nothing to change." >"$1.script" &&
@@ -93,7 +95,7 @@ model_logged() {
 test_expect_success 'a model turn that changed nothing: no git add' '
 	make_repo q &&
 	model_logged q false &&
-	printf "status\ncheckout\nls-files\nls-files\n" >want &&
+	printf "status\ncheckout\nls-files\n" >want &&
 	diff -u want "$LOG" &&
 	test "$(git -C q rev-parse "loopgate/$(summary_field q.json run_id)")" = \
 		"$(git -C q rev-parse HEAD)"

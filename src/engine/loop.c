@@ -476,10 +476,13 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 		       struct buf *err)
 {
 	int ret;
-	/* the scan after the gates runs on while the next turn starts */
+	/* the scan after the gates runs on while the next turn starts; none
+	 * when nothing ran since the last (nothing_to_stage's reasons) */
 	r->w->judge.scan_later = 1;
+	r->w->judge.scan_unless_unchanged = r->w->sandbox && r->w->sandbox->bwrap_on &&
+					    !r->w->mcp && !r->w->agent;
 	ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err);
-	r->w->judge.scan_later = 0;
+	r->w->judge.scan_later = r->w->judge.scan_unless_unchanged = 0;
 	if (ret < 0)
 		return cannot(r, ret, err->s);
 	it->judged = 1;

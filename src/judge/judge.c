@@ -374,7 +374,9 @@ int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode
 			break;
 	}
 	/* Whatever the gates created is theirs, not the actor's next change. */
-	if (ret == 0 && ran_any) {
+	/* nothing ran since the last scan: it would find what that one did */
+	if (ret == 0 && ran_any &&
+	    !(j->scan_unless_unchanged && judge_nothing_ran_since_scan(j))) {
 		ret = j->scan_later
 			      ? git_scan_start(j->tree, j->artifacts, &j->files, &j->scan,
 					       err)

@@ -63,6 +63,12 @@ struct judge {
 	/* Set by the owner around judge_gates: the scan after the gates
 	 * runs in the background (git_scan_start) until judge_scan_wait. */
 	int scan_later;
+	/* Set by the owner around judge_gates: no process outlives its spawn
+	 * (the sandbox's PID namespace; no tool server, no agent), so when no
+	 * gate ran (cache hits) and nothing else ran since the last scan
+	 * began (judge_nothing_ran_since_scan), the tree is as that scan saw
+	 * it and none is made. */
+	int scan_unless_unchanged;
 	struct git_scan scan;
 	/* proc_spawns() once the latest scan after the gates had started,
 	 * plus 1 (0: no scan yet): judge_nothing_ran_since_scan */
