@@ -51,6 +51,68 @@ test_expect_success 'a run that halts with no commit: no git diff for handoff.md
 		"$(summary_field h.json run_dir)/handoff.md"
 '
 
+# The checkout leaves the index equal to HEAD: the first staging trusts
+# `add -v` for what changed, as a staging after a commit does, and asks no
+# `git diff --cached`.
+test_expect_success 'the first staging after the checkout: add, no diff --cached' '
+	make_repo s &&
+	rm -f "$LOG" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir s \
+		--goal g --gate false --agent-cmd true --max-iterations 1 --json \
+		>s.json 2>s.err &&
+	printf "status\ncheckout\nls-files\nadd\nls-files\n" >want &&
+	diff -u want "$LOG"
+'
+
+# ... and what `add -v` names is what is committed: a change the actor made
+# in its first turn is the iteration's commit, whole.
+test_expect_success 'the first staging after the checkout: what add names is committed' '
+	make_repo c &&
+	expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir c --goal g --gate false \
+		--agent-cmd "echo \"# changed\" >>calc.py; echo new >new.txt" \
+		--max-iterations 1 --json >c.json 2>c.err &&
+	id=$(summary_field c.json run_id) &&
+	git -C c show --name-only --format= "loopgate/$id" | sort >got &&
+	printf "calc.py\nnew.txt\n" >want &&
+	diff -u want got
+'
+
+# A model's turn with no edit block, no command run since the scan after
+# the gates, every tracked file as the index has it: nothing to stage, and
+# no `git add` is asked (engine/loop.c nothing_to_stage); the gate round
+# after it is the cache's and nothing ran since the baseline's scan: no
+# second ls-files (judge.c scan_unless_unchanged).
+# model_logged REPO GATE: one iteration of a model that answers with text.
+model_logged() {
+	replies_json "Nothing to change." >"$1.script" &&
+	url=$(start_fake "$1" "$1.script") &&
+	rm -f "$LOG" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir "$1" \
+		--goal g --gate "$2" --model openai/m --base-url "$url" \
+		--max-iterations 1 --json >"$1.json" 2>"$1.err"
+}
+
+test_expect_success 'a model turn that changed nothing: no git add' '
+	make_repo q &&
+	model_logged q false &&
+	printf "status\ncheckout\nls-files\n" >want &&
+	diff -u want "$LOG" &&
+	test "$(git -C q rev-parse "loopgate/$(summary_field q.json run_id)")" = \
+		"$(git -C q rev-parse HEAD)"
+'
+
+# ... but a gate that changed a tracked file did change the tree: staged
+# and committed with the turn, as before.
+test_expect_success 'a gate changed a tracked file: the quiet turn still stages it' '
+	make_repo g &&
+	model_logged g "echo \"# gate\" >>calc.py; false" &&
+	grep -q "^add$" "$LOG" &&
+	id=$(summary_field g.json run_id) &&
+	git -C g show --name-only --format= "loopgate/$id" >got &&
+	echo calc.py >want &&
+	diff -u want got
+'
+
 test_expect_success 'its worktree is an ordinary one: listed, clean, on the run branch, removable' '
 	make_repo r &&
 	run_logged r &&

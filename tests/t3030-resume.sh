@@ -300,6 +300,26 @@ test_expect_success 'SIGKILL during the call after a gate round that made a file
 	! git -C gm log --name-only --format= "loopgate/$id" | grep made-
 '
 
+# The same for the baseline's scan: it too runs on while the first turn
+# starts; killed before the first attempt, the resume scans before its
+# rollback, and the baseline gate's file stays, never committed.
+test_expect_success 'SIGKILL before the first call, the baseline gate made a file: it stays' '
+	two_replies >s.json &&
+	make_repo bm &&
+	url=$(start_fake bm s.json) &&
+	gate="sh test.sh; s=\$?; [ -e base-made ] || date +%s%N >base-made; exit \$s" &&
+	LOOPGATE_FAULT=kill:event.iteration_start@1 expect_code 137 lg_run bm "$url" "$gate" \
+		>/dev/null 2>killed.err &&
+	tree=$(ls -d bm/.loopgate/runs/*/tree) &&
+	cp "$tree/base-made" made-at-baseline &&
+	lg_resume bm >resumed.json 2>resumed.err &&
+	test "$(summary_field resumed.json status)" = converged &&
+	cmp -s made-at-baseline "$tree/base-made" &&
+	grep -q "^/base-made$" bm/.loopgate/runs/*/gate-artifacts.exclude &&
+	id=$(summary_field resumed.json run_id) &&
+	! git -C bm log --name-only --format= "loopgate/$id" | grep base-made
+'
+
 test_expect_success 'resume of an ended run, of no run, of an ambiguous prefix: exit 2' '
 	reference_run &&
 	id=$(summary_field ref.json run_id) &&

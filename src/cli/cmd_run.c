@@ -12,6 +12,7 @@
 #include "engine/summary.h"
 #include "report/html.h"
 #include "exec/sandbox.h"
+#include "exec/cgroup.h"
 #include "cli/ui.h"
 
 #include <assert.h>
@@ -330,6 +331,10 @@ static int cmd_run(int argc, char **argv)
 	struct run r;
 	int code, ui_flags = 0;
 
+	/* the jail's cgroup join waits for a grace period the prime pays
+	 * meanwhile (cgroup.h): begun before the config is read, ended at
+	 * once when there is no sandbox to start */
+	cgroup_prime();
 	config_init(&flags);
 	config_init(&cfg);
 	code = cmd_run_load(argc, argv, "run", run_usage, &flags, &cfg, &ui_flags, &err);
@@ -340,11 +345,14 @@ static int cmd_run(int argc, char **argv)
 		code = fail(&cfg, 2, &err);
 		goto out;
 	}
+	if (!cfg.sandbox)
+		cgroup_prime_end();
 	cmd_run_begin(&r, &cfg, ui_flags);
 	code = loop_run(&r, &err);
 	code = cmd_run_report(&r, code, cfg.json == 1, &err);
 	run_release(&r);
 out:
+	cgroup_prime_end(); /* a usage error: no jail */
 	config_release(&flags);
 	config_release(&cfg);
 	buf_release(&err);

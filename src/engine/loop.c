@@ -413,6 +413,26 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	return ret;
 }
 
+/*
+ * 1 when `git add -A` would stage nothing, known without asking it: a
+ * model's turn that ran nothing and had no edit block (fresh.quiet), no
+ * command started since the scan after the latest gate round began (every
+ * untracked file was there for it: in the excludes), each spawn's
+ * processes dead with it (the sandbox's PID namespace: no daemon writes
+ * on), no git control file put back, the index as the checkout or the last
+ * commit left it (equal to HEAD), and no tracked file differing from it
+ * (touched: git_diff_files's list, racily clean entries hashed, and what
+ * changed during the turn; empty).
+ */
+static int nothing_to_stage(const struct run *r, const struct iteration *it,
+			    const struct buf *touched, long integrity_before)
+{
+	return r->w->fresh.quiet && !it->edit_blocks && !touched->len &&
+	       r->w->integrity_events == integrity_before && r->w->sandbox &&
+	       r->w->sandbox->bwrap_on && judge_nothing_ran_since_scan(&r->w->judge) &&
+	       git_index_stamp_same(r->w->tree, &r->w->index);
+}
+
 /* Stages and commits what the actor left, guarding protected paths. */
 static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
@@ -420,6 +440,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	struct buf changed = BUF_INIT, sha = BUF_INIT, touched = BUF_INIT;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
 	/* the excludes are complete before git stages (none runs by now) */
+	long integrity = r->w->integrity_events;
 	int ret = judge_scan_wait(&r->w->judge, err);
 
 	if (ret == 0)
@@ -428,7 +449,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	if (ret == 0)
 		ret = fresh_touched(&r->w->fresh, r->w->tree, &r->w->judge.files,
 				    &touched, err);
-	if (ret == 0)
+	if (ret == 0 && !nothing_to_stage(r, it, &touched, integrity))
 		ret = git_stage_all(r->w->tree, r->w->artifacts, &r->w->index, &changed,
 				    err);
 	/* reverted paths too: a cache may have seen the actor's version */
@@ -455,10 +476,13 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 		       struct buf *err)
 {
 	int ret;
-	/* the scan after the gates runs on while the next turn starts */
+	/* the scan after the gates runs on while the next turn starts; none
+	 * when nothing ran since the last (nothing_to_stage's reasons) */
 	r->w->judge.scan_later = 1;
+	r->w->judge.scan_unless_unchanged = r->w->sandbox && r->w->sandbox->bwrap_on &&
+					    !r->w->mcp && !r->w->agent;
 	ret = judge_gates(&r->w->judge, dir, it->n, JUDGE_CASCADE, err);
-	r->w->judge.scan_later = 0;
+	r->w->judge.scan_later = r->w->judge.scan_unless_unchanged = 0;
 	if (ret < 0)
 		return cannot(r, ret, err->s);
 	it->judged = 1;
@@ -587,8 +611,13 @@ int loop_baseline(struct run *r, struct buf *err)
 	int ret, missing, module;
 	worker_bind_judge(r->w, r);
 	ret = judge_tree_id(&r->w->judge, err);
+	/* the scan after the gates runs on while the first turn starts, as an
+	 * iteration's does (judge_round; a resume scans before its rollback);
+	 * a coordinator of workers takes it at once */
+	r->w->judge.scan_later = !fanout_wanted(r->cfg);
 	if (ret == 0)
 		ret = judge_gates(&r->w->judge, "baseline", 0, JUDGE_ALL, err);
+	r->w->judge.scan_later = 0;
 	if (ret < 0)
 		return cannot(r, ret, err->s);
 	/* a gate whose program is not installed: no change can fix it */

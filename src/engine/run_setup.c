@@ -445,6 +445,10 @@ int run_setup(struct run *r, struct buf *err)
 		return EXIT_CANNOT;
 	early_sandbox(r, &early);
 	ret = git_worktree_add_end(wt, err) < 0 ? EXIT_CANNOT : 0;
+	/* the checkout's index equals HEAD: the first staging trusts `add -v`
+	 * (no `diff --cached`) unless something rewrote the index since */
+	if (ret == 0)
+		git_index_stamp_take(r->w->tree, &r->w->index);
 	if (ret == 0)
 		protect_init(&r->w->protect, r->cfg, r->w->tree);
 	if (ret == 0 && dirty && carry_dirty(r, err) < 0)

@@ -294,15 +294,30 @@ void cgroup_join(const struct cgroup *cg)
 /*
  * The kernel's first migration into a cgroup after a quiet moment waits for
  * an RCU grace period (the cgroup threadgroup lock goes to its slow mode:
- * 8-10 ms here); migrations within about a grace period after one are
- * quick.  A no-op one, loopgate moving itself into the cgroup it is in,
- * takes that wait in a thread while git works, so the jail's join does not.
+ * 8-14 ms here); migrations within about a grace period after one are
+ * quick (under 20 ms apart: microseconds; 40 ms apart: 8 ms each).  A
+ * no-op one, loopgate moving itself into the cgroup it is in, takes that
+ * wait in a thread while git works, and is made again every PRIME_EVERY_MS
+ * until cgroup_prime_end (the jail has joined its cgroup), so that the join
+ * finds the lock quick however long the run's setup took: primed once, it
+ * had cooled by the time of the join, and the jail's start waited 8-10 ms
+ * in its write to cgroup.procs.  PRIME_MAX_MS bounds it when no end comes.
  */
+#define PRIME_EVERY_MS 2
+#define PRIME_MAX_MS   3000
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t ended;
+	int running, end;
+} prime = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
 static void *prime_thread(void *arg)
 {
 	sigset_t all;
 	char *own, *p = NULL;
-	int fd;
+	struct timespec at;
+	int fd = -1;
 
 	(void)arg;
 	sigfillset(&all); /* signals are the main thread's business */
@@ -314,24 +329,55 @@ static void *prime_thread(void *arg)
 		p = (own = base_dir(CG_ROOT "/pids", "pids"))
 			    ? xasprintf("%s/cgroup.procs", own)
 			    : NULL;
-	if (p && (fd = open(p, O_WRONLY | O_CLOEXEC)) >= 0) {
-		ssize_t w = write(fd, "0", 1);
-		(void)w; /* refused or not: the wait is what it is for */
-		close(fd);
-	}
+	if (p)
+		fd = open(p, O_WRONLY | O_CLOEXEC);
 	free(p);
 	free(own);
+	pthread_mutex_lock(&prime.lock);
+	for (int n = 0; fd >= 0 && !prime.end && n < PRIME_MAX_MS / PRIME_EVERY_MS; n++) {
+		pthread_mutex_unlock(&prime.lock);
+		if (write(fd, "0", 1) != 1) /* refused: nothing to keep warm */
+			break;
+		clock_gettime(CLOCK_REALTIME, &at); /* the condition's clock */
+		at.tv_nsec += PRIME_EVERY_MS * 1000000L;
+		at.tv_sec += at.tv_nsec / 1000000000L;
+		at.tv_nsec %= 1000000000L;
+		pthread_mutex_lock(&prime.lock);
+		while (!prime.end &&
+		       pthread_cond_timedwait(&prime.ended, &prime.lock, &at) == 0)
+			;
+	}
+	prime.running = 0;
+	pthread_mutex_unlock(&prime.lock);
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
 void cgroup_prime(void)
 {
+	pthread_attr_t a;
 	pthread_t t;
 
 	if (geteuid() != 0) /* the cgroups loopgate can make are root's */
 		return;
-	if (pthread_create(&t, NULL, prime_thread, NULL) == 0)
-		pthread_detach(t);
+	pthread_mutex_lock(&prime.lock);
+	prime.end = 0; /* one still running goes on */
+	if (!prime.running) {
+		pthread_attr_init(&a);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		prime.running = pthread_create(&t, &a, prime_thread, NULL) == 0;
+		pthread_attr_destroy(&a);
+	}
+	pthread_mutex_unlock(&prime.lock);
+}
+
+void cgroup_prime_end(void)
+{
+	pthread_mutex_lock(&prime.lock);
+	prime.end = 1;
+	pthread_cond_broadcast(&prime.ended);
+	pthread_mutex_unlock(&prime.lock);
 }
 
 const char *cgroup_limit_hit(const struct cgroup *cg)

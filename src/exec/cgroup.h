@@ -39,8 +39,11 @@ int cgroup_create(struct cgroup *cg, enum cgroup_kind kind,
 		  const struct policy_limits *lim);
 void cgroup_join(const struct cgroup *cg);
 /* Starts, in a detached thread, the grace period the next join would wait
- * for (cgroup.c): call it ~10 ms before a join; it changes nothing. */
+ * for, and keeps it paid (cgroup.c) until cgroup_prime_end, called once the
+ * join it was for is done (the jail's start), or for at most 3 s; it
+ * changes nothing. */
 void cgroup_prime(void);
+void cgroup_prime_end(void);
 /* SIGKILL to every task in it, once (the child's tree, escapees too). */
 void cgroup_kill(const struct cgroup *cg);
 const char *cgroup_limit_hit(const struct cgroup *cg);

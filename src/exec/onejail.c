@@ -160,7 +160,7 @@ static int boot(const struct sandbox *sb, struct onejail *j, int log, struct buf
 	/* jail_fd: 3 picks the jail's argv; the socket's real number once
 	 * the proxy is forked (it must not hold the spawner's end: a dead
 	 * spawner then shows as EPIPE on the next request) */
-	struct child_ctx cx = {none, -1, &j->cg, -1, NULL, 0, getpid(), 3, 1};
+	struct child_ctx cx = {none, -1, &j->cg, -1, NULL, 0, getpid(), 3, 1, 0};
 	int sp[2] = {-1, -1};
 	struct strlist wrapped = {NULL, 0};
 	int outp[2] = {-1, fcntl(log, F_DUPFD_CLOEXEC, 3)}, errp[2] = {-1, -1},
@@ -233,6 +233,7 @@ static int start(const struct sandbox *sb, struct onejail *j)
 	if ((log = memfd_create("loopgate-jail", MFD_CLOEXEC)) < 0)
 		return fallback(j, "cannot make the jail's log", strerror(errno));
 	ret = boot(sb, j, log, &err);
+	cgroup_prime_end(); /* the jail is in its cgroup (boot saw bwrap exec) */
 	if (ret == 0 && (ret = wait_ready(j->sock)) < 0)
 		said = first_line(log);
 	if (ret < 0) {

@@ -596,8 +596,13 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	if (s->pid == 0)
 		child_exec(o, cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
 			   rep[1], path_var, found);
-	if (o->brief) { /* proc_start's: the exec not waited for (proc.h) */
-		proc_close_pair(rep);
+	if (o->brief || cx->exec_later) { /* the exec not waited for (proc.h) */
+		if (cx->exec_later) {
+			close(rep[1]); /* rep[0]: for proc_await_exec */
+			rep[1] = -1;
+		} else {
+			proc_close_pair(rep);
+		}
 		close(outp[1]);
 		outp[1] = -1;
 		if (errp[1] >= 0)
@@ -681,14 +686,27 @@ int proc_open_ends(const struct proc_opts *o, int *file_fd, int outp[2], int err
 	return 0;
 }
 
+static unsigned long long spawns;
+
+unsigned long long proc_spawns(void)
+{
+	return spawns;
+}
+
+void proc_count_spawn(void)
+{
+	spawns++;
+}
+
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
+	proc_count_spawn();
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
 	int in_fd, file_fd = -1, ret = 0, jail = 0, ready = 0;
 	const struct sandbox *sb = o->sandbox;
 	struct cgroup cg = CGROUP_INIT;
 	struct strlist wrapped = {NULL, 0};
-	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid(), -1, 0};
+	struct child_ctx cx = {o->argv, -1, &cg, -1, NULL, 0, getpid(), -1, 0, 0};
 	struct netproxy np = NETPROXY_INIT;
 	size_t file_max = o->max_file_output ? o->max_file_output : DEFAULT_MAX_FILE;
 	struct run_state s;

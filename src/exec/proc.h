@@ -119,18 +119,26 @@ void proc_result_release(struct proc_result *r);
  * proc_run in two halves, for a short child that runs while loopgate does
  * other work (a git call beside the sandbox's start):
  *   struct proc_pending *p;
- *   if (proc_begin(&o, &p, &err) < 0) ...      could not spawn: err says why
+ *   if (proc_begin(&o, &p, &err) < 0) ...      could not fork: err says why
  *   ... other work, other spawns ...
- *   proc_end(p, &r);                           drains, waits, fills r
+ *   if (proc_end(p, &r, &err) < 0) ...        could not exec: err says why
+ *   ... else the child ran: r as proc_run fills it
  * o->sandbox and o->output_path must be NULL; o is copied (its argv and
- * env are used only by proc_begin).  Until proc_end the child's output
- * waits in its pipes (a child that prints more than they hold waits too),
- * and the tree kill that ends other spawns spares it.  proc_end always
- * returns 0; p is freed.
+ * env are used only by proc_begin).  proc_begin returns once the child is
+ * forked, not once the command has exec'd (the wait for the exec is
+ * proc_end's, ~1-2 ms that loopgate spends on other work).  Until proc_end
+ * the child's output waits in its pipes (a child that prints more than
+ * they hold waits too), and the tree kill that ends other spawns spares
+ * it.  proc_end returns 0 or -errno (the command could not be run: r is
+ * empty); p is freed either way.
  */
 struct proc_pending;
+/* How many commands this process has started so far (proc_run, proc_begin,
+ * proc_start, proc_live_start, whether they ran or failed): equal counts
+ * at two moments mean loopgate ran nothing in between. */
+unsigned long long proc_spawns(void);
 int proc_begin(const struct proc_opts *o, struct proc_pending **out, struct buf *err);
-int proc_end(struct proc_pending *p, struct proc_result *r);
+int proc_end(struct proc_pending *p, struct proc_result *r, struct buf *err);
 /*
  * Starts a long-lived child (a fan-out worker; o->brief: a short one run in
  * the background, a git call) and returns at once with

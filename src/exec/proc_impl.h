@@ -27,6 +27,8 @@ struct child_ctx {
 	int jail_fd;	/* > 2: starting the per-run jail (onejail.h), the
 			 * spawner's socket: bwrap's argv is the jail's */
 	int lean;	/* a long-lived child: its warden re-execs (warden.h) */
+	int exec_later; /* proc_spawn_child returns once forked, rep[0] kept
+			 * open: proc_await_exec reads it later (proc_begin) */
 };
 
 struct run_state {
@@ -46,6 +48,8 @@ struct run_state {
 };
 
 int proc_pidfd_open(pid_t pid);
+/* Counts a command started (proc_spawns, proc.h). */
+void proc_count_spawn(void);
 void proc_kill_group(pid_t pgid, int sig);
 int proc_open_stdin(const struct proc_opts *o, struct buf *err);
 void proc_close_pair(int p[2]);

@@ -25,10 +25,12 @@
 int proc_start(const struct proc_opts *o, pid_t *pid, struct buf *err)
 {
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
-	struct child_ctx cx = {o->argv, -1, NULL, -1, NULL, 0, getpid(), -1, !o->brief};
+	struct child_ctx cx = {o->argv, -1,	  NULL, -1,	   NULL,
+			       0,	getpid(), -1,	!o->brief, 0};
 	struct run_state s;
 	int in_fd, ret;
 
+	proc_count_spawn();
 	memset(&s, 0, sizeof(s));
 	if (!o->argv || !o->argv[0] || !o->output_path || o->sandbox)
 		return err_set(err, -EINVAL,
@@ -91,12 +93,13 @@ int proc_live_start(const struct proc_opts *o, struct proc_live **out, struct bu
 	struct run_state s;
 	int ret = 0, jail = 0;
 
+	proc_count_spawn();
 	memset(&s, 0, sizeof(s));
 	s.pidfd = -1;
 	l->in_fd = l->out_fd = -1;
 	l->cg = (struct cgroup)CGROUP_INIT;
 	l->np = (struct netproxy)NETPROXY_INIT;
-	l->cx = (struct child_ctx){o->argv, -1, &l->cg, -1, NULL, 0, getpid(), -1, 1};
+	l->cx = (struct child_ctx){o->argv, -1, &l->cg, -1, NULL, 0, getpid(), -1, 1, 0};
 	l->sb = o->sandbox;
 	l->js.ctl = -1;
 	*out = NULL;

@@ -182,5 +182,6 @@ int sandbox_probe(struct sandbox *sb, struct buf *err)
 		buf_reset(err);
 		return sandbox_probe(sb, err);
 	}
+	cgroup_prime_end(); /* per-spawn: its join was the last the prime is for */
 	return ret;
 }

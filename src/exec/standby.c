@@ -195,7 +195,7 @@ static void wait_cmd(void *arg)
 	const struct wait_ctx *c = arg;
 	struct cgroup joined = *c->cg;
 	struct proc_opts o = PROC_OPTS_INIT;
-	struct child_ctx cx = {NULL, -1, &joined, -1, NULL, 0, c->loopgate, -1, 0};
+	struct child_ctx cx = {NULL, -1, &joined, -1, NULL, 0, c->loopgate, -1, 0, 0};
 	struct proc_cmd_args a;
 	const char *cwd = NULL, *found = NULL;
 	char **argv = NULL, **env = NULL;

@@ -6,6 +6,7 @@
 #include "record/evkind.h"
 #include "judge/gate.h"
 #include "tree/git.h"
+#include "exec/proc.h"
 #include "base/hash.h"
 #include "judge/fingerprint.h"
 #include "base/fileio.h"
@@ -97,6 +98,11 @@ static const struct gate_outcome *cache_hit(const struct judge *j, const char *k
 		return NULL;
 	output_sum(cur, sum);
 	return strcmp(sum, e->sum) ? NULL : &e->o;
+}
+
+int judge_nothing_ran_since_scan(const struct judge *j)
+{
+	return j->scan_spawns && j->scan_spawns == proc_spawns() + 1;
 }
 
 int judge_scan_wait(struct judge *j, struct buf *err)
@@ -368,11 +374,15 @@ int judge_gates(struct judge *j, const char *dir, int iteration, enum judge_mode
 			break;
 	}
 	/* Whatever the gates created is theirs, not the actor's next change. */
-	if (ret == 0 && ran_any)
+	/* nothing ran since the last scan: it would find what that one did */
+	if (ret == 0 && ran_any &&
+	    !(j->scan_unless_unchanged && judge_nothing_ran_since_scan(j))) {
 		ret = j->scan_later
 			      ? git_scan_start(j->tree, j->artifacts, &j->files, &j->scan,
 					       err)
 			      : git_scan_tree(j->tree, j->artifacts, &j->files, err);
+		j->scan_spawns = ret == 0 ? proc_spawns() + 1 : 0;
+	}
 out:
 	gate_outcome_release(&cur);
 	proc_env_release(&env);

@@ -63,7 +63,16 @@ struct judge {
 	/* Set by the owner around judge_gates: the scan after the gates
 	 * runs in the background (git_scan_start) until judge_scan_wait. */
 	int scan_later;
+	/* Set by the owner around judge_gates: no process outlives its spawn
+	 * (the sandbox's PID namespace; no tool server, no agent), so when no
+	 * gate ran (cache hits) and nothing else ran since the last scan
+	 * began (judge_nothing_ran_since_scan), the tree is as that scan saw
+	 * it and none is made. */
+	int scan_unless_unchanged;
 	struct git_scan scan;
+	/* proc_spawns() once the latest scan after the gates had started,
+	 * plus 1 (0: no scan yet): judge_nothing_ran_since_scan */
+	unsigned long long scan_spawns;
 };
 #define JUDGE_INIT                                                                       \
 	{                                                                                \
@@ -98,6 +107,12 @@ int judge_floor(struct judge *j, int iteration, struct buf *why);
  * git with the excludes, or judges again.  0 when none was running.
  */
 int judge_scan_wait(struct judge *j, struct buf *err);
+/* 1 when loopgate started no command since the scan after the latest gate
+ * round began (the scan's own git apart): whatever is untracked in the
+ * tree now was there for the scan, and is in j->artifacts once
+ * judge_scan_wait returned.  Spawns that can outlive their command (no
+ * sandbox: a daemon that escaped) are the caller's to rule out. */
+int judge_nothing_ran_since_scan(const struct judge *j);
 void judge_release(struct judge *j);
 
 #endif

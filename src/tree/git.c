@@ -469,7 +469,7 @@ static int parse_add_verbose(const struct buf *out, struct buf *changed)
 }
 
 /* Identity of the index file: equal stamps mean nobody rewrote it. */
-static void index_stamp(const char *tree, struct git_index_stamp *st)
+void git_index_stamp_take(const char *tree, struct git_index_stamp *st)
 {
 	struct buf gd = BUF_INIT;
 	struct stat sb;
@@ -505,6 +505,14 @@ static int stamp_equal(const struct git_index_stamp *a, const struct git_index_s
  * index since our last commit: the stamp proves that.  Otherwise git lists
  * the staged paths itself.
  */
+int git_index_stamp_same(const char *tree, const struct git_index_stamp *st)
+{
+	struct git_index_stamp now;
+
+	git_index_stamp_take(tree, &now);
+	return st && stamp_equal(st, &now);
+}
+
 int git_stage_all(const char *tree, const char *excludes,
 		  const struct git_index_stamp *stamp, struct buf *changed,
 		  struct buf *err)
@@ -514,7 +522,7 @@ int git_stage_all(const char *tree, const char *excludes,
 	struct git_index_stamp now;
 	int ret, trusted;
 
-	index_stamp(tree, &now);
+	git_index_stamp_take(tree, &now);
 	trusted = stamp && stamp_equal(stamp, &now);
 	ret = git_run(tree, &out, err, "-c", opt, "add", "-A", "-v", ".", NULL);
 	free(opt);
@@ -535,7 +543,7 @@ int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp 
 	if (ret == 0 && sha && git_head_from_files(tree, sha) < 0)
 		ret = git_rev(tree, "HEAD", sha, err);
 	if (stamp && ret == 0)
-		index_stamp(tree, stamp); /* the index now equals HEAD */
+		git_index_stamp_take(tree, stamp); /* the index now equals HEAD */
 	return ret;
 }
 

@@ -83,6 +83,12 @@ struct git_index_stamp {
 int git_stage_all(const char *tree, const char *excludes,
 		  const struct git_index_stamp *stamp, struct buf *changed,
 		  struct buf *err);
+/* The stamp of the tree's index as it is now: call it when the index
+ * equals HEAD (a commit, or the checkout that made the worktree). */
+void git_index_stamp_take(const char *tree, struct git_index_stamp *st);
+/* 1 when st is valid and the index is still as it took it: nobody
+ * rewrote it since, it equals HEAD. */
+int git_index_stamp_same(const char *tree, const struct git_index_stamp *st);
 int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp *stamp,
 		      struct buf *sha, struct buf *err);
 /*

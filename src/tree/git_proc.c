@@ -163,8 +163,9 @@ int git_end(struct git_pending *g, struct buf *out, struct buf *err)
 	if (ret < 0) {
 		err_set(err, ret, "%s", g->why.s);
 	} else {
-		proc_end(g->p, &r);
-		ret = git_exit_status(&r, g->timeout_ms, g->cmd, err);
+		ret = proc_end(g->p, &r, err);
+		if (ret == 0)
+			ret = git_exit_status(&r, g->timeout_ms, g->cmd, err);
 		if (ret == 0 && out)
 			buf_add(out, r.out.s, r.out.len);
 		proc_result_release(&r);

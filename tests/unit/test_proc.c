@@ -71,6 +71,35 @@ TEST(spawn_failure_is_an_error)
 	buf_release(&err);
 }
 
+/* proc_begin returns once the child is forked: an exec that fails is
+ * proc_end's error, and a command that ran is proc_end's result. */
+TEST(begin_does_not_wait_for_the_exec)
+{
+	const char *missing[] = { "no-such-program-loopgate", NULL };
+	const char *sh[] = { "/bin/sh", "-c", "echo hi; exit 3", NULL };
+	const char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	struct proc_opts o = PROC_OPTS_INIT;
+	struct proc_result r = PROC_RESULT_INIT;
+	struct proc_pending *p = NULL;
+	struct buf err = BUF_INIT;
+	o.argv = missing;
+	o.env = env;
+	CHECK_INT(proc_begin(&o, &p, &err), 0);
+	CHECK(p != NULL);
+	CHECK_INT(proc_end(p, &r, &err), -ENOENT);
+	CHECK_CONTAINS(err.s, "cannot run no-such-program-loopgate: No such file");
+	proc_result_release(&r);
+	buf_reset(&err);
+	o.argv = sh;
+	CHECK_INT(proc_begin(&o, &p, &err), 0);
+	CHECK_INT(proc_end(p, &r, &err), 0);
+	CHECK_INT(r.status, PROC_EXITED);
+	CHECK_INT(r.exit_code, 3);
+	CHECK_STR(r.out.s, "hi\n");
+	proc_result_release(&r);
+	buf_release(&err);
+}
+
 TEST(merged_output_keeps_terminal_order)
 {
 	struct proc_opts o = PROC_OPTS_INIT;
@@ -289,6 +318,7 @@ int main(void)
 {
 	RUN(exit_code_is_data);
 	RUN(spawn_failure_is_an_error);
+	RUN(begin_does_not_wait_for_the_exec);
 	RUN(path_resolved_in_the_parent_every_spawn);
 	RUN(merged_output_keeps_terminal_order);
 	RUN(separate_streams);
