@@ -64,6 +64,27 @@ test_expect_success 'the next gate and the actor see nothing a gate left behind'
 	! pgrep -f "time.sleep.4242" >/dev/null
 '
 
+# A spawn's namespaces are made ahead (spawner.c, the standby): when a
+# gate's request comes, its PID namespace and its init exist already, made
+# when the previous spawn was handed on.  init_age.sh: how many clock
+# ticks the spawn's init (pid 1) is older than the gate's own shell.
+cat >"$TRASH/oj/init_age.sh" <<'EOF'
+#!/bin/sh
+echo $(( $(awk '{print $22}' /proc/self/stat) - $(awk '{print $22}' /proc/1/stat) )) >init-age.txt
+test "$(cat /proc/1/comm)" = init
+EOF
+
+test_expect_success 'the next spawn'"'"'s namespaces are ready before its request' '
+	per_run ahead &&
+	expect_code 1 $LOOPGATE run --dir ahead --goal g --gate "sleep 0.6" \
+		--gate "sh $TRASH/oj/init_age.sh" --gate "sh test.sh" --agent-cmd true \
+		--max-iterations 1 --json $TRASH_WRITABLE >ahead.sum 2>ahead.err &&
+	run_dir=$(summary_field ahead.sum run_dir) &&
+	age=$(cat "$run_dir/tree/init-age.txt") &&
+	ticks=$(getconf CLK_TCK) &&
+	test "$age" -ge $((ticks / 2))
+'
+
 # A bwrap that counts its sandboxes (not `--version`).
 cat >"$TRASH/oj/bwrap" <<EOF
 #!/bin/sh
