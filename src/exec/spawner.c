@@ -14,6 +14,11 @@
  * signals to pass on.  Every setup failure goes to the exec-report pipe:
  * the spawn did not start, it never runs with less isolation.
  *
+ * The A and B of the next request are made ahead (the standby, below),
+ * each pair used for one request only; a request that comes while the
+ * jail's mount table differs from the one the standby copied gets an A
+ * forked for it, as before.
+ *
  * This is a program of its own (single-threaded, it never returns to
  * loopgate's code), so it may allocate between fork and exec.
  */
