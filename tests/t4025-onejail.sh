@@ -85,6 +85,35 @@ test_expect_success 'the next spawn'"'"'s namespaces are ready before its reques
 	test "$age" -ge $((ticks / 2))
 '
 
+# What a spawn made ahead copied is the jail's mount table of that moment:
+# a mount the host adds meanwhile (propagated into the jail) must be there
+# for the next spawn as for one made at its request.  mounted.sh LOOPGATE:
+# in a mount namespace of its own whose mounts propagate, a run whose first
+# gate asks for a tmpfs on the tree's mnt/ (made from outside while it
+# waits) and whose second gate lists it.
+cat >"$TRASH/oj/mounted.sh" <<'EOF'
+lg=$1
+(i=0
+while [ ! -e mnt-repo/.loopgate/runs/*/tree/ask ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+t=$(echo mnt-repo/.loopgate/runs/*/tree) &&
+	mount -t tmpfs none "$t/mnt" && echo seen >"$t/mnt/marker" && touch "$t/done") &
+$lg run --dir mnt-repo --goal g --agent-cmd true --max-iterations 1 --json \
+	--gate "touch ask; i=0; while [ ! -e done ] && [ \$i -lt 1000 ]; do sleep 0.01; i=\$((i + 1)); done" \
+	--gate "cat mnt/marker >seen.txt" --gate "sh test.sh" >mounted.sum 2>mounted.err
+echo $? >mounted.rc
+wait
+umount mnt-repo/.loopgate/runs/*/tree/mnt
+EOF
+
+test_expect_success 'a mount the host adds between two spawns is seen by the second' '
+	per_run mnt-repo &&
+	mkdir mnt-repo/mnt && touch mnt-repo/mnt/.keep &&
+	git -C mnt-repo add mnt && git -C mnt-repo commit -qm mnt &&
+	unshare -m --propagation shared sh "$TRASH/oj/mounted.sh" "$LOOPGATE" &&
+	test "$(cat mounted.rc)" = 1 &&
+	test "$(cat mnt-repo/.loopgate/runs/*/tree/seen.txt)" = seen
+'
+
 # A bwrap that counts its sandboxes (not `--version`).
 cat >"$TRASH/oj/bwrap" <<EOF
 #!/bin/sh

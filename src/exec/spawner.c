@@ -409,40 +409,25 @@ static int receive(int sock, struct req *q)
  * is on a spawn's path.  The request goes as it came to B (on req), which
  * parses it, seeds the home and forks C; A gets the control socket and the
  * report pipe (on ctl) and watches B as run_a does.  A standby is used only
- * while the jail's mount table is what it was when A copied it (the
- * spawner's mountinfo, read before the fork, is read again at the
- * request): a mount added or removed in the jail meanwhile, which a spawn
- * made at the request would see, discards it and the request gets run_a.
- * A setup step that failed is reported on the request's report pipe, as
- * run_a reports it.
+ * while the jail's mount table is as it was when A copied it: the
+ * spawner opens its mountinfo before it forks A, and the kernel marks that
+ * descriptor (POLLPRI) at the first mount or unmount in the jail's
+ * namespace after the open, a mount the host propagates into it included.
+ * A marked one is discarded and the request gets run_a, which copies the
+ * table as it is then.  A setup step that failed is reported on the
+ * request's report pipe, as run_a reports it.
  */
 struct standby_ns {
-	pid_t a; /* 0: none */
-	int req, ctl;
-	char *mounts;
-	size_t nmounts;
+	pid_t a; /* 0: none; the rest is set only when a > 0 */
+	int req, ctl, mounts;
 };
 
-static char *read_mounts(size_t *len)
+/* 1 while the jail's mount table has not changed since the open of fd. */
+static int mounts_unchanged(int fd)
 {
-	int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-	size_t cap = 16384, n = 0;
-	char *p = NULL;
-	ssize_t r = 1;
+	struct pollfd p = {fd, POLLPRI, 0};
 
-	if (fd < 0)
-		return NULL;
-	while (r > 0 && (p = n + 4096 > cap || !p ? realloc(p, cap *= 2) : p)) {
-		r = read(fd, p + n, cap - n);
-		n += r > 0 ? (size_t)r : 0;
-	}
-	close(fd);
-	if (r < 0 || !p) {
-		free(p);
-		return NULL;
-	}
-	*len = n;
-	return p;
+	return poll(&p, 1, 0) == 0;
 }
 
 static void __attribute__((noreturn)) standby_b(int req_sock, int status_fd, int code)
@@ -513,26 +498,27 @@ static void standby_end(struct standby_ns *sb, int discard)
 			kill(sb->a, SIGKILL); /* B dies with it (PDEATHSIG) */
 		close(sb->req);
 		close(sb->ctl);
+		close(sb->mounts);
 	}
-	free(sb->mounts);
 	memset(sb, 0, sizeof(*sb));
 }
 
 static void standby_make(struct standby_ns *sb, int sock)
 {
-	int r[2], c[2];
+	int r[2], c[2], m;
 
 	memset(sb, 0, sizeof(*sb));
-	if (!(sb->mounts = read_mounts(&sb->nmounts)))
+	/* opened before A copies the table: any change after it shows */
+	if ((m = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
 		return;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r) < 0) {
-		standby_end(sb, 0);
+		close(m);
 		return;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c) < 0) {
 		close(r[0]);
 		close(r[1]);
-		standby_end(sb, 0);
+		close(m);
 		return;
 	}
 	sb->a = fork();
@@ -540,30 +526,30 @@ static void standby_make(struct standby_ns *sb, int sock)
 		close(sock);
 		close(r[0]);
 		close(c[0]);
+		close(m);
 		standby_a(r[1], c[1]);
 	}
 	close(r[1]);
 	close(c[1]);
+	if (sb->a < 0) {
+		close(r[0]);
+		close(c[0]);
+		close(m);
+		sb->a = 0;
+		return;
+	}
 	sb->req = r[0];
 	sb->ctl = c[0];
-	if (sb->a < 0) {
-		close(sb->req);
-		close(sb->ctl);
-		sb->a = 0;
-		standby_end(sb, 0);
-	}
+	sb->mounts = m;
 }
 
 /* Hands q to the standby: 1 when it took it (q's descriptors are still
  * the caller's to close), 0 when it cannot (q untouched: run_a). */
 static int standby_pass(struct standby_ns *sb, struct req *q)
 {
-	size_t n = 0;
-	char *now = sb->a > 0 ? read_mounts(&n) : NULL;
-	int same = now && n == sb->nmounts && !memcmp(now, sb->mounts, n), code = EIO;
+	int code = EIO;
 
-	free(now);
-	if (!same ||
+	if (sb->a <= 0 || !mounts_unchanged(sb->mounts) ||
 	    fdpass_send(sb->ctl, "S", 1, (int[]){q->fd[JFD_CTL], q->fd[JFD_REP]}, 2) < 0)
 		return 0;
 	/* A has the control socket: from here on the spawn is A's to end */
@@ -625,7 +611,8 @@ int spawner_main(int argc, char **argv)
 		if (got == 0)
 			return 0;
 		if (got > 0 && !(passed = standby_pass(&sb, &q)) && (a = fork()) == 0)
-			run_a(&q, sock, (int[]){sb.req, sb.ctl}, sb.a > 0 ? 2 : 0);
+			run_a(&q, sock, (int[]){sb.req, sb.ctl, sb.mounts},
+			      sb.a > 0 ? 3 : 0);
 		if (got < 0 || a < 0) {
 			int code = got < 0 ? EINVAL : errno;
 			if (q.nfd > JFD_REP)
