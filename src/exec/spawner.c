@@ -440,8 +440,10 @@ static void __attribute__((noreturn)) standby_b(int req_sock, int status_fd, int
 	if (!code && (ret = spawn_fresh_proc()) < 0)
 		code = -ret;
 	memset(&q, 0, sizeof(q));
-	if (receive(req_sock, &q) <= 0)
-		_exit(0); /* discarded, or the jail ends */
+	if ((ret = receive(req_sock, &q)) == 0)
+		_exit(0);   /* discarded, or the jail ends: no request */
+	if (ret < 0)	    /* a request that did not arrive whole: A reports */
+		_exit(127); /* exit 127 for it, never a command's success */
 	close(req_sock);
 	if (code)
 		fail(q.fd[JFD_REP], code);
