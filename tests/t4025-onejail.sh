@@ -64,6 +64,56 @@ test_expect_success 'the next gate and the actor see nothing a gate left behind'
 	! pgrep -f "time.sleep.4242" >/dev/null
 '
 
+# A spawn's namespaces are made ahead (spawner.c, the standby): when a
+# gate's request comes, its PID namespace and its init exist already, made
+# when the previous spawn was handed on.  init_age.sh: how many clock
+# ticks the spawn's init (pid 1) is older than the gate's own shell.
+cat >"$TRASH/oj/init_age.sh" <<'EOF'
+#!/bin/sh
+echo $(( $(awk '{print $22}' /proc/self/stat) - $(awk '{print $22}' /proc/1/stat) )) >init-age.txt
+test "$(cat /proc/1/comm)" = init
+EOF
+
+test_expect_success 'the next spawn'"'"'s namespaces are ready before its request' '
+	per_run ahead &&
+	expect_code 1 $LOOPGATE run --dir ahead --goal g --gate "sleep 0.6" \
+		--gate "sh $TRASH/oj/init_age.sh" --gate "sh test.sh" --agent-cmd true \
+		--max-iterations 1 --json $TRASH_WRITABLE >ahead.sum 2>ahead.err &&
+	run_dir=$(summary_field ahead.sum run_dir) &&
+	age=$(cat "$run_dir/tree/init-age.txt") &&
+	ticks=$(getconf CLK_TCK) &&
+	test "$age" -ge $((ticks / 2))
+'
+
+# What a spawn made ahead copied is the jail's mount table of that moment:
+# a mount the host adds meanwhile (propagated into the jail) must be there
+# for the next spawn as for one made at its request.  mounted.sh LOOPGATE:
+# in a mount namespace of its own whose mounts propagate, a run whose first
+# gate asks for a tmpfs on the tree's mnt/ (made from outside while it
+# waits) and whose second gate lists it.
+cat >"$TRASH/oj/mounted.sh" <<'EOF'
+lg=$1
+(i=0
+while [ ! -e mnt-repo/.loopgate/runs/*/tree/ask ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+t=$(echo mnt-repo/.loopgate/runs/*/tree) &&
+	mount -t tmpfs none "$t/mnt" && echo seen >"$t/mnt/marker" && touch "$t/done") &
+$lg run --dir mnt-repo --goal g --agent-cmd true --max-iterations 1 --json \
+	--gate "touch ask; i=0; while [ ! -e done ] && [ \$i -lt 1000 ]; do sleep 0.01; i=\$((i + 1)); done" \
+	--gate "cat mnt/marker >seen.txt" --gate "sh test.sh" >mounted.sum 2>mounted.err
+echo $? >mounted.rc
+wait
+umount mnt-repo/.loopgate/runs/*/tree/mnt
+EOF
+
+test_expect_success 'a mount the host adds between two spawns is seen by the second' '
+	per_run mnt-repo &&
+	mkdir mnt-repo/mnt && touch mnt-repo/mnt/.keep &&
+	git -C mnt-repo add mnt && git -C mnt-repo commit -qm mnt &&
+	unshare -m --propagation shared sh "$TRASH/oj/mounted.sh" "$LOOPGATE" &&
+	test "$(cat mounted.rc)" = 1 &&
+	test "$(cat mnt-repo/.loopgate/runs/*/tree/seen.txt)" = seen
+'
+
 # A bwrap that counts its sandboxes (not `--version`).
 cat >"$TRASH/oj/bwrap" <<EOF
 #!/bin/sh

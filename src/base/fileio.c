@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ int fileio_atomic_open(struct fileio_atomic *a, const char *path, struct buf *er
 	a->path = xstrdup(path);
 	a->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	a->ret = 0;
+	a->syncing = a->sync_errno = 0;
 	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (a->fd < 0) {
 		a->ret = err_set(err, -errno, "cannot create %s: %s", a->tmp,
@@ -50,15 +52,44 @@ int fileio_atomic_write(struct fileio_atomic *a, const void *data, size_t len,
 	return a->ret;
 }
 
+static void *sync_thread(void *arg)
+{
+	struct fileio_atomic *a = arg;
+
+	a->sync_errno = fsync(a->fd) < 0 ? errno : 0;
+	return NULL;
+}
+
+int fileio_atomic_sync_begin(struct fileio_atomic *a)
+{
+	int e;
+
+	if (!a->tmp || a->ret)
+		return a->ret ? a->ret : -EBADF;
+	if (a->syncing)
+		return 0;
+	if ((e = pthread_create(&a->syncer, NULL, sync_thread, a)) != 0)
+		return -e;
+	a->syncing = 1;
+	return 0;
+}
+
 int fileio_atomic_close(struct fileio_atomic *a, struct buf *err)
 {
 	int ret = a->ret;
 
 	if (!a->tmp)
 		return ret;
-	if (!ret && fsync(a->fd) < 0)
+	if (a->syncing) { /* its fsync, whatever the outcome: fd is used */
+		pthread_join(a->syncer, NULL);
+		a->syncing = 0;
+		if (!ret && a->sync_errno)
+			ret = err_set(err, -a->sync_errno, "fsync of %s failed: %s",
+				      a->tmp, strerror(a->sync_errno));
+	} else if (!ret && fsync(a->fd) < 0) {
 		ret = err_set(err, -errno, "fsync of %s failed: %s", a->tmp,
 			      strerror(errno));
+	}
 	if (close(a->fd) < 0 && !ret)
 		ret = err_set(err, -errno, "cannot close %s: %s", a->tmp,
 			      strerror(errno));

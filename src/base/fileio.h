@@ -14,6 +14,18 @@
  *                                         first failure it does nothing
  *   ret = fileio_atomic_close(&a, err);   fsync + rename, or the first
  *                                         error (path then untouched)
+ *
+ * The fsync can run while the caller goes on with other work (a git
+ * process, the event log's own sync: two syncs in flight at once can share
+ * one journal commit):
+ *
+ *   fileio_atomic_sync_begin(&a);         after the last write: the fsync
+ *                                         starts in a thread of its own
+ *   ... other work: nothing may depend on the file being durable yet ...
+ *   ret = fileio_atomic_close(&a, err);   waits for it, then as above
+ *
+ * Setting a.ret to an error before closing drops the file (the temporary
+ * is removed, path untouched).
  */
 #ifndef LOOPGATE_FILEIO_H
 #define LOOPGATE_FILEIO_H
@@ -22,15 +34,22 @@
 #include "base/buf.h"
 
 int fileio_write_atomic(const char *path, const void *data, size_t len, struct buf *err);
+#include <pthread.h>
 struct fileio_atomic {
 	char *path, *tmp;
 	int fd;
 	int ret; /* the first error, or 0 */
+	/* fileio_atomic_sync_begin's thread and its fsync's errno */
+	pthread_t syncer;
+	int syncing, sync_errno;
 };
 int fileio_atomic_open(struct fileio_atomic *a, const char *path, struct buf *err);
 int fileio_atomic_write(struct fileio_atomic *a, const void *data, size_t len,
 			struct buf *err);
 int fileio_atomic_close(struct fileio_atomic *a, struct buf *err);
+/* 0: the fsync runs in a thread now; -errno: it could not be started (the
+ * close then fsyncs as usual) or the file already failed. */
+int fileio_atomic_sync_begin(struct fileio_atomic *a);
 /* mkdir -p with mode 0755; 0 when it exists already. */
 int fileio_mkdirs(const char *path, struct buf *err);
 /* Appends bytes to path (created 0644 if missing) in one write. */

@@ -131,13 +131,29 @@ static void record_iteration(struct run *r, struct iteration *it,
 }
 
 /* The feedback the next prompt gets, saved before the commit record that
- * names it: a resumed run reads it back (resume.c). */
-static int save_feedback(struct run *r, const char *absdir, struct buf *err)
+ * names it: a resumed run reads it back (resume.c).  Its fsync runs while
+ * the turn is committed (the log's barrier, git commit): feedback_end
+ * waits for it before the commit record is written. */
+static int feedback_begin(struct run *r, const char *absdir, struct fileio_atomic *a,
+			  struct buf *err)
 {
 	char *path = xasprintf("%s/edit-feedback.md", absdir);
-	int ret = fileio_write_atomic(path, r->w->edit_feedback.s,
-				      r->w->edit_feedback.len, err);
+	int ret = fileio_atomic_open(a, path, err);
+
 	free(path);
+	if (ret == 0 && (ret = fileio_atomic_write(a, r->w->edit_feedback.s,
+						   r->w->edit_feedback.len, err)) == 0)
+		fileio_atomic_sync_begin(a); /* else the close fsyncs */
+	return ret;
+}
+
+/* The feedback saved (fsync joined, renamed), or dropped when the commit
+ * failed (ret). */
+static int feedback_end(struct fileio_atomic *a, int ret, struct buf *err)
+{
+	if (ret < 0 && !a->ret)
+		a->ret = ret;
+	ret = fileio_atomic_close(a, ret < 0 ? NULL : err);
 	return ret;
 }
 
@@ -438,6 +454,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
 {
 	struct buf changed = BUF_INIT, sha = BUF_INIT, touched = BUF_INIT;
+	struct fileio_atomic fb;
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
 	/* the excludes are complete before git stages (none runs by now) */
 	long integrity = r->w->integrity_events;
@@ -456,12 +473,13 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	fresh_merge(&touched, &changed);
 	if (ret == 0)
 		ret = turn_guard_protected(r, it, &changed, err);
-	if (ret == 0)
+	/* the feedback is final once the protected paths are put back */
+	if (ret == 0 && (ret = feedback_begin(r, absdir, &fb, err)) == 0) {
 		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
-	if (ret == 0 && changed.len && (ret = events_barrier(&r->ev)) == 0)
-		ret = git_commit_staged(r->w->tree, msg, &r->w->index, &sha, err);
-	if (ret == 0)
-		ret = save_feedback(r, absdir, err);
+		if (ret == 0 && changed.len && (ret = events_barrier(&r->ev)) == 0)
+			ret = git_commit_staged(r->w->tree, msg, &r->w->index, &sha, err);
+		ret = feedback_end(&fb, ret, err);
+	}
 	if (ret == 0)
 		record_iteration(r, it, &changed, &sha);
 	free(msg);

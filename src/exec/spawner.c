@@ -14,10 +14,16 @@
  * signals to pass on.  Every setup failure goes to the exec-report pipe:
  * the spawn did not start, it never runs with less isolation.
  *
+ * The A and B of the next request are made ahead (the standby, below),
+ * each pair used for one request only; a request that comes while the
+ * jail's mount table differs from the one the standby copied gets an A
+ * forked for it, as before.
+ *
  * This is a program of its own (single-threaded, it never returns to
  * loopgate's code), so it may allocate between fork and exec.
  */
 #include "exec/onejail.h"
+#include "exec/spawn_mounts.h"
 #include "exec/proc_impl.h"
 #include "base/fdpass.h"
 
@@ -42,9 +48,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-/* Mounts under /tmp or /dev/shm bound back on the fresh tmpfs. */
-#define MAX_SUBMOUNTS 64
 
 struct req {
 	struct onejail_req h;
@@ -170,193 +173,6 @@ static int parse(struct req *q)
 	return (q->env = with_proxy_env(q->env, q->h.envc)) ? 0 : -ENOMEM;
 }
 
-/* ---- mounts (in A and B) ----------------------------------------------- */
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char p[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(p))
-		return -ENAMETOOLONG;
-	memcpy(p, path, n + 1);
-	for (size_t i = 1; i <= n; i++)
-		if (p[i] == '/' || !p[i]) {
-			char c = p[i];
-			p[i] = 0;
-			if (mkdir(p, mode) < 0 && errno != EEXIST)
-				return -errno;
-			p[i] = c;
-		}
-	return 0;
-}
-
-static int mkdir_parent(const char *path)
-{
-	char p[4096];
-	char *s;
-
-	if (strlen(path) >= sizeof(p))
-		return -ENAMETOOLONG;
-	memcpy(p, path, strlen(path) + 1);
-	s = strrchr(p, '/');
-	if (!s || s == p)
-		return 0;
-	*s = 0;
-	return mkdir_p(p, 0755);
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static void unescape(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
-				      (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = 0;
-}
-
-static int under(const char *dir, const char *path)
-{
-	size_t n = strlen(dir);
-	return !strncmp(dir, path, n) && path[n] == '/';
-}
-
-/* The mount points strictly under dir, outermost only, into pts. */
-static int submounts(const char *dir, char pts[][4096], int max)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
-	int n = 0;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *mp = line;
-		int covered = 0;
-		for (int i = 0; i < 4 && mp; i++)
-			mp = strchr(mp, ' ') ? strchr(mp, ' ') + 1 : NULL;
-		if (!mp)
-			continue;
-		mp[strcspn(mp, " ")] = 0;
-		unescape(mp);
-		if (!under(dir, mp) || strlen(mp) >= 4096)
-			continue;
-		for (int i = 0; i < n && !covered; i++)
-			covered = !strcmp(pts[i], mp) || under(pts[i], mp);
-		if (covered)
-			continue;
-		/* one listed earlier under this one: this one replaces it */
-		for (int i = 0; i < n; i++)
-			if (under(mp, pts[i]))
-				memcpy(pts[i], pts[--n], 4096), i--;
-		if (n == max) {
-			fclose(f);
-			return -E2BIG;
-		}
-		memcpy(pts[n++], mp, strlen(mp) + 1);
-	}
-	fclose(f);
-	return n;
-}
-
-/*
- * A fresh tmpfs on dir, with what the jail had mounted under it (a run
- * directory and tree under /tmp, with their own read-only parts) bound
- * back recursively from descriptors opened before it was covered.
- */
-static int fresh_tmpfs(const char *dir)
-{
-	static char pts[MAX_SUBMOUNTS][4096];
-	int fds[MAX_SUBMOUNTS], n = submounts(dir, pts, MAX_SUBMOUNTS), ret = 0;
-
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++)
-		if ((fds[i] = open(pts[i], O_PATH | O_CLOEXEC)) < 0)
-			return -errno;
-	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		return -errno;
-	for (int i = 0; i < n && !ret; i++) {
-		char src[64];
-		struct stat st;
-		if (fstat(fds[i], &st) < 0 || (ret = mkdir_parent(pts[i])) < 0)
-			return ret < 0 ? ret : -errno;
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdir(pts[i], 0755) < 0 && errno != EEXIST)
-				return -errno;
-		} else {
-			int t = open(pts[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-			if (t < 0)
-				return -errno;
-			close(t);
-		}
-		snprintf(src, sizeof(src), "/proc/self/fd/%d", fds[i]);
-		if (mount(src, pts[i], NULL, MS_BIND | MS_REC, NULL) < 0)
-			ret = -errno;
-		close(fds[i]);
-	}
-	return ret;
-}
-
-/* The agent's scratch home and its seed files, on the fresh /tmp. */
-static int seed(const struct req *q)
-{
-	int ret = 0;
-
-	if (*q->home && (ret = mkdir_p(q->home, 0700)) < 0)
-		return ret;
-	for (uint32_t i = 0; i < q->h.nfiles; i++) {
-		int in = q->fd[JFD_NFIXED + i], out;
-		char b[65536];
-		ssize_t n;
-		off_t at = 0;
-		if ((ret = mkdir_parent(q->files[i])) < 0)
-			return ret;
-		out = open(q->files[i],
-			   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (out < 0)
-			return -errno;
-		while ((n = pread(in, b, sizeof(b), at)) > 0) {
-			if (write(out, b, (size_t)n) != n) {
-				close(out);
-				return -EIO;
-			}
-			at += n;
-		}
-		close(out);
-		if (n < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-static const char *const proc_ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
-				      "/proc/bus", NULL};
-
-static int fresh_proc(void)
-{
-	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return -errno;
-	for (int i = 0; proc_ro[i]; i++) {
-		if (access(proc_ro[i], F_OK) < 0)
-			continue;
-		if (mount(proc_ro[i], proc_ro[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
-		    mount(NULL, proc_ro[i], NULL,
-			  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
-				  MS_NOEXEC,
-			  NULL) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
 /* ---- C: the command ---------------------------------------------------- */
 
 static void set_limit(int res, rlim_t soft, rlim_t hard)
@@ -437,20 +253,16 @@ static void on_signal(int sig)
 	(void)sig; /* a handler, so that signals from outside reach pid 1 */
 }
 
-static void __attribute__((noreturn)) run_b(const struct req *q, int status_fd)
+/* B once its namespace is ready (/proc mounted, the request parsed and
+ * seeded): C, then waits for it as the namespace's init. */
+static void __attribute__((noreturn)) b_body(const struct req *q, int status_fd)
 {
 	static const int passed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 	struct sigaction sa;
 	sigset_t set;
 	pid_t c;
-	int ret;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* what the command sees as pid 1: not a "loopgate" to hunt for */
-	prctl(PR_SET_NAME, "init");
 	close(q->fd[JFD_CTL]);
-	if ((ret = fresh_proc()) < 0)
-		fail(q->fd[JFD_REP], -ret);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&set);
@@ -485,6 +297,18 @@ static void __attribute__((noreturn)) run_b(const struct req *q, int status_fd)
 	}
 }
 
+static void __attribute__((noreturn)) run_b(const struct req *q, int status_fd)
+{
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* what the command sees as pid 1: not a "loopgate" to hunt for */
+	prctl(PR_SET_NAME, "init");
+	if ((ret = spawn_fresh_proc()) < 0)
+		fail(q->fd[JFD_REP], -ret);
+	b_body(q, status_fd);
+}
+
 /* ---- A: the spawn's warden inside the jail ------------------------------ */
 
 /* Waits for B, passing signals from the control socket on; the status
@@ -517,7 +341,8 @@ static int watch_b(pid_t b, int ctl, int status_fd)
 	return bst;
 }
 
-static void __attribute__((noreturn)) run_a(struct req *q, int sock)
+static void __attribute__((noreturn))
+run_a(struct req *q, int sock, const int *also, int nalso)
 {
 	int rep = q->fd[JFD_REP], sp[2], ret, st;
 	pid_t b;
@@ -525,14 +350,18 @@ static void __attribute__((noreturn)) run_a(struct req *q, int sock)
 	signal(SIGCHLD, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	close(sock);
+	for (int i = 0; i < nalso; i++)
+		if (also[i] >= 0)
+			close(also[i]);
 	if ((ret = parse(q)) < 0)
 		fail(rep, -ret);
 	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0)
 		fail(rep, errno);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		fail(rep, errno);
-	if ((ret = fresh_tmpfs("/tmp")) < 0 || (ret = fresh_tmpfs("/dev/shm")) < 0 ||
-	    (ret = seed(q)) < 0)
+	if ((ret = spawn_fresh_tmpfs("/tmp")) < 0 ||
+	    (ret = spawn_fresh_tmpfs("/dev/shm")) < 0 ||
+	    (ret = spawn_seed(q->home, q->files, q->fd + JFD_NFIXED, q->h.nfiles)) < 0)
 		fail(rep, -ret);
 	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
 		fail(rep, errno);
@@ -553,7 +382,7 @@ static void __attribute__((noreturn)) run_a(struct req *q, int sock)
 	_exit(0);
 }
 
-/* ---- the spawner -------------------------------------------------------- */
+/* ---- the spawner (receive) ---------------------------------------------- */
 
 /* One request: 1, 0 at EOF (loopgate closed the jail), -1 on a bad one. */
 static int receive(int sock, struct req *q)
@@ -570,6 +399,168 @@ static int receive(int sock, struct req *q)
 		return -1;
 	return 1;
 }
+
+/* ---- the standby: the next spawn's A and B, made ahead ------------------ */
+
+/*
+ * A and B of the next request are made when the previous one was handed
+ * on (and at the start): A unshares and mounts the fresh /tmp and /dev/shm,
+ * B mounts the fresh /proc, and both wait for the request, so none of that
+ * is on a spawn's path.  The request goes as it came to B (on req), which
+ * parses it, seeds the home and forks C; A gets the control socket and the
+ * report pipe (on ctl) and watches B as run_a does.  A standby is used only
+ * while the jail's mount table is as it was when A copied it: the
+ * spawner opens its mountinfo before it forks A, and the kernel marks that
+ * descriptor (POLLPRI) at the first mount or unmount in the jail's
+ * namespace after the open, a mount the host propagates into it included.
+ * A marked one is discarded and the request gets run_a, which copies the
+ * table as it is then.  A setup step that failed is reported on the
+ * request's report pipe, as run_a reports it.
+ */
+struct standby_ns {
+	pid_t a; /* 0: none; the rest is set only when a > 0 */
+	int req, ctl, mounts;
+};
+
+/* 1 while the jail's mount table has not changed since the open of fd. */
+static int mounts_unchanged(int fd)
+{
+	struct pollfd p = {fd, POLLPRI, 0};
+
+	return poll(&p, 1, 0) == 0;
+}
+
+static void __attribute__((noreturn)) standby_b(int req_sock, int status_fd, int code)
+{
+	struct req q;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "init");
+	if (!code && (ret = spawn_fresh_proc()) < 0)
+		code = -ret;
+	memset(&q, 0, sizeof(q));
+	if ((ret = receive(req_sock, &q)) == 0)
+		_exit(0);   /* discarded, or the jail ends: no request */
+	if (ret < 0)	    /* a request that did not arrive whole: A reports */
+		_exit(127); /* exit 127 for it, never a command's success */
+	close(req_sock);
+	if (code)
+		fail(q.fd[JFD_REP], code);
+	if ((ret = parse(&q)) < 0 ||
+	    (ret = spawn_seed(q.home, q.files, q.fd + JFD_NFIXED, q.h.nfiles)) < 0)
+		fail(q.fd[JFD_REP], -ret);
+	b_body(&q, status_fd);
+}
+
+static void __attribute__((noreturn)) standby_a(int req_sock, int ctl_sock)
+{
+	int sp[2] = {-1, -1}, got[2], n = 0, code = 0, ret, st;
+	char c;
+	pid_t b = -1;
+
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		code = errno;
+	else if ((ret = spawn_fresh_tmpfs("/tmp")) < 0 ||
+		 (ret = spawn_fresh_tmpfs("/dev/shm")) < 0)
+		code = -ret;
+	else if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
+		code = errno;
+	if (!code && (b = fork()) < 0)
+		code = errno;
+	if (b == 0) {
+		close(sp[0]);
+		close(ctl_sock);
+		standby_b(req_sock, sp[1], 0);
+	}
+	if (b < 0) /* no B: A takes the request and says why */
+		standby_b(req_sock, -1, code ? code : EAGAIN);
+	close(sp[1]);
+	close(req_sock);
+	if (fdpass_recv(ctl_sock, &c, 1, got, 2, &n, 0) <= 0 || n != 2) {
+		kill(b, SIGKILL);
+		_exit(0);
+	}
+	close(ctl_sock);
+	close(got[1]); /* the report pipe: B's to write */
+	st = watch_b(b, got[0], sp[0]);
+	while (send(got[0], &st, sizeof(st), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* Lets go of the standby: killed (discarded) or handed a request. */
+static void standby_end(struct standby_ns *sb, int discard)
+{
+	if (sb->a > 0) {
+		if (discard)
+			kill(sb->a, SIGKILL); /* B dies with it (PDEATHSIG) */
+		close(sb->req);
+		close(sb->ctl);
+		close(sb->mounts);
+	}
+	memset(sb, 0, sizeof(*sb));
+}
+
+static void standby_make(struct standby_ns *sb, int sock)
+{
+	int r[2], c[2], m;
+
+	memset(sb, 0, sizeof(*sb));
+	/* opened before A copies the table: any change after it shows */
+	if ((m = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r) < 0) {
+		close(m);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c) < 0) {
+		close(r[0]);
+		close(r[1]);
+		close(m);
+		return;
+	}
+	sb->a = fork();
+	if (sb->a == 0) {
+		close(sock);
+		close(r[0]);
+		close(c[0]);
+		close(m);
+		standby_a(r[1], c[1]);
+	}
+	close(r[1]);
+	close(c[1]);
+	if (sb->a < 0) {
+		close(r[0]);
+		close(c[0]);
+		close(m);
+		sb->a = 0;
+		return;
+	}
+	sb->req = r[0];
+	sb->ctl = c[0];
+	sb->mounts = m;
+}
+
+/* Hands q to the standby: 1 when it took it (q's descriptors are still
+ * the caller's to close), 0 when it cannot (q untouched: run_a). */
+static int standby_pass(struct standby_ns *sb, struct req *q)
+{
+	int code = EIO;
+
+	if (sb->a <= 0 || !mounts_unchanged(sb->mounts) ||
+	    fdpass_send(sb->ctl, "S", 1, (int[]){q->fd[JFD_CTL], q->fd[JFD_REP]}, 2) < 0)
+		return 0;
+	/* A has the control socket: from here on the spawn is A's to end */
+	if (fdpass_send(sb->req, &q->h, sizeof(q->h), q->fd, q->nfd) < 0)
+		(void)!write(q->fd[JFD_REP], &code, sizeof(code));
+	return 1;
+}
+
+/* ---- the spawner -------------------------------------------------------- */
 
 static int load_filter(int fd)
 {
@@ -588,6 +579,7 @@ static int load_filter(int fd)
 
 int spawner_main(int argc, char **argv)
 {
+	struct standby_ns sb;
 	int sock, sec;
 	char *end;
 
@@ -608,19 +600,21 @@ int spawner_main(int argc, char **argv)
 			close(fd);
 	fcntl(sock, F_SETFD, FD_CLOEXEC);
 	signal(SIGCHLD, SIG_IGN); /* the A processes reap themselves */
+	standby_make(&sb, sock);
 	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)
 		return 1;
 	for (;;) {
 		struct req q;
-		int got;
+		int got, passed = 0;
 		pid_t a = 0;
 
 		memset(&q, 0, sizeof(q));
 		got = receive(sock, &q);
 		if (got == 0)
 			return 0;
-		if (got > 0 && (a = fork()) == 0)
-			run_a(&q, sock);
+		if (got > 0 && !(passed = standby_pass(&sb, &q)) && (a = fork()) == 0)
+			run_a(&q, sock, (int[]){sb.req, sb.ctl, sb.mounts},
+			      sb.a > 0 ? 3 : 0);
 		if (got < 0 || a < 0) {
 			int code = got < 0 ? EINVAL : errno;
 			if (q.nfd > JFD_REP)
@@ -628,5 +622,9 @@ int spawner_main(int argc, char **argv)
 		}
 		for (int i = 0; i < q.nfd; i++)
 			close(q.fd[i]);
+		if (got > 0) { /* used, or out of date: the next one */
+			standby_end(&sb, !passed);
+			standby_make(&sb, sock);
+		}
 	}
 }
