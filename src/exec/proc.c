@@ -700,7 +700,6 @@ void proc_count_spawn(void)
 
 int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 {
-	proc_count_spawn();
 	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rep[2] = {-1, -1};
 	int in_fd, file_fd = -1, ret = 0, jail = 0, ready = 0;
 	const struct sandbox *sb = o->sandbox;
@@ -712,6 +711,7 @@ int proc_run(const struct proc_opts *o, struct proc_result *r, struct buf *err)
 	struct run_state s;
 	struct drain d[2];
 
+	proc_count_spawn();
 	memset(&s, 0, sizeof(s));
 	s.pidfd = s.ctl = -1;
 	s.timeout_ms = o->timeout_ms;

@@ -498,13 +498,6 @@ static int stamp_equal(const struct git_index_stamp *a, const struct git_index_s
 	       a->size == b->size && a->mtime_ns == b->mtime_ns;
 }
 
-/*
- * Stages everything and names what changed.  `add -v` names only what it
- * staged itself, so its list is complete only when the index still equals
- * HEAD, i.e. nobody (an agent CLI running `git add`, a gate) rewrote the
- * index since our last commit: the stamp proves that.  Otherwise git lists
- * the staged paths itself.
- */
 int git_index_stamp_same(const char *tree, const struct git_index_stamp *st)
 {
 	struct git_index_stamp now;
@@ -513,17 +506,21 @@ int git_index_stamp_same(const char *tree, const struct git_index_stamp *st)
 	return st && stamp_equal(st, &now);
 }
 
+/*
+ * Stages everything and names what changed.  `add -v` names only what it
+ * staged itself, so its list is complete only when the index still equals
+ * HEAD, i.e. nobody (an agent CLI running `git add`, a gate) rewrote the
+ * index since our last commit: the stamp proves that.  Otherwise git lists
+ * the staged paths itself.
+ */
 int git_stage_all(const char *tree, const char *excludes,
 		  const struct git_index_stamp *stamp, struct buf *changed,
 		  struct buf *err)
 {
 	char *opt = xasprintf("core.excludesFile=%s", excludes ? excludes : "/dev/null");
 	struct buf out = BUF_INIT;
-	struct git_index_stamp now;
-	int ret, trusted;
+	int ret, trusted = git_index_stamp_same(tree, stamp);
 
-	git_index_stamp_take(tree, &now);
-	trusted = stamp && stamp_equal(stamp, &now);
 	ret = git_run(tree, &out, err, "-c", opt, "add", "-A", "-v", ".", NULL);
 	free(opt);
 	if (ret == 0 && (!trusted || parse_add_verbose(&out, changed) < 0)) {
