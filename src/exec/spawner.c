@@ -297,15 +297,47 @@ static void __attribute__((noreturn)) b_body(const struct req *q, int status_fd)
 	}
 }
 
-static void __attribute__((noreturn)) run_b(const struct req *q, int status_fd)
+/* B's own setup, as its namespace's first process, the fresh /proc when
+ * with_proc: 0 or an errno. */
+static int b_enter(int with_proc)
 {
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* what the command sees as pid 1: not a "loopgate" to hunt for */
 	prctl(PR_SET_NAME, "init");
-	if ((ret = spawn_fresh_proc()) < 0)
-		fail(q->fd[JFD_REP], -ret);
+	return with_proc && (ret = spawn_fresh_proc()) < 0 ? -ret : 0;
+}
+
+/* A's own namespaces (mount, PID, IPC) with a fresh /tmp and /dev/shm:
+ * 0 or an errno. */
+static int a_enter(void)
+{
+	int ret;
+
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return errno;
+	if ((ret = spawn_fresh_tmpfs("/tmp")) < 0 ||
+	    (ret = spawn_fresh_tmpfs("/dev/shm")) < 0)
+		return -ret;
+	return 0;
+}
+
+/* A's last word: B's status on the control socket. */
+static void __attribute__((noreturn)) a_report(int ctl, int st)
+{
+	while (send(ctl, &st, sizeof(st), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+static void __attribute__((noreturn)) run_b(const struct req *q, int status_fd)
+{
+	int code = b_enter(1);
+
+	if (code)
+		fail(q->fd[JFD_REP], code);
 	b_body(q, status_fd);
 }
 
@@ -355,13 +387,9 @@ run_a(struct req *q, int sock, const int *also, int nalso)
 			close(also[i]);
 	if ((ret = parse(q)) < 0)
 		fail(rep, -ret);
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0)
-		fail(rep, errno);
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		fail(rep, errno);
-	if ((ret = spawn_fresh_tmpfs("/tmp")) < 0 ||
-	    (ret = spawn_fresh_tmpfs("/dev/shm")) < 0 ||
-	    (ret = spawn_seed(q->home, q->files, q->fd + JFD_NFIXED, q->h.nfiles)) < 0)
+	if ((ret = a_enter()) != 0)
+		fail(rep, ret);
+	if ((ret = spawn_seed(q->home, q->files, q->fd + JFD_NFIXED, q->h.nfiles)) < 0)
 		fail(rep, -ret);
 	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
 		fail(rep, errno);
@@ -377,9 +405,7 @@ run_a(struct req *q, int sock, const int *also, int nalso)
 		if (i != JFD_CTL)
 			close(q->fd[i]);
 	st = watch_b(b, q->fd[JFD_CTL], sp[0]);
-	while (send(q->fd[JFD_CTL], &st, sizeof(st), MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
-	_exit(0);
+	a_report(q->fd[JFD_CTL], st);
 }
 
 /* ---- the spawner (receive) ---------------------------------------------- */
@@ -433,12 +459,9 @@ static int mounts_unchanged(int fd)
 static void __attribute__((noreturn)) standby_b(int req_sock, int status_fd, int code)
 {
 	struct req q;
-	int ret;
+	int ret, e = b_enter(!code);
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	prctl(PR_SET_NAME, "init");
-	if (!code && (ret = spawn_fresh_proc()) < 0)
-		code = -ret;
+	code = code ? code : e;
 	memset(&q, 0, sizeof(q));
 	if ((ret = receive(req_sock, &q)) == 0)
 		_exit(0);   /* discarded, or the jail ends: no request */
@@ -455,19 +478,13 @@ static void __attribute__((noreturn)) standby_b(int req_sock, int status_fd, int
 
 static void __attribute__((noreturn)) standby_a(int req_sock, int ctl_sock)
 {
-	int sp[2] = {-1, -1}, got[2], n = 0, code = 0, ret, st;
+	int sp[2] = {-1, -1}, got[2], n = 0, code = 0, st;
 	char c;
 	pid_t b = -1;
 
 	signal(SIGCHLD, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		code = errno;
-	else if ((ret = spawn_fresh_tmpfs("/tmp")) < 0 ||
-		 (ret = spawn_fresh_tmpfs("/dev/shm")) < 0)
-		code = -ret;
-	else if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
+	if (!(code = a_enter()) && pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0)
 		code = errno;
 	if (!code && (b = fork()) < 0)
 		code = errno;
@@ -487,9 +504,7 @@ static void __attribute__((noreturn)) standby_a(int req_sock, int ctl_sock)
 	close(ctl_sock);
 	close(got[1]); /* the report pipe: B's to write */
 	st = watch_b(b, got[0], sp[0]);
-	while (send(got[0], &st, sizeof(st), MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
-	_exit(0);
+	a_report(got[0], st);
 }
 
 /* Lets go of the standby: killed (discarded) or handed a request. */
