@@ -54,19 +54,11 @@ for arg in "$@"; do
 done
 
 cleanup() {
-	# tmpfs mounts made by small_disk come off first
-	if [ -f "$TRASH_ROOT/.mounts" ]; then
-		while read -r m; do umount -l "$m" || echo "# could not unmount $m" >&2; done <"$TRASH_ROOT/.mounts"
-	fi
-	# start_fake runs inside $(...): its pids come back through files, in
-	# the script's fixtures or in a case's directory
-	for f in "$TRASH_ROOT"/*.fakepid "$TRASH_ROOT"/c[0-9]*/*.fakepid "$TRASH_ROOT"/setup/*/*.fakepid; do
-		[ -f "$f" ] && [ ! -L "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
 	if [ "${LOOPGATE_KEEP:-0}" = 1 ]; then
+		sh "$TEST_DIR/sweep.sh" --keep "$TRASH_ROOT"
 		echo "# kept $TRASH_ROOT" >&2
 	else
-		rm -rf "$TRASH_ROOT"
+		sh "$TEST_DIR/sweep.sh" "$TRASH_ROOT"
 	fi
 }
 trap cleanup EXIT

@@ -11,6 +11,19 @@ passed=0
 failed=0
 logdir=${TMPDIR:-/tmp}/loopgate-tests.$$
 mkdir -p "$logdir"
+# Every script's scratch directory (lib.sh's $TRASH) is made in one of this
+# run's own, so that what a script killed by its timeout left behind (its
+# EXIT trap does not run on SIGKILL) is found and swept after it: leftovers
+# would pile up in /var/tmp, which the sandbox's socket walk reads at every
+# run's start.
+scratch=$(mktemp -d "${LOOPGATE_TEST_TMP:-/var/tmp}/loopgate-tests.XXXXXX") || exit 1
+export LOOPGATE_TEST_TMP="$scratch"
+sweep() {
+	[ "${LOOPGATE_KEEP:-0}" = 1 ] && return 0
+	set -- "$scratch"/*
+	[ -e "$1" ] && sh "$here/sweep.sh" "$@"
+	return 0
+}
 
 count() {	# $1: log file, $2: exit status, $3: name
 	# "ok N # skip": a case not selected (LOOPGATE_CASES), neither passed
@@ -39,6 +52,7 @@ for t in "$UNIT_DIR"/test_*; do
 	log=$logdir/$name.log
 	(cd "$here" && timeout -k 5 "$timeout_s" "$t") >"$log" 2>&1
 	count "$log" $? "$name"
+	sweep
 done
 
 for t in "$here"/t[0-9]*.sh; do
@@ -48,6 +62,7 @@ for t in "$here"/t[0-9]*.sh; do
 	log=$logdir/$name.log
 	timeout -k 5 "$timeout_s" sh "$t" >"$log" 2>&1
 	count "$log" $? "$name"
+	sweep
 done
 
 # The adversarial suite (tests/adversarial/run.sh) counts as one script:
@@ -56,10 +71,12 @@ case adversarial in *"$pattern"*)
 	log=$logdir/adversarial.log
 	timeout -k 5 "${LOOPGATE_ADV_TIMEOUT:-1800}" sh "$here/adversarial/run.sh" >"$log" 2>&1
 	count "$log" $? adversarial
+	sweep
 	grep '^# adversarial:' "$log"
 	;;
 esac
 
 rm -rf "$logdir"
+[ "${LOOPGATE_KEEP:-0}" = 1 ] || rmdir "$scratch" 2>/dev/null
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
