@@ -25,7 +25,9 @@ sweep() {
 	return 0
 }
 
-count() {	# $1: log file, $2: exit status, $3: name
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+count() {	# $1: log file, $2: exit status, $3: name, $4: start (now_ms)
 	# "ok N # skip": a case not selected (LOOPGATE_CASES), neither passed
 	# nor failed
 	p=$(grep '^ok ' "$1" | grep -vc '^ok [0-9]* # skip')
@@ -37,11 +39,13 @@ count() {	# $1: log file, $2: exit status, $3: name
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	ms=$(($(now_ms) - $4))
+	took="$((ms / 1000)).$((ms % 1000 / 100)) s"
 	if [ "$f" -ne 0 ]; then
-		echo "FAIL $3 ($p passed, $f failed)"
+		echo "FAIL $3 ($p passed, $f failed, $took)"
 		grep -v '^ok ' "$1" | tail -n 60 | sed 's/^/    /'
 	else
-		echo "PASS $3 ($p passed)"
+		echo "PASS $3 ($p passed, $took)"
 	fi
 }
 
@@ -50,8 +54,9 @@ for t in "$UNIT_DIR"/test_*; do
 	name=$(basename "$t")
 	case "$name" in *"$pattern"*) ;; *) continue ;; esac
 	log=$logdir/$name.log
+	t0=$(now_ms)
 	(cd "$here" && timeout -k 5 "$timeout_s" "$t") >"$log" 2>&1
-	count "$log" $? "$name"
+	count "$log" $? "$name" "$t0"
 	sweep
 done
 
@@ -60,8 +65,9 @@ for t in "$here"/t[0-9]*.sh; do
 	name=$(basename "$t")
 	case "$name" in *"$pattern"*) ;; *) continue ;; esac
 	log=$logdir/$name.log
+	t0=$(now_ms)
 	timeout -k 5 "$timeout_s" sh "$t" >"$log" 2>&1
-	count "$log" $? "$name"
+	count "$log" $? "$name" "$t0"
 	sweep
 done
 
@@ -69,8 +75,9 @@ done
 # its ok / not ok lines are its cases.
 case adversarial in *"$pattern"*)
 	log=$logdir/adversarial.log
+	t0=$(now_ms)
 	timeout -k 5 "${LOOPGATE_ADV_TIMEOUT:-1800}" sh "$here/adversarial/run.sh" >"$log" 2>&1
-	count "$log" $? adversarial
+	count "$log" $? adversarial "$t0"
 	sweep
 	grep '^# adversarial:' "$log"
 	;;
