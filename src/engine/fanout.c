@@ -58,6 +58,8 @@ void fanout_free(struct fanout *f)
 		free(w->cfg);
 		if (w->pidfd >= 0)
 			close(w->pidfd);
+		if (w->check_pidfd >= 0)
+			close(w->check_pidfd);
 	}
 	fanout_remote_close(f);
 	free(f->w);
@@ -173,7 +175,7 @@ struct fanout *fanout_new(struct run *r)
 			}
 		}
 		w->slot = i;
-		w->pidfd = -1;
+		w->pidfd = w->check_pidfd = -1;
 		snprintf(w->id, sizeof(w->id), "w%zu", i + 1);
 		w->name = xstrdup(name ? name : w->id);
 		w->run_id = xasprintf("%s-%s", r->id, w->id);
@@ -216,7 +218,7 @@ struct fw *fanout_add_worker(struct run *r, struct fanout *f, const char *id)
 	w = &f->w[f->n];
 	memset(w, 0, sizeof(*w));
 	w->slot = f->n++;
-	w->pidfd = -1;
+	w->pidfd = w->check_pidfd = -1;
 	w->verified = -1;
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	w->name = xstrdup(id);
@@ -334,35 +336,46 @@ static void stop_workers(struct fanout *f, int sig)
 			kill(-f->w[i].pid, sig);
 }
 
-/* The worker that ended as pid, or NULL. */
-static struct fw *by_pid(struct fanout *f, pid_t pid)
+/* The worker that ended as pid, or whose check did (*check set), or NULL. */
+static struct fw *by_pid(struct fanout *f, pid_t pid, int *check)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (f->w[i].state == FW_RUNNING && f->w[i].pid == pid)
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->w[i].state == FW_RUNNING && f->w[i].pid == pid) {
+			*check = 0;
 			return &f->w[i];
+		}
+		if (f->w[i].check_pid == pid) {
+			*check = 1;
+			return &f->w[i];
+		}
+	}
 	return NULL;
 }
 
-/* Waits for a running worker to end (or a tick to pass); the ended one,
- * or NULL. */
-static struct fw *wait_one(struct fanout *f, int *wstatus)
+/* Waits for a running worker or a check to end (or a tick to pass); the
+ * ended one (*check: its check ended), or NULL. */
+static struct fw *wait_one(struct fanout *f, int *wstatus, int *check)
 {
-	struct pollfd pf[FANOUT_MAX_SLOTS];
+	struct pollfd pf[2 * FANOUT_MAX_SLOTS];
 	nfds_t n = 0;
 	pid_t pid = waitpid(-1, wstatus, WNOHANG);
 
 	if (pid > 0) {
 		proc_forget(pid);
-		return by_pid(f, pid);
+		return by_pid(f, pid, check);
 	}
-	for (size_t i = 0; i < f->n && n < FANOUT_MAX_SLOTS; i++)
+	for (size_t i = 0; i < f->n; i++) {
 		if (f->w[i].state == FW_RUNNING && f->w[i].pidfd >= 0)
 			pf[n++] = (struct pollfd){.fd = f->w[i].pidfd, .events = POLLIN};
+		if (f->w[i].check_pid > 0 && f->w[i].check_pidfd >= 0)
+			pf[n++] = (struct pollfd){.fd = f->w[i].check_pidfd,
+						  .events = POLLIN};
+	}
 	poll(pf, n, TICK_MS);
 	pid = waitpid(-1, wstatus, WNOHANG);
 	if (pid > 0) {
 		proc_forget(pid);
-		return by_pid(f, pid);
+		return by_pid(f, pid, check);
 	}
 	return NULL;
 }
@@ -460,13 +473,20 @@ void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w)
 	fanout_worker_ended(r, f, w);
 }
 
+/*
+ * Runs the workers and checks their claims until none is open.  A claim is
+ * checked in a process of its own (local workers: fanout_check.c), so that
+ * the claims of workers ending together are checked at once, at most
+ * max_parallel of them; the log's records stay the coordinator's alone.
+ */
 int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 {
-	int wstatus;
+	int wstatus, check = 0;
 
 	(void)err;
+	f->checks_async = !f->ex;
 	for (;;) {
-		size_t open = 0;
+		size_t open;
 		struct fw *w;
 
 		if (interrupt_pending() && !f->interrupted) {
@@ -475,6 +495,8 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 			stop_workers(f, SIGTERM);
 		}
 		fill(r, f);
+		fanout_checks_fill(r, f);
+		open = fanout_checks_running(f);
 		for (size_t i = 0; i < f->n; i++)
 			open += f->w[i].state == FW_RUNNING;
 		if (!open)
@@ -482,18 +504,24 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 		if (f->ex) {
 			if (!(w = fanout_remote_wait(r, f)))
 				continue;
+			fanout_worker_ended(r, f, w);
 		} else {
-			if (!(w = wait_one(f, &wstatus)))
+			if (!(w = wait_one(f, &wstatus, &check)))
 				continue;
-			ended(w, wstatus);
+			if (check) {
+				fanout_check_end(r, f, w, wstatus);
+			} else {
+				ended(w, wstatus);
+				fanout_worker_ended(r, f, w);
+			}
 		}
-		fanout_worker_ended(r, f, w);
 		if (w->verified == 1 && !strcmp(f->select, "first") && !f->stopping &&
 		    !f->tasks) {
 			fanout_stop(f, "another worker's candidate was verified first");
 			stop_workers(f, SIGTERM);
 		}
 	}
+	f->checks_async = 0; /* a resolution worker's claim: checked when it ends */
 	return fanout_choose(r, f, err);
 }
 

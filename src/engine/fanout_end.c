@@ -7,7 +7,6 @@
 #include "engine/fanout_impl.h"
 #include "engine/ledger.h"
 #include "engine/loop.h"
-#include "engine/reverify.h"
 #include "engine/run.h"
 #include "record/evkind.h"
 #include "record/rundir.h"
@@ -165,70 +164,6 @@ static json_t *log_link(const struct fw *w)
 	return o;
 }
 
-/* Lines added plus removed, and files touched, by commit against base. */
-static void diff_size(const struct run *r, struct fw *w)
-{
-	struct buf out = BUF_INIT;
-	const char *p;
-
-	w->diff_lines = w->diff_files = 0;
-	if (git_run(r->repo, &out, NULL, "diff", "--numstat", "--no-renames", r->base_sha,
-		    w->commit, "--", NULL) < 0) {
-		buf_release(&out);
-		return;
-	}
-	for (p = out.s; p && *p;) {
-		char *end;
-		long add = strtol(p, &end, 10), del;
-		del = *end == '\t' ? strtol(end + 1, &end, 10) : 0;
-		w->diff_lines += add + del; /* a binary file ("-") counts 0 */
-		w->diff_files++;
-		p = strchr(p, '\n');
-		p = p ? p + 1 : NULL;
-	}
-	buf_release(&out);
-}
-
-/* A converged worker's commit, checked in a clean checkout by us. */
-static void check_claim(struct run *r, struct fanout *f, struct fw *w)
-{
-	struct buf commit = BUF_INIT, why = BUF_INIT, err = BUF_INIT;
-	char *tree = rundir_tree(w->run_dir);
-	char dir[48];
-	int ret;
-
-	snprintf(dir, sizeof(dir), "workers/%s-reverify", w->id);
-	w->verified = 0;
-	if ((ret = git_rev(r->repo, w->branch, &commit, &err)) == 0) {
-		struct claim c = {.commit = commit.s,
-				  .worker = w->id,
-				  .tree = tree,
-				  .dir = dir,
-				  .iteration = (int)w->iterations,
-				  .cfg = w->cfg};
-		w->commit = buf_detach(&commit, NULL);
-		diff_size(r, w);
-		ret = reverify_claim(r, &c, &why, &err);
-	}
-	if (ret < 0)
-		buf_addf(&why, "it could not be checked: %s", err.s);
-	w->verified = ret == 0;
-	w->verdict = ret ? buf_detach(&why, NULL) : NULL;
-	events_append(&r->ev, EV_CANDIDATE,
-		      json_pack("{s:s,s:o,s:b,s:o,s:I,s:I,s:o}", "worker", w->id,
-				"commit", events_str(w->commit), "verified", w->verified,
-				"reason", events_str(w->verdict), "diff_lines",
-				(json_int_t)w->diff_lines, "diff_files",
-				(json_int_t)w->diff_files, "vote",
-				vote_tally_json(&w->vote)));
-	if (w->verified && f->winner < 0 && !strcmp(f->select, "first"))
-		f->winner = (int)(w - f->w);
-	free(tree);
-	buf_release(&commit);
-	buf_release(&why);
-	buf_release(&err);
-}
-
 /* The coordinator's totals are the sum of its workers'. */
 void fanout_account(struct run *r, const struct fw *w)
 {
@@ -286,8 +221,11 @@ void fanout_worker_ended(struct run *r, struct fanout *f, struct fw *w)
 				w->status, "reason", events_str(w->reason), "spend",
 				spend_json(w), "log", log_link(w)));
 	events_sync(&r->ev);
-	if (!strcmp(w->status, "converged"))
-		check_claim(r, f, w);
+	if (!strcmp(w->status, "converged")) {
+		w->check_wanted = 1;
+		if (!f->checks_async)
+			fanout_check(r, f, w);
+	}
 }
 
 /* <0 when a is the better `best` candidate: the smaller diff, then the

@@ -1,6 +1,7 @@
 /*
  * fanout_impl.h: PRIVATE to fanout.c (starting and waiting), fanout_end.c
- * (a worker's end, its check, the choice) and fanout_resume.c.
+ * (a worker's end, the choice), fanout_check.c (its claim checked) and
+ * fanout_resume.c.
  */
 #ifndef LOOPGATE_FANOUT_IMPL_H
 #define LOOPGATE_FANOUT_IMPL_H
@@ -59,6 +60,9 @@ struct fw {
 	long iterations, tokens_in, tokens_out, calls;
 	double cost;
 	/* its claim, checked */
+	int check_wanted; /* converged: its claim waits for its check */
+	pid_t check_pid;  /* > 0: being checked in that process */
+	int check_pidfd;
 	char *commit;
 	int verified;  /* -1 not a claim, 0 rejected, 1 verified */
 	char *verdict; /* why rejected */
@@ -81,6 +85,8 @@ struct fanout {
 	int stopping; /* no more workers start */
 	const char *stop_why;
 	int interrupted;
+	int checks_async;    /* claims are checked in processes of their own,
+				at most max_parallel at once (fanout_drive) */
 	int winner;	     /* index, or -1 */
 	struct executor *ex; /* executor: slurm, kueue; NULL: local processes */
 	char *remote;	     /* kueue: the git remote workers clone and push to */
@@ -138,6 +144,20 @@ void fanout_account(struct run *r, const struct fw *w);
 /* w->roles from a "roles" object of spend_json / summary.json. */
 void fanout_spend_roles(struct fw *w, const json_t *roles);
 int fanout_choose(struct run *r, struct fanout *f, struct buf *err);
+/*
+ * fanout_check.c: a converged worker's claim checked (reverify_claim on
+ * its branch head), its records and a `candidate` record written.
+ * fanout_check: here and now.  fanout_checks_fill: each claim waiting
+ * (check_wanted) checked: with checks_async in a forked process
+ * (fanout_check_start; at most max_parallel at once, the others wait),
+ * else here and now.  A forked check's records reach the log only at
+ * fanout_check_end (its pid reaped), in one block with its candidate.
+ */
+void fanout_check(struct run *r, struct fanout *f, struct fw *w);
+int fanout_check_start(struct run *r, struct fanout *f, struct fw *w);
+void fanout_checks_fill(struct run *r, struct fanout *f);
+size_t fanout_checks_running(const struct fanout *f);
+void fanout_check_end(struct run *r, struct fanout *f, struct fw *w, int wstatus);
 /* fanout_merge.c: split work's end: each task's verified commit merged
  * in order, each merge verified against every gate so far. */
 int fanout_merge(struct run *r, struct fanout *f, struct buf *err);

@@ -91,8 +91,9 @@ static void plan_open(struct run *r, struct fanout *f, const char *started)
 /*
  * The workers as the reduced log (resume_state.h) tells them: begun (with
  * their settings and cluster handle), ended (their spend is the run's),
- * checked (the claim); with select "first", the first claim verified in
- * log order wins.
+ * checked (the claim; a converged worker whose check has no candidate
+ * record yet is checked again); with select "first", the first claim
+ * verified in log order wins.
  */
 static void take_workers(struct run *r, struct fanout *f, const struct resume_state *s,
 			 char *started)
@@ -116,6 +117,9 @@ static void take_workers(struct run *r, struct fanout *f, const struct resume_st
 		}
 		if (rw->candidate)
 			take_candidate(w, rw->candidate);
+		else if (rw->end && w->status && !strcmp(w->status, "converged"))
+			w->check_wanted = 1; /* killed before its check ended:
+						checked again (fanout_drive) */
 		if (rw->verified_seq >= 0 && !strcmp(f->select, "first") &&
 		    (first < 0 || rw->verified_seq < first)) {
 			first = rw->verified_seq;

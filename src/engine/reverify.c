@@ -14,6 +14,7 @@
 #include "tree/protect.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,9 +165,16 @@ static int check_claim(struct run *r, const struct worker *w, const struct claim
 {
 	struct buf prot = BUF_INIT, untracked = BUF_INIT;
 	struct sandbox sb;
-	char *path = rundir_file(r->run_dir, "verify");
-	char *artifacts = rundir_file(r->run_dir, "verify.artifacts");
+	char name[64], *path, *artifacts;
 	int ret, sb_made = 0;
+
+	/* a tree of its own for each worker's claim: a fan-out checks
+	 * several at once (fanout_check.c) */
+	snprintf(name, sizeof(name), "verify%s%s", c->worker ? "-" : "",
+		 c->worker ? c->worker : "");
+	path = rundir_file(r->run_dir, name);
+	snprintf(name + strlen(name), sizeof(name) - strlen(name), ".artifacts");
+	artifacts = rundir_file(r->run_dir, name);
 
 	events_append(&r->ev, EV_REVERIFY_START,
 		      json_pack("{s:i,s:s,s:s?}", "iteration", c->iteration, "commit",

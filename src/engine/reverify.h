@@ -40,7 +40,10 @@ int reverify_candidate(struct run *r, struct worker *w, int iteration, struct bu
  * protected paths (r->w), recorded with "worker" in reverify_start/_end.
  * tree: the worker's tree, whose untracked files a rejection names (NULL:
  * not reachable); dir: where the gates' outputs go, relative to the run's
- * directory.  Returns as reverify_candidate.
+ * directory.  The clean checkout is <run>/verify-<worker> (<run>/verify
+ * without a worker), so that claims of different workers can be checked
+ * at once, each in a process of its own (fanout_check.c).  Returns as
+ * reverify_candidate.
  */
 struct claim {
 	const char *commit;

@@ -106,6 +106,7 @@ struct events {
 	/* Who is told of each record and checkpoint (events_observe). */
 	struct events_observer obs[EVENTS_OBSERVERS_MAX];
 	int nobs;
+	json_t *capture; /* events_capture: records go here, not to the log */
 };
 #define EVENTS_INIT                                                                      \
 	{                                                                                \
@@ -161,6 +162,15 @@ int events_group_end(struct events *ev);
  * 0 or the sticky -errno.  Appending later is allowed: the next seal
  * covers the new head. */
 int events_seal(struct events *ev);
+/*
+ * In a forked process that must not write its parent's log (a fan-out's
+ * check of a claim, fanout_check.c): from now on each append adds
+ * {"kind": K, "body": B} (B redacted) to the array into (borrowed) and
+ * writes nothing, calls no observer, syncs nothing and hits no fault
+ * point; the log's descriptors are forgotten (not closed: the parent's).
+ * The parent appends the records to its log itself, in one block.
+ */
+void events_capture(struct events *ev, json_t *into);
 /* Seals (unless failed), closes both files, releases err. */
 void events_close(struct events *ev);
 
