@@ -285,4 +285,71 @@ test_expect_success 'SIGKILL of the coordinator mid fan-out, then resume: same r
 	done
 '
 
+# A gate that, in the coordinator's clean checkout of a claim (<id>/verify*,
+# not a worker's own <id>-wK/verify), marks its start in $1 and then waits
+# (at most 20 s) until two checks have started: it passes only when the
+# checks of two claims overlap in time.
+cat >"$TRASH/overlap-gate.sh" <<'SH'
+case $PWD in
+*-w[0-9]/verify* | */tree) ;;
+*/verify*)
+	mkdir -p "$1" && mktemp "$1/start.XXXXXX" >/dev/null || exit 1
+	i=0
+	while [ "$(ls "$1" | wc -l)" -lt 2 ]; do
+		i=$((i + 1))
+		[ $i -le 400 ] || exit 1
+		sleep 0.05
+	done
+	;;
+esac
+sh test.sh
+SH
+
+test_expect_success 'the claims of workers ending together are checked at once, each in its own checkout' '
+	printf "workers:\n  - agent_cmd: sh %s/right.sh\n  - agent_cmd: sh %s/right.sh\nselect: best\n" \
+		"$TRASH" "$TRASH" | fan_repo ov &&
+	expect_code 0 $LOOPGATE run --dir ov --goal g --gate "sh $TRASH/overlap-gate.sh $TRASH/ov-starts" \
+		--max-parallel 2 --max-iterations 4 $TRASH_WRITABLE --json >s.json 2>err &&
+	test "$(summary_field s.json status)" = converged &&
+	test "$(ls "$TRASH/ov-starts" | wc -l)" = 2 &&
+	id=$(summary_field s.json run_id) &&
+	python3 - ov/.loopgate/runs/$id/events.jsonl <<-\PY
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1])]
+	kinds = [(r["kind"], r["body"].get("worker")) for r in recs]
+	cands = [b for k, b in [(r["kind"], r["body"]) for r in recs] if k == "candidate"]
+	assert sorted((c["worker"], c["verified"]) for c in cands) == [("w1", True), ("w2", True)], cands
+	# each claim'"'"'s records form one block: reverify_start ... reverify_end, candidate
+	for w in ("w1", "w2"):
+	    i = kinds.index(("reverify_start", w))
+	    j = kinds.index(("candidate", w))
+	    block = [k for k, _ in kinds[i:j + 1]]
+	    assert "worker_end" not in block and block.count("reverify_start") == 1, block
+	    assert kinds[j - 1] == ("reverify_end", w), kinds[i:j + 1]
+	PY
+'
+
+test_expect_success 'SIGKILL while a claim'"'"'s check is written, then resume: the claim is checked again and wins' '
+	printf "workers:\n  - agent_cmd: sh %s/right.sh\n  - agent_cmd: sh %s/wrong.sh\n" \
+		"$TRASH" "$TRASH" | fan_repo kc &&
+	LOOPGATE_FAULT=kill:torn.candidate expect_code 137 $LOOPGATE run --dir kc --goal g \
+		--gate "sh test.sh" --select first --max-iterations 6 >/dev/null 2>killed.err &&
+	id=$(ls kc/.loopgate/runs | grep -v -- "-w") &&
+	! grep -q "\"candidate\"" "kc/.loopgate/runs/$id/events.jsonl" &&
+	expect_code 0 $LOOPGATE resume "$id" --dir kc --json >r.json 2>resumed.err &&
+	test "$(summary_field r.json status)" = converged &&
+	python3 - r.json kc/.loopgate/runs/$id/events.jsonl <<-\PY &&
+	import json, sys
+	s = json.load(open(sys.argv[1]))
+	w = {x["worker"]: x for x in s["workers"]}
+	assert w["w1"]["winner"] and w["w1"]["verified"] is True, w
+	recs = [json.loads(l) for l in open(sys.argv[2])]
+	ends = [r["body"]["worker"] for r in recs if r["kind"] == "worker_end"]
+	assert ends.count("w1") == 1, ends
+	cands = [r["body"] for r in recs if r["kind"] == "candidate"]
+	assert [(c["worker"], c["verified"]) for c in cands] == [("w1", True)], cands
+	PY
+	$LOOPGATE audit verify "$id" --dir kc >/dev/null
+'
+
 test_done

@@ -218,8 +218,10 @@ void fanout_check_end(struct run *r, struct fanout *f, struct fw *w, int wstatus
 	w->check_pidfd = -1;
 	events_group_begin(&r->ev);
 	if (json_is_object(res) && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
-		json_array_foreach(json_object_get(res, "records"), i, rec) {
-			const char *kind = json_string_value(json_object_get(rec, "kind"));
+		json_array_foreach(json_object_get(res, "records"), i, rec)
+		{
+			const char *kind = json_string_value(
+				json_object_get(rec, "kind"));
 			if (kind && *kind)
 				events_append(&r->ev, kind,
 					      json_incref(json_object_get(rec, "body")));
@@ -232,8 +234,10 @@ void fanout_check_end(struct run *r, struct fanout *f, struct fw *w, int wstatus
 		free(w->commit);
 		s = json_string_value(json_object_get(res, "commit"));
 		w->commit = s ? xstrdup(s) : NULL;
-		w->diff_lines = (long)json_integer_value(json_object_get(res, "diff_lines"));
-		w->diff_files = (long)json_integer_value(json_object_get(res, "diff_files"));
+		w->diff_lines = (long)json_integer_value(
+			json_object_get(res, "diff_lines"));
+		w->diff_files = (long)json_integer_value(
+			json_object_get(res, "diff_files"));
 	} else {
 		buf_addf(&err, "its check's process ended (status %d) without a verdict",
 			 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
