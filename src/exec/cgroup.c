@@ -354,13 +354,39 @@ static void *prime_thread(void *arg)
 	return NULL;
 }
 
+/* A fork (a fan-out's check of a claim, engine/fanout_check.c) while the
+ * thread holds prime.lock would leave the child's copy locked for ever:
+ * the lock is taken across fork, and the child has no thread priming. */
+static void prime_fork_prepare(void)
+{
+	pthread_mutex_lock(&prime.lock);
+}
+
+static void prime_fork_parent(void)
+{
+	pthread_mutex_unlock(&prime.lock);
+}
+
+static void prime_fork_child(void)
+{
+	prime.running = 0;
+	pthread_mutex_unlock(&prime.lock);
+}
+
+static void prime_atfork(void)
+{
+	pthread_atfork(prime_fork_prepare, prime_fork_parent, prime_fork_child);
+}
+
 void cgroup_prime(void)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_attr_t a;
 	pthread_t t;
 
 	if (geteuid() != 0) /* the cgroups loopgate can make are root's */
 		return;
+	pthread_once(&once, prime_atfork);
 	pthread_mutex_lock(&prime.lock);
 	prime.end = 0; /* one still running goes on */
 	if (!prime.running) {
