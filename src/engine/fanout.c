@@ -494,6 +494,12 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 			fanout_stop(f, "the run was interrupted");
 			stop_workers(f, SIGTERM);
 		}
+		/* select first: a verified claim (its check ended) ends the rest */
+		if (f->winner >= 0 && !strcmp(f->select, "first") && !f->stopping &&
+		    !f->tasks) {
+			fanout_stop(f, "another worker's candidate was verified first");
+			stop_workers(f, SIGTERM);
+		}
 		fill(r, f);
 		fanout_checks_fill(r, f);
 		open = fanout_checks_running(f);
@@ -514,11 +520,6 @@ int fanout_drive(struct run *r, struct fanout *f, struct buf *err)
 				ended(w, wstatus);
 				fanout_worker_ended(r, f, w);
 			}
-		}
-		if (w->verified == 1 && !strcmp(f->select, "first") && !f->stopping &&
-		    !f->tasks) {
-			fanout_stop(f, "another worker's candidate was verified first");
-			stop_workers(f, SIGTERM);
 		}
 	}
 	f->checks_async = 0; /* a resolution worker's claim: checked when it ends */
