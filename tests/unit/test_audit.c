@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -536,12 +537,54 @@ TEST(every_observer_sees_each_record_in_order)
 	free(p);
 }
 
+/* A forked check's log (events_capture): records go to the array, the
+ * file and the observers see nothing, and the log's descriptors are
+ * forgotten, not closed (they are the parent's). */
+TEST(capture_writes_nothing_and_keeps_the_records)
+{
+	char *p = path_of("cap.jsonl");
+	struct events ev = EVENTS_INIT;
+	struct buf err = BUF_INIT, seen = BUF_INIT;
+	struct trace a = {'a', &seen};
+	struct events_observer oa = {.record = trace_record, .ctx = &a};
+	json_t *recs = json_array(), *r0, *r1;
+	struct stat before, after;
+	int fd;
+
+	unlink(p);
+	CHECK_INT(events_open(&ev, p, "run-cap", &err), 0);
+	CHECK_INT(events_observe(&ev, &oa), 0);
+	CHECK_INT(events_append(&ev, "one", json_object()), 0);
+	fd = ev.fd;
+	CHECK_INT(stat(p, &before), 0);
+	events_capture(&ev, recs);
+	CHECK_INT(events_append(&ev, "gate_start", json_pack("{s:i}", "gate", 1)), 0);
+	CHECK_INT(events_append(&ev, "gate_end", NULL), 0);
+	CHECK_INT(events_sync(&ev), 0);
+	CHECK_INT(stat(p, &after), 0);
+	CHECK_INT(after.st_size, before.st_size);
+	CHECK_STR(seen.s, "a:one,");
+	CHECK_INT(json_array_size(recs), 2);
+	r0 = json_array_get(recs, 0);
+	r1 = json_array_get(recs, 1);
+	CHECK_STR(json_string_value(json_object_get(r0, "kind")), "gate_start");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(r0, "body"), "gate")), 1);
+	CHECK(json_object_get(json_object_get(r1, "body"), "error") != NULL);
+	CHECK(fcntl(fd, F_GETFD) >= 0); /* still open: the parent's */
+	close(fd);
+	events_close(&ev);
+	json_decref(recs);
+	buf_release(&seen);
+	buf_release(&err);
+	free(p);
+}
+
 static void remove_dir(void)
 {
 	char *cmd[] = { "ok", "hdr", "exists", "flip", "flip-t", "flip2", "flip2-t",
 			"del", "del-t", "delh", "delh-t", "swap", "swap-t", "ins",
 			"ins-t", "junk", "junk-t", "torn", "torn-t", "gap", "forge",
-			"forge-t", "reopen", "cont", "reo-bad", "reo-bad-t", "obs", NULL };
+			"forge-t", "reopen", "cont", "reo-bad", "reo-bad-t", "obs", "cap", NULL };
 	char **c;
 
 	for (c = cmd; *c; c++) {
@@ -603,6 +646,7 @@ int main(void)
 	RUN(reopen_continues_an_intact_log);
 	RUN(reopen_refuses_a_tampered_log);
 	RUN(every_observer_sees_each_record_in_order);
+	RUN(capture_writes_nothing_and_keeps_the_records);
 	RUN(missing_file_is_an_error);
 	remove_dir();
 	return unit_done();
