@@ -161,7 +161,6 @@ int fanout_check_start(struct run *r, struct fanout *f, struct fw *w)
 
 	(void)f;
 	unlink(path);
-	events_sync(&r->ev); /* nothing of ours unsynced is copied into it */
 	pid = fork();
 	if (pid == 0)
 		check_child(r, w, path, parent);
@@ -191,7 +190,8 @@ void fanout_checks_fill(struct run *r, struct fanout *f)
 		struct fw *w = &f->w[i];
 		if (!w->check_wanted)
 			continue;
-		/* a cluster's coordinator, or no room: checked here, now */
+		/* a cluster's coordinator checks here and now; a forked check
+		 * waits for room (max_parallel) */
 		if (f->ex || !f->checks_async) {
 			fanout_check(r, f, w);
 		} else if (running < (size_t)f->max_parallel) {
