@@ -14,6 +14,7 @@
 #include "engine/fanout_impl.h"
 #include "engine/reverify.h"
 #include "engine/run.h"
+#include "exec/sandbox.h"
 #include "base/fileio.h"
 #include "record/evkind.h"
 #include "record/rundir.h"
@@ -161,6 +162,7 @@ int fanout_check_start(struct run *r, struct fanout *f, struct fw *w)
 
 	(void)f;
 	unlink(path);
+	sandbox_scan_settle(); /* the check makes a sandbox: the walk done */
 	pid = fork();
 	if (pid == 0)
 		check_child(r, w, path, parent);

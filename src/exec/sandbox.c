@@ -151,7 +151,8 @@ static void walk_env(struct sandbox *sb, const char *dir, int depth, size_t *see
 static struct {
 	pthread_mutex_t lock;
 	pthread_t thread;
-	int state; /* 0 not begun, 1 running in the thread, 2 done */
+	int state; /* 0 not begun, 1 running in the thread, 2 done, 3 walked
+		    * (sandbox_scan_settle), not yet taken */
 	struct strlist found;
 } scan = {PTHREAD_MUTEX_INITIALIZER, 0, 0, {NULL, 0}};
 
@@ -215,6 +216,16 @@ void sandbox_scan_begin(void)
 	    pthread_create(&scan.thread, NULL, scan_thread, NULL) == 0) {
 		scan.state = 1;
 		cgroup_prime(); /* the jail's cgroup join, ~10 ms from now */
+	}
+	pthread_mutex_unlock(&scan.lock);
+}
+
+void sandbox_scan_settle(void)
+{
+	pthread_mutex_lock(&scan.lock);
+	if (scan.state == 1) {
+		pthread_join(scan.thread, NULL);
+		scan.state = 3;
 	}
 	pthread_mutex_unlock(&scan.lock);
 }

@@ -81,6 +81,10 @@ void sandbox_release(struct sandbox *sb);
  * (once per process; sandbox_init waits for it, or walks itself when it
  * was not begun): a run begins it before making its worktree. */
 void sandbox_scan_begin(void);
+/* Waits for that walk's thread, when one runs: a process about to fork a
+ * child that may make a sandbox calls it first (the child has no copy of
+ * the thread to wait for; fanout_check.c).  The result stays for both. */
+void sandbox_scan_settle(void);
 /*
  * What the actor's sandbox adds to the run's: a host rule on the network
  * allow-list (network off becomes the list; on stays on), a path bound
