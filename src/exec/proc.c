@@ -591,9 +591,14 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 
 	s->start = clock_ms();
 	if (o->direct && !o->sandbox) {
-		struct proc_cmd_args a = {
-			o,	 cx,	 in_fd,	   outp[1], o->merge_output ? outp[1] : errp[1],
-			rep[1], path_var, found};
+		struct proc_cmd_args a = {o,
+					  cx,
+					  in_fd,
+					  outp[1],
+					  o->merge_output ? outp[1] : errp[1],
+					  rep[1],
+					  path_var,
+					  found};
 		s->pid = warden_direct(cx->loopgate, proc_cmd_exec, &a);
 		if (s->pid < 0)
 			return err_set(err, s->pid, "cannot fork: %s", strerror(-s->pid));
