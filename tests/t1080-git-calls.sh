@@ -10,15 +10,27 @@
 
 # $TRASH_ROOT/bin/git: logs each call's subcommand (the first argument
 # after loopgate's -c pairs) to $TRASH_ROOT/git.log, then runs git.
+# $TRASH_ROOT/how.log: the subcommand, whose child it is ("warden": its
+# parent's parent runs the same program, loopgate; "direct": loopgate's),
+# and "lock" when it holds the run lock open.
 REAL_GIT=$(command -v git)
 LOG=$TRASH_ROOT/git.log
+HOW=$TRASH_ROOT/how.log
 mkdir -p "$TRASH_ROOT/bin"
 cat >"$TRASH_ROOT/bin/git" <<SH
 #!/bin/sh
 for a in "\$@"; do
 	case \$skip in 1) skip= ; continue ;; esac
-	case \$a in -c) skip=1 ;; -*) ;; *) echo "\$a" >>"$LOG"; break ;; esac
+	case \$a in -c) skip=1 ;; -*) ;; *) echo "\$a" >>"$LOG"; sub=\$a; break ;; esac
 done
+gp=\$(cut -d" " -f4 /proc/\$PPID/stat)
+if [ "\$(readlink /proc/\$gp/exe)" = "\$(readlink /proc/\$PPID/exe)" ]; then
+	how=warden
+else
+	how=direct
+fi
+ls -l /proc/\$\$/fd | grep -q "/runs/[^/]*/lock\$" && how="\$how lock"
+echo "\$sub \$how" >>"$HOW"
 exec "$REAL_GIT" "\$@"
 SH
 chmod +x "$TRASH_ROOT/bin/git"
@@ -152,6 +164,40 @@ test_expect_success 'from a subdirectory: the same top, still no rev-parse' '
 		--goal g --gate true --agent-cmd true --json >"$TRASH/s.json" 2>"$TRASH/s.err") &&
 	test "$(summary_field s.json run_dir)" = "$(cd s && pwd -P)/.loopgate/runs/$(ls s/.loopgate/runs)" &&
 	! grep -q "^rev-parse$" "$LOG"
+'
+
+# add and commit start no process when the index lists no gitlink: they
+# run without a warden (exec/warden.h warden_direct), holding the run lock
+# so that a resume waits for them; with a submodule `add` may start a git
+# for it, and keeps its warden.  Other calls keep theirs.
+test_expect_success 'add and commit without a warden, holding the run lock' '
+	make_repo d &&
+	rm -f "$HOW" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir d \
+		--goal g --gate false --agent-cmd "echo x >>calc.py" --max-iterations 1 \
+		--json >d.json 2>d.err &&
+	grep "^add " "$HOW" >got &&
+	grep "^commit " "$HOW" >>got &&
+	printf "add direct lock\ncommit direct lock\n" >want &&
+	diff -u want got &&
+	grep "^status " "$HOW" >got &&
+	echo "status warden" >want &&
+	diff -u want got
+'
+
+test_expect_success 'a gitlink in the index: add keeps its warden' '
+	make_repo g &&
+	git init -q g/sub &&
+	git -C g/sub commit -q --allow-empty -m sub &&
+	git -C g update-index --add --cacheinfo 160000,$(git -C g/sub rev-parse HEAD),sub &&
+	git -C g commit -q -m "a submodule" &&
+	rm -f "$HOW" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir g \
+		--goal g --gate false --agent-cmd "echo x >>calc.py" --max-iterations 1 \
+		--json >g.json 2>g.err &&
+	grep "^add " "$HOW" >got &&
+	echo "add warden" >want &&
+	diff -u want got
 '
 
 test_done

@@ -590,12 +590,24 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	const char *found = proc_resolve(cx->argv[0], path_var, where);
 
 	s->start = clock_ms();
-	s->pid = fork();
-	if (s->pid < 0)
+	if (o->direct && !o->sandbox) {
+		struct proc_cmd_args a = {o,
+					  cx,
+					  in_fd,
+					  outp[1],
+					  o->merge_output ? outp[1] : errp[1],
+					  rep[1],
+					  path_var,
+					  found};
+		s->pid = warden_direct(cx->loopgate, proc_cmd_exec, &a);
+		if (s->pid < 0)
+			return err_set(err, s->pid, "cannot fork: %s", strerror(-s->pid));
+	} else if ((s->pid = fork()) < 0) {
 		return err_set(err, -errno, "cannot fork: %s", strerror(errno));
-	if (s->pid == 0)
+	} else if (s->pid == 0) {
 		child_exec(o, cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
 			   rep[1], path_var, found);
+	}
 	if (o->brief || cx->exec_later) { /* the exec not waited for (proc.h) */
 		if (cx->exec_later) {
 			close(rep[1]); /* rep[0]: for proc_await_exec */

@@ -71,6 +71,9 @@ struct proc_opts {
 	 * output_path (NULL: merged). */
 	int brief;
 	const char *error_path;
+	/* 1: no warden (warden_direct): a command that starts no process
+	 * of its own; not with sandbox */
+	int direct;
 };
 #define PROC_OPTS_INIT                                                                   \
 	{                                                                                \

@@ -233,6 +233,34 @@ int warden_start(pid_t loopgate, const int *close_fds, int nclose,
 	watch(loopgate, cmd);
 }
 
+pid_t warden_direct(pid_t loopgate, void (*exec_cmd)(void *), void *arg)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int e;
+
+	/* no handler of loopgate's may run in the child, which shares its
+	 * memory until the exec: exec_cmd resets them, then unblocks */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = vfork();
+	if (pid == 0) {
+		setsid();
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != loopgate)
+			_exit(128 + SIGKILL); /* died before the signal was armed */
+		/* the run lock: held while the command lives */
+		for (int i = 0; i < nkeep; i++)
+			if (fcntl(keep[i], F_SETFD, 0) < 0)
+				_exit(127);
+		exec_cmd(arg); /* execs or _exits */
+		_exit(127);
+	}
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid < 0 ? -e : pid;
+}
+
 /* ---- `loopgate __warden LOOPGATE_PID CMD_PID` ---------------------------- */
 
 static pid_t pid_arg(const char *s)

@@ -52,6 +52,16 @@
 int warden_start(pid_t loopgate, const int *close_fds, int nclose,
 		 void (*exec_cmd)(void *), void *arg, int lean);
 
+/*
+ * No warden: for a short command that starts no process of its own (a
+ * hardened git call, git_proc.c).  vforks the command's process, which
+ * leads a session of its own, dies by SIGKILL with loopgate
+ * (PR_SET_PDEATHSIG) and inherits the descriptors warden_keep_fd named:
+ * a resume cannot take the run lock while it lives.  exec_cmd(arg) as for
+ * warden_start.  Returns its pid, or -errno when vfork fails.
+ */
+pid_t warden_direct(pid_t loopgate, void (*exec_cmd)(void *), void *arg);
+
 /* Descriptors a re-exec'd warden keeps (the run lock): at most 16; a
  * descriptor is dropped from the list before it is closed. */
 void warden_keep_fd(int fd);

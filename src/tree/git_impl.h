@@ -52,6 +52,9 @@ int git_index_dirty(const char *tree, struct buf *out);
  * the entry layout depends on the configuration (extensions).
  */
 int git_index_paths(const char *tree, struct buf *out);
+/* 1 when git_index_paths would list tree's index (no gitlink among its
+ * entries: no submodule git could start a process for), else 0. */
+int git_index_plain(const char *tree);
 /*
  * Starts git (with the hardening and the overrides of git_run) in the
  * background (proc_start, brief): stdout appended to out_path, stderr to

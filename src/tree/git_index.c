@@ -150,7 +150,8 @@ static int extensions_ok(const unsigned char *p, const unsigned char *end)
 }
 
 /* all: every path (an unmerged one gives up: ls-files names each stage),
- * else the changed ones (git_index_dirty). */
+ * 2: the same checks, no path named (git_index_plain), else the changed
+ * ones (git_index_dirty). */
 static int parse(const char *tree, const unsigned char *d, size_t len, uint32_t index_sec,
 		 int all, struct buf *out)
 {
@@ -210,7 +211,8 @@ static int parse(const char *tree, const unsigned char *d, size_t len, uint32_t 
 		if (!name.len || name.s[0] == '/' || (all && (flags & 0x3000)))
 			goto out;
 		if (all) {
-			buf_add(out, name.s, name.len + 1);
+			if (all == 1)
+				buf_add(out, name.s, name.len + 1);
 			continue;
 		}
 		/* an unmerged path (its stages are adjacent) is named once */
@@ -267,6 +269,14 @@ int git_index_dirty(const char *tree, struct buf *out)
 int git_index_paths(const char *tree, struct buf *out)
 {
 	return read_index(tree, 1, out);
+}
+
+int git_index_plain(const char *tree)
+{
+	struct buf none = BUF_INIT;
+	int ret = read_index(tree, 2, &none);
+	buf_release(&none);
+	return ret == 0;
 }
 
 /*

@@ -65,6 +65,29 @@ static int diff_command(const char *cmd)
 	return !strcmp(cmd, "diff") || !strcmp(cmd, "show") || !strcmp(cmd, "log");
 }
 
+/*
+ * 1 when the call may run without a warden (proc.h `direct`,
+ * warden_direct): `add` and `commit`, which with the hardening above and
+ * the drivers blanked (extra) start no process (no hook, fsmonitor, filter,
+ * gc, maintenance, signing, editor), but for a populated submodule, whose
+ * status git asks another git for (is_submodule_modified): so only when
+ * tree's index lists no gitlink (git_index_plain; an index git_index.c
+ * cannot read exactly keeps the warden).  Without the warden loopgate's
+ * death still kills the call (PR_SET_PDEATHSIG) and the run lock is held
+ * until it is dead; what goes is a fork of loopgate and two wake-ups per
+ * call.  docs/design/fast.md, session 13.
+ */
+static int starts_nothing(const char *dir, const char *const *args)
+{
+	size_t i = 0;
+
+	while (args[i] && !strcmp(args[i], "-c") && args[i + 1])
+		i += 2;
+	if (!args[i] || (strcmp(args[i], "add") && strcmp(args[i], "commit")))
+		return 0;
+	return git_index_plain(dir);
+}
+
 /* The options of one git call: the fixed hardening, extra (may be NULL)
  * and args; *argv and env are the caller's to free. */
 void git_opts(const char *dir, const char *const *extra, const char *const *args,
@@ -100,6 +123,7 @@ void git_opts(const char *dir, const char *const *extra, const char *const *args
 	o->stdin_path = stdin_path;
 	o->max_output = 64u << 20;
 	o->no_interrupt = 1; /* short and must complete: state depends on it */
+	o->direct = starts_nothing(dir, args);
 	o->timeout_ms = 10 * 60 * 1000;
 	if (fault_active()) { /* kill:git (every call) or kill:git.SUBCOMMAND */
 		char point[64];
@@ -214,6 +238,7 @@ int git_start(const char *dir, const char *const *args, const char *out_path,
 	o.no_interrupt = 0;
 	o.fault_kill = 0;
 	o.brief = 1;
+	o.direct = 0; /* not waited for here: its warden sees it end */
 	ret = proc_start(&o, pid, err);
 	proc_env_release(&env);
 	free(argv);
