@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 #define CG_ROOT "/sys/fs/cgroup"
-/* Rounds of "kill what is left, look again" before giving up. */
-#define KILL_ROUNDS 200
+/* Rounds of "kill what is left, look again" before giving up, the
+ * longest pause between two (about a second in all, as before). */
+#define KILL_ROUNDS  210
+#define PAUSE_MAX_NS (5 * 1000 * 1000L)
 
 /* 1 when the comma-separated list has the word w. */
 static int has_word(const char *list, const char *w)
@@ -470,17 +472,23 @@ void cgroup_kill(const struct cgroup *cg)
 
 void cgroup_destroy(struct cgroup *cg)
 {
-	const struct timespec pause = {0, 5 * 1000 * 1000};
-
 	for (int i = 0; i < 2; i++) {
+		/* a task killed a moment ago leaves in microseconds: looked for
+		 * again after 0.2 ms, then twice as long each round, up to
+		 * PAUSE_MAX_NS (a whole 5 ms at the first miss was most of a
+		 * run's end when the jail's last processes were still exiting) */
+		long pause_ns = 200 * 1000;
 		if (cg->procs_fd[i] >= 0)
 			close(cg->procs_fd[i]);
 		if (!cg->dir[i])
 			continue;
 		for (int round = 0; round < KILL_ROUNDS; round++) {
+			struct timespec pause = {0, pause_ns};
 			if (kill_all(cg->dir[i]) && rmdir(cg->dir[i]) == 0)
 				break;
 			nanosleep(&pause, NULL);
+			pause_ns = pause_ns * 2 > PAUSE_MAX_NS ? PAUSE_MAX_NS
+							       : pause_ns * 2;
 		}
 		free(cg->dir[i]);
 	}
