@@ -11,6 +11,7 @@
 #include "report/report.h"
 #include "engine/summary.h"
 #include "report/html.h"
+#include "base/fileio.h"
 #include "exec/sandbox.h"
 #include "exec/cgroup.h"
 #include "cli/ui.h"
@@ -198,34 +199,63 @@ static int fail(const struct config *c, int code, const struct buf *err)
 	return code;
 }
 
-/* handoff.md for a run that halted, or could not go on with a tree to hand
- * over: written here, after the engine returned (report.h). */
-static void write_handoff(const struct run *r, int code)
+/*
+ * handoff.md for a run that halted, or could not go on with a tree to hand
+ * over: written here, after the engine returned (report.h), its fsync run
+ * while report.html is rendered; 1 when *file is to be ended
+ * (handoff_end).
+ */
+static int handoff_begin(const struct run *r, int code, struct fileio_atomic *file)
 {
 	struct buf herr = BUF_INIT;
+	int ret = -1;
+
 	if (r->run_dir && r->ev.fd >= 0 &&
 	    (code == 1 || (code == 3 && r->w->tree)) && /* halted, could not go on */
-	    report_handoff(r, &herr) < 0)
+	    (ret = report_handoff_begin(r, file, &herr)) < 0)
 		ui_log("could not write handoff.md: %s", herr.s);
+	buf_release(&herr);
+	return ret == 0;
+}
+
+static void handoff_end(struct fileio_atomic *file)
+{
+	struct buf herr = BUF_INIT;
+
+	if (fileio_atomic_close(file, &herr) < 0)
+		fprintf(stderr, "loopgate: could not write handoff.md: %s\n", herr.s);
 	buf_release(&herr);
 }
 
 /*
  * report.html at the end of every run that has a log, halted, failed or
  * resumed alike: sealed first, so the page shows the final checkpoint.  A
- * page that cannot be written costs a warning, never the run's status.
+ * page that cannot be written costs a warning, never the run's status.  Its
+ * fsync runs while the summary is printed: 1 when *file is to be ended
+ * (report_end).
  */
-static void write_report(struct run *r)
+static int report_begin(struct run *r, struct fileio_atomic *file)
 {
 	struct buf err = BUF_INIT;
 	int ret;
 
 	if (r->ev.fd >= 0 && !r->ev.sealed)
 		events_seal(&r->ev);
-	ret = report_html_write(r->run_dir, NULL, &err);
-	if (ret == 0)
+	ret = report_html_write_begin(r->run_dir, file, &err);
+	if (ret < 0 && ret != -ENOENT)
+		fprintf(stderr, "loopgate: warning: no %s: %s\n", REPORT_HTML_FILE,
+			err.s);
+	buf_release(&err);
+	return ret == 0;
+}
+
+static void report_end(const struct run *r, struct fileio_atomic *file)
+{
+	struct buf err = BUF_INIT;
+
+	if (fileio_atomic_close(file, &err) == 0)
 		fprintf(stderr, "loopgate: report %s/%s\n", r->run_dir, REPORT_HTML_FILE);
-	else if (ret != -ENOENT)
+	else
 		fprintf(stderr, "loopgate: warning: no %s: %s\n", REPORT_HTML_FILE,
 			err.s);
 	buf_release(&err);
@@ -233,7 +263,9 @@ static void write_report(struct run *r)
 
 int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 {
-	write_handoff(r, code);
+	struct fileio_atomic handoff, page;
+	int handoff_on = handoff_begin(r, code, &handoff), page_on = 0;
+
 	ui_finish();
 	redact_buf(err);
 	redact_buf(&r->reason);
@@ -254,7 +286,9 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 	if (code == 0 && r->w->branch && strcmp(r->status, "already_satisfied"))
 		fprintf(stderr, "loopgate: the result is on branch %s\n", r->w->branch);
 	if (r->run_dir && code != 2)
-		write_report(r);
+		page_on = report_begin(r, &page);
+	if (handoff_on)
+		handoff_end(&handoff);
 	if (json) {
 		if (r->run_dir && r->ev.fd >= 0) {
 			json_t *sum = run_summary(r, code);
@@ -267,6 +301,8 @@ int cmd_run_report(struct run *r, int code, int json, struct buf *err)
 			print_error_json(err->s, code);
 		}
 	}
+	if (page_on)
+		report_end(r, &page);
 	return code;
 }
 

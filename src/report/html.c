@@ -667,18 +667,19 @@ void html_flush(const struct page *pg, int all)
 }
 
 /* The page into out, or, with path, through out into that file (created
- * once the run has loaded: a run that cannot be read leaves it alone). */
+ * once the run has loaded: a run that cannot be read leaves it alone),
+ * closed, or with begun its fsync begun and the file left to the caller. */
 static int render(const char *run_dir, const struct report_html_opts *o, struct buf *out,
-		  const char *path, struct buf *err)
+		  const char *path, struct fileio_atomic *begun, struct buf *err)
 {
 	struct runlog rl = RUNLOG_INIT;
-	struct fileio_atomic file;
-	struct page pg = {out, &rl, path ? &file : NULL, err};
+	struct fileio_atomic own, *file = begun ? begun : &own;
+	struct page pg = {out, &rl, path ? file : NULL, err};
 	struct series_set s;
 	int ret = runlog_load_window(&rl, run_dir, 0, 0, err);
 
 	if (ret == 0 && path)
-		ret = fileio_atomic_open(&file, path, err);
+		ret = fileio_atomic_open(file, path, err);
 	if (ret < 0) {
 		runlog_release(&rl);
 		return ret;
@@ -700,22 +701,38 @@ static int render(const char *run_dir, const struct report_html_opts *o, struct 
 	html_flush(&pg, 1);
 	series_free(&s);
 	runlog_release(&rl);
-	return path ? fileio_atomic_close(&file, err) : 0;
+	if (path && begun) {
+		fileio_atomic_sync_begin(file);
+		return 0;
+	}
+	return path ? fileio_atomic_close(file, err) : 0;
 }
 
 int report_html(const char *run_dir, const struct report_html_opts *o, struct buf *out,
 		struct buf *err)
 {
-	return render(run_dir, o, out, NULL, err);
+	return render(run_dir, o, out, NULL, NULL, err);
 }
 
-int report_html_write(const char *run_dir, const char *path, struct buf *err)
+static int write_page(const char *run_dir, const char *path, struct fileio_atomic *begun,
+		      struct buf *err)
 {
 	struct buf page = BUF_INIT;
 	char *dflt = path ? NULL : xasprintf("%s/%s", run_dir, REPORT_HTML_FILE);
-	int ret = render(run_dir, NULL, &page, path ? path : dflt, err);
+	int ret = render(run_dir, NULL, &page, path ? path : dflt, begun, err);
 
 	buf_release(&page);
 	free(dflt);
 	return ret;
+}
+
+int report_html_write(const char *run_dir, const char *path, struct buf *err)
+{
+	return write_page(run_dir, path, NULL, err);
+}
+
+int report_html_write_begin(const char *run_dir, struct fileio_atomic *file,
+			    struct buf *err)
+{
+	return write_page(run_dir, NULL, file, err);
 }

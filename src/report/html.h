@@ -16,6 +16,7 @@
 #define LOOPGATE_HTML_H
 
 #include "base/buf.h"
+#include "base/fileio.h"
 #include "record/rundir.h"
 
 #define REPORT_HTML_FILE RUNDIR_REPORT /* record/rundir.h */
@@ -31,5 +32,10 @@ int report_html(const char *run_dir, const struct report_html_opts *o, struct bu
 		struct buf *err);
 /* Renders into path (NULL: run_dir/report.html), written atomically. */
 int report_html_write(const char *run_dir, const char *path, struct buf *err);
+/* The same into run_dir/report.html in two steps: rendered and written to
+ * its temporary, its fsync begun (fileio.h); fileio_atomic_close(file, err)
+ * ends it.  0, or -errno (-ENOENT: no run there) with nothing to close. */
+int report_html_write_begin(const char *run_dir, struct fileio_atomic *file,
+			    struct buf *err);
 
 #endif

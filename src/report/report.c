@@ -219,7 +219,7 @@ static void add_workers(const struct run *r, struct buf *b)
 	json_decref(ws);
 }
 
-int report_handoff(const struct run *r, struct buf *err)
+int report_handoff_begin(const struct run *r, struct fileio_atomic *file, struct buf *err)
 {
 	struct buf b = BUF_INIT;
 	char *path = rundir_file(r->run_dir, RUNDIR_HANDOFF);
@@ -283,7 +283,10 @@ int report_handoff(const struct run *r, struct buf *err)
 	add_diff(r, &b);
 	add_continue(r, &b);
 	redact_buf(&b);
-	ret = fileio_write_atomic(path, b.s, b.len, err);
+	if ((ret = fileio_atomic_open(file, path, err)) == 0) {
+		fileio_atomic_write(file, b.s, b.len, err);
+		fileio_atomic_sync_begin(file);
+	}
 	free(path);
 	buf_release(&b);
 	return ret;
