@@ -199,7 +199,7 @@ struct fanout *fanout_new(struct run *r)
 	return f;
 }
 
-static int pidfd_of(pid_t pid)
+int fanout_pidfd(pid_t pid)
 {
 #ifdef SYS_pidfd_open
 	return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -310,7 +310,7 @@ int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resum
 	if (ret < 0)
 		goto out;
 	w->state = FW_RUNNING;
-	w->pidfd = f->ex ? -1 : pidfd_of(w->pid);
+	w->pidfd = f->ex ? -1 : fanout_pidfd(w->pid);
 	w->started_ms = clock_ms();
 	events_append(&r->ev, EV_WORKER_START,
 		      json_pack("{s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:b,s:o,s:s,s:o}", "worker",

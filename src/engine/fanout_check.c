@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,16 +119,6 @@ static char *result_path(const struct run *r, const struct fw *w)
 	return xasprintf("%s/workers/%s.check.json", r->run_dir, w->id);
 }
 
-static int pidfd_of(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-	(void)pid;
-	return -1;
-#endif
-}
-
 /* The forked check: captures its records, writes them with its verdict to
  * path, and ends without running anything of the parent's at exit. */
 static _Noreturn void check_child(struct run *r, struct fw *w, const char *path,
@@ -172,7 +161,7 @@ int fanout_check_start(struct run *r, struct fanout *f, struct fw *w)
 	w->check_wanted = 0;
 	w->verified = 0;
 	w->check_pid = pid;
-	w->check_pidfd = pidfd_of(pid);
+	w->check_pidfd = fanout_pidfd(pid);
 	return 0;
 }
 

@@ -101,6 +101,9 @@ int fanout_start_worker(struct run *r, struct fanout *f, struct fw *w, int resum
 /* fanout.c: blocks until w ends (passing SIGINT/SIGTERM on), then
  * fanout_worker_ended. */
 void fanout_wait_worker(struct run *r, struct fanout *f, struct fw *w);
+/* fanout.c: a pidfd for the child pid (poll()able: it ends), -1 when the
+ * kernel has none (the caller then waits by pid). */
+int fanout_pidfd(pid_t pid);
 /* fanout.c: a new entry at f->w[f->n] (split work's resolution worker). */
 struct fw *fanout_add_worker(struct run *r, struct fanout *f, const char *id);
 /* fanout.c: runs workers until none is open, then fanout_choose. */
