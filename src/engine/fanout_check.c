@@ -144,12 +144,12 @@ static _Noreturn void check_child(struct run *r, struct fw *w, const char *path,
 	_exit(ret < 0 ? 2 : 0);
 }
 
-int fanout_check_start(struct run *r, struct fanout *f, struct fw *w)
+/* w's check started in a forked process: 0, or -errno (not started). */
+static int check_start(struct run *r, struct fw *w)
 {
 	char *path = result_path(r, w);
 	pid_t parent = getpid(), pid;
 
-	(void)f;
 	unlink(path);
 	sandbox_scan_settle(); /* the check makes a sandbox: the walk done */
 	pid = fork();
@@ -186,7 +186,7 @@ void fanout_checks_fill(struct run *r, struct fanout *f)
 		if (f->ex || !f->checks_async) {
 			fanout_check(r, f, w);
 		} else if (running < (size_t)f->max_parallel) {
-			if (fanout_check_start(r, f, w) < 0)
+			if (check_start(r, w) < 0)
 				fanout_check(r, f, w);
 			else
 				running++;

@@ -152,12 +152,11 @@ int fanout_choose(struct run *r, struct fanout *f, struct buf *err);
  * its branch head), its records and a `candidate` record written.
  * fanout_check: here and now.  fanout_checks_fill: each claim waiting
  * (check_wanted) checked: with checks_async in a forked process
- * (fanout_check_start; at most max_parallel at once, the others wait),
+ * (at most max_parallel at once, the others wait),
  * else here and now.  A forked check's records reach the log only at
  * fanout_check_end (its pid reaped), in one block with its candidate.
  */
 void fanout_check(struct run *r, struct fanout *f, struct fw *w);
-int fanout_check_start(struct run *r, struct fanout *f, struct fw *w);
 void fanout_checks_fill(struct run *r, struct fanout *f);
 size_t fanout_checks_running(const struct fanout *f);
 void fanout_check_end(struct run *r, struct fanout *f, struct fw *w, int wstatus);

@@ -122,20 +122,17 @@ void proc_cmd_exec(void *arg)
 					       (char *const *)env));
 }
 
-static void child_exec(const struct proc_opts *o, const struct child_ctx *cx, int in_fd,
-		       int out_fd, int err_fd, int report_fd, const char *path_var,
-		       const char *found)
+static void child_exec(const struct proc_cmd_args *a)
 {
-	const int pipes[] = {in_fd, out_fd, err_fd, report_fd};
-	struct proc_cmd_args a = {o,	  cx,	     in_fd,    out_fd,
-				  err_fd, report_fd, path_var, found};
+	const int pipes[] = {a->in_fd, a->out_fd, a->err_fd, a->report_fd};
 	int ret;
 
 	/* The warden leads the group and outlives loopgate until every
 	 * process under it is dead (warden.h); the command is its child. */
 	setsid();
-	ret = warden_start(cx->loopgate, pipes, 4, proc_cmd_exec, &a, cx->lean);
-	child_fail(report_fd, -ret);
+	ret = warden_start(a->cx->loopgate, pipes, 4, proc_cmd_exec, (void *)a,
+			   a->cx->lean);
+	child_fail(a->report_fd, -ret);
 }
 
 /* Writes all of p to fd: 0, or -1 with *err set to errno (EIO when a
@@ -588,25 +585,24 @@ int proc_spawn_child(const struct proc_opts *o, struct child_ctx *cx, struct run
 	const char *path_var = proc_env_get(o->env, "PATH");
 	char where[PROC_RESOLVE_MAX];
 	const char *found = proc_resolve(cx->argv[0], path_var, where);
+	struct proc_cmd_args a = {.o = o,
+				  .cx = cx,
+				  .in_fd = in_fd,
+				  .out_fd = outp[1],
+				  .err_fd = o->merge_output ? outp[1] : errp[1],
+				  .report_fd = rep[1],
+				  .path_var = path_var,
+				  .found = found};
 
 	s->start = clock_ms();
-	if (o->direct && !o->sandbox) {
-		struct proc_cmd_args a = {o,
-					  cx,
-					  in_fd,
-					  outp[1],
-					  o->merge_output ? outp[1] : errp[1],
-					  rep[1],
-					  path_var,
-					  found};
+	if (o->direct && !o->sandbox) { /* no warden (proc.h) */
 		s->pid = warden_direct(cx->loopgate, proc_cmd_exec, &a);
 		if (s->pid < 0)
 			return err_set(err, s->pid, "cannot fork: %s", strerror(-s->pid));
 	} else if ((s->pid = fork()) < 0) {
 		return err_set(err, -errno, "cannot fork: %s", strerror(errno));
 	} else if (s->pid == 0) {
-		child_exec(o, cx, in_fd, outp[1], o->merge_output ? outp[1] : errp[1],
-			   rep[1], path_var, found);
+		child_exec(&a);
 	}
 	if (o->brief || cx->exec_later) { /* the exec not waited for (proc.h) */
 		if (cx->exec_later) {
