@@ -114,15 +114,92 @@ test_expect_success 'a model turn that changed nothing: no git add' '
 '
 
 # ... but a gate that changed a tracked file did change the tree: staged
-# and committed with the turn, as before.
+# and committed with the turn, as before (by `commit -a`: a tracked path).
 test_expect_success 'a gate changed a tracked file: the quiet turn still stages it' '
 	make_repo g &&
 	model_logged g "echo \"# gate\" >>calc.py; false" &&
-	grep -q "^add$" "$LOG" &&
+	grep -q "^commit$" "$LOG" &&
 	id=$(summary_field g.json run_id) &&
 	git -C g show --name-only --format= "loopgate/$id" >got &&
 	echo calc.py >want &&
 	diff -u want got
+'
+
+# A model's turn whose edit blocks wrote tracked files only: one `git
+# commit -a` (engine/loop.c tracked_only), no `git add`; what changed is
+# read off the index and is what the commit holds; the tree is clean after.
+# edit_logged REPO REPLY: one iteration of a model answering REPLY, gate false.
+edit_logged() {
+	replies_json "$2" >"$1.script" &&
+	url=$(start_fake "$1" "$1.script") &&
+	rm -f "$LOG" "$HOW" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir "$1" \
+		--goal g --gate false --model openai/m --base-url "$url" \
+		--max-iterations 1 --json >"$1.json" 2>"$1.err"
+}
+# committed REPO: the files of the run branch's commit, and of its record
+committed() {
+	id=$(summary_field "$1.json" run_id) &&
+	git -C "$1" show --name-only --format= "loopgate/$id" | sort >"$1.got" &&
+	event_bodies "$(summary_field "$1.json" run_dir)" commit >"$1.commit" &&
+	json_get "$1.commit" "\"\\n\".join(sorted(d[0][\"files\"]))" >"$1.rec" &&
+	test -z "$(git -C "$(summary_field "$1.json" run_dir)/tree" status --porcelain)"
+}
+FIX_ADD='Fixing.
+
+calc.py
+<<<<<<< SEARCH
+    return a - b
+=======
+    return a + b
+>>>>>>> REPLACE
+'
+test_expect_success 'a model edit of a tracked file: one commit -a, no add' '
+	make_repo e &&
+	edit_logged e "$FIX_ADD" &&
+	! grep -q "^add$" "$LOG" &&
+	test "$(grep -c "^commit$" "$LOG")" = 1 &&
+	grep -q "^commit direct lock$" "$HOW" &&
+	committed e &&
+	echo calc.py >want &&
+	diff -u want e.got &&
+	diff -u want e.rec &&
+	git -C e show "loopgate/$(summary_field e.json run_id):calc.py" | grep -q "a + b"
+'
+
+test_expect_success 'a model edit that creates a file: add, then commit' '
+	make_repo n &&
+	edit_logged n "$FIX_ADD
+<<<<<<< FILE notes.txt
+new
+>>>>>>> END
+" &&
+	grep -q "^add$" "$LOG" &&
+	committed n &&
+	printf "calc.py\nnotes.txt\n" >want &&
+	diff -u want n.got &&
+	diff -u want n.rec
+'
+
+# A FILE block that rewrites a tracked file with what it holds: git finds
+# nothing to commit; the usual staging then finds nothing either: no commit,
+# a no-op iteration, the tree clean, no error.
+test_expect_success 'a model rewrite with the same content: no commit, no error' '
+	make_repo u &&
+	edit_logged u "Same.
+
+<<<<<<< FILE calc.py
+$(cat u/calc.py)
+>>>>>>> END
+" &&
+	grep -q "^commit$" "$LOG" &&
+	grep -q "^add$" "$LOG" &&
+	test "$(git -C u rev-parse "loopgate/$(summary_field u.json run_id)")" = \
+		"$(git -C u rev-parse HEAD)" &&
+	event_bodies "$(summary_field u.json run_dir)" commit >u.commit &&
+	test "$(json_get u.commit "d[0][\"noop\"]")" = True &&
+	test -z "$(git -C "$(summary_field u.json run_dir)/tree" status --porcelain)" &&
+	test -z "$(git -C "$(summary_field u.json run_dir)/tree" diff-files --name-only)"
 '
 
 test_expect_success 'its worktree is an ordinary one: listed, clean, on the run branch, removable' '

@@ -180,7 +180,7 @@ test_expect_success 'the touched files come from the index, not a git diff-files
 		--json >ix.sum 2>ix.err &&
 	test "$(summary_field ix.sum status)" = converged &&
 	cat gitlog/*.log >calls.txt &&
-	grep -q " add -A" calls.txt &&
+	grep -q " commit -a" calls.txt &&
 	! grep -q " diff-files" calls.txt &&
 	d=$(summary_field ix.sum run_dir) &&
 	event_bodies "$d" fresh >ixf.json &&

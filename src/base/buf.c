@@ -198,6 +198,14 @@ void buf_rtrim(struct buf *b)
 	buf_setlen(b, n);
 }
 
+int buf_list_has(const char *p, size_t len, const char *s)
+{
+	for (const char *q = p; q < p + len; q += strlen(q) + 1)
+		if (!strcmp(q, s))
+			return 1;
+	return 0;
+}
+
 int err_set(struct buf *err, int code, const char *fmt, ...)
 {
 	va_list ap;

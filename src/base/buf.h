@@ -52,6 +52,9 @@ int buf_sets(struct buf *b, const char *s);
 void buf_setlen(struct buf *b, size_t len);
 /* Removes trailing whitespace. */
 void buf_rtrim(struct buf *b);
+/* 1 when s is one of the NUL-separated strings in p[0..len) (a list of
+ * paths kept in a buf: b->s, b->len). */
+int buf_list_has(const char *p, size_t len, const char *s);
 
 /*
  * Error reporting helper for the "struct buf *err" convention: modules that

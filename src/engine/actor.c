@@ -119,6 +119,8 @@ static int apply_reply(struct run *r, struct worker *w, struct actor_turn *t,
 	for (i = 0; i < l.n; i++)
 		if (l.v[i].status != EDIT_APPLIED)
 			t->edits_refused++;
+		else /* what the commit must take (loop.c tracked_only) */
+			buf_add(&w->edit_paths, l.v[i].path, strlen(l.v[i].path) + 1);
 	buf_reset(&w->edit_feedback);
 	edits_feedback(&l, &w->edit_feedback);
 	if (problems.len) {

@@ -402,6 +402,7 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 		return ret;
 	route_turn_begin(r, r->w, &rt); /* the escalation model's turn? */
 	fresh_turn_begin(&r->w->fresh);
+	buf_reset(&r->w->edit_paths);
 	if (from && from->from == LOOP_FROM_REPLY)
 		ret = actor_model_apply(r, r->w, t, &from->reply, err);
 	else
@@ -429,26 +430,6 @@ static int act(struct run *r, struct iteration *it, struct actor_turn *t,
 	return ret;
 }
 
-/*
- * 1 when `git add -A` would stage nothing, known without asking it: a
- * model's turn that ran nothing and had no edit block (fresh.quiet), no
- * command started since the scan after the latest gate round began (every
- * untracked file was there for it: in the excludes), each spawn's
- * processes dead with it (the sandbox's PID namespace: no daemon writes
- * on), no git control file put back, the index as the checkout or the last
- * commit left it (equal to HEAD), and no tracked file differing from it
- * (touched: git_diff_files's list, racily clean entries hashed, and what
- * changed during the turn; empty).
- */
-static int nothing_to_stage(const struct run *r, const struct iteration *it,
-			    const struct buf *touched, long integrity_before)
-{
-	return r->w->fresh.quiet && !it->edit_blocks && !touched->len &&
-	       r->w->integrity_events == integrity_before && r->w->sandbox &&
-	       r->w->sandbox->bwrap_on && judge_nothing_ran_since_scan(&r->w->judge) &&
-	       git_index_stamp_same(r->w->tree, &r->w->index);
-}
-
 /* Stages and commits what the actor left, guarding protected paths. */
 static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 		       struct buf *err)
@@ -458,7 +439,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	char *msg = xasprintf("loopgate: iteration %d\n\nrun %s", it->n, r->id);
 	/* the excludes are complete before git stages (none runs by now) */
 	long integrity = r->w->integrity_events;
-	int ret = judge_scan_wait(&r->w->judge, err);
+	int ret = judge_scan_wait(&r->w->judge, err), one = 0;
 
 	if (ret == 0)
 		ret = guard_git(r, it, err);
@@ -466,18 +447,22 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 	if (ret == 0)
 		ret = fresh_touched(&r->w->fresh, r->w->tree, &r->w->judge.files,
 				    &touched, err);
-	if (ret == 0 && !nothing_to_stage(r, it, &touched, integrity))
+	if (ret == 0 && !turn_nothing_to_stage(r, it, &touched, integrity) &&
+	    !(one = turn_tracked_only(r, &touched, integrity)))
 		ret = git_stage_all(r->w->tree, r->w->artifacts, &r->w->index, &changed,
 				    err);
 	/* reverted paths too: a cache may have seen the actor's version */
 	fresh_merge(&touched, &changed);
-	if (ret == 0)
+	if (ret == 0 && !one)
 		ret = turn_guard_protected(r, it, &changed, err);
 	/* the feedback is final once the protected paths are put back */
 	if (ret == 0 && (ret = feedback_begin(r, absdir, &fb, err)) == 0) {
-		ret = turn_freshen(r, it, &touched, changed.len != 0, err);
-		if (ret == 0 && changed.len && (ret = events_barrier(&r->ev)) == 0)
-			ret = git_commit_staged(r->w->tree, msg, &r->w->index, &sha, err);
+		ret = turn_freshen(r, it, &touched, one || changed.len != 0, err);
+		if (ret == 0 && (one || changed.len) &&
+		    (ret = events_barrier(&r->ev)) == 0)
+			ret = one ? turn_commit_tracked(r, msg, &changed, &sha, err)
+				  : git_commit_staged(r->w->tree, msg, &r->w->index, &sha,
+						      err);
 		ret = feedback_end(&fb, ret, err);
 	}
 	if (ret == 0)
@@ -495,7 +480,7 @@ static int judge_round(struct run *r, struct iteration *it, const char *dir,
 {
 	int ret;
 	/* the scan after the gates runs on while the next turn starts; none
-	 * when nothing ran since the last (nothing_to_stage's reasons) */
+	 * when nothing ran since the last (turn_nothing_to_stage's reasons) */
 	r->w->judge.scan_later = 1;
 	r->w->judge.scan_unless_unchanged = r->w->sandbox && r->w->sandbox->bwrap_on &&
 					    !r->w->mcp && !r->w->agent;

@@ -5,6 +5,8 @@
 #include "record/evkind.h"
 #include "engine/loop.h"
 #include "tree/git.h"
+#include "exec/sandbox.h"
+#include "judge/judge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -164,5 +166,77 @@ out:
 	buf_release(&bad);
 	buf_release(&keep);
 	buf_release(&diff);
+	return ret;
+}
+
+/*
+ * 1 when `git add -A` would stage nothing, known without asking it: a
+ * model's turn that ran nothing and had no edit block (fresh.quiet), no
+ * command started since the scan after the latest gate round began (every
+ * untracked file was there for it: in the excludes), each spawn's
+ * processes dead with it (the sandbox's PID namespace: no daemon writes
+ * on), no git control file put back, the index as the checkout or the last
+ * commit left it (equal to HEAD), and no tracked file differing from it
+ * (touched: git_diff_files's list, racily clean entries hashed, and what
+ * changed during the turn; empty).
+ */
+int turn_nothing_to_stage(const struct run *r, const struct iteration *it,
+			  const struct buf *touched, long integrity_before)
+{
+	return r->w->fresh.quiet && !it->edit_blocks && !touched->len &&
+	       r->w->integrity_events == integrity_before && r->w->sandbox &&
+	       r->w->sandbox->bwrap_on && judge_nothing_ran_since_scan(&r->w->judge) &&
+	       git_index_stamp_same(r->w->tree, &r->w->index);
+}
+
+/*
+ * 1 when `git commit -a` stages exactly what `git add -A` would, known
+ * without asking git: turn_nothing_to_stage's reasons but the change itself (a
+ * model's turn that ran nothing, nothing run since the scan, each spawn's
+ * processes dead with it, the index as the last commit left it), so the
+ * only new files can be the ones its edit blocks wrote, and each of those
+ * is tracked already; and none of them, nor of touched (every tracked path
+ * whose stat changed), is protected, which the guard would have to see
+ * staged (turn_guard_protected).  One git process instead of two.
+ */
+int turn_tracked_only(const struct run *r, const struct buf *touched,
+		      long integrity_before)
+{
+	const struct buf *files = &r->w->judge.files, *wrote = &r->w->edit_paths;
+	const char *p;
+
+	if (!touched->len || !r->w->fresh.quiet ||
+	    r->w->integrity_events != integrity_before || !r->w->sandbox ||
+	    !r->w->sandbox->bwrap_on || !judge_nothing_ran_since_scan(&r->w->judge) ||
+	    !git_index_stamp_same(r->w->tree, &r->w->index))
+		return 0;
+	for (p = wrote->s; p < wrote->s + wrote->len; p += strlen(p) + 1)
+		if (!buf_list_has(files->s, files->len, p) ||
+		    protect_match(&r->w->protect, p))
+			return 0;
+	for (p = touched->s; p < touched->s + touched->len; p += strlen(p) + 1)
+		if (protect_match(&r->w->protect, p))
+			return 0;
+	return 1;
+}
+
+/* The turn's commit when turn_tracked_only: `git commit -a`, or, when git found
+ * nothing to commit (the touched files hold what they held), the usual
+ * way, which then stages nothing (freshen's stamps need the index's stat
+ * data refreshed, as turn_freshen does when it knows nothing is
+ * committed). */
+int turn_commit_tracked(struct run *r, const char *msg, struct buf *changed,
+			struct buf *sha, struct buf *err)
+{
+	int ret = git_commit_tracked(r->w->tree, msg, &r->w->index, changed, sha, err);
+
+	if (ret != 1)
+		return ret;
+	ret = git_stage_all(r->w->tree, r->w->artifacts, &r->w->index, changed, err);
+	if (ret == 0 && changed->len)
+		return git_commit_staged(r->w->tree, msg, &r->w->index, sha, err);
+	if (ret == 0)
+		ret = git_run(r->w->tree, NULL, err, "update-index", "-q", "--refresh",
+			      NULL);
 	return ret;
 }

@@ -12,9 +12,15 @@
  *                       is in HEAD before anything is committed or judged,
  *                       the attempt recorded with its diff, the actor told;
  *                       the reverted paths leave changed
+ *   turn_nothing_to_stage  1 when `git add -A` would stage nothing, known
+ *                       without asking git
+ *   turn_tracked_only   1 when `git commit -a` would take what `git add -A`
+ *                       stages (the turn wrote tracked paths only, none
+ *                       protected): then turn_commit_tracked commits the
+ *                       turn in one git process
  *
- * The last two return -1 to go on, or the run's exit code (loop_halt set
- * its status and reason); with stuck (the stall detector's verdict) they
+ * turn_protected and turn_actor_outcome return -1 to go on, or the run's
+ * exit code (loop_halt set its status and reason); with stuck (the stall detector's verdict) they
  * name their cause for a loop that is stuck anyway.
  */
 #ifndef LOOPGATE_TURN_H
@@ -28,5 +34,14 @@ int turn_actor_outcome(struct run *r, struct iteration *it, int stuck);
 int turn_protected(struct run *r, const struct iteration *it, int stuck);
 int turn_guard_protected(struct run *r, struct iteration *it, struct buf *changed,
 			 struct buf *err);
+/* integrity_before: w->integrity_events before the turn's checks;
+ * touched: fresh_touched's list. */
+int turn_nothing_to_stage(const struct run *r, const struct iteration *it,
+			  const struct buf *touched, long integrity_before);
+int turn_tracked_only(const struct run *r, const struct buf *touched,
+		      long integrity_before);
+/* 0 with *changed and *sha (git_commit_all's), or -errno (err set). */
+int turn_commit_tracked(struct run *r, const char *msg, struct buf *changed,
+			struct buf *sha, struct buf *err);
 
 #endif

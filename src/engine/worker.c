@@ -18,6 +18,7 @@ void worker_init(struct worker *w)
 	memset(w, 0, sizeof(*w));
 	w->judge = (struct judge)JUDGE_INIT;
 	buf_init(&w->edit_feedback, 0);
+	buf_init(&w->edit_paths, 0);
 }
 
 void worker_bind_judge(struct worker *w, struct run *r)
@@ -76,6 +77,7 @@ void worker_release(struct worker *w)
 	w->its = NULL;
 	w->nits = 0;
 	buf_release(&w->edit_feedback);
+	buf_release(&w->edit_paths);
 	protect_release(&w->protect);
 	git_guard_free(w->git_guard);
 	w->git_guard = NULL;

@@ -103,6 +103,8 @@ struct worker {
 	long integrity_events;	/* protected changes reverted, and the like */
 	/* the history */
 	struct buf edit_feedback; /* the previous iteration's edit outcomes */
+	struct buf edit_paths;	  /* the paths this turn's edit blocks wrote,
+				   * NUL-separated (a model's turn) */
 	struct iteration *its;
 	size_t nits;
 };

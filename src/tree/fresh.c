@@ -33,15 +33,6 @@ void fresh_turn_quiet(struct fresh *f)
 	f->quiet = f->turn_start_ns > 0;
 }
 
-/* 1 when path is one of the NUL-separated entries in s[0..len). */
-static int in_span(const char *s, size_t len, const char *path)
-{
-	for (const char *p = s; p < s + len; p += strlen(p) + 1)
-		if (!strcmp(p, path))
-			return 1;
-	return 0;
-}
-
 int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tracked,
 		  struct buf *out, struct buf *err)
 {
@@ -58,7 +49,7 @@ int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tra
 		if (lstat(full, &st) == 0 &&
 		    (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec >=
 			    f->turn_start_ns &&
-		    !(git_len > from && in_span(out->s + from, git_len - from, p)))
+		    !(git_len > from && buf_list_has(out->s + from, git_len - from, p)))
 			buf_add(out, p, strlen(p) + 1);
 		free(full);
 	}
@@ -75,7 +66,7 @@ void fresh_report_release(struct fresh_report *rep)
 
 static int in_list(const struct buf *list, const char *path)
 {
-	return list && list->s && in_span(list->s, list->len, path);
+	return list && list->s && buf_list_has(list->s, list->len, path);
 }
 
 void fresh_merge(struct buf *paths, const struct buf *more)

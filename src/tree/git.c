@@ -545,6 +545,51 @@ int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp 
 }
 
 /*
+ * One process: `git commit -a`, then what it changed read off the index
+ * before and after (git_index_entries), HEAD off the ref files.  1 when it
+ * could not be used or git made no commit (HEAD as it was): the caller
+ * stages the usual way.
+ */
+int git_commit_tracked(const char *tree, const char *msg, struct git_index_stamp *stamp,
+		       struct buf *changed, struct buf *sha, struct buf *err)
+{
+	struct buf before = BUF_INIT, after = BUF_INIT, head = BUF_INIT, why = BUF_INIT;
+	int ret = 1;
+
+	if (git_index_entries(tree, &before) < 0 || git_head_from_files(tree, &head) < 0)
+		goto out;
+	ret = git_run(tree, NULL, &why, "commit", "-a", "-q", "--no-verify",
+		      "--allow-empty-message", "-m", msg, NULL);
+	if (ret < 0) {
+		/* nothing to commit (the content is as it was), or a failure
+		 * the usual way meets again and reports: HEAD must not have
+		 * moved, else the failure is this call's */
+		if (git_head_is(tree, head.s))
+			ret = 1;
+		else
+			err_set(err, ret, "%s", why.s);
+		goto out;
+	}
+	if (git_head_from_files(tree, sha) < 0 &&
+	    (ret = git_rev(tree, "HEAD", sha, err)) < 0)
+		goto out;
+	if (git_index_entries(tree, &after) == 0)
+		git_index_changes(&before, &after, changed);
+	else
+		ret = git_run(tree, changed, err, "diff-tree", "-r", "-z", "--name-only",
+			      "--no-renames", "--no-commit-id", "--no-ext-diff", sha->s,
+			      NULL);
+	if (stamp && ret == 0)
+		git_index_stamp_take(tree, stamp); /* the index now equals HEAD */
+out:
+	buf_release(&before);
+	buf_release(&after);
+	buf_release(&head);
+	buf_release(&why);
+	return ret;
+}
+
+/*
  * Two processes in the common case, like a shell's `git add -A && git
  * commit`: stage (naming what changed; nothing: no commit), then commit,
  * with the new sha read from the ref file.

@@ -92,6 +92,16 @@ int git_index_stamp_same(const char *tree, const struct git_index_stamp *st);
 int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp *stamp,
 		      struct buf *sha, struct buf *err);
 /*
+ * git_stage_all and git_commit_staged in one process, `git commit -a`, for
+ * a change the caller knows touched only tracked paths (no new file to
+ * add): 0 with *changed and *sha as those two give them; 1 when it was not
+ * used or git made no commit (HEAD as it was, changed and sha untouched):
+ * stage and commit the usual way; -errno when the commit failed after HEAD
+ * moved.
+ */
+int git_commit_tracked(const char *tree, const char *msg, struct git_index_stamp *stamp,
+		       struct buf *changed, struct buf *sha, struct buf *err);
+/*
  * Puts the NUL-separated paths back as they are in HEAD, in the index and
  * the work tree: paths HEAD has are restored, paths it lacks are removed.
  */

@@ -52,6 +52,18 @@ int git_index_dirty(const char *tree, struct buf *out);
  * the entry layout depends on the configuration (extensions).
  */
 int git_index_paths(const char *tree, struct buf *out);
+/*
+ * git_index_paths with each entry's mode and blob id: "path\0" then 4 bytes
+ * of mode and 20 of id (as the index holds them) per entry, appended to
+ * out; -1 (out as it was) as git_index_paths.
+ */
+int git_index_entries(const char *tree, struct buf *out);
+/* The paths whose entry differs between two git_index_entries lists of one
+ * index (added, removed, another mode or id), NUL-separated, appended to
+ * changed in the index's order: what `git diff --cached --name-only` would
+ * name between the two. */
+void git_index_changes(const struct buf *before, const struct buf *after,
+		       struct buf *changed);
 /* 1 when git_index_paths would list tree's index (no gitlink among its
  * entries: no submodule git could start a process for), else 0. */
 int git_index_plain(const char *tree);

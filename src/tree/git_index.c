@@ -149,12 +149,32 @@ static int extensions_ok(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
-/* all: every path (an unmerged one gives up: ls-files names each stage),
- * 2: the same checks, no path named (git_index_plain), else the changed
- * ones (git_index_dirty). */
-static int parse(const char *tree, const unsigned char *d, size_t len, uint32_t index_sec,
-		 int all, struct buf *out)
+/* What parse names. */
+enum index_list {
+	INDEX_DIRTY,   /* the paths git could see as changed (git_index_dirty) */
+	INDEX_PATHS,   /* every path (git_index_paths); an unmerged one gives
+			* up: ls-files names each stage */
+	INDEX_CHECK,   /* INDEX_PATHS' checks, nothing named (git_index_plain) */
+	INDEX_ENTRIES, /* INDEX_PATHS with each entry's mode and id
+			* (git_index_entries) */
+};
+
+/* An entry as what lists it (INDEX_PATHS and on). */
+static void list_entry(enum index_list what, const struct buf *name,
+		       const unsigned char *e, struct buf *out)
 {
+	if (what != INDEX_CHECK)
+		buf_add(out, name->s, name->len + 1);
+	if (what == INDEX_ENTRIES) {
+		buf_add(out, e + 24, 4); /* the mode, then the id */
+		buf_add(out, e + 40, SHA1_LEN);
+	}
+}
+
+static int parse(const char *tree, const unsigned char *d, size_t len, uint32_t index_sec,
+		 enum index_list what, struct buf *out)
+{
+	const int all = what != INDEX_DIRTY;
 	const unsigned char *p = d + 12, *end;
 	struct buf name = BUF_INIT, last = BUF_INIT;
 	uint32_t version, n;
@@ -211,8 +231,7 @@ static int parse(const char *tree, const unsigned char *d, size_t len, uint32_t 
 		if (!name.len || name.s[0] == '/' || (all && (flags & 0x3000)))
 			goto out;
 		if (all) {
-			if (all == 1)
-				buf_add(out, name.s, name.len + 1);
+			list_entry(what, &name, e, out);
 			continue;
 		}
 		/* an unmerged path (its stages are adjacent) is named once */
@@ -231,7 +250,7 @@ out:
 	return ret;
 }
 
-static int read_index(const char *tree, int all, struct buf *out)
+static int read_index(const char *tree, enum index_list what, struct buf *out)
 {
 	struct buf gd = BUF_INIT, data = BUF_INIT;
 	struct stat st;
@@ -253,7 +272,7 @@ static int read_index(const char *tree, int all, struct buf *out)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= INDEX_MAX &&
 	    buf_read_fd(&data, fd) == 0 && data.len == (size_t)st.st_size)
 		ret = parse(tree, (const unsigned char *)data.s, data.len,
-			    (uint32_t)st.st_mtim.tv_sec, all, out);
+			    (uint32_t)st.st_mtim.tv_sec, what, out);
 	close(fd);
 	buf_release(&data);
 	if (ret < 0)
@@ -263,18 +282,59 @@ static int read_index(const char *tree, int all, struct buf *out)
 
 int git_index_dirty(const char *tree, struct buf *out)
 {
-	return read_index(tree, 0, out);
+	return read_index(tree, INDEX_DIRTY, out);
 }
 
 int git_index_paths(const char *tree, struct buf *out)
 {
-	return read_index(tree, 1, out);
+	return read_index(tree, INDEX_PATHS, out);
+}
+
+int git_index_entries(const char *tree, struct buf *out)
+{
+	return read_index(tree, INDEX_ENTRIES, out);
+}
+
+/* One git_index_entries record: its path, and its mode and id (24 bytes
+ * after the path's NUL); NULL at the end. */
+static const char *entry_next(const struct buf *l, size_t *at, const unsigned char **mid)
+{
+	const char *p;
+	size_t nl;
+
+	if (*at >= l->len)
+		return NULL;
+	p = l->s + *at;
+	nl = strlen(p);
+	*mid = (const unsigned char *)p + nl + 1;
+	*at += nl + 1 + 4 + SHA1_LEN;
+	return p;
+}
+
+void git_index_changes(const struct buf *before, const struct buf *after,
+		       struct buf *changed)
+{
+	const unsigned char *mb = NULL, *ma = NULL;
+	size_t ib = 0, ia = 0;
+	const char *b = entry_next(before, &ib, &mb), *a = entry_next(after, &ia, &ma);
+
+	while (a || b) {
+		/* both in the index's order: by the bytes of the path */
+		int c = !a ? -1 : !b ? 1 : strcmp(b, a);
+		const char *name = c <= 0 ? b : a;
+		if (c != 0 || memcmp(mb, ma, 4 + SHA1_LEN))
+			buf_add(changed, name, strlen(name) + 1);
+		if (c <= 0)
+			b = entry_next(before, &ib, &mb);
+		if (c >= 0)
+			a = entry_next(after, &ia, &ma);
+	}
 }
 
 int git_index_plain(const char *tree)
 {
 	struct buf none = BUF_INIT;
-	int ret = read_index(tree, 2, &none);
+	int ret = read_index(tree, INDEX_CHECK, &none);
 	buf_release(&none);
 	return ret == 0;
 }

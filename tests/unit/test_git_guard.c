@@ -398,6 +398,71 @@ TEST(scan_in_background)
 	free(d);
 }
 
+/* git_index_changes between two git_index_entries lists names what `git
+ * diff --cached --name-only` names between them (a content change, a mode
+ * change, a new file in a directory, a removal; an untouched file not);
+ * git_commit_tracked commits a tracked change in one `commit -a` with that
+ * list, and says 1 (HEAD as it was) when the file holds what it held. */
+TEST(index_changes_and_commit_tracked)
+{
+	char *d = setup("changes"), *tree = xasprintf("%s/tree", d);
+	struct buf before = BUF_INIT, after = BUF_INIT, got = BUF_INIT, want = BUF_INIT,
+		   err = BUF_INIT, sha = BUF_INIT, head = BUF_INIT;
+	char *g, *w;
+
+	CHECK_INT(unit_sh("set -e; cd %s/tree && echo k >keep.txt && echo r >rm.txt && "
+			  "echo m >mode.sh && git add -A && git -c user.name=t -c "
+			  "user.email=t@t commit -qm c",
+			  d),
+		  0);
+	CHECK_INT(git_index_entries(tree, &before), 0);
+	CHECK_INT(unit_sh("set -e; cd %s/tree && echo y >>a.txt && chmod +x mode.sh && "
+			  "mkdir -p 'n d' && echo n >'n d/new.txt' && rm rm.txt && "
+			  "git add -A",
+			  d),
+		  0);
+	CHECK_INT(git_index_entries(tree, &after), 0);
+	git_index_changes(&before, &after, &got);
+	CHECK_INT(git_run(tree, &want, &err, "diff", "--cached", "--name-only", "-z",
+			  "--no-renames", NULL),
+		  0);
+	g = lines(&got);
+	w = lines(&want);
+	CHECK_STR(g, "a.txt\nmode.sh\nn d/new.txt\nrm.txt\n");
+	CHECK_STR(g, w);
+	free(g);
+	free(w);
+	buf_reset(&got);
+	git_index_changes(&after, &after, &got);
+	CHECK_INT((int)got.len, 0);
+
+	CHECK_INT(unit_sh("set -e; cd %s/tree && git -c user.name=t -c user.email=t@t "
+			  "commit -qm d && echo z >>keep.txt",
+			  d),
+		  0);
+	buf_reset(&got);
+	CHECK_INT(git_commit_tracked(tree, "m", NULL, &got, &sha, &err), 0);
+	CHECK_STR(got.s, "keep.txt");
+	CHECK_INT(git_head_from_files(tree, &head), 0);
+	CHECK_STR(head.s, sha.s);
+	/* the same bytes again, a new inode: nothing to commit */
+	CHECK_INT(unit_sh("set -e; cd %s/tree && cp keep.txt t && mv t keep.txt", d), 0);
+	buf_reset(&got);
+	buf_reset(&sha);
+	CHECK_INT(git_commit_tracked(tree, "m", NULL, &got, &sha, &err), 1);
+	CHECK_INT((int)got.len + (int)sha.len, 0);
+	CHECK_INT(git_head_is(tree, head.s), 1);
+	buf_release(&before);
+	buf_release(&after);
+	buf_release(&got);
+	buf_release(&want);
+	buf_release(&err);
+	buf_release(&sha);
+	buf_release(&head);
+	free(tree);
+	free(d);
+}
+
 int main(void)
 {
 	if (!mkdtemp(scratch))
@@ -412,6 +477,7 @@ int main(void)
 	RUN(head_rev_from_files);
 	RUN(diff_files_from_index);
 	RUN(scan_in_background);
+	RUN(index_changes_and_commit_tracked);
 	unit_sh("rm -rf %s", scratch);
 	return unit_done();
 }
