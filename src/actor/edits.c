@@ -449,8 +449,12 @@ static int make_parents(const char *path, struct buf *why)
 	return ret;
 }
 
-/* Write to a temp file beside the target, fsync, rename: a reader (or a
- * crash) sees the old file or the new one, never half of it. */
+/* Write to a temp file beside the target, rename: a reader (or a killed
+ * loopgate) sees the old file or the new one, never half of it.  No fsync:
+ * the tree is the run's own, and after a power loss resume rolls it back to
+ * the last commit on record and applies the saved reply again (resume.c
+ * rollback, docs/design/durability.md), so no state of a file written here
+ * is ever read back from the disk. */
 static int write_file(const char *path, const char *p, size_t n, mode_t mode,
 		      struct buf *why)
 {
@@ -469,8 +473,6 @@ static int write_file(const char *path, const char *p, size_t n, mode_t mode,
 	}
 	ret = write_all(fd, p, n);
 	if (ret == 0 && fchmod(fd, mode) < 0)
-		ret = -errno;
-	if (ret == 0 && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && ret == 0)
 		ret = -errno;
