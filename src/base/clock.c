@@ -1,5 +1,6 @@
 #include "base/clock.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,45 @@ int interrupt_pending(void)
 static void (*tick_fn)(void *);
 static void *tick_ctx;
 
+#define DEFER_MAX 4
+static struct {
+	void (*fn)(void *);
+	void *ctx;
+} deferred[DEFER_MAX];
+static int defer_forks; /* the atfork handler is installed */
+
+static void defer_forget_all(void)
+{
+	memset(deferred, 0, sizeof(deferred));
+}
+
+void tick_defer(void (*fn)(void *ctx), void *ctx)
+{
+	int i, free_at = -1;
+
+	for (i = 0; i < DEFER_MAX; i++) {
+		if (deferred[i].fn && deferred[i].ctx == ctx)
+			return;
+		if (!deferred[i].fn && free_at < 0)
+			free_at = i;
+	}
+	if (free_at < 0) {
+		fn(ctx);
+		return;
+	}
+	if (!defer_forks)
+		defer_forks = pthread_atfork(NULL, NULL, defer_forget_all) == 0;
+	deferred[free_at].fn = fn;
+	deferred[free_at].ctx = ctx;
+}
+
+void tick_defer_cancel(void *ctx)
+{
+	for (int i = 0; i < DEFER_MAX; i++)
+		if (deferred[i].ctx == ctx)
+			deferred[i].fn = NULL, deferred[i].ctx = NULL;
+}
+
 void tick_set(void (*fn)(void *ctx), void *ctx)
 {
 	tick_fn = fn;
@@ -66,6 +106,15 @@ void tick_set(void (*fn)(void *ctx), void *ctx)
 
 void tick(void)
 {
+	for (int i = 0; i < DEFER_MAX; i++) {
+		void (*fn)(void *) = deferred[i].fn;
+		void *ctx = deferred[i].ctx;
+		if (!fn)
+			continue;
+		deferred[i].fn = NULL; /* before the call: it may defer again */
+		deferred[i].ctx = NULL;
+		fn(ctx);
+	}
 	if (tick_fn)
 		tick_fn(tick_ctx);
 }

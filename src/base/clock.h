@@ -23,5 +23,16 @@ int interrupt_pending(void);
  */
 void tick_set(void (*fn)(void *ctx), void *ctx);
 void tick(void);
+/*
+ * Work that can wait for loopgate's next wait: fn(ctx) runs once, from the
+ * next tick() (while a model's reply, a gate or a retry is awaited), off
+ * the path to whatever loopgate does next.  One pending call per ctx (a
+ * second tick_defer for it is the same call); when the table is full, fn
+ * runs at once.  tick_defer_cancel(ctx) drops ctx's call (before ctx is
+ * freed).  A forked child starts with none (its parent's ctx are not its
+ * to use: an SQLite connection, say).  Main thread only.
+ */
+void tick_defer(void (*fn)(void *ctx), void *ctx);
+void tick_defer_cancel(void *ctx);
 
 #endif

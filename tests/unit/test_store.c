@@ -8,6 +8,7 @@
 #include "store/store_impl.h"
 #include "record/events.h"
 #include "record/rundir.h"
+#include "base/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -544,9 +545,11 @@ static size_t seen_iterations(const char *db, const char *id)
 	return n;
 }
 
-/* The live store indexes a run's records at the log's sync, in one
- * transaction, not one per record; records a killed run never flushed are
- * indexed when the run's store is opened again (resume). */
+/* The live store indexes a run's records after the log's sync, in one
+ * transaction, not one per record, at loopgate's next wait (tick: not on
+ * the path to the action the sync came before), never from a forked child;
+ * records a killed run never flushed are indexed when the run's store is
+ * opened again (resume). */
 TEST(live_index_at_each_sync_and_catches_up)
 {
 	static const char id[] = "20260101-000000-live";
@@ -572,20 +575,33 @@ TEST(live_index_at_each_sync_and_catches_up)
 	events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 1));
 	CHECK_INT(seen_iterations(db, id), 0); /* waits for the sync */
 	CHECK_INT(events_sync(&ev), 0);
+	CHECK_INT(seen_iterations(db, id), 0); /* at the next wait */
+	tick();
 	CHECK_INT(seen_iterations(db, id), 1);
-	/* a run killed before its next sync: the record is in the log only */
+	/* a run killed before its next sync: the record is in the log only;
+	 * a sync's flush left pending is not its forked child's to make */
+	events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 2));
+	CHECK_INT(events_sync(&ev), 0);
 	pid = fork();
 	if (pid == 0) {
-		events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 2));
-		_exit(0);
+		tick();
+		_exit(seen_iterations(db, id) == 1 ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
 	CHECK_INT(status, 0);
 	CHECK_INT(seen_iterations(db, id), 1);
-	store_live_close(st, &ev);
+	store_live_close(st, &ev); /* the pending flush: made at the close */
+	CHECK_INT(seen_iterations(db, id), 2);
+	pid = fork(); /* a run killed before its next sync */
+	if (pid == 0) {
+		events_append(&ev, "iteration_start", json_pack("{s:i}", "iteration", 3));
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	CHECK_INT(status, 0);
 	events_close(&ev);
 	st = store_live_open(repo, &ev2, id, NULL, NULL);
-	CHECK_INT(seen_iterations(db, id), 2);
+	CHECK_INT(seen_iterations(db, id), 3);
 	store_live_close(st, &ev2);
 	buf_release(&err);
 	free(mk);
