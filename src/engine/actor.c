@@ -92,6 +92,16 @@ static int save(const char *dir, const char *name, const char *data, size_t len,
  * before the request (the same message; the run stops, `cannot`), the
  * reply, if any, not saved nor applied (the attempt keeps its spend).
  */
+static int prompt_begin(const struct actor_turn *t, const struct buf *user,
+			struct fileio_atomic *a, struct buf *err)
+{
+	char *path = xasprintf("%s/prompt.md", t->dir);
+	int ret = fileio_write_atomic_begin(a, path, user->s, user->len, err);
+
+	free(path);
+	return ret;
+}
+
 static int prompt_end(struct fileio_atomic *a, struct actor_turn *t, int ret,
 		      struct buf *err)
 {
@@ -242,7 +252,6 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	struct provider_request req;
 	struct attempt_ctx ctx = {r, w, t, 0, 0, BUF_INIT};
 	struct fileio_atomic prompt = {0};
-	char *prompt_path = xasprintf("%s/prompt.md", t->dir);
 	int ret;
 
 	memset(&req, 0, sizeof(req));
@@ -259,8 +268,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	/* The system text is the same every turn: saved once per run. */
 	if ((t->iteration == 1 &&
 	     (ret = save(r->run_dir, "system.md", sys.s, sys.len, err)) < 0) ||
-	    (ret = fileio_write_atomic_begin(&prompt, prompt_path, user.s, user.len,
-					     err)) < 0)
+	    (ret = prompt_begin(t, &user, &prompt, err)) < 0)
 		goto out;
 	if ((ret = drop_response(t, err)) < 0)
 		goto out;
@@ -311,7 +319,6 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	ret = apply_reply(r, w, t, &reply.text, err);
 out:
 	ret = prompt_end(&prompt, t, ret, err); /* 0 if ended above */
-	free(prompt_path);
 	provider_reply_release(&reply);
 	buf_release(&sys);
 	buf_release(&user);
