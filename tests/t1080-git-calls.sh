@@ -274,6 +274,24 @@ test_expect_success 'a gitlink in the index: add keeps its warden' '
 		--json >g.json 2>g.err &&
 	grep "^add " "$HOW" >got &&
 	echo "add warden" >want &&
+	diff -u want got &&
+	grep "^ls-files " "$HOW" | sort -u >got &&
+	echo "ls-files warden" >want &&
+	diff -u want got
+'
+
+# The scan after the gates (git_scan_start) runs in the background while the
+# next turn starts; `ls-files --others` starts no process either: it runs
+# without a warden too, loopgate's own child holding the run lock (the
+# baseline's scan and the gate round's).
+test_expect_success 'the scan after the gates without a warden, holding the run lock' '
+	make_repo l &&
+	rm -f "$HOW" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir l \
+		--goal g --gate false --agent-cmd "echo x >>calc.py" --max-iterations 1 \
+		--json >l.json 2>l.err &&
+	grep "^ls-files " "$HOW" >got &&
+	printf "ls-files direct lock\nls-files direct lock\n" >want &&
 	diff -u want got
 '
 

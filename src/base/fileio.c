@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ int fileio_atomic_open(struct fileio_atomic *a, const char *path, struct buf *er
 	a->path = xstrdup(path);
 	a->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	a->ret = 0;
-	a->syncing = a->sync_errno = 0;
+	a->syncing = a->sync_errno = a->published = 0;
 	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (a->fd < 0) {
 		a->ret = err_set(err, -errno, "cannot create %s: %s", a->tmp,
@@ -62,13 +63,20 @@ static void *sync_thread(void *arg)
 
 int fileio_atomic_sync_begin(struct fileio_atomic *a)
 {
+	sigset_t all, was;
 	int e;
 
 	if (!a->tmp || a->ret)
 		return a->ret ? a->ret : -EBADF;
 	if (a->syncing)
 		return 0;
-	if ((e = pthread_create(&a->syncer, NULL, sync_thread, a)) != 0)
+	/* the thread blocks every signal: a SIGINT goes to the caller, whose
+	 * poll() it must interrupt (clock.h) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &was);
+	e = pthread_create(&a->syncer, NULL, sync_thread, a);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (e != 0)
 		return -e;
 	a->syncing = 1;
 	return 0;
@@ -85,7 +93,8 @@ int fileio_atomic_close(struct fileio_atomic *a, struct buf *err)
 		a->syncing = 0;
 		if (!ret && a->sync_errno)
 			ret = err_set(err, -a->sync_errno, "fsync of %s failed: %s",
-				      a->tmp, strerror(a->sync_errno));
+				      a->published ? a->path : a->tmp,
+				      strerror(a->sync_errno));
 	} else if (!ret && fsync(a->fd) < 0) {
 		ret = err_set(err, -errno, "fsync of %s failed: %s", a->tmp,
 			      strerror(errno));
@@ -93,10 +102,10 @@ int fileio_atomic_close(struct fileio_atomic *a, struct buf *err)
 	if (close(a->fd) < 0 && !ret)
 		ret = err_set(err, -errno, "cannot close %s: %s", a->tmp,
 			      strerror(errno));
-	if (!ret && rename(a->tmp, a->path) < 0)
+	if (!ret && !a->published && rename(a->tmp, a->path) < 0)
 		ret = err_set(err, -errno, "cannot rename %s to %s: %s", a->tmp, a->path,
 			      strerror(errno));
-	if (ret)
+	if (ret && !a->published)
 		unlink(a->tmp);
 	free(a->tmp);
 	free(a->path);
@@ -115,6 +124,33 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, struct b
 		ret = fileio_atomic_close(&a, err);
 	}
 	return ret;
+}
+
+int fileio_write_atomic_begin(struct fileio_atomic *a, const char *path, const void *data,
+			      size_t len, struct buf *err)
+{
+	int ret = fileio_atomic_open(a, path, err);
+
+	if (ret < 0) {
+		a->ret = 0; /* a close after it returns 0 */
+		return ret;
+	}
+	fileio_atomic_write(a, data, len, err);
+	/* no thread: the fsync is done here, as fileio_write_atomic does */
+	if (!a->ret && fileio_atomic_sync_begin(a) < 0 && fsync(a->fd) < 0)
+		a->ret = err_set(err, -errno, "fsync of %s failed: %s", a->tmp,
+				 strerror(errno));
+	/* the data is whole in the page cache: readers may have it now */
+	if (!a->ret && rename(a->tmp, a->path) < 0)
+		a->ret = err_set(err, -errno, "cannot rename %s to %s: %s", a->tmp,
+				 a->path, strerror(errno));
+	if ((ret = a->ret) < 0) {
+		fileio_atomic_close(a, NULL); /* joins, removes the temporary */
+		a->ret = 0;
+		return ret;
+	}
+	a->published = 1;
+	return 0;
 }
 
 int fileio_mkdirs(const char *path, struct buf *err)

@@ -26,6 +26,23 @@
  *
  * Setting a.ret to an error before closing drops the file (the temporary
  * is removed, path untouched).
+ *
+ * A file whose readers may see it before it is durable (a model's
+ * prompt.md: resume never reads it back) can be put in place at once and
+ * made durable later:
+ *
+ *   ret = fileio_write_atomic_begin(&a, path, data, len, err);
+ *                                         written, its fsync started in a
+ *                                         thread, renamed over path: path
+ *                                         holds the whole new content now
+ *                                         (a SIGKILL loses nothing; a power
+ *                                         loss may, until the close)
+ *   ... other work ...
+ *   ret = fileio_atomic_close(&a, err);   joins the fsync: its failure is
+ *                                         returned (path keeps the content)
+ *
+ * On failure it returns -errno with path untouched and nothing to close
+ * (a close is harmless).  Zero-initialized (`= {0}`), a closes to 0.
  */
 #ifndef LOOPGATE_FILEIO_H
 #define LOOPGATE_FILEIO_H
@@ -42,6 +59,7 @@ struct fileio_atomic {
 	/* fileio_atomic_sync_begin's thread and its fsync's errno */
 	pthread_t syncer;
 	int syncing, sync_errno;
+	int published; /* renamed over path already (fileio_write_atomic_begin) */
 };
 int fileio_atomic_open(struct fileio_atomic *a, const char *path, struct buf *err);
 int fileio_atomic_write(struct fileio_atomic *a, const void *data, size_t len,
@@ -50,6 +68,8 @@ int fileio_atomic_close(struct fileio_atomic *a, struct buf *err);
 /* 0: the fsync runs in a thread now; -errno: it could not be started (the
  * close then fsyncs as usual) or the file already failed. */
 int fileio_atomic_sync_begin(struct fileio_atomic *a);
+int fileio_write_atomic_begin(struct fileio_atomic *a, const char *path, const void *data,
+			      size_t len, struct buf *err);
 /* mkdir -p with mode 0755; 0 when it exists already. */
 int fileio_mkdirs(const char *path, struct buf *err);
 /* Appends bytes to path (created 0644 if missing) in one write. */

@@ -78,6 +78,44 @@ static int save(const char *dir, const char *name, const char *data, size_t len,
 	return ret;
 }
 
+/*
+ * prompt.md is put in place before the request, its fsync left running
+ * (fileio_write_atomic_begin): off the path to the send, beside the log's
+ * barrier.  Nothing reads it back but a person (show, the report) and
+ * nothing durable depends on it before the reply: resume rebuilds a model
+ * turn's prompt from the log and the tree and writes prompt.md anew
+ * (resume.c takes a saved response.md or asks again).  After a power loss
+ * the model_request record may be on disk without prompt.md: resume then
+ * asks again, as for a request whose reply was lost.  prompt_end joins the
+ * fsync before response.md is saved, so a durable reply always has its
+ * durable prompt.  A failed fsync ends the turn as it did when it came
+ * before the request (the same message; the run stops, `cannot`), the
+ * reply, if any, not saved nor applied (the attempt keeps its spend).
+ */
+static int prompt_begin(const struct actor_turn *t, const struct buf *user,
+			struct fileio_atomic *a, struct buf *err)
+{
+	char *path = xasprintf("%s/prompt.md", t->dir);
+	int ret = fileio_write_atomic_begin(a, path, user->s, user->len, err);
+
+	free(path);
+	return ret;
+}
+
+static int prompt_end(struct fileio_atomic *a, struct actor_turn *t, int ret,
+		      struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	int e = fileio_atomic_close(a, &why);
+
+	if (e < 0) {
+		t->budget_stop = 0; /* not what stopped it */
+		ret = err_set(err, e, "%s", why.s);
+	}
+	buf_release(&why);
+	return ret;
+}
+
 static json_t *edit_items(const struct edit_list *l)
 {
 	json_t *a = json_array();
@@ -215,6 +253,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	struct provider_reply reply = PROVIDER_REPLY_INIT;
 	struct provider_request req;
 	struct attempt_ctx ctx = {r, w, t, 0, 0, BUF_INIT};
+	struct fileio_atomic prompt = {0};
 	int ret;
 
 	memset(&req, 0, sizeof(req));
@@ -231,7 +270,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	/* The system text is the same every turn: saved once per run. */
 	if ((t->iteration == 1 &&
 	     (ret = save(r->run_dir, "system.md", sys.s, sys.len, err)) < 0) ||
-	    (ret = save(t->dir, "prompt.md", user.s, user.len, err)) < 0)
+	    (ret = prompt_begin(t, &user, &prompt, err)) < 0)
 		goto out;
 	if ((ret = drop_response(t, err)) < 0)
 		goto out;
@@ -262,7 +301,8 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 	req.prompt = user.s;
 	req.max_output_tokens = w->max_output_tokens;
 	req.deadline_ms = r->budget.deadline_at;
-	if ((ret = call_model(&ctx, &req, &reply, err)) < 0)
+	ret = call_model(&ctx, &req, &reply, err);
+	if ((ret = prompt_end(&prompt, t, ret, err)) < 0)
 		goto out;
 	if ((ret = save(t->dir, "response.md", reply.text.s, reply.text.len, err)) < 0)
 		goto out;
@@ -280,6 +320,7 @@ int actor_model_turn(struct run *r, struct worker *w, struct actor_turn *t,
 		goto out;
 	ret = apply_reply(r, w, t, &reply.text, err);
 out:
+	ret = prompt_end(&prompt, t, ret, err); /* 0 if ended above */
 	provider_reply_release(&reply);
 	buf_release(&sys);
 	buf_release(&user);

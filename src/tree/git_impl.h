@@ -70,7 +70,9 @@ int git_index_plain(const char *tree);
 /*
  * Starts git (with the hardening and the overrides of git_run) in the
  * background (proc_start, brief): stdout appended to out_path, stderr to
- * err_path; the caller waits for *pid and calls proc_forget.
+ * err_path; the caller waits for *pid and calls proc_forget.  *pid is
+ * git's warden, or git itself when it starts no process (`ls-files`,
+ * dir's index plain: warden_direct); either leads its own process group.
  */
 int git_start(const char *dir, const char *const *args, const char *out_path,
 	      const char *err_path, pid_t *pid, struct buf *err);

@@ -76,15 +76,27 @@ static int diff_command(const char *cmd)
  * death still kills the call (PR_SET_PDEATHSIG) and the run lock is held
  * until it is dead; what goes is a fork of loopgate and two wake-ups per
  * call.  docs/design/fast.md, session 13.
+ *
+ * background: git_start's call, the scan after the gates (`ls-files
+ * --others`), which reads the index and walks the tree, and starts no
+ * process either (no --recurse-submodules; session 14).  Its synchronous
+ * calls keep their warden.
  */
-static int starts_nothing(const char *dir, const char *const *args)
+static int starts_nothing(const char *dir, const char *const *args, int background)
 {
-	size_t i = 0;
+	size_t i = 0, j;
 
 	while (args[i] && !strcmp(args[i], "-c") && args[i + 1])
 		i += 2;
-	if (!args[i] || (strcmp(args[i], "add") && strcmp(args[i], "commit")))
+	if (!args[i])
 		return 0;
+	if (background && !strcmp(args[i], "ls-files")) {
+		for (j = i + 1; args[j]; j++)
+			if (!strncmp(args[j], "--recurse-submodules", 20))
+				return 0;
+	} else if (strcmp(args[i], "add") && strcmp(args[i], "commit")) {
+		return 0;
+	}
 	return git_index_plain(dir);
 }
 
@@ -123,7 +135,7 @@ void git_opts(const char *dir, const char *const *extra, const char *const *args
 	o->stdin_path = stdin_path;
 	o->max_output = 64u << 20;
 	o->no_interrupt = 1; /* short and must complete: state depends on it */
-	o->direct = starts_nothing(dir, args);
+	o->direct = starts_nothing(dir, args, 0);
 	o->timeout_ms = 10 * 60 * 1000;
 	if (fault_active()) { /* kill:git (every call) or kill:git.SUBCOMMAND */
 		char point[64];
@@ -238,7 +250,9 @@ int git_start(const char *dir, const char *const *args, const char *out_path,
 	o.no_interrupt = 0;
 	o.fault_kill = 0;
 	o.brief = 1;
-	o.direct = 0; /* not waited for here: its warden sees it end */
+	/* no warden when git starts nothing: *pid is git's own, in a session
+	 * of its own (kill(-*pid) reaches it), dying with loopgate */
+	o.direct = starts_nothing(dir, args, 1);
 	ret = proc_start(&o, pid, err);
 	proc_env_release(&env);
 	free(argv);
