@@ -231,7 +231,7 @@ TEST(signed_log_verifies_header_every_n_and_final)
 	struct buf err = BUF_INIT;
 
 	CHECK_INT(checkpoint_load(s.checkpoints, &l, &err), 0);
-	CHECK_INT(l.n, 4);		/* seq 0, 4, 8, final 10 */
+	CHECK_INT(l.n, 4); /* seq 0, 4, 8, final 10 */
 	if (l.n == 4) {
 		CHECK_INT(l.v[0].seq, 0);
 		CHECK_INT(l.v[1].seq, 4);
@@ -257,11 +257,12 @@ TEST(truncated_log_names_the_first_missing_record)
 	struct checkpoint_result cr;
 	struct audit_result r;
 
-	keep_lines(s.events, 7);	/* seq 0..6 */
+	keep_lines(s.events, 7); /* seq 0..6 */
 	verify(&s, &key, &r, &cr);
 	CHECK_INT(r.status, AUDIT_INTACT);
 	CHECK_STR(cr.reason, "truncated");
-	CHECK_CONTAINS(cr.detail.s, "truncated: checkpoint at seq 8 but the log ends at 6");
+	CHECK_CONTAINS(cr.detail.s,
+		       "truncated: checkpoint at seq 8 but the log ends at 6");
 	CHECK_INT(cr.bad_seq, 7);
 	checkpoint_result_release(&cr);
 	drop_log(&s);
@@ -363,7 +364,7 @@ TEST(no_checkpoint_and_a_killed_run)
 	struct audit_result r;
 
 	/* a run killed after seq 6: the final checkpoint never came */
-	keep_lines(s.checkpoints, 2);	/* seq 0 and 4 */
+	keep_lines(s.checkpoints, 2); /* seq 0 and 4 */
 	verify(&s, &key, &r, &cr);
 	CHECK(cr.reason == NULL);
 	CHECK_INT(cr.signed_seq, 4);
@@ -397,16 +398,17 @@ TEST(observed_checkpoints_are_a_list_that_verifies)
 	int i;
 
 	CHECK_INT(mkdir(sub, 0700), 0);
-	CHECK_INT(events_observe(&ev, &(struct events_observer){.checkpoint = count_checkpoint,
-								.ctx = &l}),
+	CHECK_INT(events_observe(&ev,
+				 &(struct events_observer){.checkpoint = count_checkpoint,
+							   .ctx = &l}),
 		  0);
 	events_set_signer(&ev, &key, 3);
 	CHECK_INT(events_open(&ev, p, "run-o", &err), 0);
 	for (i = 1; i <= 7; i++)
 		CHECK_INT(events_append(&ev, "step", json_object()), 0);
 	events_close(&ev);
-	CHECK_INT(l.n, 4);		/* 0, 3, 6, final 7 */
-	unlink(cp);			/* the file is gone; the copy remains */
+	CHECK_INT(l.n, 4); /* 0, 3, 6, final 7 */
+	unlink(cp);	   /* the file is gone; the copy remains */
 	CHECK_INT(checkpoint_verify(&l, &key, p, &r, &cr, &err), 0);
 	CHECK(cr.reason == NULL);
 	CHECK_INT(cr.signed_seq, 7);
@@ -431,7 +433,7 @@ TEST(group_commit_syncs_once_at_the_end)
 	CHECK_INT(events_open(&ev, p, "run-g", &err), 0);
 	CHECK_INT(ev.unsynced, 0);
 	events_group_begin(&ev);
-	events_group_begin(&ev);	/* nested: only the outer end syncs */
+	events_group_begin(&ev); /* nested: only the outer end syncs */
 	CHECK_INT(events_append(&ev, "a", json_object()), 0);
 	CHECK_INT(events_append(&ev, "b", json_object()), 0);
 	CHECK_INT(ev.unsynced, 2);
@@ -440,7 +442,7 @@ TEST(group_commit_syncs_once_at_the_end)
 	CHECK_INT(events_group_end(&ev), 0);
 	CHECK_INT(ev.unsynced, 0);
 	CHECK_INT(events_append(&ev, "c", json_object()), 0);
-	CHECK_INT(ev.unsynced, 0);	/* outside a group: synced at once */
+	CHECK_INT(ev.unsynced, 0); /* outside a group: synced at once */
 	events_close(&ev);
 	unlink(p);
 	buf_release(&err);
@@ -456,11 +458,13 @@ TEST(secrets_are_redacted_before_hashing)
 	char *p = xasprintf("%s/redact.jsonl", dir);
 	char *msg = xasprintf("401: bad key %s (Bearer %s)", secret, secret);
 
-	CHECK_INT(redact_add("short"), 0);	/* too short to be a key */
+	CHECK_INT(redact_add("short"), 0); /* too short to be a key */
 	CHECK_INT(redact_add(secret), 1);
 	CHECK_INT(events_open(&ev, p, "run-r", &err), 0);
-	CHECK_INT(events_append(&ev, "model_attempt", json_pack("{s:s,s:[s],s:{s:s}}",
-		  "error", msg, "list", secret, "obj", secret, "x")), 0);
+	CHECK_INT(events_append(&ev, "model_attempt",
+				json_pack("{s:s,s:[s],s:{s:s}}", "error", msg, "list",
+					  secret, "obj", secret, "x")),
+		  0);
 	events_close(&ev);
 	CHECK_INT(buf_read_file(&b, p), 0);
 	CHECK(strstr(b.s, "sk-test") == NULL);
@@ -479,7 +483,8 @@ TEST(secrets_are_redacted_before_hashing)
 
 static void remove_dir(void)
 {
-	char *c[] = { "conf/loopgate/audit-key.pem", "conf/loopgate", "conf", NULL };
+	char *c[] = {"conf/loopgate/audit-key.pem", "conf/loopgate", "conf", "crlf.pem",
+		     NULL};
 	char **p;
 
 	for (p = c; *p; p++) {
