@@ -145,18 +145,9 @@ committed() {
 	json_get "$1.commit" "\"\\n\".join(sorted(d[0][\"files\"]))" >"$1.rec" &&
 	test -z "$(git -C "$(summary_field "$1.json" run_dir)/tree" status --porcelain)"
 }
-FIX_ADD='Fixing.
-
-calc.py
-<<<<<<< SEARCH
-    return a - b
-=======
-    return a + b
->>>>>>> REPLACE
-'
 test_expect_success 'a model edit of a tracked file: one commit -a, no add' '
 	make_repo e &&
-	edit_logged e "$FIX_ADD" &&
+	edit_logged e "$REPLY_FIX" &&
 	! grep -q "^add$" "$LOG" &&
 	test "$(grep -c "^commit$" "$LOG")" = 1 &&
 	grep -q "^commit direct lock$" "$HOW" &&
@@ -169,7 +160,7 @@ test_expect_success 'a model edit of a tracked file: one commit -a, no add' '
 
 test_expect_success 'a model edit that creates a file: add, then commit' '
 	make_repo n &&
-	edit_logged n "$FIX_ADD
+	edit_logged n "$REPLY_FIX
 <<<<<<< FILE notes.txt
 new
 >>>>>>> END
@@ -243,16 +234,21 @@ test_expect_success 'from a subdirectory: the same top, still no rev-parse' '
 	! grep -q "^rev-parse$" "$LOG"
 '
 
+# agent_logged REPO: one iteration of a command actor that changes calc.py,
+# gate false, each git call's child logged to $HOW.
+agent_logged() {
+	rm -f "$HOW" &&
+	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir "$1" \
+		--goal g --gate false --agent-cmd "echo x >>calc.py" --max-iterations 1 \
+		--json >"$1.json" 2>"$1.err"
+}
 # add and commit start no process when the index lists no gitlink: they
 # run without a warden (exec/warden.h warden_direct), holding the run lock
 # so that a resume waits for them; with a submodule `add` may start a git
 # for it, and keeps its warden.  Other calls keep theirs.
 test_expect_success 'add and commit without a warden, holding the run lock' '
 	make_repo d &&
-	rm -f "$HOW" &&
-	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir d \
-		--goal g --gate false --agent-cmd "echo x >>calc.py" --max-iterations 1 \
-		--json >d.json 2>d.err &&
+	agent_logged d &&
 	grep "^add " "$HOW" >got &&
 	grep "^commit " "$HOW" >>got &&
 	printf "add direct lock\ncommit direct lock\n" >want &&
@@ -268,10 +264,7 @@ test_expect_success 'a gitlink in the index: add keeps its warden' '
 	git -C g/sub commit -q --allow-empty -m sub &&
 	git -C g update-index --add --cacheinfo 160000,$(git -C g/sub rev-parse HEAD),sub &&
 	git -C g commit -q -m "a submodule" &&
-	rm -f "$HOW" &&
-	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir g \
-		--goal g --gate false --agent-cmd "echo x >>calc.py" --max-iterations 1 \
-		--json >g.json 2>g.err &&
+	agent_logged g &&
 	grep "^add " "$HOW" >got &&
 	echo "add warden" >want &&
 	diff -u want got &&
@@ -286,10 +279,7 @@ test_expect_success 'a gitlink in the index: add keeps its warden' '
 # baseline's scan and the gate round's).
 test_expect_success 'the scan after the gates without a warden, holding the run lock' '
 	make_repo l &&
-	rm -f "$HOW" &&
-	PATH=$TRASH_ROOT/bin:$PATH expect_code 1 $LOOPGATE run $TRASH_WRITABLE --dir l \
-		--goal g --gate false --agent-cmd "echo x >>calc.py" --max-iterations 1 \
-		--json >l.json 2>l.err &&
+	agent_logged l &&
 	grep "^ls-files " "$HOW" >got &&
 	printf "ls-files direct lock\nls-files direct lock\n" >want &&
 	diff -u want got

@@ -170,34 +170,41 @@ out:
 }
 
 /*
- * 1 when `git add -A` would stage nothing, known without asking it: a
- * model's turn that ran nothing and had no edit block (fresh.quiet), no
- * command started since the scan after the latest gate round began (every
- * untracked file was there for it: in the excludes), each spawn's
- * processes dead with it (the sandbox's PID namespace: no daemon writes
- * on), no git control file put back, the index as the checkout or the last
- * commit left it (equal to HEAD), and no tracked file differing from it
- * (touched: git_diff_files's list, racily clean entries hashed, and what
- * changed during the turn; empty).
+ * 1 when nothing but loopgate wrote the tree since the scan after the
+ * latest gate round began: a model's turn that ran nothing (fresh.quiet),
+ * no command started since that scan (every untracked file was there for
+ * it: in the excludes), each spawn's processes dead with it (the sandbox's
+ * PID namespace: no daemon writes on), no git control file put back, the
+ * index as the checkout or the last commit left it (equal to HEAD).
  */
-int turn_nothing_to_stage(const struct run *r, const struct iteration *it,
-			  const struct buf *touched, long integrity_before)
+static int only_loopgate_wrote(const struct run *r, long integrity_before)
 {
-	return r->w->fresh.quiet && !it->edit_blocks && !touched->len &&
-	       r->w->integrity_events == integrity_before && r->w->sandbox &&
-	       r->w->sandbox->bwrap_on && judge_nothing_ran_since_scan(&r->w->judge) &&
+	return r->w->fresh.quiet && r->w->integrity_events == integrity_before &&
+	       r->w->sandbox && r->w->sandbox->bwrap_on &&
+	       judge_nothing_ran_since_scan(&r->w->judge) &&
 	       git_index_stamp_same(r->w->tree, &r->w->index);
 }
 
 /*
+ * 1 when `git add -A` would stage nothing, known without asking it:
+ * only_loopgate_wrote, no edit block, and no tracked file differing from
+ * the index (touched: git_diff_files's list, racily clean entries hashed,
+ * and what changed during the turn; empty).
+ */
+int turn_nothing_to_stage(const struct run *r, const struct iteration *it,
+			  const struct buf *touched, long integrity_before)
+{
+	return !it->edit_blocks && !touched->len &&
+	       only_loopgate_wrote(r, integrity_before);
+}
+
+/*
  * 1 when `git commit -a` stages exactly what `git add -A` would, known
- * without asking git: turn_nothing_to_stage's reasons but the change itself (a
- * model's turn that ran nothing, nothing run since the scan, each spawn's
- * processes dead with it, the index as the last commit left it), so the
- * only new files can be the ones its edit blocks wrote, and each of those
- * is tracked already; and none of them, nor of touched (every tracked path
- * whose stat changed), is protected, which the guard would have to see
- * staged (turn_guard_protected).  One git process instead of two.
+ * without asking git: only_loopgate_wrote, so the only new files can be
+ * the ones the edit blocks wrote, and each of those is tracked already;
+ * and none of them, nor of touched (every tracked path whose stat
+ * changed), is protected, which the guard would have to see staged
+ * (turn_guard_protected).  One git process instead of two.
  */
 int turn_tracked_only(const struct run *r, const struct buf *touched,
 		      long integrity_before)
@@ -205,10 +212,7 @@ int turn_tracked_only(const struct run *r, const struct buf *touched,
 	const struct buf *files = &r->w->judge.files, *wrote = &r->w->edit_paths;
 	const char *p;
 
-	if (!touched->len || !r->w->fresh.quiet ||
-	    r->w->integrity_events != integrity_before || !r->w->sandbox ||
-	    !r->w->sandbox->bwrap_on || !judge_nothing_ran_since_scan(&r->w->judge) ||
-	    !git_index_stamp_same(r->w->tree, &r->w->index))
+	if (!touched->len || !only_loopgate_wrote(r, integrity_before))
 		return 0;
 	for (p = wrote->s; p < wrote->s + wrote->len; p += strlen(p) + 1)
 		if (!buf_list_has(files->s, files->len, p) ||

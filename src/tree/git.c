@@ -532,16 +532,25 @@ int git_stage_all(const char *tree, const char *excludes,
 	return ret;
 }
 
+/* After a commit: its sha (optional) off the ref files, else from git,
+ * and the index's stamp, which now equals HEAD. */
+static int committed(const char *tree, struct git_index_stamp *stamp, struct buf *sha,
+		     struct buf *err)
+{
+	int ret = 0;
+	if (sha && git_head_from_files(tree, sha) < 0)
+		ret = git_rev(tree, "HEAD", sha, err);
+	if (stamp && ret == 0)
+		git_index_stamp_take(tree, stamp);
+	return ret;
+}
+
 int git_commit_staged(const char *tree, const char *msg, struct git_index_stamp *stamp,
 		      struct buf *sha, struct buf *err)
 {
 	int ret = git_run(tree, NULL, err, "commit", "-q", "--no-verify",
 			  "--allow-empty-message", "-m", msg, NULL);
-	if (ret == 0 && sha && git_head_from_files(tree, sha) < 0)
-		ret = git_rev(tree, "HEAD", sha, err);
-	if (stamp && ret == 0)
-		git_index_stamp_take(tree, stamp); /* the index now equals HEAD */
-	return ret;
+	return ret < 0 ? ret : committed(tree, stamp, sha, err);
 }
 
 /*
@@ -570,8 +579,7 @@ int git_commit_tracked(const char *tree, const char *msg, struct git_index_stamp
 			err_set(err, ret, "%s", why.s);
 		goto out;
 	}
-	if (git_head_from_files(tree, sha) < 0 &&
-	    (ret = git_rev(tree, "HEAD", sha, err)) < 0)
+	if ((ret = committed(tree, stamp, sha, err)) < 0)
 		goto out;
 	if (git_index_entries(tree, &after) == 0)
 		git_index_changes(&before, &after, changed);
@@ -579,8 +587,6 @@ int git_commit_tracked(const char *tree, const char *msg, struct git_index_stamp
 		ret = git_run(tree, changed, err, "diff-tree", "-r", "-z", "--name-only",
 			      "--no-renames", "--no-commit-id", "--no-ext-diff", sha->s,
 			      NULL);
-	if (stamp && ret == 0)
-		git_index_stamp_take(tree, stamp); /* the index now equals HEAD */
 out:
 	buf_release(&before);
 	buf_release(&after);
