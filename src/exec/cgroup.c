@@ -205,6 +205,61 @@ enum cgroup_kind cgroup_detect(char **note)
 	return CGROUP_NONE;
 }
 
+/* Detection in a thread of its own (cgroup.h): its cgroup operations wait
+ * behind the prime's first migration, and the jail's start need not. */
+struct cgroup_detecting {
+	pthread_t t;
+	pthread_mutex_t lock; /* askers in two threads join it once */
+	int running;	      /* the thread is to be joined */
+	enum cgroup_kind kind;
+	char *note;
+};
+
+static void *detect_thread(void *arg)
+{
+	struct cgroup_detecting *d = arg;
+	sigset_t all;
+
+	sigfillset(&all); /* signals are the main thread's business */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	d->kind = cgroup_detect(&d->note);
+	return NULL;
+}
+
+struct cgroup_detecting *cgroup_detect_begin(void)
+{
+	struct cgroup_detecting *d = xcalloc(1, sizeof(*d));
+
+	pthread_mutex_init(&d->lock, NULL);
+	d->running = pthread_create(&d->t, NULL, detect_thread, d) == 0;
+	if (!d->running) /* no thread: here and now */
+		d->kind = cgroup_detect(&d->note);
+	return d;
+}
+
+enum cgroup_kind cgroup_detect_end(struct cgroup_detecting *d, const char **note)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->running) {
+		pthread_join(d->t, NULL);
+		d->running = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (note)
+		*note = d->note;
+	return d->kind;
+}
+
+void cgroup_detect_free(struct cgroup_detecting *d)
+{
+	if (!d)
+		return;
+	cgroup_detect_end(d, NULL);
+	pthread_mutex_destroy(&d->lock);
+	free(d->note);
+	free(d);
+}
+
 static void cg_reset(struct cgroup *cg)
 {
 	cg->kind = CGROUP_NONE;

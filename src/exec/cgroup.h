@@ -4,6 +4,7 @@
  *
  *   char *note = NULL;
  *   enum cgroup_kind k = cgroup_detect(&note);   once per run; note: why none
+ *     (or d = cgroup_detect_begin(); ... k = cgroup_detect_end(d, &note))
  *   struct cgroup cg;
  *   cgroup_create(&cg, k, &limits);    before fork; cg.kind NONE on failure
  *   ... in the child, before exec: cgroup_join(&cg);  (async-signal-safe)
@@ -34,6 +35,14 @@ struct cgroup {
 };
 
 enum cgroup_kind cgroup_detect(char **note);
+/* The same in a thread, begun early and asked late: its mkdir and the
+ * sweep of dead runs' groups wait behind the prime's first migration
+ * (below), work that can go on meanwhile (the jail's bwrap) need not.
+ * cgroup_detect_end waits for the answer (once; later calls give it
+ * again); note, when not NULL, is the detection's note, freed with d. */
+struct cgroup_detecting *cgroup_detect_begin(void);
+enum cgroup_kind cgroup_detect_end(struct cgroup_detecting *d, const char **note);
+void cgroup_detect_free(struct cgroup_detecting *d);
 /* 0, or -errno (cg->kind is then CGROUP_NONE and nothing is left behind). */
 int cgroup_create(struct cgroup *cg, enum cgroup_kind kind,
 		  const struct policy_limits *lim);

@@ -217,6 +217,26 @@ out:
 	return ret;
 }
 
+/*
+ * The run's cgroup, made while bwrap sets the jail up (its mkdir waits
+ * behind the prime's first migration, bwrap need not), handed to the
+ * spawner ("J" with its cgroup.procs descriptors, none without a cgroup),
+ * which joins it before it forks anything (spawner.c).
+ */
+static int give_cgroup(const struct sandbox *sb, struct onejail *j, struct buf *err)
+{
+	int fds[2], n = 0, ret;
+
+	if (cgroup_create(&j->cg, sandbox_cgroup(sb, NULL), &sb->lim) == 0)
+		for (int i = 0; i < 2; i++)
+			if (j->cg.procs_fd[i] >= 0)
+				fds[n++] = j->cg.procs_fd[i];
+	if ((ret = fdpass_send(j->sock, "J", 1, fds, n)) < 0)
+		return err_set(err, ret, "cannot hand the jail its cgroup: %s",
+			       strerror(-ret));
+	return 0;
+}
+
 static int start(const struct sandbox *sb, struct onejail *j)
 {
 	struct buf err = BUF_INIT;
@@ -233,9 +253,11 @@ static int start(const struct sandbox *sb, struct onejail *j)
 	if ((log = memfd_create("loopgate-jail", MFD_CLOEXEC)) < 0)
 		return fallback(j, "cannot make the jail's log", strerror(errno));
 	ret = boot(sb, j, log, &err);
-	cgroup_prime_end(); /* the jail is in its cgroup (boot saw bwrap exec) */
-	if (ret == 0 && (ret = wait_ready(j->sock)) < 0)
+	if (ret == 0 && (ret = give_cgroup(sb, j, &err)) == 0)
+		ret = wait_ready(j->sock);
+	if (ret < 0) /* what bwrap or the spawner said, if anything */
 		said = first_line(log);
+	cgroup_prime_end(); /* the jail is in its cgroup (the spawner said so) */
 	if (ret < 0) {
 		stop(j);
 		fallback(j, "the per-run sandbox did not start",

@@ -537,7 +537,9 @@ int proc_jail_enter(const struct sandbox *sb, const char *const *argv,
 	proc_jail_limits(sb, s, file_max);
 	/* orphans of the tree come back to us, to be killed */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if (cgroup_create(cg, sb->cgroup, &sb->lim) == 0)
+	/* the jail's group is made once bwrap is on its way (onejail.c) */
+	if (cx->jail_fd <= 2 &&
+	    cgroup_create(cg, sandbox_cgroup(sb, NULL), &sb->lim) == 0)
 		s->cg = cg;
 	if (!sb->bwrap_on)
 		return 0;

@@ -49,6 +49,16 @@ const char *sandbox_cgroup_name(enum cgroup_kind k)
 	return "none";
 }
 
+enum cgroup_kind sandbox_cgroup(const struct sandbox *sb, const char **note)
+{
+	if (!sb->cgroup) { /* never initialised */
+		if (note)
+			*note = NULL;
+		return CGROUP_NONE;
+	}
+	return cgroup_detect_end(sb->cgroup, note);
+}
+
 static int list_has(const struct strlist *l, const char *s)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -405,7 +415,7 @@ void sandbox_init(struct sandbox *sb, const struct config *c, const char *tree,
 	sb->env_seen = seen;
 	walk_env(sb, sb->tree, 0, &seen);
 	mask_sockets(sb);
-	sb->cgroup = cgroup_detect(&sb->cgroup_note);
+	sb->cgroup = cgroup_detect_begin();
 	sb->standby = standby_new(sb);
 }
 
@@ -417,7 +427,7 @@ void sandbox_release(struct sandbox *sb)
 	free(sb->version);
 	free(sb->tree);
 	free(sb->run_dir);
-	free(sb->cgroup_note);
+	cgroup_detect_free(sb->cgroup);
 	free(sb->self_exe);
 	strlist_clear(&sb->hosts);
 	strlist_clear(&sb->ro);
@@ -643,18 +653,21 @@ void sandbox_argv_jail(const struct sandbox *sb, int seccomp_fd, int net_fd, int
 void *sandbox_json(const struct sandbox *sb)
 {
 	struct policy p;
+	const char *cg_note;
+	enum cgroup_kind kind;
 	json_t *o;
 
 	memset(&p, 0, sizeof(p));
 	p.lim = sb->lim;
+	kind = sandbox_cgroup(sb, &cg_note);
 	o = json_pack("{s:b,s:o,s:b,s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "enabled",
 		      sb->bwrap_on, "bwrap",
 		      sb->bwrap_on && sb->version ? events_str(sb->version) : json_null(),
 		      "seccomp", sb->bwrap_on && sb->seccomp, "cgroup",
-		      sandbox_cgroup_name(sb->cgroup), "cgroup_note",
-		      sb->cgroup_note ? events_str(sb->cgroup_note) : json_null(),
-		      "network", sb->bwrap_on ? policy_net_name(sb->network) : "host",
-		      "hosts", (json_t *)policy_list_json(&sb->hosts), "writable",
+		      sandbox_cgroup_name(kind), "cgroup_note",
+		      cg_note ? events_str(cg_note) : json_null(), "network",
+		      sb->bwrap_on ? policy_net_name(sb->network) : "host", "hosts",
+		      (json_t *)policy_list_json(&sb->hosts), "writable",
 		      (json_t *)policy_list_json(&sb->rw), "writable_missing",
 		      (json_t *)policy_list_json(&sb->rw_missing), "read_only",
 		      (json_t *)policy_list_json(&sb->ro), "masked",

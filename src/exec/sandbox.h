@@ -25,6 +25,7 @@
 struct events;
 struct onejail;
 struct standby;
+struct cgroup_detecting;
 
 enum cgroup_kind { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
 
@@ -61,8 +62,8 @@ struct sandbox {
 	/* --no-sandbox with a cgroup: the next spawn, made ahead and already
 	 * in its own cgroup (standby.h); NULL: each spawn joins its own */
 	struct standby *standby;
-	enum cgroup_kind cgroup;
-	char *cgroup_note; /* why none, when none */
+	/* the cgroup kind, detected in a thread (cgroup.h): sandbox_cgroup */
+	struct cgroup_detecting *cgroup;
 };
 
 struct sandbox_file {
@@ -143,5 +144,8 @@ void sandbox_argv_jail(const struct sandbox *sb, int seccomp_fd, int net_fd, int
 /* json_t * for the `sandbox` event. */
 void *sandbox_json(const struct sandbox *sb);
 const char *sandbox_cgroup_name(enum cgroup_kind k);
+/* The kind of cgroup the sandbox's spawns get, and why none when none
+ * (note may be NULL): waits for the detection sandbox_init began. */
+enum cgroup_kind sandbox_cgroup(const struct sandbox *sb, const char **note);
 
 #endif

@@ -592,6 +592,48 @@ static int load_filter(int fd)
 	return 0;
 }
 
+/*
+ * The run's cgroup: "J" with its cgroup.procs descriptors (none without a
+ * cgroup), sent by loopgate once it made the group while bwrap set the
+ * jail up (onejail.c).  The spawner joins it, and moves bwrap's init (its
+ * parent, pid 1 here) in with it, before it forks anything: every A, B
+ * and command is born inside.  A join refused is the jail's failure (the
+ * run falls back to per-spawn, with this message as the reason).
+ */
+static int join_cgroup(int sock)
+{
+	int fds[2], n = 0, ret = 0;
+	pid_t up = getppid();
+	char c = 0, pid[24];
+	ssize_t got = fdpass_recv(sock, &c, 1, fds, 2, &n, 0);
+
+	if (got != 1 || c != 'J') {
+		fprintf(stderr,
+			"loopgate __spawner: no cgroup message from loopgate (%s)\n",
+			got < 0	   ? strerror((int)-got)
+			: got == 0 ? "end of file"
+				   : "another message came first");
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)up);
+	for (int i = 0; i < n; i++) {
+		if (write(fds[i], "0", 1) != 1) {
+			if (!ret)
+				fprintf(stderr,
+					"loopgate __spawner: cannot join the run's "
+					"cgroup: %s\n",
+					strerror(errno));
+			ret = -1;
+		} else if (up > 0) { /* bwrap's init: its two pages, counted */
+			(void)!write(fds[i], pid, strlen(pid));
+		}
+		close(fds[i]);
+	}
+	return ret;
+}
+
 int spawner_main(int argc, char **argv)
 {
 	struct standby_ns sb;
@@ -614,6 +656,8 @@ int spawner_main(int argc, char **argv)
 		if (fd != sock)
 			close(fd);
 	fcntl(sock, F_SETFD, FD_CLOEXEC);
+	if (join_cgroup(sock) < 0)
+		return 1;
 	signal(SIGCHLD, SIG_IGN); /* the A processes reap themselves */
 	standby_make(&sb, sock);
 	if (send(sock, "R", 1, MSG_NOSIGNAL) != 1)

@@ -72,7 +72,7 @@ struct standby *standby_new(const struct sandbox *sb)
 {
 	struct standby *sby;
 
-	if (sb->bwrap_on || sb->cgroup == CGROUP_NONE)
+	if (sb->bwrap_on || sandbox_cgroup(sb, NULL) == CGROUP_NONE)
 		return NULL;
 	sby = xcalloc(1, sizeof(*sby));
 	for (int i = 0; i < DEPTH; i++)
@@ -248,7 +248,7 @@ static int make(const struct sandbox *sb, struct ready *r)
 	pid_t loopgate = getpid(), pid;
 	int sp[2];
 
-	if (cgroup_create(&r->cg, sb->cgroup, &sb->lim) < 0)
+	if (cgroup_create(&r->cg, sandbox_cgroup(sb, NULL), &sb->lim) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		cgroup_destroy(&r->cg);
@@ -272,7 +272,7 @@ void standby_refill(const struct sandbox *sb)
 {
 	struct standby *sby = sb->standby;
 
-	if (!sby || sb->bwrap_on || sb->cgroup == CGROUP_NONE)
+	if (!sby || sb->bwrap_on || sandbox_cgroup(sb, NULL) == CGROUP_NONE)
 		return;
 	drop(&sby->cur, STOP_WAIT); /* taken, but the spawn did not start */
 	if (sby->spawns < DEPTH)
