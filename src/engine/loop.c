@@ -446,7 +446,7 @@ static int commit_turn(struct run *r, struct iteration *it, const char *absdir,
 
 	if (ret == 0)
 		ret = fresh_touched(&r->w->fresh, r->w->tree, &r->w->judge.files,
-				    &touched, err);
+				    &r->w->edit_paths, &touched, err);
 	if (ret == 0 && !turn_nothing_to_stage(r, it, &touched, integrity) &&
 	    !(one = turn_tracked_only(r, &touched, integrity)))
 		ret = git_stage_all(r->w->tree, r->w->artifacts, &r->w->index, &changed,

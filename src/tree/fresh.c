@@ -33,14 +33,28 @@ void fresh_turn_quiet(struct fresh *f)
 	f->quiet = f->turn_start_ns > 0;
 }
 
+static int in_list(const struct buf *list, const char *path)
+{
+	return list && list->s && buf_list_has(list->s, list->len, path);
+}
+
 int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tracked,
-		  struct buf *out, struct buf *err)
+		  const struct buf *wrote, struct buf *out, struct buf *err)
 {
 	size_t from = out->len;
 	int ret = git_diff_files(tree, out, err);
 	size_t git_len = out->len;
 	const char *p;
 
+	if (f->quiet) {
+		for (p = wrote ? wrote->s : NULL;
+		     ret == 0 && p && p < wrote->s + wrote->len; p += strlen(p) + 1)
+			if (in_list(tracked, p) &&
+			    !(out->len > from &&
+			      buf_list_has(out->s + from, out->len - from, p)))
+				buf_add(out, p, strlen(p) + 1);
+		return ret;
+	}
 	for (p = tracked ? tracked->s : NULL;
 	     ret == 0 && p && p < tracked->s + tracked->len; p += strlen(p) + 1) {
 		struct stat st;
@@ -62,11 +76,6 @@ void fresh_report_release(struct fresh_report *rep)
 	rep->stamped = 0;
 	rep->waited_ms = 0;
 	rep->stamp_ns = 0;
-}
-
-static int in_list(const struct buf *list, const char *path)
-{
-	return list && list->s && buf_list_has(list->s, list->len, path);
 }
 
 void fresh_merge(struct buf *paths, const struct buf *more)

@@ -19,7 +19,7 @@
  *   struct fresh f = FRESH_INIT;                     one per worktree
  *   fresh_turn_begin(&f);                            before the actor's turn
  *   struct buf paths = BUF_INIT;
- *   fresh_touched(&f, tree, tracked, &paths, &err);  tracked files touched
+ *   fresh_touched(&f, tree, tracked, wrote, &paths, &err);  tracked files touched
  *   ... append the staged change's paths (new, deleted, reverted) ...
  *   struct fresh_report rep = FRESH_REPORT_INIT;
  *   if (fresh_apply(&f, tree, &paths, tracked, &rep, &err) < 0) ...
@@ -80,10 +80,17 @@ struct fresh_report {
  *     its ctime falls in the second the index recorded (git compares
  *     whole seconds): the bytecode of the version in between then passed
  *     the gate.  A ctime cannot be set back by anything the actor runs.
+ *   After a quiet turn (fresh_turn_quiet), the tracked paths of wrote
+ *     (NUL-separated: what loopgate's own edit blocks wrote; NULL: none)
+ *     instead: no process ran, so nothing else was written, and no cache
+ *     saw a state in between.  The ctimes would add false ones: a file
+ *     the checkout or a gate wrote in the coarse clock's tick (4 ms here)
+ *     the turn began in has a ctime at or after that start, and its stamp
+ *     would wait for the next second.
  * Appends NUL-separated paths to out.
  */
 int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tracked,
-		  struct buf *out, struct buf *err);
+		  const struct buf *wrote, struct buf *out, struct buf *err);
 /* Appends the NUL-separated paths of more to paths, each one once. */
 void fresh_merge(struct buf *paths, const struct buf *more);
 /* tracked (NUL-separated, may be NULL): bytecode files in it are kept. */

@@ -97,7 +97,7 @@ TEST(stamps_later_in_whole_seconds_and_drops_bytecode)
 	CHECK(!exists("pkg/__pycache__/calc.cpython-311-pytest-8.3.4.pyc"));
 	CHECK(!exists("gone.pyc"));
 	CHECK(exists("pkg/__pycache__/calc.cpython-311.opt-1.pyc")); /* tracked */
-	CHECK(exists("pkg/__pycache__/calculus.cpython-311.pyc"));  /* another module */
+	CHECK(exists("pkg/__pycache__/calculus.cpython-311.pyc"));   /* another module */
 	fresh_report_release(&rep);
 
 	/* again at once: later than the previous stamp, in whole seconds */
@@ -128,16 +128,80 @@ TEST(a_planted_future_mtime_is_not_waited_for)
 	buf_release(&err);
 }
 
+/* The paths of a NUL-separated list, joined by spaces (to compare). */
+static char *joined(const struct buf *b)
+{
+	struct buf j = BUF_INIT;
+	for (const char *p = b->s; p && p < b->s + b->len; p += strlen(p) + 1)
+		buf_addf(&j, "%s%s", j.len ? " " : "", p);
+	return buf_detach(&j, NULL);
+}
+
+TEST(a_quiet_turn_touches_what_it_wrote_not_what_came_before)
+{
+	struct fresh f = FRESH_INIT;
+	struct buf tracked = BUF_INIT, wrote = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+	const char *files[] = {"a.txt", "b.txt", NULL};
+	const char *edits[] = {"a.txt", "a.txt", "new.txt", NULL};
+	char *cmd = xasprintf("cd %s && git init -q . && git add a.txt b.txt && "
+			      "git -c user.name=t -c user.email=t@t commit -q -m i",
+			      tree),
+	     *s;
+	FILE *fp;
+
+	make("a.txt");
+	make("b.txt");
+	CHECK_INT(system(cmd), 0);
+	list(&tracked, files);
+	list(&wrote, edits);
+	/* every file's ctime at or after the turn's start: the checkout, or a
+	 * gate, wrote them in the tick the turn began in */
+	f.turn_start_ns = 1;
+	CHECK_INT(fresh_touched(&f, tree, &tracked, &wrote, &out, &err), 0);
+	CHECK_STR((s = joined(&out)), "a.txt b.txt"); /* not quiet: both, by ctime */
+	free(s);
+	/* quiet: only loopgate wrote, and only what its edit blocks named
+	 * (once each; an untracked one is the staged change's to name) */
+	fresh_turn_quiet(&f);
+	buf_reset(&out);
+	CHECK_INT(fresh_touched(&f, tree, &tracked, &wrote, &out, &err), 0);
+	CHECK_STR((s = joined(&out)), "a.txt");
+	free(s);
+	/* a content change git sees is listed whoever made it */
+	s = at("b.txt");
+	if ((fp = fopen(s, "w"))) {
+		fputs("changed\n", fp);
+		fclose(fp);
+	}
+	free(s);
+	buf_reset(&out);
+	CHECK_INT(fresh_touched(&f, tree, &tracked, &wrote, &out, &err), 0);
+	CHECK_STR((s = joined(&out)), "b.txt a.txt");
+	free(s);
+	free(cmd);
+	cmd = xasprintf("rm -rf %s/.git %s/a.txt %s/b.txt", tree, tree, tree);
+	CHECK_INT(system(cmd), 0);
+	free(cmd);
+	buf_release(&tracked);
+	buf_release(&wrote);
+	buf_release(&out);
+	buf_release(&err);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tree))
 		return 1;
 	RUN(stamps_later_in_whole_seconds_and_drops_bytecode);
 	RUN(a_planted_future_mtime_is_not_waited_for);
+	RUN(a_quiet_turn_touches_what_it_wrote_not_what_came_before);
 	{
 		const char *rm[] = {"pkg/__pycache__/calc.cpython-311.opt-1.pyc",
 				    "pkg/__pycache__/calculus.cpython-311.pyc",
-				    "pkg/__pycache__", "pkg/calc.py", "pkg", "future.txt"};
+				    "pkg/__pycache__",
+				    "pkg/calc.py",
+				    "pkg",
+				    "future.txt"};
 		for (size_t i = 0; i < sizeof(rm) / sizeof(rm[0]); i++) {
 			char *p = at(rm[i]);
 			if (unlink(p) < 0)
