@@ -36,6 +36,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { EXIT_USAGE = 2, EXIT_CANNOT = 3 };
@@ -49,6 +50,19 @@ static void make_id(struct run *r)
 	gmtime_r(&now, &tm);
 	snprintf(r->id, sizeof(r->id), "%04d%02d%02d-%02d%02d%02d-%s", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rnd);
+}
+
+/* The run's id, directory, tree, branch (names only: nothing is made). */
+static void run_names(struct run *r)
+{
+	if (r->link.id)
+		snprintf(r->id, sizeof(r->id), "%s", r->link.id);
+	else
+		make_id(r);
+	r->run_dir = rundir_path(r->repo, r->id);
+	r->w->tree = rundir_tree(r->run_dir);
+	r->w->branch = rundir_branch(r->id);
+	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
 }
 
 /* --allow-dirty: the user's uncommitted tracked changes become the run's
@@ -219,14 +233,49 @@ struct early_sandbox {
 	int probed;	    /* the probe ran: ret, err are its answer */
 	int ret;
 	struct buf err;
+	int made_dir; /* early_jail made the run directory */
+	int locked;   /* and took the run lock in it */
+	int premade;  /* and the tree (git_worktree_premake) */
 };
+
+/*
+ * The jail's bwrap, started before the run is on record (while git
+ * answers the dirty check and the key and the actor load), for the tree
+ * made ahead: the run directory, the tree and an empty <tree>/.git that
+ * the worktree's record is written into in place (git_worktree_premake),
+ * so that the sandbox binds them as it binds the tree checked out.  Its
+ * cgroup, "R" and the probe come after the record (early_sandbox); what
+ * it made is removed if the setup stops before (early_undo).  Not for a
+ * repository whose worktrees git must make itself.
+ */
+static void early_jail(struct run *r, struct early_sandbox *e)
+{
+	struct stat st;
+	struct buf why = BUF_INIT;
+
+	if (!r->cfg->sandbox)
+		return;
+	e->made_dir = stat(r->run_dir, &st) < 0 && fileio_mkdirs(r->run_dir, NULL) == 0;
+	/* the lock first: the jail's warden holds it too (warden_keep_fd), so
+	 * a resume waits for the jail of a loopgate killed (run_lock) */
+	e->locked = e->made_dir && run_lock(r, &why) == 0;
+	buf_release(&why);
+	if (!e->locked || git_worktree_premake(r->repo, r->w->tree) != 0)
+		return;
+	e->premade = 1;
+	e->sb = xcalloc(1, sizeof(*e->sb));
+	sandbox_init(e->sb, r->cfg, r->w->tree, r->repo);
+	sandbox_start_begin(e->sb);
+}
 
 static void early_sandbox(struct run *r, struct early_sandbox *e)
 {
 	if (!r->cfg->sandbox)
 		return;
-	e->sb = xcalloc(1, sizeof(*e->sb));
-	sandbox_init(e->sb, r->cfg, r->w->tree, r->repo);
+	if (!e->sb) {
+		e->sb = xcalloc(1, sizeof(*e->sb));
+		sandbox_init(e->sb, r->cfg, r->w->tree, r->repo);
+	}
 	if (sandbox_start(e->sb)) { /* per-run and up: its probe too */
 		e->probed = 1;
 		e->ret = sandbox_probe(e->sb, &e->err);
@@ -241,6 +290,36 @@ static void early_sandbox_release(struct early_sandbox *e)
 	}
 	e->sb = NULL;
 	buf_release(&e->err);
+}
+
+/* What early_jail made, when the setup stops before the worktree's record
+ * took the tree over: the jail stopped and the tree removed; and before
+ * the run was named to the user (all), the lock and the run directory too
+ * (with .loopgate/runs and .loopgate when that leaves them empty). */
+static void early_undo(struct run *r, struct early_sandbox *e, int all)
+{
+	early_sandbox_release(e);
+	if (e->premade)
+		git_worktree_premade_undo(r->w->tree);
+	e->premade = 0;
+	if (!all)
+		return;
+	if (e->locked && r->lock_fd >= 0) {
+		char *lock = xasprintf("%s/lock", r->run_dir);
+		unlink(lock);
+		free(lock);
+		warden_drop_fd(r->lock_fd);
+		close(r->lock_fd);
+		r->lock_fd = -1;
+	}
+	e->locked = 0;
+	if (e->made_dir) {
+		char *p = xstrdup(r->run_dir), *slash;
+		for (int i = 0; i < 3 && rmdir(p) == 0 && (slash = strrchr(p, '/')); i++)
+			*slash = 0;
+		free(p);
+	}
+	e->made_dir = 0;
 }
 
 /* The sandbox for the tree as it is now: the early one when the tree
@@ -355,12 +434,14 @@ static int open_log(struct run *r, struct buf *err)
 
 /*
  * The repository, its base, the dirty check, the key and the actor:
- * before anything is created (a bad model or transcript, replay:/nonexistent,
+ * before anything is kept (a bad model or transcript, replay:/nonexistent,
  * must not leave a run directory naming a branch that never existed).  The
- * dirty check runs while the key and the actor are loaded; its answer comes
- * first, as if it had been asked first.  0, or the exit code.
+ * dirty check runs while the key and the actor are loaded, and while the
+ * jail's bwrap starts for a tree made ahead (early_jail, taken back by
+ * run_setup when this fails); its answer comes first, as if it had been
+ * asked first.  0, or the exit code.
  */
-static int setup_repo(struct run *r, int *dirty, struct buf *err)
+static int setup_repo(struct run *r, struct early_sandbox *e, int *dirty, struct buf *err)
 {
 	struct buf b = BUF_INIT, later = BUF_INIT; /* the key's or the actor's error */
 	struct git_pending *status;
@@ -384,6 +465,9 @@ static int setup_repo(struct run *r, int *dirty, struct buf *err)
 	register_secrets(r->cfg);
 	if ((kret = run_load_audit_key(r, &later)) == 0)
 		ret = run_setup_actor(r, &later);
+	run_names(r);
+	if (kret == 0 && ret == 0) /* while git answers */
+		early_jail(r, e);
 	*dirty = git_dirty_end(status, err);
 	if (*dirty < 0) {
 		ret = EXIT_CANNOT;
@@ -406,26 +490,21 @@ int run_setup(struct run *r, struct buf *err)
 {
 	json_t *cfgj = NULL;
 	struct git_worktree_pending *wt;
-	struct early_sandbox early = {NULL, 0, 0, BUF_INIT};
-	int ret, dirty;
+	struct early_sandbox early = {NULL, 0, 0, BUF_INIT, 0, 0, 0};
+	int ret, dirty, named = 0;
 
 	if (r->cfg->sandbox)
 		sandbox_scan_begin(); /* meanwhile: git, the key, the worktree */
-	if ((ret = setup_repo(r, &dirty, err)) != 0)
-		return ret;
-	if (r->link.id)
-		snprintf(r->id, sizeof(r->id), "%s", r->link.id);
-	else
-		make_id(r);
-	r->run_dir = rundir_path(r->repo, r->id);
-	r->w->tree = rundir_tree(r->run_dir);
-	r->w->branch = rundir_branch(r->id);
-	r->w->artifacts = xasprintf("%s/gate-artifacts.exclude", r->run_dir);
+	if ((ret = setup_repo(r, &early, &dirty, err)) != 0)
+		goto undo;
+	named = 1;
+	ret = EXIT_CANNOT;
 	if (fileio_mkdirs(r->run_dir, err) < 0 ||
-	    git_exclude_loopgate_dir(r->repo, err) < 0 || run_lock(r, err) < 0)
-		return EXIT_CANNOT;
+	    git_exclude_loopgate_dir(r->repo, err) < 0 ||
+	    (r->lock_fd < 0 && run_lock(r, err) < 0))
+		goto undo;
 	if (open_log(r, err) < 0)
-		return EXIT_CANNOT;
+		goto undo;
 	if (config_to_json(r->cfg, (void **)&cfgj) < 0 || !cfgj)
 		cfgj = json_object();
 	events_append(&r->ev, EV_RUN_START,
@@ -436,13 +515,16 @@ int run_setup(struct run *r, struct buf *err)
 				"config", cfgj, "goal", events_str(r->goal), "fanout",
 				run_link_json(r)));
 	if (r->link.parent && run_link_ledger(r, err) < 0)
-		return EXIT_CANNOT;
+		goto undo;
 	if (events_barrier(&r->ev) < 0) /* the run is on record before its tree */
-		return EXIT_CANNOT;
+		goto undo;
 	/* the jail starts while git checks the files out */
-	if (git_worktree_add_begin(r->repo, r->w->tree, r->w->branch, r->base_sha, &wt,
-				   err) < 0)
-		return EXIT_CANNOT;
+	if (git_worktree_add_begin(r->repo, r->w->tree, r->w->branch, r->base_sha,
+				   early.premade, &wt, err) < 0) {
+		early.premade = 0; /* removed with what the add made */
+		goto undo;
+	}
+	early.premade = early.made_dir = early.locked = 0; /* the run's now */
 	early_sandbox(r, &early);
 	ret = git_worktree_add_end(wt, err) < 0 ? EXIT_CANNOT : 0;
 	/* the checkout's index equals HEAD: the first staging trusts `add -v`
@@ -458,6 +540,15 @@ int run_setup(struct run *r, struct buf *err)
 	if (ret == 0)
 		run_setup_skills(r);
 	early_sandbox_release(&early);
+	return ret;
+undo:
+	/* made ahead, not yet the worktree's: removed (a usage error leaves
+	 * no run directory; a later one leaves the directory as before) */
+	early_undo(r, &early, !named);
+	if (!named) { /* as if the names were never made */
+		free(r->run_dir);
+		r->run_dir = NULL;
+	}
 	return ret;
 }
 

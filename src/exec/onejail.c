@@ -26,7 +26,15 @@
 #define READY_MS 30000
 
 /* STOPPING: the socket is shut (onejail_stop_begin), the jail exiting */
-enum jail_state { JAIL_UNTRIED, JAIL_UP, JAIL_FALLBACK, JAIL_DEAD, JAIL_STOPPING };
+/* BOOTING: bwrap started (onejail_boot_begin), not yet handed its cgroup */
+enum jail_state {
+	JAIL_UNTRIED,
+	JAIL_BOOTING,
+	JAIL_UP,
+	JAIL_FALLBACK,
+	JAIL_DEAD,
+	JAIL_STOPPING
+};
 
 struct onejail {
 	enum jail_state state;
@@ -37,12 +45,17 @@ struct onejail {
 	struct netproxy np;
 	off_t net_seen; /* the proxy's log read up to here */
 	long long cg_before[2];
+	int log;	     /* BOOTING: what bwrap and the spawner print */
+	int boot_ret;	     /* BOOTING: boot's answer */
+	struct buf boot_err; /* BOOTING: and why */
 };
 
 struct onejail *onejail_new(void)
 {
 	struct onejail *j = xcalloc(1, sizeof(*j));
 	j->sock = -1;
+	j->log = -1;
+	j->boot_err = (struct buf)BUF_INIT;
 	j->cg = (struct cgroup)CGROUP_INIT;
 	j->np = (struct netproxy)NETPROXY_INIT;
 	return j;
@@ -99,6 +112,9 @@ void onejail_free(struct onejail *j)
 		return;
 	stop(j);
 	end_proxy(j);
+	if (j->log >= 0) /* let go while booting */
+		close(j->log);
+	buf_release(&j->boot_err);
 	free(j->note);
 	free(j);
 }
@@ -237,40 +253,60 @@ static int give_cgroup(const struct sandbox *sb, struct onejail *j, struct buf *
 	return 0;
 }
 
-static int start(const struct sandbox *sb, struct onejail *j)
+/* The jail's first half: bwrap on its way (onejail_boot_begin). */
+static void start_begin(const struct sandbox *sb, struct onejail *j)
 {
-	struct buf err = BUF_INIT;
-	int log, ret;
+	if (geteuid() != 0) {
+		fallback(j,
+			 "not root: bubblewrap gives the spawner CAP_SYS_ADMIN "
+			 "(--cap-add) only to root",
+			 NULL);
+		return;
+	}
+	if (!sb->self_exe) {
+		fallback(j, "loopgate's own binary cannot be found", NULL);
+		return;
+	}
+	if ((j->log = memfd_create("loopgate-jail", MFD_CLOEXEC)) < 0) {
+		fallback(j, "cannot make the jail's log", strerror(errno));
+		return;
+	}
+	j->boot_ret = boot(sb, j, j->log, &j->boot_err);
+	j->state = JAIL_BOOTING;
+}
+
+/* The second: its cgroup handed over, "R" waited for, or per-spawn. */
+static void start_end(const struct sandbox *sb, struct onejail *j)
+{
+	int ret = j->boot_ret;
 	char *said = NULL;
 
-	if (geteuid() != 0)
-		return fallback(j,
-				"not root: bubblewrap gives the spawner CAP_SYS_ADMIN "
-				"(--cap-add) only to root",
-				NULL);
-	if (!sb->self_exe)
-		return fallback(j, "loopgate's own binary cannot be found", NULL);
-	if ((log = memfd_create("loopgate-jail", MFD_CLOEXEC)) < 0)
-		return fallback(j, "cannot make the jail's log", strerror(errno));
-	ret = boot(sb, j, log, &err);
-	if (ret == 0 && (ret = give_cgroup(sb, j, &err)) == 0)
+	if (ret == 0 && (ret = give_cgroup(sb, j, &j->boot_err)) == 0)
 		ret = wait_ready(j->sock);
 	if (ret < 0) /* what bwrap or the spawner said, if anything */
-		said = first_line(log);
+		said = first_line(j->log);
 	cgroup_prime_end(); /* the jail is in its cgroup (the spawner said so) */
 	if (ret < 0) {
 		stop(j);
 		fallback(j, "the per-run sandbox did not start",
-			 said	   ? said
-			 : err.len ? err.s
-				   : strerror(-ret));
+			 said		   ? said
+			 : j->boot_err.len ? j->boot_err.s
+					   : strerror(-ret));
 	} else {
 		j->state = JAIL_UP;
 	}
 	free(said);
-	close(log);
-	buf_release(&err);
-	return 0;
+	close(j->log);
+	j->log = -1;
+	buf_release(&j->boot_err);
+}
+
+void onejail_boot_begin(const struct sandbox *sb)
+{
+	struct onejail *j = sb->jail;
+
+	if (j && sb->bwrap_on && j->state == JAIL_UNTRIED)
+		start_begin(sb, j);
 }
 
 void onejail_stop_begin(struct onejail *j)
@@ -297,7 +333,9 @@ int onejail_use(const struct sandbox *sb, struct buf *err)
 		j->state = JAIL_UNTRIED;
 	}
 	if (j->state == JAIL_UNTRIED)
-		start(sb, j);
+		start_begin(sb, j);
+	if (j->state == JAIL_BOOTING)
+		start_end(sb, j);
 	if (j->state == JAIL_DEAD)
 		return err_set(err, -EPIPE, "the run's sandbox is gone (%s)",
 			       j->note ? j->note : "its spawner exited");

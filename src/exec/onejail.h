@@ -56,6 +56,11 @@ int onejail_give_up(struct onejail *j, const char *why);
 /* Shuts the jail's socket: it goes down while loopgate goes on;
  * onejail_free waits for it, onejail_use starts a new one. */
 void onejail_stop_begin(struct onejail *j);
+/* The jail's start cut in two: bwrap started now (a fork), its cgroup and
+ * the spawner's "R" left to the first onejail_use, so that what can go on
+ * meanwhile does (run_setup begins it before the run's record).  Nothing
+ * when the sandbox has no jail or it was begun already. */
+void onejail_boot_begin(const struct sandbox *sb);
 int onejail_use(const struct sandbox *sb, struct buf *err);
 int onejail_spawn(const struct sandbox *sb, const struct proc_opts *o,
 		  struct run_state *s, int in_fd, int outp[2], int errp[2], int rep[2],

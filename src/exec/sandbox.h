@@ -107,6 +107,9 @@ void sandbox_files_close(int *fds, size_t n);
  * the sandbox off, a jail that did not start: the probe says why).
  */
 int sandbox_start(const struct sandbox *sb);
+/* Its first half only: bwrap started (onejail_boot_begin); sandbox_start,
+ * or the first spawn, finishes it. */
+void sandbox_start_begin(const struct sandbox *sb);
 /*
  * 1 when what sb's tree holds now gives sb nothing new: the same writable
  * paths, no mask it lacks (a .env file, a read_deny match).  A sandbox

@@ -27,6 +27,12 @@ int sandbox_start(const struct sandbox *sb)
 	return up == 1;
 }
 
+void sandbox_start_begin(const struct sandbox *sb)
+{
+	if (sb->bwrap_on)
+		onejail_boot_begin(sb);
+}
+
 void sandbox_quiesce(struct sandbox *sb)
 {
 	if (sb)

@@ -173,8 +173,19 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
  */
 struct git_worktree_pending;
 int git_worktree_add_begin(const char *repo, const char *path, const char *branch,
-			   const char *base, struct git_worktree_pending **out,
-			   struct buf *err);
+			   const char *base, int premade,
+			   struct git_worktree_pending **out, struct buf *err);
+/*
+ * The tree made ahead, before the run is on record, so that its sandbox
+ * can bind it (and <path>/.git, read-only) while the setup goes on:
+ * git_worktree_premake makes path and an empty <path>/.git, into which
+ * git_worktree_add_begin(..., premade = 1, ...) writes the record's line
+ * in place (the bind sees it).  0 when made; 1 when the repository is not
+ * one whose worktrees are made by hand (nothing made: add without
+ * premade); -errno.  git_worktree_premade_undo removes what it made.
+ */
+int git_worktree_premake(const char *repo, const char *path);
+void git_worktree_premade_undo(const char *path);
 int git_worktree_add_end(struct git_worktree_pending *w, struct buf *err);
 /* A worktree at path for the existing branch. */
 int git_worktree_checkout(const char *repo, const char *path, const char *branch,

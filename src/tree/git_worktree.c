@@ -163,6 +163,7 @@ struct git_worktree_pending {
 	char *path, *admin;	      /* admin: the record made by hand */
 	struct git_pending *checkout; /* NULL: nothing left to wait for */
 	int made_tree;
+	int premade; /* path and an empty <path>/.git: git_worktree_premake */
 };
 
 /* As worktree add removes its junk when it fails. */
@@ -196,6 +197,11 @@ static int add_by_hand(struct git_worktree_pending *w, const char *repo,
 	char real[PATH_MAX], areal[PATH_MAX];
 	int ret = 0;
 
+	if (!common && w->premade) /* the layout changed since the premake */
+		return err_set(err, -EAGAIN,
+			       "cannot make the worktree %s: the repository's layout "
+			       "changed while the run started; run again",
+			       path);
 	if (!common)
 		return 1;
 	dir = xasprintf("%s/worktrees", common);
@@ -216,9 +222,9 @@ static int add_by_hand(struct git_worktree_pending *w, const char *repo,
 	p = xasprintf("%s/locked", w->admin);
 	ret = write_line(p, "initializing");
 	free(p);
-	if (ret == 0 && mkdir(path, 0777) < 0)
+	if (ret == 0 && !w->premade && mkdir(path, 0777) < 0)
 		ret = -errno;
-	w->made_tree = ret == 0;
+	w->made_tree = w->premade || ret == 0;
 	if (ret == 0 && (!realpath(path, real) || !realpath(w->admin, areal)))
 		ret = -errno;
 	if (ret == 0) { /* the order worktree add writes them in */
@@ -263,9 +269,39 @@ static void pending_free(struct git_worktree_pending *w)
 	free(w);
 }
 
+int git_worktree_premake(const char *repo, const char *path)
+{
+	char *common = plain_name(path) ? plain_common(repo) : NULL, *dot;
+	int fd, ret = 0;
+
+	if (!common)
+		return 1;
+	free(common);
+	if (mkdir(path, 0777) < 0)
+		return -errno;
+	dot = xasprintf("%s/.git", path);
+	if ((fd = open(dot, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0) {
+		ret = -errno;
+		rmdir(path);
+	} else {
+		close(fd);
+	}
+	free(dot);
+	return ret;
+}
+
+void git_worktree_premade_undo(const char *path)
+{
+	char *dot = xasprintf("%s/.git", path);
+
+	unlink(dot);
+	rmdir(path);
+	free(dot);
+}
+
 int git_worktree_add_begin(const char *repo, const char *path, const char *branch,
-			   const char *base, struct git_worktree_pending **out,
-			   struct buf *err)
+			   const char *base, int premade,
+			   struct git_worktree_pending **out, struct buf *err)
 {
 	const char *args[] = {"worktree", "add", "-q", "-b", branch, path, base, NULL};
 	struct git_worktree_pending *w = xcalloc(1, sizeof(*w));
@@ -273,6 +309,7 @@ int git_worktree_add_begin(const char *repo, const char *path, const char *branc
 
 	*out = NULL;
 	w->path = xstrdup(path);
+	w->premade = w->made_tree = premade; /* removed when it fails */
 	w->lock_fd = git_worktrees_lock(repo);
 	ret = add_by_hand(w, repo, branch, base, err);
 	if (ret > 0)
@@ -309,7 +346,7 @@ int git_worktree_add(const char *repo, const char *path, const char *branch,
 		     const char *base, struct buf *err)
 {
 	struct git_worktree_pending *w;
-	int ret = git_worktree_add_begin(repo, path, branch, base, &w, err);
+	int ret = git_worktree_add_begin(repo, path, branch, base, 0, &w, err);
 
 	return ret < 0 ? ret : git_worktree_add_end(w, err);
 }
