@@ -678,8 +678,11 @@ int loop_finish(struct run *r, int code, struct buf *err)
 	}
 	text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
 	path = rundir_file(r->run_dir, RUNDIR_SUMMARY);
+	/* in place now, made durable while the report is made (run_release
+	 * joins its fsync): the sealed log holds the same summary */
+	fileio_atomic_close(&r->summary, NULL);
 	if (text)
-		fileio_write_atomic(path, text, strlen(text), NULL);
+		fileio_write_atomic_begin(&r->summary, path, text, strlen(text), NULL);
 	free(text);
 	free(path);
 	json_decref(sum);

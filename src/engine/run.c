@@ -37,6 +37,7 @@ void run_init(struct run *r, const struct config *cfg)
 
 void run_release(struct run *r)
 {
+	fileio_atomic_close(&r->summary, NULL);
 	events_close(&r->ev); /* its final checkpoint is still indexed */
 	store_live_close(r->store, &r->ev);
 	r->store = NULL;

@@ -6,6 +6,7 @@
 #define LOOPGATE_RUN_H
 
 #include "base/buf.h"
+#include "base/fileio.h"
 #include "engine/budget.h"
 #include "config/config.h"
 #include "record/events.h"
@@ -51,6 +52,9 @@ struct run {
 	void *warn_ctx;
 	struct checkpoint_key audit_key; /* signs ev's checkpoints */
 	int lock_fd;			 /* the run lock (run_lock), or -1 */
+	/* summary.json, in place since loop_finish, its fsync joined by
+	 * run_release (the run_end record holds the same summary) */
+	struct fileio_atomic summary;
 	int resumes; /* times this run was resumed, this one included */
 	/* budget and spend, shared by every worker; budget.deadline_at is the
 	 * run's deadline */
