@@ -327,4 +327,24 @@ test_expect_success 'no bubblewrap: the clear error, and the tree made whole bes
 	! ls nob/.git/worktrees/*/locked 2>/dev/null
 '
 
+# The jail's bwrap starts while git answers the dirty check (fast.md,
+# session 15), for a tree made ahead: a dirty tree refused after that
+# leaves nothing, neither the run directory, the branch, the worktree
+# record, nor a process of the jail.
+test_expect_success 'a dirty tree refused after the jail began: nothing left behind' '
+	per_run dt "bwrap: $TRASH/oj/bwrap
+" &&
+	echo "# local edit" >>dt/calc.py &&
+	rm -f "$TRASH/oj/bwrap.count" &&
+	expect_code 2 $LOOPGATE run --dir dt --goal g --gate "sh test.sh" \
+		--agent-cmd true --max-iterations 1 2>dt.err &&
+	grep -q -- "--allow-dirty" dt.err &&
+	test "$(wc -l <"$TRASH/oj/bwrap.count")" -eq 1 &&
+	test ! -e dt/.loopgate &&
+	test "$(git -C dt branch --list "loopgate/*")" = "" &&
+	test "$(git -C dt worktree list | wc -l)" -eq 1 &&
+	gone "$TRASH/dt/.loopgate" &&
+	grep -q "local edit" dt/calc.py
+'
+
 test_done
