@@ -89,6 +89,8 @@ int loop_once_outcome(struct run *r, const struct iteration *it);
  * -EBUSY with err naming the holder's pid, or another -errno.
  */
 int run_lock(struct run *r, struct buf *err);
+/* Lets it go (run_release, or a setup taken back); nothing when not held. */
+void run_unlock(struct run *r);
 /* A fan-out worker's link (run.h): run_start's "fanout" object, read back
  * by resume; the ledger opened into r->budget.ledger (0 or -errno). */
 json_t *run_link_json(const struct run *r);

@@ -42,10 +42,7 @@ void run_release(struct run *r)
 	store_live_close(r->store, &r->ev);
 	r->store = NULL;
 	checkpoint_key_release(&r->audit_key);
-	if (r->lock_fd >= 0) {
-		warden_drop_fd(r->lock_fd);
-		close(r->lock_fd); /* drops the run lock */
-	}
+	run_unlock(r);
 	for (size_t i = 0; i < r->nworkers; i++)
 		worker_release(&r->workers[i]);
 	free(r->workers);

@@ -304,13 +304,11 @@ static void early_undo(struct run *r, struct early_sandbox *e, int all)
 	e->premade = 0;
 	if (!all)
 		return;
-	if (e->locked && r->lock_fd >= 0) {
+	if (e->locked) {
 		char *lock = xasprintf("%s/lock", r->run_dir);
 		unlink(lock);
 		free(lock);
-		warden_drop_fd(r->lock_fd);
-		close(r->lock_fd);
-		r->lock_fd = -1;
+		run_unlock(r);
 	}
 	e->locked = 0;
 	if (e->made_dir) {
@@ -524,7 +522,6 @@ int run_setup(struct run *r, struct buf *err)
 		early.premade = 0; /* removed with what the add made */
 		goto undo;
 	}
-	early.premade = early.made_dir = early.locked = 0; /* the run's now */
 	early_sandbox(r, &early);
 	ret = git_worktree_add_end(wt, err) < 0 ? EXIT_CANNOT : 0;
 	/* the checkout's index equals HEAD: the first staging trusts `add -v`
@@ -629,4 +626,13 @@ locked:
 out:
 	free(path);
 	return ret;
+}
+
+void run_unlock(struct run *r)
+{
+	if (r->lock_fd < 0)
+		return;
+	warden_drop_fd(r->lock_fd);
+	close(r->lock_fd); /* drops the run lock */
+	r->lock_fd = -1;
 }

@@ -239,6 +239,11 @@ struct cgroup_detecting *cgroup_detect_begin(void)
 
 enum cgroup_kind cgroup_detect_end(struct cgroup_detecting *d, const char **note)
 {
+	if (!d) { /* none begun */
+		if (note)
+			*note = NULL;
+		return CGROUP_NONE;
+	}
 	pthread_mutex_lock(&d->lock);
 	if (d->running) {
 		pthread_join(d->t, NULL);

@@ -39,7 +39,8 @@ enum cgroup_kind cgroup_detect(char **note);
  * sweep of dead runs' groups wait behind the prime's first migration
  * (below), work that can go on meanwhile (the jail's bwrap) need not.
  * cgroup_detect_end waits for the answer (once; later calls give it
- * again); note, when not NULL, is the detection's note, freed with d. */
+ * again; NONE for a NULL d); note, when not NULL, is the detection's note,
+ * freed with d. */
 struct cgroup_detecting *cgroup_detect_begin(void);
 enum cgroup_kind cgroup_detect_end(struct cgroup_detecting *d, const char **note);
 void cgroup_detect_free(struct cgroup_detecting *d);

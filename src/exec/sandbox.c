@@ -51,11 +51,6 @@ const char *sandbox_cgroup_name(enum cgroup_kind k)
 
 enum cgroup_kind sandbox_cgroup(const struct sandbox *sb, const char **note)
 {
-	if (!sb->cgroup) { /* never initialised */
-		if (note)
-			*note = NULL;
-		return CGROUP_NONE;
-	}
 	return cgroup_detect_end(sb->cgroup, note);
 }
 

@@ -50,8 +50,7 @@ int fresh_touched(const struct fresh *f, const char *tree, const struct buf *tra
 		for (p = wrote ? wrote->s : NULL;
 		     ret == 0 && p && p < wrote->s + wrote->len; p += strlen(p) + 1)
 			if (in_list(tracked, p) &&
-			    !(out->len > from &&
-			      buf_list_has(out->s + from, out->len - from, p)))
+			    !buf_list_has(out->s + from, out->len - from, p))
 				buf_add(out, p, strlen(p) + 1);
 		return ret;
 	}

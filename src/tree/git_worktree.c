@@ -157,6 +157,13 @@ static const char *plain_name(const char *path)
 	return b;
 }
 
+/* The common dir when the worktree at path can be made by hand (a plain
+ * repository, a plain name), else NULL. */
+static char *by_hand_common(const char *repo, const char *path)
+{
+	return plain_name(path) ? plain_common(repo) : NULL;
+}
+
 /* A worktree being added (git_worktree_add_begin): what its end needs. */
 struct git_worktree_pending {
 	int lock_fd;
@@ -193,7 +200,7 @@ static int add_by_hand(struct git_worktree_pending *w, const char *repo,
 {
 	const char *args[] = {"checkout", "-q", "-f", "-b", branch, base, NULL};
 	const char *path = w->path, *name = plain_name(path);
-	char *common = name ? plain_common(repo) : NULL, *dir, *p;
+	char *common = by_hand_common(repo, path), *dir, *p;
 	char real[PATH_MAX], areal[PATH_MAX];
 	int ret = 0;
 
@@ -271,7 +278,7 @@ static void pending_free(struct git_worktree_pending *w)
 
 int git_worktree_premake(const char *repo, const char *path)
 {
-	char *common = plain_name(path) ? plain_common(repo) : NULL, *dot;
+	char *common = by_hand_common(repo, path), *dot;
 	int fd, ret = 0;
 
 	if (!common)
